@@ -1,0 +1,144 @@
+/*
+ * core: the basics every netposture module shares — error codes with a thread-local
+ * message, JSON-lines logging, growable byte buffers, bounded string helpers, time and
+ * durations, and an injectable clock. Depends only on libc and json-c.
+ */
+#ifndef NP_CORE_CORE_H
+#define NP_CORE_CORE_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---------------------------------------------------------------- errors */
+
+/* Actions return 0 or one of these negative codes; np_error_message() explains the last one. */
+enum np_error {
+    NP_OK = 0,
+    NP_EINVAL = -1,      /* bad input (spec, argument, config) */
+    NP_ENOMEM = -2,      /* allocation failed */
+    NP_EIO = -3,         /* transport failure (connect, TLS, read) */
+    NP_ENOTFOUND = -4,   /* the object does not exist */
+    NP_ECONFLICT = -5,   /* optimistic-lock conflict (409 Conflict) */
+    NP_ETHROTTLED = -6,  /* throttled; retry later */
+    NP_EAUTH = -7,       /* authentication or authorization failed */
+    NP_EPARSE = -8,      /* a response or file could not be decoded */
+    NP_ETIMEOUT = -9,    /* a deadline passed */
+    NP_EGONE = -10,      /* 410 Gone: resource version expired */
+    NP_EAGAIN = -11,     /* transient server error; retry */
+    NP_EEXIST = -12,     /* already exists */
+    NP_EDEPENDENCY = -13,/* still in use (DependencyViolation) */
+    NP_EDENIED = -14,    /* refused by policy (namespace not allowed, guardrail) */
+    NP_ECANCELED = -15,  /* shutting down */
+};
+
+/* Sets the thread-local error message and returns code (for `return np_error_set(...)`). */
+int np_error_set(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The thread-local message of the last np_error_set on this thread ("" if none). Borrowed. */
+const char *np_error_message(void);
+/* A short constant name for a code ("EINVAL", ...). */
+const char *np_error_name(int code);
+/* Clears the thread-local message. */
+void np_error_clear(void);
+
+/* ---------------------------------------------------------------- buffers */
+
+/* A growable, always NUL-terminated byte buffer. Zero-initialised is a valid empty buffer. */
+struct np_buf {
+    char *data;
+    size_t len;
+    size_t cap;
+};
+
+#define NP_BUF_INIT {NULL, 0, 0}
+
+void np_buf_init(struct np_buf *b);
+void np_buf_clean_up(struct np_buf *b);
+/* Empties the buffer and keeps its memory. */
+void np_buf_reset(struct np_buf *b);
+int np_buf_reserve(struct np_buf *b, size_t extra);
+int np_buf_append(struct np_buf *b, const void *data, size_t len);
+int np_buf_puts(struct np_buf *b, const char *s);
+int np_buf_putc(struct np_buf *b, char c);
+int np_buf_appendf(struct np_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int np_buf_vappendf(struct np_buf *b, const char *fmt, va_list ap);
+/* Returns the data (never NULL; "" when empty). Borrowed. */
+const char *np_buf_cstr(const struct np_buf *b);
+/* Hands the heap string to the caller (caller frees) and leaves the buffer empty. */
+char *np_buf_take(struct np_buf *b);
+/* Drops the first n bytes. */
+void np_buf_consume(struct np_buf *b, size_t n);
+
+/* ---------------------------------------------------------------- strings */
+
+/* strdup that aborts on out-of-memory; NULL in, NULL out. */
+char *np_strdup(const char *s);
+char *np_strndup(const char *s, size_t n);
+/* Allocating printf (aborts on out-of-memory). */
+char *np_strdupf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Copies at most size-1 bytes and always NUL-terminates; returns strlen(src). */
+size_t np_strlcpy(char *dst, const char *src, size_t size);
+bool np_str_eq(const char *a, const char *b); /* NULL-safe */
+bool np_str_has_prefix(const char *s, const char *prefix);
+bool np_str_is_empty(const char *s); /* NULL or "" */
+/* Parses a whole base-10 integer within [min,max]. */
+int np_parse_int64(const char *s, int64_t min, int64_t max, int64_t *out);
+/* Lowercase hex of n bytes into out (2n+1 bytes). */
+void np_hex_encode(char *out, const unsigned char *in, size_t n);
+/* Allocation that aborts on failure (out of memory is not recoverable in a controller). */
+void *np_xcalloc(size_t n, size_t size);
+void *np_xrealloc(void *p, size_t size);
+
+/* ---------------------------------------------------------------- time */
+
+/* Wall clock in milliseconds since the epoch. */
+int64_t np_time_now_ms(void);
+/* Monotonic clock in milliseconds. */
+int64_t np_time_mono_ms(void);
+/* Formats epoch milliseconds as RFC 3339 UTC ("2026-01-02T03:04:05Z"); out needs 32 bytes. */
+void np_time_format_rfc3339(char *out, size_t size, int64_t epoch_ms);
+/* Same with microseconds ("...05.123456Z", Kubernetes MicroTime). */
+void np_time_format_micro(char *out, size_t size, int64_t epoch_ms);
+/* Parses RFC 3339 (Z or ±hh:mm offset, optional fraction) into epoch ms. */
+int np_time_parse_rfc3339(const char *s, int64_t *epoch_ms);
+/* Parses a Go-style duration ("90s", "5m", "1h30m", "250ms", "0s") into milliseconds. */
+int np_duration_parse(const char *s, int64_t *ms);
+/* Sleeps for ms milliseconds (restarts on EINTR). */
+void np_sleep_ms(int64_t ms);
+
+/* An injectable clock: tests pass a fake; production uses np_clock_system(). */
+struct np_clock {
+    int64_t (*now_ms)(void *ctx);  /* wall ms */
+    int64_t (*mono_ms)(void *ctx); /* monotonic ms */
+    void *ctx;
+};
+const struct np_clock *np_clock_system(void);
+
+/* ---------------------------------------------------------------- random */
+
+/* Uniform random in [0, n) from a thread-safe source (not for cryptography). */
+uint64_t np_rand_below(uint64_t n);
+
+/* ---------------------------------------------------------------- logging */
+
+enum np_log_level { NP_LOG_DEBUG = 0, NP_LOG_INFO = 1, NP_LOG_WARN = 2, NP_LOG_ERROR = 3 };
+enum np_log_format { NP_LOG_JSON = 0, NP_LOG_TEXT = 1 };
+
+void np_log_configure(enum np_log_level min_level, enum np_log_format format);
+int np_log_level_parse(const char *s, enum np_log_level *out);
+bool np_log_enabled(enum np_log_level level);
+/*
+ * Writes one log line to stderr: JSON `{"ts":..,"level":..,"msg":..,"k":"v",...}` or text.
+ * The variadic part is key, value string pairs terminated by a NULL key; a NULL value is
+ * skipped. Never pass secrets.
+ */
+void np_log(enum np_log_level level, const char *msg, ...);
+#define np_log_debug(...) np_log(NP_LOG_DEBUG, __VA_ARGS__)
+#define np_log_info(...) np_log(NP_LOG_INFO, __VA_ARGS__)
+#define np_log_warn(...) np_log(NP_LOG_WARN, __VA_ARGS__)
+#define np_log_error(...) np_log(NP_LOG_ERROR, __VA_ARGS__)
+
+#define NP_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+#endif

@@ -1,0 +1,51 @@
+/*
+ * Error codes with a thread-local message, so a failing action can say why without
+ * every caller threading a message buffer through.
+ */
+#include "core/core.h"
+
+#include <stdio.h>
+
+static _Thread_local char last_message[1024];
+
+int np_error_set(int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(last_message, sizeof(last_message), fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+const char *np_error_message(void)
+{
+    return last_message;
+}
+
+void np_error_clear(void)
+{
+    last_message[0] = '\0';
+}
+
+const char *np_error_name(int code)
+{
+    switch (code) {
+    case NP_OK: return "OK";
+    case NP_EINVAL: return "EINVAL";
+    case NP_ENOMEM: return "ENOMEM";
+    case NP_EIO: return "EIO";
+    case NP_ENOTFOUND: return "ENOTFOUND";
+    case NP_ECONFLICT: return "ECONFLICT";
+    case NP_ETHROTTLED: return "ETHROTTLED";
+    case NP_EAUTH: return "EAUTH";
+    case NP_EPARSE: return "EPARSE";
+    case NP_ETIMEOUT: return "ETIMEOUT";
+    case NP_EGONE: return "EGONE";
+    case NP_EAGAIN: return "EAGAIN";
+    case NP_EEXIST: return "EEXIST";
+    case NP_EDEPENDENCY: return "EDEPENDENCY";
+    case NP_EDENIED: return "EDENIED";
+    case NP_ECANCELED: return "ECANCELED";
+    default: return "EUNKNOWN";
+    }
+}

@@ -1,0 +1,103 @@
+/*
+ * Unit tests for pkg/core: buffers, strings, numbers, time formats and durations.
+ */
+#include "core/core.h"
+
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+Test(core_buf, append_and_take)
+{
+    struct np_buf b = NP_BUF_INIT;
+    cr_assert_str_eq(np_buf_cstr(&b), "");
+    np_buf_puts(&b, "hello");
+    np_buf_appendf(&b, " %d %s", 42, "world");
+    cr_assert_str_eq(np_buf_cstr(&b), "hello 42 world");
+    cr_assert_eq(b.len, 14);
+    np_buf_consume(&b, 6);
+    cr_assert_str_eq(np_buf_cstr(&b), "42 world");
+    char *s = np_buf_take(&b);
+    cr_assert_str_eq(s, "42 world");
+    cr_assert_null(b.data);
+    free(s);
+}
+
+Test(core_buf, grows_past_initial_capacity)
+{
+    struct np_buf b = NP_BUF_INIT;
+    for (int i = 0; i < 10000; i++)
+        np_buf_putc(&b, (char)('a' + i % 26));
+    cr_assert_eq(b.len, 10000);
+    cr_assert_eq(b.data[9999], 'a' + 9999 % 26);
+    cr_assert_eq(b.data[10000], '\0');
+    np_buf_clean_up(&b);
+}
+
+Test(core_str, parse_int64_bounds)
+{
+    int64_t v = 0;
+    cr_assert_eq(np_parse_int64("443", 0, 65535, &v), 0);
+    cr_assert_eq(v, 443);
+    cr_assert_eq(np_parse_int64("70000", 0, 65535, &v), NP_EINVAL);
+    cr_assert(strstr(np_error_message(), "out of range") != NULL);
+    cr_assert_eq(np_parse_int64("12a", 0, 100, &v), NP_EINVAL);
+    cr_assert_eq(np_parse_int64("", 0, 100, &v), NP_EINVAL);
+    cr_assert_eq(np_parse_int64("-1", -1, 255, &v), 0);
+    cr_assert_eq(v, -1);
+}
+
+Test(core_str, strlcpy_truncates)
+{
+    char out[4];
+    cr_assert_eq(np_strlcpy(out, "abcdef", sizeof(out)), 6);
+    cr_assert_str_eq(out, "abc");
+}
+
+Test(core_time, rfc3339_round_trip)
+{
+    int64_t ms = 0;
+    cr_assert_eq(np_time_parse_rfc3339("2026-12-01T00:00:00Z", &ms), 0);
+    cr_assert_eq(ms, 1796083200000LL);
+    char out[40];
+    np_time_format_rfc3339(out, sizeof(out), ms);
+    cr_assert_str_eq(out, "2026-12-01T00:00:00Z");
+    cr_assert_eq(np_time_parse_rfc3339("2026-12-01T01:00:00.250+01:00", &ms), 0);
+    cr_assert_eq(ms, 1796083200250LL);
+    np_time_format_micro(out, sizeof(out), ms);
+    cr_assert_str_eq(out, "2026-12-01T00:00:00.250000Z");
+    cr_assert_eq(np_time_parse_rfc3339("2026-12-01 00:00:00", &ms), NP_EINVAL);
+    cr_assert_eq(np_time_parse_rfc3339("2026-12-01T00:00:00", &ms), NP_EINVAL);
+}
+
+Test(core_time, durations)
+{
+    int64_t ms = -1;
+    cr_assert_eq(np_duration_parse("0s", &ms), 0);
+    cr_assert_eq(ms, 0);
+    cr_assert_eq(np_duration_parse("5m", &ms), 0);
+    cr_assert_eq(ms, 300000);
+    cr_assert_eq(np_duration_parse("1h30m15s", &ms), 0);
+    cr_assert_eq(ms, 5415000);
+    cr_assert_eq(np_duration_parse("250ms", &ms), 0);
+    cr_assert_eq(ms, 250);
+    cr_assert_eq(np_duration_parse("5x", &ms), NP_EINVAL);
+    cr_assert_eq(np_duration_parse("m", &ms), NP_EINVAL);
+    cr_assert_eq(np_duration_parse("", &ms), NP_EINVAL);
+}
+
+Test(core_error, message_is_thread_local_and_named)
+{
+    cr_assert_eq(np_error_set(NP_ENOTFOUND, "group %s not found", "sg-1"), NP_ENOTFOUND);
+    cr_assert_str_eq(np_error_message(), "group sg-1 not found");
+    cr_assert_str_eq(np_error_name(NP_ENOTFOUND), "ENOTFOUND");
+    np_error_clear();
+    cr_assert_str_eq(np_error_message(), "");
+}
+
+Test(core_rand, below_bound)
+{
+    for (int i = 0; i < 1000; i++)
+        cr_assert_lt(np_rand_below(7), 7);
+    cr_assert_eq(np_rand_below(0), 0);
+}
