@@ -22,7 +22,7 @@ UNIT_BINS := $(addprefix build/san/unit-,$(UNIT_MODULES))
 
 BINS := bin/netposture-controller bin/netposturectl
 
-.PHONY: all deps test unit e2e lint format run clean bench
+.PHONY: all deps test unit unit-build e2e e2e-tools lint format run clean bench
 all: $(BINS)
 
 build/obj/%.o: %.c
@@ -54,6 +54,13 @@ bin/$(1): $(patsubst %.c,build/obj/%.o,$(wildcard cmd/$(1)/*.c)) build/libnetpos
 endef
 $(foreach b,$(notdir $(BINS)),$(eval $(call bin_rule,$(b))))
 
+# Small programs the end-to-end suite runs against the real servers (tests/e2e/tools/*.c).
+E2E_TOOLS := $(patsubst tests/e2e/tools/%.c,build/e2e-tools/%,$(wildcard tests/e2e/tools/*.c))
+build/e2e-tools/%: build/obj/tests/e2e/tools/%.o build/libnetposture.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< build/libnetposture.a $(LDLIBS)
+e2e-tools: $(E2E_TOOLS)
+
 .SECONDARY:
 
 unit-build: $(UNIT_BINS)
@@ -68,7 +75,7 @@ deps:
 test:
 	hack/test.sh
 
-e2e: all
+e2e: all e2e-tools
 	tests/e2e/run.sh
 
 lint:

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds a real kube-apiserver and etcd from the Go module proxy (hack/kubebins wrapper
+# Builds a real kube-apiserver, etcd and a matching kubectl from the Go module proxy (hack/kubebins wrapper
 # module) and caches them outside the work tree, keyed by version, so a second run costs
 # nothing. Prints the cache directory on success.
 #   hack/build-kube.sh            build if missing, print the bin dir
@@ -20,7 +20,7 @@ if [ "${1:-}" = "--print" ]; then
     exit 0
 fi
 
-if [ -x "$bin_dir/kube-apiserver" ] && [ -x "$bin_dir/etcd" ]; then
+if [ -x "$bin_dir/kube-apiserver" ] && [ -x "$bin_dir/etcd" ] && [ -x "$bin_dir/kubectl" ]; then
     echo "$bin_dir"
     exit 0
 fi
@@ -37,12 +37,12 @@ export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=readonly
 cd "$mod"
 echo "build-kube: building kube-apiserver $k8s_version and etcd $etcd_version (first time only; several minutes)" >&2
 start=$(date +%s)
-go build -trimpath -o "$tmp/kube-apiserver" \
-    -ldflags "-s -w -X k8s.io/component-base/version.gitVersion=$k8s_version \
-              -X k8s.io/component-base/version.gitMajor=1 \
-              -X k8s.io/component-base/version.gitMinor=$minor \
-              -X k8s.io/component-base/version.gitTreeState=clean" \
-    k8s.io/kubernetes/cmd/kube-apiserver
+version_ldflags="-s -w -X k8s.io/component-base/version.gitVersion=$k8s_version \
+    -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor \
+    -X k8s.io/component-base/version.gitTreeState=clean"
+go build -trimpath -o "$tmp/kube-apiserver" -ldflags "$version_ldflags" k8s.io/kubernetes/cmd/kube-apiserver
+# kubectl at the server's version, so the user's hands in tests have no version skew.
+go build -trimpath -o "$tmp/kubectl" -ldflags "$version_ldflags" k8s.io/kubernetes/cmd/kubectl
 go build -trimpath -o "$tmp/etcd" \
     -ldflags "-s -w" \
     go.etcd.io/etcd/server/v3

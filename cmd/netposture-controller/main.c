@@ -7,6 +7,6 @@
 
 int main(void)
 {
-    np_log_info("netposture-controller starting", NULL);
+    np_log_info("netposture-controller starting");
     return 0;
 }

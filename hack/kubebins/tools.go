@@ -6,4 +6,5 @@ package kubebins
 import (
 	_ "go.etcd.io/etcd/server/v3/etcdmain"
 	_ "k8s.io/kubernetes/cmd/kube-apiserver/app"
+	_ "k8s.io/kubectl/pkg/cmd"
 )

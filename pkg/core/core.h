@@ -16,21 +16,21 @@
 /* Actions return 0 or one of these negative codes; np_error_message() explains the last one. */
 enum np_error {
     NP_OK = 0,
-    NP_EINVAL = -1,      /* bad input (spec, argument, config) */
-    NP_ENOMEM = -2,      /* allocation failed */
-    NP_EIO = -3,         /* transport failure (connect, TLS, read) */
-    NP_ENOTFOUND = -4,   /* the object does not exist */
-    NP_ECONFLICT = -5,   /* optimistic-lock conflict (409 Conflict) */
-    NP_ETHROTTLED = -6,  /* throttled; retry later */
-    NP_EAUTH = -7,       /* authentication or authorization failed */
-    NP_EPARSE = -8,      /* a response or file could not be decoded */
-    NP_ETIMEOUT = -9,    /* a deadline passed */
-    NP_EGONE = -10,      /* 410 Gone: resource version expired */
-    NP_EAGAIN = -11,     /* transient server error; retry */
-    NP_EEXIST = -12,     /* already exists */
-    NP_EDEPENDENCY = -13,/* still in use (DependencyViolation) */
-    NP_EDENIED = -14,    /* refused by policy (namespace not allowed, guardrail) */
-    NP_ECANCELED = -15,  /* shutting down */
+    NP_EINVAL = -1,       /* bad input (spec, argument, config) */
+    NP_ENOMEM = -2,       /* allocation failed */
+    NP_EIO = -3,          /* transport failure (connect, TLS, read) */
+    NP_ENOTFOUND = -4,    /* the object does not exist */
+    NP_ECONFLICT = -5,    /* optimistic-lock conflict (409 Conflict) */
+    NP_ETHROTTLED = -6,   /* throttled; retry later */
+    NP_EAUTH = -7,        /* authentication or authorization failed */
+    NP_EPARSE = -8,       /* a response or file could not be decoded */
+    NP_ETIMEOUT = -9,     /* a deadline passed */
+    NP_EGONE = -10,       /* 410 Gone: resource version expired */
+    NP_EAGAIN = -11,      /* transient server error; retry */
+    NP_EEXIST = -12,      /* already exists */
+    NP_EDEPENDENCY = -13, /* still in use (DependencyViolation) */
+    NP_EDENIED = -14,     /* refused by policy (namespace not allowed, guardrail) */
+    NP_ECANCELED = -15,   /* shutting down */
 };
 
 /* Sets the thread-local error message and returns code (for `return np_error_set(...)`). */
@@ -51,7 +51,10 @@ struct np_buf {
     size_t cap;
 };
 
-#define NP_BUF_INIT {NULL, 0, 0}
+#define NP_BUF_INIT                                                                                \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 
 void np_buf_init(struct np_buf *b);
 void np_buf_clean_up(struct np_buf *b);
@@ -130,14 +133,16 @@ int np_log_level_parse(const char *s, enum np_log_level *out);
 bool np_log_enabled(enum np_log_level level);
 /*
  * Writes one log line to stderr: JSON `{"ts":..,"level":..,"msg":..,"k":"v",...}` or text.
- * The variadic part is key, value string pairs terminated by a NULL key; a NULL value is
- * skipped. Never pass secrets.
+ * The variadic part is key, value string pairs terminated by a NULL key (NP_LOG_END); a NULL
+ * value is skipped. The np_log_<level>(msg, k, v, ...) macros add the terminator themselves.
+ * Never pass secrets.
  */
 void np_log(enum np_log_level level, const char *msg, ...);
-#define np_log_debug(...) np_log(NP_LOG_DEBUG, __VA_ARGS__)
-#define np_log_info(...) np_log(NP_LOG_INFO, __VA_ARGS__)
-#define np_log_warn(...) np_log(NP_LOG_WARN, __VA_ARGS__)
-#define np_log_error(...) np_log(NP_LOG_ERROR, __VA_ARGS__)
+#define NP_LOG_END ((const char *)NULL)
+#define np_log_debug(...) np_log(NP_LOG_DEBUG, __VA_ARGS__, NP_LOG_END)
+#define np_log_info(...) np_log(NP_LOG_INFO, __VA_ARGS__, NP_LOG_END)
+#define np_log_warn(...) np_log(NP_LOG_WARN, __VA_ARGS__, NP_LOG_END)
+#define np_log_error(...) np_log(NP_LOG_ERROR, __VA_ARGS__, NP_LOG_END)
 
 #define NP_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 

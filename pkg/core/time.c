@@ -178,7 +178,8 @@ uint64_t np_rand_below(uint64_t n)
         return 0;
     pthread_mutex_lock(&rand_lock);
     if (rand_state == 0)
-        rand_state = (uint64_t)np_time_mono_ms() * 0x9E3779B97F4A7C15ull ^ (uint64_t)np_time_now_ms();
+        rand_state =
+            (uint64_t)np_time_mono_ms() * 0x9E3779B97F4A7C15ull ^ (uint64_t)np_time_now_ms();
     /* xorshift64* */
     rand_state ^= rand_state >> 12;
     rand_state ^= rand_state << 25;

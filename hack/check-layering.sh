@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Keeps the module arrows one-way (DESIGN section 2):
+#   core    -> (libc, json-c only)
+#   posture -> core                    (pure: no libcurl/OpenSSL/libyaml/libwebsockets/expat)
+#   kube    -> core                    (never aws, posture, controller)
+#   aws     -> core                    (never kube, posture, controller)
+#   http    -> core
+#   controller -> core, kube, aws, posture, http
+#   cmd/    -> anything (it only wires)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+rc=0
+check() { # check <module> <allowed project modules regex> <forbidden system headers regex>
+    local mod=$1 allowed=$2 forbidden=$3 f line
+    for f in $(git ls-files "pkg/$mod/*.c" "pkg/$mod/*.h" 2>/dev/null; ls pkg/"$mod"/*.[ch] pkg/"$mod"/private/*.[ch] 2>/dev/null); do
+        [ -f "$f" ] || continue
+        while IFS= read -r line; do
+            local inc
+            inc=$(printf '%s' "$line" | sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*[<"]\([^>"]*\)[>"].*/\1/p')
+            [ -n "$inc" ] || continue
+            local top=${inc%%/*}
+            case "$top" in
+            core|kube|aws|posture|controller|http)
+                if [ "$inc" != "${inc#*/}" ] && ! [[ "$top" =~ ^($allowed)$ ]]; then
+                    echo "layering: $f includes $inc ($mod may not depend on $top)"
+                    rc=1
+                fi ;;
+            esac
+            if [ -n "$forbidden" ] && [[ "$inc" =~ $forbidden ]]; then
+                echo "layering: $f includes $inc ($mod must not use it)"
+                rc=1
+            fi
+        done <"$f"
+    done
+}
+check core 'core' '^(curl/|openssl/|yaml\.h|libwebsockets\.h|expat\.h)'
+check posture 'core|posture' '^(curl/|openssl/|yaml\.h|libwebsockets\.h|expat\.h|pthread\.h|unistd\.h|stdio\.h)'
+check kube 'core|kube' '^(expat\.h)'
+check aws 'core|aws' '^(yaml\.h)'
+check http 'core|http' ''
+check controller 'core|kube|aws|posture|http|controller' ''
+[ $rc -eq 0 ] && echo "layering: ok"
+exit $rc

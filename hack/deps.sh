@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Installs what netposture needs to build and test, only what is missing; safe to run twice.
+#   - Debian packages: compilers, -dev libraries, Criterion, lint tools
+#   - kube-apiserver + etcd built from the Go module proxy (hack/build-kube.sh, cached by version)
+#   - moto_server, aws CLI (pip, pinned) and kubectl (checked; must exist on the image)
+# Fails with a message naming the missing piece; never skips silently.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+
+MOTO_VERSION=5.2.1
+AWSCLI_VERSION=1.45.11
+
+say() { echo "deps: $*" >&2; }
+die() { echo "deps: ERROR: $*" >&2; exit 1; }
+
+apt_pkgs=(build-essential pkg-config libcurl4-openssl-dev libssl-dev libjson-c-dev libyaml-dev
+          libexpat1-dev libwebsockets-dev libcriterion-dev clang clang-format cppcheck
+          libclang-rt-14-dev openssl curl ca-certificates python3)
+missing=()
+for p in "${apt_pkgs[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    say "installing Debian packages: ${missing[*]}"
+    sudo_cmd=()
+    [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+    "${sudo_cmd[@]}" apt-get update -qq || die "apt-get update failed"
+    DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends \
+        "${missing[@]}" >/dev/null || die "apt-get install ${missing[*]} failed"
+fi
+
+# Python tools: the image ships moto and awscli in its pyenv; install the pinned versions if missing.
+py=$(command -v python3) || die "python3 is missing"
+if ! "$py" -c 'import moto.server, flask, werkzeug' 2>/dev/null; then
+    say "installing moto[server]==$MOTO_VERSION"
+    "$py" -m pip install -q "moto[server]==$MOTO_VERSION" || die "pip install moto[server] failed"
+fi
+if ! command -v aws >/dev/null 2>&1; then
+    say "installing awscli==$AWSCLI_VERSION"
+    "$py" -m pip install -q "awscli==$AWSCLI_VERSION" || die "pip install awscli failed"
+    hash -r
+fi
+command -v aws >/dev/null 2>&1 || die "the aws CLI is not on PATH after installing it"
+command -v kubectl >/dev/null 2>&1 || die "kubectl is missing (expected on the machine image)"
+command -v go >/dev/null 2>&1 || die "the Go toolchain is missing (needed to build kube-apiserver and etcd)"
+
+bin_dir=$("$here/build-kube.sh")
+[ -x "$bin_dir/kube-apiserver" ] && [ -x "$bin_dir/etcd" ] || die "kube-apiserver/etcd missing in $bin_dir"
+say "ok (kube binaries in $bin_dir)"

@@ -1,0 +1,252 @@
+#!/usr/bin/env bash
+# The development and test environment made of real servers on 127.0.0.1:
+# etcd + kube-apiserver (envtest's flag set, certificates from openssl, RBAC) and moto_server.
+#   hack/dev-env.sh up       start everything on free ports, install crds/, write $DIR/env
+#   hack/dev-env.sh down     stop every process it started (by recorded pid); safe to repeat
+#   hack/dev-env.sh status   say what is running
+# DIR is $NP_DEV_ENV_DIR or .dev-env in the repo; logs go to $DIR/logs/.
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+dir=${NP_DEV_ENV_DIR:-$repo/.dev-env}
+case "$dir" in /*) ;; *) dir="$PWD/$dir" ;; esac
+pki="$dir/pki"
+logs="$dir/logs"
+pids="$dir/pids"
+START_TIMEOUT=${NP_DEV_ENV_TIMEOUT:-90}
+
+log() { echo "dev-env: $*" >&2; }
+die() { echo "dev-env: ERROR: $*" >&2; exit 1; }
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# wait_until <timeout-seconds> <what> <command...>: polls the command every 200 ms.
+wait_until() {
+    local timeout=$1 what=$2
+    shift 2
+    local deadline=$(( $(date +%s) + timeout ))
+    until "$@" >/dev/null 2>&1; do
+        if [ "$(date +%s)" -ge "$deadline" ]; then
+            log "timed out after ${timeout}s waiting for $what"
+            return 1
+        fi
+        sleep 0.2
+    done
+}
+
+pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+stop_pid_file() {
+    local f=$1 name
+    name=$(basename "$f" .pid)
+    [ -f "$f" ] || return 0
+    local pid
+    pid=$(cat "$f")
+    if kill -0 "$pid" 2>/dev/null; then
+        kill -TERM "$pid" 2>/dev/null || true
+        local i
+        for i in $(seq 1 100); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        if kill -0 "$pid" 2>/dev/null; then
+            log "$name (pid $pid) ignored SIGTERM; killing"
+            kill -KILL "$pid" 2>/dev/null || true
+        fi
+        log "stopped $name (pid $pid)"
+    fi
+    rm -f "$f"
+}
+
+gen_certs() {
+    mkdir -p "$pki"
+    local o=(-sha256)
+    openssl ecparam -name prime256v1 -genkey -noout -out "$pki/ca.key" 2>/dev/null
+    openssl req -x509 -new -key "$pki/ca.key" -subj "/CN=netposture-dev-ca" -days 7 "${o[@]}" \
+        -out "$pki/ca.crt" 2>/dev/null
+    # API server serving certificate.
+    openssl ecparam -name prime256v1 -genkey -noout -out "$pki/apiserver.key" 2>/dev/null
+    openssl req -new -key "$pki/apiserver.key" -subj "/CN=kube-apiserver" -out "$pki/apiserver.csr" 2>/dev/null
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature,keyEncipherment\n' \
+        >"$pki/apiserver.ext"
+    openssl x509 -req -in "$pki/apiserver.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" -CAcreateserial \
+        -days 7 "${o[@]}" -extfile "$pki/apiserver.ext" -out "$pki/apiserver.crt" 2>/dev/null
+    # Admin client certificate (system:masters) and a least-privilege identity for the controller.
+    local user
+    for user in admin:system:masters controller:netposture; do
+        local cn=${user%%:*} org=${user#*:}
+        openssl ecparam -name prime256v1 -genkey -noout -out "$pki/$cn.key" 2>/dev/null
+        openssl req -new -key "$pki/$cn.key" -subj "/O=$org/CN=$cn" -out "$pki/$cn.csr" 2>/dev/null
+        printf 'extendedKeyUsage=clientAuth\nkeyUsage=critical,digitalSignature\n' >"$pki/client.ext"
+        openssl x509 -req -in "$pki/$cn.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" -CAcreateserial \
+            -days 7 "${o[@]}" -extfile "$pki/client.ext" -out "$pki/$cn.crt" 2>/dev/null
+    done
+    # Service-account signing key pair.
+    openssl genrsa -out "$pki/sa.key" 2048 2>/dev/null
+    openssl rsa -in "$pki/sa.key" -pubout -out "$pki/sa.pub" 2>/dev/null
+    chmod 600 "$pki"/*.key
+}
+
+write_kubeconfig() {
+    local file=$1 user=$2 server=$3
+    cat >"$file" <<EOF
+apiVersion: v1
+kind: Config
+clusters:
+- name: netposture-dev
+  cluster:
+    server: $server
+    certificate-authority: $pki/ca.crt
+users:
+- name: $user
+  user:
+    client-certificate: $pki/$user.crt
+    client-key: $pki/$user.key
+contexts:
+- name: netposture-dev
+  context: {cluster: netposture-dev, user: $user}
+current-context: netposture-dev
+EOF
+}
+
+cmd_up() {
+    if pid_alive "$pids/kube-apiserver.pid" && [ -f "$dir/env" ]; then
+        log "already up ($dir/env)"
+        return 0
+    fi
+    cmd_down >/dev/null 2>&1 || true
+    local bin_dir
+    bin_dir=$("$repo/hack/build-kube.sh") || die "kube-apiserver/etcd are not built (run make deps)"
+    mkdir -p "$dir" "$logs" "$pids"
+    rm -rf "$dir/etcd-data" "$pki"
+    gen_certs
+
+    local etcd_port etcd_peer api_port moto_port
+    etcd_port=$(free_port); etcd_peer=$(free_port); api_port=$(free_port); moto_port=$(free_port)
+
+    log "starting etcd on 127.0.0.1:$etcd_port"
+    "$bin_dir/etcd" --name np-dev --data-dir "$dir/etcd-data" \
+        --listen-client-urls "http://127.0.0.1:$etcd_port" --advertise-client-urls "http://127.0.0.1:$etcd_port" \
+        --listen-peer-urls "http://127.0.0.1:$etcd_peer" --initial-advertise-peer-urls "http://127.0.0.1:$etcd_peer" \
+        --initial-cluster "np-dev=http://127.0.0.1:$etcd_peer" --unsafe-no-fsync \
+        --listen-metrics-urls "" --log-level warn >"$logs/etcd.log" 2>&1 &
+    echo $! >"$pids/etcd.pid"
+
+    log "starting moto on 127.0.0.1:$moto_port"
+    MOTO_EC2_LOAD_DEFAULT_AMIS=false python3 -m moto.server -H 127.0.0.1 -p "$moto_port" \
+        >"$logs/moto.log" 2>&1 &
+    echo $! >"$pids/moto.pid"
+
+    wait_until "$START_TIMEOUT" "etcd health" curl -fsS "http://127.0.0.1:$etcd_port/health" \
+        || { tail -20 "$logs/etcd.log" >&2; die "etcd did not become healthy"; }
+
+    # kube-apiserver derives its advertise address from the default route; without one, give
+    # a documentation-range address it will never contact (endpoint reconciliation is off).
+    local advertise=()
+    if ! awk 'NR>1 && $2=="00000000" {found=1} END {exit !found}' /proc/net/route 2>/dev/null; then
+        advertise=(--advertise-address=192.0.2.1)
+    fi
+    log "starting kube-apiserver on 127.0.0.1:$api_port"
+    "$bin_dir/kube-apiserver" \
+        --etcd-servers="http://127.0.0.1:$etcd_port" \
+        --bind-address=127.0.0.1 --secure-port="$api_port" \
+        --tls-cert-file="$pki/apiserver.crt" --tls-private-key-file="$pki/apiserver.key" \
+        --client-ca-file="$pki/ca.crt" \
+        --service-account-issuer="https://127.0.0.1:$api_port/" \
+        --service-account-key-file="$pki/sa.pub" --service-account-signing-key-file="$pki/sa.key" \
+        --service-cluster-ip-range=10.0.0.0/24 \
+        --authorization-mode=RBAC \
+        --disable-admission-plugins=ServiceAccount \
+        --allow-privileged=true \
+        --endpoint-reconciler-type=none \
+        "${advertise[@]}" >"$logs/kube-apiserver.log" 2>&1 &
+    echo $! >"$pids/kube-apiserver.pid"
+
+    local server="https://127.0.0.1:$api_port"
+    write_kubeconfig "$dir/kubeconfig" admin "$server"
+    write_kubeconfig "$dir/controller.kubeconfig" controller "$server"
+    chmod 600 "$dir/kubeconfig" "$dir/controller.kubeconfig"
+
+    wait_until "$START_TIMEOUT" "kube-apiserver /readyz" \
+        curl -fsS --cacert "$pki/ca.crt" --cert "$pki/admin.crt" --key "$pki/admin.key" "$server/readyz" \
+        || { tail -30 "$logs/kube-apiserver.log" >&2; die "kube-apiserver did not become ready"; }
+    wait_until "$START_TIMEOUT" "moto" curl -fsS "http://127.0.0.1:$moto_port/moto-api/data.json" \
+        || { tail -20 "$logs/moto.log" >&2; die "moto did not start"; }
+
+    cat >"$dir/env" <<EOF
+# netposture dev environment: source this file.
+export NP_DEV_ENV_DIR='$dir'
+export PATH='$bin_dir':"\$PATH"
+export KUBECONFIG='$dir/kubeconfig'
+export NP_CONTROLLER_KUBECONFIG='$dir/controller.kubeconfig'
+export NP_KUBE_SERVER='$server'
+export AWS_ENDPOINT_URL='http://127.0.0.1:$moto_port'
+export AWS_ACCESS_KEY_ID='testing'
+export AWS_SECRET_ACCESS_KEY='testing'
+export AWS_REGION='us-east-1'
+export AWS_DEFAULT_REGION='us-east-1'
+export AWS_EC2_METADATA_DISABLED='true'
+export AWS_PAGER=''
+EOF
+    # shellcheck disable=SC1091
+    source "$dir/env"
+    install_crds
+    log "up: source $dir/env"
+}
+
+install_crds() {
+    shopt -s nullglob
+    local files=("$repo"/crds/*.yaml)
+    shopt -u nullglob
+    [ ${#files[@]} -gt 0 ] || return 0
+    local f
+    for f in "${files[@]}"; do
+        kubectl apply --server-side --force-conflicts --field-manager=netposture-dev-env -f "$f" >/dev/null || die "kubectl apply -f $f failed"
+    done
+    for f in "${files[@]}"; do
+        local name
+        name=$(kubectl get -f "$f" -o name) || die "cannot read back $f"
+        kubectl wait --for=condition=Established --timeout="${START_TIMEOUT}s" "$name" >/dev/null \
+            || die "$name did not become Established"
+    done
+    # RBAC for the controller's own identity (least privilege, as in manifests/).
+    if [ -f "$repo/manifests/rbac/clusterrole.yaml" ]; then
+        kubectl apply -f "$repo/manifests/rbac/clusterrole.yaml" >/dev/null
+        kubectl create clusterrolebinding netposture-dev-controller --clusterrole=netposture-controller \
+            --user=controller --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+    fi
+}
+
+cmd_down() {
+    local f
+    for f in kube-apiserver moto etcd; do
+        stop_pid_file "$pids/$f.pid"
+    done
+    shopt -s nullglob
+    for f in "$pids"/*.pid; do stop_pid_file "$f"; done
+    shopt -u nullglob
+    rm -rf "$dir/etcd-data" "$dir/env"
+}
+
+cmd_status() {
+    local f rc=0
+    for f in etcd kube-apiserver moto; do
+        if pid_alive "$pids/$f.pid"; then
+            echo "$f: running (pid $(cat "$pids/$f.pid"))"
+        else
+            echo "$f: stopped"
+            rc=1
+        fi
+    done
+    [ -f "$dir/env" ] && echo "env: $dir/env"
+    return $rc
+}
+
+case "${1:-}" in
+up) cmd_up ;;
+down) cmd_down ;;
+status) cmd_status ;;
+*) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+esac
