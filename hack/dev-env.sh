@@ -198,7 +198,7 @@ EOF
 
 install_crds() {
     shopt -s nullglob
-    local files=("$repo"/crds/*.yaml)
+    local files=("$repo"/crds/netposture.dev_*.yaml)
     shopt -u nullglob
     [ ${#files[@]} -gt 0 ] || return 0
     local f
@@ -211,12 +211,14 @@ install_crds() {
         kubectl wait --for=condition=Established --timeout="${START_TIMEOUT}s" "$name" >/dev/null \
             || die "$name did not become Established"
     done
-    # RBAC for the controller's own identity (least privilege, as in manifests/).
-    if [ -f "$repo/manifests/rbac/clusterrole.yaml" ]; then
-        kubectl apply -f "$repo/manifests/rbac/clusterrole.yaml" >/dev/null
-        kubectl create clusterrolebinding netposture-dev-controller --clusterrole=netposture-controller \
-            --user=controller --dry-run=client -o yaml | kubectl apply -f - >/dev/null
-    fi
+    # The controller's own least-privilege identity (user "controller"), bound to the same
+    # ClusterRole and Role that manifests/ grants the in-cluster service account.
+    kubectl apply -f "$repo/manifests/base/namespace.yaml" >/dev/null
+    kubectl apply -f "$repo/manifests/rbac/clusterrole.yaml" -f "$repo/manifests/rbac/role.yaml" >/dev/null
+    kubectl create clusterrolebinding netposture-dev-controller --clusterrole=netposture-controller \
+        --user=controller --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+    kubectl create rolebinding netposture-dev-controller -n netposture-system --role=netposture-controller \
+        --user=controller --dry-run=client -o yaml | kubectl apply -f - >/dev/null
 }
 
 cmd_down() {
