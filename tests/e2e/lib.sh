@@ -90,11 +90,36 @@ start_controller() {
     E2E_CONTROLLER_SEQ=$((n + 1))
     local log="$E2E_TEST_DIR/controller.log"
     echo "---- controller start #$E2E_CONTROLLER_SEQ: $*" >>"$log"
+    E2E_METRICS_PORT=$(free_port)
     "$bin" --kubeconfig "${NP_CONTROLLER_KUBECONFIG:-$KUBECONFIG}" --log-format text \
-        --health-addr 127.0.0.1:0 "$@" >>"$log" 2>&1 &
+        --health-addr 127.0.0.1:0 --metrics-addr "127.0.0.1:$E2E_METRICS_PORT" "$@" >>"$log" 2>&1 &
     local pid=$!
     echo "$pid" >"$E2E_TEST_DIR/pids/controller.$pid"
     E2E_CONTROLLER_PID=$pid
+}
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# metric <name> [label-filter]: the sum of the controller's series of a metric whose labels
+# contain the filter (0 when absent).
+metric() {
+    curl -fsS "http://127.0.0.1:$E2E_METRICS_PORT/metrics" 2>/dev/null | python3 -c '
+import sys
+name, flt = sys.argv[1], sys.argv[2]
+total = 0.0
+for line in sys.stdin:
+    if line.startswith("#"): continue
+    key, _, val = line.rstrip().rpartition(" ")
+    base = key.split("{", 1)[0]
+    if base == name and flt in key: total += float(val)
+print(int(total) if total == int(total) else total)' "$1" "${2:-}"
+}
+
+# metric_at_least <name> <filter> <value>: for wait_for.
+metric_at_least() {
+    python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) >= float(sys.argv[2]) else 1)' "$(metric "$1" "$2")" "$3"
 }
 
 # stop_controller [signal]: stops the last controller started and waits for it to exit.
@@ -131,4 +156,86 @@ dump_state() {
     done
     echo "---- security groups (moto)"
     awsx ec2 describe-security-groups --query 'SecurityGroups[].{id:GroupId,name:GroupName,tags:Tags,in:IpPermissions,out:IpPermissionsEgress}' 2>&1 | head -n 120
+}
+
+# ---------------------------------------------------------------- netposture helpers
+
+# ensure_account <name> [allowedNamespaces-yaml]: a CloudAccount for the local AWS emulator.
+ensure_account() {
+    local name=$1 allowed=${2:-"{}"}
+    k apply -f - >/dev/null <<YAML
+apiVersion: netposture.dev/v1alpha1
+kind: CloudAccount
+metadata: {name: $name}
+spec:
+  aws: {region: us-east-1, credentials: {source: Environment}}
+  allowedNamespaces: $allowed
+YAML
+}
+
+# condition <kind> <ns> <name> <type>: prints "status/reason" of a condition.
+condition() {
+    k get "$1" "$3" -n "$2" -o jsonpath="{.status.conditions[?(@.type==\"$4\")].status}/{.status.conditions[?(@.type==\"$4\")].reason}" 2>/dev/null
+}
+
+# condition_is <kind> <ns> <name> <type> <status/reason>: for wait_for.
+condition_is() {
+    [ "$(condition "$1" "$2" "$3" "$4")" = "$5" ]
+}
+
+# group_of <ns> <sgp-name>: the AWS group id from the posture's status.
+group_of() {
+    k get sgp "$2" -n "$1" -o jsonpath='{.status.groupId}'
+}
+
+# rules <group-id> <ingress|egress>: one sorted line per atomic rule, "proto from-to peer".
+rules() {
+    local field=IpPermissions
+    [ "$2" = egress ] && field=IpPermissionsEgress
+    awsx ec2 describe-security-groups --group-ids "$1" | python3 -c '
+import json, sys
+g = json.load(sys.stdin)["SecurityGroups"][0]
+out = []
+for p in g.get(sys.argv[1], []):
+    proto = p["IpProtocol"]
+    ports = "%s-%s" % (p.get("FromPort", ""), p.get("ToPort", "")) if "FromPort" in p else "*"
+    for r in p.get("IpRanges", []): out.append("%s %s %s" % (proto, ports, r["CidrIp"]))
+    for r in p.get("Ipv6Ranges", []): out.append("%s %s %s" % (proto, ports, r["CidrIpv6"]))
+    for r in p.get("PrefixListIds", []): out.append("%s %s %s" % (proto, ports, r["PrefixListId"]))
+    for r in p.get("UserIdGroupPairs", []): out.append("%s %s %s" % (proto, ports, r["GroupId"]))
+print("\n".join(sorted(out)))
+' "$field"
+}
+
+# tag_of <group-id> <key>: the tag value ("" when absent).
+tag_of() {
+    awsx ec2 describe-security-groups --group-ids "$1" | python3 -c '
+import json, sys
+g = json.load(sys.stdin)["SecurityGroups"][0]
+print({t["Key"]: t["Value"] for t in g.get("Tags", [])}.get(sys.argv[1], ""))' "$2"
+}
+
+# rules_are <group-id> <direction> <expected lines>: for wait_for.
+rules_are() {
+    [ "$(rules "$1" "$2")" = "$3" ]
+}
+
+group_exists() {
+    awsx ec2 describe-security-groups --group-ids "$1" >/dev/null 2>&1
+}
+
+# groups_named <name>: ids of the groups with this name (any VPC), one per line.
+groups_named() {
+    awsx ec2 describe-security-groups --filters "Name=group-name,Values=$1" \
+        --query 'SecurityGroups[].GroupId' --output text | tr '\t' '\n' | sed '/^$/d'
+}
+
+# events_for <ns> <name>: "reason: note" lines of the Events regarding an object.
+events_for() {
+    k get events.events.k8s.io -n "$1" --field-selector "regarding.name=$2" \
+        -o jsonpath='{range .items[*]}{.reason}: {.note}{"\n"}{end}' 2>/dev/null
+}
+
+has_event() { # has_event <ns> <name> <reason> <substring>
+    events_for "$1" "$2" | grep -F "$3" | grep -qF "$4"
 }
