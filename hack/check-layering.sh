@@ -34,7 +34,12 @@ check() { # check <module> <allowed project modules regex> <forbidden system hea
     done
 }
 check core 'core' '^(curl/|openssl/|yaml\.h|libwebsockets\.h|expat\.h)'
-check posture 'core|posture' '^(curl/|openssl/|yaml\.h|libwebsockets\.h|expat\.h|pthread\.h|unistd\.h|stdio\.h)'
+check posture 'core|posture' '^(curl/|openssl/|yaml\.h|libwebsockets\.h|expat\.h|pthread\.h|unistd\.h|time\.h|fcntl\.h)'
+# posture is pure: no I/O, no clock (snprintf is allowed; stdio streams are not).
+if grep -nE '\b(fopen|fprintf|printf|puts|fputs|fwrite|fread|open|read|write|time|clock_gettime|getenv|rand)[[:space:]]*\(' pkg/posture/*.c pkg/posture/*.h 2>/dev/null; then
+    echo "layering: pkg/posture must stay pure (no I/O, clock, environment or randomness)"
+    rc=1
+fi
 check kube 'core|kube' '^(expat\.h)'
 check aws 'core|aws' '^(yaml\.h)'
 check http 'core|http' ''

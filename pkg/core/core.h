@@ -144,6 +144,21 @@ void np_log(enum np_log_level level, const char *msg, ...);
 #define np_log_warn(...) np_log(NP_LOG_WARN, __VA_ARGS__, NP_LOG_END)
 #define np_log_error(...) np_log(NP_LOG_ERROR, __VA_ARGS__, NP_LOG_END)
 
+/* ---------------------------------------------------------------- json */
+
+struct json_object;
+
+/*
+ * Walks obj through the NULL-terminated object keys (NP_JSON_END) and returns the member
+ * found, borrowed from obj; NULL when a key is missing or a step is not an object.
+ */
+struct json_object *np_json_path(struct json_object *obj, ...);
+/* The string at the path, or NULL when absent or not a string. Borrowed. */
+const char *np_json_path_str(struct json_object *obj, ...);
+/* The integer at the path, or def when absent or not an integer. */
+int64_t np_json_path_int(struct json_object *obj, int64_t def, ...);
+#define NP_JSON_END ((const char *)NULL)
+
 #define NP_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 #endif

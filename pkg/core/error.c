@@ -5,15 +5,19 @@
 #include "core/core.h"
 
 #include <stdio.h>
+#include <string.h>
 
 static _Thread_local char last_message[1024];
 
 int np_error_set(int code, const char *fmt, ...)
 {
+    /* Format into a scratch buffer first: callers often wrap np_error_message() itself. */
+    char scratch[sizeof(last_message)];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(last_message, sizeof(last_message), fmt, ap);
+    vsnprintf(scratch, sizeof(scratch), fmt, ap);
     va_end(ap);
+    memcpy(last_message, scratch, sizeof(last_message));
     return code;
 }
 

@@ -91,6 +91,8 @@ Test(core_error, message_is_thread_local_and_named)
     cr_assert_eq(np_error_set(NP_ENOTFOUND, "group %s not found", "sg-1"), NP_ENOTFOUND);
     cr_assert_str_eq(np_error_message(), "group sg-1 not found");
     cr_assert_str_eq(np_error_name(NP_ENOTFOUND), "ENOTFOUND");
+    np_error_set(NP_EINVAL, "wrapped: %s", np_error_message());
+    cr_assert_str_eq(np_error_message(), "wrapped: group sg-1 not found");
     np_error_clear();
     cr_assert_str_eq(np_error_message(), "");
 }
@@ -100,4 +102,19 @@ Test(core_rand, below_bound)
     for (int i = 0; i < 1000; i++)
         cr_assert_lt(np_rand_below(7), 7);
     cr_assert_eq(np_rand_below(0), 0);
+}
+
+#include <json-c/json.h>
+
+Test(core_json, paths)
+{
+    json_object *o = json_tokener_parse("{\"a\":{\"b\":{\"c\":\"x\",\"n\":7}},\"s\":1}");
+    cr_assert_not_null(o);
+    cr_assert_str_eq(np_json_path_str(o, "a", "b", "c", NP_JSON_END), "x");
+    cr_assert_eq(np_json_path_int(o, -1, "a", "b", "n", NP_JSON_END), 7);
+    cr_assert_eq(np_json_path_int(o, -1, "a", "b", "c", NP_JSON_END), -1);
+    cr_assert_null(np_json_path_str(o, "a", "missing", "c", NP_JSON_END));
+    cr_assert_null(np_json_path(o, "s", "deeper", NP_JSON_END));
+    cr_assert_eq(np_json_path(o, NP_JSON_END), o);
+    json_object_put(o);
 }
