@@ -82,7 +82,7 @@ lint:
 	hack/lint.sh
 
 format:
-	clang-format -i $$(git ls-files '*.c' '*.h')
+	clang-format -i $$(hack/c-files.sh)
 
 run:
 	hack/run.sh

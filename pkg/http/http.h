@@ -40,10 +40,11 @@ void np_metrics_histogram_observe(struct np_metrics *m, const char *name, const 
 double np_metrics_value(struct np_metrics *m, const char *name, const char *labels);
 
 /*
- * Renders label pairs (key, value, ..., NULL) into out (cleared first) with Prometheus
- * escaping of values: `k1="v1",k2="v2"`.
+ * Renders label pairs (key, value, ...) into out (cleared first) with Prometheus escaping of
+ * values: `k1="v1",k2="v2"`. The macro appends the typed NULL terminator.
  */
-void np_metrics_labels(struct np_buf *out, ...);
+void np_metrics_labels_list(struct np_buf *out, ...);
+#define np_metrics_labels(out, ...) np_metrics_labels_list((out), __VA_ARGS__, (const char *)NULL)
 
 /* Appends the whole registry in the Prometheus text format (families sorted by name). */
 void np_metrics_render(struct np_metrics *m, struct np_buf *out);
@@ -54,10 +55,10 @@ void np_metrics_render(struct np_metrics *m, struct np_buf *out);
 typedef bool (*np_http_probe_fn)(void *ctx, struct np_buf *message);
 
 struct np_http_server_config {
-    const char *addr;            /* "127.0.0.1:8080", ":8080" (all interfaces) or "host:0" */
-    struct np_metrics *metrics;  /* serves /metrics when non-NULL */
-    np_http_probe_fn healthz;    /* serves /healthz when non-NULL */
-    np_http_probe_fn readyz;     /* serves /readyz when non-NULL */
+    const char *addr;           /* "127.0.0.1:8080", ":8080" (all interfaces) or "host:0" */
+    struct np_metrics *metrics; /* serves /metrics when non-NULL */
+    np_http_probe_fn healthz;   /* serves /healthz when non-NULL */
+    np_http_probe_fn readyz;    /* serves /readyz when non-NULL */
     void *probe_ctx;
 };
 

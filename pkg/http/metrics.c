@@ -5,14 +5,14 @@
 #include "http/http.h"
 
 #include <math.h>
-#include <stdio.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 struct series {
     char *labels;
-    double value;  /* counter/gauge value; histogram sum */
+    double value;   /* counter/gauge value; histogram sum */
     uint64_t count; /* histogram count */
     uint64_t *bucket_counts;
     struct series *next;
@@ -138,9 +138,7 @@ static void update(struct np_metrics *m, const char *name, const char *labels, d
         if (v > 0)
             s->value += v;
         break;
-    case NP_METRIC_GAUGE:
-        s->value = v;
-        break;
+    case NP_METRIC_GAUGE: s->value = v; break;
     case NP_METRIC_HISTOGRAM:
         s->value += v;
         s->count++;
@@ -185,7 +183,7 @@ double np_metrics_value(struct np_metrics *m, const char *name, const char *labe
     return v;
 }
 
-void np_metrics_labels(struct np_buf *out, ...)
+void np_metrics_labels_list(struct np_buf *out, ...)
 {
     np_buf_reset(out);
     va_list ap;

@@ -115,8 +115,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         if (c)
             np_buf_clean_up(&c->body);
         return 0;
-    default:
-        break;
+    default: break;
     }
     return lws_callback_http_dummy(wsi, reason, user, in, len);
 }

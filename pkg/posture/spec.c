@@ -1,23 +1,25 @@
 /*
- * Parsing and validating a SecurityGroupPosture spec into atomic canonical rules, with
- * errors that name the field path. The CRD schema rejects most bad input at admission;
- * this catches what it cannot (and specs written before a schema change).
+ * Parsing and validating a SecurityGroupPosture spec (json-c) into declared rules, with
+ * errors that name the field path. The CRD schema rejects most bad input at admission; this
+ * catches what it cannot (CIDR semantics, port order, cross-field rules) and specs that never
+ * went through admission (netposturectl, older schemas).
  */
 #include "posture/private/posture_private.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
-static const char *get_str(json_object *o, const char *k)
-{
-    json_object *v = NULL;
-    if (!o || !json_object_object_get_ex(o, k, &v) || !json_object_is_type(v, json_type_string))
-        return NULL;
-    return json_object_get_string(v);
-}
+#define MAX_TAGS 48 /* AWS allows 50 tags per group; netposture's ownership tags take 2 */
+#define PATH_LEN 96 /* a rule or exception path: spec.ingress[12] */
+#define RULE_PATH_LEN (PATH_LEN + 16)      /* its rule: ...exceptions[3].rule */
+#define ITEM_PATH_LEN (RULE_PATH_LEN + 64) /* a field inside: ...rule.ipv6Cidrs[19] */
 
-static json_object *get(json_object *o, const char *k)
+/* ---------------------------------------------------------------- typed JSON access */
+
+/* Member k of o, or NULL when absent or JSON null. */
+static json_object *member(json_object *o, const char *k)
 {
     json_object *v = NULL;
     if (!o || !json_object_object_get_ex(o, k, &v))
@@ -25,125 +27,295 @@ static json_object *get(json_object *o, const char *k)
     return v;
 }
 
-static int get_port(json_object *o, const char *k, bool *has, int *out, const char *path)
+static int opt_string(json_object *o, const char *k, const char *path, const char **out)
 {
-    json_object *v = get(o, k);
-    *has = false;
+    json_object *v = member(o, k);
+    *out = NULL;
     if (!v)
         return 0;
-    if (!json_object_is_type(v, json_type_int))
-        return np_error_set(NP_EINVAL, "%s.%s: must be an integer", path, k);
-    int64_t n = json_object_get_int64(v);
-    if (n < -1 || n > 65535)
-        return np_error_set(NP_EINVAL, "%s.%s: %lld is out of range -1..65535", path, k,
-                            (long long)n);
-    *has = true;
-    *out = (int)n;
+    if (!json_object_is_type(v, json_type_string))
+        return np_error_set(NP_EINVAL, "%s.%s: must be a string", path, k);
+    *out = json_object_get_string(v);
     return 0;
 }
 
-static int enum_value(const char *v, const char *const *names, size_t n, int def, int *out,
-                      const char *path)
+static int opt_typed(json_object *o, const char *k, const char *path, json_type type,
+                     const char *what, json_object **out)
 {
-    if (!v) {
-        *out = def;
+    json_object *v = member(o, k);
+    *out = NULL;
+    if (!v)
         return 0;
-    }
+    if (!json_object_is_type(v, type))
+        return np_error_set(NP_EINVAL, "%s.%s: must be %s", path, k, what);
+    *out = v;
+    return 0;
+}
+
+static int opt_object(json_object *o, const char *k, const char *path, json_object **out)
+{
+    return opt_typed(o, k, path, json_type_object, "an object", out);
+}
+
+static int opt_array(json_object *o, const char *k, const char *path, json_object **out)
+{
+    return opt_typed(o, k, path, json_type_array, "a list", out);
+}
+
+static int opt_int(json_object *o, const char *k, const char *path, int64_t min, int64_t max,
+                   bool *has, int64_t *out)
+{
+    json_object *v = NULL;
+    int rc = opt_typed(o, k, path, json_type_int, "an integer", &v);
+    *has = false;
+    if (rc || !v)
+        return rc;
+    int64_t n = json_object_get_int64(v);
+    if (n < min || n > max)
+        return np_error_set(NP_EINVAL, "%s.%s: %lld is out of range %lld..%lld", path, k,
+                            (long long)n, (long long)min, (long long)max);
+    *has = true;
+    *out = n;
+    return 0;
+}
+
+/* An enum member: absent gives def; otherwise one of names (case-sensitive, as the CRD). */
+static int opt_enum(json_object *o, const char *k, const char *path, const char *const *names,
+                    size_t n, int def, int *out)
+{
+    const char *v = NULL;
+    int rc = opt_string(o, k, path, &v);
+    *out = def;
+    if (rc || !v)
+        return rc;
     for (size_t i = 0; i < n; i++) {
         if (strcmp(v, names[i]) == 0) {
             *out = (int)i;
             return 0;
         }
     }
-    return np_error_set(NP_EINVAL, "%s: unknown value \"%.32s\"", path, v);
+    struct np_buf b = NP_BUF_INIT;
+    for (size_t i = 0; i < n; i++)
+        np_buf_appendf(&b, "%s%s", i ? ", " : "", names[i]);
+    rc = np_error_set(NP_EINVAL, "%s.%s: \"%.32s\" is not one of %s", path, k, v, np_buf_cstr(&b));
+    np_buf_clean_up(&b);
+    return rc;
 }
 
-static void add_rule(struct np_posture_rule **rules, size_t *n, const struct np_posture_rule *r)
-{
-    *rules = np_xrealloc(*rules, (*n + 1) * sizeof(**rules));
-    (*rules)[(*n)++] = *r;
-}
+/* ---------------------------------------------------------------- value checks */
 
-/* Expands one declared rule (one per peer) into atomic canonical rules. */
-static int parse_rule(json_object *jr, enum np_posture_direction dir, const char *path,
-                      struct np_posture_rule **rules, size_t *n)
+/* AWS's character set for group names, group descriptions and rule descriptions (VPC). */
+static int check_aws_text(const char *s, size_t max, const char *path)
 {
-    if (!json_object_is_type(jr, json_type_object))
-        return np_error_set(NP_EINVAL, "%s: must be an object", path);
-    const char *proto = get_str(jr, "protocol");
-    if (!proto)
-        return np_error_set(NP_EINVAL, "%s.protocol: required", path);
-    bool has_from, has_to;
-    int from = -1, to = -1;
-    int rc = get_port(jr, "fromPort", &has_from, &from, path);
-    if (rc == 0)
-        rc = get_port(jr, "toPort", &has_to, &to, path);
-    if (rc)
-        return rc;
-    const char *desc = get_str(jr, "description");
-    static const struct {
-        const char *field;
-        enum np_posture_peer_kind kind;
-    } lists[] = {{"cidrs", NP_POSTURE_PEER_CIDR4},
-                 {"ipv6Cidrs", NP_POSTURE_PEER_CIDR6},
-                 {"prefixListIds", NP_POSTURE_PEER_PREFIX_LIST},
-                 {"securityGroups", NP_POSTURE_PEER_GROUP}};
-    size_t peers = 0;
-    for (size_t l = 0; l < NP_ARRAY_LEN(lists); l++) {
-        json_object *arr = get(jr, lists[l].field);
-        if (!arr)
+    static const char extra[] = " ._-:/()#,@[]+=&;{}!$*";
+    size_t len = strlen(s);
+    if (len > max)
+        return np_error_set(NP_EINVAL, "%s: %zu characters, at most %zu", path, len, max);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+            strchr(extra, c))
             continue;
-        if (!json_object_is_type(arr, json_type_array))
-            return np_error_set(NP_EINVAL, "%s.%s: must be a list", path, lists[l].field);
-        size_t m = json_object_array_length(arr);
-        for (size_t i = 0; i < m; i++) {
-            json_object *item = json_object_array_get_idx(arr, i);
-            char ipath[256];
-            snprintf(ipath, sizeof(ipath), "%s.%s[%zu]", path, lists[l].field, i);
-            struct np_posture_rule r = {dir, np_strdup(proto), from, to, lists[l].kind, NULL,
-                                        np_str_is_empty(desc) ? NULL : np_strdup(desc)};
-            if (lists[l].kind == NP_POSTURE_PEER_GROUP) {
-                const char *gid = get_str(item, "groupId");
-                const char *name = get_str(item, "name");
-                if ((gid == NULL) == (name == NULL)) {
-                    np_posture_rule_clean_up(&r);
-                    return np_error_set(NP_EINVAL, "%s: set exactly one of groupId and name",
-                                        ipath);
-                }
-                r.peer = np_strdup(gid ? gid : name);
-                if (!gid)
-                    r.peer_kind = NP_POSTURE_PEER_GROUP_NAME;
-                else
-                    np_posture_lower(r.peer);
-            } else {
-                if (!json_object_is_type(item, json_type_string)) {
-                    np_posture_rule_clean_up(&r);
-                    return np_error_set(NP_EINVAL, "%s: must be a string", ipath);
-                }
-                r.peer = np_strdup(json_object_get_string(item));
-                if (lists[l].kind == NP_POSTURE_PEER_PREFIX_LIST)
-                    np_posture_lower(r.peer);
-            }
-            if (lists[l].kind == NP_POSTURE_PEER_CIDR4 && strchr(r.peer, ':')) {
-                np_error_set(NP_EINVAL, "%s: \"%s\" is IPv6; put it in ipv6Cidrs", ipath, r.peer);
-                np_posture_rule_clean_up(&r);
-                return NP_EINVAL;
-            }
-            if (lists[l].kind == NP_POSTURE_PEER_CIDR6 && !strchr(r.peer, ':')) {
-                np_error_set(NP_EINVAL, "%s: \"%s\" is IPv4; put it in cidrs", ipath, r.peer);
-                np_posture_rule_clean_up(&r);
-                return NP_EINVAL;
-            }
-            rc = np_posture_rule_canonicalize(&r, has_from, has_to, ipath);
-            if (rc) {
-                np_posture_rule_clean_up(&r);
-                return rc;
-            }
-            add_rule(rules, n, &r);
-            peers++;
-        }
+        if (c >= 0x20 && c < 0x7f)
+            return np_error_set(NP_EINVAL,
+                                "%s: character '%c' is not allowed by AWS (use letters, digits, "
+                                "spaces and ._-:/()#,@[]+=&;{}!$*)",
+                                path, c);
+        return np_error_set(NP_EINVAL,
+                            "%s: byte 0x%02x is not allowed by AWS (use letters, digits, spaces "
+                            "and ._-:/()#,@[]+=&;{}!$*)",
+                            path, c);
     }
-    if (peers == 0)
+    return 0;
+}
+
+/* An AWS id: prefix ("sg-") followed by one or more letters or digits. */
+static bool is_aws_id(const char *s, const char *prefix)
+{
+    size_t pl = strlen(prefix);
+    if (strncasecmp(s, prefix, pl) != 0 || s[pl] == '\0')
+        return false;
+    for (const char *p = s + pl; *p; p++)
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
+            return false;
+    return true;
+}
+
+static int check_cidr4(const char *s, const char *path)
+{
+    char *canon = NULL;
+    if (strchr(s, ':'))
+        return np_error_set(NP_EINVAL, "%s: \"%.64s\" is an IPv6 CIDR; put it in ipv6Cidrs", path,
+                            s);
+    int rc = np_posture_cidr_canonical(&canon, s, false);
+    free(canon);
+    return rc ? np_error_set(rc, "%s: %s", path, np_error_message()) : 0;
+}
+
+static int check_cidr6(const char *s, const char *path)
+{
+    char *canon = NULL;
+    if (!strchr(s, ':') && strchr(s, '.'))
+        return np_error_set(NP_EINVAL, "%s: \"%.64s\" is an IPv4 CIDR; put it in cidrs", path, s);
+    int rc = np_posture_cidr_canonical(&canon, s, true);
+    free(canon);
+    return rc ? np_error_set(rc, "%s: %s", path, np_error_message()) : 0;
+}
+
+static int check_prefix_list(const char *s, const char *path)
+{
+    if (!is_aws_id(s, "pl-"))
+        return np_error_set(NP_EINVAL, "%s: \"%.64s\" is not a prefix list id (pl-...)", path, s);
+    return 0;
+}
+
+static int check_non_empty(const char *s, const char *path)
+{
+    return *s ? 0 : np_error_set(NP_EINVAL, "%s: must not be empty", path);
+}
+
+/* Reads the optional list o.k of strings into *items (owned), checking each item. */
+static int string_list(json_object *o, const char *k, const char *path, char ***items, size_t *n,
+                       int (*check)(const char *s, const char *item_path))
+{
+    json_object *arr = NULL;
+    int rc = opt_array(o, k, path, &arr);
+    if (rc || !arr)
+        return rc;
+    size_t m = json_object_array_length(arr);
+    *items = np_xcalloc(m ? m : 1, sizeof(char *));
+    for (size_t i = 0; i < m; i++) {
+        char ipath[ITEM_PATH_LEN];
+        snprintf(ipath, sizeof(ipath), "%s.%s[%zu]", path, k, i);
+        json_object *item = json_object_array_get_idx(arr, i);
+        if (!item || !json_object_is_type(item, json_type_string))
+            return np_error_set(NP_EINVAL, "%s: must be a string", ipath);
+        const char *s = json_object_get_string(item);
+        rc = check(s, ipath);
+        if (rc)
+            return rc;
+        (*items)[(*n)++] = np_strdup(s);
+    }
+    return 0;
+}
+
+static int group_refs(json_object *o, const char *path, struct np_posture_rule_spec *r)
+{
+    json_object *arr = NULL;
+    int rc = opt_array(o, "securityGroups", path, &arr);
+    if (rc || !arr)
+        return rc;
+    size_t m = json_object_array_length(arr);
+    r->security_groups = np_xcalloc(m ? m : 1, sizeof(*r->security_groups));
+    for (size_t i = 0; i < m; i++) {
+        char ipath[ITEM_PATH_LEN];
+        snprintf(ipath, sizeof(ipath), "%s.securityGroups[%zu]", path, i);
+        json_object *item = json_object_array_get_idx(arr, i);
+        if (!item || !json_object_is_type(item, json_type_object))
+            return np_error_set(NP_EINVAL, "%s: must be an object", ipath);
+        const char *gid = NULL, *name = NULL;
+        if ((rc = opt_string(item, "groupId", ipath, &gid)) != 0 ||
+            (rc = opt_string(item, "name", ipath, &name)) != 0)
+            return rc;
+        if (np_str_is_empty(gid) == np_str_is_empty(name))
+            return np_error_set(NP_EINVAL, "%s: set exactly one of groupId and name", ipath);
+        if (gid && !is_aws_id(gid, "sg-"))
+            return np_error_set(NP_EINVAL,
+                                "%s.groupId: \"%.64s\" is not a security group id "
+                                "(sg-...); name a SecurityGroupPosture with name",
+                                ipath, gid);
+        struct np_posture_group_ref *g = &r->security_groups[r->n_security_groups++];
+        g->group_id = np_strdup(gid);
+        g->name = np_strdup(name);
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- rules */
+
+/* Checks ports for a canonical protocol; pattern: absent ports mean "any". */
+static int check_ports(const struct np_posture_rule_spec *r, const char *proto, bool pattern,
+                       const char *path)
+{
+    bool tcp_udp = strcmp(proto, "tcp") == 0 || strcmp(proto, "udp") == 0;
+    if (tcp_udp) {
+        if (!pattern && (!r->has_from_port || !r->has_to_port))
+            return np_error_set(NP_EINVAL, "%s: %s rules need fromPort and toPort", path, proto);
+        if (r->has_from_port && r->from_port < 0)
+            return np_error_set(NP_EINVAL, "%s.fromPort: %d is not a %s port (0-65535)", path,
+                                r->from_port, proto);
+        if (r->has_to_port && r->to_port < 0)
+            return np_error_set(NP_EINVAL, "%s.toPort: %d is not a %s port (0-65535)", path,
+                                r->to_port, proto);
+        if (r->has_from_port && r->has_to_port && r->from_port > r->to_port)
+            return np_error_set(NP_EINVAL, "%s: fromPort %d > toPort %d", path, r->from_port,
+                                r->to_port);
+    } else if (np_posture_protocol_is_icmp(proto)) {
+        if (r->has_from_port && r->from_port > 255)
+            return np_error_set(NP_EINVAL,
+                                "%s.fromPort: ICMP type %d is out of range (-1 for all, else "
+                                "0-255)",
+                                path, r->from_port);
+        if (r->has_to_port && r->to_port > 255)
+            return np_error_set(NP_EINVAL,
+                                "%s.toPort: ICMP code %d is out of range (-1 for all, else 0-255)",
+                                path, r->to_port);
+        bool all_types = r->has_from_port ? r->from_port == -1 : !pattern;
+        if (all_types && r->has_to_port && r->to_port != -1)
+            return np_error_set(NP_EINVAL,
+                                "%s: ICMP type -1 (all types) needs code -1, not toPort %d", path,
+                                r->to_port);
+    }
+    return 0;
+}
+
+/*
+ * Parses one rule object at path into r (zeroed by the caller; partly filled on error, which
+ * the caller frees). pattern: an exception's rule, where protocol and peers are optional.
+ */
+static int parse_rule_spec(json_object *jr, const char *path, bool pattern,
+                           struct np_posture_rule_spec *r)
+{
+    int rc = 0;
+    const char *proto = NULL, *desc = NULL;
+    int64_t v = 0;
+    if (!jr || !json_object_is_type(jr, json_type_object))
+        return np_error_set(NP_EINVAL, "%s: must be an object", path);
+    if ((rc = opt_string(jr, "protocol", path, &proto)) != 0)
+        return rc;
+    if (!proto && !pattern)
+        return np_error_set(NP_EINVAL, "%s.protocol: required", path);
+    if ((rc = opt_int(jr, "fromPort", path, -1, 65535, &r->has_from_port, &v)) != 0)
+        return rc;
+    r->from_port = r->has_from_port ? (int)v : 0;
+    if ((rc = opt_int(jr, "toPort", path, -1, 65535, &r->has_to_port, &v)) != 0)
+        return rc;
+    r->to_port = r->has_to_port ? (int)v : 0;
+    if (proto) {
+        char canon[8];
+        if ((rc = np_posture_protocol_canonical(proto, canon)) != 0)
+            return np_error_set(rc, "%s.protocol: %s", path, np_error_message());
+        if ((rc = check_ports(r, canon, pattern, path)) != 0)
+            return rc;
+        r->protocol = np_strdup(proto);
+    }
+    if ((rc = string_list(jr, "cidrs", path, &r->cidrs, &r->n_cidrs, check_cidr4)) != 0 ||
+        (rc = string_list(jr, "ipv6Cidrs", path, &r->ipv6_cidrs, &r->n_ipv6_cidrs, check_cidr6)) !=
+            0 ||
+        (rc = string_list(jr, "prefixListIds", path, &r->prefix_list_ids, &r->n_prefix_list_ids,
+                          check_prefix_list)) != 0 ||
+        (rc = group_refs(jr, path, r)) != 0)
+        return rc;
+    if ((rc = opt_string(jr, "description", path, &desc)) != 0)
+        return rc;
+    if (desc) {
+        char dpath[ITEM_PATH_LEN];
+        snprintf(dpath, sizeof(dpath), "%s.description", path);
+        if ((rc = check_aws_text(desc, 255, dpath)) != 0)
+            return rc;
+        r->description = np_str_is_empty(desc) ? NULL : np_strdup(desc);
+    }
+    if (!pattern && r->n_cidrs + r->n_ipv6_cidrs + r->n_prefix_list_ids + r->n_security_groups == 0)
         return np_error_set(NP_EINVAL,
                             "%s: needs at least one peer in cidrs, ipv6Cidrs, prefixListIds or "
                             "securityGroups",
@@ -151,183 +323,279 @@ static int parse_rule(json_object *jr, enum np_posture_direction dir, const char
     return 0;
 }
 
-static int parse_rules(json_object *arr, enum np_posture_direction dir, const char *field,
-                       struct np_posture_rule **rules, size_t *n)
+static int parse_rules(json_object *spec, const char *field, struct np_posture_rule_spec **rules,
+                       size_t *n, bool *omitted)
 {
-    if (!arr)
-        return 0;
-    if (!json_object_is_type(arr, json_type_array))
-        return np_error_set(NP_EINVAL, "spec.%s: must be a list", field);
+    json_object *arr = NULL;
+    int rc = opt_array(spec, field, "spec", &arr);
+    if (omitted)
+        *omitted = arr == NULL;
+    if (rc || !arr)
+        return rc;
     size_t m = json_object_array_length(arr);
+    *rules = np_xcalloc(m ? m : 1, sizeof(**rules));
     for (size_t i = 0; i < m; i++) {
-        char path[64];
+        char path[PATH_LEN];
         snprintf(path, sizeof(path), "spec.%s[%zu]", field, i);
-        int rc = parse_rule(json_object_array_get_idx(arr, i), dir, path, rules, n);
+        /* Counted first so the destroy path frees a partly parsed rule too. */
+        (*n)++;
+        rc = parse_rule_spec(json_object_array_get_idx(arr, i), path, false, &(*rules)[i]);
         if (rc)
             return rc;
     }
     return 0;
 }
 
-static int parse_exceptions(json_object *arr, struct np_posture_sg_spec *s)
+void np_posture_rule_spec_clean_up(struct np_posture_rule_spec *r)
 {
-    if (!arr || !json_object_is_type(arr, json_type_array))
-        return 0;
+    free(r->protocol);
+    for (size_t i = 0; i < r->n_cidrs; i++)
+        free(r->cidrs[i]);
+    free(r->cidrs);
+    for (size_t i = 0; i < r->n_ipv6_cidrs; i++)
+        free(r->ipv6_cidrs[i]);
+    free(r->ipv6_cidrs);
+    for (size_t i = 0; i < r->n_prefix_list_ids; i++)
+        free(r->prefix_list_ids[i]);
+    free(r->prefix_list_ids);
+    for (size_t i = 0; i < r->n_security_groups; i++) {
+        free(r->security_groups[i].group_id);
+        free(r->security_groups[i].name);
+    }
+    free(r->security_groups);
+    free(r->description);
+    memset(r, 0, sizeof(*r));
+}
+
+/* ---------------------------------------------------------------- remediation */
+
+static int parse_exception(json_object *e, const char *path, struct np_posture_exception *x)
+{
+    int rc = 0;
+    json_object *rule = NULL;
+    const char *expires = NULL;
+    char rpath[RULE_PATH_LEN];
+    static const char *const directions[] = {"ingress", "egress"};
+    int v = 0;
+    if (!e || !json_object_is_type(e, json_type_object))
+        return np_error_set(NP_EINVAL, "%s: must be an object", path);
+    if ((rc = opt_object(e, "rule", path, &rule)) != 0)
+        return rc;
+    if (!rule)
+        return np_error_set(NP_EINVAL, "%s.rule: required", path);
+    snprintf(rpath, sizeof(rpath), "%s.rule", path);
+    if (!member(rule, "direction"))
+        return np_error_set(NP_EINVAL, "%s.direction: required", rpath);
+    if ((rc = opt_enum(rule, "direction", rpath, directions, 2, 0, &v)) != 0)
+        return rc;
+    x->direction = (enum np_posture_direction)v;
+    if ((rc = parse_rule_spec(rule, rpath, true, &x->rule)) != 0)
+        return rc;
+    if ((rc = string_list(e, "actors", path, &x->actors, &x->n_actors, check_non_empty)) != 0)
+        return rc;
+    if ((rc = opt_string(e, "expires", path, &expires)) != 0)
+        return rc;
+    if (expires) {
+        if (np_time_parse_rfc3339(expires, &x->expires_ms) != 0)
+            return np_error_set(NP_EINVAL, "%s.expires: %s", path, np_error_message());
+        x->has_expires = true;
+    }
+    return 0;
+}
+
+static int parse_remediation(json_object *spec, struct np_posture_remediation *rem)
+{
+    int rc = 0;
+    json_object *jr = NULL, *arr = NULL;
+    const char *grace = NULL;
+    bool has = false;
+    int64_t max = 0;
+    int v = 0;
+    static const char *const modes[] = {"Enforce", "Detect", "Propose"};
+    rem->max_changes = NP_POSTURE_DEFAULT_MAX_CHANGES;
+    if ((rc = opt_object(spec, "remediation", "spec", &jr)) != 0 || !jr)
+        return rc;
+    const char *path = "spec.remediation";
+    if ((rc = opt_enum(jr, "mode", path, modes, 3, 0, &v)) != 0)
+        return rc;
+    rem->mode = (enum np_posture_mode)v;
+    if ((rc = opt_string(jr, "gracePeriod", path, &grace)) != 0)
+        return rc;
+    if (grace && np_duration_parse(grace, &rem->grace_ms) != 0)
+        return np_error_set(NP_EINVAL, "%s.gracePeriod: %s", path, np_error_message());
+    if ((rc = opt_int(jr, "maxChangesPerSync", path, 1, 1000, &has, &max)) != 0)
+        return rc;
+    if (has)
+        rem->max_changes = (int)max;
+    if ((rc = opt_array(jr, "exceptions", path, &arr)) != 0 || !arr)
+        return rc;
     size_t m = json_object_array_length(arr);
-    s->remediation.exceptions = np_xcalloc(m ? m : 1, sizeof(struct np_posture_exception));
+    rem->exceptions = np_xcalloc(m ? m : 1, sizeof(*rem->exceptions));
     for (size_t i = 0; i < m; i++) {
-        json_object *e = json_object_array_get_idx(arr, i);
-        json_object *rule = get(e, "rule");
-        struct np_posture_exception *x = &s->remediation.exceptions[s->remediation.n_exceptions++];
-        x->from_port = x->to_port = -2;
-        char path[96];
-        snprintf(path, sizeof(path), "spec.remediation.exceptions[%zu]", i);
-        const char *dir = get_str(rule, "direction");
-        x->direction = np_str_eq(dir, "egress") ? NP_POSTURE_EGRESS : NP_POSTURE_INGRESS;
-        const char *proto = get_str(rule, "protocol");
-        if (proto) {
-            char canon[8];
-            if (np_posture_protocol_canonical(proto, canon) != 0)
-                return np_error_set(NP_EINVAL, "%s.rule.protocol: %s", path, np_error_message());
-            x->protocol = np_strdup(canon);
-        }
-        bool has;
-        int rc = get_port(rule, "fromPort", &has, &x->from_port, path);
-        if (rc == 0)
-            rc = get_port(rule, "toPort", &has, &x->to_port, path);
+        char epath[PATH_LEN];
+        snprintf(epath, sizeof(epath), "%s.exceptions[%zu]", path, i);
+        rem->n_exceptions++;
+        rc = parse_exception(json_object_array_get_idx(arr, i), epath, &rem->exceptions[i]);
         if (rc)
             return rc;
-        const char *fams[] = {"cidrs", "ipv6Cidrs"};
-        for (size_t f = 0; f < 2; f++) {
-            json_object *c = get(rule, fams[f]);
-            size_t nc = c && json_object_is_type(c, json_type_array) ? json_object_array_length(c) : 0;
-            for (size_t j = 0; j < nc; j++) {
-                char *canon = NULL;
-                if (np_posture_cidr_canonical(&canon, json_object_get_string(json_object_array_get_idx(c, j)),
-                                              f == 1) != 0)
-                    return np_error_set(NP_EINVAL, "%s.rule.%s[%zu]: %s", path, fams[f], j,
-                                        np_error_message());
-                x->cidrs = np_xrealloc(x->cidrs, (x->n_cidrs + 1) * sizeof(char *));
-                x->cidrs[x->n_cidrs++] = canon;
-            }
-        }
-        json_object *actors = get(e, "actors");
-        size_t na = actors && json_object_is_type(actors, json_type_array)
-                        ? json_object_array_length(actors)
-                        : 0;
-        for (size_t j = 0; j < na; j++) {
-            x->actors = np_xrealloc(x->actors, (x->n_actors + 1) * sizeof(char *));
-            x->actors[x->n_actors++] =
-                np_strdup(json_object_get_string(json_object_array_get_idx(actors, j)));
-        }
-        const char *expires = get_str(e, "expires");
-        if (expires && np_time_parse_rfc3339(expires, &x->expires_ms) != 0)
-            return np_error_set(NP_EINVAL, "%s.expires: %s", path, np_error_message());
     }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- spec */
+
+static int tag_cmp(const void *a, const void *b)
+{
+    const struct np_posture_tag *x = a, *y = b;
+    return strcmp(x->key, y->key);
+}
+
+static int parse_tags(json_object *spec, struct np_posture_sg_spec *s)
+{
+    json_object *tags = NULL;
+    int rc = opt_object(spec, "tags", "spec", &tags);
+    if (rc || !tags)
+        return rc;
+    size_t m = (size_t)json_object_object_length(tags);
+    if (m > MAX_TAGS)
+        return np_error_set(NP_EINVAL,
+                            "spec.tags: %zu tags, at most %d (AWS allows 50 per group and "
+                            "netposture's ownership tags take 2)",
+                            m, MAX_TAGS);
+    s->tags = np_xcalloc(m ? m : 1, sizeof(*s->tags));
+    json_object_object_foreach(tags, k, v)
+    {
+        size_t klen = strlen(k);
+        if (klen == 0 || klen > 128)
+            return np_error_set(NP_EINVAL, "spec.tags[%.128s]: keys must be 1-128 characters", k);
+        if (np_posture_tag_is_reserved(k))
+            return np_error_set(NP_EINVAL,
+                                "spec.tags[%s]: keys under %s and aws: are reserved for "
+                                "netposture and AWS",
+                                k, NP_POSTURE_TAG_PREFIX);
+        if (!v || !json_object_is_type(v, json_type_string))
+            return np_error_set(NP_EINVAL, "spec.tags[%s]: must be a string", k);
+        const char *val = json_object_get_string(v);
+        if (strlen(val) > 256)
+            return np_error_set(NP_EINVAL, "spec.tags[%s]: values are at most 256 characters", k);
+        s->tags[s->n_tags].key = np_strdup(k);
+        s->tags[s->n_tags].value = np_strdup(val);
+        s->n_tags++;
+    }
+    qsort(s->tags, s->n_tags, sizeof(*s->tags), tag_cmp);
+    return 0;
+}
+
+/* A required-name reference object (accountRef, vpcRef): *name is NULL when o.k is absent. */
+static int ref_name(json_object *o, const char *k, const char **name)
+{
+    json_object *ref = NULL;
+    char path[PATH_LEN];
+    int rc = opt_object(o, k, "spec", &ref);
+    *name = NULL;
+    if (rc || !ref)
+        return rc;
+    snprintf(path, sizeof(path), "spec.%s", k);
+    if ((rc = opt_string(ref, "name", path, name)) != 0)
+        return rc;
+    if (np_str_is_empty(*name))
+        return np_error_set(NP_EINVAL, "%s.name: required", path);
+    return 0;
+}
+
+static int parse_management(json_object *spec, struct np_posture_sg_spec *s)
+{
+    int rc = 0;
+    json_object *jm = NULL;
+    const char *gid = NULL;
+    int v = 0;
+    static const char *const policies[] = {"Create", "Adopt"};
+    static const char *const deletion[] = {"Delete", "Retain"};
+    const char *path = "spec.management";
+    if ((rc = opt_object(spec, "management", "spec", &jm)) != 0 || !jm)
+        return rc;
+    if ((rc = opt_enum(jm, "policy", path, policies, 2, 0, &v)) != 0)
+        return rc;
+    s->management.policy = (enum np_posture_management_policy)v;
+    if ((rc = opt_string(jm, "groupId", path, &gid)) != 0)
+        return rc;
+    if (gid && !is_aws_id(gid, "sg-"))
+        return np_error_set(NP_EINVAL, "%s.groupId: \"%.64s\" is not a security group id (sg-...)",
+                            path, gid);
+    s->management.group_id = np_strdup(gid);
+    if (s->management.policy == NP_POSTURE_MANAGEMENT_ADOPT && !gid)
+        return np_error_set(NP_EINVAL, "%s.groupId: required when policy is Adopt", path);
+    if ((rc = opt_enum(jm, "deletionPolicy", path, deletion, 2, -1, &v)) != 0)
+        return rc;
+    if (v >= 0)
+        s->management.deletion_policy =
+            v == 0 ? NP_POSTURE_DELETION_DELETE : NP_POSTURE_DELETION_RETAIN;
     return 0;
 }
 
 int np_posture_sg_spec_parse(struct np_posture_sg_spec **out, json_object *js)
 {
     int rc = 0;
+    const char *str = NULL;
+    int v = 0;
+    static const char *const ownership[] = {"Exclusive", "Additive"};
     struct np_posture_sg_spec *s = np_xcalloc(1, sizeof(*s));
     *out = NULL;
     if (!js || !json_object_is_type(js, json_type_object)) {
         rc = np_error_set(NP_EINVAL, "spec: missing or not an object");
         goto out;
     }
-    s->account_ref = np_strdup(np_json_path_str(js, "accountRef", "name", NP_JSON_END));
-    s->region = np_strdup(get_str(js, "region"));
-    s->vpc_id = np_strdup(get_str(js, "vpcId"));
-    s->vpc_ref = np_strdup(np_json_path_str(js, "vpcRef", "name", NP_JSON_END));
+    if ((rc = ref_name(js, "accountRef", &str)) != 0)
+        goto out;
+    s->account_ref = np_strdup(str ? str : NP_POSTURE_DEFAULT_ACCOUNT);
+    if ((rc = opt_string(js, "region", "spec", &str)) != 0)
+        goto out;
+    s->region = np_str_is_empty(str) ? NULL : np_strdup(str);
+    if ((rc = opt_string(js, "vpcId", "spec", &str)) != 0)
+        goto out;
+    if (str && !is_aws_id(str, "vpc-")) {
+        rc = np_error_set(NP_EINVAL, "spec.vpcId: \"%.64s\" is not a VPC id (vpc-...)", str);
+        goto out;
+    }
+    s->vpc_id = np_strdup(str);
+    if ((rc = ref_name(js, "vpcRef", &str)) != 0)
+        goto out;
+    s->vpc_ref = np_strdup(str);
     if (s->vpc_id && s->vpc_ref) {
         rc = np_error_set(NP_EINVAL, "spec: set at most one of vpcId and vpcRef");
         goto out;
     }
-    s->group_name = np_strdup(get_str(js, "groupName"));
-    if (np_str_is_empty(s->group_name)) {
+    if ((rc = opt_string(js, "groupName", "spec", &str)) != 0)
+        goto out;
+    if (np_str_is_empty(str)) {
         rc = np_error_set(NP_EINVAL, "spec.groupName: required");
         goto out;
     }
-    const char *desc = get_str(js, "description");
-    s->description = np_strdup(np_str_is_empty(desc) ? "Managed by netposture" : desc);
-    json_object *tags = get(js, "tags");
-    if (tags) {
-        if (!json_object_is_type(tags, json_type_object)) {
-            rc = np_error_set(NP_EINVAL, "spec.tags: must be a map of strings");
-            goto out;
-        }
-        json_object_object_foreach(tags, k, v)
-        {
-            if (np_posture_tag_is_reserved(k)) {
-                rc = np_error_set(NP_EINVAL, "spec.tags.%s: keys under %s and aws: are reserved",
-                                  k, NP_POSTURE_TAG_PREFIX);
-                goto out;
-            }
-            if (!json_object_is_type(v, json_type_string)) {
-                rc = np_error_set(NP_EINVAL, "spec.tags.%s: must be a string", k);
-                goto out;
-            }
-            s->tags = np_xrealloc(s->tags, (s->n_tags + 1) * sizeof(*s->tags));
-            s->tags[s->n_tags].key = np_strdup(k);
-            s->tags[s->n_tags].value = np_strdup(json_object_get_string(v));
-            s->n_tags++;
-        }
+    if (strncasecmp(str, "sg-", 3) == 0) {
+        rc = np_error_set(NP_EINVAL, "spec.groupName: \"%.64s\" starts with sg- (AWS reserves it)",
+                          str);
+        goto out;
     }
-    rc = parse_rules(get(js, "ingress"), NP_POSTURE_INGRESS, "ingress", &s->ingress, &s->n_ingress);
-    if (rc)
+    if ((rc = check_aws_text(str, 255, "spec.groupName")) != 0)
         goto out;
-    json_object *egress = get(js, "egress");
-    s->egress_omitted = egress == NULL;
-    rc = parse_rules(egress, NP_POSTURE_EGRESS, "egress", &s->egress, &s->n_egress);
-    if (rc)
+    s->group_name = np_strdup(str);
+    if ((rc = opt_string(js, "description", "spec", &str)) != 0)
         goto out;
-    static const char *const ownership[] = {"Exclusive", "Additive"};
-    int v;
-    rc = enum_value(get_str(js, "ownership"), ownership, 2, 0, &v, "spec.ownership");
-    if (rc)
+    if ((rc = check_aws_text(str ? str : "", 255, "spec.description")) != 0)
+        goto out;
+    s->description = np_strdup(np_str_is_empty(str) ? NP_POSTURE_DEFAULT_DESCRIPTION : str);
+    if ((rc = parse_tags(js, s)) != 0)
+        goto out;
+    if ((rc = parse_rules(js, "ingress", &s->ingress, &s->n_ingress, NULL)) != 0)
+        goto out;
+    if ((rc = parse_rules(js, "egress", &s->egress, &s->n_egress, &s->egress_omitted)) != 0)
+        goto out;
+    if ((rc = opt_enum(js, "ownership", "spec", ownership, 2, 0, &v)) != 0)
         goto out;
     s->ownership = (enum np_posture_ownership)v;
-    json_object *mgmt = get(js, "management");
-    static const char *const policies[] = {"Create", "Adopt"};
-    rc = enum_value(get_str(mgmt, "policy"), policies, 2, 0, &v, "spec.management.policy");
-    if (rc)
+    if ((rc = parse_management(js, s)) != 0)
         goto out;
-    s->management.policy = (enum np_posture_management_policy)v;
-    s->management.group_id = np_strdup(get_str(mgmt, "groupId"));
-    if (s->management.policy == NP_POSTURE_MANAGEMENT_ADOPT &&
-        np_str_is_empty(s->management.group_id)) {
-        rc = np_error_set(NP_EINVAL, "spec.management.groupId: required when policy is Adopt");
-        goto out;
-    }
-    static const char *const deletion[] = {"", "Delete", "Retain"};
-    rc = enum_value(get_str(mgmt, "deletionPolicy"), deletion, 3, 0, &v,
-                    "spec.management.deletionPolicy");
-    if (rc)
-        goto out;
-    s->management.deletion_policy = (enum np_posture_deletion)v;
-    json_object *rem = get(js, "remediation");
-    static const char *const modes[] = {"Enforce", "Detect", "Propose"};
-    rc = enum_value(get_str(rem, "mode"), modes, 3, 0, &v, "spec.remediation.mode");
-    if (rc)
-        goto out;
-    s->remediation.mode = (enum np_posture_mode)v;
-    const char *grace = get_str(rem, "gracePeriod");
-    if (grace && np_duration_parse(grace, &s->remediation.grace_ms) != 0) {
-        rc = np_error_set(NP_EINVAL, "spec.remediation.gracePeriod: %s", np_error_message());
-        goto out;
-    }
-    s->remediation.max_changes = 20;
-    json_object *max = get(rem, "maxChangesPerSync");
-    if (max) {
-        int64_t m = json_object_get_int64(max);
-        if (!json_object_is_type(max, json_type_int) || m < 1 || m > 1000) {
-            rc = np_error_set(NP_EINVAL, "spec.remediation.maxChangesPerSync: must be 1-1000");
-            goto out;
-        }
-        s->remediation.max_changes = (int)m;
-    }
-    rc = parse_exceptions(get(rem, "exceptions"), s);
+    rc = parse_remediation(js, &s->remediation);
 out:
     if (rc) {
         np_posture_sg_spec_destroy(s);
@@ -353,18 +621,15 @@ void np_posture_sg_spec_destroy(struct np_posture_sg_spec *s)
     }
     free(s->tags);
     for (size_t i = 0; i < s->n_ingress; i++)
-        np_posture_rule_clean_up(&s->ingress[i]);
+        np_posture_rule_spec_clean_up(&s->ingress[i]);
     free(s->ingress);
     for (size_t i = 0; i < s->n_egress; i++)
-        np_posture_rule_clean_up(&s->egress[i]);
+        np_posture_rule_spec_clean_up(&s->egress[i]);
     free(s->egress);
     free(s->management.group_id);
     for (size_t i = 0; i < s->remediation.n_exceptions; i++) {
         struct np_posture_exception *x = &s->remediation.exceptions[i];
-        free(x->protocol);
-        for (size_t j = 0; j < x->n_cidrs; j++)
-            free(x->cidrs[j]);
-        free(x->cidrs);
+        np_posture_rule_spec_clean_up(&x->rule);
         for (size_t j = 0; j < x->n_actors; j++)
             free(x->actors[j]);
         free(x->actors);

@@ -115,6 +115,9 @@ test_detect_mode_reports_and_leaves_aws_alone() {
     awsx ec2 authorize-security-group-ingress --group-id "$sg" --protocol tcp --port 22 --cidr 0.0.0.0/0 >/dev/null
     awsx ec2 delete-tags --resources "$sg" --tags Key=team >/dev/null
     wait_for 30 "Drifted=True" condition_is sgp "$ns" web Drifted True/DriftDetected
+    # The two changes may land in different snapshots: wait until both are reported.
+    wait_for 30 "both drift items reported" bash -c \
+        "[ \"\$(kubectl get sgp web -n $ns -o jsonpath='{.status.drift.count}')\" = 2 ]"
     local items
     items=$(k get sgp web -n "$ns" -o jsonpath='{.status.drift.items}')
     assert_contains "$items" '"rule":"tcp 22 0.0.0.0/0"'

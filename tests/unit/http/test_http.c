@@ -17,7 +17,7 @@ Test(http_metrics, renders_counters_gauges_histograms)
     np_metrics_describe(m, "np_depth", NP_METRIC_GAUGE, "Depth.", NULL, 0);
     np_metrics_describe(m, "np_latency_seconds", NP_METRIC_HISTOGRAM, "Latency.", buckets, 3);
     struct np_buf l = NP_BUF_INIT;
-    np_metrics_labels(&l, "action", "Describe", "code", "OK", NULL);
+    np_metrics_labels(&l, "action", "Describe", "code", "OK");
     np_metrics_counter_add(m, "np_requests_total", np_buf_cstr(&l), 1);
     np_metrics_counter_add(m, "np_requests_total", np_buf_cstr(&l), 2);
     np_metrics_counter_add(m, "np_requests_total", np_buf_cstr(&l), -5); /* ignored */
@@ -53,7 +53,7 @@ Test(http_metrics, renders_counters_gauges_histograms)
 Test(http_metrics, escapes_label_values)
 {
     struct np_buf l = NP_BUF_INIT;
-    np_metrics_labels(&l, "msg", "a\"b\\c\nd", NULL);
+    np_metrics_labels(&l, "msg", "a\"b\\c\nd");
     cr_assert_str_eq(np_buf_cstr(&l), "msg=\"a\\\"b\\\\c\\nd\"");
     np_buf_clean_up(&l);
 }

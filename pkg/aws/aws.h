@@ -1,0 +1,300 @@
+/*
+ * aws: netposture's AWS client — credentials, endpoint resolution, a SigV4-signed EC2 Query
+ * API client (libcurl, OpenSSL, expat) with standard-mode retries, and the typed EC2/STS
+ * operations the controller needs. Security-group rules travel as ATOMIC permissions (one
+ * peer each), exactly as AWS spells them: no canonicalisation happens in this module.
+ */
+#ifndef NP_AWS_AWS_H
+#define NP_AWS_AWS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/core.h"
+
+/* ---------------------------------------------------------------- credentials */
+
+/* Static credentials. All strings are owned; session_token is NULL for long-term keys. */
+struct np_aws_credentials {
+    char *access_key_id;
+    char *secret_access_key;
+    char *session_token;
+};
+
+/*
+ * Fills *out from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN (legacy
+ * alias AWS_SECURITY_TOKEN). *out must be zeroed or cleaned up; the caller owns the result
+ * (np_aws_credentials_clean_up). Returns NP_EINVAL naming the missing variable.
+ */
+int np_aws_credentials_from_env(struct np_aws_credentials *out);
+/*
+ * Fills *out with copies of explicit strings (e.g. read from a Kubernetes Secret). An empty
+ * or NULL session_token means none. Returns NP_EINVAL when a key is missing or empty, or
+ * contains a control character. On error *out is left empty.
+ */
+int np_aws_credentials_set(struct np_aws_credentials *out, const char *access_key_id,
+                           const char *secret_access_key, const char *session_token);
+/* Deep copy; same ownership and errors as np_aws_credentials_set. */
+int np_aws_credentials_copy(struct np_aws_credentials *out, const struct np_aws_credentials *src);
+/* Wipes the secret material and frees the strings; safe on a zeroed struct. */
+void np_aws_credentials_clean_up(struct np_aws_credentials *c);
+
+/* ---------------------------------------------------------------- endpoints */
+
+/*
+ * The base URL for an AWS service ("ec2", "sts", ...) in a region, in this order:
+ * override (e.g. CloudAccount spec.aws.endpoint) > AWS_ENDPOINT_URL_<SERVICE> (upper case,
+ * '-' and ' ' as '_') > AWS_ENDPOINT_URL > https://<service>.<region>.amazonaws.com (".com.cn"
+ * for cn-* regions). The two variables are skipped when AWS_IGNORE_CONFIGURED_ENDPOINT_URLS
+ * is "true". *out is owned by the caller. Returns NP_EINVAL for an empty service or region, or
+ * a chosen URL that is not http:// or https://.
+ */
+int np_aws_endpoint_resolve(char **out, const char *service, const char *region,
+                            const char *override);
+
+/* ---------------------------------------------------------------- errors */
+
+/*
+ * What the last AWS call on this thread returned. code is the AWS error code
+ * ("InvalidPermission.Duplicate"), "" on success and on transport failures; http_status is 0
+ * when no response arrived. Strings longer than the fields are truncated.
+ */
+struct np_aws_error {
+    char action[64];
+    char code[128];
+    char message[1024];
+    char request_id[128];
+    long http_status;
+    int attempts;
+};
+
+/*
+ * The outcome of the last np_aws_* request on this thread (borrowed; valid until the next
+ * call on this thread). A failed typed operation also leaves "EC2 <Action>: <Code>: <message>
+ * (HTTP <status>, request id <id>)" in the thread-local np_error_message().
+ */
+const struct np_aws_error *np_aws_error_last(void);
+/* True when the last call on this thread failed with exactly this AWS error code. */
+bool np_aws_error_is(const char *code);
+/*
+ * Maps an AWS error code and HTTP status to an NP code (pure): throttling -> NP_ETHROTTLED;
+ * AuthFailure, UnauthorizedOperation, InvalidClientTokenId, SignatureDoesNotMatch, AccessDenied,
+ * ExpiredToken... -> NP_EAUTH; *.NotFound -> NP_ENOTFOUND; *.Duplicate, *AlreadyExists ->
+ * NP_EEXIST; DependencyViolation -> NP_EDEPENDENCY; other codes and 4xx -> NP_EINVAL; 5xx and
+ * internal errors -> NP_EAGAIN; a 2xx status with no code -> 0.
+ */
+int np_aws_error_map(const char *code, long http_status);
+
+/* ---------------------------------------------------------------- observer */
+
+/* One HTTP attempt, reported to the observer. All strings are borrowed for the call only. */
+struct np_aws_request_info {
+    const char *service; /* "ec2", "sts" */
+    const char *action;  /* "DescribeSecurityGroups" */
+    const char *code;    /* "OK", the AWS error code, "HTTP<status>" without one, or
+                            "NetworkError" / "Timeout" when no response arrived */
+    long http_status;    /* 0 when no response arrived */
+    int64_t duration_ms; /* of this attempt */
+    int attempt;         /* 1-based */
+};
+
+/*
+ * Called after every HTTP attempt (retries included) from the calling thread; it must be
+ * thread-safe and must not call back into the client.
+ */
+typedef void (*np_aws_observer_fn)(void *ctx, const struct np_aws_request_info *info);
+
+/* ---------------------------------------------------------------- EC2 client */
+
+struct np_aws_ec2;
+
+/*
+ * Client settings. Strings and credentials are copied by np_aws_ec2_new; clock, observer and
+ * observer_ctx are kept and must outlive the client.
+ */
+struct np_aws_ec2_config {
+    const char *region;                           /* required */
+    const char *endpoint;                         /* override for EC2 and STS; NULL: resolve */
+    const struct np_aws_credentials *credentials; /* required */
+    const char *ca_bundle;                        /* PEM file; NULL: the system store */
+    bool insecure_skip_tls_verify;                /* false: TLS peer and host verified */
+    int64_t connect_timeout_ms;                   /* 0: 5000 */
+    int64_t timeout_ms;                           /* whole HTTP attempt, 0: 30000 */
+    const char *user_agent;                       /* NULL: "netposture" */
+    int max_attempts;                             /* 0: 4 (first try + 3 retries) */
+    np_aws_observer_fn observer;                  /* optional */
+    void *observer_ctx;
+    const struct np_clock *clock; /* NULL: np_clock_system(); signs with its wall time */
+};
+
+/*
+ * Creates a client for one (credentials, region): resolves the EC2 and STS endpoints (see
+ * np_aws_endpoint_resolve) and copies everything it needs. The client is thread-safe: any
+ * number of threads may call operations on it at once; retries share one retry quota (AWS
+ * standard mode: 500 tokens, 5 per retry, 10 per timeout retry). *out is owned by the caller
+ * (np_aws_ec2_destroy). Returns NP_EINVAL for missing region or credentials or a bad
+ * endpoint.
+ */
+int np_aws_ec2_new(struct np_aws_ec2 **out, const struct np_aws_ec2_config *cfg);
+/* Frees the client; no call may be in flight. NULL is a no-op. */
+void np_aws_ec2_destroy(struct np_aws_ec2 *c);
+/* The client's region and resolved EC2 endpoint (borrowed, live as long as the client). */
+const char *np_aws_ec2_region(const struct np_aws_ec2 *c);
+const char *np_aws_ec2_endpoint(const struct np_aws_ec2 *c);
+
+/* ---------------------------------------------------------------- types */
+
+struct np_aws_tag {
+    char *key;
+    char *value;
+};
+
+/* A Describe filter: Filter.N.Name / Filter.N.Value.M. Borrowed input. */
+struct np_aws_filter {
+    const char *name;
+    const char *const *values;
+    size_t n_values;
+};
+
+enum np_aws_peer_kind {
+    NP_AWS_PEER_CIDR4 = 0,   /* IpRanges.CidrIp */
+    NP_AWS_PEER_CIDR6,       /* Ipv6Ranges.CidrIpv6 */
+    NP_AWS_PEER_PREFIX_LIST, /* PrefixListIds.PrefixListId */
+    NP_AWS_PEER_GROUP,       /* Groups (UserIdGroupPair).GroupId */
+};
+
+/* One atomic security-group permission: one protocol/port range and ONE peer. Owned strings. */
+struct np_aws_perm {
+    char *protocol; /* as AWS spells it: "tcp", "udp", "icmp", "icmpv6", "-1", or a number */
+    bool has_ports; /* FromPort/ToPort present (absent for "-1") */
+    int from_port;  /* ICMP: type */
+    int to_port;    /* ICMP: code */
+    enum np_aws_peer_kind peer_kind;
+    char *peer;        /* CIDR, prefix list id or group id */
+    char *user_id;     /* GROUP only: the owning account; NULL if not given */
+    char *description; /* NULL when none */
+};
+
+struct np_aws_sg {
+    char *group_id;
+    char *group_name;
+    char *description;
+    char *vpc_id;
+    char *owner_id;
+    struct np_aws_tag *tags;
+    size_t n_tags;
+    struct np_aws_perm *ingress; /* atomic, in the order AWS listed them */
+    size_t n_ingress;
+    struct np_aws_perm *egress;
+    size_t n_egress;
+};
+
+struct np_aws_vpc {
+    char *vpc_id;
+    char *cidr_block;
+    char *state;
+    char *owner_id;
+    bool is_default;
+    struct np_aws_tag *tags;
+    size_t n_tags;
+};
+
+/* Lifecycle helpers. *_clean_up frees members of an embedded value; *_free frees a heap value
+ * (or an array of n values) and its members. All accept NULL. */
+void np_aws_tags_free(struct np_aws_tag *tags, size_t n);
+void np_aws_perm_clean_up(struct np_aws_perm *p);
+void np_aws_perms_free(struct np_aws_perm *perms, size_t n);
+void np_aws_sg_clean_up(struct np_aws_sg *sg);
+void np_aws_sg_free(struct np_aws_sg *sg);
+void np_aws_sgs_free(struct np_aws_sg *sgs, size_t n);
+void np_aws_vpc_clean_up(struct np_aws_vpc *vpc);
+void np_aws_vpcs_free(struct np_aws_vpc *vpcs, size_t n);
+/* Deep copies (abort on out-of-memory like np_strdup). The result is owned by the caller. */
+void np_aws_perm_copy(struct np_aws_perm *dst, const struct np_aws_perm *src);
+struct np_aws_tag *np_aws_tags_dup(const struct np_aws_tag *tags, size_t n);
+struct np_aws_sg *np_aws_sg_dup(const struct np_aws_sg *src);
+/* True when two perms have the same protocol, ports, peer kind, peer and user id (the
+ * description is not compared). Strings are compared exactly, protocol case-insensitively. */
+bool np_aws_perm_is_same_rule(const struct np_aws_perm *a, const struct np_aws_perm *b);
+
+/* ---------------------------------------------------------------- EC2 operations */
+
+/*
+ * Every operation below returns 0 or a negative NP code mapped by np_aws_error_map after
+ * retries (throttling, 5xx and connection errors are retried), NP_EIO for transport failures,
+ * NP_EPARSE for an undecodable success response, NP_EINVAL for bad arguments. The AWS code
+ * and message are in np_aws_error_last() and np_error_message(). Strings passed in are
+ * borrowed.
+ */
+
+/*
+ * DescribeSecurityGroups with filters (AND of filters, OR of values) and optional group ids,
+ * following nextToken (MaxResults=1000 when no ids are given; AWS refuses both together).
+ * *out (array of *n_out groups, NULL when none) is owned by the caller: np_aws_sgs_free.
+ */
+int np_aws_ec2_describe_security_groups(struct np_aws_ec2 *c, struct np_aws_sg **out, size_t *n_out,
+                                        const struct np_aws_filter *filters, size_t n_filters,
+                                        const char *const *group_ids, size_t n_group_ids);
+/*
+ * CreateSecurityGroup; tags are attached atomically with TagSpecification (security-group).
+ * vpc_id may be NULL (default VPC). *group_id is owned by the caller (free).
+ * InvalidGroup.Duplicate gives NP_EEXIST.
+ */
+int np_aws_ec2_create_security_group(struct np_aws_ec2 *c, char **group_id, const char *name,
+                                     const char *description, const char *vpc_id,
+                                     const struct np_aws_tag *tags, size_t n_tags);
+/* DeleteSecurityGroup by id. DependencyViolation gives NP_EDEPENDENCY. */
+int np_aws_ec2_delete_security_group(struct np_aws_ec2 *c, const char *group_id);
+
+/*
+ * Authorize/Revoke ingress/egress: one call, each atomic perm as its own IpPermissions.N
+ * (perms with the same rule, see np_aws_perm_is_same_rule, are sent once: the first wins).
+ * n == 0 is a no-op. Descriptions are sent when set, on revoke too: AWS ignores them when
+ * matching the rule to revoke, but moto only matches group and prefix-list peers whose
+ * description is equal, so pass the perms as Describe returned them.
+ * A duplicate gives NP_EEXIST (InvalidPermission.Duplicate), a missing rule NP_ENOTFOUND
+ * (InvalidPermission.NotFound; also when AWS answers a revoke with a non-empty
+ * unknownIpPermissionSet, reported as code "InvalidPermission.NotFound").
+ */
+int np_aws_ec2_authorize_ingress(struct np_aws_ec2 *c, const char *group_id,
+                                 const struct np_aws_perm *perms, size_t n);
+int np_aws_ec2_authorize_egress(struct np_aws_ec2 *c, const char *group_id,
+                                const struct np_aws_perm *perms, size_t n);
+int np_aws_ec2_revoke_ingress(struct np_aws_ec2 *c, const char *group_id,
+                              const struct np_aws_perm *perms, size_t n);
+int np_aws_ec2_revoke_egress(struct np_aws_ec2 *c, const char *group_id,
+                             const struct np_aws_perm *perms, size_t n);
+/*
+ * UpdateSecurityGroupRuleDescriptions{Ingress,Egress} in the IpPermissions form: sets the
+ * description of each existing rule (a NULL description clears it). n == 0 is a no-op.
+ */
+int np_aws_ec2_update_rule_descriptions_ingress(struct np_aws_ec2 *c, const char *group_id,
+                                                const struct np_aws_perm *perms, size_t n);
+int np_aws_ec2_update_rule_descriptions_egress(struct np_aws_ec2 *c, const char *group_id,
+                                               const struct np_aws_perm *perms, size_t n);
+
+/* CreateTags (overwrites existing keys). n == 0 is a no-op. */
+int np_aws_ec2_create_tags(struct np_aws_ec2 *c, const char *resource_id,
+                           const struct np_aws_tag *tags, size_t n);
+/* DeleteTags by key, whatever the value. n == 0 is a no-op (AWS would delete ALL tags). */
+int np_aws_ec2_delete_tags(struct np_aws_ec2 *c, const char *resource_id, const char *const *keys,
+                           size_t n);
+
+/*
+ * DescribeVpcs with filters, paginated. *out (array of *n_out, NULL when none) is owned by
+ * the caller: np_aws_vpcs_free.
+ */
+int np_aws_ec2_describe_vpcs(struct np_aws_ec2 *c, struct np_aws_vpc **out, size_t *n_out,
+                             const struct np_aws_filter *filters, size_t n_filters);
+
+/* ---------------------------------------------------------------- STS */
+
+/*
+ * STS GetCallerIdentity against the client's STS endpoint with its credentials: verifies the
+ * credentials. *account_id ("123456789012") and *arn are owned by the caller (free); either
+ * out pointer may be NULL. Bad credentials give NP_EAUTH.
+ */
+int np_aws_sts_get_caller_identity(struct np_aws_ec2 *c, char **account_id, char **arn);
+
+#endif

@@ -1,0 +1,566 @@
+/*
+ * The EC2/STS Query API client: configuration, endpoint parsing, a pool of libcurl easy
+ * handles (keep-alive per handle; DNS and TLS sessions shared through a locked CURLSH), the
+ * signed form POST, and the retry loop (standard mode, full jitter, shared quota) that
+ * reports every attempt to the observer and records the outcome for np_aws_error_last().
+ */
+#include "aws/private/aws_private.h"
+#include "aws/private/sigv4.h"
+
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define POOL_MAX 16
+#define MAX_RESPONSE_BYTES ((size_t)256 * 1024 * 1024)
+#define DEFAULT_CONNECT_TIMEOUT_MS 5000
+#define DEFAULT_TIMEOUT_MS 30000
+#define CONTENT_TYPE "application/x-www-form-urlencoded; charset=utf-8"
+
+struct endpoint {
+    char *url;  /* what curl is given */
+    char *host; /* Host header value: host[:port] */
+    char *path; /* decoded path for the signer */
+};
+
+struct np_aws_ec2 {
+    char *region;
+    struct endpoint ep[2]; /* indexed by enum np_aws_service */
+    struct np_aws_credentials creds;
+    char *ca_bundle;
+    bool insecure;
+    long connect_timeout_ms;
+    long timeout_ms;
+    char *user_agent;
+    np_aws_observer_fn observer;
+    void *observer_ctx;
+    const struct np_clock *clock;
+    struct np_aws_retry_policy policy;
+    struct np_aws_retry_quota quota;
+    struct np_aws_test_hooks hooks;
+    CURLSH *share;
+    pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
+    pthread_mutex_t pool_lock;
+    CURL *pool[POOL_MAX];
+    size_t n_pool;
+};
+
+static const char *const service_names[] = {"ec2", "sts"};
+
+/* ---------------------------------------------------------------- last error */
+
+static _Thread_local struct np_aws_error last_error;
+
+const struct np_aws_error *np_aws_error_last(void)
+{
+    return &last_error;
+}
+
+bool np_aws_error_is(const char *code)
+{
+    return code && last_error.code[0] && strcmp(last_error.code, code) == 0;
+}
+
+static void record(const char *action, const char *code, const char *message,
+                   const char *request_id, long status, int attempts)
+{
+    memset(&last_error, 0, sizeof(last_error));
+    np_strlcpy(last_error.action, action ? action : "", sizeof(last_error.action));
+    np_strlcpy(last_error.code, code ? code : "", sizeof(last_error.code));
+    np_strlcpy(last_error.message, message ? message : "", sizeof(last_error.message));
+    np_strlcpy(last_error.request_id, request_id ? request_id : "", sizeof(last_error.request_id));
+    last_error.http_status = status;
+    last_error.attempts = attempts;
+}
+
+int np_aws_error_record(const char *action, const char *aws_code, const char *message, int np_code)
+{
+    record(action, aws_code, message, NULL, 200, 1);
+    return np_error_set(np_code, "EC2 %s: %s: %s", action, aws_code, message);
+}
+
+/* ---------------------------------------------------------------- libcurl */
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static CURLcode curl_init_rc = CURLE_OK;
+
+static void curl_init(void)
+{
+    curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+static void share_lock(CURL *h, curl_lock_data data, curl_lock_access access, void *ud)
+{
+    struct np_aws_ec2 *c = ud;
+    (void)h, (void)access;
+    if ((int)data >= 0 && data < CURL_LOCK_DATA_LAST)
+        pthread_mutex_lock(&c->share_locks[data]);
+}
+
+static void share_unlock(CURL *h, curl_lock_data data, void *ud)
+{
+    struct np_aws_ec2 *c = ud;
+    (void)h;
+    if ((int)data >= 0 && data < CURL_LOCK_DATA_LAST)
+        pthread_mutex_unlock(&c->share_locks[data]);
+}
+
+static CURL *pool_get(struct np_aws_ec2 *c)
+{
+    CURL *h = NULL;
+    pthread_mutex_lock(&c->pool_lock);
+    if (c->n_pool > 0)
+        h = c->pool[--c->n_pool];
+    pthread_mutex_unlock(&c->pool_lock);
+    return h ? h : curl_easy_init();
+}
+
+static void pool_put(struct np_aws_ec2 *c, CURL *h)
+{
+    curl_easy_reset(h); /* keeps the live connection for reuse */
+    pthread_mutex_lock(&c->pool_lock);
+    if (c->n_pool < POOL_MAX) {
+        c->pool[c->n_pool++] = h;
+        h = NULL;
+    }
+    pthread_mutex_unlock(&c->pool_lock);
+    if (h)
+        curl_easy_cleanup(h);
+}
+
+static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+    struct np_aws_http_response *resp = ud;
+    size_t n = size * nmemb;
+    if (resp->body.len + n > MAX_RESPONSE_BYTES)
+        return 0;
+    if (np_buf_append(&resp->body, ptr, n))
+        return 0;
+    return n;
+}
+
+static enum np_aws_transport_status classify_curl(CURLcode rc)
+{
+    switch (rc) {
+    case CURLE_OK: return NP_AWS_TRANSPORT_OK;
+    case CURLE_OPERATION_TIMEDOUT: return NP_AWS_TRANSPORT_TIMEOUT;
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM: return NP_AWS_TRANSPORT_NETWORK;
+    default: return NP_AWS_TRANSPORT_FATAL;
+    }
+}
+
+static void curl_transport(struct np_aws_ec2 *c, const struct np_aws_http_request *req,
+                           struct np_aws_http_response *resp)
+{
+    struct curl_slist *headers = NULL;
+    char errbuf[CURL_ERROR_SIZE] = "";
+    CURL *h = pool_get(c);
+    if (!h) {
+        resp->transport = NP_AWS_TRANSPORT_FATAL;
+        np_strlcpy(resp->error, "cannot create a curl handle", sizeof(resp->error));
+        return;
+    }
+    for (size_t i = 0; i < req->n_headers; i++) {
+        struct curl_slist *n = curl_slist_append(headers, req->headers[i]);
+        if (!n)
+            goto nomem;
+        headers = n;
+    }
+    struct curl_slist *n = curl_slist_append(headers, "Expect:"); /* no 100-continue wait */
+    if (!n)
+        goto nomem;
+    headers = n;
+
+    curl_easy_setopt(h, CURLOPT_URL, req->url);
+    curl_easy_setopt(h, CURLOPT_POST, 1L);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, resp);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->connect_timeout_ms);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->timeout_ms);
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(h, CURLOPT_USERAGENT, c->user_agent);
+#if LIBCURL_VERSION_NUM >= 0x075500
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, c->insecure ? 0L : 1L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, c->insecure ? 0L : 2L);
+    if (c->ca_bundle)
+        curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_bundle);
+    if (c->share)
+        curl_easy_setopt(h, CURLOPT_SHARE, c->share);
+
+    CURLcode rc = curl_easy_perform(h);
+    resp->transport = classify_curl(rc);
+    if (rc == CURLE_OK) {
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
+    } else if (rc == CURLE_WRITE_ERROR) {
+        np_strlcpy(resp->error, "response body too large", sizeof(resp->error));
+    } else {
+        snprintf(resp->error, sizeof(resp->error), "%s",
+                 errbuf[0] ? errbuf : curl_easy_strerror(rc));
+    }
+    curl_slist_free_all(headers);
+    pool_put(c, h);
+    return;
+nomem:
+    curl_slist_free_all(headers);
+    pool_put(c, h);
+    resp->transport = NP_AWS_TRANSPORT_FATAL;
+    np_strlcpy(resp->error, "out of memory", sizeof(resp->error));
+}
+
+/* ---------------------------------------------------------------- construction */
+
+static void endpoint_clean_up(struct endpoint *ep)
+{
+    free(ep->url);
+    free(ep->host);
+    free(ep->path);
+    memset(ep, 0, sizeof(*ep));
+}
+
+/* Splits a base URL into what curl gets, the Host header and the path to sign. */
+static int endpoint_parse(struct endpoint *ep, const char *url)
+{
+    CURLU *u = curl_url();
+    char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL, *query = NULL, *user = NULL;
+    int rc = 0;
+    if (!u)
+        return np_error_set(NP_ENOMEM, "endpoint: out of memory");
+    if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+        rc = np_error_set(NP_EINVAL, "endpoint \"%s\" is not a valid URL", url);
+        goto out;
+    }
+    if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) {
+        rc = np_error_set(NP_EINVAL, "endpoint \"%s\" is not http or https", url);
+        goto out;
+    }
+    if (curl_url_get(u, CURLUPART_QUERY, &query, 0) == CURLUE_OK ||
+        curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK) {
+        rc = np_error_set(NP_EINVAL, "endpoint \"%s\" may not carry a query or user", url);
+        goto out;
+    }
+    curl_url_get(u, CURLUPART_PORT, &port, 0); /* only when explicit */
+    if (curl_url_get(u, CURLUPART_PATH, &path, CURLU_URLDECODE) != CURLUE_OK) {
+        rc = np_error_set(NP_EINVAL, "endpoint \"%s\" has an invalid path", url);
+        goto out;
+    }
+    ep->url = np_strdup(url);
+    ep->host = port ? np_strdupf("%s:%s", host, port) : np_strdup(host);
+    ep->path = np_strdup(np_str_is_empty(path) ? "/" : path);
+out:
+    curl_free(scheme);
+    curl_free(host);
+    curl_free(port);
+    curl_free(path);
+    curl_free(query);
+    curl_free(user);
+    curl_url_cleanup(u);
+    return rc;
+}
+
+int np_aws_ec2_new(struct np_aws_ec2 **out, const struct np_aws_ec2_config *cfg)
+{
+    struct np_aws_ec2 *c = NULL;
+    char *url = NULL;
+    int rc = 0;
+    *out = NULL;
+    if (!cfg || np_str_is_empty(cfg->region)) {
+        rc = np_error_set(NP_EINVAL, "AWS client: no region");
+        goto out;
+    }
+    pthread_once(&curl_once, curl_init);
+    if (curl_init_rc != CURLE_OK) {
+        rc = np_error_set(NP_EIO, "AWS client: libcurl initialisation failed: %s",
+                          curl_easy_strerror(curl_init_rc));
+        goto out;
+    }
+    c = np_xcalloc(1, sizeof(*c));
+    pthread_mutex_init(&c->pool_lock, NULL);
+    for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+        pthread_mutex_init(&c->share_locks[i], NULL);
+    struct np_aws_retry_policy policy = NP_AWS_RETRY_POLICY_DEFAULT;
+    c->policy = policy;
+    if (cfg->max_attempts > 0)
+        c->policy.max_attempts = cfg->max_attempts;
+    np_aws_retry_quota_init(&c->quota, NP_AWS_RETRY_QUOTA_CAPACITY);
+    rc = np_aws_credentials_copy(&c->creds, cfg->credentials);
+    if (rc)
+        goto out;
+    c->region = np_strdup(cfg->region);
+    for (size_t i = 0; i < NP_ARRAY_LEN(service_names); i++) {
+        rc = np_aws_endpoint_resolve(&url, service_names[i], cfg->region, cfg->endpoint);
+        if (rc == 0)
+            rc = endpoint_parse(&c->ep[i], url);
+        free(url);
+        url = NULL;
+        if (rc)
+            goto out;
+    }
+    c->ca_bundle = np_strdup(np_str_is_empty(cfg->ca_bundle) ? NULL : cfg->ca_bundle);
+    c->insecure = cfg->insecure_skip_tls_verify;
+    c->connect_timeout_ms =
+        cfg->connect_timeout_ms > 0 ? (long)cfg->connect_timeout_ms : DEFAULT_CONNECT_TIMEOUT_MS;
+    c->timeout_ms = cfg->timeout_ms > 0 ? (long)cfg->timeout_ms : DEFAULT_TIMEOUT_MS;
+    c->user_agent = np_strdup(np_str_is_empty(cfg->user_agent) ? "netposture" : cfg->user_agent);
+    c->observer = cfg->observer;
+    c->observer_ctx = cfg->observer_ctx;
+    c->clock = cfg->clock ? cfg->clock : np_clock_system();
+
+    c->share = curl_share_init();
+    if (c->share) {
+        curl_share_setopt(c->share, CURLSHOPT_LOCKFUNC, share_lock);
+        curl_share_setopt(c->share, CURLSHOPT_UNLOCKFUNC, share_unlock);
+        curl_share_setopt(c->share, CURLSHOPT_USERDATA, c);
+        curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+        curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+    }
+    *out = c;
+    c = NULL;
+out:
+    np_aws_ec2_destroy(c);
+    return rc;
+}
+
+void np_aws_ec2_destroy(struct np_aws_ec2 *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->n_pool; i++)
+        curl_easy_cleanup(c->pool[i]);
+    if (c->share)
+        curl_share_cleanup(c->share);
+    for (size_t i = 0; i < NP_ARRAY_LEN(c->ep); i++)
+        endpoint_clean_up(&c->ep[i]);
+    np_aws_credentials_clean_up(&c->creds);
+    np_aws_retry_quota_destroy(&c->quota);
+    for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+        pthread_mutex_destroy(&c->share_locks[i]);
+    pthread_mutex_destroy(&c->pool_lock);
+    free(c->region);
+    free(c->ca_bundle);
+    free(c->user_agent);
+    free(c);
+}
+
+const char *np_aws_ec2_region(const struct np_aws_ec2 *c)
+{
+    return c->region;
+}
+
+const char *np_aws_ec2_endpoint(const struct np_aws_ec2 *c)
+{
+    return c->ep[NP_AWS_SERVICE_EC2].url;
+}
+
+void np_aws_ec2_set_test_hooks(struct np_aws_ec2 *c, const struct np_aws_test_hooks *hooks)
+{
+    memset(&c->hooks, 0, sizeof(c->hooks));
+    if (hooks)
+        c->hooks = *hooks;
+}
+
+int np_aws_ec2_retry_quota_available(struct np_aws_ec2 *c)
+{
+    return np_aws_retry_quota_available(&c->quota);
+}
+
+/* ---------------------------------------------------------------- the call */
+
+static uint64_t default_rand(void *ctx, uint64_t n)
+{
+    (void)ctx;
+    return np_rand_below(n);
+}
+
+/* A short printable excerpt of a non-XML error body, for messages. */
+static void body_excerpt(char *out, size_t size, const struct np_buf *body)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < body->len && o + 1 < size && o < 160; i++) {
+        unsigned char ch = (unsigned char)body->data[i];
+        out[o++] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : ' ';
+    }
+    out[o] = '\0';
+}
+
+/* Builds the signed header lines for one attempt into lines[] (owned strings). */
+static int sign_attempt(struct np_aws_ec2 *c, const struct endpoint *ep, const char *service,
+                        const struct np_buf *form, char **lines, size_t *n_lines)
+{
+    struct np_aws_sigv4_output sig;
+    memset(&sig, 0, sizeof(sig));
+    struct np_aws_sigv4_header hdrs[] = {{"Host", ep->host}, {"Content-Type", CONTENT_TYPE}};
+    struct np_aws_sigv4_input in = {
+        .method = "POST",
+        .path = ep->path,
+        .query = NULL,
+        .headers = hdrs,
+        .n_headers = NP_ARRAY_LEN(hdrs),
+        .body = form->data,
+        .body_len = form->len,
+        .region = c->region,
+        .service = service,
+        .credentials = &c->creds,
+        .time_ms = c->clock->now_ms(c->clock->ctx),
+    };
+    int rc = np_aws_sigv4_sign(&sig, &in);
+    if (rc == 0) {
+        size_t n = 0;
+        lines[n++] = np_strdupf("Host: %s", ep->host);
+        lines[n++] = np_strdupf("Content-Type: %s", CONTENT_TYPE);
+        lines[n++] = np_strdupf("X-Amz-Date: %s", sig.amz_date);
+        if (sig.security_token)
+            lines[n++] = np_strdupf("X-Amz-Security-Token: %s", sig.security_token);
+        lines[n++] = np_strdupf("Authorization: %s", sig.authorization);
+        *n_lines = n;
+    }
+    np_aws_sigv4_output_clean_up(&sig);
+    return rc;
+}
+
+int np_aws_query_call(struct np_aws_ec2 *c, enum np_aws_service svc, const char *action,
+                      const struct np_buf *form, struct np_buf *resp_body)
+{
+    const struct endpoint *ep = &c->ep[svc];
+    const char *service = service_names[svc];
+    char *lines[6] = {NULL};
+    size_t n_lines = 0;
+    struct np_aws_http_response resp;
+    char *code = NULL, *message = NULL, *request_id = NULL;
+    char obs_code[32];
+    int taken = 0;
+    int attempt = 0;
+    int rc = 0;
+    memset(&resp, 0, sizeof(resp));
+
+    for (;;) {
+        attempt++;
+        for (size_t i = 0; i < n_lines; i++)
+            free(lines[i]);
+        n_lines = 0;
+        free(code), free(message), free(request_id);
+        code = message = request_id = NULL;
+        np_buf_clean_up(&resp.body);
+        memset(&resp, 0, sizeof(resp));
+
+        rc = sign_attempt(c, ep, service, form, lines, &n_lines);
+        if (rc)
+            goto out;
+        struct np_aws_http_request req = {
+            .url = ep->url,
+            .headers = (const char *const *)lines,
+            .n_headers = n_lines,
+            .body = form->data ? form->data : "",
+            .body_len = form->len,
+        };
+        int64_t t0 = c->clock->mono_ms(c->clock->ctx);
+        if (c->hooks.transport)
+            c->hooks.transport(c->hooks.ctx, &req, &resp);
+        else
+            curl_transport(c, &req, &resp);
+        int64_t duration = c->clock->mono_ms(c->clock->ctx) - t0;
+
+        bool ok = resp.transport == NP_AWS_TRANSPORT_OK && resp.status >= 200 && resp.status < 300;
+        const char *label = "OK";
+        if (resp.transport == NP_AWS_TRANSPORT_TIMEOUT) {
+            label = "Timeout";
+        } else if (resp.transport != NP_AWS_TRANSPORT_OK) {
+            label = "NetworkError";
+        } else if (!ok) {
+            if (np_aws_xml_decode_error(resp.body.data, resp.body.len, &code, &message,
+                                        &request_id) != 0) {
+                char excerpt[168];
+                body_excerpt(excerpt, sizeof(excerpt), &resp.body);
+                message = np_strdup(excerpt);
+            }
+            if (code) {
+                label = code;
+            } else {
+                snprintf(obs_code, sizeof(obs_code), "HTTP%ld", resp.status);
+                label = obs_code;
+            }
+        }
+        if (c->observer) {
+            struct np_aws_request_info info = {
+                service,  action, label, resp.transport == NP_AWS_TRANSPORT_OK ? resp.status : 0,
+                duration, attempt};
+            c->observer(c->observer_ctx, &info);
+        }
+        if (ok) {
+            np_aws_retry_on_success(&c->policy, &c->quota, taken);
+            record(action, NULL, NULL, NULL, resp.status, attempt);
+            np_buf_clean_up(resp_body);
+            *resp_body = resp.body;
+            memset(&resp.body, 0, sizeof(resp.body));
+            rc = 0;
+            goto out;
+        }
+
+        enum np_aws_retry_kind kind = np_aws_retry_classify(resp.transport, resp.status, code);
+        if (!np_aws_retry_decide(&c->policy, &c->quota, kind, attempt, &taken)) {
+            if (kind != NP_AWS_RETRY_NONE && attempt < c->policy.max_attempts)
+                np_log_warn("aws retry quota exhausted", "service", service, "action", action,
+                            "code", label);
+            break;
+        }
+        int64_t delay = np_aws_retry_delay_ms(
+            &c->policy, kind, attempt, c->hooks.rand_below ? c->hooks.rand_below : default_rand,
+            c->hooks.ctx);
+        char attempt_s[16], delay_s[24];
+        snprintf(attempt_s, sizeof(attempt_s), "%d", attempt);
+        snprintf(delay_s, sizeof(delay_s), "%lld", (long long)delay);
+        np_log_warn("aws request failed, retrying", "service", service, "action", action, "code",
+                    label, "attempt", attempt_s, "delay_ms", delay_s);
+        if (c->hooks.sleep_ms)
+            c->hooks.sleep_ms(c->hooks.ctx, delay);
+        else
+            np_sleep_ms(delay);
+    }
+
+    /* failed for good */
+    if (resp.transport != NP_AWS_TRANSPORT_OK) {
+        record(action, NULL, resp.error, NULL, 0, attempt);
+        rc = np_error_set(NP_EIO, "%s %s: cannot reach %s: %s (after %d attempt%s)",
+                          svc == NP_AWS_SERVICE_STS ? "STS" : "EC2", action, ep->url, resp.error,
+                          attempt, attempt == 1 ? "" : "s");
+    } else {
+        record(action, code, message, request_id, resp.status, attempt);
+        rc = np_aws_error_map(code, resp.status);
+        if (rc == 0)
+            rc = NP_EIO;
+        rc = np_error_set(rc, "%s %s: %s: %s (HTTP %ld%s%s%s)",
+                          svc == NP_AWS_SERVICE_STS ? "STS" : "EC2", action, code ? code : "error",
+                          message ? message : "", resp.status, request_id ? ", request id " : "",
+                          request_id ? request_id : "", attempt > 1 ? ", after retries" : "");
+    }
+out:
+    for (size_t i = 0; i < n_lines; i++)
+        free(lines[i]);
+    free(code);
+    free(message);
+    free(request_id);
+    np_buf_clean_up(&resp.body);
+    return rc;
+}

@@ -1,0 +1,200 @@
+/*
+ * Internals of pkg/aws shared between its files and its unit tests: the form encoder, the
+ * retry policy (pure decisions plus the shared quota), the XML decoders (pure functions over
+ * a byte buffer), the pager and the transport seam that tests replace.
+ */
+#ifndef NP_AWS_PRIVATE_AWS_PRIVATE_H
+#define NP_AWS_PRIVATE_AWS_PRIVATE_H
+
+#include <pthread.h>
+
+#include "aws/aws.h"
+
+#define NP_AWS_EC2_VERSION "2016-11-15"
+#define NP_AWS_STS_VERSION "2011-06-15"
+
+/* ---------------------------------------------------------------- form bodies */
+
+/* Starts a Query API body "Action=<action>&Version=<version>" in b (reset first). */
+int np_aws_form_begin(struct np_buf *b, const char *action, const char *version);
+/* Appends "&key=value", both form-encoded (unreserved bytes kept, space as '+', else %XX). */
+int np_aws_form_add(struct np_buf *b, const char *key, const char *value);
+/* Same with a printf-formatted key ("IpPermissions.%zu.IpProtocol"). */
+int np_aws_form_addf(struct np_buf *b, const char *value, const char *key_fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Appends Filter.N.Name / Filter.N.Value.M. Returns NP_EINVAL for a filter without a name. */
+int np_aws_form_add_filters(struct np_buf *b, const struct np_aws_filter *filters, size_t n);
+/*
+ * Appends each perm, after dropping repeats of the same rule (first wins), as its own
+ * IpPermissions.N; descriptions only when with_descriptions. *n_sent (optional) gets the
+ * number of IpPermissions written. Returns NP_EINVAL for a perm without protocol or peer.
+ */
+int np_aws_form_add_perms(struct np_buf *b, const struct np_aws_perm *perms, size_t n,
+                          bool with_descriptions, size_t *n_sent);
+
+/* ---------------------------------------------------------------- retries */
+
+/* How a finished attempt failed at the transport level. */
+enum np_aws_transport_status {
+    NP_AWS_TRANSPORT_OK = 0,  /* a response arrived (any HTTP status) */
+    NP_AWS_TRANSPORT_NETWORK, /* connect/send/receive failure: retryable */
+    NP_AWS_TRANSPORT_TIMEOUT, /* the attempt timed out: retryable at a higher cost */
+    NP_AWS_TRANSPORT_FATAL,   /* TLS verification, bad URL, ...: never retried */
+};
+
+enum np_aws_retry_kind {
+    NP_AWS_RETRY_NONE = 0,
+    NP_AWS_RETRY_THROTTLE,  /* RequestLimitExceeded, Throttling, ... */
+    NP_AWS_RETRY_TRANSIENT, /* 5xx, InternalError, connection errors */
+    NP_AWS_RETRY_TIMEOUT,   /* timeouts (cost more quota) */
+};
+
+struct np_aws_retry_policy {
+    int max_attempts;         /* including the first */
+    int64_t base_ms;          /* full-jitter base for transient errors */
+    int64_t throttle_base_ms; /* full-jitter base for throttling */
+    int64_t cap_ms;           /* largest delay */
+    int retry_cost;           /* quota tokens per retry */
+    int timeout_retry_cost;   /* quota tokens per retry after a timeout */
+    int no_retry_increment;   /* tokens refunded by a first-try success */
+};
+
+/* AWS standard mode with a 4-attempt limit and 100 ms / 500 ms bases. */
+#define NP_AWS_RETRY_POLICY_DEFAULT                                                                \
+    {                                                                                              \
+        4, 100, 500, 20000, 5, 10, 1                                                               \
+    }
+#define NP_AWS_RETRY_QUOTA_CAPACITY 500
+
+/* Whether and how an attempt's outcome is retryable (pure). */
+enum np_aws_retry_kind np_aws_retry_classify(enum np_aws_transport_status ts, long http_status,
+                                             const char *aws_code);
+/* True for throttling error codes (RequestLimitExceeded, Throttling, ...). */
+bool np_aws_code_is_throttling(const char *aws_code);
+
+/*
+ * Full-jitter delay before retry number `retry` (1 = the first retry):
+ * rand_below(min(base * 2^(retry-1), cap) + 1), base by kind (pure given rand_below).
+ */
+int64_t np_aws_retry_delay_ms(const struct np_aws_retry_policy *p, enum np_aws_retry_kind kind,
+                              int retry, uint64_t (*rand_below)(void *ctx, uint64_t n),
+                              void *rand_ctx);
+
+/* The client-wide retry token bucket (thread-safe). */
+struct np_aws_retry_quota {
+    pthread_mutex_t lock;
+    int capacity;
+    int available;
+};
+void np_aws_retry_quota_init(struct np_aws_retry_quota *q, int capacity);
+void np_aws_retry_quota_destroy(struct np_aws_retry_quota *q);
+/* Takes cost tokens if that many are available. */
+bool np_aws_retry_quota_acquire(struct np_aws_retry_quota *q, int cost);
+/* Returns tokens, never above capacity. */
+void np_aws_retry_quota_release(struct np_aws_retry_quota *q, int amount);
+int np_aws_retry_quota_available(struct np_aws_retry_quota *q);
+
+/*
+ * The retry decision after failed attempt number `attempt` (1-based) of the given kind: no
+ * when the kind is NONE, the attempts are used up, or the quota cannot pay; otherwise takes
+ * the cost from the quota, adds it to *taken and returns true.
+ */
+bool np_aws_retry_decide(const struct np_aws_retry_policy *p, struct np_aws_retry_quota *q,
+                         enum np_aws_retry_kind kind, int attempt, int *taken);
+/* After a success: refunds no_retry_increment when nothing was taken, else what was taken. */
+void np_aws_retry_on_success(const struct np_aws_retry_policy *p, struct np_aws_retry_quota *q,
+                             int taken);
+
+/* ---------------------------------------------------------------- XML decoders */
+
+/*
+ * All decoders parse with expat by local element name (namespaces ignored), refuse DTDs,
+ * and return NP_EPARSE (with the reason in np_error_message) for malformed XML, an unexpected
+ * root element or a malformed value. Outputs are owned by the caller and untouched on error.
+ */
+
+/* Error documents: <Response><Errors><Error><Code>… and <ErrorResponse>… (EC2, STS, moto
+ * IAM). *code is required in the document; message and request id may come back NULL. */
+int np_aws_xml_decode_error(const char *xml, size_t len, char **code, char **message,
+                            char **request_id);
+/* One DescribeSecurityGroups page, grouped IpPermissions expanded to atomic perms. */
+int np_aws_xml_decode_sg_page(const char *xml, size_t len, struct np_aws_sg **sgs, size_t *n,
+                              char **next_token);
+/* CreateSecurityGroupResponse/groupId. */
+int np_aws_xml_decode_create_sg(const char *xml, size_t len, char **group_id);
+/* One DescribeVpcs page. */
+int np_aws_xml_decode_vpc_page(const char *xml, size_t len, struct np_aws_vpc **vpcs, size_t *n,
+                               char **next_token);
+/* GetCallerIdentityResponse/GetCallerIdentityResult/{Account,Arn,UserId}. */
+int np_aws_xml_decode_caller_identity(const char *xml, size_t len, char **account, char **arn,
+                                      char **user_id);
+/*
+ * A mutating call's response under the root `<expected_root>`: *has_return / *ret from
+ * <return>, *n_unknown = the items of unknownIpPermissionSet (Revoke*). Outputs optional.
+ */
+int np_aws_xml_decode_return(const char *xml, size_t len, const char *expected_root, bool *ret,
+                             bool *has_return, size_t *n_unknown);
+
+/* ---------------------------------------------------------------- pagination */
+
+/* Fetches one page: next_token is NULL for the first page; the page body goes into *body. */
+typedef int (*np_aws_page_fetch_fn)(void *ctx, const char *next_token, struct np_buf *body);
+
+/*
+ * Fetches and decodes pages until nextToken is absent or empty, concatenating the results.
+ * Refuses a server that repeats the token it was just given (NP_EPARSE). *out / *n_out are
+ * set only on success (owned by the caller).
+ */
+int np_aws_sg_paginate(struct np_aws_sg **out, size_t *n_out, np_aws_page_fetch_fn fetch,
+                       void *ctx);
+int np_aws_vpc_paginate(struct np_aws_vpc **out, size_t *n_out, np_aws_page_fetch_fn fetch,
+                        void *ctx);
+
+/* ---------------------------------------------------------------- transport and client */
+
+/* One HTTP POST. headers are complete "Name: value" lines. Borrowed. */
+struct np_aws_http_request {
+    const char *url;
+    const char *const *headers;
+    size_t n_headers;
+    const char *body;
+    size_t body_len;
+};
+
+struct np_aws_http_response {
+    enum np_aws_transport_status transport;
+    long status;        /* HTTP status when transport == OK */
+    struct np_buf body; /* the response body */
+    char error[256];    /* the transport error text otherwise */
+};
+
+typedef void (*np_aws_transport_fn)(void *ctx, const struct np_aws_http_request *req,
+                                    struct np_aws_http_response *resp);
+
+/* Seams for unit tests; any NULL member keeps the production behaviour. */
+struct np_aws_test_hooks {
+    np_aws_transport_fn transport;                 /* default: libcurl */
+    void (*sleep_ms)(void *ctx, int64_t ms);       /* default: np_sleep_ms */
+    uint64_t (*rand_below)(void *ctx, uint64_t n); /* default: np_rand_below */
+    void *ctx;
+};
+/* Installs hooks before any call is made (not thread-safe). */
+void np_aws_ec2_set_test_hooks(struct np_aws_ec2 *c, const struct np_aws_test_hooks *hooks);
+
+/* Tokens left in the client's retry quota (for tests and debugging). */
+int np_aws_ec2_retry_quota_available(struct np_aws_ec2 *c);
+
+enum np_aws_service { NP_AWS_SERVICE_EC2 = 0, NP_AWS_SERVICE_STS };
+
+/*
+ * Signs and sends one Query API call (the form body must start with Action=<action>), with
+ * retries. On success (2xx) returns 0 with the body in *resp_body; otherwise the mapped NP
+ * code, with np_aws_error_last() and np_error_message() set.
+ */
+int np_aws_query_call(struct np_aws_ec2 *c, enum np_aws_service svc, const char *action,
+                      const struct np_buf *form, struct np_buf *resp_body);
+/* Records a synthesized failure (e.g. a 200 carrying unknownIpPermissionSet) as the last
+ * error of this thread and returns np_error_set(code, ...). */
+int np_aws_error_record(const char *action, const char *aws_code, const char *message, int np_code);
+
+#endif

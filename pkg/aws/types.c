@@ -1,0 +1,145 @@
+/*
+ * Lifecycle of the values pkg/aws hands out: tags, atomic permissions, security groups and
+ * VPCs (clean_up / free / deep copy), and the rule-identity comparison used for dedupe.
+ */
+#include "aws/aws.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+void np_aws_tags_free(struct np_aws_tag *tags, size_t n)
+{
+    for (size_t i = 0; tags && i < n; i++) {
+        free(tags[i].key);
+        free(tags[i].value);
+    }
+    free(tags);
+}
+
+struct np_aws_tag *np_aws_tags_dup(const struct np_aws_tag *tags, size_t n)
+{
+    if (!tags || n == 0)
+        return NULL;
+    struct np_aws_tag *out = np_xcalloc(n, sizeof(*out));
+    for (size_t i = 0; i < n; i++) {
+        out[i].key = np_strdup(tags[i].key);
+        out[i].value = np_strdup(tags[i].value);
+    }
+    return out;
+}
+
+void np_aws_perm_clean_up(struct np_aws_perm *p)
+{
+    if (!p)
+        return;
+    free(p->protocol);
+    free(p->peer);
+    free(p->user_id);
+    free(p->description);
+    memset(p, 0, sizeof(*p));
+}
+
+void np_aws_perms_free(struct np_aws_perm *perms, size_t n)
+{
+    for (size_t i = 0; perms && i < n; i++)
+        np_aws_perm_clean_up(&perms[i]);
+    free(perms);
+}
+
+void np_aws_perm_copy(struct np_aws_perm *dst, const struct np_aws_perm *src)
+{
+    *dst = *src;
+    dst->protocol = np_strdup(src->protocol);
+    dst->peer = np_strdup(src->peer);
+    dst->user_id = np_strdup(src->user_id);
+    dst->description = np_strdup(src->description);
+}
+
+static struct np_aws_perm *perms_dup(const struct np_aws_perm *perms, size_t n)
+{
+    if (!perms || n == 0)
+        return NULL;
+    struct np_aws_perm *out = np_xcalloc(n, sizeof(*out));
+    for (size_t i = 0; i < n; i++)
+        np_aws_perm_copy(&out[i], &perms[i]);
+    return out;
+}
+
+bool np_aws_perm_is_same_rule(const struct np_aws_perm *a, const struct np_aws_perm *b)
+{
+    if (!a->protocol || !b->protocol || strcasecmp(a->protocol, b->protocol) != 0)
+        return false;
+    if (a->has_ports != b->has_ports)
+        return false;
+    if (a->has_ports && (a->from_port != b->from_port || a->to_port != b->to_port))
+        return false;
+    return a->peer_kind == b->peer_kind && np_str_eq(a->peer, b->peer) &&
+           np_str_eq(a->user_id, b->user_id);
+}
+
+void np_aws_sg_clean_up(struct np_aws_sg *sg)
+{
+    if (!sg)
+        return;
+    free(sg->group_id);
+    free(sg->group_name);
+    free(sg->description);
+    free(sg->vpc_id);
+    free(sg->owner_id);
+    np_aws_tags_free(sg->tags, sg->n_tags);
+    np_aws_perms_free(sg->ingress, sg->n_ingress);
+    np_aws_perms_free(sg->egress, sg->n_egress);
+    memset(sg, 0, sizeof(*sg));
+}
+
+void np_aws_sg_free(struct np_aws_sg *sg)
+{
+    np_aws_sg_clean_up(sg);
+    free(sg);
+}
+
+void np_aws_sgs_free(struct np_aws_sg *sgs, size_t n)
+{
+    for (size_t i = 0; sgs && i < n; i++)
+        np_aws_sg_clean_up(&sgs[i]);
+    free(sgs);
+}
+
+struct np_aws_sg *np_aws_sg_dup(const struct np_aws_sg *src)
+{
+    if (!src)
+        return NULL;
+    struct np_aws_sg *sg = np_xcalloc(1, sizeof(*sg));
+    sg->group_id = np_strdup(src->group_id);
+    sg->group_name = np_strdup(src->group_name);
+    sg->description = np_strdup(src->description);
+    sg->vpc_id = np_strdup(src->vpc_id);
+    sg->owner_id = np_strdup(src->owner_id);
+    sg->tags = np_aws_tags_dup(src->tags, src->n_tags);
+    sg->n_tags = sg->tags ? src->n_tags : 0;
+    sg->ingress = perms_dup(src->ingress, src->n_ingress);
+    sg->n_ingress = sg->ingress ? src->n_ingress : 0;
+    sg->egress = perms_dup(src->egress, src->n_egress);
+    sg->n_egress = sg->egress ? src->n_egress : 0;
+    return sg;
+}
+
+void np_aws_vpc_clean_up(struct np_aws_vpc *vpc)
+{
+    if (!vpc)
+        return;
+    free(vpc->vpc_id);
+    free(vpc->cidr_block);
+    free(vpc->state);
+    free(vpc->owner_id);
+    np_aws_tags_free(vpc->tags, vpc->n_tags);
+    memset(vpc, 0, sizeof(*vpc));
+}
+
+void np_aws_vpcs_free(struct np_aws_vpc *vpcs, size_t n)
+{
+    for (size_t i = 0; vpcs && i < n; i++)
+        np_aws_vpc_clean_up(&vpcs[i]);
+    free(vpcs);
+}

@@ -1,0 +1,382 @@
+/*
+ * The controller's frame: informers for postures, CloudAccounts and namespaces feed one
+ * deduplicating workqueue; N workers reconcile keys; pollers watch AWS; the HTTP servers
+ * expose metrics and probes. Start and orderly drain live here; the per-kind logic lives in
+ * reconcile_sgp.c, accounts.c and poller.c.
+ */
+#include "controller/private/controller_private.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const struct np_kube_resource np_res_sgp = {"netposture.dev", "v1alpha1", "securitygrouppostures",
+                                            true};
+const struct np_kube_resource np_res_accounts = {"netposture.dev", "v1alpha1", "cloudaccounts",
+                                                 false};
+
+static const double duration_buckets[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                                          0.5,   1,    2.5,   5,    10,  30};
+static const double mttr_buckets[] = {0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600};
+
+static void describe_metrics(struct np_metrics *m)
+{
+    np_metrics_describe(m, "netposture_reconcile_total", NP_METRIC_COUNTER,
+                        "Reconciles by kind and result (success, error, requeue).", NULL, 0);
+    np_metrics_describe(m, "netposture_reconcile_duration_seconds", NP_METRIC_HISTOGRAM,
+                        "Time spent in one reconcile.", duration_buckets,
+                        NP_ARRAY_LEN(duration_buckets));
+    np_metrics_describe(m, "netposture_workqueue_depth", NP_METRIC_GAUGE,
+                        "Keys waiting in the workqueue.", NULL, 0);
+    np_metrics_describe(m, "netposture_aws_requests_total", NP_METRIC_COUNTER,
+                        "AWS API requests by action and result code.", NULL, 0);
+    np_metrics_describe(m, "netposture_drift_detected_total", NP_METRIC_COUNTER,
+                        "Drift items detected by kind and change.", NULL, 0);
+    np_metrics_describe(m, "netposture_remediations_total", NP_METRIC_COUNTER,
+                        "Remediations applied by kind and result.", NULL, 0);
+    np_metrics_describe(m, "netposture_drift_time_to_detect_seconds", NP_METRIC_HISTOGRAM,
+                        "From the out-of-band change (event time when known) to detection.",
+                        mttr_buckets, NP_ARRAY_LEN(mttr_buckets));
+    np_metrics_describe(m, "netposture_drift_time_to_remediate_seconds", NP_METRIC_HISTOGRAM,
+                        "From first sighting of drift to its verified repair.", mttr_buckets,
+                        NP_ARRAY_LEN(mttr_buckets));
+    np_metrics_describe(m, "netposture_managed_objects", NP_METRIC_GAUGE,
+                        "Postures known to the controller by kind.", NULL, 0);
+}
+
+/* ---------------------------------------------------------------- queue keys */
+
+void np_controller_enqueue(struct np_controller *ctl, const char *kind, const char *key)
+{
+    char *qk = np_strdupf("%s:%s", kind, key);
+    np_kube_workqueue_add(ctl->queue, qk);
+    free(qk);
+}
+
+static void on_sgp_add(void *ctx, const char *key, json_object *obj)
+{
+    (void)obj;
+    np_controller_enqueue(ctx, NP_KIND_SGP, key);
+}
+
+static void on_sgp_update(void *ctx, const char *key, json_object *old_obj, json_object *new_obj)
+{
+    (void)old_obj;
+    (void)new_obj;
+    np_controller_enqueue(ctx, NP_KIND_SGP, key);
+}
+
+static void on_sgp_delete(void *ctx, const char *key, json_object *obj)
+{
+    (void)obj;
+    np_controller_enqueue(ctx, NP_KIND_SGP, key);
+}
+
+struct requeue_match {
+    struct np_controller *ctl;
+    const char *account;   /* requeue postures using this account, or NULL */
+    const char *namespace; /* requeue postures in this namespace, or NULL */
+};
+
+static void requeue_matching(void *ctx, const char *key, json_object *obj)
+{
+    struct requeue_match *m = ctx;
+    if (m->account) {
+        const char *ref = np_json_path_str(obj, "spec", "accountRef", "name", NP_JSON_END);
+        if (!np_str_eq(ref ? ref : "default", m->account))
+            return;
+    }
+    if (m->namespace && !np_str_eq(np_kube_object_namespace(obj), m->namespace))
+        return;
+    np_controller_enqueue(m->ctl, NP_KIND_SGP, key);
+}
+
+/* Enqueues every posture matching (account, namespace); NULL matches all. */
+void np_controller_requeue_postures(struct np_controller *ctl, const char *account, const char *ns)
+{
+    struct requeue_match m = {ctl, account, ns};
+    np_kube_store_each(np_kube_informer_store(ctl->sgp_inf), requeue_matching, &m);
+}
+
+/* Account changes requeue the account and its postures; cached clients are rebuilt lazily
+ * when the account's generation moves (status writes do not). */
+static void on_account_change(void *ctx, const char *key, json_object *obj)
+{
+    struct np_controller *ctl = ctx;
+    (void)obj;
+    np_controller_enqueue(ctl, NP_KIND_ACCOUNT, key);
+    np_controller_requeue_postures(ctl, key, NULL);
+}
+
+static void on_account_delete(void *ctx, const char *key, json_object *obj)
+{
+    struct np_controller *ctl = ctx;
+    (void)obj;
+    np_controller_accounts_invalidate(ctl, key);
+    np_controller_requeue_postures(ctl, key, NULL);
+}
+
+static void on_account_update(void *ctx, const char *key, json_object *old_obj,
+                              json_object *new_obj)
+{
+    (void)old_obj;
+    on_account_change(ctx, key, new_obj);
+}
+
+static void on_namespace_update(void *ctx, const char *key, json_object *old_obj,
+                                json_object *new_obj)
+{
+    (void)old_obj;
+    (void)new_obj;
+    /* Labels may now (not) match an account's allowedNamespaces. */
+    np_controller_requeue_postures(ctx, NULL, key);
+}
+
+void np_controller_aws_observer(void *ctx, const struct np_aws_request_info *info)
+{
+    struct np_controller *ctl = ctx;
+    struct np_buf labels = NP_BUF_INIT;
+    np_metrics_labels(&labels, "action", info->action, "code", info->code);
+    np_metrics_counter_add(ctl->metrics, "netposture_aws_requests_total", np_buf_cstr(&labels), 1);
+    np_buf_clean_up(&labels);
+}
+
+/* ---------------------------------------------------------------- workers */
+
+static void *worker_main(void *arg)
+{
+    struct np_controller *ctl = arg;
+    struct np_buf labels = NP_BUF_INIT;
+    for (;;) {
+        char *qkey = NULL;
+        if (np_kube_workqueue_get(ctl->queue, &qkey) != 0)
+            break;
+        np_metrics_gauge_set(ctl->metrics, "netposture_workqueue_depth", NULL,
+                             (double)np_kube_workqueue_len(ctl->queue));
+        const char *colon = strchr(qkey, ':');
+        const char *kind = NP_KIND_SGP;
+        const char *key = qkey;
+        if (colon) {
+            kind = np_str_has_prefix(qkey, NP_KIND_ACCOUNT ":") ? NP_KIND_ACCOUNT : NP_KIND_SGP;
+            key = colon + 1;
+        }
+        int64_t t0 = np_time_mono_ms();
+        struct np_result res = {0, false};
+        int rc;
+        if (strcmp(kind, NP_KIND_ACCOUNT) == 0)
+            rc = np_controller_reconcile_account(ctl, key, &res);
+        else
+            rc = np_controller_reconcile_sgp(ctl, key, &res);
+        double secs = (double)(np_time_mono_ms() - t0) / 1000.0;
+        const char *kind_name =
+            strcmp(kind, NP_KIND_ACCOUNT) == 0 ? "CloudAccount" : "SecurityGroupPosture";
+        const char *result = rc != 0 ? "error" : res.requeue_after_ms > 0 ? "requeue" : "success";
+        np_metrics_labels(&labels, "kind", kind_name, "result", result);
+        np_metrics_counter_add(ctl->metrics, "netposture_reconcile_total", np_buf_cstr(&labels), 1);
+        np_metrics_labels(&labels, "kind", kind_name);
+        np_metrics_histogram_observe(ctl->metrics, "netposture_reconcile_duration_seconds",
+                                     np_buf_cstr(&labels), secs);
+        if (rc != 0 && !res.terminal) {
+            np_log_warn("reconcile failed; retrying with backoff", "kind", kind_name, "key", key,
+                        "error", np_error_message());
+            np_kube_workqueue_add_rate_limited(ctl->queue, qkey);
+        } else {
+            np_kube_workqueue_forget(ctl->queue, qkey);
+            if (res.requeue_after_ms > 0)
+                np_kube_workqueue_add_after(ctl->queue, qkey, res.requeue_after_ms);
+        }
+        np_kube_workqueue_done(ctl->queue, qkey);
+        free(qkey);
+    }
+    np_buf_clean_up(&labels);
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- probes */
+
+static bool healthz(void *ctx, struct np_buf *msg)
+{
+    (void)ctx;
+    (void)msg;
+    return true;
+}
+
+static bool readyz(void *ctx, struct np_buf *msg)
+{
+    struct np_controller *ctl = ctx;
+    if (atomic_load(&ctl->stopping)) {
+        np_buf_puts(msg, "shutting down");
+        return false;
+    }
+    if (!ctl->sgp_inf || !np_kube_informer_has_synced(ctl->sgp_inf) ||
+        !np_kube_informer_has_synced(ctl->acct_inf) || !np_kube_informer_has_synced(ctl->ns_inf)) {
+        np_buf_puts(msg, "caches not synced");
+        return false;
+    }
+    return true;
+}
+
+/* ---------------------------------------------------------------- lifecycle */
+
+int np_controller_new(struct np_controller **out, const struct np_controller_options *opts)
+{
+    int rc = 0;
+    struct np_kube_config *cfg = NULL;
+    struct np_controller *ctl = np_xcalloc(1, sizeof(*ctl));
+    ctl->opts = *opts;
+    ctl->opts.kubeconfig = np_strdup(opts->kubeconfig);
+    ctl->opts.namespace = np_strdup(opts->namespace);
+    ctl->opts.metrics_addr = np_strdup(opts->metrics_addr);
+    ctl->opts.health_addr = np_strdup(opts->health_addr);
+    if (ctl->opts.workers <= 0)
+        ctl->opts.workers = 4;
+    if (ctl->opts.resync_ms <= 0)
+        ctl->opts.resync_ms = 5 * 60 * 1000;
+    ctl->clock = np_clock_system();
+    pthread_mutex_init(&ctl->lock, NULL);
+    pthread_cond_init(&ctl->stop_cond, NULL);
+    atomic_init(&ctl->stopping, false);
+
+    rc = np_kube_config_load(&cfg, opts->kubeconfig);
+    if (rc)
+        goto out;
+    struct np_kube_client_options kopts = {.user_agent = "netposture-controller"};
+    rc = np_kube_client_new(&ctl->kube, cfg, &kopts);
+    if (rc)
+        goto out;
+    rc = np_kube_recorder_new(&ctl->recorder, ctl->kube, NULL);
+    if (rc)
+        goto out;
+    struct np_kube_workqueue_options qopts = {.base_delay_ms = 1000, .max_delay_ms = 5 * 60 * 1000};
+    rc = np_kube_workqueue_new(&ctl->queue, &qopts);
+    if (rc)
+        goto out;
+    ctl->metrics = np_metrics_new();
+    describe_metrics(ctl->metrics);
+    np_controller_accounts_init(ctl);
+    np_controller_state_init(ctl);
+out:
+    np_kube_config_destroy(cfg);
+    if (rc) {
+        np_controller_destroy(ctl);
+        ctl = NULL;
+    }
+    *out = ctl;
+    return rc;
+}
+
+static int start_informer(struct np_controller *ctl, struct np_kube_informer **inf,
+                          const struct np_kube_resource *res, const char *ns,
+                          struct np_kube_handlers h)
+{
+    struct np_kube_informer_options o;
+    memset(&o, 0, sizeof(o));
+    o.resource = *res;
+    o.namespace = ns;
+    o.handlers = h;
+    int rc = np_kube_informer_new(inf, ctl->kube, &o);
+    if (rc == 0)
+        rc = np_kube_informer_start(*inf);
+    return rc;
+}
+
+int np_controller_run(struct np_controller *ctl)
+{
+    int rc = 0;
+    if (ctl->opts.metrics_addr) {
+        struct np_http_server_config hc = {ctl->opts.metrics_addr, ctl->metrics, NULL, NULL, ctl};
+        rc = np_http_server_start(&ctl->metrics_srv, &hc);
+        if (rc)
+            goto out;
+    }
+    if (ctl->opts.health_addr) {
+        struct np_http_server_config hc = {ctl->opts.health_addr, NULL, healthz, readyz, ctl};
+        rc = np_http_server_start(&ctl->health_srv, &hc);
+        if (rc)
+            goto out;
+    }
+    struct np_kube_handlers sgp_h = {on_sgp_add, on_sgp_update, on_sgp_delete, ctl};
+    struct np_kube_handlers acct_h = {on_account_change, on_account_update, on_account_delete, ctl};
+    struct np_kube_handlers ns_h = {NULL, on_namespace_update, NULL, ctl};
+    rc = start_informer(ctl, &ctl->acct_inf, &np_res_accounts, NULL, acct_h);
+    if (rc)
+        goto out;
+    rc = start_informer(ctl, &ctl->ns_inf, &np_kube_res_namespaces, NULL, ns_h);
+    if (rc)
+        goto out;
+    rc = start_informer(ctl, &ctl->sgp_inf, &np_res_sgp, ctl->opts.namespace, sgp_h);
+    if (rc)
+        goto out;
+    /* Workers wait for every cache: a reconcile must see accounts and namespaces. */
+    while (!atomic_load(&ctl->stopping)) {
+        if (np_kube_informer_wait_synced(ctl->acct_inf, 500) == 0 &&
+            np_kube_informer_wait_synced(ctl->ns_inf, 500) == 0 &&
+            np_kube_informer_wait_synced(ctl->sgp_inf, 500) == 0)
+            break;
+    }
+    char nworkers[16];
+    snprintf(nworkers, sizeof(nworkers), "%d", ctl->opts.workers);
+    np_log_info("caches synced; starting workers", "workers", nworkers);
+    ctl->workers = np_xcalloc((size_t)ctl->opts.workers, sizeof(pthread_t));
+    for (int i = 0; i < ctl->opts.workers; i++) {
+        if (pthread_create(&ctl->workers[i], NULL, worker_main, ctl) != 0) {
+            rc = np_error_set(NP_EIO, "cannot start worker threads");
+            goto out;
+        }
+        ctl->nworkers++;
+    }
+    pthread_mutex_lock(&ctl->lock);
+    while (!atomic_load(&ctl->stopping))
+        pthread_cond_wait(&ctl->stop_cond, &ctl->lock);
+    pthread_mutex_unlock(&ctl->lock);
+out:
+    /* Drain: refuse new keys, let workers finish the key in hand, then stop the sources. */
+    atomic_store(&ctl->stopping, true);
+    np_kube_workqueue_shutdown(ctl->queue);
+    for (int i = 0; i < ctl->nworkers; i++)
+        pthread_join(ctl->workers[i], NULL);
+    ctl->nworkers = 0;
+    np_controller_pollers_stop(ctl);
+    if (ctl->sgp_inf)
+        np_kube_informer_stop(ctl->sgp_inf);
+    if (ctl->acct_inf)
+        np_kube_informer_stop(ctl->acct_inf);
+    if (ctl->ns_inf)
+        np_kube_informer_stop(ctl->ns_inf);
+    return rc;
+}
+
+void np_controller_stop(struct np_controller *ctl)
+{
+    pthread_mutex_lock(&ctl->lock);
+    atomic_store(&ctl->stopping, true);
+    pthread_cond_broadcast(&ctl->stop_cond);
+    pthread_mutex_unlock(&ctl->lock);
+    np_kube_workqueue_shutdown(ctl->queue);
+}
+
+void np_controller_destroy(struct np_controller *ctl)
+{
+    if (!ctl)
+        return;
+    np_controller_pollers_stop(ctl);
+    np_http_server_destroy(ctl->metrics_srv);
+    np_http_server_destroy(ctl->health_srv);
+    np_kube_informer_destroy(ctl->sgp_inf);
+    np_kube_informer_destroy(ctl->acct_inf);
+    np_kube_informer_destroy(ctl->ns_inf);
+    np_controller_accounts_clean_up(ctl);
+    np_controller_state_clean_up(ctl);
+    np_kube_recorder_destroy(ctl->recorder);
+    np_kube_workqueue_destroy(ctl->queue);
+    np_kube_client_destroy(ctl->kube);
+    np_metrics_destroy(ctl->metrics);
+    free(ctl->workers);
+    free((char *)ctl->opts.kubeconfig);
+    free((char *)ctl->opts.namespace);
+    free((char *)ctl->opts.metrics_addr);
+    free((char *)ctl->opts.health_addr);
+    pthread_mutex_destroy(&ctl->lock);
+    pthread_cond_destroy(&ctl->stop_cond);
+    free(ctl);
+}

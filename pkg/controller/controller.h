@@ -1,0 +1,39 @@
+/*
+ * controller: joins the Kubernetes side (informers, workqueue, status, Events) and the AWS
+ * side (EC2 clients, snapshot pollers) around the pure posture logic. The only module that
+ * knows both; cmd/netposture-controller only parses flags and calls this.
+ */
+#ifndef NP_CONTROLLER_CONTROLLER_H
+#define NP_CONTROLLER_CONTROLLER_H
+
+#include "core/core.h"
+
+#include <stdint.h>
+
+struct np_controller_options {
+    const char *kubeconfig;   /* NULL: $KUBECONFIG, in-cluster, ~/.kube/config */
+    const char *namespace;    /* NULL: all namespaces */
+    int workers;              /* reconcile workers; default 4 */
+    int64_t resync_ms;        /* poller interval unless a CloudAccount sets one; default 5 min */
+    const char *metrics_addr; /* NULL: no metrics server */
+    const char *health_addr;  /* NULL: no health server */
+};
+
+struct np_controller;
+
+/* Creates the controller (connects nothing yet). Errors: NP_EINVAL (bad options, config). */
+int np_controller_new(struct np_controller **out, const struct np_controller_options *opts);
+
+/*
+ * Starts informers, pollers, workers and the HTTP servers, then blocks until
+ * np_controller_stop() is called; drains the workers and returns. Errors: NP_EIO (cannot
+ * listen), NP_EAUTH/NP_EIO (the API server is unreachable at start).
+ */
+int np_controller_run(struct np_controller *ctl);
+
+/* Asks a running controller to stop (thread-safe; not async-signal-safe). */
+void np_controller_stop(struct np_controller *ctl);
+
+void np_controller_destroy(struct np_controller *ctl);
+
+#endif

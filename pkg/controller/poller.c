@@ -1,0 +1,467 @@
+/*
+ * The observed-state informer of one (account, region): every resync interval (jittered) it
+ * reads all managed groups with one filtered, paginated DescribeSecurityGroups, keeps them
+ * as a snapshot, and enqueues only the postures whose group's fingerprint changed or whose
+ * group vanished. Reconciles read the snapshot instead of calling Describe per object.
+ */
+#include "controller/private/controller_private.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct snap_entry {
+    char *group_id;
+    struct np_aws_sg *sg;
+    uint64_t fingerprint;
+    int64_t put_at_ms; /* mono time of the last np_region_snapshot_put, 0 if from a poll */
+    struct snap_entry *next;
+};
+
+struct snapshot {
+    struct snap_entry **buckets;
+    size_t nbuckets;
+    size_t len;
+};
+
+struct np_region {
+    struct np_controller *ctl;
+    char *account;
+    char *name;
+    struct np_aws_ec2 *ec2;
+    int64_t resync_ms;
+    pthread_t thread;
+    bool started;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    bool stop;
+    bool polled;
+    struct snapshot snap;
+    char *default_vpc;
+};
+
+/* ---------------------------------------------------------------- snapshot map */
+
+static uint64_t hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+static void snap_init(struct snapshot *s, size_t nbuckets)
+{
+    s->nbuckets = nbuckets;
+    s->buckets = np_xcalloc(nbuckets, sizeof(*s->buckets));
+    s->len = 0;
+}
+
+static void entry_free(struct snap_entry *e)
+{
+    free(e->group_id);
+    np_aws_sg_free(e->sg);
+    free(e);
+}
+
+static void snap_clean_up(struct snapshot *s)
+{
+    for (size_t i = 0; i < s->nbuckets; i++) {
+        struct snap_entry *e = s->buckets[i];
+        while (e) {
+            struct snap_entry *n = e->next;
+            entry_free(e);
+            e = n;
+        }
+    }
+    free(s->buckets);
+    memset(s, 0, sizeof(*s));
+}
+
+static struct snap_entry *snap_find(struct snapshot *s, const char *id)
+{
+    if (!s->nbuckets)
+        return NULL;
+    for (struct snap_entry *e = s->buckets[hash(id) % s->nbuckets]; e; e = e->next)
+        if (strcmp(e->group_id, id) == 0)
+            return e;
+    return NULL;
+}
+
+/* Inserts e (taking ownership), replacing an entry with the same id. */
+static void snap_insert(struct snapshot *s, struct snap_entry *e)
+{
+    if (s->len + 1 > s->nbuckets) {
+        struct snapshot grown;
+        snap_init(&grown, s->nbuckets ? s->nbuckets * 2 : 64);
+        for (size_t i = 0; i < s->nbuckets; i++) {
+            struct snap_entry *x = s->buckets[i];
+            while (x) {
+                struct snap_entry *n = x->next;
+                size_t b = hash(x->group_id) % grown.nbuckets;
+                x->next = grown.buckets[b];
+                grown.buckets[b] = x;
+                grown.len++;
+                x = n;
+            }
+        }
+        free(s->buckets);
+        *s = grown;
+    }
+    size_t b = hash(e->group_id) % s->nbuckets;
+    struct snap_entry **pp = &s->buckets[b];
+    while (*pp) {
+        if (strcmp((*pp)->group_id, e->group_id) == 0) {
+            struct snap_entry *old = *pp;
+            e->next = old->next;
+            *pp = e;
+            entry_free(old);
+            return;
+        }
+        pp = &(*pp)->next;
+    }
+    e->next = NULL;
+    *pp = e;
+    s->len++;
+}
+
+static void snap_remove(struct snapshot *s, const char *id)
+{
+    if (!s->nbuckets)
+        return;
+    struct snap_entry **pp = &s->buckets[hash(id) % s->nbuckets];
+    while (*pp) {
+        if (strcmp((*pp)->group_id, id) == 0) {
+            struct snap_entry *old = *pp;
+            *pp = old->next;
+            entry_free(old);
+            s->len--;
+            return;
+        }
+        pp = &(*pp)->next;
+    }
+}
+
+/* ---------------------------------------------------------------- fingerprint */
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void add_perm_lines(char ***lines, size_t *n, const char *dir, const struct np_aws_perm *p,
+                           size_t np)
+{
+    for (size_t i = 0; i < np; i++) {
+        *lines = np_xrealloc(*lines, (*n + 1) * sizeof(char *));
+        (*lines)[(*n)++] = np_strdupf(
+            "%s|%s|%d|%d|%d|%d|%s|%s|%s", dir, p[i].protocol, p[i].has_ports, p[i].from_port,
+            p[i].to_port, (int)p[i].peer_kind, p[i].peer ? p[i].peer : "",
+            p[i].user_id ? p[i].user_id : "", p[i].description ? p[i].description : "");
+    }
+}
+
+uint64_t np_sg_fingerprint(const struct np_aws_sg *sg)
+{
+    char **lines = NULL;
+    size_t n = 0;
+    add_perm_lines(&lines, &n, "in", sg->ingress, sg->n_ingress);
+    add_perm_lines(&lines, &n, "out", sg->egress, sg->n_egress);
+    for (size_t i = 0; i < sg->n_tags; i++) {
+        lines = np_xrealloc(lines, (n + 1) * sizeof(char *));
+        lines[n++] = np_strdupf("tag|%s|%s", sg->tags[i].key, sg->tags[i].value);
+    }
+    qsort(lines, n, sizeof(char *), cmp_str);
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++) {
+        for (const char *p = lines[i];; p++) {
+            h ^= (unsigned char)*p;
+            h *= 1099511628211ull;
+            if (!*p)
+                break;
+        }
+        free(lines[i]);
+    }
+    free(lines);
+    return h;
+}
+
+static const char *owner_of(const struct np_aws_sg *sg)
+{
+    for (size_t i = 0; i < sg->n_tags; i++)
+        if (strcmp(sg->tags[i].key, NP_TAG_OWNER) == 0)
+            return sg->tags[i].value;
+    return NULL;
+}
+
+static void enqueue_owner(struct np_region *r, const struct np_aws_sg *sg)
+{
+    const char *owner = sg ? owner_of(sg) : NULL;
+    if (owner && strchr(owner, '/'))
+        np_controller_enqueue(r->ctl, NP_KIND_SGP, owner);
+}
+
+/* ---------------------------------------------------------------- polling */
+
+/* One full read; swaps the snapshot and enqueues the owners of changed groups. */
+static int poll_once(struct np_region *r)
+{
+    int64_t started = np_time_mono_ms();
+    struct np_aws_sg *sgs = NULL;
+    size_t n = 0;
+    const char *tag_values[] = {NP_TAG_OWNER};
+    struct np_aws_filter filter = {"tag-key", tag_values, 1};
+    int rc = np_aws_ec2_describe_security_groups(r->ec2, &sgs, &n, &filter, 1, NULL, 0);
+    if (rc) {
+        np_log_warn("snapshot poll failed", "account", r->account, "region", r->name, "error",
+                    np_error_message());
+        return rc;
+    }
+    struct snapshot fresh;
+    snap_init(&fresh, n > 32 ? n * 2 : 64);
+    struct np_aws_sg **changed = np_xcalloc(n + 1, sizeof(*changed));
+    size_t nchanged = 0;
+    pthread_mutex_lock(&r->lock);
+    for (size_t i = 0; i < n; i++) {
+        struct snap_entry *old = snap_find(&r->snap, sgs[i].group_id);
+        struct snap_entry *e = np_xcalloc(1, sizeof(*e));
+        if (old && old->put_at_ms > started) {
+            /* A reconcile recorded a newer read while this poll was in flight: keep it. */
+            e->group_id = np_strdup(old->group_id);
+            e->sg = np_aws_sg_dup(old->sg);
+            e->fingerprint = old->fingerprint;
+            e->put_at_ms = old->put_at_ms;
+        } else {
+            e->group_id = np_strdup(sgs[i].group_id);
+            e->sg = np_aws_sg_dup(&sgs[i]);
+            e->fingerprint = np_sg_fingerprint(e->sg);
+            if (!old || old->fingerprint != e->fingerprint)
+                changed[nchanged++] = e->sg;
+        }
+        snap_insert(&fresh, e);
+    }
+    /* Groups that vanished: their owners must notice (recreate or report). */
+    struct np_aws_sg **gone = NULL;
+    size_t ngone = 0;
+    for (size_t b = 0; b < r->snap.nbuckets; b++) {
+        for (struct snap_entry *e = r->snap.buckets[b]; e; e = e->next) {
+            if (!snap_find(&fresh, e->group_id) && e->put_at_ms <= started) {
+                gone = np_xrealloc(gone, (ngone + 1) * sizeof(*gone));
+                gone[ngone++] = np_aws_sg_dup(e->sg);
+            } else if (!snap_find(&fresh, e->group_id)) {
+                struct snap_entry *keep = np_xcalloc(1, sizeof(*keep));
+                keep->group_id = np_strdup(e->group_id);
+                keep->sg = np_aws_sg_dup(e->sg);
+                keep->fingerprint = e->fingerprint;
+                keep->put_at_ms = e->put_at_ms;
+                snap_insert(&fresh, keep);
+            }
+        }
+    }
+    snap_clean_up(&r->snap);
+    r->snap = fresh;
+    r->polled = true;
+    /* Enqueue under the lock: the sg pointers in `changed` belong to the new snapshot. On the
+     * first poll every group counts as changed, so nothing read before it is missed. */
+    for (size_t i = 0; i < nchanged; i++)
+        enqueue_owner(r, changed[i]);
+    pthread_mutex_unlock(&r->lock);
+    for (size_t i = 0; i < ngone; i++) {
+        enqueue_owner(r, gone[i]);
+        np_aws_sg_free(gone[i]);
+    }
+    free(gone);
+    free(changed);
+    np_aws_sgs_free(sgs, n);
+    char count[32];
+    snprintf(count, sizeof(count), "%zu", n);
+    np_log_debug("snapshot polled", "account", r->account, "region", r->name, "groups", count);
+    return 0;
+}
+
+static void *poller_main(void *arg)
+{
+    struct np_region *r = arg;
+    for (;;) {
+        poll_once(r);
+        /* Jitter by up to 10% so many controllers (and regions) do not align. */
+        int64_t wait = r->resync_ms + (int64_t)np_rand_below((uint64_t)r->resync_ms / 10 + 1);
+        pthread_mutex_lock(&r->lock);
+        int64_t deadline = np_time_mono_ms() + wait;
+        while (!r->stop && np_time_mono_ms() < deadline) {
+            struct timespec ts;
+            clock_gettime(CLOCK_MONOTONIC, &ts);
+            int64_t left = deadline - np_time_mono_ms();
+            ts.tv_sec += left / 1000;
+            ts.tv_nsec += (left % 1000) * 1000000L;
+            if (ts.tv_nsec >= 1000000000L) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000L;
+            }
+            pthread_cond_timedwait(&r->cond, &r->lock, &ts);
+        }
+        bool stop = r->stop;
+        pthread_mutex_unlock(&r->lock);
+        if (stop)
+            break;
+    }
+    return NULL;
+}
+
+int np_region_new(struct np_region **out, struct np_controller *ctl, const char *account,
+                  const char *region, struct np_aws_ec2 *ec2, int64_t resync_ms)
+{
+    struct np_region *r = np_xcalloc(1, sizeof(*r));
+    r->ctl = ctl;
+    r->account = np_strdup(account);
+    r->name = np_strdup(region);
+    r->ec2 = ec2;
+    r->resync_ms = resync_ms;
+    pthread_mutex_init(&r->lock, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&r->cond, &ca);
+    pthread_condattr_destroy(&ca);
+    snap_init(&r->snap, 64);
+    if (pthread_create(&r->thread, NULL, poller_main, r) != 0) {
+        np_region_destroy(r);
+        *out = NULL;
+        return np_error_set(NP_EIO, "cannot start the poller thread");
+    }
+    r->started = true;
+    *out = r;
+    return 0;
+}
+
+void np_region_stop(struct np_region *r)
+{
+    pthread_mutex_lock(&r->lock);
+    r->stop = true;
+    pthread_cond_broadcast(&r->cond);
+    pthread_mutex_unlock(&r->lock);
+    if (r->started) {
+        pthread_join(r->thread, NULL);
+        r->started = false;
+    }
+}
+
+void np_region_destroy(struct np_region *r)
+{
+    if (!r)
+        return;
+    np_region_stop(r);
+    snap_clean_up(&r->snap);
+    np_aws_ec2_destroy(r->ec2);
+    pthread_mutex_destroy(&r->lock);
+    pthread_cond_destroy(&r->cond);
+    free(r->account);
+    free(r->name);
+    free(r->default_vpc);
+    free(r);
+}
+
+struct np_aws_ec2 *np_region_ec2(struct np_region *r)
+{
+    return r->ec2;
+}
+
+const char *np_region_name(struct np_region *r)
+{
+    return r->name;
+}
+
+int np_region_snapshot_get(struct np_region *r, const char *group_id, struct np_aws_sg **out)
+{
+    int rc = 0;
+    *out = NULL;
+    pthread_mutex_lock(&r->lock);
+    if (!r->polled) {
+        rc = NP_EAGAIN;
+    } else {
+        struct snap_entry *e = snap_find(&r->snap, group_id);
+        if (e)
+            *out = np_aws_sg_dup(e->sg);
+        else
+            rc = NP_ENOTFOUND;
+    }
+    pthread_mutex_unlock(&r->lock);
+    return rc;
+}
+
+int np_region_snapshot_find_uid(struct np_region *r, const char *uid, struct np_aws_sg **out)
+{
+    int rc = NP_ENOTFOUND;
+    *out = NULL;
+    pthread_mutex_lock(&r->lock);
+    if (!r->polled)
+        rc = NP_EAGAIN;
+    for (size_t b = 0; rc == NP_ENOTFOUND && b < r->snap.nbuckets; b++) {
+        for (struct snap_entry *e = r->snap.buckets[b]; e; e = e->next) {
+            const struct np_aws_sg *sg = e->sg;
+            for (size_t i = 0; i < sg->n_tags; i++) {
+                if (strcmp(sg->tags[i].key, NP_TAG_UID) == 0 &&
+                    strcmp(sg->tags[i].value, uid) == 0) {
+                    *out = np_aws_sg_dup(sg);
+                    rc = 0;
+                    break;
+                }
+            }
+            if (rc == 0)
+                break;
+        }
+    }
+    pthread_mutex_unlock(&r->lock);
+    return rc;
+}
+
+void np_region_snapshot_put(struct np_region *r, const struct np_aws_sg *sg)
+{
+    struct snap_entry *e = np_xcalloc(1, sizeof(*e));
+    e->group_id = np_strdup(sg->group_id);
+    e->sg = np_aws_sg_dup(sg);
+    e->fingerprint = np_sg_fingerprint(sg);
+    pthread_mutex_lock(&r->lock);
+    e->put_at_ms = np_time_mono_ms();
+    snap_insert(&r->snap, e);
+    pthread_mutex_unlock(&r->lock);
+}
+
+void np_region_snapshot_remove(struct np_region *r, const char *group_id)
+{
+    pthread_mutex_lock(&r->lock);
+    snap_remove(&r->snap, group_id);
+    pthread_mutex_unlock(&r->lock);
+}
+
+int np_region_default_vpc(struct np_region *r, char **vpc_id)
+{
+    pthread_mutex_lock(&r->lock);
+    char *cached = np_strdup(r->default_vpc);
+    pthread_mutex_unlock(&r->lock);
+    if (cached) {
+        *vpc_id = cached;
+        return 0;
+    }
+    const char *values[] = {"true"};
+    struct np_aws_filter filter = {"isDefault", values, 1};
+    struct np_aws_vpc *vpcs = NULL;
+    size_t n = 0;
+    int rc = np_aws_ec2_describe_vpcs(r->ec2, &vpcs, &n, &filter, 1);
+    if (rc)
+        return rc;
+    if (n == 0) {
+        np_aws_vpcs_free(vpcs, n);
+        return np_error_set(NP_ENOTFOUND,
+                            "region %s has no default VPC: set spec.vpcId or spec.vpcRef", r->name);
+    }
+    *vpc_id = np_strdup(vpcs[0].vpc_id);
+    pthread_mutex_lock(&r->lock);
+    if (!r->default_vpc)
+        r->default_vpc = np_strdup(*vpc_id);
+    pthread_mutex_unlock(&r->lock);
+    np_aws_vpcs_free(vpcs, n);
+    return 0;
+}

@@ -1,0 +1,152 @@
+/*
+ * Internals shared by the controller's files: the controller struct, accounts and their
+ * per-region AWS clients and snapshot pollers, per-posture memory, and status helpers.
+ */
+#ifndef NP_CONTROLLER_PRIVATE_H
+#define NP_CONTROLLER_PRIVATE_H
+
+#include "aws/aws.h"
+#include "controller/controller.h"
+#include "core/core.h"
+#include "http/http.h"
+#include "kube/kube.h"
+#include "posture/posture.h"
+
+#include <json-c/json.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#define NP_KIND_SGP "sgp"
+#define NP_KIND_ACCOUNT "account"
+
+#define NP_TAG_OWNER "netposture.dev/owner"
+#define NP_TAG_UID "netposture.dev/uid"
+
+extern const struct np_kube_resource np_res_sgp;
+extern const struct np_kube_resource np_res_accounts;
+
+/* What a reconcile asks of the workqueue besides success or failure. */
+struct np_result {
+    int64_t requeue_after_ms; /* > 0: look again after this long */
+    bool terminal;            /* an error that retrying cannot fix (bad spec): no backoff */
+};
+
+struct np_account;
+struct np_region;
+
+struct np_controller {
+    struct np_controller_options opts;
+    const struct np_clock *clock;
+    struct np_kube_client *kube;
+    struct np_kube_recorder *recorder;
+    struct np_kube_workqueue *queue;
+    struct np_kube_informer *sgp_inf;
+    struct np_kube_informer *acct_inf;
+    struct np_kube_informer *ns_inf;
+    struct np_metrics *metrics;
+    struct np_http_server *metrics_srv;
+    struct np_http_server *health_srv;
+    pthread_t *workers;
+    int nworkers;
+    pthread_mutex_t lock;
+    pthread_cond_t stop_cond;
+    atomic_bool stopping;
+
+    /* accounts.c: CloudAccount name -> clients and pollers; guarded by accounts_lock. */
+    pthread_mutex_t accounts_lock;
+    struct np_account *accounts;
+    struct np_account *retired; /* replaced accounts, freed at shutdown */
+
+    /* Per-posture memory (drift first-seen times survive in status; this is a cache). */
+    pthread_mutex_t state_lock;
+};
+
+/* controller.c */
+void np_controller_enqueue(struct np_controller *ctl, const char *kind, const char *key);
+void np_controller_requeue_postures(struct np_controller *ctl, const char *account, const char *ns);
+
+/* ---------------------------------------------------------------- accounts.c */
+
+/* Why a posture cannot use an account (a condition reason), or NULL when it can. */
+struct np_account_use {
+    struct np_region *region; /* borrowed from the controller; valid until shutdown */
+    const char *region_name;  /* borrowed */
+    const char *reason;       /* AccountNotFound, AccountNotAllowed, AccountError */
+    char *message;            /* owned; clean up with np_account_use_clean_up */
+};
+
+void np_controller_accounts_init(struct np_controller *ctl);
+void np_controller_accounts_clean_up(struct np_controller *ctl);
+void np_controller_accounts_invalidate(struct np_controller *ctl, const char *name);
+/*
+ * Resolves the account `name` for a posture in namespace ns and the region (NULL: the
+ * account's region): checks allowedNamespaces, builds credentials and the EC2 client, and
+ * starts the region's snapshot poller. Returns 0 with use->region set, or 0 with
+ * use->reason/message set when the posture may not use it (a condition, not an error).
+ */
+int np_controller_account_use(struct np_controller *ctl, const char *name, const char *ns,
+                              const char *region, struct np_account_use *use);
+void np_account_use_clean_up(struct np_account_use *use);
+int np_controller_reconcile_account(struct np_controller *ctl, const char *key,
+                                    struct np_result *res);
+
+/* ---------------------------------------------------------------- poller.c */
+
+/* The EC2 client of a region (borrowed). */
+struct np_aws_ec2 *np_region_ec2(struct np_region *r);
+/*
+ * The snapshot's copy of a group (owned, np_aws_sg_free) if the poller has seen it.
+ * Returns NP_ENOTFOUND when not in the snapshot, NP_EAGAIN before the first poll.
+ */
+int np_region_snapshot_get(struct np_region *r, const char *group_id, struct np_aws_sg **out);
+/* Finds a group by its netposture.dev/uid tag in the snapshot. Same codes. */
+int np_region_snapshot_find_uid(struct np_region *r, const char *uid, struct np_aws_sg **out);
+/* Records a group just read after a mutation (copied) so the poller sees no change. */
+void np_region_snapshot_put(struct np_region *r, const struct np_aws_sg *sg);
+void np_region_snapshot_remove(struct np_region *r, const char *group_id);
+/* The default VPC of the region, cached (owned copy). */
+int np_region_default_vpc(struct np_region *r, char **vpc_id);
+int np_region_new(struct np_region **out, struct np_controller *ctl, const char *account,
+                  const char *region, struct np_aws_ec2 *ec2, int64_t resync_ms);
+/* Stops the poller thread (joins it); the snapshot stays readable. Idempotent. */
+void np_region_stop(struct np_region *r);
+void np_region_destroy(struct np_region *r);
+const char *np_region_name(struct np_region *r);
+void np_controller_pollers_stop(struct np_controller *ctl);
+/* Fingerprint of a group's observed state (rules with descriptions, tags). */
+uint64_t np_sg_fingerprint(const struct np_aws_sg *sg);
+
+/* Counts every AWS request in netposture_aws_requests_total{action,code}. */
+void np_controller_aws_observer(void *ctx, const struct np_aws_request_info *info);
+
+/* ---------------------------------------------------------------- reconcile_sgp.c */
+
+int np_controller_reconcile_sgp(struct np_controller *ctl, const char *key, struct np_result *res);
+void np_controller_state_init(struct np_controller *ctl);
+void np_controller_state_clean_up(struct np_controller *ctl);
+
+/* ---------------------------------------------------------------- status.c */
+
+struct np_condition {
+    const char *type;
+    const char *status; /* "True", "False", "Unknown" */
+    const char *reason;
+    const char *message;
+};
+
+/* A conditions array (owned) keeping each condition's lastTransitionTime from old_status
+ * while its status is unchanged. */
+json_object *np_status_conditions(json_object *old_status, const struct np_condition *conds,
+                                  size_t n, int64_t generation, int64_t now_ms);
+/* Deep equality of two status objects, ignoring one top-level key (NULL: none). */
+bool np_status_equal(json_object *a, json_object *b, const char *ignored_key);
+/* {"status": new} with null for members of old that new lacks (owned text). */
+char *np_status_merge_patch(json_object *old_status, json_object *new_status);
+
+/* ---------------------------------------------------------------- selector.c */
+
+/* Evaluates a label selector (NULL: matches everything) against labels (may be NULL). */
+int np_selector_matches(json_object *selector, json_object *labels, bool *matches);
+
+#endif

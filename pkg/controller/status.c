@@ -1,0 +1,83 @@
+/*
+ * Status helpers: metav1.Condition lists that keep lastTransitionTime while a condition's
+ * status holds, comparison of old and new status so unchanged status is never written, and
+ * the merge patch that replaces a status exactly (nulls for members that went away).
+ */
+#include "controller/private/controller_private.h"
+
+#include <string.h>
+
+static json_object *find_condition(json_object *old_status, const char *type)
+{
+    json_object *conds = np_json_path(old_status, "conditions", NP_JSON_END);
+    if (!conds || !json_object_is_type(conds, json_type_array))
+        return NULL;
+    size_t n = json_object_array_length(conds);
+    for (size_t i = 0; i < n; i++) {
+        json_object *c = json_object_array_get_idx(conds, i);
+        if (np_str_eq(np_json_path_str(c, "type", NP_JSON_END), type))
+            return c;
+    }
+    return NULL;
+}
+
+json_object *np_status_conditions(json_object *old_status, const struct np_condition *conds,
+                                  size_t n, int64_t generation, int64_t now_ms)
+{
+    json_object *arr = json_object_new_array();
+    char now[40];
+    np_time_format_rfc3339(now, sizeof(now), now_ms);
+    for (size_t i = 0; i < n; i++) {
+        const struct np_condition *c = &conds[i];
+        json_object *o = json_object_new_object();
+        json_object *old = find_condition(old_status, c->type);
+        const char *old_status_s = np_json_path_str(old, "status", NP_JSON_END);
+        const char *old_ltt = np_json_path_str(old, "lastTransitionTime", NP_JSON_END);
+        json_object_object_add(o, "type", json_object_new_string(c->type));
+        json_object_object_add(o, "status", json_object_new_string(c->status));
+        json_object_object_add(o, "reason", json_object_new_string(c->reason));
+        json_object_object_add(o, "message", json_object_new_string(c->message ? c->message : ""));
+        json_object_object_add(
+            o, "lastTransitionTime",
+            json_object_new_string(old_ltt && np_str_eq(old_status_s, c->status) ? old_ltt : now));
+        json_object_object_add(o, "observedGeneration", json_object_new_int64(generation));
+        json_object_array_add(arr, o);
+    }
+    return arr;
+}
+
+bool np_status_equal(json_object *a, json_object *b, const char *ignored_key)
+{
+    if (!a || !b)
+        return a == b;
+    json_object *ca = NULL, *cb = NULL;
+    json_object_deep_copy(a, &ca, NULL);
+    json_object_deep_copy(b, &cb, NULL);
+    if (ignored_key) {
+        json_object_object_del(ca, ignored_key);
+        json_object_object_del(cb, ignored_key);
+    }
+    bool eq = json_object_equal(ca, cb) != 0;
+    json_object_put(ca);
+    json_object_put(cb);
+    return eq;
+}
+
+char *np_status_merge_patch(json_object *old_status, json_object *new_status)
+{
+    json_object *st = NULL;
+    json_object_deep_copy(new_status, &st, NULL);
+    if (old_status && json_object_is_type(old_status, json_type_object)) {
+        json_object_object_foreach(old_status, key, val)
+        {
+            (void)val;
+            if (!json_object_object_get_ex(st, key, NULL))
+                json_object_object_add(st, key, NULL);
+        }
+    }
+    json_object *patch = json_object_new_object();
+    json_object_object_add(patch, "status", st);
+    char *text = np_strdup(json_object_to_json_string_ext(patch, JSON_C_TO_STRING_PLAIN));
+    json_object_put(patch);
+    return text;
+}

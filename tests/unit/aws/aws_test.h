@@ -1,0 +1,65 @@
+/*
+ * Shared helpers for the pkg/aws unit tests: fixture files, and a scripted fake network
+ * (transport, clock, sleep and random hooks) so client calls run without sockets or sleeps.
+ */
+#ifndef NP_TESTS_UNIT_AWS_AWS_TEST_H
+#define NP_TESTS_UNIT_AWS_AWS_TEST_H
+
+#include "aws/aws.h"
+#include "aws/private/aws_private.h"
+
+#define FAKE_MAX 32
+
+/* Reads a whole file (NUL-terminated, *len without the NUL); aborts the test if missing. */
+char *fixture_read(const char *path, size_t *len);
+/* Same, with one trailing newline removed. */
+char *fixture_read_trimmed(const char *path);
+
+struct fake_response {
+    enum np_aws_transport_status transport;
+    long status;
+    char *body; /* owned */
+};
+
+struct fake_request {
+    char *url;
+    char *headers[8];
+    size_t n_headers;
+    char *body;
+};
+
+struct fake_net {
+    struct fake_response responses[FAKE_MAX];
+    size_t n_responses, next;
+    struct fake_request requests[FAKE_MAX];
+    size_t n_requests;
+    int64_t sleeps[FAKE_MAX];
+    size_t n_sleeps;
+    uint64_t rand_ceilings[FAKE_MAX]; /* the n passed to rand_below */
+    size_t n_rand;
+    int64_t wall_ms;
+    int64_t mono_ms;
+    int64_t latency_ms; /* added to the clocks by every request */
+    struct np_clock clock;
+    /* observer records */
+    char obs_codes[FAKE_MAX][64];
+    char obs_actions[FAKE_MAX][64];
+    long obs_status[FAKE_MAX];
+    int64_t obs_duration[FAKE_MAX];
+    int obs_attempt[FAKE_MAX];
+    size_t n_obs;
+};
+
+void fake_net_init(struct fake_net *f);
+void fake_net_clean_up(struct fake_net *f);
+/* Queues a response: body is copied. */
+void fake_net_push(struct fake_net *f, enum np_aws_transport_status ts, long status,
+                   const char *body);
+/* Queues a 2xx/4xx/5xx response whose body is a fixture file. */
+void fake_net_push_file(struct fake_net *f, long status, const char *path);
+/* A client wired to f: fixed clock, scripted transport, recorded sleeps, rand_below(n) = n-1. */
+struct np_aws_ec2 *fake_client(struct fake_net *f, const char *endpoint, const char *session_token);
+/* The value of header `name` ("Authorization") in recorded request i, or NULL. */
+const char *fake_header(const struct fake_net *f, size_t i, const char *name);
+
+#endif

@@ -1,0 +1,291 @@
+/*
+ * Unit tests of the informer store: atomic replace with add/update/delete detection on
+ * relist, event application, deep-copy reads, sorted keys, and readers racing a writer.
+ */
+#include "helpers.h"
+#include "kube/kube.h"
+#include "kube/private/kube_private.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static json_object *obj(const char *ns, const char *name, const char *rv)
+{
+    json_object *o = json_object_new_object();
+    json_object *meta = json_object_new_object();
+    json_object_object_add(meta, "name", json_object_new_string(name));
+    if (ns)
+        json_object_object_add(meta, "namespace", json_object_new_string(ns));
+    json_object_object_add(meta, "resourceVersion", json_object_new_string(rv));
+    json_object_object_add(o, "metadata", meta);
+    json_object_object_add(o, "spec", json_object_new_object());
+    return o;
+}
+
+/* Records handler calls as "add:key@rv", "update:key@oldrv>newrv", "delete:key@rv". */
+struct calls {
+    char log[32][96];
+    int n;
+};
+
+static void on_add(void *ctx, const char *key, json_object *o)
+{
+    struct calls *c = ctx;
+    snprintf(c->log[c->n++], sizeof(c->log[0]), "add:%s@%s", key,
+             np_kube_object_resource_version(o));
+}
+
+static void on_update(void *ctx, const char *key, json_object *old_obj, json_object *new_obj)
+{
+    struct calls *c = ctx;
+    snprintf(c->log[c->n++], sizeof(c->log[0]), "update:%s@%s>%s", key,
+             np_kube_object_resource_version(old_obj), np_kube_object_resource_version(new_obj));
+}
+
+static void on_delete(void *ctx, const char *key, json_object *o)
+{
+    struct calls *c = ctx;
+    snprintf(c->log[c->n++], sizeof(c->log[0]), "delete:%s@%s", key,
+             np_kube_object_resource_version(o));
+}
+
+static bool has_call(const struct calls *c, const char *want)
+{
+    for (int i = 0; i < c->n; i++)
+        if (strcmp(c->log[i], want) == 0)
+            return true;
+    return false;
+}
+
+static json_object *items(json_object *a, json_object *b, json_object *c)
+{
+    json_object *arr = json_object_new_array();
+    json_object *all[] = {a, b, c};
+    for (int i = 0; i < 3; i++)
+        if (all[i])
+            json_object_array_add(arr, all[i]);
+    return arr;
+}
+
+Test(store, replace_detects_adds_updates_and_deletes)
+{
+    struct np_kube_store *s = NULL;
+    cr_assert_eq(np_kube_store_new(&s), 0);
+    struct calls c = {0};
+    struct np_kube_handlers h = {on_add, on_update, on_delete, &c};
+    cr_assert_not(np_kube_store_has_synced(s));
+
+    json_object *first =
+        items(obj("shop", "web", "1"), obj("shop", "db", "2"), obj(NULL, "prod", "3"));
+    cr_assert_eq(np_kube_store_replace(s, first, &h), 0);
+    json_object_put(first);
+    cr_assert(np_kube_store_has_synced(s));
+    cr_assert_eq(c.n, 3);
+    cr_assert(has_call(&c, "add:shop/web@1"));
+    cr_assert(has_call(&c, "add:shop/db@2"));
+    cr_assert(has_call(&c, "add:prod@3"));
+
+    /* Relist: web changed, db unchanged, prod gone, cache new. */
+    c.n = 0;
+    json_object *second =
+        items(obj("shop", "web", "10"), obj("shop", "db", "2"), obj("shop", "cache", "11"));
+    cr_assert_eq(np_kube_store_replace(s, second, &h), 0);
+    json_object_put(second);
+    cr_assert_eq(c.n, 3, "calls: %d", c.n);
+    cr_assert(has_call(&c, "update:shop/web@1>10"));
+    cr_assert(has_call(&c, "add:shop/cache@11"));
+    cr_assert(has_call(&c, "delete:prod@3"));
+    cr_assert_not(has_call(&c, "update:shop/db@2>2"));
+
+    char **keys = NULL;
+    size_t n = 0;
+    cr_assert_eq(np_kube_store_keys(s, &keys, &n), 0);
+    cr_assert_eq(n, 3);
+    cr_assert_str_eq(keys[0], "shop/cache");
+    cr_assert_str_eq(keys[1], "shop/db");
+    cr_assert_str_eq(keys[2], "shop/web");
+    cr_assert_null(keys[3]);
+    np_kube_strv_free(keys);
+    np_kube_store_destroy(s);
+}
+
+Test(store, bad_list_leaves_store_untouched)
+{
+    struct np_kube_store *s = NULL;
+    cr_assert_eq(np_kube_store_new(&s), 0);
+    json_object *good = items(obj("a", "x", "1"), NULL, NULL);
+    cr_assert_eq(np_kube_store_replace(s, good, NULL), 0);
+    json_object_put(good);
+    json_object *nameless = json_object_new_object();
+    json_object *bad = items(obj("a", "y", "2"), nameless, NULL);
+    struct calls c = {0};
+    struct np_kube_handlers h = {on_add, on_update, on_delete, &c};
+    cr_assert_eq(np_kube_store_replace(s, bad, &h), NP_EINVAL);
+    json_object_put(bad);
+    cr_assert_eq(c.n, 0);
+    cr_assert_eq(np_kube_store_len(s), 1);
+    json_object *got = NULL;
+    cr_assert_eq(np_kube_store_get(s, &got, "a/x"), 0);
+    json_object_put(got);
+    np_kube_store_destroy(s);
+}
+
+Test(store, apply_events)
+{
+    struct np_kube_store *s = NULL;
+    cr_assert_eq(np_kube_store_new(&s), 0);
+    struct calls c = {0};
+    struct np_kube_handlers h = {on_add, on_update, on_delete, &c};
+    json_object *a1 = obj("ns", "a", "1"), *a2 = obj("ns", "a", "2"), *a3 = obj("ns", "a", "3");
+    json_object *ghost = obj("ns", "ghost", "9");
+    cr_assert_eq(np_kube_store_apply(s, NP_KUBE_ADDED, a1, &h), 0);
+    cr_assert_eq(np_kube_store_apply(s, NP_KUBE_MODIFIED, a2, &h), 0);
+    cr_assert_eq(np_kube_store_apply(s, NP_KUBE_DELETED, a3, &h), 0);
+    cr_assert_eq(np_kube_store_apply(s, NP_KUBE_DELETED, ghost, &h), 0);
+    cr_assert_eq(np_kube_store_apply(s, NP_KUBE_BOOKMARK, ghost, &h), 0);
+    cr_assert_eq(c.n, 3);
+    cr_assert_str_eq(c.log[0], "add:ns/a@1");
+    cr_assert_str_eq(c.log[1], "update:ns/a@1>2");
+    cr_assert_str_eq(c.log[2], "delete:ns/a@3"); /* the final state from the event */
+    cr_assert_eq(np_kube_store_len(s), 0);
+    /* ADDED of a known key (a re-watch replaying) is an update. */
+    c.n = 0;
+    cr_assert_eq(np_kube_store_apply(s, NP_KUBE_ADDED, a1, &h), 0);
+    cr_assert_eq(np_kube_store_apply(s, NP_KUBE_ADDED, a2, &h), 0);
+    cr_assert_str_eq(c.log[1], "update:ns/a@1>2");
+    /* The store never became synced: only a full list does that. */
+    cr_assert_not(np_kube_store_has_synced(s));
+    json_object *nameless = json_object_new_object();
+    cr_assert_eq(np_kube_store_apply(s, NP_KUBE_ADDED, nameless, &h), NP_EINVAL);
+    json_object_put(nameless);
+    json_object_put(a1);
+    json_object_put(a2);
+    json_object_put(a3);
+    json_object_put(ghost);
+    np_kube_store_destroy(s);
+}
+
+static void read_spec(void *ctx, const char *key, json_object *o)
+{
+    (void)key;
+    *(bool *)ctx = NP_KUBE_JSON_PATH(o, "spec") != NULL;
+}
+
+Test(store, reads_are_deep_copies)
+{
+    struct np_kube_store *s = NULL;
+    cr_assert_eq(np_kube_store_new(&s), 0);
+    json_object *o = obj("ns", "a", "1");
+    cr_assert_eq(np_kube_store_apply(s, NP_KUBE_ADDED, o, NULL), 0);
+    json_object *copy = NULL;
+    cr_assert_eq(np_kube_store_get(s, &copy, "ns/a"), 0);
+    cr_assert_neq(copy, o);
+    json_object_object_del(copy, "spec");
+    json_object_put(copy);
+    bool has_spec = false;
+    cr_assert_eq(np_kube_store_with(s, "ns/a", read_spec, &has_spec), 0);
+    cr_assert(has_spec, "changing a copy changed the store");
+    cr_assert_eq(np_kube_store_get(s, &copy, "ns/missing"), NP_ENOTFOUND);
+    cr_assert_null(copy);
+    cr_assert_eq(np_kube_store_with(s, "ns/missing", read_spec, &has_spec), NP_ENOTFOUND);
+    json_object_put(o);
+    np_kube_store_destroy(s);
+}
+
+struct race {
+    struct np_kube_store *store;
+    int reads;
+};
+
+static void *reader(void *arg)
+{
+    struct race *r = arg;
+    for (int i = 0; i < 2000; i++) {
+        json_object *o = NULL;
+        char key[32];
+        snprintf(key, sizeof(key), "ns/o%d", i % 50);
+        if (np_kube_store_get(r->store, &o, key) == 0) {
+            cr_assert_not_null(np_kube_object_name(o));
+            json_object_put(o);
+            r->reads++;
+        }
+    }
+    return NULL;
+}
+
+Test(store, readers_race_a_writer, .timeout = 60)
+{
+    struct np_kube_store *s = NULL;
+    cr_assert_eq(np_kube_store_new(&s), 0);
+    struct race r1 = {s, 0}, r2 = {s, 0};
+    pthread_t t1, t2;
+    pthread_create(&t1, NULL, reader, &r1);
+    pthread_create(&t2, NULL, reader, &r2);
+    for (int round = 0; round < 100; round++) {
+        json_object *arr = json_object_new_array();
+        char name[16], rv[16];
+        for (int i = 0; i < 50; i++) {
+            snprintf(name, sizeof(name), "o%d", i);
+            snprintf(rv, sizeof(rv), "%d", round);
+            json_object_array_add(arr, obj("ns", name, rv));
+        }
+        cr_assert_eq(np_kube_store_replace(s, arr, NULL), 0);
+        json_object_put(arr);
+        json_object *ev = obj("ns", "o1", "x");
+        np_kube_store_apply(s, NP_KUBE_MODIFIED, ev, NULL);
+        json_object_put(ev);
+    }
+    pthread_join(t1, NULL);
+    pthread_join(t2, NULL);
+    cr_assert_eq(np_kube_store_len(s), 50);
+    np_kube_store_destroy(s);
+}
+
+static void count_obj(void *ctx, const char *key, json_object *o)
+{
+    (void)key;
+    if (np_kube_object_name(o))
+        (*(int *)ctx)++;
+}
+
+Test(store, staged_relist_page_by_page)
+{
+    struct np_kube_store *s = NULL;
+    cr_assert_eq(np_kube_store_new(&s), 0);
+    json_object *first = items(obj("ns", "a", "1"), obj("ns", "b", "1"), NULL);
+    cr_assert_eq(np_kube_store_replace(s, first, NULL), 0);
+    json_object_put(first);
+
+    struct np_kube_store_stage *st = np_kube_store_stage_new();
+    json_object *page1 = items(obj("ns", "b", "2"), NULL, NULL);
+    json_object *page2 = items(obj("ns", "c", "3"), obj("ns", "d", "3"), NULL);
+    cr_assert_eq(np_kube_store_stage_add(st, page1), 0);
+    cr_assert_eq(np_kube_store_stage_add(st, page2), 0);
+    json_object_put(page1);
+    json_object_put(page2);
+    /* Nothing is visible before the commit. */
+    cr_assert_eq(np_kube_store_len(s), 2);
+    struct calls c = {0};
+    struct np_kube_handlers h = {on_add, on_update, on_delete, &c};
+    np_kube_store_commit(s, st, &h);
+    cr_assert_eq(np_kube_store_len(s), 3);
+    cr_assert_eq(c.n, 4);
+    cr_assert(has_call(&c, "update:ns/b@1>2"));
+    cr_assert(has_call(&c, "add:ns/c@3"));
+    cr_assert(has_call(&c, "add:ns/d@3"));
+    cr_assert_str_eq(c.log[3], "delete:ns/a@1"); /* deletions come last */
+    int counted = 0;
+    np_kube_store_each(s, count_obj, &counted);
+    cr_assert_eq(counted, 3);
+
+    /* A bad page fails the stage; freeing it leaves the store alone. */
+    st = np_kube_store_stage_new();
+    json_object *bad = items(json_object_new_object(), NULL, NULL);
+    cr_assert_eq(np_kube_store_stage_add(st, bad), NP_EINVAL);
+    json_object_put(bad);
+    np_kube_store_stage_free(st);
+    cr_assert_eq(np_kube_store_len(s), 3);
+    np_kube_store_destroy(s);
+}

@@ -1,0 +1,156 @@
+/*
+ * Implementation of the posture test helpers (see posture_test.h): JSON with single quotes,
+ * the fake resolver, the spec-to-plan-text pipeline and fixture reading.
+ */
+#include "posture_test.h"
+
+#include <criterion/criterion.h>
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/lsan_interface.h>
+#endif
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+json_object *t_json(const char *sq)
+{
+    char *s = np_strdup(sq);
+    for (char *p = s; *p; p++)
+        if (*p == '\'')
+            *p = '"';
+    json_object *o = json_tokener_parse(s);
+    cr_assert_not_null(o, "bad test JSON: %s", s);
+    free(s);
+    return o;
+}
+
+struct np_posture_sg_spec *t_spec(const char *sq)
+{
+    json_object *o = t_json(sq);
+    struct np_posture_sg_spec *s = NULL;
+    int rc = np_posture_sg_spec_parse(&s, o);
+    json_object_put(o);
+    cr_assert_eq(rc, 0, "spec rejected: %s\nspec: %s", np_error_message(), sq);
+    cr_assert_not_null(s);
+    return s;
+}
+
+char *t_spec_error(const char *sq)
+{
+    json_object *o = t_json(sq);
+    struct np_posture_sg_spec *s = (struct np_posture_sg_spec *)(uintptr_t)1;
+    np_error_clear();
+    int rc = np_posture_sg_spec_parse(&s, o);
+    json_object_put(o);
+    if (rc == 0)
+        np_posture_sg_spec_destroy(s);
+    cr_assert_eq(rc, NP_EINVAL, "spec accepted (rc %d), want an error: %s", rc, sq);
+    cr_assert_null(s, "spec must be NULL on error");
+    return np_strdup(np_error_message());
+}
+
+int t_resolve(void *ctx, const char *name, char **group_id)
+{
+    if (ctx)
+        (*(int *)ctx)++;
+    if (strcmp(name, "db") == 0) {
+        *group_id = np_strdup("sg-0db00000000000001");
+        return 0;
+    }
+    if (strcmp(name, "cache") == 0) {
+        *group_id = np_strdup("SG-0CAC0000000000002");
+        return 0;
+    }
+    if (strcmp(name, "empty") == 0) {
+        *group_id = np_strdup("");
+        return 0;
+    }
+    if (strcmp(name, "quiet") == 0)
+        return NP_ENOTFOUND;
+    return np_error_set(NP_ENOTFOUND, "SecurityGroupPosture \"%s\" has no group yet", name);
+}
+
+char *t_join(char **lines)
+{
+    struct np_buf b = NP_BUF_INIT;
+    np_buf_puts(&b, "");
+    for (size_t i = 0; lines && lines[i]; i++)
+        np_buf_appendf(&b, "%s\n", lines[i]);
+    return np_buf_take(&b);
+}
+
+char *t_rule_line(const struct np_posture_rule *r)
+{
+    char *text = np_posture_rule_text(r);
+    char *line = r->description
+                     ? np_strdupf("%s %s \"%s\"", np_posture_direction_name(r->direction), text,
+                                  r->description)
+                     : np_strdupf("%s %s", np_posture_direction_name(r->direction), text);
+    free(text);
+    return line;
+}
+
+char *t_ruleset_text(const struct np_posture_ruleset *rs)
+{
+    struct np_buf b = NP_BUF_INIT;
+    np_buf_puts(&b, "");
+    for (size_t i = 0; i < rs->n; i++) {
+        char *line = t_rule_line(&rs->rules[i]);
+        np_buf_appendf(&b, "%s\n", line);
+        free(line);
+    }
+    return np_buf_take(&b);
+}
+
+char *t_plan(const char *spec_json, const struct np_posture_raw_rule *raw, size_t n_raw,
+             const struct np_posture_tag *have, size_t n_have, size_t *count)
+{
+    struct np_posture_sg_spec *s = t_spec(spec_json);
+    struct np_posture_ruleset want = {0}, got = {0};
+    struct np_posture_delta d = {0};
+    struct np_posture_plan p = {0};
+    char **lines = NULL;
+    size_t n_lines = 0;
+    cr_assert_eq(np_posture_desired(&want, s, t_resolve, NULL), 0, "%s", np_error_message());
+    cr_assert_eq(np_posture_observed(&got, raw, n_raw), 0);
+    cr_assert_eq(np_posture_diff(&d, &want, &got, s->tags, s->n_tags, have, n_have, s->ownership),
+                 0);
+    cr_assert_eq(np_posture_plan_build(&p, &d), 0);
+    cr_assert_eq(np_posture_plan_text(&lines, &n_lines, &p), 0);
+    cr_assert_eq(n_lines, np_posture_plan_count(&p), "one text line per atomic change");
+    if (count)
+        *count = np_posture_plan_count(&p);
+    char *text = t_join(lines);
+    np_posture_lines_free(lines);
+    np_posture_plan_clean_up(&p);
+    np_posture_delta_clean_up(&d);
+    np_posture_ruleset_clean_up(&want);
+    np_posture_ruleset_clean_up(&got);
+    np_posture_sg_spec_destroy(s);
+    return text;
+}
+
+void t_leak_check(void)
+{
+#if defined(__SANITIZE_ADDRESS__)
+    if (__lsan_do_recoverable_leak_check() != 0) {
+        fputs("posture tests: memory leaked (see the LeakSanitizer report above)\n", stderr);
+        abort();
+    }
+#endif
+}
+
+char *t_read_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    struct np_buf b = NP_BUF_INIT;
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        np_buf_append(&b, chunk, n);
+    fclose(f);
+    np_buf_puts(&b, "");
+    return np_buf_take(&b);
+}
