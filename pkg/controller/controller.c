@@ -40,6 +40,15 @@ static void describe_metrics(struct np_metrics *m)
     np_metrics_describe(m, "netposture_drift_time_to_remediate_seconds", NP_METRIC_HISTOGRAM,
                         "From first sighting of drift to its verified repair.", mttr_buckets,
                         NP_ARRAY_LEN(mttr_buckets));
+    np_metrics_describe(m, "netposture_policy_decisions_total", NP_METRIC_COUNTER,
+                        "Drift items by what the remediation policy decided for them (state: "
+                        "Applied, Pending, Reported, Proposed, Excepted, Contested), counted "
+                        "when an item enters the state.",
+                        NULL, 0);
+    np_metrics_describe(m, "netposture_guardrail_violations_total", NP_METRIC_COUNTER,
+                        "Guardrail violations found, by enforcement and where (desired, "
+                        "observed).",
+                        NULL, 0);
     np_metrics_describe(m, "netposture_managed_objects", NP_METRIC_GAUGE,
                         "Postures known to the controller by kind.", NULL, 0);
 }
@@ -53,10 +62,12 @@ void np_controller_enqueue(struct np_controller *ctl, const char *kind, const ch
     free(qk);
 }
 
+/* Posture changes also requeue the guardrails, whose violation lists they feed. */
 static void on_sgp_add(void *ctx, const char *key, json_object *obj)
 {
     (void)obj;
     np_controller_enqueue(ctx, NP_KIND_SGP, key);
+    np_controller_requeue_guardrails(ctx);
 }
 
 static void on_sgp_update(void *ctx, const char *key, json_object *old_obj, json_object *new_obj)
@@ -64,12 +75,34 @@ static void on_sgp_update(void *ctx, const char *key, json_object *old_obj, json
     (void)old_obj;
     (void)new_obj;
     np_controller_enqueue(ctx, NP_KIND_SGP, key);
+    np_controller_requeue_guardrails(ctx);
 }
 
 static void on_sgp_delete(void *ctx, const char *key, json_object *obj)
 {
     (void)obj;
     np_controller_enqueue(ctx, NP_KIND_SGP, key);
+    np_controller_requeue_guardrails(ctx);
+}
+
+/* A guardrail change requeues it and every posture (which ones it governs may change). */
+static void on_guardrail_change(void *ctx, const char *key, json_object *obj)
+{
+    (void)obj;
+    np_controller_enqueue(ctx, NP_KIND_GUARDRAIL, key);
+    np_controller_requeue_postures(ctx, NULL, NULL);
+}
+
+static void on_guardrail_update(void *ctx, const char *key, json_object *old_obj,
+                                json_object *new_obj)
+{
+    /* Our own status writes change neither the spec nor the labels. */
+    if (np_json_path_int(old_obj, 0, "metadata", "generation", NP_JSON_END) ==
+            np_json_path_int(new_obj, 0, "metadata", "generation", NP_JSON_END) &&
+        np_status_equal(np_json_path(old_obj, "metadata", "labels", NP_JSON_END),
+                        np_json_path(new_obj, "metadata", "labels", NP_JSON_END), NULL))
+        return;
+    on_guardrail_change(ctx, key, new_obj);
 }
 
 struct requeue_match {
@@ -128,8 +161,9 @@ static void on_namespace_update(void *ctx, const char *key, json_object *old_obj
 {
     (void)old_obj;
     (void)new_obj;
-    /* Labels may now (not) match an account's allowedNamespaces. */
+    /* Labels may now (not) match an account's allowedNamespaces or a guardrail's selector. */
     np_controller_requeue_postures(ctx, NULL, key);
+    np_controller_requeue_guardrails(ctx);
 }
 
 void np_controller_aws_observer(void *ctx, const struct np_aws_request_info *info)
@@ -157,19 +191,26 @@ static void *worker_main(void *arg)
         const char *kind = NP_KIND_SGP;
         const char *key = qkey;
         if (colon) {
-            kind = np_str_has_prefix(qkey, NP_KIND_ACCOUNT ":") ? NP_KIND_ACCOUNT : NP_KIND_SGP;
+            kind = np_str_has_prefix(qkey, NP_KIND_ACCOUNT ":")     ? NP_KIND_ACCOUNT
+                   : np_str_has_prefix(qkey, NP_KIND_GUARDRAIL ":") ? NP_KIND_GUARDRAIL
+                                                                    : NP_KIND_SGP;
             key = colon + 1;
         }
         int64_t t0 = np_time_mono_ms();
         struct np_result res = {0, false};
         int rc;
-        if (strcmp(kind, NP_KIND_ACCOUNT) == 0)
+        const char *kind_name;
+        if (strcmp(kind, NP_KIND_ACCOUNT) == 0) {
+            kind_name = "CloudAccount";
             rc = np_controller_reconcile_account(ctl, key, &res);
-        else
+        } else if (strcmp(kind, NP_KIND_GUARDRAIL) == 0) {
+            kind_name = "PostureGuardrail";
+            rc = np_controller_reconcile_guardrail(ctl, key, &res);
+        } else {
+            kind_name = "SecurityGroupPosture";
             rc = np_controller_reconcile_sgp(ctl, key, &res);
+        }
         double secs = (double)(np_time_mono_ms() - t0) / 1000.0;
-        const char *kind_name =
-            strcmp(kind, NP_KIND_ACCOUNT) == 0 ? "CloudAccount" : "SecurityGroupPosture";
         const char *result = rc != 0 ? "error" : res.requeue_after_ms > 0 ? "requeue" : "success";
         np_metrics_labels(&labels, "kind", kind_name, "result", result);
         np_metrics_counter_add(ctl->metrics, "netposture_reconcile_total", np_buf_cstr(&labels), 1);
@@ -209,7 +250,8 @@ static bool readyz(void *ctx, struct np_buf *msg)
         return false;
     }
     if (!ctl->sgp_inf || !np_kube_informer_has_synced(ctl->sgp_inf) ||
-        !np_kube_informer_has_synced(ctl->acct_inf) || !np_kube_informer_has_synced(ctl->ns_inf)) {
+        !np_kube_informer_has_synced(ctl->acct_inf) || !np_kube_informer_has_synced(ctl->ns_inf) ||
+        !np_kube_informer_has_synced(ctl->guardrail_inf)) {
         np_buf_puts(msg, "caches not synced");
         return false;
     }
@@ -298,10 +340,15 @@ int np_controller_run(struct np_controller *ctl)
     struct np_kube_handlers sgp_h = {on_sgp_add, on_sgp_update, on_sgp_delete, ctl};
     struct np_kube_handlers acct_h = {on_account_change, on_account_update, on_account_delete, ctl};
     struct np_kube_handlers ns_h = {NULL, on_namespace_update, NULL, ctl};
+    struct np_kube_handlers gr_h = {on_guardrail_change, on_guardrail_update, on_guardrail_change,
+                                    ctl};
     rc = start_informer(ctl, &ctl->acct_inf, &np_res_accounts, NULL, acct_h);
     if (rc)
         goto out;
     rc = start_informer(ctl, &ctl->ns_inf, &np_kube_res_namespaces, NULL, ns_h);
+    if (rc)
+        goto out;
+    rc = start_informer(ctl, &ctl->guardrail_inf, &np_res_guardrails, NULL, gr_h);
     if (rc)
         goto out;
     rc = start_informer(ctl, &ctl->sgp_inf, &np_res_sgp, ctl->opts.namespace, sgp_h);
@@ -311,6 +358,7 @@ int np_controller_run(struct np_controller *ctl)
     while (!atomic_load(&ctl->stopping)) {
         if (np_kube_informer_wait_synced(ctl->acct_inf, 500) == 0 &&
             np_kube_informer_wait_synced(ctl->ns_inf, 500) == 0 &&
+            np_kube_informer_wait_synced(ctl->guardrail_inf, 500) == 0 &&
             np_kube_informer_wait_synced(ctl->sgp_inf, 500) == 0)
             break;
     }
@@ -343,6 +391,8 @@ out:
         np_kube_informer_stop(ctl->acct_inf);
     if (ctl->ns_inf)
         np_kube_informer_stop(ctl->ns_inf);
+    if (ctl->guardrail_inf)
+        np_kube_informer_stop(ctl->guardrail_inf);
     return rc;
 }
 
@@ -365,6 +415,7 @@ void np_controller_destroy(struct np_controller *ctl)
     np_kube_informer_destroy(ctl->sgp_inf);
     np_kube_informer_destroy(ctl->acct_inf);
     np_kube_informer_destroy(ctl->ns_inf);
+    np_kube_informer_destroy(ctl->guardrail_inf);
     np_controller_accounts_clean_up(ctl);
     np_controller_state_clean_up(ctl);
     np_kube_recorder_destroy(ctl->recorder);

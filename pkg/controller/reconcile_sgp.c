@@ -11,6 +11,7 @@
 #include <string.h>
 
 #define MAX_DRIFT_ITEMS 50
+#define NP_ANNOTATION_RETRY_CONTESTED "netposture.dev/retry-contested"
 /* Repaired drift items stay in status.drift for this long, so humans see what was fixed. */
 #define RESOLVED_RETENTION_MS (60LL * 60 * 1000)
 #define MAX_PLAN_LINES 200
@@ -48,6 +49,15 @@ struct rctx {
     bool diffed;              /* the drift was computed in this pass (else keep the old list) */
     bool remediated;
     json_object *plan; /* status.plan (owned) or NULL */
+    struct np_guardrail_set guardrails;
+    const char *compliant_status; /* the Compliant condition, when guardrails were checked */
+    const char *compliant_reason;
+    char *compliant_msg;
+    const char *contested_status; /* the Contested condition */
+    const char *contested_reason;
+    char *contested_msg;
+    bool reset_contested; /* spec changed or retry-contested annotation: forget flapping */
+    bool spec_changed;    /* this generation was never converged: differences are the spec */
 };
 
 static void set_ready(struct rctx *r, const char *status, const char *reason, char *msg)
@@ -116,34 +126,52 @@ static bool in_list(json_object *list, json_object *it)
     return false;
 }
 
-/* Adds a drift item, keeping firstSeen from the previous status; returns its firstSeen (ms). */
-static int64_t add_drift_item(struct rctx *r, const char *direction, const char *change,
-                              const char *rule, const char *state)
+/* What a status drift item says besides its identity. */
+struct item_info {
+    int64_t first_seen_ms;
+    const char *state;
+    int64_t until_ms; /* Pending: repair time; Excepted: the exception's expiry; 0: none */
+    int occurrences;  /* > 1: the item came back (flapping history) */
+    int64_t window_start_ms;
+    const char *guardrail; /* "<guardrail>/<rule id>" for guardrail-violating drift */
+    const char *actor;
+};
+
+static void put_item_time(json_object *it, const char *k, int64_t ms)
+{
+    char ts[40];
+    np_time_format_rfc3339(ts, sizeof(ts), ms);
+    json_object_object_add(it, k, json_object_new_string(ts));
+}
+
+/* Adds a drift item of this pass to the new status list (bounded; drift_count counts all). */
+static void add_drift_item(struct rctx *r, const char *direction, const char *change,
+                           const char *rule, const struct item_info *info)
 {
     if (!r->drift_items)
         r->drift_items = json_object_new_array();
     r->drift_count++;
-    json_object *old = old_drift_item(r, direction, change, rule);
-    int64_t first = r->now;
-    const char *old_first = np_json_path_str(old, "firstSeen", NP_JSON_END);
-    if (old_first)
-        np_time_parse_rfc3339(old_first, &first);
     if (json_object_array_length(r->drift_items) >= MAX_DRIFT_ITEMS)
-        return first;
-    char ts[40];
-    np_time_format_rfc3339(ts, sizeof(ts), first);
+        return;
     json_object *it = json_object_new_object();
     json_object_object_add(it, "direction", json_object_new_string(direction));
     json_object_object_add(it, "change", json_object_new_string(change));
     json_object_object_add(it, "rule", json_object_new_string(rule));
-    json_object_object_add(it, "firstSeen", json_object_new_string(ts));
-    json_object_object_add(it, "state", json_object_new_string(state));
-    if (is_resolved_state(state)) {
-        np_time_format_rfc3339(ts, sizeof(ts), r->now);
-        json_object_object_add(it, "resolvedAt", json_object_new_string(ts));
+    put_item_time(it, "firstSeen", info->first_seen_ms);
+    if (info->actor)
+        json_object_object_add(it, "actor", json_object_new_string(info->actor));
+    json_object_object_add(it, "state", json_object_new_string(info->state));
+    if (info->until_ms > 0)
+        put_item_time(it, "until", info->until_ms);
+    if (is_resolved_state(info->state))
+        put_item_time(it, "resolvedAt", r->now);
+    if (info->occurrences > 1) {
+        json_object_object_add(it, "occurrences", json_object_new_int(info->occurrences));
+        put_item_time(it, "windowStart", info->window_start_ms);
     }
+    if (info->guardrail)
+        json_object_object_add(it, "guardrail", json_object_new_string(info->guardrail));
     json_object_array_add(r->drift_items, it);
-    return first;
 }
 
 /*
@@ -203,11 +231,15 @@ static int write_status(struct rctx *r)
     char *patch = NULL;
     json_object *st = json_object_new_object();
     json_object_object_add(st, "observedGeneration", json_object_new_int64(r->generation));
+    if (np_str_eq(r->ready_status, "True"))
+        json_object_object_add(st, "convergedGeneration", json_object_new_int64(r->generation));
+    else
+        keep_old(r, st, "convergedGeneration");
     put_str(st, "groupId", r->group_id);
     put_str(st, "vpcId", r->vpc_id ? r->vpc_id : (r->sg ? r->sg->vpc_id : NULL));
     put_str(st, "accountId", r->sg ? r->sg->owner_id : NULL);
     put_str(st, "region", r->use.region_name);
-    struct np_condition conds[3];
+    struct np_condition conds[5];
     size_t nc = 0;
     conds[nc++] =
         (struct np_condition){"Ready", r->ready_status ? r->ready_status : "Unknown",
@@ -218,6 +250,12 @@ static int write_status(struct rctx *r)
     if (r->drifted_status)
         conds[nc++] =
             (struct np_condition){"Drifted", r->drifted_status, r->drifted_reason, r->drifted_msg};
+    if (r->contested_status)
+        conds[nc++] = (struct np_condition){"Contested", r->contested_status, r->contested_reason,
+                                            r->contested_msg};
+    if (r->compliant_status)
+        conds[nc++] = (struct np_condition){"Compliant", r->compliant_status, r->compliant_reason,
+                                            r->compliant_msg};
     json_object_object_add(st, "conditions",
                            np_status_conditions(r->old_status, conds, nc, r->generation, r->now));
     if (r->diffed) {
@@ -677,6 +715,11 @@ static int compute_delta(struct rctx *r, const struct np_posture_ruleset *want,
         have[i] = (struct np_posture_tag){r->sg->tags[i].key, r->sg->tags[i].value};
     int rc = np_posture_diff(delta, want, &got, r->spec->tags, r->spec->n_tags, have, r->sg->n_tags,
                              r->spec->ownership);
+    if (rc == 0 && r->guardrails.n > 0)
+        rc = np_posture_guardrail_mark(
+            delta, want, &got, r->spec->ownership,
+            (const struct np_posture_guardrail *const *)r->guardrails.items, r->guardrails.n, r->ns,
+            r->name);
     free(have);
     np_posture_ruleset_clean_up(&got);
     free(raw);
@@ -691,17 +734,6 @@ static const char *repaired_state(enum np_posture_change c)
     case NP_POSTURE_DESCRIPTION: return "Updated";
     default: return "Tagged";
     }
-}
-
-static void count_drift(struct rctx *r, const struct np_posture_drift *d, bool is_new)
-{
-    if (!is_new)
-        return;
-    struct np_buf l = NP_BUF_INIT;
-    np_metrics_labels(&l, "kind", "SecurityGroupPosture", "change",
-                      np_posture_change_name(d->change));
-    np_metrics_counter_add(r->ctl->metrics, "netposture_drift_detected_total", np_buf_cstr(&l), 1);
-    np_buf_clean_up(&l);
 }
 
 /* The plan id: a hash over the plan text and the observed state it was computed from. */
@@ -720,15 +752,246 @@ static char *plan_id(char **lines, const struct np_aws_sg *sg)
     return np_strdupf("sha256:%s", hex);
 }
 
+/* The reason of the old status's condition of this type (NULL when absent). */
+static const char *old_condition_reason(struct rctx *r, const char *type)
+{
+    json_object *conds = np_json_path(r->old_status, "conditions", NP_JSON_END);
+    size_t n =
+        conds && json_object_is_type(conds, json_type_array) ? json_object_array_length(conds) : 0;
+    for (size_t i = 0; i < n; i++) {
+        json_object *c = json_object_array_get_idx(conds, i);
+        if (np_str_eq(np_json_path_str(c, "type", NP_JSON_END), type))
+            return np_json_path_str(c, "reason", NP_JSON_END);
+    }
+    return NULL;
+}
+
+static void count_metric(struct rctx *r, const char *family, const char *k2, const char *v2)
+{
+    struct np_buf l = NP_BUF_INIT;
+    np_metrics_labels(&l, "kind", "SecurityGroupPosture", k2, v2);
+    np_metrics_counter_add(r->ctl->metrics, family, np_buf_cstr(&l), 1);
+    np_buf_clean_up(&l);
+}
+
+/* "guardrail G rule R (refs) forbids <direction> <rule>" for the first violations. */
+static char *violations_text(const struct np_posture_violation *v, size_t n)
+{
+    struct np_buf b = NP_BUF_INIT;
+    for (size_t i = 0; i < n && i < 3; i++) {
+        char *text = np_posture_rule_text(v[i].atomic);
+        np_buf_appendf(&b, "%sguardrail %s rule %s", i ? "; " : "", v[i].guardrail->name,
+                       v[i].rule->id);
+        if (v[i].rule->n_references > 0)
+            np_buf_appendf(&b, " (%s)", v[i].rule->references[0]);
+        np_buf_appendf(&b, " forbids %s %s", np_posture_direction_name(v[i].atomic->direction),
+                       text);
+        free(text);
+    }
+    if (n > 3)
+        np_buf_appendf(&b, "; and %zu more", n - 3);
+    char *out = np_strdup(np_buf_cstr(&b));
+    np_buf_clean_up(&b);
+    return out;
+}
+
+/*
+ * Checks the desired rules against the guardrails governing the posture. Returns true when a
+ * Deny guardrail forbids them (the posture must not be applied); sets the Compliant condition.
+ */
+static bool guardrails_forbid(struct rctx *r)
+{
+    np_controller_guardrails_for(r->ctl, r->ns, &r->guardrails);
+    if (r->guardrails.n == 0)
+        return false;
+    struct np_posture_ruleset pre = {0};
+    struct np_posture_violation *v = NULL;
+    size_t nv = 0;
+    if (np_controller_desired_for_check(r->spec, &pre) == 0)
+        np_posture_guardrail_check(&v, &nv,
+                                   (const struct np_posture_guardrail *const *)r->guardrails.items,
+                                   r->guardrails.n, r->ns, r->name, &pre);
+    np_error_clear();
+    size_t n_deny = 0;
+    for (size_t i = 0; i < nv; i++)
+        if (v[i].guardrail->enforcement == NP_POSTURE_GUARDRAIL_DENY)
+            v[n_deny++] = v[i]; /* keep Deny ones first for the message */
+    bool deny = n_deny > 0;
+    const char *old = old_condition_reason(r, "Compliant");
+    if (nv == 0) {
+        r->compliant_status = "True";
+        r->compliant_reason = "Compliant";
+        r->compliant_msg = np_strdupf("the spec satisfies %zu guardrail(s)", r->guardrails.n);
+    } else {
+        r->compliant_status = "False";
+        r->compliant_reason = deny ? "GuardrailViolation" : "GuardrailWarning";
+        r->compliant_msg = violations_text(v, deny ? n_deny : nv);
+        if (!np_str_eq(old, r->compliant_reason)) {
+            emit(r, "Warning", r->compliant_reason, "Validate", r->compliant_msg);
+            count_metric(r, "netposture_guardrail_violations_total", "enforcement",
+                         deny ? "Deny" : "Warn");
+        }
+        if (deny)
+            set_ready(r, "False", "GuardrailViolation",
+                      np_strdupf("not applied: %s", r->compliant_msg));
+    }
+    free(v);
+    np_posture_ruleset_clean_up(&pre);
+    return deny;
+}
+
+/* "<guardrail>/<rule id>" of the first governing guardrail rule the drift item violates. */
+static char *guardrail_of(struct rctx *r, const struct np_posture_drift *d)
+{
+    if (!d->guardrail)
+        return NULL;
+    for (size_t g = 0; g < r->guardrails.n; g++) {
+        const struct np_posture_guardrail *gr = r->guardrails.items[g];
+        for (size_t i = 0; i < gr->n_rules; i++)
+            if (np_posture_guardrail_rule_matches(&gr->rules[i], &d->rule) &&
+                !np_posture_guardrail_exempts(&gr->rules[i], r->ns, r->name))
+                return np_strdupf("%s/%s", gr->name, gr->rules[i].id);
+    }
+    return NULL;
+}
+
+static int64_t item_time(json_object *it, const char *k, int64_t dflt)
+{
+    int64_t ms = 0;
+    const char *v = np_json_path_str(it, k, NP_JSON_END);
+    return v && np_time_parse_rfc3339(v, &ms) == 0 ? ms : dflt;
+}
+
+/*
+ * What the previous status remembers of a drift item: first sighting, actor, how often it
+ * came back after a repair inside the flapping window, and whether it was contested.
+ */
+static void item_history(struct rctx *r, json_object *old, struct np_posture_item_history *h,
+                         int64_t *window_start)
+{
+    memset(h, 0, sizeof(*h));
+    h->first_seen_ms = r->now;
+    h->occurrences = 1;
+    *window_start = r->now;
+    if (!old)
+        return;
+    const char *state = np_json_path_str(old, "state", NP_JSON_END);
+    int64_t first = item_time(old, "firstSeen", r->now);
+    int occ = (int)np_json_path_int(old, 1, "occurrences", NP_JSON_END);
+    int64_t ws = item_time(old, "windowStart", first);
+    if (is_resolved_state(state)) {
+        /* It was repaired and came back: one more occurrence inside the window. */
+        if (!r->reset_contested && r->now - ws <= NP_POSTURE_DEFAULT_FLAP_WINDOW_MS) {
+            h->occurrences = (occ < 1 ? 1 : occ) + 1;
+            *window_start = ws;
+        }
+        return;
+    }
+    h->first_seen_ms = first;
+    h->actor = np_json_path_str(old, "actor", NP_JSON_END);
+    if (r->reset_contested)
+        return;
+    h->occurrences = occ < 1 ? 1 : occ;
+    *window_start = ws;
+    h->contested = np_str_eq(state, "Contested");
+}
+
+static const char *state_text(enum np_posture_item_state s, enum np_posture_change c)
+{
+    switch (s) {
+    case NP_POSTURE_ITEM_APPLY: return repaired_state(c);
+    case NP_POSTURE_ITEM_PENDING: return "Pending";
+    case NP_POSTURE_ITEM_REPORTED: return "Reported";
+    case NP_POSTURE_ITEM_PROPOSED: return "Proposed";
+    case NP_POSTURE_ITEM_EXCEPTED: return "Excepted";
+    default: return "Contested";
+    }
+}
+
+/* Applies the actions of a plan in order; stops at the first failure. */
+static int apply_plan(struct rctx *r, const struct np_posture_plan *plan, char **lines)
+{
+    int rc = ensure_finalizer(r);
+    for (size_t i = 0; rc == 0 && i < plan->n; i++)
+        rc = apply_action(r, &plan->actions[i]);
+    count_metric(r, "netposture_remediations_total", "result", rc ? "error" : "success");
+    if (rc)
+        return rc;
+    for (size_t i = 0; lines && lines[i]; i++) {
+        emit(r, "Normal", "Remediated", "Remediate", lines[i]);
+        np_log_info("remediated", "namespace", r->ns, "name", r->name, "groupId", r->group_id,
+                    "action", lines[i]);
+    }
+    r->remediated = true;
+    return 0;
+}
+
+/* Whether the residual delta still holds the drift item d (same scope, change and text). */
+static bool still_there(const struct np_posture_delta *residual, const struct np_posture_drift *d)
+{
+    char *text = np_posture_drift_text(d);
+    bool found = false;
+    for (size_t i = 0; !found && i < residual->n; i++) {
+        const struct np_posture_drift *o = &residual->items[i];
+        if (o->change != d->change ||
+            !np_str_eq(np_posture_drift_scope(o), np_posture_drift_scope(d)))
+            continue;
+        char *t = np_posture_drift_text(o);
+        found = np_str_eq(t, text);
+        free(t);
+    }
+    free(text);
+    return found;
+}
+
+/* Publishes the plan waiting for approval in status.plan. */
+static void publish_plan(struct rctx *r, char **lines, const char *id, const char *approved)
+{
+    r->plan = json_object_new_object();
+    json_object_object_add(r->plan, "id", json_object_new_string(id));
+    json_object *acts = json_object_new_array();
+    for (size_t i = 0; i < MAX_PLAN_LINES && lines[i]; i++)
+        json_object_array_add(acts, json_object_new_string(lines[i]));
+    json_object_object_add(r->plan, "actions", acts);
+    json_object *old_plan = np_json_path(r->old_status, "plan", NP_JSON_END);
+    const char *old_at = np_json_path_str(old_plan, "computedAt", NP_JSON_END);
+    bool same = old_at && np_str_eq(np_json_path_str(old_plan, "id", NP_JSON_END), id);
+    if (same)
+        json_object_object_add(r->plan, "computedAt", json_object_new_string(old_at));
+    else
+        put_time(r->plan, "computedAt", r->now);
+    if (approved && strcmp(approved, id) != 0)
+        json_object_object_add(r->plan, "reason",
+                               json_object_new_string("the approved plan id is stale (the plan "
+                                                      "changed since); nothing was applied"));
+    if (!same) {
+        char *note =
+            np_strdupf("plan %s: %s%s (approve with the annotation "
+                       "netposture.dev/approve-plan=%s)",
+                       id, lines[0] ? lines[0] : "", lines[0] && lines[1] ? ", ..." : "", id);
+        emit(r, "Normal", "PlanProposed", "Propose", note);
+        free(note);
+    }
+}
+
 static int converge(struct rctx *r, struct np_result *res)
 {
     const struct np_posture_sg_spec *spec = r->spec;
     bool enforce = spec->remediation.mode == NP_POSTURE_MODE_ENFORCE;
     struct np_posture_ruleset want = {0};
-    struct np_posture_delta delta = {0}, residual = {0};
-    struct np_posture_plan plan = {0};
-    char **lines = NULL;
-    int rc = find_or_create_group(r, enforce, res);
+    struct np_posture_delta delta = {0}, residual = {0}, sel_apply = {0}, sel_prop = {0};
+    struct np_posture_plan plan = {0}, pplan = {0};
+    struct np_posture_verdict verdict = {0};
+    struct np_posture_item_history *hist = NULL;
+    int64_t *window = NULL;
+    bool *applied = NULL;
+    char **lines = NULL, **plines = NULL;
+    char *id = NULL;
+    int rc = 0;
+
+    if (guardrails_forbid(r))
+        goto out; /* Ready=False GuardrailViolation; nothing is created or changed */
+    rc = find_or_create_group(r, enforce, res);
     if (rc || !r->sg)
         goto out;
     free(r->group_id);
@@ -751,6 +1014,8 @@ static int converge(struct rctx *r, struct np_result *res)
     if (rc)
         goto out;
     r->diffed = true;
+    r->contested_status = "False";
+    r->contested_reason = "NotContested";
     if (delta.n == 0) {
         set_ready(r, "True", "Converged",
                   np_strdupf("security group %s matches the spec", r->group_id));
@@ -758,146 +1023,237 @@ static int converge(struct rctx *r, struct np_result *res)
         r->drifted_reason = "NoDrift";
         goto out;
     }
-    np_posture_plan_build(&plan, &delta);
-    size_t nlines = 0;
-    np_posture_plan_text(&lines, &nlines, &plan);
-    struct np_posture_verdict verdict = {0};
+
+    /* The policy decides per item from the mode, grace, exceptions, flapping history,
+     * guardrail marks and the blast radius. */
+    hist = np_xcalloc(delta.n, sizeof(*hist));
+    window = np_xcalloc(delta.n, sizeof(*window));
+    applied = np_xcalloc(delta.n, sizeof(*applied));
+    for (size_t i = 0; i < delta.n; i++) {
+        char *text = np_posture_drift_text(&delta.items[i]);
+        json_object *old = old_drift_item(r, np_posture_drift_scope(&delta.items[i]),
+                                          np_posture_change_name(delta.items[i].change), text);
+        item_history(r, old, &hist[i], &window[i]);
+        free(text);
+    }
+    /* The grace period is for drift; a new or changed spec is converged at once (the mode
+     * and the blast radius still apply). */
+    struct np_posture_remediation rem = spec->remediation;
+    if (r->spec_changed)
+        rem.grace_ms = 0;
     rc = np_posture_policy_decide(&verdict, &(struct np_posture_policy_input){
-                                                .remediation = &spec->remediation,
+                                                .remediation = &rem,
                                                 .delta = &delta,
-                                                .plan = &plan,
+                                                .history = hist,
                                                 .now_ms = r->now,
                                             });
     if (rc)
         goto out;
-    enum np_posture_decision decision = verdict.decision;
+
+    /* Apply what is due now. */
+    if (verdict.n_apply > 0) {
+        np_posture_delta_select(&sel_apply, &delta, &verdict, NP_POSTURE_ITEM_APPLY);
+        np_posture_plan_build(&plan, &sel_apply);
+        np_posture_plan_text(&lines, NULL, &plan);
+        rc = apply_plan(r, &plan, lines);
+        if (rc)
+            goto out;
+        for (size_t i = 0; i < delta.n; i++)
+            applied[i] = verdict.states[i] == NP_POSTURE_ITEM_APPLY;
+    }
+    /* The rest of a plan waits for a human: apply it only when the approval names it. */
     bool blast = np_str_eq(verdict.reason, "BlastRadiusExceeded");
-    size_t changes = verdict.changes, limit = verdict.limit;
-    np_posture_verdict_clean_up(&verdict);
-    const char *approved = np_json_path_str(r->obj, "metadata", "annotations",
-                                            "netposture.dev/approve-plan", NP_JSON_END);
-    char *id = NULL;
-    if (decision == NP_POSTURE_DECIDE_HOLD) {
-        id = plan_id(lines, r->sg);
-        if (approved && strcmp(approved, id) == 0)
-            decision = NP_POSTURE_DECIDE_APPLY;
+    bool holding = false;
+    if (verdict.n_proposed > 0) {
+        np_posture_delta_select(&sel_prop, &delta, &verdict, NP_POSTURE_ITEM_PROPOSED);
+        np_posture_plan_build(&pplan, &sel_prop);
+        np_posture_plan_text(&plines, NULL, &pplan);
+        id = plan_id(plines, r->sg);
+        const char *approved = np_json_path_str(r->obj, "metadata", "annotations",
+                                                "netposture.dev/approve-plan", NP_JSON_END);
+        if (approved && strcmp(approved, id) == 0) {
+            emit(r, "Normal", "PlanApproved", "Approve", id);
+            rc = apply_plan(r, &pplan, plines);
+            if (rc)
+                goto out;
+            for (size_t i = 0; i < delta.n; i++)
+                if (verdict.states[i] == NP_POSTURE_ITEM_PROPOSED)
+                    applied[i] = true;
+        } else {
+            holding = true;
+            publish_plan(r, plines, id, approved);
+            if (blast && !np_str_eq(old_condition_reason(r, "Ready"), "BlastRadiusExceeded")) {
+                char *note = np_strdupf("the plan has %zu changes, more than maxChangesPerSync "
+                                        "%zu; nothing was applied",
+                                        verdict.changes, verdict.limit);
+                emit(r, "Warning", "BlastRadiusExceeded", "Decide", note);
+                free(note);
+            }
+        }
+    }
+    /* Verify: read the group again; every applied item must be gone. */
+    bool verified = true;
+    if (r->remediated) {
+        rc = reread_group(r);
+        if (rc == 0)
+            rc = compute_delta(r, &want, &residual);
+        if (rc)
+            goto out;
+        for (size_t i = 0; i < delta.n; i++)
+            if (applied[i] && still_there(&residual, &delta.items[i]))
+                verified = false;
     }
 
-    /* Report every drift item; repair it when the decision allows. */
-    const char *state = decision == NP_POSTURE_DECIDE_APPLY    ? NULL
-                        : decision == NP_POSTURE_DECIDE_REPORT ? "Reported"
-                                                               : "Proposed";
-    int64_t *first_seen = np_xcalloc(delta.n, sizeof(int64_t));
+    /* Report every item with what was decided and done; Events on every change of state. */
+    size_t n_left = 0, n_applied = 0;
+    const char *contested_item = NULL;
+    char *contested_text = NULL;
     for (size_t i = 0; i < delta.n; i++) {
         const struct np_posture_drift *d = &delta.items[i];
         char *text = np_posture_drift_text(d);
         const char *scope = np_posture_drift_scope(d);
         const char *change = np_posture_change_name(d->change);
-        bool is_new = old_drift_item(r, scope, change, text) == NULL ||
-                      np_str_eq(np_json_path_str(old_drift_item(r, scope, change, text), "state",
-                                                 NP_JSON_END),
-                                "Revoked") ||
-                      decision == NP_POSTURE_DECIDE_APPLY;
-        first_seen[i] =
-            add_drift_item(r, scope, change, text, state ? state : repaired_state(d->change));
-        count_drift(r, d, is_new);
+        json_object *old = old_drift_item(r, scope, change, text);
+        const char *old_state = np_json_path_str(old, "state", NP_JSON_END);
+        bool is_new = !old || is_resolved_state(old_state);
+        enum np_posture_item_state st = applied[i] ? NP_POSTURE_ITEM_APPLY : verdict.states[i];
+        char *gr = guardrail_of(r, d);
+        struct item_info info = {
+            .first_seen_ms = hist[i].first_seen_ms,
+            .state = st == NP_POSTURE_ITEM_APPLY && !verified && still_there(&residual, d)
+                         ? "Pending"
+                         : state_text(st, d->change),
+            .until_ms = st == NP_POSTURE_ITEM_APPLY ? 0 : verdict.until_ms[i],
+            .occurrences = hist[i].occurrences,
+            .window_start_ms = window[i],
+            .guardrail = gr,
+            .actor = hist[i].actor,
+        };
+        add_drift_item(r, scope, change, text, &info);
         if (is_new) {
-            char *note = np_strdupf("%s %s %s", scope, change, text);
+            char *note =
+                gr ? np_strdupf("%s %s %s (violates guardrail %s)", scope, change, text, gr)
+                   : np_strdupf("%s %s %s", scope, change, text);
             emit(r, "Warning", "DriftDetected", "Detect", note);
             free(note);
+            count_metric(r, "netposture_drift_detected_total", "change", change);
+            if (gr)
+                count_metric(r, "netposture_guardrail_violations_total", "where", "observed");
         }
+        if (is_new || !np_str_eq(old_state, info.state)) {
+            count_metric(r, "netposture_policy_decisions_total", "state",
+                         st == NP_POSTURE_ITEM_APPLY ? "Applied" : info.state);
+            char until[40] = "";
+            if (info.until_ms > 0)
+                np_time_format_rfc3339(until, sizeof(until), info.until_ms);
+            char *note = NULL;
+            if (st == NP_POSTURE_ITEM_PENDING)
+                note = np_strdupf("%s %s %s: inside the grace period; repaired at %s", scope,
+                                  change, text, until);
+            else if (st == NP_POSTURE_ITEM_EXCEPTED)
+                note = np_strdupf("%s %s %s: tolerated by an exception%s%s", scope, change, text,
+                                  until[0] ? " until " : "", until);
+            else if (st == NP_POSTURE_ITEM_CONTESTED)
+                note = np_strdupf("%s %s %s came back %d times within %llds (actor %s): "
+                                  "something else is changing it; no longer repaired",
+                                  scope, change, text, hist[i].occurrences,
+                                  (long long)(NP_POSTURE_DEFAULT_FLAP_WINDOW_MS / 1000),
+                                  hist[i].actor ? hist[i].actor : "unknown");
+            if (note) {
+                const char *reason = st == NP_POSTURE_ITEM_PENDING    ? "GracePeriod"
+                                     : st == NP_POSTURE_ITEM_EXCEPTED ? "Excepted"
+                                                                      : "Contested";
+                emit(r, st == NP_POSTURE_ITEM_CONTESTED ? "Warning" : "Normal", reason, "Decide",
+                     note);
+                free(note);
+            }
+        }
+        if (st == NP_POSTURE_ITEM_APPLY) {
+            n_applied++;
+            np_metrics_histogram_observe(
+                r->ctl->metrics, "netposture_drift_time_to_remediate_seconds",
+                "kind=\"SecurityGroupPosture\"", (double)(r->now - hist[i].first_seen_ms) / 1000.0);
+        } else {
+            n_left++;
+        }
+        if (st == NP_POSTURE_ITEM_CONTESTED && !contested_item) {
+            contested_item = scope;
+            contested_text =
+                np_strdupf("%s %s %s came back %d times (actor %s)", scope, change, text,
+                           hist[i].occurrences, hist[i].actor ? hist[i].actor : "unknown");
+        }
+        free(gr);
         free(text);
     }
 
-    if (decision == NP_POSTURE_DECIDE_APPLY) {
-        rc = ensure_finalizer(r);
-        for (size_t i = 0; rc == 0 && i < plan.n; i++)
-            rc = apply_action(r, &plan.actions[i]);
-        struct np_buf l = NP_BUF_INIT;
-        np_metrics_labels(&l, "kind", "SecurityGroupPosture", "result", rc ? "error" : "success");
-        np_metrics_counter_add(r->ctl->metrics, "netposture_remediations_total", np_buf_cstr(&l),
-                               1);
-        np_buf_clean_up(&l);
-        if (rc) {
-            free(first_seen);
-            free(id);
-            goto out;
-        }
-        for (size_t i = 0; lines[i]; i++) {
-            emit(r, "Normal", "Remediated", "Remediate", lines[i]);
-            np_log_info("remediated", "namespace", r->ns, "name", r->name, "groupId", r->group_id,
-                        "action", lines[i]);
-        }
-        r->remediated = true;
-        /* Verify: read the group again and recompute what is left. */
-        rc = reread_group(r);
-        if (rc == 0)
-            rc = compute_delta(r, &want, &residual);
-        if (rc) {
-            free(first_seen);
-            free(id);
-            goto out;
-        }
-        for (size_t i = 0; i < delta.n; i++)
-            np_metrics_histogram_observe(
-                r->ctl->metrics, "netposture_drift_time_to_remediate_seconds",
-                "kind=\"SecurityGroupPosture\"", (double)(r->now - first_seen[i]) / 1000.0);
-        if (residual.n == 0) {
-            set_ready(r, "True", "Converged",
-                      np_strdupf("repaired %zu drift item(s) on %s", delta.n, r->group_id));
-            r->drifted_status = "False";
-            r->drifted_reason = "NoDrift";
-            r->drifted_msg = np_strdupf("last repair: %zu item(s)", delta.n);
-        } else {
-            set_ready(r, "False", "Progressing",
-                      np_strdupf("%zu change(s) applied, %zu item(s) still differ; retrying",
-                                 nlines, residual.n));
-            r->drifted_status = "True";
-            r->drifted_reason = "DriftDetected";
-            res->requeue_after_ms = 2000;
-        }
-    } else {
-        r->drifted_status = "True";
-        r->drifted_reason = "DriftDetected";
-        r->drifted_msg = np_strdupf("%zu item(s) differ from the spec", delta.n);
-        if (decision == NP_POSTURE_DECIDE_REPORT) {
-            set_ready(
-                r, "False", "DriftDetected",
-                np_strdupf("%zu drift item(s); mode Detect reports and never repairs", delta.n));
-        } else {
-            set_ready(r, "False", blast ? "BlastRadiusExceeded" : "PlanProposed",
-                      blast ? np_strdupf("the plan has %zu changes, more than maxChangesPerSync "
-                                         "%zu; approve it with the annotation "
-                                         "netposture.dev/approve-plan=%s",
-                                         changes, limit, id)
-                            : np_strdupf("approve the plan with the annotation "
-                                         "netposture.dev/approve-plan=%s",
-                                         id));
-            r->plan = json_object_new_object();
-            json_object_object_add(r->plan, "id", json_object_new_string(id));
-            json_object *acts = json_object_new_array();
-            for (size_t i = 0; i < MAX_PLAN_LINES && lines[i]; i++)
-                json_object_array_add(acts, json_object_new_string(lines[i]));
-            json_object_object_add(r->plan, "actions", acts);
-            json_object *old_plan = np_json_path(r->old_status, "plan", NP_JSON_END);
-            const char *old_at = np_json_path_str(old_plan, "computedAt", NP_JSON_END);
-            if (old_at && np_str_eq(np_json_path_str(old_plan, "id", NP_JSON_END), id))
-                json_object_object_add(r->plan, "computedAt", json_object_new_string(old_at));
-            else
-                put_time(r->plan, "computedAt", r->now);
-            if (approved && strcmp(approved, id) != 0)
-                json_object_object_add(r->plan, "reason",
-                                       json_object_new_string("the approved plan id is stale; "
-                                                              "nothing was applied"));
-        }
+    /* Conditions. */
+    if (verdict.n_contested > 0) {
+        r->contested_status = "True";
+        r->contested_reason = "Flapping";
+        r->contested_msg = contested_text;
+        contested_text = NULL;
     }
-    free(first_seen);
-    free(id);
+    free(contested_text);
+    r->drifted_status = n_left > 0 || !verified ? "True" : "False";
+    r->drifted_reason = n_left > 0 || !verified ? "DriftDetected" : "NoDrift";
+    r->drifted_msg = n_left > 0 ? np_strdupf("%zu item(s) differ from the spec", n_left)
+                                : np_strdupf("last repair: %zu item(s)", n_applied);
+    char next[40] = "";
+    if (verdict.next_ms > 0)
+        np_time_format_rfc3339(next, sizeof(next), verdict.next_ms);
+    if (!verified) {
+        set_ready(r, "False", "Progressing",
+                  np_strdupf("%zu change(s) applied, some still differ; retrying", n_applied));
+        res->requeue_after_ms = 2000;
+    } else if (verdict.n_contested > 0) {
+        set_ready(r, "False", "Contested",
+                  np_strdupf("%zu item(s) are contested and no longer repaired; annotate "
+                             "netposture.dev/retry-contested=true to try again",
+                             verdict.n_contested));
+    } else if (holding) {
+        set_ready(r, "False", blast ? "BlastRadiusExceeded" : "PlanProposed",
+                  blast ? np_strdupf("the plan has %zu changes, more than maxChangesPerSync "
+                                     "%zu; approve it with the annotation "
+                                     "netposture.dev/approve-plan=%s",
+                                     verdict.changes, verdict.limit, id)
+                        : np_strdupf("approve the plan with the annotation "
+                                     "netposture.dev/approve-plan=%s",
+                                     id));
+    } else if (verdict.n_reported > 0) {
+        set_ready(r, "False", "DriftDetected",
+                  np_strdupf("%zu drift item(s); mode Detect reports and never repairs",
+                             verdict.n_reported));
+    } else if (verdict.n_pending > 0) {
+        set_ready(r, "False", "GracePeriod",
+                  np_strdupf("%zu drift item(s) inside the grace period; the next is repaired "
+                             "at %s",
+                             verdict.n_pending, next));
+    } else {
+        set_ready(r, "True", "Converged",
+                  verdict.n_excepted > 0
+                      ? np_strdupf("%s matches the spec but for %zu item(s) tolerated by "
+                                   "exceptions",
+                                   r->group_id, verdict.n_excepted)
+                      : np_strdupf("repaired %zu drift item(s) on %s", n_applied, r->group_id));
+    }
+    if (verdict.next_ms > 0 && verified) {
+        int64_t wait = verdict.next_ms - r->now + 100;
+        res->requeue_after_ms = wait < 1000 ? 1000 : wait;
+    }
 out:
+    np_posture_verdict_clean_up(&verdict);
+    free(hist);
+    free(window);
+    free(applied);
+    free(id);
     np_posture_lines_free(lines);
+    np_posture_lines_free(plines);
     np_posture_plan_clean_up(&plan);
+    np_posture_plan_clean_up(&pplan);
     np_posture_delta_clean_up(&delta);
     np_posture_delta_clean_up(&residual);
+    np_posture_delta_clean_up(&sel_apply);
+    np_posture_delta_clean_up(&sel_prop);
     np_posture_ruleset_clean_up(&want);
     return rc;
 }
@@ -1003,6 +1359,9 @@ static void rctx_clean_up(struct rctx *r)
     free(r->drifted_msg);
     json_object_put(r->drift_items);
     json_object_put(r->plan);
+    np_guardrail_set_clean_up(&r->guardrails);
+    free(r->compliant_msg);
+    free(r->contested_msg);
 }
 
 int np_controller_reconcile_sgp(struct np_controller *ctl, const char *key, struct np_result *res)
@@ -1029,6 +1388,15 @@ int np_controller_reconcile_sgp(struct np_controller *ctl, const char *key, stru
     if (!r.ref.kind)
         r.ref.kind = "SecurityGroupPosture";
     bool deleting = np_json_path(r.obj, "metadata", "deletionTimestamp", NP_JSON_END) != NULL;
+    /* Flapping is forgotten when the spec changes or a human asks to retry. */
+    bool retry = np_json_path(r.obj, "metadata", "annotations", NP_ANNOTATION_RETRY_CONTESTED,
+                              NP_JSON_END) != NULL;
+    int64_t seen_gen = np_json_path_int(r.old_status, 0, "observedGeneration", NP_JSON_END);
+    r.reset_contested = retry || (seen_gen != 0 && seen_gen != r.generation);
+    /* Grace is for drift away from a spec that was converged; until this generation has been
+     * converged once, the differences are the new spec itself. */
+    r.spec_changed =
+        np_json_path_int(r.old_status, 0, "convergedGeneration", NP_JSON_END) != r.generation;
 
     /* Parse and validate what the CRD schema could not. */
     json_object *spec = np_json_path(r.obj, "spec", NP_JSON_END);
@@ -1080,6 +1448,17 @@ int np_controller_reconcile_sgp(struct np_controller *ctl, const char *key, stru
         goto out;
     }
     rc = write_status(&r);
+    if (rc == 0 && retry) {
+        /* Done with the request: drop the annotation so it does not reset every pass. */
+        rc = np_kube_patch(ctl->kube, NULL, &np_res_sgp, r.ns, r.name, NULL, NP_KUBE_PATCH_MERGE,
+                           "{\"metadata\":{\"annotations\":{\"" NP_ANNOTATION_RETRY_CONTESTED
+                           "\":null}}}");
+        if (rc == NP_ENOTFOUND)
+            rc = 0;
+        else if (rc == 0)
+            emit(&r, "Normal", "RetryContested", "Decide",
+                 "flapping history cleared on request; contested items are repaired again");
+    }
 out:
     rctx_clean_up(&r);
     return rc;

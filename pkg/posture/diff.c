@@ -15,7 +15,7 @@ const char *np_posture_change_name(enum np_posture_change c)
     return (size_t)c < NP_ARRAY_LEN(names) ? names[c] : "Unknown";
 }
 
-static struct np_posture_drift *add_item(struct np_posture_delta *d)
+struct np_posture_drift *np_posture_delta_add(struct np_posture_delta *d)
 {
     d->items = np_xrealloc(d->items, (d->n + 1) * sizeof(*d->items));
     struct np_posture_drift *it = &d->items[d->n++];
@@ -38,10 +38,10 @@ static int drift_tag_cmp(const void *a, const void *b)
     return strcmp(x->tag.key, y->tag.key);
 }
 
-static void add_rule_item(struct np_posture_delta *d, enum np_posture_change change,
-                          const struct np_posture_rule *r)
+void np_posture_delta_add_rule(struct np_posture_delta *d, enum np_posture_change change,
+                               const struct np_posture_rule *r)
 {
-    struct np_posture_drift *it = add_item(d);
+    struct np_posture_drift *it = np_posture_delta_add(d);
     it->change = change;
     np_posture_rule_copy(&it->rule, r);
 }
@@ -61,16 +61,16 @@ static void diff_rules(struct np_posture_delta *out, const struct np_posture_rul
         else
             c = np_posture_rule_cmp(&desired->rules[i], &observed->rules[j]);
         if (c < 0) {
-            add_rule_item(out, NP_POSTURE_MISSING, &desired->rules[i++]);
+            np_posture_delta_add_rule(out, NP_POSTURE_MISSING, &desired->rules[i++]);
         } else if (c > 0) {
             if (ownership == NP_POSTURE_EXCLUSIVE)
-                add_rule_item(out, NP_POSTURE_EXTRA, &observed->rules[j]);
+                np_posture_delta_add_rule(out, NP_POSTURE_EXTRA, &observed->rules[j]);
             j++;
         } else {
             const char *want = desired->rules[i].description;
             const char *have = observed->rules[j].description;
             if (!np_str_eq(want ? want : "", have ? have : "")) {
-                add_rule_item(out, NP_POSTURE_DESCRIPTION, &desired->rules[i]);
+                np_posture_delta_add_rule(out, NP_POSTURE_DESCRIPTION, &desired->rules[i]);
                 out->items[out->n - 1].observed_description = np_strdup(have);
             }
             i++;
@@ -91,7 +91,7 @@ static void diff_tags(struct np_posture_delta *out, const struct np_posture_tag 
         const struct np_posture_tag *h = find_tag(have, n_have, want[k].key);
         if (h && np_str_eq(h->value ? h->value : "", value))
             continue;
-        struct np_posture_drift *it = add_item(out);
+        struct np_posture_drift *it = np_posture_delta_add(out);
         it->change = h ? NP_POSTURE_TAG_CHANGED : NP_POSTURE_TAG_MISSING;
         it->tag.key = np_strdup(want[k].key);
         it->tag.value = np_strdup(value);
@@ -102,7 +102,7 @@ static void diff_tags(struct np_posture_delta *out, const struct np_posture_tag 
             if (!have[k].key || np_posture_tag_is_reserved(have[k].key) ||
                 find_tag(want, n_want, have[k].key))
                 continue;
-            struct np_posture_drift *it = add_item(out);
+            struct np_posture_drift *it = np_posture_delta_add(out);
             it->change = NP_POSTURE_TAG_EXTRA;
             it->tag.key = np_strdup(have[k].key);
             it->tag.value = np_strdup(have[k].value ? have[k].value : "");
@@ -123,16 +123,20 @@ int np_posture_diff(struct np_posture_delta *out, const struct np_posture_rulese
     return 0;
 }
 
+void np_posture_drift_clean_up(struct np_posture_drift *it)
+{
+    np_posture_rule_clean_up(&it->rule);
+    free(it->observed_description);
+    free(it->tag.key);
+    free(it->tag.value);
+    free(it->observed_value);
+    memset(it, 0, sizeof(*it));
+}
+
 void np_posture_delta_clean_up(struct np_posture_delta *d)
 {
-    for (size_t i = 0; i < d->n; i++) {
-        struct np_posture_drift *it = &d->items[i];
-        np_posture_rule_clean_up(&it->rule);
-        free(it->observed_description);
-        free(it->tag.key);
-        free(it->tag.value);
-        free(it->observed_value);
-    }
+    for (size_t i = 0; i < d->n; i++)
+        np_posture_drift_clean_up(&d->items[i]);
     free(d->items);
     d->items = NULL;
     d->n = 0;

@@ -1,8 +1,7 @@
 /*
- * Plans and the mode policy: drift items become a make-before-break plan (guardrail revokes,
- * authorize, describe, tag set, tag delete, revoke) batched into one action per kind and
- * direction, with one stable text line per atomic change; the policy decides whether a plan
- * is applied, only reported, or held for approval.
+ * Plans: drift items become a make-before-break plan (guardrail revokes, authorize, describe,
+ * tag set, tag delete, revoke) batched into one action per kind and direction, with one stable
+ * text line per atomic change. The policy deciding what is applied lives in policy.c.
  */
 #include "posture/private/posture_private.h"
 
@@ -173,54 +172,4 @@ void np_posture_lines_free(char **lines)
     for (size_t i = 0; lines && lines[i]; i++)
         free(lines[i]);
     free(lines);
-}
-
-/* ---------------------------------------------------------------- policy */
-
-static enum np_posture_decision decide(enum np_posture_mode mode, size_t changes, size_t limit,
-                                       const char **reason)
-{
-    if (mode == NP_POSTURE_MODE_DETECT) {
-        *reason = "Detect";
-        return NP_POSTURE_DECIDE_REPORT;
-    }
-    if (mode == NP_POSTURE_MODE_PROPOSE) {
-        *reason = "Propose";
-        return NP_POSTURE_DECIDE_HOLD;
-    }
-    if (changes > limit) {
-        *reason = "BlastRadiusExceeded";
-        return NP_POSTURE_DECIDE_HOLD;
-    }
-    *reason = "Enforce";
-    return NP_POSTURE_DECIDE_APPLY;
-}
-
-static size_t effective_limit(int max_changes)
-{
-    return max_changes > 0 ? (size_t)max_changes : NP_POSTURE_DEFAULT_MAX_CHANGES;
-}
-
-int np_posture_policy_decide(struct np_posture_verdict *out,
-                             const struct np_posture_policy_input *in)
-{
-    memset(out, 0, sizeof(*out));
-    if (!in || !in->remediation || !in->plan)
-        return np_error_set(NP_EINVAL, "policy: remediation and plan are required");
-    out->changes = np_posture_plan_count(in->plan);
-    out->limit = effective_limit(in->remediation->max_changes);
-    out->decision = decide(in->remediation->mode, out->changes, out->limit, &out->reason);
-    return 0;
-}
-
-void np_posture_verdict_clean_up(struct np_posture_verdict *v)
-{
-    (void)v;
-}
-
-enum np_posture_decision np_posture_decide(enum np_posture_mode mode, size_t plan_count,
-                                           int max_changes)
-{
-    const char *reason = NULL;
-    return decide(mode, plan_count, effective_limit(max_changes), &reason);
 }

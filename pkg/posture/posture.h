@@ -346,6 +346,106 @@ int np_posture_plan_text(char ***lines, size_t *n, const struct np_posture_plan 
 /* Frees a vector from np_posture_plan_text; NULL is a no-op. */
 void np_posture_lines_free(char **lines);
 
+/* ---------------------------------------------------------------- guardrails */
+
+enum np_posture_enforcement { NP_POSTURE_GUARDRAIL_DENY = 0, NP_POSTURE_GUARDRAIL_WARN };
+
+/* A posture a guardrail rule does not apply to (spec.rules[].exceptions[]). */
+struct np_posture_guardrail_exception {
+    char *ns;      /* namespace; required */
+    char *posture; /* posture name; NULL: every posture of the namespace */
+};
+
+/*
+ * One rule of a PostureGuardrail (spec.rules[]): it denies atomic rules that match every
+ * given criterion. An absent criterion matches anything:
+ *   direction      the rule's direction;
+ *   protocols      canonical ("tcp", "udp", "icmp", "icmpv6", "-1" for all, numbers); a rule
+ *                  with protocol -1 (all traffic) matches any listed protocol;
+ *   ports          a rule matches when its port range holds one of them; a rule whose
+ *                  protocol has no ports (-1, or a number other than tcp/udp) opens every port
+ *                  and so matches; icmp/icmpv6 never match a port list;
+ *   cidrs          canonical IPv4/IPv6 CIDRs; a rule matches when its CIDR peer COVERS one of
+ *                  them (0.0.0.0/0 covers 0.0.0.0/0 only; 10.0.0.0/8 covers 10.1.0.0/16), so
+ *                  "0.0.0.0/0" means "open to the whole internet"; peers that are not CIDRs
+ *                  (prefix lists, groups) never match a cidrs list.
+ */
+struct np_posture_guardrail_rule {
+    char *id;
+    char **references; /* e.g. "CIS AWS Foundations 5.2" */
+    size_t n_references;
+    bool has_direction;
+    enum np_posture_direction direction;
+    char **protocols;
+    size_t n_protocols;
+    int *ports;
+    size_t n_ports;
+    char **cidrs;
+    size_t n_cidrs;
+    struct np_posture_guardrail_exception *exceptions;
+    size_t n_exceptions;
+};
+
+/* A parsed PostureGuardrail (its namespaceSelector is the controller's business: labels). */
+struct np_posture_guardrail {
+    char *name;
+    enum np_posture_enforcement enforcement; /* default Deny */
+    struct np_posture_guardrail_rule *rules;
+    size_t n_rules;
+};
+
+/*
+ * Parses and validates a PostureGuardrail .spec (borrowed). On success *out is owned by the
+ * caller (np_posture_guardrail_destroy). Errors: NP_EINVAL naming the field path, e.g.
+ * `spec.rules[0].deny.cidrs[1]: "10.0.0.0/33" is not a valid CIDR`, duplicate rule ids, a rule
+ * with no criterion at all.
+ */
+int np_posture_guardrail_parse(struct np_posture_guardrail **out, const char *name,
+                               json_object *spec);
+void np_posture_guardrail_destroy(struct np_posture_guardrail *g);
+/* "Deny" or "Warn" (static). */
+const char *np_posture_enforcement_name(enum np_posture_enforcement e);
+
+/* Whether a canonical atomic rule matches a guardrail rule's deny criteria (no exceptions). */
+bool np_posture_guardrail_rule_matches(const struct np_posture_guardrail_rule *gr,
+                                       const struct np_posture_rule *r);
+/* Whether the guardrail rule's exceptions exempt the posture ns/name. */
+bool np_posture_guardrail_exempts(const struct np_posture_guardrail_rule *gr, const char *ns,
+                                  const char *name);
+
+/* One violation: which guardrail rule an atomic rule breaks (borrowed pointers). */
+struct np_posture_violation {
+    const struct np_posture_guardrail *guardrail;
+    const struct np_posture_guardrail_rule *rule;
+    const struct np_posture_rule *atomic; /* the offending rule (in the checked set) */
+};
+
+/*
+ * Checks a rule set (desired or observed) of posture ns/name against the guardrails that
+ * govern it (the caller has applied namespaceSelector): one violation per (atomic rule,
+ * guardrail rule) pair that matches and is not exempt, in rule-set order then guardrail order.
+ * *out (owned array, free()) and *n are set; *out is NULL when there is none. Returns 0.
+ */
+int np_posture_guardrail_check(struct np_posture_violation **out, size_t *n,
+                               const struct np_posture_guardrail *const *guardrails,
+                               size_t n_guardrails, const char *ns, const char *name,
+                               const struct np_posture_ruleset *rules);
+
+/*
+ * Marks the drift of a delta that violates a governing guardrail (Deny or Warn): every Extra
+ * rule item that matches gets guardrail = true (so the plan revokes it first and the policy
+ * skips its grace period). With Additive ownership, observed rules that are not desired and
+ * violate a guardrail are added to the delta as Extra items with guardrail = true (a
+ * guardrail forbids them even though the posture does not own them), keeping the delta's
+ * order (rule items in identity order, then tag items). Returns 0.
+ */
+int np_posture_guardrail_mark(struct np_posture_delta *delta,
+                              const struct np_posture_ruleset *desired,
+                              const struct np_posture_ruleset *observed,
+                              enum np_posture_ownership ownership,
+                              const struct np_posture_guardrail *const *guardrails,
+                              size_t n_guardrails, const char *ns, const char *name);
+
 /* ---------------------------------------------------------------- policy */
 
 enum np_posture_decision {
@@ -354,38 +454,98 @@ enum np_posture_decision {
     NP_POSTURE_DECIDE_HOLD,      /* Propose, or a plan over maxChangesPerSync: wait for approval */
 };
 
+/* What the policy decided for one drift item (the status item's `state` derives from it). */
+enum np_posture_item_state {
+    NP_POSTURE_ITEM_APPLY = 0, /* repaired in this pass (Authorized/Revoked/Updated/Tagged) */
+    NP_POSTURE_ITEM_PENDING,   /* inside the grace period: repaired at until_ms */
+    NP_POSTURE_ITEM_REPORTED,  /* Detect mode */
+    NP_POSTURE_ITEM_PROPOSED,  /* Propose mode, or Enforce over the blast radius */
+    NP_POSTURE_ITEM_EXCEPTED,  /* matches a live exception */
+    NP_POSTURE_ITEM_CONTESTED, /* flapping: no longer repaired, still reported */
+};
+
+/* "Apply", "Pending", "Reported", "Proposed", "Excepted", "Contested" (static). */
+const char *np_posture_item_state_name(enum np_posture_item_state s);
+
+/*
+ * What the controller remembers of one drift item across passes (parallel to delta->items;
+ * zero means "new, nothing known").
+ */
+struct np_posture_item_history {
+    int64_t first_seen_ms; /* 0: first seen now */
+    const char *actor;     /* who made the change (event-driven mode), NULL when unknown */
+    int occurrences;       /* times this item appeared as new drift inside the flapping window,
+                              this pass included (0 is read as 1) */
+    bool contested;        /* it was contested before and not reset since */
+};
+
+#define NP_POSTURE_DEFAULT_FLAP_THRESHOLD 3
+#define NP_POSTURE_DEFAULT_FLAP_WINDOW_MS (10LL * 60 * 1000)
+
 /*
  * What the policy decides from. Zero-initialise it (designated initialisers) and set what
- * you have: fields added later (flapping history, ...) default to "off" at zero, so callers
- * written today keep compiling and behaving the same.
+ * you have: fields added later default to "off" at zero.
  */
 struct np_posture_policy_input {
-    const struct np_posture_remediation *remediation; /* required (mode, maxChangesPerSync, and
-                                                         later grace period and exceptions) */
-    const struct np_posture_delta *delta;             /* the drift; optional today */
-    const struct np_posture_plan *plan;               /* required */
-    int64_t now_ms; /* the reconcile's wall clock; used once grace periods land */
+    const struct np_posture_remediation *remediation; /* required */
+    const struct np_posture_delta *delta;             /* required for per-item states */
+    const struct np_posture_plan *plan;               /* optional: only its size is used when
+                                                         there is no delta */
+    const struct np_posture_item_history *history;    /* parallel to delta->items, or NULL */
+    int flap_threshold;                               /* 0: NP_POSTURE_DEFAULT_FLAP_THRESHOLD */
+    int64_t now_ms; /* the reconcile's wall clock (grace and exception expiry) */
 };
 
-/* The policy's verdict. Release with np_posture_verdict_clean_up (later versions may own
- * per-item state here). */
+/* The policy's verdict. Release with np_posture_verdict_clean_up. */
 struct np_posture_verdict {
     enum np_posture_decision decision;
-    const char *reason; /* static: "Enforce", "Detect", "Propose", "BlastRadiusExceeded" */
-    size_t changes;     /* atomic changes in the plan */
+    const char *reason; /* static: "Enforce", "Detect", "Propose", "BlastRadiusExceeded",
+                           "GracePeriod", "Excepted", "Contested" (why nothing or not all is
+                           applied; "Enforce" when everything due is applied) */
+    size_t changes;     /* atomic changes that would be applied (APPLY + PROPOSED items) */
     size_t limit;       /* the effective maxChangesPerSync */
+    /* Per drift item, parallel to delta->items (owned; NULL without a delta): */
+    enum np_posture_item_state *states;
+    int64_t *until_ms; /* PENDING: when it will be repaired; EXCEPTED: the exception's expiry
+                          (0 when it has none); else 0 */
+    size_t n;
+    size_t n_apply, n_pending, n_reported, n_proposed, n_excepted, n_contested;
+    int64_t next_ms; /* the earliest time a PENDING item or an exception expires (0: none):
+                        the controller re-checks then */
 };
 
 /*
- * Decides what to do with a plan: Detect reports; Propose holds for approval; Enforce applies
- * unless the plan has more atomic changes than maxChangesPerSync (<= 0 means the default 20),
- * which holds it too (reason BlastRadiusExceeded). An empty plan in Enforce is APPLY (a no-op).
- * Writes *out. Errors: NP_EINVAL when remediation or plan is NULL.
+ * Decides, per drift item, in this order:
+ *   1. Detect mode: REPORTED (never mutate).
+ *   2. Contested: history.contested, or history.occurrences >= flap threshold, and the item
+ *      is not guardrail-violating: CONTESTED (a guardrail-violating item keeps being repaired).
+ *   3. A live exception (not expired at now_ms; direction and the given criteria of the rule
+ *      pattern match the item's atomic rule: protocol, ports as a range that must equal the
+ *      item's, cidrs/ipv6Cidrs/prefixListIds/securityGroups ids as the peer; actors, if given,
+ *      must glob-match (`*` matches any run of characters) a known history.actor — an unknown
+ *      actor never matches an exception with actors) and the item is a rule item and not
+ *      guardrail-violating: EXCEPTED.
+ *   4. Grace: not guardrail-violating and now_ms < first_seen + gracePeriod: PENDING until
+ *      first_seen + gracePeriod.
+ *   5. Propose mode: PROPOSED.
+ *   6. Enforce: APPLY; but when the APPLY items are more than maxChangesPerSync (<= 0 means
+ *      the default 20), all of them become PROPOSED (reason BlastRadiusExceeded).
+ * decision: APPLY when some item is APPLY, else HOLD when some is PROPOSED, else REPORT.
+ * Without a delta (NULL), decides from the plan size as before (states NULL, n 0).
+ * Errors: NP_EINVAL when remediation is NULL, or both delta and plan are.
  */
 int np_posture_policy_decide(struct np_posture_verdict *out,
                              const struct np_posture_policy_input *in);
-/* Releases what a verdict owns (nothing yet); safe to call twice. */
+/* Releases what a verdict owns; safe to call twice. */
 void np_posture_verdict_clean_up(struct np_posture_verdict *v);
+
+/*
+ * Copies the items of delta whose verdict state is `state` into *out (owned; the caller
+ * frees it with np_posture_delta_clean_up), keeping order and the guardrail marks: build the
+ * plan to apply (APPLY) or to propose (PROPOSED) from it. Returns 0.
+ */
+int np_posture_delta_select(struct np_posture_delta *out, const struct np_posture_delta *delta,
+                            const struct np_posture_verdict *v, enum np_posture_item_state state);
 
 /* Shorthand for np_posture_policy_decide with only a mode, a plan size and a limit (the
  * original interface, kept for existing callers; prefer np_posture_policy_decide). */

@@ -80,41 +80,39 @@ bool np_posture_protocol_has_ports(const char *p)
     return p && (strcmp(p, "tcp") == 0 || strcmp(p, "udp") == 0 || np_posture_protocol_is_icmp(p));
 }
 
+bool np_posture_cidr_parse(const char *in, bool ipv6, unsigned char bytes[16], int *prefix)
+{
+    char addr[64];
+    const char *slash = in ? strchr(in, '/') : NULL;
+    memset(bytes, 0, 16);
+    if (!slash || slash == in || (size_t)(slash - in) >= sizeof(addr) ||
+        !parse_digits(slash + 1, prefix) || strlen(slash + 1) > 3 || *prefix > (ipv6 ? 128 : 32))
+        return false;
+    memcpy(addr, in, (size_t)(slash - in));
+    addr[slash - in] = '\0';
+    if (inet_pton(ipv6 ? AF_INET6 : AF_INET, addr, bytes) != 1)
+        return false;
+    size_t len = ipv6 ? 16 : 4;
+    for (size_t i = 0; i < len; i++) {
+        int keep = *prefix - (int)(i * 8);
+        unsigned char mask = keep >= 8 ? 0xff : keep <= 0 ? 0 : (unsigned char)(0xff << (8 - keep));
+        bytes[i] &= mask;
+    }
+    return true;
+}
+
 int np_posture_cidr_canonical(char **out, const char *in, bool ipv6)
 {
-    int rc = 0;
-    char addr[64];
     unsigned char bytes[16];
     char text[INET6_ADDRSTRLEN];
     int prefix = 0;
     *out = NULL;
-    const char *slash = in ? strchr(in, '/') : NULL;
-    if (!slash || slash == in || (size_t)(slash - in) >= sizeof(addr) ||
-        !parse_digits(slash + 1, &prefix) || strlen(slash + 1) > 3 || prefix > (ipv6 ? 128 : 32)) {
-        rc = NP_EINVAL;
-        goto out;
-    }
-    memcpy(addr, in, (size_t)(slash - in));
-    addr[slash - in] = '\0';
-    if (inet_pton(ipv6 ? AF_INET6 : AF_INET, addr, bytes) != 1) {
-        rc = NP_EINVAL;
-        goto out;
-    }
-    size_t len = ipv6 ? 16 : 4;
-    for (size_t i = 0; i < len; i++) {
-        int keep = prefix - (int)(i * 8);
-        unsigned char mask = keep >= 8 ? 0xff : keep <= 0 ? 0 : (unsigned char)(0xff << (8 - keep));
-        bytes[i] &= mask;
-    }
-    if (!inet_ntop(ipv6 ? AF_INET6 : AF_INET, bytes, text, sizeof(text))) {
-        rc = NP_EINVAL;
-        goto out;
-    }
+    if (!np_posture_cidr_parse(in, ipv6, bytes, &prefix) ||
+        !inet_ntop(ipv6 ? AF_INET6 : AF_INET, bytes, text, sizeof(text)))
+        return np_error_set(NP_EINVAL, "\"%.64s\" is not a valid %s CIDR", in ? in : "",
+                            ipv6 ? "IPv6" : "IPv4");
     *out = np_strdupf("%s/%d", text, prefix);
-out:
-    if (rc)
-        np_error_set(rc, "\"%.64s\" is not a valid %s CIDR", in ? in : "", ipv6 ? "IPv6" : "IPv4");
-    return rc;
+    return 0;
 }
 
 bool np_posture_tag_is_reserved(const char *key)

@@ -19,7 +19,7 @@
 /* ---------------------------------------------------------------- typed JSON access */
 
 /* Member k of o, or NULL when absent or JSON null. */
-static json_object *member(json_object *o, const char *k)
+json_object *np_posture_json_member(json_object *o, const char *k)
 {
     json_object *v = NULL;
     if (!o || !json_object_object_get_ex(o, k, &v))
@@ -27,9 +27,9 @@ static json_object *member(json_object *o, const char *k)
     return v;
 }
 
-static int opt_string(json_object *o, const char *k, const char *path, const char **out)
+int np_posture_json_string(json_object *o, const char *k, const char *path, const char **out)
 {
-    json_object *v = member(o, k);
+    json_object *v = np_posture_json_member(o, k);
     *out = NULL;
     if (!v)
         return 0;
@@ -42,7 +42,7 @@ static int opt_string(json_object *o, const char *k, const char *path, const cha
 static int opt_typed(json_object *o, const char *k, const char *path, json_type type,
                      const char *what, json_object **out)
 {
-    json_object *v = member(o, k);
+    json_object *v = np_posture_json_member(o, k);
     *out = NULL;
     if (!v)
         return 0;
@@ -52,18 +52,18 @@ static int opt_typed(json_object *o, const char *k, const char *path, json_type 
     return 0;
 }
 
-static int opt_object(json_object *o, const char *k, const char *path, json_object **out)
+int np_posture_json_object(json_object *o, const char *k, const char *path, json_object **out)
 {
     return opt_typed(o, k, path, json_type_object, "an object", out);
 }
 
-static int opt_array(json_object *o, const char *k, const char *path, json_object **out)
+int np_posture_json_array(json_object *o, const char *k, const char *path, json_object **out)
 {
     return opt_typed(o, k, path, json_type_array, "a list", out);
 }
 
-static int opt_int(json_object *o, const char *k, const char *path, int64_t min, int64_t max,
-                   bool *has, int64_t *out)
+int np_posture_json_int(json_object *o, const char *k, const char *path, int64_t min, int64_t max,
+                        bool *has, int64_t *out)
 {
     json_object *v = NULL;
     int rc = opt_typed(o, k, path, json_type_int, "an integer", &v);
@@ -80,11 +80,11 @@ static int opt_int(json_object *o, const char *k, const char *path, int64_t min,
 }
 
 /* An enum member: absent gives def; otherwise one of names (case-sensitive, as the CRD). */
-static int opt_enum(json_object *o, const char *k, const char *path, const char *const *names,
-                    size_t n, int def, int *out)
+int np_posture_json_enum(json_object *o, const char *k, const char *path, const char *const *names,
+                         size_t n, int def, int *out)
 {
     const char *v = NULL;
-    int rc = opt_string(o, k, path, &v);
+    int rc = np_posture_json_string(o, k, path, &v);
     *out = def;
     if (rc || !v)
         return rc;
@@ -175,11 +175,11 @@ static int check_non_empty(const char *s, const char *path)
 }
 
 /* Reads the optional list o.k of strings into *items (owned), checking each item. */
-static int string_list(json_object *o, const char *k, const char *path, char ***items, size_t *n,
-                       int (*check)(const char *s, const char *item_path))
+int np_posture_json_string_list(json_object *o, const char *k, const char *path, char ***items,
+                                size_t *n, int (*check)(const char *s, const char *item_path))
 {
     json_object *arr = NULL;
-    int rc = opt_array(o, k, path, &arr);
+    int rc = np_posture_json_array(o, k, path, &arr);
     if (rc || !arr)
         return rc;
     size_t m = json_object_array_length(arr);
@@ -202,7 +202,7 @@ static int string_list(json_object *o, const char *k, const char *path, char ***
 static int group_refs(json_object *o, const char *path, struct np_posture_rule_spec *r)
 {
     json_object *arr = NULL;
-    int rc = opt_array(o, "securityGroups", path, &arr);
+    int rc = np_posture_json_array(o, "securityGroups", path, &arr);
     if (rc || !arr)
         return rc;
     size_t m = json_object_array_length(arr);
@@ -214,8 +214,8 @@ static int group_refs(json_object *o, const char *path, struct np_posture_rule_s
         if (!item || !json_object_is_type(item, json_type_object))
             return np_error_set(NP_EINVAL, "%s: must be an object", ipath);
         const char *gid = NULL, *name = NULL;
-        if ((rc = opt_string(item, "groupId", ipath, &gid)) != 0 ||
-            (rc = opt_string(item, "name", ipath, &name)) != 0)
+        if ((rc = np_posture_json_string(item, "groupId", ipath, &gid)) != 0 ||
+            (rc = np_posture_json_string(item, "name", ipath, &name)) != 0)
             return rc;
         if (np_str_is_empty(gid) == np_str_is_empty(name))
             return np_error_set(NP_EINVAL, "%s: set exactly one of groupId and name", ipath);
@@ -281,14 +281,14 @@ static int parse_rule_spec(json_object *jr, const char *path, bool pattern,
     int64_t v = 0;
     if (!jr || !json_object_is_type(jr, json_type_object))
         return np_error_set(NP_EINVAL, "%s: must be an object", path);
-    if ((rc = opt_string(jr, "protocol", path, &proto)) != 0)
+    if ((rc = np_posture_json_string(jr, "protocol", path, &proto)) != 0)
         return rc;
     if (!proto && !pattern)
         return np_error_set(NP_EINVAL, "%s.protocol: required", path);
-    if ((rc = opt_int(jr, "fromPort", path, -1, 65535, &r->has_from_port, &v)) != 0)
+    if ((rc = np_posture_json_int(jr, "fromPort", path, -1, 65535, &r->has_from_port, &v)) != 0)
         return rc;
     r->from_port = r->has_from_port ? (int)v : 0;
-    if ((rc = opt_int(jr, "toPort", path, -1, 65535, &r->has_to_port, &v)) != 0)
+    if ((rc = np_posture_json_int(jr, "toPort", path, -1, 65535, &r->has_to_port, &v)) != 0)
         return rc;
     r->to_port = r->has_to_port ? (int)v : 0;
     if (proto) {
@@ -299,14 +299,15 @@ static int parse_rule_spec(json_object *jr, const char *path, bool pattern,
             return rc;
         r->protocol = np_strdup(proto);
     }
-    if ((rc = string_list(jr, "cidrs", path, &r->cidrs, &r->n_cidrs, check_cidr4)) != 0 ||
-        (rc = string_list(jr, "ipv6Cidrs", path, &r->ipv6_cidrs, &r->n_ipv6_cidrs, check_cidr6)) !=
-            0 ||
-        (rc = string_list(jr, "prefixListIds", path, &r->prefix_list_ids, &r->n_prefix_list_ids,
-                          check_prefix_list)) != 0 ||
+    if ((rc = np_posture_json_string_list(jr, "cidrs", path, &r->cidrs, &r->n_cidrs,
+                                          check_cidr4)) != 0 ||
+        (rc = np_posture_json_string_list(jr, "ipv6Cidrs", path, &r->ipv6_cidrs, &r->n_ipv6_cidrs,
+                                          check_cidr6)) != 0 ||
+        (rc = np_posture_json_string_list(jr, "prefixListIds", path, &r->prefix_list_ids,
+                                          &r->n_prefix_list_ids, check_prefix_list)) != 0 ||
         (rc = group_refs(jr, path, r)) != 0)
         return rc;
-    if ((rc = opt_string(jr, "description", path, &desc)) != 0)
+    if ((rc = np_posture_json_string(jr, "description", path, &desc)) != 0)
         return rc;
     if (desc) {
         char dpath[ITEM_PATH_LEN];
@@ -327,7 +328,7 @@ static int parse_rules(json_object *spec, const char *field, struct np_posture_r
                        size_t *n, bool *omitted)
 {
     json_object *arr = NULL;
-    int rc = opt_array(spec, field, "spec", &arr);
+    int rc = np_posture_json_array(spec, field, "spec", &arr);
     if (omitted)
         *omitted = arr == NULL;
     if (rc || !arr)
@@ -379,21 +380,22 @@ static int parse_exception(json_object *e, const char *path, struct np_posture_e
     int v = 0;
     if (!e || !json_object_is_type(e, json_type_object))
         return np_error_set(NP_EINVAL, "%s: must be an object", path);
-    if ((rc = opt_object(e, "rule", path, &rule)) != 0)
+    if ((rc = np_posture_json_object(e, "rule", path, &rule)) != 0)
         return rc;
     if (!rule)
         return np_error_set(NP_EINVAL, "%s.rule: required", path);
     snprintf(rpath, sizeof(rpath), "%s.rule", path);
-    if (!member(rule, "direction"))
+    if (!np_posture_json_member(rule, "direction"))
         return np_error_set(NP_EINVAL, "%s.direction: required", rpath);
-    if ((rc = opt_enum(rule, "direction", rpath, directions, 2, 0, &v)) != 0)
+    if ((rc = np_posture_json_enum(rule, "direction", rpath, directions, 2, 0, &v)) != 0)
         return rc;
     x->direction = (enum np_posture_direction)v;
     if ((rc = parse_rule_spec(rule, rpath, true, &x->rule)) != 0)
         return rc;
-    if ((rc = string_list(e, "actors", path, &x->actors, &x->n_actors, check_non_empty)) != 0)
+    if ((rc = np_posture_json_string_list(e, "actors", path, &x->actors, &x->n_actors,
+                                          check_non_empty)) != 0)
         return rc;
-    if ((rc = opt_string(e, "expires", path, &expires)) != 0)
+    if ((rc = np_posture_json_string(e, "expires", path, &expires)) != 0)
         return rc;
     if (expires) {
         if (np_time_parse_rfc3339(expires, &x->expires_ms) != 0)
@@ -413,21 +415,21 @@ static int parse_remediation(json_object *spec, struct np_posture_remediation *r
     int v = 0;
     static const char *const modes[] = {"Enforce", "Detect", "Propose"};
     rem->max_changes = NP_POSTURE_DEFAULT_MAX_CHANGES;
-    if ((rc = opt_object(spec, "remediation", "spec", &jr)) != 0 || !jr)
+    if ((rc = np_posture_json_object(spec, "remediation", "spec", &jr)) != 0 || !jr)
         return rc;
     const char *path = "spec.remediation";
-    if ((rc = opt_enum(jr, "mode", path, modes, 3, 0, &v)) != 0)
+    if ((rc = np_posture_json_enum(jr, "mode", path, modes, 3, 0, &v)) != 0)
         return rc;
     rem->mode = (enum np_posture_mode)v;
-    if ((rc = opt_string(jr, "gracePeriod", path, &grace)) != 0)
+    if ((rc = np_posture_json_string(jr, "gracePeriod", path, &grace)) != 0)
         return rc;
     if (grace && np_duration_parse(grace, &rem->grace_ms) != 0)
         return np_error_set(NP_EINVAL, "%s.gracePeriod: %s", path, np_error_message());
-    if ((rc = opt_int(jr, "maxChangesPerSync", path, 1, 1000, &has, &max)) != 0)
+    if ((rc = np_posture_json_int(jr, "maxChangesPerSync", path, 1, 1000, &has, &max)) != 0)
         return rc;
     if (has)
         rem->max_changes = (int)max;
-    if ((rc = opt_array(jr, "exceptions", path, &arr)) != 0 || !arr)
+    if ((rc = np_posture_json_array(jr, "exceptions", path, &arr)) != 0 || !arr)
         return rc;
     size_t m = json_object_array_length(arr);
     rem->exceptions = np_xcalloc(m ? m : 1, sizeof(*rem->exceptions));
@@ -453,7 +455,7 @@ static int tag_cmp(const void *a, const void *b)
 static int parse_tags(json_object *spec, struct np_posture_sg_spec *s)
 {
     json_object *tags = NULL;
-    int rc = opt_object(spec, "tags", "spec", &tags);
+    int rc = np_posture_json_object(spec, "tags", "spec", &tags);
     if (rc || !tags)
         return rc;
     size_t m = (size_t)json_object_object_length(tags);
@@ -491,12 +493,12 @@ static int ref_name(json_object *o, const char *k, const char **name)
 {
     json_object *ref = NULL;
     char path[PATH_LEN];
-    int rc = opt_object(o, k, "spec", &ref);
+    int rc = np_posture_json_object(o, k, "spec", &ref);
     *name = NULL;
     if (rc || !ref)
         return rc;
     snprintf(path, sizeof(path), "spec.%s", k);
-    if ((rc = opt_string(ref, "name", path, name)) != 0)
+    if ((rc = np_posture_json_string(ref, "name", path, name)) != 0)
         return rc;
     if (np_str_is_empty(*name))
         return np_error_set(NP_EINVAL, "%s.name: required", path);
@@ -512,12 +514,12 @@ static int parse_management(json_object *spec, struct np_posture_sg_spec *s)
     static const char *const policies[] = {"Create", "Adopt"};
     static const char *const deletion[] = {"Delete", "Retain"};
     const char *path = "spec.management";
-    if ((rc = opt_object(spec, "management", "spec", &jm)) != 0 || !jm)
+    if ((rc = np_posture_json_object(spec, "management", "spec", &jm)) != 0 || !jm)
         return rc;
-    if ((rc = opt_enum(jm, "policy", path, policies, 2, 0, &v)) != 0)
+    if ((rc = np_posture_json_enum(jm, "policy", path, policies, 2, 0, &v)) != 0)
         return rc;
     s->management.policy = (enum np_posture_management_policy)v;
-    if ((rc = opt_string(jm, "groupId", path, &gid)) != 0)
+    if ((rc = np_posture_json_string(jm, "groupId", path, &gid)) != 0)
         return rc;
     if (gid && !is_aws_id(gid, "sg-"))
         return np_error_set(NP_EINVAL, "%s.groupId: \"%.64s\" is not a security group id (sg-...)",
@@ -525,7 +527,7 @@ static int parse_management(json_object *spec, struct np_posture_sg_spec *s)
     s->management.group_id = np_strdup(gid);
     if (s->management.policy == NP_POSTURE_MANAGEMENT_ADOPT && !gid)
         return np_error_set(NP_EINVAL, "%s.groupId: required when policy is Adopt", path);
-    if ((rc = opt_enum(jm, "deletionPolicy", path, deletion, 2, -1, &v)) != 0)
+    if ((rc = np_posture_json_enum(jm, "deletionPolicy", path, deletion, 2, -1, &v)) != 0)
         return rc;
     if (v >= 0)
         s->management.deletion_policy =
@@ -548,10 +550,10 @@ int np_posture_sg_spec_parse(struct np_posture_sg_spec **out, json_object *js)
     if ((rc = ref_name(js, "accountRef", &str)) != 0)
         goto out;
     s->account_ref = np_strdup(str ? str : NP_POSTURE_DEFAULT_ACCOUNT);
-    if ((rc = opt_string(js, "region", "spec", &str)) != 0)
+    if ((rc = np_posture_json_string(js, "region", "spec", &str)) != 0)
         goto out;
     s->region = np_str_is_empty(str) ? NULL : np_strdup(str);
-    if ((rc = opt_string(js, "vpcId", "spec", &str)) != 0)
+    if ((rc = np_posture_json_string(js, "vpcId", "spec", &str)) != 0)
         goto out;
     if (str && !is_aws_id(str, "vpc-")) {
         rc = np_error_set(NP_EINVAL, "spec.vpcId: \"%.64s\" is not a VPC id (vpc-...)", str);
@@ -565,7 +567,7 @@ int np_posture_sg_spec_parse(struct np_posture_sg_spec **out, json_object *js)
         rc = np_error_set(NP_EINVAL, "spec: set at most one of vpcId and vpcRef");
         goto out;
     }
-    if ((rc = opt_string(js, "groupName", "spec", &str)) != 0)
+    if ((rc = np_posture_json_string(js, "groupName", "spec", &str)) != 0)
         goto out;
     if (np_str_is_empty(str)) {
         rc = np_error_set(NP_EINVAL, "spec.groupName: required");
@@ -579,7 +581,7 @@ int np_posture_sg_spec_parse(struct np_posture_sg_spec **out, json_object *js)
     if ((rc = check_aws_text(str, 255, "spec.groupName")) != 0)
         goto out;
     s->group_name = np_strdup(str);
-    if ((rc = opt_string(js, "description", "spec", &str)) != 0)
+    if ((rc = np_posture_json_string(js, "description", "spec", &str)) != 0)
         goto out;
     if ((rc = check_aws_text(str ? str : "", 255, "spec.description")) != 0)
         goto out;
@@ -590,7 +592,7 @@ int np_posture_sg_spec_parse(struct np_posture_sg_spec **out, json_object *js)
         goto out;
     if ((rc = parse_rules(js, "egress", &s->egress, &s->n_egress, &s->egress_omitted)) != 0)
         goto out;
-    if ((rc = opt_enum(js, "ownership", "spec", ownership, 2, 0, &v)) != 0)
+    if ((rc = np_posture_json_enum(js, "ownership", "spec", ownership, 2, 0, &v)) != 0)
         goto out;
     s->ownership = (enum np_posture_ownership)v;
     if ((rc = parse_management(js, s)) != 0)

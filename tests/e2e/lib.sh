@@ -160,6 +160,31 @@ dump_state() {
 
 # ---------------------------------------------------------------- netposture helpers
 
+# The resync interval of the controllers the posture tests start.
+RESYNC=${E2E_RESYNC:-2s}
+
+# apply_web <ns> [extra spec yaml lines]: a posture "web" with one HTTPS rule and a tag.
+apply_web() {
+    local ns=$1 extra=${2:-}
+    k apply -n "$ns" -f - >/dev/null <<YAML
+apiVersion: netposture.dev/v1alpha1
+kind: SecurityGroupPosture
+metadata: {name: web}
+spec:
+  groupName: $ns-web
+  description: web tier
+  tags: {team: shop}
+  ingress:
+  - {protocol: tcp, fromPort: 443, toPort: 443, cidrs: ["10.0.0.0/8"], description: https}
+$extra
+YAML
+}
+
+start_for() { # start_for <ns>: a controller watching only this test's namespace
+    ensure_account default
+    start_controller --namespace "$1" --resync-interval "$RESYNC" --workers 2
+}
+
 # ensure_account <name> [allowedNamespaces-yaml]: a CloudAccount for the local AWS emulator.
 ensure_account() {
     local name=$1 allowed=${2:-"{}"}

@@ -19,12 +19,14 @@
 
 #define NP_KIND_SGP "sgp"
 #define NP_KIND_ACCOUNT "account"
+#define NP_KIND_GUARDRAIL "guardrail"
 
 #define NP_TAG_OWNER "netposture.dev/owner"
 #define NP_TAG_UID "netposture.dev/uid"
 
 extern const struct np_kube_resource np_res_sgp;
 extern const struct np_kube_resource np_res_accounts;
+extern const struct np_kube_resource np_res_guardrails;
 
 /* What a reconcile asks of the workqueue besides success or failure. */
 struct np_result {
@@ -44,6 +46,7 @@ struct np_controller {
     struct np_kube_informer *sgp_inf;
     struct np_kube_informer *acct_inf;
     struct np_kube_informer *ns_inf;
+    struct np_kube_informer *guardrail_inf;
     struct np_metrics *metrics;
     struct np_http_server *metrics_srv;
     struct np_http_server *health_srv;
@@ -125,6 +128,26 @@ void np_controller_aws_observer(void *ctx, const struct np_aws_request_info *inf
 int np_controller_reconcile_sgp(struct np_controller *ctl, const char *key, struct np_result *res);
 void np_controller_state_init(struct np_controller *ctl);
 void np_controller_state_clean_up(struct np_controller *ctl);
+
+/* ---------------------------------------------------------------- guardrails.c */
+
+/* Parsed guardrails (owned). */
+struct np_guardrail_set {
+    struct np_posture_guardrail **items;
+    size_t n;
+};
+
+/* The valid guardrails whose namespaceSelector selects namespace ns. Returns 0. */
+int np_controller_guardrails_for(struct np_controller *ctl, const char *ns,
+                                 struct np_guardrail_set *out);
+void np_guardrail_set_clean_up(struct np_guardrail_set *s);
+/* Desired rules for guardrail checks: posture names are kept as names, never resolved. */
+int np_controller_desired_for_check(const struct np_posture_sg_spec *spec,
+                                    struct np_posture_ruleset *out);
+int np_controller_reconcile_guardrail(struct np_controller *ctl, const char *key,
+                                      struct np_result *res);
+/* Enqueues every guardrail, batched (their violation lists depend on the postures). */
+void np_controller_requeue_guardrails(struct np_controller *ctl);
 
 /* ---------------------------------------------------------------- status.c */
 
