@@ -21,6 +21,8 @@ static void usage(FILE *f)
         "  --namespace NS          only watch postures in NS (default: all namespaces)\n"
         "  --workers N             reconcile workers (default 4)\n"
         "  --resync-interval D     safety-net full read interval, e.g. 30s, 5m (default 5m)\n"
+        "  --aws-rate-scale F      scale the client-side EC2 token buckets (default 1 = EC2's\n"
+        "                          default limits; 2 for an account with doubled limits)\n"
         "  --log-level L           debug, info, warn, error (default info)\n"
         "  --log-format F          json or text (default json)\n"
         "  --metrics-addr A        Prometheus /metrics listen address (default :8080; \"\" off)\n"
@@ -60,6 +62,7 @@ int main(int argc, char **argv)
         {"namespace", required_argument, NULL, 'n'},
         {"workers", required_argument, NULL, 'w'},
         {"resync-interval", required_argument, NULL, 'r'},
+        {"aws-rate-scale", required_argument, NULL, 'a'},
         {"log-level", required_argument, NULL, 'l'},
         {"log-format", required_argument, NULL, 'f'},
         {"metrics-addr", required_argument, NULL, 'm'},
@@ -88,6 +91,16 @@ int main(int argc, char **argv)
             }
             opts.resync_ms = v;
             break;
+        case 'a': {
+            char *end = NULL;
+            double f = strtod(optarg, &end);
+            if (!end || *end || !(f > 0.0 && f <= 1000.0)) {
+                fprintf(stderr, "--aws-rate-scale: need a number in (0, 1000]\n");
+                return 2;
+            }
+            opts.aws_rate_scale = f;
+            break;
+        }
         case 'l':
             if (np_log_level_parse(optarg, &level) != 0) {
                 fprintf(stderr, "--log-level: %s\n", np_error_message());

@@ -1,8 +1,9 @@
 /*
  * aws: netposture's AWS client — credentials, endpoint resolution, a SigV4-signed EC2 Query
- * API client (libcurl, OpenSSL, expat) with standard-mode retries, and the typed EC2/STS
- * operations the controller needs. Security-group rules travel as ATOMIC permissions (one
- * peer each), exactly as AWS spells them: no canonicalisation happens in this module.
+ * API client (libcurl, OpenSSL, expat) with standard-mode retries and client-side token
+ * buckets, the typed EC2/STS operations the controller needs, an SQS consumer client, and the
+ * parser of the CloudTrail events it delivers. Security-group rules travel as ATOMIC
+ * permissions (one peer each), exactly as AWS spells them: no canonicalisation happens here.
  */
 #ifndef NP_AWS_AWS_H
 #define NP_AWS_AWS_H
@@ -78,9 +79,10 @@ const struct np_aws_error *np_aws_error_last(void);
 /* True when the last call on this thread failed with exactly this AWS error code. */
 bool np_aws_error_is(const char *code);
 /*
- * Maps an AWS error code and HTTP status to an NP code (pure): throttling -> NP_ETHROTTLED;
- * AuthFailure, UnauthorizedOperation, InvalidClientTokenId, SignatureDoesNotMatch, AccessDenied,
- * ExpiredToken... -> NP_EAUTH; *.NotFound -> NP_ENOTFOUND; *.Duplicate, *AlreadyExists ->
+ * Maps an AWS error code and HTTP status to an NP code (pure): throttling (and netposture's own
+ * "ClientThrottled") -> NP_ETHROTTLED; AuthFailure, UnauthorizedOperation, InvalidClientTokenId,
+ * SignatureDoesNotMatch, AccessDenied, ExpiredToken... -> NP_EAUTH; *.NotFound and SQS's
+ * AWS.SimpleQueueService.NonExistentQueue -> NP_ENOTFOUND; *.Duplicate, *AlreadyExists ->
  * NP_EEXIST; DependencyViolation -> NP_EDEPENDENCY; other codes and 4xx -> NP_EINVAL; 5xx and
  * internal errors -> NP_EAGAIN; a 2xx status with no code -> 0.
  */
@@ -90,10 +92,12 @@ int np_aws_error_map(const char *code, long http_status);
 
 /* One HTTP attempt, reported to the observer. All strings are borrowed for the call only. */
 struct np_aws_request_info {
-    const char *service; /* "ec2", "sts" */
-    const char *action;  /* "DescribeSecurityGroups" */
-    const char *code;    /* "OK", the AWS error code, "HTTP<status>" without one, or
-                            "NetworkError" / "Timeout" when no response arrived */
+    const char *service; /* "ec2", "sts", "sqs" */
+    const char *action;  /* "DescribeSecurityGroups", "ReceiveMessage" */
+    const char *code;    /* "OK", the AWS error code, "HTTP<status>" without one,
+                            "NetworkError" / "Timeout" / "Canceled" when no response arrived,
+                            or "ClientThrottled" when the client-side token bucket refused the
+                            attempt (nothing was sent; duration 0) */
     long http_status;    /* 0 when no response arrived */
     int64_t duration_ms; /* of this attempt */
     int attempt;         /* 1-based */
@@ -125,16 +129,31 @@ struct np_aws_ec2_config {
     int max_attempts;                             /* 0: 4 (first try + 3 retries) */
     np_aws_observer_fn observer;                  /* optional */
     void *observer_ctx;
-    const struct np_clock *clock; /* NULL: np_clock_system(); signs with its wall time */
+    const struct np_clock *clock; /* NULL: np_clock_system(); signs with its wall time and
+                                     paces the token buckets with its monotonic time */
+    /* Client-side token buckets (EC2 only; see np_aws_ec2_new). */
+    bool no_rate_limit;       /* true: no client-side buckets at all */
+    double rate_scale;        /* multiplies every burst and refill rate; 0: 1.0; max 1000 */
+    int64_t rate_max_wait_ms; /* longest wait for a token before failing; 0: 1000; < 0: never
+                                 wait (fail unless a token is available now); max 600000 */
 };
 
 /*
  * Creates a client for one (credentials, region): resolves the EC2 and STS endpoints (see
  * np_aws_endpoint_resolve) and copies everything it needs. The client is thread-safe: any
  * number of threads may call operations on it at once; retries share one retry quota (AWS
- * standard mode: 500 tokens, 5 per retry, 10 per timeout retry). *out is owned by the caller
- * (np_aws_ec2_destroy). Returns NP_EINVAL for missing region or credentials or a bad
- * endpoint.
+ * standard mode: 500 tokens, 5 per retry, 10 per timeout retry).
+ *
+ * Every EC2 attempt (retries included) first takes a token from the client's bucket for the
+ * action's EC2 throttling category, shared by all threads: Describe*, List*, Search*, Get*
+ * 100 burst / 20 per second; Authorize/RevokeSecurityGroupIngress 50 / 5; CreateTags and
+ * DeleteTags 100 / 10; every other EC2 action 50 / 5 (STS and SQS are not limited). When no
+ * token is free the call sleeps until one is, if that is at most rate_max_wait_ms away;
+ * otherwise it fails at once with NP_ETHROTTLED and AWS code "ClientThrottled" (reported to the
+ * observer and in np_aws_error_last(), the message naming the category) so the caller requeues.
+ *
+ * *out is owned by the caller (np_aws_ec2_destroy). Returns NP_EINVAL for missing region or
+ * credentials, a bad endpoint, or rate settings out of range.
  */
 int np_aws_ec2_new(struct np_aws_ec2 **out, const struct np_aws_ec2_config *cfg);
 /* Frees the client; no call may be in flight. NULL is a no-op. */
@@ -222,7 +241,8 @@ bool np_aws_perm_is_same_rule(const struct np_aws_perm *a, const struct np_aws_p
 
 /*
  * Every operation below returns 0 or a negative NP code mapped by np_aws_error_map after
- * retries (throttling, 5xx and connection errors are retried), NP_EIO for transport failures,
+ * retries (throttling, 5xx and connection errors are retried), NP_ETHROTTLED ("ClientThrottled")
+ * when the client-side budget is exhausted, NP_EIO for transport failures,
  * NP_EPARSE for an undecodable success response, NP_EINVAL for bad arguments. The AWS code
  * and message are in np_aws_error_last() and np_error_message(). Strings passed in are
  * borrowed.
@@ -296,5 +316,132 @@ int np_aws_ec2_describe_vpcs(struct np_aws_ec2 *c, struct np_aws_vpc **out, size
  * out pointer may be NULL. Bad credentials give NP_EAUTH.
  */
 int np_aws_sts_get_caller_identity(struct np_aws_ec2 *c, char **account_id, char **arn);
+
+/* ---------------------------------------------------------------- SQS */
+
+struct np_aws_sqs;
+
+/* One received message. All strings are owned (np_aws_sqs_messages_free). */
+struct np_aws_sqs_message {
+    char *message_id;
+    char *receipt_handle; /* what np_aws_sqs_delete needs */
+    char *body;
+    int receive_count; /* ApproximateReceiveCount; 0 when SQS did not say */
+    int64_t sent_ms;   /* SentTimestamp, epoch milliseconds; 0 when SQS did not say */
+};
+
+/* Frees an array of n messages and their strings; NULL is a no-op. */
+void np_aws_sqs_messages_free(struct np_aws_sqs_message *msgs, size_t n);
+
+/*
+ * SQS client settings: the EC2 client's, without the token buckets (SQS is not rate-limited).
+ * Strings and credentials are copied by np_aws_sqs_new; clock, observer and observer_ctx are
+ * kept and must outlive the client.
+ */
+struct np_aws_sqs_config {
+    const char *region;   /* required: the queue's region (signing) */
+    const char *endpoint; /* override (CloudAccount spec.aws.endpoint); NULL: see below */
+    const struct np_aws_credentials *credentials; /* required */
+    const char *ca_bundle;                        /* PEM file; NULL: the system store */
+    bool insecure_skip_tls_verify;
+    int64_t connect_timeout_ms;  /* 0: 5000 */
+    int64_t timeout_ms;          /* an attempt, 0: 30000; a receive adds its wait_seconds */
+    const char *user_agent;      /* NULL: "netposture" */
+    int max_attempts;            /* 0: 4 */
+    np_aws_observer_fn observer; /* optional */
+    void *observer_ctx;
+    const struct np_clock *clock; /* NULL: np_clock_system() */
+};
+
+/*
+ * Creates an SQS client (Query protocol, Version 2012-11-05, signed for service "sqs" in
+ * cfg->region). Requests are POSTed to the queue URL given to each call; when an SQS endpoint
+ * override is configured (cfg->endpoint > AWS_ENDPOINT_URL_SQS > AWS_ENDPOINT_URL, the
+ * precedence of np_aws_endpoint_resolve) they keep the queue URL's path and use the override's
+ * scheme, host and port. Thread-safe like the EC2 client; each attempt is reported to the
+ * observer with service "sqs" and its action ("ReceiveMessage", "DeleteMessage",
+ * "GetQueueAttributes"), and throttling, 5xx and connection errors are retried the same way
+ * (one retry quota per client). *out is owned by the caller (np_aws_sqs_destroy). Returns
+ * NP_EINVAL for missing region or credentials or a bad override.
+ */
+int np_aws_sqs_new(struct np_aws_sqs **out, const struct np_aws_sqs_config *cfg);
+/* Frees the client; no call may be in flight. NULL is a no-op. */
+void np_aws_sqs_destroy(struct np_aws_sqs *q);
+
+/*
+ * ReceiveMessage: up to max (1..10) messages, long-polling up to wait_seconds (0..20) when the
+ * queue is empty, hiding them for visibility_timeout seconds (0: the queue's default; at most
+ * 43200). The attempt's timeout is the client's timeout plus wait_seconds. *msgs (array of *n,
+ * NULL when none arrived) is owned by the caller (np_aws_sqs_messages_free). Returns
+ * NP_EINVAL for bad arguments, NP_ENOTFOUND for a missing queue, NP_ECANCELED after
+ * np_aws_sqs_cancel, NP_EPARSE for an undecodable answer (or a body whose MD5OfBody does not
+ * match), or the other codes of the EC2 operations.
+ */
+int np_aws_sqs_receive(struct np_aws_sqs *q, const char *queue_url, int max, int wait_seconds,
+                       int visibility_timeout, struct np_aws_sqs_message **msgs, size_t *n);
+/* DeleteMessage by receipt handle. Same errors as np_aws_sqs_receive. */
+int np_aws_sqs_delete(struct np_aws_sqs *q, const char *queue_url, const char *receipt_handle);
+/*
+ * GetQueueAttributes (ApproximateNumberOfMessages): verifies that the queue exists and these
+ * credentials may use it. NP_ENOTFOUND for a missing queue, NP_EAUTH when refused.
+ */
+int np_aws_sqs_check(struct np_aws_sqs *q, const char *queue_url);
+
+/*
+ * Cancels the client from any thread: an attempt in flight (a 20 s long poll included) is
+ * aborted within about a second, backoff sleeps end early, and every call returns NP_ECANCELED
+ * without sending anything until np_aws_sqs_clear_cancel. For a controller shutdown. SQS keeps
+ * an aborted long poll open on its side and may still hand it a message: that message comes
+ * back after its visibility timeout (delivery is at least once anyway).
+ */
+void np_aws_sqs_cancel(struct np_aws_sqs *q);
+/* Lets calls through again after np_aws_sqs_cancel. */
+void np_aws_sqs_clear_cancel(struct np_aws_sqs *q);
+bool np_aws_sqs_is_canceled(struct np_aws_sqs *q);
+
+/* ---------------------------------------------------------------- CloudTrail events */
+
+/* Affected resource ids kept per event; more are dropped (resources_truncated). */
+#define NP_AWS_EVENT_MAX_RESOURCES 64
+
+/*
+ * An EC2 API call recorded by CloudTrail, as delivered to SQS. A HINT to re-read the resources
+ * it names, never a state to apply. All strings are owned (np_aws_event_clean_up).
+ */
+struct np_aws_event {
+    char *event_id;      /* CloudTrail eventID (else the EventBridge id) */
+    char *event_name;    /* "AuthorizeSecurityGroupIngress" */
+    int64_t event_ms;    /* eventTime (else the envelope's time), epoch milliseconds */
+    char *region;        /* awsRegion (else the envelope's region) */
+    char *account;       /* envelope account, else recipientAccountId, else userIdentity.accountId;
+                            NULL when none is given */
+    char *actor;         /* userIdentity.arn (an assumed-role session ARN as is); NULL if absent */
+    char *actor_type;    /* userIdentity.type ("IAMUser", "AssumedRole", ...); NULL if absent */
+    char *error_code;    /* errorCode of a call AWS refused ("Client.UnauthorizedOperation"), NULL
+                            when it succeeded: such a call changed nothing */
+    char **resource_ids; /* the EC2 resources the call changed, first seen first, no repeats */
+    size_t n_resource_ids;
+    bool resources_truncated; /* more than NP_AWS_EVENT_MAX_RESOURCES were named */
+};
+
+/*
+ * Parses one SQS message body (len bytes; need not be NUL-terminated) into *out: either an
+ * EventBridge envelope ({"detail-type": "AWS API Call via CloudTrail", "source": "aws.ec2",
+ * "detail": {...}, ...}) or a bare CloudTrail record (the detail object on its own). The
+ * affected resource ids are collected from requestParameters then responseElements: groupId
+ * (also inside a "<Action>Request" wrapper and in securityGroupRuleSet items), vpcId, subnetId,
+ * routeTableId, networkAclId, flow log ids, and resourcesSet items' resourceId (CreateTags,
+ * DeleteTags); groups named as peers of a rule (ipPermissions, referencedGroupInfo, ...) are
+ * not affected resources and are skipped. Values must look like EC2 ids ("sg-0a1b").
+ *
+ * Pure (no I/O, no clock). *out is overwritten (zeroed on error); the caller owns it on
+ * success (np_aws_event_clean_up). Returns NP_EPARSE for malformed JSON, members of the wrong
+ * type, or an envelope/record missing a required member (the message names it); NP_ENOTSUP for
+ * a well-formed message that is not an EC2 CloudTrail API call (another source, detail-type or
+ * eventSource, an S3 notification, an SNS envelope); the caller logs and drops both.
+ */
+int np_aws_event_parse(const char *body, size_t len, struct np_aws_event *out);
+/* Frees the members; safe on a zeroed struct and twice. */
+void np_aws_event_clean_up(struct np_aws_event *ev);
 
 #endif

@@ -1,8 +1,9 @@
 /*
- * The EC2/STS Query API client: configuration, endpoint parsing, a pool of libcurl easy
- * handles (keep-alive per handle; DNS and TLS sessions shared through a locked CURLSH), the
- * signed form POST, and the retry loop (standard mode, full jitter, shared quota) that
- * reports every attempt to the observer and records the outcome for np_aws_error_last().
+ * The Query API client core behind EC2, STS and SQS: configuration, endpoint parsing, a pool
+ * of libcurl easy handles (keep-alive per handle; DNS and TLS sessions shared through a locked
+ * CURLSH), the signed form POST, client-side token buckets for EC2, cancellation, and the retry
+ * loop (standard mode, full jitter, shared quota) that reports every attempt to the observer
+ * and records the outcome for np_aws_error_last().
  */
 #include "aws/private/aws_private.h"
 #include "aws/private/sigv4.h"
@@ -27,7 +28,7 @@ struct endpoint {
 
 struct np_aws_ec2 {
     char *region;
-    struct endpoint ep[2]; /* indexed by enum np_aws_service */
+    struct endpoint ep[NP_AWS_N_SERVICES]; /* indexed by enum np_aws_service; url NULL: none */
     struct np_aws_credentials creds;
     char *ca_bundle;
     bool insecure;
@@ -39,6 +40,7 @@ struct np_aws_ec2 {
     const struct np_clock *clock;
     struct np_aws_retry_policy policy;
     struct np_aws_retry_quota quota;
+    struct np_aws_rate_limiter limiter;
     struct np_aws_test_hooks hooks;
     CURLSH *share;
     pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
@@ -47,7 +49,9 @@ struct np_aws_ec2 {
     size_t n_pool;
 };
 
-static const char *const service_names[] = {"ec2", "sts"};
+/* Signing names and the names used in messages, indexed by enum np_aws_service. */
+static const char *const service_names[NP_AWS_N_SERVICES] = {"ec2", "sts", "sqs"};
+static const char *const service_labels[NP_AWS_N_SERVICES] = {"EC2", "STS", "SQS"};
 
 /* ---------------------------------------------------------------- last error */
 
@@ -141,10 +145,20 @@ static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *ud)
     return n;
 }
 
+/* Aborts a transfer once the call's cancel flag is raised (libcurl calls it about once a
+ * second while waiting, more often while data flows). */
+static int xferinfo_cancel(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                           curl_off_t ulnow)
+{
+    (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+    return atomic_load((const atomic_bool *)ud) ? 1 : 0;
+}
+
 static enum np_aws_transport_status classify_curl(CURLcode rc)
 {
     switch (rc) {
     case CURLE_OK: return NP_AWS_TRANSPORT_OK;
+    case CURLE_ABORTED_BY_CALLBACK: return NP_AWS_TRANSPORT_CANCELED;
     case CURLE_OPERATION_TIMEDOUT: return NP_AWS_TRANSPORT_TIMEOUT;
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_RESOLVE_PROXY:
@@ -192,7 +206,13 @@ static void curl_transport(struct np_aws_ec2 *c, const struct np_aws_http_reques
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->connect_timeout_ms);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->timeout_ms);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS,
+                     (long)(req->timeout_ms > 0 ? req->timeout_ms : c->timeout_ms));
+    if (req->cancel) {
+        curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, xferinfo_cancel);
+        curl_easy_setopt(h, CURLOPT_XFERINFODATA, (void *)req->cancel);
+        curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    }
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(h, CURLOPT_USERAGENT, c->user_agent);
@@ -214,6 +234,8 @@ static void curl_transport(struct np_aws_ec2 *c, const struct np_aws_http_reques
         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
     } else if (rc == CURLE_WRITE_ERROR) {
         np_strlcpy(resp->error, "response body too large", sizeof(resp->error));
+    } else if (rc == CURLE_ABORTED_BY_CALLBACK) {
+        np_strlcpy(resp->error, "canceled", sizeof(resp->error));
     } else {
         snprintf(resp->error, sizeof(resp->error), "%s",
                  errbuf[0] ? errbuf : curl_easy_strerror(rc));
@@ -280,7 +302,8 @@ out:
     return rc;
 }
 
-int np_aws_ec2_new(struct np_aws_ec2 **out, const struct np_aws_ec2_config *cfg)
+int np_aws_client_new(struct np_aws_ec2 **out, const struct np_aws_ec2_config *cfg,
+                      bool with_endpoints)
 {
     struct np_aws_ec2 *c = NULL;
     char *url = NULL;
@@ -288,6 +311,22 @@ int np_aws_ec2_new(struct np_aws_ec2 **out, const struct np_aws_ec2_config *cfg)
     *out = NULL;
     if (!cfg || np_str_is_empty(cfg->region)) {
         rc = np_error_set(NP_EINVAL, "AWS client: no region");
+        goto out;
+    }
+    for (const char *p = cfg->region; *p; p++) {
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-')) {
+            rc = np_error_set(NP_EINVAL, "AWS client: invalid region \"%.64s\"", cfg->region);
+            goto out;
+        }
+    }
+    if (!(cfg->rate_scale >= 0 && cfg->rate_scale <= NP_AWS_RATE_SCALE_MAX)) {
+        rc = np_error_set(NP_EINVAL, "AWS client: rate_scale must be within [0, %g]",
+                          NP_AWS_RATE_SCALE_MAX);
+        goto out;
+    }
+    if (cfg->rate_max_wait_ms > NP_AWS_RATE_MAX_WAIT_MS_MAX) {
+        rc = np_error_set(NP_EINVAL, "AWS client: rate_max_wait_ms may not exceed %d",
+                          NP_AWS_RATE_MAX_WAIT_MS_MAX);
         goto out;
     }
     pthread_once(&curl_once, curl_init);
@@ -305,11 +344,14 @@ int np_aws_ec2_new(struct np_aws_ec2 **out, const struct np_aws_ec2_config *cfg)
     if (cfg->max_attempts > 0)
         c->policy.max_attempts = cfg->max_attempts;
     np_aws_retry_quota_init(&c->quota, NP_AWS_RETRY_QUOTA_CAPACITY);
+    c->clock = cfg->clock ? cfg->clock : np_clock_system();
+    np_aws_rate_limiter_init(&c->limiter, c->clock, cfg->no_rate_limit, cfg->rate_scale,
+                             cfg->rate_max_wait_ms);
     rc = np_aws_credentials_copy(&c->creds, cfg->credentials);
     if (rc)
         goto out;
     c->region = np_strdup(cfg->region);
-    for (size_t i = 0; i < NP_ARRAY_LEN(service_names); i++) {
+    for (size_t i = 0; with_endpoints && i <= NP_AWS_SERVICE_STS; i++) {
         rc = np_aws_endpoint_resolve(&url, service_names[i], cfg->region, cfg->endpoint);
         if (rc == 0)
             rc = endpoint_parse(&c->ep[i], url);
@@ -326,7 +368,6 @@ int np_aws_ec2_new(struct np_aws_ec2 **out, const struct np_aws_ec2_config *cfg)
     c->user_agent = np_strdup(np_str_is_empty(cfg->user_agent) ? "netposture" : cfg->user_agent);
     c->observer = cfg->observer;
     c->observer_ctx = cfg->observer_ctx;
-    c->clock = cfg->clock ? cfg->clock : np_clock_system();
 
     c->share = curl_share_init();
     if (c->share) {
@@ -343,6 +384,11 @@ out:
     return rc;
 }
 
+int np_aws_ec2_new(struct np_aws_ec2 **out, const struct np_aws_ec2_config *cfg)
+{
+    return np_aws_client_new(out, cfg, true);
+}
+
 void np_aws_ec2_destroy(struct np_aws_ec2 *c)
 {
     if (!c)
@@ -355,6 +401,7 @@ void np_aws_ec2_destroy(struct np_aws_ec2 *c)
         endpoint_clean_up(&c->ep[i]);
     np_aws_credentials_clean_up(&c->creds);
     np_aws_retry_quota_destroy(&c->quota);
+    np_aws_rate_limiter_destroy(&c->limiter);
     for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
         pthread_mutex_destroy(&c->share_locks[i]);
     pthread_mutex_destroy(&c->pool_lock);
@@ -440,11 +487,69 @@ static int sign_attempt(struct np_aws_ec2 *c, const struct endpoint *ep, const c
     return rc;
 }
 
-int np_aws_query_call(struct np_aws_ec2 *c, enum np_aws_service svc, const char *action,
-                      const struct np_buf *form, struct np_buf *resp_body)
+static bool is_canceled(const struct np_aws_call *call)
 {
-    const struct endpoint *ep = &c->ep[svc];
-    const char *service = service_names[svc];
+    return call->cancel && atomic_load(call->cancel);
+}
+
+/* Sleeps ms, in short slices when the call can be canceled; returns early once it is. */
+static void pause_ms(struct np_aws_ec2 *c, const struct np_aws_call *call, int64_t ms)
+{
+    if (c->hooks.sleep_ms) {
+        c->hooks.sleep_ms(c->hooks.ctx, ms);
+        return;
+    }
+    if (!call->cancel) {
+        np_sleep_ms(ms);
+        return;
+    }
+    for (int64_t left = ms; left > 0 && !is_canceled(call); left -= 50)
+        np_sleep_ms(left < 50 ? left : 50);
+}
+
+static void observe(struct np_aws_ec2 *c, const struct np_aws_call *call, const char *label,
+                    long status, int64_t duration, int attempt)
+{
+    if (!c->observer)
+        return;
+    struct np_aws_request_info info = {
+        service_names[call->service], call->action, label, status, duration, attempt};
+    c->observer(c->observer_ctx, &info);
+}
+
+/* The client-side bucket refused attempt number `attempt`: nothing was sent for it. */
+static int client_throttled(struct np_aws_ec2 *c, const struct np_aws_call *call,
+                            enum np_aws_rate_category cat, int64_t wait_ms, int attempt)
+{
+    char msg[256];
+    double burst = 0, per_s = 0;
+    np_aws_rate_limiter_budget(&c->limiter, cat, &burst, &per_s);
+    snprintf(msg, sizeof(msg),
+             "the client-side request budget for %s calls is exhausted (burst %g, %g per second; "
+             "next token in %lld ms)",
+             np_aws_rate_category_name(cat), burst, per_s, (long long)wait_ms);
+    observe(c, call, "ClientThrottled", 0, 0, attempt);
+    record(call->action, "ClientThrottled", msg, NULL, 0, attempt - 1);
+    np_log_debug("aws client-side throttle", "service", service_names[call->service], "action",
+                 call->action, "category", np_aws_rate_category_name(cat));
+    return np_error_set(NP_ETHROTTLED, "%s %s: ClientThrottled: %s", service_labels[call->service],
+                        call->action, msg);
+}
+
+static int canceled(const struct np_aws_call *call, int attempts)
+{
+    record(call->action, NULL, "canceled", NULL, 0, attempts);
+    return np_error_set(NP_ECANCELED, "%s %s: canceled", service_labels[call->service],
+                        call->action);
+}
+
+int np_aws_call_send(struct np_aws_ec2 *c, const struct np_aws_call *call, struct np_buf *resp_body)
+{
+    struct endpoint own;
+    memset(&own, 0, sizeof(own));
+    const struct endpoint *ep = NULL;
+    const char *service = NULL;
+    const char *svc_label = NULL;
     char *lines[6] = {NULL};
     size_t n_lines = 0;
     struct np_aws_http_response resp;
@@ -454,6 +559,29 @@ int np_aws_query_call(struct np_aws_ec2 *c, enum np_aws_service svc, const char 
     int attempt = 0;
     int rc = 0;
     memset(&resp, 0, sizeof(resp));
+
+    if ((int)call->service < 0 || call->service >= NP_AWS_N_SERVICES) {
+        rc = np_error_set(NP_EINVAL, "AWS call: unknown service %d", (int)call->service);
+        goto out;
+    }
+    service = service_names[call->service];
+    svc_label = service_labels[call->service];
+    if (call->url) {
+        rc = endpoint_parse(&own, call->url);
+        if (rc)
+            goto out;
+        ep = &own;
+    } else {
+        ep = &c->ep[call->service];
+        if (!ep->url) {
+            rc = np_error_set(NP_EINVAL, "%s %s: this client has no %s endpoint", svc_label,
+                              call->action, svc_label);
+            goto out;
+        }
+    }
+    enum np_aws_rate_category cat = np_aws_rate_category_of(service, call->action);
+    int64_t timeout_ms =
+        (int64_t)c->timeout_ms + (call->extra_timeout_ms > 0 ? call->extra_timeout_ms : 0);
 
     for (;;) {
         attempt++;
@@ -465,15 +593,29 @@ int np_aws_query_call(struct np_aws_ec2 *c, enum np_aws_service svc, const char 
         np_buf_clean_up(&resp.body);
         memset(&resp, 0, sizeof(resp));
 
-        rc = sign_attempt(c, ep, service, form, lines, &n_lines);
+        if (is_canceled(call)) {
+            rc = canceled(call, attempt - 1);
+            goto out;
+        }
+        int64_t wait_ms = 0;
+        if (np_aws_rate_limiter_take(&c->limiter, cat, &wait_ms) != 0) {
+            rc = client_throttled(c, call, cat, wait_ms, attempt);
+            goto out;
+        }
+        if (wait_ms > 0)
+            pause_ms(c, call, wait_ms);
+
+        rc = sign_attempt(c, ep, service, call->form, lines, &n_lines);
         if (rc)
             goto out;
         struct np_aws_http_request req = {
             .url = ep->url,
             .headers = (const char *const *)lines,
             .n_headers = n_lines,
-            .body = form->data ? form->data : "",
-            .body_len = form->len,
+            .body = call->form->data ? call->form->data : "",
+            .body_len = call->form->len,
+            .timeout_ms = timeout_ms,
+            .cancel = call->cancel,
         };
         int64_t t0 = c->clock->mono_ms(c->clock->ctx);
         if (c->hooks.transport)
@@ -484,7 +626,9 @@ int np_aws_query_call(struct np_aws_ec2 *c, enum np_aws_service svc, const char 
 
         bool ok = resp.transport == NP_AWS_TRANSPORT_OK && resp.status >= 200 && resp.status < 300;
         const char *label = "OK";
-        if (resp.transport == NP_AWS_TRANSPORT_TIMEOUT) {
+        if (resp.transport == NP_AWS_TRANSPORT_CANCELED) {
+            label = "Canceled";
+        } else if (resp.transport == NP_AWS_TRANSPORT_TIMEOUT) {
             label = "Timeout";
         } else if (resp.transport != NP_AWS_TRANSPORT_OK) {
             label = "NetworkError";
@@ -502,26 +646,27 @@ int np_aws_query_call(struct np_aws_ec2 *c, enum np_aws_service svc, const char 
                 label = obs_code;
             }
         }
-        if (c->observer) {
-            struct np_aws_request_info info = {
-                service,  action, label, resp.transport == NP_AWS_TRANSPORT_OK ? resp.status : 0,
-                duration, attempt};
-            c->observer(c->observer_ctx, &info);
-        }
+        observe(c, call, label, resp.transport == NP_AWS_TRANSPORT_OK ? resp.status : 0, duration,
+                attempt);
         if (ok) {
             np_aws_retry_on_success(&c->policy, &c->quota, taken);
-            record(action, NULL, NULL, NULL, resp.status, attempt);
+            record(call->action, NULL, NULL, NULL, resp.status, attempt);
             np_buf_clean_up(resp_body);
             *resp_body = resp.body;
             memset(&resp.body, 0, sizeof(resp.body));
             rc = 0;
             goto out;
         }
+        if (resp.transport == NP_AWS_TRANSPORT_CANCELED ||
+            (resp.transport != NP_AWS_TRANSPORT_OK && is_canceled(call))) {
+            rc = canceled(call, attempt);
+            goto out;
+        }
 
         enum np_aws_retry_kind kind = np_aws_retry_classify(resp.transport, resp.status, code);
         if (!np_aws_retry_decide(&c->policy, &c->quota, kind, attempt, &taken)) {
             if (kind != NP_AWS_RETRY_NONE && attempt < c->policy.max_attempts)
-                np_log_warn("aws retry quota exhausted", "service", service, "action", action,
+                np_log_warn("aws retry quota exhausted", "service", service, "action", call->action,
                             "code", label);
             break;
         }
@@ -531,29 +676,25 @@ int np_aws_query_call(struct np_aws_ec2 *c, enum np_aws_service svc, const char 
         char attempt_s[16], delay_s[24];
         snprintf(attempt_s, sizeof(attempt_s), "%d", attempt);
         snprintf(delay_s, sizeof(delay_s), "%lld", (long long)delay);
-        np_log_warn("aws request failed, retrying", "service", service, "action", action, "code",
-                    label, "attempt", attempt_s, "delay_ms", delay_s);
-        if (c->hooks.sleep_ms)
-            c->hooks.sleep_ms(c->hooks.ctx, delay);
-        else
-            np_sleep_ms(delay);
+        np_log_warn("aws request failed, retrying", "service", service, "action", call->action,
+                    "code", label, "attempt", attempt_s, "delay_ms", delay_s);
+        pause_ms(c, call, delay);
     }
 
     /* failed for good */
     if (resp.transport != NP_AWS_TRANSPORT_OK) {
-        record(action, NULL, resp.error, NULL, 0, attempt);
-        rc = np_error_set(NP_EIO, "%s %s: cannot reach %s: %s (after %d attempt%s)",
-                          svc == NP_AWS_SERVICE_STS ? "STS" : "EC2", action, ep->url, resp.error,
-                          attempt, attempt == 1 ? "" : "s");
+        record(call->action, NULL, resp.error, NULL, 0, attempt);
+        rc = np_error_set(NP_EIO, "%s %s: cannot reach %s: %s (after %d attempt%s)", svc_label,
+                          call->action, ep->url, resp.error, attempt, attempt == 1 ? "" : "s");
     } else {
-        record(action, code, message, request_id, resp.status, attempt);
+        record(call->action, code, message, request_id, resp.status, attempt);
         rc = np_aws_error_map(code, resp.status);
         if (rc == 0)
             rc = NP_EIO;
-        rc = np_error_set(rc, "%s %s: %s: %s (HTTP %ld%s%s%s)",
-                          svc == NP_AWS_SERVICE_STS ? "STS" : "EC2", action, code ? code : "error",
-                          message ? message : "", resp.status, request_id ? ", request id " : "",
-                          request_id ? request_id : "", attempt > 1 ? ", after retries" : "");
+        rc = np_error_set(rc, "%s %s: %s: %s (HTTP %ld%s%s%s)", svc_label, call->action,
+                          code ? code : "error", message ? message : "", resp.status,
+                          request_id ? ", request id " : "", request_id ? request_id : "",
+                          attempt > 1 ? ", after retries" : "");
     }
 out:
     for (size_t i = 0; i < n_lines; i++)
@@ -562,5 +703,13 @@ out:
     free(message);
     free(request_id);
     np_buf_clean_up(&resp.body);
+    endpoint_clean_up(&own);
     return rc;
+}
+
+int np_aws_query_call(struct np_aws_ec2 *c, enum np_aws_service svc, const char *action,
+                      const struct np_buf *form, struct np_buf *resp_body)
+{
+    struct np_aws_call call = {.service = svc, .action = action, .form = form};
+    return np_aws_call_send(c, &call, resp_body);
 }

@@ -1,9 +1,10 @@
 /*
  * Static AWS credentials (from the environment or explicit strings, e.g. a Kubernetes
  * Secret) and endpoint resolution: explicit override > AWS_ENDPOINT_URL_<SERVICE> >
- * AWS_ENDPOINT_URL > the public regional endpoint.
+ * AWS_ENDPOINT_URL > the public regional endpoint (the override part on its own for SQS,
+ * whose requests go to the queue URL).
  */
-#include "aws/aws.h"
+#include "aws/private/aws_private.h"
 
 #include <openssl/crypto.h>
 #include <stdlib.h>
@@ -88,23 +89,19 @@ static bool url_ok(const char *url)
     return np_str_has_prefix(url, "https://") || np_str_has_prefix(url, "http://");
 }
 
-int np_aws_endpoint_resolve(char **out, const char *service, const char *region,
-                            const char *override)
+static bool service_ok(const char *service)
+{
+    return !np_str_is_empty(service) && strlen(service) <= 48;
+}
+
+int np_aws_endpoint_override(char **out, const char *service, const char *override)
 {
     char var[96];
     const char *chosen = NULL;
     const char *origin = NULL;
     *out = NULL;
-    if (np_str_is_empty(service) || strlen(service) > 48)
+    if (!service_ok(service))
         return np_error_set(NP_EINVAL, "endpoint: invalid service name");
-    if (np_str_is_empty(region))
-        return np_error_set(NP_EINVAL, "endpoint: no region for service %s", service);
-    for (const char *p = region; *p; p++) {
-        bool ok = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-';
-        if (!ok)
-            return np_error_set(NP_EINVAL, "endpoint: invalid region \"%s\"", region);
-    }
-
     if (!np_str_is_empty(override)) {
         chosen = override;
         origin = "the configured endpoint";
@@ -129,13 +126,31 @@ int np_aws_endpoint_resolve(char **out, const char *service, const char *region,
             origin = "AWS_ENDPOINT_URL";
         }
     }
-    if (chosen) {
-        if (!url_ok(chosen))
-            return np_error_set(NP_EINVAL, "endpoint from %s is not an http(s) URL: %s", origin,
-                                chosen);
-        *out = np_strdup(chosen);
+    if (!chosen)
         return 0;
+    if (!url_ok(chosen))
+        return np_error_set(NP_EINVAL, "endpoint from %s is not an http(s) URL: %s", origin,
+                            chosen);
+    *out = np_strdup(chosen);
+    return 0;
+}
+
+int np_aws_endpoint_resolve(char **out, const char *service, const char *region,
+                            const char *override)
+{
+    *out = NULL;
+    if (!service_ok(service))
+        return np_error_set(NP_EINVAL, "endpoint: invalid service name");
+    if (np_str_is_empty(region))
+        return np_error_set(NP_EINVAL, "endpoint: no region for service %s", service);
+    for (const char *p = region; *p; p++) {
+        bool ok = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-';
+        if (!ok)
+            return np_error_set(NP_EINVAL, "endpoint: invalid region \"%s\"", region);
     }
+    int rc = np_aws_endpoint_override(out, service, override);
+    if (rc || *out)
+        return rc;
     const char *suffix = np_str_has_prefix(region, "cn-") ? "amazonaws.com.cn" : "amazonaws.com";
     *out = np_strdupf("https://%s.%s.%s", service, region, suffix);
     return 0;

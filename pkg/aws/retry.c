@@ -35,6 +35,13 @@ static const char *const throttling_codes[] = {
     "TransactionInProgressException",
     "SlowDown",
     "BandwidthLimitExceeded",
+    "ClientThrottled", /* netposture's own token buckets (never sent by AWS) */
+};
+
+/* Not-found codes that do not end in .NotFound (SQS). */
+static const char *const not_found_codes[] = {
+    "AWS.SimpleQueueService.NonExistentQueue",
+    "QueueDoesNotExist",
 };
 
 static const char *const transient_codes[] = {
@@ -75,7 +82,8 @@ enum np_aws_retry_kind np_aws_retry_classify(enum np_aws_transport_status ts, lo
     switch (ts) {
     case NP_AWS_TRANSPORT_NETWORK: return NP_AWS_RETRY_TRANSIENT;
     case NP_AWS_TRANSPORT_TIMEOUT: return NP_AWS_RETRY_TIMEOUT;
-    case NP_AWS_TRANSPORT_FATAL: return NP_AWS_RETRY_NONE;
+    case NP_AWS_TRANSPORT_FATAL:
+    case NP_AWS_TRANSPORT_CANCELED: return NP_AWS_RETRY_NONE;
     case NP_AWS_TRANSPORT_OK: break;
     }
     if (http_status >= 200 && http_status < 300)
@@ -97,7 +105,8 @@ int np_aws_error_map(const char *code, long http_status)
             return NP_ETHROTTLED;
         if (in_list(code, auth_codes, NP_ARRAY_LEN(auth_codes)))
             return NP_EAUTH;
-        if (has_suffix(code, ".NotFound") || has_suffix(code, "NotFoundException"))
+        if (has_suffix(code, ".NotFound") || has_suffix(code, "NotFoundException") ||
+            in_list(code, not_found_codes, NP_ARRAY_LEN(not_found_codes)))
             return NP_ENOTFOUND;
         if (has_suffix(code, ".Duplicate") || has_suffix(code, "AlreadyExists") ||
             has_suffix(code, "AlreadyExistsException"))

@@ -1,5 +1,5 @@
 /*
- * Decoders for the EC2 and STS Query API responses: a small expat walker that tracks the
+ * Decoders for the EC2, STS and SQS Query API responses: a small expat walker that tracks the
  * stack of local element names (namespaces ignored, DTDs refused) and per-response handlers
  * that pick values by their position in that stack. Pure functions over a byte buffer.
  */
@@ -7,9 +7,11 @@
 
 #include <expat.h>
 #include <limits.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define XW_MAX_DEPTH 48
 #define XW_NAME_MAX 64
@@ -666,5 +668,169 @@ int np_aws_xml_decode_return(const char *xml, size_t len, const char *expected_r
         *has_return = c.has_return;
     if (n_unknown)
         *n_unknown = c.n_unknown;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- SQS */
+
+struct sqs_msg_ctx {
+    struct np_aws_sqs_message *msgs;
+    size_t n, cap;
+    bool in_msg;
+    char *md5;
+    char *attr_name;
+    char *attr_value;
+};
+
+/* True when hex is the lowercase or uppercase MD5 of s, or when MD5 is unavailable (FIPS). */
+static bool md5_matches(const char *s, const char *hex)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int md_len = 0;
+    char want[2 * EVP_MAX_MD_SIZE + 1];
+    if (EVP_Digest(s, strlen(s), md, &md_len, EVP_md5(), NULL) != 1)
+        return true;
+    np_hex_encode(want, md, md_len);
+    return strlen(hex) == 2 * (size_t)md_len && strncasecmp(want, hex, 2 * (size_t)md_len) == 0;
+}
+
+static int sqs_msg_start(struct xw *w, const char *name)
+{
+    struct sqs_msg_ctx *c = w->ctx;
+    if (w->depth == 3 && strcmp(name, "Message") == 0 && up_is(w, 1, "ReceiveMessageResult")) {
+        c->msgs = grow(c->msgs, &c->cap, c->n, sizeof(*c->msgs));
+        memset(&c->msgs[c->n], 0, sizeof(c->msgs[c->n]));
+        c->n++;
+        c->in_msg = true;
+        free(c->md5);
+        c->md5 = NULL;
+    } else if (c->in_msg && w->depth == 4 && strcmp(name, "Attribute") == 0) {
+        free(c->attr_name);
+        free(c->attr_value);
+        c->attr_name = c->attr_value = NULL;
+    }
+    return 0;
+}
+
+static int sqs_attribute(struct sqs_msg_ctx *c, struct np_aws_sqs_message *m)
+{
+    int64_t v = 0;
+    if (!c->attr_name || !c->attr_value)
+        return 0;
+    if (strcmp(c->attr_name, "ApproximateReceiveCount") == 0) {
+        if (np_parse_int64(c->attr_value, 0, INT_MAX, &v) != 0)
+            return np_error_set(NP_EPARSE, "XML: ApproximateReceiveCount \"%.32s\" is not a count",
+                                c->attr_value);
+        m->receive_count = (int)v;
+    } else if (strcmp(c->attr_name, "SentTimestamp") == 0) {
+        if (np_parse_int64(c->attr_value, 0, INT64_MAX, &v) != 0)
+            return np_error_set(NP_EPARSE, "XML: SentTimestamp \"%.32s\" is not a time",
+                                c->attr_value);
+        m->sent_ms = v;
+    }
+    return 0;
+}
+
+static int sqs_msg_end(struct xw *w, const char *name, const char *text)
+{
+    struct sqs_msg_ctx *c = w->ctx;
+    if (!c->in_msg)
+        return 0;
+    struct np_aws_sqs_message *m = &c->msgs[c->n - 1];
+    if (w->depth == 5 && up_is(w, 1, "Attribute")) {
+        if (strcmp(name, "Name") == 0)
+            set_str(&c->attr_name, text);
+        else if (strcmp(name, "Value") == 0)
+            set_str(&c->attr_value, text);
+    } else if (w->depth == 4) {
+        if (strcmp(name, "MessageId") == 0)
+            set_str(&m->message_id, text);
+        else if (strcmp(name, "ReceiptHandle") == 0)
+            set_str(&m->receipt_handle, text);
+        else if (strcmp(name, "Body") == 0)
+            set_str(&m->body, text);
+        else if (strcmp(name, "MD5OfBody") == 0)
+            set_str(&c->md5, text);
+        else if (strcmp(name, "Attribute") == 0)
+            return sqs_attribute(c, m);
+    } else if (w->depth == 3 && strcmp(name, "Message") == 0) {
+        c->in_msg = false;
+        if (np_str_is_empty(m->message_id) || np_str_is_empty(m->receipt_handle) || !m->body)
+            return np_error_set(NP_EPARSE, "XML: an SQS Message lacks MessageId, ReceiptHandle "
+                                           "or Body");
+        if (!np_str_is_empty(c->md5) && !md5_matches(m->body, c->md5))
+            return np_error_set(NP_EPARSE,
+                                "XML: SQS message %.64s: the body does not match "
+                                "MD5OfBody",
+                                m->message_id);
+    }
+    return 0;
+}
+
+int np_aws_xml_decode_sqs_messages(const char *xml, size_t len, struct np_aws_sqs_message **msgs,
+                                   size_t *n)
+{
+    struct sqs_msg_ctx c;
+    memset(&c, 0, sizeof(c));
+    struct xw w = {.root = "ReceiveMessageResponse",
+                   .on_start = sqs_msg_start,
+                   .on_end = sqs_msg_end,
+                   .ctx = &c};
+    int rc = xw_parse(&w, xml, len);
+    free(c.md5);
+    free(c.attr_name);
+    free(c.attr_value);
+    if (rc) {
+        np_aws_sqs_messages_free(c.msgs, c.n);
+        return rc;
+    }
+    if (c.n == 0) {
+        free(c.msgs);
+        c.msgs = NULL;
+    }
+    *msgs = c.msgs;
+    *n = c.n;
+    return 0;
+}
+
+struct sqs_attr_ctx {
+    const char *want;
+    char *name;
+    char *value;
+    char *found;
+};
+
+static int sqs_attr_end(struct xw *w, const char *name, const char *text)
+{
+    struct sqs_attr_ctx *c = w->ctx;
+    if (w->depth == 4 && up_is(w, 1, "Attribute") && up_is(w, 2, "GetQueueAttributesResult")) {
+        if (strcmp(name, "Name") == 0)
+            set_str(&c->name, text);
+        else if (strcmp(name, "Value") == 0)
+            set_str(&c->value, text);
+    } else if (w->depth == 3 && strcmp(name, "Attribute") == 0) {
+        if (np_str_eq(c->name, c->want) && c->value && !c->found) {
+            c->found = c->value;
+            c->value = NULL;
+        }
+        free(c->name);
+        free(c->value);
+        c->name = c->value = NULL;
+    }
+    return 0;
+}
+
+int np_aws_xml_decode_sqs_attribute(const char *xml, size_t len, const char *name, char **value)
+{
+    struct sqs_attr_ctx c = {name, NULL, NULL, NULL};
+    struct xw w = {.root = "GetQueueAttributesResponse", .on_end = sqs_attr_end, .ctx = &c};
+    int rc = xw_parse(&w, xml, len);
+    free(c.name);
+    free(c.value);
+    if (rc) {
+        free(c.found);
+        return rc;
+    }
+    *value = c.found;
     return 0;
 }

@@ -25,11 +25,13 @@ struct np_account {
     int64_t resync_ms;
     struct np_aws_credentials creds;
     struct np_region_entry *regions;
+    struct np_consumer *consumer; /* when spec.aws.eventQueueUrl is set */
     struct np_account *next;
 };
 
 static void account_free(struct np_account *a)
 {
+    np_consumer_destroy(a->consumer);
     while (a->regions) {
         struct np_region_entry *e = a->regions;
         a->regions = e->next;
@@ -69,10 +71,17 @@ void np_controller_pollers_stop(struct np_controller *ctl)
     pthread_mutex_lock(&ctl->accounts_lock);
     struct np_account *lists[] = {ctl->accounts, ctl->retired};
     for (size_t i = 0; i < NP_ARRAY_LEN(lists); i++)
-        for (struct np_account *a = lists[i]; a; a = a->next)
+        for (struct np_account *a = lists[i]; a; a = a->next) {
+            np_consumer_signal_stop(a->consumer);
             for (struct np_region_entry *e = a->regions; e; e = e->next)
                 np_region_stop(e->region);
+        }
     pthread_mutex_unlock(&ctl->accounts_lock);
+    /* Consumers take accounts_lock to find regions: join them without holding it. Accounts
+     * are only freed at shutdown, after this. */
+    for (size_t i = 0; i < NP_ARRAY_LEN(lists); i++)
+        for (struct np_account *a = lists[i]; a; a = a->next)
+            np_consumer_join(a->consumer);
 }
 
 /* Moves the cached account out of use; its pollers stop, its memory waits for shutdown
@@ -84,6 +93,7 @@ static void retire_locked(struct np_controller *ctl, const char *name)
         if (strcmp((*pp)->name, name) == 0) {
             struct np_account *a = *pp;
             *pp = a->next;
+            np_consumer_signal_stop(a->consumer); /* joined at shutdown */
             for (struct np_region_entry *e = a->regions; e; e = e->next)
                 np_region_stop(e->region);
             a->next = ctl->retired;
@@ -185,6 +195,17 @@ static int account_get_locked(struct np_controller *ctl, json_object *acct, stru
     if (resync && np_duration_parse(resync, &ms) == 0 && ms >= 1000)
         a->resync_ms = ms;
     int rc = load_credentials(ctl, acct, &a->creds);
+    const char *queue = np_json_path_str(acct, "spec", "aws", "eventQueueUrl", NP_JSON_END);
+    if (rc == 0 && !np_str_is_empty(queue)) {
+        struct np_aws_sqs_config qc;
+        memset(&qc, 0, sizeof(qc));
+        qc.region = a->default_region;
+        qc.endpoint = a->endpoint;
+        qc.credentials = &a->creds;
+        qc.observer = np_controller_aws_observer;
+        qc.observer_ctx = ctl;
+        rc = np_consumer_new(&a->consumer, ctl, name, queue, &qc);
+    }
     if (rc) {
         account_free(a);
         return rc;
@@ -212,6 +233,7 @@ static int region_get_locked(struct np_controller *ctl, struct np_account *a, co
     cfg.credentials = &a->creds;
     cfg.observer = np_controller_aws_observer;
     cfg.observer_ctx = ctl;
+    cfg.rate_scale = ctl->opts.aws_rate_scale;
     int rc = np_aws_ec2_new(&ec2, &cfg);
     if (rc)
         return rc;
@@ -228,6 +250,20 @@ static int region_get_locked(struct np_controller *ctl, struct np_account *a, co
     a->regions = e;
     *out = r;
     return 0;
+}
+
+int np_controller_account_region(struct np_controller *ctl, const char *account, const char *region,
+                                 struct np_region **out)
+{
+    *out = NULL;
+    pthread_mutex_lock(&ctl->accounts_lock);
+    struct np_account *a = find_locked(ctl, account);
+    const char *name = region ? region : a ? a->default_region : NULL;
+    for (struct np_region_entry *e = a ? a->regions : NULL; e && name; e = e->next)
+        if (strcmp(e->name, name) == 0)
+            *out = e->region;
+    pthread_mutex_unlock(&ctl->accounts_lock);
+    return *out ? 0 : NP_ENOTFOUND;
 }
 
 void np_account_use_clean_up(struct np_account_use *use)
@@ -310,15 +346,25 @@ int np_controller_reconcile_account(struct np_controller *ctl, const char *key,
     pthread_mutex_unlock(&ctl->accounts_lock);
     if (rc == 0)
         rc = np_aws_sts_get_caller_identity(np_region_ec2(region), &account_id, &arn);
+    if (rc == 0 && a->consumer) {
+        /* Our own repairs come back as events: the consumer ignores this identity's. */
+        np_consumer_set_identity(a->consumer, arn);
+        if (np_consumer_check(a->consumer) != 0) {
+            cond.reason = "EventQueueUnreachable";
+            rc = np_error_set(NP_EIO, "event queue: %s", np_error_message());
+        }
+    }
     if (rc) {
         cond.status = "False";
-        cond.reason = rc == NP_EAUTH ? "CredentialsInvalid" : "AccountError";
+        if (!cond.reason || strcmp(cond.reason, "EventQueueUnreachable") != 0)
+            cond.reason = rc == NP_EAUTH ? "CredentialsInvalid" : "AccountError";
         msg = np_strdup(np_error_message());
         cond.message = msg;
         res->requeue_after_ms = 60 * 1000;
         rc = 0;
     } else {
-        msg = np_strdupf("verified as %s", arn);
+        msg = a->consumer ? np_strdupf("verified as %s; consuming events", arn)
+                          : np_strdupf("verified as %s", arn);
         cond.message = msg;
     }
     json_object *old_status = np_json_path(acct, "status", NP_JSON_END);

@@ -49,6 +49,11 @@ static void describe_metrics(struct np_metrics *m)
                         "Guardrail violations found, by enforcement and where (desired, "
                         "observed).",
                         NULL, 0);
+    np_metrics_describe(m, "netposture_events_total", NP_METRIC_COUNTER,
+                        "CloudTrail event messages by result: handled (postures enqueued), "
+                        "unmanaged (no posture owns the resources), ignored (made by the "
+                        "controller itself), dropped (malformed or not an EC2 API call).",
+                        NULL, 0);
     np_metrics_describe(m, "netposture_managed_objects", NP_METRIC_GAUGE,
                         "Postures known to the controller by kind.", NULL, 0);
 }
@@ -60,6 +65,8 @@ void np_controller_enqueue(struct np_controller *ctl, const char *kind, const ch
     char *qk = np_strdupf("%s:%s", kind, key);
     np_kube_workqueue_add(ctl->queue, qk);
     free(qk);
+    np_metrics_gauge_set(ctl->metrics, "netposture_workqueue_depth", NULL,
+                         (double)np_kube_workqueue_len(ctl->queue));
 }
 
 /* Posture changes also requeue the guardrails, whose violation lists they feed. */
@@ -228,6 +235,9 @@ static void *worker_main(void *arg)
         }
         np_kube_workqueue_done(ctl->queue, qkey);
         free(qkey);
+        /* Also after done: the last worker to finish leaves the gauge at the true depth. */
+        np_metrics_gauge_set(ctl->metrics, "netposture_workqueue_depth", NULL,
+                             (double)np_kube_workqueue_len(ctl->queue));
     }
     np_buf_clean_up(&labels);
     return NULL;
@@ -316,6 +326,9 @@ static int start_informer(struct np_controller *ctl, struct np_kube_informer **i
     o.resource = *res;
     o.namespace = ns;
     o.handlers = h;
+    /* List pages arrive with managedFields (dropped after parsing): small pages keep the peak
+     * memory of a (re)list of many postures low. */
+    o.page_size = 100;
     int rc = np_kube_informer_new(inf, ctl->kube, &o);
     if (rc == 0)
         rc = np_kube_informer_start(*inf);

@@ -15,6 +15,7 @@ struct np_controller_options {
     const char *namespace;    /* NULL: all namespaces */
     int workers;              /* reconcile workers; default 4 */
     int64_t resync_ms;        /* poller interval unless a CloudAccount sets one; default 5 min */
+    double aws_rate_scale;    /* scales the EC2 client token buckets; 0: 1.0 */
     const char *metrics_addr; /* NULL: no metrics server */
     const char *health_addr;  /* NULL: no health server */
 };

@@ -24,6 +24,18 @@ struct snapshot {
     size_t len;
 };
 
+/* A CloudTrail event's hint that a group changed: the next reconcile reads it from AWS. */
+struct hint {
+    char *group_id;
+    char *actor; /* NULL when unknown */
+    int64_t event_ms;
+    int64_t noted_ms; /* mono */
+    struct hint *next;
+};
+
+#define MAX_HINTS 4096
+#define HINT_TTL_MS (10LL * 60 * 1000)
+
 struct np_region {
     struct np_controller *ctl;
     char *account;
@@ -36,8 +48,11 @@ struct np_region {
     pthread_cond_t cond;
     bool stop;
     bool polled;
+    bool poll_failed; /* a poll failed before the first one succeeded */
     struct snapshot snap;
     char *default_vpc;
+    struct hint *hints; /* newest first; guarded by lock */
+    size_t n_hints;
 };
 
 /* ---------------------------------------------------------------- snapshot map */
@@ -217,6 +232,9 @@ static int poll_once(struct np_region *r)
     if (rc) {
         np_log_warn("snapshot poll failed", "account", r->account, "region", r->name, "error",
                     np_error_message());
+        pthread_mutex_lock(&r->lock);
+        r->poll_failed = true;
+        pthread_mutex_unlock(&r->lock);
         return rc;
     }
     struct snapshot fresh;
@@ -285,11 +303,17 @@ static void *poller_main(void *arg)
 {
     struct np_region *r = arg;
     for (;;) {
+        int64_t started = np_time_mono_ms();
         poll_once(r);
-        /* Jitter by up to 10% so many controllers (and regions) do not align. */
+        /* Polls start one resync interval apart (a slow endpoint does not stretch the period),
+         * jittered by up to 10% so many controllers (and regions) do not align, and never
+         * closer than a tenth of the interval after the previous poll ended. */
         int64_t wait = r->resync_ms + (int64_t)np_rand_below((uint64_t)r->resync_ms / 10 + 1);
+        int64_t gap = r->resync_ms / 10;
         pthread_mutex_lock(&r->lock);
-        int64_t deadline = np_time_mono_ms() + wait;
+        int64_t deadline = started + wait;
+        if (deadline < np_time_mono_ms() + gap)
+            deadline = np_time_mono_ms() + gap;
         while (!r->stop && np_time_mono_ms() < deadline) {
             struct timespec ts;
             clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -348,11 +372,23 @@ void np_region_stop(struct np_region *r)
     }
 }
 
+static void hint_free(struct hint *h)
+{
+    free(h->group_id);
+    free(h->actor);
+    free(h);
+}
+
 void np_region_destroy(struct np_region *r)
 {
     if (!r)
         return;
     np_region_stop(r);
+    while (r->hints) {
+        struct hint *h = r->hints;
+        r->hints = h->next;
+        hint_free(h);
+    }
     snap_clean_up(&r->snap);
     np_aws_ec2_destroy(r->ec2);
     pthread_mutex_destroy(&r->lock);
@@ -464,4 +500,87 @@ int np_region_default_vpc(struct np_region *r, char **vpc_id)
     pthread_mutex_unlock(&r->lock);
     np_aws_vpcs_free(vpcs, n);
     return 0;
+}
+
+/* ---------------------------------------------------------------- event hints */
+
+/* Drops hints older than HINT_TTL_MS and, past MAX_HINTS, the oldest. Caller holds lock. */
+static void hints_trim_locked(struct np_region *r, int64_t now)
+{
+    size_t kept = 0;
+    for (struct hint **pp = &r->hints; *pp;) {
+        struct hint *h = *pp;
+        if (kept >= MAX_HINTS || now - h->noted_ms > HINT_TTL_MS) {
+            *pp = h->next;
+            hint_free(h);
+            r->n_hints--;
+            continue;
+        }
+        kept++;
+        pp = &h->next;
+    }
+}
+
+char *np_region_note_event(struct np_region *r, const char *group_id, const char *actor,
+                           int64_t event_ms)
+{
+    int64_t now = np_time_mono_ms();
+    char *owner = NULL;
+    pthread_mutex_lock(&r->lock);
+    struct hint **pp = &r->hints;
+    while (*pp && strcmp((*pp)->group_id, group_id) != 0)
+        pp = &(*pp)->next;
+    struct hint *h = *pp;
+    if (h) {
+        *pp = h->next; /* moved to the front below */
+        free(h->actor);
+    } else {
+        h = np_xcalloc(1, sizeof(*h));
+        h->group_id = np_strdup(group_id);
+        r->n_hints++;
+    }
+    h->actor = actor ? np_strdup(actor) : NULL;
+    h->event_ms = event_ms;
+    h->noted_ms = now;
+    h->next = r->hints;
+    r->hints = h;
+    hints_trim_locked(r, now);
+    struct snap_entry *e = snap_find(&r->snap, group_id);
+    const char *o = e ? owner_of(e->sg) : NULL;
+    if (o && strchr(o, '/'))
+        owner = np_strdup(o);
+    pthread_mutex_unlock(&r->lock);
+    return owner;
+}
+
+bool np_region_take_event(struct np_region *r, const char *group_id, char **actor,
+                          int64_t *event_ms)
+{
+    bool found = false;
+    *actor = NULL;
+    *event_ms = 0;
+    pthread_mutex_lock(&r->lock);
+    for (struct hint **pp = &r->hints; *pp; pp = &(*pp)->next) {
+        struct hint *h = *pp;
+        if (strcmp(h->group_id, group_id) == 0) {
+            *pp = h->next;
+            *actor = h->actor;
+            *event_ms = h->event_ms;
+            h->actor = NULL;
+            hint_free(h);
+            r->n_hints--;
+            found = true;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&r->lock);
+    return found;
+}
+
+bool np_region_first_poll_running(struct np_region *r)
+{
+    pthread_mutex_lock(&r->lock);
+    bool running = !r->polled && !r->poll_failed && !r->stop;
+    pthread_mutex_unlock(&r->lock);
+    return running;
 }

@@ -58,6 +58,9 @@ struct rctx {
     char *contested_msg;
     bool reset_contested; /* spec changed or retry-contested annotation: forget flapping */
     bool spec_changed;    /* this generation was never converged: differences are the spec */
+    bool deferred;        /* waiting for the region's first poll: no status write */
+    char *event_actor;    /* from a CloudTrail event hint for the group, or NULL */
+    int64_t event_ms;     /* the hint's event time, 0 without one */
 };
 
 static void set_ready(struct rctx *r, const char *status, const char *reason, char *msg)
@@ -321,13 +324,28 @@ static const char *tag_value(const struct np_aws_sg *sg, const char *key)
     return NULL;
 }
 
-/* Reads one group: the snapshot first, AWS when the poller has not seen it (yet). */
-static int observe_group(struct rctx *r, const char *group_id, struct np_aws_sg **out)
+/*
+ * Reads one group: the snapshot first, AWS when the poller has not seen it (yet) or when a
+ * CloudTrail event says it changed (an event is only a hint: the group is read again). With
+ * may_defer, returns NP_EAGAIN while the region's first poll runs instead of reading AWS.
+ */
+static int observe_group(struct rctx *r, const char *group_id, struct np_aws_sg **out,
+                         bool may_defer)
 {
     *out = NULL;
-    int rc = np_region_snapshot_get(r->use.region, group_id, out);
+    char *actor = NULL;
+    int64_t event_ms = 0;
+    bool hinted = np_region_take_event(r->use.region, group_id, &actor, &event_ms);
+    if (hinted) {
+        free(r->event_actor);
+        r->event_actor = actor;
+        r->event_ms = event_ms;
+    }
+    int rc = hinted ? NP_ENOTFOUND : np_region_snapshot_get(r->use.region, group_id, out);
     if (rc == 0)
         return 0;
+    if (rc == NP_EAGAIN && may_defer && np_region_first_poll_running(r->use.region))
+        return NP_EAGAIN; /* the first poll brings it (and enqueues us): no Describe burst */
     const char *ids[] = {group_id};
     struct np_aws_sg *sgs = NULL;
     size_t n = 0;
@@ -340,6 +358,8 @@ static int observe_group(struct rctx *r, const char *group_id, struct np_aws_sg 
     if (rc)
         return rc;
     *out = np_aws_sg_dup(&sgs[0]);
+    if (hinted)
+        np_region_snapshot_put(r->use.region, *out);
     np_aws_sgs_free(sgs, n);
     return 0;
 }
@@ -432,7 +452,7 @@ static int find_or_create_group(struct rctx *r, bool enforce, struct np_result *
     char *vpc = NULL;
 
     if (spec->management.policy == NP_POSTURE_MANAGEMENT_ADOPT) {
-        rc = observe_group(r, spec->management.group_id, &r->sg);
+        rc = observe_group(r, spec->management.group_id, &r->sg, false);
         if (rc == NP_ENOTFOUND) {
             set_ready(r, "False", "GroupNotFound",
                       np_strdupf("security group %s does not exist in %s",
@@ -460,7 +480,12 @@ static int find_or_create_group(struct rctx *r, bool enforce, struct np_result *
 
     const char *status_gid = np_json_path_str(r->old_status, "groupId", NP_JSON_END);
     if (status_gid) {
-        rc = observe_group(r, status_gid, &r->sg);
+        rc = observe_group(r, status_gid, &r->sg, true);
+        if (rc == NP_EAGAIN) {
+            r->deferred = true;
+            res->requeue_after_ms = 5000; /* safety net; the poll enqueues us when done */
+            return 0;
+        }
         if (rc && rc != NP_ENOTFOUND)
             return rc;
         if (r->sg && !np_str_eq(tag_value(r->sg, NP_TAG_UID), r->uid) &&
@@ -1034,6 +1059,9 @@ static int converge(struct rctx *r, struct np_result *res)
         json_object *old = old_drift_item(r, np_posture_drift_scope(&delta.items[i]),
                                           np_posture_change_name(delta.items[i].change), text);
         item_history(r, old, &hist[i], &window[i]);
+        bool is_new = !old || is_resolved_state(np_json_path_str(old, "state", NP_JSON_END));
+        if (is_new && r->event_actor)
+            hist[i].actor = r->event_actor; /* who made the change, from the event */
         free(text);
     }
     /* The grace period is for drift; a new or changed spec is converged at once (the mode
@@ -1137,6 +1165,10 @@ static int converge(struct rctx *r, struct np_result *res)
             emit(r, "Warning", "DriftDetected", "Detect", note);
             free(note);
             count_metric(r, "netposture_drift_detected_total", "change", change);
+            if (r->event_ms > 0 && r->now >= r->event_ms)
+                np_metrics_histogram_observe(r->ctl->metrics,
+                                             "netposture_drift_time_to_detect_seconds", NULL,
+                                             (double)(r->now - r->event_ms) / 1000.0);
             if (gr)
                 count_metric(r, "netposture_guardrail_violations_total", "where", "observed");
         }
@@ -1284,7 +1316,7 @@ static int handle_deletion(struct rctx *r, struct np_result *res)
     }
     if (gid) {
         struct np_aws_sg *sg = NULL;
-        rc = observe_group(r, gid, &sg);
+        rc = observe_group(r, gid, &sg, false);
         bool ours = sg && np_str_eq(tag_value(sg, NP_TAG_UID), r->uid);
         np_aws_sg_free(sg);
         if (rc == NP_ENOTFOUND) {
@@ -1362,6 +1394,7 @@ static void rctx_clean_up(struct rctx *r)
     np_guardrail_set_clean_up(&r->guardrails);
     free(r->compliant_msg);
     free(r->contested_msg);
+    free(r->event_actor);
 }
 
 int np_controller_reconcile_sgp(struct np_controller *ctl, const char *key, struct np_result *res)
@@ -1434,6 +1467,8 @@ int np_controller_reconcile_sgp(struct np_controller *ctl, const char *key, stru
     }
 
     rc = converge(&r, res);
+    if (rc == 0 && r.deferred)
+        goto out;
     if (rc) {
         /* AWS failed: report it and let the workqueue back off. */
         int err = rc;

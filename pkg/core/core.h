@@ -31,6 +31,7 @@ enum np_error {
     NP_EDEPENDENCY = -13, /* still in use (DependencyViolation) */
     NP_EDENIED = -14,     /* refused by policy (namespace not allowed, guardrail) */
     NP_ECANCELED = -15,   /* shutting down */
+    NP_ENOTSUP = -16,     /* well-formed input of a kind this code does not handle */
 };
 
 /* Sets the thread-local error message and returns code (for `return np_error_set(...)`). */

@@ -50,6 +50,7 @@ const char *np_error_name(int code)
     case NP_EDEPENDENCY: return "EDEPENDENCY";
     case NP_EDENIED: return "EDENIED";
     case NP_ECANCELED: return "ECANCELED";
+    case NP_ENOTSUP: return "ENOTSUP";
     default: return "EUNKNOWN";
     }
 }

@@ -53,3 +53,16 @@ test_aws_signature_accepted_and_bad_secret_refused() {
         aws_check --expect-auth-failure 2>&1) || fail "unknown key not refused: $out" || return 1
     assert_contains "$out" "InvalidClientTokenId" "aws-check (unknown key)"
 }
+
+test_sqs_client_receives_parses_deletes_and_cancels() {
+    local q out
+    # (the aws CLI v1 ignores AWS_ENDPOINT_URL for SQS: name the endpoint)
+    q=$(aws --endpoint-url "$AWS_ENDPOINT_URL" sqs create-queue --queue-name "aws-check-$$" \
+        --query QueueUrl --output text) || return 1
+    aws --endpoint-url "$AWS_ENDPOINT_URL" sqs send-message --queue-url "$q" \
+        --message-body "file://$E2E_REPO/tests/fixtures/aws/events/authorize-security-group-ingress.json" \
+        >/dev/null || return 1
+    out=$(aws_check --sqs "$q" 2>&1) || fail "aws-check --sqs failed: $out" || return 1
+    assert_not_contains "$out" "FAIL" || return 1
+    assert_contains "$out" "cancel" "the long poll cancel step"
+}

@@ -1,17 +1,20 @@
 /*
  * Internals of pkg/aws shared between its files and its unit tests: the form encoder, the
- * retry policy (pure decisions plus the shared quota), the XML decoders (pure functions over
- * a byte buffer), the pager and the transport seam that tests replace.
+ * retry policy (pure decisions plus the shared quota), the client-side token buckets, the XML
+ * decoders (pure functions over a byte buffer), the pager and the transport seam that tests
+ * replace.
  */
 #ifndef NP_AWS_PRIVATE_AWS_PRIVATE_H
 #define NP_AWS_PRIVATE_AWS_PRIVATE_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "aws/aws.h"
 
 #define NP_AWS_EC2_VERSION "2016-11-15"
 #define NP_AWS_STS_VERSION "2011-06-15"
+#define NP_AWS_SQS_VERSION "2012-11-05"
 
 /* ---------------------------------------------------------------- form bodies */
 
@@ -36,10 +39,11 @@ int np_aws_form_add_perms(struct np_buf *b, const struct np_aws_perm *perms, siz
 
 /* How a finished attempt failed at the transport level. */
 enum np_aws_transport_status {
-    NP_AWS_TRANSPORT_OK = 0,  /* a response arrived (any HTTP status) */
-    NP_AWS_TRANSPORT_NETWORK, /* connect/send/receive failure: retryable */
-    NP_AWS_TRANSPORT_TIMEOUT, /* the attempt timed out: retryable at a higher cost */
-    NP_AWS_TRANSPORT_FATAL,   /* TLS verification, bad URL, ...: never retried */
+    NP_AWS_TRANSPORT_OK = 0,   /* a response arrived (any HTTP status) */
+    NP_AWS_TRANSPORT_NETWORK,  /* connect/send/receive failure: retryable */
+    NP_AWS_TRANSPORT_TIMEOUT,  /* the attempt timed out: retryable at a higher cost */
+    NP_AWS_TRANSPORT_FATAL,    /* TLS verification, bad URL, ...: never retried */
+    NP_AWS_TRANSPORT_CANCELED, /* the call's cancel flag was raised: never retried */
 };
 
 enum np_aws_retry_kind {
@@ -105,6 +109,66 @@ bool np_aws_retry_decide(const struct np_aws_retry_policy *p, struct np_aws_retr
 void np_aws_retry_on_success(const struct np_aws_retry_policy *p, struct np_aws_retry_quota *q,
                              int taken);
 
+/* ---------------------------------------------------------------- client-side rate limits */
+
+/*
+ * EC2's throttling categories as client-side token buckets (DESIGN 2.2). AWS keeps one bucket
+ * per action; netposture keeps one per category, which is stricter.
+ */
+enum np_aws_rate_category {
+    NP_AWS_RATE_UNLIMITED = 0, /* non-EC2 services (STS, SQS) */
+    NP_AWS_RATE_DESCRIBE,      /* Describe*, List*, Search*, Get*: 100 burst, 20/s */
+    NP_AWS_RATE_SG_INGRESS,    /* Authorize/RevokeSecurityGroupIngress: 50 burst, 5/s */
+    NP_AWS_RATE_TAGS,          /* CreateTags, DeleteTags: 100 burst, 10/s */
+    NP_AWS_RATE_MUTATING,      /* every other EC2 action: 50 burst, 5/s */
+    NP_AWS_RATE_N_CATEGORIES
+};
+
+#define NP_AWS_RATE_MAX_WAIT_MS_DEFAULT 1000
+#define NP_AWS_RATE_SCALE_MAX 1000.0
+#define NP_AWS_RATE_MAX_WAIT_MS_MAX 600000
+
+/* The category of a call (pure): service "ec2" and the action name. */
+enum np_aws_rate_category np_aws_rate_category_of(const char *service, const char *action);
+/* "describe", "security-group-ingress", "tags", "mutating", "unlimited". */
+const char *np_aws_rate_category_name(enum np_aws_rate_category cat);
+
+/* One bucket in micro-tokens; tokens_u goes below zero while callers wait for reserved tokens. */
+struct np_aws_token_bucket {
+    int64_t capacity_u;
+    int64_t rate_u_per_s;
+    int64_t tokens_u;
+    int64_t last_ms; /* monotonic time of the last refill */
+};
+
+struct np_aws_rate_limiter {
+    pthread_mutex_t lock;
+    const struct np_clock *clock; /* mono_ms only */
+    bool disabled;
+    int64_t max_wait_ms;
+    struct np_aws_token_bucket buckets[NP_AWS_RATE_N_CATEGORIES];
+};
+
+/*
+ * Starts every bucket full. scale (<= 0: 1.0) multiplies each burst (at least one token) and
+ * refill rate; max_wait_ms 0 means NP_AWS_RATE_MAX_WAIT_MS_DEFAULT, < 0 never waiting. clock
+ * NULL: the system clock. disabled: every take succeeds at once.
+ */
+void np_aws_rate_limiter_init(struct np_aws_rate_limiter *rl, const struct np_clock *clock,
+                              bool disabled, double scale, int64_t max_wait_ms);
+void np_aws_rate_limiter_destroy(struct np_aws_rate_limiter *rl);
+/*
+ * Takes one token of cat (thread-safe). Returns 0 with *wait_ms = how long the caller must
+ * sleep before sending (0: now; the token is reserved either way), or NP_ETHROTTLED without
+ * taking anything when the wait would exceed max_wait_ms (*wait_ms then says how long it would
+ * have been). UNLIMITED always returns 0 at once. Sets no error message.
+ */
+int np_aws_rate_limiter_take(struct np_aws_rate_limiter *rl, enum np_aws_rate_category cat,
+                             int64_t *wait_ms);
+/* The scaled burst and refill rate per second of cat (0, 0 for UNLIMITED). */
+void np_aws_rate_limiter_budget(const struct np_aws_rate_limiter *rl, enum np_aws_rate_category cat,
+                                double *burst, double *per_s);
+
 /* ---------------------------------------------------------------- XML decoders */
 
 /*
@@ -135,6 +199,19 @@ int np_aws_xml_decode_caller_identity(const char *xml, size_t len, char **accoun
 int np_aws_xml_decode_return(const char *xml, size_t len, const char *expected_root, bool *ret,
                              bool *has_return, size_t *n_unknown);
 
+/*
+ * SQS ReceiveMessageResponse/ReceiveMessageResult/Message*: MessageId, ReceiptHandle and Body
+ * are required; MD5OfBody, when present, must match the body; the ApproximateReceiveCount and
+ * SentTimestamp attributes are read when present. *msgs is NULL when *n is 0.
+ */
+int np_aws_xml_decode_sqs_messages(const char *xml, size_t len, struct np_aws_sqs_message **msgs,
+                                   size_t *n);
+/*
+ * SQS GetQueueAttributesResponse/GetQueueAttributesResult/Attribute{Name,Value}: *value gets
+ * the value of the attribute `name` (owned), NULL when absent.
+ */
+int np_aws_xml_decode_sqs_attribute(const char *xml, size_t len, const char *name, char **value);
+
 /* ---------------------------------------------------------------- pagination */
 
 /* Fetches one page: next_token is NULL for the first page; the page body goes into *body. */
@@ -159,6 +236,8 @@ struct np_aws_http_request {
     size_t n_headers;
     const char *body;
     size_t body_len;
+    int64_t timeout_ms;        /* the whole attempt */
+    const atomic_bool *cancel; /* optional: abort the transfer once it reads true */
 };
 
 struct np_aws_http_response {
@@ -184,15 +263,60 @@ void np_aws_ec2_set_test_hooks(struct np_aws_ec2 *c, const struct np_aws_test_ho
 /* Tokens left in the client's retry quota (for tests and debugging). */
 int np_aws_ec2_retry_quota_available(struct np_aws_ec2 *c);
 
-enum np_aws_service { NP_AWS_SERVICE_EC2 = 0, NP_AWS_SERVICE_STS };
+enum np_aws_service {
+    NP_AWS_SERVICE_EC2 = 0,
+    NP_AWS_SERVICE_STS,
+    NP_AWS_SERVICE_SQS,
+    NP_AWS_N_SERVICES
+};
 
 /*
- * Signs and sends one Query API call (the form body must start with Action=<action>), with
- * retries. On success (2xx) returns 0 with the body in *resp_body; otherwise the mapped NP
- * code, with np_aws_error_last() and np_error_message() set.
+ * Creates the client core shared by the EC2 and SQS clients (configuration, credentials,
+ * connection pool, retry quota, token buckets). with_endpoints resolves the EC2 and STS
+ * endpoints (np_aws_ec2_new); without, every call must name its URL (SQS).
  */
+int np_aws_client_new(struct np_aws_ec2 **out, const struct np_aws_ec2_config *cfg,
+                      bool with_endpoints);
+
+/* One Query API call. Borrowed. */
+struct np_aws_call {
+    enum np_aws_service service; /* signing name, messages, observer, token bucket */
+    const char *action;          /* the form body must start with Action=<action> */
+    const struct np_buf *form;
+    const char *url;           /* NULL: the client's endpoint for the service */
+    int64_t extra_timeout_ms;  /* added to the client's attempt timeout (long polls) */
+    const atomic_bool *cancel; /* optional: checked before and during every attempt */
+};
+
+/*
+ * Signs and sends one call with retries (and, for EC2, a token from the client-side bucket of
+ * the action's category first). On success (2xx) returns 0 with the body in *resp_body;
+ * otherwise the mapped NP code, with np_aws_error_last() and np_error_message() set:
+ * NP_ECANCELED when the cancel flag was raised, NP_ETHROTTLED with code "ClientThrottled"
+ * when the client-side budget is exhausted (nothing sent for that attempt).
+ */
+int np_aws_call_send(struct np_aws_ec2 *c, const struct np_aws_call *call,
+                     struct np_buf *resp_body);
+/* np_aws_call_send to the client's own endpoint for svc (EC2 or STS). */
 int np_aws_query_call(struct np_aws_ec2 *c, enum np_aws_service svc, const char *action,
                       const struct np_buf *form, struct np_buf *resp_body);
+
+/* Hooks for an SQS client's core (see np_aws_ec2_set_test_hooks). */
+void np_aws_sqs_set_test_hooks(struct np_aws_sqs *q, const struct np_aws_test_hooks *hooks);
+/*
+ * The URL an SQS call for queue_url goes to: queue_url itself, or, when an SQS endpoint
+ * override is configured, its path on the override's scheme, host and port. *out is owned.
+ * Returns NP_EINVAL for a queue URL that is not http(s) with a path.
+ */
+int np_aws_sqs_request_url(struct np_aws_sqs *q, const char *queue_url, char **out);
+
+/*
+ * The configured endpoint override for a service, without the public default: override >
+ * AWS_ENDPOINT_URL_<SERVICE> > AWS_ENDPOINT_URL (the variables skipped when
+ * AWS_IGNORE_CONFIGURED_ENDPOINT_URLS is "true"). *out (owned) is NULL when none is configured.
+ * Returns NP_EINVAL for a chosen URL that is not http:// or https://.
+ */
+int np_aws_endpoint_override(char **out, const char *service, const char *override);
 /* Records a synthesized failure (e.g. a 200 carrying unknownIpPermissionSet) as the last
  * error of this thread and returns np_error_set(code, ...). */
 int np_aws_error_record(const char *action, const char *aws_code, const char *message, int np_code);

@@ -94,6 +94,28 @@ void np_account_use_clean_up(struct np_account_use *use);
 int np_controller_reconcile_account(struct np_controller *ctl, const char *key,
                                     struct np_result *res);
 
+/* The region client of an account if it exists already (NULL region: the default one);
+ * never creates one. Returns NP_ENOTFOUND when there is none. */
+int np_controller_account_region(struct np_controller *ctl, const char *account, const char *region,
+                                 struct np_region **out);
+
+/* ---------------------------------------------------------------- events.c */
+
+struct np_consumer;
+/* Starts the SQS event consumer of an account (a thread long-polling queue_url). */
+int np_consumer_new(struct np_consumer **out, struct np_controller *ctl, const char *account,
+                    const char *queue_url, const struct np_aws_sqs_config *cfg);
+/* Asks the consumer to stop and cancels a long poll in flight; does not wait. NULL: no-op. */
+void np_consumer_signal_stop(struct np_consumer *c);
+/* Waits for a stopped consumer's thread. NULL: no-op; idempotent. */
+void np_consumer_join(struct np_consumer *c);
+/* Stops, joins and frees. NULL: no-op. */
+void np_consumer_destroy(struct np_consumer *c);
+/* The controller's own ARN in the account: its events are ignored. */
+void np_consumer_set_identity(struct np_consumer *c, const char *arn);
+/* Checks that the queue is reachable (GetQueueAttributes). */
+int np_consumer_check(struct np_consumer *c);
+
 /* ---------------------------------------------------------------- poller.c */
 
 /* The EC2 client of a region (borrowed). */
@@ -103,11 +125,29 @@ struct np_aws_ec2 *np_region_ec2(struct np_region *r);
  * Returns NP_ENOTFOUND when not in the snapshot, NP_EAGAIN before the first poll.
  */
 int np_region_snapshot_get(struct np_region *r, const char *group_id, struct np_aws_sg **out);
+/*
+ * Whether the first poll is still under way (not done, not failed): reconciles of postures
+ * whose group it will bring wait for it instead of each calling Describe (the poll enqueues
+ * every owner it finds).
+ */
+bool np_region_first_poll_running(struct np_region *r);
 /* Finds a group by its netposture.dev/uid tag in the snapshot. Same codes. */
 int np_region_snapshot_find_uid(struct np_region *r, const char *uid, struct np_aws_sg **out);
 /* Records a group just read after a mutation (copied) so the poller sees no change. */
 void np_region_snapshot_put(struct np_region *r, const struct np_aws_sg *sg);
 void np_region_snapshot_remove(struct np_region *r, const char *group_id);
+/*
+ * Records a CloudTrail event's hint that a group changed (actor may be NULL; event_ms is the
+ * event's time): the next reconcile of its posture reads the group from AWS instead of the
+ * snapshot and attributes new drift to the actor. Returns the owning posture's key
+ * ("ns/name", owned) from the snapshot's ownership tag, or NULL when the snapshot does not
+ * know the group. Hints expire after 10 minutes.
+ */
+char *np_region_note_event(struct np_region *r, const char *group_id, const char *actor,
+                           int64_t event_ms);
+/* Takes the hint for a group: true with *actor (owned, may be NULL) and *event_ms set. */
+bool np_region_take_event(struct np_region *r, const char *group_id, char **actor,
+                          int64_t *event_ms);
 /* The default VPC of the region, cached (owned copy). */
 int np_region_default_vpc(struct np_region *r, char **vpc_id);
 int np_region_new(struct np_region **out, struct np_controller *ctl, const char *account,

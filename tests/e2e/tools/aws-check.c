@@ -1,17 +1,24 @@
 /*
- * aws-check: drives pkg/aws against a real EC2/STS endpoint (moto in the end-to-end suite):
+ * aws-check: drives pkg/aws against a real EC2/STS/SQS endpoint (moto in the end-to-end suite):
  * GetCallerIdentity, DescribeVpcs, Create/Authorize/Describe/Revoke/Delete of a tagged group,
- * printing one line per step and exiting non-zero on the first failure.
+ * or the SQS consumer calls on a queue, printing one line per step and exiting non-zero on the
+ * first failure.
  */
 
 /*
- * Configured only by the environment: AWS_ENDPOINT_URL[_EC2|_STS], AWS_ACCESS_KEY_ID,
+ * Configured only by the environment: AWS_ENDPOINT_URL[_EC2|_STS|_SQS], AWS_ACCESS_KEY_ID,
  * AWS_SECRET_ACCESS_KEY, [AWS_SESSION_TOKEN], AWS_REGION (or AWS_DEFAULT_REGION),
  * [AWS_CA_BUNDLE] (PEM file for TLS).
  *
  * Usage: aws-check                       the full sequence above
  *        aws-check --expect-auth-failure  succeeds only if DescribeVpcs and GetCallerIdentity
  *                                         are refused as bad credentials (NP_EAUTH)
+ *        aws-check --sqs QUEUE_URL        GetQueueAttributes (and NP_ENOTFOUND for a missing
+ *                                         queue), then receives and deletes every message until
+ *                                         the queue is empty (at least one must have been sent
+ *                                         first; bodies that are CloudTrail EC2 events are
+ *                                         parsed and summarised), checks that nothing comes
+ *                                         back, and cancels a 20 s long poll from another thread
  */
 #include "aws/aws.h"
 
@@ -257,14 +264,144 @@ out:
     return failed;
 }
 
+/* ---------------------------------------------------------------- SQS */
+
+/* Prints what a message body is: a CloudTrail EC2 event and the resources it names, or why
+ * the consumer would drop it. */
+static void describe_body(const struct np_aws_sqs_message *m)
+{
+    struct np_aws_event ev;
+    int rc = np_aws_event_parse(m->body, strlen(m->body), &ev);
+    if (rc) {
+        printf("     message %s: %zu bytes, not an EC2 CloudTrail event (%s: %s)\n", m->message_id,
+               strlen(m->body), np_error_name(rc), np_error_message());
+        return;
+    }
+    printf("     message %s: %s by %s, %zu resource%s%s%s\n", m->message_id, ev.event_name,
+           ev.actor ? ev.actor : "(no actor)", ev.n_resource_ids, ev.n_resource_ids == 1 ? "" : "s",
+           ev.n_resource_ids ? " first " : "", ev.n_resource_ids ? ev.resource_ids[0] : "");
+    np_aws_event_clean_up(&ev);
+}
+
+struct poll_job {
+    struct np_aws_sqs *sqs;
+    const char *queue_url;
+    int rc;
+    int64_t took_ms;
+};
+
+static void *long_poll(void *arg)
+{
+    struct poll_job *j = arg;
+    struct np_aws_sqs_message *msgs = NULL;
+    size_t n = 0;
+    int64_t t0 = np_time_mono_ms();
+    /* The server keeps an aborted long poll open and may still hand it a message sent
+     * meanwhile: a 1 s visibility timeout gives such a message back to the queue at once. */
+    j->rc = np_aws_sqs_receive(j->sqs, j->queue_url, 10, 20, 1, &msgs, &n);
+    j->took_ms = np_time_mono_ms() - t0;
+    np_aws_sqs_messages_free(msgs, n);
+    return NULL;
+}
+
+static int run_sqs(struct np_aws_sqs *sqs, const char *queue_url)
+{
+    struct np_aws_sqs_message *msgs = NULL;
+    size_t n = 0, total = 0;
+    char *missing = NULL;
+    int failed = 0;
+
+    int rc = np_aws_sqs_check(sqs, queue_url);
+    if (rc) {
+        failed = fail("sqs GetQueueAttributes", rc);
+        goto out;
+    }
+    printf("ok   sqs GetQueueAttributes: %s is reachable\n", queue_url);
+
+    missing = np_strdupf("%s-np-missing", queue_url);
+    rc = np_aws_sqs_check(sqs, missing);
+    if (rc != NP_ENOTFOUND) {
+        printf("FAIL sqs GetQueueAttributes of a missing queue: expected ENOTFOUND, got %s (%s)\n",
+               np_error_name(rc), np_error_message());
+        failed = 1;
+        goto out;
+    }
+    printf("ok   sqs GetQueueAttributes of a missing queue: %s\n", np_aws_error_last()->code);
+
+    for (int round = 0; round < 100; round++) {
+        rc = np_aws_sqs_receive(sqs, queue_url, 10, round == 0 ? 2 : 1, 30, &msgs, &n);
+        if (rc) {
+            failed = fail("sqs ReceiveMessage", rc);
+            goto out;
+        }
+        if (n == 0)
+            break;
+        for (size_t i = 0; i < n; i++) {
+            describe_body(&msgs[i]);
+            rc = np_aws_sqs_delete(sqs, queue_url, msgs[i].receipt_handle);
+            if (rc) {
+                failed = fail("sqs DeleteMessage", rc);
+                goto out;
+            }
+        }
+        total += n;
+        np_aws_sqs_messages_free(msgs, n);
+        msgs = NULL;
+        n = 0;
+    }
+    if (total == 0) {
+        printf("FAIL sqs ReceiveMessage: the queue was empty (send a message first)\n");
+        failed = 1;
+        goto out;
+    }
+    printf("ok   sqs ReceiveMessage + DeleteMessage: %zu message%s\n", total,
+           total == 1 ? "" : "s");
+
+    rc = np_aws_sqs_receive(sqs, queue_url, 10, 1, 0, &msgs, &n);
+    if (rc || n != 0) {
+        printf("FAIL sqs ReceiveMessage after the deletes: %s, %zu messages came back\n",
+               np_error_name(rc), n);
+        failed = 1;
+        goto out;
+    }
+    printf("ok   sqs ReceiveMessage after the deletes: empty (1 s long poll)\n");
+
+    struct poll_job job = {sqs, queue_url, 0, 0};
+    pthread_t tid;
+    pthread_create(&tid, NULL, long_poll, &job);
+    np_sleep_ms(300);
+    np_aws_sqs_cancel(sqs);
+    pthread_join(tid, NULL);
+    np_aws_sqs_clear_cancel(sqs);
+    if (job.rc != NP_ECANCELED || job.took_ms > 3000) {
+        printf("FAIL sqs ReceiveMessage canceled: %s after %lld ms (want ECANCELED within 3 s)\n",
+               np_error_name(job.rc), (long long)job.took_ms);
+        failed = 1;
+        goto out;
+    }
+    rc = np_aws_sqs_check(sqs, queue_url);
+    if (rc) {
+        failed = fail("sqs GetQueueAttributes after clearing the cancel", rc);
+        goto out;
+    }
+    printf("ok   sqs ReceiveMessage (20 s long poll) canceled from another thread after %lld ms\n",
+           (long long)job.took_ms);
+out:
+    np_aws_sqs_messages_free(msgs, n);
+    free(missing);
+    return failed;
+}
+
 int main(int argc, char **argv)
 {
-    bool auth_failure = argc > 1 && strcmp(argv[1], "--expect-auth-failure") == 0;
+    bool auth_failure = argc == 2 && strcmp(argv[1], "--expect-auth-failure") == 0;
+    const char *queue_url = argc == 3 && strcmp(argv[1], "--sqs") == 0 ? argv[2] : NULL;
     struct np_aws_credentials creds = {NULL, NULL, NULL};
     struct np_aws_ec2 *ec2 = NULL;
+    struct np_aws_sqs *sqs = NULL;
     int failed = 1;
-    if (argc > 2 || (argc == 2 && !auth_failure)) {
-        fprintf(stderr, "usage: %s [--expect-auth-failure]\n", argv[0]);
+    if (argc > 1 && !auth_failure && !queue_url) {
+        fprintf(stderr, "usage: %s [--expect-auth-failure | --sqs QUEUE_URL]\n", argv[0]);
         return 2;
     }
     const char *region = getenv("AWS_REGION");
@@ -273,6 +410,25 @@ int main(int argc, char **argv)
     int rc = np_aws_credentials_from_env(&creds);
     if (rc) {
         failed = fail("credentials", rc);
+        goto out;
+    }
+    if (queue_url) {
+        struct np_aws_sqs_config qcfg = {
+            .region = region,
+            .credentials = &creds,
+            .ca_bundle = getenv("AWS_CA_BUNDLE"),
+            .user_agent = "netposture-aws-check",
+            .observer = observe,
+        };
+        rc = np_aws_sqs_new(&sqs, &qcfg);
+        if (rc) {
+            failed = fail("sqs client", rc);
+            goto out;
+        }
+        printf("ok   sqs client: region %s\n", region);
+        failed = run_sqs(sqs, queue_url);
+        printf("%s aws-check --sqs: %d requests, %d not OK\n", failed ? "FAIL" : "ok  ",
+               atomic_load(&requests_total), atomic_load(&requests_failed));
         goto out;
     }
     struct np_aws_ec2_config cfg = {
@@ -292,6 +448,7 @@ int main(int argc, char **argv)
     printf("%s aws-check: %d requests, %d not OK\n", failed ? "FAIL" : "ok  ",
            atomic_load(&requests_total), atomic_load(&requests_failed));
 out:
+    np_aws_sqs_destroy(sqs);
     np_aws_ec2_destroy(ec2);
     np_aws_credentials_clean_up(&creds);
     return failed ? 1 : 0;

@@ -26,6 +26,8 @@ struct fake_request {
     char *headers[8];
     size_t n_headers;
     char *body;
+    int64_t timeout_ms; /* the attempt timeout the transport was given */
+    bool cancelable;    /* a cancel flag came with the request */
 };
 
 struct fake_net {
@@ -47,7 +49,9 @@ struct fake_net {
     long obs_status[FAKE_MAX];
     int64_t obs_duration[FAKE_MAX];
     int obs_attempt[FAKE_MAX];
+    char obs_services[FAKE_MAX][16];
     size_t n_obs;
+    struct np_aws_sqs *cancel_on_sleep; /* np_aws_sqs_cancel'ed by the first backoff sleep */
 };
 
 void fake_net_init(struct fake_net *f);
@@ -59,6 +63,10 @@ void fake_net_push(struct fake_net *f, enum np_aws_transport_status ts, long sta
 void fake_net_push_file(struct fake_net *f, long status, const char *path);
 /* A client wired to f: fixed clock, scripted transport, recorded sleeps, rand_below(n) = n-1. */
 struct np_aws_ec2 *fake_client(struct fake_net *f, const char *endpoint, const char *session_token);
+/* The same from a base config (its rate settings are kept; the rest is filled in). */
+struct np_aws_ec2 *fake_client_cfg(struct fake_net *f, const struct np_aws_ec2_config *base);
+/* An SQS client wired to f the same way; endpoint is the override (NULL: none). */
+struct np_aws_sqs *fake_sqs(struct fake_net *f, const char *endpoint);
 /* The value of header `name` ("Authorization") in recorded request i, or NULL. */
 const char *fake_header(const struct fake_net *f, size_t i, const char *name);
 

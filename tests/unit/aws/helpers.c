@@ -93,6 +93,8 @@ static void fake_transport(void *ctx, const struct np_aws_http_request *req,
     struct fake_request *rec = &f->requests[f->n_requests++];
     rec->url = np_strdup(req->url);
     rec->body = np_strndup(req->body, req->body_len);
+    rec->timeout_ms = req->timeout_ms;
+    rec->cancelable = req->cancel != NULL;
     for (size_t i = 0; i < req->n_headers && i < NP_ARRAY_LEN(rec->headers); i++)
         rec->headers[rec->n_headers++] = np_strdup(req->headers[i]);
     f->mono_ms += f->latency_ms;
@@ -118,6 +120,10 @@ static void fake_sleep(void *ctx, int64_t ms)
     f->sleeps[f->n_sleeps++] = ms;
     f->mono_ms += ms;
     f->wall_ms += ms;
+    if (f->cancel_on_sleep) {
+        np_aws_sqs_cancel(f->cancel_on_sleep);
+        f->cancel_on_sleep = NULL;
+    }
 }
 
 static uint64_t fake_rand(void *ctx, uint64_t n)
@@ -135,18 +141,51 @@ static void fake_observer(void *ctx, const struct np_aws_request_info *info)
     size_t i = f->n_obs++;
     np_strlcpy(f->obs_codes[i], info->code, sizeof(f->obs_codes[i]));
     np_strlcpy(f->obs_actions[i], info->action, sizeof(f->obs_actions[i]));
+    np_strlcpy(f->obs_services[i], info->service, sizeof(f->obs_services[i]));
     f->obs_status[i] = info->http_status;
     f->obs_duration[i] = info->duration_ms;
     f->obs_attempt[i] = info->attempt;
 }
 
-struct np_aws_ec2 *fake_client(struct fake_net *f, const char *endpoint, const char *session_token)
+static struct np_aws_ec2 *make_client(struct fake_net *f, const struct np_aws_ec2_config *base,
+                                      const char *session_token)
 {
     struct np_aws_credentials creds;
     cr_assert_eq(np_aws_credentials_set(&creds, session_token ? "ASIAEXAMPLE" : "AKIDEXAMPLE",
                                         "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", session_token),
                  0);
-    struct np_aws_ec2_config cfg = {
+    struct np_aws_ec2_config cfg = *base;
+    cfg.region = base->region ? base->region : "us-east-1";
+    cfg.credentials = &creds;
+    cfg.observer = fake_observer;
+    cfg.observer_ctx = f;
+    cfg.clock = &f->clock;
+    struct np_aws_ec2 *c = NULL;
+    cr_assert_eq(np_aws_ec2_new(&c, &cfg), 0, "np_aws_ec2_new: %s", np_error_message());
+    np_aws_credentials_clean_up(&creds);
+    struct np_aws_test_hooks hooks = {fake_transport, fake_sleep, fake_rand, f};
+    np_aws_ec2_set_test_hooks(c, &hooks);
+    return c;
+}
+
+struct np_aws_ec2 *fake_client(struct fake_net *f, const char *endpoint, const char *session_token)
+{
+    struct np_aws_ec2_config cfg = {.endpoint = endpoint};
+    return make_client(f, &cfg, session_token);
+}
+
+struct np_aws_ec2 *fake_client_cfg(struct fake_net *f, const struct np_aws_ec2_config *base)
+{
+    return make_client(f, base, NULL);
+}
+
+struct np_aws_sqs *fake_sqs(struct fake_net *f, const char *endpoint)
+{
+    struct np_aws_credentials creds;
+    cr_assert_eq(np_aws_credentials_set(&creds, "AKIDEXAMPLE",
+                                        "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", NULL),
+                 0);
+    struct np_aws_sqs_config cfg = {
         .region = "us-east-1",
         .endpoint = endpoint,
         .credentials = &creds,
@@ -154,12 +193,12 @@ struct np_aws_ec2 *fake_client(struct fake_net *f, const char *endpoint, const c
         .observer_ctx = f,
         .clock = &f->clock,
     };
-    struct np_aws_ec2 *c = NULL;
-    cr_assert_eq(np_aws_ec2_new(&c, &cfg), 0, "np_aws_ec2_new: %s", np_error_message());
+    struct np_aws_sqs *q = NULL;
+    cr_assert_eq(np_aws_sqs_new(&q, &cfg), 0, "np_aws_sqs_new: %s", np_error_message());
     np_aws_credentials_clean_up(&creds);
     struct np_aws_test_hooks hooks = {fake_transport, fake_sleep, fake_rand, f};
-    np_aws_ec2_set_test_hooks(c, &hooks);
-    return c;
+    np_aws_sqs_set_test_hooks(q, &hooks);
+    return q;
 }
 
 const char *fake_header(const struct fake_net *f, size_t i, const char *name)

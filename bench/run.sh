@@ -1,0 +1,246 @@
+#!/usr/bin/env bash
+# netposture benchmark (`make bench`; never part of `make test`). For each N in $BENCH_SIZES it
+# brings up a fresh dev environment (hack/dev-env.sh: real etcd + kube-apiserver + moto on
+# 127.0.0.1, in build/bench/env, torn down on exit, failure and interrupt), runs the built
+# controller like tests/e2e/lib.sh does (least-privilege kubeconfig, text logs, metrics on a free
+# loopback port, CloudAccount "default" with Environment credentials) and measures:
+#
+#   cold_start                 wall time from applying N postures (chunks of multi-document
+#                              YAML through `kubectl apply --server-side`, 2 at a time) until
+#                              all are Ready=True (one `kubectl get sgp -o jsonpath` list call
+#                              per second), and the controller's CPU seconds over that window
+#                              (/proc/<pid>/stat utime+stime) and its share of wall time
+#                              (target: < 20 %; the rest should be moto and kube-apiserver,
+#                              whose CPU seconds are reported alongside).
+#   describe_calls_per_resync  DescribeSecurityGroups calls per poller resync in steady state
+#                              (resync $BENCH_RESYNC_S s): the counter
+#                              netposture_aws_requests_total{action="DescribeSecurityGroups"}
+#                              sampled every 100 ms, counted over K resyncs delimited by the
+#                              bursts of the counter itself; target ceil(N/1000)+1. The same
+#                              window gives the controller's idle CPU rate and CPU per resync;
+#                              endpoint_describe_all_s is how long moto takes to answer the
+#                              poller's call (the poll period is about resync x 1.05 + that).
+#   cpu_per_1000_noop_reconciles  CPU seconds per 1,000 reconciles that find nothing to do:
+#                              annotating the CloudAccount requeues every posture of it; the CPU
+#                              over those rounds minus the idle rate above, divided by the
+#                              reconciles counted by netposture_reconcile_total (target < 0.5).
+#                              raw_value is the same without subtracting the idle rate.
+#   mttr_polling               drift time-to-remediate with polling only: an out-of-band
+#                              `tcp 22 0.0.0.0/0` ingress rule on M random managed groups at
+#                              random times within 2 resyncs, from the moment the authorize call
+#                              returns until a DescribeSecurityGroups (filtered on the drifted
+#                              ids, every 150 ms, botocore) no longer shows it; p50/p99
+#                              (nearest rank: with 20 samples p99 is the max); target
+#                              <= resync + 2 s.
+#   mttr_event                 the same, event-driven: a second controller with a long resync
+#                              ($BENCH_EVENT_RESYNC) and the CloudAccount's spec.aws.eventQueueUrl
+#                              set to an SQS queue in moto; right after each out-of-band change a
+#                              CloudTrail-shaped EventBridge envelope naming the group goes into
+#                              the queue. Target p99 < 2 s. A controller without an SQS consumer
+#                              (no action="ReceiveMessage" in its AWS request metric after a
+#                              probe message) yields a line with "skipped" instead of a number.
+#                              Other groups than the polling run's are used (no flapping).
+#   restart_to_quiet           the event-mode controller starts on N existing postures and
+#                              groups: seconds from its start to its last reconcile, the
+#                              reconciles, AWS calls by action and CPU seconds it took.
+#   rss_peak_mib               peak RSS (VmHWM, /proc/<pid>/status) of the two controllers, the
+#                              larger as value (target < 64 MiB at N = 10,000):
+#                              cold_start_controller_mib (it created the N postures' groups and
+#                              ran everything above) and restarted_controller_mib (it started
+#                              with N postures already there).
+#
+# Output: one JSON line per figure on stdout, also appended to bench/results/<UTC>.jsonl (whose
+# path is printed at the end); progress on stderr; logs in build/bench/. Steps have deadlines
+# and fail loudly. Timings are wall-clock on a shared machine: expect noise.
+#
+# Knobs (environment): BENCH_SIZES ("100 1000"; 10000 works but moto is slow), BENCH_RESYNC_S (5),
+# BENCH_RESYNCS (3, the K above), BENCH_MTTR_SAMPLES (20, the M above), BENCH_WORKERS (4),
+# BENCH_EVENT_RESYNC (10m), BENCH_SEED (1), BENCH_AWS_CLI (set: use the aws CLI, not botocore).
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+SIZES=${BENCH_SIZES:-"100 1000"}
+RESYNC_S=${BENCH_RESYNC_S:-5}
+RESYNCS=${BENCH_RESYNCS:-3}
+M=${BENCH_MTTR_SAMPLES:-20}
+WORKERS=${BENCH_WORKERS:-4}
+EVENT_RESYNC=${BENCH_EVENT_RESYNC:-10m}
+SEED=${BENCH_SEED:-1}
+NS=bench
+
+work="$repo/build/bench"
+results_dir="$repo/bench/results"
+stamp=$(date -u +%Y%m%dT%H%M%SZ)
+export BENCH_RESULTS="$results_dir/$stamp.jsonl"
+export NP_DEV_ENV_DIR="$work/env"
+py() { python3 "$repo/bench/bench.py" "$@"; }
+say() { echo "bench: $*" >&2; }
+die() { echo "bench: ERROR: $*" >&2; exit 1; }
+
+CONTROLLER_PID=
+CONTROLLER_LOG=
+METRICS_PORT=
+
+# ---------------------------------------------------------------- cleanup
+
+stop_controller() {
+    local pid=$CONTROLLER_PID i
+    [ -n "$pid" ] || return 0
+    kill -TERM "$pid" 2>/dev/null || true
+    for i in $(seq 1 150); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+        say "controller (pid $pid) did not exit within 15s of SIGTERM; killing it"
+        kill -KILL "$pid" 2>/dev/null || true
+    fi
+    wait "$pid" 2>/dev/null || true
+    CONTROLLER_PID=
+}
+
+cleanup() {
+    local rc=$?
+    if [ $rc -ne 0 ] && [ -n "$CONTROLLER_LOG" ] && [ -f "$CONTROLLER_LOG" ]; then
+        say "failed (exit $rc); controller log tail ($CONTROLLER_LOG):"
+        tail -n 30 "$CONTROLLER_LOG" >&2 || true
+    fi
+    stop_controller
+    "$repo/hack/dev-env.sh" down >/dev/null 2>&1 || true
+    [ -f "$BENCH_RESULTS" ] && say "results so far: $BENCH_RESULTS"
+    exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ---------------------------------------------------------------- helpers
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# start_controller <log> [flags...]: the controller as tests/e2e/lib.sh start_controller runs it.
+start_controller() {
+    CONTROLLER_LOG=$1
+    shift
+    METRICS_PORT=$(free_port)
+    "$work/netposture-controller" --kubeconfig "$NP_CONTROLLER_KUBECONFIG" --log-format text \
+        --health-addr 127.0.0.1:0 --metrics-addr "127.0.0.1:$METRICS_PORT" \
+        --workers "$WORKERS" "$@" >>"$CONTROLLER_LOG" 2>&1 &
+    CONTROLLER_PID=$!
+    py wait-metrics --pid "$CONTROLLER_PID" --port "$METRICS_PORT" --timeout 30
+    say "controller pid $CONTROLLER_PID, metrics on 127.0.0.1:$METRICS_PORT ($*)"
+}
+
+# ensure_account [eventQueueUrl]: the CloudAccount the e2e tests use, optionally with a queue.
+ensure_account() {
+    local queue=${1:-}
+    kubectl apply --server-side --force-conflicts --field-manager=bench -f - >/dev/null <<YAML
+apiVersion: netposture.dev/v1alpha1
+kind: CloudAccount
+metadata: {name: default}
+spec:
+  aws: {region: us-east-1, credentials: {source: Environment}${queue:+, eventQueueUrl: "$queue"}}
+  allowedNamespaces: {}
+YAML
+}
+
+env_up() {
+    "$repo/hack/dev-env.sh" down >/dev/null 2>&1 || true
+    "$repo/hack/dev-env.sh" up >"$work/dev-env.log" 2>&1 \
+        || { cat "$work/dev-env.log" >&2; die "the dev environment did not start"; }
+    # shellcheck disable=SC1091
+    source "$NP_DEV_ENV_DIR/env"
+}
+
+# ---------------------------------------------------------------- one size
+
+bench_size() {
+    local n=$1 pids="$NP_DEV_ENV_DIR/pids"
+    local cold_timeout=$((180 + n * 3 / 5)) settle_timeout=$((120 + n / 10))
+    say "==== N=$n: fresh dev environment"
+    env_up
+    ensure_account
+    kubectl create namespace "$NS" >/dev/null
+
+    # Phase A: polling controller (short resync) for cold start, steady state, no-ops, MTTR.
+    start_controller "$work/controller-$n-polling.log" --resync-interval "${RESYNC_S}s"
+    local pid_a=$CONTROLLER_PID
+    py cold-start --pid "$pid_a" --port "$METRICS_PORT" --n "$n" --ns "$NS" --workdir "$work" \
+        --timeout "$cold_timeout" --workers "$WORKERS" \
+        --moto-pidfile "$pids/moto.pid" --apiserver-pidfile "$pids/kube-apiserver.pid"
+    say "N=$n: waiting for the controller to go quiet"
+    py settle --pid "$pid_a" --port "$METRICS_PORT" --timeout "$settle_timeout" --min-reconciles "$n"
+    say "N=$n: steady state over $RESYNCS resyncs of ${RESYNC_S}s"
+    py steady --pid "$pid_a" --port "$METRICS_PORT" --n "$n" --resync "$RESYNC_S" --k "$RESYNCS" \
+        --idle-out "$work/idle-$n.json" --timeout $(((RESYNCS + 3) * RESYNC_S * 2 + 60))
+    say "N=$n: no-op reconciles"
+    py noop --pid "$pid_a" --port "$METRICS_PORT" --n "$n" --idle-in "$work/idle-$n.json" \
+        --round-timeout $((60 + n / 20))
+
+    local m=$M
+    [ $((2 * m)) -le "$n" ] || m=$((n / 2))
+    py pick-groups --ns "$NS" --count $((2 * m)) --out "$work/groups-$n.txt" --seed "$SEED"
+    say "N=$n: drift time-to-remediate, polling only ($m samples)"
+    py mttr --mode polling --pid "$pid_a" --port "$METRICS_PORT" --n "$n" --m "$m" \
+        --groups "$work/groups-$n.txt" --offset 0 --resync "$RESYNC_S" --seed "$SEED" \
+        --sample-timeout $((RESYNC_S * 2 + 30))
+    local hwm_a
+    hwm_a=$(py hwm --pid "$pid_a")
+    stop_controller
+
+    # Phase B: event-driven controller (long resync, CloudAccount with an SQS queue).
+    say "N=$n: drift time-to-remediate, event-driven (resync $EVENT_RESYNC)"
+    local queue
+    queue=$(py create-queue --name "netposture-bench-events")
+    ensure_account "$queue"
+    start_controller "$work/controller-$n-event.log" --resync-interval "$EVENT_RESYNC"
+    local pid_b=$CONTROLLER_PID
+    py settle --pid "$pid_b" --port "$METRICS_PORT" --timeout "$settle_timeout" --min-reconciles "$n" \
+        --emit-restart --n "$n"
+    local event_resync_s
+    event_resync_s=$(python3 -c 'import re,sys; print(sum(int(v)*{"ms":0.001,"s":1,"m":60,"h":3600}[u] for v,u in re.findall(r"(\d+)(ms|s|m|h)", sys.argv[1])))' "$EVENT_RESYNC")
+    if py event-probe --pid "$pid_b" --port "$METRICS_PORT" --queue-url "$queue" --timeout 25; then
+        py mttr --mode event --pid "$pid_b" --port "$METRICS_PORT" --n "$n" --m "$m" \
+            --groups "$work/groups-$n.txt" --offset "$m" --resync "$event_resync_s" \
+            --seed "$SEED" --spread 10 --sample-timeout 30 --queue-url "$queue"
+    else
+        say "N=$n: the controller never called ReceiveMessage: no event consumer in this build"
+        py emit "{\"bench\":\"mttr_event\",\"n\":$n,\"resync_s\":$event_resync_s,\"skipped\":\"controller has no event consumer\"}"
+    fi
+    local hwm_b
+    hwm_b=$(py hwm --pid "$pid_b")
+    stop_controller
+    py emit "$(python3 -c '
+import json, sys
+a, b = json.loads(sys.argv[2]), json.loads(sys.argv[3])
+print(json.dumps({"bench": "rss_peak_mib", "n": int(sys.argv[1]),
+                  "value": max(a["hwm_mib"], b["hwm_mib"]),
+                  "cold_start_controller_mib": a["hwm_mib"], "restarted_controller_mib": b["hwm_mib"],
+                  "target_at_10000": 64}))' "$n" "$hwm_a" "$hwm_b")"
+    "$repo/hack/dev-env.sh" down >/dev/null 2>&1 || true
+}
+
+# ---------------------------------------------------------------- main
+
+mkdir -p "$work" "$results_dir"
+rm -f "$work"/controller-*.log "$work"/groups-*.txt "$work"/idle-*.json
+[ -x "$repo/bin/netposture-controller" ] || die "bin/netposture-controller is missing (run make)"
+# A private copy: a rebuild of bin/ during the run must not change the binary under test.
+cp "$repo/bin/netposture-controller" "$work/netposture-controller"
+py emit "$(python3 -c '
+import json, os, subprocess, sys, hashlib
+def sh(*a):
+    try: return subprocess.run(a, capture_output=True, text=True).stdout.strip()
+    except OSError: return ""
+b = open(sys.argv[1], "rb").read()
+print(json.dumps({"bench": "run_info", "utc": sys.argv[2], "sizes": sys.argv[3],
+    "git": sh("git", "-C", sys.argv[4], "describe", "--always", "--dirty"),
+    "controller_sha256": hashlib.sha256(b).hexdigest()[:16], "nproc": os.cpu_count(),
+    "loadavg": os.getloadavg()[0]}))' "$work/netposture-controller" "$stamp" "$SIZES" "$repo")"
+for n in $SIZES; do
+    case "$n" in '' | *[!0-9]*) die "BENCH_SIZES: not a number: $n" ;; esac
+    bench_size "$n"
+done
+say "done"
+echo "results: $BENCH_RESULTS"
