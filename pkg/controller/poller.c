@@ -57,16 +57,6 @@ struct np_region {
 
 /* ---------------------------------------------------------------- snapshot map */
 
-static uint64_t hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 1099511628211ull;
-    }
-    return h;
-}
-
 static void snap_init(struct snapshot *s, size_t nbuckets)
 {
     s->nbuckets = nbuckets;
@@ -99,7 +89,7 @@ static struct snap_entry *snap_find(struct snapshot *s, const char *id)
 {
     if (!s->nbuckets)
         return NULL;
-    for (struct snap_entry *e = s->buckets[hash(id) % s->nbuckets]; e; e = e->next)
+    for (struct snap_entry *e = s->buckets[np_hash_str(id) % s->nbuckets]; e; e = e->next)
         if (strcmp(e->group_id, id) == 0)
             return e;
     return NULL;
@@ -115,7 +105,7 @@ static void snap_insert(struct snapshot *s, struct snap_entry *e)
             struct snap_entry *x = s->buckets[i];
             while (x) {
                 struct snap_entry *n = x->next;
-                size_t b = hash(x->group_id) % grown.nbuckets;
+                size_t b = np_hash_str(x->group_id) % grown.nbuckets;
                 x->next = grown.buckets[b];
                 grown.buckets[b] = x;
                 grown.len++;
@@ -125,7 +115,7 @@ static void snap_insert(struct snapshot *s, struct snap_entry *e)
         free(s->buckets);
         *s = grown;
     }
-    size_t b = hash(e->group_id) % s->nbuckets;
+    size_t b = np_hash_str(e->group_id) % s->nbuckets;
     struct snap_entry **pp = &s->buckets[b];
     while (*pp) {
         if (strcmp((*pp)->group_id, e->group_id) == 0) {
@@ -146,7 +136,7 @@ static void snap_remove(struct snapshot *s, const char *id)
 {
     if (!s->nbuckets)
         return;
-    struct snap_entry **pp = &s->buckets[hash(id) % s->nbuckets];
+    struct snap_entry **pp = &s->buckets[np_hash_str(id) % s->nbuckets];
     while (*pp) {
         if (strcmp((*pp)->group_id, id) == 0) {
             struct snap_entry *old = *pp;

@@ -208,3 +208,13 @@ void np_hex_encode(char *out, const unsigned char *in, size_t n)
     }
     out[2 * n] = '\0';
 }
+
+uint64_t np_hash_str(const char *s)
+{
+    uint64_t h = 14695981039346656037ull;
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 1099511628211ull;
+    }
+    return h;
+}

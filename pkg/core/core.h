@@ -84,6 +84,8 @@ char *np_strdupf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Copies at most size-1 bytes and always NUL-terminates; returns strlen(src). */
 size_t np_strlcpy(char *dst, const char *src, size_t size);
 bool np_str_eq(const char *a, const char *b); /* NULL-safe */
+/* FNV-1a 64-bit hash of a NUL-terminated string, for in-memory hash maps (not stable storage). */
+uint64_t np_hash_str(const char *s);
 bool np_str_has_prefix(const char *s, const char *prefix);
 bool np_str_is_empty(const char *s); /* NULL or "" */
 /* Parses a whole base-10 integer within [min,max]. */

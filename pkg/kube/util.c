@@ -311,16 +311,6 @@ void np_kube_query_add(struct np_buf *q, const char *key, const char *value)
 
 /* ------------------------------------------------------------ string map */
 
-static uint64_t hash_str(const char *s)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 1099511628211ull;
-    }
-    return h;
-}
-
 void np_kube_strmap_init(struct np_kube_strmap *m)
 {
     m->buckets = NULL;
@@ -347,7 +337,8 @@ struct np_kube_strmap_entry *np_kube_strmap_find(struct np_kube_strmap *m, const
 {
     if (m->nbuckets == 0)
         return NULL;
-    for (struct np_kube_strmap_entry *e = m->buckets[hash_str(key) % m->nbuckets]; e; e = e->next)
+    for (struct np_kube_strmap_entry *e = m->buckets[np_hash_str(key) % m->nbuckets]; e;
+         e = e->next)
         if (strcmp(e->key, key) == 0)
             return e;
     return NULL;
@@ -361,7 +352,7 @@ static void strmap_grow(struct np_kube_strmap *m)
         struct np_kube_strmap_entry *e = m->buckets[i];
         while (e) {
             struct np_kube_strmap_entry *next = e->next;
-            size_t h = hash_str(e->key) % n;
+            size_t h = np_hash_str(e->key) % n;
             e->next = b[h];
             b[h] = e;
             e = next;
@@ -384,7 +375,7 @@ struct np_kube_strmap_entry *np_kube_strmap_upsert(struct np_kube_strmap *m, con
         strmap_grow(m);
     e = np_xcalloc(1, sizeof(*e));
     e->key = np_strdup(key);
-    size_t h = hash_str(key) % m->nbuckets;
+    size_t h = np_hash_str(key) % m->nbuckets;
     e->next = m->buckets[h];
     m->buckets[h] = e;
     m->len++;
@@ -395,7 +386,7 @@ bool np_kube_strmap_remove(struct np_kube_strmap *m, const char *key)
 {
     if (m->nbuckets == 0)
         return false;
-    struct np_kube_strmap_entry **pp = &m->buckets[hash_str(key) % m->nbuckets];
+    struct np_kube_strmap_entry **pp = &m->buckets[np_hash_str(key) % m->nbuckets];
     for (; *pp; pp = &(*pp)->next) {
         if (strcmp((*pp)->key, key) == 0) {
             struct np_kube_strmap_entry *e = *pp;
