@@ -180,6 +180,22 @@ static int account_get_locked(struct np_controller *ctl, json_object *acct, stru
         *out = a;
         return 0;
     }
+    if (a && a->generation == gen) {
+        /* Secret credentials aged: re-read them, and rebuild the clients only if the Secret
+         * was rotated (a rebuild restarts pollers and the event consumer). */
+        struct np_aws_credentials fresh = {NULL, NULL, NULL};
+        if (load_credentials(ctl, acct, &fresh) == 0 &&
+            np_str_eq(fresh.access_key_id, a->creds.access_key_id) &&
+            np_str_eq(fresh.secret_access_key, a->creds.secret_access_key) &&
+            np_str_eq(fresh.session_token, a->creds.session_token)) {
+            np_aws_credentials_clean_up(&fresh);
+            a->built_ms = now;
+            *out = a;
+            return 0;
+        }
+        np_aws_credentials_clean_up(&fresh);
+        np_error_clear();
+    }
     if (a)
         retire_locked(ctl, name);
     a = np_xcalloc(1, sizeof(*a));
@@ -205,6 +221,9 @@ static int account_get_locked(struct np_controller *ctl, json_object *acct, stru
         qc.observer = np_controller_aws_observer;
         qc.observer_ctx = ctl;
         rc = np_consumer_new(&a->consumer, ctl, name, queue, &qc);
+        /* The account's reconcile tells the new consumer our identity (and checks the queue). */
+        if (rc == 0)
+            np_controller_enqueue(ctl, NP_KIND_ACCOUNT, name);
     }
     if (rc) {
         account_free(a);

@@ -173,6 +173,13 @@ static void on_namespace_update(void *ctx, const char *key, json_object *old_obj
     np_controller_requeue_guardrails(ctx);
 }
 
+/* A namespace the cache did not know yet: its postures may have been refused or not governed
+ * meanwhile (allowedNamespaces, guardrail selectors). */
+static void on_namespace_add(void *ctx, const char *key, json_object *obj)
+{
+    on_namespace_update(ctx, key, NULL, obj);
+}
+
 void np_controller_aws_observer(void *ctx, const struct np_aws_request_info *info)
 {
     struct np_controller *ctl = ctx;
@@ -352,7 +359,7 @@ int np_controller_run(struct np_controller *ctl)
     }
     struct np_kube_handlers sgp_h = {on_sgp_add, on_sgp_update, on_sgp_delete, ctl};
     struct np_kube_handlers acct_h = {on_account_change, on_account_update, on_account_delete, ctl};
-    struct np_kube_handlers ns_h = {NULL, on_namespace_update, NULL, ctl};
+    struct np_kube_handlers ns_h = {on_namespace_add, on_namespace_update, NULL, ctl};
     struct np_kube_handlers gr_h = {on_guardrail_change, on_guardrail_update, on_guardrail_change,
                                     ctl};
     rc = start_informer(ctl, &ctl->acct_inf, &np_res_accounts, NULL, acct_h);

@@ -67,7 +67,7 @@ static bool hint_group(struct np_consumer *c, const struct np_aws_event *ev, con
     struct np_region *region = NULL;
     char *key = NULL;
     if (np_controller_account_region(c->ctl, c->account, ev->region, &region) == 0 && region)
-        key = np_region_note_event(region, gid, ev->actor, ev->event_ms);
+        key = np_region_note_event(region, gid, ev->actor, ev->event_name, ev->event_ms);
     if (!key) {
         /* Not in the snapshot yet (created meanwhile, or first poll pending): the status
          * of the posture that manages it says whose it is. */

@@ -23,7 +23,8 @@ const struct np_kube_resource np_res_guardrails = {"netposture.dev", "v1alpha1",
 static bool governs(struct np_controller *ctl, json_object *gobj, const char *ns)
 {
     json_object *sel = np_json_path(gobj, "spec", "namespaceSelector", NP_JSON_END);
-    if (!sel)
+    /* Absent or {} selects every namespace, known to the cache yet or not. */
+    if (!sel || (json_object_is_type(sel, json_type_object) && json_object_object_length(sel) == 0))
         return true;
     json_object *nsobj = NULL;
     bool match = false;

@@ -27,7 +27,8 @@ struct snapshot {
 /* A CloudTrail event's hint that a group changed: the next reconcile reads it from AWS. */
 struct hint {
     char *group_id;
-    char *actor; /* NULL when unknown */
+    char *actor;      /* NULL when unknown */
+    char *event_name; /* the API call, e.g. AuthorizeSecurityGroupIngress; NULL when unknown */
     int64_t event_ms;
     int64_t noted_ms; /* mono */
     struct hint *next;
@@ -233,6 +234,8 @@ static int poll_once(struct np_region *r)
     size_t nchanged = 0;
     pthread_mutex_lock(&r->lock);
     for (size_t i = 0; i < n; i++) {
+        if (snap_find(&fresh, sgs[i].group_id))
+            continue; /* listed twice (a paging anomaly): the first copy stands */
         struct snap_entry *old = snap_find(&r->snap, sgs[i].group_id);
         struct snap_entry *e = np_xcalloc(1, sizeof(*e));
         if (old && old->put_at_ms > started) {
@@ -341,6 +344,7 @@ int np_region_new(struct np_region **out, struct np_controller *ctl, const char 
     pthread_condattr_destroy(&ca);
     snap_init(&r->snap, 64);
     if (pthread_create(&r->thread, NULL, poller_main, r) != 0) {
+        r->ec2 = NULL; /* the caller still owns it on failure */
         np_region_destroy(r);
         *out = NULL;
         return np_error_set(NP_EIO, "cannot start the poller thread");
@@ -366,6 +370,7 @@ static void hint_free(struct hint *h)
 {
     free(h->group_id);
     free(h->actor);
+    free(h->event_name);
     free(h);
 }
 
@@ -512,7 +517,7 @@ static void hints_trim_locked(struct np_region *r, int64_t now)
 }
 
 char *np_region_note_event(struct np_region *r, const char *group_id, const char *actor,
-                           int64_t event_ms)
+                           const char *event_name, int64_t event_ms)
 {
     int64_t now = np_time_mono_ms();
     char *owner = NULL;
@@ -524,12 +529,14 @@ char *np_region_note_event(struct np_region *r, const char *group_id, const char
     if (h) {
         *pp = h->next; /* moved to the front below */
         free(h->actor);
+        free(h->event_name);
     } else {
         h = np_xcalloc(1, sizeof(*h));
         h->group_id = np_strdup(group_id);
         r->n_hints++;
     }
     h->actor = actor ? np_strdup(actor) : NULL;
+    h->event_name = event_name ? np_strdup(event_name) : NULL;
     h->event_ms = event_ms;
     h->noted_ms = now;
     h->next = r->hints;
@@ -544,10 +551,11 @@ char *np_region_note_event(struct np_region *r, const char *group_id, const char
 }
 
 bool np_region_take_event(struct np_region *r, const char *group_id, char **actor,
-                          int64_t *event_ms)
+                          char **event_name, int64_t *event_ms)
 {
     bool found = false;
     *actor = NULL;
+    *event_name = NULL;
     *event_ms = 0;
     pthread_mutex_lock(&r->lock);
     for (struct hint **pp = &r->hints; *pp; pp = &(*pp)->next) {
@@ -555,8 +563,10 @@ bool np_region_take_event(struct np_region *r, const char *group_id, char **acto
         if (strcmp(h->group_id, group_id) == 0) {
             *pp = h->next;
             *actor = h->actor;
+            *event_name = h->event_name;
             *event_ms = h->event_ms;
             h->actor = NULL;
+            h->event_name = NULL;
             hint_free(h);
             r->n_hints--;
             found = true;

@@ -12,6 +12,7 @@
 
 #define MAX_DRIFT_ITEMS 50
 #define NP_ANNOTATION_RETRY_CONTESTED "netposture.dev/retry-contested"
+#define NP_ANNOTATION_APPROVE_PLAN "netposture.dev/approve-plan"
 /* Repaired drift items stay in status.drift for this long, so humans see what was fixed. */
 #define RESOLVED_RETENTION_MS (60LL * 60 * 1000)
 #define MAX_PLAN_LINES 200
@@ -56,11 +57,13 @@ struct rctx {
     const char *contested_status; /* the Contested condition */
     const char *contested_reason;
     char *contested_msg;
-    bool reset_contested; /* spec changed or retry-contested annotation: forget flapping */
-    bool spec_changed;    /* this generation was never converged: differences are the spec */
-    bool deferred;        /* waiting for the region's first poll: no status write */
-    char *event_actor;    /* from a CloudTrail event hint for the group, or NULL */
-    int64_t event_ms;     /* the hint's event time, 0 without one */
+    bool reset_contested;  /* spec changed or retry-contested annotation: forget flapping */
+    bool spec_changed;     /* this generation was never converged: differences are the spec */
+    bool deferred;         /* waiting for the region's first poll: no status write */
+    bool consume_approval; /* an approved plan was applied: drop the annotation */
+    char *event_actor;     /* from a CloudTrail event hint for the group, or NULL */
+    char *event_name;      /* the hint's API call, or NULL */
+    int64_t event_ms;      /* the hint's event time, 0 without one */
 };
 
 static void set_ready(struct rctx *r, const char *status, const char *reason, char *msg)
@@ -238,10 +241,19 @@ static int write_status(struct rctx *r)
         json_object_object_add(st, "convergedGeneration", json_object_new_int64(r->generation));
     else
         keep_old(r, st, "convergedGeneration");
-    put_str(st, "groupId", r->group_id);
-    put_str(st, "vpcId", r->vpc_id ? r->vpc_id : (r->sg ? r->sg->vpc_id : NULL));
-    put_str(st, "accountId", r->sg ? r->sg->owner_id : NULL);
-    put_str(st, "region", r->use.region_name);
+    if (r->group_id) {
+        put_str(st, "groupId", r->group_id);
+        put_str(st, "vpcId", r->vpc_id ? r->vpc_id : (r->sg ? r->sg->vpc_id : NULL));
+        put_str(st, "accountId", r->sg ? r->sg->owner_id : NULL);
+        put_str(st, "region", r->use.region_name);
+    } else {
+        /* Not looked at in this pass (refused, blocked, failed): keep what we knew, so the
+         * group is still found for deletion, peers and events. */
+        keep_old(r, st, "groupId");
+        keep_old(r, st, "vpcId");
+        keep_old(r, st, "accountId");
+        keep_old(r, st, "region");
+    }
     struct np_condition conds[5];
     size_t nc = 0;
     conds[nc++] =
@@ -267,6 +279,8 @@ static int write_status(struct rctx *r)
         keep_resolved_items(r);
         json_object *drift = json_object_new_object();
         json_object_object_add(drift, "count", json_object_new_int(r->drift_count));
+        /* The generation the drift was computed against: a new one resets flapping. */
+        json_object_object_add(drift, "generation", json_object_new_int64(r->generation));
         json_object_object_add(drift, "items",
                                r->drift_items ? json_object_get(r->drift_items)
                                               : json_object_new_array());
@@ -333,12 +347,14 @@ static int observe_group(struct rctx *r, const char *group_id, struct np_aws_sg 
                          bool may_defer)
 {
     *out = NULL;
-    char *actor = NULL;
+    char *actor = NULL, *event_name = NULL;
     int64_t event_ms = 0;
-    bool hinted = np_region_take_event(r->use.region, group_id, &actor, &event_ms);
+    bool hinted = np_region_take_event(r->use.region, group_id, &actor, &event_name, &event_ms);
     if (hinted) {
         free(r->event_actor);
+        free(r->event_name);
         r->event_actor = actor;
+        r->event_name = event_name;
         r->event_ms = event_ms;
     }
     int rc = hinted ? NP_ENOTFOUND : np_region_snapshot_get(r->use.region, group_id, out);
@@ -353,10 +369,16 @@ static int observe_group(struct rctx *r, const char *group_id, struct np_aws_sg 
                                              1);
     if (rc == NP_ENOTFOUND || (rc == 0 && n == 0)) {
         np_aws_sgs_free(sgs, n);
+        if (hinted) /* gone: the snapshot must not keep answering for it */
+            np_region_snapshot_remove(r->use.region, group_id);
         return NP_ENOTFOUND;
     }
-    if (rc)
+    if (rc) {
+        if (hinted) /* keep the hint for the retry, or the event would be lost */
+            free(np_region_note_event(r->use.region, group_id, r->event_actor, r->event_name,
+                                      r->event_ms));
         return rc;
+    }
     *out = np_aws_sg_dup(&sgs[0]);
     if (hinted)
         np_region_snapshot_put(r->use.region, *out);
@@ -880,6 +902,24 @@ static char *guardrail_of(struct rctx *r, const struct np_posture_drift *d)
     return NULL;
 }
 
+/*
+ * Whether the event's API call makes this kind of change (rule calls explain rule drift, tag
+ * calls tag drift): the actor of an event is never pinned on drift it cannot have caused.
+ */
+static bool event_explains(const char *event_name, const struct np_posture_drift *d)
+{
+    if (!event_name)
+        return false;
+    bool tag_item = d->change == NP_POSTURE_TAG_MISSING || d->change == NP_POSTURE_TAG_CHANGED ||
+                    d->change == NP_POSTURE_TAG_EXTRA;
+    if (tag_item)
+        return np_str_eq(event_name, "CreateTags") || np_str_eq(event_name, "DeleteTags");
+    return np_str_has_prefix(event_name, "AuthorizeSecurityGroup") ||
+           np_str_has_prefix(event_name, "RevokeSecurityGroup") ||
+           np_str_has_prefix(event_name, "UpdateSecurityGroupRuleDescriptions") ||
+           np_str_eq(event_name, "ModifySecurityGroupRules");
+}
+
 static int64_t item_time(json_object *it, const char *k, int64_t dflt)
 {
     int64_t ms = 0;
@@ -903,7 +943,9 @@ static void item_history(struct rctx *r, json_object *old, struct np_posture_ite
     const char *state = np_json_path_str(old, "state", NP_JSON_END);
     int64_t first = item_time(old, "firstSeen", r->now);
     int occ = (int)np_json_path_int(old, 1, "occurrences", NP_JSON_END);
-    int64_t ws = item_time(old, "windowStart", first);
+    /* The flapping window opens at the first repair (not the first sighting, which may be a
+     * whole grace period earlier). */
+    int64_t ws = item_time(old, "windowStart", item_time(old, "resolvedAt", first));
     if (is_resolved_state(state)) {
         /* It was repaired and came back: one more occurrence inside the window. */
         if (!r->reset_contested && r->now - ws <= NP_POSTURE_DEFAULT_FLAP_WINDOW_MS) {
@@ -969,8 +1011,8 @@ static bool still_there(const struct np_posture_delta *residual, const struct np
     return found;
 }
 
-/* Publishes the plan waiting for approval in status.plan. */
-static void publish_plan(struct rctx *r, char **lines, const char *id, const char *approved)
+/* Publishes the plan waiting for approval in status.plan; true when the plan is new. */
+static bool publish_plan(struct rctx *r, char **lines, const char *id, const char *approved)
 {
     r->plan = json_object_new_object();
     json_object_object_add(r->plan, "id", json_object_new_string(id));
@@ -997,6 +1039,7 @@ static void publish_plan(struct rctx *r, char **lines, const char *id, const cha
         emit(r, "Normal", "PlanProposed", "Propose", note);
         free(note);
     }
+    return !same;
 }
 
 static int converge(struct rctx *r, struct np_result *res)
@@ -1038,10 +1081,10 @@ static int converge(struct rctx *r, struct np_result *res)
     rc = compute_delta(r, &want, &delta);
     if (rc)
         goto out;
-    r->diffed = true;
-    r->contested_status = "False";
-    r->contested_reason = "NotContested";
     if (delta.n == 0) {
+        r->diffed = true;
+        r->contested_status = "False";
+        r->contested_reason = "NotContested";
         set_ready(r, "True", "Converged",
                   np_strdupf("security group %s matches the spec", r->group_id));
         r->drifted_status = "False";
@@ -1060,7 +1103,7 @@ static int converge(struct rctx *r, struct np_result *res)
                                           np_posture_change_name(delta.items[i].change), text);
         item_history(r, old, &hist[i], &window[i]);
         bool is_new = !old || is_resolved_state(np_json_path_str(old, "state", NP_JSON_END));
-        if (is_new && r->event_actor)
+        if (is_new && r->event_actor && event_explains(r->event_name, &delta.items[i]))
             hist[i].actor = r->event_actor; /* who made the change, from the event */
         free(text);
     }
@@ -1098,19 +1141,20 @@ static int converge(struct rctx *r, struct np_result *res)
         np_posture_plan_text(&plines, NULL, &pplan);
         id = plan_id(plines, r->sg);
         const char *approved = np_json_path_str(r->obj, "metadata", "annotations",
-                                                "netposture.dev/approve-plan", NP_JSON_END);
+                                                NP_ANNOTATION_APPROVE_PLAN, NP_JSON_END);
         if (approved && strcmp(approved, id) == 0) {
-            emit(r, "Normal", "PlanApproved", "Approve", id);
             rc = apply_plan(r, &pplan, plines);
             if (rc)
                 goto out;
+            emit(r, "Normal", "PlanApproved", "Approve", id);
+            r->consume_approval = true;
             for (size_t i = 0; i < delta.n; i++)
                 if (verdict.states[i] == NP_POSTURE_ITEM_PROPOSED)
                     applied[i] = true;
         } else {
             holding = true;
-            publish_plan(r, plines, id, approved);
-            if (blast && !np_str_eq(old_condition_reason(r, "Ready"), "BlastRadiusExceeded")) {
+            bool new_plan = publish_plan(r, plines, id, approved);
+            if (blast && new_plan) {
                 char *note = np_strdupf("the plan has %zu changes, more than maxChangesPerSync "
                                         "%zu; nothing was applied",
                                         verdict.changes, verdict.limit);
@@ -1186,8 +1230,9 @@ static int converge(struct rctx *r, struct np_result *res)
                 note = np_strdupf("%s %s %s: tolerated by an exception%s%s", scope, change, text,
                                   until[0] ? " until " : "", until);
             else if (st == NP_POSTURE_ITEM_CONTESTED)
-                note = np_strdupf("%s %s %s came back %d times within %llds (actor %s): "
-                                  "something else is changing it; no longer repaired",
+                note = np_strdupf("%s %s %s appeared %d times within %llds of its first "
+                                  "repair (actor %s): something else is changing it; no longer "
+                                  "repaired",
                                   scope, change, text, hist[i].occurrences,
                                   (long long)(NP_POSTURE_DEFAULT_FLAP_WINDOW_MS / 1000),
                                   hist[i].actor ? hist[i].actor : "unknown");
@@ -1218,7 +1263,10 @@ static int converge(struct rctx *r, struct np_result *res)
         free(text);
     }
 
-    /* Conditions. */
+    /* Conditions. The drift list is complete: it replaces the old one. */
+    r->diffed = true;
+    r->contested_status = "False";
+    r->contested_reason = "NotContested";
     if (verdict.n_contested > 0) {
         r->contested_status = "True";
         r->contested_reason = "Flapping";
@@ -1345,6 +1393,14 @@ static int handle_deletion(struct rctx *r, struct np_result *res)
             char *note = np_strdupf("deleted security group %s", gid);
             emit(r, "Normal", "Deleted", "Delete", note);
             free(note);
+        } else if (!ours) {
+            /* Its ownership tags name someone else now: they are not ours to remove. */
+            np_region_snapshot_remove(r->use.region, gid);
+            char *note = np_strdupf("retained security group %s; its ownership tags belong to "
+                                    "another owner and were left alone",
+                                    gid);
+            emit(r, "Normal", "Retained", "Delete", note);
+            free(note);
         } else {
             const char *keys[] = {NP_TAG_OWNER, NP_TAG_UID};
             rc = np_aws_ec2_delete_tags(np_region_ec2(r->use.region), gid, keys, 2);
@@ -1395,6 +1451,7 @@ static void rctx_clean_up(struct rctx *r)
     free(r->compliant_msg);
     free(r->contested_msg);
     free(r->event_actor);
+    free(r->event_name);
 }
 
 int np_controller_reconcile_sgp(struct np_controller *ctl, const char *key, struct np_result *res)
@@ -1424,8 +1481,8 @@ int np_controller_reconcile_sgp(struct np_controller *ctl, const char *key, stru
     /* Flapping is forgotten when the spec changes or a human asks to retry. */
     bool retry = np_json_path(r.obj, "metadata", "annotations", NP_ANNOTATION_RETRY_CONTESTED,
                               NP_JSON_END) != NULL;
-    int64_t seen_gen = np_json_path_int(r.old_status, 0, "observedGeneration", NP_JSON_END);
-    r.reset_contested = retry || (seen_gen != 0 && seen_gen != r.generation);
+    int64_t drift_gen = np_json_path_int(r.old_status, 0, "drift", "generation", NP_JSON_END);
+    r.reset_contested = retry || (drift_gen != 0 && drift_gen != r.generation);
     /* Grace is for drift away from a spec that was converged; until this generation has been
      * converged once, the differences are the new spec itself. */
     r.spec_changed =
@@ -1483,7 +1540,15 @@ int np_controller_reconcile_sgp(struct np_controller *ctl, const char *key, stru
         goto out;
     }
     rc = write_status(&r);
-    if (rc == 0 && retry) {
+    if (rc == 0 && r.consume_approval) {
+        /* An approval is for one plan: the same id must not apply again later. */
+        rc = np_kube_patch(ctl->kube, NULL, &np_res_sgp, r.ns, r.name, NULL, NP_KUBE_PATCH_MERGE,
+                           "{\"metadata\":{\"annotations\":{\"" NP_ANNOTATION_APPROVE_PLAN
+                           "\":null}}}");
+        if (rc == NP_ENOTFOUND)
+            rc = 0;
+    }
+    if (rc == 0 && retry && r.diffed) {
         /* Done with the request: drop the annotation so it does not reset every pass. */
         rc = np_kube_patch(ctl->kube, NULL, &np_res_sgp, r.ns, r.name, NULL, NP_KUBE_PATCH_MERGE,
                            "{\"metadata\":{\"annotations\":{\"" NP_ANNOTATION_RETRY_CONTESTED

@@ -63,18 +63,28 @@ bool np_status_equal(json_object *a, json_object *b, const char *ignored_key)
     return eq;
 }
 
+/* Adds null for every member of old that patch (a copy of the new object) lacks, at every
+ * depth where both sides are objects: a merge patch otherwise keeps what went away. */
+static void null_missing(json_object *old, json_object *patch)
+{
+    if (!old || !json_object_is_type(old, json_type_object) || !patch ||
+        !json_object_is_type(patch, json_type_object))
+        return;
+    json_object_object_foreach(old, key, val)
+    {
+        json_object *now = NULL;
+        if (!json_object_object_get_ex(patch, key, &now))
+            json_object_object_add(patch, key, NULL);
+        else
+            null_missing(val, now);
+    }
+}
+
 char *np_status_merge_patch(json_object *old_status, json_object *new_status)
 {
     json_object *st = NULL;
     json_object_deep_copy(new_status, &st, NULL);
-    if (old_status && json_object_is_type(old_status, json_type_object)) {
-        json_object_object_foreach(old_status, key, val)
-        {
-            (void)val;
-            if (!json_object_object_get_ex(st, key, NULL))
-                json_object_object_add(st, key, NULL);
-        }
-    }
+    null_missing(old_status, st);
     json_object *patch = json_object_new_object();
     json_object_object_add(patch, "status", st);
     char *text = np_strdup(json_object_to_json_string_ext(patch, JSON_C_TO_STRING_PLAIN));

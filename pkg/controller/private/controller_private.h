@@ -144,10 +144,11 @@ void np_region_snapshot_remove(struct np_region *r, const char *group_id);
  * know the group. Hints expire after 10 minutes.
  */
 char *np_region_note_event(struct np_region *r, const char *group_id, const char *actor,
-                           int64_t event_ms);
-/* Takes the hint for a group: true with *actor (owned, may be NULL) and *event_ms set. */
+                           const char *event_name, int64_t event_ms);
+/* Takes the hint for a group: true with *actor and *event_name (owned, may be NULL) and
+ * *event_ms set. */
 bool np_region_take_event(struct np_region *r, const char *group_id, char **actor,
-                          int64_t *event_ms);
+                          char **event_name, int64_t *event_ms);
 /* The default VPC of the region, cached (owned copy). */
 int np_region_default_vpc(struct np_region *r, char **vpc_id);
 int np_region_new(struct np_region **out, struct np_controller *ctl, const char *account,

@@ -71,6 +71,23 @@ Test(controller_status, merge_patch_nulls_members_that_went_away)
     json_object_put(cur);
 }
 
+Test(controller_status, merge_patch_nulls_nested_members_that_went_away)
+{
+    json_object *old = parse("{\"plan\":{\"id\":\"x\",\"reason\":\"stale\"}}");
+    json_object *cur = parse("{\"plan\":{\"id\":\"x\"}}");
+    char *patch = np_status_merge_patch(old, cur);
+    json_object *p = parse(patch);
+    json_object *reason = NULL;
+    cr_assert(json_object_object_get_ex(np_json_path(p, "status", "plan", NP_JSON_END), "reason",
+                                        &reason));
+    cr_assert_null(reason);
+    cr_assert_str_eq(np_json_path_str(p, "status", "plan", "id", NP_JSON_END), "x");
+    json_object_put(p);
+    free(patch);
+    json_object_put(old);
+    json_object_put(cur);
+}
+
 Test(controller_selector, match_labels_and_expressions)
 {
     json_object *labels = parse("{\"team\":\"payments\",\"env\":\"prod\"}");
