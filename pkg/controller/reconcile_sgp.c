@@ -1382,7 +1382,8 @@ static int handle_deletion(struct rctx *r, struct np_result *res)
             if (rc == NP_EDEPENDENCY) {
                 char *msg = np_strdupf("AWS refuses to delete %s while it is in use: %s", gid,
                                        np_error_message());
-                emit(r, "Warning", "DeletionBlocked", "Delete", msg);
+                if (!np_str_eq(old_condition_reason(r, "Ready"), "DeletionBlocked"))
+                    emit(r, "Warning", "DeletionBlocked", "Delete", msg);
                 set_ready(r, "False", "DeletionBlocked", msg);
                 res->requeue_after_ms = 15 * 1000;
                 return 0;
@@ -1494,12 +1495,25 @@ int np_controller_reconcile_sgp(struct np_controller *ctl, const char *key, stru
     if (rc) {
         char *msg = np_strdup(np_error_message());
         if (deleting) {
+            /* Without a valid spec the account and the deletion policy are unknown: nothing is
+             * done in AWS, and the humans are told what was left behind. */
+            const char *gid = np_json_path_str(r.old_status, "groupId", NP_JSON_END);
+            if (gid && np_kube_object_has_finalizer(r.obj, NP_KUBE_FINALIZER)) {
+                char *note = np_strdupf("the spec is invalid (%s): security group %s was left in "
+                                        "AWS untouched",
+                                        msg, gid);
+                emit(&r, "Warning", "Abandoned", "Delete", note);
+                free(note);
+            }
             rc = np_kube_finalizer_remove(ctl->kube, &np_res_sgp, r.obj, NP_KUBE_FINALIZER);
             free(msg);
             goto out;
         }
+        /* Once per spec: the same invalid spec is reported, not re-announced every pass. */
+        if (!np_str_eq(old_condition_reason(&r, "Ready"), "InvalidSpec") ||
+            np_json_path_int(r.old_status, 0, "observedGeneration", NP_JSON_END) != r.generation)
+            emit(&r, "Warning", "InvalidSpec", "Validate", msg);
         set_ready(&r, "False", "InvalidSpec", msg);
-        emit(&r, "Warning", "InvalidSpec", "Validate", msg);
         res->terminal = true;
         rc = write_status(&r);
         goto out;

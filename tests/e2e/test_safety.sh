@@ -71,7 +71,10 @@ test_propose_applies_only_the_approved_plan() {
     wait_for 30 "Ready again" condition_is sgp "$ns" web Ready True/Converged || return 1
     assert_eq "$(plan_field "$ns" web id)" "" "plan cleared" || return 1
     assert_eq "$(item "$ns" web 'tcp 22 0.0.0.0/0' state)" "Revoked" "drift item state" || return 1
-    wait_for 20 "a PlanApproved event" has_event "$ns" web PlanApproved "$id2"
+    wait_for 20 "a PlanApproved event" has_event "$ns" web PlanApproved "$id2" || return 1
+    # An approval is for one plan: it is consumed once applied.
+    wait_for 20 "the approval consumed" bash -c \
+        "[ -z \"\$(kubectl get sgp web -n $ns -o jsonpath='{.metadata.annotations.netposture\.dev/approve-plan}')\" ]"
 }
 
 test_blast_radius_holds_a_big_plan_until_approved() {
