@@ -231,6 +231,28 @@ static void keep_old(struct rctx *r, json_object *st, const char *k)
         json_object_object_add(st, k, copy);
 }
 
+/*
+ * Puts the object our status patch returned into the informer's store, unless the store moved
+ * on meanwhile: a reconcile of the same key right after this one (a key re-added while we
+ * worked) must see the status just written, or it would rebuild the drift history from the
+ * one before and lose it. The watch event of our write arrives later with the same version.
+ */
+static void remember_written(struct rctx *r, json_object *updated)
+{
+    struct np_kube_store *store = np_kube_informer_store(r->ctl->sgp_inf);
+    char *key = np_strdupf("%s/%s", r->ns, r->name);
+    json_object *cur = NULL;
+    if (np_kube_store_get(store, &cur, key) == 0 &&
+        np_str_eq(np_kube_object_resource_version(cur), np_kube_object_resource_version(r->obj))) {
+        json_object *meta = np_json_path(updated, "metadata", NP_JSON_END);
+        if (meta)
+            json_object_object_del(meta, "managedFields");
+        np_kube_store_apply(store, NP_KUBE_MODIFIED, updated, NULL);
+    }
+    json_object_put(cur);
+    free(key);
+}
+
 static int write_status(struct rctx *r)
 {
     int rc = 0;
@@ -319,9 +341,13 @@ static int write_status(struct rctx *r)
         goto out;
     put_time(st, "lastSyncTime", r->now);
     patch = np_status_merge_patch(r->old_status, st);
-    rc = np_kube_status_patch(r->ctl->kube, NULL, &np_res_sgp, r->ns, r->name, patch);
+    json_object *updated = NULL;
+    rc = np_kube_status_patch(r->ctl->kube, &updated, &np_res_sgp, r->ns, r->name, patch);
     if (rc == NP_ENOTFOUND)
         rc = 0; /* deleted meanwhile */
+    if (rc == 0 && updated)
+        remember_written(r, updated);
+    json_object_put(updated);
 out:
     free(patch);
     json_object_put(st);

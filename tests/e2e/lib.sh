@@ -78,6 +78,8 @@ new_namespace() {
     ns=${ns:0:63}
     k create namespace "$ns" >/dev/null
     E2E_NAMESPACES+=("$ns")
+    # (callers use $(new_namespace): the array does not survive the subshell, the file does)
+    echo "$ns" >>"$E2E_TEST_DIR/namespaces"
     printf '%s\n' "$ns"
 }
 
@@ -148,7 +150,9 @@ dump_state() {
     echo "---- controller log (tail)"
     [ -f "$E2E_TEST_DIR/controller.log" ] && tail -n 60 "$E2E_TEST_DIR/controller.log"
     local ns
-    for ns in "${E2E_NAMESPACES[@]}"; do
+    local -a all=("${E2E_NAMESPACES[@]}")
+    [ -f "$E2E_TEST_DIR/namespaces" ] && mapfile -t -O "${#all[@]}" all <"$E2E_TEST_DIR/namespaces"
+    for ns in $(printf '%s\n' "${all[@]}" | sort -u); do
         echo "---- netposture objects in $ns"
         k get netposture -n "$ns" -o yaml 2>&1 | head -n 200
         echo "---- events in $ns"

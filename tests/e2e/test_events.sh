@@ -93,7 +93,12 @@ test_cloudtrail_event_repairs_drift_in_seconds() {
         "kubectl get sgp web -n $ns -o jsonpath='{.status.drift.items[0].actor}' | grep -qx 'arn:aws:iam::123456789012:user/alice'" || return 1
     wait_for 15 "the message deleted" queue_empty "$q" || return 1
     assert_eq "$(metric netposture_events_total 'result="handled"')" "1" "events handled" || return 1
-    metric_at_least netposture_drift_time_to_detect_seconds_count '' 1 || fail "no detection latency observed"
+    metric_at_least netposture_drift_time_to_detect_seconds_count '' 1 || fail "no detection latency observed" || return 1
+    # /metrics shows the request and drift counters too.
+    metric_at_least netposture_drift_detected_total 'change="Extra"' 1 || fail "drift not counted" || return 1
+    metric_at_least netposture_remediations_total 'result="success"' 1 || fail "remediation not counted" || return 1
+    metric_at_least netposture_aws_requests_total 'action="ReceiveMessage",code="OK"' 1 || fail "SQS requests not counted" || return 1
+    k delete cloudaccount "ev-$tag" >/dev/null
 }
 
 test_bad_and_own_events_are_dropped_and_the_next_one_works() {
@@ -125,7 +130,8 @@ test_bad_and_own_events_are_dropped_and_the_next_one_works() {
     wait_for 15 "every message deleted" queue_empty "$q" || return 1
     # The ignored event triggered nothing: that drift waits for the (10m) resync.
     assert_contains "$(rules "$sg1" ingress)" "tcp 22-22 0.0.0.0/0" "drift announced by our own identity" || return 1
-    grep -q 'dropping an event message' "$E2E_TEST_DIR/controller.log" || fail "no log line for the dropped messages"
+    grep -q 'dropping an event message' "$E2E_TEST_DIR/controller.log" || fail "no log line for the dropped messages" || return 1
+    k delete cloudaccount "ev-$tag" >/dev/null
 }
 
 test_throttling_and_server_errors_are_survived() {
@@ -161,5 +167,8 @@ YAML
     # Retries absorb the faults: no storm of failed reconciles.
     local errors
     errors=$(metric netposture_reconcile_total 'result="error"')
-    [ "$errors" -le 3 ] || fail "$errors failed reconciles under injected faults"
+    [ "$errors" -le 3 ] || fail "$errors failed reconciles under injected faults" || return 1
+    # CloudAccounts are cluster-wide: later tests' controllers must not poll a dead proxy.
+    k delete sgp web -n "$ns" --wait=true --timeout=60s >/dev/null
+    k delete cloudaccount "flaky-$tag" >/dev/null
 }
