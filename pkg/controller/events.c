@@ -111,14 +111,7 @@ static void handle(struct np_consumer *c, const struct np_aws_sqs_message *m)
 /* Waits up to ms unless stopped; returns true when stopping. */
 static bool wait_stop(struct np_consumer *c, int64_t ms)
 {
-    struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_sec += (time_t)(ms / 1000);
-    until.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    struct timespec until = np_time_mono_after(ms);
     pthread_mutex_lock(&c->lock);
     while (!c->stop && pthread_cond_timedwait(&c->cond, &c->lock, &until) == 0) {
     }

@@ -308,15 +308,7 @@ static void *poller_main(void *arg)
         if (deadline < np_time_mono_ms() + gap)
             deadline = np_time_mono_ms() + gap;
         while (!r->stop && np_time_mono_ms() < deadline) {
-            struct timespec ts;
-            clock_gettime(CLOCK_MONOTONIC, &ts);
-            int64_t left = deadline - np_time_mono_ms();
-            ts.tv_sec += left / 1000;
-            ts.tv_nsec += (left % 1000) * 1000000L;
-            if (ts.tv_nsec >= 1000000000L) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000L;
-            }
+            struct timespec ts = np_time_mono_after(deadline - np_time_mono_ms());
             pthread_cond_timedwait(&r->cond, &r->lock, &ts);
         }
         bool stop = r->stop;

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 /* ---------------------------------------------------------------- errors */
 
@@ -102,6 +103,9 @@ void *np_xrealloc(void *p, size_t size);
 int64_t np_time_now_ms(void);
 /* Monotonic clock in milliseconds. */
 int64_t np_time_mono_ms(void);
+/* The CLOCK_MONOTONIC time ms from now (negative counts as 0), for pthread_cond_timedwait on
+ * a condition variable set to CLOCK_MONOTONIC. */
+struct timespec np_time_mono_after(int64_t ms);
 /* Formats epoch milliseconds as RFC 3339 UTC ("2026-01-02T03:04:05Z"); out needs 32 bytes. */
 void np_time_format_rfc3339(char *out, size_t size, int64_t epoch_ms);
 /* Same with microseconds ("...05.123456Z", Kubernetes MicroTime). */

@@ -89,16 +89,7 @@ bool np_kube_cancel_wait(struct np_kube_cancel *c, int64_t ms)
         np_sleep_ms(ms);
         return false;
     }
-    struct timespec deadline;
-    clock_gettime(CLOCK_MONOTONIC, &deadline);
-    if (ms < 0)
-        ms = 0;
-    deadline.tv_sec += (time_t)(ms / 1000);
-    deadline.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (deadline.tv_nsec >= 1000000000L) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000L;
-    }
+    struct timespec deadline = np_time_mono_after(ms);
     pthread_mutex_lock(&c->lock);
     while (!atomic_load(&c->fired)) {
         if (pthread_cond_timedwait(&c->cond, &c->lock, &deadline) != 0)

@@ -341,14 +341,7 @@ bool np_kube_informer_has_synced(struct np_kube_informer *inf)
 int np_kube_informer_wait_synced(struct np_kube_informer *inf, int64_t timeout_ms)
 {
     int rc = 0;
-    struct timespec deadline;
-    clock_gettime(CLOCK_MONOTONIC, &deadline);
-    deadline.tv_sec += (time_t)(timeout_ms / 1000);
-    deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (deadline.tv_nsec >= 1000000000L) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000L;
-    }
+    struct timespec deadline = np_time_mono_after(timeout_ms);
     pthread_mutex_lock(&inf->lock);
     while (!inf->synced && !inf->stopped) {
         if (pthread_cond_timedwait(&inf->cond, &inf->lock, &deadline) != 0)

@@ -342,14 +342,7 @@ int np_kube_workqueue_get(struct np_kube_workqueue *q, char **key)
             wait = 1;
         if (wait > 1000)
             wait = 1000;
-        struct timespec deadline;
-        clock_gettime(CLOCK_MONOTONIC, &deadline);
-        deadline.tv_sec += (time_t)(wait / 1000);
-        deadline.tv_nsec += (long)(wait % 1000) * 1000000L;
-        if (deadline.tv_nsec >= 1000000000L) {
-            deadline.tv_sec++;
-            deadline.tv_nsec -= 1000000000L;
-        }
+        struct timespec deadline = np_time_mono_after(wait);
         pthread_cond_timedwait(&q->cond, &q->lock, &deadline);
     }
     *key = take_locked(q);

@@ -70,6 +70,26 @@ Test(core_time, rfc3339_round_trip)
     cr_assert_eq(np_time_parse_rfc3339("2026-12-01T00:00:00", &ms), NP_EINVAL);
 }
 
+static int64_t ts_ms(struct timespec ts)
+{
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+Test(core_time, mono_after_is_normalised_and_between_bounds)
+{
+    static const int64_t cases[] = {0, 1, 999, 1000, 1500, 61999, -5};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int64_t want = cases[i] < 0 ? 0 : cases[i];
+        int64_t before = np_time_mono_ms();
+        struct timespec ts = np_time_mono_after(cases[i]);
+        int64_t after = np_time_mono_ms();
+        cr_assert(ts.tv_nsec >= 0 && ts.tv_nsec < 1000000000L, "case %zu: nsec %ld", i, ts.tv_nsec);
+        cr_assert(ts_ms(ts) >= before + want && ts_ms(ts) <= after + want,
+                  "case %zu: %lld not in [%lld, %lld]", i, (long long)ts_ms(ts),
+                  (long long)(before + want), (long long)(after + want));
+    }
+}
+
 Test(core_time, durations)
 {
     int64_t ms = -1;
