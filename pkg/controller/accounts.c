@@ -301,7 +301,6 @@ int np_controller_account_use(struct np_controller *ctl, const char *name, const
                               const char *region, struct np_account_use *use)
 {
     json_object *acct = NULL;
-    json_object *nsobj = NULL;
     int rc = 0;
     memset(use, 0, sizeof(*use));
     if (np_kube_store_get(np_kube_informer_store(ctl->acct_inf), &acct, name) != 0) {
@@ -311,11 +310,7 @@ int np_controller_account_use(struct np_controller *ctl, const char *name, const
     /* A team may only reach accounts that allow its namespace. */
     json_object *selector = np_json_path(acct, "spec", "allowedNamespaces", NP_JSON_END);
     if (selector) {
-        json_object *labels = NULL;
-        if (np_kube_store_get(np_kube_informer_store(ctl->ns_inf), &nsobj, ns) == 0)
-            labels = np_json_path(nsobj, "metadata", "labels", NP_JSON_END);
-        bool ok = false;
-        if (np_selector_matches(selector, labels, &ok) != 0 || !ok) {
+        if (!np_controller_namespace_selected(ctl, selector, ns)) {
             deny(use, "AccountNotAllowed",
                  np_strdupf("CloudAccount \"%s\" does not allow namespace \"%s\" "
                             "(spec.allowedNamespaces)",
@@ -339,7 +334,6 @@ int np_controller_account_use(struct np_controller *ctl, const char *name, const
     }
 out:
     json_object_put(acct);
-    json_object_put(nsobj);
     return rc;
 }
 

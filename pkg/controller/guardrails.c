@@ -26,15 +26,7 @@ static bool governs(struct np_controller *ctl, json_object *gobj, const char *ns
     /* Absent or {} selects every namespace, known to the cache yet or not. */
     if (!sel || (json_object_is_type(sel, json_type_object) && json_object_object_length(sel) == 0))
         return true;
-    json_object *nsobj = NULL;
-    bool match = false;
-    if (np_kube_store_get(np_kube_informer_store(ctl->ns_inf), &nsobj, ns) == 0) {
-        json_object *labels = np_json_path(nsobj, "metadata", "labels", NP_JSON_END);
-        if (np_selector_matches(sel, labels, &match) != 0)
-            match = false;
-    }
-    json_object_put(nsobj);
-    return match;
+    return np_controller_namespace_selected(ctl, sel, ns);
 }
 
 struct collect {

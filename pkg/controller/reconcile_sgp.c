@@ -92,13 +92,12 @@ static void emit(struct rctx *r, const char *type, const char *reason, const cha
 
 /* ---------------------------------------------------------------- status */
 
-static json_object *old_drift_item(struct rctx *r, const char *direction, const char *change,
-                                   const char *rule)
+/* The item of a status drift list (an array, or NULL) with this direction, change and rule. */
+static json_object *find_item(json_object *items, const char *direction, const char *change,
+                              const char *rule)
 {
-    json_object *items = np_json_path(r->old_status, "drift", "items", NP_JSON_END);
-    if (!items || !json_object_is_type(items, json_type_array))
-        return NULL;
-    size_t n = json_object_array_length(items);
+    size_t n =
+        items && json_object_is_type(items, json_type_array) ? json_object_array_length(items) : 0;
     for (size_t i = 0; i < n; i++) {
         json_object *it = json_object_array_get_idx(items, i);
         if (np_str_eq(np_json_path_str(it, "direction", NP_JSON_END), direction) &&
@@ -109,27 +108,17 @@ static json_object *old_drift_item(struct rctx *r, const char *direction, const 
     return NULL;
 }
 
+static json_object *old_drift_item(struct rctx *r, const char *direction, const char *change,
+                                   const char *rule)
+{
+    return find_item(np_json_path(r->old_status, "drift", "items", NP_JSON_END), direction, change,
+                     rule);
+}
+
 static bool is_resolved_state(const char *state)
 {
     return np_str_eq(state, "Revoked") || np_str_eq(state, "Authorized") ||
            np_str_eq(state, "Updated") || np_str_eq(state, "Tagged");
-}
-
-/* True when list holds an item with the same direction, change and rule as it. */
-static bool in_list(json_object *list, json_object *it)
-{
-    size_t n = list ? json_object_array_length(list) : 0;
-    for (size_t i = 0; i < n; i++) {
-        json_object *o = json_object_array_get_idx(list, i);
-        if (np_str_eq(np_json_path_str(o, "direction", NP_JSON_END),
-                      np_json_path_str(it, "direction", NP_JSON_END)) &&
-            np_str_eq(np_json_path_str(o, "change", NP_JSON_END),
-                      np_json_path_str(it, "change", NP_JSON_END)) &&
-            np_str_eq(np_json_path_str(o, "rule", NP_JSON_END),
-                      np_json_path_str(it, "rule", NP_JSON_END)))
-            return true;
-    }
-    return false;
 }
 
 /* What a status drift item says besides its identity. */
@@ -197,7 +186,9 @@ static void keep_resolved_items(struct rctx *r)
         if (!is_resolved_state(np_json_path_str(it, "state", NP_JSON_END)) || !resolved ||
             np_time_parse_rfc3339(resolved, &at) != 0 || r->now - at > RESOLVED_RETENTION_MS)
             continue;
-        if (in_list(r->drift_items, it))
+        if (find_item(r->drift_items, np_json_path_str(it, "direction", NP_JSON_END),
+                      np_json_path_str(it, "change", NP_JSON_END),
+                      np_json_path_str(it, "rule", NP_JSON_END)))
             continue;
         if (!r->drift_items)
             r->drift_items = json_object_new_array();
@@ -1078,6 +1069,8 @@ static int converge(struct rctx *r, struct np_result *res)
     struct np_posture_verdict verdict = {0};
     struct np_posture_item_history *hist = NULL;
     int64_t *window = NULL;
+    char **texts = NULL;       /* each item's status `rule` text */
+    json_object **olds = NULL; /* each item in the previous status (borrowed), or NULL */
     bool *applied = NULL;
     char **lines = NULL, **plines = NULL;
     char *id = NULL;
@@ -1123,15 +1116,17 @@ static int converge(struct rctx *r, struct np_result *res)
     hist = np_xcalloc(delta.n, sizeof(*hist));
     window = np_xcalloc(delta.n, sizeof(*window));
     applied = np_xcalloc(delta.n, sizeof(*applied));
+    texts = np_xcalloc(delta.n, sizeof(*texts));
+    olds = np_xcalloc(delta.n, sizeof(*olds));
     for (size_t i = 0; i < delta.n; i++) {
-        char *text = np_posture_drift_text(&delta.items[i]);
-        json_object *old = old_drift_item(r, np_posture_drift_scope(&delta.items[i]),
-                                          np_posture_change_name(delta.items[i].change), text);
-        item_history(r, old, &hist[i], &window[i]);
-        bool is_new = !old || is_resolved_state(np_json_path_str(old, "state", NP_JSON_END));
+        texts[i] = np_posture_drift_text(&delta.items[i]);
+        olds[i] = old_drift_item(r, np_posture_drift_scope(&delta.items[i]),
+                                 np_posture_change_name(delta.items[i].change), texts[i]);
+        item_history(r, olds[i], &hist[i], &window[i]);
+        bool is_new =
+            !olds[i] || is_resolved_state(np_json_path_str(olds[i], "state", NP_JSON_END));
         if (is_new && r->event_actor && event_explains(r->event_name, &delta.items[i]))
             hist[i].actor = r->event_actor; /* who made the change, from the event */
-        free(text);
     }
     /* The grace period is for drift; a new or changed spec is converged at once (the mode
      * and the blast radius still apply). */
@@ -1208,10 +1203,10 @@ static int converge(struct rctx *r, struct np_result *res)
     char *contested_text = NULL;
     for (size_t i = 0; i < delta.n; i++) {
         const struct np_posture_drift *d = &delta.items[i];
-        char *text = np_posture_drift_text(d);
+        const char *text = texts[i];
         const char *scope = np_posture_drift_scope(d);
         const char *change = np_posture_change_name(d->change);
-        json_object *old = old_drift_item(r, scope, change, text);
+        json_object *old = olds[i];
         const char *old_state = np_json_path_str(old, "state", NP_JSON_END);
         bool is_new = !old || is_resolved_state(old_state);
         enum np_posture_item_state st = applied[i] ? NP_POSTURE_ITEM_APPLY : verdict.states[i];
@@ -1282,11 +1277,10 @@ static int converge(struct rctx *r, struct np_result *res)
         if (st == NP_POSTURE_ITEM_CONTESTED && !contested_item) {
             contested_item = scope;
             contested_text =
-                np_strdupf("%s %s %s came back %d times (actor %s)", scope, change, text,
+                np_strdupf("%s %s %s appeared %d times (actor %s)", scope, change, text,
                            hist[i].occurrences, hist[i].actor ? hist[i].actor : "unknown");
         }
         free(gr);
-        free(text);
     }
 
     /* Conditions. The drift list is complete: it replaces the old one. */
@@ -1350,6 +1344,10 @@ out:
     np_posture_verdict_clean_up(&verdict);
     free(hist);
     free(window);
+    for (size_t i = 0; texts && i < delta.n; i++)
+        free(texts[i]);
+    free(texts);
+    free(olds);
     free(applied);
     free(id);
     np_posture_lines_free(lines);
@@ -1445,6 +1443,24 @@ static int handle_deletion(struct rctx *r, struct np_result *res)
     if (rc == NP_ENOTFOUND)
         rc = 0;
     return rc;
+}
+
+/* Removes annotations from the posture with one merge patch; a posture gone meanwhile is
+ * fine. */
+static int drop_annotations(struct rctx *r, const char *const *keys, size_t n)
+{
+    json_object *ann = json_object_new_object();
+    for (size_t i = 0; i < n; i++)
+        json_object_object_add(ann, keys[i], NULL);
+    json_object *meta = json_object_new_object();
+    json_object_object_add(meta, "annotations", ann);
+    json_object *patch = json_object_new_object();
+    json_object_object_add(patch, "metadata", meta);
+    int rc =
+        np_kube_patch(r->ctl->kube, NULL, &np_res_sgp, r->ns, r->name, NULL, NP_KUBE_PATCH_MERGE,
+                      json_object_to_json_string_ext(patch, JSON_C_TO_STRING_PLAIN));
+    json_object_put(patch);
+    return rc == NP_ENOTFOUND ? 0 : rc;
 }
 
 /* ---------------------------------------------------------------- entry point */
@@ -1580,22 +1596,17 @@ int np_controller_reconcile_sgp(struct np_controller *ctl, const char *key, stru
         goto out;
     }
     rc = write_status(&r);
-    if (rc == 0 && r.consume_approval) {
-        /* An approval is for one plan: the same id must not apply again later. */
-        rc = np_kube_patch(ctl->kube, NULL, &np_res_sgp, r.ns, r.name, NULL, NP_KUBE_PATCH_MERGE,
-                           "{\"metadata\":{\"annotations\":{\"" NP_ANNOTATION_APPROVE_PLAN
-                           "\":null}}}");
-        if (rc == NP_ENOTFOUND)
-            rc = 0;
-    }
-    if (rc == 0 && retry && r.diffed) {
-        /* Done with the request: drop the annotation so it does not reset every pass. */
-        rc = np_kube_patch(ctl->kube, NULL, &np_res_sgp, r.ns, r.name, NULL, NP_KUBE_PATCH_MERGE,
-                           "{\"metadata\":{\"annotations\":{\"" NP_ANNOTATION_RETRY_CONTESTED
-                           "\":null}}}");
-        if (rc == NP_ENOTFOUND)
-            rc = 0;
-        else if (rc == 0)
+    /* Annotations that were requests, now honoured: an approval is for one plan (the same id
+     * must not apply again later); a retry request must not reset every pass. */
+    const char *done[2];
+    size_t n_done = 0;
+    if (r.consume_approval)
+        done[n_done++] = NP_ANNOTATION_APPROVE_PLAN;
+    if (retry && r.diffed)
+        done[n_done++] = NP_ANNOTATION_RETRY_CONTESTED;
+    if (rc == 0 && n_done > 0) {
+        rc = drop_annotations(&r, done, n_done);
+        if (rc == 0 && retry && r.diffed)
             emit(&r, "Normal", "RetryContested", "Decide",
                  "flapping history cleared on request; contested items are repaired again");
     }

@@ -17,6 +17,20 @@ static bool value_in(json_object *values, const char *v)
     return false;
 }
 
+bool np_controller_namespace_selected(struct np_controller *ctl, json_object *selector,
+                                      const char *ns)
+{
+    json_object *nsobj = NULL;
+    json_object *labels = NULL;
+    if (np_kube_store_get(np_kube_informer_store(ctl->ns_inf), &nsobj, ns) == 0)
+        labels = np_json_path(nsobj, "metadata", "labels", NP_JSON_END);
+    bool match = false;
+    if (np_selector_matches(selector, labels, &match) != 0)
+        match = false;
+    json_object_put(nsobj);
+    return match;
+}
+
 int np_selector_matches(json_object *selector, json_object *labels, bool *matches)
 {
     *matches = false;

@@ -212,5 +212,9 @@ char *np_status_merge_patch(json_object *old_status, json_object *new_status);
 
 /* Evaluates a label selector (NULL: matches everything) against labels (may be NULL). */
 int np_selector_matches(json_object *selector, json_object *labels, bool *matches);
+/* Whether namespace ns (labels from the namespace cache; an unknown namespace has none)
+ * matches selector (NULL: everything). A malformed selector matches nothing. */
+bool np_controller_namespace_selected(struct np_controller *ctl, json_object *selector,
+                                      const char *ns);
 
 #endif
