@@ -308,6 +308,253 @@ int np_aws_ec2_delete_tags(struct np_aws_ec2 *c, const char *resource_id, const 
 int np_aws_ec2_describe_vpcs(struct np_aws_ec2 *c, struct np_aws_vpc **out, size_t *n_out,
                              const struct np_aws_filter *filters, size_t n_filters);
 
+/* ---------------------------------------------------------------- VPC pieces (vpc.c) */
+
+/*
+ * The VPC network pieces a VPCPosture manages. Values are as AWS spells them (no
+ * canonicalisation). Every Describe below is paginated (MaxResults at AWS's largest page for
+ * the action: 1000, DescribeRouteTables 100; NextToken) through the same pager as
+ * DescribeSecurityGroups; filters are AND of filters, OR of values; *out is NULL and *n_out 0
+ * when nothing matched and on error. Create calls attach tags atomically with TagSpecification
+ * (none when n_tags is 0). Every id out-parameter (char **) is owned by the caller and NULL on
+ * error. A missing required string, or a tag without a key, gives NP_EINVAL naming the
+ * parameter, and nothing is sent. Errors otherwise as for the EC2 operations above.
+ */
+
+/* The two VPC attributes a posture manages (DescribeVpcAttribute / ModifyVpcAttribute). */
+enum np_aws_vpc_attribute { NP_AWS_VPC_DNS_SUPPORT = 0, NP_AWS_VPC_DNS_HOSTNAMES };
+
+struct np_aws_subnet {
+    char *subnet_id;
+    char *vpc_id;
+    char *cidr_block;
+    char *availability_zone;
+    char *state;
+    bool map_public_ip_on_launch;
+    struct np_aws_tag *tags;
+    size_t n_tags;
+};
+
+enum np_aws_route_dest {
+    NP_AWS_ROUTE_DEST_CIDR4 = 0,   /* destinationCidrBlock / DestinationCidrBlock */
+    NP_AWS_ROUTE_DEST_CIDR6,       /* destinationIpv6CidrBlock */
+    NP_AWS_ROUTE_DEST_PREFIX_LIST, /* destinationPrefixListId */
+};
+
+/*
+ * Route targets, in the order the decoder looks for them in a Describe answer (the first
+ * present wins: an instance route also names its network interface).
+ */
+enum np_aws_route_target {
+    NP_AWS_ROUTE_GATEWAY = 0,       /* gatewayId: igw-, vgw-, vpce- (gateway endpoints), "local" */
+    NP_AWS_ROUTE_NAT_GATEWAY,       /* natGatewayId */
+    NP_AWS_ROUTE_TRANSIT_GATEWAY,   /* transitGatewayId */
+    NP_AWS_ROUTE_VPC_PEERING,       /* vpcPeeringConnectionId */
+    NP_AWS_ROUTE_EGRESS_ONLY_IGW,   /* egressOnlyInternetGatewayId */
+    NP_AWS_ROUTE_CARRIER_GATEWAY,   /* carrierGatewayId */
+    NP_AWS_ROUTE_LOCAL_GATEWAY,     /* localGatewayId */
+    NP_AWS_ROUTE_CORE_NETWORK,      /* coreNetworkArn */
+    NP_AWS_ROUTE_INSTANCE,          /* instanceId */
+    NP_AWS_ROUTE_NETWORK_INTERFACE, /* networkInterfaceId */
+    NP_AWS_ROUTE_TARGET_COUNT
+};
+
+/* The response member name of a target ("gatewayId", "natGatewayId", ...; static; NULL outside
+ * the enum). The Query parameter is the same with an upper-case first letter ("GatewayId"). */
+const char *np_aws_route_target_name(enum np_aws_route_target t);
+
+/* A route as Describe decodes it: the first destination present in the order of enum
+ * np_aws_route_dest (a route without one is refused with NP_EPARSE), the first target in the
+ * order of enum np_aws_route_target. */
+struct np_aws_route {
+    enum np_aws_route_dest dest_kind;
+    char *destination;
+    bool has_target; /* false: a blackhole route whose target is gone, or an unknown kind */
+    enum np_aws_route_target target_kind;
+    char *target;
+    char *origin; /* "CreateRouteTable" (the local route), "CreateRoute",
+                     "EnableVgwRoutePropagation"; NULL when absent */
+    char *state;  /* "active", "blackhole"; NULL when absent */
+};
+
+struct np_aws_rt_assoc {
+    char *association_id;
+    char *subnet_id; /* NULL for the main association or a gateway association */
+    bool main;
+};
+
+struct np_aws_route_table {
+    char *route_table_id;
+    char *vpc_id;
+    struct np_aws_route *routes;
+    size_t n_routes;
+    struct np_aws_rt_assoc *assocs;
+    size_t n_assocs;
+    struct np_aws_tag *tags;
+    size_t n_tags;
+};
+
+struct np_aws_nacl_entry {
+    int rule_number; /* 32767 is the default "*" entry */
+    bool egress;
+    char *protocol;  /* "-1", "6", "17", "1", ... as AWS returns it (numbers) */
+    bool allow;      /* ruleAction allow (true) or deny */
+    char *cidr;      /* cidrBlock, or NULL */
+    char *ipv6_cidr; /* ipv6CidrBlock, or NULL */
+    bool has_ports;  /* portRange present */
+    int from_port;
+    int to_port;
+    bool has_icmp; /* icmpTypeCode present */
+    int icmp_type;
+    int icmp_code;
+};
+
+struct np_aws_nacl_assoc {
+    char *association_id;
+    char *subnet_id;
+};
+
+struct np_aws_nacl {
+    char *network_acl_id;
+    char *vpc_id;
+    bool is_default;
+    struct np_aws_nacl_entry *entries;
+    size_t n_entries;
+    struct np_aws_nacl_assoc *assocs;
+    size_t n_assocs;
+    struct np_aws_tag *tags;
+    size_t n_tags;
+};
+
+struct np_aws_flow_log {
+    char *flow_log_id;
+    char *resource_id;
+    char *traffic_type;         /* ACCEPT | REJECT | ALL */
+    char *log_destination_type; /* cloud-watch-logs | s3 | kinesis-data-firehose */
+    char *log_destination;      /* the ARN; NULL when AWS gave only logGroupName */
+    char *log_group_name;
+    char *deliver_logs_permission_arn;
+    char *flow_log_status;
+    struct np_aws_tag *tags;
+    size_t n_tags;
+};
+
+/* What CreateFlowLogs needs (borrowed strings). */
+struct np_aws_flow_log_spec {
+    const char *resource_id;                 /* the VPC (ResourceType=VPC) */
+    const char *traffic_type;                /* ACCEPT | REJECT | ALL */
+    const char *log_destination_type;        /* cloud-watch-logs | s3 | kinesis-data-firehose; NULL:
+                                                AWS's default (cloud-watch-logs) */
+    const char *log_destination;             /* the destination ARN */
+    const char *deliver_logs_permission_arn; /* NULL unless cloud-watch-logs (required there) */
+};
+
+void np_aws_subnets_free(struct np_aws_subnet *s, size_t n);
+void np_aws_route_clean_up(struct np_aws_route *r);
+void np_aws_route_tables_free(struct np_aws_route_table *t, size_t n);
+void np_aws_nacl_entry_clean_up(struct np_aws_nacl_entry *e);
+void np_aws_nacls_free(struct np_aws_nacl *a, size_t n);
+void np_aws_flow_logs_free(struct np_aws_flow_log *f, size_t n);
+
+/* CreateVpc (tags via TagSpecification "vpc"). *vpc_id is owned by the caller. */
+int np_aws_ec2_create_vpc(struct np_aws_ec2 *c, char **vpc_id, const char *cidr_block,
+                          const struct np_aws_tag *tags, size_t n_tags);
+/* DeleteVpc. DependencyViolation gives NP_EDEPENDENCY, InvalidVpcID.NotFound NP_ENOTFOUND. */
+int np_aws_ec2_delete_vpc(struct np_aws_ec2 *c, const char *vpc_id);
+/* DescribeVpcAttribute (one attribute per call, as AWS requires). */
+int np_aws_ec2_describe_vpc_attribute(struct np_aws_ec2 *c, const char *vpc_id,
+                                      enum np_aws_vpc_attribute attr, bool *value);
+/* ModifyVpcAttribute (EnableDnsSupport.Value / EnableDnsHostnames.Value). */
+int np_aws_ec2_modify_vpc_attribute(struct np_aws_ec2 *c, const char *vpc_id,
+                                    enum np_aws_vpc_attribute attr, bool value);
+
+/* DescribeSubnets; *out owned (np_aws_subnets_free). */
+int np_aws_ec2_describe_subnets(struct np_aws_ec2 *c, struct np_aws_subnet **out, size_t *n_out,
+                                const struct np_aws_filter *filters, size_t n_filters);
+/* CreateSubnet (availability_zone may be NULL: AWS picks; tags via "subnet"). */
+int np_aws_ec2_create_subnet(struct np_aws_ec2 *c, char **subnet_id, const char *vpc_id,
+                             const char *cidr_block, const char *availability_zone,
+                             const struct np_aws_tag *tags, size_t n_tags);
+int np_aws_ec2_delete_subnet(struct np_aws_ec2 *c, const char *subnet_id);
+/* ModifySubnetAttribute MapPublicIpOnLaunch.Value. */
+int np_aws_ec2_modify_subnet_map_public_ip(struct np_aws_ec2 *c, const char *subnet_id, bool value);
+
+/* DescribeRouteTables; *out owned (np_aws_route_tables_free). */
+int np_aws_ec2_describe_route_tables(struct np_aws_ec2 *c, struct np_aws_route_table **out,
+                                     size_t *n_out, const struct np_aws_filter *filters,
+                                     size_t n_filters);
+/* CreateRouteTable (tags via "route-table"). */
+int np_aws_ec2_create_route_table(struct np_aws_ec2 *c, char **route_table_id, const char *vpc_id,
+                                  const struct np_aws_tag *tags, size_t n_tags);
+int np_aws_ec2_delete_route_table(struct np_aws_ec2 *c, const char *route_table_id);
+/*
+ * CreateRoute / ReplaceRoute with the route's destination and target (has_target, a known
+ * dest_kind and target_kind, and both strings required, else NP_EINVAL); origin and state are
+ * ignored. ReplaceRoute of a GATEWAY target "local" sends LocalTarget=true (puts the local route
+ * back). RouteAlreadyExists gives NP_EEXIST; InvalidRoute.NotFound NP_ENOTFOUND.
+ */
+int np_aws_ec2_create_route(struct np_aws_ec2 *c, const char *route_table_id,
+                            const struct np_aws_route *route);
+int np_aws_ec2_replace_route(struct np_aws_ec2 *c, const char *route_table_id,
+                             const struct np_aws_route *route);
+/* DeleteRoute by destination. InvalidRoute.NotFound gives NP_ENOTFOUND. */
+int np_aws_ec2_delete_route(struct np_aws_ec2 *c, const char *route_table_id,
+                            enum np_aws_route_dest dest_kind, const char *destination);
+/* AssociateRouteTable; *association_id owned (may be NULL to ignore it; NULL on error). */
+int np_aws_ec2_associate_route_table(struct np_aws_ec2 *c, const char *route_table_id,
+                                     const char *subnet_id, char **association_id);
+int np_aws_ec2_disassociate_route_table(struct np_aws_ec2 *c, const char *association_id);
+/* ReplaceRouteTableAssociation: moves an existing association to route_table_id;
+ * *new_association_id owned (may be NULL to ignore it). */
+int np_aws_ec2_replace_route_table_association(struct np_aws_ec2 *c, const char *association_id,
+                                               const char *route_table_id,
+                                               char **new_association_id);
+
+/* DescribeNetworkAcls; *out owned (np_aws_nacls_free). */
+int np_aws_ec2_describe_network_acls(struct np_aws_ec2 *c, struct np_aws_nacl **out, size_t *n_out,
+                                     const struct np_aws_filter *filters, size_t n_filters);
+/* CreateNetworkAcl (tags via "network-acl"). */
+int np_aws_ec2_create_network_acl(struct np_aws_ec2 *c, char **network_acl_id, const char *vpc_id,
+                                  const struct np_aws_tag *tags, size_t n_tags);
+int np_aws_ec2_delete_network_acl(struct np_aws_ec2 *c, const char *network_acl_id);
+/*
+ * CreateNetworkAclEntry / ReplaceNetworkAclEntry: Protocol, RuleAction, Egress, RuleNumber,
+ * CidrBlock or Ipv6CidrBlock, PortRange.From/To when has_ports, Icmp.Type/Code when has_icmp.
+ * NP_EINVAL unless the rule number is 1..32766 (32767 is AWS's fixed default entry) and exactly
+ * one of cidr and ipv6_cidr is set. NetworkAclEntryAlreadyExists gives NP_EEXIST.
+ */
+int np_aws_ec2_create_network_acl_entry(struct np_aws_ec2 *c, const char *network_acl_id,
+                                        const struct np_aws_nacl_entry *e);
+int np_aws_ec2_replace_network_acl_entry(struct np_aws_ec2 *c, const char *network_acl_id,
+                                         const struct np_aws_nacl_entry *e);
+int np_aws_ec2_delete_network_acl_entry(struct np_aws_ec2 *c, const char *network_acl_id,
+                                        int rule_number, bool egress);
+/* ReplaceNetworkAclAssociation: moves a subnet's association (by its current association id)
+ * to network_acl_id; *new_association_id owned (may be NULL to ignore it). */
+int np_aws_ec2_replace_network_acl_association(struct np_aws_ec2 *c, const char *association_id,
+                                               const char *network_acl_id,
+                                               char **new_association_id);
+
+/* DescribeFlowLogs; *out owned (np_aws_flow_logs_free). Filters: resource-id, tag:... */
+int np_aws_ec2_describe_flow_logs(struct np_aws_ec2 *c, struct np_aws_flow_log **out, size_t *n_out,
+                                  const struct np_aws_filter *filters, size_t n_filters);
+/*
+ * CreateFlowLogs for one VPC (tags via "vpc-flow-log"); *flow_log_id owned. resource_id,
+ * traffic_type and log_destination are required; a NULL log_destination_type leaves AWS's
+ * default (cloud-watch-logs). An answer whose unsuccessful set is not empty fails with
+ * NP_EINVAL, its first item's code (np_aws_error_last) and message. FlowLogAlreadyExists gives
+ * NP_EEXIST (ClientToken is not sent).
+ */
+int np_aws_ec2_create_flow_log(struct np_aws_ec2 *c, char **flow_log_id,
+                               const struct np_aws_flow_log_spec *spec,
+                               const struct np_aws_tag *tags, size_t n_tags);
+/*
+ * DeleteFlowLogs (FlowLogId.N); n == 0 is a no-op. An id AWS lists in the answer's unsuccessful
+ * set fails the call with that item's code, mapped (InvalidFlowLogId.NotFound: NP_ENOTFOUND, as
+ * when the whole call is refused with that code).
+ */
+int np_aws_ec2_delete_flow_logs(struct np_aws_ec2 *c, const char *const *flow_log_ids, size_t n);
+
 /* ---------------------------------------------------------------- STS */
 
 /*

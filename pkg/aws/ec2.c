@@ -1,6 +1,7 @@
 /*
  * Typed EC2 and STS operations on top of np_aws_query_call: each builds its Query API form,
- * calls, and decodes the response (Describe calls through the pager, MaxResults=1000).
+ * calls, and decodes the response (Describe calls through the pager, MaxResults=1000). The
+ * paginated Describe of a list kind and the <return> check are shared with vpc.c.
  */
 #include "aws/private/aws_private.h"
 
@@ -61,38 +62,54 @@ int np_aws_ec2_describe_security_groups(struct np_aws_ec2 *c, struct np_aws_sg *
     return np_aws_sg_paginate(out, n_out, dsg_fetch_page, &f);
 }
 
-/* ---------------------------------------------------------------- DescribeVpcs */
+/* ---------------------------------------------------------------- Describe lists */
 
-struct dvpc_fetch {
+struct dlist_fetch {
     struct np_aws_ec2 *c;
+    const char *action;
+    int page_size;
     const struct np_aws_filter *filters;
     size_t n_filters;
 };
 
-static int dvpc_fetch_page(void *ctx, const char *next_token, struct np_buf *body)
+static int dlist_fetch_page(void *ctx, const char *next_token, struct np_buf *body)
 {
-    struct dvpc_fetch *f = ctx;
+    struct dlist_fetch *f = ctx;
     struct np_buf form = NP_BUF_INIT;
-    int rc = np_aws_form_begin(&form, "DescribeVpcs", NP_AWS_EC2_VERSION);
+    char size[16];
+    snprintf(size, sizeof(size), "%d", f->page_size);
+    int rc = np_aws_form_begin(&form, f->action, NP_AWS_EC2_VERSION);
     if (rc == 0)
         rc = np_aws_form_add_filters(&form, f->filters, f->n_filters);
     if (rc == 0)
-        rc = np_aws_form_add(&form, "MaxResults", PAGE_SIZE);
+        rc = np_aws_form_add(&form, "MaxResults", size);
     if (rc == 0 && next_token)
         rc = np_aws_form_add(&form, "NextToken", next_token);
     if (rc == 0)
-        rc = np_aws_query_call(f->c, NP_AWS_SERVICE_EC2, "DescribeVpcs", &form, body);
+        rc = np_aws_query_call(f->c, NP_AWS_SERVICE_EC2, f->action, &form, body);
     np_buf_clean_up(&form);
     return rc;
+}
+
+int np_aws_ec2_describe_list(struct np_aws_ec2 *c, const char *action, int page_size,
+                             const struct np_aws_xml_list *kind,
+                             const struct np_aws_filter *filters, size_t n_filters, void **out,
+                             size_t *n_out)
+{
+    struct dlist_fetch f = {c, action, page_size, filters, n_filters};
+    *out = NULL;
+    *n_out = 0;
+    return np_aws_list_paginate(out, n_out, kind, dlist_fetch_page, &f);
 }
 
 int np_aws_ec2_describe_vpcs(struct np_aws_ec2 *c, struct np_aws_vpc **out, size_t *n_out,
                              const struct np_aws_filter *filters, size_t n_filters)
 {
-    struct dvpc_fetch f = {c, filters, n_filters};
-    *out = NULL;
-    *n_out = 0;
-    return np_aws_vpc_paginate(out, n_out, dvpc_fetch_page, &f);
+    void *items = NULL;
+    int rc = np_aws_ec2_describe_list(c, "DescribeVpcs", 1000, &np_aws_xml_vpcs, filters, n_filters,
+                                      &items, n_out);
+    *out = items;
+    return rc;
 }
 
 /* ---------------------------------------------------------------- groups */
@@ -117,20 +134,12 @@ int np_aws_ec2_create_security_group(struct np_aws_ec2 *c, char **group_id, cons
         rc = np_aws_form_add(&form, "GroupDescription", description);
     if (rc == 0 && !np_str_is_empty(vpc_id))
         rc = np_aws_form_add(&form, "VpcId", vpc_id);
-    if (rc == 0 && n_tags > 0)
-        rc = np_aws_form_add(&form, "TagSpecification.1.ResourceType", "security-group");
-    for (size_t i = 0; i < n_tags && rc == 0; i++) {
-        if (np_str_is_empty(tags[i].key)) {
-            rc = np_error_set(NP_EINVAL, "CreateSecurityGroup: tag %zu has no key", i + 1);
-            break;
-        }
-        rc = np_aws_form_addf(&form, tags[i].key, "TagSpecification.1.Tag.%zu.Key", i + 1);
-        if (rc == 0)
-            rc = np_aws_form_addf(&form, tags[i].value ? tags[i].value : "",
-                                  "TagSpecification.1.Tag.%zu.Value", i + 1);
-    }
-    if (rc)
+    if (rc == 0)
+        rc = np_aws_form_add_tag_spec(&form, "security-group", tags, n_tags);
+    if (rc) {
+        rc = np_error_set(rc, "CreateSecurityGroup: %s", np_error_message());
         goto out;
+    }
     rc = np_aws_query_call(c, NP_AWS_SERVICE_EC2, "CreateSecurityGroup", &form, &body);
     if (rc == 0)
         rc = np_aws_xml_decode_create_sg(body.data, body.len, group_id);
@@ -140,8 +149,7 @@ out:
     return rc;
 }
 
-/* Checks a mutating call's answer: <return>false</return> or unknown permissions fail it. */
-static int check_return(const char *action, const struct np_buf *body, bool revoke)
+int np_aws_ec2_check_return(const char *action, const struct np_buf *body, bool revoke)
 {
     char root[96];
     bool ret = true, has_return = false;
@@ -173,7 +181,7 @@ int np_aws_ec2_delete_security_group(struct np_aws_ec2 *c, const char *group_id)
     if (rc == 0)
         rc = np_aws_query_call(c, NP_AWS_SERVICE_EC2, "DeleteSecurityGroup", &form, &body);
     if (rc == 0)
-        rc = check_return("DeleteSecurityGroup", &body, false);
+        rc = np_aws_ec2_check_return("DeleteSecurityGroup", &body, false);
     np_buf_clean_up(&form);
     np_buf_clean_up(&body);
     return rc;
@@ -203,7 +211,7 @@ static int perms_call(struct np_aws_ec2 *c, const char *action, const char *grou
     if (rc == 0)
         rc = np_aws_query_call(c, NP_AWS_SERVICE_EC2, action, &form, &body);
     if (rc == 0)
-        rc = check_return(action, &body, revoke);
+        rc = np_aws_ec2_check_return(action, &body, revoke);
 out:
     np_buf_clean_up(&form);
     np_buf_clean_up(&body);
@@ -261,20 +269,15 @@ int np_aws_ec2_create_tags(struct np_aws_ec2 *c, const char *resource_id,
         rc = np_aws_form_begin(&form, "CreateTags", NP_AWS_EC2_VERSION);
     if (rc == 0)
         rc = np_aws_form_add(&form, "ResourceId.1", resource_id);
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        if (np_str_is_empty(tags[i].key)) {
-            rc = np_error_set(NP_EINVAL, "CreateTags: tag %zu has no key", i + 1);
-            break;
-        }
-        rc = np_aws_form_addf(&form, tags[i].key, "Tag.%zu.Key", i + 1);
-        if (rc == 0)
-            rc =
-                np_aws_form_addf(&form, tags[i].value ? tags[i].value : "", "Tag.%zu.Value", i + 1);
+    if (rc == 0) {
+        rc = np_aws_form_add_tags(&form, "", tags, n);
+        if (rc)
+            rc = np_error_set(rc, "CreateTags: %s", np_error_message());
     }
     if (rc == 0)
         rc = np_aws_query_call(c, NP_AWS_SERVICE_EC2, "CreateTags", &form, &body);
     if (rc == 0)
-        rc = check_return("CreateTags", &body, false);
+        rc = np_aws_ec2_check_return("CreateTags", &body, false);
 out:
     np_buf_clean_up(&form);
     np_buf_clean_up(&body);
@@ -304,7 +307,7 @@ int np_aws_ec2_delete_tags(struct np_aws_ec2 *c, const char *resource_id, const 
     if (rc == 0)
         rc = np_aws_query_call(c, NP_AWS_SERVICE_EC2, "DeleteTags", &form, &body);
     if (rc == 0)
-        rc = check_return("DeleteTags", &body, false);
+        rc = np_aws_ec2_check_return("DeleteTags", &body, false);
 out:
     np_buf_clean_up(&form);
     np_buf_clean_up(&body);

@@ -1,7 +1,7 @@
 /*
  * Query API request bodies: "Action=...&Version=...&Key=Value" with every key and value
- * form-encoded, filters flattened to Filter.N.*, and atomic permissions serialised one per
- * IpPermissions.N after dropping repeats of the same rule.
+ * form-encoded, filters flattened to Filter.N.*, tags to Tag.N.* (or a TagSpecification), and
+ * atomic permissions serialised one per IpPermissions.N after dropping repeats of the same rule.
  */
 #include "aws/private/aws_private.h"
 
@@ -83,6 +83,32 @@ int np_aws_form_add_filters(struct np_buf *b, const struct np_aws_filter *filter
         for (size_t j = 0; j < filters[i].n_values && rc == 0; j++)
             rc = np_aws_form_addf(b, filters[i].values[j], "Filter.%zu.Value.%zu", i + 1, j + 1);
     }
+    return rc;
+}
+
+int np_aws_form_add_tags(struct np_buf *b, const char *prefix, const struct np_aws_tag *tags,
+                         size_t n)
+{
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        if (np_str_is_empty(tags[i].key))
+            return np_error_set(NP_EINVAL, "tag %zu has no key", i + 1);
+        rc = np_aws_form_addf(b, tags[i].key, "%sTag.%zu.Key", prefix, i + 1);
+        if (rc == 0)
+            rc = np_aws_form_addf(b, tags[i].value ? tags[i].value : "", "%sTag.%zu.Value", prefix,
+                                  i + 1);
+    }
+    return rc;
+}
+
+int np_aws_form_add_tag_spec(struct np_buf *b, const char *resource_type,
+                             const struct np_aws_tag *tags, size_t n)
+{
+    if (n == 0)
+        return 0;
+    int rc = np_aws_form_add(b, "TagSpecification.1.ResourceType", resource_type);
+    if (rc == 0)
+        rc = np_aws_form_add_tags(b, "TagSpecification.1.", tags, n);
     return rc;
 }
 

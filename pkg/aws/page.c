@@ -1,6 +1,7 @@
 /*
  * The Describe pagination loop, separated from the transport: fetch a page through a
- * callback, decode it, follow nextToken until it is absent, and concatenate the results.
+ * callback, decode it (security groups, or any np_aws_xml_list kind), follow nextToken until it
+ * is absent, and concatenate the results.
  * Unit tests drive it with recorded pages; the client drives it with real calls.
  */
 #include "aws/private/aws_private.h"
@@ -11,23 +12,24 @@
 /* Upper bound on pages, against a server that never stops handing out tokens. */
 #define MAX_PAGES 100000
 
-typedef int (*decode_page_fn)(const char *xml, size_t len, void **items, size_t *n,
+/* Decodes one page; arg is what the pager was given (a list kind, or NULL). */
+typedef int (*decode_page_fn)(const void *arg, const char *xml, size_t len, void **items, size_t *n,
                               char **next_token);
 
-static int decode_sg(const char *xml, size_t len, void **items, size_t *n, char **next)
+static int decode_sg(const void *arg, const char *xml, size_t len, void **items, size_t *n,
+                     char **next)
 {
     struct np_aws_sg *sgs = NULL;
+    (void)arg;
     int rc = np_aws_xml_decode_sg_page(xml, len, &sgs, n, next);
     *items = sgs;
     return rc;
 }
 
-static int decode_vpc(const char *xml, size_t len, void **items, size_t *n, char **next)
+static int decode_list(const void *arg, const char *xml, size_t len, void **items, size_t *n,
+                       char **next)
 {
-    struct np_aws_vpc *vpcs = NULL;
-    int rc = np_aws_xml_decode_vpc_page(xml, len, &vpcs, n, next);
-    *items = vpcs;
-    return rc;
+    return np_aws_xml_decode_list(arg, xml, len, items, n, next);
 }
 
 /*
@@ -35,8 +37,8 @@ static int decode_vpc(const char *xml, size_t len, void **items, size_t *n, char
  * released with free_items.
  */
 static int paginate(void **out, size_t *n_out, size_t elem, decode_page_fn decode,
-                    void (*free_items)(void *items, size_t n), np_aws_page_fetch_fn fetch,
-                    void *ctx)
+                    const void *decode_arg, void (*free_items)(void *items, size_t n),
+                    np_aws_page_fetch_fn fetch, void *ctx)
 {
     struct np_buf body = NP_BUF_INIT;
     char *token = NULL;
@@ -54,7 +56,7 @@ static int paginate(void **out, size_t *n_out, size_t elem, decode_page_fn decod
         rc = fetch(ctx, token, &body);
         if (rc)
             goto out;
-        rc = decode(body.data, body.len, &page, &n_page, &next);
+        rc = decode(decode_arg, body.data, body.len, &page, &n_page, &next);
         if (rc)
             goto out;
         if (n_page > 0) {
@@ -94,16 +96,11 @@ static void free_sgs(void *items, size_t n)
     np_aws_sgs_free(items, n);
 }
 
-static void free_vpcs(void *items, size_t n)
-{
-    np_aws_vpcs_free(items, n);
-}
-
 int np_aws_sg_paginate(struct np_aws_sg **out, size_t *n_out, np_aws_page_fetch_fn fetch, void *ctx)
 {
     void *items = NULL;
     size_t n = 0;
-    int rc = paginate(&items, &n, sizeof(struct np_aws_sg), decode_sg, free_sgs, fetch, ctx);
+    int rc = paginate(&items, &n, sizeof(struct np_aws_sg), decode_sg, NULL, free_sgs, fetch, ctx);
     if (rc == 0) {
         *out = items;
         *n_out = n;
@@ -116,10 +113,16 @@ int np_aws_vpc_paginate(struct np_aws_vpc **out, size_t *n_out, np_aws_page_fetc
 {
     void *items = NULL;
     size_t n = 0;
-    int rc = paginate(&items, &n, sizeof(struct np_aws_vpc), decode_vpc, free_vpcs, fetch, ctx);
+    int rc = np_aws_list_paginate(&items, &n, &np_aws_xml_vpcs, fetch, ctx);
     if (rc == 0) {
         *out = items;
         *n_out = n;
     }
     return rc;
+}
+
+int np_aws_list_paginate(void **out, size_t *n_out, const struct np_aws_xml_list *kind,
+                         np_aws_page_fetch_fn fetch, void *ctx)
+{
+    return paginate(out, n_out, kind->elem, decode_list, kind, kind->free_items, fetch, ctx);
 }

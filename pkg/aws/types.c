@@ -1,6 +1,7 @@
 /*
- * Lifecycle of the values pkg/aws hands out: tags, atomic permissions, security groups and
- * VPCs (clean_up / free / deep copy), and the rule-identity comparison used for dedupe.
+ * Lifecycle of the values pkg/aws hands out: tags, atomic permissions, security groups, VPCs
+ * and the VPC pieces (subnets, route tables, network ACLs, flow logs) (clean_up / free / deep
+ * copy), and the rule-identity comparison used for dedupe.
  */
 #include "aws/aws.h"
 
@@ -142,4 +143,112 @@ void np_aws_vpcs_free(struct np_aws_vpc *vpcs, size_t n)
     for (size_t i = 0; vpcs && i < n; i++)
         np_aws_vpc_clean_up(&vpcs[i]);
     free(vpcs);
+}
+
+/* ---------------------------------------------------------------- VPC pieces */
+
+static void subnet_clean_up(struct np_aws_subnet *s)
+{
+    free(s->subnet_id);
+    free(s->vpc_id);
+    free(s->cidr_block);
+    free(s->availability_zone);
+    free(s->state);
+    np_aws_tags_free(s->tags, s->n_tags);
+    memset(s, 0, sizeof(*s));
+}
+
+void np_aws_subnets_free(struct np_aws_subnet *s, size_t n)
+{
+    for (size_t i = 0; s && i < n; i++)
+        subnet_clean_up(&s[i]);
+    free(s);
+}
+
+void np_aws_route_clean_up(struct np_aws_route *r)
+{
+    if (!r)
+        return;
+    free(r->destination);
+    free(r->target);
+    free(r->origin);
+    free(r->state);
+    memset(r, 0, sizeof(*r));
+}
+
+static void route_table_clean_up(struct np_aws_route_table *t)
+{
+    free(t->route_table_id);
+    free(t->vpc_id);
+    for (size_t i = 0; t->routes && i < t->n_routes; i++)
+        np_aws_route_clean_up(&t->routes[i]);
+    free(t->routes);
+    for (size_t i = 0; t->assocs && i < t->n_assocs; i++) {
+        free(t->assocs[i].association_id);
+        free(t->assocs[i].subnet_id);
+    }
+    free(t->assocs);
+    np_aws_tags_free(t->tags, t->n_tags);
+    memset(t, 0, sizeof(*t));
+}
+
+void np_aws_route_tables_free(struct np_aws_route_table *t, size_t n)
+{
+    for (size_t i = 0; t && i < n; i++)
+        route_table_clean_up(&t[i]);
+    free(t);
+}
+
+void np_aws_nacl_entry_clean_up(struct np_aws_nacl_entry *e)
+{
+    if (!e)
+        return;
+    free(e->protocol);
+    free(e->cidr);
+    free(e->ipv6_cidr);
+    memset(e, 0, sizeof(*e));
+}
+
+static void nacl_clean_up(struct np_aws_nacl *a)
+{
+    free(a->network_acl_id);
+    free(a->vpc_id);
+    for (size_t i = 0; a->entries && i < a->n_entries; i++)
+        np_aws_nacl_entry_clean_up(&a->entries[i]);
+    free(a->entries);
+    for (size_t i = 0; a->assocs && i < a->n_assocs; i++) {
+        free(a->assocs[i].association_id);
+        free(a->assocs[i].subnet_id);
+    }
+    free(a->assocs);
+    np_aws_tags_free(a->tags, a->n_tags);
+    memset(a, 0, sizeof(*a));
+}
+
+void np_aws_nacls_free(struct np_aws_nacl *a, size_t n)
+{
+    for (size_t i = 0; a && i < n; i++)
+        nacl_clean_up(&a[i]);
+    free(a);
+}
+
+static void flow_log_clean_up(struct np_aws_flow_log *f)
+{
+    free(f->flow_log_id);
+    free(f->resource_id);
+    free(f->traffic_type);
+    free(f->log_destination_type);
+    free(f->log_destination);
+    free(f->log_group_name);
+    free(f->deliver_logs_permission_arn);
+    free(f->flow_log_status);
+    np_aws_tags_free(f->tags, f->n_tags);
+    memset(f, 0, sizeof(*f));
+}
+
+void np_aws_flow_logs_free(struct np_aws_flow_log *f, size_t n)
+{
+    for (size_t i = 0; f && i < n; i++)
+        flow_log_clean_up(&f[i]);
+    free(f);
 }

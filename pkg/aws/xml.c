@@ -1,48 +1,32 @@
 /*
  * Decoders for the EC2, STS and SQS Query API responses: a small expat walker that tracks the
  * stack of local element names (namespaces ignored, DTDs refused) and per-response handlers
- * that pick values by their position in that stack. Pure functions over a byte buffer.
+ * that pick values by their position in that stack. Pure functions over a byte buffer. The
+ * walker and the generic Describe-list decoder are shared with xml_vpc.c.
  */
 #include "aws/private/aws_private.h"
 
 #include <expat.h>
 #include <limits.h>
 #include <openssl/evp.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#define XW_MAX_DEPTH 48
-#define XW_NAME_MAX 64
 #define XW_TEXT_MAX (1024 * 1024)
 
-struct xw;
-typedef int (*xw_start_fn)(struct xw *w, const char *name);
-typedef int (*xw_end_fn)(struct xw *w, const char *name, const char *text);
-
-struct xw {
-    XML_Parser parser;
-    char names[XW_MAX_DEPTH][XW_NAME_MAX];
-    int depth;
-    struct np_buf text;
-    const char *root;     /* expected root element, NULL: any */
-    xw_start_fn on_start; /* optional */
-    xw_end_fn on_end;     /* optional */
-    void *ctx;
-    int rc;
-};
-
 /* The name k levels above the current element (0: the current one); "" beyond the root. */
-static const char *xw_up(const struct xw *w, int k)
+const char *np_aws_xw_up(const struct np_aws_xw *w, int k)
 {
     int i = w->depth - 1 - k;
     return i >= 0 ? w->names[i] : "";
 }
 
-static bool up_is(const struct xw *w, int k, const char *name)
+bool np_aws_xw_up_is(const struct np_aws_xw *w, int k, const char *name)
 {
-    return strcmp(xw_up(w, k), name) == 0;
+    return strcmp(np_aws_xw_up(w, k), name) == 0;
 }
 
 static const char *local_name(const XML_Char *name)
@@ -51,7 +35,7 @@ static const char *local_name(const XML_Char *name)
     return sep ? sep + 1 : name;
 }
 
-static void xw_fail(struct xw *w, int rc)
+static void xw_fail(struct np_aws_xw *w, int rc)
 {
     if (w->rc == 0)
         w->rc = rc;
@@ -60,13 +44,14 @@ static void xw_fail(struct xw *w, int rc)
 
 static void XMLCALL xw_start(void *ud, const XML_Char *name, const XML_Char **attrs)
 {
-    struct xw *w = ud;
+    struct np_aws_xw *w = ud;
     (void)attrs;
     if (w->rc)
         return;
     const char *local = local_name(name);
-    if (w->depth >= XW_MAX_DEPTH) {
-        xw_fail(w, np_error_set(NP_EPARSE, "XML nested deeper than %d elements", XW_MAX_DEPTH));
+    if (w->depth >= NP_AWS_XW_MAX_DEPTH) {
+        xw_fail(w,
+                np_error_set(NP_EPARSE, "XML nested deeper than %d elements", NP_AWS_XW_MAX_DEPTH));
         return;
     }
     if (w->depth == 0 && w->root && strcmp(local, w->root) != 0) {
@@ -74,7 +59,7 @@ static void XMLCALL xw_start(void *ud, const XML_Char *name, const XML_Char **at
                                 w->root));
         return;
     }
-    np_strlcpy(w->names[w->depth], local, XW_NAME_MAX);
+    np_strlcpy(w->names[w->depth], local, NP_AWS_XW_NAME_MAX);
     w->depth++;
     np_buf_reset(&w->text);
     if (w->on_start) {
@@ -86,7 +71,7 @@ static void XMLCALL xw_start(void *ud, const XML_Char *name, const XML_Char **at
 
 static void XMLCALL xw_end(void *ud, const XML_Char *name)
 {
-    struct xw *w = ud;
+    struct np_aws_xw *w = ud;
     (void)name;
     if (w->rc)
         return;
@@ -103,7 +88,7 @@ static void XMLCALL xw_end(void *ud, const XML_Char *name)
 
 static void XMLCALL xw_chars(void *ud, const XML_Char *s, int len)
 {
-    struct xw *w = ud;
+    struct np_aws_xw *w = ud;
     if (w->rc || w->depth == 0 || len <= 0)
         return;
     if (w->text.len + (size_t)len > XW_TEXT_MAX) {
@@ -117,12 +102,12 @@ static void XMLCALL xw_chars(void *ud, const XML_Char *s, int len)
 static void XMLCALL xw_doctype(void *ud, const XML_Char *name, const XML_Char *sysid,
                                const XML_Char *pubid, int has_internal_subset)
 {
-    struct xw *w = ud;
+    struct np_aws_xw *w = ud;
     (void)name, (void)sysid, (void)pubid, (void)has_internal_subset;
     xw_fail(w, np_error_set(NP_EPARSE, "XML document type declarations are not accepted"));
 }
 
-static int xw_parse(struct xw *w, const char *xml, size_t len)
+int np_aws_xw_parse(struct np_aws_xw *w, const char *xml, size_t len)
 {
     int rc = 0;
     if (!xml || len > INT_MAX)
@@ -146,22 +131,23 @@ static int xw_parse(struct xw *w, const char *xml, size_t len)
 }
 
 /* Replaces *dst with a copy of text. */
-static void set_str(char **dst, const char *text)
+void np_aws_xml_set_str(char **dst, const char *text)
 {
     free(*dst);
     *dst = np_strdup(text);
 }
 
-static int parse_port(const char *text, const char *what, int *out)
+int np_aws_xml_parse_int(const char *text, const char *what, int64_t min, int64_t max, int *out)
 {
     int64_t v = 0;
-    if (np_parse_int64(text, -1, 65535, &v) != 0)
-        return np_error_set(NP_EPARSE, "XML: %s \"%.32s\" is not a port number", what, text);
+    if (min < INT_MIN || max > INT_MAX || np_parse_int64(text, min, max, &v) != 0)
+        return np_error_set(NP_EPARSE, "XML: %s \"%.32s\" is not a whole number from %lld to %lld",
+                            what, text, (long long)min, (long long)max);
     *out = (int)v;
     return 0;
 }
 
-static int parse_bool(const char *text, const char *what, bool *out)
+int np_aws_xml_parse_bool(const char *text, const char *what, bool *out)
 {
     if (strcmp(text, "true") == 0)
         *out = true;
@@ -200,10 +186,10 @@ struct err_ctx {
     char *request_id;
 };
 
-static int err_end(struct xw *w, const char *name, const char *text)
+static int err_end(struct np_aws_xw *w, const char *name, const char *text)
 {
     struct err_ctx *c = w->ctx;
-    if (up_is(w, 1, "Error")) {
+    if (np_aws_xw_up_is(w, 1, "Error")) {
         if (strcmp(name, "Code") == 0 && !c->code)
             c->code = np_strdup(text);
         else if (strcmp(name, "Message") == 0 && !c->message)
@@ -220,8 +206,8 @@ int np_aws_xml_decode_error(const char *xml, size_t len, char **code, char **mes
                             char **request_id)
 {
     struct err_ctx c = {NULL, NULL, NULL};
-    struct xw w = {.on_end = err_end, .ctx = &c};
-    int rc = xw_parse(&w, xml, len);
+    struct np_aws_xw w = {.on_end = err_end, .ctx = &c};
+    int rc = np_aws_xw_parse(&w, xml, len);
     if (rc == 0 && np_str_is_empty(c.code))
         rc = np_error_set(NP_EPARSE, "XML: the error document has no Error/Code");
     if (rc)
@@ -354,26 +340,26 @@ static const char *peer_field(enum np_aws_peer_kind kind)
     return "";
 }
 
-static int sg_start(struct xw *w, const char *name)
+static int sg_start(struct np_aws_xw *w, const char *name)
 {
     struct sg_ctx *c = w->ctx;
     enum np_aws_peer_kind kind;
     if (strcmp(name, "item") != 0)
         return 0;
-    if (w->depth == 3 && up_is(w, 1, "securityGroupInfo")) {
+    if (w->depth == 3 && np_aws_xw_up_is(w, 1, "securityGroupInfo")) {
         c->sgs = grow(c->sgs, &c->cap, c->n, sizeof(*c->sgs));
         memset(&c->sgs[c->n], 0, sizeof(c->sgs[c->n]));
         c->n++;
         c->in_sg = true;
-    } else if (c->in_sg && w->depth == 5 && is_perm_list(xw_up(w, 1))) {
+    } else if (c->in_sg && w->depth == 5 && is_perm_list(np_aws_xw_up(w, 1))) {
         sg_perm_reset(c);
         c->in_perm = true;
-        c->egress = up_is(w, 1, "ipPermissionsEgress");
-    } else if (c->in_perm && w->depth == 7 && peer_list_kind(xw_up(w, 1), &kind)) {
+        c->egress = np_aws_xw_up_is(w, 1, "ipPermissionsEgress");
+    } else if (c->in_perm && w->depth == 7 && peer_list_kind(np_aws_xw_up(w, 1), &kind)) {
         peer_acc_clean_up(&c->peer);
         c->peer.kind = kind;
         c->in_peer = true;
-    } else if (c->in_sg && w->depth == 5 && up_is(w, 1, "tagSet")) {
+    } else if (c->in_sg && w->depth == 5 && np_aws_xw_up_is(w, 1, "tagSet")) {
         tag_acc_reset(&c->tag);
         c->tag.active = true;
     }
@@ -409,25 +395,25 @@ static int sg_perm_finish(struct sg_ctx *c)
     return 0;
 }
 
-static int sg_end(struct xw *w, const char *name, const char *text)
+static int sg_end(struct np_aws_xw *w, const char *name, const char *text)
 {
     struct sg_ctx *c = w->ctx;
     struct np_aws_sg *sg = c->in_sg ? &c->sgs[c->n - 1] : NULL;
     int rc = 0;
 
     if (w->depth == 2 && strcmp(name, "nextToken") == 0) {
-        set_str(&c->next_token, text);
+        np_aws_xml_set_str(&c->next_token, text);
     } else if (c->in_peer && w->depth == 8) {
         /* securityGroupInfo/item/ipPermissions/item/<list>/item/<field> */
         if (strcmp(name, peer_field(c->peer.kind)) == 0)
-            set_str(&c->peer.value, text);
+            np_aws_xml_set_str(&c->peer.value, text);
         else if (strcmp(name, "description") == 0)
-            set_str(&c->peer.description, text);
+            np_aws_xml_set_str(&c->peer.description, text);
         else if (c->peer.kind == NP_AWS_PEER_GROUP && strcmp(name, "userId") == 0)
-            set_str(&c->peer.user_id, text);
+            np_aws_xml_set_str(&c->peer.user_id, text);
     } else if (c->in_peer && w->depth == 7 && strcmp(name, "item") == 0) {
         if (np_str_is_empty(c->peer.value))
-            return np_error_set(NP_EPARSE, "XML: a %s item of %s has no %s", xw_up(w, 1),
+            return np_error_set(NP_EPARSE, "XML: a %s item of %s has no %s", np_aws_xw_up(w, 1),
                                 sg->group_id ? sg->group_id : "a group", peer_field(c->peer.kind));
         c->peers = grow(c->peers, &c->cap_peers, c->n_peers, sizeof(*c->peers));
         c->peers[c->n_peers++] = c->peer;
@@ -435,34 +421,34 @@ static int sg_end(struct xw *w, const char *name, const char *text)
         c->in_peer = false;
     } else if (c->in_perm && w->depth == 6) {
         if (strcmp(name, "ipProtocol") == 0) {
-            set_str(&c->protocol, text);
+            np_aws_xml_set_str(&c->protocol, text);
         } else if (strcmp(name, "fromPort") == 0) {
-            rc = parse_port(text, "fromPort", &c->from);
+            rc = np_aws_xml_parse_int(text, "fromPort", -1, 65535, &c->from);
             c->has_from = rc == 0;
         } else if (strcmp(name, "toPort") == 0) {
-            rc = parse_port(text, "toPort", &c->to);
+            rc = np_aws_xml_parse_int(text, "toPort", -1, 65535, &c->to);
             c->has_to = rc == 0;
         }
     } else if (c->in_perm && w->depth == 5 && strcmp(name, "item") == 0) {
         rc = sg_perm_finish(c);
     } else if (c->tag.active && w->depth == 6) {
         if (strcmp(name, "key") == 0)
-            set_str(&c->tag.key, text);
+            np_aws_xml_set_str(&c->tag.key, text);
         else if (strcmp(name, "value") == 0)
-            set_str(&c->tag.value, text);
+            np_aws_xml_set_str(&c->tag.value, text);
     } else if (c->tag.active && w->depth == 5 && strcmp(name, "item") == 0) {
         rc = tag_acc_push(&c->tag, &sg->tags, &sg->n_tags);
     } else if (sg && w->depth == 4) {
         if (strcmp(name, "groupId") == 0)
-            set_str(&sg->group_id, text);
+            np_aws_xml_set_str(&sg->group_id, text);
         else if (strcmp(name, "groupName") == 0)
-            set_str(&sg->group_name, text);
+            np_aws_xml_set_str(&sg->group_name, text);
         else if (strcmp(name, "groupDescription") == 0)
-            set_str(&sg->description, text);
+            np_aws_xml_set_str(&sg->description, text);
         else if (strcmp(name, "vpcId") == 0)
-            set_str(&sg->vpc_id, text);
+            np_aws_xml_set_str(&sg->vpc_id, text);
         else if (strcmp(name, "ownerId") == 0)
-            set_str(&sg->owner_id, text);
+            np_aws_xml_set_str(&sg->owner_id, text);
     } else if (sg && w->depth == 3 && strcmp(name, "item") == 0) {
         if (np_str_is_empty(sg->group_id))
             return np_error_set(NP_EPARSE, "XML: a securityGroupInfo item has no groupId");
@@ -476,11 +462,11 @@ int np_aws_xml_decode_sg_page(const char *xml, size_t len, struct np_aws_sg **sg
 {
     struct sg_ctx c;
     memset(&c, 0, sizeof(c));
-    struct xw w = {.root = "DescribeSecurityGroupsResponse",
-                   .on_start = sg_start,
-                   .on_end = sg_end,
-                   .ctx = &c};
-    int rc = xw_parse(&w, xml, len);
+    struct np_aws_xw w = {.root = "DescribeSecurityGroupsResponse",
+                          .on_start = sg_start,
+                          .on_end = sg_end,
+                          .ctx = &c};
+    int rc = np_aws_xw_parse(&w, xml, len);
     sg_perm_reset(&c);
     free(c.peers);
     tag_acc_reset(&c.tag);
@@ -495,83 +481,143 @@ int np_aws_xml_decode_sg_page(const char *xml, size_t len, struct np_aws_sg **sg
     return 0;
 }
 
-/* ---------------------------------------------------------------- DescribeVpcs */
+/* ---------------------------------------------------------------- Describe lists */
 
-struct vpc_ctx {
-    struct np_aws_vpc *vpcs;
+struct list_ctx {
+    const struct np_aws_xml_list *kind;
+    char *items; /* kind->elem bytes each */
     size_t n, cap;
-    bool in_vpc;
+    bool in_item;
+    unsigned seen; /* the kind's scratch, zeroed with each item */
     struct tag_acc tag;
     char *next_token;
 };
 
-static int vpc_start(struct xw *w, const char *name)
+static void *list_item(const struct list_ctx *c)
 {
-    struct vpc_ctx *c = w->ctx;
-    if (strcmp(name, "item") != 0)
-        return 0;
-    if (w->depth == 3 && up_is(w, 1, "vpcSet")) {
-        c->vpcs = grow(c->vpcs, &c->cap, c->n, sizeof(*c->vpcs));
-        memset(&c->vpcs[c->n], 0, sizeof(c->vpcs[c->n]));
+    return c->in_item ? c->items + (c->n - 1) * c->kind->elem : NULL;
+}
+
+static int list_start(struct np_aws_xw *w, const char *name)
+{
+    struct list_ctx *c = w->ctx;
+    bool is_item = strcmp(name, "item") == 0;
+    if (w->depth == 3 && is_item && np_aws_xw_up_is(w, 1, c->kind->set)) {
+        c->items = grow(c->items, &c->cap, c->n, c->kind->elem);
+        memset(c->items + c->n * c->kind->elem, 0, c->kind->elem);
         c->n++;
-        c->in_vpc = true;
-    } else if (c->in_vpc && w->depth == 5 && up_is(w, 1, "tagSet")) {
+        c->in_item = true;
+        c->seen = 0;
+        return 0;
+    }
+    if (!c->in_item || w->depth < 5)
+        return 0;
+    if (w->depth == 5 && is_item && np_aws_xw_up_is(w, 1, "tagSet")) {
         tag_acc_reset(&c->tag);
         c->tag.active = true;
+        return 0;
     }
+    return c->kind->start ? c->kind->start(w, list_item(c), &c->seen, name) : 0;
+}
+
+static int list_end(struct np_aws_xw *w, const char *name, const char *text)
+{
+    struct list_ctx *c = w->ctx;
+    char *item = list_item(c);
+    if (w->depth == 2 && strcmp(name, "nextToken") == 0) {
+        np_aws_xml_set_str(&c->next_token, text);
+        return 0;
+    }
+    if (!item || w->depth < 3)
+        return 0;
+    if (c->tag.active && w->depth == 6) {
+        if (strcmp(name, "key") == 0)
+            np_aws_xml_set_str(&c->tag.key, text);
+        else if (strcmp(name, "value") == 0)
+            np_aws_xml_set_str(&c->tag.value, text);
+        return 0;
+    }
+    if (c->tag.active && w->depth == 5 && strcmp(name, "item") == 0)
+        return tag_acc_push(&c->tag, (struct np_aws_tag **)(void *)(item + c->kind->tags_off),
+                            (size_t *)(void *)(item + c->kind->n_tags_off));
+    if (w->depth == 3) {
+        if (np_str_is_empty(*(char **)(void *)(item + c->kind->id_off)))
+            return np_error_set(NP_EPARSE, "XML: a %s item has no %s", c->kind->set,
+                                c->kind->id_name);
+        c->in_item = false;
+        return 0;
+    }
+    return c->kind->end(w, item, &c->seen, name, text);
+}
+
+int np_aws_xml_decode_list(const struct np_aws_xml_list *kind, const char *xml, size_t len,
+                           void **items, size_t *n, char **next_token)
+{
+    struct list_ctx c;
+    memset(&c, 0, sizeof(c));
+    c.kind = kind;
+    struct np_aws_xw w = {
+        .root = kind->root, .on_start = list_start, .on_end = list_end, .ctx = &c};
+    int rc = np_aws_xw_parse(&w, xml, len);
+    tag_acc_reset(&c.tag);
+    if (rc) {
+        kind->free_items(c.items, c.n);
+        free(c.next_token);
+        return rc;
+    }
+    *items = c.items;
+    *n = c.n;
+    hand_token(next_token, c.next_token);
     return 0;
 }
 
-static int vpc_end(struct xw *w, const char *name, const char *text)
+/* ---------------------------------------------------------------- DescribeVpcs */
+
+static int vpc_end(struct np_aws_xw *w, void *item, unsigned *seen, const char *name,
+                   const char *text)
 {
-    struct vpc_ctx *c = w->ctx;
-    struct np_aws_vpc *v = c->in_vpc ? &c->vpcs[c->n - 1] : NULL;
-    if (w->depth == 2 && strcmp(name, "nextToken") == 0) {
-        set_str(&c->next_token, text);
-    } else if (c->tag.active && w->depth == 6) {
-        if (strcmp(name, "key") == 0)
-            set_str(&c->tag.key, text);
-        else if (strcmp(name, "value") == 0)
-            set_str(&c->tag.value, text);
-    } else if (c->tag.active && w->depth == 5 && strcmp(name, "item") == 0) {
-        return tag_acc_push(&c->tag, &v->tags, &v->n_tags);
-    } else if (v && w->depth == 4) {
-        if (strcmp(name, "vpcId") == 0)
-            set_str(&v->vpc_id, text);
-        else if (strcmp(name, "cidrBlock") == 0)
-            set_str(&v->cidr_block, text);
-        else if (strcmp(name, "state") == 0)
-            set_str(&v->state, text);
-        else if (strcmp(name, "ownerId") == 0)
-            set_str(&v->owner_id, text);
-        else if (strcmp(name, "isDefault") == 0)
-            return parse_bool(text, "isDefault", &v->is_default);
-    } else if (v && w->depth == 3 && strcmp(name, "item") == 0) {
-        if (np_str_is_empty(v->vpc_id))
-            return np_error_set(NP_EPARSE, "XML: a vpcSet item has no vpcId");
-        c->in_vpc = false;
-    }
+    struct np_aws_vpc *v = item;
+    (void)seen;
+    if (w->depth != 4)
+        return 0;
+    if (strcmp(name, "vpcId") == 0)
+        np_aws_xml_set_str(&v->vpc_id, text);
+    else if (strcmp(name, "cidrBlock") == 0)
+        np_aws_xml_set_str(&v->cidr_block, text);
+    else if (strcmp(name, "state") == 0)
+        np_aws_xml_set_str(&v->state, text);
+    else if (strcmp(name, "ownerId") == 0)
+        np_aws_xml_set_str(&v->owner_id, text);
+    else if (strcmp(name, "isDefault") == 0)
+        return np_aws_xml_parse_bool(text, "isDefault", &v->is_default);
     return 0;
 }
+
+static void free_vpcs(void *items, size_t n)
+{
+    np_aws_vpcs_free(items, n);
+}
+
+const struct np_aws_xml_list np_aws_xml_vpcs = {
+    .root = "DescribeVpcsResponse",
+    .set = "vpcSet",
+    .id_name = "vpcId",
+    .elem = sizeof(struct np_aws_vpc),
+    .id_off = offsetof(struct np_aws_vpc, vpc_id),
+    .tags_off = offsetof(struct np_aws_vpc, tags),
+    .n_tags_off = offsetof(struct np_aws_vpc, n_tags),
+    .end = vpc_end,
+    .free_items = free_vpcs,
+};
 
 int np_aws_xml_decode_vpc_page(const char *xml, size_t len, struct np_aws_vpc **vpcs, size_t *n,
                                char **next_token)
 {
-    struct vpc_ctx c;
-    memset(&c, 0, sizeof(c));
-    struct xw w = {
-        .root = "DescribeVpcsResponse", .on_start = vpc_start, .on_end = vpc_end, .ctx = &c};
-    int rc = xw_parse(&w, xml, len);
-    tag_acc_reset(&c.tag);
-    if (rc) {
-        np_aws_vpcs_free(c.vpcs, c.n);
-        free(c.next_token);
-        return rc;
-    }
-    *vpcs = c.vpcs;
-    *n = c.n;
-    hand_token(next_token, c.next_token);
-    return 0;
+    void *items = NULL;
+    int rc = np_aws_xml_decode_list(&np_aws_xml_vpcs, xml, len, &items, n, next_token);
+    if (rc == 0)
+        *vpcs = items;
+    return rc;
 }
 
 /* ---------------------------------------------------------------- single values */
@@ -582,15 +628,15 @@ struct one_ctx {
     char *values[3];
 };
 
-static int one_end(struct xw *w, const char *name, const char *text)
+static int one_end(struct np_aws_xw *w, const char *name, const char *text)
 {
     struct one_ctx *c = w->ctx;
-    bool placed = c->parent ? (w->depth == 3 && up_is(w, 1, c->parent)) : w->depth == 2;
+    bool placed = c->parent ? (w->depth == 3 && np_aws_xw_up_is(w, 1, c->parent)) : w->depth == 2;
     if (!placed)
         return 0;
     for (size_t i = 0; i < NP_ARRAY_LEN(c->names); i++)
         if (c->names[i] && strcmp(name, c->names[i]) == 0)
-            set_str(&c->values[i], text);
+            np_aws_xml_set_str(&c->values[i], text);
     return 0;
 }
 
@@ -600,27 +646,35 @@ static void one_free(struct one_ctx *c)
         free(c->values[i]);
 }
 
-int np_aws_xml_decode_create_sg(const char *xml, size_t len, char **group_id)
+int np_aws_xml_decode_value(const char *xml, size_t len, const char *root, const char *parent,
+                            const char *name, char **value)
 {
-    struct one_ctx c = {.parent = NULL, .names = {"groupId", NULL, NULL}};
-    struct xw w = {.root = "CreateSecurityGroupResponse", .on_end = one_end, .ctx = &c};
-    int rc = xw_parse(&w, xml, len);
+    struct one_ctx c = {.parent = parent, .names = {name, NULL, NULL}};
+    struct np_aws_xw w = {.root = root, .on_end = one_end, .ctx = &c};
+    int rc = np_aws_xw_parse(&w, xml, len);
     if (rc == 0 && np_str_is_empty(c.values[0]))
-        rc = np_error_set(NP_EPARSE, "XML: CreateSecurityGroupResponse has no groupId");
+        rc = np_error_set(NP_EPARSE, "XML: %s has no %s%s%s", root, parent ? parent : "",
+                          parent ? "/" : "", name);
     if (rc == 0) {
-        *group_id = c.values[0];
+        *value = c.values[0];
         c.values[0] = NULL;
     }
     one_free(&c);
     return rc;
 }
 
+int np_aws_xml_decode_create_sg(const char *xml, size_t len, char **group_id)
+{
+    return np_aws_xml_decode_value(xml, len, "CreateSecurityGroupResponse", NULL, "groupId",
+                                   group_id);
+}
+
 int np_aws_xml_decode_caller_identity(const char *xml, size_t len, char **account, char **arn,
                                       char **user_id)
 {
     struct one_ctx c = {.parent = "GetCallerIdentityResult", .names = {"Account", "Arn", "UserId"}};
-    struct xw w = {.root = "GetCallerIdentityResponse", .on_end = one_end, .ctx = &c};
-    int rc = xw_parse(&w, xml, len);
+    struct np_aws_xw w = {.root = "GetCallerIdentityResponse", .on_end = one_end, .ctx = &c};
+    int rc = np_aws_xw_parse(&w, xml, len);
     if (rc == 0 && (np_str_is_empty(c.values[0]) || np_str_is_empty(c.values[1])))
         rc = np_error_set(NP_EPARSE, "XML: GetCallerIdentityResult has no Account or Arn");
     if (rc == 0) {
@@ -642,14 +696,15 @@ struct ret_ctx {
     size_t n_unknown;
 };
 
-static int ret_end(struct xw *w, const char *name, const char *text)
+static int ret_end(struct np_aws_xw *w, const char *name, const char *text)
 {
     struct ret_ctx *c = w->ctx;
     if (w->depth == 2 && strcmp(name, "return") == 0) {
         c->has_return = true;
-        return parse_bool(text, "return", &c->ret);
+        return np_aws_xml_parse_bool(text, "return", &c->ret);
     }
-    if (w->depth == 3 && strcmp(name, "item") == 0 && up_is(w, 1, "unknownIpPermissionSet"))
+    if (w->depth == 3 && strcmp(name, "item") == 0 &&
+        np_aws_xw_up_is(w, 1, "unknownIpPermissionSet"))
         c->n_unknown++;
     return 0;
 }
@@ -658,8 +713,8 @@ int np_aws_xml_decode_return(const char *xml, size_t len, const char *expected_r
                              bool *has_return, size_t *n_unknown)
 {
     struct ret_ctx c = {false, false, 0};
-    struct xw w = {.root = expected_root, .on_end = ret_end, .ctx = &c};
-    int rc = xw_parse(&w, xml, len);
+    struct np_aws_xw w = {.root = expected_root, .on_end = ret_end, .ctx = &c};
+    int rc = np_aws_xw_parse(&w, xml, len);
     if (rc)
         return rc;
     if (ret)
@@ -694,10 +749,11 @@ static bool md5_matches(const char *s, const char *hex)
     return strlen(hex) == 2 * (size_t)md_len && strncasecmp(want, hex, 2 * (size_t)md_len) == 0;
 }
 
-static int sqs_msg_start(struct xw *w, const char *name)
+static int sqs_msg_start(struct np_aws_xw *w, const char *name)
 {
     struct sqs_msg_ctx *c = w->ctx;
-    if (w->depth == 3 && strcmp(name, "Message") == 0 && up_is(w, 1, "ReceiveMessageResult")) {
+    if (w->depth == 3 && strcmp(name, "Message") == 0 &&
+        np_aws_xw_up_is(w, 1, "ReceiveMessageResult")) {
         c->msgs = grow(c->msgs, &c->cap, c->n, sizeof(*c->msgs));
         memset(&c->msgs[c->n], 0, sizeof(c->msgs[c->n]));
         c->n++;
@@ -731,26 +787,26 @@ static int sqs_attribute(struct sqs_msg_ctx *c, struct np_aws_sqs_message *m)
     return 0;
 }
 
-static int sqs_msg_end(struct xw *w, const char *name, const char *text)
+static int sqs_msg_end(struct np_aws_xw *w, const char *name, const char *text)
 {
     struct sqs_msg_ctx *c = w->ctx;
     if (!c->in_msg)
         return 0;
     struct np_aws_sqs_message *m = &c->msgs[c->n - 1];
-    if (w->depth == 5 && up_is(w, 1, "Attribute")) {
+    if (w->depth == 5 && np_aws_xw_up_is(w, 1, "Attribute")) {
         if (strcmp(name, "Name") == 0)
-            set_str(&c->attr_name, text);
+            np_aws_xml_set_str(&c->attr_name, text);
         else if (strcmp(name, "Value") == 0)
-            set_str(&c->attr_value, text);
+            np_aws_xml_set_str(&c->attr_value, text);
     } else if (w->depth == 4) {
         if (strcmp(name, "MessageId") == 0)
-            set_str(&m->message_id, text);
+            np_aws_xml_set_str(&m->message_id, text);
         else if (strcmp(name, "ReceiptHandle") == 0)
-            set_str(&m->receipt_handle, text);
+            np_aws_xml_set_str(&m->receipt_handle, text);
         else if (strcmp(name, "Body") == 0)
-            set_str(&m->body, text);
+            np_aws_xml_set_str(&m->body, text);
         else if (strcmp(name, "MD5OfBody") == 0)
-            set_str(&c->md5, text);
+            np_aws_xml_set_str(&c->md5, text);
         else if (strcmp(name, "Attribute") == 0)
             return sqs_attribute(c, m);
     } else if (w->depth == 3 && strcmp(name, "Message") == 0) {
@@ -772,11 +828,11 @@ int np_aws_xml_decode_sqs_messages(const char *xml, size_t len, struct np_aws_sq
 {
     struct sqs_msg_ctx c;
     memset(&c, 0, sizeof(c));
-    struct xw w = {.root = "ReceiveMessageResponse",
-                   .on_start = sqs_msg_start,
-                   .on_end = sqs_msg_end,
-                   .ctx = &c};
-    int rc = xw_parse(&w, xml, len);
+    struct np_aws_xw w = {.root = "ReceiveMessageResponse",
+                          .on_start = sqs_msg_start,
+                          .on_end = sqs_msg_end,
+                          .ctx = &c};
+    int rc = np_aws_xw_parse(&w, xml, len);
     free(c.md5);
     free(c.attr_name);
     free(c.attr_value);
@@ -800,14 +856,15 @@ struct sqs_attr_ctx {
     char *found;
 };
 
-static int sqs_attr_end(struct xw *w, const char *name, const char *text)
+static int sqs_attr_end(struct np_aws_xw *w, const char *name, const char *text)
 {
     struct sqs_attr_ctx *c = w->ctx;
-    if (w->depth == 4 && up_is(w, 1, "Attribute") && up_is(w, 2, "GetQueueAttributesResult")) {
+    if (w->depth == 4 && np_aws_xw_up_is(w, 1, "Attribute") &&
+        np_aws_xw_up_is(w, 2, "GetQueueAttributesResult")) {
         if (strcmp(name, "Name") == 0)
-            set_str(&c->name, text);
+            np_aws_xml_set_str(&c->name, text);
         else if (strcmp(name, "Value") == 0)
-            set_str(&c->value, text);
+            np_aws_xml_set_str(&c->value, text);
     } else if (w->depth == 3 && strcmp(name, "Attribute") == 0) {
         if (np_str_eq(c->name, c->want) && c->value && !c->found) {
             c->found = c->value;
@@ -823,8 +880,8 @@ static int sqs_attr_end(struct xw *w, const char *name, const char *text)
 int np_aws_xml_decode_sqs_attribute(const char *xml, size_t len, const char *name, char **value)
 {
     struct sqs_attr_ctx c = {name, NULL, NULL, NULL};
-    struct xw w = {.root = "GetQueueAttributesResponse", .on_end = sqs_attr_end, .ctx = &c};
-    int rc = xw_parse(&w, xml, len);
+    struct np_aws_xw w = {.root = "GetQueueAttributesResponse", .on_end = sqs_attr_end, .ctx = &c};
+    int rc = np_aws_xw_parse(&w, xml, len);
     free(c.name);
     free(c.value);
     if (rc) {

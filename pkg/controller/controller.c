@@ -2,7 +2,7 @@
  * The controller's frame: informers for postures, CloudAccounts and namespaces feed one
  * deduplicating workqueue; N workers reconcile keys; pollers watch AWS; the HTTP servers
  * expose metrics and probes. Start and orderly drain live here; the per-kind logic lives in
- * reconcile_sgp.c, accounts.c and poller.c.
+ * reconcile_sgp.c, reconcile_vpcp.c, pass.c, accounts.c and poller.c.
  */
 #include "controller/private/controller_private.h"
 
@@ -12,6 +12,7 @@
 
 const struct np_kube_resource np_res_sgp = {"netposture.dev", "v1alpha1", "securitygrouppostures",
                                             true};
+const struct np_kube_resource np_res_vpcp = {"netposture.dev", "v1alpha1", "vpcpostures", true};
 const struct np_kube_resource np_res_accounts = {"netposture.dev", "v1alpha1", "cloudaccounts",
                                                  false};
 
@@ -92,6 +93,40 @@ static void on_sgp_delete(void *ctx, const char *key, json_object *obj)
     np_controller_requeue_guardrails(ctx);
 }
 
+/*
+ * A VPCPosture change requeues it, the guardrails, and the SecurityGroupPostures of its
+ * namespace that name it in spec.vpcRef (they wait for its VPC).
+ */
+struct vpc_users {
+    struct np_controller *ctl;
+    const char *ns;
+    const char *name;
+};
+
+static void requeue_vpc_user(void *ctx, const char *key, json_object *obj)
+{
+    struct vpc_users *u = ctx;
+    if (np_str_eq(np_kube_object_namespace(obj), u->ns) &&
+        np_str_eq(np_json_path_str(obj, "spec", "vpcRef", "name", NP_JSON_END), u->name))
+        np_controller_enqueue(u->ctl, NP_KIND_SGP, key);
+}
+
+static void on_vpcp_change(void *ctx, const char *key, json_object *obj)
+{
+    struct np_controller *ctl = ctx;
+    np_controller_enqueue(ctl, NP_KIND_VPCP, key);
+    np_controller_requeue_guardrails(ctl);
+    struct vpc_users u = {ctl, np_kube_object_namespace(obj), np_kube_object_name(obj)};
+    if (u.ns && u.name)
+        np_kube_store_each(np_kube_informer_store(ctl->sgp_inf), requeue_vpc_user, &u);
+}
+
+static void on_vpcp_update(void *ctx, const char *key, json_object *old_obj, json_object *new_obj)
+{
+    (void)old_obj;
+    on_vpcp_change(ctx, key, new_obj);
+}
+
 /* A guardrail change requeues it and every posture (which ones it governs may change). */
 static void on_guardrail_change(void *ctx, const char *key, json_object *obj)
 {
@@ -114,6 +149,7 @@ static void on_guardrail_update(void *ctx, const char *key, json_object *old_obj
 
 struct requeue_match {
     struct np_controller *ctl;
+    const char *kind;      /* the workqueue kind of the store walked */
     const char *account;   /* requeue postures using this account, or NULL */
     const char *namespace; /* requeue postures in this namespace, or NULL */
 };
@@ -128,14 +164,17 @@ static void requeue_matching(void *ctx, const char *key, json_object *obj)
     }
     if (m->namespace && !np_str_eq(np_kube_object_namespace(obj), m->namespace))
         return;
-    np_controller_enqueue(m->ctl, NP_KIND_SGP, key);
+    np_controller_enqueue(m->ctl, m->kind, key);
 }
 
 /* Enqueues every posture matching (account, namespace); NULL matches all. */
 void np_controller_requeue_postures(struct np_controller *ctl, const char *account, const char *ns)
 {
-    struct requeue_match m = {ctl, account, ns};
+    struct requeue_match m = {ctl, NP_KIND_SGP, account, ns};
     np_kube_store_each(np_kube_informer_store(ctl->sgp_inf), requeue_matching, &m);
+    m.kind = NP_KIND_VPCP;
+    if (ctl->vpcp_inf)
+        np_kube_store_each(np_kube_informer_store(ctl->vpcp_inf), requeue_matching, &m);
 }
 
 /* Account changes requeue the account and its postures; cached clients are rebuilt lazily
@@ -207,6 +246,7 @@ static void *worker_main(void *arg)
         if (colon) {
             kind = np_str_has_prefix(qkey, NP_KIND_ACCOUNT ":")     ? NP_KIND_ACCOUNT
                    : np_str_has_prefix(qkey, NP_KIND_GUARDRAIL ":") ? NP_KIND_GUARDRAIL
+                   : np_str_has_prefix(qkey, NP_KIND_VPCP ":")      ? NP_KIND_VPCP
                                                                     : NP_KIND_SGP;
             key = colon + 1;
         }
@@ -220,6 +260,9 @@ static void *worker_main(void *arg)
         } else if (strcmp(kind, NP_KIND_GUARDRAIL) == 0) {
             kind_name = "PostureGuardrail";
             rc = np_controller_reconcile_guardrail(ctl, key, &res);
+        } else if (strcmp(kind, NP_KIND_VPCP) == 0) {
+            kind_name = "VPCPosture";
+            rc = np_controller_reconcile_vpcp(ctl, key, &res);
         } else {
             kind_name = "SecurityGroupPosture";
             rc = np_controller_reconcile_sgp(ctl, key, &res);
@@ -266,7 +309,8 @@ static bool readyz(void *ctx, struct np_buf *msg)
         np_buf_puts(msg, "shutting down");
         return false;
     }
-    if (!ctl->sgp_inf || !np_kube_informer_has_synced(ctl->sgp_inf) ||
+    if (!ctl->sgp_inf || !np_kube_informer_has_synced(ctl->sgp_inf) || !ctl->vpcp_inf ||
+        !np_kube_informer_has_synced(ctl->vpcp_inf) ||
         !np_kube_informer_has_synced(ctl->acct_inf) || !np_kube_informer_has_synced(ctl->ns_inf) ||
         !np_kube_informer_has_synced(ctl->guardrail_inf)) {
         np_buf_puts(msg, "caches not synced");
@@ -293,6 +337,7 @@ int np_controller_new(struct np_controller **out, const struct np_controller_opt
         ctl->opts.resync_ms = 5 * 60 * 1000;
     ctl->clock = np_clock_system();
     pthread_mutex_init(&ctl->lock, NULL);
+    pthread_mutex_init(&ctl->hints_lock, NULL);
     pthread_cond_init(&ctl->stop_cond, NULL);
     atomic_init(&ctl->stopping, false);
 
@@ -313,7 +358,6 @@ int np_controller_new(struct np_controller **out, const struct np_controller_opt
     ctl->metrics = np_metrics_new();
     describe_metrics(ctl->metrics);
     np_controller_accounts_init(ctl);
-    np_controller_state_init(ctl);
 out:
     np_kube_config_destroy(cfg);
     if (rc) {
@@ -359,6 +403,7 @@ int np_controller_run(struct np_controller *ctl)
     }
     struct np_kube_handlers sgp_h = {on_sgp_add, on_sgp_update, on_sgp_delete, ctl};
     struct np_kube_handlers acct_h = {on_account_change, on_account_update, on_account_delete, ctl};
+    struct np_kube_handlers vpcp_h = {on_vpcp_change, on_vpcp_update, on_vpcp_change, ctl};
     struct np_kube_handlers ns_h = {on_namespace_add, on_namespace_update, NULL, ctl};
     struct np_kube_handlers gr_h = {on_guardrail_change, on_guardrail_update, on_guardrail_change,
                                     ctl};
@@ -374,12 +419,16 @@ int np_controller_run(struct np_controller *ctl)
     rc = start_informer(ctl, &ctl->sgp_inf, &np_res_sgp, ctl->opts.namespace, sgp_h);
     if (rc)
         goto out;
+    rc = start_informer(ctl, &ctl->vpcp_inf, &np_res_vpcp, ctl->opts.namespace, vpcp_h);
+    if (rc)
+        goto out;
     /* Workers wait for every cache: a reconcile must see accounts and namespaces. */
     while (!atomic_load(&ctl->stopping)) {
         if (np_kube_informer_wait_synced(ctl->acct_inf, 500) == 0 &&
             np_kube_informer_wait_synced(ctl->ns_inf, 500) == 0 &&
             np_kube_informer_wait_synced(ctl->guardrail_inf, 500) == 0 &&
-            np_kube_informer_wait_synced(ctl->sgp_inf, 500) == 0)
+            np_kube_informer_wait_synced(ctl->sgp_inf, 500) == 0 &&
+            np_kube_informer_wait_synced(ctl->vpcp_inf, 500) == 0)
             break;
     }
     char nworkers[16];
@@ -407,6 +456,8 @@ out:
     np_controller_pollers_stop(ctl);
     if (ctl->sgp_inf)
         np_kube_informer_stop(ctl->sgp_inf);
+    if (ctl->vpcp_inf)
+        np_kube_informer_stop(ctl->vpcp_inf);
     if (ctl->acct_inf)
         np_kube_informer_stop(ctl->acct_inf);
     if (ctl->ns_inf)
@@ -433,11 +484,11 @@ void np_controller_destroy(struct np_controller *ctl)
     np_http_server_destroy(ctl->metrics_srv);
     np_http_server_destroy(ctl->health_srv);
     np_kube_informer_destroy(ctl->sgp_inf);
+    np_kube_informer_destroy(ctl->vpcp_inf);
     np_kube_informer_destroy(ctl->acct_inf);
     np_kube_informer_destroy(ctl->ns_inf);
     np_kube_informer_destroy(ctl->guardrail_inf);
     np_controller_accounts_clean_up(ctl);
-    np_controller_state_clean_up(ctl);
     np_kube_recorder_destroy(ctl->recorder);
     np_kube_workqueue_destroy(ctl->queue);
     np_kube_client_destroy(ctl->kube);
@@ -447,6 +498,8 @@ void np_controller_destroy(struct np_controller *ctl)
     free((char *)ctl->opts.namespace);
     free((char *)ctl->opts.metrics_addr);
     free((char *)ctl->opts.health_addr);
+    np_controller_vpc_events_clean_up(ctl);
+    pthread_mutex_destroy(&ctl->hints_lock);
     pthread_mutex_destroy(&ctl->lock);
     pthread_cond_destroy(&ctl->stop_cond);
     free(ctl);

@@ -82,6 +82,146 @@ static bool hint_group(struct np_consumer *c, const struct np_aws_event *ev, con
     return true;
 }
 
+/* ---------------------------------------------------------------- VPC postures */
+
+#define VPC_HINT_TTL_MS (10LL * 60 * 1000)
+#define VPC_HINTS_MAX 1024
+
+/* Who last changed something of a VPC posture (its pieces are always read from AWS). */
+struct np_vpc_hint {
+    char *key;
+    char *actor;
+    char *event_name;
+    int64_t event_ms;
+    int64_t noted_ms;
+    struct np_vpc_hint *next;
+};
+
+static void hint_free(struct np_vpc_hint *h)
+{
+    free(h->key);
+    free(h->actor);
+    free(h->event_name);
+    free(h);
+}
+
+void np_controller_note_vpc_event(struct np_controller *ctl, const char *key, const char *actor,
+                                  const char *event_name, int64_t event_ms)
+{
+    struct np_vpc_hint *h = np_xcalloc(1, sizeof(*h));
+    h->key = np_strdup(key);
+    h->actor = np_strdup(actor);
+    h->event_name = np_strdup(event_name);
+    h->event_ms = event_ms;
+    h->noted_ms = np_time_mono_ms();
+    pthread_mutex_lock(&ctl->hints_lock);
+    /* The newest hint of a posture wins; expired ones and the oldest past the cap go. */
+    size_t n = 0;
+    struct np_vpc_hint **pp = &ctl->vpc_hints;
+    while (*pp) {
+        struct np_vpc_hint *x = *pp;
+        if (np_str_eq(x->key, key) || h->noted_ms - x->noted_ms > VPC_HINT_TTL_MS ||
+            n >= VPC_HINTS_MAX - 1) {
+            *pp = x->next;
+            hint_free(x);
+            continue;
+        }
+        n++;
+        pp = &x->next;
+    }
+    h->next = ctl->vpc_hints;
+    ctl->vpc_hints = h;
+    pthread_mutex_unlock(&ctl->hints_lock);
+}
+
+bool np_controller_take_vpc_event(struct np_controller *ctl, const char *key, char **actor,
+                                  char **event_name, int64_t *event_ms)
+{
+    bool found = false;
+    int64_t now = np_time_mono_ms();
+    pthread_mutex_lock(&ctl->hints_lock);
+    for (struct np_vpc_hint **pp = &ctl->vpc_hints; *pp; pp = &(*pp)->next) {
+        struct np_vpc_hint *x = *pp;
+        if (!np_str_eq(x->key, key))
+            continue;
+        *pp = x->next;
+        found = now - x->noted_ms <= VPC_HINT_TTL_MS;
+        if (found) {
+            *actor = x->actor;
+            *event_name = x->event_name;
+            *event_ms = x->event_ms;
+            x->actor = x->event_name = NULL;
+        }
+        hint_free(x);
+        break;
+    }
+    pthread_mutex_unlock(&ctl->hints_lock);
+    return found;
+}
+
+void np_controller_vpc_events_clean_up(struct np_controller *ctl)
+{
+    while (ctl->vpc_hints) {
+        struct np_vpc_hint *x = ctl->vpc_hints;
+        ctl->vpc_hints = x->next;
+        hint_free(x);
+    }
+}
+
+/* Whether a VPCPosture's status names the resource id among what it manages. */
+static bool status_mentions(json_object *st, const char *id)
+{
+    static const char *const singles[] = {"vpcId", "defaultSecurityGroupId"};
+    for (size_t i = 0; i < NP_ARRAY_LEN(singles); i++)
+        if (np_str_eq(np_json_path_str(st, singles[i], NP_JSON_END), id))
+            return true;
+    static const char *const lists[][2] = {
+        {"subnets", "subnetId"}, {"routeTables", "routeTableId"}, {"networkAcls", "networkAclId"}};
+    for (size_t l = 0; l < NP_ARRAY_LEN(lists); l++) {
+        json_object *arr = np_json_path(st, lists[l][0], NP_JSON_END);
+        size_t n =
+            arr && json_object_is_type(arr, json_type_array) ? json_object_array_length(arr) : 0;
+        for (size_t i = 0; i < n; i++)
+            if (np_str_eq(
+                    np_json_path_str(json_object_array_get_idx(arr, i), lists[l][1], NP_JSON_END),
+                    id))
+                return true;
+    }
+    json_object *fl = np_json_path(st, "flowLogIds", NP_JSON_END);
+    size_t n = fl && json_object_is_type(fl, json_type_array) ? json_object_array_length(fl) : 0;
+    for (size_t i = 0; i < n; i++)
+        if (np_str_eq(json_object_get_string(json_object_array_get_idx(fl, i)), id))
+            return true;
+    return false;
+}
+
+struct by_piece {
+    const char *id;
+    char *key; /* owned */
+};
+
+static void find_vpc_posture(void *ctx, const char *key, json_object *obj)
+{
+    struct by_piece *b = ctx;
+    if (!b->key && status_mentions(np_json_path(obj, "status", NP_JSON_END), b->id))
+        b->key = np_strdup(key);
+}
+
+/* Hints and enqueues the VPC posture managing the resource; true when there is one. */
+static bool hint_vpc_piece(struct np_consumer *c, const struct np_aws_event *ev, const char *id)
+{
+    if (!c->ctl->vpcp_inf)
+        return false;
+    struct by_piece b = {id, NULL};
+    np_kube_store_each(np_kube_informer_store(c->ctl->vpcp_inf), find_vpc_posture, &b);
+    if (!b.key)
+        return false;
+    np_controller_note_vpc_event(c->ctl, b.key, ev->actor, ev->event_name, ev->event_ms);
+    np_controller_enqueue(c->ctl, NP_KIND_VPCP, b.key);
+    free(b.key);
+    return true;
+}
+
 static void handle(struct np_consumer *c, const struct np_aws_sqs_message *m)
 {
     struct np_aws_event ev;
@@ -99,9 +239,13 @@ static void handle(struct np_consumer *c, const struct np_aws_sqs_message *m)
         return;
     }
     size_t found = 0;
-    for (size_t i = 0; i < ev.n_resource_ids; i++)
-        if (np_str_has_prefix(ev.resource_ids[i], "sg-") && hint_group(c, &ev, ev.resource_ids[i]))
+    for (size_t i = 0; i < ev.n_resource_ids; i++) {
+        const char *id = ev.resource_ids[i];
+        bool sg = np_str_has_prefix(id, "sg-");
+        /* A default security group belongs to a VPC posture, not to a group posture. */
+        if ((sg && hint_group(c, &ev, id)) || hint_vpc_piece(c, &ev, id))
             found++;
+    }
     count(c, found ? "handled" : "unmanaged");
     np_log_debug("event", "account", c->account, "eventName", ev.event_name, "actor",
                  ev.actor ? ev.actor : "", "postures", found ? "enqueued" : "none");

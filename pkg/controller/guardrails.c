@@ -94,14 +94,15 @@ struct scan {
     int64_t count;
 };
 
-static void add_violation(struct scan *s, const char *posture, const char *rule_id,
-                          const char *where, const char *detail)
+static void add_violation(struct scan *s, const char *posture, const char *kind,
+                          const char *rule_id, const char *where, const char *detail)
 {
     s->count++;
     if (json_object_array_length(s->items) >= MAX_VIOLATION_ITEMS)
         return;
     json_object *it = json_object_new_object();
     json_object_object_add(it, "posture", json_object_new_string(posture));
+    json_object_object_add(it, "kind", json_object_new_string(kind));
     json_object_object_add(it, "rule", json_object_new_string(rule_id));
     json_object_object_add(it, "where", json_object_new_string(where));
     if (detail)
@@ -109,7 +110,31 @@ static void add_violation(struct scan *s, const char *posture, const char *rule_
     json_object_array_add(s->items, it);
 }
 
-static void scan_posture(void *vctx, const char *key, json_object *obj)
+/* Observed drift the posture reported as violating this guardrail (status.drift.items
+ * marked `guardrail: <this guardrail>/<rule>`), skipping repaired history. */
+static void scan_observed(struct scan *s, const char *key, const char *kind, json_object *obj,
+                          const char *scope_key, const char *text_key)
+{
+    json_object *items = np_json_path(obj, "status", "drift", "items", NP_JSON_END);
+    size_t n =
+        items && json_object_is_type(items, json_type_array) ? json_object_array_length(items) : 0;
+    size_t glen = strlen(s->g->name);
+    for (size_t i = 0; i < n; i++) {
+        json_object *it = json_object_array_get_idx(items, i);
+        const char *gr = np_json_path_str(it, "guardrail", NP_JSON_END);
+        const char *state = np_json_path_str(it, "state", NP_JSON_END);
+        if (!gr || strncmp(gr, s->g->name, glen) != 0 || gr[glen] != '/')
+            continue;
+        if (np_str_eq(state, "Revoked") || np_str_eq(state, "Repaired"))
+            continue;
+        char *detail = np_strdupf("%s %s", np_json_path_str(it, scope_key, NP_JSON_END),
+                                  np_json_path_str(it, text_key, NP_JSON_END));
+        add_violation(s, key, kind, gr + glen + 1, "observed", detail);
+        free(detail);
+    }
+}
+
+static void scan_sgp(void *vctx, const char *key, json_object *obj)
 {
     struct scan *s = vctx;
     const char *ns = np_kube_object_namespace(obj);
@@ -129,7 +154,7 @@ static void scan_posture(void *vctx, const char *key, json_object *obj)
                 char *text = np_posture_rule_text(v[i].atomic);
                 char *detail =
                     np_strdupf("%s %s", np_posture_direction_name(v[i].atomic->direction), text);
-                add_violation(s, key, v[i].rule->id, "desired", detail);
+                add_violation(s, key, "SecurityGroupPosture", v[i].rule->id, "desired", detail);
                 free(detail);
                 free(text);
             }
@@ -139,25 +164,29 @@ static void scan_posture(void *vctx, const char *key, json_object *obj)
     }
     np_error_clear();
     np_posture_sg_spec_destroy(spec);
-    /* Observed drift the posture reported as violating this guardrail. */
-    json_object *items = np_json_path(obj, "status", "drift", "items", NP_JSON_END);
-    size_t n =
-        items && json_object_is_type(items, json_type_array) ? json_object_array_length(items) : 0;
-    size_t glen = strlen(s->g->name);
-    for (size_t i = 0; i < n; i++) {
-        json_object *it = json_object_array_get_idx(items, i);
-        const char *gr = np_json_path_str(it, "guardrail", NP_JSON_END);
-        const char *state = np_json_path_str(it, "state", NP_JSON_END);
-        if (!gr || strncmp(gr, s->g->name, glen) != 0 || gr[glen] != '/')
-            continue;
-        /* Repaired drift is history, not a current violation. */
-        if (np_str_eq(state, "Revoked"))
-            continue;
-        char *detail = np_strdupf("%s %s", np_json_path_str(it, "direction", NP_JSON_END),
-                                  np_json_path_str(it, "rule", NP_JSON_END));
-        add_violation(s, key, gr + glen + 1, "observed", detail);
-        free(detail);
+    scan_observed(s, key, "SecurityGroupPosture", obj, "direction", "rule");
+}
+
+static void scan_vpcp(void *vctx, const char *key, json_object *obj)
+{
+    struct scan *s = vctx;
+    const char *ns = np_kube_object_namespace(obj);
+    if (!ns || !governs(s->ctl, s->gobj, ns))
+        return;
+    const char *name = np_json_path_str(obj, "metadata", "name", NP_JSON_END);
+    struct np_posture_vpc_spec *spec = NULL;
+    if (np_posture_vpc_spec_parse(&spec, np_json_path(obj, "spec", NP_JSON_END)) == 0) {
+        struct np_posture_vpc_violation *v = NULL;
+        size_t nv = 0;
+        const struct np_posture_guardrail *const one[] = {s->g};
+        np_posture_vpc_guardrail_check(&v, &nv, one, 1, ns, name, spec);
+        for (size_t i = 0; i < nv; i++)
+            add_violation(s, key, "VPCPosture", v[i].rule->id, "desired", v[i].what);
+        np_posture_vpc_violations_free(v, nv);
     }
+    np_error_clear();
+    np_posture_vpc_spec_destroy(spec);
+    scan_observed(s, key, "VPCPosture", obj, "piece", "item");
 }
 
 int np_controller_reconcile_guardrail(struct np_controller *ctl, const char *key,
@@ -183,7 +212,9 @@ int np_controller_reconcile_guardrail(struct np_controller *ctl, const char *key
         cond = (struct np_condition){"Ready", "False", "InvalidSpec", msg};
     } else {
         struct scan s = {ctl, obj, g, json_object_new_array(), 0};
-        np_kube_store_each(np_kube_informer_store(ctl->sgp_inf), scan_posture, &s);
+        np_kube_store_each(np_kube_informer_store(ctl->sgp_inf), scan_sgp, &s);
+        if (ctl->vpcp_inf)
+            np_kube_store_each(np_kube_informer_store(ctl->vpcp_inf), scan_vpcp, &s);
         json_object *viol = json_object_new_object();
         json_object_object_add(viol, "count", json_object_new_int64(s.count));
         json_object_object_add(viol, "items", s.items);

@@ -459,6 +459,11 @@ void np_region_snapshot_remove(struct np_region *r, const char *group_id)
     pthread_mutex_unlock(&r->lock);
 }
 
+int64_t np_region_resync_ms(struct np_region *r)
+{
+    return r->resync_ms;
+}
+
 int np_region_default_vpc(struct np_region *r, char **vpc_id)
 {
     pthread_mutex_lock(&r->lock);

@@ -164,6 +164,8 @@ struct json_object *np_json_path(struct json_object *obj, ...);
 const char *np_json_path_str(struct json_object *obj, ...);
 /* The integer at the path, or def when absent or not an integer. */
 int64_t np_json_path_int(struct json_object *obj, int64_t def, ...);
+/* Adds the string member k = v to the object obj; nothing when v is NULL. */
+void np_json_put_str(struct json_object *obj, const char *k, const char *v);
 #define NP_JSON_END ((const char *)NULL)
 
 #define NP_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))

@@ -45,3 +45,9 @@ int64_t np_json_path_int(json_object *obj, int64_t def, ...)
     va_end(ap);
     return r && json_object_is_type(r, json_type_int) ? json_object_get_int64(r) : def;
 }
+
+void np_json_put_str(json_object *obj, const char *k, const char *v)
+{
+    if (obj && v)
+        json_object_object_add(obj, k, json_object_new_string(v));
+}

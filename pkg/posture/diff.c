@@ -11,7 +11,8 @@
 const char *np_posture_change_name(enum np_posture_change c)
 {
     static const char *const names[] = {"Missing",    "Extra",      "DescriptionChanged",
-                                        "TagMissing", "TagChanged", "TagExtra"};
+                                        "TagMissing", "TagChanged", "TagExtra",
+                                        "Changed"};
     return (size_t)c < NP_ARRAY_LEN(names) ? names[c] : "Unknown";
 }
 
@@ -79,9 +80,9 @@ static void diff_rules(struct np_posture_delta *out, const struct np_posture_rul
     }
 }
 
-static void diff_tags(struct np_posture_delta *out, const struct np_posture_tag *want,
-                      size_t n_want, const struct np_posture_tag *have, size_t n_have,
-                      enum np_posture_ownership ownership)
+void np_posture_diff_tags(struct np_posture_delta *out, const struct np_posture_tag *want,
+                          size_t n_want, const struct np_posture_tag *have, size_t n_have,
+                          enum np_posture_ownership ownership)
 {
     size_t first = out->n;
     for (size_t k = 0; k < n_want; k++) {
@@ -119,7 +120,7 @@ int np_posture_diff(struct np_posture_delta *out, const struct np_posture_rulese
 {
     memset(out, 0, sizeof(*out));
     diff_rules(out, desired, observed, ownership);
-    diff_tags(out, want, n_want, have, n_have, ownership);
+    np_posture_diff_tags(out, want, n_want, have, n_have, ownership);
     return 0;
 }
 
@@ -130,7 +131,20 @@ void np_posture_drift_clean_up(struct np_posture_drift *it)
     free(it->tag.key);
     free(it->tag.value);
     free(it->observed_value);
+    np_posture_vpc_drift_free(it->vpc);
     memset(it, 0, sizeof(*it));
+}
+
+void np_posture_drift_copy(struct np_posture_drift *dst, const struct np_posture_drift *src)
+{
+    dst->change = src->change;
+    np_posture_rule_copy(&dst->rule, &src->rule);
+    dst->observed_description = np_strdup(src->observed_description);
+    dst->tag.key = np_strdup(src->tag.key);
+    dst->tag.value = np_strdup(src->tag.value);
+    dst->observed_value = np_strdup(src->observed_value);
+    dst->guardrail = src->guardrail;
+    dst->vpc = np_posture_vpc_drift_dup(src->vpc);
 }
 
 void np_posture_delta_clean_up(struct np_posture_delta *d)
@@ -149,11 +163,15 @@ static bool is_tag_change(enum np_posture_change c)
 
 const char *np_posture_drift_scope(const struct np_posture_drift *d)
 {
+    if (d->vpc)
+        return d->vpc->piece ? d->vpc->piece : "";
     return is_tag_change(d->change) ? "tags" : np_posture_direction_name(d->rule.direction);
 }
 
 char *np_posture_drift_text(const struct np_posture_drift *d)
 {
+    if (d->vpc)
+        return np_posture_vpc_drift_text(d);
     if (!is_tag_change(d->change))
         return np_posture_rule_text(&d->rule);
     struct np_buf b = NP_BUF_INIT;

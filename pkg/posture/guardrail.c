@@ -1,8 +1,8 @@
 /*
- * PostureGuardrail: parsing a guardrail spec (policy platform owners set above the teams'
- * postures), matching canonical atomic rules against its deny criteria (protocol, port,
- * CIDR coverage for IPv4 and IPv6), exemptions, checking a rule set, and marking the drift of
- * a delta that a guardrail forbids so that it is revoked first and skips its grace period.
+ * PostureGuardrail: parsing a guardrail spec (deny rules for security groups and/or network
+ * ACLs, require rules for VPC postures), matching canonical atomic rules against deny criteria
+ * (protocol, port, CIDR coverage for IPv4 and IPv6), exemptions, checking a security group's
+ * rule set, and marking the drift a guardrail forbids so it is revoked first and skips grace.
  */
 #include "posture/private/posture_private.h"
 
@@ -18,13 +18,14 @@
 #define MAX_PORTS 64
 #define MAX_CIDRS 32
 #define MAX_EXCEPTIONS 64
+#define MAX_RESOURCES 8
 #define RULE_PATH_LEN 48              /* spec.rules[99] */
 #define PATH_LEN (RULE_PATH_LEN + 48) /* ...exceptions[63] */
 
 /* ---------------------------------------------------------------- parse */
 
 /* A DNS label (RFC 1123): lowercase letters, digits and '-', alphanumeric at both ends. */
-static bool is_dns_label(const char *s, size_t max)
+bool np_posture_is_dns_label(const char *s, size_t max)
 {
     size_t len = strlen(s);
     if (len == 0 || len > max || s[0] == '-' || s[len - 1] == '-')
@@ -50,7 +51,7 @@ static bool is_dns_subdomain(const char *s)
             return false;
         memcpy(label, p, n);
         label[n] = '\0';
-        if (!is_dns_label(label, 63))
+        if (!np_posture_is_dns_label(label, 63))
             return false;
         if (!dot)
             return true;
@@ -164,17 +165,53 @@ static int parse_ports(json_object *deny, const char *path, struct np_posture_gu
     return 0;
 }
 
-static int parse_deny(json_object *jr, const char *rpath, struct np_posture_guardrail_rule *r)
+/* deny.resources: what the criteria apply to; default security groups only. */
+static int parse_resources(json_object *deny, const char *path, struct np_posture_guardrail_rule *r)
+{
+    static const struct {
+        const char *name;
+        unsigned bit;
+    } kinds[] = {
+        {"securityGroups", NP_POSTURE_GUARDRAIL_SECURITY_GROUPS},
+        {"networkAcls", NP_POSTURE_GUARDRAIL_NETWORK_ACLS},
+    };
+    json_object *arr = NULL;
+    int rc = np_posture_json_array(deny, "resources", path, &arr);
+    if (rc)
+        return rc;
+    if (!arr) {
+        r->resources = NP_POSTURE_GUARDRAIL_SECURITY_GROUPS;
+        return 0;
+    }
+    size_t m = json_object_array_length(arr);
+    if (m == 0 || m > MAX_RESOURCES)
+        return np_error_set(NP_EINVAL, "%s.resources: 1-%d items (omit it for securityGroups only)",
+                            path, MAX_RESOURCES);
+    for (size_t i = 0; i < m; i++) {
+        json_object *item = json_object_array_get_idx(arr, i);
+        if (!item || !json_object_is_type(item, json_type_string))
+            return np_error_set(NP_EINVAL, "%s.resources[%zu]: must be a string", path, i);
+        const char *name = json_object_get_string(item);
+        size_t k = 0;
+        while (k < NP_ARRAY_LEN(kinds) && strcmp(kinds[k].name, name) != 0)
+            k++;
+        if (k == NP_ARRAY_LEN(kinds))
+            return np_error_set(NP_EINVAL,
+                                "%s.resources[%zu]: \"%.32s\" is not one of securityGroups, "
+                                "networkAcls",
+                                path, i, name);
+        r->resources |= kinds[k].bit;
+    }
+    return 0;
+}
+
+static int parse_deny(json_object *deny, const char *rpath, struct np_posture_guardrail_rule *r)
 {
     int rc = 0;
-    json_object *deny = NULL, *arr = NULL;
+    json_object *arr = NULL;
     char path[PATH_LEN];
     static const char *const directions[] = {"ingress", "egress"};
     int v = 0;
-    if ((rc = np_posture_json_object(jr, "deny", rpath, &deny)) != 0)
-        return rc;
-    if (!deny)
-        return np_error_set(NP_EINVAL, "%s.deny: required", rpath);
     snprintf(path, sizeof(path), "%s.deny", rpath);
     r->has_direction = np_posture_json_member(deny, "direction") != NULL;
     if ((rc = np_posture_json_enum(deny, "direction", path, directions, 2, 0, &v)) != 0)
@@ -192,11 +229,30 @@ static int parse_deny(json_object *jr, const char *rpath, struct np_posture_guar
                                           check_cidr)) != 0)
         return rc;
     canonicalise(r->cidrs, &r->n_cidrs, true);
+    if ((rc = parse_resources(deny, path, r)) != 0)
+        return rc;
     if (!r->has_direction && r->n_protocols + r->n_ports + r->n_cidrs == 0)
         return np_error_set(NP_EINVAL,
                             "%s: needs at least one criterion (direction, protocols, ports or "
                             "cidrs); a guardrail rule may not deny every rule",
                             path);
+    return 0;
+}
+
+/* require: what every governed VPCPosture must have; at least one of it. */
+static int parse_require(json_object *req, const char *rpath, struct np_posture_guardrail_rule *r)
+{
+    char path[PATH_LEN];
+    bool has = false;
+    int rc = 0;
+    snprintf(path, sizeof(path), "%s.require", rpath);
+    if ((rc = np_posture_json_bool(req, "flowLogs", path, &has, &r->require_flow_logs)) != 0 ||
+        (rc = np_posture_json_bool(req, "defaultSecurityGroupRestricted", path, &has,
+                                   &r->require_default_sg_restricted)) != 0)
+        return rc;
+    if (!r->require_flow_logs && !r->require_default_sg_restricted)
+        return np_error_set(
+            NP_EINVAL, "%s: needs flowLogs or defaultSecurityGroupRestricted set to true", path);
     return 0;
 }
 
@@ -223,7 +279,7 @@ static int parse_exceptions(json_object *jr, const char *rpath, struct np_postur
             return rc;
         if (!ns)
             return np_error_set(NP_EINVAL, "%s.namespace: required", path);
-        if (!is_dns_label(ns, 63))
+        if (!np_posture_is_dns_label(ns, 63))
             return np_error_set(NP_EINVAL, "%s.namespace: \"%.64s\" is not a namespace name", path,
                                 ns);
         if (posture && !is_dns_subdomain(posture))
@@ -248,7 +304,7 @@ static int parse_rule(json_object *jr, const char *path, struct np_posture_guard
         return rc;
     if (!id)
         return np_error_set(NP_EINVAL, "%s.id: required", path);
-    if (!is_dns_label(id, 63))
+    if (!np_posture_is_dns_label(id, 63))
         return np_error_set(NP_EINVAL,
                             "%s.id: \"%.64s\" must be 1-63 lowercase letters, digits or '-', "
                             "starting and ending with a letter or digit",
@@ -268,7 +324,13 @@ static int parse_rule(json_object *jr, const char *path, struct np_posture_guard
     if ((rc = np_posture_json_string_list(jr, "references", path, &r->references, &r->n_references,
                                           check_reference)) != 0)
         return rc;
-    if ((rc = parse_deny(jr, path, r)) != 0)
+    json_object *deny = NULL, *require = NULL;
+    if ((rc = np_posture_json_object(jr, "deny", path, &deny)) != 0 ||
+        (rc = np_posture_json_object(jr, "require", path, &require)) != 0)
+        return rc;
+    if (!deny == !require)
+        return np_error_set(NP_EINVAL, "%s: set exactly one of deny and require", path);
+    if ((rc = deny ? parse_deny(deny, path, r) : parse_require(require, path, r)) != 0)
         return rc;
     return parse_exceptions(jr, path, r);
 }
@@ -391,7 +453,7 @@ static bool ports_match(const struct np_posture_guardrail_rule *gr, const struct
 }
 
 /* Whether network a/alen contains network b/blen (same family, len bytes). */
-static bool net_covers(const unsigned char *a, int alen, const unsigned char *b, int blen)
+bool np_posture_net_covers(const unsigned char *a, int alen, const unsigned char *b, int blen)
 {
     if (alen > blen)
         return false;
@@ -419,20 +481,27 @@ static bool cidrs_match(const struct np_posture_guardrail_rule *gr, const struct
         if (cidr_is_ipv6(gr->cidrs[i]) != v6 ||
             !np_posture_cidr_parse(gr->cidrs[i], v6, want, &want_len))
             continue;
-        if (net_covers(peer, peer_len, want, want_len))
+        if (np_posture_net_covers(peer, peer_len, want, want_len))
             return true;
     }
     return false;
 }
 
-bool np_posture_guardrail_rule_matches(const struct np_posture_guardrail_rule *gr,
+bool np_posture_guardrail_deny_matches(const struct np_posture_guardrail_rule *gr,
                                        const struct np_posture_rule *r)
 {
-    if (!gr || !r)
+    if (!gr || !r || gr->resources == 0)
         return false;
     if (gr->has_direction && gr->direction != r->direction)
         return false;
     return protocol_matches(gr, r) && ports_match(gr, r) && cidrs_match(gr, r);
+}
+
+bool np_posture_guardrail_rule_matches(const struct np_posture_guardrail_rule *gr,
+                                       const struct np_posture_rule *r)
+{
+    return gr && (gr->resources & NP_POSTURE_GUARDRAIL_SECURITY_GROUPS) &&
+           np_posture_guardrail_deny_matches(gr, r);
 }
 
 bool np_posture_guardrail_exempts(const struct np_posture_guardrail_rule *gr, const char *ns,
@@ -452,19 +521,27 @@ bool np_posture_guardrail_exempts(const struct np_posture_guardrail_rule *gr, co
 
 /* ---------------------------------------------------------------- check and mark */
 
-/* Whether r violates a rule of a governing guardrail (matches it and is not exempt). */
-static bool violates(const struct np_posture_guardrail *const *guardrails, size_t n_guardrails,
-                     const char *ns, const char *name, const struct np_posture_rule *r)
+bool np_posture_guardrail_violates(const struct np_posture_guardrail *const *guardrails,
+                                   size_t n_guardrails, const char *ns, const char *name,
+                                   unsigned resource, const struct np_posture_rule *r)
 {
-    for (size_t g = 0; g < n_guardrails; g++) {
+    for (size_t g = 0; guardrails && g < n_guardrails; g++) {
         for (size_t k = 0; guardrails[g] && k < guardrails[g]->n_rules; k++) {
             const struct np_posture_guardrail_rule *gr = &guardrails[g]->rules[k];
-            if (np_posture_guardrail_rule_matches(gr, r) &&
+            if ((gr->resources & resource) && np_posture_guardrail_deny_matches(gr, r) &&
                 !np_posture_guardrail_exempts(gr, ns, name))
                 return true;
         }
     }
     return false;
+}
+
+/* Whether r violates a security-group rule of a governing guardrail. */
+static bool violates(const struct np_posture_guardrail *const *guardrails, size_t n_guardrails,
+                     const char *ns, const char *name, const struct np_posture_rule *r)
+{
+    return np_posture_guardrail_violates(guardrails, n_guardrails, ns, name,
+                                         NP_POSTURE_GUARDRAIL_SECURITY_GROUPS, r);
 }
 
 int np_posture_guardrail_check(struct np_posture_violation **out, size_t *n,

@@ -64,6 +64,8 @@ int np_posture_plan_build(struct np_posture_plan *out, const struct np_posture_d
     for (size_t i = 0; i < delta->n; i++) {
         const struct np_posture_drift *it = &delta->items[i];
         enum np_posture_direction dir = it->rule.direction;
+        if (it->vpc)
+            continue; /* VPC items are planned by np_posture_vpc_plan_build */
         switch (it->change) {
         case NP_POSTURE_MISSING:
             add_rule(plan_action(out, NP_POSTURE_AUTHORIZE, dir, false), &it->rule);
@@ -81,6 +83,7 @@ int np_posture_plan_build(struct np_posture_plan *out, const struct np_posture_d
         case NP_POSTURE_TAG_EXTRA:
             add_tag(plan_action(out, NP_POSTURE_TAG_DELETE, NP_POSTURE_INGRESS, false), &it->tag);
             break;
+        case NP_POSTURE_CHANGED: break; /* VPC postures only */
         }
     }
     /* Ranks are unique per action, so the unstable qsort still gives one order. */

@@ -59,10 +59,13 @@ static int64_t add_saturating(int64_t a, int64_t b)
     return a + b;
 }
 
+/* A drift item about an atomic rule: security-group rule items, and the VPC items that carry
+ * one (the default group's rules, allow entries of network ACLs). */
 static bool is_rule_item(const struct np_posture_drift *d)
 {
-    return d->change == NP_POSTURE_MISSING || d->change == NP_POSTURE_EXTRA ||
-           d->change == NP_POSTURE_DESCRIPTION;
+    return d->rule.protocol != NULL &&
+           (d->change == NP_POSTURE_MISSING || d->change == NP_POSTURE_EXTRA ||
+            d->change == NP_POSTURE_DESCRIPTION);
 }
 
 /* ---------------------------------------------------------------- exceptions */
@@ -334,17 +337,6 @@ void np_posture_verdict_clean_up(struct np_posture_verdict *v)
     v->n = 0;
 }
 
-static void drift_copy(struct np_posture_drift *dst, const struct np_posture_drift *src)
-{
-    dst->change = src->change;
-    np_posture_rule_copy(&dst->rule, &src->rule);
-    dst->observed_description = np_strdup(src->observed_description);
-    dst->tag.key = np_strdup(src->tag.key);
-    dst->tag.value = np_strdup(src->tag.value);
-    dst->observed_value = np_strdup(src->observed_value);
-    dst->guardrail = src->guardrail;
-}
-
 int np_posture_delta_select(struct np_posture_delta *out, const struct np_posture_delta *delta,
                             const struct np_posture_verdict *v, enum np_posture_item_state state)
 {
@@ -356,7 +348,7 @@ int np_posture_delta_select(struct np_posture_delta *out, const struct np_postur
             continue;
         if (!out->items)
             out->items = np_xcalloc(n, sizeof(*out->items));
-        drift_copy(&out->items[out->n++], &delta->items[i]);
+        np_posture_drift_copy(&out->items[out->n++], &delta->items[i]);
     }
     return 0;
 }

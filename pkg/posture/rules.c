@@ -133,7 +133,7 @@ void np_posture_ports_canonical(const char *p, bool has_ports, int *from, int *t
 }
 
 /* Lower-cases in place (ids and unparsed values; AWS ids are lowercase hex). */
-static void lower(char *s)
+void np_posture_lower(char *s)
 {
     for (; s && *s; s++)
         *s = (char)tolower((unsigned char)*s);
@@ -248,7 +248,7 @@ static char *observed_peer(enum np_posture_peer_kind kind, const char *peer)
         return out;
     out = np_strdup(peer ? peer : "");
     if (kind != NP_POSTURE_PEER_GROUP_NAME)
-        lower(out);
+        np_posture_lower(out);
     return out;
 }
 
@@ -265,7 +265,7 @@ int np_posture_observed(struct np_posture_ruleset *out, const struct np_posture_
             r->protocol = np_strdup(proto);
         } else {
             r->protocol = np_strdup(in->protocol ? in->protocol : "");
-            lower(r->protocol);
+            np_posture_lower(r->protocol);
         }
         r->direction = in->egress ? NP_POSTURE_EGRESS : NP_POSTURE_INGRESS;
         r->from_port = in->from_port;
@@ -328,7 +328,7 @@ static int expand_rule(struct np_posture_ruleset *out, enum np_posture_direction
         for (size_t i = 0; i < lists[l].n; i++) {
             if (lists[l].kind == NP_POSTURE_PEER_PREFIX_LIST) {
                 canon = np_strdup(lists[l].items[i]);
-                lower(canon);
+                np_posture_lower(canon);
             } else {
                 rc = np_posture_cidr_canonical(&canon, lists[l].items[i],
                                                lists[l].kind == NP_POSTURE_PEER_CIDR6);
@@ -368,7 +368,7 @@ static int expand_rule(struct np_posture_ruleset *out, enum np_posture_direction
             canon = gid;
             gid = NULL;
         }
-        lower(canon);
+        np_posture_lower(canon);
         add_atomic(out, dir, proto, from, to, NP_POSTURE_PEER_GROUP, canon, desc);
         free(canon);
         canon = NULL;

@@ -102,6 +102,17 @@ int np_posture_json_enum(json_object *o, const char *k, const char *path, const 
     return rc;
 }
 
+int np_posture_json_bool(json_object *o, const char *k, const char *path, bool *has, bool *out)
+{
+    json_object *v = NULL;
+    int rc = opt_typed(o, k, path, json_type_boolean, "true or false", &v);
+    *has = v != NULL;
+    if (rc || !v)
+        return rc;
+    *out = json_object_get_boolean(v);
+    return 0;
+}
+
 /* ---------------------------------------------------------------- value checks */
 
 /* AWS's character set for group names, group descriptions and rule descriptions (VPC). */
@@ -130,7 +141,7 @@ static int check_aws_text(const char *s, size_t max, const char *path)
 }
 
 /* An AWS id: prefix ("sg-") followed by one or more letters or digits. */
-static bool is_aws_id(const char *s, const char *prefix)
+bool np_posture_is_aws_id(const char *s, const char *prefix)
 {
     size_t pl = strlen(prefix);
     if (strncasecmp(s, prefix, pl) != 0 || s[pl] == '\0')
@@ -164,7 +175,7 @@ static int check_cidr6(const char *s, const char *path)
 
 static int check_prefix_list(const char *s, const char *path)
 {
-    if (!is_aws_id(s, "pl-"))
+    if (!np_posture_is_aws_id(s, "pl-"))
         return np_error_set(NP_EINVAL, "%s: \"%.64s\" is not a prefix list id (pl-...)", path, s);
     return 0;
 }
@@ -219,7 +230,7 @@ static int group_refs(json_object *o, const char *path, struct np_posture_rule_s
             return rc;
         if (np_str_is_empty(gid) == np_str_is_empty(name))
             return np_error_set(NP_EINVAL, "%s: set exactly one of groupId and name", ipath);
-        if (gid && !is_aws_id(gid, "sg-"))
+        if (gid && !np_posture_is_aws_id(gid, "sg-"))
             return np_error_set(NP_EINVAL,
                                 "%s.groupId: \"%.64s\" is not a security group id "
                                 "(sg-...); name a SecurityGroupPosture with name",
@@ -405,7 +416,7 @@ static int parse_exception(json_object *e, const char *path, struct np_posture_e
     return 0;
 }
 
-static int parse_remediation(json_object *spec, struct np_posture_remediation *rem)
+int np_posture_json_remediation(json_object *spec, struct np_posture_remediation *rem)
 {
     int rc = 0;
     json_object *jr = NULL, *arr = NULL;
@@ -452,44 +463,55 @@ static int tag_cmp(const void *a, const void *b)
     return strcmp(x->key, y->key);
 }
 
-static int parse_tags(json_object *spec, struct np_posture_sg_spec *s)
+int np_posture_json_tags(json_object *o, const char *path, struct np_posture_tag **out, size_t *n)
 {
     json_object *tags = NULL;
-    int rc = np_posture_json_object(spec, "tags", "spec", &tags);
+    int rc = np_posture_json_object(o, "tags", path, &tags);
     if (rc || !tags)
         return rc;
     size_t m = (size_t)json_object_object_length(tags);
     if (m > MAX_TAGS)
         return np_error_set(NP_EINVAL,
-                            "spec.tags: %zu tags, at most %d (AWS allows 50 per group and "
+                            "%s.tags: %zu tags, at most %d (AWS allows 50 per resource and "
                             "netposture's ownership tags take 2)",
-                            m, MAX_TAGS);
-    s->tags = np_xcalloc(m ? m : 1, sizeof(*s->tags));
+                            path, m, MAX_TAGS);
+    *out = np_xcalloc(m ? m : 1, sizeof(**out));
     json_object_object_foreach(tags, k, v)
     {
         size_t klen = strlen(k);
         if (klen == 0 || klen > 128)
-            return np_error_set(NP_EINVAL, "spec.tags[%.128s]: keys must be 1-128 characters", k);
+            return np_error_set(NP_EINVAL, "%s.tags[%.128s]: keys must be 1-128 characters", path,
+                                k);
         if (np_posture_tag_is_reserved(k))
             return np_error_set(NP_EINVAL,
-                                "spec.tags[%s]: keys under %s and aws: are reserved for "
+                                "%s.tags[%s]: keys under %s and aws: are reserved for "
                                 "netposture and AWS",
-                                k, NP_POSTURE_TAG_PREFIX);
+                                path, k, NP_POSTURE_TAG_PREFIX);
         if (!v || !json_object_is_type(v, json_type_string))
-            return np_error_set(NP_EINVAL, "spec.tags[%s]: must be a string", k);
+            return np_error_set(NP_EINVAL, "%s.tags[%s]: must be a string", path, k);
         const char *val = json_object_get_string(v);
         if (strlen(val) > 256)
-            return np_error_set(NP_EINVAL, "spec.tags[%s]: values are at most 256 characters", k);
-        s->tags[s->n_tags].key = np_strdup(k);
-        s->tags[s->n_tags].value = np_strdup(val);
-        s->n_tags++;
+            return np_error_set(NP_EINVAL, "%s.tags[%s]: values are at most 256 characters", path,
+                                k);
+        (*out)[*n].key = np_strdup(k);
+        (*out)[*n].value = np_strdup(val);
+        (*n)++;
     }
-    qsort(s->tags, s->n_tags, sizeof(*s->tags), tag_cmp);
+    qsort(*out, *n, sizeof(**out), tag_cmp);
     return 0;
 }
 
+void np_posture_tags_free(struct np_posture_tag *tags, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(tags[i].key);
+        free(tags[i].value);
+    }
+    free(tags);
+}
+
 /* A required-name reference object (accountRef, vpcRef): *name is NULL when o.k is absent. */
-static int ref_name(json_object *o, const char *k, const char **name)
+int np_posture_json_ref(json_object *o, const char *k, const char **name)
 {
     json_object *ref = NULL;
     char path[PATH_LEN];
@@ -505,11 +527,28 @@ static int ref_name(json_object *o, const char *k, const char **name)
     return 0;
 }
 
-static int parse_management(json_object *spec, struct np_posture_sg_spec *s)
+int np_posture_json_placement(json_object *spec, char **account_ref, char **region)
+{
+    const char *str = NULL;
+    int rc = 0;
+    if (!spec || !json_object_is_type(spec, json_type_object))
+        return np_error_set(NP_EINVAL, "spec: missing or not an object");
+    if ((rc = np_posture_json_ref(spec, "accountRef", &str)) != 0)
+        return rc;
+    *account_ref = np_strdup(str ? str : NP_POSTURE_DEFAULT_ACCOUNT);
+    if ((rc = np_posture_json_string(spec, "region", "spec", &str)) != 0)
+        return rc;
+    *region = np_str_is_empty(str) ? NULL : np_strdup(str);
+    return 0;
+}
+
+int np_posture_json_management(json_object *spec, const struct np_posture_id_kind *id,
+                               enum np_posture_management_policy *policy, char **id_out,
+                               enum np_posture_deletion *deletion_policy)
 {
     int rc = 0;
     json_object *jm = NULL;
-    const char *gid = NULL;
+    const char *value = NULL;
     int v = 0;
     static const char *const policies[] = {"Create", "Adopt"};
     static const char *const deletion[] = {"Delete", "Retain"};
@@ -518,20 +557,19 @@ static int parse_management(json_object *spec, struct np_posture_sg_spec *s)
         return rc;
     if ((rc = np_posture_json_enum(jm, "policy", path, policies, 2, 0, &v)) != 0)
         return rc;
-    s->management.policy = (enum np_posture_management_policy)v;
-    if ((rc = np_posture_json_string(jm, "groupId", path, &gid)) != 0)
+    *policy = (enum np_posture_management_policy)v;
+    if ((rc = np_posture_json_string(jm, id->field, path, &value)) != 0)
         return rc;
-    if (gid && !is_aws_id(gid, "sg-"))
-        return np_error_set(NP_EINVAL, "%s.groupId: \"%.64s\" is not a security group id (sg-...)",
-                            path, gid);
-    s->management.group_id = np_strdup(gid);
-    if (s->management.policy == NP_POSTURE_MANAGEMENT_ADOPT && !gid)
-        return np_error_set(NP_EINVAL, "%s.groupId: required when policy is Adopt", path);
+    if (value && !np_posture_is_aws_id(value, id->prefix))
+        return np_error_set(NP_EINVAL, "%s.%s: \"%.64s\" is not a %s (%s...)", path, id->field,
+                            value, id->what, id->prefix);
+    *id_out = np_strdup(value);
+    if (*policy == NP_POSTURE_MANAGEMENT_ADOPT && !value)
+        return np_error_set(NP_EINVAL, "%s.%s: required when policy is Adopt", path, id->field);
     if ((rc = np_posture_json_enum(jm, "deletionPolicy", path, deletion, 2, -1, &v)) != 0)
         return rc;
     if (v >= 0)
-        s->management.deletion_policy =
-            v == 0 ? NP_POSTURE_DELETION_DELETE : NP_POSTURE_DELETION_RETAIN;
+        *deletion_policy = v == 0 ? NP_POSTURE_DELETION_DELETE : NP_POSTURE_DELETION_RETAIN;
     return 0;
 }
 
@@ -543,24 +581,16 @@ int np_posture_sg_spec_parse(struct np_posture_sg_spec **out, json_object *js)
     static const char *const ownership[] = {"Exclusive", "Additive"};
     struct np_posture_sg_spec *s = np_xcalloc(1, sizeof(*s));
     *out = NULL;
-    if (!js || !json_object_is_type(js, json_type_object)) {
-        rc = np_error_set(NP_EINVAL, "spec: missing or not an object");
+    if ((rc = np_posture_json_placement(js, &s->account_ref, &s->region)) != 0)
         goto out;
-    }
-    if ((rc = ref_name(js, "accountRef", &str)) != 0)
-        goto out;
-    s->account_ref = np_strdup(str ? str : NP_POSTURE_DEFAULT_ACCOUNT);
-    if ((rc = np_posture_json_string(js, "region", "spec", &str)) != 0)
-        goto out;
-    s->region = np_str_is_empty(str) ? NULL : np_strdup(str);
     if ((rc = np_posture_json_string(js, "vpcId", "spec", &str)) != 0)
         goto out;
-    if (str && !is_aws_id(str, "vpc-")) {
+    if (str && !np_posture_is_aws_id(str, "vpc-")) {
         rc = np_error_set(NP_EINVAL, "spec.vpcId: \"%.64s\" is not a VPC id (vpc-...)", str);
         goto out;
     }
     s->vpc_id = np_strdup(str);
-    if ((rc = ref_name(js, "vpcRef", &str)) != 0)
+    if ((rc = np_posture_json_ref(js, "vpcRef", &str)) != 0)
         goto out;
     s->vpc_ref = np_strdup(str);
     if (s->vpc_id && s->vpc_ref) {
@@ -586,7 +616,7 @@ int np_posture_sg_spec_parse(struct np_posture_sg_spec **out, json_object *js)
     if ((rc = check_aws_text(str ? str : "", 255, "spec.description")) != 0)
         goto out;
     s->description = np_strdup(np_str_is_empty(str) ? NP_POSTURE_DEFAULT_DESCRIPTION : str);
-    if ((rc = parse_tags(js, s)) != 0)
+    if ((rc = np_posture_json_tags(js, "spec", &s->tags, &s->n_tags)) != 0)
         goto out;
     if ((rc = parse_rules(js, "ingress", &s->ingress, &s->n_ingress, NULL)) != 0)
         goto out;
@@ -595,9 +625,12 @@ int np_posture_sg_spec_parse(struct np_posture_sg_spec **out, json_object *js)
     if ((rc = np_posture_json_enum(js, "ownership", "spec", ownership, 2, 0, &v)) != 0)
         goto out;
     s->ownership = (enum np_posture_ownership)v;
-    if ((rc = parse_management(js, s)) != 0)
+    static const struct np_posture_id_kind group_id = {"groupId", "sg-", "security group id"};
+    if ((rc = np_posture_json_management(js, &group_id, &s->management.policy,
+                                         &s->management.group_id,
+                                         &s->management.deletion_policy)) != 0)
         goto out;
-    rc = parse_remediation(js, &s->remediation);
+    rc = np_posture_json_remediation(js, &s->remediation);
 out:
     if (rc) {
         np_posture_sg_spec_destroy(s);
@@ -617,11 +650,7 @@ void np_posture_sg_spec_destroy(struct np_posture_sg_spec *s)
     free(s->vpc_ref);
     free(s->group_name);
     free(s->description);
-    for (size_t i = 0; i < s->n_tags; i++) {
-        free(s->tags[i].key);
-        free(s->tags[i].value);
-    }
-    free(s->tags);
+    np_posture_tags_free(s->tags, s->n_tags);
     for (size_t i = 0; i < s->n_ingress; i++)
         np_posture_rule_spec_clean_up(&s->ingress[i]);
     free(s->ingress);
@@ -629,15 +658,21 @@ void np_posture_sg_spec_destroy(struct np_posture_sg_spec *s)
         np_posture_rule_spec_clean_up(&s->egress[i]);
     free(s->egress);
     free(s->management.group_id);
-    for (size_t i = 0; i < s->remediation.n_exceptions; i++) {
-        struct np_posture_exception *x = &s->remediation.exceptions[i];
+    np_posture_remediation_clean_up(&s->remediation);
+    free(s);
+}
+
+void np_posture_remediation_clean_up(struct np_posture_remediation *rem)
+{
+    for (size_t i = 0; i < rem->n_exceptions; i++) {
+        struct np_posture_exception *x = &rem->exceptions[i];
         np_posture_rule_spec_clean_up(&x->rule);
         for (size_t j = 0; j < x->n_actors; j++)
             free(x->actors[j]);
         free(x->actors);
     }
-    free(s->remediation.exceptions);
-    free(s);
+    free(rem->exceptions);
+    memset(rem, 0, sizeof(*rem));
 }
 
 const char *np_posture_mode_name(enum np_posture_mode mode)

@@ -8,7 +8,8 @@ set -uo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 filter=${1:-}
 export E2E_REPO=$repo
-work="$repo/build/e2e"
+# E2E_WORK_DIR lets two runs share a checkout (each brings up its own servers).
+work="${E2E_WORK_DIR:-$repo/build/e2e}"
 rm -rf "$work"
 mkdir -p "$work"
 export NP_DEV_ENV_DIR="$work/env"

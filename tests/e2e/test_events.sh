@@ -3,60 +3,9 @@
 # AWS throttling and server errors injected by a proxy on loopback.
 # shellcheck shell=bash
 
-# The aws CLI (v1) ignores AWS_ENDPOINT_URL for SQS: name moto's endpoint explicitly, so no
-# request ever leaves the loopback.
-sqsx() { aws --output json --endpoint-url "$AWS_ENDPOINT_URL" sqs "$@"; }
-
-# make_queue <name>: creates an SQS queue in moto and prints its URL.
-make_queue() {
-    sqsx create-queue --queue-name "$1" --query QueueUrl --output text
-}
-
-# event_account <name> <queue-url>: a CloudAccount consuming the queue.
-event_account() {
-    k apply -f - >/dev/null <<YAML
-apiVersion: netposture.dev/v1alpha1
-kind: CloudAccount
-metadata: {name: $1}
-spec:
-  aws: {region: us-east-1, credentials: {source: Environment}, eventQueueUrl: "$2"}
-  allowedNamespaces: {}
-YAML
-}
-
-# send_event <queue-url> <event-name> <group-id> <actor-arn>: an EventBridge envelope of a
-# CloudTrail EC2 API call, as an EventBridge rule would deliver it.
+# send_event <queue-url> <event-name> <group-id> <actor-arn>: a security-group rule call.
 send_event() {
-    local now body
-    now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-    body=$(python3 - "$2" "$3" "$4" "$now" <<'PY'
-import json, sys, uuid
-name, gid, actor, now = sys.argv[1:5]
-print(json.dumps({
-    "version": "0", "id": str(uuid.uuid4()), "detail-type": "AWS API Call via CloudTrail",
-    "source": "aws.ec2", "account": "123456789012", "time": now, "region": "us-east-1",
-    "resources": [],
-    "detail": {
-        "eventVersion": "1.08",
-        "userIdentity": {"type": "IAMUser", "arn": actor, "accountId": "123456789012"},
-        "eventTime": now, "eventSource": "ec2.amazonaws.com", "eventName": name,
-        "awsRegion": "us-east-1", "sourceIPAddress": "198.51.100.9",
-        "requestParameters": {"groupId": gid, "ipPermissions": {"items": [
-            {"ipProtocol": "tcp", "fromPort": 22, "toPort": 22,
-             "ipRanges": {"items": [{"cidrIp": "0.0.0.0/0"}]}}]}},
-        "responseElements": {"_return": True}, "eventID": str(uuid.uuid4()),
-        "eventType": "AwsApiCall"}}))
-PY
-)
-    sqsx send-message --queue-url "$1" --message-body "$body" >/dev/null
-}
-
-queue_empty() { # queue_empty <queue-url>: no message waiting or in flight
-    local a
-    a=$(sqsx get-queue-attributes --queue-url "$1" \
-        --attribute-names ApproximateNumberOfMessages ApproximateNumberOfMessagesNotVisible \
-        --query 'Attributes.[ApproximateNumberOfMessages,ApproximateNumberOfMessagesNotVisible]' --output text)
-    [ "$(printf '%s' "$a" | tr -s '\t ' ' ')" = "0 0" ]
+    send_cloudtrail_event "$1" "$2" "$4" "{\"groupId\": \"$3\", \"ipPermissions\": {\"items\": [{\"ipProtocol\": \"tcp\", \"fromPort\": 22, \"toPort\": 22, \"ipRanges\": {\"items\": [{\"cidrIp\": \"0.0.0.0/0\"}]}}]}}"
 }
 
 # events_posture <ns> <name> <account>: a posture with one HTTPS rule on that account.

@@ -1,8 +1,8 @@
 /*
  * Internals of pkg/aws shared between its files and its unit tests: the form encoder, the
  * retry policy (pure decisions plus the shared quota), the client-side token buckets, the XML
- * decoders (pure functions over a byte buffer), the pager and the transport seam that tests
- * replace.
+ * walker and decoders (pure functions over a byte buffer), the pager, the shared pieces of the
+ * typed EC2 operations and the transport seam that tests replace.
  */
 #ifndef NP_AWS_PRIVATE_AWS_PRIVATE_H
 #define NP_AWS_PRIVATE_AWS_PRIVATE_H
@@ -27,6 +27,19 @@ int np_aws_form_addf(struct np_buf *b, const char *value, const char *key_fmt, .
     __attribute__((format(printf, 3, 4)));
 /* Appends Filter.N.Name / Filter.N.Value.M. Returns NP_EINVAL for a filter without a name. */
 int np_aws_form_add_filters(struct np_buf *b, const struct np_aws_filter *filters, size_t n);
+/*
+ * Appends <prefix>Tag.N.Key and <prefix>Tag.N.Value for each tag (a NULL value as ""). Returns
+ * NP_EINVAL for a tag without a key.
+ */
+int np_aws_form_add_tags(struct np_buf *b, const char *prefix, const struct np_aws_tag *tags,
+                         size_t n);
+/*
+ * Appends TagSpecification.1.ResourceType=<resource_type> ("vpc", "security-group", ...) and
+ * the tags as TagSpecification.1.Tag.N; nothing when n == 0. Returns NP_EINVAL for a tag
+ * without a key.
+ */
+int np_aws_form_add_tag_spec(struct np_buf *b, const char *resource_type,
+                             const struct np_aws_tag *tags, size_t n);
 /*
  * Appends each perm, after dropping repeats of the same rule (first wins), as its own
  * IpPermissions.N; descriptions only when with_descriptions. *n_sent (optional) gets the
@@ -169,6 +182,83 @@ int np_aws_rate_limiter_take(struct np_aws_rate_limiter *rl, enum np_aws_rate_ca
 void np_aws_rate_limiter_budget(const struct np_aws_rate_limiter *rl, enum np_aws_rate_category cat,
                                 double *burst, double *per_s);
 
+/* ---------------------------------------------------------------- XML walker */
+
+#define NP_AWS_XW_MAX_DEPTH 48
+#define NP_AWS_XW_NAME_MAX 64
+
+/*
+ * The expat walker under every decoder: it keeps the stack of local element names (namespaces
+ * ignored), refuses DTDs, collects each element's text, and calls on_start when an element
+ * opens and on_end when it closes. depth counts the element itself (the root is 1). A handler
+ * that returns non-zero stops the parse with that code. Zero the struct, set root (NULL: any),
+ * the handlers and ctx, then call np_aws_xw_parse.
+ */
+struct np_aws_xw;
+typedef int (*np_aws_xw_start_fn)(struct np_aws_xw *w, const char *name);
+typedef int (*np_aws_xw_end_fn)(struct np_aws_xw *w, const char *name, const char *text);
+
+struct np_aws_xw {
+    void *parser; /* the XML_Parser while parsing */
+    char names[NP_AWS_XW_MAX_DEPTH][NP_AWS_XW_NAME_MAX];
+    int depth;
+    struct np_buf text;
+    const char *root;            /* expected root element, NULL: any */
+    np_aws_xw_start_fn on_start; /* optional */
+    np_aws_xw_end_fn on_end;     /* optional */
+    void *ctx;
+    int rc;
+};
+
+/* Parses len bytes of xml; returns the first handler error, or NP_EPARSE for bad XML. */
+int np_aws_xw_parse(struct np_aws_xw *w, const char *xml, size_t len);
+/* The name k levels above the current element (0: the current one); "" beyond the root. */
+const char *np_aws_xw_up(const struct np_aws_xw *w, int k);
+bool np_aws_xw_up_is(const struct np_aws_xw *w, int k, const char *name);
+/* Replaces *dst with a copy of text. */
+void np_aws_xml_set_str(char **dst, const char *text);
+/* "true" / "false", else NP_EPARSE naming `what`. */
+int np_aws_xml_parse_bool(const char *text, const char *what, bool *out);
+/* A decimal integer in [min, max] (within int), else NP_EPARSE naming `what`. */
+int np_aws_xml_parse_int(const char *text, const char *what, int64_t min, int64_t max, int *out);
+
+/*
+ * One kind of Describe answer: a list of `set` items under `root`, each a struct of `elem`
+ * bytes with an owned id and tags at the given offsets. np_aws_xml_decode_list handles
+ * nextToken, the item array, each item's tagSet and its required id; everything else below an
+ * item goes to the kind's handlers, which get the item being filled and a scratch word zeroed
+ * at every item (for the kind's own bookkeeping).
+ */
+struct np_aws_xml_list {
+    const char *root;    /* "DescribeSubnetsResponse" */
+    const char *set;     /* "subnetSet" */
+    const char *id_name; /* "subnetId": required in every item */
+    size_t elem;         /* sizeof an item */
+    size_t id_off;       /* offsetof its char *id */
+    size_t tags_off;     /* offsetof its struct np_aws_tag *tags */
+    size_t n_tags_off;   /* offsetof its size_t n_tags */
+    /* an element opens below the item (depth >= 5, tagSet items excepted); optional */
+    int (*start)(struct np_aws_xw *w, void *item, unsigned *seen, const char *name);
+    /* an element closes below the item (depth >= 4, tagSet excepted); required */
+    int (*end)(struct np_aws_xw *w, void *item, unsigned *seen, const char *name, const char *text);
+    void (*free_items)(void *items, size_t n); /* frees an array of n items */
+};
+
+/* The kinds: DescribeVpcs (xml.c), DescribeSubnets, DescribeRouteTables, DescribeNetworkAcls
+ * and DescribeFlowLogs (xml_vpc.c). */
+extern const struct np_aws_xml_list np_aws_xml_vpcs;
+extern const struct np_aws_xml_list np_aws_xml_subnets;
+extern const struct np_aws_xml_list np_aws_xml_route_tables;
+extern const struct np_aws_xml_list np_aws_xml_nacls;
+extern const struct np_aws_xml_list np_aws_xml_flow_logs;
+
+/*
+ * Decodes one page of a kind: *items (an array of *n items of kind->elem bytes, NULL when
+ * none; free with kind->free_items) and *next_token (optional; NULL when absent or empty).
+ */
+int np_aws_xml_decode_list(const struct np_aws_xml_list *kind, const char *xml, size_t len,
+                           void **items, size_t *n, char **next_token);
+
 /* ---------------------------------------------------------------- XML decoders */
 
 /*
@@ -184,9 +274,24 @@ int np_aws_xml_decode_error(const char *xml, size_t len, char **code, char **mes
 /* One DescribeSecurityGroups page, grouped IpPermissions expanded to atomic perms. */
 int np_aws_xml_decode_sg_page(const char *xml, size_t len, struct np_aws_sg **sgs, size_t *n,
                               char **next_token);
+/*
+ * The text of <root>/<name> (parent NULL) or <root>/<parent>/<name>: the id a Create* call
+ * answers ("CreateVpcResponse", "vpc", "vpcId"), a DescribeVpcAttribute value. NP_EPARSE when it
+ * is absent or empty. *value is owned by the caller.
+ */
+int np_aws_xml_decode_value(const char *xml, size_t len, const char *root, const char *parent,
+                            const char *name, char **value);
 /* CreateSecurityGroupResponse/groupId. */
 int np_aws_xml_decode_create_sg(const char *xml, size_t len, char **group_id);
-/* One DescribeVpcs page. */
+/*
+ * A CreateFlowLogs or DeleteFlowLogs answer under root: *flow_log_id (optional) gets the first
+ * flowLogIdSet item, *n_unsuccessful the number of unsuccessful items, *error_code and
+ * *error_message the first one's error (strings NULL when absent; owned by the caller).
+ */
+int np_aws_xml_decode_flow_logs_result(const char *xml, size_t len, const char *root,
+                                       char **flow_log_id, size_t *n_unsuccessful,
+                                       char **error_code, char **error_message);
+/* One DescribeVpcs page (np_aws_xml_decode_list of np_aws_xml_vpcs). */
 int np_aws_xml_decode_vpc_page(const char *xml, size_t len, struct np_aws_vpc **vpcs, size_t *n,
                                char **next_token);
 /* GetCallerIdentityResponse/GetCallerIdentityResult/{Account,Arn,UserId}. */
@@ -226,6 +331,31 @@ int np_aws_sg_paginate(struct np_aws_sg **out, size_t *n_out, np_aws_page_fetch_
                        void *ctx);
 int np_aws_vpc_paginate(struct np_aws_vpc **out, size_t *n_out, np_aws_page_fetch_fn fetch,
                         void *ctx);
+/* The same for any list kind: *out is an array of kind->elem-byte items (kind->free_items). */
+int np_aws_list_paginate(void **out, size_t *n_out, const struct np_aws_xml_list *kind,
+                         np_aws_page_fetch_fn fetch, void *ctx);
+
+/* ---------------------------------------------------------------- EC2 operation helpers */
+
+/* The response member of a route destination ("destinationCidrBlock", ...; static); the Query
+ * parameter is the same with an upper-case first letter. */
+const char *np_aws_route_dest_name(enum np_aws_route_dest d);
+
+/*
+ * A paginated Describe call: Action, Filter.N, MaxResults=page_size (AWS's bounds for the
+ * action), NextToken, decoded as kind. *out / *n_out as np_aws_list_paginate (NULL, 0 on
+ * error).
+ */
+int np_aws_ec2_describe_list(struct np_aws_ec2 *c, const char *action, int page_size,
+                             const struct np_aws_xml_list *kind,
+                             const struct np_aws_filter *filters, size_t n_filters, void **out,
+                             size_t *n_out);
+/*
+ * Checks a mutating call's answer under <action>Response: <return>false</return> fails it
+ * (code "ReturnFalse", NP_EIO); with revoke, a non-empty unknownIpPermissionSet fails it as
+ * InvalidPermission.NotFound (NP_ENOTFOUND). No <return> (moto) is success.
+ */
+int np_aws_ec2_check_return(const char *action, const struct np_buf *body, bool revoke);
 
 /* ---------------------------------------------------------------- transport and client */
 

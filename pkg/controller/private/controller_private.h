@@ -18,6 +18,7 @@
 #include <stdbool.h>
 
 #define NP_KIND_SGP "sgp"
+#define NP_KIND_VPCP "vpcp"
 #define NP_KIND_ACCOUNT "account"
 #define NP_KIND_GUARDRAIL "guardrail"
 
@@ -25,6 +26,7 @@
 #define NP_TAG_UID "netposture.dev/uid"
 
 extern const struct np_kube_resource np_res_sgp;
+extern const struct np_kube_resource np_res_vpcp;
 extern const struct np_kube_resource np_res_accounts;
 extern const struct np_kube_resource np_res_guardrails;
 
@@ -44,6 +46,7 @@ struct np_controller {
     struct np_kube_recorder *recorder;
     struct np_kube_workqueue *queue;
     struct np_kube_informer *sgp_inf;
+    struct np_kube_informer *vpcp_inf;
     struct np_kube_informer *acct_inf;
     struct np_kube_informer *ns_inf;
     struct np_kube_informer *guardrail_inf;
@@ -61,8 +64,9 @@ struct np_controller {
     struct np_account *accounts;
     struct np_account *retired; /* replaced accounts, freed at shutdown */
 
-    /* Per-posture memory (drift first-seen times survive in status; this is a cache). */
-    pthread_mutex_t state_lock;
+    /* events.c: CloudTrail hints for VPC postures; guarded by hints_lock. */
+    pthread_mutex_t hints_lock;
+    struct np_vpc_hint *vpc_hints;
 };
 
 /* controller.c */
@@ -115,6 +119,14 @@ void np_consumer_destroy(struct np_consumer *c);
 void np_consumer_set_identity(struct np_consumer *c, const char *arn);
 /* Checks that the queue is reachable (GetQueueAttributes). */
 int np_consumer_check(struct np_consumer *c);
+/* Records who changed a VPC posture's pieces (an event's actor, call and time), for its next
+ * reconcile; hints expire after 10 minutes. */
+void np_controller_note_vpc_event(struct np_controller *ctl, const char *key, const char *actor,
+                                  const char *event_name, int64_t event_ms);
+/* Takes the hint of a VPC posture: true with *actor, *event_name (owned, may be NULL) set. */
+bool np_controller_take_vpc_event(struct np_controller *ctl, const char *key, char **actor,
+                                  char **event_name, int64_t *event_ms);
+void np_controller_vpc_events_clean_up(struct np_controller *ctl);
 
 /* ---------------------------------------------------------------- poller.c */
 
@@ -149,6 +161,8 @@ char *np_region_note_event(struct np_region *r, const char *group_id, const char
  * *event_ms set. */
 bool np_region_take_event(struct np_region *r, const char *group_id, char **actor,
                           char **event_name, int64_t *event_ms);
+/* The account's resync interval for this region (the safety-net full read). */
+int64_t np_region_resync_ms(struct np_region *r);
 /* The default VPC of the region, cached (owned copy). */
 int np_region_default_vpc(struct np_region *r, char **vpc_id);
 int np_region_new(struct np_region **out, struct np_controller *ctl, const char *account,
@@ -164,19 +178,158 @@ uint64_t np_sg_fingerprint(const struct np_aws_sg *sg);
 /* Counts every AWS request in netposture_aws_requests_total{action,code}. */
 void np_controller_aws_observer(void *ctx, const struct np_aws_request_info *info);
 
-/* ---------------------------------------------------------------- reconcile_sgp.c */
-
-int np_controller_reconcile_sgp(struct np_controller *ctl, const char *key, struct np_result *res);
-void np_controller_state_init(struct np_controller *ctl);
-void np_controller_state_clean_up(struct np_controller *ctl);
-
-/* ---------------------------------------------------------------- guardrails.c */
+/* ---------------------------------------------------------------- pass.c */
 
 /* Parsed guardrails (owned). */
 struct np_guardrail_set {
     struct np_posture_guardrail **items;
     size_t n;
 };
+
+/*
+ * One reconcile pass of a posture of any kind (SecurityGroupPosture, VPCPosture): what it
+ * learns and decides, turned into status, Events and metrics at the end. A kind's context
+ * embeds it as its FIRST member, so hooks get the pass and cast it back.
+ */
+struct np_pass_kind;
+
+struct np_pass {
+    struct np_controller *ctl;
+    const struct np_pass_kind *kind;
+    const char *key;
+    char *ns;
+    char *name;
+    json_object *obj; /* owned copy from the store */
+    json_object *old_status;
+    const char *uid;
+    int64_t generation;
+    int64_t now;
+    struct np_kube_object_ref ref;
+    struct np_account_use use;
+    /* Conditions. */
+    const char *ready_status;
+    const char *ready_reason;
+    char *ready_msg;
+    const char *synced_status;
+    const char *synced_reason;
+    char *synced_msg;
+    const char *drifted_status;
+    const char *drifted_reason;
+    char *drifted_msg;
+    const char *compliant_status; /* the Compliant condition, when guardrails were checked */
+    const char *compliant_reason;
+    char *compliant_msg;
+    const char *contested_status; /* the Contested condition */
+    const char *contested_reason;
+    char *contested_msg;
+    /* Drift and actions. */
+    json_object *drift_items; /* array (owned) */
+    int drift_count;          /* items that differ now */
+    bool diffed;              /* the drift was computed in this pass (else keep the old list) */
+    bool remediated;
+    json_object *plan;                  /* status.plan (owned) or NULL */
+    struct np_guardrail_set guardrails; /* the governing guardrails (owned) */
+    bool reset_contested;  /* spec changed or retry-contested annotation: forget flapping */
+    bool spec_changed;     /* this generation was never converged: differences are the spec */
+    bool deferred;         /* waiting for the region's first poll: no status write */
+    bool consume_approval; /* an approved plan was applied: drop the annotation */
+    char *event_actor;     /* from a CloudTrail event hint, or NULL */
+    char *event_name;      /* the hint's API call, or NULL */
+    int64_t event_ms;      /* the hint's event time, 0 without one */
+};
+
+/* What differs between the posture kinds; every hook gets the pass of that kind. */
+struct np_pass_kind {
+    const char *kind;                   /* "SecurityGroupPosture" */
+    const char *kind_key;               /* workqueue kind (NP_KIND_SGP) */
+    const struct np_kube_resource *res; /* its API resource */
+    const char *scope_key;              /* status drift item member of the scope: "direction" */
+    const char *text_key;               /* ... and of the item text: "rule" */
+    const char *id_key;                 /* the status id of the main AWS object: "groupId" */
+    const char *const *status_keys;     /* status ids kept when a pass did not look (NULL-ended) */
+    size_t ctx_size;                    /* sizeof the kind's context (embeds struct np_pass) */
+    struct np_kube_informer *(*informer)(struct np_controller *ctl);
+    /* Parses the spec (NP_EINVAL with a message naming the field when invalid). */
+    int (*parse)(struct np_pass *p, json_object *spec);
+    const char *(*account)(struct np_pass *p); /* the spec's account (NULL: "default") */
+    const char *(*region)(struct np_pass *p);  /* the spec's region (NULL: the account's) */
+    int (*converge)(struct np_pass *p, struct np_result *res);
+    int (*deletion)(struct np_pass *p, struct np_result *res);
+    /* Puts the status ids of what was observed in this pass into st; false when it has none
+     * (the old ones are kept). */
+    bool (*put_ids)(struct np_pass *p, json_object *st);
+    void (*clean_up)(struct np_pass *p); /* frees the kind's members (not the pass's) */
+};
+
+/* How a kind plans and applies the items the policy selected. */
+struct np_pass_plan_ops {
+    const char *subject;  /* "security group sg-0123", "VPC vpc-0abc", for messages */
+    uint64_t observed_fp; /* fingerprint of the observed state, part of the plan id */
+    /* Builds the plan of the selected items and its text (one line per change). */
+    int (*build)(struct np_pass *p, const struct np_posture_delta *sel, void **plan, char ***lines);
+    int (*apply)(struct np_pass *p, void *plan); /* stops at the first failure */
+    void (*free_plan)(void *plan);
+    /* Reads AWS again after a repair and recomputes the delta (verification). */
+    int (*residual)(struct np_pass *p, struct np_posture_delta *out);
+    /* "<guardrail>/<rule>" of a guardrail-marked item (owned), or NULL. */
+    char *(*guardrail_of)(struct np_pass *p, const struct np_posture_drift *d);
+    /* Whether the hinting event's API call can have caused this item. */
+    bool (*event_explains)(const char *event_name, const struct np_posture_drift *d);
+    const char *metrics_kind; /* label value, e.g. "SecurityGroupPosture" */
+};
+
+/* Runs one reconcile of key for a kind: get, parse, account, deletion or converge, status,
+ * consumed annotations. */
+int np_pass_reconcile(struct np_controller *ctl, const struct np_pass_kind *kind, const char *key,
+                      struct np_result *res);
+void np_pass_set_ready(struct np_pass *p, const char *status, const char *reason, char *msg);
+void np_pass_set_synced(struct np_pass *p, bool ok, char *msg);
+void np_pass_emit(struct np_pass *p, const char *type, const char *reason, const char *action,
+                  const char *note);
+/* Adds the finalizer before the first AWS mutation (idempotent). */
+int np_pass_ensure_finalizer(struct np_pass *p);
+/* The reason of the old status's condition of this type (NULL when absent). */
+const char *np_pass_old_condition_reason(struct np_pass *p, const char *type);
+void np_pass_count_metric(struct np_pass *p, const char *family, const char *k2, const char *v2);
+/*
+ * The policy half of converge, shared by the kinds: with the delta of this pass, recalls each
+ * item's history from the old status, lets the policy decide, applies what is due, publishes
+ * or (when approved) applies the proposed plan, verifies through ops->residual, reports every
+ * item (status, Events, metrics) and sets Ready, Drifted and Contested. An empty delta
+ * converges. Returns 0 or the first AWS error.
+ */
+int np_pass_decide(struct np_pass *p, const struct np_posture_delta *delta,
+                   const struct np_posture_remediation *remediation,
+                   const struct np_pass_plan_ops *ops, struct np_result *res);
+/* Appends "guardrail G rule R (ref) forbids <what>" to b ("; " between violations);
+ * reference may be NULL. */
+void np_pass_violation_append(struct np_buf *b, const char *guardrail, const char *rule,
+                              const char *reference, const char *what);
+/* Sets Compliant (and Ready=False GuardrailViolation under Deny) from a check's outcome: n
+ * violations, n_deny of them from Deny guardrails, message text (owned, taken). Returns true
+ * when the posture must not be applied. */
+bool np_pass_guardrail_verdict(struct np_pass *p, size_t n, size_t n_deny, char *text);
+
+/* ---------------------------------------------------------------- reconcile_sgp.c */
+
+int np_controller_reconcile_sgp(struct np_controller *ctl, const char *key, struct np_result *res);
+/* An AWS permission for a canonical rule (strings borrowed from the rule). */
+struct np_aws_perm np_controller_perm_of(const struct np_posture_rule *r);
+/* The canonical atomic rules of an observed group (owned: np_posture_ruleset_clean_up). */
+void np_controller_sg_observed(const struct np_aws_sg *sg, struct np_posture_ruleset *out);
+
+/* ---------------------------------------------------------------- reconcile_vpcp.c */
+
+int np_controller_reconcile_vpcp(struct np_controller *ctl, const char *key, struct np_result *res);
+/*
+ * The VPC of the VPCPosture ns/name for a SecurityGroupPosture in account/region: *vpc_id
+ * (owned) and 0, or NP_EAGAIN with *why (owned) saying what is missing (the posture does not
+ * exist, has no VPC yet, or lives in another account or region).
+ */
+int np_controller_vpc_of(struct np_controller *ctl, const char *ns, const char *name,
+                         const char *account, const char *region, char **vpc_id, char **why);
+
+/* ---------------------------------------------------------------- guardrails.c */
 
 /* The valid guardrails whose namespaceSelector selects namespace ns. Returns 0. */
 int np_controller_guardrails_for(struct np_controller *ctl, const char *ns,

@@ -70,4 +70,15 @@ struct np_aws_sqs *fake_sqs(struct fake_net *f, const char *endpoint);
 /* The value of header `name` ("Authorization") in recorded request i, or NULL. */
 const char *fake_header(const struct fake_net *f, size_t i, const char *name);
 
+/* Pages served from fixture files to a pager (np_aws_page_fetch_fn), with the tokens it sent. */
+struct fixture_pages {
+    const char *files[4];
+    size_t n, next;
+    char *tokens[4]; /* the next_token passed on each fetch (NULL for the first) */
+    size_t n_fetch;
+};
+/* Serves files[next++]; NP_EIO once they run out. */
+int fixture_pages_fetch(void *ctx, const char *next_token, struct np_buf *body);
+void fixture_pages_clean_up(struct fixture_pages *p);
+
 #endif

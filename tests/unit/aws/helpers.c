@@ -1,6 +1,7 @@
 /*
- * Helpers for the pkg/aws unit tests: fixture reading and the fake network behind
- * fake_client() (scripted responses, recorded requests, fake clock, no real sleeping).
+ * Helpers for the pkg/aws unit tests: fixture reading, fixture pages for the pager, and the
+ * fake network behind fake_client() (scripted responses, recorded requests, fake clock, no real
+ * sleeping).
  */
 #include "aws_test.h"
 
@@ -212,4 +213,24 @@ const char *fake_header(const struct fake_net *f, size_t i, const char *name)
             return h[nl + 1] == ' ' ? h + nl + 2 : h + nl + 1;
     }
     return NULL;
+}
+
+int fixture_pages_fetch(void *ctx, const char *next_token, struct np_buf *body)
+{
+    struct fixture_pages *p = ctx;
+    cr_assert_lt(p->n_fetch, NP_ARRAY_LEN(p->tokens));
+    p->tokens[p->n_fetch++] = np_strdup(next_token);
+    if (p->next >= p->n)
+        return np_error_set(NP_EIO, "no more pages");
+    size_t len = 0;
+    char *xml = fixture_read(p->files[p->next++], &len);
+    np_buf_append(body, xml, len);
+    free(xml);
+    return 0;
+}
+
+void fixture_pages_clean_up(struct fixture_pages *p)
+{
+    for (size_t i = 0; i < p->n_fetch; i++)
+        free(p->tokens[i]);
 }

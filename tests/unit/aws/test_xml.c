@@ -346,41 +346,15 @@ Test(xml_misc, return_and_unknown_permissions)
 
 /* ---------------------------------------------------------------- pager */
 
-struct pages {
-    const char *files[4];
-    size_t n, next;
-    char *tokens[4]; /* the next_token passed on each fetch */
-    size_t n_fetch;
-};
-
-static int fetch_file(void *ctx, const char *next_token, struct np_buf *body)
-{
-    struct pages *p = ctx;
-    cr_assert_lt(p->n_fetch, 4);
-    p->tokens[p->n_fetch++] = np_strdup(next_token);
-    if (p->next >= p->n)
-        return np_error_set(NP_EIO, "no more pages");
-    size_t len = 0;
-    char *xml = fixture_read(p->files[p->next++], &len);
-    np_buf_append(body, xml, len);
-    free(xml);
-    return 0;
-}
-
-static void pages_clean_up(struct pages *p)
-{
-    for (size_t i = 0; i < p->n_fetch; i++)
-        free(p->tokens[i]);
-}
-
 Test(pager, follows_next_token_across_two_pages)
 {
-    struct pages p = {.files = {FX "crafted/describe-security-groups-page1.xml",
-                                FX "crafted/describe-security-groups-page2.xml"},
-                      .n = 2};
+    struct fixture_pages p = {.files = {FX "crafted/describe-security-groups-page1.xml",
+                                        FX "crafted/describe-security-groups-page2.xml"},
+                              .n = 2};
     struct np_aws_sg *sgs = NULL;
     size_t n = 0;
-    cr_assert_eq(np_aws_sg_paginate(&sgs, &n, fetch_file, &p), 0, "%s", np_error_message());
+    cr_assert_eq(np_aws_sg_paginate(&sgs, &n, fixture_pages_fetch, &p), 0, "%s",
+                 np_error_message());
     cr_assert_eq(p.n_fetch, 2);
     cr_expect_null(p.tokens[0]);
     cr_expect_str_eq(p.tokens[1], "np-page-2 token/+=");
@@ -391,43 +365,45 @@ Test(pager, follows_next_token_across_two_pages)
     cr_expect_eq(sgs[1].n_ingress, 5, "items survive the concatenation");
     cr_expect_str_eq(sgs[2].ingress[0].description, "postgres from web");
     np_aws_sgs_free(sgs, n);
-    pages_clean_up(&p);
+    fixture_pages_clean_up(&p);
 }
 
 Test(pager, repeated_token_and_page_errors_fail_without_leaks)
 {
-    struct pages loop = {.files = {FX "crafted/describe-security-groups-page1.xml",
-                                   FX "crafted/describe-security-groups-page1.xml"},
-                         .n = 2};
+    struct fixture_pages loop = {.files = {FX "crafted/describe-security-groups-page1.xml",
+                                           FX "crafted/describe-security-groups-page1.xml"},
+                                 .n = 2};
     struct np_aws_sg *sgs = NULL;
     size_t n = 0;
-    cr_expect_eq(np_aws_sg_paginate(&sgs, &n, fetch_file, &loop), NP_EPARSE);
+    cr_expect_eq(np_aws_sg_paginate(&sgs, &n, fixture_pages_fetch, &loop), NP_EPARSE);
     cr_expect_null(sgs);
-    pages_clean_up(&loop);
+    fixture_pages_clean_up(&loop);
 
-    struct pages broken = {.files = {FX "crafted/describe-security-groups-page1.xml",
-                                     FX "crafted/describe-security-groups-truncated.xml"},
-                           .n = 2};
-    cr_expect_eq(np_aws_sg_paginate(&sgs, &n, fetch_file, &broken), NP_EPARSE);
-    pages_clean_up(&broken);
+    struct fixture_pages broken = {.files = {FX "crafted/describe-security-groups-page1.xml",
+                                             FX "crafted/describe-security-groups-truncated.xml"},
+                                   .n = 2};
+    cr_expect_eq(np_aws_sg_paginate(&sgs, &n, fixture_pages_fetch, &broken), NP_EPARSE);
+    fixture_pages_clean_up(&broken);
 
-    struct pages short_ = {.files = {FX "crafted/describe-security-groups-page1.xml"}, .n = 1};
-    cr_expect_eq(np_aws_sg_paginate(&sgs, &n, fetch_file, &short_), NP_EIO);
+    struct fixture_pages short_ = {.files = {FX "crafted/describe-security-groups-page1.xml"},
+                                   .n = 1};
+    cr_expect_eq(np_aws_sg_paginate(&sgs, &n, fixture_pages_fetch, &short_), NP_EIO);
     cr_expect_null(sgs);
-    pages_clean_up(&short_);
+    fixture_pages_clean_up(&short_);
 }
 
 Test(pager, vpcs_across_two_pages)
 {
-    struct pages p = {.files = {FX "crafted/describe-vpcs-page1.xml", FX "describe-vpcs.xml"},
-                      .n = 2};
+    struct fixture_pages p = {
+        .files = {FX "crafted/describe-vpcs-page1.xml", FX "describe-vpcs.xml"}, .n = 2};
     struct np_aws_vpc *vpcs = NULL;
     size_t n = 0;
-    cr_assert_eq(np_aws_vpc_paginate(&vpcs, &n, fetch_file, &p), 0, "%s", np_error_message());
+    cr_assert_eq(np_aws_vpc_paginate(&vpcs, &n, fixture_pages_fetch, &p), 0, "%s",
+                 np_error_message());
     cr_expect_str_eq(p.tokens[1], "vpc-page-2");
     cr_assert_eq(n, 3);
     cr_expect_str_eq(vpcs[0].vpc_id, "vpc-0page1page1page1");
     cr_expect_str_eq(vpcs[2].vpc_id, "vpc-c454068d884c361e2");
     np_aws_vpcs_free(vpcs, n);
-    pages_clean_up(&p);
+    fixture_pages_clean_up(&p);
 }

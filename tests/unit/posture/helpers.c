@@ -24,29 +24,66 @@ json_object *t_json(const char *sq)
     return o;
 }
 
-struct np_posture_sg_spec *t_spec(const char *sq)
+/*
+ * Parses sq as a SecurityGroupPosture (vpc false) or VPCPosture spec: 0 and the spec in
+ * *sg / *vs, or the error code (the spec pointers are checked to be NULL then).
+ */
+static int parse_spec(const char *sq, bool vpc, struct np_posture_sg_spec **sg,
+                      struct np_posture_vpc_spec **vs)
 {
     json_object *o = t_json(sq);
-    struct np_posture_sg_spec *s = NULL;
-    int rc = np_posture_sg_spec_parse(&s, o);
+    *sg = (struct np_posture_sg_spec *)(uintptr_t)1;
+    *vs = (struct np_posture_vpc_spec *)(uintptr_t)1;
+    np_error_clear();
+    int rc = vpc ? np_posture_vpc_spec_parse(vs, o) : np_posture_sg_spec_parse(sg, o);
     json_object_put(o);
+    if (vpc)
+        *sg = NULL;
+    else
+        *vs = NULL;
+    if (rc)
+        cr_assert(*sg == NULL && *vs == NULL, "spec must be NULL on error");
+    return rc;
+}
+
+/* The error message (owned) of a spec that must be rejected. */
+static char *spec_error(const char *sq, bool vpc)
+{
+    struct np_posture_sg_spec *sg = NULL;
+    struct np_posture_vpc_spec *vs = NULL;
+    int rc = parse_spec(sq, vpc, &sg, &vs);
+    np_posture_sg_spec_destroy(sg);
+    np_posture_vpc_spec_destroy(vs);
+    cr_assert_eq(rc, NP_EINVAL, "spec accepted (rc %d), want an error: %s", rc, sq);
+    return np_strdup(np_error_message());
+}
+
+struct np_posture_sg_spec *t_spec(const char *sq)
+{
+    struct np_posture_sg_spec *s = NULL;
+    struct np_posture_vpc_spec *unused = NULL;
+    int rc = parse_spec(sq, false, &s, &unused);
     cr_assert_eq(rc, 0, "spec rejected: %s\nspec: %s", np_error_message(), sq);
-    cr_assert_not_null(s);
     return s;
 }
 
 char *t_spec_error(const char *sq)
 {
-    json_object *o = t_json(sq);
-    struct np_posture_sg_spec *s = (struct np_posture_sg_spec *)(uintptr_t)1;
-    np_error_clear();
-    int rc = np_posture_sg_spec_parse(&s, o);
-    json_object_put(o);
-    if (rc == 0)
-        np_posture_sg_spec_destroy(s);
-    cr_assert_eq(rc, NP_EINVAL, "spec accepted (rc %d), want an error: %s", rc, sq);
-    cr_assert_null(s, "spec must be NULL on error");
-    return np_strdup(np_error_message());
+    return spec_error(sq, false);
+}
+
+struct np_posture_vpc_spec *t_vpc_spec(const char *sq)
+{
+    struct np_posture_sg_spec *unused = NULL;
+    struct np_posture_vpc_spec *s = NULL;
+    int rc = parse_spec(sq, true, &unused, &s);
+    cr_assert_eq(rc, 0, "VPC spec rejected: %s\nspec: %s", np_error_message(), sq);
+    return s;
+}
+
+char *t_vpc_spec_error(const char *sq)
+{
+    return spec_error(sq, true);
 }
 
 int t_resolve(void *ctx, const char *name, char **group_id)
@@ -102,6 +139,20 @@ char *t_ruleset_text(const struct np_posture_ruleset *rs)
     return np_buf_take(&b);
 }
 
+char *t_drift_text(const struct np_posture_delta *d)
+{
+    struct np_buf b = NP_BUF_INIT;
+    np_buf_puts(&b, "");
+    for (size_t i = 0; i < d->n; i++) {
+        char *text = np_posture_drift_text(&d->items[i]);
+        np_buf_appendf(&b, "%s %s %s%s\n", np_posture_drift_scope(&d->items[i]),
+                       np_posture_change_name(d->items[i].change), text,
+                       d->items[i].guardrail ? " [guardrail]" : "");
+        free(text);
+    }
+    return np_buf_take(&b);
+}
+
 char *t_plan(const char *spec_json, const struct np_posture_raw_rule *raw, size_t n_raw,
              const struct np_posture_tag *have, size_t n_have, size_t *count)
 {
@@ -138,6 +189,38 @@ void t_leak_check(void)
         abort();
     }
 #endif
+}
+
+json_object *t_fixture_json(const char *root, const char *name, const char *file, bool optional)
+{
+    char *path = np_strdupf("%s%s/%s", root, name, file);
+    FILE *f = fopen(path, "rb");
+    json_object *js = NULL;
+    if (f || !optional) {
+        if (f)
+            fclose(f);
+        js = json_object_from_file(path);
+        cr_assert_not_null(js, "cannot read %s (run from the repository root)", path);
+    }
+    free(path);
+    return js;
+}
+
+void t_fixture_golden(const char *root, const char *name, const char *file, const char *got)
+{
+    char *path = np_strdupf("%s%s/%s", root, name, file);
+    const char *update = getenv("NP_UPDATE_GOLDEN");
+    if (update && strcmp(update, "1") == 0) {
+        FILE *f = fopen(path, "wb");
+        cr_assert_not_null(f, "cannot write %s", path);
+        fputs(got, f);
+        fclose(f);
+    }
+    char *want = t_read_file(path);
+    cr_assert_not_null(want, "cannot read %s", path);
+    cr_expect_str_eq(got, want, "%s differs\ngot:\n%swant:\n%s", path, got, want);
+    free(want);
+    free(path);
 }
 
 char *t_read_file(const char *path)

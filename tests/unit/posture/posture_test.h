@@ -18,6 +18,10 @@ struct np_posture_sg_spec *t_spec(const char *single_quoted);
  * NP_EINVAL and a NULL spec. */
 char *t_spec_error(const char *single_quoted);
 
+/* The same two for a VPCPosture spec. */
+struct np_posture_vpc_spec *t_vpc_spec(const char *single_quoted);
+char *t_vpc_spec_error(const char *single_quoted);
+
 /* Resolves "db" -> sg-0db00000000000001, "cache" -> sg-0cac0000000000002 (upper case, to
  * check lower-casing), "quiet" fails without a message, "empty" succeeds with "", anything
  * else fails with NP_ENOTFOUND "SecurityGroupPosture \"<name>\" has no group yet". ctx, when
@@ -31,6 +35,11 @@ char *t_rule_line(const struct np_posture_rule *r);
 /* Every rule of rs as t_rule_line, joined with "\n" after each (owned). */
 char *t_ruleset_text(const struct np_posture_ruleset *rs);
 
+/* "<scope> <change> <text>\n" per drift item, as np_posture_drift_scope, np_posture_change_name
+ * and np_posture_drift_text give them, " [guardrail]" before the newline of a marked item
+ * (owned). */
+char *t_drift_text(const struct np_posture_delta *d);
+
 /* spec -> desired; raw -> observed; diff; plan; the plan text (owned). *count (optional) gets
  * np_posture_plan_count. Asserts every step succeeds. */
 char *t_plan(const char *spec_json, const struct np_posture_raw_rule *raw, size_t n_raw,
@@ -43,6 +52,12 @@ char *t_plan(const char *spec_json, const struct np_posture_raw_rule *raw, size_
  */
 void t_leak_check(void);
 
+/* The JSON file <root><name>/<file> (owned), read from the repository root; NULL when optional
+ * and absent, else the test fails when it cannot be read. */
+json_object *t_fixture_json(const char *root, const char *name, const char *file, bool optional);
+/* Expects got to equal the golden file <root><name>/<file>; NP_UPDATE_GOLDEN=1 rewrites the
+ * file from got first (review the diff). */
+void t_fixture_golden(const char *root, const char *name, const char *file, const char *got);
 /* The whole file (owned), or NULL when it cannot be read. */
 char *t_read_file(const char *path);
 

@@ -102,50 +102,11 @@ static void observed_load(struct observed *ob, json_object *js)
     }
 }
 
-static json_object *load_json(const char *dir, const char *file)
-{
-    char *path = np_strdupf(FIXTURES "%s/%s", dir, file);
-    json_object *js = json_object_from_file(path);
-    cr_assert_not_null(js, "cannot read %s (run from the repository root)", path);
-    free(path);
-    return js;
-}
-
-static void check_golden(const char *dir, const char *file, const char *got)
-{
-    char *path = np_strdupf(FIXTURES "%s/%s", dir, file);
-    const char *update = getenv("NP_UPDATE_GOLDEN");
-    if (update && strcmp(update, "1") == 0) {
-        FILE *f = fopen(path, "wb");
-        cr_assert_not_null(f, "cannot write %s", path);
-        fputs(got, f);
-        fclose(f);
-    }
-    char *want = t_read_file(path);
-    cr_assert_not_null(want, "cannot read %s", path);
-    cr_expect_str_eq(got, want, "%s differs\ngot:\n%swant:\n%s", path, got, want);
-    free(want);
-    free(path);
-}
-
-static char *drift_text(const struct np_posture_delta *d)
-{
-    struct np_buf b = NP_BUF_INIT;
-    np_buf_puts(&b, "");
-    for (size_t i = 0; i < d->n; i++) {
-        char *text = np_posture_drift_text(&d->items[i]);
-        np_buf_appendf(&b, "%s %s %s\n", np_posture_drift_scope(&d->items[i]),
-                       np_posture_change_name(d->items[i].change), text);
-        free(text);
-    }
-    return np_buf_take(&b);
-}
-
 Test(posture_golden, scenarios)
 {
     for (size_t c = 0; c < NP_ARRAY_LEN(cases); c++) {
-        json_object *cr = load_json(cases[c], "posture.json");
-        json_object *group = load_json(cases[c], "observed.json");
+        json_object *cr = t_fixture_json(FIXTURES, cases[c], "posture.json", false);
+        json_object *group = t_fixture_json(FIXTURES, cases[c], "observed.json", false);
         json_object *spec_js = NULL;
         cr_assert(json_object_object_get_ex(cr, "spec", &spec_js), "%s: no spec", cases[c]);
         struct np_posture_sg_spec *spec = NULL;
@@ -166,10 +127,10 @@ Test(posture_golden, scenarios)
         cr_assert_eq(np_posture_plan_build(&plan, &delta), 0);
         cr_assert_eq(np_posture_plan_text(&lines, NULL, &plan), 0);
 
-        char *drift = drift_text(&delta);
+        char *drift = t_drift_text(&delta);
         char *text = t_join(lines);
-        check_golden(cases[c], "drift.txt", drift);
-        check_golden(cases[c], "plan.txt", text);
+        t_fixture_golden(FIXTURES, cases[c], "drift.txt", drift);
+        t_fixture_golden(FIXTURES, cases[c], "plan.txt", text);
         free(drift);
         free(text);
 

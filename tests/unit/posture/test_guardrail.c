@@ -163,7 +163,7 @@ Test(posture_guardrail, invalid_specs)
         {"{'rules':[{'id':'a','deny':{'ports':[22]}},{'id':'b','deny':{'ports':[22]}},"
          "{'id':'a','deny':{'ports':[80]}}]}",
          "spec.rules[2].id: \"a\" is already the id of spec.rules[0]"},
-        {"{'rules':[{'id':'a'}]}", "spec.rules[0].deny: required"},
+        {"{'rules':[{'id':'a'}]}", "spec.rules[0]: set exactly one of deny and require"},
         {"{'rules':[{'id':'a','deny':[]}]}", "spec.rules[0].deny: must be an object"},
         {R0("{}"), "spec.rules[0].deny: needs at least one criterion (direction, protocols, "
                    "ports or cidrs); a guardrail rule may not deny every rule"},

@@ -328,7 +328,7 @@ Test(posture_spec, limits_on_long_values)
         np_buf_appendf(&b, "%s'k%d':'v'", i ? "," : "", i);
     np_buf_puts(&b, "}}");
     char *msg = t_spec_error(np_buf_cstr(&b));
-    cr_expect_str_eq(msg, "spec.tags: 49 tags, at most 48 (AWS allows 50 per group and "
+    cr_expect_str_eq(msg, "spec.tags: 49 tags, at most 48 (AWS allows 50 per resource and "
                           "netposture's ownership tags take 2)");
     free(msg);
 

@@ -1,0 +1,968 @@
+/*
+ * The parts of a posture reconcile that every kind shares: the pass skeleton (get, parse,
+ * account, deletion or converge, status, consumed annotations), the policy half of converge
+ * (history, decide, apply, propose, verify, report), status writing with drift history, and
+ * conditions, Events and metrics. reconcile_sgp.c and reconcile_vpcp.c supply the hooks.
+ */
+#include "controller/private/controller_private.h"
+
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_DRIFT_ITEMS 50
+#define NP_ANNOTATION_RETRY_CONTESTED "netposture.dev/retry-contested"
+#define NP_ANNOTATION_APPROVE_PLAN "netposture.dev/approve-plan"
+/* Repaired drift items stay in status.drift for this long, so humans see what was fixed. */
+#define RESOLVED_RETENTION_MS (60LL * 60 * 1000)
+#define MAX_PLAN_LINES 200
+
+void np_pass_set_ready(struct np_pass *p, const char *status, const char *reason, char *msg)
+{
+    p->ready_status = status;
+    p->ready_reason = reason;
+    free(p->ready_msg);
+    p->ready_msg = msg;
+}
+
+void np_pass_set_synced(struct np_pass *p, bool ok, char *msg)
+{
+    p->synced_status = ok ? "True" : "False";
+    p->synced_reason = ok ? "Synced" : "AWSError";
+    free(p->synced_msg);
+    p->synced_msg = msg;
+}
+
+void np_pass_emit(struct np_pass *p, const char *type, const char *reason, const char *action,
+                  const char *note)
+{
+    if (np_kube_recorder_emit(p->ctl->recorder, &p->ref, type, reason, action, note) != 0)
+        np_log_warn("cannot record event", "namespace", p->ns, "name", p->name, "reason", reason,
+                    "error", np_error_message());
+}
+
+/* ---------------------------------------------------------------- status */
+
+/* The item of a status drift list (an array, or NULL) with this scope, change and text. */
+static json_object *find_item(struct np_pass *p, json_object *items, const char *scope,
+                              const char *change, const char *text)
+{
+    size_t n =
+        items && json_object_is_type(items, json_type_array) ? json_object_array_length(items) : 0;
+    for (size_t i = 0; i < n; i++) {
+        json_object *it = json_object_array_get_idx(items, i);
+        if (np_str_eq(np_json_path_str(it, p->kind->scope_key, NP_JSON_END), scope) &&
+            np_str_eq(np_json_path_str(it, "change", NP_JSON_END), change) &&
+            np_str_eq(np_json_path_str(it, p->kind->text_key, NP_JSON_END), text))
+            return it;
+    }
+    return NULL;
+}
+
+static json_object *old_drift_item(struct np_pass *p, const char *scope, const char *change,
+                                   const char *text)
+{
+    return find_item(p, np_json_path(p->old_status, "drift", "items", NP_JSON_END), scope, change,
+                     text);
+}
+
+static bool is_resolved_state(const char *state)
+{
+    return np_str_eq(state, "Revoked") || np_str_eq(state, "Authorized") ||
+           np_str_eq(state, "Updated") || np_str_eq(state, "Tagged") ||
+           np_str_eq(state, "Repaired");
+}
+
+/* What a status drift item says besides its identity. */
+struct item_info {
+    int64_t first_seen_ms;
+    const char *state;
+    int64_t until_ms; /* Pending: repair time; Excepted: the exception's expiry; 0: none */
+    int occurrences;  /* > 1: the item came back (flapping history) */
+    int64_t window_start_ms;
+    const char *guardrail; /* "<guardrail>/<rule id>" for guardrail-violating drift */
+    const char *actor;
+};
+
+static void put_time(json_object *o, const char *k, int64_t ms)
+{
+    char ts[40];
+    np_time_format_rfc3339(ts, sizeof(ts), ms);
+    json_object_object_add(o, k, json_object_new_string(ts));
+}
+
+/* Adds a drift item of this pass to the new status list (bounded; drift_count counts all). */
+static void add_drift_item(struct np_pass *p, const char *scope, const char *change,
+                           const char *text, const struct item_info *info)
+{
+    if (!p->drift_items)
+        p->drift_items = json_object_new_array();
+    p->drift_count++;
+    if (json_object_array_length(p->drift_items) >= MAX_DRIFT_ITEMS)
+        return;
+    json_object *it = json_object_new_object();
+    json_object_object_add(it, p->kind->scope_key, json_object_new_string(scope));
+    json_object_object_add(it, "change", json_object_new_string(change));
+    json_object_object_add(it, p->kind->text_key, json_object_new_string(text));
+    put_time(it, "firstSeen", info->first_seen_ms);
+    if (info->actor)
+        json_object_object_add(it, "actor", json_object_new_string(info->actor));
+    json_object_object_add(it, "state", json_object_new_string(info->state));
+    if (info->until_ms > 0)
+        put_time(it, "until", info->until_ms);
+    if (is_resolved_state(info->state))
+        put_time(it, "resolvedAt", p->now);
+    if (info->occurrences > 1) {
+        json_object_object_add(it, "occurrences", json_object_new_int(info->occurrences));
+        put_time(it, "windowStart", info->window_start_ms);
+    }
+    if (info->guardrail)
+        json_object_object_add(it, "guardrail", json_object_new_string(info->guardrail));
+    json_object_array_add(p->drift_items, it);
+}
+
+/*
+ * Carries repaired items of the previous status that are not drift again into the new list
+ * until RESOLVED_RETENTION_MS after their repair.
+ */
+static void keep_resolved_items(struct np_pass *p)
+{
+    json_object *items = np_json_path(p->old_status, "drift", "items", NP_JSON_END);
+    if (!items || !json_object_is_type(items, json_type_array))
+        return;
+    size_t n = json_object_array_length(items);
+    for (size_t i = 0; i < n; i++) {
+        json_object *it = json_object_array_get_idx(items, i);
+        int64_t at = 0;
+        const char *resolved = np_json_path_str(it, "resolvedAt", NP_JSON_END);
+        if (!is_resolved_state(np_json_path_str(it, "state", NP_JSON_END)) || !resolved ||
+            np_time_parse_rfc3339(resolved, &at) != 0 || p->now - at > RESOLVED_RETENTION_MS)
+            continue;
+        if (find_item(p, p->drift_items, np_json_path_str(it, p->kind->scope_key, NP_JSON_END),
+                      np_json_path_str(it, "change", NP_JSON_END),
+                      np_json_path_str(it, p->kind->text_key, NP_JSON_END)))
+            continue;
+        if (!p->drift_items)
+            p->drift_items = json_object_new_array();
+        if (json_object_array_length(p->drift_items) < MAX_DRIFT_ITEMS) {
+            json_object *copy = NULL;
+            if (json_object_deep_copy(it, &copy, NULL) == 0)
+                json_object_array_add(p->drift_items, copy);
+        }
+    }
+}
+
+/* Copies a member of the old status (a timestamp or counter we only move on events). */
+static void keep_old(struct np_pass *p, json_object *st, const char *k)
+{
+    json_object *v = np_json_path(p->old_status, k, NP_JSON_END);
+    json_object *copy = NULL;
+    if (v && json_object_deep_copy(v, &copy, NULL) == 0)
+        json_object_object_add(st, k, copy);
+}
+
+/*
+ * Puts the object our status patch returned into the informer's store, unless the store moved
+ * on meanwhile: a reconcile of the same key right after this one (a key re-added while we
+ * worked) must see the status just written, or it would rebuild the drift history from the
+ * one before and lose it. The watch event of our write arrives later with the same version.
+ */
+static void remember_written(struct np_pass *p, json_object *updated)
+{
+    struct np_kube_store *store = np_kube_informer_store(p->kind->informer(p->ctl));
+    char *key = np_strdupf("%s/%s", p->ns, p->name);
+    json_object *cur = NULL;
+    if (np_kube_store_get(store, &cur, key) == 0 &&
+        np_str_eq(np_kube_object_resource_version(cur), np_kube_object_resource_version(p->obj))) {
+        json_object *meta = np_json_path(updated, "metadata", NP_JSON_END);
+        if (meta)
+            json_object_object_del(meta, "managedFields");
+        np_kube_store_apply(store, NP_KUBE_MODIFIED, updated, NULL);
+    }
+    json_object_put(cur);
+    free(key);
+}
+
+static int write_status(struct np_pass *p)
+{
+    int rc = 0;
+    char *patch = NULL;
+    json_object *st = json_object_new_object();
+    json_object_object_add(st, "observedGeneration", json_object_new_int64(p->generation));
+    if (np_str_eq(p->ready_status, "True"))
+        json_object_object_add(st, "convergedGeneration", json_object_new_int64(p->generation));
+    else
+        keep_old(p, st, "convergedGeneration");
+    /* Not looked at in this pass (refused, blocked, failed): keep what we knew, so the objects
+     * are still found for deletion, references and events. */
+    if (!p->kind->put_ids(p, st))
+        for (size_t i = 0; p->kind->status_keys[i]; i++)
+            keep_old(p, st, p->kind->status_keys[i]);
+    struct np_condition conds[5];
+    size_t nc = 0;
+    conds[nc++] =
+        (struct np_condition){"Ready", p->ready_status ? p->ready_status : "Unknown",
+                              p->ready_reason ? p->ready_reason : "Unknown", p->ready_msg};
+    if (p->synced_status)
+        conds[nc++] =
+            (struct np_condition){"Synced", p->synced_status, p->synced_reason, p->synced_msg};
+    if (p->drifted_status)
+        conds[nc++] =
+            (struct np_condition){"Drifted", p->drifted_status, p->drifted_reason, p->drifted_msg};
+    if (p->contested_status)
+        conds[nc++] = (struct np_condition){"Contested", p->contested_status, p->contested_reason,
+                                            p->contested_msg};
+    if (p->compliant_status)
+        conds[nc++] = (struct np_condition){"Compliant", p->compliant_status, p->compliant_reason,
+                                            p->compliant_msg};
+    json_object_object_add(st, "conditions",
+                           np_status_conditions(p->old_status, conds, nc, p->generation, p->now));
+    if (p->diffed) {
+        /* count: the items found in this pass (a list may hold only MAX_DRIFT_ITEMS of them);
+         * the list also keeps the repairs of the last hour, which count no more. */
+        keep_resolved_items(p);
+        json_object *drift = json_object_new_object();
+        json_object_object_add(drift, "count", json_object_new_int(p->drift_count));
+        /* The generation the drift was computed against: a new one resets flapping. */
+        json_object_object_add(drift, "generation", json_object_new_int64(p->generation));
+        json_object_object_add(drift, "items",
+                               p->drift_items ? json_object_get(p->drift_items)
+                                              : json_object_new_array());
+        json_object_object_add(st, "drift", drift);
+    } else {
+        keep_old(p, st, "drift");
+    }
+    if (p->plan)
+        json_object_object_add(st, "plan", json_object_get(p->plan));
+    if (p->drift_count > 0)
+        put_time(st, "lastDriftTime", p->now);
+    else
+        keep_old(p, st, "lastDriftTime");
+    int64_t count = np_json_path_int(p->old_status, 0, "remediationCount", NP_JSON_END);
+    if (p->remediated) {
+        put_time(st, "lastRemediationTime", p->now);
+        count++;
+    } else {
+        keep_old(p, st, "lastRemediationTime");
+    }
+    if (count > 0)
+        json_object_object_add(st, "remediationCount", json_object_new_int64(count));
+    /* lastDriftTime moves with every sighting of drift; compare without the clocks. */
+    keep_old(p, st, "lastSyncTime");
+    json_object *cmp_old = NULL, *cmp_new = NULL;
+    if (p->old_status)
+        json_object_deep_copy(p->old_status, &cmp_old, NULL);
+    json_object_deep_copy(st, &cmp_new, NULL);
+    if (cmp_old)
+        json_object_object_del(cmp_old, "lastDriftTime");
+    json_object_object_del(cmp_new, "lastDriftTime");
+    bool same = np_status_equal(cmp_old, cmp_new, "lastSyncTime");
+    json_object_put(cmp_old);
+    json_object_put(cmp_new);
+    if (same)
+        goto out;
+    put_time(st, "lastSyncTime", p->now);
+    patch = np_status_merge_patch(p->old_status, st);
+    json_object *updated = NULL;
+    rc = np_kube_status_patch(p->ctl->kube, &updated, p->kind->res, p->ns, p->name, patch);
+    if (rc == NP_ENOTFOUND)
+        rc = 0; /* deleted meanwhile */
+    if (rc == 0 && updated)
+        remember_written(p, updated);
+    json_object_put(updated);
+out:
+    free(patch);
+    json_object_put(st);
+    return rc;
+}
+
+int np_pass_ensure_finalizer(struct np_pass *p)
+{
+    if (np_kube_object_has_finalizer(p->obj, NP_KUBE_FINALIZER))
+        return 0;
+    int rc = np_kube_finalizer_add(p->ctl->kube, p->kind->res, p->obj, NP_KUBE_FINALIZER);
+    if (rc == NP_ECONFLICT) {
+        /* Someone else changed the list meanwhile: add it to the list as it is now. */
+        json_object *live = NULL;
+        rc = np_kube_get(p->ctl->kube, &live, p->kind->res, p->ns, p->name);
+        if (rc == 0)
+            rc = np_kube_finalizer_add(p->ctl->kube, p->kind->res, live, NP_KUBE_FINALIZER);
+        json_object_put(live);
+    }
+    if (rc)
+        return np_error_set(rc, "adding the finalizer: %s", np_error_message());
+    /* Our copy now has it too, so a later call in this pass does not patch again. */
+    json_object *meta = np_json_path(p->obj, "metadata", NP_JSON_END);
+    json_object *list = np_json_path(meta, "finalizers", NP_JSON_END);
+    if (meta && !json_object_is_type(list, json_type_array)) {
+        list = json_object_new_array();
+        json_object_object_add(meta, "finalizers", list);
+    }
+    if (list)
+        json_object_array_add(list, json_object_new_string(NP_KUBE_FINALIZER));
+    return 0;
+}
+
+const char *np_pass_old_condition_reason(struct np_pass *p, const char *type)
+{
+    json_object *conds = np_json_path(p->old_status, "conditions", NP_JSON_END);
+    size_t n =
+        conds && json_object_is_type(conds, json_type_array) ? json_object_array_length(conds) : 0;
+    for (size_t i = 0; i < n; i++) {
+        json_object *c = json_object_array_get_idx(conds, i);
+        if (np_str_eq(np_json_path_str(c, "type", NP_JSON_END), type))
+            return np_json_path_str(c, "reason", NP_JSON_END);
+    }
+    return NULL;
+}
+
+void np_pass_count_metric(struct np_pass *p, const char *family, const char *k2, const char *v2)
+{
+    struct np_buf l = NP_BUF_INIT;
+    np_metrics_labels(&l, "kind", p->kind->kind, k2, v2);
+    np_metrics_counter_add(p->ctl->metrics, family, np_buf_cstr(&l), 1);
+    np_buf_clean_up(&l);
+}
+
+void np_pass_violation_append(struct np_buf *b, const char *guardrail, const char *rule,
+                              const char *reference, const char *what)
+{
+    np_buf_appendf(b, "%sguardrail %s rule %s", b->len ? "; " : "", guardrail, rule);
+    if (reference)
+        np_buf_appendf(b, " (%s)", reference);
+    np_buf_appendf(b, " forbids %s", what);
+}
+
+bool np_pass_guardrail_verdict(struct np_pass *p, size_t n, size_t n_deny, char *text)
+{
+    bool deny = n_deny > 0;
+    const char *old = np_pass_old_condition_reason(p, "Compliant");
+    free(p->compliant_msg);
+    if (n == 0) {
+        free(text);
+        p->compliant_status = "True";
+        p->compliant_reason = "Compliant";
+        p->compliant_msg = np_strdupf("the spec satisfies %zu guardrail(s)", p->guardrails.n);
+        return false;
+    }
+    p->compliant_status = "False";
+    p->compliant_reason = deny ? "GuardrailViolation" : "GuardrailWarning";
+    p->compliant_msg = text;
+    if (!np_str_eq(old, p->compliant_reason)) {
+        np_pass_emit(p, "Warning", p->compliant_reason, "Validate", p->compliant_msg);
+        np_pass_count_metric(p, "netposture_guardrail_violations_total", "enforcement",
+                             deny ? "Deny" : "Warn");
+    }
+    if (deny)
+        np_pass_set_ready(p, "False", "GuardrailViolation",
+                          np_strdupf("not applied: %s", p->compliant_msg));
+    return deny;
+}
+
+/* ---------------------------------------------------------------- policy and report */
+
+static int64_t item_time(json_object *it, const char *k, int64_t dflt)
+{
+    int64_t ms = 0;
+    const char *v = np_json_path_str(it, k, NP_JSON_END);
+    return v && np_time_parse_rfc3339(v, &ms) == 0 ? ms : dflt;
+}
+
+/*
+ * What the previous status remembers of a drift item: first sighting, actor, how often it
+ * came back after a repair inside the flapping window, and whether it was contested.
+ */
+static void item_history(struct np_pass *p, json_object *old, struct np_posture_item_history *h,
+                         int64_t *window_start)
+{
+    memset(h, 0, sizeof(*h));
+    h->first_seen_ms = p->now;
+    h->occurrences = 1;
+    *window_start = p->now;
+    if (!old)
+        return;
+    const char *state = np_json_path_str(old, "state", NP_JSON_END);
+    int64_t first = item_time(old, "firstSeen", p->now);
+    int occ = (int)np_json_path_int(old, 1, "occurrences", NP_JSON_END);
+    /* The flapping window opens at the first repair (not the first sighting, which may be a
+     * whole grace period earlier). */
+    int64_t ws = item_time(old, "windowStart", item_time(old, "resolvedAt", first));
+    if (is_resolved_state(state)) {
+        /* It was repaired and came back: one more occurrence inside the window. */
+        if (!p->reset_contested && p->now - ws <= NP_POSTURE_DEFAULT_FLAP_WINDOW_MS) {
+            h->occurrences = (occ < 1 ? 1 : occ) + 1;
+            *window_start = ws;
+        }
+        return;
+    }
+    h->first_seen_ms = first;
+    h->actor = np_json_path_str(old, "actor", NP_JSON_END);
+    if (p->reset_contested)
+        return;
+    h->occurrences = occ < 1 ? 1 : occ;
+    *window_start = ws;
+    h->contested = np_str_eq(state, "Contested");
+}
+
+/* The state of a repaired item: what the repair did. */
+static const char *repaired_state(const struct np_posture_drift *d)
+{
+    if (d->vpc)
+        return "Repaired";
+    switch (d->change) {
+    case NP_POSTURE_MISSING: return "Authorized";
+    case NP_POSTURE_EXTRA: return "Revoked";
+    case NP_POSTURE_DESCRIPTION: return "Updated";
+    default: return "Tagged";
+    }
+}
+
+static const char *state_text(enum np_posture_item_state s, const struct np_posture_drift *d)
+{
+    switch (s) {
+    case NP_POSTURE_ITEM_APPLY: return repaired_state(d);
+    case NP_POSTURE_ITEM_PENDING: return "Pending";
+    case NP_POSTURE_ITEM_REPORTED: return "Reported";
+    case NP_POSTURE_ITEM_PROPOSED: return "Proposed";
+    case NP_POSTURE_ITEM_EXCEPTED: return "Excepted";
+    default: return "Contested";
+    }
+}
+
+/* Applies a plan; on success announces every line (Event and log). */
+static int apply_plan(struct np_pass *p, const struct np_pass_plan_ops *ops, void *plan,
+                      char **lines)
+{
+    int rc = np_pass_ensure_finalizer(p);
+    if (rc == 0)
+        rc = ops->apply(p, plan);
+    np_pass_count_metric(p, "netposture_remediations_total", "result", rc ? "error" : "success");
+    if (rc)
+        return rc;
+    for (size_t i = 0; lines && lines[i]; i++) {
+        np_pass_emit(p, "Normal", "Remediated", "Remediate", lines[i]);
+        np_log_info("remediated", "namespace", p->ns, "name", p->name, "action", lines[i]);
+    }
+    p->remediated = true;
+    return 0;
+}
+
+/* Whether the residual delta still holds the drift item d (same scope, change and text). */
+static bool still_there(const struct np_posture_delta *residual, const struct np_posture_drift *d)
+{
+    char *text = np_posture_drift_text(d);
+    bool found = false;
+    for (size_t i = 0; !found && i < residual->n; i++) {
+        const struct np_posture_drift *o = &residual->items[i];
+        if (o->change != d->change ||
+            !np_str_eq(np_posture_drift_scope(o), np_posture_drift_scope(d)))
+            continue;
+        char *t = np_posture_drift_text(o);
+        found = np_str_eq(t, text);
+        free(t);
+    }
+    free(text);
+    return found;
+}
+
+/* The plan id: a hash over the plan text and the observed state it was computed from. */
+static char *plan_id(char **lines, uint64_t observed_fp)
+{
+    struct np_buf b = NP_BUF_INIT;
+    for (size_t i = 0; lines[i]; i++)
+        np_buf_appendf(&b, "%s\n", lines[i]);
+    np_buf_appendf(&b, "observed:%016llx", (unsigned long long)observed_fp);
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    char hex[2 * EVP_MAX_MD_SIZE + 1];
+    EVP_Digest(b.data, b.len, md, &mdlen, EVP_sha256(), NULL);
+    np_hex_encode(hex, md, mdlen);
+    np_buf_clean_up(&b);
+    return np_strdupf("sha256:%s", hex);
+}
+
+/* Publishes the plan waiting for approval in status.plan; true when the plan is new. */
+static bool publish_plan(struct np_pass *p, char **lines, const char *id, const char *approved)
+{
+    p->plan = json_object_new_object();
+    json_object_object_add(p->plan, "id", json_object_new_string(id));
+    json_object *acts = json_object_new_array();
+    for (size_t i = 0; i < MAX_PLAN_LINES && lines[i]; i++)
+        json_object_array_add(acts, json_object_new_string(lines[i]));
+    json_object_object_add(p->plan, "actions", acts);
+    json_object *old_plan = np_json_path(p->old_status, "plan", NP_JSON_END);
+    const char *old_at = np_json_path_str(old_plan, "computedAt", NP_JSON_END);
+    bool same = old_at && np_str_eq(np_json_path_str(old_plan, "id", NP_JSON_END), id);
+    if (same)
+        json_object_object_add(p->plan, "computedAt", json_object_new_string(old_at));
+    else
+        put_time(p->plan, "computedAt", p->now);
+    if (approved && strcmp(approved, id) != 0)
+        json_object_object_add(p->plan, "reason",
+                               json_object_new_string("the approved plan id is stale (the plan "
+                                                      "changed since); nothing was applied"));
+    if (!same) {
+        char *note =
+            np_strdupf("plan %s: %s%s (approve with the annotation "
+                       "netposture.dev/approve-plan=%s)",
+                       id, lines[0] ? lines[0] : "", lines[0] && lines[1] ? ", ..." : "", id);
+        np_pass_emit(p, "Normal", "PlanProposed", "Propose", note);
+        free(note);
+    }
+    return !same;
+}
+
+/* Events and metrics for one reported item whose state is new or changed. */
+static void announce_item(struct np_pass *p, const struct np_posture_drift *d, const char *text,
+                          const struct item_info *info, enum np_posture_item_state st, bool is_new,
+                          const char *old_state)
+{
+    const char *scope = np_posture_drift_scope(d);
+    const char *change = np_posture_change_name(d->change);
+    if (is_new) {
+        char *note = info->guardrail ? np_strdupf("%s %s %s (violates guardrail %s)", scope, change,
+                                                  text, info->guardrail)
+                                     : np_strdupf("%s %s %s", scope, change, text);
+        np_pass_emit(p, "Warning", "DriftDetected", "Detect", note);
+        free(note);
+        np_pass_count_metric(p, "netposture_drift_detected_total", "change", change);
+        if (p->event_ms > 0 && p->now >= p->event_ms)
+            np_metrics_histogram_observe(p->ctl->metrics, "netposture_drift_time_to_detect_seconds",
+                                         NULL, (double)(p->now - p->event_ms) / 1000.0);
+        if (info->guardrail)
+            np_pass_count_metric(p, "netposture_guardrail_violations_total", "where", "observed");
+    }
+    if (!is_new && np_str_eq(old_state, info->state))
+        return;
+    np_pass_count_metric(p, "netposture_policy_decisions_total", "state",
+                         st == NP_POSTURE_ITEM_APPLY ? "Applied" : info->state);
+    char until[40] = "";
+    if (info->until_ms > 0)
+        np_time_format_rfc3339(until, sizeof(until), info->until_ms);
+    char *note = NULL;
+    if (st == NP_POSTURE_ITEM_PENDING)
+        note = np_strdupf("%s %s %s: inside the grace period; repaired at %s", scope, change, text,
+                          until);
+    else if (st == NP_POSTURE_ITEM_EXCEPTED)
+        note = np_strdupf("%s %s %s: tolerated by an exception%s%s", scope, change, text,
+                          until[0] ? " until " : "", until);
+    else if (st == NP_POSTURE_ITEM_CONTESTED)
+        note = np_strdupf("%s %s %s appeared %d times within %llds of its first repair (actor "
+                          "%s): something else is changing it; no longer repaired",
+                          scope, change, text, info->occurrences,
+                          (long long)(NP_POSTURE_DEFAULT_FLAP_WINDOW_MS / 1000),
+                          info->actor ? info->actor : "unknown");
+    if (note) {
+        const char *reason = st == NP_POSTURE_ITEM_PENDING    ? "GracePeriod"
+                             : st == NP_POSTURE_ITEM_EXCEPTED ? "Excepted"
+                                                              : "Contested";
+        np_pass_emit(p, st == NP_POSTURE_ITEM_CONTESTED ? "Warning" : "Normal", reason, "Decide",
+                     note);
+        free(note);
+    }
+}
+
+int np_pass_decide(struct np_pass *p, const struct np_posture_delta *delta,
+                   const struct np_posture_remediation *remediation,
+                   const struct np_pass_plan_ops *ops, struct np_result *res)
+{
+    struct np_posture_delta residual = {0}, sel_apply = {0}, sel_prop = {0};
+    void *plan = NULL, *pplan = NULL;
+    struct np_posture_verdict verdict = {0};
+    struct np_posture_item_history *hist = NULL;
+    int64_t *window = NULL;
+    char **texts = NULL;       /* each item's status text */
+    json_object **olds = NULL; /* each item in the previous status (borrowed), or NULL */
+    bool *applied = NULL;
+    char **lines = NULL, **plines = NULL;
+    char *id = NULL;
+    int rc = 0;
+
+    if (delta->n == 0) {
+        p->diffed = true;
+        p->contested_status = "False";
+        p->contested_reason = "NotContested";
+        np_pass_set_ready(p, "True", "Converged", np_strdupf("%s matches the spec", ops->subject));
+        p->drifted_status = "False";
+        p->drifted_reason = "NoDrift";
+        return 0;
+    }
+
+    /* The policy decides per item from the mode, grace, exceptions, flapping history,
+     * guardrail marks and the blast radius. */
+    hist = np_xcalloc(delta->n, sizeof(*hist));
+    window = np_xcalloc(delta->n, sizeof(*window));
+    applied = np_xcalloc(delta->n, sizeof(*applied));
+    texts = np_xcalloc(delta->n, sizeof(*texts));
+    olds = np_xcalloc(delta->n, sizeof(*olds));
+    for (size_t i = 0; i < delta->n; i++) {
+        texts[i] = np_posture_drift_text(&delta->items[i]);
+        olds[i] = old_drift_item(p, np_posture_drift_scope(&delta->items[i]),
+                                 np_posture_change_name(delta->items[i].change), texts[i]);
+        item_history(p, olds[i], &hist[i], &window[i]);
+        bool is_new =
+            !olds[i] || is_resolved_state(np_json_path_str(olds[i], "state", NP_JSON_END));
+        if (is_new && p->event_actor && ops->event_explains &&
+            ops->event_explains(p->event_name, &delta->items[i]))
+            hist[i].actor = p->event_actor; /* who made the change, from the event */
+    }
+    /* The grace period is for drift; a new or changed spec is converged at once (the mode
+     * and the blast radius still apply). */
+    struct np_posture_remediation rem = *remediation;
+    if (p->spec_changed)
+        rem.grace_ms = 0;
+    rc = np_posture_policy_decide(&verdict, &(struct np_posture_policy_input){
+                                                .remediation = &rem,
+                                                .delta = delta,
+                                                .history = hist,
+                                                .now_ms = p->now,
+                                            });
+    if (rc)
+        goto out;
+
+    /* Apply what is due now. */
+    if (verdict.n_apply > 0) {
+        np_posture_delta_select(&sel_apply, delta, &verdict, NP_POSTURE_ITEM_APPLY);
+        rc = ops->build(p, &sel_apply, &plan, &lines);
+        if (rc == 0)
+            rc = apply_plan(p, ops, plan, lines);
+        if (rc)
+            goto out;
+        for (size_t i = 0; i < delta->n; i++)
+            applied[i] = verdict.states[i] == NP_POSTURE_ITEM_APPLY;
+    }
+    /* The rest of a plan waits for a human: apply it only when the approval names it. */
+    bool blast = np_str_eq(verdict.reason, "BlastRadiusExceeded");
+    bool holding = false;
+    if (verdict.n_proposed > 0) {
+        np_posture_delta_select(&sel_prop, delta, &verdict, NP_POSTURE_ITEM_PROPOSED);
+        rc = ops->build(p, &sel_prop, &pplan, &plines);
+        if (rc)
+            goto out;
+        id = plan_id(plines, ops->observed_fp);
+        const char *approved = np_json_path_str(p->obj, "metadata", "annotations",
+                                                NP_ANNOTATION_APPROVE_PLAN, NP_JSON_END);
+        if (approved && strcmp(approved, id) == 0) {
+            rc = apply_plan(p, ops, pplan, plines);
+            if (rc)
+                goto out;
+            np_pass_emit(p, "Normal", "PlanApproved", "Approve", id);
+            p->consume_approval = true;
+            for (size_t i = 0; i < delta->n; i++)
+                if (verdict.states[i] == NP_POSTURE_ITEM_PROPOSED)
+                    applied[i] = true;
+        } else {
+            holding = true;
+            bool new_plan = publish_plan(p, plines, id, approved);
+            if (blast && new_plan) {
+                char *note = np_strdupf("the plan has %zu changes, more than maxChangesPerSync "
+                                        "%zu; nothing was applied",
+                                        verdict.changes, verdict.limit);
+                np_pass_emit(p, "Warning", "BlastRadiusExceeded", "Decide", note);
+                free(note);
+            }
+        }
+    }
+    /* Verify: read AWS again; every applied item must be gone. */
+    bool verified = true;
+    if (p->remediated) {
+        rc = ops->residual(p, &residual);
+        if (rc)
+            goto out;
+        for (size_t i = 0; i < delta->n; i++)
+            if (applied[i] && still_there(&residual, &delta->items[i]))
+                verified = false;
+    }
+
+    /* Report every item with what was decided and done; Events on every change of state. */
+    size_t n_left = 0, n_applied = 0;
+    char *contested_text = NULL;
+    for (size_t i = 0; i < delta->n; i++) {
+        const struct np_posture_drift *d = &delta->items[i];
+        const char *scope = np_posture_drift_scope(d);
+        const char *change = np_posture_change_name(d->change);
+        const char *old_state = np_json_path_str(olds[i], "state", NP_JSON_END);
+        bool is_new = !olds[i] || is_resolved_state(old_state);
+        enum np_posture_item_state st = applied[i] ? NP_POSTURE_ITEM_APPLY : verdict.states[i];
+        char *gr = ops->guardrail_of ? ops->guardrail_of(p, d) : NULL;
+        struct item_info info = {
+            .first_seen_ms = hist[i].first_seen_ms,
+            .state = st == NP_POSTURE_ITEM_APPLY && !verified && still_there(&residual, d)
+                         ? "Pending"
+                         : state_text(st, d),
+            .until_ms = st == NP_POSTURE_ITEM_APPLY ? 0 : verdict.until_ms[i],
+            .occurrences = hist[i].occurrences,
+            .window_start_ms = window[i],
+            .guardrail = gr,
+            .actor = hist[i].actor,
+        };
+        add_drift_item(p, scope, change, texts[i], &info);
+        announce_item(p, d, texts[i], &info, st, is_new, old_state);
+        if (st == NP_POSTURE_ITEM_APPLY) {
+            n_applied++;
+            struct np_buf l = NP_BUF_INIT;
+            np_metrics_labels(&l, "kind", p->kind->kind);
+            np_metrics_histogram_observe(
+                p->ctl->metrics, "netposture_drift_time_to_remediate_seconds", np_buf_cstr(&l),
+                (double)(p->now - hist[i].first_seen_ms) / 1000.0);
+            np_buf_clean_up(&l);
+        } else {
+            n_left++;
+        }
+        if (st == NP_POSTURE_ITEM_CONTESTED && !contested_text)
+            contested_text =
+                np_strdupf("%s %s %s appeared %d times (actor %s)", scope, change, texts[i],
+                           hist[i].occurrences, hist[i].actor ? hist[i].actor : "unknown");
+        free(gr);
+    }
+
+    /* Conditions. The drift list is complete: it replaces the old one. */
+    p->diffed = true;
+    p->contested_status = "False";
+    p->contested_reason = "NotContested";
+    if (verdict.n_contested > 0) {
+        p->contested_status = "True";
+        p->contested_reason = "Flapping";
+        free(p->contested_msg);
+        p->contested_msg = contested_text;
+        contested_text = NULL;
+    }
+    free(contested_text);
+    p->drifted_status = n_left > 0 || !verified ? "True" : "False";
+    p->drifted_reason = n_left > 0 || !verified ? "DriftDetected" : "NoDrift";
+    free(p->drifted_msg);
+    p->drifted_msg = n_left > 0 ? np_strdupf("%zu item(s) differ from the spec", n_left)
+                                : np_strdupf("last repair: %zu item(s)", n_applied);
+    char next[40] = "";
+    if (verdict.next_ms > 0)
+        np_time_format_rfc3339(next, sizeof(next), verdict.next_ms);
+    if (!verified) {
+        np_pass_set_ready(
+            p, "False", "Progressing",
+            np_strdupf("%zu change(s) applied, some still differ; retrying", n_applied));
+        res->requeue_after_ms = 2000;
+    } else if (verdict.n_contested > 0) {
+        np_pass_set_ready(p, "False", "Contested",
+                          np_strdupf("%zu item(s) are contested and no longer repaired; annotate "
+                                     "netposture.dev/retry-contested=true to try again",
+                                     verdict.n_contested));
+    } else if (holding) {
+        np_pass_set_ready(p, "False", blast ? "BlastRadiusExceeded" : "PlanProposed",
+                          blast ? np_strdupf("the plan has %zu changes, more than "
+                                             "maxChangesPerSync %zu; approve it with the "
+                                             "annotation netposture.dev/approve-plan=%s",
+                                             verdict.changes, verdict.limit, id)
+                                : np_strdupf("approve the plan with the annotation "
+                                             "netposture.dev/approve-plan=%s",
+                                             id));
+    } else if (verdict.n_reported > 0) {
+        np_pass_set_ready(p, "False", "DriftDetected",
+                          np_strdupf("%zu drift item(s); mode Detect reports and never repairs",
+                                     verdict.n_reported));
+    } else if (verdict.n_pending > 0) {
+        np_pass_set_ready(p, "False", "GracePeriod",
+                          np_strdupf("%zu drift item(s) inside the grace period; the next is "
+                                     "repaired at %s",
+                                     verdict.n_pending, next));
+    } else {
+        np_pass_set_ready(
+            p, "True", "Converged",
+            verdict.n_excepted > 0
+                ? np_strdupf("%s matches the spec but for %zu item(s) tolerated "
+                             "by exceptions",
+                             ops->subject, verdict.n_excepted)
+                : np_strdupf("repaired %zu drift item(s) on %s", n_applied, ops->subject));
+    }
+    if (verdict.next_ms > 0 && verified) {
+        int64_t wait = verdict.next_ms - p->now + 100;
+        res->requeue_after_ms = wait < 1000 ? 1000 : wait;
+    }
+out:
+    np_posture_verdict_clean_up(&verdict);
+    free(hist);
+    free(window);
+    for (size_t i = 0; texts && i < delta->n; i++)
+        free(texts[i]);
+    free(texts);
+    free(olds);
+    free(applied);
+    free(id);
+    np_posture_lines_free(lines);
+    np_posture_lines_free(plines);
+    if (plan)
+        ops->free_plan(plan);
+    if (pplan)
+        ops->free_plan(pplan);
+    np_posture_delta_clean_up(&residual);
+    np_posture_delta_clean_up(&sel_apply);
+    np_posture_delta_clean_up(&sel_prop);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- the pass */
+
+/* Removes annotations from the posture with one merge patch; a posture gone meanwhile is
+ * fine. */
+static int drop_annotations(struct np_pass *p, const char *const *keys, size_t n)
+{
+    json_object *ann = json_object_new_object();
+    for (size_t i = 0; i < n; i++)
+        json_object_object_add(ann, keys[i], NULL);
+    json_object *meta = json_object_new_object();
+    json_object_object_add(meta, "annotations", ann);
+    json_object *patch = json_object_new_object();
+    json_object_object_add(patch, "metadata", meta);
+    int rc =
+        np_kube_patch(p->ctl->kube, NULL, p->kind->res, p->ns, p->name, NULL, NP_KUBE_PATCH_MERGE,
+                      json_object_to_json_string_ext(patch, JSON_C_TO_STRING_PLAIN));
+    json_object_put(patch);
+    return rc == NP_ENOTFOUND ? 0 : rc;
+}
+
+static void pass_clean_up(struct np_pass *p)
+{
+    if (p->kind->clean_up)
+        p->kind->clean_up(p);
+    free(p->ns);
+    free(p->name);
+    json_object_put(p->obj);
+    np_account_use_clean_up(&p->use);
+    free(p->ready_msg);
+    free(p->synced_msg);
+    free(p->drifted_msg);
+    json_object_put(p->drift_items);
+    json_object_put(p->plan);
+    np_guardrail_set_clean_up(&p->guardrails);
+    free(p->compliant_msg);
+    free(p->contested_msg);
+    free(p->event_actor);
+    free(p->event_name);
+}
+
+/* A spec that does not parse: reported once per generation; on deletion, abandoned. */
+static int invalid_spec(struct np_pass *p, bool deleting, struct np_result *res)
+{
+    int rc = 0;
+    char *msg = np_strdup(np_error_message());
+    if (deleting) {
+        /* Without a valid spec the account and the deletion policy are unknown: nothing is
+         * done in AWS, and the humans are told what was left behind. */
+        const char *id = np_json_path_str(p->old_status, p->kind->id_key, NP_JSON_END);
+        if (id && np_kube_object_has_finalizer(p->obj, NP_KUBE_FINALIZER)) {
+            char *note =
+                np_strdupf("the spec is invalid (%s): %s was left in AWS untouched", msg, id);
+            np_pass_emit(p, "Warning", "Abandoned", "Delete", note);
+            free(note);
+        }
+        rc = np_kube_finalizer_remove(p->ctl->kube, p->kind->res, p->obj, NP_KUBE_FINALIZER);
+        free(msg);
+        return rc;
+    }
+    /* Once per spec: the same invalid spec is reported, not re-announced every pass. */
+    if (!np_str_eq(np_pass_old_condition_reason(p, "Ready"), "InvalidSpec") ||
+        np_json_path_int(p->old_status, 0, "observedGeneration", NP_JSON_END) != p->generation)
+        np_pass_emit(p, "Warning", "InvalidSpec", "Validate", msg);
+    np_pass_set_ready(p, "False", "InvalidSpec", msg);
+    res->terminal = true;
+    return write_status(p);
+}
+
+int np_pass_reconcile(struct np_controller *ctl, const struct np_pass_kind *kind, const char *key,
+                      struct np_result *res)
+{
+    struct np_pass *p = np_xcalloc(1, kind->ctx_size);
+    p->ctl = ctl;
+    p->kind = kind;
+    p->key = key;
+    p->now = np_time_now_ms();
+    int rc = np_kube_store_get(np_kube_informer_store(kind->informer(ctl)), &p->obj, key);
+    if (rc == NP_ENOTFOUND) {
+        rc = 0; /* gone, and the finalizer (if any) was already handled */
+        goto out;
+    }
+    if (rc)
+        goto out;
+    rc = np_kube_key_split(key, &p->ns, &p->name);
+    if (rc)
+        goto out;
+    p->uid = np_kube_object_uid(p->obj);
+    p->generation = np_json_path_int(p->obj, 0, "metadata", "generation", NP_JSON_END);
+    p->old_status = np_json_path(p->obj, "status", NP_JSON_END);
+    np_kube_object_ref_from(&p->ref, p->obj);
+    if (!p->ref.api_version)
+        p->ref.api_version = "netposture.dev/v1alpha1";
+    if (!p->ref.kind)
+        p->ref.kind = kind->kind;
+    bool deleting = np_json_path(p->obj, "metadata", "deletionTimestamp", NP_JSON_END) != NULL;
+    /* Flapping is forgotten when the spec changes or a human asks to retry. */
+    bool retry = np_json_path(p->obj, "metadata", "annotations", NP_ANNOTATION_RETRY_CONTESTED,
+                              NP_JSON_END) != NULL;
+    int64_t drift_gen = np_json_path_int(p->old_status, 0, "drift", "generation", NP_JSON_END);
+    p->reset_contested = retry || (drift_gen != 0 && drift_gen != p->generation);
+    /* Grace is for drift away from a spec that was converged; until this generation has been
+     * converged once, the differences are the new spec itself. */
+    p->spec_changed =
+        np_json_path_int(p->old_status, 0, "convergedGeneration", NP_JSON_END) != p->generation;
+
+    /* Parse and validate what the CRD schema could not. */
+    rc = kind->parse(p, np_json_path(p->obj, "spec", NP_JSON_END));
+    if (rc) {
+        rc = invalid_spec(p, deleting, res);
+        goto out;
+    }
+
+    /* The account: it must exist and allow this namespace. */
+    const char *account = kind->account(p) ? kind->account(p) : NP_POSTURE_DEFAULT_ACCOUNT;
+    rc = np_controller_account_use(ctl, account, p->ns, kind->region(p), &p->use);
+    if (rc)
+        goto out;
+    if (deleting) {
+        rc = kind->deletion(p, res);
+        if (rc == 0 && p->ready_reason)
+            rc = write_status(p);
+        goto out;
+    }
+    if (p->use.reason) {
+        np_pass_set_ready(p, "False", p->use.reason, np_strdup(p->use.message));
+        res->requeue_after_ms = 60 * 1000; /* account changes also requeue us at once */
+        rc = write_status(p);
+        goto out;
+    }
+
+    rc = kind->converge(p, res);
+    if (rc == 0 && p->deferred)
+        goto out;
+    if (rc) {
+        /* AWS failed: report it and let the workqueue back off. */
+        int err = rc;
+        char *msg = np_strdup(np_error_message());
+        np_pass_set_synced(p, false, np_strdup(msg));
+        if (!p->ready_reason || strcmp(p->ready_reason, "Converged") == 0)
+            np_pass_set_ready(p, "False", "AWSError", np_strdup(msg));
+        write_status(p);
+        np_error_set(err, "%s", msg);
+        free(msg);
+        rc = err;
+        goto out;
+    }
+    rc = write_status(p);
+    /* Annotations that were requests, now honoured: an approval is for one plan (the same id
+     * must not apply again later); a retry request must not reset every pass. */
+    const char *done[2];
+    size_t n_done = 0;
+    if (p->consume_approval)
+        done[n_done++] = NP_ANNOTATION_APPROVE_PLAN;
+    if (retry && p->diffed)
+        done[n_done++] = NP_ANNOTATION_RETRY_CONTESTED;
+    if (rc == 0 && n_done > 0) {
+        rc = drop_annotations(p, done, n_done);
+        if (rc == 0 && retry && p->diffed)
+            np_pass_emit(p, "Normal", "RetryContested", "Decide",
+                         "flapping history cleared on request; contested items are repaired "
+                         "again");
+    }
+out:
+    pass_clean_up(p);
+    free(p);
+    return rc;
+}

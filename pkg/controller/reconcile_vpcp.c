@@ -1,0 +1,1329 @@
+/*
+ * Reconcile of one VPCPosture: find / create / adopt the VPC, read it and every piece inside
+ * it (attributes, subnets, route tables, network ACLs, flow logs, the default security group),
+ * match the declared pieces to the AWS objects we own, diff and plan with pkg/posture, then
+ * the shared pass (pass.c) decides, applies make-before-break, verifies and reports. Deletion
+ * goes in dependency order (flow logs, ACLs, route tables, subnets, VPC) or drops our tags.
+ */
+#include "controller/private/controller_private.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define NP_TAG_PIECE "netposture.dev/piece" /* which declared piece: "subnet/a" */
+
+/* One VPCPosture pass: the shared pass first (pass.c casts it back). */
+struct vctx {
+    struct np_pass p;
+    struct np_posture_vpc_spec *spec;
+    struct np_aws_vpc *vpc; /* observed VPC (owned), NULL when none */
+    bool dns_support;
+    bool dns_hostnames;
+    struct np_aws_subnet *subnets;
+    size_t n_subnets;
+    struct np_aws_route_table *rts;
+    size_t n_rts;
+    struct np_aws_nacl *nacls;
+    size_t n_nacls;
+    struct np_aws_flow_log *fls;
+    size_t n_fls;
+    struct np_aws_sg *dsg; /* the default security group, NULL when not found */
+    /* The AWS object each declared piece is (index into the arrays above), -1 when none. */
+    long *subnet_at;
+    long *rt_at;
+    long *nacl_at;
+    bool observed; /* the arrays above hold this pass's reading */
+    int created;   /* pieces created in this pass: their insides are planned next pass */
+    /* Views for pkg/posture (borrowed strings; freed with the pass). */
+    struct np_posture_vpc_observed obs;
+    struct np_posture_ruleset dsg_rules;
+    void **views;
+    size_t n_views;
+};
+
+static void *view_alloc(struct vctx *v, size_t n, size_t size)
+{
+    void *m = np_xcalloc(n ? n : 1, size);
+    v->views = np_xrealloc(v->views, (v->n_views + 1) * sizeof(*v->views));
+    v->views[v->n_views++] = m;
+    return m;
+}
+
+static const char *tag_of(const struct np_aws_tag *tags, size_t n, const char *key)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(tags[i].key, key) == 0)
+            return tags[i].value;
+    return NULL;
+}
+
+static const struct np_posture_tag *tags_view(struct vctx *v, const struct np_aws_tag *tags,
+                                              size_t n)
+{
+    struct np_posture_tag *t = view_alloc(v, n, sizeof(*t));
+    for (size_t i = 0; i < n; i++)
+        t[i] = (struct np_posture_tag){tags[i].key, tags[i].value};
+    return t;
+}
+
+/* ---------------------------------------------------------------- reading AWS */
+
+static void forget_observed(struct vctx *v)
+{
+    np_aws_vpcs_free(v->vpc, v->vpc ? 1 : 0);
+    v->vpc = NULL;
+    np_aws_subnets_free(v->subnets, v->n_subnets);
+    np_aws_route_tables_free(v->rts, v->n_rts);
+    np_aws_nacls_free(v->nacls, v->n_nacls);
+    np_aws_flow_logs_free(v->fls, v->n_fls);
+    np_aws_sg_free(v->dsg);
+    v->subnets = NULL;
+    v->rts = NULL;
+    v->nacls = NULL;
+    v->fls = NULL;
+    v->dsg = NULL;
+    v->n_subnets = v->n_rts = v->n_nacls = v->n_fls = 0;
+    np_posture_ruleset_clean_up(&v->dsg_rules);
+    for (size_t i = 0; i < v->n_views; i++)
+        free(v->views[i]);
+    free(v->views);
+    v->views = NULL;
+    v->n_views = 0;
+    v->observed = false;
+}
+
+/* Reads one VPC by id; NP_ENOTFOUND when it does not exist. */
+static int read_vpc(struct vctx *v, const char *vpc_id, struct np_aws_vpc **out)
+{
+    const char *ids[] = {vpc_id};
+    struct np_aws_filter f = {"vpc-id", ids, 1};
+    struct np_aws_vpc *vpcs = NULL;
+    size_t n = 0;
+    *out = NULL;
+    int rc = np_aws_ec2_describe_vpcs(np_region_ec2(v->p.use.region), &vpcs, &n, &f, 1);
+    if (rc == 0 && n == 0)
+        rc = NP_ENOTFOUND;
+    if (rc == 0) {
+        *out = np_xcalloc(1, sizeof(**out));
+        **out = vpcs[0];
+        memset(&vpcs[0], 0, sizeof(vpcs[0]));
+    }
+    np_aws_vpcs_free(vpcs, n);
+    return rc;
+}
+
+/* The VPC our uid tag marks, if any. */
+static int find_vpc_by_uid(struct vctx *v, struct np_aws_vpc **out)
+{
+    const char *values[] = {v->p.uid};
+    struct np_aws_filter f = {"tag:" NP_TAG_UID, values, 1};
+    struct np_aws_vpc *vpcs = NULL;
+    size_t n = 0;
+    *out = NULL;
+    int rc = np_aws_ec2_describe_vpcs(np_region_ec2(v->p.use.region), &vpcs, &n, &f, 1);
+    if (rc == 0 && n == 0)
+        rc = NP_ENOTFOUND;
+    if (rc == 0) {
+        *out = np_xcalloc(1, sizeof(**out));
+        **out = vpcs[0];
+        memset(&vpcs[0], 0, sizeof(vpcs[0]));
+    }
+    np_aws_vpcs_free(vpcs, n);
+    return rc;
+}
+
+/* The id the previous status recorded for a declared piece ("subnets", "subnetId", name). */
+static const char *status_piece_id(struct vctx *v, const char *list, const char *id_key,
+                                   const char *name)
+{
+    json_object *arr = np_json_path(v->p.old_status, list, NP_JSON_END);
+    size_t n = arr && json_object_is_type(arr, json_type_array) ? json_object_array_length(arr) : 0;
+    for (size_t i = 0; i < n; i++) {
+        json_object *it = json_object_array_get_idx(arr, i);
+        if (np_str_eq(np_json_path_str(it, "name", NP_JSON_END), name))
+            return np_json_path_str(it, id_key, NP_JSON_END);
+    }
+    return NULL;
+}
+
+/*
+ * Which AWS object a declared piece is: the adopted id, else the id in our status (unless
+ * another posture's uid marks it now), else the one carrying our uid and its piece tag.
+ */
+static long match_piece(struct vctx *v, const char *adopt_id, const char *status_id,
+                        const char *piece, size_t n, const char *(*id_at)(struct vctx *, size_t),
+                        const struct np_aws_tag *(*tags_at)(struct vctx *, size_t, size_t *))
+{
+    for (size_t i = 0; adopt_id && i < n; i++)
+        if (np_str_eq(id_at(v, i), adopt_id))
+            return (long)i;
+    if (adopt_id)
+        return -1;
+    for (size_t i = 0; status_id && i < n; i++) {
+        size_t nt = 0;
+        const struct np_aws_tag *t = tags_at(v, i, &nt);
+        const char *uid = tag_of(t, nt, NP_TAG_UID);
+        if (np_str_eq(id_at(v, i), status_id) && (!uid || np_str_eq(uid, v->p.uid)))
+            return (long)i;
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t nt = 0;
+        const struct np_aws_tag *t = tags_at(v, i, &nt);
+        if (np_str_eq(tag_of(t, nt, NP_TAG_UID), v->p.uid) &&
+            np_str_eq(tag_of(t, nt, NP_TAG_PIECE), piece))
+            return (long)i;
+    }
+    return -1;
+}
+
+static const char *subnet_id_at(struct vctx *v, size_t i)
+{
+    return v->subnets[i].subnet_id;
+}
+static const struct np_aws_tag *subnet_tags_at(struct vctx *v, size_t i, size_t *n)
+{
+    *n = v->subnets[i].n_tags;
+    return v->subnets[i].tags;
+}
+static const char *rt_id_at(struct vctx *v, size_t i)
+{
+    return v->rts[i].route_table_id;
+}
+static const struct np_aws_tag *rt_tags_at(struct vctx *v, size_t i, size_t *n)
+{
+    *n = v->rts[i].n_tags;
+    return v->rts[i].tags;
+}
+static const char *nacl_id_at(struct vctx *v, size_t i)
+{
+    return v->nacls[i].network_acl_id;
+}
+static const struct np_aws_tag *nacl_tags_at(struct vctx *v, size_t i, size_t *n)
+{
+    *n = v->nacls[i].n_tags;
+    return v->nacls[i].tags;
+}
+
+static void match_pieces(struct vctx *v)
+{
+    const struct np_posture_vpc_spec *s = v->spec;
+    for (size_t i = 0; i < s->n_subnets; i++) {
+        char *piece = np_strdupf("subnet/%s", s->subnets[i].name);
+        v->subnet_at[i] = match_piece(v, s->subnets[i].subnet_id,
+                                      status_piece_id(v, "subnets", "subnetId", s->subnets[i].name),
+                                      piece, v->n_subnets, subnet_id_at, subnet_tags_at);
+        free(piece);
+    }
+    for (size_t i = 0; i < s->n_route_tables; i++) {
+        char *piece = np_strdupf("routeTable/%s", s->route_tables[i].name);
+        v->rt_at[i] =
+            match_piece(v, s->route_tables[i].route_table_id,
+                        status_piece_id(v, "routeTables", "routeTableId", s->route_tables[i].name),
+                        piece, v->n_rts, rt_id_at, rt_tags_at);
+        free(piece);
+    }
+    for (size_t i = 0; i < s->n_network_acls; i++) {
+        char *piece = np_strdupf("networkAcl/%s", s->network_acls[i].name);
+        v->nacl_at[i] =
+            match_piece(v, s->network_acls[i].network_acl_id,
+                        status_piece_id(v, "networkAcls", "networkAclId", s->network_acls[i].name),
+                        piece, v->n_nacls, nacl_id_at, nacl_tags_at);
+        free(piece);
+    }
+}
+
+_Static_assert((int)NP_POSTURE_DEST_PREFIX_LIST == (int)NP_AWS_ROUTE_DEST_PREFIX_LIST &&
+                   (int)NP_POSTURE_ROUTE_NETWORK_INTERFACE == (int)NP_AWS_ROUTE_NETWORK_INTERFACE &&
+                   (int)NP_POSTURE_ROUTE_TARGET_COUNT == (int)NP_AWS_ROUTE_TARGET_COUNT,
+               "route kinds of pkg/posture and pkg/aws are cast into each other");
+
+/* Builds the pkg/posture view of what was read (v->obs). */
+static void build_view(struct vctx *v)
+{
+    const struct np_posture_vpc_spec *s = v->spec;
+    struct np_posture_vpc_observed *o = &v->obs;
+    memset(o, 0, sizeof(*o));
+    o->vpc_id = v->vpc->vpc_id;
+    o->cidr_block = v->vpc->cidr_block;
+    o->enable_dns_support = v->dns_support;
+    o->enable_dns_hostnames = v->dns_hostnames;
+    o->tags = tags_view(v, v->vpc->tags, v->vpc->n_tags);
+    o->n_tags = v->vpc->n_tags;
+    struct np_posture_subnet_observed *so = view_alloc(v, s->n_subnets, sizeof(*so));
+    for (size_t i = 0; i < s->n_subnets; i++) {
+        if (v->subnet_at[i] < 0)
+            continue;
+        const struct np_aws_subnet *a = &v->subnets[v->subnet_at[i]];
+        so[i] = (struct np_posture_subnet_observed){true,
+                                                    a->subnet_id,
+                                                    a->cidr_block,
+                                                    a->availability_zone,
+                                                    a->map_public_ip_on_launch,
+                                                    tags_view(v, a->tags, a->n_tags),
+                                                    a->n_tags};
+    }
+    o->subnets = so;
+    struct np_posture_route_table_observed *ro = view_alloc(v, s->n_route_tables, sizeof(*ro));
+    for (size_t i = 0; i < s->n_route_tables; i++) {
+        if (v->rt_at[i] < 0)
+            continue;
+        const struct np_aws_route_table *a = &v->rts[v->rt_at[i]];
+        struct np_posture_raw_route *routes = view_alloc(v, a->n_routes, sizeof(*routes));
+        for (size_t k = 0; k < a->n_routes; k++) {
+            const struct np_aws_route *x = &a->routes[k];
+            routes[k] = (struct np_posture_raw_route){
+                (enum np_posture_route_dest)x->dest_kind,     x->destination, x->has_target,
+                (enum np_posture_route_target)x->target_kind, x->target,      x->origin};
+        }
+        ro[i] = (struct np_posture_route_table_observed){
+            true,     a->route_table_id, routes, a->n_routes, tags_view(v, a->tags, a->n_tags),
+            a->n_tags};
+    }
+    o->route_tables = ro;
+    struct np_posture_network_acl_observed *no = view_alloc(v, s->n_network_acls, sizeof(*no));
+    for (size_t i = 0; i < s->n_network_acls; i++) {
+        if (v->nacl_at[i] < 0)
+            continue;
+        const struct np_aws_nacl *a = &v->nacls[v->nacl_at[i]];
+        struct np_posture_raw_nacl_entry *es = view_alloc(v, a->n_entries, sizeof(*es));
+        for (size_t k = 0; k < a->n_entries; k++) {
+            const struct np_aws_nacl_entry *e = &a->entries[k];
+            es[k] = (struct np_posture_raw_nacl_entry){
+                e->rule_number, e->egress,    e->protocol, e->allow,    e->cidr,      e->ipv6_cidr,
+                e->has_ports,   e->from_port, e->to_port,  e->has_icmp, e->icmp_type, e->icmp_code};
+        }
+        no[i] = (struct np_posture_network_acl_observed){
+            true, a->network_acl_id, es, a->n_entries, tags_view(v, a->tags, a->n_tags), a->n_tags};
+    }
+    o->network_acls = no;
+    size_t n_rta = 0, n_na = 0;
+    for (size_t i = 0; i < v->n_rts; i++)
+        n_rta += v->rts[i].n_assocs;
+    for (size_t i = 0; i < v->n_nacls; i++)
+        n_na += v->nacls[i].n_assocs;
+    struct np_posture_assoc *rta = view_alloc(v, n_rta, sizeof(*rta));
+    struct np_posture_assoc *na = view_alloc(v, n_na, sizeof(*na));
+    for (size_t i = 0; i < v->n_rts; i++)
+        for (size_t k = 0; k < v->rts[i].n_assocs; k++)
+            if (v->rts[i].assocs[k].subnet_id)
+                rta[o->n_rt_assocs++] = (struct np_posture_assoc){
+                    v->rts[i].assocs[k].subnet_id, v->rts[i].assocs[k].association_id,
+                    v->rts[i].route_table_id};
+    for (size_t i = 0; i < v->n_nacls; i++) {
+        if (v->nacls[i].is_default)
+            o->default_nacl_id = v->nacls[i].network_acl_id;
+        for (size_t k = 0; k < v->nacls[i].n_assocs; k++)
+            if (v->nacls[i].assocs[k].subnet_id)
+                na[o->n_nacl_assocs++] = (struct np_posture_assoc){
+                    v->nacls[i].assocs[k].subnet_id, v->nacls[i].assocs[k].association_id,
+                    v->nacls[i].network_acl_id};
+    }
+    o->rt_assocs = rta;
+    o->nacl_assocs = na;
+    struct np_posture_flow_log_observed *fo = view_alloc(v, v->n_fls, sizeof(*fo));
+    for (size_t i = 0; i < v->n_fls; i++) {
+        const struct np_aws_flow_log *f = &v->fls[i];
+        fo[i] = (struct np_posture_flow_log_observed){
+            f->flow_log_id, f->traffic_type, f->log_destination_type,
+            f->log_destination ? f->log_destination : f->log_group_name};
+    }
+    o->flow_logs = fo;
+    o->n_flow_logs = v->n_fls;
+    if (v->dsg) {
+        np_controller_sg_observed(v->dsg, &v->dsg_rules);
+        o->default_sg_id = v->dsg->group_id;
+        o->default_sg_rules = &v->dsg_rules;
+    }
+}
+
+/* Reads the VPC (v->vpc set) and everything inside it, and matches the declared pieces. */
+static int observe(struct vctx *v)
+{
+    struct np_aws_ec2 *ec2 = np_region_ec2(v->p.use.region);
+    const char *vpc_ids[] = {v->vpc->vpc_id};
+    struct np_aws_filter by_vpc = {"vpc-id", vpc_ids, 1};
+    struct np_aws_filter by_resource = {"resource-id", vpc_ids, 1};
+    const char *dflt[] = {"default"};
+    struct np_aws_filter dsg_f[2] = {{"vpc-id", vpc_ids, 1}, {"group-name", dflt, 1}};
+    struct np_aws_sg *sgs = NULL;
+    size_t n_sgs = 0;
+    int rc = np_aws_ec2_describe_vpc_attribute(ec2, v->vpc->vpc_id, NP_AWS_VPC_DNS_SUPPORT,
+                                               &v->dns_support);
+    if (rc == 0)
+        rc = np_aws_ec2_describe_vpc_attribute(ec2, v->vpc->vpc_id, NP_AWS_VPC_DNS_HOSTNAMES,
+                                               &v->dns_hostnames);
+    if (rc == 0)
+        rc = np_aws_ec2_describe_subnets(ec2, &v->subnets, &v->n_subnets, &by_vpc, 1);
+    if (rc == 0)
+        rc = np_aws_ec2_describe_route_tables(ec2, &v->rts, &v->n_rts, &by_vpc, 1);
+    if (rc == 0)
+        rc = np_aws_ec2_describe_network_acls(ec2, &v->nacls, &v->n_nacls, &by_vpc, 1);
+    if (rc == 0)
+        rc = np_aws_ec2_describe_flow_logs(ec2, &v->fls, &v->n_fls, &by_resource, 1);
+    if (rc == 0)
+        rc = np_aws_ec2_describe_security_groups(ec2, &sgs, &n_sgs, dsg_f, 2, NULL, 0);
+    if (rc == 0 && n_sgs > 0)
+        v->dsg = np_aws_sg_dup(&sgs[0]);
+    np_aws_sgs_free(sgs, n_sgs);
+    if (rc)
+        return rc;
+    match_pieces(v);
+    build_view(v);
+    v->observed = true;
+    return 0;
+}
+
+/* Reads everything again (after a change): the VPC by id, then its pieces. */
+static int reobserve(struct vctx *v)
+{
+    char *id = np_strdup(v->vpc->vpc_id);
+    forget_observed(v);
+    int rc = read_vpc(v, id, &v->vpc);
+    if (rc == NP_ENOTFOUND)
+        rc = np_error_set(NP_ENOTFOUND, "VPC %s vanished", id);
+    free(id);
+    return rc ? rc : observe(v);
+}
+
+/* ---------------------------------------------------------------- the VPC */
+
+static void ownership_tags(struct vctx *v, char **owner, const char *piece, struct np_aws_tag *tags,
+                           size_t *n)
+{
+    *owner = np_strdupf("%s/%s", v->p.ns, v->p.name);
+    tags[0] = (struct np_aws_tag){(char *)NP_TAG_OWNER, *owner};
+    tags[1] = (struct np_aws_tag){(char *)NP_TAG_UID, (char *)v->p.uid};
+    *n = 2;
+    if (piece)
+        tags[(*n)++] = (struct np_aws_tag){(char *)NP_TAG_PIECE, (char *)piece};
+}
+
+/* Ownership tags plus the declared user tags (borrowed; free the array and *owner). */
+static struct np_aws_tag *create_tags(struct vctx *v, char **owner, const char *piece,
+                                      const struct np_posture_tag *user, size_t n_user, size_t *n)
+{
+    struct np_aws_tag *tags = np_xcalloc(3 + n_user, sizeof(*tags));
+    ownership_tags(v, owner, piece, tags, n);
+    for (size_t i = 0; i < n_user; i++)
+        tags[(*n)++] = (struct np_aws_tag){user[i].key, user[i].value};
+    return tags;
+}
+
+/* Finds (adopt id, status id, uid tag) or creates the VPC; sets v->vpc. Returns 0 with
+ * Ready set when it cannot proceed (a condition, not an error). */
+static int find_or_create_vpc(struct vctx *v, bool enforce, struct np_result *res)
+{
+    const struct np_posture_vpc_spec *spec = v->spec;
+    char *owner = NULL;
+    struct np_aws_tag *tags = NULL;
+    char *vpc_id = NULL;
+    int rc = 0;
+    if (spec->management.policy == NP_POSTURE_MANAGEMENT_ADOPT) {
+        rc = read_vpc(v, spec->management.vpc_id, &v->vpc);
+        if (rc == NP_ENOTFOUND) {
+            np_pass_set_ready(&v->p, "False", "VPCNotFound",
+                              np_strdupf("VPC %s does not exist in %s", spec->management.vpc_id,
+                                         v->p.use.region_name));
+            np_pass_set_synced(&v->p, true, NULL);
+            res->requeue_after_ms = 60 * 1000;
+            return 0;
+        }
+        if (rc)
+            return rc;
+        const char *o = tag_of(v->vpc->tags, v->vpc->n_tags, NP_TAG_OWNER);
+        char *me = np_strdupf("%s/%s", v->p.ns, v->p.name);
+        bool foreign = o && strcmp(o, me) != 0;
+        free(me);
+        if (foreign) {
+            np_pass_set_ready(&v->p, "False", "AdoptionRefused",
+                              np_strdupf("VPC %s is owned by posture %s", v->vpc->vpc_id, o));
+            np_pass_set_synced(&v->p, true, NULL);
+            np_aws_vpcs_free(v->vpc, 1);
+            v->vpc = NULL;
+        }
+        return 0;
+    }
+    const char *status_id = np_json_path_str(v->p.old_status, "vpcId", NP_JSON_END);
+    if (status_id) {
+        rc = read_vpc(v, status_id, &v->vpc);
+        if (rc && rc != NP_ENOTFOUND)
+            return rc;
+        const char *uid = v->vpc ? tag_of(v->vpc->tags, v->vpc->n_tags, NP_TAG_UID) : NULL;
+        if (uid && !np_str_eq(uid, v->p.uid)) {
+            np_aws_vpcs_free(v->vpc, 1); /* re-tagged for another posture: not ours */
+            v->vpc = NULL;
+        }
+    }
+    if (!v->vpc) {
+        rc = find_vpc_by_uid(v, &v->vpc);
+        if (rc && rc != NP_ENOTFOUND)
+            return rc;
+        rc = 0;
+    }
+    if (v->vpc)
+        return 0;
+    if (!enforce) {
+        np_pass_set_ready(&v->p, "False", "VPCNotFound",
+                          np_strdupf("no VPC carries %s=%s and mode %s never creates one",
+                                     NP_TAG_UID, v->p.uid,
+                                     np_posture_mode_name(spec->remediation.mode)));
+        np_pass_set_synced(&v->p, true, NULL);
+        res->requeue_after_ms = np_region_resync_ms(v->p.use.region);
+        return 0;
+    }
+    rc = np_pass_ensure_finalizer(&v->p);
+    if (rc)
+        goto out;
+    size_t nt = 0;
+    tags = create_tags(v, &owner, NULL, spec->tags, spec->n_tags, &nt);
+    rc = np_aws_ec2_create_vpc(np_region_ec2(v->p.use.region), &vpc_id, spec->cidr_block, tags, nt);
+    if (rc)
+        goto out;
+    char *note = np_strdupf("created VPC %s (%s)", vpc_id, spec->cidr_block);
+    np_pass_emit(&v->p, "Normal", "Created", "Create", note);
+    np_log_info("created VPC", "namespace", v->p.ns, "name", v->p.name, "vpcId", vpc_id);
+    free(note);
+    rc = read_vpc(v, vpc_id, &v->vpc);
+out:
+    free(owner);
+    free(tags);
+    free(vpc_id);
+    return rc;
+}
+
+/* Restores our ownership tags on an AWS object (adoption, or deleted out of band); sets
+ * *changed when it put them. */
+static int ensure_owned(struct vctx *v, const char *id, const char *piece,
+                        const struct np_aws_tag *have, size_t n_have, bool *changed)
+{
+    char *owner = NULL;
+    struct np_aws_tag own[3];
+    size_t n = 0;
+    ownership_tags(v, &owner, piece, own, &n);
+    bool missing = false;
+    for (size_t i = 0; i < n; i++)
+        if (!np_str_eq(tag_of(have, n_have, own[i].key), own[i].value))
+            missing = true;
+    int rc = 0;
+    if (missing) {
+        bool adopting = !tag_of(have, n_have, NP_TAG_UID);
+        rc = np_pass_ensure_finalizer(&v->p);
+        if (rc == 0)
+            rc = np_aws_ec2_create_tags(np_region_ec2(v->p.use.region), id, own, n);
+        if (rc == 0) {
+            *changed = true;
+            char *note = adopting ? np_strdupf("adopted %s", id)
+                                  : np_strdupf("restored the ownership tags on %s", id);
+            np_pass_emit(&v->p, "Normal", adopting ? "Adopted" : "Remediated",
+                         adopting ? "Adopt" : "Tag", note);
+            free(note);
+        }
+    }
+    free(owner);
+    return rc;
+}
+
+/* A declared piece matched to its AWS object (borrowed, but for piece). */
+struct piece_ref {
+    const char *id;
+    char *piece; /* "subnet/a" (owned) */
+    const struct np_aws_tag *tags;
+    size_t n_tags;
+};
+
+/* Every declared piece that has an AWS object (owned array; free with free_pieces). */
+static struct piece_ref *matched_pieces(struct vctx *v, size_t *n)
+{
+    const struct np_posture_vpc_spec *s = v->spec;
+    struct piece_ref *out =
+        np_xcalloc(s->n_subnets + s->n_route_tables + s->n_network_acls + 1, sizeof(*out));
+    *n = 0;
+    for (size_t i = 0; i < s->n_subnets; i++)
+        if (v->subnet_at[i] >= 0) {
+            const struct np_aws_subnet *a = &v->subnets[v->subnet_at[i]];
+            out[(*n)++] = (struct piece_ref){
+                a->subnet_id, np_strdupf("subnet/%s", s->subnets[i].name), a->tags, a->n_tags};
+        }
+    for (size_t i = 0; i < s->n_route_tables; i++)
+        if (v->rt_at[i] >= 0) {
+            const struct np_aws_route_table *a = &v->rts[v->rt_at[i]];
+            out[(*n)++] = (struct piece_ref){a->route_table_id,
+                                             np_strdupf("routeTable/%s", s->route_tables[i].name),
+                                             a->tags, a->n_tags};
+        }
+    for (size_t i = 0; i < s->n_network_acls; i++)
+        if (v->nacl_at[i] >= 0) {
+            const struct np_aws_nacl *a = &v->nacls[v->nacl_at[i]];
+            out[(*n)++] = (struct piece_ref){a->network_acl_id,
+                                             np_strdupf("networkAcl/%s", s->network_acls[i].name),
+                                             a->tags, a->n_tags};
+        }
+    return out;
+}
+
+static void free_pieces(struct piece_ref *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(p[i].piece);
+    free(p);
+}
+
+/* Ownership tags on the VPC and every matched piece; true in *changed when tags were put. */
+static int ensure_all_owned(struct vctx *v, bool *changed)
+{
+    *changed = false;
+    size_t n = 0;
+    struct piece_ref *pieces = matched_pieces(v, &n);
+    int rc = ensure_owned(v, v->vpc->vpc_id, NULL, v->vpc->tags, v->vpc->n_tags, changed);
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        rc = ensure_owned(v, pieces[i].id, pieces[i].piece, pieces[i].tags, pieces[i].n_tags,
+                          changed);
+    free_pieces(pieces, n);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- applying */
+
+/* NACL entries travel with protocol numbers. */
+static const char *protocol_number(const char *canonical)
+{
+    if (np_str_eq(canonical, "tcp"))
+        return "6";
+    if (np_str_eq(canonical, "udp"))
+        return "17";
+    if (np_str_eq(canonical, "icmp"))
+        return "1";
+    if (np_str_eq(canonical, "icmpv6"))
+        return "58";
+    return canonical; /* "-1" or a number */
+}
+
+static struct np_aws_nacl_entry aws_entry(const struct np_posture_nacl_entry *e)
+{
+    struct np_aws_nacl_entry a;
+    memset(&a, 0, sizeof(a));
+    a.rule_number = e->rule_number;
+    a.egress = e->egress;
+    a.protocol = (char *)protocol_number(e->protocol);
+    a.allow = e->allow;
+    a.cidr = e->ipv6 ? NULL : e->cidr;
+    a.ipv6_cidr = e->ipv6 ? e->cidr : NULL;
+    a.has_ports = np_str_eq(e->protocol, "tcp") || np_str_eq(e->protocol, "udp");
+    a.from_port = e->from_port;
+    a.to_port = e->to_port;
+    a.has_icmp = np_str_eq(e->protocol, "icmp") || np_str_eq(e->protocol, "icmpv6");
+    a.icmp_type = e->icmp_type;
+    a.icmp_code = e->icmp_code;
+    return a;
+}
+
+static struct np_aws_route aws_route(const struct np_posture_route *r)
+{
+    struct np_aws_route a;
+    memset(&a, 0, sizeof(a));
+    a.dest_kind = (enum np_aws_route_dest)r->dest_kind;
+    a.destination = r->destination;
+    a.has_target = true;
+    a.target_kind = (enum np_aws_route_target)r->target_kind;
+    a.target = r->target;
+    return a;
+}
+
+/* Creates a declared piece with its tags (and a subnet's mapPublicIpOnLaunch). */
+static int create_piece(struct vctx *v, const struct np_posture_vpc_drift *d)
+{
+    struct np_aws_ec2 *ec2 = np_region_ec2(v->p.use.region);
+    const struct np_posture_vpc_spec *s = v->spec;
+    char *owner = NULL, *id = NULL;
+    struct np_aws_tag *tags = NULL;
+    size_t nt = 0;
+    int rc = 0;
+    int i = d->piece_index;
+    if (np_str_has_prefix(d->piece, "subnet/")) {
+        const struct np_posture_subnet_spec *sn = &s->subnets[i];
+        tags = create_tags(v, &owner, d->piece, sn->tags, sn->n_tags, &nt);
+        rc = np_aws_ec2_create_subnet(ec2, &id, v->vpc->vpc_id, sn->cidr_block,
+                                      sn->availability_zone, tags, nt);
+        if (rc == 0 && sn->has_map_public_ip && sn->map_public_ip)
+            rc = np_aws_ec2_modify_subnet_map_public_ip(ec2, id, true);
+    } else if (np_str_has_prefix(d->piece, "routeTable/")) {
+        const struct np_posture_route_table_spec *rt = &s->route_tables[i];
+        tags = create_tags(v, &owner, d->piece, rt->tags, rt->n_tags, &nt);
+        rc = np_aws_ec2_create_route_table(ec2, &id, v->vpc->vpc_id, tags, nt);
+    } else if (np_str_has_prefix(d->piece, "networkAcl/")) {
+        const struct np_posture_network_acl_spec *na = &s->network_acls[i];
+        tags = create_tags(v, &owner, d->piece, na->tags, na->n_tags, &nt);
+        rc = np_aws_ec2_create_network_acl(ec2, &id, v->vpc->vpc_id, tags, nt);
+    } else {
+        rc = np_error_set(NP_EINVAL, "cannot create %s", d->piece);
+    }
+    if (rc == 0) {
+        char *note = np_strdupf("created %s %s", d->piece, id);
+        np_pass_emit(&v->p, "Normal", "Created", "Create", note);
+        free(note);
+        v->created++;
+    }
+    free(owner);
+    free(tags);
+    free(id);
+    return rc;
+}
+
+/* Runs one plan action; already-done and already-gone count as done. */
+static int apply_action(struct vctx *v, const struct np_posture_vpc_action *a)
+{
+    struct np_aws_ec2 *ec2 = np_region_ec2(v->p.use.region);
+    const struct np_posture_drift *it = &a->item;
+    const struct np_posture_vpc_drift *d = it->vpc;
+    int rc = 0;
+    switch (a->kind) {
+    case NP_POSTURE_VPC_CREATE_SUBNET:
+    case NP_POSTURE_VPC_CREATE_ROUTE_TABLE:
+    case NP_POSTURE_VPC_CREATE_NETWORK_ACL: return create_piece(v, d);
+    case NP_POSTURE_VPC_SET_ATTRIBUTE:
+        if (np_str_eq(d->key, "mapPublicIpOnLaunch"))
+            return np_aws_ec2_modify_subnet_map_public_ip(ec2, d->resource_id, d->value);
+        return np_aws_ec2_modify_vpc_attribute(ec2, d->resource_id,
+                                               np_str_eq(d->key, "enableDnsSupport")
+                                                   ? NP_AWS_VPC_DNS_SUPPORT
+                                                   : NP_AWS_VPC_DNS_HOSTNAMES,
+                                               d->value);
+    case NP_POSTURE_VPC_TAG_SET: {
+        struct np_aws_tag t = {it->tag.key, it->tag.value};
+        return np_aws_ec2_create_tags(ec2, d->resource_id, &t, 1);
+    }
+    case NP_POSTURE_VPC_TAG_DELETE: {
+        const char *keys[] = {it->tag.key};
+        return np_aws_ec2_delete_tags(ec2, d->resource_id, keys, 1);
+    }
+    case NP_POSTURE_VPC_ROUTE_CREATE: {
+        struct np_aws_route r = aws_route(&d->route);
+        rc = np_aws_ec2_create_route(ec2, d->resource_id, &r);
+        if (rc == NP_EEXIST) /* someone added it meanwhile, maybe elsewhere: retarget */
+            rc = np_aws_ec2_replace_route(ec2, d->resource_id, &r);
+        return rc;
+    }
+    case NP_POSTURE_VPC_ROUTE_REPLACE: {
+        struct np_aws_route r = aws_route(&d->route);
+        return np_aws_ec2_replace_route(ec2, d->resource_id, &r);
+    }
+    case NP_POSTURE_VPC_ROUTE_DELETE:
+        rc = np_aws_ec2_delete_route(
+            ec2, d->resource_id, (enum np_aws_route_dest)d->route.dest_kind, d->route.destination);
+        return rc == NP_ENOTFOUND ? 0 : rc;
+    case NP_POSTURE_VPC_RT_ASSOCIATE:
+        if (d->association_id)
+            return np_aws_ec2_replace_route_table_association(ec2, d->association_id, d->target_id,
+                                                              NULL);
+        return np_aws_ec2_associate_route_table(ec2, d->target_id, d->subnet_id, NULL);
+    case NP_POSTURE_VPC_RT_DISASSOCIATE:
+        rc = np_aws_ec2_disassociate_route_table(ec2, d->association_id);
+        return rc == NP_ENOTFOUND ? 0 : rc;
+    case NP_POSTURE_VPC_ENTRY_CREATE: {
+        struct np_aws_nacl_entry e = aws_entry(&d->entry);
+        rc = np_aws_ec2_create_network_acl_entry(ec2, d->resource_id, &e);
+        if (rc == NP_EEXIST)
+            rc = np_aws_ec2_replace_network_acl_entry(ec2, d->resource_id, &e);
+        return rc;
+    }
+    case NP_POSTURE_VPC_ENTRY_REPLACE: {
+        struct np_aws_nacl_entry e = aws_entry(&d->entry);
+        return np_aws_ec2_replace_network_acl_entry(ec2, d->resource_id, &e);
+    }
+    case NP_POSTURE_VPC_ENTRY_DELETE:
+        rc = np_aws_ec2_delete_network_acl_entry(ec2, d->resource_id, d->entry.rule_number,
+                                                 d->entry.egress);
+        return rc == NP_ENOTFOUND ? 0 : rc;
+    case NP_POSTURE_VPC_NACL_ASSOCIATE:
+    case NP_POSTURE_VPC_NACL_DISASSOCIATE:
+        if (!d->association_id || !d->target_id)
+            return np_error_set(NP_EINVAL, "subnet %s has no network ACL association to move",
+                                d->subnet_id ? d->subnet_id : d->key);
+        return np_aws_ec2_replace_network_acl_association(ec2, d->association_id, d->target_id,
+                                                          NULL);
+    case NP_POSTURE_VPC_FLOW_LOG_CREATE: {
+        const struct np_posture_flow_logs_spec *fl = &v->spec->flow_logs;
+        struct np_aws_flow_log_spec fs = {v->vpc->vpc_id, fl->traffic_type, fl->destination_type,
+                                          fl->destination, fl->deliver_logs_permission_arn};
+        char *owner = NULL, *id = NULL;
+        struct np_aws_tag own[3];
+        size_t n = 0;
+        ownership_tags(v, &owner, "flowLogs", own, &n);
+        rc = np_aws_ec2_create_flow_log(ec2, &id, &fs, own, n);
+        if (rc == NP_EEXIST)
+            rc = 0; /* the same flow log exists (it may carry another tag set) */
+        free(owner);
+        free(id);
+        return rc;
+    }
+    case NP_POSTURE_VPC_REVOKE_DEFAULT_SG: {
+        struct np_aws_perm perm = np_controller_perm_of(&it->rule);
+        rc = it->rule.direction == NP_POSTURE_EGRESS
+                 ? np_aws_ec2_revoke_egress(ec2, d->resource_id, &perm, 1)
+                 : np_aws_ec2_revoke_ingress(ec2, d->resource_id, &perm, 1);
+        return rc == NP_ENOTFOUND && np_aws_error_is("InvalidPermission.NotFound") ? 0 : rc;
+    }
+    }
+    return np_error_set(NP_EINVAL, "unknown VPC plan action %d", (int)a->kind);
+}
+
+/* ---------------------------------------------------------------- guardrails */
+
+static const struct np_posture_guardrail *const *guardrail_list(struct vctx *v)
+{
+    return (const struct np_posture_guardrail *const *)v->p.guardrails.items;
+}
+
+/* Checks the declared state against the governing guardrails (see guardrails_forbid of the
+ * security groups). Returns true when a Deny guardrail forbids it. */
+static bool guardrails_forbid(struct vctx *v)
+{
+    np_controller_guardrails_for(v->p.ctl, v->p.ns, &v->p.guardrails);
+    if (v->p.guardrails.n == 0)
+        return false;
+    struct np_posture_vpc_violation *vi = NULL;
+    size_t nv = 0;
+    np_posture_vpc_guardrail_check(&vi, &nv, guardrail_list(v), v->p.guardrails.n, v->p.ns,
+                                   v->p.name, v->spec);
+    size_t n_deny = 0;
+    for (size_t i = 0; i < nv; i++)
+        if (vi[i].guardrail->enforcement == NP_POSTURE_GUARDRAIL_DENY)
+            n_deny++;
+    struct np_buf b = NP_BUF_INIT;
+    size_t shown = 0;
+    for (size_t i = 0; i < nv && shown < 3; i++) {
+        bool is_deny = vi[i].guardrail->enforcement == NP_POSTURE_GUARDRAIL_DENY;
+        if (n_deny > 0 && !is_deny)
+            continue; /* the Deny ones explain why nothing is applied */
+        np_pass_violation_append(&b, vi[i].guardrail->name, vi[i].rule->id,
+                                 vi[i].rule->n_references ? vi[i].rule->references[0] : NULL,
+                                 vi[i].what);
+        shown++;
+    }
+    size_t total = n_deny > 0 ? n_deny : nv;
+    if (total > shown)
+        np_buf_appendf(&b, "; and %zu more", total - shown);
+    bool deny = np_pass_guardrail_verdict(&v->p, nv, n_deny, np_strdup(np_buf_cstr(&b)));
+    np_buf_clean_up(&b);
+    np_posture_vpc_violations_free(vi, nv);
+    return deny;
+}
+
+static char *guardrail_of(struct np_pass *p, const struct np_posture_drift *d)
+{
+    if (!d->guardrail || !d->vpc)
+        return NULL;
+    for (size_t g = 0; g < p->guardrails.n; g++) {
+        const struct np_posture_guardrail *gr = p->guardrails.items[g];
+        for (size_t i = 0; i < gr->n_rules; i++)
+            if (np_posture_vpc_guardrail_forbids(&gr->rules[i], d) &&
+                !np_posture_guardrail_exempts(&gr->rules[i], p->ns, p->name))
+                return np_strdupf("%s/%s", gr->name, gr->rules[i].id);
+    }
+    return NULL;
+}
+
+/* Whether the event's API call can have made this change. */
+static bool event_explains(const char *ev, const struct np_posture_drift *d)
+{
+    if (!ev || !d->vpc)
+        return false;
+    switch (d->vpc->item) {
+    case NP_POSTURE_VPC_ITEM_PIECE: return np_str_has_prefix(ev, "Delete");
+    case NP_POSTURE_VPC_ITEM_ATTRIBUTE:
+        return np_str_eq(ev, "ModifyVpcAttribute") || np_str_eq(ev, "ModifySubnetAttribute");
+    case NP_POSTURE_VPC_ITEM_TAG: return np_str_eq(ev, "CreateTags") || np_str_eq(ev, "DeleteTags");
+    case NP_POSTURE_VPC_ITEM_ROUTE:
+        return np_str_eq(ev, "CreateRoute") || np_str_eq(ev, "ReplaceRoute") ||
+               np_str_eq(ev, "DeleteRoute");
+    case NP_POSTURE_VPC_ITEM_ROUTE_ASSOC:
+        return np_str_eq(ev, "AssociateRouteTable") || np_str_eq(ev, "DisassociateRouteTable") ||
+               np_str_eq(ev, "ReplaceRouteTableAssociation");
+    case NP_POSTURE_VPC_ITEM_NACL_ENTRY: return strstr(ev, "NetworkAclEntry") != NULL;
+    case NP_POSTURE_VPC_ITEM_NACL_ASSOC: return np_str_eq(ev, "ReplaceNetworkAclAssociation");
+    case NP_POSTURE_VPC_ITEM_FLOW_LOG: return np_str_eq(ev, "DeleteFlowLogs");
+    case NP_POSTURE_VPC_ITEM_DEFAULT_SG:
+        return np_str_has_prefix(ev, "AuthorizeSecurityGroup") ||
+               np_str_eq(ev, "ModifySecurityGroupRules");
+    }
+    return false;
+}
+
+/* ---------------------------------------------------------------- converge */
+
+static int compute_delta(struct vctx *v, struct np_posture_delta *out)
+{
+    int rc = np_posture_vpc_diff(out, v->spec, &v->obs);
+    if (rc == 0 && v->p.guardrails.n > 0)
+        rc = np_posture_vpc_guardrail_mark(out, v->spec, &v->obs, guardrail_list(v),
+                                           v->p.guardrails.n, v->p.ns, v->p.name);
+    return rc;
+}
+
+static int build_plan(struct np_pass *p, const struct np_posture_delta *sel, void **plan,
+                      char ***lines)
+{
+    (void)p;
+    struct np_posture_vpc_plan *pl = np_xcalloc(1, sizeof(*pl));
+    np_posture_vpc_plan_build(pl, sel);
+    np_posture_vpc_plan_text(lines, NULL, pl);
+    *plan = pl;
+    return 0;
+}
+
+static void free_plan(void *plan)
+{
+    np_posture_vpc_plan_clean_up(plan);
+    free(plan);
+}
+
+static int apply_plan_actions(struct np_pass *p, void *plan)
+{
+    struct vctx *v = (struct vctx *)p;
+    const struct np_posture_vpc_plan *pl = plan;
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < pl->n; i++)
+        rc = apply_action(v, &pl->actions[i]);
+    return rc;
+}
+
+static int residual_delta(struct np_pass *p, struct np_posture_delta *out)
+{
+    struct vctx *v = (struct vctx *)p;
+    int rc = reobserve(v);
+    return rc ? rc : compute_delta(v, out);
+}
+
+/* A fingerprint of what was read, for the plan id: the drift texts (observed values in). */
+static uint64_t observed_fingerprint(const struct np_posture_delta *delta, const char *vpc_id)
+{
+    struct np_buf b = NP_BUF_INIT;
+    np_buf_appendf(&b, "%s\n", vpc_id);
+    for (size_t i = 0; i < delta->n; i++) {
+        char *t = np_posture_drift_text(&delta->items[i]);
+        np_buf_appendf(&b, "%s %s %s\n", np_posture_drift_scope(&delta->items[i]),
+                       np_posture_change_name(delta->items[i].change), t);
+        free(t);
+    }
+    uint64_t h = np_hash_str(np_buf_cstr(&b));
+    np_buf_clean_up(&b);
+    return h;
+}
+
+static int converge(struct vctx *v, struct np_result *res)
+{
+    const struct np_posture_vpc_spec *spec = v->spec;
+    bool enforce = spec->remediation.mode == NP_POSTURE_MODE_ENFORCE;
+    struct np_posture_delta delta = {0};
+    char *subject = NULL;
+    int rc = 0;
+    if (guardrails_forbid(v))
+        return 0; /* Ready=False GuardrailViolation; nothing is created or changed */
+    /* A CloudTrail event named one of our pieces: who did it (the pieces are read anyway). */
+    np_controller_take_vpc_event(v->p.ctl, v->p.key, &v->p.event_actor, &v->p.event_name,
+                                 &v->p.event_ms);
+    rc = find_or_create_vpc(v, enforce, res);
+    if (rc || !v->vpc)
+        return rc;
+    rc = observe(v);
+    if (rc)
+        goto out;
+    if (enforce) {
+        bool changed = false;
+        rc = ensure_all_owned(v, &changed);
+        if (rc == 0 && changed)
+            rc = reobserve(v);
+        if (rc)
+            goto out;
+    }
+    np_pass_set_synced(&v->p, true, NULL);
+    rc = compute_delta(v, &delta);
+    if (rc)
+        goto out;
+    subject = np_strdupf("VPC %s", v->vpc->vpc_id);
+    struct np_pass_plan_ops ops = {
+        .subject = subject,
+        .observed_fp = observed_fingerprint(&delta, v->vpc->vpc_id),
+        .build = build_plan,
+        .apply = apply_plan_actions,
+        .free_plan = free_plan,
+        .residual = residual_delta,
+        .guardrail_of = guardrail_of,
+        .event_explains = event_explains,
+    };
+    rc = np_pass_decide(&v->p, &delta, &spec->remediation, &ops, res);
+    if (rc)
+        goto out;
+    if (v->created > 0 && np_str_eq(v->p.ready_status, "True")) {
+        /* New pieces: their routes, entries, associations and tags are planned next pass. */
+        np_pass_set_ready(
+            &v->p, "False", "Progressing",
+            np_strdupf("created %d piece(s); converging what is inside them", v->created));
+        res->requeue_after_ms = 500;
+    }
+    /* No poller reads VPCs: the resync interval is the safety net. */
+    int64_t resync = np_region_resync_ms(v->p.use.region);
+    if (res->requeue_after_ms <= 0 || res->requeue_after_ms > resync)
+        res->requeue_after_ms = resync;
+out:
+    free(subject);
+    np_posture_delta_clean_up(&delta);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- deletion */
+
+/* SecurityGroupPostures of the namespace that name this VPCPosture in spec.vpcRef. */
+struct users {
+    const char *ns;
+    const char *name;
+    struct np_buf names;
+    size_t n;
+};
+
+static void collect_user(void *ctx, const char *key, json_object *obj)
+{
+    (void)key;
+    struct users *u = ctx;
+    if (np_str_eq(np_kube_object_namespace(obj), u->ns) &&
+        np_str_eq(np_json_path_str(obj, "spec", "vpcRef", "name", NP_JSON_END), u->name)) {
+        np_buf_appendf(&u->names, "%s%s", u->n ? ", " : "", np_kube_object_name(obj));
+        u->n++;
+    }
+}
+
+static int blocked(struct vctx *v, char *msg, struct np_result *res)
+{
+    if (!np_str_eq(np_pass_old_condition_reason(&v->p, "Ready"), "DeletionBlocked"))
+        np_pass_emit(&v->p, "Warning", "DeletionBlocked", "Delete", msg);
+    np_pass_set_ready(&v->p, "False", "DeletionBlocked", msg);
+    res->requeue_after_ms = 15 * 1000;
+    return 0;
+}
+
+/* Everything in the VPC that carries our uid tag, in dependency order. */
+static int delete_pieces(struct vctx *v, const char *vpc_id, bool delete_vpc, struct np_result *res)
+{
+    struct np_aws_ec2 *ec2 = np_region_ec2(v->p.use.region);
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < v->n_fls; i++)
+        if (np_str_eq(tag_of(v->fls[i].tags, v->fls[i].n_tags, NP_TAG_UID), v->p.uid)) {
+            const char *ids[] = {v->fls[i].flow_log_id};
+            rc = np_aws_ec2_delete_flow_logs(ec2, ids, 1);
+            rc = rc == NP_ENOTFOUND ? 0 : rc;
+        }
+    const char *default_nacl = NULL;
+    for (size_t i = 0; i < v->n_nacls; i++)
+        if (v->nacls[i].is_default)
+            default_nacl = v->nacls[i].network_acl_id;
+    for (size_t i = 0; rc == 0 && i < v->n_nacls; i++) {
+        const struct np_aws_nacl *a = &v->nacls[i];
+        if (a->is_default || !np_str_eq(tag_of(a->tags, a->n_tags, NP_TAG_UID), v->p.uid))
+            continue;
+        for (size_t k = 0; rc == 0 && default_nacl && k < a->n_assocs; k++)
+            rc = np_aws_ec2_replace_network_acl_association(ec2, a->assocs[k].association_id,
+                                                            default_nacl, NULL);
+        if (rc == 0)
+            rc = np_aws_ec2_delete_network_acl(ec2, a->network_acl_id);
+        rc = rc == NP_ENOTFOUND ? 0 : rc;
+    }
+    for (size_t i = 0; rc == 0 && i < v->n_rts; i++) {
+        const struct np_aws_route_table *a = &v->rts[i];
+        if (!np_str_eq(tag_of(a->tags, a->n_tags, NP_TAG_UID), v->p.uid))
+            continue;
+        bool main_table = false;
+        for (size_t k = 0; rc == 0 && k < a->n_assocs; k++) {
+            if (a->assocs[k].main) {
+                main_table = true;
+                continue;
+            }
+            rc = np_aws_ec2_disassociate_route_table(ec2, a->assocs[k].association_id);
+            rc = rc == NP_ENOTFOUND ? 0 : rc;
+        }
+        if (rc == 0 && !main_table) /* the main table goes with the VPC */
+            rc = np_aws_ec2_delete_route_table(ec2, a->route_table_id);
+        rc = rc == NP_ENOTFOUND ? 0 : rc;
+    }
+    for (size_t i = 0; rc == 0 && i < v->n_subnets; i++) {
+        const struct np_aws_subnet *a = &v->subnets[i];
+        if (!np_str_eq(tag_of(a->tags, a->n_tags, NP_TAG_UID), v->p.uid))
+            continue;
+        rc = np_aws_ec2_delete_subnet(ec2, a->subnet_id);
+        rc = rc == NP_ENOTFOUND ? 0 : rc;
+    }
+    if (rc == 0 && delete_vpc) {
+        rc = np_aws_ec2_delete_vpc(ec2, vpc_id);
+        rc = rc == NP_ENOTFOUND ? 0 : rc;
+    }
+    if (rc == NP_EDEPENDENCY)
+        return blocked(v,
+                       np_strdupf("AWS refuses to delete a piece of VPC %s while it is in use: %s",
+                                  vpc_id, np_error_message()),
+                       res);
+    if (rc)
+        return rc;
+    char *note = delete_vpc ? np_strdupf("deleted VPC %s and the pieces we created in it", vpc_id)
+                            : np_strdupf("deleted the pieces we created in VPC %s", vpc_id);
+    np_pass_emit(&v->p, "Normal", "Deleted", "Delete", note);
+    free(note);
+    return 1; /* done */
+}
+
+/* Drops our ownership tags from the VPC and every piece carrying them. */
+static int untag_pieces(struct vctx *v, const char *vpc_id)
+{
+    struct np_aws_ec2 *ec2 = np_region_ec2(v->p.use.region);
+    const char *keys[] = {NP_TAG_OWNER, NP_TAG_UID, NP_TAG_PIECE};
+    int rc = 0;
+#define UNTAG(id, tags, n)                                                                         \
+    do {                                                                                           \
+        if (rc == 0 && np_str_eq(tag_of(tags, n, NP_TAG_UID), v->p.uid)) {                         \
+            rc = np_aws_ec2_delete_tags(ec2, id, keys, 3);                                         \
+            rc = rc == NP_ENOTFOUND ? 0 : rc;                                                      \
+        }                                                                                          \
+    } while (0)
+    for (size_t i = 0; i < v->n_fls; i++)
+        UNTAG(v->fls[i].flow_log_id, v->fls[i].tags, v->fls[i].n_tags);
+    for (size_t i = 0; i < v->n_nacls; i++)
+        UNTAG(v->nacls[i].network_acl_id, v->nacls[i].tags, v->nacls[i].n_tags);
+    for (size_t i = 0; i < v->n_rts; i++)
+        UNTAG(v->rts[i].route_table_id, v->rts[i].tags, v->rts[i].n_tags);
+    for (size_t i = 0; i < v->n_subnets; i++)
+        UNTAG(v->subnets[i].subnet_id, v->subnets[i].tags, v->subnets[i].n_tags);
+    UNTAG(vpc_id, v->vpc->tags, v->vpc->n_tags);
+#undef UNTAG
+    if (rc)
+        return rc;
+    char *note = np_strdupf("retained VPC %s and its pieces; removed the ownership tags", vpc_id);
+    np_pass_emit(&v->p, "Normal", "Retained", "Delete", note);
+    free(note);
+    return 0;
+}
+
+static int handle_deletion(struct vctx *v, struct np_result *res)
+{
+    if (!np_kube_object_has_finalizer(v->p.obj, NP_KUBE_FINALIZER))
+        return 0;
+    const char *vpc_id = np_json_path_str(v->p.old_status, "vpcId", NP_JSON_END);
+    bool adopted = v->spec->management.policy == NP_POSTURE_MANAGEMENT_ADOPT;
+    bool retain = v->spec->management.deletion_policy == NP_POSTURE_DELETION_RETAIN ||
+                  (v->spec->management.deletion_policy == NP_POSTURE_DELETION_UNSET && adopted);
+    int rc = 0;
+    if (!v->p.use.region) {
+        np_pass_set_ready(&v->p, "False", "DeletionBlocked",
+                          np_strdupf("cannot clean up VPC %s: %s (remove the finalizer %s to "
+                                     "abandon it)",
+                                     vpc_id ? vpc_id : "(none)",
+                                     v->p.use.message ? v->p.use.message : "no account",
+                                     NP_KUBE_FINALIZER));
+        res->requeue_after_ms = 30 * 1000;
+        return 0;
+    }
+    if (vpc_id) {
+        rc = read_vpc(v, vpc_id, &v->vpc);
+        if (rc == NP_ENOTFOUND)
+            goto done;
+        if (rc)
+            return rc;
+        bool ours = np_str_eq(tag_of(v->vpc->tags, v->vpc->n_tags, NP_TAG_UID), v->p.uid);
+        if (!retain) {
+            /* Security groups placed in this VPC through vpcRef must go first. */
+            struct users u = {v->p.ns, v->p.name, NP_BUF_INIT, 0};
+            np_kube_store_each(np_kube_informer_store(v->p.ctl->sgp_inf), collect_user, &u);
+            if (u.n > 0) {
+                rc = blocked(v,
+                             np_strdupf("SecurityGroupPosture(s) %s use this VPC through "
+                                        "spec.vpcRef; delete them first",
+                                        np_buf_cstr(&u.names)),
+                             res);
+                np_buf_clean_up(&u.names);
+                return rc;
+            }
+            np_buf_clean_up(&u.names);
+        }
+        rc = observe(v);
+        if (rc)
+            return rc;
+        if (retain) {
+            rc = untag_pieces(v, vpc_id);
+        } else {
+            /* Never delete a VPC we cannot prove we own (created, or adopted and told to). */
+            rc = delete_pieces(v, vpc_id, ours || adopted, res);
+            if (rc == 0)
+                return 0; /* blocked: requeued */
+            rc = rc > 0 ? 0 : rc;
+        }
+        if (rc)
+            return rc;
+    }
+done:
+    rc = np_kube_finalizer_remove(v->p.ctl->kube, &np_res_vpcp, v->p.obj, NP_KUBE_FINALIZER);
+    return rc == NP_ENOTFOUND ? 0 : rc;
+}
+
+/* ---------------------------------------------------------------- references */
+
+int np_controller_vpc_of(struct np_controller *ctl, const char *ns, const char *name,
+                         const char *account, const char *region, char **vpc_id, char **why)
+{
+    *vpc_id = NULL;
+    *why = NULL;
+    char *key = np_strdupf("%s/%s", ns, name);
+    json_object *obj = NULL;
+    int rc = ctl->vpcp_inf ? np_kube_store_get(np_kube_informer_store(ctl->vpcp_inf), &obj, key)
+                           : NP_ENOTFOUND;
+    free(key);
+    if (rc) {
+        *why = np_strdupf("VPCPosture %s does not exist in namespace %s (spec.vpcRef)", name, ns);
+        return NP_EAGAIN;
+    }
+    const char *id = np_json_path_str(obj, "status", "vpcId", NP_JSON_END);
+    const char *their_account = np_json_path_str(obj, "spec", "accountRef", "name", NP_JSON_END);
+    const char *their_region = np_json_path_str(obj, "status", "region", NP_JSON_END);
+    rc = NP_EAGAIN;
+    if (!id)
+        *why = np_strdupf("VPCPosture %s has no VPC yet", name);
+    else if (!np_str_eq(their_account ? their_account : NP_POSTURE_DEFAULT_ACCOUNT, account))
+        *why = np_strdupf("VPCPosture %s uses account %s, this posture %s", name,
+                          their_account ? their_account : NP_POSTURE_DEFAULT_ACCOUNT, account);
+    else if (their_region && region && !np_str_eq(their_region, region))
+        *why = np_strdupf("VPCPosture %s is in region %s, this posture in %s", name, their_region,
+                          region);
+    else {
+        *vpc_id = np_strdup(id);
+        rc = 0;
+    }
+    json_object_put(obj);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- kind */
+
+static int vpcp_parse(struct np_pass *p, json_object *spec)
+{
+    struct vctx *v = (struct vctx *)p;
+    int rc = np_posture_vpc_spec_parse(&v->spec, spec);
+    if (rc == 0) {
+        v->subnet_at = np_xcalloc(v->spec->n_subnets + 1, sizeof(long));
+        v->rt_at = np_xcalloc(v->spec->n_route_tables + 1, sizeof(long));
+        v->nacl_at = np_xcalloc(v->spec->n_network_acls + 1, sizeof(long));
+    }
+    return rc;
+}
+
+static const char *vpcp_account(struct np_pass *p)
+{
+    return ((struct vctx *)p)->spec->account_ref;
+}
+
+static const char *vpcp_region(struct np_pass *p)
+{
+    return ((struct vctx *)p)->spec->region;
+}
+
+static int vpcp_converge(struct np_pass *p, struct np_result *res)
+{
+    return converge((struct vctx *)p, res);
+}
+
+static int vpcp_deletion(struct np_pass *p, struct np_result *res)
+{
+    return handle_deletion((struct vctx *)p, res);
+}
+
+/* {name, <id_key>} for each declared piece found. */
+static json_object *piece_ids(const char *const *names, const long *at, size_t n,
+                              const char *id_key, const char *(*id_at)(struct vctx *, size_t),
+                              struct vctx *v)
+{
+    json_object *arr = json_object_new_array();
+    for (size_t i = 0; i < n; i++) {
+        if (at[i] < 0)
+            continue;
+        json_object *o = json_object_new_object();
+        np_json_put_str(o, "name", names[i]);
+        np_json_put_str(o, id_key, id_at(v, (size_t)at[i]));
+        json_object_array_add(arr, o);
+    }
+    return arr;
+}
+
+static bool vpcp_put_ids(struct np_pass *p, json_object *st)
+{
+    struct vctx *v = (struct vctx *)p;
+    if (!v->vpc || !v->observed)
+        return false;
+    const struct np_posture_vpc_spec *s = v->spec;
+    np_json_put_str(st, "vpcId", v->vpc->vpc_id);
+    np_json_put_str(st, "accountId", v->vpc->owner_id);
+    np_json_put_str(st, "region", v->p.use.region_name);
+    const char **names =
+        np_xcalloc(s->n_subnets + s->n_route_tables + s->n_network_acls + 1, sizeof(*names));
+    for (size_t i = 0; i < s->n_subnets; i++)
+        names[i] = s->subnets[i].name;
+    json_object_object_add(
+        st, "subnets", piece_ids(names, v->subnet_at, s->n_subnets, "subnetId", subnet_id_at, v));
+    for (size_t i = 0; i < s->n_route_tables; i++)
+        names[i] = s->route_tables[i].name;
+    json_object_object_add(
+        st, "routeTables",
+        piece_ids(names, v->rt_at, s->n_route_tables, "routeTableId", rt_id_at, v));
+    for (size_t i = 0; i < s->n_network_acls; i++)
+        names[i] = s->network_acls[i].name;
+    json_object_object_add(
+        st, "networkAcls",
+        piece_ids(names, v->nacl_at, s->n_network_acls, "networkAclId", nacl_id_at, v));
+    free(names);
+    json_object *fl = json_object_new_array();
+    for (size_t i = 0; i < v->n_fls; i++)
+        if (np_str_eq(tag_of(v->fls[i].tags, v->fls[i].n_tags, NP_TAG_UID), v->p.uid))
+            json_object_array_add(fl, json_object_new_string(v->fls[i].flow_log_id));
+    json_object_object_add(st, "flowLogIds", fl);
+    if (v->dsg)
+        np_json_put_str(st, "defaultSecurityGroupId", v->dsg->group_id);
+    return true;
+}
+
+static void vpcp_clean_up(struct np_pass *p)
+{
+    struct vctx *v = (struct vctx *)p;
+    forget_observed(v);
+    np_posture_vpc_spec_destroy(v->spec);
+    free(v->subnet_at);
+    free(v->rt_at);
+    free(v->nacl_at);
+}
+
+static struct np_kube_informer *vpcp_informer(struct np_controller *ctl)
+{
+    return ctl->vpcp_inf;
+}
+
+static const char *const vpcp_status_keys[] = {
+    "vpcId",       "accountId",   "region",     "subnets",
+    "routeTables", "networkAcls", "flowLogIds", "defaultSecurityGroupId",
+    NULL};
+
+static const struct np_pass_kind vpcp_kind = {
+    .kind = "VPCPosture",
+    .kind_key = NP_KIND_VPCP,
+    .res = &np_res_vpcp,
+    .scope_key = "piece",
+    .text_key = "item",
+    .id_key = "vpcId",
+    .status_keys = vpcp_status_keys,
+    .ctx_size = sizeof(struct vctx),
+    .informer = vpcp_informer,
+    .parse = vpcp_parse,
+    .account = vpcp_account,
+    .region = vpcp_region,
+    .converge = vpcp_converge,
+    .deletion = vpcp_deletion,
+    .put_ids = vpcp_put_ids,
+    .clean_up = vpcp_clean_up,
+};
+
+int np_controller_reconcile_vpcp(struct np_controller *ctl, const char *key, struct np_result *res)
+{
+    return np_pass_reconcile(ctl, &vpcp_kind, key, res);
+}
