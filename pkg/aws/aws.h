@@ -229,6 +229,8 @@ void np_aws_sg_free(struct np_aws_sg *sg);
 void np_aws_sgs_free(struct np_aws_sg *sgs, size_t n);
 void np_aws_vpc_clean_up(struct np_aws_vpc *vpc);
 void np_aws_vpcs_free(struct np_aws_vpc *vpcs, size_t n);
+/* The value of tag key in tags (borrowed), or NULL when absent. */
+const char *np_aws_tag_get(const struct np_aws_tag *tags, size_t n, const char *key);
 /* Deep copies (abort on out-of-memory like np_strdup). The result is owned by the caller. */
 void np_aws_perm_copy(struct np_aws_perm *dst, const struct np_aws_perm *src);
 struct np_aws_tag *np_aws_tags_dup(const struct np_aws_tag *tags, size_t n);

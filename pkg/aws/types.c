@@ -252,3 +252,11 @@ void np_aws_flow_logs_free(struct np_aws_flow_log *f, size_t n)
         flow_log_clean_up(&f[i]);
     free(f);
 }
+
+const char *np_aws_tag_get(const struct np_aws_tag *tags, size_t n, const char *key)
+{
+    for (size_t i = 0; tags && i < n; i++)
+        if (tags[i].key && strcmp(tags[i].key, key) == 0)
+            return tags[i].value;
+    return NULL;
+}

@@ -103,11 +103,16 @@ struct vpc_users {
     const char *name;
 };
 
+bool np_controller_uses_vpc_posture(json_object *sgp, const char *ns, const char *name)
+{
+    return np_str_eq(np_kube_object_namespace(sgp), ns) &&
+           np_str_eq(np_json_path_str(sgp, "spec", "vpcRef", "name", NP_JSON_END), name);
+}
+
 static void requeue_vpc_user(void *ctx, const char *key, json_object *obj)
 {
     struct vpc_users *u = ctx;
-    if (np_str_eq(np_kube_object_namespace(obj), u->ns) &&
-        np_str_eq(np_json_path_str(obj, "spec", "vpcRef", "name", NP_JSON_END), u->name))
+    if (np_controller_uses_vpc_posture(obj, u->ns, u->name))
         np_controller_enqueue(u->ctl, NP_KIND_SGP, key);
 }
 

@@ -316,6 +316,55 @@ const char *np_pass_old_condition_reason(struct np_pass *p, const char *type)
     return NULL;
 }
 
+size_t np_pass_ownership_tags(struct np_pass *p, char **owner, const char *piece,
+                              struct np_aws_tag tags[3])
+{
+    *owner = np_strdupf("%s/%s", p->ns, p->name);
+    tags[0] = (struct np_aws_tag){(char *)NP_TAG_OWNER, *owner};
+    tags[1] = (struct np_aws_tag){(char *)NP_TAG_UID, (char *)p->uid};
+    if (!piece)
+        return 2;
+    tags[2] = (struct np_aws_tag){(char *)NP_TAG_PIECE, (char *)piece};
+    return 3;
+}
+
+bool np_pass_owned_by_other(struct np_pass *p, const struct np_aws_tag *tags, size_t n,
+                            const char **other)
+{
+    const char *o = np_aws_tag_get(tags, n, NP_TAG_OWNER);
+    char *me = np_strdupf("%s/%s", p->ns, p->name);
+    bool foreign = o && strcmp(o, me) != 0;
+    free(me);
+    if (other)
+        *other = o;
+    return foreign;
+}
+
+bool np_pass_retains(enum np_posture_management_policy policy, enum np_posture_deletion deletion)
+{
+    return deletion == NP_POSTURE_DELETION_RETAIN ||
+           (deletion == NP_POSTURE_DELETION_UNSET && policy == NP_POSTURE_MANAGEMENT_ADOPT);
+}
+
+int np_pass_deletion_blocked(struct np_pass *p, char *msg, struct np_result *res)
+{
+    if (!np_str_eq(np_pass_old_condition_reason(p, "Ready"), "DeletionBlocked"))
+        np_pass_emit(p, "Warning", "DeletionBlocked", "Delete", msg);
+    np_pass_set_ready(p, "False", "DeletionBlocked", msg);
+    res->requeue_after_ms = 15 * 1000;
+    return 0;
+}
+
+void np_pass_deletion_no_account(struct np_pass *p, const char *what, struct np_result *res)
+{
+    /* No usable account: AWS cannot be cleaned up; say so and keep the finalizer. */
+    np_pass_set_ready(p, "False", "DeletionBlocked",
+                      np_strdupf("cannot clean up %s: %s (remove the finalizer %s to abandon it)",
+                                 what, p->use.message ? p->use.message : "no account",
+                                 NP_KUBE_FINALIZER));
+    res->requeue_after_ms = 30 * 1000;
+}
+
 void np_pass_count_metric(struct np_pass *p, const char *family, const char *k2, const char *v2)
 {
     struct np_buf l = NP_BUF_INIT;

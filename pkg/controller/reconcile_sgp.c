@@ -23,10 +23,7 @@ struct rctx {
 
 static const char *tag_value(const struct np_aws_sg *sg, const char *key)
 {
-    for (size_t i = 0; sg && i < sg->n_tags; i++)
-        if (strcmp(sg->tags[i].key, key) == 0)
-            return sg->tags[i].value;
-    return NULL;
+    return sg ? np_aws_tag_get(sg->tags, sg->n_tags, key) : NULL;
 }
 
 /*
@@ -116,13 +113,6 @@ static int find_by_uid(struct rctx *r, struct np_aws_sg **out)
     return rc;
 }
 
-static void ownership_tags(struct rctx *r, char **owner, struct np_aws_tag tags[2])
-{
-    *owner = np_strdupf("%s/%s", r->p.ns, r->p.name);
-    tags[0] = (struct np_aws_tag){(char *)NP_TAG_OWNER, *owner};
-    tags[1] = (struct np_aws_tag){(char *)NP_TAG_UID, (char *)r->p.uid};
-}
-
 /* ---------------------------------------------------------------- converge */
 
 /* Finds the group (status id, uid tag) or creates it; sets r->sg. Returns 0 with
@@ -149,11 +139,8 @@ static int find_or_create_group(struct rctx *r, bool enforce, struct np_result *
         }
         if (rc)
             return rc;
-        const char *o = tag_value(r->sg, NP_TAG_OWNER);
-        char *me = np_strdupf("%s/%s", r->p.ns, r->p.name);
-        bool foreign = o && strcmp(o, me) != 0;
-        free(me);
-        if (foreign) {
+        const char *o = NULL;
+        if (np_pass_owned_by_other(&r->p, r->sg->tags, r->sg->n_tags, &o)) {
             np_pass_set_ready(
                 &r->p, "False", "AdoptionRefused",
                 np_strdupf("security group %s is owned by posture %s", r->sg->group_id, o));
@@ -221,8 +208,8 @@ static int find_or_create_group(struct rctx *r, bool enforce, struct np_result *
     rc = np_pass_ensure_finalizer(&r->p);
     if (rc)
         goto out;
-    struct np_aws_tag own[2];
-    ownership_tags(r, &owner, own);
+    struct np_aws_tag own[3];
+    np_pass_ownership_tags(&r->p, &owner, NULL, own);
     size_t nt = 2 + spec->n_tags;
     tags = np_xcalloc(nt, sizeof(*tags));
     tags[0] = own[0];
@@ -273,8 +260,8 @@ out:
 static int ensure_ownership_tags(struct rctx *r)
 {
     char *owner = NULL;
-    struct np_aws_tag own[2];
-    ownership_tags(r, &owner, own);
+    struct np_aws_tag own[3];
+    np_pass_ownership_tags(&r->p, &owner, NULL, own);
     bool adopting = !tag_value(r->sg, NP_TAG_OWNER) && !tag_value(r->sg, NP_TAG_UID);
     int rc = 0;
     if (np_str_eq(tag_value(r->sg, NP_TAG_OWNER), owner) &&
@@ -625,20 +612,13 @@ static int handle_deletion(struct rctx *r, struct np_result *res)
         return 0;
     const char *gid = np_json_path_str(r->p.old_status, "groupId", NP_JSON_END);
     bool adopted = r->spec && r->spec->management.policy == NP_POSTURE_MANAGEMENT_ADOPT;
-    const char *policy = "Delete";
-    if (r->spec && r->spec->management.deletion_policy == NP_POSTURE_DELETION_RETAIN)
-        policy = "Retain";
-    else if (r->spec && r->spec->management.deletion_policy == NP_POSTURE_DELETION_UNSET && adopted)
-        policy = "Retain";
+    const char *policy =
+        np_pass_retains(r->spec->management.policy, r->spec->management.deletion_policy) ? "Retain"
+                                                                                         : "Delete";
     if (!r->p.use.region) {
-        /* No usable account: AWS cannot be cleaned up; say so and keep the finalizer. */
-        np_pass_set_ready(&r->p, "False", "DeletionBlocked",
-                          np_strdupf("cannot clean up group %s: %s (remove the finalizer %s to "
-                                     "abandon it)",
-                                     gid ? gid : "(none)",
-                                     r->p.use.message ? r->p.use.message : "no account",
-                                     NP_KUBE_FINALIZER));
-        res->requeue_after_ms = 30 * 1000;
+        char *what = np_strdupf("group %s", gid ? gid : "(none)");
+        np_pass_deletion_no_account(&r->p, what, res);
+        free(what);
         return 0;
     }
     if (gid) {
@@ -658,15 +638,12 @@ static int handle_deletion(struct rctx *r, struct np_result *res)
             rc = np_aws_ec2_delete_security_group(np_region_ec2(r->p.use.region), gid);
             if (rc == NP_ENOTFOUND)
                 rc = 0;
-            if (rc == NP_EDEPENDENCY) {
-                char *msg = np_strdupf("AWS refuses to delete %s while it is in use: %s", gid,
-                                       np_error_message());
-                if (!np_str_eq(np_pass_old_condition_reason(&r->p, "Ready"), "DeletionBlocked"))
-                    np_pass_emit(&r->p, "Warning", "DeletionBlocked", "Delete", msg);
-                np_pass_set_ready(&r->p, "False", "DeletionBlocked", msg);
-                res->requeue_after_ms = 15 * 1000;
-                return 0;
-            }
+            if (rc == NP_EDEPENDENCY)
+                return np_pass_deletion_blocked(
+                    &r->p,
+                    np_strdupf("AWS refuses to delete %s while it is in use: %s", gid,
+                               np_error_message()),
+                    res);
             if (rc)
                 return rc;
             np_region_snapshot_remove(r->p.use.region, gid);
@@ -760,7 +737,6 @@ static const char *const sgp_status_keys[] = {"groupId", "vpcId", "accountId", "
 
 static const struct np_pass_kind sgp_kind = {
     .kind = "SecurityGroupPosture",
-    .kind_key = NP_KIND_SGP,
     .res = &np_res_sgp,
     .scope_key = "direction",
     .text_key = "rule",

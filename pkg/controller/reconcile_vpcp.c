@@ -10,8 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NP_TAG_PIECE "netposture.dev/piece" /* which declared piece: "subnet/a" */
-
 /* One VPCPosture pass: the shared pass first (pass.c casts it back). */
 struct vctx {
     struct np_pass p;
@@ -32,8 +30,9 @@ struct vctx {
     long *subnet_at;
     long *rt_at;
     long *nacl_at;
-    bool observed; /* the arrays above hold this pass's reading */
-    int created;   /* pieces created in this pass: their insides are planned next pass */
+    bool observed;        /* the arrays above hold this pass's reading */
+    char *created_vpc_id; /* the VPC created in this pass (kept in status even if unread) */
+    int created;          /* pieces created in this pass: their insides are planned next pass */
     /* Views for pkg/posture (borrowed strings; freed with the pass). */
     struct np_posture_vpc_observed obs;
     struct np_posture_ruleset dsg_rules;
@@ -47,14 +46,6 @@ static void *view_alloc(struct vctx *v, size_t n, size_t size)
     v->views = np_xrealloc(v->views, (v->n_views + 1) * sizeof(*v->views));
     v->views[v->n_views++] = m;
     return m;
-}
-
-static const char *tag_of(const struct np_aws_tag *tags, size_t n, const char *key)
-{
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(tags[i].key, key) == 0)
-            return tags[i].value;
-    return NULL;
 }
 
 static const struct np_posture_tag *tags_view(struct vctx *v, const struct np_aws_tag *tags,
@@ -92,11 +83,12 @@ static void forget_observed(struct vctx *v)
     v->observed = false;
 }
 
-/* Reads one VPC by id; NP_ENOTFOUND when it does not exist. */
-static int read_vpc(struct vctx *v, const char *vpc_id, struct np_aws_vpc **out)
+/* The first VPC matching filter=value (*out owned); NP_ENOTFOUND when none does. */
+static int describe_vpc(struct vctx *v, const char *filter, const char *value,
+                        struct np_aws_vpc **out)
 {
-    const char *ids[] = {vpc_id};
-    struct np_aws_filter f = {"vpc-id", ids, 1};
+    const char *values[] = {value};
+    struct np_aws_filter f = {filter, values, 1};
     struct np_aws_vpc *vpcs = NULL;
     size_t n = 0;
     *out = NULL;
@@ -112,24 +104,15 @@ static int read_vpc(struct vctx *v, const char *vpc_id, struct np_aws_vpc **out)
     return rc;
 }
 
+static int read_vpc(struct vctx *v, const char *vpc_id, struct np_aws_vpc **out)
+{
+    return describe_vpc(v, "vpc-id", vpc_id, out);
+}
+
 /* The VPC our uid tag marks, if any. */
 static int find_vpc_by_uid(struct vctx *v, struct np_aws_vpc **out)
 {
-    const char *values[] = {v->p.uid};
-    struct np_aws_filter f = {"tag:" NP_TAG_UID, values, 1};
-    struct np_aws_vpc *vpcs = NULL;
-    size_t n = 0;
-    *out = NULL;
-    int rc = np_aws_ec2_describe_vpcs(np_region_ec2(v->p.use.region), &vpcs, &n, &f, 1);
-    if (rc == 0 && n == 0)
-        rc = NP_ENOTFOUND;
-    if (rc == 0) {
-        *out = np_xcalloc(1, sizeof(**out));
-        **out = vpcs[0];
-        memset(&vpcs[0], 0, sizeof(vpcs[0]));
-    }
-    np_aws_vpcs_free(vpcs, n);
-    return rc;
+    return describe_vpc(v, "tag:" NP_TAG_UID, v->p.uid, out);
 }
 
 /* The id the previous status recorded for a declared piece ("subnets", "subnetId", name). */
@@ -162,15 +145,15 @@ static long match_piece(struct vctx *v, const char *adopt_id, const char *status
     for (size_t i = 0; status_id && i < n; i++) {
         size_t nt = 0;
         const struct np_aws_tag *t = tags_at(v, i, &nt);
-        const char *uid = tag_of(t, nt, NP_TAG_UID);
+        const char *uid = np_aws_tag_get(t, nt, NP_TAG_UID);
         if (np_str_eq(id_at(v, i), status_id) && (!uid || np_str_eq(uid, v->p.uid)))
             return (long)i;
     }
     for (size_t i = 0; i < n; i++) {
         size_t nt = 0;
         const struct np_aws_tag *t = tags_at(v, i, &nt);
-        if (np_str_eq(tag_of(t, nt, NP_TAG_UID), v->p.uid) &&
-            np_str_eq(tag_of(t, nt, NP_TAG_PIECE), piece))
+        if (np_str_eq(np_aws_tag_get(t, nt, NP_TAG_UID), v->p.uid) &&
+            np_str_eq(np_aws_tag_get(t, nt, NP_TAG_PIECE), piece))
             return (long)i;
     }
     return -1;
@@ -236,6 +219,25 @@ _Static_assert((int)NP_POSTURE_DEST_PREFIX_LIST == (int)NP_AWS_ROUTE_DEST_PREFIX
                    (int)NP_POSTURE_ROUTE_NETWORK_INTERFACE == (int)NP_AWS_ROUTE_NETWORK_INTERFACE &&
                    (int)NP_POSTURE_ROUTE_TARGET_COUNT == (int)NP_AWS_ROUTE_TARGET_COUNT,
                "route kinds of pkg/posture and pkg/aws are cast into each other");
+
+/*
+ * A flow log's destination ARN. A CloudWatch Logs flow log created by log group name (not by
+ * ARN) lists only the name: it is the declared destination when that ARN names the group.
+ */
+static const char *flow_log_destination(struct vctx *v, const struct np_aws_flow_log *f)
+{
+    if (f->log_destination || !f->log_group_name)
+        return f->log_destination;
+    const char *want = v->spec->flow_logs.destination;
+    const char *at = want ? strstr(want, ":log-group:") : NULL;
+    if (at) {
+        at += strlen(":log-group:");
+        size_t n = strlen(f->log_group_name);
+        if (strncmp(at, f->log_group_name, n) == 0 && (at[n] == '\0' || strcmp(at + n, ":*") == 0))
+            return want;
+    }
+    return f->log_group_name;
+}
 
 /* Builds the pkg/posture view of what was read (v->obs). */
 static void build_view(struct vctx *v)
@@ -324,8 +326,7 @@ static void build_view(struct vctx *v)
     for (size_t i = 0; i < v->n_fls; i++) {
         const struct np_aws_flow_log *f = &v->fls[i];
         fo[i] = (struct np_posture_flow_log_observed){
-            f->flow_log_id, f->traffic_type, f->log_destination_type,
-            f->log_destination ? f->log_destination : f->log_group_name};
+            f->flow_log_id, f->traffic_type, f->log_destination_type, flow_log_destination(v, f)};
     }
     o->flow_logs = fo;
     o->n_flow_logs = v->n_fls;
@@ -387,23 +388,12 @@ static int reobserve(struct vctx *v)
 
 /* ---------------------------------------------------------------- the VPC */
 
-static void ownership_tags(struct vctx *v, char **owner, const char *piece, struct np_aws_tag *tags,
-                           size_t *n)
-{
-    *owner = np_strdupf("%s/%s", v->p.ns, v->p.name);
-    tags[0] = (struct np_aws_tag){(char *)NP_TAG_OWNER, *owner};
-    tags[1] = (struct np_aws_tag){(char *)NP_TAG_UID, (char *)v->p.uid};
-    *n = 2;
-    if (piece)
-        tags[(*n)++] = (struct np_aws_tag){(char *)NP_TAG_PIECE, (char *)piece};
-}
-
 /* Ownership tags plus the declared user tags (borrowed; free the array and *owner). */
 static struct np_aws_tag *create_tags(struct vctx *v, char **owner, const char *piece,
                                       const struct np_posture_tag *user, size_t n_user, size_t *n)
 {
     struct np_aws_tag *tags = np_xcalloc(3 + n_user, sizeof(*tags));
-    ownership_tags(v, owner, piece, tags, n);
+    *n = np_pass_ownership_tags(&v->p, owner, piece, tags);
     for (size_t i = 0; i < n_user; i++)
         tags[(*n)++] = (struct np_aws_tag){user[i].key, user[i].value};
     return tags;
@@ -430,11 +420,8 @@ static int find_or_create_vpc(struct vctx *v, bool enforce, struct np_result *re
         }
         if (rc)
             return rc;
-        const char *o = tag_of(v->vpc->tags, v->vpc->n_tags, NP_TAG_OWNER);
-        char *me = np_strdupf("%s/%s", v->p.ns, v->p.name);
-        bool foreign = o && strcmp(o, me) != 0;
-        free(me);
-        if (foreign) {
+        const char *o = NULL;
+        if (np_pass_owned_by_other(&v->p, v->vpc->tags, v->vpc->n_tags, &o)) {
             np_pass_set_ready(&v->p, "False", "AdoptionRefused",
                               np_strdupf("VPC %s is owned by posture %s", v->vpc->vpc_id, o));
             np_pass_set_synced(&v->p, true, NULL);
@@ -448,7 +435,7 @@ static int find_or_create_vpc(struct vctx *v, bool enforce, struct np_result *re
         rc = read_vpc(v, status_id, &v->vpc);
         if (rc && rc != NP_ENOTFOUND)
             return rc;
-        const char *uid = v->vpc ? tag_of(v->vpc->tags, v->vpc->n_tags, NP_TAG_UID) : NULL;
+        const char *uid = v->vpc ? np_aws_tag_get(v->vpc->tags, v->vpc->n_tags, NP_TAG_UID) : NULL;
         if (uid && !np_str_eq(uid, v->p.uid)) {
             np_aws_vpcs_free(v->vpc, 1); /* re-tagged for another posture: not ours */
             v->vpc = NULL;
@@ -483,6 +470,7 @@ static int find_or_create_vpc(struct vctx *v, bool enforce, struct np_result *re
     np_pass_emit(&v->p, "Normal", "Created", "Create", note);
     np_log_info("created VPC", "namespace", v->p.ns, "name", v->p.name, "vpcId", vpc_id);
     free(note);
+    v->created_vpc_id = np_strdup(vpc_id); /* in status even if the read below fails */
     rc = read_vpc(v, vpc_id, &v->vpc);
 out:
     free(owner);
@@ -498,15 +486,14 @@ static int ensure_owned(struct vctx *v, const char *id, const char *piece,
 {
     char *owner = NULL;
     struct np_aws_tag own[3];
-    size_t n = 0;
-    ownership_tags(v, &owner, piece, own, &n);
+    size_t n = np_pass_ownership_tags(&v->p, &owner, piece, own);
     bool missing = false;
     for (size_t i = 0; i < n; i++)
-        if (!np_str_eq(tag_of(have, n_have, own[i].key), own[i].value))
+        if (!np_str_eq(np_aws_tag_get(have, n_have, own[i].key), own[i].value))
             missing = true;
     int rc = 0;
     if (missing) {
-        bool adopting = !tag_of(have, n_have, NP_TAG_UID);
+        bool adopting = !np_aws_tag_get(have, n_have, NP_TAG_UID);
         rc = np_pass_ensure_finalizer(&v->p);
         if (rc == 0)
             rc = np_aws_ec2_create_tags(np_region_ec2(v->p.use.region), id, own, n);
@@ -736,9 +723,13 @@ static int apply_action(struct vctx *v, const struct np_posture_vpc_action *a)
         return rc == NP_ENOTFOUND ? 0 : rc;
     case NP_POSTURE_VPC_NACL_ASSOCIATE:
     case NP_POSTURE_VPC_NACL_DISASSOCIATE:
-        if (!d->association_id || !d->target_id)
+        if (!d->association_id)
             return np_error_set(NP_EINVAL, "subnet %s has no network ACL association to move",
                                 d->subnet_id ? d->subnet_id : d->key);
+        if (!d->target_id)
+            return np_error_set(NP_EINVAL,
+                                "VPC %s has no default network ACL to move subnet %s back to",
+                                v->vpc->vpc_id, d->subnet_id ? d->subnet_id : d->key);
         return np_aws_ec2_replace_network_acl_association(ec2, d->association_id, d->target_id,
                                                           NULL);
     case NP_POSTURE_VPC_FLOW_LOG_CREATE: {
@@ -747,11 +738,10 @@ static int apply_action(struct vctx *v, const struct np_posture_vpc_action *a)
                                           fl->destination, fl->deliver_logs_permission_arn};
         char *owner = NULL, *id = NULL;
         struct np_aws_tag own[3];
-        size_t n = 0;
-        ownership_tags(v, &owner, "flowLogs", own, &n);
+        size_t n = np_pass_ownership_tags(&v->p, &owner, "flowLogs", own);
+        /* FlowLogAlreadyExists is an error here: the diff saw no such flow log, so reading
+         * and AWS disagree and repeating the call would not help. */
         rc = np_aws_ec2_create_flow_log(ec2, &id, &fs, own, n);
-        if (rc == NP_EEXIST)
-            rc = 0; /* the same flow log exists (it may carry another tag set) */
         free(owner);
         free(id);
         return rc;
@@ -829,7 +819,12 @@ static bool event_explains(const char *ev, const struct np_posture_drift *d)
     if (!ev || !d->vpc)
         return false;
     switch (d->vpc->item) {
-    case NP_POSTURE_VPC_ITEM_PIECE: return np_str_has_prefix(ev, "Delete");
+    case NP_POSTURE_VPC_ITEM_PIECE:
+        return (np_str_has_prefix(d->vpc->piece, "subnet/") && np_str_eq(ev, "DeleteSubnet")) ||
+               (np_str_has_prefix(d->vpc->piece, "routeTable/") &&
+                np_str_eq(ev, "DeleteRouteTable")) ||
+               (np_str_has_prefix(d->vpc->piece, "networkAcl/") &&
+                np_str_eq(ev, "DeleteNetworkAcl"));
     case NP_POSTURE_VPC_ITEM_ATTRIBUTE:
         return np_str_eq(ev, "ModifyVpcAttribute") || np_str_eq(ev, "ModifySubnetAttribute");
     case NP_POSTURE_VPC_ITEM_TAG: return np_str_eq(ev, "CreateTags") || np_str_eq(ev, "DeleteTags");
@@ -910,6 +905,37 @@ static uint64_t observed_fingerprint(const struct np_posture_delta *delta, const
     return h;
 }
 
+/* A declared piece to adopt (subnetId, routeTableId, networkAclId) that is not in the VPC:
+ * sets Ready=False PieceNotFound and returns true. */
+static bool adopted_piece_missing(struct vctx *v, struct np_result *res)
+{
+    const struct np_posture_vpc_spec *s = v->spec;
+    const char *what = NULL, *id = NULL;
+    for (size_t i = 0; !what && i < s->n_subnets; i++)
+        if (s->subnets[i].subnet_id && v->subnet_at[i] < 0) {
+            what = s->subnets[i].name;
+            id = s->subnets[i].subnet_id;
+        }
+    for (size_t i = 0; !what && i < s->n_route_tables; i++)
+        if (s->route_tables[i].route_table_id && v->rt_at[i] < 0) {
+            what = s->route_tables[i].name;
+            id = s->route_tables[i].route_table_id;
+        }
+    for (size_t i = 0; !what && i < s->n_network_acls; i++)
+        if (s->network_acls[i].network_acl_id && v->nacl_at[i] < 0) {
+            what = s->network_acls[i].name;
+            id = s->network_acls[i].network_acl_id;
+        }
+    if (!what)
+        return false;
+    np_pass_set_ready(
+        &v->p, "False", "PieceNotFound",
+        np_strdupf("%s (to adopt for \"%s\") is not in VPC %s", id, what, v->vpc->vpc_id));
+    np_pass_set_synced(&v->p, true, NULL);
+    res->requeue_after_ms = 60 * 1000;
+    return true;
+}
+
 static int converge(struct vctx *v, struct np_result *res)
 {
     const struct np_posture_vpc_spec *spec = v->spec;
@@ -924,10 +950,12 @@ static int converge(struct vctx *v, struct np_result *res)
                                  &v->p.event_ms);
     rc = find_or_create_vpc(v, enforce, res);
     if (rc || !v->vpc)
-        return rc;
+        goto out;
     rc = observe(v);
     if (rc)
         goto out;
+    if (adopted_piece_missing(v, res))
+        goto out; /* Ready=False PieceNotFound: never create a piece we were told to adopt */
     if (enforce) {
         bool changed = false;
         rc = ensure_all_owned(v, &changed);
@@ -961,11 +989,11 @@ static int converge(struct vctx *v, struct np_result *res)
             np_strdupf("created %d piece(s); converging what is inside them", v->created));
         res->requeue_after_ms = 500;
     }
-    /* No poller reads VPCs: the resync interval is the safety net. */
-    int64_t resync = np_region_resync_ms(v->p.use.region);
-    if (res->requeue_after_ms <= 0 || res->requeue_after_ms > resync)
-        res->requeue_after_ms = resync;
 out:
+    /* A failed pass keeps the event's actor for the retry. */
+    if (rc && v->p.event_actor)
+        np_controller_note_vpc_event(v->p.ctl, v->p.key, v->p.event_actor, v->p.event_name,
+                                     v->p.event_ms);
     free(subject);
     np_posture_delta_clean_up(&delta);
     return rc;
@@ -985,113 +1013,109 @@ static void collect_user(void *ctx, const char *key, json_object *obj)
 {
     (void)key;
     struct users *u = ctx;
-    if (np_str_eq(np_kube_object_namespace(obj), u->ns) &&
-        np_str_eq(np_json_path_str(obj, "spec", "vpcRef", "name", NP_JSON_END), u->name)) {
+    if (np_controller_uses_vpc_posture(obj, u->ns, u->name)) {
         np_buf_appendf(&u->names, "%s%s", u->n ? ", " : "", np_kube_object_name(obj));
         u->n++;
     }
 }
 
-static int blocked(struct vctx *v, char *msg, struct np_result *res)
+static bool ours(struct vctx *v, const struct np_aws_tag *tags, size_t n)
 {
-    if (!np_str_eq(np_pass_old_condition_reason(&v->p, "Ready"), "DeletionBlocked"))
-        np_pass_emit(&v->p, "Warning", "DeletionBlocked", "Delete", msg);
-    np_pass_set_ready(&v->p, "False", "DeletionBlocked", msg);
-    res->requeue_after_ms = 15 * 1000;
-    return 0;
+    return np_str_eq(np_aws_tag_get(tags, n, NP_TAG_UID), v->p.uid);
 }
 
-/* Everything in the VPC that carries our uid tag, in dependency order. */
+/* Gone already counts as done. */
+static int done_if_gone(int rc)
+{
+    return rc == NP_ENOTFOUND ? 0 : rc;
+}
+
+/*
+ * Deletes what carries our uid tag in the VPC, dependents first: subnets (AWS drops their
+ * associations with them; while one is in use nothing else has been touched), route tables,
+ * network ACLs (subnets still associated go back to the default ACL), flow logs, and the VPC
+ * when delete_vpc. Returns 1 when done, 0 when blocked (requeued), or an error.
+ */
 static int delete_pieces(struct vctx *v, const char *vpc_id, bool delete_vpc, struct np_result *res)
 {
     struct np_aws_ec2 *ec2 = np_region_ec2(v->p.use.region);
     int rc = 0;
-    for (size_t i = 0; rc == 0 && i < v->n_fls; i++)
-        if (np_str_eq(tag_of(v->fls[i].tags, v->fls[i].n_tags, NP_TAG_UID), v->p.uid)) {
-            const char *ids[] = {v->fls[i].flow_log_id};
-            rc = np_aws_ec2_delete_flow_logs(ec2, ids, 1);
-            rc = rc == NP_ENOTFOUND ? 0 : rc;
-        }
-    const char *default_nacl = NULL;
-    for (size_t i = 0; i < v->n_nacls; i++)
-        if (v->nacls[i].is_default)
-            default_nacl = v->nacls[i].network_acl_id;
-    for (size_t i = 0; rc == 0 && i < v->n_nacls; i++) {
-        const struct np_aws_nacl *a = &v->nacls[i];
-        if (a->is_default || !np_str_eq(tag_of(a->tags, a->n_tags, NP_TAG_UID), v->p.uid))
-            continue;
-        for (size_t k = 0; rc == 0 && default_nacl && k < a->n_assocs; k++)
-            rc = np_aws_ec2_replace_network_acl_association(ec2, a->assocs[k].association_id,
-                                                            default_nacl, NULL);
-        if (rc == 0)
-            rc = np_aws_ec2_delete_network_acl(ec2, a->network_acl_id);
-        rc = rc == NP_ENOTFOUND ? 0 : rc;
-    }
+    for (size_t i = 0; rc == 0 && i < v->n_subnets; i++)
+        if (ours(v, v->subnets[i].tags, v->subnets[i].n_tags))
+            rc = done_if_gone(np_aws_ec2_delete_subnet(ec2, v->subnets[i].subnet_id));
     for (size_t i = 0; rc == 0 && i < v->n_rts; i++) {
         const struct np_aws_route_table *a = &v->rts[i];
-        if (!np_str_eq(tag_of(a->tags, a->n_tags, NP_TAG_UID), v->p.uid))
+        if (!ours(v, a->tags, a->n_tags))
             continue;
         bool main_table = false;
         for (size_t k = 0; rc == 0 && k < a->n_assocs; k++) {
-            if (a->assocs[k].main) {
+            if (a->assocs[k].main)
                 main_table = true;
-                continue;
-            }
-            rc = np_aws_ec2_disassociate_route_table(ec2, a->assocs[k].association_id);
-            rc = rc == NP_ENOTFOUND ? 0 : rc;
+            else
+                rc = done_if_gone(
+                    np_aws_ec2_disassociate_route_table(ec2, a->assocs[k].association_id));
         }
         if (rc == 0 && !main_table) /* the main table goes with the VPC */
-            rc = np_aws_ec2_delete_route_table(ec2, a->route_table_id);
-        rc = rc == NP_ENOTFOUND ? 0 : rc;
+            rc = done_if_gone(np_aws_ec2_delete_route_table(ec2, a->route_table_id));
     }
-    for (size_t i = 0; rc == 0 && i < v->n_subnets; i++) {
-        const struct np_aws_subnet *a = &v->subnets[i];
-        if (!np_str_eq(tag_of(a->tags, a->n_tags, NP_TAG_UID), v->p.uid))
+    for (size_t i = 0; rc == 0 && i < v->n_nacls; i++) {
+        const struct np_aws_nacl *a = &v->nacls[i];
+        if (a->is_default || !ours(v, a->tags, a->n_tags))
             continue;
-        rc = np_aws_ec2_delete_subnet(ec2, a->subnet_id);
-        rc = rc == NP_ENOTFOUND ? 0 : rc;
+        for (size_t k = 0; rc == 0 && v->obs.default_nacl_id && k < a->n_assocs; k++)
+            rc = done_if_gone(np_aws_ec2_replace_network_acl_association(
+                ec2, a->assocs[k].association_id, v->obs.default_nacl_id, NULL));
+        if (rc == 0)
+            rc = done_if_gone(np_aws_ec2_delete_network_acl(ec2, a->network_acl_id));
     }
-    if (rc == 0 && delete_vpc) {
-        rc = np_aws_ec2_delete_vpc(ec2, vpc_id);
-        rc = rc == NP_ENOTFOUND ? 0 : rc;
-    }
+    for (size_t i = 0; rc == 0 && i < v->n_fls; i++)
+        if (ours(v, v->fls[i].tags, v->fls[i].n_tags)) {
+            const char *ids[] = {v->fls[i].flow_log_id};
+            rc = done_if_gone(np_aws_ec2_delete_flow_logs(ec2, ids, 1));
+        }
+    if (rc == 0 && delete_vpc)
+        rc = done_if_gone(np_aws_ec2_delete_vpc(ec2, vpc_id));
     if (rc == NP_EDEPENDENCY)
-        return blocked(v,
-                       np_strdupf("AWS refuses to delete a piece of VPC %s while it is in use: %s",
-                                  vpc_id, np_error_message()),
-                       res);
+        return np_pass_deletion_blocked(
+            &v->p,
+            np_strdupf("AWS refuses to delete a piece of VPC %s while it is in use: %s", vpc_id,
+                       np_error_message()),
+            res);
     if (rc)
         return rc;
     char *note = delete_vpc ? np_strdupf("deleted VPC %s and the pieces we created in it", vpc_id)
                             : np_strdupf("deleted the pieces we created in VPC %s", vpc_id);
     np_pass_emit(&v->p, "Normal", "Deleted", "Delete", note);
     free(note);
-    return 1; /* done */
+    return 1;
 }
 
 /* Drops our ownership tags from the VPC and every piece carrying them. */
 static int untag_pieces(struct vctx *v, const char *vpc_id)
 {
-    struct np_aws_ec2 *ec2 = np_region_ec2(v->p.use.region);
+    size_t n = 0;
+    struct piece_ref *all =
+        np_xcalloc(v->n_fls + v->n_nacls + v->n_rts + v->n_subnets + 1, sizeof(*all));
+    for (size_t i = 0; i < v->n_fls; i++)
+        all[n++] =
+            (struct piece_ref){v->fls[i].flow_log_id, NULL, v->fls[i].tags, v->fls[i].n_tags};
+    for (size_t i = 0; i < v->n_nacls; i++)
+        all[n++] = (struct piece_ref){v->nacls[i].network_acl_id, NULL, v->nacls[i].tags,
+                                      v->nacls[i].n_tags};
+    for (size_t i = 0; i < v->n_rts; i++)
+        all[n++] =
+            (struct piece_ref){v->rts[i].route_table_id, NULL, v->rts[i].tags, v->rts[i].n_tags};
+    for (size_t i = 0; i < v->n_subnets; i++)
+        all[n++] = (struct piece_ref){v->subnets[i].subnet_id, NULL, v->subnets[i].tags,
+                                      v->subnets[i].n_tags};
+    all[n++] = (struct piece_ref){vpc_id, NULL, v->vpc->tags, v->vpc->n_tags};
     const char *keys[] = {NP_TAG_OWNER, NP_TAG_UID, NP_TAG_PIECE};
     int rc = 0;
-#define UNTAG(id, tags, n)                                                                         \
-    do {                                                                                           \
-        if (rc == 0 && np_str_eq(tag_of(tags, n, NP_TAG_UID), v->p.uid)) {                         \
-            rc = np_aws_ec2_delete_tags(ec2, id, keys, 3);                                         \
-            rc = rc == NP_ENOTFOUND ? 0 : rc;                                                      \
-        }                                                                                          \
-    } while (0)
-    for (size_t i = 0; i < v->n_fls; i++)
-        UNTAG(v->fls[i].flow_log_id, v->fls[i].tags, v->fls[i].n_tags);
-    for (size_t i = 0; i < v->n_nacls; i++)
-        UNTAG(v->nacls[i].network_acl_id, v->nacls[i].tags, v->nacls[i].n_tags);
-    for (size_t i = 0; i < v->n_rts; i++)
-        UNTAG(v->rts[i].route_table_id, v->rts[i].tags, v->rts[i].n_tags);
-    for (size_t i = 0; i < v->n_subnets; i++)
-        UNTAG(v->subnets[i].subnet_id, v->subnets[i].tags, v->subnets[i].n_tags);
-    UNTAG(vpc_id, v->vpc->tags, v->vpc->n_tags);
-#undef UNTAG
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        if (ours(v, all[i].tags, all[i].n_tags))
+            rc = done_if_gone(
+                np_aws_ec2_delete_tags(np_region_ec2(v->p.use.region), all[i].id, keys, 3));
+    free(all);
     if (rc)
         return rc;
     char *note = np_strdupf("retained VPC %s and its pieces; removed the ownership tags", vpc_id);
@@ -1104,42 +1128,42 @@ static int handle_deletion(struct vctx *v, struct np_result *res)
 {
     if (!np_kube_object_has_finalizer(v->p.obj, NP_KUBE_FINALIZER))
         return 0;
+    const struct np_posture_vpc_spec *spec = v->spec;
+    bool adopted = spec->management.policy == NP_POSTURE_MANAGEMENT_ADOPT;
+    bool retain = np_pass_retains(spec->management.policy, spec->management.deletion_policy);
     const char *vpc_id = np_json_path_str(v->p.old_status, "vpcId", NP_JSON_END);
-    bool adopted = v->spec->management.policy == NP_POSTURE_MANAGEMENT_ADOPT;
-    bool retain = v->spec->management.deletion_policy == NP_POSTURE_DELETION_RETAIN ||
-                  (v->spec->management.deletion_policy == NP_POSTURE_DELETION_UNSET && adopted);
     int rc = 0;
     if (!v->p.use.region) {
-        np_pass_set_ready(&v->p, "False", "DeletionBlocked",
-                          np_strdupf("cannot clean up VPC %s: %s (remove the finalizer %s to "
-                                     "abandon it)",
-                                     vpc_id ? vpc_id : "(none)",
-                                     v->p.use.message ? v->p.use.message : "no account",
-                                     NP_KUBE_FINALIZER));
-        res->requeue_after_ms = 30 * 1000;
+        char *what = np_strdupf("VPC %s", vpc_id ? vpc_id : "(none)");
+        np_pass_deletion_no_account(&v->p, what, res);
+        free(what);
         return 0;
     }
-    if (vpc_id) {
+    if (vpc_id)
         rc = read_vpc(v, vpc_id, &v->vpc);
-        if (rc == NP_ENOTFOUND)
-            goto done;
-        if (rc)
-            return rc;
-        bool ours = np_str_eq(tag_of(v->vpc->tags, v->vpc->n_tags, NP_TAG_UID), v->p.uid);
+    else if (adopted)
+        rc = read_vpc(v, spec->management.vpc_id, &v->vpc);
+    else /* created, but the status never got its id: our uid tag says which */
+        rc = find_vpc_by_uid(v, &v->vpc);
+    if (rc && rc != NP_ENOTFOUND)
+        return rc;
+    if (v->vpc) {
+        vpc_id = v->vpc->vpc_id;
+        bool mine = ours(v, v->vpc->tags, v->vpc->n_tags);
         if (!retain) {
             /* Security groups placed in this VPC through vpcRef must go first. */
             struct users u = {v->p.ns, v->p.name, NP_BUF_INIT, 0};
             np_kube_store_each(np_kube_informer_store(v->p.ctl->sgp_inf), collect_user, &u);
-            if (u.n > 0) {
-                rc = blocked(v,
-                             np_strdupf("SecurityGroupPosture(s) %s use this VPC through "
-                                        "spec.vpcRef; delete them first",
-                                        np_buf_cstr(&u.names)),
-                             res);
-                np_buf_clean_up(&u.names);
-                return rc;
-            }
+            if (u.n > 0)
+                rc = np_pass_deletion_blocked(&v->p,
+                                              np_strdupf("SecurityGroupPosture(s) %s use this "
+                                                         "VPC through spec.vpcRef; delete them "
+                                                         "first",
+                                                         np_buf_cstr(&u.names)),
+                                              res);
             np_buf_clean_up(&u.names);
+            if (u.n > 0)
+                return rc;
         }
         rc = observe(v);
         if (rc)
@@ -1148,17 +1172,16 @@ static int handle_deletion(struct vctx *v, struct np_result *res)
             rc = untag_pieces(v, vpc_id);
         } else {
             /* Never delete a VPC we cannot prove we own (created, or adopted and told to). */
-            rc = delete_pieces(v, vpc_id, ours || adopted, res);
-            if (rc == 0)
-                return 0; /* blocked: requeued */
-            rc = rc > 0 ? 0 : rc;
+            rc = delete_pieces(v, vpc_id, mine || adopted, res);
+            if (rc <= 0)
+                return rc; /* blocked (requeued) or failed */
+            rc = 0;
         }
         if (rc)
             return rc;
     }
-done:
-    rc = np_kube_finalizer_remove(v->p.ctl->kube, &np_res_vpcp, v->p.obj, NP_KUBE_FINALIZER);
-    return rc == NP_ENOTFOUND ? 0 : rc;
+    return done_if_gone(
+        np_kube_finalizer_remove(v->p.ctl->kube, &np_res_vpcp, v->p.obj, NP_KUBE_FINALIZER));
 }
 
 /* ---------------------------------------------------------------- references */
@@ -1223,7 +1246,12 @@ static const char *vpcp_region(struct np_pass *p)
 
 static int vpcp_converge(struct np_pass *p, struct np_result *res)
 {
-    return converge((struct vctx *)p, res);
+    int rc = converge((struct vctx *)p, res);
+    /* No poller reads VPCs: the resync interval is the safety net, whatever this pass found. */
+    int64_t resync = np_region_resync_ms(p->use.region);
+    if (rc == 0 && (res->requeue_after_ms <= 0 || res->requeue_after_ms > resync))
+        res->requeue_after_ms = resync;
+    return rc;
 }
 
 static int vpcp_deletion(struct np_pass *p, struct np_result *res)
@@ -1251,12 +1279,14 @@ static json_object *piece_ids(const char *const *names, const long *at, size_t n
 static bool vpcp_put_ids(struct np_pass *p, json_object *st)
 {
     struct vctx *v = (struct vctx *)p;
-    if (!v->vpc || !v->observed)
+    if (!v->vpc && !v->created_vpc_id)
         return false;
     const struct np_posture_vpc_spec *s = v->spec;
-    np_json_put_str(st, "vpcId", v->vpc->vpc_id);
-    np_json_put_str(st, "accountId", v->vpc->owner_id);
+    np_json_put_str(st, "vpcId", v->vpc ? v->vpc->vpc_id : v->created_vpc_id);
+    np_json_put_str(st, "accountId", v->vpc ? v->vpc->owner_id : NULL);
     np_json_put_str(st, "region", v->p.use.region_name);
+    if (!v->observed)
+        return true; /* the pieces were not read in this pass: none listed */
     const char **names =
         np_xcalloc(s->n_subnets + s->n_route_tables + s->n_network_acls + 1, sizeof(*names));
     for (size_t i = 0; i < s->n_subnets; i++)
@@ -1276,7 +1306,7 @@ static bool vpcp_put_ids(struct np_pass *p, json_object *st)
     free(names);
     json_object *fl = json_object_new_array();
     for (size_t i = 0; i < v->n_fls; i++)
-        if (np_str_eq(tag_of(v->fls[i].tags, v->fls[i].n_tags, NP_TAG_UID), v->p.uid))
+        if (np_str_eq(np_aws_tag_get(v->fls[i].tags, v->fls[i].n_tags, NP_TAG_UID), v->p.uid))
             json_object_array_add(fl, json_object_new_string(v->fls[i].flow_log_id));
     json_object_object_add(st, "flowLogIds", fl);
     if (v->dsg)
@@ -1289,6 +1319,7 @@ static void vpcp_clean_up(struct np_pass *p)
     struct vctx *v = (struct vctx *)p;
     forget_observed(v);
     np_posture_vpc_spec_destroy(v->spec);
+    free(v->created_vpc_id);
     free(v->subnet_at);
     free(v->rt_at);
     free(v->nacl_at);
@@ -1306,7 +1337,6 @@ static const char *const vpcp_status_keys[] = {
 
 static const struct np_pass_kind vpcp_kind = {
     .kind = "VPCPosture",
-    .kind_key = NP_KIND_VPCP,
     .res = &np_res_vpcp,
     .scope_key = "piece",
     .text_key = "item",

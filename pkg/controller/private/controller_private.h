@@ -24,6 +24,7 @@
 
 #define NP_TAG_OWNER "netposture.dev/owner"
 #define NP_TAG_UID "netposture.dev/uid"
+#define NP_TAG_PIECE "netposture.dev/piece" /* which declared piece of a VPC: "subnet/a" */
 
 extern const struct np_kube_resource np_res_sgp;
 extern const struct np_kube_resource np_res_vpcp;
@@ -241,7 +242,6 @@ struct np_pass {
 /* What differs between the posture kinds; every hook gets the pass of that kind. */
 struct np_pass_kind {
     const char *kind;                   /* "SecurityGroupPosture" */
-    const char *kind_key;               /* workqueue kind (NP_KIND_SGP) */
     const struct np_kube_resource *res; /* its API resource */
     const char *scope_key;              /* status drift item member of the scope: "direction" */
     const char *text_key;               /* ... and of the item text: "rule" */
@@ -275,7 +275,6 @@ struct np_pass_plan_ops {
     char *(*guardrail_of)(struct np_pass *p, const struct np_posture_drift *d);
     /* Whether the hinting event's API call can have caused this item. */
     bool (*event_explains)(const char *event_name, const struct np_posture_drift *d);
-    const char *metrics_kind; /* label value, e.g. "SecurityGroupPosture" */
 };
 
 /* Runs one reconcile of key for a kind: get, parse, account, deletion or converge, status,
@@ -290,6 +289,22 @@ void np_pass_emit(struct np_pass *p, const char *type, const char *reason, const
 int np_pass_ensure_finalizer(struct np_pass *p);
 /* The reason of the old status's condition of this type (NULL when absent). */
 const char *np_pass_old_condition_reason(struct np_pass *p, const char *type);
+/*
+ * Our ownership tags for an AWS object: owner (<ns>/<name>, *owner owned by the caller), uid,
+ * and the piece tag when piece is not NULL. Returns how many were put in tags.
+ */
+size_t np_pass_ownership_tags(struct np_pass *p, char **owner, const char *piece,
+                              struct np_aws_tag tags[3]);
+/* Whether an object's ownership tags name another posture (owner set and not us). */
+bool np_pass_owned_by_other(struct np_pass *p, const struct np_aws_tag *tags, size_t n,
+                            const char **other);
+/* Whether deletion keeps the AWS objects: Retain, or unset and adopted. */
+bool np_pass_retains(enum np_posture_management_policy policy, enum np_posture_deletion deletion);
+/* Ready=False DeletionBlocked with msg (taken), a Warning Event on entering it, retry in 15 s.
+ * Returns 0. */
+int np_pass_deletion_blocked(struct np_pass *p, char *msg, struct np_result *res);
+/* Ready=False DeletionBlocked because no account can be used to clean up `what`. */
+void np_pass_deletion_no_account(struct np_pass *p, const char *what, struct np_result *res);
 void np_pass_count_metric(struct np_pass *p, const char *family, const char *k2, const char *v2);
 /*
  * The policy half of converge, shared by the kinds: with the delta of this pass, recalls each
@@ -319,6 +334,9 @@ struct np_aws_perm np_controller_perm_of(const struct np_posture_rule *r);
 void np_controller_sg_observed(const struct np_aws_sg *sg, struct np_posture_ruleset *out);
 
 /* ---------------------------------------------------------------- reconcile_vpcp.c */
+
+/* Whether a SecurityGroupPosture object names the VPCPosture ns/name in spec.vpcRef. */
+bool np_controller_uses_vpc_posture(json_object *sgp, const char *ns, const char *name);
 
 int np_controller_reconcile_vpcp(struct np_controller *ctl, const char *key, struct np_result *res);
 /*
