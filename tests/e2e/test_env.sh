@@ -48,7 +48,9 @@ EOF
 test_netposture_crds_installed() {
     local out
     out=$(k api-resources --api-group=netposture.dev -o name)
-    assert_contains "$out" "securitygrouppostures.netposture.dev"
+    assert_contains "$out" "securitygrouppostures.netposture.dev" || return 1
+    assert_contains "$out" "vpcpostures.netposture.dev" || return 1
+    assert_contains "$out" "postureguardrails.netposture.dev" || return 1
     assert_contains "$out" "cloudaccounts.netposture.dev"
 }
 
