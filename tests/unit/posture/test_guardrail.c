@@ -702,11 +702,21 @@ Test(posture_guardrail, mark_additive_tags_only_and_edges)
 /* ---------------------------------------------------------------- the shipped CIS guardrail */
 
 /* YAML scalars come back as strings (np_kube_yaml_parse); the apiserver hands the controller
- * typed JSON, so turn the numeric port strings back into integers. */
-static void type_ports(json_object *spec)
+ * typed JSON, so turn the numeric port strings back into integers and the require flags into
+ * booleans. */
+static void type_scalars(json_object *spec)
 {
     json_object *rules = json_object_object_get(spec, "rules");
     for (size_t i = 0; rules && i < json_object_array_length(rules); i++) {
+        json_object *req = json_object_object_get(json_object_array_get_idx(rules, i), "require");
+        if (req) {
+            json_object_object_foreach(req, k, val)
+            {
+                const char *s = json_object_get_string(val);
+                cr_assert(np_str_eq(s, "true") || np_str_eq(s, "false"), "require.%s is %s", k, s);
+                json_object_object_add(req, k, json_object_new_boolean(np_str_eq(s, "true")));
+            }
+        }
         json_object *deny = json_object_object_get(json_object_array_get_idx(rules, i), "deny");
         json_object *ports = deny ? json_object_object_get(deny, "ports") : NULL;
         for (size_t j = 0; ports && j < json_object_array_length(ports); j++) {
@@ -732,14 +742,20 @@ Test(posture_guardrail, cis_manifest)
     const char *name = json_object_get_string(json_object_object_get(meta, "name"));
     cr_assert_str_eq(name, "cis-aws-network");
     json_object *spec = json_object_object_get(doc, "spec");
-    type_ports(spec);
+    type_scalars(spec);
     struct np_posture_guardrail *g = NULL;
     cr_assert_eq(np_posture_guardrail_parse(&g, name, spec), 0, "%s", np_error_message());
     json_object_put(doc);
     cr_assert_eq(g->enforcement, NP_POSTURE_GUARDRAIL_DENY);
-    cr_assert_eq(g->n_rules, 2);
+    cr_assert_eq(g->n_rules, 5);
     cr_assert_str_eq(g->rules[0].references[0], "CIS AWS Foundations v3.0.0 5.2");
     cr_assert_str_eq(g->rules[1].references[0], "CIS AWS Foundations v3.0.0 5.3");
+    cr_assert_str_eq(g->rules[2].references[0], "CIS AWS Foundations v3.0.0 5.1");
+    cr_assert_eq(g->rules[2].resources, NP_POSTURE_GUARDRAIL_NETWORK_ACLS);
+    cr_assert_str_eq(g->rules[3].references[0], "CIS AWS Foundations v3.0.0 5.4");
+    cr_assert(g->rules[3].require_default_sg_restricted && !g->rules[3].require_flow_logs);
+    cr_assert_str_eq(g->rules[4].references[0], "CIS AWS Foundations v3.0.0 3.7");
+    cr_assert(g->rules[4].require_flow_logs && !g->rules[4].require_default_sg_restricted);
 
     const struct np_posture_raw_rule raw[] = {
         IN("tcp", 22, 22, C4, "0.0.0.0/0", NULL),       /* 5.2 */
