@@ -49,16 +49,32 @@ static bool is_own(struct np_consumer *c, const char *actor)
     return own;
 }
 
-struct by_gid {
-    const char *group_id;
+/* The first posture of a store whose status names an AWS id, by a kind's predicate. */
+struct by_status {
+    const char *id;
+    bool (*mentions)(json_object *status, const char *id);
     char *key; /* owned */
 };
 
 static void find_by_status(void *ctx, const char *key, json_object *obj)
 {
-    struct by_gid *b = ctx;
-    if (!b->key && np_str_eq(np_json_path_str(obj, "status", "groupId", NP_JSON_END), b->group_id))
+    struct by_status *b = ctx;
+    if (!b->key && b->mentions(np_json_path(obj, "status", NP_JSON_END), b->id))
         b->key = np_strdup(key);
+}
+
+static char *posture_of(struct np_kube_informer *inf, const char *id,
+                        bool (*mentions)(json_object *status, const char *id))
+{
+    struct by_status b = {id, mentions, NULL};
+    if (inf)
+        np_kube_store_each(np_kube_informer_store(inf), find_by_status, &b);
+    return b.key;
+}
+
+static bool group_status_mentions(json_object *st, const char *id)
+{
+    return np_str_eq(np_json_path_str(st, "groupId", NP_JSON_END), id);
 }
 
 /* Hints the group's region and enqueues its posture; true when a posture was found. */
@@ -71,9 +87,7 @@ static bool hint_group(struct np_consumer *c, const struct np_aws_event *ev, con
     if (!key) {
         /* Not in the snapshot yet (created meanwhile, or first poll pending): the status
          * of the posture that manages it says whose it is. */
-        struct by_gid b = {gid, NULL};
-        np_kube_store_each(np_kube_informer_store(c->ctl->sgp_inf), find_by_status, &b);
-        key = b.key;
+        key = posture_of(c->ctl->sgp_inf, gid, group_status_mentions);
     }
     if (!key)
         return false;
@@ -169,7 +183,7 @@ void np_controller_vpc_events_clean_up(struct np_controller *ctl)
 }
 
 /* Whether a VPCPosture's status names the resource id among what it manages. */
-static bool status_mentions(json_object *st, const char *id)
+static bool vpc_status_mentions(json_object *st, const char *id)
 {
     static const char *const singles[] = {"vpcId", "defaultSecurityGroupId"};
     for (size_t i = 0; i < NP_ARRAY_LEN(singles); i++)
@@ -195,30 +209,15 @@ static bool status_mentions(json_object *st, const char *id)
     return false;
 }
 
-struct by_piece {
-    const char *id;
-    char *key; /* owned */
-};
-
-static void find_vpc_posture(void *ctx, const char *key, json_object *obj)
-{
-    struct by_piece *b = ctx;
-    if (!b->key && status_mentions(np_json_path(obj, "status", NP_JSON_END), b->id))
-        b->key = np_strdup(key);
-}
-
 /* Hints and enqueues the VPC posture managing the resource; true when there is one. */
 static bool hint_vpc_piece(struct np_consumer *c, const struct np_aws_event *ev, const char *id)
 {
-    if (!c->ctl->vpcp_inf)
+    char *key = posture_of(c->ctl->vpcp_inf, id, vpc_status_mentions);
+    if (!key)
         return false;
-    struct by_piece b = {id, NULL};
-    np_kube_store_each(np_kube_informer_store(c->ctl->vpcp_inf), find_vpc_posture, &b);
-    if (!b.key)
-        return false;
-    np_controller_note_vpc_event(c->ctl, b.key, ev->actor, ev->event_name, ev->event_ms);
-    np_controller_enqueue(c->ctl, NP_KIND_VPCP, b.key);
-    free(b.key);
+    np_controller_note_vpc_event(c->ctl, key, ev->actor, ev->event_name, ev->event_ms);
+    np_controller_enqueue(c->ctl, NP_KIND_VPCP, key);
+    free(key);
     return true;
 }
 

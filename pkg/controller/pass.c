@@ -373,18 +373,38 @@ void np_pass_count_metric(struct np_pass *p, const char *family, const char *k2,
     np_buf_clean_up(&l);
 }
 
-void np_pass_violation_append(struct np_buf *b, const char *guardrail, const char *rule,
-                              const char *reference, const char *what)
+#define MAX_VIOLATIONS_SHOWN 3
+
+void np_pass_violation_add(struct np_pass_violations *v, const struct np_posture_guardrail *g,
+                           const struct np_posture_guardrail_rule *rule, const char *what)
 {
-    np_buf_appendf(b, "%sguardrail %s rule %s", b->len ? "; " : "", guardrail, rule);
-    if (reference)
-        np_buf_appendf(b, " (%s)", reference);
+    bool deny = g->enforcement == NP_POSTURE_GUARDRAIL_DENY;
+    struct np_buf *b = deny ? &v->deny : &v->warn;
+    size_t *shown = deny ? &v->shown_deny : &v->shown_warn;
+    v->n++;
+    v->n_deny += deny;
+    if (*shown >= MAX_VIOLATIONS_SHOWN)
+        return;
+    (*shown)++;
+    np_buf_appendf(b, "%sguardrail %s rule %s", b->len ? "; " : "", g->name, rule->id);
+    if (rule->n_references > 0)
+        np_buf_appendf(b, " (%s)", rule->references[0]);
     np_buf_appendf(b, " forbids %s", what);
 }
 
-bool np_pass_guardrail_verdict(struct np_pass *p, size_t n, size_t n_deny, char *text)
+bool np_pass_guardrail_verdict(struct np_pass *p, struct np_pass_violations *v)
 {
-    bool deny = n_deny > 0;
+    bool deny = v->n_deny > 0;
+    /* The Deny ones explain why nothing is applied. */
+    struct np_buf *b = deny ? &v->deny : &v->warn;
+    size_t total = deny ? v->n_deny : v->n - v->n_deny;
+    size_t shown = deny ? v->shown_deny : v->shown_warn;
+    if (total > shown)
+        np_buf_appendf(b, "; and %zu more", total - shown);
+    char *text = np_strdup(np_buf_cstr(b));
+    size_t n = v->n;
+    np_buf_clean_up(&v->deny);
+    np_buf_clean_up(&v->warn);
     const char *old = np_pass_old_condition_reason(p, "Compliant");
     free(p->compliant_msg);
     if (n == 0) {

@@ -457,24 +457,15 @@ static bool guardrails_forbid(struct rctx *r)
             &v, &nv, (const struct np_posture_guardrail *const *)r->p.guardrails.items,
             r->p.guardrails.n, r->p.ns, r->p.name, &pre);
     np_error_clear();
-    size_t n_deny = 0;
-    for (size_t i = 0; i < nv; i++)
-        if (v[i].guardrail->enforcement == NP_POSTURE_GUARDRAIL_DENY)
-            v[n_deny++] = v[i]; /* keep Deny ones first for the message */
-    size_t shown = n_deny > 0 ? n_deny : nv;
-    struct np_buf b = NP_BUF_INIT;
-    for (size_t i = 0; i < shown && i < 3; i++) {
+    struct np_pass_violations pv = {0};
+    for (size_t i = 0; i < nv; i++) {
         char *text = np_posture_rule_text(v[i].atomic);
         char *what = np_strdupf("%s %s", np_posture_direction_name(v[i].atomic->direction), text);
-        np_pass_violation_append(&b, v[i].guardrail->name, v[i].rule->id,
-                                 v[i].rule->n_references ? v[i].rule->references[0] : NULL, what);
+        np_pass_violation_add(&pv, v[i].guardrail, v[i].rule, what);
         free(what);
         free(text);
     }
-    if (shown > 3)
-        np_buf_appendf(&b, "; and %zu more", shown - 3);
-    bool deny = np_pass_guardrail_verdict(&r->p, nv, n_deny, np_strdup(np_buf_cstr(&b)));
-    np_buf_clean_up(&b);
+    bool deny = np_pass_guardrail_verdict(&r->p, &pv);
     free(v);
     np_posture_ruleset_clean_up(&pre);
     return deny;

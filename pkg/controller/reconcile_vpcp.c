@@ -775,26 +775,10 @@ static bool guardrails_forbid(struct vctx *v)
     size_t nv = 0;
     np_posture_vpc_guardrail_check(&vi, &nv, guardrail_list(v), v->p.guardrails.n, v->p.ns,
                                    v->p.name, v->spec);
-    size_t n_deny = 0;
+    struct np_pass_violations pv = {0};
     for (size_t i = 0; i < nv; i++)
-        if (vi[i].guardrail->enforcement == NP_POSTURE_GUARDRAIL_DENY)
-            n_deny++;
-    struct np_buf b = NP_BUF_INIT;
-    size_t shown = 0;
-    for (size_t i = 0; i < nv && shown < 3; i++) {
-        bool is_deny = vi[i].guardrail->enforcement == NP_POSTURE_GUARDRAIL_DENY;
-        if (n_deny > 0 && !is_deny)
-            continue; /* the Deny ones explain why nothing is applied */
-        np_pass_violation_append(&b, vi[i].guardrail->name, vi[i].rule->id,
-                                 vi[i].rule->n_references ? vi[i].rule->references[0] : NULL,
-                                 vi[i].what);
-        shown++;
-    }
-    size_t total = n_deny > 0 ? n_deny : nv;
-    if (total > shown)
-        np_buf_appendf(&b, "; and %zu more", total - shown);
-    bool deny = np_pass_guardrail_verdict(&v->p, nv, n_deny, np_strdup(np_buf_cstr(&b)));
-    np_buf_clean_up(&b);
+        np_pass_violation_add(&pv, vi[i].guardrail, vi[i].rule, vi[i].what);
+    bool deny = np_pass_guardrail_verdict(&v->p, &pv);
     np_posture_vpc_violations_free(vi, nv);
     return deny;
 }

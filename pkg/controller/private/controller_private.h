@@ -316,14 +316,20 @@ void np_pass_count_metric(struct np_pass *p, const char *family, const char *k2,
 int np_pass_decide(struct np_pass *p, const struct np_posture_delta *delta,
                    const struct np_posture_remediation *remediation,
                    const struct np_pass_plan_ops *ops, struct np_result *res);
-/* Appends "guardrail G rule R (ref) forbids <what>" to b ("; " between violations);
- * reference may be NULL. */
-void np_pass_violation_append(struct np_buf *b, const char *guardrail, const char *rule,
-                              const char *reference, const char *what);
-/* Sets Compliant (and Ready=False GuardrailViolation under Deny) from a check's outcome: n
- * violations, n_deny of them from Deny guardrails, message text (owned, taken). Returns true
- * when the posture must not be applied. */
-bool np_pass_guardrail_verdict(struct np_pass *p, size_t n, size_t n_deny, char *text);
+/* Violations of a posture's declared state, collected for the Compliant message: the first
+ * three of Deny and of Warn guardrails as text. Zero-initialise it. */
+struct np_pass_violations {
+    size_t n, n_deny;
+    struct np_buf deny, warn;
+    size_t shown_deny, shown_warn;
+};
+/* Adds one violation: guardrail g's rule forbids <what>. */
+void np_pass_violation_add(struct np_pass_violations *v, const struct np_posture_guardrail *g,
+                           const struct np_posture_guardrail_rule *rule, const char *what);
+/* Sets Compliant (and Ready=False GuardrailViolation under Deny) from the violations (the
+ * message names the Deny ones when there are any) and releases v. Returns true when the
+ * posture must not be applied. */
+bool np_pass_guardrail_verdict(struct np_pass *p, struct np_pass_violations *v);
 
 /* ---------------------------------------------------------------- reconcile_sgp.c */
 
