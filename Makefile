@@ -46,6 +46,8 @@ build/san/unit-$(1): $(patsubst %.c,build/san/%.o,$(wildcard tests/unit/$(1)/*.c
 	$$(CC) $$(ALL_CFLAGS) $$(SAN) -o $$@ $$(filter %.o,$$^) build/san/libnetposture.a -lcriterion $$(LDLIBS)
 endef
 $(foreach m,$(UNIT_MODULES),$(eval $(call unit_rule,$(m))))
+# The controller's unit tests drive the kube client against the kube tests' scripted server.
+build/san/unit-controller: build/san/tests/unit/kube/fake_apiserver.o
 
 define bin_rule
 bin/$(1): $(patsubst %.c,build/obj/%.o,$(wildcard cmd/$(1)/*.c)) build/libnetposture.a

@@ -310,7 +310,11 @@ int np_controller_account_use(struct np_controller *ctl, const char *name, const
     /* A team may only reach accounts that allow its namespace. */
     json_object *selector = np_json_path(acct, "spec", "allowedNamespaces", NP_JSON_END);
     if (selector) {
-        if (!np_controller_namespace_selected(ctl, selector, ns)) {
+        bool selected = false;
+        rc = np_controller_namespace_selected(ctl, selector, ns, &selected);
+        if (rc)
+            goto out; /* never decided on labels we do not know: retried with backoff */
+        if (!selected) {
             deny(use, "AccountNotAllowed",
                  np_strdupf("CloudAccount \"%s\" does not allow namespace \"%s\" "
                             "(spec.allowedNamespaces)",

@@ -19,26 +19,27 @@ const struct np_kube_resource np_res_guardrails = {"netposture.dev", "v1alpha1",
 
 /* ---------------------------------------------------------------- governing guardrails */
 
-/* Whether the guardrail object's namespaceSelector selects namespace ns. */
-static bool governs(struct np_controller *ctl, json_object *gobj, const char *ns)
+/* Whether the guardrail object's namespaceSelector selects a namespace with these labels. */
+static bool governs(json_object *gobj, json_object *labels)
 {
     json_object *sel = np_json_path(gobj, "spec", "namespaceSelector", NP_JSON_END);
-    /* Absent or {} selects every namespace, known to the cache yet or not. */
-    if (!sel || (json_object_is_type(sel, json_type_object) && json_object_object_length(sel) == 0))
-        return true;
-    return np_controller_namespace_selected(ctl, sel, ns);
+    bool yes = false;
+    if (np_selector_matches(sel, labels, &yes) != 0) {
+        np_error_clear(); /* a malformed selector selects nothing (the CRD rejects it) */
+        return false;
+    }
+    return yes;
 }
 
 struct collect {
-    struct np_controller *ctl;
-    const char *ns;
+    json_object *labels; /* of the posture's namespace */
     struct np_guardrail_set *set;
 };
 
 static void collect_one(void *vctx, const char *key, json_object *obj)
 {
     struct collect *c = vctx;
-    if (!governs(c->ctl, obj, c->ns))
+    if (!governs(obj, c->labels))
         return;
     struct np_posture_guardrail *g = NULL;
     if (np_posture_guardrail_parse(&g, key, np_json_path(obj, "spec", NP_JSON_END)) != 0) {
@@ -57,8 +58,15 @@ int np_controller_guardrails_for(struct np_controller *ctl, const char *ns,
     memset(out, 0, sizeof(*out));
     if (!ctl->guardrail_inf)
         return 0;
-    struct collect c = {ctl, ns, out};
+    /* The namespace's labels, read before walking the guardrails (no I/O under the store's
+     * lock); a namespace whose labels are unknown is never taken as unlabelled. */
+    json_object *nsobj = NULL;
+    int rc = np_controller_namespace_get(ctl, ns, &nsobj);
+    if (rc)
+        return rc;
+    struct collect c = {np_json_path(nsobj, "metadata", "labels", NP_JSON_END), out};
     np_kube_store_each(np_kube_informer_store(ctl->guardrail_inf), collect_one, &c);
+    json_object_put(nsobj);
     return 0;
 }
 
@@ -134,11 +142,23 @@ static void scan_observed(struct scan *s, const char *key, const char *kind, jso
     }
 }
 
+/* For the guardrail's status only (no I/O under the store's lock): a namespace the cache has
+ * not seen yet is left out here; the posture's own reconcile reads it and decides. */
+static bool scan_governs(struct scan *s, const char *ns)
+{
+    json_object *nsobj = NULL;
+    if (np_kube_store_get(np_kube_informer_store(s->ctl->ns_inf), &nsobj, ns) != 0)
+        return false;
+    bool yes = governs(s->gobj, np_json_path(nsobj, "metadata", "labels", NP_JSON_END));
+    json_object_put(nsobj);
+    return yes;
+}
+
 static void scan_sgp(void *vctx, const char *key, json_object *obj)
 {
     struct scan *s = vctx;
     const char *ns = np_kube_object_namespace(obj);
-    if (!ns || !governs(s->ctl, s->gobj, ns))
+    if (!ns || !scan_governs(s, ns))
         return;
     const char *name = np_json_path_str(obj, "metadata", "name", NP_JSON_END);
     /* Desired rules. */
@@ -171,7 +191,7 @@ static void scan_vpcp(void *vctx, const char *key, json_object *obj)
 {
     struct scan *s = vctx;
     const char *ns = np_kube_object_namespace(obj);
-    if (!ns || !governs(s->ctl, s->gobj, ns))
+    if (!ns || !scan_governs(s, ns))
         return;
     const char *name = np_json_path_str(obj, "metadata", "name", NP_JSON_END);
     struct np_posture_vpc_spec *spec = NULL;

@@ -278,8 +278,18 @@ out:
 
 int np_pass_ensure_finalizer(struct np_pass *p)
 {
-    if (np_kube_object_has_finalizer(p->obj, NP_KUBE_FINALIZER))
+    if (np_kube_object_has_finalizer(p->obj, NP_KUBE_FINALIZER)) {
+        /* Put there before our first AWS object (a manifest that lists it): make it ours, or
+         * deletion would take it for a foreign finalizer and leave what we create behind. */
+        if (np_json_path_str(p->old_status, p->kind->id_key, NP_JSON_END) || p->finalizer_claimed)
+            return 0;
+        int rc = np_kube_finalizer_claim(p->ctl->kube, p->kind->res, p->kind->kind, p->obj,
+                                         NP_KUBE_FINALIZER);
+        if (rc)
+            return np_error_set(rc, "claiming the finalizer: %s", np_error_message());
+        p->finalizer_claimed = true;
         return 0;
+    }
     int rc = np_kube_finalizer_add(p->ctl->kube, p->kind->res, p->obj, NP_KUBE_FINALIZER);
     if (rc == NP_ECONFLICT) {
         /* Someone else changed the list meanwhile: add it to the list as it is now. */
@@ -363,6 +373,21 @@ void np_pass_deletion_no_account(struct np_pass *p, const char *what, struct np_
                                  what, p->use.message ? p->use.message : "no account",
                                  NP_KUBE_FINALIZER));
     res->requeue_after_ms = 30 * 1000;
+}
+
+int np_pass_guardrails_for(struct np_pass *p, struct np_result *res, bool *unknown)
+{
+    *unknown = false;
+    int rc = np_controller_guardrails_for(p->ctl, p->ns, &p->guardrails);
+    if (rc != NP_EAGAIN)
+        return rc;
+    /* Never decided on labels we do not know (a Deny guardrail might select it): wait. */
+    *unknown = true;
+    np_pass_set_ready(p, "False", "NamespaceUnknown", np_strdup(np_error_message()));
+    np_pass_set_synced(p, true, NULL);
+    res->requeue_after_ms = 1000;
+    np_error_clear();
+    return 0;
 }
 
 void np_pass_count_metric(struct np_pass *p, const char *family, const char *k2, const char *v2)
@@ -908,6 +933,36 @@ static void pass_clean_up(struct np_pass *p)
     free(p->event_name);
 }
 
+/*
+ * Whether our finalizer on a posture being deleted was put there by netposture: the live
+ * object's managedFields say which field manager added it. One that a user added (to a
+ * posture that was refused, or never reached AWS) must never make us delete anything.
+ */
+static int finalizer_is_ours(struct np_pass *p, bool *ours)
+{
+    json_object *live = NULL;
+    *ours = false;
+    int rc = np_kube_get(p->ctl->kube, &live, p->kind->res, p->ns, p->name);
+    if (rc == 0)
+        *ours =
+            np_kube_object_finalizer_is_managed_by(live, NP_KUBE_FINALIZER, NP_KUBE_FIELD_MANAGER);
+    json_object_put(live);
+    return rc;
+}
+
+/* Removes a finalizer netposture did not add, touching nothing in AWS, and says so. */
+static int release_foreign_finalizer(struct np_pass *p)
+{
+    const char *id = np_json_path_str(p->old_status, p->kind->id_key, NP_JSON_END);
+    char *note = np_strdupf("%s was not added by netposture: removed it without any AWS call%s%s",
+                            NP_KUBE_FINALIZER, id ? "; left untouched: " : "", id ? id : "");
+    np_pass_emit(p, "Warning", "FinalizerNotOurs", "Delete", note);
+    np_log_warn("foreign finalizer removed without any AWS call", "namespace", p->ns, "name",
+                p->name);
+    free(note);
+    return np_kube_finalizer_remove(p->ctl->kube, p->kind->res, p->obj, NP_KUBE_FINALIZER);
+}
+
 /* A spec that does not parse: reported once per generation; on deletion, abandoned. */
 static int invalid_spec(struct np_pass *p, bool deleting, struct np_result *res)
 {
@@ -972,6 +1027,19 @@ int np_pass_reconcile(struct np_controller *ctl, const struct np_pass_kind *kind
      * converged once, the differences are the new spec itself. */
     p->spec_changed =
         np_json_path_int(p->old_status, 0, "convergedGeneration", NP_JSON_END) != p->generation;
+
+    if (deleting && np_kube_object_has_finalizer(p->obj, NP_KUBE_FINALIZER)) {
+        bool ours = false;
+        rc = finalizer_is_ours(p, &ours);
+        if (rc == NP_ENOTFOUND) {
+            rc = 0; /* gone meanwhile */
+            goto out;
+        }
+        if (rc == 0 && !ours)
+            rc = release_foreign_finalizer(p);
+        if (rc || !ours)
+            goto out;
+    }
 
     /* Parse and validate what the CRD schema could not. */
     rc = kind->parse(p, np_json_path(p->obj, "spec", NP_JSON_END));

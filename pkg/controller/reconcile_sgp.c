@@ -113,6 +113,38 @@ static int find_by_uid(struct rctx *r, struct np_aws_sg **out)
     return rc;
 }
 
+/*
+ * management.groupId changed: the group adopted before keeps nothing of ours. Our ownership
+ * tags are removed from it (only if it carries our uid), so it is no longer claimed.
+ */
+static int release_previous_group(struct rctx *r)
+{
+    const char *before = np_json_path_str(r->p.old_status, "groupId", NP_JSON_END);
+    if (!before || np_str_eq(before, r->spec->management.group_id))
+        return 0;
+    struct np_aws_sg *old = NULL;
+    int rc = observe_group(r, before, &old, false);
+    bool ours = rc == 0 && np_str_eq(tag_value(old, NP_TAG_UID), r->p.uid);
+    np_aws_sg_free(old);
+    if (rc == NP_ENOTFOUND || (rc == 0 && !ours))
+        return 0;
+    if (rc)
+        return rc;
+    const char *keys[] = {NP_TAG_OWNER, NP_TAG_UID};
+    rc = np_aws_ec2_delete_tags(np_region_ec2(r->p.use.region), before, keys, 2);
+    if (rc == NP_ENOTFOUND)
+        rc = 0;
+    if (rc)
+        return rc;
+    np_region_snapshot_remove(r->p.use.region, before);
+    char *note = np_strdupf("released security group %s (management.groupId is now %s); removed "
+                            "the ownership tags",
+                            before, r->spec->management.group_id);
+    np_pass_emit(&r->p, "Normal", "Released", "Adopt", note);
+    free(note);
+    return 0;
+}
+
 /* ---------------------------------------------------------------- converge */
 
 /* Finds the group (status id, uid tag) or creates it; sets r->sg. Returns 0 with
@@ -149,7 +181,12 @@ static int find_or_create_group(struct rctx *r, bool enforce, struct np_result *
             r->sg = NULL;
             return 0;
         }
-        return 0;
+        if (np_pass_adoption_refused(&r->p, r->sg->group_id, r->sg->tags, r->sg->n_tags, res)) {
+            np_aws_sg_free(r->sg);
+            r->sg = NULL;
+            return 0;
+        }
+        return enforce ? release_previous_group(r) : 0;
     }
 
     const char *status_gid = np_json_path_str(r->p.old_status, "groupId", NP_JSON_END);
@@ -441,14 +478,16 @@ static int compute_delta(struct rctx *r, const struct np_posture_ruleset *want,
 }
 
 /*
- * Checks the desired rules against the guardrails governing the posture. Returns true when a
- * Deny guardrail forbids them (the posture must not be applied); sets the Compliant condition.
+ * Checks the desired rules against the guardrails governing the posture. *deny is true when a
+ * Deny guardrail forbids them, or when the namespace's labels are not known yet (the posture
+ * must not be applied); sets the Compliant or the Ready condition.
  */
-static bool guardrails_forbid(struct rctx *r)
+static int guardrails_forbid(struct rctx *r, struct np_result *res, bool *deny)
 {
-    np_controller_guardrails_for(r->p.ctl, r->p.ns, &r->p.guardrails);
-    if (r->p.guardrails.n == 0)
-        return false;
+    *deny = false;
+    int rc = np_pass_guardrails_for(&r->p, res, deny);
+    if (rc || *deny || r->p.guardrails.n == 0)
+        return rc;
     struct np_posture_ruleset pre = {0};
     struct np_posture_violation *v = NULL;
     size_t nv = 0;
@@ -465,10 +504,10 @@ static bool guardrails_forbid(struct rctx *r)
         free(what);
         free(text);
     }
-    bool deny = np_pass_guardrail_verdict(&r->p, &pv);
+    *deny = np_pass_guardrail_verdict(&r->p, &pv);
     free(v);
     np_posture_ruleset_clean_up(&pre);
-    return deny;
+    return 0;
 }
 
 /* "<guardrail>/<rule id>" of the first governing guardrail rule the drift item violates. */
@@ -552,8 +591,10 @@ static int converge(struct rctx *r, struct np_result *res)
     char *subject = NULL;
     int rc = 0;
 
-    if (guardrails_forbid(r))
-        goto out; /* Ready=False GuardrailViolation; nothing is created or changed */
+    bool denied = false;
+    rc = guardrails_forbid(r, res, &denied);
+    if (rc || denied)
+        goto out; /* denied: Ready=False GuardrailViolation; nothing is created or changed */
     rc = find_or_create_group(r, enforce, res);
     if (rc || !r->sg)
         goto out;
@@ -602,7 +643,6 @@ static int handle_deletion(struct rctx *r, struct np_result *res)
     if (!np_kube_object_has_finalizer(r->p.obj, NP_KUBE_FINALIZER))
         return 0;
     const char *gid = np_json_path_str(r->p.old_status, "groupId", NP_JSON_END);
-    bool adopted = r->spec && r->spec->management.policy == NP_POSTURE_MANAGEMENT_ADOPT;
     const char *policy =
         np_pass_retains(r->spec->management.policy, r->spec->management.deletion_policy) ? "Retain"
                                                                                          : "Delete";
@@ -613,18 +653,19 @@ static int handle_deletion(struct rctx *r, struct np_result *res)
         return 0;
     }
     if (gid) {
-        struct np_aws_sg *sg = NULL;
-        rc = observe_group(r, gid, &sg, false);
-        bool ours = sg && np_str_eq(tag_value(sg, NP_TAG_UID), r->p.uid);
-        np_aws_sg_free(sg);
-        if (rc == NP_ENOTFOUND) {
+        /* Read from AWS, not the snapshot: ours is what carries our uid tag now (created, or
+         * adopted and tagged). A refused or Detect-only adoption, or a group re-tagged by
+         * someone, is never deleted. */
+        r->group_id = np_strdup(gid);
+        rc = reread_group(r);
+        bool ours = rc == 0 && np_str_eq(tag_value(r->sg, NP_TAG_UID), r->p.uid);
+        bool foreign_owner = rc == 0 && tag_value(r->sg, NP_TAG_UID) && !ours;
+        if (rc == NP_ENOTFOUND)
             rc = 0;
-        } else if (rc) {
+        else if (rc)
             return rc;
-        } else if (!ours && !adopted) {
-            /* Not ours (tags changed by someone): never delete what we cannot prove we own. */
+        else if (!ours)
             policy = "Retain";
-        }
         if (strcmp(policy, "Delete") == 0) {
             rc = np_aws_ec2_delete_security_group(np_region_ec2(r->p.use.region), gid);
             if (rc == NP_ENOTFOUND)
@@ -642,11 +683,14 @@ static int handle_deletion(struct rctx *r, struct np_result *res)
             np_pass_emit(&r->p, "Normal", "Deleted", "Delete", note);
             free(note);
         } else if (!ours) {
-            /* Its ownership tags name someone else now: they are not ours to remove. */
+            /* Not ours: neither the group nor its tags are ours to touch. */
             np_region_snapshot_remove(r->p.use.region, gid);
-            char *note = np_strdupf("retained security group %s; its ownership tags belong to "
-                                    "another owner and were left alone",
-                                    gid);
+            char *note = np_strdupf(
+                foreign_owner ? "retained security group %s; its ownership tags belong to "
+                                "another owner and were left alone"
+                              : "retained security group %s; it does not carry this posture's "
+                                "uid tag (never adopted in Enforce mode), so nothing was changed",
+                gid);
             np_pass_emit(&r->p, "Normal", "Retained", "Delete", note);
             free(note);
         } else {

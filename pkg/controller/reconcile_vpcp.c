@@ -427,6 +427,10 @@ static int find_or_create_vpc(struct vctx *v, bool enforce, struct np_result *re
             np_pass_set_synced(&v->p, true, NULL);
             np_aws_vpcs_free(v->vpc, 1);
             v->vpc = NULL;
+        } else if (np_pass_adoption_refused(&v->p, v->vpc->vpc_id, v->vpc->tags, v->vpc->n_tags,
+                                            res)) {
+            np_aws_vpcs_free(v->vpc, 1);
+            v->vpc = NULL;
         }
         return 0;
     }
@@ -765,12 +769,13 @@ static const struct np_posture_guardrail *const *guardrail_list(struct vctx *v)
 }
 
 /* Checks the declared state against the governing guardrails (see guardrails_forbid of the
- * security groups). Returns true when a Deny guardrail forbids it. */
-static bool guardrails_forbid(struct vctx *v)
+ * security groups). *deny is true when it must not be applied. */
+static int guardrails_forbid(struct vctx *v, struct np_result *res, bool *deny)
 {
-    np_controller_guardrails_for(v->p.ctl, v->p.ns, &v->p.guardrails);
-    if (v->p.guardrails.n == 0)
-        return false;
+    *deny = false;
+    int rc = np_pass_guardrails_for(&v->p, res, deny);
+    if (rc || *deny || v->p.guardrails.n == 0)
+        return rc;
     struct np_posture_vpc_violation *vi = NULL;
     size_t nv = 0;
     np_posture_vpc_guardrail_check(&vi, &nv, guardrail_list(v), v->p.guardrails.n, v->p.ns,
@@ -778,9 +783,9 @@ static bool guardrails_forbid(struct vctx *v)
     struct np_pass_violations pv = {0};
     for (size_t i = 0; i < nv; i++)
         np_pass_violation_add(&pv, vi[i].guardrail, vi[i].rule, vi[i].what);
-    bool deny = np_pass_guardrail_verdict(&v->p, &pv);
+    *deny = np_pass_guardrail_verdict(&v->p, &pv);
     np_posture_vpc_violations_free(vi, nv);
-    return deny;
+    return 0;
 }
 
 static char *guardrail_of(struct np_pass *p, const struct np_posture_drift *d)
@@ -927,8 +932,10 @@ static int converge(struct vctx *v, struct np_result *res)
     struct np_posture_delta delta = {0};
     char *subject = NULL;
     int rc = 0;
-    if (guardrails_forbid(v))
-        return 0; /* Ready=False GuardrailViolation; nothing is created or changed */
+    bool denied = false;
+    rc = guardrails_forbid(v, res, &denied);
+    if (rc || denied)
+        return rc; /* denied: Ready=False GuardrailViolation; nothing is created or changed */
     /* A CloudTrail event named one of our pieces: who did it (the pieces are read anyway). */
     np_controller_take_vpc_event(v->p.ctl, v->p.key, &v->p.event_actor, &v->p.event_name,
                                  &v->p.event_ms);
@@ -1113,7 +1120,6 @@ static int handle_deletion(struct vctx *v, struct np_result *res)
     if (!np_kube_object_has_finalizer(v->p.obj, NP_KUBE_FINALIZER))
         return 0;
     const struct np_posture_vpc_spec *spec = v->spec;
-    bool adopted = spec->management.policy == NP_POSTURE_MANAGEMENT_ADOPT;
     bool retain = np_pass_retains(spec->management.policy, spec->management.deletion_policy);
     const char *vpc_id = np_json_path_str(v->p.old_status, "vpcId", NP_JSON_END);
     int rc = 0;
@@ -1123,11 +1129,10 @@ static int handle_deletion(struct vctx *v, struct np_result *res)
         free(what);
         return 0;
     }
+    /* Never spec.management.vpcId: an adoption that was refused must not lead us to a VPC. */
     if (vpc_id)
         rc = read_vpc(v, vpc_id, &v->vpc);
-    else if (adopted)
-        rc = read_vpc(v, spec->management.vpc_id, &v->vpc);
-    else /* created, but the status never got its id: our uid tag says which */
+    else /* the status never got its id: our uid tag says which, if any */
         rc = find_vpc_by_uid(v, &v->vpc);
     if (rc && rc != NP_ENOTFOUND)
         return rc;
@@ -1155,8 +1160,9 @@ static int handle_deletion(struct vctx *v, struct np_result *res)
         if (retain) {
             rc = untag_pieces(v, vpc_id);
         } else {
-            /* Never delete a VPC we cannot prove we own (created, or adopted and told to). */
-            rc = delete_pieces(v, vpc_id, mine || adopted, res);
+            /* Only what carries our uid tag is deleted: the VPC too (created, or adopted in
+             * Enforce mode and told to delete); a refused or Detect-only adoption never. */
+            rc = delete_pieces(v, vpc_id, mine, res);
             if (rc <= 0)
                 return rc; /* blocked (requeued) or failed */
             rc = 0;

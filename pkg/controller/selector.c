@@ -17,18 +17,37 @@ static bool value_in(json_object *values, const char *v)
     return false;
 }
 
-bool np_controller_namespace_selected(struct np_controller *ctl, json_object *selector,
-                                      const char *ns)
+/*
+ * The namespace object of ns: from the informer's cache, else read from the API server (a
+ * namespace applied together with a posture may not have reached the cache yet). Labels are
+ * never guessed: NP_EAGAIN when the namespace cannot be read (the caller requeues).
+ */
+int np_controller_namespace_get(struct np_controller *ctl, const char *ns, json_object **out)
+{
+    *out = NULL;
+    if (np_kube_store_get(np_kube_informer_store(ctl->ns_inf), out, ns) == 0)
+        return 0;
+    int rc = np_kube_get(ctl->kube, out, &np_kube_res_namespaces, NULL, ns);
+    if (rc == 0)
+        return 0;
+    return np_error_set(NP_EAGAIN, "the labels of namespace \"%s\" are not known yet: %s", ns,
+                        np_error_message());
+}
+
+int np_controller_namespace_selected(struct np_controller *ctl, json_object *selector,
+                                     const char *ns, bool *selected)
 {
     json_object *nsobj = NULL;
-    json_object *labels = NULL;
-    if (np_kube_store_get(np_kube_informer_store(ctl->ns_inf), &nsobj, ns) == 0)
-        labels = np_json_path(nsobj, "metadata", "labels", NP_JSON_END);
-    bool match = false;
-    if (np_selector_matches(selector, labels, &match) != 0)
-        match = false;
+    *selected = false;
+    int rc = np_controller_namespace_get(ctl, ns, &nsobj);
+    if (rc == 0 &&
+        np_selector_matches(selector, np_json_path(nsobj, "metadata", "labels", NP_JSON_END),
+                            selected) != 0) {
+        *selected = false; /* an invalid selector selects nothing */
+        np_error_clear();
+    }
     json_object_put(nsobj);
-    return match;
+    return rc;
 }
 
 int np_selector_matches(json_object *selector, json_object *labels, bool *matches)

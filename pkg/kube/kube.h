@@ -491,6 +491,22 @@ int np_kube_finalizer_add(struct np_kube_client *client, const struct np_kube_re
 int np_kube_finalizer_remove(struct np_kube_client *client, const struct np_kube_resource *res,
                              json_object *obj, const char *finalizer);
 
+/*
+ * Whether the API server records field manager `manager` (its main resource, not a
+ * subresource) as owner of finalizer in obj's metadata.managedFields: whether that manager
+ * added it. obj must come from a GET (the informer store drops managedFields).
+ */
+bool np_kube_object_finalizer_is_managed_by(json_object *obj, const char *finalizer,
+                                            const char *manager);
+
+/*
+ * Makes this client's field manager an owner of finalizer on the live object named by obj
+ * (kind, e.g. "SecurityGroupPosture"), with a server-side apply of metadata.finalizers = [f]:
+ * a finalizer that someone else put there first becomes ours too, without touching the others.
+ */
+int np_kube_finalizer_claim(struct np_kube_client *client, const struct np_kube_resource *res,
+                            const char *kind, json_object *obj, const char *finalizer);
+
 /* ---------------------------------------------------------------- events */
 
 /* The object an Event is about. Strings are borrowed; uid and resource_version optional. */

@@ -158,6 +158,64 @@ int np_kube_finalizer_remove(struct np_kube_client *c, const struct np_kube_reso
     return rc;
 }
 
+/*
+ * Whether manager's own (not a subresource's) managedFields entry of obj names finalizer:
+ * fieldsV1 {"f:metadata": {"f:finalizers": {"v:\"<finalizer>\"": {}}}}. The API server
+ * records it for the field manager whose write added (or applied) the value.
+ */
+bool np_kube_object_finalizer_is_managed_by(json_object *obj, const char *finalizer,
+                                            const char *manager)
+{
+    json_object *entries = NP_KUBE_JSON_PATH(obj, "metadata", "managedFields");
+    if (!entries || !json_object_is_type(entries, json_type_array) || np_str_is_empty(finalizer))
+        return false;
+    char *value_key = np_strdupf("v:\"%s\"", finalizer);
+    bool found = false;
+    size_t n = json_object_array_length(entries);
+    for (size_t i = 0; !found && i < n; i++) {
+        json_object *e = json_object_array_get_idx(entries, i);
+        json_object *m = NP_KUBE_JSON_PATH(e, "manager");
+        json_object *sub = NP_KUBE_JSON_PATH(e, "subresource");
+        if (!m || !np_str_eq(json_object_get_string(m), manager))
+            continue;
+        if (sub && !np_str_is_empty(json_object_get_string(sub)))
+            continue;
+        json_object *list = NP_KUBE_JSON_PATH(e, "fieldsV1", "f:metadata", "f:finalizers");
+        found = list && json_object_is_type(list, json_type_object) &&
+                json_object_object_get_ex(list, value_key, NULL);
+    }
+    free(value_key);
+    return found;
+}
+
+int np_kube_finalizer_claim(struct np_kube_client *c, const struct np_kube_resource *r,
+                            const char *kind, json_object *obj, const char *finalizer)
+{
+    const char *name = np_kube_object_name(obj);
+    const char *ns = r->namespaced ? np_kube_object_namespace(obj) : NULL;
+    if (np_str_is_empty(name) || np_str_is_empty(kind) || np_str_is_empty(finalizer))
+        return np_error_set(NP_EINVAL, "claiming a finalizer needs a kind, a name and a finalizer");
+    json_object *body = json_object_new_object();
+    json_object *meta = json_object_new_object();
+    json_object *list = json_object_new_array();
+    char *api_version = np_str_is_empty(r->group) ? np_strdup(r->version)
+                                                  : np_strdupf("%s/%s", r->group, r->version);
+    json_object_object_add(body, "apiVersion", json_object_new_string(api_version));
+    json_object_object_add(body, "kind", json_object_new_string(kind));
+    json_object_object_add(meta, "name", json_object_new_string(name));
+    if (ns)
+        json_object_object_add(meta, "namespace", json_object_new_string(ns));
+    json_object_array_add(list, json_object_new_string(finalizer));
+    json_object_object_add(meta, "finalizers", list);
+    json_object_object_add(body, "metadata", meta);
+    char *text = np_kube_json_text(body);
+    json_object_put(body);
+    free(api_version);
+    int rc = np_kube_patch(c, NULL, r, ns, name, NULL, NP_KUBE_PATCH_APPLY, text);
+    free(text);
+    return rc;
+}
+
 /* ------------------------------------------------------------ secrets */
 
 int np_kube_secret_data(unsigned char **out, size_t *len, json_object *secret, const char *key)

@@ -230,13 +230,14 @@ struct np_pass {
     bool remediated;
     json_object *plan;                  /* status.plan (owned) or NULL */
     struct np_guardrail_set guardrails; /* the governing guardrails (owned) */
-    bool reset_contested;  /* spec changed or retry-contested annotation: forget flapping */
-    bool spec_changed;     /* this generation was never converged: differences are the spec */
-    bool deferred;         /* waiting for the region's first poll: no status write */
-    bool consume_approval; /* an approved plan was applied: drop the annotation */
-    char *event_actor;     /* from a CloudTrail event hint, or NULL */
-    char *event_name;      /* the hint's API call, or NULL */
-    int64_t event_ms;      /* the hint's event time, 0 without one */
+    bool reset_contested;   /* spec changed or retry-contested annotation: forget flapping */
+    bool spec_changed;      /* this generation was never converged: differences are the spec */
+    bool deferred;          /* waiting for the region's first poll: no status write */
+    bool finalizer_claimed; /* a finalizer put there by someone else was made ours */
+    bool consume_approval;  /* an approved plan was applied: drop the annotation */
+    char *event_actor;      /* from a CloudTrail event hint, or NULL */
+    char *event_name;       /* the hint's API call, or NULL */
+    int64_t event_ms;       /* the hint's event time, 0 without one */
 };
 
 /* What differs between the posture kinds; every hook gets the pass of that kind. */
@@ -296,6 +297,14 @@ const char *np_pass_old_condition_reason(struct np_pass *p, const char *type);
 size_t np_pass_ownership_tags(struct np_pass *p, char **owner, const char *piece,
                               struct np_aws_tag tags[3]);
 /* Whether an object's ownership tags name another posture (owner set and not us). */
+/* Whether CloudAccount.spec.adoption of the posture's account refuses adopting the resource
+ * (id, tags): then Ready=False AdoptionNotAllowed is set and true returned; nothing may be
+ * changed on it. */
+bool np_pass_adoption_refused(struct np_pass *p, const char *id, const struct np_aws_tag *tags,
+                              size_t n, struct np_result *res);
+/* Why the CloudAccount named account refuses adopting (id, tags) in *why (owned), or NULL. */
+int np_controller_adoption_check(struct np_controller *ctl, const char *account, const char *id,
+                                 const struct np_aws_tag *tags, size_t n, char **why);
 bool np_pass_owned_by_other(struct np_pass *p, const struct np_aws_tag *tags, size_t n,
                             const char **other);
 /* Whether deletion keeps the AWS objects: Retain, or unset and adopted. */
@@ -305,6 +314,9 @@ bool np_pass_retains(enum np_posture_management_policy policy, enum np_posture_d
 int np_pass_deletion_blocked(struct np_pass *p, char *msg, struct np_result *res);
 /* Ready=False DeletionBlocked because no account can be used to clean up `what`. */
 void np_pass_deletion_no_account(struct np_pass *p, const char *what, struct np_result *res);
+/* The guardrails governing the posture into p->guardrails. When its namespace's labels cannot
+ * be read, *unknown: Ready=False NamespaceUnknown and a short requeue, nothing applied. */
+int np_pass_guardrails_for(struct np_pass *p, struct np_result *res, bool *unknown);
 void np_pass_count_metric(struct np_pass *p, const char *family, const char *k2, const char *v2);
 /*
  * The policy half of converge, shared by the kinds: with the delta of this pass, recalls each
@@ -389,9 +401,12 @@ char *np_status_merge_patch(json_object *old_status, json_object *new_status);
 
 /* Evaluates a label selector (NULL: matches everything) against labels (may be NULL). */
 int np_selector_matches(json_object *selector, json_object *labels, bool *matches);
-/* Whether namespace ns (labels from the namespace cache; an unknown namespace has none)
- * matches selector (NULL: everything). A malformed selector matches nothing. */
-bool np_controller_namespace_selected(struct np_controller *ctl, json_object *selector,
-                                      const char *ns);
+/* Whether namespace ns matches selector (NULL: everything), in *selected. Its labels come
+ * from the namespace cache, else from a GET; never guessed: NP_EAGAIN when they cannot be
+ * read (requeue). A malformed selector matches nothing. */
+int np_controller_namespace_selected(struct np_controller *ctl, json_object *selector,
+                                     const char *ns, bool *selected);
+/* The Namespace object ns (owned): from the cache, else a GET; NP_EAGAIN when unreadable. */
+int np_controller_namespace_get(struct np_controller *ctl, const char *ns, json_object **out);
 
 #endif

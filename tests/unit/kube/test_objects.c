@@ -85,6 +85,44 @@ Test(finalizer, nothing_to_do_and_bad_input)
     json_object_put(bad);
 }
 
+/* managedFields as kube-apiserver 1.34 records them (the shapes of a live GET). */
+Test(finalizer, managed_by_names_the_manager_that_added_it)
+{
+    json_object *ours =
+        parse("{\"metadata\":{\"finalizers\":[\"netposture.dev/finalizer\"],\"managedFields\":["
+              "{\"manager\":\"kubectl-client-side-apply\",\"operation\":\"Update\","
+              "\"fieldsType\":\"FieldsV1\",\"fieldsV1\":{\"f:spec\":{\".\":{}}}},"
+              "{\"manager\":\"netposture\",\"operation\":\"Update\",\"fieldsType\":\"FieldsV1\","
+              "\"fieldsV1\":{\"f:metadata\":{\"f:finalizers\":{\".\":{},"
+              "\"v:\\\"netposture.dev/finalizer\\\"\":{}}}}},"
+              "{\"manager\":\"netposture\",\"operation\":\"Update\",\"subresource\":\"status\","
+              "\"fieldsType\":\"FieldsV1\",\"fieldsV1\":{\"f:status\":{}}}]}}");
+    /* A user put it there with kubectl; our only entry is the status subresource's. */
+    json_object *theirs =
+        parse("{\"metadata\":{\"finalizers\":[\"netposture.dev/finalizer\"],\"managedFields\":["
+              "{\"manager\":\"kubectl-client-side-apply\",\"operation\":\"Update\","
+              "\"fieldsType\":\"FieldsV1\",\"fieldsV1\":{\"f:metadata\":{\"f:finalizers\":{"
+              "\".\":{},\"v:\\\"netposture.dev/finalizer\\\"\":{}}}}},"
+              "{\"manager\":\"netposture\",\"operation\":\"Update\",\"subresource\":\"status\","
+              "\"fieldsType\":\"FieldsV1\",\"fieldsV1\":{\"f:metadata\":{\"f:finalizers\":{"
+              "\"v:\\\"netposture.dev/finalizer\\\"\":{}}}}}]}}");
+    json_object *none = parse("{\"metadata\":{\"finalizers\":[\"netposture.dev/finalizer\"]}}");
+    json_object *other =
+        parse("{\"metadata\":{\"managedFields\":[{\"manager\":\"netposture\",\"fieldsV1\":{"
+              "\"f:metadata\":{\"f:finalizers\":{\"v:\\\"other.io/x\\\"\":{}}}}}]}}");
+    cr_assert(np_kube_object_finalizer_is_managed_by(ours, NP_KUBE_FINALIZER, "netposture"));
+    cr_assert_not(np_kube_object_finalizer_is_managed_by(theirs, NP_KUBE_FINALIZER, "netposture"));
+    cr_assert(np_kube_object_finalizer_is_managed_by(theirs, NP_KUBE_FINALIZER,
+                                                     "kubectl-client-side-apply"));
+    cr_assert_not(np_kube_object_finalizer_is_managed_by(none, NP_KUBE_FINALIZER, "netposture"));
+    cr_assert_not(np_kube_object_finalizer_is_managed_by(other, NP_KUBE_FINALIZER, "netposture"));
+    cr_assert_not(np_kube_object_finalizer_is_managed_by(ours, "", "netposture"));
+    json_object_put(ours);
+    json_object_put(theirs);
+    json_object_put(none);
+    json_object_put(other);
+}
+
 Test(events, body_fields)
 {
     struct np_kube_object_ref ref;
