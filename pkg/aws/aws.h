@@ -485,9 +485,10 @@ int np_aws_ec2_modify_subnet_map_public_ip(struct np_aws_ec2 *c, const char *sub
 int np_aws_ec2_describe_route_tables(struct np_aws_ec2 *c, struct np_aws_route_table **out,
                                      size_t *n_out, const struct np_aws_filter *filters,
                                      size_t n_filters);
-/* CreateRouteTable (tags via "route-table"). */
+/* CreateRouteTable (tags via "route-table"); client_token (may be NULL) makes it idempotent. */
 int np_aws_ec2_create_route_table(struct np_aws_ec2 *c, char **route_table_id, const char *vpc_id,
-                                  const struct np_aws_tag *tags, size_t n_tags);
+                                  const char *client_token, const struct np_aws_tag *tags,
+                                  size_t n_tags);
 int np_aws_ec2_delete_route_table(struct np_aws_ec2 *c, const char *route_table_id);
 /*
  * CreateRoute / ReplaceRoute with the route's destination and target (has_target, a known
@@ -515,9 +516,10 @@ int np_aws_ec2_replace_route_table_association(struct np_aws_ec2 *c, const char 
 /* DescribeNetworkAcls; *out owned (np_aws_nacls_free). */
 int np_aws_ec2_describe_network_acls(struct np_aws_ec2 *c, struct np_aws_nacl **out, size_t *n_out,
                                      const struct np_aws_filter *filters, size_t n_filters);
-/* CreateNetworkAcl (tags via "network-acl"). */
+/* CreateNetworkAcl (tags via "network-acl"); client_token (may be NULL) makes it idempotent. */
 int np_aws_ec2_create_network_acl(struct np_aws_ec2 *c, char **network_acl_id, const char *vpc_id,
-                                  const struct np_aws_tag *tags, size_t n_tags);
+                                  const char *client_token, const struct np_aws_tag *tags,
+                                  size_t n_tags);
 int np_aws_ec2_delete_network_acl(struct np_aws_ec2 *c, const char *network_acl_id);
 /*
  * CreateNetworkAclEntry / ReplaceNetworkAclEntry: Protocol, RuleAction, Egress, RuleNumber,
@@ -545,10 +547,10 @@ int np_aws_ec2_describe_flow_logs(struct np_aws_ec2 *c, struct np_aws_flow_log *
  * traffic_type and log_destination are required; a NULL log_destination_type leaves AWS's
  * default (cloud-watch-logs). An answer whose unsuccessful set is not empty fails with
  * NP_EINVAL, its first item's code (np_aws_error_last) and message. FlowLogAlreadyExists gives
- * NP_EEXIST (ClientToken is not sent).
+ * NP_EEXIST. client_token (may be NULL) makes a repeated call return the first result.
  */
 int np_aws_ec2_create_flow_log(struct np_aws_ec2 *c, char **flow_log_id,
-                               const struct np_aws_flow_log_spec *spec,
+                               const struct np_aws_flow_log_spec *spec, const char *client_token,
                                const struct np_aws_tag *tags, size_t n_tags);
 /*
  * DeleteFlowLogs (FlowLogId.N); n == 0 is a no-op. An id AWS lists in the answer's unsuccessful

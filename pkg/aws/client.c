@@ -664,6 +664,13 @@ int np_aws_call_send(struct np_aws_ec2 *c, const struct np_aws_call *call, struc
         }
 
         enum np_aws_retry_kind kind = np_aws_retry_classify(resp.transport, resp.status, code);
+        if ((kind == NP_AWS_RETRY_TRANSIENT || kind == NP_AWS_RETRY_TIMEOUT) &&
+            !np_aws_action_is_repeatable(call->action)) {
+            /* The create may have happened: the caller finds it by tag rather than repeat it. */
+            np_log_warn("aws create not repeated after an unknown outcome", "service", service,
+                        "action", call->action, "code", label);
+            break;
+        }
         if (!np_aws_retry_decide(&c->policy, &c->quota, kind, attempt, &taken)) {
             if (kind != NP_AWS_RETRY_NONE && attempt < c->policy.max_attempts)
                 np_log_warn("aws retry quota exhausted", "service", service, "action", call->action,

@@ -21,6 +21,22 @@ static bool has_suffix(const char *s, const char *suffix)
     return ls >= lx && strcmp(s + ls - lx, suffix) == 0;
 }
 
+/*
+ * Creates that accept no ClientToken: an attempt whose outcome is unknown (timeout, broken
+ * connection, 5xx) may have created the resource, so repeating it could make a second one.
+ * Their callers look the resource up by our uid tag in the next pass instead.
+ */
+static const char *const unrepeatable_actions[] = {
+    "CreateVpc",
+    "CreateSubnet",
+    "CreateSecurityGroup",
+};
+
+bool np_aws_action_is_repeatable(const char *action)
+{
+    return !action || !in_list(action, unrepeatable_actions, NP_ARRAY_LEN(unrepeatable_actions));
+}
+
 static const char *const throttling_codes[] = {
     "RequestLimitExceeded",
     "Throttling",

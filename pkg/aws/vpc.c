@@ -255,9 +255,10 @@ int np_aws_ec2_describe_route_tables(struct np_aws_ec2 *c, struct np_aws_route_t
 }
 
 int np_aws_ec2_create_route_table(struct np_aws_ec2 *c, char **route_table_id, const char *vpc_id,
-                                  const struct np_aws_tag *tags, size_t n_tags)
+                                  const char *client_token, const struct np_aws_tag *tags,
+                                  size_t n_tags)
 {
-    const struct param p[] = {{"VpcId", vpc_id, false}};
+    const struct param p[] = {{"VpcId", vpc_id, false}, {"ClientToken", client_token, true}};
     const struct tag_spec ts = {"route-table", tags, n_tags};
     return call_for_value(c, "CreateRouteTable", p, NP_ARRAY_LEN(p), &ts, "routeTable",
                           "routeTableId", route_table_id);
@@ -354,9 +355,10 @@ int np_aws_ec2_describe_network_acls(struct np_aws_ec2 *c, struct np_aws_nacl **
 }
 
 int np_aws_ec2_create_network_acl(struct np_aws_ec2 *c, char **network_acl_id, const char *vpc_id,
-                                  const struct np_aws_tag *tags, size_t n_tags)
+                                  const char *client_token, const struct np_aws_tag *tags,
+                                  size_t n_tags)
 {
-    const struct param p[] = {{"VpcId", vpc_id, false}};
+    const struct param p[] = {{"VpcId", vpc_id, false}, {"ClientToken", client_token, true}};
     const struct tag_spec ts = {"network-acl", tags, n_tags};
     return call_for_value(c, "CreateNetworkAcl", p, NP_ARRAY_LEN(p), &ts, "networkAcl",
                           "networkAclId", network_acl_id);
@@ -478,7 +480,7 @@ static int flow_logs_send(struct np_aws_ec2 *c, const char *action, const struct
 }
 
 int np_aws_ec2_create_flow_log(struct np_aws_ec2 *c, char **flow_log_id,
-                               const struct np_aws_flow_log_spec *spec,
+                               const struct np_aws_flow_log_spec *spec, const char *client_token,
                                const struct np_aws_tag *tags, size_t n_tags)
 {
     struct np_buf form = NP_BUF_INIT;
@@ -494,6 +496,7 @@ int np_aws_ec2_create_flow_log(struct np_aws_ec2 *c, char **flow_log_id,
         {"LogDestinationType", spec->log_destination_type, true},
         {"LogDestination", spec->log_destination, false},
         {"DeliverLogsPermissionArn", spec->deliver_logs_permission_arn, true},
+        {"ClientToken", client_token, true},
     };
     const struct tag_spec ts = {"vpc-flow-log", tags, n_tags};
     rc = form_build(&form, "CreateFlowLogs", p, NP_ARRAY_LEN(p), &ts);

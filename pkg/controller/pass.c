@@ -559,6 +559,15 @@ static bool still_there(const struct np_posture_delta *residual, const struct np
     return found;
 }
 
+/* The hex SHA-256 of b's bytes into hex (2 * EVP_MAX_MD_SIZE + 1). */
+static void sha256_hex(const struct np_buf *b, char *hex)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    EVP_Digest(b->data, b->len, md, &mdlen, EVP_sha256(), NULL);
+    np_hex_encode(hex, md, mdlen);
+}
+
 /* The plan id: a hash over the plan text and the observed state it was computed from. */
 static char *plan_id(char **lines, uint64_t observed_fp)
 {
@@ -566,13 +575,20 @@ static char *plan_id(char **lines, uint64_t observed_fp)
     for (size_t i = 0; lines[i]; i++)
         np_buf_appendf(&b, "%s\n", lines[i]);
     np_buf_appendf(&b, "observed:%016llx", (unsigned long long)observed_fp);
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0;
     char hex[2 * EVP_MAX_MD_SIZE + 1];
-    EVP_Digest(b.data, b.len, md, &mdlen, EVP_sha256(), NULL);
-    np_hex_encode(hex, md, mdlen);
+    sha256_hex(&b, hex);
     np_buf_clean_up(&b);
     return np_strdupf("sha256:%s", hex);
+}
+
+char *np_pass_client_token(struct np_pass *p, const char *piece, const char *previous)
+{
+    struct np_buf b = NP_BUF_INIT;
+    np_buf_appendf(&b, "%s\n%s\n%s", p->uid ? p->uid : "", piece, previous ? previous : "-");
+    char hex[2 * EVP_MAX_MD_SIZE + 1];
+    sha256_hex(&b, hex);
+    np_buf_clean_up(&b);
+    return np_strdupf("np-%.40s", hex); /* EC2 takes at most 64 ASCII characters */
 }
 
 /* Publishes the plan waiting for approval in status.plan; true when the plan is new. */

@@ -399,6 +399,59 @@ static struct np_aws_tag *create_tags(struct vctx *v, char **owner, const char *
     return tags;
 }
 
+/*
+ * A second VPC carrying our uid (two controllers created at once, or a create whose answer was
+ * lost): reported, and deleted, since the uid tag proves it is ours. One that AWS refuses to
+ * delete (pieces in it) stays reported every pass until a human removes it.
+ */
+static void delete_duplicate(struct vctx *v, const char *keep, const char *extra)
+{
+    int rc = np_aws_ec2_delete_vpc(np_region_ec2(v->p.use.region), extra);
+    char *note = rc == 0 || rc == NP_ENOTFOUND
+                     ? np_strdupf("deleted VPC %s: a duplicate carrying this posture's uid (the "
+                                  "posture's VPC is %s)",
+                                  extra, keep)
+                     : np_strdupf("VPC %s is a duplicate carrying this posture's uid (the "
+                                  "posture's VPC is %s); it could not be deleted: %s",
+                                  extra, keep, np_error_message());
+    np_pass_emit(&v->p, rc == 0 ? "Normal" : "Warning", "DuplicateFound", "Delete", note);
+    np_log_warn("duplicate VPC carrying our uid", "namespace", v->p.ns, "name", v->p.name, "vpcId",
+                extra, "kept", keep);
+    free(note);
+    np_error_clear();
+}
+
+/*
+ * The VPC carrying our uid tag (one filtered read): the one the status names when several do,
+ * else the first; every other one is a duplicate (delete_duplicate). NP_ENOTFOUND when none.
+ */
+static int find_ours(struct vctx *v, const char *status_id, struct np_aws_vpc **out)
+{
+    const char *values[] = {v->p.uid};
+    struct np_aws_filter f = {"tag:" NP_TAG_UID, values, 1};
+    struct np_aws_vpc *vpcs = NULL;
+    size_t n = 0, keep = 0;
+    *out = NULL;
+    int rc = np_aws_ec2_describe_vpcs(np_region_ec2(v->p.use.region), &vpcs, &n, &f, 1);
+    if (rc == 0 && n == 0)
+        rc = NP_ENOTFOUND;
+    if (rc) {
+        np_aws_vpcs_free(vpcs, n);
+        return rc;
+    }
+    for (size_t i = 0; status_id && i < n; i++)
+        if (np_str_eq(vpcs[i].vpc_id, status_id))
+            keep = i;
+    for (size_t i = 0; i < n; i++)
+        if (i != keep)
+            delete_duplicate(v, vpcs[keep].vpc_id, vpcs[i].vpc_id);
+    *out = np_xcalloc(1, sizeof(**out));
+    **out = vpcs[keep];
+    memset(&vpcs[keep], 0, sizeof(vpcs[keep]));
+    np_aws_vpcs_free(vpcs, n);
+    return 0;
+}
+
 /* Finds (adopt id, status id, uid tag) or creates the VPC; sets v->vpc. Returns 0 with
  * Ready set when it cannot proceed (a condition, not an error). */
 static int find_or_create_vpc(struct vctx *v, bool enforce, struct np_result *res)
@@ -435,21 +488,21 @@ static int find_or_create_vpc(struct vctx *v, bool enforce, struct np_result *re
         return 0;
     }
     const char *status_id = np_json_path_str(v->p.old_status, "vpcId", NP_JSON_END);
-    if (status_id) {
+    rc = find_ours(v, status_id, &v->vpc);
+    if (rc && rc != NP_ENOTFOUND)
+        return rc;
+    rc = 0;
+    if (!v->vpc && status_id) {
+        /* Our uid tag was removed out of band: the status still says which VPC (repaired). */
         rc = read_vpc(v, status_id, &v->vpc);
         if (rc && rc != NP_ENOTFOUND)
             return rc;
+        rc = 0;
         const char *uid = v->vpc ? np_aws_tag_get(v->vpc->tags, v->vpc->n_tags, NP_TAG_UID) : NULL;
         if (uid && !np_str_eq(uid, v->p.uid)) {
             np_aws_vpcs_free(v->vpc, 1); /* re-tagged for another posture: not ours */
             v->vpc = NULL;
         }
-    }
-    if (!v->vpc) {
-        rc = find_vpc_by_uid(v, &v->vpc);
-        if (rc && rc != NP_ENOTFOUND)
-            return rc;
-        rc = 0;
     }
     if (v->vpc)
         return 0;
@@ -625,7 +678,7 @@ static int create_piece(struct vctx *v, const struct np_posture_vpc_drift *d)
 {
     struct np_aws_ec2 *ec2 = np_region_ec2(v->p.use.region);
     const struct np_posture_vpc_spec *s = v->spec;
-    char *owner = NULL, *id = NULL;
+    char *owner = NULL, *id = NULL, *token = NULL;
     struct np_aws_tag *tags = NULL;
     size_t nt = 0;
     int rc = 0;
@@ -640,11 +693,15 @@ static int create_piece(struct vctx *v, const struct np_posture_vpc_drift *d)
     } else if (np_str_has_prefix(d->piece, "routeTable/")) {
         const struct np_posture_route_table_spec *rt = &s->route_tables[i];
         tags = create_tags(v, &owner, d->piece, rt->tags, rt->n_tags, &nt);
-        rc = np_aws_ec2_create_route_table(ec2, &id, v->vpc->vpc_id, tags, nt);
+        token = np_pass_client_token(&v->p, d->piece,
+                                     status_piece_id(v, "routeTables", "routeTableId", rt->name));
+        rc = np_aws_ec2_create_route_table(ec2, &id, v->vpc->vpc_id, token, tags, nt);
     } else if (np_str_has_prefix(d->piece, "networkAcl/")) {
         const struct np_posture_network_acl_spec *na = &s->network_acls[i];
         tags = create_tags(v, &owner, d->piece, na->tags, na->n_tags, &nt);
-        rc = np_aws_ec2_create_network_acl(ec2, &id, v->vpc->vpc_id, tags, nt);
+        token = np_pass_client_token(&v->p, d->piece,
+                                     status_piece_id(v, "networkAcls", "networkAclId", na->name));
+        rc = np_aws_ec2_create_network_acl(ec2, &id, v->vpc->vpc_id, token, tags, nt);
     } else {
         rc = np_error_set(NP_EINVAL, "cannot create %s", d->piece);
     }
@@ -657,6 +714,7 @@ static int create_piece(struct vctx *v, const struct np_posture_vpc_drift *d)
     free(owner);
     free(tags);
     free(id);
+    free(token);
     return rc;
 }
 
@@ -745,7 +803,14 @@ static int apply_action(struct vctx *v, const struct np_posture_vpc_action *a)
         size_t n = np_pass_ownership_tags(&v->p, &owner, "flowLogs", own);
         /* FlowLogAlreadyExists is an error here: the diff saw no such flow log, so reading
          * and AWS disagree and repeating the call would not help. */
-        rc = np_aws_ec2_create_flow_log(ec2, &id, &fs, own, n);
+        json_object *before = np_json_path(v->p.old_status, "flowLogIds", NP_JSON_END);
+        char *token = np_pass_client_token(
+            &v->p, "flowLogs",
+            json_object_is_type(before, json_type_array) && json_object_array_length(before) > 0
+                ? json_object_get_string(json_object_array_get_idx(before, 0))
+                : NULL);
+        rc = np_aws_ec2_create_flow_log(ec2, &id, &fs, token, own, n);
+        free(token);
         free(owner);
         free(id);
         return rc;

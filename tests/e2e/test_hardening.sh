@@ -156,3 +156,29 @@ test_adoption_selector_and_released_groups() {
     k delete sgp plain web -n "$ns" --wait=true --timeout=60s >/dev/null
     k delete cloudaccount "sel-$tag" "none-$tag" >/dev/null
 }
+
+# A second VPC carrying a posture's uid (what two controllers creating at once leave behind)
+# is reported and deleted; the posture's own VPC stays.
+test_duplicate_vpc_carrying_our_uid_is_reported_and_deleted() {
+    local ns uid vpc dup
+    ns=$(new_namespace hdup)
+    start_for "$ns"
+    k apply -n "$ns" -f - >/dev/null <<YAML
+apiVersion: netposture.dev/v1alpha1
+kind: VPCPosture
+metadata: {name: main}
+spec:
+  cidrBlock: 10.62.0.0/16
+YAML
+    k wait --for=condition=Ready --timeout=60s vpcp/main -n "$ns" || return 1
+    vpc=$(k get vpcp main -n "$ns" -o jsonpath='{.status.vpcId}')
+    uid=$(k get vpcp main -n "$ns" -o jsonpath='{.metadata.uid}')
+    dup=$(awsx ec2 create-vpc --cidr-block 10.62.0.0/16 --query 'Vpc.VpcId' --output text)
+    awsx ec2 create-tags --resources "$dup" --tags "Key=netposture.dev/uid,Value=$uid" \
+        "Key=netposture.dev/owner,Value=$ns/main" >/dev/null
+    wait_for 30 "the duplicate deleted" bash -c "! aws ec2 describe-vpcs --vpc-ids $dup >/dev/null 2>&1" || return 1
+    vpc_exists "$vpc" || fail "the posture's own VPC was deleted" || return 1
+    assert_eq "$(k get vpcp main -n "$ns" -o jsonpath='{.status.vpcId}')" "$vpc" "status keeps its VPC" || return 1
+    wait_for 20 "a DuplicateFound event" has_event "$ns" main DuplicateFound "$dup"
+    k delete vpcp main -n "$ns" --wait=true --timeout=60s >/dev/null
+}

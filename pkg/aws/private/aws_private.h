@@ -86,6 +86,8 @@ struct np_aws_retry_policy {
 /* Whether and how an attempt's outcome is retryable (pure). */
 enum np_aws_retry_kind np_aws_retry_classify(enum np_aws_transport_status ts, long http_status,
                                              const char *aws_code);
+/* False for creates without ClientToken, whose unknown outcomes must not be retried. */
+bool np_aws_action_is_repeatable(const char *action);
 /* True for throttling error codes (RequestLimitExceeded, Throttling, ...). */
 bool np_aws_code_is_throttling(const char *aws_code);
 

@@ -297,6 +297,13 @@ const char *np_pass_old_condition_reason(struct np_pass *p, const char *type);
 size_t np_pass_ownership_tags(struct np_pass *p, char **owner, const char *piece,
                               struct np_aws_tag tags[3]);
 /* Whether an object's ownership tags name another posture (owner set and not us). */
+/*
+ * An EC2 ClientToken (owned) for creating piece: the same for every retry of one create, so a
+ * repeated call after an unknown outcome returns the first result instead of a second object;
+ * a new one once the piece had an id (previous: the id it had, NULL for none), so a piece
+ * deleted out of band is created anew.
+ */
+char *np_pass_client_token(struct np_pass *p, const char *piece, const char *previous);
 /* Whether CloudAccount.spec.adoption of the posture's account refuses adopting the resource
  * (id, tags): then Ready=False AdoptionNotAllowed is set and true returned; nothing may be
  * changed on it. */

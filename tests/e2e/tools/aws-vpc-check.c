@@ -228,7 +228,7 @@ static bool routes(struct np_aws_ec2 *ec2, struct made *m, const struct np_aws_t
     const struct np_aws_route *r = NULL;
     bool ok = true;
     for (int i = 0; ok && i < 2; i++)
-        ok = call_ok(np_aws_ec2_create_route_table(ec2, &m->rtb[i], m->vpc, tags, 2),
+        ok = call_ok(np_aws_ec2_create_route_table(ec2, &m->rtb[i], m->vpc, NULL, tags, 2),
                      "CreateRouteTable", i == 0 ? "the first" : "the second");
     struct np_aws_route route = {NP_AWS_ROUTE_DEST_CIDR4,
                                  (char *)"0.0.0.0/0",
@@ -351,7 +351,7 @@ static bool acl_entries(struct np_aws_ec2 *ec2, struct made *m, const struct np_
          .icmp_type = 3,
          .icmp_code = 4},
     };
-    bool ok = call_ok(np_aws_ec2_create_network_acl(ec2, &m->acl, m->vpc, tags, 2),
+    bool ok = call_ok(np_aws_ec2_create_network_acl(ec2, &m->acl, m->vpc, NULL, tags, 2),
                       "CreateNetworkAcl", "tagged");
     for (size_t i = 0; ok && i < NP_ARRAY_LEN(entries); i++)
         ok = call_ok(np_aws_ec2_create_network_acl_entry(ec2, m->acl, &entries[i]),
@@ -459,7 +459,7 @@ static bool flow_log(struct np_aws_ec2 *ec2, struct made *m, const struct np_aws
     struct np_aws_flow_log_spec spec = {m->vpc, "REJECT", "cloud-watch-logs", dest, role};
     const char *vpc_id = m->vpc;
     struct np_aws_filter by_vpc = {"resource-id", &vpc_id, 1};
-    bool ok = call_ok(np_aws_ec2_create_flow_log(ec2, &m->flow_log, &spec, tags, 2),
+    bool ok = call_ok(np_aws_ec2_create_flow_log(ec2, &m->flow_log, &spec, NULL, tags, 2),
                       "CreateFlowLogs", "REJECT to CloudWatch Logs");
     if (ok)
         ok = call_ok(np_aws_ec2_describe_flow_logs(ec2, &f, &n, &by_vpc, 1), "DescribeFlowLogs",

@@ -526,6 +526,38 @@ Test(ops, create_security_group_with_tags)
     op_end(&o);
 }
 
+/* A create without ClientToken whose outcome is unknown is not repeated (it may exist now). */
+Test(ops, creates_without_client_token_are_not_repeated_after_unknown_outcomes)
+{
+    struct op_fixture o;
+    op_begin(&o);
+    fake_net_push_file(&o.f, 500, FX "error-unknown-action-500.html");
+    char *id = NULL;
+    cr_expect_neq(np_aws_ec2_create_security_group(o.c, &id, "web", "web", "vpc-1", NULL, 0), 0);
+    cr_expect_null(id);
+    cr_expect_eq(o.f.n_requests, 1, "a 500 on CreateSecurityGroup is not retried");
+    fake_net_push(&o.f, NP_AWS_TRANSPORT_TIMEOUT, 0, NULL);
+    cr_expect_neq(np_aws_ec2_create_vpc(o.c, &id, "10.0.0.0/16", NULL, 0), 0);
+    cr_expect_eq(o.f.n_requests, 2, "a timed-out CreateVpc is not retried");
+    fake_net_push(&o.f, NP_AWS_TRANSPORT_NETWORK, 0, NULL);
+    cr_expect_neq(np_aws_ec2_create_subnet(o.c, &id, "vpc-1", "10.0.1.0/24", NULL, NULL, 0), 0);
+    cr_expect_eq(o.f.n_requests, 3, "a CreateSubnet cut off is not retried");
+    cr_expect_null(id);
+    /* Throttling means AWS refused it: that is still retried. */
+    char *throttle = fixture_read(FX "crafted/error-request-limit-exceeded.xml", NULL);
+    fake_net_push(&o.f, NP_AWS_TRANSPORT_OK, 503, throttle);
+    fake_net_push_file(&o.f, 200, FX "create-security-group.xml");
+    cr_expect_eq(np_aws_ec2_create_security_group(o.c, &id, "web", "web", "vpc-1", NULL, 0), 0,
+                 "%s", np_error_message());
+    cr_expect_eq(o.f.n_requests, 5);
+    free(id);
+    free(throttle);
+    cr_expect(np_aws_action_is_repeatable("DescribeVpcs"));
+    cr_expect(np_aws_action_is_repeatable("CreateRouteTable"));
+    cr_expect_not(np_aws_action_is_repeatable("CreateVpc"));
+    op_end(&o);
+}
+
 Test(ops, delete_group_and_dependency_violation)
 {
     struct op_fixture o;

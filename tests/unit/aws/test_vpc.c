@@ -197,11 +197,11 @@ Test(vpc_ops, route_tables_describe_create_delete)
     cr_expect_str_eq(body(&o, 1), "Action=DescribeRouteTables" V "&MaxResults=100"
                                   "&NextToken=rtb-page-2");
     char *id = NULL;
-    cr_assert_eq(np_aws_ec2_create_route_table(o.c, &id, "vpc-1", owner_tags, 1), 0, "%s",
-                 np_error_message());
+    cr_assert_eq(np_aws_ec2_create_route_table(o.c, &id, "vpc-1", "np-tok1", owner_tags, 1), 0,
+                 "%s", np_error_message());
     cr_expect_str_eq(id, "rtb-ad1fe79f4983dec43");
     free(id);
-    cr_expect_str_eq(body(&o, 2), "Action=CreateRouteTable" V "&VpcId=vpc-1"
+    cr_expect_str_eq(body(&o, 2), "Action=CreateRouteTable" V "&VpcId=vpc-1&ClientToken=np-tok1"
                                   "&TagSpecification.1.ResourceType=route-table"
                                   "&TagSpecification.1.Tag.1.Key=netposture.dev%2Fowner"
                                   "&TagSpecification.1.Tag.1.Value=shop%2Fnet");
@@ -334,7 +334,7 @@ Test(vpc_ops, network_acls_describe_create_delete_and_association)
     cr_expect_str_eq(body(&o, 0), "Action=DescribeNetworkAcls" V
                                   "&Filter.1.Name=default&Filter.1.Value.1=true&MaxResults=1000");
     char *id = NULL;
-    cr_assert_eq(np_aws_ec2_create_network_acl(o.c, &id, "vpc-1", owner_tags, 2), 0, "%s",
+    cr_assert_eq(np_aws_ec2_create_network_acl(o.c, &id, "vpc-1", NULL, owner_tags, 2), 0, "%s",
                  np_error_message());
     cr_expect(np_str_has_prefix(id, "acl-"), "%s", id);
     free(id);
@@ -446,7 +446,7 @@ Test(vpc_ops, flow_logs_create_describe_delete)
         .deliver_logs_permission_arn = "arn:aws:iam::123456789012:role/np-flow",
     };
     char *id = NULL;
-    cr_assert_eq(np_aws_ec2_create_flow_log(o.c, &id, &spec, owner_tags, 1), 0, "%s",
+    cr_assert_eq(np_aws_ec2_create_flow_log(o.c, &id, &spec, "np-tok2", owner_tags, 1), 0, "%s",
                  np_error_message());
     cr_expect_str_eq(id, "fl-e9c11bbf660e4cc09");
     free(id);
@@ -455,7 +455,8 @@ Test(vpc_ops, flow_logs_create_describe_delete)
                      "&TrafficType=ALL&LogDestinationType=cloud-watch-logs"
                      "&LogDestination=arn%3Aaws%3Alogs%3Aus-east-1%3A123456789012%3Alog-group"
                      "%3Anp-flow&DeliverLogsPermissionArn=arn%3Aaws%3Aiam%3A%3A123456789012"
-                     "%3Arole%2Fnp-flow&TagSpecification.1.ResourceType=vpc-flow-log"
+                     "%3Arole%2Fnp-flow&ClientToken=np-tok2"
+                     "&TagSpecification.1.ResourceType=vpc-flow-log"
                      "&TagSpecification.1.Tag.1.Key=netposture.dev%2Fowner"
                      "&TagSpecification.1.Tag.1.Value=shop%2Fnet");
     struct np_aws_flow_log_spec s3 = {.resource_id = "vpc-1",
@@ -463,7 +464,7 @@ Test(vpc_ops, flow_logs_create_describe_delete)
                                       .log_destination_type = "s3",
                                       .log_destination = "arn:aws:s3:::np-missing-bucket"};
     id = (char *)0x1;
-    cr_expect_eq(np_aws_ec2_create_flow_log(o.c, &id, &s3, NULL, 0), NP_EINVAL);
+    cr_expect_eq(np_aws_ec2_create_flow_log(o.c, &id, &s3, NULL, NULL, 0), NP_EINVAL);
     cr_expect_null(id);
     cr_expect(np_aws_error_is("400"), "the unsuccessful item's code");
     cr_expect(strstr(np_error_message(), "np-missing-bucket does not exist") != NULL, "%s",
@@ -497,9 +498,9 @@ Test(vpc_ops, flow_logs_create_describe_delete)
     cr_expect_eq(np_aws_ec2_delete_flow_logs(o.c, empty, 2), NP_EINVAL);
     struct np_aws_flow_log_spec no_traffic = spec;
     no_traffic.traffic_type = NULL;
-    cr_expect_eq(np_aws_ec2_create_flow_log(o.c, &id, &no_traffic, NULL, 0), NP_EINVAL);
+    cr_expect_eq(np_aws_ec2_create_flow_log(o.c, &id, &no_traffic, NULL, NULL, 0), NP_EINVAL);
     cr_expect(strstr(np_error_message(), "TrafficType") != NULL, "%s", np_error_message());
-    cr_expect_eq(np_aws_ec2_create_flow_log(o.c, &id, NULL, NULL, 0), NP_EINVAL);
+    cr_expect_eq(np_aws_ec2_create_flow_log(o.c, &id, NULL, NULL, NULL, 0), NP_EINVAL);
     cr_expect_eq(o.f.n_requests, 7);
     op_end(&o);
 }
