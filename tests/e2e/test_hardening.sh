@@ -61,6 +61,42 @@ YAML
     wait_for 20 "a FinalizerNotOurs event" has_event "$ns" thief FinalizerNotOurs "without any AWS call"
 }
 
+# The same two paths the other way round: a refused group adoption and a Detect-only VPC
+# adoption, each with a user-added finalizer and deletionPolicy Delete.
+test_refused_group_and_detect_vpc_adoptions_never_delete() {
+    local ns sg vpc
+    ns=$(new_namespace hrefuse)
+    sg=$(awsx ec2 create-security-group --group-name "$ns-owned" --description owned \
+        --vpc-id "$(default_vpc)" --query GroupId --output text)
+    awsx ec2 create-tags --resources "$sg" --tags Key=netposture.dev/owner,Value=other/web \
+        Key=netposture.dev/uid,Value=00000000-0000-0000-0000-000000000003 >/dev/null
+    vpc=$(awsx ec2 create-vpc --cidr-block 10.63.0.0/16 --query 'Vpc.VpcId' --output text)
+    start_for "$ns"
+    k apply -n "$ns" -f - >/dev/null <<YAML
+apiVersion: netposture.dev/v1alpha1
+kind: SecurityGroupPosture
+metadata: {name: thief, finalizers: [netposture.dev/finalizer]}
+spec:
+  groupName: $ns-owned
+  management: {policy: Adopt, groupId: $sg, deletionPolicy: Delete}
+---
+apiVersion: netposture.dev/v1alpha1
+kind: VPCPosture
+metadata: {name: watch, finalizers: [netposture.dev/finalizer]}
+spec:
+  cidrBlock: 10.63.0.0/16
+  management: {policy: Adopt, vpcId: $vpc, deletionPolicy: Delete}
+  remediation: {mode: Detect}
+YAML
+    wait_for 30 "group adoption refused" condition_is sgp "$ns" thief Ready False/AdoptionRefused || return 1
+    wait_for 30 "the Detect pass reported" bash -c "[ \"\$(kubectl get vpcp watch -n $ns -o jsonpath='{.status.vpcId}')\" = $vpc ]" || return 1
+    k delete sgp thief -n "$ns" --wait=true --timeout=60s >/dev/null
+    k delete vpcp watch -n "$ns" --wait=true --timeout=60s >/dev/null
+    group_exists "$sg" || fail "another posture's group was deleted" || return 1
+    assert_eq "$(tag_of "$sg" netposture.dev/owner)" "other/web" "the other owner's tags stay" || return 1
+    vpc_exists "$vpc" || fail "a VPC adopted in Detect mode was deleted" || return 1
+}
+
 # Adopted in Enforce mode (our finalizer, our tags), then re-tagged for another posture out of
 # band: deletion with deletionPolicy Delete retains the group and leaves the new owner's tags.
 test_adopted_group_retagged_by_another_owner_is_not_deleted() {
@@ -181,4 +217,27 @@ YAML
     assert_eq "$(k get vpcp main -n "$ns" -o jsonpath='{.status.vpcId}')" "$vpc" "status keeps its VPC" || return 1
     wait_for 20 "a DuplicateFound event" has_event "$ns" main DuplicateFound "$dup"
     k delete vpcp main -n "$ns" --wait=true --timeout=60s >/dev/null
+}
+
+# Admission: spec.adoption.selector needs tags or ids (ids are group or VPC ids), and a
+# VPCPosture's management.vpcId cannot change.
+test_adoption_and_vpc_id_admission() {
+    local ns out tag
+    ns=$(new_namespace hadm)
+    tag=$(head -c 3 /dev/urandom | od -An -tx1 | tr -d ' \n')
+    out=$(expect_failure adoption_account "adm-$tag" "{selector: {}}") || return 1
+    assert_contains "$out" "adoption.selector needs tags or ids" || return 1
+    out=$(expect_failure adoption_account "adm-$tag" "{selector: {ids: [subnet-0123456789abcdef0]}}") || return 1
+    assert_contains "$out" "spec.adoption.selector.ids[0]" || return 1
+    k apply -n "$ns" -f - >/dev/null <<YAML
+apiVersion: netposture.dev/v1alpha1
+kind: VPCPosture
+metadata: {name: legacy}
+spec:
+  cidrBlock: 10.64.0.0/16
+  management: {policy: Adopt, vpcId: vpc-0123456789abcdef0}
+YAML
+    out=$(expect_failure k patch vpcp legacy -n "$ns" --type merge \
+        -p '{"spec":{"management":{"vpcId":"vpc-0fedcba9876543210"}}}') || return 1
+    assert_contains "$out" "management.vpcId is immutable"
 }
