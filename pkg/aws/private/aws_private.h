@@ -215,6 +215,8 @@ int np_aws_xw_parse(struct np_aws_xw *w, const char *xml, size_t len);
 /* The name k levels above the current element (0: the current one); "" beyond the root. */
 const char *np_aws_xw_up(const struct np_aws_xw *w, int k);
 bool np_aws_xw_up_is(const struct np_aws_xw *w, int k, const char *name);
+/* The name of the open element at depth d (the root is 1); "" when nothing is open there. */
+const char *np_aws_xw_at(const struct np_aws_xw *w, int d);
 /* Replaces *dst with a copy of text. */
 void np_aws_xml_set_str(char **dst, const char *text);
 /* "true" / "false", else NP_EPARSE naming `what`. */
