@@ -5,8 +5,11 @@
 # (seconds, executions, crashes) and a closing `fuzz: N passed, N failed`; exits 1 on any crash.
 #   hack/fuzz.sh [--seconds S] [--jobs J] [target...]     (targets: fuzz_aws_xml, ...)
 #   hack/fuzz.sh --minimize target...   merges build/fuzz/run/<t>/corpus into the seed corpus
+# FUZZ_BIN_DIR (build/fuzz) and FUZZ_RUN_DIR (build/fuzz/run) move the binaries and the run output.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+bin_dir=${FUZZ_BIN_DIR:-build/fuzz}
+run_dir=${FUZZ_RUN_DIR:-build/fuzz/run}
 
 seconds=300
 jobs=1
@@ -25,7 +28,7 @@ if [ ${#targets[@]} -eq 0 ]; then
     for f in tests/fuzz/fuzz_*.c; do t=$(basename "$f" .c); targets+=("$t"); done
 fi
 for t in "${targets[@]}"; do
-    [ -x "build/fuzz/$t" ] || { echo "fuzz: build/fuzz/$t is missing (make fuzz-build)"; exit 2; }
+    [ -x "$bin_dir/$t" ] || { echo "fuzz: $bin_dir/$t is missing (make fuzz-build)"; exit 2; }
 done
 
 if [ "$minimize" -eq 1 ]; then
@@ -33,22 +36,22 @@ if [ "$minimize" -eq 1 ]; then
     for t in "${targets[@]}"; do
         seeds=tests/fuzz/corpus/$t
         new=$(mktemp -d)
-        "build/fuzz/$t" -merge=1 "$new" "$seeds" "build/fuzz/run/$t/corpus" </dev/null \
-            >"build/fuzz/run/$t.merge.log" 2>&1 || { echo "fuzz: merge of $t failed"; exit 1; }
+        "$bin_dir/$t" -merge=1 "$new" "$seeds" "$run_dir/$t/corpus" </dev/null \
+            >"$run_dir/$t.merge.log" 2>&1 || { echo "fuzz: merge of $t failed"; exit 1; }
         rm -rf "$seeds" && mkdir -p "$seeds" && cp "$new"/* "$seeds"/ && rm -rf "$new"
         echo "fuzz: $t: $(ls "$seeds" | wc -l) seeds, $(du -sk "$seeds" | cut -f1) KiB"
     done
     exit 0
 fi
 
-# run_one <target>: one bounded run; the result goes to build/fuzz/run/<target>.result
+# run_one <target>: one bounded run; the result goes to $run_dir/<target>.result
 run_one() {
-    local t=$1 dir=build/fuzz/run/$1
+    local t=$1 dir=$run_dir/$1
     mkdir -p "$dir/corpus" "$dir/artifacts"
     rm -f "$dir"/artifacts/*
     local start end rc
     start=$(date +%s)
-    nice -n 10 "build/fuzz/$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+    nice -n 10 "$bin_dir/$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
         -print_final_stats=1 -artifact_prefix="$dir/artifacts/" \
         "$dir/corpus" "tests/fuzz/corpus/$t" </dev/null >"$dir.log" 2>&1
     rc=$?
@@ -74,7 +77,7 @@ wait
 passed=0
 failed=0
 for t in "${targets[@]}"; do
-    dir=build/fuzz/run/$t
+    dir=$run_dir/$t
     read -r rc secs execs crashes <"$dir.result"
     if [ "$rc" -eq 0 ] && [ "$crashes" -eq 0 ]; then
         echo "fuzz: $t: ok, $secs s, $execs executions, 0 crashes"
@@ -83,7 +86,7 @@ for t in "${targets[@]}"; do
         echo "fuzz: $t: FAILED (exit $rc), $secs s, $execs executions, $crashes crash(es):"
         find "$dir/artifacts" -type f | sed 's/^/  input: /'
         grep -E 'ERROR: |runtime error|SUMMARY|^    #[0-9]' "$dir.log" | head -n 20 | sed 's/^/  /'
-        echo "  log: $dir.log (reproduce: build/fuzz/$t <input>)"
+        echo "  log: $dir.log (reproduce: $bin_dir/$t <input>)"
         failed=$((failed + 1))
     fi
 done
