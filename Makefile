@@ -22,7 +22,7 @@ UNIT_BINS := $(addprefix build/san/unit-,$(UNIT_MODULES))
 
 BINS := bin/netposture-controller bin/netposturectl
 
-.PHONY: all deps test unit unit-build e2e e2e-tools lint format run clean bench
+.PHONY: all deps test unit unit-build e2e e2e-tools lint format run clean bench fuzz fuzz-build
 all: $(BINS)
 
 build/obj/%.o: %.c
@@ -62,6 +62,31 @@ build/e2e-tools/%: build/obj/tests/e2e/tools/%.o build/libnetposture.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< build/libnetposture.a $(LDLIBS)
 e2e-tools: $(E2E_TOOLS)
+
+# libFuzzer targets (tests/fuzz/fuzz_*.c) over the library built again with clang, ASan+UBSan
+# and fuzzer instrumentation in build/fuzz/ (never mixed with the gcc objects). `make fuzz` runs
+# each for FUZZ_SECONDS (FUZZ_JOBS at once); hack/test.sh runs a short smoke of each.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 300
+FUZZ_JOBS    ?= 1
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_OBJS    := $(patsubst %.c,build/fuzz/%.o,$(LIB_SRCS))
+FUZZ_BINS    := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+
+build/fuzz/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(ALL_CFLAGS) -O1 -gline-tables-only $(FUZZ_SAN) -fsanitize=fuzzer-no-link -c $< -o $@
+
+build/fuzz/libnetposture.a: $(FUZZ_OBJS)
+	rm -f $@ && ar rcs $@ $^
+
+build/fuzz/fuzz_%: build/fuzz/tests/fuzz/fuzz_%.o build/fuzz/libnetposture.a
+	$(FUZZ_CC) $(ALL_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $< build/fuzz/libnetposture.a $(LDLIBS)
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	hack/fuzz.sh --seconds $(FUZZ_SECONDS) --jobs $(FUZZ_JOBS)
 
 .SECONDARY:
 

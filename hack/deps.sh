@@ -29,6 +29,24 @@ if [ ${#missing[@]} -gt 0 ]; then
         "${missing[@]}" >/dev/null || die "apt-get install ${missing[*]} failed"
 fi
 
+# libFuzzer (make fuzz, the fuzz smoke of make test): clang's -fsanitize=fuzzer needs the
+# compiler-rt of the same clang version (Debian 12: clang 14, libclang-rt-14-dev).
+fuzz_cc=${FUZZ_CC:-clang}
+fuzz_probe() {
+    printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n);\nint LLVMFuzzerTestOneInput(const char *d, unsigned long n) { (void)d; (void)n; return 0; }\n' |
+        "$fuzz_cc" -x c -fsanitize=fuzzer,address,undefined -o /dev/null - >/dev/null 2>&1
+}
+if ! fuzz_probe; then
+    major=$("$fuzz_cc" -dumpversion 2>/dev/null | cut -d. -f1)
+    [ -n "$major" ] || die "$fuzz_cc is missing (needed for the fuzz targets)"
+    say "installing libclang-rt-$major-dev (libFuzzer for $fuzz_cc $major)"
+    sudo_cmd=()
+    [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+    DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends \
+        "libclang-rt-$major-dev" >/dev/null || die "apt-get install libclang-rt-$major-dev failed"
+    fuzz_probe || die "$fuzz_cc cannot link a libFuzzer target (-fsanitize=fuzzer)"
+fi
+
 # Python tools: the image ships moto and awscli in its pyenv; install the pinned versions if missing.
 py=$(command -v python3) || die "python3 is missing"
 if ! "$py" -c 'import moto.server, flask, werkzeug' 2>/dev/null; then

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# `make test`: deps, build, lint, unit tests (Criterion, ASan+UBSan), end-to-end suite against
-# real servers; prints one closing line `N passed, N failed` over all suites and exits
-# non-zero on any failure.
+# `make test`: deps, build, lint, unit tests (Criterion, ASan+UBSan), a fuzz smoke (libFuzzer),
+# end-to-end suite against real servers; prints one closing line `N passed, N failed` over all
+# suites and exits non-zero on any failure.
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
@@ -67,6 +67,28 @@ for t in build/san/unit-*; do
         count 0 1
     fi
 done
+
+# Each libFuzzer target (tests/fuzz/) for a short bounded run from its seed corpus, two at once;
+# each target counts as one test. FUZZ_SMOKE_SECONDS sets the time per target.
+fuzz_seconds=${FUZZ_SMOKE_SECONDS:-20}
+step "fuzz smoke (libFuzzer, ASan+UBSan, ${fuzz_seconds} s per target)"
+if ! make -j"$jobs" fuzz-build >build/fuzz-build.log 2>&1; then
+    tail -n 30 build/fuzz-build.log
+    echo "the fuzz targets did not build (build/fuzz-build.log)"
+    count 0 1
+else
+    out=$(hack/fuzz.sh --seconds "$fuzz_seconds" --jobs 2 2>&1)
+    printf '%s\n' "$out"
+    line=$(printf '%s\n' "$out" | grep '^fuzz: [0-9]* passed, [0-9]* failed' | tail -n 1)
+    if [ -z "$line" ]; then
+        echo "the fuzz smoke did not report"
+        count 0 1
+    else
+        p=$(printf '%s' "$line" | sed -n 's/^fuzz: \([0-9]*\) passed.*/\1/p')
+        f=$(printf '%s' "$line" | sed -n 's/.*passed, \([0-9]*\) failed.*/\1/p')
+        count "$p" "$f"
+    fi
+fi
 
 step "end-to-end (kube-apiserver + etcd + moto)"
 out_file=$(mktemp)

@@ -59,7 +59,7 @@ int np_aws_ec2_describe_security_groups(struct np_aws_ec2 *c, struct np_aws_sg *
     struct dsg_fetch f = {c, filters, n_filters, group_ids, n_group_ids};
     *out = NULL;
     *n_out = 0;
-    return np_aws_sg_paginate(out, n_out, dsg_fetch_page, &f);
+    return np_aws_sg_paginate(out, n_out, NULL, dsg_fetch_page, &f);
 }
 
 /* ---------------------------------------------------------------- Describe lists */
@@ -99,7 +99,7 @@ int np_aws_ec2_describe_list(struct np_aws_ec2 *c, const char *action, int page_
     struct dlist_fetch f = {c, action, page_size, filters, n_filters};
     *out = NULL;
     *n_out = 0;
-    return np_aws_list_paginate(out, n_out, kind, dlist_fetch_page, &f);
+    return np_aws_list_paginate(out, n_out, kind, NULL, dlist_fetch_page, &f);
 }
 
 int np_aws_ec2_describe_vpcs(struct np_aws_ec2 *c, struct np_aws_vpc **out, size_t *n_out,

@@ -24,6 +24,12 @@ const char *np_aws_xw_up(const struct np_aws_xw *w, int k)
     return i >= 0 ? w->names[i] : "";
 }
 
+/* The name of the open element at depth d (the root is 1); "" when nothing is open there. */
+const char *np_aws_xw_at(const struct np_aws_xw *w, int d)
+{
+    return d >= 1 && d <= w->depth ? w->names[d - 1] : "";
+}
+
 bool np_aws_xw_up_is(const struct np_aws_xw *w, int k, const char *name)
 {
     return strcmp(np_aws_xw_up(w, k), name) == 0;

@@ -10,25 +10,65 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Grows arr (n elements of elem bytes) by one zeroed element, the new last one. */
-static void *push(void *arr, size_t *n, size_t elem)
+/*
+ * A list nested in a Describe item (routes, associations, entries): <set> at depth 4, a child of
+ * the item; its <item>s at depth 5; their fields at depth 6 and below. Every access to a nested
+ * element goes through nested_open (an <item> of the set opens: append a zeroed element) and
+ * nested_current (the element whose <item> encloses the current element), and both decide by
+ * the same test of the path, so a field can only ever reach an element that was opened: in
+ * <routeSet><x><destinationCidrBlock> nothing is inside an <item> of routeSet, and the field is
+ * ignored like any unknown element.
+ */
+struct nested {
+    const char *set; /* "routeSet" */
+    size_t arr_off;  /* offsetof the array in the item struct */
+    size_t n_off;    /* offsetof its size_t count */
+    size_t elem;     /* sizeof an element */
+};
+
+#define NESTED(set, type, arr, n)                                                                  \
+    {                                                                                              \
+        set, offsetof(type, arr), offsetof(type, n), sizeof(*((type *)NULL)->arr)                  \
+    }
+
+static const struct nested route_set =
+    NESTED("routeSet", struct np_aws_route_table, routes, n_routes);
+static const struct nested rt_assoc_set =
+    NESTED("associationSet", struct np_aws_route_table, assocs, n_assocs);
+static const struct nested entry_set = NESTED("entrySet", struct np_aws_nacl, entries, n_entries);
+static const struct nested nacl_assoc_set =
+    NESTED("associationSet", struct np_aws_nacl, assocs, n_assocs);
+
+/* True when the current element is an <item> of the list l (depth 5) or inside one. */
+static bool in_nested_item(const struct np_aws_xw *w, const struct nested *l)
 {
-    char *grown = np_xrealloc(arr, (*n + 1) * elem);
-    memset(grown + *n * elem, 0, elem);
+    return w->depth >= 5 && strcmp(np_aws_xw_at(w, 4), l->set) == 0 &&
+           strcmp(np_aws_xw_at(w, 5), "item") == 0;
+}
+
+/* On an element opening below an item: appends a zeroed element to l when it is l's <item>. */
+static bool nested_open(const struct np_aws_xw *w, void *item, const struct nested *l)
+{
+    if (w->depth != 5 || !in_nested_item(w, l))
+        return false;
+    char **arr = (char **)(void *)((char *)item + l->arr_off);
+    size_t *n = (size_t *)(void *)((char *)item + l->n_off);
+    char *grown = np_xrealloc(*arr, (*n + 1) * l->elem);
+    memset(grown + *n * l->elem, 0, l->elem);
+    *arr = grown;
     (*n)++;
-    return grown;
+    return true;
 }
 
-/* True when the element closing at depth 6 is a field of an item of the list `set` (depth 4). */
-static bool in_nested(const struct np_aws_xw *w, const char *set)
+/* The element of l being read when the current element is its <item> or inside it; else NULL. */
+static void *nested_current(const struct np_aws_xw *w, void *item, const struct nested *l)
 {
-    return w->depth == 6 && np_aws_xw_up_is(w, 2, set);
-}
-
-/* True when the element opening or closing at depth 5 is an item of the list `set`. */
-static bool is_nested_item(const struct np_aws_xw *w, const char *name, const char *set)
-{
-    return w->depth == 5 && strcmp(name, "item") == 0 && np_aws_xw_up_is(w, 1, set);
+    if (!in_nested_item(w, l))
+        return NULL;
+    char *arr = *(char **)(void *)((char *)item + l->arr_off);
+    size_t n = *(size_t *)(void *)((char *)item + l->n_off);
+    /* n > 0: nested_open ran when this <item> opened (same path test) */
+    return n > 0 ? arr + (n - 1) * l->elem : NULL;
 }
 
 /* An association item closed: it must have named its id (id_name) in the table or ACL `owner`. */
@@ -86,11 +126,9 @@ const struct np_aws_xml_list np_aws_xml_subnets = {
 static int route_table_start(struct np_aws_xw *w, void *item, unsigned *seen, const char *name)
 {
     struct np_aws_route_table *t = item;
-    (void)seen;
-    if (is_nested_item(w, name, "routeSet"))
-        t->routes = push(t->routes, &t->n_routes, sizeof(*t->routes));
-    else if (is_nested_item(w, name, "associationSet"))
-        t->assocs = push(t->assocs, &t->n_assocs, sizeof(*t->assocs));
+    (void)seen, (void)name;
+    if (!nested_open(w, t, &route_set))
+        nested_open(w, t, &rt_assoc_set);
     return 0;
 }
 
@@ -129,29 +167,29 @@ static int route_table_end(struct np_aws_xw *w, void *item, unsigned *seen, cons
                            const char *text)
 {
     struct np_aws_route_table *t = item;
+    struct np_aws_route *r = nested_current(w, t, &route_set);
+    struct np_aws_rt_assoc *a = nested_current(w, t, &rt_assoc_set);
     (void)seen;
     if (w->depth == 4) {
         if (strcmp(name, "routeTableId") == 0)
             np_aws_xml_set_str(&t->route_table_id, text);
         else if (strcmp(name, "vpcId") == 0)
             np_aws_xml_set_str(&t->vpc_id, text);
-    } else if (in_nested(w, "routeSet")) {
-        return route_field(&t->routes[t->n_routes - 1], name, text);
-    } else if (is_nested_item(w, name, "routeSet")) {
-        if (!t->routes[t->n_routes - 1].destination)
+    } else if (r && w->depth == 6) {
+        return route_field(r, name, text);
+    } else if (r && w->depth == 5) {
+        if (!r->destination)
             return np_error_set(NP_EPARSE, "XML: a route of %s has no destination",
                                 t->route_table_id ? t->route_table_id : "a route table");
-    } else if (in_nested(w, "associationSet")) {
-        struct np_aws_rt_assoc *a = &t->assocs[t->n_assocs - 1];
+    } else if (a && w->depth == 6) {
         if (strcmp(name, "routeTableAssociationId") == 0)
             np_aws_xml_set_str(&a->association_id, text);
         else if (strcmp(name, "subnetId") == 0)
             np_aws_xml_set_str(&a->subnet_id, text);
         else if (strcmp(name, "main") == 0)
             return np_aws_xml_parse_bool(text, "main", &a->main);
-    } else if (is_nested_item(w, name, "associationSet")) {
-        return check_assoc(t->assocs[t->n_assocs - 1].association_id, "routeTableAssociationId",
-                           t->route_table_id);
+    } else if (a && w->depth == 5) {
+        return check_assoc(a->association_id, "routeTableAssociationId", t->route_table_id);
     }
     return 0;
 }
@@ -190,12 +228,11 @@ enum {
 static int nacl_start(struct np_aws_xw *w, void *item, unsigned *seen, const char *name)
 {
     struct np_aws_nacl *a = item;
-    if (is_nested_item(w, name, "entrySet")) {
-        a->entries = push(a->entries, &a->n_entries, sizeof(*a->entries));
+    (void)name;
+    if (nested_open(w, a, &entry_set))
         *seen = 0;
-    } else if (is_nested_item(w, name, "associationSet")) {
-        a->assocs = push(a->assocs, &a->n_assocs, sizeof(*a->assocs));
-    }
+    else
+        nested_open(w, a, &nacl_assoc_set);
     return 0;
 }
 
@@ -279,6 +316,8 @@ static int nacl_end(struct np_aws_xw *w, void *item, unsigned *seen, const char 
                     const char *text)
 {
     struct np_aws_nacl *a = item;
+    struct np_aws_nacl_entry *e = nested_current(w, a, &entry_set);
+    struct np_aws_nacl_assoc *as = nested_current(w, a, &nacl_assoc_set);
     if (w->depth == 4) {
         if (strcmp(name, "networkAclId") == 0)
             np_aws_xml_set_str(&a->network_acl_id, text);
@@ -286,21 +325,19 @@ static int nacl_end(struct np_aws_xw *w, void *item, unsigned *seen, const char 
             np_aws_xml_set_str(&a->vpc_id, text);
         else if (strcmp(name, "default") == 0)
             return np_aws_xml_parse_bool(text, "default", &a->is_default);
-    } else if (w->depth == 7 && np_aws_xw_up_is(w, 3, "entrySet")) {
-        return nacl_entry_pair(w, &a->entries[a->n_entries - 1], seen, name, text);
-    } else if (in_nested(w, "entrySet")) {
-        return nacl_entry_field(&a->entries[a->n_entries - 1], seen, name, text);
-    } else if (is_nested_item(w, name, "entrySet")) {
-        return nacl_entry_finish(a, &a->entries[a->n_entries - 1], *seen);
-    } else if (in_nested(w, "associationSet")) {
-        struct np_aws_nacl_assoc *as = &a->assocs[a->n_assocs - 1];
+    } else if (e && w->depth == 7) {
+        return nacl_entry_pair(w, e, seen, name, text);
+    } else if (e && w->depth == 6) {
+        return nacl_entry_field(e, seen, name, text);
+    } else if (e && w->depth == 5) {
+        return nacl_entry_finish(a, e, *seen);
+    } else if (as && w->depth == 6) {
         if (strcmp(name, "networkAclAssociationId") == 0)
             np_aws_xml_set_str(&as->association_id, text);
         else if (strcmp(name, "subnetId") == 0)
             np_aws_xml_set_str(&as->subnet_id, text);
-    } else if (is_nested_item(w, name, "associationSet")) {
-        return check_assoc(a->assocs[a->n_assocs - 1].association_id, "networkAclAssociationId",
-                           a->network_acl_id);
+    } else if (as && w->depth == 5) {
+        return check_assoc(as->association_id, "networkAclAssociationId", a->network_acl_id);
     }
     return 0;
 }

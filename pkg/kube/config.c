@@ -142,9 +142,8 @@ static int check_server(const char *server, const char *what)
     return 0;
 }
 
-/* Everything but the file lookup: parses text (from path) into a config. */
-static int config_from_text(struct np_kube_config **out, const char *text, size_t len,
-                            const char *path)
+int np_kube_config_parse(struct np_kube_config **out, const char *text, size_t len,
+                         const char *path)
 {
     int rc = 0;
     json_object *root = NULL;
@@ -305,7 +304,7 @@ int np_kube_config_load_kubeconfig(struct np_kube_config **out, const char *path
         rc = np_kube_error_wrap(rc, "kubeconfig");
         goto out;
     }
-    rc = config_from_text(out, text, len, chosen);
+    rc = np_kube_config_parse(out, text, len, chosen);
 out:
     free(chosen);
     free(text);

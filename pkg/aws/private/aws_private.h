@@ -217,6 +217,8 @@ int np_aws_xw_parse(struct np_aws_xw *w, const char *xml, size_t len);
 /* The name k levels above the current element (0: the current one); "" beyond the root. */
 const char *np_aws_xw_up(const struct np_aws_xw *w, int k);
 bool np_aws_xw_up_is(const struct np_aws_xw *w, int k, const char *name);
+/* The name of the open element at depth d (the root is 1); "" when nothing is open there. */
+const char *np_aws_xw_at(const struct np_aws_xw *w, int d);
 /* Replaces *dst with a copy of text. */
 void np_aws_xml_set_str(char **dst, const char *text);
 /* "true" / "false", else NP_EPARSE naming `what`. */
@@ -324,18 +326,30 @@ int np_aws_xml_decode_sqs_attribute(const char *xml, size_t len, const char *nam
 /* Fetches one page: next_token is NULL for the first page; the page body goes into *body. */
 typedef int (*np_aws_page_fetch_fn)(void *ctx, const char *next_token, struct np_buf *body);
 
+/* Bounds of one listing; 0 in a field (or a NULL pointer) means the default: 1000 pages,
+ * 512 MiB of response bodies in all. */
+struct np_aws_page_limits {
+    int max_pages;
+    size_t max_bytes;
+};
+
 /*
  * Fetches and decodes pages until nextToken is absent or empty, concatenating the results.
- * Refuses a server that repeats the token it was just given (NP_EPARSE). *out / *n_out are
- * set only on success (owned by the caller).
+ * A listing that does not end is an error, never a loop: more pages or bytes than limits allow
+ * gives NP_ENOTSUP; a nextToken seen before in the same listing (a cycle, or the same token
+ * again) or longer than 8 KiB gives NP_EPARSE; the message names the action and the page.
+ * *out / *n_out are set only on success (owned by the caller).
  */
-int np_aws_sg_paginate(struct np_aws_sg **out, size_t *n_out, np_aws_page_fetch_fn fetch,
+int np_aws_sg_paginate(struct np_aws_sg **out, size_t *n_out,
+                       const struct np_aws_page_limits *limits, np_aws_page_fetch_fn fetch,
                        void *ctx);
-int np_aws_vpc_paginate(struct np_aws_vpc **out, size_t *n_out, np_aws_page_fetch_fn fetch,
+int np_aws_vpc_paginate(struct np_aws_vpc **out, size_t *n_out,
+                        const struct np_aws_page_limits *limits, np_aws_page_fetch_fn fetch,
                         void *ctx);
 /* The same for any list kind: *out is an array of kind->elem-byte items (kind->free_items). */
 int np_aws_list_paginate(void **out, size_t *n_out, const struct np_aws_xml_list *kind,
-                         np_aws_page_fetch_fn fetch, void *ctx);
+                         const struct np_aws_page_limits *limits, np_aws_page_fetch_fn fetch,
+                         void *ctx);
 
 /* ---------------------------------------------------------------- EC2 operation helpers */
 

@@ -61,6 +61,12 @@ int np_kube_base64_decode(unsigned char **out, size_t *out_len, const char *in, 
  * Errors: NP_ENOTFOUND, NP_EIO, NP_EINVAL (too big). */
 int np_kube_read_file(char **out, size_t *len, const char *path, size_t max);
 
+/* A kubeconfig's text (read from path, which names it in messages and anchors its relative
+ * file references) into a config: everything np_kube_config_load_kubeconfig does but finding
+ * and reading the file (also the fuzz target's entry point). Errors as that function. */
+int np_kube_config_parse(struct np_kube_config **out, const char *text, size_t len,
+                         const char *path);
+
 /* Appends key=value to an encoded query (with '&' when needed), percent-encoding both. */
 void np_kube_query_add(struct np_buf *q, const char *key, const char *value);
 /* Percent-encodes s (RFC 3986 unreserved characters kept) onto b. */

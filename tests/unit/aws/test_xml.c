@@ -353,7 +353,7 @@ Test(pager, follows_next_token_across_two_pages)
                               .n = 2};
     struct np_aws_sg *sgs = NULL;
     size_t n = 0;
-    cr_assert_eq(np_aws_sg_paginate(&sgs, &n, fixture_pages_fetch, &p), 0, "%s",
+    cr_assert_eq(np_aws_sg_paginate(&sgs, &n, NULL, fixture_pages_fetch, &p), 0, "%s",
                  np_error_message());
     cr_assert_eq(p.n_fetch, 2);
     cr_expect_null(p.tokens[0]);
@@ -375,19 +375,19 @@ Test(pager, repeated_token_and_page_errors_fail_without_leaks)
                                  .n = 2};
     struct np_aws_sg *sgs = NULL;
     size_t n = 0;
-    cr_expect_eq(np_aws_sg_paginate(&sgs, &n, fixture_pages_fetch, &loop), NP_EPARSE);
+    cr_expect_eq(np_aws_sg_paginate(&sgs, &n, NULL, fixture_pages_fetch, &loop), NP_EPARSE);
     cr_expect_null(sgs);
     fixture_pages_clean_up(&loop);
 
     struct fixture_pages broken = {.files = {FX "crafted/describe-security-groups-page1.xml",
                                              FX "crafted/describe-security-groups-truncated.xml"},
                                    .n = 2};
-    cr_expect_eq(np_aws_sg_paginate(&sgs, &n, fixture_pages_fetch, &broken), NP_EPARSE);
+    cr_expect_eq(np_aws_sg_paginate(&sgs, &n, NULL, fixture_pages_fetch, &broken), NP_EPARSE);
     fixture_pages_clean_up(&broken);
 
     struct fixture_pages short_ = {.files = {FX "crafted/describe-security-groups-page1.xml"},
                                    .n = 1};
-    cr_expect_eq(np_aws_sg_paginate(&sgs, &n, fixture_pages_fetch, &short_), NP_EIO);
+    cr_expect_eq(np_aws_sg_paginate(&sgs, &n, NULL, fixture_pages_fetch, &short_), NP_EIO);
     cr_expect_null(sgs);
     fixture_pages_clean_up(&short_);
 }
@@ -398,7 +398,7 @@ Test(pager, vpcs_across_two_pages)
         .files = {FX "crafted/describe-vpcs-page1.xml", FX "describe-vpcs.xml"}, .n = 2};
     struct np_aws_vpc *vpcs = NULL;
     size_t n = 0;
-    cr_assert_eq(np_aws_vpc_paginate(&vpcs, &n, fixture_pages_fetch, &p), 0, "%s",
+    cr_assert_eq(np_aws_vpc_paginate(&vpcs, &n, NULL, fixture_pages_fetch, &p), 0, "%s",
                  np_error_message());
     cr_expect_str_eq(p.tokens[1], "vpc-page-2");
     cr_assert_eq(n, 3);

@@ -540,8 +540,8 @@ Test(pager_list, every_kind_across_two_pages)
         struct fixture_pages p = {.files = {cases[i].page1, cases[i].page2}, .n = 2};
         void *items = NULL;
         size_t n = 0;
-        cr_assert_eq(np_aws_list_paginate(&items, &n, cases[i].kind, fixture_pages_fetch, &p), 0,
-                     "%s: %s", cases[i].kind->root, np_error_message());
+        cr_assert_eq(np_aws_list_paginate(&items, &n, cases[i].kind, NULL, fixture_pages_fetch, &p),
+                     0, "%s: %s", cases[i].kind->root, np_error_message());
         cr_expect_eq(p.n_fetch, 2);
         cr_expect_null(p.tokens[0]);
         cr_expect_str_eq(p.tokens[1], cases[i].token);
@@ -559,7 +559,8 @@ Test(pager_list, items_survive_concatenation_and_errors_leak_nothing)
     void *items = NULL;
     size_t n = 0;
     cr_assert_eq(
-        np_aws_list_paginate(&items, &n, &np_aws_xml_route_tables, fixture_pages_fetch, &p), 0);
+        np_aws_list_paginate(&items, &n, &np_aws_xml_route_tables, NULL, fixture_pages_fetch, &p),
+        0);
     struct np_aws_route_table *t = items;
     cr_assert_eq(n, 3);
     cr_expect_str_eq(t[0].routes[1].target, "nat-0aaaaaaaaaaaaaaaa");
@@ -571,15 +572,17 @@ Test(pager_list, items_survive_concatenation_and_errors_leak_nothing)
                                            FX "crafted/describe-network-acls-aws.xml"},
                                  .n = 2};
     items = NULL;
-    cr_expect_eq(np_aws_list_paginate(&items, &n, &np_aws_xml_nacls, fixture_pages_fetch, &loop),
-                 NP_EPARSE);
+    cr_expect_eq(
+        np_aws_list_paginate(&items, &n, &np_aws_xml_nacls, NULL, fixture_pages_fetch, &loop),
+        NP_EPARSE);
     cr_expect_null(items);
     fixture_pages_clean_up(&loop);
 
     struct fixture_pages wrong = {
         .files = {FX "crafted/describe-subnets-page1.xml", FX "describe-route-tables.xml"}, .n = 2};
-    cr_expect_eq(np_aws_list_paginate(&items, &n, &np_aws_xml_subnets, fixture_pages_fetch, &wrong),
-                 NP_EPARSE);
+    cr_expect_eq(
+        np_aws_list_paginate(&items, &n, &np_aws_xml_subnets, NULL, fixture_pages_fetch, &wrong),
+        NP_EPARSE);
     cr_expect_null(items);
     fixture_pages_clean_up(&wrong);
 }
