@@ -156,22 +156,32 @@ void np_controller_accounts_clean_up(struct np_controller *ctl)
     pthread_mutex_destroy(&ctl->accounts_lock);
 }
 
+static void account_release(struct np_controller *ctl, struct np_account *a);
+
 void np_controller_pollers_stop(struct np_controller *ctl)
 {
+    struct np_account **held = NULL;
+    size_t n = 0;
     pthread_mutex_lock(&ctl->accounts_lock);
     for (struct np_account *a = ctl->accounts; a; a = a->next) {
         np_consumer_signal_stop(a->consumer);
         for (struct np_region_entry *e = a->regions; e; e = e->next)
             np_region_signal_stop(e->region);
+        held = np_xrealloc(held, (n + 1) * sizeof(*held));
+        held[n++] = a;
+        a->refs++; /* an account deleted meanwhile (informer thread) stays until joined */
     }
     pthread_mutex_unlock(&ctl->accounts_lock);
-    /* Called once the workers are joined: nobody installs or frees accounts any more, and
-     * consumers take accounts_lock to hint regions, so the joins happen without it. */
-    for (struct np_account *a = ctl->accounts; a; a = a->next) {
-        np_consumer_join(a->consumer);
-        for (struct np_region_entry *e = a->regions; e; e = e->next)
+    /* Consumers take accounts_lock to hint regions: join them (and the pollers) without it.
+     * Called once the workers are joined, so no region is added or swept meanwhile. */
+    for (size_t i = 0; i < n; i++) {
+        np_consumer_join(held[i]->consumer);
+        for (struct np_region_entry *e = held[i]->regions; e; e = e->next)
             np_region_stop(e->region);
     }
+    for (size_t i = 0; i < n; i++)
+        account_release(ctl, held[i]);
+    free(held);
 }
 
 static struct np_account *find_locked(struct np_controller *ctl, const char *name)
