@@ -431,10 +431,22 @@ static int account_acquire(struct np_controller *ctl, json_object *acct, struct 
     struct np_account *built = NULL;
     rc = account_build(ctl, acct, &fresh, &built, why);
     np_aws_credentials_clean_up(&fresh);
-    if (rc)
-        return rc;
     pthread_mutex_lock(&ctl->accounts_lock);
     struct np_account *cur = find_locked(ctl, name);
+    if (rc) {
+        /* The spec moved on and cannot be served: the old clients stop too. */
+        bool retire = cur && cur->generation < gen;
+        if (retire)
+            retire_locked(ctl, cur, &r);
+        pthread_mutex_unlock(&ctl->accounts_lock);
+        if (retire) {
+            char *msg = np_strdup(np_error_message());
+            reap_run(ctl, &r);
+            np_error_set(rc, "%s", msg);
+            free(msg);
+        }
+        return rc;
+    }
     if (cur && (cur->generation > gen || (cur->generation == gen && cur->built_ms >= started))) {
         /* Another worker installed this (or a newer) spec while we built: use theirs. */
         cur->refs++;

@@ -283,6 +283,30 @@ Test(controller_accounts, idle_region_is_freed_by_its_last_release)
     harness_stop(&h);
 }
 
+Test(controller_accounts, edit_that_cannot_be_served_retires_the_old_clients)
+{
+    struct harness h;
+    harness_start(&h);
+    struct np_controller *ctl = h.ctl;
+    put_env_account(&h, "prod", 1);
+    struct np_account_use use;
+    cr_assert_eq(np_controller_account_use(ctl, "prod", "shop", NULL, &use), 0);
+    np_account_use_clean_up(&use);
+    cr_assert_eq(atomic_load(&ctl->accounts_live), 1, "cached");
+    /* Edited to an endpoint that is refused: the postures are told, and the old account's
+     * pollers do not keep serving the abandoned spec. */
+    put_account(&h, "prod", 2,
+                "{\"region\":\"eu-west-1\",\"endpoint\":\"http://example.invalid\","
+                "\"credentials\":{\"source\":\"Environment\"}}");
+    cr_assert_eq(np_controller_account_use(ctl, "prod", "shop", NULL, &use), 0);
+    cr_assert_str_eq(use.reason, "InsecureEndpoint");
+    cr_assert_not_null(strstr(use.message, "example.invalid"), "%s", use.message);
+    np_account_use_clean_up(&use);
+    cr_assert_eq(atomic_load(&ctl->accounts_live), 0, "the old account still runs");
+    cr_assert_eq(atomic_load(&ctl->regions_live), 0);
+    harness_stop(&h);
+}
+
 /* ---------------------------------------------------------------- regions */
 
 Test(controller_accounts, invalid_region_is_refused_without_a_poller)
