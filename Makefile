@@ -41,13 +41,14 @@ build/san/libnetposture.a: $(SAN_OBJS)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
+# Test helpers a module's unit tests borrow from another module's directory.
+UNIT_EXTRA_controller := tests/unit/kube/fake_apiserver.c tests/unit/kube/helpers.c
+
 define unit_rule
-build/san/unit-$(1): $(patsubst %.c,build/san/%.o,$(wildcard tests/unit/$(1)/*.c)) build/san/libnetposture.a
+build/san/unit-$(1): $(patsubst %.c,build/san/%.o,$(wildcard tests/unit/$(1)/*.c) $(UNIT_EXTRA_$(1))) build/san/libnetposture.a
 	$$(CC) $$(ALL_CFLAGS) $$(SAN) -o $$@ $$(filter %.o,$$^) build/san/libnetposture.a -lcriterion $$(LDLIBS)
 endef
 $(foreach m,$(UNIT_MODULES),$(eval $(call unit_rule,$(m))))
-# The controller's unit tests drive the kube client against the kube tests' scripted server.
-build/san/unit-controller: build/san/tests/unit/kube/fake_apiserver.o
 
 define bin_rule
 bin/$(1): $(patsubst %.c,build/obj/%.o,$(wildcard cmd/$(1)/*.c)) build/libnetposture.a

@@ -54,6 +54,25 @@ void np_aws_credentials_clean_up(struct np_aws_credentials *c);
 int np_aws_endpoint_resolve(char **out, const char *service, const char *region,
                             const char *override);
 
+/*
+ * Whether an endpoint or queue URL may be used: https always; plain http only to a loopback
+ * host (127.0.0.0/8, ::1, localhost) unless allow_insecure (a CloudAccount's
+ * spec.aws.allowInsecureEndpoint). Pure (parses with libcurl's URL API, no I/O).
+ * Returns 0, NP_EDENIED for plain HTTP to another host, NP_EINVAL for an unparsable URL or
+ * another scheme, with a message naming the URL.
+ */
+int np_aws_endpoint_check(const char *url, bool allow_insecure);
+
+/*
+ * AWS region names: two letters, an optional partition infix (-gov, -iso, -isob, ...), a
+ * direction word and a number, e.g. eu-west-1, us-gov-west-1, cn-north-1, ap-southeast-5,
+ * us-isob-east-1. The CRDs carry the same pattern.
+ */
+#define NP_AWS_REGION_PATTERN "^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]{2,16}-[0-9]{1,2}$"
+#define NP_AWS_REGION_MAX_LEN 32
+/* Whether region matches NP_AWS_REGION_PATTERN (NULL and empty do not). Pure. */
+bool np_aws_region_is_valid(const char *region);
+
 /* ---------------------------------------------------------------- errors */
 
 /*

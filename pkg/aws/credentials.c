@@ -2,13 +2,19 @@
  * Static AWS credentials (from the environment or explicit strings, e.g. a Kubernetes
  * Secret) and endpoint resolution: explicit override > AWS_ENDPOINT_URL_<SERVICE> >
  * AWS_ENDPOINT_URL > the public regional endpoint (the override part on its own for SQS,
- * whose requests go to the queue URL).
+ * whose requests go to the queue URL); which region names are valid, and whether an endpoint
+ * may be reached over plain HTTP.
  */
 #include "aws/private/aws_private.h"
 
+#include <arpa/inet.h>
+#include <curl/curl.h>
 #include <openssl/crypto.h>
+#include <pthread.h>
+#include <regex.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static void free_secret(char *s)
 {
@@ -154,4 +160,74 @@ int np_aws_endpoint_resolve(char **out, const char *service, const char *region,
     const char *suffix = np_str_has_prefix(region, "cn-") ? "amazonaws.com.cn" : "amazonaws.com";
     *out = np_strdupf("https://%s.%s.%s", service, region, suffix);
     return 0;
+}
+
+/* ---------------------------------------------------------------- region names */
+
+static regex_t region_re;
+static bool region_re_ok;
+static pthread_once_t region_once = PTHREAD_ONCE_INIT;
+
+static void region_re_compile(void)
+{
+    region_re_ok = regcomp(&region_re, NP_AWS_REGION_PATTERN, REG_EXTENDED | REG_NOSUB) == 0;
+}
+
+bool np_aws_region_is_valid(const char *region)
+{
+    if (np_str_is_empty(region) || strlen(region) > NP_AWS_REGION_MAX_LEN)
+        return false;
+    pthread_once(&region_once, region_re_compile);
+    return region_re_ok && regexec(&region_re, region, 0, NULL, 0) == 0;
+}
+
+/* ---------------------------------------------------------------- plain HTTP */
+
+/* Whether a URL host (as libcurl returns it: IPv6 in brackets) is a loopback address. */
+static bool host_is_loopback(const char *host)
+{
+    if (strcasecmp(host, "localhost") == 0)
+        return true;
+    struct in_addr v4;
+    if (inet_pton(AF_INET, host, &v4) == 1)
+        return (ntohl(v4.s_addr) >> 24) == 127;
+    size_t n = strlen(host);
+    if (n < 3 || host[0] != '[' || host[n - 1] != ']' || n - 2 >= INET6_ADDRSTRLEN)
+        return false;
+    char inner[INET6_ADDRSTRLEN];
+    memcpy(inner, host + 1, n - 2);
+    inner[n - 2] = '\0';
+    struct in6_addr v6;
+    return inet_pton(AF_INET6, inner, &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
+}
+
+int np_aws_endpoint_check(const char *url, bool allow_insecure)
+{
+    int rc = 0;
+    char *scheme = NULL, *host = NULL;
+    CURLU *u = curl_url();
+    if (!u)
+        return np_error_set(NP_ENOMEM, "endpoint: out of memory");
+    if (np_str_is_empty(url) || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+        rc = np_error_set(NP_EINVAL, "\"%.200s\" is not a valid URL", url ? url : "");
+        goto out;
+    }
+    if (strcasecmp(scheme, "https") == 0)
+        goto out;
+    if (strcasecmp(scheme, "http") != 0) {
+        rc = np_error_set(NP_EINVAL, "\"%.200s\" is neither https nor http", url);
+        goto out;
+    }
+    if (!allow_insecure && !host_is_loopback(host))
+        rc = np_error_set(NP_EDENIED,
+                          "\"%.200s\" is plain HTTP to a host that is not loopback (%.100s): "
+                          "use https, or set spec.aws.allowInsecureEndpoint: true",
+                          url, host);
+out:
+    curl_free(scheme);
+    curl_free(host);
+    curl_url_cleanup(u);
+    return rc;
 }

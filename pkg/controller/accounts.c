@@ -1,7 +1,10 @@
 /*
- * CloudAccounts: who may use an account (allowedNamespaces), how its credentials and EC2
- * endpoint are built, one EC2 client and snapshot poller per (account, region), and the
- * account's own status (credentials verified with sts:GetCallerIdentity).
+ * CloudAccounts: who may use an account (allowedNamespaces), how its credentials and AWS
+ * endpoints are built and checked, one EC2 client and snapshot poller per (account, region)
+ * (at most NP_ACCOUNT_MAX_REGIONS, valid names only), and the account's own status. Workers
+ * hold an account's region through np_account_use (acquire/release); Secret reads and thread
+ * joins happen outside accounts_lock; the last release of a retired account or of an idle
+ * region frees it.
  */
 #include "controller/private/controller_private.h"
 
@@ -9,109 +12,226 @@
 #include <string.h>
 
 #define SECRET_NAMESPACE "netposture-system"
+/* Secret credentials are read again after this long (a rotation rebuilds the clients). */
+#define SECRET_MAX_AGE_MS (10LL * 60 * 1000)
+/* A region nobody acquired for max(this, 3 resync intervals) and whose snapshot holds no
+ * managed group is idle (VPC postures requeue every resync; group postures are enqueued by
+ * the poller, which keeps their groups in the snapshot). */
+#define REGION_IDLE_MIN_MS (15LL * 60 * 1000)
 
 struct np_region_entry {
+    struct np_account *account;
     char *name;
     struct np_region *region;
+    /* Guarded by accounts_lock. */
+    int refs;            /* holders (np_account_use) */
+    int64_t acquired_ms; /* mono time of the last acquire */
     struct np_region_entry *next;
 };
 
 struct np_account {
+    /* Set when built, then read-only. */
     char *name;
     int64_t generation;
-    int64_t built_ms; /* when the credentials were built (Secret ones are re-read) */
     char *default_region;
     char *endpoint; /* CloudAccount override, or NULL */
     int64_t resync_ms;
     struct np_aws_credentials creds;
-    struct np_region_entry *regions;
     struct np_consumer *consumer; /* when spec.aws.eventQueueUrl is set */
+    /* Guarded by accounts_lock. */
+    int64_t built_ms; /* when the credentials were read (Secret ones are re-read) */
+    int refs;         /* 1 while cached in ctl->accounts, + 1 per holder */
+    bool retired;     /* replaced or deleted: freed by the last release */
+    struct np_region_entry *regions;
+    size_t n_regions; /* besides default_region */
     struct np_account *next;
 };
 
-static void account_free(struct np_account *a)
+/* What became unused under the lock, freed (threads joined) after it is released. */
+struct reap {
+    struct np_account *accounts;
+    struct np_region_entry *regions;
+};
+
+static int64_t mono_ms(struct np_controller *ctl)
 {
+    return ctl->clock ? ctl->clock->mono_ms(ctl->clock->ctx) : np_time_mono_ms();
+}
+
+static void region_entry_free(struct np_controller *ctl, struct np_region_entry *e)
+{
+    np_region_destroy(e->region); /* joins the poller */
+    free(e->name);
+    free(e);
+    atomic_fetch_sub(&ctl->regions_live, 1);
+}
+
+static void account_free(struct np_controller *ctl, struct np_account *a)
+{
+    if (!a)
+        return;
     np_consumer_destroy(a->consumer);
     while (a->regions) {
         struct np_region_entry *e = a->regions;
         a->regions = e->next;
-        np_region_destroy(e->region);
-        free(e->name);
-        free(e);
+        region_entry_free(ctl, e);
     }
     np_aws_credentials_clean_up(&a->creds);
     free(a->name);
     free(a->default_region);
     free(a->endpoint);
     free(a);
+    atomic_fetch_sub(&ctl->accounts_live, 1);
+}
+
+/* Frees what was collected under the lock. Caller does NOT hold accounts_lock. */
+static void reap_run(struct np_controller *ctl, struct reap *r)
+{
+    while (r->regions) {
+        struct np_region_entry *e = r->regions;
+        r->regions = e->next;
+        region_entry_free(ctl, e);
+    }
+    while (r->accounts) {
+        struct np_account *a = r->accounts;
+        r->accounts = a->next;
+        account_free(ctl, a);
+    }
+}
+
+/* Drops one reference; the last one hands the account to the reaper. Caller holds the lock. */
+static void account_unref_locked(struct np_account *a, struct reap *r)
+{
+    if (--a->refs == 0) {
+        a->next = r->accounts;
+        r->accounts = a;
+    }
+}
+
+static bool region_idle_locked(struct np_controller *ctl, struct np_account *a,
+                               struct np_region_entry *e, int64_t now)
+{
+    if (e->refs > 0 || np_str_eq(e->name, a->default_region))
+        return false;
+    int64_t resync = a->resync_ms > ctl->opts.resync_ms ? a->resync_ms : ctl->opts.resync_ms;
+    int64_t idle = 3 * resync > REGION_IDLE_MIN_MS ? 3 * resync : REGION_IDLE_MIN_MS;
+    return now - e->acquired_ms >= idle && np_region_snapshot_is_empty(e->region);
+}
+
+/* Unlinks the account's idle regions (their pollers told to stop) for the reaper. */
+static void sweep_regions_locked(struct np_controller *ctl, struct np_account *a, int64_t now,
+                                 struct reap *r)
+{
+    struct np_region_entry **pp = &a->regions;
+    while (*pp) {
+        struct np_region_entry *e = *pp;
+        if (region_idle_locked(ctl, a, e, now)) {
+            *pp = e->next;
+            a->n_regions--;
+            np_region_signal_stop(e->region);
+            e->next = r->regions;
+            r->regions = e;
+            continue;
+        }
+        pp = &e->next;
+    }
 }
 
 void np_controller_accounts_init(struct np_controller *ctl)
 {
     pthread_mutex_init(&ctl->accounts_lock, NULL);
+    atomic_init(&ctl->accounts_live, 0);
+    atomic_init(&ctl->regions_live, 0);
 }
 
 void np_controller_accounts_clean_up(struct np_controller *ctl)
 {
-    struct np_account *lists[] = {ctl->accounts, ctl->retired};
-    for (size_t i = 0; i < NP_ARRAY_LEN(lists); i++) {
-        struct np_account *a = lists[i];
-        while (a) {
-            struct np_account *next = a->next;
-            account_free(a);
-            a = next;
-        }
+    /* Workers are gone: every account left is only cached (retired ones were freed by their
+     * last release). */
+    while (ctl->accounts) {
+        struct np_account *a = ctl->accounts;
+        ctl->accounts = a->next;
+        account_free(ctl, a);
     }
-    ctl->accounts = ctl->retired = NULL;
     pthread_mutex_destroy(&ctl->accounts_lock);
 }
 
+static void account_release(struct np_controller *ctl, struct np_account *a);
+
 void np_controller_pollers_stop(struct np_controller *ctl)
 {
+    struct np_account **held = NULL;
+    size_t n = 0;
     pthread_mutex_lock(&ctl->accounts_lock);
-    struct np_account *lists[] = {ctl->accounts, ctl->retired};
-    for (size_t i = 0; i < NP_ARRAY_LEN(lists); i++)
-        for (struct np_account *a = lists[i]; a; a = a->next) {
-            np_consumer_signal_stop(a->consumer);
-            for (struct np_region_entry *e = a->regions; e; e = e->next)
-                np_region_stop(e->region);
-        }
+    for (struct np_account *a = ctl->accounts; a; a = a->next) {
+        np_consumer_signal_stop(a->consumer);
+        for (struct np_region_entry *e = a->regions; e; e = e->next)
+            np_region_signal_stop(e->region);
+        held = np_xrealloc(held, (n + 1) * sizeof(*held));
+        held[n++] = a;
+        a->refs++; /* an account deleted meanwhile (informer thread) stays until joined */
+    }
     pthread_mutex_unlock(&ctl->accounts_lock);
-    /* Consumers take accounts_lock to find regions: join them without holding it. Accounts
-     * are only freed at shutdown, after this. */
-    for (size_t i = 0; i < NP_ARRAY_LEN(lists); i++)
-        for (struct np_account *a = lists[i]; a; a = a->next)
-            np_consumer_join(a->consumer);
+    /* Consumers take accounts_lock to hint regions: join them (and the pollers) without it.
+     * Called once the workers are joined, so no region is added or swept meanwhile. */
+    for (size_t i = 0; i < n; i++) {
+        np_consumer_join(held[i]->consumer);
+        for (struct np_region_entry *e = held[i]->regions; e; e = e->next)
+            np_region_stop(e->region);
+    }
+    for (size_t i = 0; i < n; i++)
+        account_release(ctl, held[i]);
+    free(held);
 }
 
-/* Moves the cached account out of use; its pollers stop, its memory waits for shutdown
- * (workers may still hold its clients). Caller holds accounts_lock. */
-static void retire_locked(struct np_controller *ctl, const char *name)
+static struct np_account *find_locked(struct np_controller *ctl, const char *name)
 {
-    struct np_account **pp = &ctl->accounts;
-    while (*pp) {
-        if (strcmp((*pp)->name, name) == 0) {
-            struct np_account *a = *pp;
+    for (struct np_account *a = ctl->accounts; a; a = a->next)
+        if (strcmp(a->name, name) == 0)
+            return a;
+    return NULL;
+}
+
+/* Takes the account out of the cache: its pollers and consumer are told to stop; holders keep
+ * using its clients until they release it. Caller holds accounts_lock. */
+static void retire_locked(struct np_controller *ctl, struct np_account *a, struct reap *r)
+{
+    for (struct np_account **pp = &ctl->accounts; *pp; pp = &(*pp)->next) {
+        if (*pp == a) {
             *pp = a->next;
-            np_consumer_signal_stop(a->consumer); /* joined at shutdown */
-            for (struct np_region_entry *e = a->regions; e; e = e->next)
-                np_region_stop(e->region);
-            a->next = ctl->retired;
-            ctl->retired = a;
-            return;
+            break;
         }
-        pp = &(*pp)->next;
     }
+    a->next = NULL;
+    a->retired = true;
+    np_consumer_signal_stop(a->consumer);
+    for (struct np_region_entry *e = a->regions; e; e = e->next)
+        np_region_signal_stop(e->region);
+    account_unref_locked(a, r); /* the cache's reference */
 }
 
 void np_controller_accounts_invalidate(struct np_controller *ctl, const char *name)
 {
+    struct reap r = {NULL, NULL};
     pthread_mutex_lock(&ctl->accounts_lock);
-    retire_locked(ctl, name);
+    struct np_account *a = find_locked(ctl, name);
+    if (a)
+        retire_locked(ctl, a, &r);
     pthread_mutex_unlock(&ctl->accounts_lock);
+    reap_run(ctl, &r);
 }
 
-/* Builds the credentials an account's spec asks for. */
+static void account_release(struct np_controller *ctl, struct np_account *a)
+{
+    struct reap r = {NULL, NULL};
+    pthread_mutex_lock(&ctl->accounts_lock);
+    account_unref_locked(a, &r);
+    pthread_mutex_unlock(&ctl->accounts_lock);
+    reap_run(ctl, &r);
+}
+
+/* Builds the credentials an account's spec asks for (a Secret is read: network I/O, never
+ * under accounts_lock). */
 static int load_credentials(struct np_controller *ctl, json_object *acct,
                             struct np_aws_credentials *creds)
 {
@@ -130,13 +250,15 @@ static int load_credentials(struct np_controller *ctl, json_object *acct,
             return np_error_set(NP_EDENIED,
                                 "credential Secrets must live in the %s namespace (got %s/%s)",
                                 SECRET_NAMESPACE, ns, name);
+        json_object *secret = NULL;
         unsigned char *ak = NULL, *sk = NULL, *tok = NULL;
         size_t akl = 0, skl = 0, tokl = 0;
-        int rc = np_kube_secret_get_data(ctl->kube, &ak, &akl, ns, name, "accessKeyId");
+        int rc = np_kube_get(ctl->kube, &secret, &np_kube_res_secrets, ns, name);
         if (rc == 0)
-            rc = np_kube_secret_get_data(ctl->kube, &sk, &skl, ns, name, "secretAccessKey");
-        if (rc == 0 &&
-            np_kube_secret_get_data(ctl->kube, &tok, &tokl, ns, name, "sessionToken") != 0)
+            rc = np_kube_secret_data(&ak, &akl, secret, "accessKeyId");
+        if (rc == 0)
+            rc = np_kube_secret_data(&sk, &skl, secret, "secretAccessKey");
+        if (rc == 0 && np_kube_secret_data(&tok, &tokl, secret, "sessionToken") != 0)
             tok = NULL;
         if (rc == 0)
             rc = np_aws_credentials_set(creds, (const char *)ak, (const char *)sk,
@@ -150,6 +272,7 @@ static int load_credentials(struct np_controller *ctl, json_object *acct,
                 memset(bufs[i], 0, lens[i]);
             free(bufs[i]);
         }
+        json_object_put(secret);
         return rc;
     }
     return np_error_set(NP_EINVAL,
@@ -158,60 +281,85 @@ static int load_credentials(struct np_controller *ctl, json_object *acct,
                         source);
 }
 
-static struct np_account *find_locked(struct np_controller *ctl, const char *name)
+/*
+ * Refuses plain HTTP to a host that is not loopback (unless the account allows it) for every
+ * URL the account's clients would use: the EC2, STS and (with a queue) SQS endpoints as
+ * resolved from spec.aws.endpoint or AWS_ENDPOINT_URL*, and the queue URL. No I/O.
+ */
+static int check_endpoints(const char *region, const char *endpoint, const char *queue,
+                           bool allow_insecure)
 {
-    for (struct np_account *a = ctl->accounts; a; a = a->next)
-        if (strcmp(a->name, name) == 0)
-            return a;
-    return NULL;
+    static const char *const services[] = {"ec2", "sts", "sqs"};
+    static const char *const labels[] = {"EC2", "STS", "SQS"};
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < NP_ARRAY_LEN(services); i++) {
+        if (i == 2 && np_str_is_empty(queue))
+            break;
+        char *url = NULL;
+        rc = np_aws_endpoint_resolve(&url, services[i], region, endpoint);
+        if (rc == 0 && (rc = np_aws_endpoint_check(url, allow_insecure)) != 0) {
+            char *msg = np_strdup(np_error_message());
+            rc = np_error_set(rc, "%s endpoint %s", labels[i], msg);
+            free(msg);
+        }
+        free(url);
+    }
+    if (rc == 0 && !np_str_is_empty(queue) &&
+        (rc = np_aws_endpoint_check(queue, allow_insecure)) != 0) {
+        char *msg = np_strdup(np_error_message());
+        rc = np_error_set(rc, "spec.aws.eventQueueUrl %s", msg);
+        free(msg);
+    }
+    return rc;
 }
 
-/* Returns the cached account, rebuilding it if the spec changed or Secret credentials aged. */
-static int account_get_locked(struct np_controller *ctl, json_object *acct, struct np_account **out)
+/*
+ * Builds an account from its object, outside accounts_lock: checks the region and endpoints
+ * (before anything is contacted), reads the credentials (fresh: already read, taken) and
+ * starts the event consumer. *why is set to a condition reason for refusals that are not
+ * plain errors.
+ */
+static int account_build(struct np_controller *ctl, json_object *acct,
+                         struct np_aws_credentials *fresh, struct np_account **out,
+                         const char **why)
 {
     const char *name = np_kube_object_name(acct);
-    int64_t gen = np_json_path_int(acct, 0, "metadata", "generation", NP_JSON_END);
-    const char *source =
-        np_json_path_str(acct, "spec", "aws", "credentials", "source", NP_JSON_END);
-    bool from_secret = np_str_eq(source, "Secret");
-    int64_t now = np_time_mono_ms();
-    struct np_account *a = find_locked(ctl, name);
-    if (a && a->generation == gen && (!from_secret || now - a->built_ms < 10 * 60 * 1000)) {
-        *out = a;
-        return 0;
-    }
-    if (a && a->generation == gen) {
-        /* Secret credentials aged: re-read them, and rebuild the clients only if the Secret
-         * was rotated (a rebuild restarts pollers and the event consumer). */
-        struct np_aws_credentials fresh = {NULL, NULL, NULL};
-        if (load_credentials(ctl, acct, &fresh) == 0 &&
-            np_str_eq(fresh.access_key_id, a->creds.access_key_id) &&
-            np_str_eq(fresh.secret_access_key, a->creds.secret_access_key) &&
-            np_str_eq(fresh.session_token, a->creds.session_token)) {
-            np_aws_credentials_clean_up(&fresh);
-            a->built_ms = now;
-            *out = a;
-            return 0;
-        }
-        np_aws_credentials_clean_up(&fresh);
-        np_error_clear();
-    }
-    if (a)
-        retire_locked(ctl, name);
-    a = np_xcalloc(1, sizeof(*a));
-    a->name = np_strdup(name);
-    a->generation = gen;
-    a->built_ms = now;
-    a->default_region = np_strdup(np_json_path_str(acct, "spec", "aws", "region", NP_JSON_END));
+    const char *region = np_json_path_str(acct, "spec", "aws", "region", NP_JSON_END);
     const char *ep = np_json_path_str(acct, "spec", "aws", "endpoint", NP_JSON_END);
+    const char *queue = np_json_path_str(acct, "spec", "aws", "eventQueueUrl", NP_JSON_END);
+    json_object *insecure = np_json_path(acct, "spec", "aws", "allowInsecureEndpoint", NP_JSON_END);
+    bool allow_insecure = insecure && json_object_get_boolean(insecure);
+    *out = NULL;
+    if (!np_aws_region_is_valid(region)) {
+        *why = "InvalidRegion";
+        return np_error_set(NP_EINVAL,
+                            "spec.aws.region \"%.64s\" is not an AWS region name "
+                            "such as eu-west-1",
+                            region ? region : "");
+    }
+    int rc = check_endpoints(region, np_str_is_empty(ep) ? NULL : ep, queue, allow_insecure);
+    if (rc) {
+        *why = "InsecureEndpoint";
+        return rc;
+    }
+    struct np_account *a = np_xcalloc(1, sizeof(*a));
+    atomic_fetch_add(&ctl->accounts_live, 1);
+    a->name = np_strdup(name);
+    a->generation = np_json_path_int(acct, 0, "metadata", "generation", NP_JSON_END);
+    a->built_ms = mono_ms(ctl);
+    a->default_region = np_strdup(region);
     a->endpoint = np_str_is_empty(ep) ? NULL : np_strdup(ep);
     a->resync_ms = ctl->opts.resync_ms;
     const char *resync = np_json_path_str(acct, "spec", "resyncInterval", NP_JSON_END);
     int64_t ms;
     if (resync && np_duration_parse(resync, &ms) == 0 && ms >= 1000)
         a->resync_ms = ms;
-    int rc = load_credentials(ctl, acct, &a->creds);
-    const char *queue = np_json_path_str(acct, "spec", "aws", "eventQueueUrl", NP_JSON_END);
+    if (fresh && fresh->access_key_id) {
+        a->creds = *fresh;
+        memset(fresh, 0, sizeof(*fresh));
+    } else {
+        rc = load_credentials(ctl, acct, &a->creds);
+    }
     if (rc == 0 && !np_str_is_empty(queue)) {
         struct np_aws_sqs_config qc;
         memset(&qc, 0, sizeof(qc));
@@ -221,72 +369,252 @@ static int account_get_locked(struct np_controller *ctl, json_object *acct, stru
         qc.observer = np_controller_aws_observer;
         qc.observer_ctx = ctl;
         rc = np_consumer_new(&a->consumer, ctl, name, queue, &qc);
-        /* The account's reconcile tells the new consumer our identity (and checks the queue). */
-        if (rc == 0)
-            np_controller_enqueue(ctl, NP_KIND_ACCOUNT, name);
     }
     if (rc) {
-        account_free(a);
+        account_free(ctl, a);
         return rc;
     }
-    a->next = ctl->accounts;
-    ctl->accounts = a;
     *out = a;
     return 0;
 }
 
-static int region_get_locked(struct np_controller *ctl, struct np_account *a, const char *region,
-                             struct np_region **out)
+/*
+ * Acquires the cached account of this object (one reference: account_release), building it
+ * anew when the spec changed or the Secret was rotated. Network I/O (the Secret) and thread
+ * joins happen outside accounts_lock; a concurrent install by another worker is re-checked
+ * before ours is installed.
+ */
+static int account_acquire(struct np_controller *ctl, json_object *acct, struct np_account **out,
+                           const char **why)
 {
-    for (struct np_region_entry *e = a->regions; e; e = e->next) {
-        if (strcmp(e->name, region) == 0) {
-            *out = e->region;
+    const char *name = np_kube_object_name(acct);
+    int64_t gen = np_json_path_int(acct, 0, "metadata", "generation", NP_JSON_END);
+    const char *source =
+        np_json_path_str(acct, "spec", "aws", "credentials", "source", NP_JSON_END);
+    bool from_secret = np_str_eq(source, "Secret");
+    struct np_aws_credentials fresh = {NULL, NULL, NULL};
+    struct reap r = {NULL, NULL};
+    int rc = 0;
+    *out = NULL;
+
+    int64_t started = mono_ms(ctl);
+    pthread_mutex_lock(&ctl->accounts_lock);
+    struct np_account *a = find_locked(ctl, name);
+    if (a && a->generation == gen) {
+        a->refs++;
+        bool aged = from_secret && started - a->built_ms >= SECRET_MAX_AGE_MS;
+        pthread_mutex_unlock(&ctl->accounts_lock);
+        if (!aged) {
+            *out = a;
             return 0;
         }
+        /* Secret credentials aged: read them again (outside the lock) and rebuild the
+         * clients only if the Secret was rotated (a rebuild restarts pollers and consumer). */
+        if (load_credentials(ctl, acct, &fresh) == 0 &&
+            np_str_eq(fresh.access_key_id, a->creds.access_key_id) &&
+            np_str_eq(fresh.secret_access_key, a->creds.secret_access_key) &&
+            np_str_eq(fresh.session_token, a->creds.session_token)) {
+            np_aws_credentials_clean_up(&fresh);
+            pthread_mutex_lock(&ctl->accounts_lock);
+            if (a->built_ms < started)
+                a->built_ms = started;
+            pthread_mutex_unlock(&ctl->accounts_lock);
+            *out = a;
+            return 0;
+        }
+        np_error_clear();
+        account_release(ctl, a);
+    } else {
+        pthread_mutex_unlock(&ctl->accounts_lock);
     }
+
+    struct np_account *built = NULL;
+    rc = account_build(ctl, acct, &fresh, &built, why);
+    np_aws_credentials_clean_up(&fresh);
+    pthread_mutex_lock(&ctl->accounts_lock);
+    struct np_account *cur = find_locked(ctl, name);
+    if (rc) {
+        /* The spec moved on and cannot be served: the old clients stop too. */
+        bool retire = cur && cur->generation < gen;
+        if (retire)
+            retire_locked(ctl, cur, &r);
+        pthread_mutex_unlock(&ctl->accounts_lock);
+        if (retire) {
+            char *msg = np_strdup(np_error_message());
+            reap_run(ctl, &r);
+            np_error_set(rc, "%s", msg);
+            free(msg);
+        }
+        return rc;
+    }
+    if (cur && (cur->generation > gen || (cur->generation == gen && cur->built_ms >= started))) {
+        /* Another worker installed this (or a newer) spec while we built: use theirs. */
+        cur->refs++;
+        pthread_mutex_unlock(&ctl->accounts_lock);
+        account_free(ctl, built);
+        *out = cur;
+        return 0;
+    }
+    if (cur)
+        retire_locked(ctl, cur, &r);
+    built->refs = 2; /* the cache and this holder */
+    built->next = ctl->accounts;
+    ctl->accounts = built;
+    pthread_mutex_unlock(&ctl->accounts_lock);
+    reap_run(ctl, &r);
+    /* The account's reconcile tells a new consumer our identity (and checks the queue). */
+    if (built->consumer)
+        np_controller_enqueue(ctl, NP_KIND_ACCOUNT, name);
+    *out = built;
+    return 0;
+}
+
+static struct np_region_entry *region_find_locked(struct np_account *a, const char *name)
+{
+    for (struct np_region_entry *e = a->regions; e; e = e->next)
+        if (strcmp(e->name, name) == 0)
+            return e;
+    return NULL;
+}
+
+/* The account's own region is always served; tenant-chosen ones are bounded. */
+static bool region_bound_reached(struct np_account *a, const char *name)
+{
+    return !np_str_eq(name, a->default_region) && a->n_regions >= NP_ACCOUNT_MAX_REGIONS;
+}
+
+static int too_many_regions(struct np_account *a, const char *name, const char **why)
+{
+    *why = "TooManyRegions";
+    return np_error_set(NP_EDENIED,
+                        "region %s refused: CloudAccount \"%s\" already serves %d regions, the "
+                        "most one account may use",
+                        name, a->name, NP_ACCOUNT_MAX_REGIONS);
+}
+
+/* Acquires region `name` of a held account, creating its client and poller (outside the lock)
+ * when it has none yet. Release with region_release. */
+static int region_acquire(struct np_controller *ctl, struct np_account *a, const char *name,
+                          struct np_region_entry **out, const char **why)
+{
+    struct reap r = {NULL, NULL};
+    int rc = 0;
+    *out = NULL;
+    if (!np_aws_region_is_valid(name)) {
+        *why = "InvalidRegion";
+        return np_error_set(NP_EINVAL, "\"%.64s\" is not an AWS region name such as eu-west-1",
+                            name ? name : "");
+    }
+    int64_t now = mono_ms(ctl);
+    pthread_mutex_lock(&ctl->accounts_lock);
+    sweep_regions_locked(ctl, a, now, &r);
+    struct np_region_entry *e = region_find_locked(a, name);
+    bool full = !e && region_bound_reached(a, name);
+    if (e) {
+        e->refs++;
+        e->acquired_ms = now;
+    }
+    pthread_mutex_unlock(&ctl->accounts_lock);
+    reap_run(ctl, &r);
+    if (e) {
+        *out = e;
+        return 0;
+    }
+    if (full)
+        return too_many_regions(a, name, why);
+
+    /* A new region: its client and poller thread are made outside the lock. */
     struct np_aws_ec2 *ec2 = NULL;
     struct np_aws_ec2_config cfg;
     memset(&cfg, 0, sizeof(cfg));
-    cfg.region = region;
+    cfg.region = name;
     cfg.endpoint = a->endpoint;
     cfg.credentials = &a->creds;
     cfg.observer = np_controller_aws_observer;
     cfg.observer_ctx = ctl;
     cfg.rate_scale = ctl->opts.aws_rate_scale;
-    int rc = np_aws_ec2_new(&ec2, &cfg);
+    rc = np_aws_ec2_new(&ec2, &cfg);
     if (rc)
         return rc;
-    struct np_region *r = NULL;
-    rc = np_region_new(&r, ctl, a->name, region, ec2, a->resync_ms);
+    struct np_region *region = NULL;
+    rc = np_region_new(&region, ctl, a->name, name, ec2, a->resync_ms);
     if (rc) {
         np_aws_ec2_destroy(ec2);
         return rc;
     }
-    struct np_region_entry *e = np_xcalloc(1, sizeof(*e));
-    e->name = np_strdup(region);
-    e->region = r;
-    e->next = a->regions;
-    a->regions = e;
-    *out = r;
-    return 0;
+    e = np_xcalloc(1, sizeof(*e));
+    atomic_fetch_add(&ctl->regions_live, 1);
+    e->account = a;
+    e->name = np_strdup(name);
+    e->region = region;
+    e->refs = 1;
+    e->acquired_ms = now;
+
+    bool installed = false;
+    pthread_mutex_lock(&ctl->accounts_lock);
+    struct np_region_entry *cur = region_find_locked(a, name);
+    if (cur) {
+        /* Another worker installed it meanwhile. */
+        cur->refs++;
+        cur->acquired_ms = now;
+    } else if (!region_bound_reached(a, name)) {
+        if (a->retired)
+            np_region_signal_stop(e->region); /* serves the holders only */
+        e->next = a->regions;
+        a->regions = e;
+        if (!np_str_eq(name, a->default_region))
+            a->n_regions++;
+        installed = true;
+    }
+    pthread_mutex_unlock(&ctl->accounts_lock);
+    if (installed) {
+        *out = e;
+        return 0;
+    }
+    region_entry_free(ctl, e);
+    if (cur) {
+        *out = cur;
+        return 0;
+    }
+    return too_many_regions(a, name, why);
 }
 
-int np_controller_account_region(struct np_controller *ctl, const char *account, const char *region,
-                                 struct np_region **out)
+/* Releases a region and its account: the last release of a retired account frees it, and an
+ * idle region is freed (threads joined outside the lock). */
+static void region_release(struct np_controller *ctl, struct np_region_entry *e)
 {
-    *out = NULL;
+    struct reap r = {NULL, NULL};
+    int64_t now = mono_ms(ctl);
+    pthread_mutex_lock(&ctl->accounts_lock);
+    struct np_account *a = e->account;
+    e->refs--;
+    if (a->refs > 1)
+        sweep_regions_locked(ctl, a, now, &r);
+    account_unref_locked(a, &r);
+    pthread_mutex_unlock(&ctl->accounts_lock);
+    reap_run(ctl, &r);
+}
+
+char *np_controller_account_note_event(struct np_controller *ctl, const char *account,
+                                       const char *region, const char *group_id, const char *actor,
+                                       const char *event_name, int64_t event_ms)
+{
+    char *owner = NULL;
     pthread_mutex_lock(&ctl->accounts_lock);
     struct np_account *a = find_locked(ctl, account);
     const char *name = region ? region : a ? a->default_region : NULL;
-    for (struct np_region_entry *e = a ? a->regions : NULL; e && name; e = e->next)
-        if (strcmp(e->name, name) == 0)
-            *out = e->region;
+    struct np_region_entry *e = a && name ? region_find_locked(a, name) : NULL;
+    /* In-memory only: the region's own lock is taken inside accounts_lock, never the reverse. */
+    if (e)
+        owner = np_region_note_event(e->region, group_id, actor, event_name, event_ms);
     pthread_mutex_unlock(&ctl->accounts_lock);
-    return *out ? 0 : NP_ENOTFOUND;
+    return owner;
 }
 
 void np_account_use_clean_up(struct np_account_use *use)
 {
+    if (use->held)
+        region_release(use->ctl, use->held);
     free(use->message);
     memset(use, 0, sizeof(*use));
 }
@@ -303,6 +631,7 @@ int np_controller_account_use(struct np_controller *ctl, const char *name, const
     json_object *acct = NULL;
     int rc = 0;
     memset(use, 0, sizeof(*use));
+    use->ctl = ctl;
     if (np_kube_store_get(np_kube_informer_store(ctl->acct_inf), &acct, name) != 0) {
         deny(use, "AccountNotFound", np_strdupf("CloudAccount \"%s\" does not exist", name));
         goto out;
@@ -322,18 +651,28 @@ int np_controller_account_use(struct np_controller *ctl, const char *name, const
             goto out;
         }
     }
-    pthread_mutex_lock(&ctl->accounts_lock);
-    struct np_account *a = NULL;
-    rc = account_get_locked(ctl, acct, &a);
-    if (rc == 0) {
-        const char *rn = region ? region : a->default_region;
-        rc = region_get_locked(ctl, a, rn, &use->region);
-        if (rc == 0)
-            use->region_name = np_region_name(use->region);
+    /* A tenant-chosen region is checked before anything is built for it. */
+    if (region && !np_aws_region_is_valid(region)) {
+        deny(use, "InvalidRegion",
+             np_strdupf("spec.region \"%.64s\" is not an AWS region name such as eu-west-1",
+                        region));
+        goto out;
     }
-    pthread_mutex_unlock(&ctl->accounts_lock);
+    struct np_account *a = NULL;
+    const char *why = NULL;
+    rc = account_acquire(ctl, acct, &a, &why);
+    if (rc == 0) {
+        rc = region_acquire(ctl, a, region ? region : a->default_region, &use->held, &why);
+        if (rc == 0) {
+            use->region = use->held->region;
+            use->region_name = np_region_name(use->region);
+        } else {
+            account_release(ctl, a);
+        }
+    }
     if (rc) {
-        deny(use, "AccountError", np_strdupf("CloudAccount \"%s\": %s", name, np_error_message()));
+        deny(use, why ? why : "AccountError",
+             np_strdupf("CloudAccount \"%s\": %s", name, np_error_message()));
         rc = 0;
     }
 out:
@@ -354,27 +693,27 @@ int np_controller_reconcile_account(struct np_controller *ctl, const char *key,
         return 0; /* deleted */
     struct np_condition cond = {"Ready", "True", "CredentialsVerified", ""};
     char *msg = NULL;
-    struct np_region *region = NULL;
-    pthread_mutex_lock(&ctl->accounts_lock);
     struct np_account *a = NULL;
-    rc = account_get_locked(ctl, acct, &a);
+    struct np_region_entry *held = NULL;
+    const char *why = NULL;
+    rc = account_acquire(ctl, acct, &a, &why);
+    if (rc == 0 && (rc = region_acquire(ctl, a, a->default_region, &held, &why)) != 0) {
+        account_release(ctl, a);
+        a = NULL;
+    }
     if (rc == 0)
-        rc = region_get_locked(ctl, a, a->default_region, &region);
-    pthread_mutex_unlock(&ctl->accounts_lock);
-    if (rc == 0)
-        rc = np_aws_sts_get_caller_identity(np_region_ec2(region), &account_id, &arn);
+        rc = np_aws_sts_get_caller_identity(np_region_ec2(held->region), &account_id, &arn);
     if (rc == 0 && a->consumer) {
         /* Our own repairs come back as events: the consumer ignores this identity's. */
         np_consumer_set_identity(a->consumer, arn);
         if (np_consumer_check(a->consumer) != 0) {
-            cond.reason = "EventQueueUnreachable";
+            why = "EventQueueUnreachable";
             rc = np_error_set(NP_EIO, "event queue: %s", np_error_message());
         }
     }
     if (rc) {
         cond.status = "False";
-        if (!cond.reason || strcmp(cond.reason, "EventQueueUnreachable") != 0)
-            cond.reason = rc == NP_EAUTH ? "CredentialsInvalid" : "AccountError";
+        cond.reason = why ? why : rc == NP_EAUTH ? "CredentialsInvalid" : "AccountError";
         msg = np_strdup(np_error_message());
         cond.message = msg;
         res->requeue_after_ms = 60 * 1000;
@@ -384,6 +723,8 @@ int np_controller_reconcile_account(struct np_controller *ctl, const char *key,
                           : np_strdupf("verified as %s", arn);
         cond.message = msg;
     }
+    if (held)
+        region_release(ctl, held);
     json_object *old_status = np_json_path(acct, "status", NP_JSON_END);
     status = json_object_new_object();
     int64_t gen = np_json_path_int(acct, 0, "metadata", "generation", NP_JSON_END);

@@ -80,10 +80,8 @@ static bool group_status_mentions(json_object *st, const char *id)
 /* Hints the group's region and enqueues its posture; true when a posture was found. */
 static bool hint_group(struct np_consumer *c, const struct np_aws_event *ev, const char *gid)
 {
-    struct np_region *region = NULL;
-    char *key = NULL;
-    if (np_controller_account_region(c->ctl, c->account, ev->region, &region) == 0 && region)
-        key = np_region_note_event(region, gid, ev->actor, ev->event_name, ev->event_ms);
+    char *key = np_controller_account_note_event(c->ctl, c->account, ev->region, gid, ev->actor,
+                                                 ev->event_name, ev->event_ms);
     if (!key) {
         /* Not in the snapshot yet (created meanwhile, or first poll pending): the status
          * of the posture that manages it says whose it is. */

@@ -346,12 +346,17 @@ int np_region_new(struct np_region **out, struct np_controller *ctl, const char 
     return 0;
 }
 
-void np_region_stop(struct np_region *r)
+void np_region_signal_stop(struct np_region *r)
 {
     pthread_mutex_lock(&r->lock);
     r->stop = true;
     pthread_cond_broadcast(&r->cond);
     pthread_mutex_unlock(&r->lock);
+}
+
+void np_region_stop(struct np_region *r)
+{
+    np_region_signal_stop(r);
     if (r->started) {
         pthread_join(r->thread, NULL);
         r->started = false;
@@ -572,6 +577,14 @@ bool np_region_take_event(struct np_region *r, const char *group_id, char **acto
     }
     pthread_mutex_unlock(&r->lock);
     return found;
+}
+
+bool np_region_snapshot_is_empty(struct np_region *r)
+{
+    pthread_mutex_lock(&r->lock);
+    bool empty = r->snap.len == 0;
+    pthread_mutex_unlock(&r->lock);
+    return empty;
 }
 
 bool np_region_first_poll_running(struct np_region *r)

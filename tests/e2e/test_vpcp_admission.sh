@@ -523,7 +523,7 @@ test_vpcp_admission_rejects_bad_values() {
         spec_yaml "$3" | reject "$ns" "$1" "$2"
     }
     bad "accountRef without name" 'spec.accountRef.name: Required value' '  accountRef: {}'
-    bad "region" "spec.region in body should match '^[a-z]{2}(-[a-z]+)+-[0-9]+\$'" '  region: EU_WEST_1'
+    bad "region" 'spec.region: Invalid value: "string": "EU_WEST_1" is not an AWS region name such as eu-west-1' '  region: EU_WEST_1'
     bad "management.policy" 'spec.management.policy: Unsupported value: "Take": supported values: "Create", "Adopt"' '  management: {policy: Take}'
     bad "management.deletionPolicy" 'spec.management.deletionPolicy: Unsupported value: "Keep": supported values: "Delete", "Retain"' '  management: {deletionPolicy: Keep}'
     bad "deliverLogsPermissionArn not a role" "spec.flowLogs.deliverLogsPermissionArn in body should match '^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+\$'" \

@@ -60,10 +60,13 @@ struct np_controller {
     pthread_cond_t stop_cond;
     atomic_bool stopping;
 
-    /* accounts.c: CloudAccount name -> clients and pollers; guarded by accounts_lock. */
+    /* accounts.c: CloudAccount name -> clients and pollers; guarded by accounts_lock, which
+     * is never held across network I/O or a thread join. Replaced (retired) accounts live on
+     * only through their holders' references. */
     pthread_mutex_t accounts_lock;
     struct np_account *accounts;
-    struct np_account *retired; /* replaced accounts, freed at shutdown */
+    atomic_int accounts_live; /* accounts built and not yet freed, retired ones included */
+    atomic_int regions_live;  /* region clients (and pollers) not yet freed */
 
     /* events.c: CloudTrail hints for VPC postures; guarded by hints_lock. */
     pthread_mutex_t hints_lock;
@@ -76,12 +79,24 @@ void np_controller_requeue_postures(struct np_controller *ctl, const char *accou
 
 /* ---------------------------------------------------------------- accounts.c */
 
+/*
+ * Regions one CloudAccount serves besides its own spec.aws.region: each is an EC2 client and
+ * a poller thread, and postures choose them, so they are bounded; a posture asking for one
+ * more gets Ready=False TooManyRegions. Regions no posture used for a while are freed.
+ */
+#define NP_ACCOUNT_MAX_REGIONS 32
+
+struct np_region_entry;
+
 /* Why a posture cannot use an account (a condition reason), or NULL when it can. */
 struct np_account_use {
-    struct np_region *region; /* borrowed from the controller; valid until shutdown */
-    const char *region_name;  /* borrowed */
-    const char *reason;       /* AccountNotFound, AccountNotAllowed, AccountError */
+    struct np_region *region; /* held (with its account) until np_account_use_clean_up */
+    const char *region_name;  /* borrowed, as long as region */
+    const char *reason;       /* AccountNotFound, AccountNotAllowed, AccountError,
+                                 InsecureEndpoint, InvalidRegion, TooManyRegions */
     char *message;            /* owned; clean up with np_account_use_clean_up */
+    struct np_controller *ctl;
+    struct np_region_entry *held; /* the reference np_account_use_clean_up releases */
 };
 
 void np_controller_accounts_init(struct np_controller *ctl);
@@ -89,9 +104,12 @@ void np_controller_accounts_clean_up(struct np_controller *ctl);
 void np_controller_accounts_invalidate(struct np_controller *ctl, const char *name);
 /*
  * Resolves the account `name` for a posture in namespace ns and the region (NULL: the
- * account's region): checks allowedNamespaces, builds credentials and the EC2 client, and
- * starts the region's snapshot poller. Returns 0 with use->region set, or 0 with
- * use->reason/message set when the posture may not use it (a condition, not an error).
+ * account's region): checks allowedNamespaces and the region name, builds credentials and
+ * the EC2 client (refusing plain-HTTP endpoints to non-loopback hosts unless the account
+ * allows them), and starts the region's snapshot poller. Returns 0 with use->region held
+ * (acquired: np_account_use_clean_up releases it), or 0 with use->reason/message set when the
+ * posture may not use it (a condition, not an error). Never holds accounts_lock across the
+ * Secret read or a thread join.
  */
 int np_controller_account_use(struct np_controller *ctl, const char *name, const char *ns,
                               const char *region, struct np_account_use *use);
@@ -99,10 +117,11 @@ void np_account_use_clean_up(struct np_account_use *use);
 int np_controller_reconcile_account(struct np_controller *ctl, const char *key,
                                     struct np_result *res);
 
-/* The region client of an account if it exists already (NULL region: the default one);
- * never creates one. Returns NP_ENOTFOUND when there is none. */
-int np_controller_account_region(struct np_controller *ctl, const char *account, const char *region,
-                                 struct np_region **out);
+/* np_region_note_event on the region client of an account if it exists already (NULL region:
+ * the account's own); never creates one. Returns the owning posture's key (owned) or NULL. */
+char *np_controller_account_note_event(struct np_controller *ctl, const char *account,
+                                       const char *region, const char *group_id, const char *actor,
+                                       const char *event_name, int64_t event_ms);
 
 /* ---------------------------------------------------------------- events.c */
 
@@ -170,6 +189,10 @@ int np_region_new(struct np_region **out, struct np_controller *ctl, const char 
                   const char *region, struct np_aws_ec2 *ec2, int64_t resync_ms);
 /* Stops the poller thread (joins it); the snapshot stays readable. Idempotent. */
 void np_region_stop(struct np_region *r);
+/* Asks the poller thread to stop without waiting for it (safe under a lock). */
+void np_region_signal_stop(struct np_region *r);
+/* Whether the snapshot holds no group (also before the first poll). */
+bool np_region_snapshot_is_empty(struct np_region *r);
 void np_region_destroy(struct np_region *r);
 const char *np_region_name(struct np_region *r);
 void np_controller_pollers_stop(struct np_controller *ctl);
