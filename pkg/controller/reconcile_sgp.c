@@ -113,6 +113,17 @@ static int find_by_uid(struct rctx *r, struct np_aws_sg **out)
     return rc;
 }
 
+/* Removes our ownership tags from a group (gone already counts as done) and forgets it. */
+static int untag_group(struct rctx *r, const char *gid)
+{
+    const char *keys[] = {NP_TAG_OWNER, NP_TAG_UID};
+    int rc = np_aws_ec2_delete_tags(np_region_ec2(r->p.use.region), gid, keys, 2);
+    if (rc && rc != NP_ENOTFOUND)
+        return rc;
+    np_region_snapshot_remove(r->p.use.region, gid);
+    return 0;
+}
+
 /*
  * management.groupId changed: the group adopted before keeps nothing of ours. Our ownership
  * tags are removed from it (only if it carries our uid), so it is no longer claimed.
@@ -130,13 +141,9 @@ static int release_previous_group(struct rctx *r)
         return 0;
     if (rc)
         return rc;
-    const char *keys[] = {NP_TAG_OWNER, NP_TAG_UID};
-    rc = np_aws_ec2_delete_tags(np_region_ec2(r->p.use.region), before, keys, 2);
-    if (rc == NP_ENOTFOUND)
-        rc = 0;
+    rc = untag_group(r, before);
     if (rc)
         return rc;
-    np_region_snapshot_remove(r->p.use.region, before);
     char *note = np_strdupf("released security group %s (management.groupId is now %s); removed "
                             "the ownership tags",
                             before, r->spec->management.group_id);
@@ -694,13 +701,9 @@ static int handle_deletion(struct rctx *r, struct np_result *res)
             np_pass_emit(&r->p, "Normal", "Retained", "Delete", note);
             free(note);
         } else {
-            const char *keys[] = {NP_TAG_OWNER, NP_TAG_UID};
-            rc = np_aws_ec2_delete_tags(np_region_ec2(r->p.use.region), gid, keys, 2);
-            if (rc == NP_ENOTFOUND)
-                rc = 0;
+            rc = untag_group(r, gid);
             if (rc)
                 return rc;
-            np_region_snapshot_remove(r->p.use.region, gid);
             char *note = np_strdupf("retained security group %s; removed the ownership tags", gid);
             np_pass_emit(&r->p, "Normal", "Retained", "Delete", note);
             free(note);
