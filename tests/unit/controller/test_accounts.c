@@ -221,6 +221,43 @@ Test(controller_accounts, slow_secret_read_does_not_block_another_account)
     harness_stop(&h);
 }
 
+Test(controller_accounts, concurrent_builds_install_one_account)
+{
+    struct harness h;
+    harness_start(&h);
+    char *slow = aws_spec(&h, "eu-west-1",
+                          "{\"source\":\"Secret\",\"secretRef\":{\"namespace\":"
+                          "\"netposture-system\",\"name\":\"slow\"}}");
+    put_account(&h, "slow", 1, slow);
+    free(slow);
+    /* Two workers miss the cache at once and both read the Secret (held by the server until
+     * both are in flight): the second to finish uses the first one's account. */
+    struct lookup a = {.h = &h, .account = "slow"}, b = {.h = &h, .account = "slow"};
+    waiter_init(&a.done);
+    waiter_init(&b.done);
+    pthread_t ta, tb;
+    pthread_create(&ta, NULL, lookup_main, &a);
+    pthread_create(&tb, NULL, lookup_main, &b);
+    int arrived = waiter_wait(&h.slow_started, 2, DEADLINE_MS);
+    pthread_mutex_lock(&h.lock);
+    h.release_slow = true;
+    pthread_cond_broadcast(&h.cond);
+    pthread_mutex_unlock(&h.lock);
+    pthread_join(ta, NULL);
+    pthread_join(tb, NULL);
+    cr_assert_eq(arrived, 2, "the two Secret reads were not concurrent");
+    cr_assert_null(a.use.reason, "%s", a.use.message);
+    cr_assert_null(b.use.reason, "%s", b.use.message);
+    cr_assert_eq(a.use.region, b.use.region, "two accounts were installed");
+    cr_assert_eq(atomic_load(&h.ctl->accounts_live), 1, "the losing build was not freed");
+    cr_assert_eq(atomic_load(&h.ctl->regions_live), 1);
+    np_account_use_clean_up(&a.use);
+    np_account_use_clean_up(&b.use);
+    waiter_clean_up(&a.done);
+    waiter_clean_up(&b.done);
+    harness_stop(&h);
+}
+
 /* ---------------------------------------------------------------- lifetimes */
 
 Test(controller_accounts, retired_account_is_freed_by_its_last_release)
