@@ -230,13 +230,14 @@ struct np_pass {
     bool remediated;
     json_object *plan;                  /* status.plan (owned) or NULL */
     struct np_guardrail_set guardrails; /* the governing guardrails (owned) */
-    bool reset_contested;  /* spec changed or retry-contested annotation: forget flapping */
-    bool spec_changed;     /* this generation was never converged: differences are the spec */
-    bool deferred;         /* waiting for the region's first poll: no status write */
-    bool consume_approval; /* an approved plan was applied: drop the annotation */
-    char *event_actor;     /* from a CloudTrail event hint, or NULL */
-    char *event_name;      /* the hint's API call, or NULL */
-    int64_t event_ms;      /* the hint's event time, 0 without one */
+    bool reset_contested;      /* spec changed or retry-contested annotation: forget flapping */
+    bool spec_changed;         /* this generation was never converged: differences are the spec */
+    bool deferred;             /* waiting for the region's first poll: no status write */
+    bool consume_approval;     /* an approved plan was applied: drop the annotation */
+    char *event_actor;         /* from a CloudTrail event hint, or NULL */
+    bool event_actor_verified; /* CloudTrail LookupEvents confirmed the actor */
+    char *event_name;          /* the hint's API call, or NULL */
+    int64_t event_ms;          /* the hint's event time, 0 without one */
 };
 
 /* What differs between the posture kinds; every hook gets the pass of that kind. */
@@ -382,6 +383,16 @@ json_object *np_status_conditions(json_object *old_status, const struct np_condi
                                   size_t n, int64_t generation, int64_t now_ms);
 /* Deep equality of two status objects, ignoring one top-level key (NULL: none). */
 bool np_status_equal(json_object *a, json_object *b, const char *ignored_key);
+
+/* Longest condition message and drift-item actor written to status (bytes, marker included). */
+#define NP_STATUS_MESSAGE_MAX 2048
+#define NP_STATUS_ACTOR_MAX 512
+#define NP_STATUS_TRUNCATED "...[truncated]"
+/*
+ * A copy of s (owned; NULL for NULL) of at most max bytes: longer text is cut at a UTF-8
+ * character boundary and ends with NP_STATUS_TRUNCATED. max must exceed the marker's length.
+ */
+char *np_status_bounded(const char *s, size_t max);
 /* {"status": new} with null for members of old that new lacks (owned text). */
 char *np_status_merge_patch(json_object *old_status, json_object *new_status);
 
