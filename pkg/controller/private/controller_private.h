@@ -123,10 +123,16 @@ int np_consumer_check(struct np_consumer *c);
 /* Records who changed a VPC posture's pieces (an event's actor, call and time), for its next
  * reconcile; hints expire after 10 minutes. */
 void np_controller_note_vpc_event(struct np_controller *ctl, const char *key, const char *actor,
-                                  const char *event_name, int64_t event_ms);
+                                  bool actor_verified, const char *event_name, int64_t event_ms);
 /* Takes the hint of a VPC posture: true with *actor, *event_name (owned, may be NULL) set. */
 bool np_controller_take_vpc_event(struct np_controller *ctl, const char *key, char **actor,
-                                  char **event_name, int64_t *event_ms);
+                                  bool *actor_verified, char **event_name, int64_t *event_ms);
+/* Resource ids of one event message that are acted on; the rest are ignored and counted. */
+#define NP_EVENTS_MAX_IDS 16
+/* A message received more often than this without being deleted is deleted unhandled. */
+#define NP_EVENTS_MAX_RECEIVES 5
+/* Whether a posture object uses the CloudAccount (spec.accountRef.name, default "default"). */
+bool np_events_posture_uses_account(json_object *obj, const char *account);
 void np_controller_vpc_events_clean_up(struct np_controller *ctl);
 
 /* ---------------------------------------------------------------- poller.c */
@@ -150,18 +156,21 @@ int np_region_snapshot_find_uid(struct np_region *r, const char *uid, struct np_
 void np_region_snapshot_put(struct np_region *r, const struct np_aws_sg *sg);
 void np_region_snapshot_remove(struct np_region *r, const char *group_id);
 /*
- * Records a CloudTrail event's hint that a group changed (actor may be NULL; event_ms is the
- * event's time): the next reconcile of its posture reads the group from AWS instead of the
- * snapshot and attributes new drift to the actor. Returns the owning posture's key
- * ("ns/name", owned) from the snapshot's ownership tag, or NULL when the snapshot does not
- * know the group. Hints expire after 10 minutes.
+ * Records a CloudTrail event's hint that a group changed (actor may be NULL, actor_verified
+ * when CloudTrail confirmed it; event_ms is the event's time; sg, when given, the group as just
+ * read for the hint, copied): the next reconcile of its posture uses that copy (else reads the
+ * group from AWS) instead of the snapshot and attributes new drift to the actor. Returns the
+ * owning posture's key ("ns/name", owned) from the snapshot's ownership tag, or NULL when the
+ * snapshot does not know the group. Hints expire after 10 minutes.
  */
 char *np_region_note_event(struct np_region *r, const char *group_id, const char *actor,
-                           const char *event_name, int64_t event_ms);
-/* Takes the hint for a group: true with *actor and *event_name (owned, may be NULL) and
- * *event_ms set. */
+                           bool actor_verified, const char *event_name, int64_t event_ms,
+                           const struct np_aws_sg *sg);
+/* Takes the hint for a group: true with *actor, *event_name and *sg (owned, may be NULL),
+ * *actor_verified and *event_ms set. */
 bool np_region_take_event(struct np_region *r, const char *group_id, char **actor,
-                          char **event_name, int64_t *event_ms);
+                          bool *actor_verified, char **event_name, int64_t *event_ms,
+                          struct np_aws_sg **sg);
 /* The account's resync interval for this region (the safety-net full read). */
 int64_t np_region_resync_ms(struct np_region *r);
 /* The default VPC of the region, cached (owned copy). */
