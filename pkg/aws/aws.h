@@ -598,6 +598,7 @@ struct np_aws_sqs_message {
     char *body;
     int receive_count; /* ApproximateReceiveCount; 0 when SQS did not say */
     int64_t sent_ms;   /* SentTimestamp, epoch milliseconds; 0 when SQS did not say */
+    bool corrupt;      /* the body does not match MD5OfBody: never to be trusted */
 };
 
 /* Frees an array of n messages and their strings; NULL is a no-op. */
@@ -713,5 +714,42 @@ struct np_aws_event {
 int np_aws_event_parse(const char *body, size_t len, struct np_aws_event *out);
 /* Frees the members; safe on a zeroed struct and twice. */
 void np_aws_event_clean_up(struct np_aws_event *ev);
+
+/*
+ * Checks an event message (body, len: an EventBridge envelope or a bare record, as
+ * np_aws_event_parse takes) against the CloudTrail record (record, rec_len) that LookupEvents
+ * returned for its event id. Every claim the message makes must be what the record says:
+ * eventID, eventName, eventSource, awsRegion, userIdentity.arn, errorCode, requestParameters
+ * (deep-equal; absent and null alike), and the account (the record's recipientAccountId equals
+ * the message's recipientAccountId and the envelope's account, where given). Pure. Returns 0
+ * when the record confirms the message; NP_EDENIED naming the first claim that differs (a
+ * forged message); NP_EPARSE when either is not a JSON object.
+ */
+int np_aws_event_verify(const char *body, size_t len, const char *record, size_t rec_len);
+
+/* ---------------------------------------------------------------- CloudTrail */
+
+struct np_aws_cloudtrail;
+
+/*
+ * A CloudTrail client for one (credentials, region) with the EC2 client's settings (cfg; the
+ * endpoint is cfg->endpoint > AWS_ENDPOINT_URL_CLOUDTRAIL > AWS_ENDPOINT_URL >
+ * https://cloudtrail.<region>.amazonaws.com). Calls use the JSON 1.1 protocol, are signed for
+ * "cloudtrail", retried like EC2 calls and paced by a client-side bucket of 2 LookupEvents per
+ * second (CloudTrail's limit per account and region; scaled by cfg->rate_scale, off with
+ * cfg->no_rate_limit). *out is owned (np_aws_cloudtrail_destroy). NP_EINVAL for a bad config.
+ */
+int np_aws_cloudtrail_new(struct np_aws_cloudtrail **out, const struct np_aws_ec2_config *cfg);
+void np_aws_cloudtrail_destroy(struct np_aws_cloudtrail *ct);
+/* The resolved endpoint (borrowed). */
+const char *np_aws_cloudtrail_endpoint(const struct np_aws_cloudtrail *ct);
+/*
+ * LookupEvents with LookupAttributes [{EventId: event_id}]: *record (owned) gets the event's
+ * CloudTrailEvent JSON text, or NULL when CloudTrail has no such event (yet: CloudTrail
+ * delivers events minutes after the call). Errors as the EC2 operations (NP_ETHROTTLED with
+ * "ClientThrottled" when over 2 per second), NP_EPARSE for an undecodable answer.
+ */
+int np_aws_cloudtrail_lookup_event(struct np_aws_cloudtrail *ct, const char *event_id,
+                                   char **record);
 
 #endif

@@ -1,9 +1,9 @@
 /*
- * The Query API client core behind EC2, STS and SQS: configuration, endpoint parsing, a pool
- * of libcurl easy handles (keep-alive per handle; DNS and TLS sessions shared through a locked
- * CURLSH), the signed form POST, client-side token buckets for EC2, cancellation, and the retry
- * loop (standard mode, full jitter, shared quota) that reports every attempt to the observer
- * and records the outcome for np_aws_error_last().
+ * The client core behind EC2, STS, SQS (Query API) and CloudTrail (JSON 1.1): configuration,
+ * endpoint parsing, a pool of libcurl easy handles (keep-alive per handle; DNS and TLS sessions
+ * shared through a locked CURLSH), the signed POST, client-side token buckets, cancellation,
+ * and the retry loop (standard mode, full jitter, shared quota) that reports every attempt to
+ * the observer and records the outcome for np_aws_error_last().
  */
 #include "aws/private/aws_private.h"
 #include "aws/private/sigv4.h"
@@ -19,6 +19,7 @@
 #define DEFAULT_CONNECT_TIMEOUT_MS 5000
 #define DEFAULT_TIMEOUT_MS 30000
 #define CONTENT_TYPE "application/x-www-form-urlencoded; charset=utf-8"
+#define JSON_CONTENT_TYPE "application/x-amz-json-1.1"
 
 struct endpoint {
     char *url;  /* what curl is given */
@@ -50,8 +51,8 @@ struct np_aws_ec2 {
 };
 
 /* Signing names and the names used in messages, indexed by enum np_aws_service. */
-static const char *const service_names[NP_AWS_N_SERVICES] = {"ec2", "sts", "sqs"};
-static const char *const service_labels[NP_AWS_N_SERVICES] = {"EC2", "STS", "SQS"};
+static const char *const service_names[NP_AWS_N_SERVICES] = {"ec2", "sts", "sqs", "cloudtrail"};
+static const char *const service_labels[NP_AWS_N_SERVICES] = {"EC2", "STS", "SQS", "CloudTrail"};
 
 /* ---------------------------------------------------------------- last error */
 
@@ -452,19 +453,25 @@ static void body_excerpt(char *out, size_t size, const struct np_buf *body)
     out[o] = '\0';
 }
 
-/* Builds the signed header lines for one attempt into lines[] (owned strings). */
+/*
+ * Builds the signed header lines for one attempt into lines[] (owned strings; at most 6): a
+ * Query API form, or with call->json_target a JSON 1.1 body and its X-Amz-Target (signed).
+ */
 static int sign_attempt(struct np_aws_ec2 *c, const struct endpoint *ep, const char *service,
-                        const struct np_buf *form, char **lines, size_t *n_lines)
+                        const struct np_aws_call *call, char **lines, size_t *n_lines)
 {
+    const struct np_buf *form = call->form;
+    const char *ctype = call->json_target ? JSON_CONTENT_TYPE : CONTENT_TYPE;
     struct np_aws_sigv4_output sig;
     memset(&sig, 0, sizeof(sig));
-    struct np_aws_sigv4_header hdrs[] = {{"Host", ep->host}, {"Content-Type", CONTENT_TYPE}};
+    struct np_aws_sigv4_header hdrs[] = {
+        {"Host", ep->host}, {"Content-Type", ctype}, {"X-Amz-Target", call->json_target}};
     struct np_aws_sigv4_input in = {
         .method = "POST",
         .path = ep->path,
         .query = NULL,
         .headers = hdrs,
-        .n_headers = NP_ARRAY_LEN(hdrs),
+        .n_headers = call->json_target ? 3 : 2,
         .body = form->data,
         .body_len = form->len,
         .region = c->region,
@@ -476,7 +483,9 @@ static int sign_attempt(struct np_aws_ec2 *c, const struct endpoint *ep, const c
     if (rc == 0) {
         size_t n = 0;
         lines[n++] = np_strdupf("Host: %s", ep->host);
-        lines[n++] = np_strdupf("Content-Type: %s", CONTENT_TYPE);
+        lines[n++] = np_strdupf("Content-Type: %s", ctype);
+        if (call->json_target)
+            lines[n++] = np_strdupf("X-Amz-Target: %s", call->json_target);
         lines[n++] = np_strdupf("X-Amz-Date: %s", sig.amz_date);
         if (sig.security_token)
             lines[n++] = np_strdupf("X-Amz-Security-Token: %s", sig.security_token);
@@ -550,7 +559,7 @@ int np_aws_call_send(struct np_aws_ec2 *c, const struct np_aws_call *call, struc
     const struct endpoint *ep = NULL;
     const char *service = NULL;
     const char *svc_label = NULL;
-    char *lines[6] = {NULL};
+    char *lines[8] = {NULL};
     size_t n_lines = 0;
     struct np_aws_http_response resp;
     char *code = NULL, *message = NULL, *request_id = NULL;
@@ -605,7 +614,7 @@ int np_aws_call_send(struct np_aws_ec2 *c, const struct np_aws_call *call, struc
         if (wait_ms > 0)
             pause_ms(c, call, wait_ms);
 
-        rc = sign_attempt(c, ep, service, call->form, lines, &n_lines);
+        rc = sign_attempt(c, ep, service, call, lines, &n_lines);
         if (rc)
             goto out;
         struct np_aws_http_request req = {
@@ -633,8 +642,11 @@ int np_aws_call_send(struct np_aws_ec2 *c, const struct np_aws_call *call, struc
         } else if (resp.transport != NP_AWS_TRANSPORT_OK) {
             label = "NetworkError";
         } else if (!ok) {
-            if (np_aws_xml_decode_error(resp.body.data, resp.body.len, &code, &message,
-                                        &request_id) != 0) {
+            int drc = call->json_target
+                          ? np_aws_json_decode_error(resp.body.data, resp.body.len, &code, &message)
+                          : np_aws_xml_decode_error(resp.body.data, resp.body.len, &code, &message,
+                                                    &request_id);
+            if (drc != 0) {
                 char excerpt[168];
                 body_excerpt(excerpt, sizeof(excerpt), &resp.body);
                 message = np_strdup(excerpt);

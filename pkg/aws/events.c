@@ -403,3 +403,71 @@ int np_aws_event_parse(const char *body, size_t len, struct np_aws_event *out)
     json_object_put(root);
     return rc;
 }
+
+/* ---------------------------------------------------------------- verification */
+
+/* The string member at the path, NULL when absent, null or not a string. */
+static const char *str_at(json_object *o, const char *a, const char *b)
+{
+    json_object *v = b ? np_json_path(o, a, b, NP_JSON_END) : np_json_path(o, a, NP_JSON_END);
+    return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+}
+
+/* A claim of the message and what the record says must be equal (both absent counts). */
+static int same(const char *what, const char *claimed, const char *recorded)
+{
+    if (np_str_eq(claimed, recorded))
+        return 0;
+    return np_error_set(NP_EDENIED,
+                        "event: the message claims %s \"%.128s\" but CloudTrail recorded "
+                        "\"%.128s\"",
+                        what, claimed ? claimed : "(none)", recorded ? recorded : "(none)");
+}
+
+int np_aws_event_verify(const char *body, size_t len, const char *record, size_t rec_len)
+{
+    json_object *root = NULL, *rec = NULL;
+    int rc = parse_json(body, len, &root);
+    if (rc == 0)
+        rc = parse_json(record, rec_len, &rec);
+    if (rc)
+        goto out;
+    json_object *claim = root;
+    const char *env_account = NULL;
+    json_object *detail = NULL;
+    if (json_object_object_get_ex(root, "detail", &detail) &&
+        json_object_is_type(detail, json_type_object)) {
+        claim = detail;
+        env_account = str_at(root, "account", NULL);
+    }
+    rc = same("eventID", str_at(claim, "eventID", NULL), str_at(rec, "eventID", NULL));
+    if (rc == 0)
+        rc = same("eventName", str_at(claim, "eventName", NULL), str_at(rec, "eventName", NULL));
+    if (rc == 0)
+        rc = same("eventSource", str_at(claim, "eventSource", NULL),
+                  str_at(rec, "eventSource", NULL));
+    if (rc == 0)
+        rc = same("awsRegion", str_at(claim, "awsRegion", NULL), str_at(rec, "awsRegion", NULL));
+    if (rc == 0)
+        rc = same("userIdentity.arn", str_at(claim, "userIdentity", "arn"),
+                  str_at(rec, "userIdentity", "arn"));
+    if (rc == 0)
+        rc = same("errorCode", str_at(claim, "errorCode", NULL), str_at(rec, "errorCode", NULL));
+    const char *recipient = str_at(rec, "recipientAccountId", NULL);
+    const char *claimed_recipient = str_at(claim, "recipientAccountId", NULL);
+    if (rc == 0 && claimed_recipient)
+        rc = same("recipientAccountId", claimed_recipient, recipient);
+    if (rc == 0 && env_account)
+        rc = same("account", env_account, recipient);
+    if (rc == 0) {
+        json_object *a = np_json_path(claim, "requestParameters", NP_JSON_END);
+        json_object *b = np_json_path(rec, "requestParameters", NP_JSON_END);
+        if (!json_object_equal(a, b))
+            rc = np_error_set(NP_EDENIED, "event: the message's requestParameters differ from "
+                                          "what CloudTrail recorded");
+    }
+out:
+    json_object_put(root);
+    json_object_put(rec);
+    return rc;
+}

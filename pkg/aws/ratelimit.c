@@ -21,10 +21,13 @@ static const struct {
     [NP_AWS_RATE_SG_INGRESS] = {"security-group-ingress", 50, 5},
     [NP_AWS_RATE_TAGS] = {"tags", 100, 10},
     [NP_AWS_RATE_MUTATING] = {"mutating", 50, 5},
+    [NP_AWS_RATE_LOOKUP_EVENTS] = {"cloudtrail-lookup-events", 2, 2},
 };
 
 enum np_aws_rate_category np_aws_rate_category_of(const char *service, const char *action)
 {
+    if (np_str_eq(service, "cloudtrail") && np_str_eq(action, "LookupEvents"))
+        return NP_AWS_RATE_LOOKUP_EVENTS;
     if (!np_str_eq(service, "ec2") || np_str_is_empty(action))
         return NP_AWS_RATE_UNLIMITED;
     if (np_str_has_prefix(action, "Describe") || np_str_has_prefix(action, "List") ||

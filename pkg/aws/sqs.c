@@ -229,6 +229,11 @@ int np_aws_sqs_receive(struct np_aws_sqs *q, const char *queue_url, int max, int
         rc = np_aws_form_add(&form, "AttributeName.1", "ApproximateReceiveCount");
     if (rc == 0)
         rc = np_aws_form_add(&form, "AttributeName.2", "SentTimestamp");
+    /* AttributeName is deprecated for MessageSystemAttributeName; AWS takes both */
+    if (rc == 0)
+        rc = np_aws_form_add(&form, "MessageSystemAttributeName.1", "ApproximateReceiveCount");
+    if (rc == 0)
+        rc = np_aws_form_add(&form, "MessageSystemAttributeName.2", "SentTimestamp");
     if (rc == 0)
         rc = sqs_call(q, queue_url, "ReceiveMessage", &form, (int64_t)wait_seconds * 1000, &body);
     if (rc == 0)

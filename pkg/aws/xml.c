@@ -779,16 +779,13 @@ static int sqs_attribute(struct sqs_msg_ctx *c, struct np_aws_sqs_message *m)
     int64_t v = 0;
     if (!c->attr_name || !c->attr_value)
         return 0;
+    /* A malformed attribute of one message is left unknown (0): it must not fail the batch. */
     if (strcmp(c->attr_name, "ApproximateReceiveCount") == 0) {
-        if (np_parse_int64(c->attr_value, 0, INT_MAX, &v) != 0)
-            return np_error_set(NP_EPARSE, "XML: ApproximateReceiveCount \"%.32s\" is not a count",
-                                c->attr_value);
-        m->receive_count = (int)v;
+        if (np_parse_int64(c->attr_value, 0, INT_MAX, &v) == 0)
+            m->receive_count = (int)v;
     } else if (strcmp(c->attr_name, "SentTimestamp") == 0) {
-        if (np_parse_int64(c->attr_value, 0, INT64_MAX, &v) != 0)
-            return np_error_set(NP_EPARSE, "XML: SentTimestamp \"%.32s\" is not a time",
-                                c->attr_value);
-        m->sent_ms = v;
+        if (np_parse_int64(c->attr_value, 0, INT64_MAX, &v) == 0)
+            m->sent_ms = v;
     }
     return 0;
 }
@@ -817,14 +814,21 @@ static int sqs_msg_end(struct np_aws_xw *w, const char *name, const char *text)
             return sqs_attribute(c, m);
     } else if (w->depth == 3 && strcmp(name, "Message") == 0) {
         c->in_msg = false;
-        if (np_str_is_empty(m->message_id) || np_str_is_empty(m->receipt_handle) || !m->body)
-            return np_error_set(NP_EPARSE, "XML: an SQS Message lacks MessageId, ReceiptHandle "
-                                           "or Body");
+        /* One bad message never fails the batch: without a receipt handle it cannot be
+         * deleted and is left out; a body that does not match MD5OfBody is kept, marked
+         * corrupt, for the consumer to count and delete. */
+        if (np_str_is_empty(m->receipt_handle)) {
+            free(m->message_id);
+            free(m->body);
+            c->n--;
+            return 0;
+        }
+        if (!m->message_id)
+            m->message_id = np_strdup("");
+        if (!m->body)
+            m->body = np_strdup("");
         if (!np_str_is_empty(c->md5) && !md5_matches(m->body, c->md5))
-            return np_error_set(NP_EPARSE,
-                                "XML: SQS message %.64s: the body does not match "
-                                "MD5OfBody",
-                                m->message_id);
+            m->corrupt = true;
     }
     return 0;
 }

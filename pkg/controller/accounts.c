@@ -597,7 +597,8 @@ static void region_release(struct np_controller *ctl, struct np_region_entry *e)
 
 char *np_controller_account_note_event(struct np_controller *ctl, const char *account,
                                        const char *region, const char *group_id, const char *actor,
-                                       const char *event_name, int64_t event_ms)
+                                       bool actor_verified, const char *event_name,
+                                       int64_t event_ms, const struct np_aws_sg *sg)
 {
     char *owner = NULL;
     pthread_mutex_lock(&ctl->accounts_lock);
@@ -606,9 +607,20 @@ char *np_controller_account_note_event(struct np_controller *ctl, const char *ac
     struct np_region_entry *e = a && name ? region_find_locked(a, name) : NULL;
     /* In-memory only: the region's own lock is taken inside accounts_lock, never the reverse. */
     if (e)
-        owner = np_region_note_event(e->region, group_id, actor, event_name, event_ms);
+        owner = np_region_note_event(e->region, group_id, actor, actor_verified, event_name,
+                                     event_ms, sg);
     pthread_mutex_unlock(&ctl->accounts_lock);
     return owner;
+}
+
+bool np_controller_account_serves_region(struct np_controller *ctl, const char *account,
+                                         const char *region)
+{
+    pthread_mutex_lock(&ctl->accounts_lock);
+    struct np_account *a = find_locked(ctl, account);
+    bool serves = a && region && region_find_locked(a, region) != NULL;
+    pthread_mutex_unlock(&ctl->accounts_lock);
+    return serves;
 }
 
 void np_account_use_clean_up(struct np_account_use *use)

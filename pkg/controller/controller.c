@@ -52,8 +52,20 @@ static void describe_metrics(struct np_metrics *m)
                         NULL, 0);
     np_metrics_describe(m, "netposture_events_total", NP_METRIC_COUNTER,
                         "CloudTrail event messages by result: handled (postures enqueued), "
-                        "unmanaged (no posture owns the resources), ignored (made by the "
-                        "controller itself), dropped (malformed or not an EC2 API call).",
+                        "unmanaged (no posture of the account owns the resources), ignored "
+                        "(made by the controller itself, or refused by AWS), dropped (malformed "
+                        "or not an EC2 API call), forged (CloudTrail recorded something else), "
+                        "foreign (another AWS account), poison (received too often).",
+                        NULL, 0);
+    np_metrics_describe(m, "netposture_event_actors_total", NP_METRIC_COUNTER,
+                        "Actors of event messages by whether CloudTrail LookupEvents verified "
+                        "them (only a verified actor matches exceptions[].actors).",
+                        NULL, 0);
+    np_metrics_describe(m, "netposture_event_ids_ignored_total", NP_METRIC_COUNTER,
+                        "Resource ids of event messages past the per-message cap.", NULL, 0);
+    np_metrics_describe(m, "netposture_event_describe_total", NP_METRIC_COUNTER,
+                        "Describes of the groups a receive batch of events names (one per "
+                        "region and batch).",
                         NULL, 0);
     np_metrics_describe(m, "netposture_managed_objects", NP_METRIC_GAUGE,
                         "Postures known to the controller by kind.", NULL, 0);

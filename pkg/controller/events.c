@@ -1,13 +1,14 @@
 /*
  * The event consumer of a CloudAccount with spec.aws.eventQueueUrl: long-polls SQS for
- * EventBridge envelopes of CloudTrail EC2 API calls, turns each into hints for the groups it
- * names (the next reconcile reads them from AWS and attributes new drift to the event's
- * actor) and enqueues their postures at once. Events are hints only; malformed or foreign
- * messages are logged and dropped, events made by the controller's own identity are ignored,
- * and a message is deleted only once handled.
+ * EventBridge envelopes of CloudTrail EC2 API calls and turns each receive batch into hints
+ * for the account's postures (one Describe per region for the batch's groups). Events are
+ * hints only: an actor counts as verified only when CloudTrail LookupEvents confirms the
+ * message, a message CloudTrail contradicts is dropped as forged, and each message is handled
+ * on its own, bounded, and deleted once handled (or once it keeps coming back).
  */
 #include "controller/private/controller_private.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #define RECEIVE_WAIT_S 20
 #define ERROR_BACKOFF_MIN_MS 1000
 #define ERROR_BACKOFF_MAX_MS 30000
+#define MAX_TRAIL_REGIONS 8
 
 struct np_consumer {
     struct np_controller *ctl;
@@ -27,15 +29,35 @@ struct np_consumer {
     pthread_mutex_t lock;
     pthread_cond_t cond;
     bool stop;
-    char *identity; /* the controller's own ARN in this account (guarded by lock) */
+    char *identity;   /* the controller's own ARN in this account (guarded by lock) */
+    char *account_id; /* its AWS account id, from that ARN (guarded by lock) */
+    /* what a CloudTrail client needs (copied at creation; used by the consumer thread only) */
+    struct np_aws_credentials creds;
+    char *endpoint, *ca_bundle, *user_agent;
+    bool insecure;
+    /* Per region the account serves (at most MAX_TRAIL_REGIONS): the consumer's own clients,
+     * so it never holds the account's region objects across a call. */
+    struct {
+        char *region;
+        struct np_aws_cloudtrail *client;
+        struct np_aws_ec2 *ec2; /* the batch Describe of the groups events named */
+    } trails[MAX_TRAIL_REGIONS];
+    size_t n_trails;
 };
+
+static void count_n(struct np_consumer *c, const char *metric, const char *label, const char *value,
+                    double n)
+{
+    struct np_buf l = NP_BUF_INIT;
+    if (label)
+        np_metrics_labels(&l, label, value);
+    np_metrics_counter_add(c->ctl->metrics, metric, np_buf_cstr(&l), n);
+    np_buf_clean_up(&l);
+}
 
 static void count(struct np_consumer *c, const char *result)
 {
-    struct np_buf l = NP_BUF_INIT;
-    np_metrics_labels(&l, "result", result);
-    np_metrics_counter_add(c->ctl->metrics, "netposture_events_total", np_buf_cstr(&l), 1);
-    np_buf_clean_up(&l);
+    count_n(c, "netposture_events_total", "result", result, 1);
 }
 
 /* Whether the event was made by the controller itself (its repairs come back as events). */
@@ -49,135 +71,128 @@ static bool is_own(struct np_consumer *c, const char *actor)
     return own;
 }
 
-/* The first posture of a store whose status names an AWS id, by a kind's predicate. */
-struct by_status {
-    const char *id;
-    bool (*mentions)(json_object *status, const char *id);
-    char *key; /* owned */
+/* Whether the event names another AWS account than the one whose queue delivered it (only
+ * decided once the account's id is known from its credentials). */
+static bool is_foreign(struct np_consumer *c, const char *account)
+{
+    pthread_mutex_lock(&c->lock);
+    bool foreign = c->account_id && account && strcmp(c->account_id, account) != 0;
+    pthread_mutex_unlock(&c->lock);
+    return foreign;
+}
+
+bool np_events_posture_uses_account(json_object *obj, const char *account)
+{
+    const char *ref = np_json_path_str(obj, "spec", "accountRef", "name", NP_JSON_END);
+    return np_str_eq(np_str_is_empty(ref) ? "default" : ref, account);
+}
+
+/* ---------------------------------------------------------------- CloudTrail verification */
+
+/* The consumer's clients of a region the account uses (created on first use; bounded), or
+ * NULL for a region the account does not serve. */
+static size_t regional_index(struct np_consumer *c, const char *region)
+{
+    for (size_t i = 0; i < c->n_trails; i++)
+        if (np_str_eq(c->trails[i].region, region))
+            return i;
+    /* Only regions the account already serves: a message cannot make us open new ones. */
+    if (c->n_trails >= MAX_TRAIL_REGIONS ||
+        !np_controller_account_serves_region(c->ctl, c->account, region))
+        return SIZE_MAX;
+    struct np_aws_ec2_config cfg = {
+        .region = region,
+        .endpoint = c->endpoint,
+        .credentials = &c->creds,
+        .ca_bundle = c->ca_bundle,
+        .insecure_skip_tls_verify = c->insecure,
+        .user_agent = c->user_agent,
+        .observer = np_controller_aws_observer,
+        .observer_ctx = c->ctl,
+    };
+    struct np_aws_cloudtrail *ct = NULL;
+    struct np_aws_ec2 *ec2 = NULL;
+    if (np_aws_cloudtrail_new(&ct, &cfg) != 0 || np_aws_ec2_new(&ec2, &cfg) != 0) {
+        np_log_warn("cannot create the event clients of a region; actors stay unverified",
+                    "account", c->account, "region", region, "error", np_error_message());
+        np_aws_cloudtrail_destroy(ct);
+        return SIZE_MAX;
+    }
+    c->trails[c->n_trails].region = np_strdup(region);
+    c->trails[c->n_trails].client = ct;
+    c->trails[c->n_trails].ec2 = ec2;
+    return c->n_trails++;
+}
+
+static struct np_aws_cloudtrail *trail_of(struct np_consumer *c, const char *region)
+{
+    size_t i = regional_index(c, region);
+    return i == SIZE_MAX ? NULL : c->trails[i].client;
+}
+
+enum verdict { UNVERIFIED, VERIFIED, FORGED };
+
+/*
+ * Looks the event up in CloudTrail by its id: VERIFIED when the record came back and confirms
+ * every claim of the message, FORGED when it came back and contradicts it, UNVERIFIED when
+ * there is no record (yet) or CloudTrail could not be asked.
+ */
+static enum verdict verify(struct np_consumer *c, const struct np_aws_sqs_message *m,
+                           const struct np_aws_event *ev)
+{
+    char *record = NULL;
+    enum verdict v = UNVERIFIED;
+    struct np_aws_cloudtrail *ct = trail_of(c, ev->region);
+    if (!ct)
+        return UNVERIFIED;
+    if (np_aws_cloudtrail_lookup_event(ct, ev->event_id, &record) != 0) {
+        np_log_info("cannot look the event up in CloudTrail; its actor stays unverified", "account",
+                    c->account, "eventId", ev->event_id, "error", np_error_message());
+        return UNVERIFIED;
+    }
+    if (!record)
+        return UNVERIFIED;
+    if (np_aws_event_verify(m->body, strlen(m->body), record, strlen(record)) == 0) {
+        v = VERIFIED;
+    } else {
+        v = FORGED;
+        np_log_warn("dropping a forged event message: CloudTrail recorded something else",
+                    "account", c->account, "messageId", m->message_id, "eventId", ev->event_id,
+                    "error", np_error_message());
+    }
+    free(record);
+    return v;
+}
+
+/* ---------------------------------------------------------------- one receive batch */
+
+/* A resource an event of the batch names, and what the event says about it. */
+struct pending {
+    char *id;
+    const struct np_aws_event *ev; /* borrowed from the batch */
+    bool verified;
+    bool done;    /* a posture was found (or it belongs to another account) */
+    bool foreign; /* the group's posture uses another CloudAccount */
 };
 
-static void find_by_status(void *ctx, const char *key, json_object *obj)
-{
-    struct by_status *b = ctx;
-    if (!b->key && b->mentions(np_json_path(obj, "status", NP_JSON_END), b->id))
-        b->key = np_strdup(key);
-}
+struct batch {
+    struct np_aws_event ev[RECEIVE_BATCH];
+    bool parsed[RECEIVE_BATCH];
+    struct pending ids[RECEIVE_BATCH * NP_EVENTS_MAX_IDS];
+    size_t n_ids;
+};
 
-static char *posture_of(struct np_kube_informer *inf, const char *id,
-                        bool (*mentions)(json_object *status, const char *id))
-{
-    struct by_status b = {id, mentions, NULL};
-    if (inf)
-        np_kube_store_each(np_kube_informer_store(inf), find_by_status, &b);
-    return b.key;
-}
+/* The keys of the postures whose status names pending ids, in one walk of a store. */
+struct walk {
+    struct np_consumer *c;
+    struct batch *b;
+    bool vpc;
+    char *keys[RECEIVE_BATCH * NP_EVENTS_MAX_IDS]; /* parallel to b->ids (owned) */
+};
 
 static bool group_status_mentions(json_object *st, const char *id)
 {
     return np_str_eq(np_json_path_str(st, "groupId", NP_JSON_END), id);
-}
-
-/* Hints the group's region and enqueues its posture; true when a posture was found. */
-static bool hint_group(struct np_consumer *c, const struct np_aws_event *ev, const char *gid)
-{
-    char *key = np_controller_account_note_event(c->ctl, c->account, ev->region, gid, ev->actor,
-                                                 ev->event_name, ev->event_ms);
-    if (!key) {
-        /* Not in the snapshot yet (created meanwhile, or first poll pending): the status
-         * of the posture that manages it says whose it is. */
-        key = posture_of(c->ctl->sgp_inf, gid, group_status_mentions);
-    }
-    if (!key)
-        return false;
-    np_controller_enqueue(c->ctl, NP_KIND_SGP, key);
-    free(key);
-    return true;
-}
-
-/* ---------------------------------------------------------------- VPC postures */
-
-#define VPC_HINT_TTL_MS (10LL * 60 * 1000)
-#define VPC_HINTS_MAX 1024
-
-/* Who last changed something of a VPC posture (its pieces are always read from AWS). */
-struct np_vpc_hint {
-    char *key;
-    char *actor;
-    char *event_name;
-    int64_t event_ms;
-    int64_t noted_ms;
-    struct np_vpc_hint *next;
-};
-
-static void hint_free(struct np_vpc_hint *h)
-{
-    free(h->key);
-    free(h->actor);
-    free(h->event_name);
-    free(h);
-}
-
-void np_controller_note_vpc_event(struct np_controller *ctl, const char *key, const char *actor,
-                                  const char *event_name, int64_t event_ms)
-{
-    struct np_vpc_hint *h = np_xcalloc(1, sizeof(*h));
-    h->key = np_strdup(key);
-    h->actor = np_strdup(actor);
-    h->event_name = np_strdup(event_name);
-    h->event_ms = event_ms;
-    h->noted_ms = np_time_mono_ms();
-    pthread_mutex_lock(&ctl->hints_lock);
-    /* The newest hint of a posture wins; expired ones and the oldest past the cap go. */
-    size_t n = 0;
-    struct np_vpc_hint **pp = &ctl->vpc_hints;
-    while (*pp) {
-        struct np_vpc_hint *x = *pp;
-        if (np_str_eq(x->key, key) || h->noted_ms - x->noted_ms > VPC_HINT_TTL_MS ||
-            n >= VPC_HINTS_MAX - 1) {
-            *pp = x->next;
-            hint_free(x);
-            continue;
-        }
-        n++;
-        pp = &x->next;
-    }
-    h->next = ctl->vpc_hints;
-    ctl->vpc_hints = h;
-    pthread_mutex_unlock(&ctl->hints_lock);
-}
-
-bool np_controller_take_vpc_event(struct np_controller *ctl, const char *key, char **actor,
-                                  char **event_name, int64_t *event_ms)
-{
-    bool found = false;
-    int64_t now = np_time_mono_ms();
-    pthread_mutex_lock(&ctl->hints_lock);
-    for (struct np_vpc_hint **pp = &ctl->vpc_hints; *pp; pp = &(*pp)->next) {
-        struct np_vpc_hint *x = *pp;
-        if (!np_str_eq(x->key, key))
-            continue;
-        *pp = x->next;
-        found = now - x->noted_ms <= VPC_HINT_TTL_MS;
-        if (found) {
-            *actor = x->actor;
-            *event_name = x->event_name;
-            *event_ms = x->event_ms;
-            x->actor = x->event_name = NULL;
-        }
-        hint_free(x);
-        break;
-    }
-    pthread_mutex_unlock(&ctl->hints_lock);
-    return found;
-}
-
-void np_controller_vpc_events_clean_up(struct np_controller *ctl)
-{
-    while (ctl->vpc_hints) {
-        struct np_vpc_hint *x = ctl->vpc_hints;
-        ctl->vpc_hints = x->next;
-        hint_free(x);
-    }
 }
 
 /* Whether a VPCPosture's status names the resource id among what it manages. */
@@ -207,46 +222,344 @@ static bool vpc_status_mentions(json_object *st, const char *id)
     return false;
 }
 
-/* Hints and enqueues the VPC posture managing the resource; true when there is one. */
-static bool hint_vpc_piece(struct np_consumer *c, const struct np_aws_event *ev, const char *id)
+static void walk_one(void *ctx, const char *key, json_object *obj)
 {
-    char *key = posture_of(c->ctl->vpcp_inf, id, vpc_status_mentions);
-    if (!key)
-        return false;
-    np_controller_note_vpc_event(c->ctl, key, ev->actor, ev->event_name, ev->event_ms);
-    np_controller_enqueue(c->ctl, NP_KIND_VPCP, key);
-    free(key);
-    return true;
+    struct walk *w = ctx;
+    /* Only postures of the account whose queue delivered the event. */
+    if (!np_events_posture_uses_account(obj, w->c->account))
+        return;
+    json_object *st = np_json_path(obj, "status", NP_JSON_END);
+    if (!st)
+        return;
+    for (size_t i = 0; i < w->b->n_ids; i++) {
+        struct pending *p = &w->b->ids[i];
+        if (p->done || w->keys[i])
+            continue;
+        bool hit = w->vpc ? vpc_status_mentions(st, p->id)
+                          : np_str_has_prefix(p->id, "sg-") && group_status_mentions(st, p->id);
+        if (hit)
+            w->keys[i] = np_strdup(key);
+    }
 }
 
-static void handle(struct np_consumer *c, const struct np_aws_sqs_message *m)
+/* One walk of a kind's store for every id not yet attributed; fills w->keys. */
+static void walk_store(struct walk *w, struct np_kube_informer *inf)
 {
-    struct np_aws_event ev;
-    int rc = np_aws_event_parse(m->body, m->body ? strlen(m->body) : 0, &ev);
-    if (rc) {
+    memset(w->keys, 0, sizeof(w->keys));
+    if (inf)
+        np_kube_store_each(np_kube_informer_store(inf), walk_one, w);
+}
+
+static void walk_clean_up(struct walk *w)
+{
+    for (size_t i = 0; i < w->b->n_ids; i++)
+        free(w->keys[i]);
+}
+
+/*
+ * The groups of the batch in one region: one filtered, paginated Describe (group-id with every
+ * id as a value) instead of one per hint; each hint carries the group just read, so the
+ * reconcile need not read it again. NULL *sgs when the Describe failed (the reconciles then
+ * read the groups themselves).
+ */
+static void describe_region(struct np_consumer *c, struct np_aws_ec2 *ec2, struct batch *b,
+                            const char *region, struct np_aws_sg **sgs, size_t *n)
+{
+    const char *values[RECEIVE_BATCH * NP_EVENTS_MAX_IDS];
+    size_t nv = 0;
+    *sgs = NULL;
+    *n = 0;
+    for (size_t i = 0; i < b->n_ids; i++)
+        if (np_str_has_prefix(b->ids[i].id, "sg-") && np_str_eq(b->ids[i].ev->region, region))
+            values[nv++] = b->ids[i].id;
+    if (nv == 0)
+        return;
+    struct np_aws_filter f = {"group-id", values, nv};
+    if (np_aws_ec2_describe_security_groups(ec2, sgs, n, &f, 1, NULL, 0) != 0) {
+        np_log_warn("cannot read the groups events named; their reconciles will", "account",
+                    c->account, "region", region, "error", np_error_message());
+        *sgs = NULL;
+        *n = 0;
+    }
+    count_n(c, "netposture_event_describe_total", NULL, NULL, 1);
+}
+
+/* Whether the posture under key (a group posture) uses the consumer's account. */
+static bool key_uses_account(struct np_consumer *c, const char *key)
+{
+    json_object *obj = NULL;
+    if (!c->ctl->sgp_inf ||
+        np_kube_store_get(np_kube_informer_store(c->ctl->sgp_inf), &obj, key) != 0)
+        return false;
+    bool ok = np_events_posture_uses_account(obj, c->account);
+    json_object_put(obj);
+    return ok;
+}
+
+static const struct np_aws_sg *find_sg(const struct np_aws_sg *sgs, size_t n, const char *id)
+{
+    for (size_t i = 0; i < n; i++)
+        if (np_str_eq(sgs[i].group_id, id))
+            return &sgs[i];
+    return NULL;
+}
+
+/* Hints and enqueues the group postures of every security-group id of the batch. */
+static void hint_groups(struct np_consumer *c, struct batch *b)
+{
+    struct walk w = {.c = c, .b = b, .vpc = false};
+    char *owners[RECEIVE_BATCH * NP_EVENTS_MAX_IDS] = {NULL};
+    bool any = false;
+    /* one Describe per region of the batch */
+    for (size_t i = 0; i < b->n_ids; i++) {
+        struct pending *p = &b->ids[i];
+        bool first_of_region = true;
+        for (size_t j = 0; j < i; j++)
+            if (np_str_has_prefix(b->ids[j].id, "sg-") &&
+                np_str_eq(b->ids[j].ev->region, p->ev->region))
+                first_of_region = false;
+        if (!np_str_has_prefix(p->id, "sg-") || !first_of_region)
+            continue;
+        size_t k = regional_index(c, p->ev->region);
+        if (k == SIZE_MAX)
+            continue;
+        struct np_aws_sg *sgs = NULL;
+        size_t n = 0;
+        describe_region(c, c->trails[k].ec2, b, p->ev->region, &sgs, &n);
+        for (size_t j = i; j < b->n_ids; j++) {
+            struct pending *q = &b->ids[j];
+            if (!np_str_has_prefix(q->id, "sg-") || !np_str_eq(q->ev->region, p->ev->region))
+                continue;
+            owners[j] = np_controller_account_note_event(
+                c->ctl, c->account, q->ev->region, q->id, q->ev->actor, q->verified,
+                q->ev->event_name, q->ev->event_ms, find_sg(sgs, n, q->id));
+            /* The snapshot knows groups by their tags; an event only reaches postures of the
+             * account whose queue delivered it. */
+            if (owners[j] && !key_uses_account(c, owners[j])) {
+                free(owners[j]);
+                owners[j] = NULL;
+                q->done = true; /* not ours: no store walk for it either */
+                q->foreign = true;
+            }
+        }
+        np_aws_sgs_free(sgs, n);
+    }
+    /* Not in the snapshot yet (created meanwhile, or first poll pending): the status of the
+     * posture that manages it says whose it is. One walk for all of them. */
+    for (size_t i = 0; i < b->n_ids; i++)
+        any = any || (np_str_has_prefix(b->ids[i].id, "sg-") && !owners[i] && !b->ids[i].done);
+    if (any)
+        walk_store(&w, c->ctl->sgp_inf);
+    for (size_t i = 0; i < b->n_ids; i++) {
+        if (!np_str_has_prefix(b->ids[i].id, "sg-"))
+            continue;
+        const char *key = owners[i] ? owners[i] : (any ? w.keys[i] : NULL);
+        if (key) {
+            np_controller_enqueue(c->ctl, NP_KIND_SGP, key);
+            b->ids[i].done = true;
+        }
+        free(owners[i]);
+    }
+    if (any)
+        walk_clean_up(&w);
+}
+
+/* Hints and enqueues the VPC postures managing the other ids (a default group included). */
+static void hint_vpc_pieces(struct np_consumer *c, struct batch *b)
+{
+    struct walk w = {.c = c, .b = b, .vpc = true};
+    walk_store(&w, c->ctl->vpcp_inf);
+    for (size_t i = 0; i < b->n_ids; i++) {
+        struct pending *p = &b->ids[i];
+        if (!w.keys[i])
+            continue;
+        np_controller_note_vpc_event(c->ctl, w.keys[i], p->ev->actor, p->verified,
+                                     p->ev->event_name, p->ev->event_ms);
+        np_controller_enqueue(c->ctl, NP_KIND_VPCP, w.keys[i]);
+        p->done = true;
+    }
+    walk_clean_up(&w);
+}
+
+/*
+ * Decides what to do with one message on its own (a bad one never fails the batch): true when
+ * it is to be deleted without hints (poison, corrupt, malformed, foreign, forged, ignored).
+ * Otherwise its event is parsed into b->ev[i] and its ids (at most NP_EVENTS_MAX_IDS) added.
+ */
+static bool admit(struct np_consumer *c, struct batch *b, size_t i,
+                  const struct np_aws_sqs_message *m)
+{
+    struct np_aws_event *ev = &b->ev[i];
+    if (m->receive_count > NP_EVENTS_MAX_RECEIVES) {
+        /* Received that often and never deleted: it keeps failing (or crashing) us. */
+        np_log_warn("deleting a poison event message", "account", c->account, "messageId",
+                    m->message_id);
+        count(c, "poison");
+        return true;
+    }
+    if (m->corrupt || np_aws_event_parse(m->body, strlen(m->body), ev) != 0) {
         np_log_warn("dropping an event message that is not a CloudTrail EC2 call", "account",
-                    c->account, "messageId", m->message_id, "error", np_error_message());
+                    c->account, "messageId", m->message_id, "error",
+                    m->corrupt ? "the body does not match MD5OfBody" : np_error_message());
         count(c, "dropped");
-        return;
+        return true;
     }
+    b->parsed[i] = true;
     /* A call AWS refused changed nothing; our own calls are our repairs coming back. */
-    if (ev.error_code || is_own(c, ev.actor)) {
+    if (ev->error_code || is_own(c, ev->actor)) {
         count(c, "ignored");
-        np_aws_event_clean_up(&ev);
-        return;
+        return true;
     }
-    size_t found = 0;
-    for (size_t i = 0; i < ev.n_resource_ids; i++) {
-        const char *id = ev.resource_ids[i];
-        bool sg = np_str_has_prefix(id, "sg-");
-        /* A default security group belongs to a VPC posture, not to a group posture. */
-        if ((sg && hint_group(c, &ev, id)) || hint_vpc_piece(c, &ev, id))
-            found++;
+    if (is_foreign(c, ev->account)) {
+        np_log_warn("dropping an event of another AWS account", "account", c->account, "messageId",
+                    m->message_id, "eventAccount", ev->account);
+        count(c, "foreign");
+        return true;
     }
-    count(c, found ? "handled" : "unmanaged");
-    np_log_debug("event", "account", c->account, "eventName", ev.event_name, "actor",
-                 ev.actor ? ev.actor : "", "postures", found ? "enqueued" : "none");
-    np_aws_event_clean_up(&ev);
+    bool verified = false;
+    if (ev->actor) {
+        enum verdict v = verify(c, m, ev);
+        if (v == FORGED) {
+            count(c, "forged");
+            return true;
+        }
+        verified = v == VERIFIED;
+        count_n(c, "netposture_event_actors_total", "verified", verified ? "true" : "false", 1);
+    }
+    size_t n = ev->n_resource_ids;
+    if (n > NP_EVENTS_MAX_IDS || ev->resources_truncated) {
+        np_log_warn("an event names too many resources; the rest are ignored", "account",
+                    c->account, "messageId", m->message_id);
+        count_n(c, "netposture_event_ids_ignored_total", NULL, NULL,
+                (double)(n > NP_EVENTS_MAX_IDS ? n - NP_EVENTS_MAX_IDS : 1));
+        n = n > NP_EVENTS_MAX_IDS ? NP_EVENTS_MAX_IDS : n;
+    }
+    for (size_t k = 0; k < n; k++)
+        b->ids[b->n_ids++] = (struct pending){ev->resource_ids[k], ev, verified, false, false};
+    return false;
+}
+
+static void handle_batch(struct np_consumer *c, const struct np_aws_sqs_message *msgs, size_t n)
+{
+    struct batch *b = np_xcalloc(1, sizeof(*b));
+    size_t first_id[RECEIVE_BATCH + 1];
+    bool skip[RECEIVE_BATCH] = {false};
+    n = n > RECEIVE_BATCH ? RECEIVE_BATCH : n;
+    for (size_t i = 0; i < n; i++) {
+        first_id[i] = b->n_ids;
+        skip[i] = admit(c, b, i, &msgs[i]);
+    }
+    first_id[n] = b->n_ids;
+    hint_groups(c, b);
+    hint_vpc_pieces(c, b);
+    for (size_t i = 0; i < n; i++) {
+        if (!skip[i]) {
+            size_t found = 0;
+            for (size_t k = first_id[i]; k < first_id[i + 1]; k++)
+                found += b->ids[k].done && !b->ids[k].foreign;
+            count(c, found ? "handled" : "unmanaged");
+            np_log_debug("event", "account", c->account, "eventName", b->ev[i].event_name, "actor",
+                         b->ev[i].actor ? b->ev[i].actor : "", "postures",
+                         found ? "enqueued" : "none");
+        }
+        /* Handled (or dropped for good): delete it, so a bad message never sticks. */
+        if (np_aws_sqs_delete(c->sqs, c->queue_url, msgs[i].receipt_handle) != 0)
+            np_log_warn("cannot delete an event message", "account", c->account, "messageId",
+                        msgs[i].message_id, "error", np_error_message());
+    }
+    for (size_t i = 0; i < n; i++)
+        if (b->parsed[i])
+            np_aws_event_clean_up(&b->ev[i]);
+    free(b);
+}
+
+/* ---------------------------------------------------------------- VPC postures */
+
+#define VPC_HINT_TTL_MS (10LL * 60 * 1000)
+#define VPC_HINTS_MAX 1024
+
+/* Who last changed something of a VPC posture (its pieces are always read from AWS). */
+struct np_vpc_hint {
+    char *key;
+    char *actor;
+    bool actor_verified;
+    char *event_name;
+    int64_t event_ms;
+    int64_t noted_ms;
+    struct np_vpc_hint *next;
+};
+
+static void hint_free(struct np_vpc_hint *h)
+{
+    free(h->key);
+    free(h->actor);
+    free(h->event_name);
+    free(h);
+}
+
+void np_controller_note_vpc_event(struct np_controller *ctl, const char *key, const char *actor,
+                                  bool actor_verified, const char *event_name, int64_t event_ms)
+{
+    struct np_vpc_hint *h = np_xcalloc(1, sizeof(*h));
+    h->key = np_strdup(key);
+    h->actor = np_strdup(actor);
+    h->actor_verified = actor && actor_verified;
+    h->event_name = np_strdup(event_name);
+    h->event_ms = event_ms;
+    h->noted_ms = np_time_mono_ms();
+    pthread_mutex_lock(&ctl->hints_lock);
+    /* The newest hint of a posture wins; expired ones and the oldest past the cap go. */
+    size_t n = 0;
+    struct np_vpc_hint **pp = &ctl->vpc_hints;
+    while (*pp) {
+        struct np_vpc_hint *x = *pp;
+        if (np_str_eq(x->key, key) || h->noted_ms - x->noted_ms > VPC_HINT_TTL_MS ||
+            n >= VPC_HINTS_MAX - 1) {
+            *pp = x->next;
+            hint_free(x);
+            continue;
+        }
+        n++;
+        pp = &x->next;
+    }
+    h->next = ctl->vpc_hints;
+    ctl->vpc_hints = h;
+    pthread_mutex_unlock(&ctl->hints_lock);
+}
+
+bool np_controller_take_vpc_event(struct np_controller *ctl, const char *key, char **actor,
+                                  bool *actor_verified, char **event_name, int64_t *event_ms)
+{
+    bool found = false;
+    int64_t now = np_time_mono_ms();
+    pthread_mutex_lock(&ctl->hints_lock);
+    for (struct np_vpc_hint **pp = &ctl->vpc_hints; *pp; pp = &(*pp)->next) {
+        struct np_vpc_hint *x = *pp;
+        if (!np_str_eq(x->key, key))
+            continue;
+        *pp = x->next;
+        found = now - x->noted_ms <= VPC_HINT_TTL_MS;
+        if (found) {
+            *actor = x->actor;
+            *actor_verified = x->actor_verified;
+            *event_name = x->event_name;
+            *event_ms = x->event_ms;
+            x->actor = x->event_name = NULL;
+        }
+        hint_free(x);
+        break;
+    }
+    pthread_mutex_unlock(&ctl->hints_lock);
+    return found;
+}
+
+void np_controller_vpc_events_clean_up(struct np_controller *ctl)
+{
+    while (ctl->vpc_hints) {
+        struct np_vpc_hint *x = ctl->vpc_hints;
+        ctl->vpc_hints = x->next;
+        hint_free(x);
+    }
 }
 
 /* Waits up to ms unless stopped; returns true when stopping. */
@@ -290,13 +603,8 @@ static void *consumer_main(void *arg)
             continue;
         }
         backoff = ERROR_BACKOFF_MIN_MS;
-        for (size_t i = 0; i < n; i++) {
-            handle(c, &msgs[i]);
-            /* Handled (or dropped for good): delete it, so a bad message never sticks. */
-            if (np_aws_sqs_delete(c->sqs, c->queue_url, msgs[i].receipt_handle) != 0)
-                np_log_warn("cannot delete an event message", "account", c->account, "messageId",
-                            msgs[i].message_id, "error", np_error_message());
-        }
+        if (n > 0)
+            handle_batch(c, msgs, n);
         np_aws_sqs_messages_free(msgs, n);
     }
     return NULL;
@@ -316,7 +624,13 @@ int np_consumer_new(struct np_consumer **out, struct np_controller *ctl, const c
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&c->cond, &ca);
     pthread_condattr_destroy(&ca);
-    int rc = np_aws_sqs_new(&c->sqs, cfg);
+    c->endpoint = np_str_is_empty(cfg->endpoint) ? NULL : np_strdup(cfg->endpoint);
+    c->ca_bundle = np_str_is_empty(cfg->ca_bundle) ? NULL : np_strdup(cfg->ca_bundle);
+    c->user_agent = np_str_is_empty(cfg->user_agent) ? NULL : np_strdup(cfg->user_agent);
+    c->insecure = cfg->insecure_skip_tls_verify;
+    int rc = np_aws_credentials_copy(&c->creds, cfg->credentials);
+    if (rc == 0)
+        rc = np_aws_sqs_new(&c->sqs, cfg);
     if (rc == 0 && pthread_create(&c->thread, NULL, consumer_main, c) != 0)
         rc = np_error_set(NP_EIO, "cannot start the event consumer thread");
     if (rc) {
@@ -361,7 +675,17 @@ void np_consumer_destroy(struct np_consumer *c)
     np_aws_sqs_destroy(c->sqs);
     pthread_mutex_destroy(&c->lock);
     pthread_cond_destroy(&c->cond);
+    for (size_t i = 0; i < c->n_trails; i++) {
+        np_aws_cloudtrail_destroy(c->trails[i].client);
+        np_aws_ec2_destroy(c->trails[i].ec2);
+        free(c->trails[i].region);
+    }
+    np_aws_credentials_clean_up(&c->creds);
+    free(c->endpoint);
+    free(c->ca_bundle);
+    free(c->user_agent);
     free(c->identity);
+    free(c->account_id);
     free(c->account);
     free(c->queue_url);
     free(c);
@@ -371,9 +695,21 @@ void np_consumer_set_identity(struct np_consumer *c, const char *arn)
 {
     if (!c)
         return;
+    /* arn:partition:service:region:ACCOUNT:resource */
+    char *account_id = NULL;
+    const char *p = arn;
+    for (int field = 0; p && field < 4; field++) {
+        p = strchr(p, ':');
+        p = p ? p + 1 : NULL;
+    }
+    const char *end = p ? strchr(p, ':') : NULL;
+    if (end && end > p)
+        account_id = np_strndup(p, (size_t)(end - p));
     pthread_mutex_lock(&c->lock);
     free(c->identity);
+    free(c->account_id);
     c->identity = arn ? np_strdup(arn) : NULL;
+    c->account_id = account_id;
     pthread_mutex_unlock(&c->lock);
 }
 

@@ -82,6 +82,7 @@ struct item_info {
     int64_t window_start_ms;
     const char *guardrail; /* "<guardrail>/<rule id>" for guardrail-violating drift */
     const char *actor;
+    bool actor_verified; /* confirmed by CloudTrail LookupEvents, not only claimed by a message */
 };
 
 static void put_time(json_object *o, const char *k, int64_t ms)
@@ -105,8 +106,16 @@ static void add_drift_item(struct np_pass *p, const char *scope, const char *cha
     json_object_object_add(it, "change", json_object_new_string(change));
     json_object_object_add(it, p->kind->text_key, json_object_new_string(text));
     put_time(it, "firstSeen", info->first_seen_ms);
-    if (info->actor)
-        json_object_object_add(it, "actor", json_object_new_string(info->actor));
+    if (info->actor) {
+        /* Bounded: the text comes from an event message. A cut actor is never verified (it
+         * would not match the same exceptions in the next pass). */
+        char *actor = np_status_bounded(info->actor, NP_STATUS_ACTOR_MAX);
+        json_object_object_add(it, "actor", json_object_new_string(actor));
+        json_object_object_add(
+            it, "actorVerified",
+            json_object_new_boolean(info->actor_verified && np_str_eq(actor, info->actor)));
+        free(actor);
+    }
     json_object_object_add(it, "state", json_object_new_string(info->state));
     if (info->until_ms > 0)
         put_time(it, "until", info->until_ms);
@@ -491,6 +500,9 @@ static void item_history(struct np_pass *p, json_object *old, struct np_posture_
     }
     h->first_seen_ms = first;
     h->actor = np_json_path_str(old, "actor", NP_JSON_END);
+    json_object *verified = np_json_path(old, "actorVerified", NP_JSON_END);
+    h->actor_verified = h->actor && verified && json_object_is_type(verified, json_type_boolean) &&
+                        json_object_get_boolean(verified);
     if (p->reset_contested)
         return;
     h->occurrences = occ < 1 ? 1 : occ;
@@ -713,8 +725,10 @@ int np_pass_decide(struct np_pass *p, const struct np_posture_delta *delta,
         bool is_new =
             !olds[i] || is_resolved_state(np_json_path_str(olds[i], "state", NP_JSON_END));
         if (is_new && p->event_actor && ops->event_explains &&
-            ops->event_explains(p->event_name, &delta->items[i]))
+            ops->event_explains(p->event_name, &delta->items[i])) {
             hist[i].actor = p->event_actor; /* who made the change, from the event */
+            hist[i].actor_verified = p->event_actor_verified;
+        }
     }
     /* The grace period is for drift; a new or changed spec is converged at once (the mode
      * and the blast radius still apply). */
@@ -805,6 +819,7 @@ int np_pass_decide(struct np_pass *p, const struct np_posture_delta *delta,
             .window_start_ms = window[i],
             .guardrail = gr,
             .actor = hist[i].actor,
+            .actor_verified = hist[i].actor_verified,
         };
         add_drift_item(p, scope, change, texts[i], &info);
         announce_item(p, d, texts[i], &info, st, is_new, old_state);

@@ -27,8 +27,10 @@ struct snapshot {
 /* A CloudTrail event's hint that a group changed: the next reconcile reads it from AWS. */
 struct hint {
     char *group_id;
-    char *actor;      /* NULL when unknown */
-    char *event_name; /* the API call, e.g. AuthorizeSecurityGroupIngress; NULL when unknown */
+    char *actor; /* NULL when unknown */
+    bool actor_verified;
+    struct np_aws_sg *sg; /* the group as read for the hint, or NULL */
+    char *event_name;     /* the API call, e.g. AuthorizeSecurityGroupIngress; NULL when unknown */
     int64_t event_ms;
     int64_t noted_ms; /* mono */
     struct hint *next;
@@ -368,6 +370,7 @@ static void hint_free(struct hint *h)
     free(h->group_id);
     free(h->actor);
     free(h->event_name);
+    np_aws_sg_free(h->sg);
     free(h);
 }
 
@@ -519,7 +522,8 @@ static void hints_trim_locked(struct np_region *r, int64_t now)
 }
 
 char *np_region_note_event(struct np_region *r, const char *group_id, const char *actor,
-                           const char *event_name, int64_t event_ms)
+                           bool actor_verified, const char *event_name, int64_t event_ms,
+                           const struct np_aws_sg *sg)
 {
     int64_t now = np_time_mono_ms();
     char *owner = NULL;
@@ -532,12 +536,15 @@ char *np_region_note_event(struct np_region *r, const char *group_id, const char
         *pp = h->next; /* moved to the front below */
         free(h->actor);
         free(h->event_name);
+        np_aws_sg_free(h->sg);
     } else {
         h = np_xcalloc(1, sizeof(*h));
         h->group_id = np_strdup(group_id);
         r->n_hints++;
     }
     h->actor = actor ? np_strdup(actor) : NULL;
+    h->actor_verified = actor && actor_verified;
+    h->sg = sg ? np_aws_sg_dup(sg) : NULL;
     h->event_name = event_name ? np_strdup(event_name) : NULL;
     h->event_ms = event_ms;
     h->noted_ms = now;
@@ -553,10 +560,13 @@ char *np_region_note_event(struct np_region *r, const char *group_id, const char
 }
 
 bool np_region_take_event(struct np_region *r, const char *group_id, char **actor,
-                          char **event_name, int64_t *event_ms)
+                          bool *actor_verified, char **event_name, int64_t *event_ms,
+                          struct np_aws_sg **sg)
 {
     bool found = false;
     *actor = NULL;
+    *actor_verified = false;
+    *sg = NULL;
     *event_name = NULL;
     *event_ms = 0;
     pthread_mutex_lock(&r->lock);
@@ -565,8 +575,11 @@ bool np_region_take_event(struct np_region *r, const char *group_id, char **acto
         if (strcmp(h->group_id, group_id) == 0) {
             *pp = h->next;
             *actor = h->actor;
+            *actor_verified = h->actor_verified;
+            *sg = h->sg;
             *event_name = h->event_name;
             *event_ms = h->event_ms;
+            h->sg = NULL;
             h->actor = NULL;
             h->event_name = NULL;
             hint_free(h);

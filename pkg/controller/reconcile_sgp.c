@@ -37,13 +37,23 @@ static int observe_group(struct rctx *r, const char *group_id, struct np_aws_sg 
     *out = NULL;
     char *actor = NULL, *event_name = NULL;
     int64_t event_ms = 0;
-    bool hinted = np_region_take_event(r->p.use.region, group_id, &actor, &event_name, &event_ms);
+    bool verified = false;
+    struct np_aws_sg *fresh = NULL;
+    bool hinted = np_region_take_event(r->p.use.region, group_id, &actor, &verified, &event_name,
+                                       &event_ms, &fresh);
     if (hinted) {
         free(r->p.event_actor);
         free(r->p.event_name);
         r->p.event_actor = actor;
+        r->p.event_actor_verified = verified;
         r->p.event_name = event_name;
         r->p.event_ms = event_ms;
+    }
+    if (fresh) {
+        /* read for this hint by the event consumer (one Describe for its whole batch) */
+        np_region_snapshot_put(r->p.use.region, fresh);
+        *out = fresh;
+        return 0;
     }
     int rc = hinted ? NP_ENOTFOUND : np_region_snapshot_get(r->p.use.region, group_id, out);
     if (rc == 0)
@@ -63,8 +73,9 @@ static int observe_group(struct rctx *r, const char *group_id, struct np_aws_sg 
     }
     if (rc) {
         if (hinted) /* keep the hint for the retry, or the event would be lost */
-            free(np_region_note_event(r->p.use.region, group_id, r->p.event_actor, r->p.event_name,
-                                      r->p.event_ms));
+            free(np_region_note_event(r->p.use.region, group_id, r->p.event_actor,
+                                      r->p.event_actor_verified, r->p.event_name, r->p.event_ms,
+                                      NULL));
         return rc;
     }
     *out = np_aws_sg_dup(&sgs[0]);

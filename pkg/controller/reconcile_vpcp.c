@@ -1002,8 +1002,8 @@ static int converge(struct vctx *v, struct np_result *res)
     if (rc || denied)
         return rc; /* denied: Ready=False GuardrailViolation; nothing is created or changed */
     /* A CloudTrail event named one of our pieces: who did it (the pieces are read anyway). */
-    np_controller_take_vpc_event(v->p.ctl, v->p.key, &v->p.event_actor, &v->p.event_name,
-                                 &v->p.event_ms);
+    np_controller_take_vpc_event(v->p.ctl, v->p.key, &v->p.event_actor, &v->p.event_actor_verified,
+                                 &v->p.event_name, &v->p.event_ms);
     rc = find_or_create_vpc(v, enforce, res);
     if (rc || !v->vpc)
         goto out;
@@ -1048,8 +1048,8 @@ static int converge(struct vctx *v, struct np_result *res)
 out:
     /* A failed pass keeps the event's actor for the retry. */
     if (rc && v->p.event_actor)
-        np_controller_note_vpc_event(v->p.ctl, v->p.key, v->p.event_actor, v->p.event_name,
-                                     v->p.event_ms);
+        np_controller_note_vpc_event(v->p.ctl, v->p.key, v->p.event_actor,
+                                     v->p.event_actor_verified, v->p.event_name, v->p.event_ms);
     free(subject);
     np_posture_delta_clean_up(&delta);
     return rc;

@@ -5,6 +5,7 @@
  */
 #include "controller/private/controller_private.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static json_object *find_condition(json_object *old_status, const char *type)
@@ -19,6 +20,23 @@ static json_object *find_condition(json_object *old_status, const char *type)
             return c;
     }
     return NULL;
+}
+
+char *np_status_bounded(const char *s, size_t max)
+{
+    static const char marker[] = NP_STATUS_TRUNCATED;
+    if (!s)
+        return NULL;
+    size_t len = strlen(s);
+    if (len <= max || max < sizeof(marker))
+        return np_strdup(s);
+    size_t cut = max - (sizeof(marker) - 1);
+    while (cut > 0 && ((unsigned char)s[cut] & 0xC0) == 0x80)
+        cut--; /* never split a UTF-8 sequence */
+    char *out = np_xcalloc(cut + sizeof(marker), 1);
+    memcpy(out, s, cut);
+    memcpy(out + cut, marker, sizeof(marker));
+    return out;
 }
 
 json_object *np_status_conditions(json_object *old_status, const struct np_condition *conds,
@@ -36,7 +54,9 @@ json_object *np_status_conditions(json_object *old_status, const struct np_condi
         json_object_object_add(o, "type", json_object_new_string(c->type));
         json_object_object_add(o, "status", json_object_new_string(c->status));
         json_object_object_add(o, "reason", json_object_new_string(c->reason));
-        json_object_object_add(o, "message", json_object_new_string(c->message ? c->message : ""));
+        char *msg = np_status_bounded(c->message ? c->message : "", NP_STATUS_MESSAGE_MAX);
+        json_object_object_add(o, "message", json_object_new_string(msg));
+        free(msg);
         json_object_object_add(
             o, "lastTransitionTime",
             json_object_new_string(old_ltt && np_str_eq(old_status_s, c->status) ? old_ltt : now));

@@ -149,12 +149,16 @@ static bool match_peer(const struct np_posture_rule_spec *p, const struct np_pos
     return false;
 }
 
-/* Actors: none given match anyone; otherwise a known actor must glob-match one of them. */
-static bool match_actor(const struct np_posture_exception *x, const char *actor)
+/*
+ * Actors: none given match anyone; otherwise a known actor must glob-match one of them, and it
+ * must be verified: an actor only an event message claims (anyone who may send to the queue
+ * can write one) never makes drift Excepted.
+ */
+static bool match_actor(const struct np_posture_exception *x, const char *actor, bool verified)
 {
     if (x->n_actors == 0)
         return true;
-    if (!actor)
+    if (!actor || !verified)
         return false;
     for (size_t i = 0; i < x->n_actors; i++)
         if (x->actors[i] && fnmatch(x->actors[i], actor, 0) == 0)
@@ -163,12 +167,12 @@ static bool match_actor(const struct np_posture_exception *x, const char *actor)
 }
 
 /*
- * Whether a live exception (no expiry, or expiry > now) matches the rule item d made by actor.
+ * Whether a live exception (no expiry, or expiry > now) matches the rule item d made by h->actor.
  * *until gets the expiry that keeps the item excepted the longest: 0 when a matching exception
  * never expires, else the latest matching expiry.
  */
 static bool excepted(const struct np_posture_remediation *rem, const struct np_posture_drift *d,
-                     const char *actor, int64_t now_ms, int64_t *until)
+                     const struct np_posture_item_history *h, int64_t now_ms, int64_t *until)
 {
     bool found = false;
     int64_t latest = 0;
@@ -177,7 +181,7 @@ static bool excepted(const struct np_posture_remediation *rem, const struct np_p
         if (x->has_expires && now_ms >= x->expires_ms)
             continue;
         if (x->direction != d->rule.direction || !match_protocol_ports(&x->rule, &d->rule) ||
-            !match_peer(&x->rule, &d->rule) || !match_actor(x, actor))
+            !match_peer(&x->rule, &d->rule) || !match_actor(x, h->actor, h->actor_verified))
             continue;
         if (!x->has_expires) {
             *until = 0;
@@ -210,7 +214,7 @@ static enum np_posture_item_state item_state(const struct np_posture_policy_inpu
         int occurrences = h->occurrences > 0 ? h->occurrences : 1;
         if (h->contested || occurrences >= threshold)
             return NP_POSTURE_ITEM_CONTESTED;
-        if (is_rule_item(d) && excepted(rem, d, h->actor, in->now_ms, until))
+        if (is_rule_item(d) && excepted(rem, d, h, in->now_ms, until))
             return NP_POSTURE_ITEM_EXCEPTED;
         /* A zero (or negative) grace period never delays, even for a first_seen in the
          * future (clock skew between the controller's replicas). */

@@ -505,6 +505,9 @@ struct np_posture_item_history {
     int occurrences;       /* times this item appeared as new drift inside the flapping window,
                               this pass included (0 is read as 1) */
     bool contested;        /* it was contested before and not reset since */
+    bool actor_verified;   /* the actor was confirmed by a source the sender of the event
+                              cannot forge (CloudTrail LookupEvents); an unverified actor is
+                              shown but never matches exceptions[].actors */
 };
 
 #define NP_POSTURE_DEFAULT_FLAP_THRESHOLD 3
@@ -550,9 +553,9 @@ struct np_posture_verdict {
  *   3. A live exception (not expired at now_ms; direction and the given criteria of the rule
  *      pattern match the item's atomic rule: protocol, ports as a range that must equal the
  *      item's, cidrs/ipv6Cidrs/prefixListIds/securityGroups ids as the peer; actors, if given,
- *      must glob-match (`*` matches any run of characters) a known history.actor — an unknown
- *      actor never matches an exception with actors) and the item is a rule item and not
- *      guardrail-violating: EXCEPTED.
+ *      must glob-match (`*` matches any run of characters) a known and VERIFIED history.actor —
+ *      an unknown or unverified actor never matches an exception with actors) and the item is a
+ * rule item and not guardrail-violating: EXCEPTED.
  *   4. Grace: not guardrail-violating and now_ms < first_seen + gracePeriod: PENDING until
  *      first_seen + gracePeriod.
  *   5. Propose mode: PROPOSED.

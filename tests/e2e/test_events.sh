@@ -121,3 +121,213 @@ YAML
     k delete sgp web -n "$ns" --wait=true --timeout=60s >/dev/null
     k delete cloudaccount "flaky-$tag" >/dev/null
 }
+
+# ---------------------------------------------------------------- verified actors (issue 10)
+
+# start_cloudtrail: the LookupEvents stand-in (moto lacks the API) on a free loopback port,
+# stopped by the harness with the test; the controller reaches it by AWS_ENDPOINT_URL_CLOUDTRAIL.
+start_cloudtrail() {
+    python3 "$E2E_REPO/tests/e2e/cloudtrail_standin.py" --port-file "$E2E_TEST_DIR/cloudtrail.port" \
+        >"$E2E_TEST_DIR/cloudtrail.log" 2>&1 &
+    echo $! >"$E2E_TEST_DIR/pids/cloudtrail-standin"
+    wait_for 20 "the CloudTrail stand-in" test -s "$E2E_TEST_DIR/cloudtrail.port" || return 1
+    export E2E_CLOUDTRAIL_URL="http://127.0.0.1:$(cat "$E2E_TEST_DIR/cloudtrail.port")"
+    export AWS_ENDPOINT_URL_CLOUDTRAIL=$E2E_CLOUDTRAIL_URL
+}
+
+cloudtrail_stat() { # cloudtrail_stat <key>: a counter of the stand-in
+    curl -fsS "$E2E_CLOUDTRAIL_URL/standin/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"
+}
+
+# recorded_event <queue> <event-name> <claimed-actor> <requestParameters-json> <recorded-actor>:
+# sends an EventBridge envelope claiming the actor; with a recorded actor ("" for none), first
+# loads into the stand-in what CloudTrail recorded for the same event id (that actor, the
+# same call otherwise).
+recorded_event() {
+    local body
+    body=$(python3 - "$2" "$3" "$4" "$5" "${E2E_CLOUDTRAIL_URL:-}" <<'PY'
+import json, sys, uuid, urllib.request
+from datetime import datetime, timezone
+name, actor, params, recorded, url = sys.argv[1:6]
+now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+detail = {
+    "eventVersion": "1.08",
+    "userIdentity": {"type": "IAMUser", "arn": actor, "accountId": "123456789012"},
+    "eventTime": now, "eventSource": "ec2.amazonaws.com", "eventName": name,
+    "awsRegion": "us-east-1", "sourceIPAddress": "198.51.100.9",
+    "requestParameters": json.loads(params), "responseElements": {"_return": True},
+    "eventID": str(uuid.uuid4()), "eventType": "AwsApiCall", "recipientAccountId": "123456789012"}
+if recorded:
+    rec = json.loads(json.dumps(detail))
+    rec["userIdentity"]["arn"] = recorded
+    req = urllib.request.Request(url + "/standin/records", data=json.dumps(rec).encode(), method="POST")
+    urllib.request.urlopen(req, timeout=10).read()
+print(json.dumps({"version": "0", "id": str(uuid.uuid4()), "detail-type": "AWS API Call via CloudTrail",
+                  "source": "aws.ec2", "account": "123456789012", "time": now, "region": "us-east-1",
+                  "resources": [], "detail": detail}))
+PY
+) || return 1
+    sqsx send-message --queue-url "$1" --message-body "$body" >/dev/null
+}
+
+ssh_params() { # ssh_params <group-id>: AuthorizeSecurityGroupIngress of tcp 22 from anywhere
+    echo "{\"groupId\": \"$1\", \"ipPermissions\": {\"items\": [{\"ipProtocol\": \"tcp\", \"fromPort\": 22, \"toPort\": 22, \"ipRanges\": {\"items\": [{\"cidrIp\": \"0.0.0.0/0\"}]}}]}}"
+}
+
+# ev_item <ns> <name> <rule text> <field>: a field of a drift item (JSON-encoded).
+ev_item() {
+    k get sgp "$2" -n "$1" -o json | python3 -c '
+import json, sys
+st = json.load(sys.stdin).get("status", {})
+for it in st.get("drift", {}).get("items", []):
+    if it.get("rule") == sys.argv[1]:
+        v = it.get(sys.argv[2])
+        print(v if isinstance(v, str) else json.dumps(v))
+        break' "$3" "$4"
+}
+ev_item_is() { [ "$(ev_item "$1" "$2" "$3" "$4")" = "$5" ]; }
+
+# excepted_posture <ns> <name> <account>: SSH from anywhere is tolerated when alice does it.
+excepted_posture() {
+    k apply -n "$1" -f - >/dev/null <<YAML
+apiVersion: netposture.dev/v1alpha1
+kind: SecurityGroupPosture
+metadata: {name: $2}
+spec:
+  accountRef: {name: $3}
+  groupName: $1-$2
+  ingress:
+  - {protocol: tcp, fromPort: 443, toPort: 443, cidrs: ["10.0.0.0/8"]}
+  remediation:
+    exceptions:
+    - rule: {direction: ingress, protocol: tcp, fromPort: 22, toPort: 22, cidrs: ["0.0.0.0/0"]}
+      actors: ["arn:aws:iam::123456789012:user/alice"]
+YAML
+}
+
+events_ready() { # events_ready <account>: the account's consumer runs
+    wait_for 30 "the account consuming events" bash -c \
+        "kubectl get cloudaccount $1 -o jsonpath='{.status.conditions[0].message}' | grep -q 'consuming events'"
+}
+
+# (a) An SQS message alone never makes drift Excepted: the actor it claims is unverified (no
+# CloudTrail record), the drift is repaired and the status says so; a message CloudTrail
+# contradicts is dropped as forged.
+test_forged_actor_is_not_trusted_for_exceptions() {
+    local ns q sg tag
+    ns=$(new_namespace forged)
+    tag=${ns#e2e-}
+    q=$(make_queue "$tag")
+    event_account "ev-$tag" "$q"
+    start_cloudtrail || return 1
+    start_controller --namespace "$ns" --resync-interval 10m --workers 2
+    excepted_posture "$ns" web "ev-$tag"
+    k wait --for=condition=Ready --timeout=60s sgp/web -n "$ns" || return 1
+    events_ready "ev-$tag" || return 1
+    sg=$(group_of "$ns" web)
+    awsx ec2 authorize-security-group-ingress --group-id "$sg" --protocol tcp --port 22 --cidr 0.0.0.0/0 >/dev/null
+    recorded_event "$q" AuthorizeSecurityGroupIngress "arn:aws:iam::123456789012:user/alice" "$(ssh_params "$sg")" "" || return 1
+    wait_for 20 "the drift repaired despite the claimed actor" rules_are "$sg" ingress "tcp 443-443 10.0.0.0/8" || return 1
+    wait_for 15 "the item repaired" ev_item_is "$ns" web 'tcp 22 0.0.0.0/0' state Revoked || return 1
+    assert_eq "$(ev_item "$ns" web 'tcp 22 0.0.0.0/0' actor)" "arn:aws:iam::123456789012:user/alice" "actor" || return 1
+    assert_eq "$(ev_item "$ns" web 'tcp 22 0.0.0.0/0' actorVerified)" "false" "actorVerified" || return 1
+    [ "$(cloudtrail_stat lookups)" -ge 1 ] || fail "CloudTrail was never asked" || return 1
+    metric_at_least netposture_event_actors_total 'verified="false"' 1 || fail "unverified actor not counted" || return 1
+    # CloudTrail recorded bob for the event id the message gives: the message is forged.
+    recorded_event "$q" AuthorizeSecurityGroupIngress "arn:aws:iam::123456789012:user/alice" "$(ssh_params "$sg")" \
+        "arn:aws:iam::123456789012:user/bob" || return 1
+    wait_for 20 "the forged message dropped" metric_at_least netposture_events_total 'result="forged"' 1 || return 1
+    wait_for 15 "every message deleted" queue_empty "$q" || return 1
+    grep -q 'dropping a forged event message' "$E2E_TEST_DIR/controller.log" || fail "no log line for the forged message" || return 1
+    k delete cloudaccount "ev-$tag" >/dev/null
+}
+
+# (b) The same change with CloudTrail's record confirming alice: Excepted, actor verified.
+test_verified_actor_matches_the_exception() {
+    local ns q sg tag
+    ns=$(new_namespace verified)
+    tag=${ns#e2e-}
+    q=$(make_queue "$tag")
+    event_account "ev-$tag" "$q"
+    start_cloudtrail || return 1
+    start_controller --namespace "$ns" --resync-interval 10m --workers 2
+    excepted_posture "$ns" web "ev-$tag"
+    k wait --for=condition=Ready --timeout=60s sgp/web -n "$ns" || return 1
+    events_ready "ev-$tag" || return 1
+    sg=$(group_of "$ns" web)
+    awsx ec2 authorize-security-group-ingress --group-id "$sg" --protocol tcp --port 22 --cidr 0.0.0.0/0 >/dev/null
+    recorded_event "$q" AuthorizeSecurityGroupIngress "arn:aws:iam::123456789012:user/alice" "$(ssh_params "$sg")" \
+        "arn:aws:iam::123456789012:user/alice" || return 1
+    wait_for 20 "the drift excepted" ev_item_is "$ns" web 'tcp 22 0.0.0.0/0' state Excepted || return 1
+    assert_eq "$(ev_item "$ns" web 'tcp 22 0.0.0.0/0' actorVerified)" "true" "actorVerified" || return 1
+    assert_contains "$(rules "$sg" ingress)" "tcp 22-22 0.0.0.0/0" "the tolerated rule" || return 1
+    [ "$(cloudtrail_stat found)" -ge 1 ] || fail "CloudTrail's record was never found" || return 1
+    metric_at_least netposture_event_actors_total 'verified="true"' 1 || fail "verified actor not counted" || return 1
+    k delete cloudaccount "ev-$tag" >/dev/null
+}
+
+# (c) An event on account A's queue naming a group of a posture on account B reaches no posture
+# of B (same AWS account here: only the CloudAccount tells them apart).
+test_event_reaches_only_postures_of_its_account() {
+    local ns qa tag sga sgb
+    ns=$(new_namespace evacct)
+    tag=${ns#e2e-}
+    qa=$(make_queue "$tag-a")
+    event_account "eva-$tag" "$qa"
+    ensure_account "evb-$tag"
+    start_controller --namespace "$ns" --resync-interval 10m --workers 2
+    events_posture "$ns" a "eva-$tag"
+    events_posture "$ns" b "evb-$tag"
+    k wait --for=condition=Ready --timeout=60s sgp/a sgp/b -n "$ns" || return 1
+    events_ready "eva-$tag" || return 1
+    sga=$(group_of "$ns" a)
+    sgb=$(group_of "$ns" b)
+    awsx ec2 authorize-security-group-ingress --group-id "$sgb" --protocol tcp --port 22 --cidr 0.0.0.0/0 >/dev/null
+    send_event "$qa" AuthorizeSecurityGroupIngress "$sgb" "arn:aws:iam::123456789012:user/mallory"
+    wait_for 20 "B's group unmanaged for A's queue" metric_at_least netposture_events_total 'result="unmanaged"' 1 || return 1
+    # A's own posture still gets its events.
+    awsx ec2 authorize-security-group-ingress --group-id "$sga" --protocol tcp --port 22 --cidr 0.0.0.0/0 >/dev/null
+    send_event "$qa" AuthorizeSecurityGroupIngress "$sga" "arn:aws:iam::123456789012:user/alice"
+    wait_for 20 "A's drift repaired from its event" rules_are "$sga" ingress "tcp 443-443 10.0.0.0/8" || return 1
+    assert_eq "$(metric netposture_events_total 'result="handled"')" "1" "events handled" || return 1
+    assert_contains "$(rules "$sgb" ingress)" "tcp 22-22 0.0.0.0/0" "B's drift (only its resync may repair it)" || return 1
+    assert_eq "$(k get sgp b -n "$ns" -o jsonpath='{.status.drift.items[*].actor}')" "" "an actor attributed to B" || return 1
+    k delete sgp a b -n "$ns" --wait=true --timeout=60s >/dev/null
+    k delete cloudaccount "eva-$tag" "evb-$tag" >/dev/null
+}
+
+# Bounds: a message naming 20 groups acts on 16 (the rest counted), the batch's groups are read
+# with one Describe, and a message that keeps coming back undeleted is deleted as poison.
+test_event_work_is_bounded_and_poison_is_deleted() {
+    local ns q tag sg1 sg2 ids i
+    ns=$(new_namespace evbound)
+    tag=${ns#e2e-}
+    q=$(make_queue "$tag")
+    event_account "ev-$tag" "$q"
+    # A message received six times and never deleted (what a crash loop looks like).
+    sqsx send-message --queue-url "$q" --message-body 'poison' >/dev/null
+    for i in 1 2 3 4 5 6; do
+        sqsx receive-message --queue-url "$q" --visibility-timeout 0 >/dev/null
+    done
+    start_controller --namespace "$ns" --resync-interval 10m --workers 2
+    events_posture "$ns" one "ev-$tag"
+    events_posture "$ns" two "ev-$tag"
+    k wait --for=condition=Ready --timeout=60s sgp/one sgp/two -n "$ns" || return 1
+    events_ready "ev-$tag" || return 1
+    wait_for 20 "the poison message deleted" metric_at_least netposture_events_total 'result="poison"' 1 || return 1
+    sg1=$(group_of "$ns" one)
+    sg2=$(group_of "$ns" two)
+    for sg in "$sg1" "$sg2"; do
+        awsx ec2 authorize-security-group-ingress --group-id "$sg" --protocol tcp --port 22 --cidr 0.0.0.0/0 >/dev/null
+    done
+    ids="{\"resourceId\": \"$sg1\"}, {\"resourceId\": \"$sg2\"}"
+    for i in $(seq 1 18); do ids="$ids, {\"resourceId\": \"sg-$(printf '%017x' "$i")\"}"; done
+    send_cloudtrail_event "$q" CreateTags "arn:aws:iam::123456789012:user/alice" \
+        "{\"resourcesSet\": {\"items\": [$ids]}, \"tagSet\": {\"items\": [{\"key\": \"x\", \"value\": \"y\"}]}}"
+    wait_for 20 "the first group repaired" rules_are "$sg1" ingress "tcp 443-443 10.0.0.0/8" || return 1
+    wait_for 20 "the second group repaired" rules_are "$sg2" ingress "tcp 443-443 10.0.0.0/8" || return 1
+    assert_eq "$(metric netposture_event_ids_ignored_total)" "4" "ids past the cap" || return 1
+    assert_eq "$(metric netposture_event_describe_total)" "1" "Describes for the batch" || return 1
+    wait_for 15 "every message deleted" queue_empty "$q" || return 1
+    k delete cloudaccount "ev-$tag" >/dev/null
+}

@@ -124,6 +124,22 @@ bool np_aws_retry_decide(const struct np_aws_retry_policy *p, struct np_aws_retr
 void np_aws_retry_on_success(const struct np_aws_retry_policy *p, struct np_aws_retry_quota *q,
                              int taken);
 
+/* ---------------------------------------------------------------- JSON protocol */
+
+/*
+ * A JSON 1.1 protocol error body ({"__type": "[namespace#]Code", "message": "..."}; "Message"
+ * also accepted): *code (required, namespace dropped) and *message (NULL when absent), owned.
+ * NP_EPARSE when the body is not such an object.
+ */
+int np_aws_json_decode_error(const char *body, size_t len, char **code, char **message);
+/*
+ * A LookupEvents answer ({"Events": [{"EventId", "CloudTrailEvent", ...}], "NextToken"}): *record
+ * (owned) gets the CloudTrailEvent text of the event whose EventId is event_id, NULL when none.
+ * NP_EPARSE for a malformed answer or a matching event without CloudTrailEvent.
+ */
+int np_aws_cloudtrail_decode_lookup(const char *body, size_t len, const char *event_id,
+                                    char **record);
+
 /* ---------------------------------------------------------------- client-side rate limits */
 
 /*
@@ -136,6 +152,7 @@ enum np_aws_rate_category {
     NP_AWS_RATE_SG_INGRESS,    /* Authorize/RevokeSecurityGroupIngress: 50 burst, 5/s */
     NP_AWS_RATE_TAGS,          /* CreateTags, DeleteTags: 100 burst, 10/s */
     NP_AWS_RATE_MUTATING,      /* every other EC2 action: 50 burst, 5/s */
+    NP_AWS_RATE_LOOKUP_EVENTS, /* CloudTrail LookupEvents: 2 burst, 2/s (per account, region) */
     NP_AWS_RATE_N_CATEGORIES
 };
 
@@ -413,6 +430,7 @@ enum np_aws_service {
     NP_AWS_SERVICE_EC2 = 0,
     NP_AWS_SERVICE_STS,
     NP_AWS_SERVICE_SQS,
+    NP_AWS_SERVICE_CLOUDTRAIL,
     NP_AWS_N_SERVICES
 };
 
@@ -424,14 +442,16 @@ enum np_aws_service {
 int np_aws_client_new(struct np_aws_ec2 **out, const struct np_aws_ec2_config *cfg,
                       bool with_endpoints);
 
-/* One Query API call. Borrowed. */
+/* One Query API (or JSON 1.1) call. Borrowed. */
 struct np_aws_call {
     enum np_aws_service service; /* signing name, messages, observer, token bucket */
     const char *action;          /* the form body must start with Action=<action> */
-    const struct np_buf *form;
-    const char *url;           /* NULL: the client's endpoint for the service */
-    int64_t extra_timeout_ms;  /* added to the client's attempt timeout (long polls) */
-    const atomic_bool *cancel; /* optional: checked before and during every attempt */
+    const struct np_buf *form;   /* the body: a Query form, or JSON with json_target */
+    const char *json_target;     /* NULL: Query API; else the JSON 1.1 protocol with this
+                                    X-Amz-Target ("<prefix>.<Action>"), errors decoded as JSON */
+    const char *url;             /* NULL: the client's endpoint for the service */
+    int64_t extra_timeout_ms;    /* added to the client's attempt timeout (long polls) */
+    const atomic_bool *cancel;   /* optional: checked before and during every attempt */
 };
 
 /*
@@ -449,6 +469,9 @@ int np_aws_query_call(struct np_aws_ec2 *c, enum np_aws_service svc, const char 
 
 /* Hooks for an SQS client's core (see np_aws_ec2_set_test_hooks). */
 void np_aws_sqs_set_test_hooks(struct np_aws_sqs *q, const struct np_aws_test_hooks *hooks);
+/* Hooks for a CloudTrail client's core (see np_aws_ec2_set_test_hooks). */
+void np_aws_cloudtrail_set_test_hooks(struct np_aws_cloudtrail *ct,
+                                      const struct np_aws_test_hooks *hooks);
 /*
  * The URL an SQS call for queue_url goes to: queue_url itself, or, when an SQS endpoint
  * override is configured, its path on the override's scheme, host and port. *out is owned.

@@ -121,7 +121,11 @@ int np_controller_reconcile_account(struct np_controller *ctl, const char *key,
  * the account's own); never creates one. Returns the owning posture's key (owned) or NULL. */
 char *np_controller_account_note_event(struct np_controller *ctl, const char *account,
                                        const char *region, const char *group_id, const char *actor,
-                                       const char *event_name, int64_t event_ms);
+                                       bool actor_verified, const char *event_name,
+                                       int64_t event_ms, const struct np_aws_sg *sg);
+/* Whether the account (by CloudAccount name) already has a client for region. */
+bool np_controller_account_serves_region(struct np_controller *ctl, const char *account,
+                                         const char *region);
 
 /* ---------------------------------------------------------------- events.c */
 
@@ -142,10 +146,16 @@ int np_consumer_check(struct np_consumer *c);
 /* Records who changed a VPC posture's pieces (an event's actor, call and time), for its next
  * reconcile; hints expire after 10 minutes. */
 void np_controller_note_vpc_event(struct np_controller *ctl, const char *key, const char *actor,
-                                  const char *event_name, int64_t event_ms);
+                                  bool actor_verified, const char *event_name, int64_t event_ms);
 /* Takes the hint of a VPC posture: true with *actor, *event_name (owned, may be NULL) set. */
 bool np_controller_take_vpc_event(struct np_controller *ctl, const char *key, char **actor,
-                                  char **event_name, int64_t *event_ms);
+                                  bool *actor_verified, char **event_name, int64_t *event_ms);
+/* Resource ids of one event message that are acted on; the rest are ignored and counted. */
+#define NP_EVENTS_MAX_IDS 16
+/* A message received more often than this without being deleted is deleted unhandled. */
+#define NP_EVENTS_MAX_RECEIVES 5
+/* Whether a posture object uses the CloudAccount (spec.accountRef.name, default "default"). */
+bool np_events_posture_uses_account(json_object *obj, const char *account);
 void np_controller_vpc_events_clean_up(struct np_controller *ctl);
 
 /* ---------------------------------------------------------------- poller.c */
@@ -169,18 +179,21 @@ int np_region_snapshot_find_uid(struct np_region *r, const char *uid, struct np_
 void np_region_snapshot_put(struct np_region *r, const struct np_aws_sg *sg);
 void np_region_snapshot_remove(struct np_region *r, const char *group_id);
 /*
- * Records a CloudTrail event's hint that a group changed (actor may be NULL; event_ms is the
- * event's time): the next reconcile of its posture reads the group from AWS instead of the
- * snapshot and attributes new drift to the actor. Returns the owning posture's key
- * ("ns/name", owned) from the snapshot's ownership tag, or NULL when the snapshot does not
- * know the group. Hints expire after 10 minutes.
+ * Records a CloudTrail event's hint that a group changed (actor may be NULL, actor_verified
+ * when CloudTrail confirmed it; event_ms is the event's time; sg, when given, the group as just
+ * read for the hint, copied): the next reconcile of its posture uses that copy (else reads the
+ * group from AWS) instead of the snapshot and attributes new drift to the actor. Returns the
+ * owning posture's key ("ns/name", owned) from the snapshot's ownership tag, or NULL when the
+ * snapshot does not know the group. Hints expire after 10 minutes.
  */
 char *np_region_note_event(struct np_region *r, const char *group_id, const char *actor,
-                           const char *event_name, int64_t event_ms);
-/* Takes the hint for a group: true with *actor and *event_name (owned, may be NULL) and
- * *event_ms set. */
+                           bool actor_verified, const char *event_name, int64_t event_ms,
+                           const struct np_aws_sg *sg);
+/* Takes the hint for a group: true with *actor, *event_name and *sg (owned, may be NULL),
+ * *actor_verified and *event_ms set. */
 bool np_region_take_event(struct np_region *r, const char *group_id, char **actor,
-                          char **event_name, int64_t *event_ms);
+                          bool *actor_verified, char **event_name, int64_t *event_ms,
+                          struct np_aws_sg **sg);
 /* The account's resync interval for this region (the safety-net full read). */
 int64_t np_region_resync_ms(struct np_region *r);
 /* The default VPC of the region, cached (owned copy). */
@@ -253,14 +266,15 @@ struct np_pass {
     bool remediated;
     json_object *plan;                  /* status.plan (owned) or NULL */
     struct np_guardrail_set guardrails; /* the governing guardrails (owned) */
-    bool reset_contested;   /* spec changed or retry-contested annotation: forget flapping */
-    bool spec_changed;      /* this generation was never converged: differences are the spec */
-    bool deferred;          /* waiting for the region's first poll: no status write */
-    bool finalizer_claimed; /* a finalizer put there by someone else was made ours */
-    bool consume_approval;  /* an approved plan was applied: drop the annotation */
-    char *event_actor;      /* from a CloudTrail event hint, or NULL */
-    char *event_name;       /* the hint's API call, or NULL */
-    int64_t event_ms;       /* the hint's event time, 0 without one */
+    bool reset_contested;      /* spec changed or retry-contested annotation: forget flapping */
+    bool spec_changed;         /* this generation was never converged: differences are the spec */
+    bool deferred;             /* waiting for the region's first poll: no status write */
+    bool finalizer_claimed;    /* a finalizer put there by someone else was made ours */
+    bool consume_approval;     /* an approved plan was applied: drop the annotation */
+    char *event_actor;         /* from a CloudTrail event hint, or NULL */
+    bool event_actor_verified; /* CloudTrail LookupEvents confirmed the actor */
+    char *event_name;          /* the hint's API call, or NULL */
+    int64_t event_ms;          /* the hint's event time, 0 without one */
 };
 
 /* What differs between the posture kinds; every hook gets the pass of that kind. */
@@ -424,6 +438,16 @@ json_object *np_status_conditions(json_object *old_status, const struct np_condi
                                   size_t n, int64_t generation, int64_t now_ms);
 /* Deep equality of two status objects, ignoring one top-level key (NULL: none). */
 bool np_status_equal(json_object *a, json_object *b, const char *ignored_key);
+
+/* Longest condition message and drift-item actor written to status (bytes, marker included). */
+#define NP_STATUS_MESSAGE_MAX 2048
+#define NP_STATUS_ACTOR_MAX 512
+#define NP_STATUS_TRUNCATED "...[truncated]"
+/*
+ * A copy of s (owned; NULL for NULL) of at most max bytes: longer text is cut at a UTF-8
+ * character boundary and ends with NP_STATUS_TRUNCATED. max must exceed the marker's length.
+ */
+char *np_status_bounded(const char *s, size_t max);
 /* {"status": new} with null for members of old that new lacks (owned text). */
 char *np_status_merge_patch(json_object *old_status, json_object *new_status);
 

@@ -67,6 +67,8 @@ struct np_aws_ec2 *fake_client(struct fake_net *f, const char *endpoint, const c
 struct np_aws_ec2 *fake_client_cfg(struct fake_net *f, const struct np_aws_ec2_config *base);
 /* An SQS client wired to f the same way; endpoint is the override (NULL: none). */
 struct np_aws_sqs *fake_sqs(struct fake_net *f, const char *endpoint);
+/* A CloudTrail client wired to f the same way (its token bucket never waits). */
+struct np_aws_cloudtrail *fake_cloudtrail(struct fake_net *f, const char *endpoint);
 /* The value of header `name` ("Authorization") in recorded request i, or NULL. */
 const char *fake_header(const struct fake_net *f, size_t i, const char *name);
 

@@ -202,6 +202,30 @@ struct np_aws_sqs *fake_sqs(struct fake_net *f, const char *endpoint)
     return q;
 }
 
+struct np_aws_cloudtrail *fake_cloudtrail(struct fake_net *f, const char *endpoint)
+{
+    struct np_aws_credentials creds;
+    cr_assert_eq(np_aws_credentials_set(&creds, "AKIDEXAMPLE",
+                                        "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", NULL),
+                 0);
+    struct np_aws_ec2_config cfg = {
+        .region = "us-east-1",
+        .endpoint = endpoint,
+        .credentials = &creds,
+        .observer = fake_observer,
+        .observer_ctx = f,
+        .clock = &f->clock,
+        .rate_max_wait_ms = -1, /* never sleep for a token: fail at once */
+    };
+    struct np_aws_cloudtrail *ct = NULL;
+    cr_assert_eq(np_aws_cloudtrail_new(&ct, &cfg), 0, "np_aws_cloudtrail_new: %s",
+                 np_error_message());
+    np_aws_credentials_clean_up(&creds);
+    struct np_aws_test_hooks hooks = {fake_transport, fake_sleep, fake_rand, f};
+    np_aws_cloudtrail_set_test_hooks(ct, &hooks);
+    return ct;
+}
+
 const char *fake_header(const struct fake_net *f, size_t i, const char *name)
 {
     size_t nl = strlen(name);

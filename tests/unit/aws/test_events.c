@@ -6,6 +6,7 @@
 #include "aws_test.h"
 
 #include <criterion/criterion.h>
+#include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -367,4 +368,89 @@ Test(events, resource_ids_are_filtered_deduplicated_and_capped)
     for (size_t i = 0; i < ev.n_resource_ids && i < NP_ARRAY_LEN(want); i++)
         cr_expect_str_eq(ev.resource_ids[i], want[i], "id %zu", i);
     np_aws_event_clean_up(&ev);
+}
+
+/* ---------------------------------------------------------------- verification */
+
+/* The detail of a fixture's envelope, as CloudTrail would return it (owned text), after an
+ * optional edit of one member of the record. */
+static char *record_of(const char *body, const char *key, json_object *value)
+{
+    json_object *root = json_tokener_parse(body);
+    cr_assert_not_null(root);
+    json_object *detail = np_json_path(root, "detail", NP_JSON_END);
+    cr_assert_not_null(detail);
+    if (key)
+        json_object_object_add(detail, key, value);
+    char *out = np_strdup(json_object_to_json_string_ext(detail, JSON_C_TO_STRING_PLAIN));
+    json_object_put(root);
+    return out;
+}
+
+static int verify(const char *body, const char *record)
+{
+    return np_aws_event_verify(body, strlen(body), record, strlen(record));
+}
+
+Test(events_verify, the_record_confirms_the_message_or_it_is_forged)
+{
+    size_t len = 0;
+    char *body = fixture_read(EV "authorize-security-group-ingress.json", &len);
+    char *rec = record_of(body, NULL, NULL);
+    cr_expect_eq(verify(body, rec), 0, "%s", np_error_message());
+    free(rec);
+
+    /* Someone else made the change: the message's actor is a lie. */
+    json_object *who = json_object_new_object();
+    json_object_object_add(who, "arn",
+                           json_object_new_string("arn:aws:iam::123456789012:user/eve"));
+    rec = record_of(body, "userIdentity", who);
+    cr_expect_eq(verify(body, rec), NP_EDENIED);
+    cr_expect(strstr(np_error_message(), "userIdentity.arn") != NULL, "%s", np_error_message());
+    free(rec);
+
+    /* Another call, another group, another account, another region, a refused call. */
+    rec = record_of(body, "eventName", json_object_new_string("DescribeSecurityGroups"));
+    cr_expect_eq(verify(body, rec), NP_EDENIED);
+    free(rec);
+    json_object *params = json_object_new_object();
+    json_object_object_add(params, "groupId", json_object_new_string("sg-0000000000000000f"));
+    rec = record_of(body, "requestParameters", params);
+    cr_expect_eq(verify(body, rec), NP_EDENIED);
+    cr_expect(strstr(np_error_message(), "requestParameters") != NULL, "%s", np_error_message());
+    free(rec);
+    rec = record_of(body, "recipientAccountId", json_object_new_string("999999999999"));
+    cr_expect_eq(verify(body, rec), NP_EDENIED);
+    free(rec);
+    rec = record_of(body, "awsRegion", json_object_new_string("us-west-2"));
+    cr_expect_eq(verify(body, rec), NP_EDENIED);
+    free(rec);
+    rec = record_of(body, "errorCode", json_object_new_string("Client.UnauthorizedOperation"));
+    cr_expect_eq(verify(body, rec), NP_EDENIED);
+    free(rec);
+    rec = record_of(body, "eventSource", json_object_new_string("s3.amazonaws.com"));
+    cr_expect_eq(verify(body, rec), NP_EDENIED);
+    free(rec);
+
+    /* Not JSON objects. */
+    cr_expect_eq(verify(body, "[]"), NP_EPARSE);
+    cr_expect_eq(verify("nope", "{}"), NP_EPARSE);
+    free(body);
+}
+
+/* The envelope's account must be the recorded recipient account too. */
+Test(events_verify, the_envelope_account_must_match)
+{
+    size_t len = 0;
+    char *body = fixture_read(EV "authorize-security-group-ingress.json", &len);
+    char *rec = record_of(body, NULL, NULL);
+    json_object *root = json_tokener_parse(body);
+    json_object_object_add(root, "account", json_object_new_string("999999999999"));
+    const char *forged = json_object_to_json_string(root);
+    cr_expect_eq(verify(forged, rec), NP_EDENIED);
+    /* a bare record (no envelope) is compared the same way */
+    cr_expect_eq(verify(rec, rec), 0, "%s", np_error_message());
+    json_object_put(root);
+    free(rec);
+    free(body);
 }

@@ -78,6 +78,8 @@ Test(ratelimit, categories_by_action_name)
         {"ec2", "", NP_AWS_RATE_UNLIMITED, "unlimited"},
         {"sts", "GetCallerIdentity", NP_AWS_RATE_UNLIMITED, "unlimited"},
         {"sqs", "ReceiveMessage", NP_AWS_RATE_UNLIMITED, "unlimited"},
+        {"cloudtrail", "LookupEvents", NP_AWS_RATE_LOOKUP_EVENTS, "cloudtrail-lookup-events"},
+        {"cloudtrail", "GetTrail", NP_AWS_RATE_UNLIMITED, "unlimited"},
         {NULL, "DescribeVpcs", NP_AWS_RATE_UNLIMITED, "unlimited"},
     };
     for (size_t i = 0; i < NP_ARRAY_LEN(cases); i++) {

@@ -61,7 +61,9 @@ Test(sqs, receive_posts_to_the_queue_url_and_decodes, .init = clear_env)
     cr_expect_str_eq(f.requests[0].body,
                      "Action=ReceiveMessage&Version=2012-11-05&MaxNumberOfMessages=10"
                      "&WaitTimeSeconds=20&VisibilityTimeout=30"
-                     "&AttributeName.1=ApproximateReceiveCount&AttributeName.2=SentTimestamp");
+                     "&AttributeName.1=ApproximateReceiveCount&AttributeName.2=SentTimestamp"
+                     "&MessageSystemAttributeName.1=ApproximateReceiveCount"
+                     "&MessageSystemAttributeName.2=SentTimestamp");
     cr_expect_str_eq(fake_header(&f, 0, "Host"), "sqs.us-east-1.amazonaws.com");
     cr_expect(strstr(fake_header(&f, 0, "Authorization"), "/us-east-1/sqs/aws4_request") != NULL,
               "%s", fake_header(&f, 0, "Authorization"));
@@ -90,7 +92,9 @@ Test(sqs, empty_receive_with_the_queue_default_visibility, .init = clear_env)
     cr_expect_str_eq(f.requests[0].body,
                      "Action=ReceiveMessage&Version=2012-11-05&MaxNumberOfMessages=1"
                      "&WaitTimeSeconds=0"
-                     "&AttributeName.1=ApproximateReceiveCount&AttributeName.2=SentTimestamp");
+                     "&AttributeName.1=ApproximateReceiveCount&AttributeName.2=SentTimestamp"
+                     "&MessageSystemAttributeName.1=ApproximateReceiveCount"
+                     "&MessageSystemAttributeName.2=SentTimestamp");
     cr_expect_eq(f.requests[0].timeout_ms, 30000);
     np_aws_sqs_messages_free(msgs, n);
     np_aws_sqs_destroy(q);
@@ -376,18 +380,41 @@ Test(sqs_xml, refusals)
 {
     struct np_aws_sqs_message *msgs = NULL;
     size_t n = 0;
-    cr_expect_eq(decode_file(FX "crafted/sqs-receive-message-bad-md5.xml", &msgs, &n), NP_EPARSE);
-    cr_expect(strstr(np_error_message(), "MD5OfBody") != NULL, "%s", np_error_message());
+    /* A bad message is decoded and marked, never a reason to refuse the batch. */
+    cr_assert_eq(decode_file(FX "crafted/sqs-receive-message-bad-md5.xml", &msgs, &n), 0, "%s",
+                 np_error_message());
+    cr_assert_eq(n, 1);
+    cr_expect(msgs[0].corrupt, "the body does not match MD5OfBody");
+    np_aws_sqs_messages_free(msgs, n);
+    const struct {
+        const char *xml;
+        size_t n; /* messages kept */
+    } marked[] = {
+        {"<ReceiveMessageResponse><ReceiveMessageResult><Message><MessageId>m</MessageId>"
+         "<Body>b</Body></Message></ReceiveMessageResult></ReceiveMessageResponse>",
+         0},
+        {"<ReceiveMessageResponse><ReceiveMessageResult><Message><MessageId>m</MessageId>"
+         "<ReceiptHandle>h</ReceiptHandle></Message></ReceiveMessageResult>"
+         "</ReceiveMessageResponse>",
+         1},
+        {"<ReceiveMessageResponse><ReceiveMessageResult><Message><MessageId>m</MessageId>"
+         "<ReceiptHandle>h</ReceiptHandle><Body>b</Body><Attribute><Name>"
+         "ApproximateReceiveCount</Name><Value>many</Value></Attribute></Message>"
+         "</ReceiveMessageResult></ReceiveMessageResponse>",
+         1},
+    };
+    for (size_t i = 0; i < NP_ARRAY_LEN(marked); i++) {
+        cr_expect_eq(
+            np_aws_xml_decode_sqs_messages(marked[i].xml, strlen(marked[i].xml), &msgs, &n), 0,
+            "case %zu: %s", i, np_error_message());
+        cr_expect_eq(n, marked[i].n, "case %zu", i);
+        for (size_t j = 0; j < n; j++) {
+            cr_expect_not_null(msgs[j].body, "case %zu", i);
+            cr_expect_eq(msgs[j].receive_count, 0, "case %zu", i);
+        }
+        np_aws_sqs_messages_free(msgs, n);
+    }
     const char *bad[] = {
-        "<ReceiveMessageResponse><ReceiveMessageResult><Message><MessageId>m</MessageId>"
-        "<Body>b</Body></Message></ReceiveMessageResult></ReceiveMessageResponse>",
-        "<ReceiveMessageResponse><ReceiveMessageResult><Message><MessageId>m</MessageId>"
-        "<ReceiptHandle>h</ReceiptHandle></Message></ReceiveMessageResult>"
-        "</ReceiveMessageResponse>",
-        "<ReceiveMessageResponse><ReceiveMessageResult><Message><MessageId>m</MessageId>"
-        "<ReceiptHandle>h</ReceiptHandle><Body>b</Body><Attribute><Name>"
-        "ApproximateReceiveCount</Name><Value>many</Value></Attribute></Message>"
-        "</ReceiveMessageResult></ReceiveMessageResponse>",
         "<DeleteMessageResponse/>",
         "<ReceiveMessageResponse><ReceiveMessageResult><Message>",
     };
@@ -532,4 +559,37 @@ Test(sqs_curl, receive_timeout_outlasts_the_wait, .init = clear_env)
     cr_expect_str_eq(r.codes[0], "Timeout");
     np_aws_sqs_destroy(q);
     close(fd);
+}
+
+/* One bad message (body not matching MD5OfBody, no receipt handle, a malformed attribute)
+ * must not fail the whole batch: before, the receive returned NP_EPARSE and nothing of the
+ * batch was handled or deleted, so the consumer looped on it. */
+Test(sqs, one_bad_message_never_fails_the_batch, .init = clear_env)
+{
+    struct fake_net f;
+    fake_net_init(&f);
+    struct np_aws_sqs *q = fake_sqs(&f, NULL);
+    fake_net_push(
+        &f, NP_AWS_TRANSPORT_OK, 200,
+        "<ReceiveMessageResponse><ReceiveMessageResult>"
+        "<Message><MessageId>m1</MessageId><ReceiptHandle>h1</ReceiptHandle>"
+        "<MD5OfBody>00000000000000000000000000000000</MD5OfBody><Body>forged</Body>"
+        "<Attribute><Name>ApproximateReceiveCount</Name><Value>lots</Value></Attribute></Message>"
+        "<Message><MessageId>m2</MessageId><Body>no handle</Body></Message>"
+        "<Message><MessageId>m3</MessageId><ReceiptHandle>h3</ReceiptHandle><Body>{}</Body>"
+        "<Attribute><Name>ApproximateReceiveCount</Name><Value>7</Value></Attribute></Message>"
+        "</ReceiveMessageResult></ReceiveMessageResponse>");
+    struct np_aws_sqs_message *msgs = NULL;
+    size_t n = 0;
+    cr_assert_eq(np_aws_sqs_receive(q, QUEUE, 10, 0, 0, &msgs, &n), 0, "%s", np_error_message());
+    cr_assert_eq(n, 2, "the message without a receipt handle is left out");
+    cr_expect_str_eq(msgs[0].message_id, "m1");
+    cr_expect(msgs[0].corrupt, "the body does not match MD5OfBody");
+    cr_expect_eq(msgs[0].receive_count, 0, "a malformed count is unknown");
+    cr_expect_str_eq(msgs[1].receipt_handle, "h3");
+    cr_expect_not(msgs[1].corrupt);
+    cr_expect_eq(msgs[1].receive_count, 7);
+    np_aws_sqs_messages_free(msgs, n);
+    np_aws_sqs_destroy(q);
+    fake_net_clean_up(&f);
 }

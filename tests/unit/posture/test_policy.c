@@ -269,9 +269,14 @@ static void run_cases(const struct policy_case *cases, size_t n_cases)
     {                                                                                              \
         __VA_ARGS__                                                                                \
     }
+/* A history whose actor (when known) was verified; HU: claimed by an event message only. */
 #define H(first_seen, actor, occurrences, contested)                                               \
     {                                                                                              \
-        first_seen, actor, occurrences, contested                                                  \
+        first_seen, actor, occurrences, contested, true                                            \
+    }
+#define HU(first_seen, actor, occurrences, contested)                                              \
+    {                                                                                              \
+        first_seen, actor, occurrences, contested, false                                           \
     }
 
 /* The three outcomes of a single item that is simply applied, reported or proposed. */
@@ -533,6 +538,15 @@ Test(posture_policy_items, exceptions)
               H(0, "arn:aws:iam::111111111111:user/bob", 1, false), EXCEPTED_FOREVER),
         ONE_H("no actor pattern matches", REM(EXC(x_any_two_actors)), SSH,
               H(0, "arn:aws:iam::111111111111:user/carol", 1, false), APPLIED),
+        /* an actor only a message claims (forgeable) never matches actors */
+        ONE_H("unverified actor never matches actors", REM(EXC(x_ssh_break_glass)), SSH,
+              HU(0, BREAK_GLASS_ALICE, 1, false), APPLIED),
+        ONE_H("unverified actor, second pattern", REM(EXC(x_any_two_actors)), SSH,
+              HU(0, USER_ALICE, 1, false), APPLIED),
+        ONE_H("unverified actor in Detect: reported", REM(.mode = DET, EXC(x_ssh_break_glass)), SSH,
+              HU(0, BREAK_GLASS_ALICE, 1, false), REPORTED),
+        ONE_H("unverified actor, exception without actors: the rule alone", REM(EXC(x_ssh)), SSH,
+              HU(0, USER_ALICE, 1, false), EXCEPTED_FOREVER),
     };
     run_cases(cases, NP_ARRAY_LEN(cases));
 }
