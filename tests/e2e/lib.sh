@@ -324,3 +324,10 @@ queue_empty() { # queue_empty <queue-url>: no message waiting or in flight
         --query 'Attributes.[ApproximateNumberOfMessages,ApproximateNumberOfMessagesNotVisible]' --output text)
     [ "$(printf '%s' "$a" | tr -s '\t ' ' ')" = "0 0" ]
 }
+
+# at_exit <command>: runs the command when the test ends, passed or failed (before the
+# failure dump), e.g. to thaw a server the test froze. Commands run in the order given.
+at_exit() {
+    E2E_AT_EXIT="${E2E_AT_EXIT:-}$1;"
+    trap 'rc=$?; eval "$E2E_AT_EXIT"; (exit $rc); on_exit' EXIT
+}
