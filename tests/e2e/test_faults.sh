@@ -98,7 +98,10 @@ test_forced_relist_after_compaction() {
     kp() { curl -fsS --cacert "$(pki ca.crt)" -X POST "https://127.0.0.1:$port/fault-proxy/$1"; }
     sed "s#server: .*#server: https://127.0.0.1:$port#" "$NP_CONTROLLER_KUBECONFIG" \
         >"$E2E_TEST_DIR/proxy.kubeconfig"
-    NP_CONTROLLER_KUBECONFIG="$E2E_TEST_DIR/proxy.kubeconfig" start_for "$ns"
+    # The controller built with ASan+UBSan (make e2e-tools): any report fails the test.
+    [ -x "$E2E_REPO/build/san/netposture-controller" ] || fail "run make e2e-tools"
+    E2E_CONTROLLER_BIN="$E2E_REPO/build/san/netposture-controller" \
+        NP_CONTROLLER_KUBECONFIG="$E2E_TEST_DIR/proxy.kubeconfig" start_for "$ns"
     posture_on "$ns" a default
     posture_on "$ns" b default
     k wait --for=condition=Ready --timeout=60s sgp/a sgp/b -n "$ns"
@@ -126,6 +129,8 @@ test_forced_relist_after_compaction() {
     # Nothing lost: a change now still flows through the resumed watches.
     k patch sgp c -n "$ns" --type json -p '[{"op":"add","path":"/spec/ingress/-","value":{"protocol":"udp","fromPort":53,"toPort":53,"cidrs":["10.1.0.0/16"]}}]' >/dev/null
     wait_for 30 "a change after the relist" rules_are "$(group_of "$ns" c)" ingress "$(printf 'tcp 443-443 10.0.0.0/8\nudp 53-53 10.1.0.0/16')"
+    # A clean exit runs LeakSanitizer too.
+    stop_controller TERM
     assert_not_contains "$(cat "$E2E_TEST_DIR/controller.log")" "Sanitizer" "controller log"
 }
 
