@@ -355,12 +355,14 @@ bool np_kube_store_has_synced(struct np_kube_store *store);
  * unknown key calls nothing). h may be NULL. Errors: NP_EINVAL (an item without a name; the
  * store is left unchanged).
  *
- * The store never goes back in resourceVersion: resourceVersions are opaque to the API, but
- * etcd's are decimal revisions, so when both are decimal they compare as numbers and an
- * object older than the one held is ignored (apply: not stored, no handler; replace: the
- * held object is kept, and so is an object missing from the list but newer than the list's
- * version, see stage_set_resource_version). Versions that are not both decimal are never
- * compared: the watch and the list win, as they are the server's order.
+ * A worker's write (apply_written) is never undone by an older object: resourceVersions are
+ * opaque to the API, but etcd's are decimal revisions, so when both are decimal they compare
+ * as numbers, and until the server confirms the write (an event or list with that version or
+ * a newer one) an older event is ignored (apply: not stored, no handler) and replace keeps
+ * the written object (also when missing from a list older than it, see
+ * stage_set_resource_version). Between the server's own objects the watch's and the list's
+ * order wins (so a restored etcd, whose versions go back, is followed); versions that are not
+ * both decimal are never compared.
  */
 int np_kube_store_replace(struct np_kube_store *store, json_object *items,
                           const struct np_kube_handlers *h);
@@ -383,9 +385,9 @@ int np_kube_store_apply_written(struct np_kube_store *store, json_object *obj, c
  * map, stage_add stores the objects of a json array (borrowed) into it, and commit swaps it in
  * and calls h as replace does (with freshly parsed objects), consuming the stage; a stage
  * not committed is released with stage_free. stage_set_resource_version records the list's
- * resourceVersion (copied): objects absent from the list but newer than it are kept, the
- * watch from that version will say what became of them. Errors: NP_EINVAL (an item without a
- * name).
+ * resourceVersion (copied): a worker's write absent from the list but newer than it is kept,
+ * the watch from that version will say what became of it. Errors: NP_EINVAL (an item without
+ * a name).
  */
 struct np_kube_store_stage;
 struct np_kube_store_stage *np_kube_store_stage_new(void);

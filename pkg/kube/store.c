@@ -2,8 +2,8 @@
  * The informer's store: a mutex-protected map "namespace/name" -> object kept as compact
  * JSON text (json-c trees cost ~10-20x the text: ~15 KB per typical posture against ~1.5 KB),
  * with its resourceVersion beside it. Entries are immutable and refcounted, so a relist's
- * notifications read them outside the lock while workers write; the store never goes back in
- * resourceVersion. Readers get freshly parsed objects of their own.
+ * notifications read them outside the lock while workers write; a worker's write is never
+ * undone by an older object. Readers get freshly parsed objects of their own.
  */
 #include "kube/private/kube_private.h"
 
@@ -17,6 +17,7 @@ struct entry {
     char *rv;   /* resourceVersion, or NULL */
     char *json; /* compact JSON text */
     size_t len;
+    bool written; /* stored by np_kube_store_apply_written, not yet confirmed by the server */
 };
 
 struct np_kube_store {
@@ -339,7 +340,7 @@ void np_kube_store_commit(struct np_kube_store *s, struct np_kube_store_stage *s
         for (struct np_kube_strmap_entry *e = fresh->buckets[b]; e; e = e->next) {
             struct np_kube_strmap_entry *o = np_kube_strmap_find(old, e->key);
             struct entry *prev = o ? o->ptr : NULL;
-            if (prev && rv_older(((struct entry *)e->ptr)->rv, prev->rv)) {
+            if (prev && prev->written && rv_older(((struct entry *)e->ptr)->rv, prev->rv)) {
                 /* Written after the list was read (a worker's patch answer): keep it. */
                 entry_release(e->ptr);
                 e->ptr = entry_acquire(prev);
@@ -356,7 +357,7 @@ void np_kube_store_commit(struct np_kube_store *s, struct np_kube_store_stage *s
             struct entry *prev = e->ptr;
             if (e->num != 0)
                 continue;
-            if (list_rv && rv_older(list_rv, prev->rv)) {
+            if (prev->written && list_rv && rv_older(list_rv, prev->rv)) {
                 /* Newer than the list, so the watch from the list's version tells its fate. */
                 np_kube_strmap_upsert(fresh, e->key, NULL)->ptr = entry_acquire(prev);
             } else if (h) {
@@ -412,8 +413,10 @@ int np_kube_store_apply(struct np_kube_store *s, enum np_kube_event_type type, j
         fresh = entry_new(obj);
     pthread_mutex_lock(&s->lock);
     struct np_kube_strmap_entry *e = np_kube_strmap_find(s->map, key);
-    /* Older than what we hold (a worker stored its newer write first): the watch resends. */
-    stale = e && rv_older(np_kube_object_resource_version(obj), ((struct entry *)e->ptr)->rv);
+    /* Older than a worker's write we hold: the watch resends that write later. (Between the
+     * server's own objects the watch's order wins, even should versions go back.) */
+    struct entry *held = e ? e->ptr : NULL;
+    stale = held && held->written && rv_older(np_kube_object_resource_version(obj), held->rv);
     if (!stale) {
         if (e) {
             old = e->ptr;
@@ -460,6 +463,7 @@ int np_kube_store_apply_written(struct np_kube_store *s, json_object *obj, const
     if (rc)
         goto out;
     fresh = entry_new(obj);
+    fresh->written = true;
     pthread_mutex_lock(&s->lock);
     struct np_kube_strmap_entry *e = np_kube_strmap_find(s->map, key);
     if (!e) {

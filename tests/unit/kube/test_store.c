@@ -394,28 +394,35 @@ static const char *stored_rv(struct np_kube_store *s, const char *key, char *buf
     return buf;
 }
 
-/* An older object (a late event, or the answer of a patch older than the edit the watch
- * already delivered) never replaces a newer one: etcd's resourceVersions are numbers. */
-Test(store, apply_never_goes_back_in_resource_version)
+/* An older object (a late event) never replaces a worker's newer write, the answer of a patch
+ * the watch has not delivered yet: etcd's resourceVersions are numbers. */
+Test(store, apply_never_goes_back_past_a_written_object)
 {
     struct np_kube_store *s = NULL;
     cr_assert_eq(np_kube_store_new(&s), 0);
     struct calls c = {0};
     struct np_kube_handlers h = {on_add, on_update, on_delete, &c};
     char buf[32];
-    json_object *v9 = obj("ns", "a", "9"), *v10 = obj("ns", "a", "10"), *v8 = obj("ns", "a", "8");
-    cr_assert_eq(np_kube_store_apply(s, NP_KUBE_ADDED, v10, &h), 0);
-    /* "9" < "10" as numbers, though not as strings. */
+    json_object *v5 = obj("ns", "a", "5"), *v9 = obj("ns", "a", "9"), *v10 = obj("ns", "a", "10");
+    json_object *v8 = obj("ns", "a", "8");
+    cr_assert_eq(np_kube_store_apply(s, NP_KUBE_ADDED, v5, &h), 0);
+    cr_assert_eq(np_kube_store_apply_written(s, v10, "5"), 0);
+    /* "9" < "10" as numbers, though not as strings: a late event is ignored, not notified. */
     cr_assert_eq(np_kube_store_apply(s, NP_KUBE_MODIFIED, v9, &h), 0);
     cr_assert_str_eq(stored_rv(s, "ns/a", buf, sizeof(buf)), "10");
     cr_assert_eq(c.n, 1, "a stale event was notified: %s", c.log[c.n - 1]);
     /* A stale deletion does not remove a newer object either. */
     cr_assert_eq(np_kube_store_apply(s, NP_KUBE_DELETED, v8, &h), 0);
     cr_assert_str_eq(stored_rv(s, "ns/a", buf, sizeof(buf)), "10");
-    /* The same version again (our write, then its watch event) is stored and notified. */
+    /* The write's own event (same version) is stored and notified... */
     cr_assert_eq(np_kube_store_apply(s, NP_KUBE_MODIFIED, v10, &h), 0);
     cr_assert_eq(c.n, 2);
     cr_assert_str_eq(c.log[1], "update:ns/a@10>10");
+    /* ...and from then on the server's order wins, should its versions ever go back (a
+     * restored etcd): the store follows the watch. */
+    cr_assert_eq(np_kube_store_apply(s, NP_KUBE_MODIFIED, v9, &h), 0);
+    cr_assert_str_eq(stored_rv(s, "ns/a", buf, sizeof(buf)), "9");
+    json_object_put(v5);
     json_object_put(v8);
     json_object_put(v9);
     json_object_put(v10);
@@ -459,21 +466,22 @@ Test(store, written_objects_only_move_forward)
     np_kube_store_destroy(s);
 }
 
-/* A relist read at version 10 does not undo what was written after it. */
-Test(store, relist_keeps_objects_newer_than_the_list)
+/* A relist read at version 10 does not undo what a worker wrote after it. */
+Test(store, relist_keeps_writes_newer_than_the_list)
 {
     struct np_kube_store *s = NULL;
     cr_assert_eq(np_kube_store_new(&s), 0);
     char buf[32];
-    json_object *first = items(obj("ns", "a", "4"), obj("ns", "old", "3"), NULL);
+    json_object *first = items(obj("ns", "a", "4"), obj("ns", "old", "3"), obj("ns", "w", "3"));
     cr_assert_eq(np_kube_store_replace(s, first, NULL), 0);
     json_object_put(first);
-    /* While the list runs: a worker's write on a (12), and n is created (11). */
-    json_object *a12 = obj("ns", "a", "12"), *n11 = obj("ns", "n", "11");
+    /* While the list runs: workers write a (12) and w (13, then w is deleted after the
+     * list: the watch from 10 will say so). */
+    json_object *a12 = obj("ns", "a", "12"), *w13 = obj("ns", "w", "13");
     cr_assert_eq(np_kube_store_apply_written(s, a12, "4"), 0);
-    cr_assert_eq(np_kube_store_apply(s, NP_KUBE_ADDED, n11, NULL), 0);
+    cr_assert_eq(np_kube_store_apply_written(s, w13, "3"), 0);
     json_object_put(a12);
-    json_object_put(n11);
+    json_object_put(w13);
 
     struct np_kube_store_stage *st = np_kube_store_stage_new();
     json_object *page = items(obj("ns", "a", "8"), obj("ns", "c", "9"), NULL);
@@ -484,12 +492,20 @@ Test(store, relist_keeps_objects_newer_than_the_list)
     struct np_kube_handlers h = {on_add, on_update, on_delete, &c};
     np_kube_store_commit(s, st, &h);
     cr_assert_str_eq(stored_rv(s, "ns/a", buf, sizeof(buf)), "12");
-    cr_assert_str_eq(stored_rv(s, "ns/n", buf, sizeof(buf)), "11");
+    cr_assert_str_eq(stored_rv(s, "ns/w", buf, sizeof(buf)), "13");
     cr_assert_str_eq(stored_rv(s, "ns/c", buf, sizeof(buf)), "9");
     cr_assert_str_eq(stored_rv(s, "ns/old", buf, sizeof(buf)), "(none)");
     cr_assert_eq(c.n, 2);
     cr_assert(has_call(&c, "add:ns/c@9"));
     cr_assert(has_call(&c, "delete:ns/old@3"));
+    /* The server's objects themselves always follow the list. */
+    st = np_kube_store_stage_new();
+    page = items(obj("ns", "c", "7"), NULL, NULL);
+    cr_assert_eq(np_kube_store_stage_add(st, page), 0);
+    json_object_put(page);
+    np_kube_store_stage_set_resource_version(st, "7");
+    np_kube_store_commit(s, st, NULL);
+    cr_assert_str_eq(stored_rv(s, "ns/c", buf, sizeof(buf)), "7");
     np_kube_store_destroy(s);
 }
 
