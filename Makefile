@@ -62,7 +62,10 @@ E2E_TOOLS := $(patsubst tests/e2e/tools/%.c,build/e2e-tools/%,$(wildcard tests/e
 build/e2e-tools/%: build/obj/tests/e2e/tools/%.o build/libnetposture.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< build/libnetposture.a $(LDLIBS)
-e2e-tools: $(E2E_TOOLS)
+# The controller under ASan+UBSan, for the end-to-end fault tests that look for sanitizer reports.
+build/san/netposture-controller: $(patsubst %.c,build/san/%.o,$(wildcard cmd/netposture-controller/*.c)) build/san/libnetposture.a
+	$(CC) $(ALL_CFLAGS) $(SAN) -o $@ $(filter %.o,$^) build/san/libnetposture.a $(LDLIBS)
+e2e-tools: $(E2E_TOOLS) build/san/netposture-controller
 
 # libFuzzer targets (tests/fuzz/fuzz_*.c) over the library built again with clang, ASan+UBSan
 # and fuzzer instrumentation in build/fuzz/ (never mixed with the gcc objects). `make fuzz` runs

@@ -4,6 +4,7 @@
 #   hack/dev-env.sh up       start everything on free ports, install crds/, write $DIR/env
 #   hack/dev-env.sh down     stop every process it started (by recorded pid); safe to repeat
 #   hack/dev-env.sh status   say what is running
+#   hack/dev-env.sh restart-apiserver   stop kube-apiserver and start it again, same flags and etcd
 # DIR is $NP_DEV_ENV_DIR or .dev-env in the repo; logs go to $DIR/logs/.
 set -euo pipefail
 
@@ -149,7 +150,8 @@ cmd_up() {
         advertise=(--advertise-address=192.0.2.1)
     fi
     log "starting kube-apiserver on 127.0.0.1:$api_port"
-    "$bin_dir/kube-apiserver" \
+    # The command line is kept (one argument a line) so restart-apiserver reuses it.
+    printf '%s\n' "$bin_dir/kube-apiserver" \
         --etcd-servers="http://127.0.0.1:$etcd_port" \
         --bind-address=127.0.0.1 --secure-port="$api_port" \
         --tls-cert-file="$pki/apiserver.crt" --tls-private-key-file="$pki/apiserver.key" \
@@ -161,8 +163,8 @@ cmd_up() {
         --disable-admission-plugins=ServiceAccount \
         --allow-privileged=true \
         --endpoint-reconciler-type=none \
-        "${advertise[@]}" >"$logs/kube-apiserver.log" 2>&1 &
-    echo $! >"$pids/kube-apiserver.pid"
+        "${advertise[@]}" >"$dir/kube-apiserver.args"
+    start_apiserver
 
     local server="https://127.0.0.1:$api_port"
     write_kubeconfig "$dir/kubeconfig" admin "$server"
@@ -182,6 +184,7 @@ export PATH='$bin_dir':"\$PATH"
 export KUBECONFIG='$dir/kubeconfig'
 export NP_CONTROLLER_KUBECONFIG='$dir/controller.kubeconfig'
 export NP_KUBE_SERVER='$server'
+export NP_ETCD_URL='http://127.0.0.1:$etcd_port'
 export AWS_ENDPOINT_URL='http://127.0.0.1:$moto_port'
 export AWS_ACCESS_KEY_ID='testing'
 export AWS_SECRET_ACCESS_KEY='testing'
@@ -194,6 +197,26 @@ EOF
     source "$dir/env"
     install_crds
     log "up: source $dir/env"
+}
+
+start_apiserver() {
+    local -a argv
+    mapfile -t argv <"$dir/kube-apiserver.args"
+    "${argv[@]}" >>"$logs/kube-apiserver.log" 2>&1 &
+    echo $! >"$pids/kube-apiserver.pid"
+}
+
+# Stops kube-apiserver and starts it again with the same flags and etcd, then waits for /readyz.
+cmd_restart_apiserver() {
+    [ -f "$dir/kube-apiserver.args" ] || die "not up ($dir)"
+    stop_pid_file "$pids/kube-apiserver.pid"
+    start_apiserver
+    local server
+    server=$(sed -n 's/.*--secure-port=//p' "$dir/kube-apiserver.args")
+    wait_until "$START_TIMEOUT" "kube-apiserver /readyz" \
+        curl -fsS --cacert "$pki/ca.crt" --cert "$pki/admin.crt" --key "$pki/admin.key" \
+        "https://127.0.0.1:$server/readyz" || die "kube-apiserver did not become ready again"
+    log "kube-apiserver restarted (pid $(cat "$pids/kube-apiserver.pid"))"
 }
 
 install_crds() {
@@ -229,7 +252,7 @@ cmd_down() {
     shopt -s nullglob
     for f in "$pids"/*.pid; do stop_pid_file "$f"; done
     shopt -u nullglob
-    rm -rf "$dir/etcd-data" "$dir/env"
+    rm -rf "$dir/etcd-data" "$dir/env" "$dir/kube-apiserver.args"
 }
 
 cmd_status() {
@@ -250,5 +273,6 @@ case "${1:-}" in
 up) cmd_up ;;
 down) cmd_down ;;
 status) cmd_status ;;
-*) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+restart-apiserver) cmd_restart_apiserver ;;
+*) echo "usage: $0 up|down|status|restart-apiserver" >&2; exit 2 ;;
 esac

@@ -174,22 +174,16 @@ static void keep_old(struct np_pass *p, json_object *st, const char *k)
  * Puts the object our status patch returned into the informer's store, unless the store moved
  * on meanwhile: a reconcile of the same key right after this one (a key re-added while we
  * worked) must see the status just written, or it would rebuild the drift history from the
- * one before and lose it. The watch event of our write arrives later with the same version.
+ * one before and lose it. The watch event of our write arrives later with the same version;
+ * the store never lets our answer replace a newer object the watch delivered.
  */
 static void remember_written(struct np_pass *p, json_object *updated)
 {
     struct np_kube_store *store = np_kube_informer_store(p->kind->informer(p->ctl));
-    char *key = np_strdupf("%s/%s", p->ns, p->name);
-    json_object *cur = NULL;
-    if (np_kube_store_get(store, &cur, key) == 0 &&
-        np_str_eq(np_kube_object_resource_version(cur), np_kube_object_resource_version(p->obj))) {
-        json_object *meta = np_json_path(updated, "metadata", NP_JSON_END);
-        if (meta)
-            json_object_object_del(meta, "managedFields");
-        np_kube_store_apply(store, NP_KUBE_MODIFIED, updated, NULL);
-    }
-    json_object_put(cur);
-    free(key);
+    json_object *meta = np_json_path(updated, "metadata", NP_JSON_END);
+    if (meta)
+        json_object_object_del(meta, "managedFields");
+    (void)np_kube_store_apply_written(store, updated, np_kube_object_resource_version(p->obj));
 }
 
 static int write_status(struct np_pass *p)

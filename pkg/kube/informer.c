@@ -201,6 +201,7 @@ static int relist(struct np_kube_informer *inf, char **rv)
     rc = np_kube_list_pages(inf->client, &inf->res, inf->namespace, &lo, stage_page, args, rv);
     if (rc)
         goto out;
+    np_kube_store_stage_set_resource_version(stage, *rv);
     np_kube_store_commit(inf->store, stage, &inf->handlers);
     stage = NULL;
     set_state(inf, true, false);

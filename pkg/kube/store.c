@@ -1,18 +1,23 @@
 /*
  * The informer's store: a mutex-protected map "namespace/name" -> object kept as compact
  * JSON text (json-c trees cost ~10-20x the text: ~15 KB per typical posture against ~1.5 KB),
- * with its resourceVersion beside it. Relists swap the whole map at once; readers get freshly
- * parsed objects of their own, so no json-c object is ever shared between threads.
+ * with its resourceVersion beside it. Entries are immutable and refcounted, so a relist's
+ * notifications read them outside the lock while workers write; a worker's write is never
+ * undone by an older object. Readers get freshly parsed objects of their own.
  */
 #include "kube/private/kube_private.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* Immutable once made; the map holds one reference, a pending notification another. */
 struct entry {
+    atomic_int refs;
     char *rv;   /* resourceVersion, or NULL */
     char *json; /* compact JSON text */
     size_t len;
+    bool written; /* stored by np_kube_store_apply_written, not yet confirmed by the server */
 };
 
 struct np_kube_store {
@@ -21,13 +26,20 @@ struct np_kube_store {
     bool synced;
 };
 
-static void entry_free(struct entry *e)
+static void entry_release(struct entry *e)
 {
-    if (!e)
+    if (!e || atomic_fetch_sub(&e->refs, 1) != 1)
         return;
     free(e->rv);
     free(e->json);
     free(e);
+}
+
+static struct entry *entry_acquire(struct entry *e)
+{
+    if (e)
+        atomic_fetch_add(&e->refs, 1);
+    return e;
 }
 
 static struct entry *entry_new(json_object *obj)
@@ -36,10 +48,46 @@ static struct entry *entry_new(json_object *obj)
     size_t len = 0;
     const char *text = json_object_to_json_string_length(
         obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+    atomic_init(&e->refs, 1);
     e->json = np_strndup(text, len);
     e->len = len;
     e->rv = np_strdup(np_kube_object_resource_version(obj));
     return e;
+}
+
+/*
+ * Orders two resourceVersions. The API calls them opaque, but every etcd-backed one is the
+ * decimal revision of the write, so two decimal strings compare as numbers; anything else
+ * (another storage, a missing one) is not comparable and *comparable is false.
+ */
+static int rv_compare(const char *a, const char *b, bool *comparable)
+{
+    *comparable = false;
+    if (np_str_is_empty(a) || np_str_is_empty(b))
+        return 0;
+    for (const char *p = a; *p; p++)
+        if (*p < '0' || *p > '9')
+            return 0;
+    for (const char *p = b; *p; p++)
+        if (*p < '0' || *p > '9')
+            return 0;
+    while (*a == '0' && a[1])
+        a++;
+    while (*b == '0' && b[1])
+        b++;
+    *comparable = true;
+    size_t la = strlen(a), lb = strlen(b);
+    if (la != lb)
+        return la < lb ? -1 : 1;
+    int c = strcmp(a, b);
+    return (c > 0) - (c < 0);
+}
+
+/* True when a is known to be older than b. */
+static bool rv_older(const char *a, const char *b)
+{
+    bool comparable = false;
+    return rv_compare(a, b, &comparable) < 0 && comparable;
 }
 
 static struct np_kube_strmap *map_new(void)
@@ -55,7 +103,7 @@ static void map_destroy(struct np_kube_strmap *m)
         return;
     for (size_t i = 0; i < m->nbuckets; i++)
         for (struct np_kube_strmap_entry *e = m->buckets[i]; e; e = e->next)
-            entry_free(e->ptr);
+            entry_release(e->ptr);
     np_kube_strmap_clean_up(m);
     free(m);
 }
@@ -185,6 +233,7 @@ bool np_kube_store_has_synced(struct np_kube_store *s)
 
 struct np_kube_store_stage {
     struct np_kube_strmap *map;
+    char *rv; /* the list's resourceVersion, or NULL */
 };
 
 struct np_kube_store_stage *np_kube_store_stage_new(void)
@@ -199,7 +248,14 @@ void np_kube_store_stage_free(struct np_kube_store_stage *st)
     if (!st)
         return;
     map_destroy(st->map);
+    free(st->rv);
     free(st);
+}
+
+void np_kube_store_stage_set_resource_version(struct np_kube_store_stage *st, const char *rv)
+{
+    free(st->rv);
+    st->rv = np_str_is_empty(rv) ? NULL : np_strdup(rv);
 }
 
 int np_kube_store_stage_add(struct np_kube_store_stage *st, json_object *items)
@@ -214,7 +270,7 @@ int np_kube_store_stage_add(struct np_kube_store_stage *st, json_object *items)
         if (rc)
             return np_kube_error_wrap(rc, "store: item %zu", i);
         struct np_kube_strmap_entry *e = np_kube_strmap_upsert(st->map, key, NULL);
-        entry_free(e->ptr); /* a duplicate key: the later item wins */
+        entry_release(e->ptr); /* a duplicate key: the later item wins */
         e->ptr = entry_new(item);
         free(key);
         key = NULL;
@@ -242,41 +298,86 @@ static void notify(const struct np_kube_handlers *h, const char *key, const stru
     json_object_put(c);
 }
 
+/* A notification decided under the lock and delivered after it (entries referenced). */
+struct note {
+    char *key;
+    struct entry *prev, *cur;
+};
+
+struct notes {
+    struct note *v;
+    size_t n, cap;
+};
+
+static void notes_push(struct notes *ns, const char *key, struct entry *prev, struct entry *cur)
+{
+    if (ns->n == ns->cap) {
+        ns->cap = ns->cap ? ns->cap * 2 : 16;
+        ns->v = np_xrealloc(ns->v, ns->cap * sizeof(*ns->v));
+    }
+    ns->v[ns->n++] = (struct note){np_strdup(key), entry_acquire(prev), entry_acquire(cur)};
+}
+
 void np_kube_store_commit(struct np_kube_store *s, struct np_kube_store_stage *st,
                           const struct np_kube_handlers *h)
 {
     struct np_kube_strmap *fresh = st->map, *old = NULL;
+    char *list_rv = st->rv;
+    struct notes notes = {0};
     st->map = NULL;
+    st->rv = NULL;
     np_kube_store_stage_free(st);
 
+    /*
+     * Workers write into the map too (np_kube_store_apply_written), so everything that reads
+     * it happens under the lock: merge, decide the notifications, swap. The handlers run after
+     * it, on entries of their own (references), like client-go's Replace: new and changed
+     * objects, then deletions.
+     */
     pthread_mutex_lock(&s->lock);
     old = s->map;
+    for (size_t b = 0; b < fresh->nbuckets; b++) {
+        for (struct np_kube_strmap_entry *e = fresh->buckets[b]; e; e = e->next) {
+            struct np_kube_strmap_entry *o = np_kube_strmap_find(old, e->key);
+            struct entry *prev = o ? o->ptr : NULL;
+            if (prev && prev->written && rv_older(((struct entry *)e->ptr)->rv, prev->rv)) {
+                /* Written after the list was read (a worker's patch answer): keep it. */
+                entry_release(e->ptr);
+                e->ptr = entry_acquire(prev);
+            }
+            struct entry *cur = e->ptr;
+            if (h && (!prev || !cur->rv || !np_str_eq(prev->rv, cur->rv)))
+                notes_push(&notes, e->key, prev, cur);
+            if (o)
+                o->num = 1; /* seen */
+        }
+    }
+    for (size_t b = 0; b < old->nbuckets; b++) {
+        for (struct np_kube_strmap_entry *e = old->buckets[b]; e; e = e->next) {
+            struct entry *prev = e->ptr;
+            if (e->num != 0)
+                continue;
+            if (prev->written && list_rv && rv_older(list_rv, prev->rv)) {
+                /* Newer than the list, so the watch from the list's version tells its fate. */
+                np_kube_strmap_upsert(fresh, e->key, NULL)->ptr = entry_acquire(prev);
+            } else if (h) {
+                notes_push(&notes, e->key, prev, NULL);
+            }
+        }
+    }
     s->map = fresh;
     s->synced = true;
     pthread_mutex_unlock(&s->lock);
-
-    /*
-     * Only this (writer) thread changes the map, so it may read the new one unlocked; the old
-     * one is private now. Like client-go's Replace: new and changed objects, then deletions.
-     */
-    if (h) {
-        for (size_t b = 0; b < fresh->nbuckets; b++) {
-            for (struct np_kube_strmap_entry *e = fresh->buckets[b]; e; e = e->next) {
-                struct entry *cur = e->ptr;
-                struct np_kube_strmap_entry *o = np_kube_strmap_find(old, e->key);
-                struct entry *prev = o ? o->ptr : NULL;
-                if (!prev || !cur->rv || !np_str_eq(prev->rv, cur->rv))
-                    notify(h, e->key, prev, cur);
-                if (o)
-                    o->num = 1; /* seen */
-            }
-        }
-        for (size_t b = 0; b < old->nbuckets; b++)
-            for (struct np_kube_strmap_entry *e = old->buckets[b]; e; e = e->next)
-                if (e->num == 0)
-                    notify(h, e->key, e->ptr, NULL);
-    }
     map_destroy(old);
+
+    for (size_t i = 0; i < notes.n; i++) {
+        notify(h, notes.v[i].key, notes.v[i].prev, notes.v[i].cur);
+        entry_release(notes.v[i].prev);
+        entry_release(notes.v[i].cur);
+        free(notes.v[i].key);
+    }
+    free(notes.v);
+    free(list_rv);
 }
 
 int np_kube_store_replace(struct np_kube_store *s, json_object *items,
@@ -299,6 +400,7 @@ int np_kube_store_apply(struct np_kube_store *s, enum np_kube_event_type type, j
     char *key = NULL;
     struct entry *fresh = NULL, *old = NULL;
     json_object *prev = NULL;
+    bool stale = false;
 
     if (type != NP_KUBE_ADDED && type != NP_KUBE_MODIFIED && type != NP_KUBE_DELETED)
         return 0;
@@ -311,22 +413,28 @@ int np_kube_store_apply(struct np_kube_store *s, enum np_kube_event_type type, j
         fresh = entry_new(obj);
     pthread_mutex_lock(&s->lock);
     struct np_kube_strmap_entry *e = np_kube_strmap_find(s->map, key);
-    if (e) {
-        old = e->ptr;
-        e->ptr = NULL;
-    }
-    if (type == NP_KUBE_DELETED) {
-        if (e)
-            np_kube_strmap_remove(s->map, key);
-    } else {
-        if (!e)
-            e = np_kube_strmap_upsert(s->map, key, NULL);
-        e->ptr = fresh;
-        fresh = NULL;
+    /* Older than a worker's write we hold: the watch resends that write later. (Between the
+     * server's own objects the watch's order wins, even should versions go back.) */
+    struct entry *held = e ? e->ptr : NULL;
+    stale = held && held->written && rv_older(np_kube_object_resource_version(obj), held->rv);
+    if (!stale) {
+        if (e) {
+            old = e->ptr;
+            e->ptr = NULL;
+        }
+        if (type == NP_KUBE_DELETED) {
+            if (e)
+                np_kube_strmap_remove(s->map, key);
+        } else {
+            if (!e)
+                e = np_kube_strmap_upsert(s->map, key, NULL);
+            e->ptr = fresh;
+            fresh = NULL;
+        }
     }
     pthread_mutex_unlock(&s->lock);
 
-    if (h) {
+    if (h && !stale) {
         if (type == NP_KUBE_DELETED) {
             if (old && h->on_delete)
                 h->on_delete(h->ctx, key, obj);
@@ -339,8 +447,44 @@ int np_kube_store_apply(struct np_kube_store *s, enum np_kube_event_type type, j
     }
 out:
     json_object_put(prev);
-    entry_free(fresh);
-    entry_free(old);
+    entry_release(fresh);
+    entry_release(old);
+    free(key);
+    return rc;
+}
+
+int np_kube_store_apply_written(struct np_kube_store *s, json_object *obj, const char *base_rv)
+{
+    int rc = 0;
+    char *key = NULL;
+    struct entry *fresh = NULL;
+
+    rc = np_kube_object_key(&key, obj);
+    if (rc)
+        goto out;
+    fresh = entry_new(obj);
+    fresh->written = true;
+    pthread_mutex_lock(&s->lock);
+    struct np_kube_strmap_entry *e = np_kube_strmap_find(s->map, key);
+    if (!e) {
+        /* Deleted meanwhile: the watch said so last, and a write never brings it back. */
+        rc = np_error_set(NP_ENOTFOUND, "%.256s not in the store", key);
+    } else {
+        struct entry *cur = e->ptr;
+        bool comparable = false;
+        int order = rv_compare(fresh->rv, cur->rv, &comparable);
+        bool newer = comparable ? order > 0 : base_rv && np_str_eq(cur->rv, base_rv);
+        if (newer) {
+            e->ptr = fresh;
+            fresh = cur;
+        } else {
+            rc = np_error_set(NP_ECONFLICT, "%.256s: the store holds resourceVersion %.64s", key,
+                              cur->rv ? cur->rv : "(none)");
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
+out:
+    entry_release(fresh);
     free(key);
     return rc;
 }

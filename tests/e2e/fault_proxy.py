@@ -10,11 +10,25 @@ Usage: fault_proxy.py --upstream http://127.0.0.1:PORT --port-file FILE
 Every N-th matching request gets the fault (deterministic, so a test can count on it).
 The proxy writes its port to --port-file once it listens and counts what it did in
 GET /fault-proxy/stats (JSON).
+
+Holding (a frozen endpoint): POST /fault-proxy/hold?actions=A,B (no actions: every request)
+makes matching requests wait; POST /fault-proxy/release lets them through, or with ?drop=1
+closes their connections unanswered (as if the caller died before they left). Stats count
+"held" (waiting now) and "held_total".
+
+In front of kube-apiserver (--upstream https://...): TLS on both sides (--tls-cert/--tls-key
+served, --ca and --client-cert/--client-key towards the server), responses streamed, so watches
+pass through. POST /fault-proxy/cut closes every open stream; POST /fault-proxy/watch?refuse=1
+closes watch requests at once; ?gone_below=R answers a watch from a resourceVersion below R
+with the ERROR 410 event kube-apiserver sends for a compacted version ("watches" and "gone"
+are counted in the stats).
 """
 import argparse
 import http.client
 import http.server
 import json
+import socket
+import ssl
 import threading
 import urllib.parse
 
@@ -33,11 +47,63 @@ def main():
     ap.add_argument("--throttle-every", type=int, default=0)
     ap.add_argument("--error-every", type=int, default=0)
     ap.add_argument("--only-actions", default="")
+    ap.add_argument("--tls-cert")
+    ap.add_argument("--tls-key")
+    ap.add_argument("--ca")
+    ap.add_argument("--client-cert")
+    ap.add_argument("--client-key")
     args = ap.parse_args()
     up = urllib.parse.urlsplit(args.upstream)
     only = {a for a in args.only_actions.split(",") if a}
     lock = threading.Lock()
-    stats = {"forwarded": 0, "throttled": 0, "errors": 0, "matching": 0}
+    cond = threading.Condition(lock)
+    stats = {"forwarded": 0, "throttled": 0, "errors": 0, "matching": 0, "held": 0,
+             "held_total": 0, "watches": 0, "gone": 0, "cut": 0}
+    hold = {"on": False, "actions": set(), "epoch": 0, "drop": False}
+    watch = {"refuse": False, "gone_below": 0}
+    streams = set()  # sockets of responses being streamed (watches), for /fault-proxy/cut
+    up_ctx = None
+    if up.scheme == "https":
+        up_ctx = ssl.create_default_context(cafile=args.ca)
+        if args.client_cert:
+            up_ctx.load_cert_chain(args.client_cert, args.client_key)
+
+    def upstream_conn(timeout):
+        if up_ctx:
+            return http.client.HTTPSConnection(up.hostname, up.port, timeout=timeout,
+                                               context=up_ctx)
+        return http.client.HTTPConnection(up.hostname, up.port, timeout=timeout)
+
+    def query(path):
+        return urllib.parse.parse_qs(urllib.parse.urlsplit(path).query)
+
+    def control(handler, path):
+        """Answers /fault-proxy/* requests; True when it was one."""
+        q = query(path)
+        name = urllib.parse.urlsplit(path).path
+        with cond:
+            if name == "/fault-proxy/hold":
+                acts = (q.get("actions") or [""])[0]
+                hold.update(on=True, actions={a for a in acts.split(",") if a}, drop=False)
+            elif name == "/fault-proxy/release":
+                hold.update(on=False, drop=(q.get("drop") or ["0"])[0] == "1")
+                hold["epoch"] += 1
+                cond.notify_all()
+            elif name == "/fault-proxy/watch":
+                watch["refuse"] = (q.get("refuse") or ["0"])[0] == "1"
+                watch["gone_below"] = int((q.get("gone_below") or ["0"])[0])
+            elif name == "/fault-proxy/cut":
+                for sock in list(streams):
+                    try:
+                        sock.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
+                    stats["cut"] += 1
+            elif name != "/fault-proxy/stats":
+                return False
+            body = json.dumps(stats).encode()
+        handler._reply(200, body, "application/json")
+        return True
 
     class Handler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -55,12 +121,25 @@ def main():
         def _handle(self):
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
-            if self.path == "/fault-proxy/stats":
-                with lock:
-                    self._reply(200, json.dumps(stats).encode(), "application/json")
+            if self.path.startswith("/fault-proxy/") and control(self, self.path):
+                return
+            if up_ctx:
+                self._kube(body)
                 return
             form = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
             action = (form.get("Action") or [""])[0]
+            with cond:
+                if hold["on"] and (not hold["actions"] or action in hold["actions"]):
+                    stats["held"] += 1
+                    stats["held_total"] += 1
+                    epoch = hold["epoch"]
+                    while hold["epoch"] == epoch:
+                        cond.wait()
+                    stats["held"] -= 1
+                    if hold["drop"]:
+                        self.close_connection = True
+                        self.connection.shutdown(socket.SHUT_RDWR)
+                        return
             is_ec2 = "Version" in form and (form.get("Version") or [""])[0] == "2016-11-15"
             fault = None
             if is_ec2 and (not only or action in only):
@@ -76,7 +155,7 @@ def main():
             if fault:
                 self._reply(*fault)
                 return
-            conn = http.client.HTTPConnection(up.hostname, up.port, timeout=60)
+            conn = upstream_conn(60)
             headers = {k: v for k, v in self.headers.items() if k.lower() != "connection"}
             conn.request(self.command, self.path, body=body, headers=headers)
             resp = conn.getresponse()
@@ -92,10 +171,70 @@ def main():
             self.wfile.write(data)
             conn.close()
 
+        def _kube(self, body):
+            """Relays one request to kube-apiserver, streaming the answer (watches)."""
+            is_watch = (query(self.path).get("watch") or [""])[0] in ("true", "1")
+            if is_watch:
+                rv = (query(self.path).get("resourceVersion") or [""])[0]
+                with lock:
+                    stats["watches"] += 1
+                    refuse = watch["refuse"]
+                    gone = rv.isdigit() and int(rv) < watch["gone_below"]
+                    if gone:
+                        stats["gone"] += 1
+                if refuse:
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
+                if gone:
+                    ev = {"type": "ERROR", "object": {
+                        "kind": "Status", "apiVersion": "v1", "metadata": {},
+                        "status": "Failure", "reason": "Expired", "code": 410,
+                        "message": "too old resource version: %s (%d)" % (
+                            rv, watch["gone_below"])}}
+                    self._reply(200, (json.dumps(ev) + "\n").encode(), "application/json")
+                    return
+            conn = upstream_conn(None if is_watch else 60)
+            headers = {k: v for k, v in self.headers.items() if k.lower() != "connection"}
+            conn.request(self.command, self.path, body=body or None, headers=headers)
+            resp = conn.getresponse()
+            self.send_response(resp.status)
+            for k, v in resp.getheaders():
+                if k.lower() not in ("transfer-encoding", "connection", "content-length"):
+                    self.send_header(k, v)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            with lock:
+                stats["forwarded"] += 1
+                streams.add(self.connection)
+            try:
+                while True:
+                    data = resp.read1(65536)
+                    if not data:
+                        break
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+                    self.wfile.flush()
+                self.wfile.write(b"0\r\n\r\n")
+            except OSError:
+                self.close_connection = True
+            finally:
+                with lock:
+                    streams.discard(self.connection)
+                conn.close()
+
         do_GET = _handle
         do_POST = _handle
+        do_PUT = _handle
+        do_PATCH = _handle
+        do_DELETE = _handle
 
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    srv.daemon_threads = True
+    if args.tls_cert:
+        sctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        sctx.load_cert_chain(args.tls_cert, args.tls_key)
+        sctx.set_alpn_protocols(["http/1.1"])
+        srv.socket = sctx.wrap_socket(srv.socket, server_side=True)
     with open(args.port_file + ".tmp", "w") as f:
         f.write(str(srv.server_address[1]))
     import os

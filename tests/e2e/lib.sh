@@ -83,15 +83,16 @@ new_namespace() {
     printf '%s\n' "$ns"
 }
 
-# start_controller [extra flags...]: runs bin/netposture-controller in the background with the
-# least-privilege controller identity; its log goes to $E2E_TEST_DIR/controller.log.
+# start_controller [extra flags...]: runs bin/netposture-controller (or $E2E_CONTROLLER_BIN) in
+# the background with the least-privilege controller identity; its log goes to
+# $E2E_TEST_DIR/controller.log.
 start_controller() {
-    local bin="$E2E_REPO/bin/netposture-controller"
+    local bin="${E2E_CONTROLLER_BIN:-$E2E_REPO/bin/netposture-controller}"
     [ -x "$bin" ] || fail "controller binary missing: $bin (run make)" || return 1
     local n=${E2E_CONTROLLER_SEQ:-0}
     E2E_CONTROLLER_SEQ=$((n + 1))
     local log="$E2E_TEST_DIR/controller.log"
-    echo "---- controller start #$E2E_CONTROLLER_SEQ: $*" >>"$log"
+    echo "---- controller start #$E2E_CONTROLLER_SEQ: ${bin#"$E2E_REPO"/} $*" >>"$log"
     E2E_METRICS_PORT=$(free_port)
     "$bin" --kubeconfig "${NP_CONTROLLER_KUBECONFIG:-$KUBECONFIG}" --log-format text \
         --health-addr 127.0.0.1:0 --metrics-addr "127.0.0.1:$E2E_METRICS_PORT" "$@" >>"$log" 2>&1 &
@@ -323,4 +324,11 @@ queue_empty() { # queue_empty <queue-url>: no message waiting or in flight
         --attribute-names ApproximateNumberOfMessages ApproximateNumberOfMessagesNotVisible \
         --query 'Attributes.[ApproximateNumberOfMessages,ApproximateNumberOfMessagesNotVisible]' --output text)
     [ "$(printf '%s' "$a" | tr -s '\t ' ' ')" = "0 0" ]
+}
+
+# at_exit <command>: runs the command when the test ends, passed or failed (before the
+# failure dump), e.g. to thaw a server the test froze. Commands run in the order given.
+at_exit() {
+    E2E_AT_EXIT="${E2E_AT_EXIT:-}{ $1; } || true;"
+    trap 'rc=$?; set +e; eval "$E2E_AT_EXIT"; (exit $rc); on_exit' EXIT
 }
