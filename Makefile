@@ -85,7 +85,10 @@ build/fuzz/libnetposture.a: $(FUZZ_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
 build/fuzz/fuzz_%: build/fuzz/tests/fuzz/fuzz_%.o build/fuzz/libnetposture.a
-	$(FUZZ_CC) $(ALL_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $< build/fuzz/libnetposture.a $(LDLIBS)
+	$(FUZZ_CC) $(ALL_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer $(FUZZ_LDFLAGS) -o $@ $< build/fuzz/libnetposture.a $(LDLIBS)
+
+# The kubeconfig target never reads a file the fuzzer named (see the file).
+build/fuzz/fuzz_kube_config: FUZZ_LDFLAGS = -Wl,--wrap=fopen
 
 fuzz-build: $(FUZZ_BINS)
 

@@ -184,6 +184,26 @@ static void *grow(void *arr, size_t *cap, size_t n, size_t elem)
     return np_xrealloc(arr, *cap * elem);
 }
 
+/* Capacity of an array of n elements grown only by np_aws_xml_append: 0, else the smallest
+ * power of two >= n. */
+static size_t pow2_capacity(size_t n)
+{
+    size_t cap = 1;
+    if (n == 0)
+        return 0;
+    while (cap < n)
+        cap *= 2;
+    return cap;
+}
+
+void *np_aws_xml_append(void *arr, size_t n, size_t add, size_t elem)
+{
+    size_t cap = pow2_capacity(n);
+    if (n + add <= cap)
+        return arr;
+    return np_xrealloc(arr, pow2_capacity(n + add) * elem);
+}
+
 /* ---------------------------------------------------------------- error documents */
 
 struct err_ctx {
@@ -257,7 +277,7 @@ static int tag_acc_push(struct tag_acc *t, struct np_aws_tag **tags, size_t *n)
         tag_acc_reset(t);
         return np_error_set(NP_EPARSE, "XML: a tagSet item has no key");
     }
-    *tags = np_xrealloc(*tags, (*n + 1) * sizeof(**tags));
+    *tags = np_aws_xml_append(*tags, *n, 1, sizeof(**tags));
     (*tags)[*n].key = t->key;
     (*tags)[*n].value = t->value ? t->value : np_strdup("");
     (*n)++;
@@ -382,7 +402,7 @@ static int sg_perm_finish(struct sg_ctx *c)
     struct np_aws_perm **arr = c->egress ? &sg->egress : &sg->ingress;
     size_t *n = c->egress ? &sg->n_egress : &sg->n_ingress;
     if (c->n_peers > 0)
-        *arr = np_xrealloc(*arr, (*n + c->n_peers) * sizeof(**arr));
+        *arr = np_aws_xml_append(*arr, *n, c->n_peers, sizeof(**arr));
     for (size_t i = 0; i < c->n_peers; i++) {
         struct np_aws_perm *p = &(*arr)[(*n)++];
         memset(p, 0, sizeof(*p));

@@ -53,7 +53,7 @@ static bool nested_open(const struct np_aws_xw *w, void *item, const struct nest
         return false;
     char **arr = (char **)(void *)((char *)item + l->arr_off);
     size_t *n = (size_t *)(void *)((char *)item + l->n_off);
-    char *grown = np_xrealloc(*arr, (*n + 1) * l->elem);
+    char *grown = np_aws_xml_append(*arr, *n, 1, l->elem);
     memset(grown + *n * l->elem, 0, l->elem);
     *arr = grown;
     (*n)++;

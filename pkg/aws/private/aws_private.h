@@ -238,6 +238,13 @@ bool np_aws_xw_up_is(const struct np_aws_xw *w, int k, const char *name);
 const char *np_aws_xw_at(const struct np_aws_xw *w, int d);
 /* Replaces *dst with a copy of text. */
 void np_aws_xml_set_str(char **dst, const char *text);
+/*
+ * Room for `add` more elements of `elem` bytes after the n of arr (grown only by this function,
+ * NULL when n is 0): the capacity doubles, so appending n elements one at a time copies O(n)
+ * bytes whatever realloc does (under ASan, and other allocators, realloc always moves). Returns
+ * the array to store back; the caller counts the elements.
+ */
+void *np_aws_xml_append(void *arr, size_t n, size_t add, size_t elem);
 /* "true" / "false", else NP_EPARSE naming `what`. */
 int np_aws_xml_parse_bool(const char *text, const char *what, bool *out);
 /* A decimal integer in [min, max] (within int), else NP_EPARSE naming `what`. */

@@ -134,3 +134,44 @@ Test(xml_crashers, every_crasher_through_every_decoder)
     closedir(d);
     cr_expect_geq(n_files, 6);
 }
+
+/*
+ * Nested lists and tags grow by doubling: under ASan realloc always moves, and growing by one
+ * element at a time made a page with 50,000 routes take minutes (quadratic copying).
+ */
+Test(xml_crashers, nested_arrays_grow_by_doubling)
+{
+    int *arr = NULL;
+    size_t moves = 0;
+    for (size_t n = 0; n < 1000; n++) {
+        int *grown = np_aws_xml_append(arr, n, 1, sizeof(*arr));
+        moves += grown != arr;
+        arr = grown;
+        arr[n] = (int)n;
+    }
+    cr_expect_leq(moves, 11, "%zu reallocations for 1000 appends", moves);
+    cr_expect_eq(arr[999], 999);
+    arr = np_aws_xml_append(arr, 1000, 30, sizeof(*arr)); /* 1030 > 1024: one more */
+    arr[1029] = 1;
+    free(arr);
+
+    void *items = NULL;
+    size_t n = 0;
+    struct np_buf xml = NP_BUF_INIT;
+    const char *head = "<DescribeRouteTablesResponse><routeTableSet><item><routeTableId>rtb-1"
+                       "</routeTableId><routeSet>";
+    const char *route = "<item><destinationCidrBlock>10.0.0.0/8</destinationCidrBlock></item>";
+    np_buf_append(&xml, head, strlen(head));
+    for (int i = 0; i < 3000; i++)
+        np_buf_append(&xml, route, strlen(route));
+    const char *end = "</routeSet></item></routeTableSet></DescribeRouteTablesResponse>";
+    np_buf_append(&xml, end, strlen(end));
+    cr_assert_eq(
+        np_aws_xml_decode_list(&np_aws_xml_route_tables, xml.data, xml.len, &items, &n, NULL), 0,
+        "%s", np_error_message());
+    struct np_aws_route_table *t = items;
+    cr_expect_eq(t->n_routes, 3000);
+    cr_expect_str_eq(t->routes[2999].destination, "10.0.0.0/8");
+    np_aws_route_tables_free(t, n);
+    np_buf_clean_up(&xml);
+}
