@@ -304,6 +304,7 @@ int np_pass_ensure_finalizer(struct np_pass *p)
     }
     if (rc)
         return np_error_set(rc, "adding the finalizer: %s", np_error_message());
+    p->finalizer_claimed = true; /* added by us: nothing to claim later in this pass */
     /* Our copy now has it too, so a later call in this pass does not patch again. */
     json_object *meta = np_json_path(p->obj, "metadata", NP_JSON_END);
     json_object *list = np_json_path(meta, "finalizers", NP_JSON_END);

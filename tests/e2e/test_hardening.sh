@@ -241,3 +241,27 @@ YAML
         -p '{"spec":{"management":{"vpcId":"vpc-0fedcba9876543210"}}}') || return 1
     assert_contains "$out" "management.vpcId is immutable"
 }
+
+# A manifest that lists our finalizer before the posture's first AWS object: the controller
+# claims it (server-side apply), so deletion still deletes what it created.
+test_finalizer_listed_in_the_manifest_is_claimed() {
+    local ns sg
+    ns=$(new_namespace hclaim)
+    start_for "$ns"
+    k apply -n "$ns" -f - >/dev/null <<YAML
+apiVersion: netposture.dev/v1alpha1
+kind: SecurityGroupPosture
+metadata: {name: web, finalizers: [netposture.dev/finalizer]}
+spec:
+  groupName: $ns-web
+  description: web tier
+  ingress:
+  - {protocol: tcp, fromPort: 443, toPort: 443, cidrs: ["10.0.0.0/8"]}
+YAML
+    k wait --for=condition=Ready --timeout=60s sgp/web -n "$ns" || return 1
+    sg=$(group_of "$ns" web)
+    assert_contains "$(k get sgp web -n "$ns" --show-managed-fields -o jsonpath='{.metadata.managedFields[?(@.manager=="netposture")].fieldsV1}')" \
+        "netposture.dev/finalizer" "the finalizer is recorded as ours" || return 1
+    k delete sgp web -n "$ns" --wait=true --timeout=60s >/dev/null
+    wait_for 30 "the group deleted" bash -c "! aws ec2 describe-security-groups --group-ids $sg >/dev/null 2>&1"
+}

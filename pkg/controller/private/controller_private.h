@@ -269,7 +269,7 @@ struct np_pass {
     bool reset_contested;      /* spec changed or retry-contested annotation: forget flapping */
     bool spec_changed;         /* this generation was never converged: differences are the spec */
     bool deferred;             /* waiting for the region's first poll: no status write */
-    bool finalizer_claimed;    /* a finalizer put there by someone else was made ours */
+    bool finalizer_claimed;    /* our finalizer was added or claimed in this pass */
     bool consume_approval;     /* an approved plan was applied: drop the annotation */
     char *event_actor;         /* from a CloudTrail event hint, or NULL */
     bool event_actor_verified; /* CloudTrail LookupEvents confirmed the actor */
