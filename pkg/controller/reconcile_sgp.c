@@ -85,22 +85,35 @@ static int observe_group(struct rctx *r, const char *group_id, struct np_aws_sg 
     return 0;
 }
 
-/* Reads the group again from AWS (verification) and records it in the snapshot. */
-static int reread_group(struct rctx *r)
+/* Reads one group from AWS (never the snapshot) into *out (owned) and records it in the
+ * snapshot. NP_ENOTFOUND when it is gone. */
+static int read_group(struct rctx *r, const char *group_id, struct np_aws_sg **out)
 {
-    const char *ids[] = {r->group_id};
+    const char *ids[] = {group_id};
     struct np_aws_sg *sgs = NULL;
     size_t n = 0;
+    *out = NULL;
     int rc = np_aws_ec2_describe_security_groups(np_region_ec2(r->p.use.region), &sgs, &n, NULL, 0,
                                                  ids, 1);
     if (rc == 0 && n == 0)
-        rc = np_error_set(NP_ENOTFOUND, "group %s vanished", r->group_id);
+        rc = np_error_set(NP_ENOTFOUND, "group %s vanished", group_id);
     if (rc == 0) {
-        np_aws_sg_free(r->sg);
-        r->sg = np_aws_sg_dup(&sgs[0]);
-        np_region_snapshot_put(r->p.use.region, r->sg);
+        *out = np_aws_sg_dup(&sgs[0]);
+        np_region_snapshot_put(r->p.use.region, *out);
     }
     np_aws_sgs_free(sgs, n);
+    return rc;
+}
+
+/* Reads the group again from AWS (verification) into r->sg. */
+static int reread_group(struct rctx *r)
+{
+    struct np_aws_sg *sg = NULL;
+    int rc = read_group(r, r->group_id, &sg);
+    if (rc == 0) {
+        np_aws_sg_free(r->sg);
+        r->sg = sg;
+    }
     return rc;
 }
 
@@ -145,7 +158,7 @@ static int release_previous_group(struct rctx *r)
     if (!before || np_str_eq(before, r->spec->management.group_id))
         return 0;
     struct np_aws_sg *old = NULL;
-    int rc = observe_group(r, before, &old, false);
+    int rc = read_group(r, before, &old); /* not the snapshot: its tags may be stale */
     bool ours = rc == 0 && np_str_eq(tag_value(old, NP_TAG_UID), r->p.uid);
     np_aws_sg_free(old);
     if (rc == NP_ENOTFOUND || (rc == 0 && !ours))
