@@ -185,6 +185,22 @@ $extra
 YAML
 }
 
+# account_posture <ns> <name> <account> [extra spec yaml lines]: a posture "name" with one HTTPS
+# rule on that CloudAccount (group name <ns>-<name>).
+account_posture() {
+    k apply -n "$1" -f - >/dev/null <<YAML
+apiVersion: netposture.dev/v1alpha1
+kind: SecurityGroupPosture
+metadata: {name: $2}
+spec:
+  accountRef: {name: $3}
+  groupName: $1-$2
+  ingress:
+  - {protocol: tcp, fromPort: 443, toPort: 443, cidrs: ["10.0.0.0/8"]}
+${4:-}
+YAML
+}
+
 start_for() { # start_for <ns>: a controller watching only this test's namespace
     ensure_account default
     start_controller --namespace "$1" --resync-interval "$RESYNC" --workers 2

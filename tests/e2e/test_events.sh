@@ -9,18 +9,7 @@ send_event() {
 }
 
 # events_posture <ns> <name> <account>: a posture with one HTTPS rule on that account.
-events_posture() {
-    k apply -n "$1" -f - >/dev/null <<YAML
-apiVersion: netposture.dev/v1alpha1
-kind: SecurityGroupPosture
-metadata: {name: $2}
-spec:
-  accountRef: {name: $3}
-  groupName: $1-$2
-  ingress:
-  - {protocol: tcp, fromPort: 443, toPort: 443, cidrs: ["10.0.0.0/8"]}
-YAML
-}
+events_posture() { account_posture "$1" "$2" "$3"; }
 
 test_cloudtrail_event_repairs_drift_in_seconds() {
     local ns q sg tag
@@ -189,20 +178,10 @@ ev_item_is() { [ "$(ev_item "$1" "$2" "$3" "$4")" = "$5" ]; }
 
 # excepted_posture <ns> <name> <account>: SSH from anywhere is tolerated when alice does it.
 excepted_posture() {
-    k apply -n "$1" -f - >/dev/null <<YAML
-apiVersion: netposture.dev/v1alpha1
-kind: SecurityGroupPosture
-metadata: {name: $2}
-spec:
-  accountRef: {name: $3}
-  groupName: $1-$2
-  ingress:
-  - {protocol: tcp, fromPort: 443, toPort: 443, cidrs: ["10.0.0.0/8"]}
-  remediation:
+    account_posture "$1" "$2" "$3" '  remediation:
     exceptions:
     - rule: {direction: ingress, protocol: tcp, fromPort: 22, toPort: 22, cidrs: ["0.0.0.0/0"]}
-      actors: ["arn:aws:iam::123456789012:user/alice"]
-YAML
+      actors: ["arn:aws:iam::123456789012:user/alice"]'
 }
 
 events_ready() { # events_ready <account>: the account's consumer runs

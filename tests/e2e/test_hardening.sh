@@ -137,19 +137,7 @@ YAML
 }
 
 # adopt_posture <ns> <name> <account> <group-id>
-adopt_posture() {
-    k apply -n "$1" -f - >/dev/null <<YAML
-apiVersion: netposture.dev/v1alpha1
-kind: SecurityGroupPosture
-metadata: {name: $2}
-spec:
-  accountRef: {name: $3}
-  groupName: $1-$2
-  ingress:
-  - {protocol: tcp, fromPort: 443, toPort: 443, cidrs: ["10.0.0.0/8"]}
-  management: {policy: Adopt, groupId: $4}
-YAML
-}
+adopt_posture() { account_posture "$1" "$2" "$3" "  management: {policy: Adopt, groupId: $4}"; }
 
 # CloudAccount.spec.adoption: with a selector only matching groups may be adopted; allowed:
 # false refuses all; changing management.groupId releases the group adopted before.
