@@ -181,7 +181,7 @@ struct pending {
 };
 
 struct batch {
-    bool verify_actors; /* some posture of the account has exceptions[].actors */
+    int verify_actors; /* some posture of the account has exceptions[].actors: -1 not known yet */
     struct np_aws_event ev[RECEIVE_BATCH];
     bool parsed[RECEIVE_BATCH];
     struct pending ids[RECEIVE_BATCH * NP_EVENTS_MAX_IDS];
@@ -387,6 +387,50 @@ static void hint_vpc_pieces(struct np_consumer *c, struct batch *b)
     walk_clean_up(&w);
 }
 
+/* Whether a posture (in store) on the consumer's account names actors in its exceptions. */
+struct actors_wanted {
+    struct np_consumer *c;
+    bool found;
+};
+
+static void find_actor_exceptions(void *ctx, const char *key, json_object *obj)
+{
+    (void)key;
+    struct actors_wanted *w = ctx;
+    if (w->found || !np_events_posture_uses_account(obj, w->c->account))
+        return;
+    json_object *ex = np_json_path(obj, "spec", "remediation", "exceptions", NP_JSON_END);
+    size_t n = json_object_is_type(ex, json_type_array) ? json_object_array_length(ex) : 0;
+    for (size_t i = 0; i < n && !w->found; i++) {
+        json_object *actors = np_json_path(json_object_array_get_idx(ex, i), "actors", NP_JSON_END);
+        w->found =
+            json_object_is_type(actors, json_type_array) && json_object_array_length(actors) > 0;
+    }
+}
+
+/*
+ * Actors only matter to exceptions[].actors: without one on the account, no LookupEvents call
+ * delays the hints (CloudTrail answers at 2 calls/s; the repair must not wait for it).
+ */
+static bool actor_exceptions_in_use(struct np_consumer *c)
+{
+    struct actors_wanted w = {c, false};
+    struct np_kube_informer *infs[] = {c->ctl->sgp_inf, c->ctl->vpcp_inf};
+    for (size_t i = 0; i < NP_ARRAY_LEN(infs) && !w.found; i++)
+        if (infs[i])
+            np_kube_store_each(np_kube_informer_store(infs[i]), find_actor_exceptions, &w);
+    return w.found;
+}
+
+/* actor_exceptions_in_use, asked at most once per batch and only for a message whose actor
+ * would be verified (the controller's own repairs coming back never walk the stores). */
+static bool wants_verification(struct np_consumer *c, struct batch *b)
+{
+    if (b->verify_actors < 0)
+        b->verify_actors = actor_exceptions_in_use(c);
+    return b->verify_actors == 1;
+}
+
 /*
  * Decides what to do with one message on its own (a bad one never fails the batch): true when
  * it is to be deleted without hints (poison, corrupt, malformed, foreign, forged, ignored).
@@ -423,7 +467,7 @@ static bool admit(struct np_consumer *c, struct batch *b, size_t i,
         return true;
     }
     bool verified = false;
-    if (ev->actor && b->verify_actors) {
+    if (ev->actor && wants_verification(c, b)) {
         enum verdict v = verify(c, m, ev);
         if (v == FORGED) {
             count(c, "forged");
@@ -445,45 +489,10 @@ static bool admit(struct np_consumer *c, struct batch *b, size_t i,
     return false;
 }
 
-/* Whether a posture (in store) on the consumer's account names actors in its exceptions. */
-struct actors_wanted {
-    struct np_consumer *c;
-    bool found;
-};
-
-static void find_actor_exceptions(void *ctx, const char *key, json_object *obj)
-{
-    (void)key;
-    struct actors_wanted *w = ctx;
-    if (w->found || !np_events_posture_uses_account(obj, w->c->account))
-        return;
-    json_object *ex = np_json_path(obj, "spec", "remediation", "exceptions", NP_JSON_END);
-    size_t n = json_object_is_type(ex, json_type_array) ? json_object_array_length(ex) : 0;
-    for (size_t i = 0; i < n && !w->found; i++) {
-        json_object *actors = np_json_path(json_object_array_get_idx(ex, i), "actors", NP_JSON_END);
-        w->found =
-            json_object_is_type(actors, json_type_array) && json_object_array_length(actors) > 0;
-    }
-}
-
-/*
- * Actors only matter to exceptions[].actors: without one on the account, no LookupEvents call
- * delays the hints (CloudTrail answers at 2 calls/s; the repair must not wait for it).
- */
-static bool actor_exceptions_in_use(struct np_consumer *c)
-{
-    struct actors_wanted w = {c, false};
-    struct np_kube_informer *infs[] = {c->ctl->sgp_inf, c->ctl->vpcp_inf};
-    for (size_t i = 0; i < NP_ARRAY_LEN(infs) && !w.found; i++)
-        if (infs[i])
-            np_kube_store_each(np_kube_informer_store(infs[i]), find_actor_exceptions, &w);
-    return w.found;
-}
-
 static void handle_batch(struct np_consumer *c, const struct np_aws_sqs_message *msgs, size_t n)
 {
     struct batch *b = np_xcalloc(1, sizeof(*b));
-    b->verify_actors = actor_exceptions_in_use(c);
+    b->verify_actors = -1;
     size_t first_id[RECEIVE_BATCH + 1];
     bool skip[RECEIVE_BATCH] = {false};
     n = n > RECEIVE_BATCH ? RECEIVE_BATCH : n;
