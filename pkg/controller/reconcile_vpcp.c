@@ -401,20 +401,25 @@ static struct np_aws_tag *create_tags(struct vctx *v, char **owner, const char *
 
 /*
  * A second VPC carrying our uid (two controllers created at once, or a create whose answer was
- * lost): reported, and deleted, since the uid tag proves it is ours. One that AWS refuses to
- * delete (pieces in it) stays reported every pass until a human removes it.
+ * lost): reported, and in Enforce mode deleted, since the uid tag proves it is ours (Detect
+ * and Propose never change AWS). One that AWS refuses to delete (pieces in it) stays reported
+ * every pass until a human removes it.
  */
-static void delete_duplicate(struct vctx *v, const char *keep, const char *extra)
+static void handle_duplicate(struct vctx *v, const char *keep, const char *extra, bool enforce)
 {
-    int rc = np_aws_ec2_delete_vpc(np_region_ec2(v->p.use.region), extra);
-    char *note = rc == 0 || rc == NP_ENOTFOUND
-                     ? np_strdupf("deleted VPC %s: a duplicate carrying this posture's uid (the "
-                                  "posture's VPC is %s)",
-                                  extra, keep)
-                     : np_strdupf("VPC %s is a duplicate carrying this posture's uid (the "
-                                  "posture's VPC is %s); it could not be deleted: %s",
-                                  extra, keep, np_error_message());
-    np_pass_emit(&v->p, rc == 0 ? "Normal" : "Warning", "DuplicateFound", "Delete", note);
+    int rc = enforce ? np_aws_ec2_delete_vpc(np_region_ec2(v->p.use.region), extra) : 0;
+    bool deleted = enforce && (rc == 0 || rc == NP_ENOTFOUND);
+    char *note =
+        deleted   ? np_strdupf("deleted VPC %s: a duplicate carrying this posture's uid (the "
+                                 "posture's VPC is %s)",
+                               extra, keep)
+        : enforce ? np_strdupf("VPC %s is a duplicate carrying this posture's uid (the "
+                               "posture's VPC is %s); it could not be deleted: %s",
+                               extra, keep, np_error_message())
+                  : np_strdupf("VPC %s is a duplicate carrying this posture's uid (the "
+                               "posture's VPC is %s); left alone in mode %s",
+                               extra, keep, np_posture_mode_name(v->spec->remediation.mode));
+    np_pass_emit(&v->p, deleted ? "Normal" : "Warning", "DuplicateFound", "Delete", note);
     np_log_warn("duplicate VPC carrying our uid", "namespace", v->p.ns, "name", v->p.name, "vpcId",
                 extra, "kept", keep);
     free(note);
@@ -423,9 +428,9 @@ static void delete_duplicate(struct vctx *v, const char *keep, const char *extra
 
 /*
  * The VPC carrying our uid tag (one filtered read): the one the status names when several do,
- * else the first; every other one is a duplicate (delete_duplicate). NP_ENOTFOUND when none.
+ * else the first; every other one is a duplicate (handle_duplicate). NP_ENOTFOUND when none.
  */
-static int find_ours(struct vctx *v, const char *status_id, struct np_aws_vpc **out)
+static int find_ours(struct vctx *v, const char *status_id, bool enforce, struct np_aws_vpc **out)
 {
     const char *values[] = {v->p.uid};
     struct np_aws_filter f = {"tag:" NP_TAG_UID, values, 1};
@@ -444,7 +449,7 @@ static int find_ours(struct vctx *v, const char *status_id, struct np_aws_vpc **
             keep = i;
     for (size_t i = 0; i < n; i++)
         if (i != keep)
-            delete_duplicate(v, vpcs[keep].vpc_id, vpcs[i].vpc_id);
+            handle_duplicate(v, vpcs[keep].vpc_id, vpcs[i].vpc_id, enforce);
     *out = np_xcalloc(1, sizeof(**out));
     **out = vpcs[keep];
     memset(&vpcs[keep], 0, sizeof(vpcs[keep]));
@@ -488,7 +493,7 @@ static int find_or_create_vpc(struct vctx *v, bool enforce, struct np_result *re
         return 0;
     }
     const char *status_id = np_json_path_str(v->p.old_status, "vpcId", NP_JSON_END);
-    rc = find_ours(v, status_id, &v->vpc);
+    rc = find_ours(v, status_id, enforce, &v->vpc);
     if (rc && rc != NP_ENOTFOUND)
         return rc;
     rc = 0;

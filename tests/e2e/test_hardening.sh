@@ -253,3 +253,27 @@ YAML
     k delete sgp web -n "$ns" --wait=true --timeout=60s >/dev/null
     wait_for 30 "the group deleted" bash -c "! aws ec2 describe-security-groups --group-ids $sg >/dev/null 2>&1"
 }
+
+# In Detect mode a duplicate carrying the posture's uid is only reported: nothing is deleted.
+test_duplicate_vpc_in_detect_mode_is_only_reported() {
+    local ns uid one two
+    ns=$(new_namespace hdupd)
+    start_for "$ns"
+    k apply -n "$ns" -f - >/dev/null <<YAML
+apiVersion: netposture.dev/v1alpha1
+kind: VPCPosture
+metadata: {name: main}
+spec:
+  cidrBlock: 10.65.0.0/16
+  remediation: {mode: Detect}
+YAML
+    wait_for 30 "nothing to watch yet" condition_is vpcp "$ns" main Ready False/VPCNotFound || return 1
+    uid=$(k get vpcp main -n "$ns" -o jsonpath='{.metadata.uid}')
+    one=$(awsx ec2 create-vpc --cidr-block 10.65.0.0/16 --query 'Vpc.VpcId' --output text)
+    two=$(awsx ec2 create-vpc --cidr-block 10.65.0.0/16 --query 'Vpc.VpcId' --output text)
+    awsx ec2 create-tags --resources "$one" "$two" --tags "Key=netposture.dev/uid,Value=$uid" >/dev/null
+    wait_for 30 "a DuplicateFound event" has_event "$ns" main DuplicateFound "left alone" || return 1
+    vpc_exists "$one" || fail "Detect mode deleted $one" || return 1
+    vpc_exists "$two" || fail "Detect mode deleted $two" || return 1
+    k delete vpcp main -n "$ns" --wait=true --timeout=60s >/dev/null
+}
