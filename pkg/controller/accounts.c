@@ -53,11 +53,6 @@ struct reap {
     struct np_region_entry *regions;
 };
 
-static int64_t mono_ms(struct np_controller *ctl)
-{
-    return ctl->clock ? ctl->clock->mono_ms(ctl->clock->ctx) : np_time_mono_ms();
-}
-
 static void region_entry_free(struct np_controller *ctl, struct np_region_entry *e)
 {
     np_region_destroy(e->region); /* joins the poller */
@@ -346,7 +341,7 @@ static int account_build(struct np_controller *ctl, json_object *acct,
     atomic_fetch_add(&ctl->accounts_live, 1);
     a->name = np_strdup(name);
     a->generation = np_json_path_int(acct, 0, "metadata", "generation", NP_JSON_END);
-    a->built_ms = mono_ms(ctl);
+    a->built_ms = np_controller_mono_ms(ctl);
     a->default_region = np_strdup(region);
     a->endpoint = np_str_is_empty(ep) ? NULL : np_strdup(ep);
     a->resync_ms = ctl->opts.resync_ms;
@@ -397,7 +392,7 @@ static int account_acquire(struct np_controller *ctl, json_object *acct, struct 
     int rc = 0;
     *out = NULL;
 
-    int64_t started = mono_ms(ctl);
+    int64_t started = np_controller_mono_ms(ctl);
     pthread_mutex_lock(&ctl->accounts_lock);
     struct np_account *a = find_locked(ctl, name);
     if (a && a->generation == gen) {
@@ -505,7 +500,7 @@ static int region_acquire(struct np_controller *ctl, struct np_account *a, const
         return np_error_set(NP_EINVAL, "\"%.64s\" is not an AWS region name such as eu-west-1",
                             name ? name : "");
     }
-    int64_t now = mono_ms(ctl);
+    int64_t now = np_controller_mono_ms(ctl);
     pthread_mutex_lock(&ctl->accounts_lock);
     sweep_regions_locked(ctl, a, now, &r);
     struct np_region_entry *e = region_find_locked(a, name);
@@ -584,7 +579,7 @@ static int region_acquire(struct np_controller *ctl, struct np_account *a, const
 static void region_release(struct np_controller *ctl, struct np_region_entry *e)
 {
     struct reap r = {NULL, NULL};
-    int64_t now = mono_ms(ctl);
+    int64_t now = np_controller_mono_ms(ctl);
     pthread_mutex_lock(&ctl->accounts_lock);
     struct np_account *a = e->account;
     e->refs--;
@@ -745,8 +740,9 @@ int np_controller_reconcile_account(struct np_controller *ctl, const char *key,
         json_object_object_add(status, "accountId", json_object_new_string(account_id));
     if (arn)
         json_object_object_add(status, "identity", json_object_new_string(arn));
-    json_object_object_add(status, "conditions",
-                           np_status_conditions(old_status, &cond, 1, gen, np_time_now_ms()));
+    json_object_object_add(
+        status, "conditions",
+        np_status_conditions(old_status, &cond, 1, gen, np_controller_now_ms(ctl)));
     if (!np_status_equal(old_status, status, NULL)) {
         patch = np_status_merge_patch(old_status, status);
         rc = np_kube_status_patch(ctl->kube, NULL, &np_res_accounts, NULL, key, patch);

@@ -71,6 +71,18 @@ static void describe_metrics(struct np_metrics *m)
                         "Postures known to the controller by kind.", NULL, 0);
 }
 
+/* ---------------------------------------------------------------- clock */
+
+int64_t np_controller_now_ms(const struct np_controller *ctl)
+{
+    return ctl->clock ? ctl->clock->now_ms(ctl->clock->ctx) : np_time_now_ms();
+}
+
+int64_t np_controller_mono_ms(const struct np_controller *ctl)
+{
+    return ctl->clock ? ctl->clock->mono_ms(ctl->clock->ctx) : np_time_mono_ms();
+}
+
 /* ---------------------------------------------------------------- queue keys */
 
 void np_controller_enqueue(struct np_controller *ctl, const char *kind, const char *key)

@@ -557,7 +557,7 @@ void np_controller_note_vpc_event(struct np_controller *ctl, const char *key, co
     h->actor_verified = actor && actor_verified;
     h->event_name = np_strdup(event_name);
     h->event_ms = event_ms;
-    h->noted_ms = np_time_mono_ms();
+    h->noted_ms = np_controller_mono_ms(ctl);
     pthread_mutex_lock(&ctl->hints_lock);
     /* The newest hint of a posture wins; expired ones and the oldest past the cap go. */
     size_t n = 0;
@@ -582,7 +582,7 @@ bool np_controller_take_vpc_event(struct np_controller *ctl, const char *key, ch
                                   bool *actor_verified, char **event_name, int64_t *event_ms)
 {
     bool found = false;
-    int64_t now = np_time_mono_ms();
+    int64_t now = np_controller_mono_ms(ctl);
     pthread_mutex_lock(&ctl->hints_lock);
     for (struct np_vpc_hint **pp = &ctl->vpc_hints; *pp; pp = &(*pp)->next) {
         struct np_vpc_hint *x = *pp;

@@ -221,7 +221,7 @@ int np_controller_reconcile_guardrail(struct np_controller *ctl, const char *key
         return rc;
     json_object *old_status = np_json_path(obj, "status", NP_JSON_END);
     int64_t generation = np_json_path_int(obj, 0, "metadata", "generation", NP_JSON_END);
-    int64_t now = np_time_now_ms();
+    int64_t now = np_controller_now_ms(ctl);
     struct np_posture_guardrail *g = NULL;
     json_object *st = json_object_new_object();
     json_object_object_add(st, "observedGeneration", json_object_new_int64(generation));

@@ -1024,7 +1024,7 @@ int np_pass_reconcile(struct np_controller *ctl, const struct np_pass_kind *kind
     p->ctl = ctl;
     p->kind = kind;
     p->key = key;
-    p->now = np_time_now_ms();
+    p->now = np_controller_now_ms(ctl);
     int rc = np_kube_store_get(np_kube_informer_store(kind->informer(ctl)), &p->obj, key);
     if (rc == NP_ENOTFOUND) {
         rc = 0; /* gone, and the finalizer (if any) was already handled */

@@ -216,7 +216,7 @@ static void enqueue_owner(struct np_region *r, const struct np_aws_sg *sg)
 /* One full read; swaps the snapshot and enqueues the owners of changed groups. */
 static int poll_once(struct np_region *r)
 {
-    int64_t started = np_time_mono_ms();
+    int64_t started = np_controller_mono_ms(r->ctl);
     struct np_aws_sg *sgs = NULL;
     size_t n = 0;
     const char *tag_values[] = {NP_TAG_OWNER};
@@ -455,7 +455,7 @@ void np_region_snapshot_put(struct np_region *r, const struct np_aws_sg *sg)
     e->sg = np_aws_sg_dup(sg);
     e->fingerprint = np_sg_fingerprint(sg);
     pthread_mutex_lock(&r->lock);
-    e->put_at_ms = np_time_mono_ms();
+    e->put_at_ms = np_controller_mono_ms(r->ctl);
     snap_insert(&r->snap, e);
     pthread_mutex_unlock(&r->lock);
 }
@@ -525,7 +525,7 @@ char *np_region_note_event(struct np_region *r, const char *group_id, const char
                            bool actor_verified, const char *event_name, int64_t event_ms,
                            const struct np_aws_sg *sg)
 {
-    int64_t now = np_time_mono_ms();
+    int64_t now = np_controller_mono_ms(r->ctl);
     char *owner = NULL;
     pthread_mutex_lock(&r->lock);
     struct hint **pp = &r->hints;

@@ -74,6 +74,9 @@ struct np_controller {
 };
 
 /* controller.c */
+/* The controller's clock (ctl->clock, injected by tests): wall and monotonic milliseconds. */
+int64_t np_controller_now_ms(const struct np_controller *ctl);
+int64_t np_controller_mono_ms(const struct np_controller *ctl);
 void np_controller_enqueue(struct np_controller *ctl, const char *kind, const char *key);
 void np_controller_requeue_postures(struct np_controller *ctl, const char *account, const char *ns);
 
