@@ -459,7 +459,7 @@ static int account_acquire(struct np_controller *ctl, json_object *acct, struct 
     reap_run(ctl, &r);
     /* The account's reconcile tells a new consumer our identity (and checks the queue). */
     if (built->consumer)
-        np_controller_enqueue(ctl, NP_KIND_ACCOUNT, name);
+        np_controller_enqueue(ctl, NP_WORK_ACCOUNT, name);
     *out = built;
     return 0;
 }

@@ -58,8 +58,8 @@ bool np_pass_adoption_refused(struct np_pass *p, const char *id, const struct np
     np_controller_adoption_check(p->ctl, account, id, tags, n, &why);
     if (!why)
         return false;
-    np_pass_set_ready(p, "False", "AdoptionNotAllowed", why);
-    np_pass_set_synced(p, true, NULL);
+    np_pass_stop(p, NP_REASON_ADOPTION_NOT_ALLOWED, why);
+    np_pass_synced(p);
     res->requeue_after_ms = 60 * 1000; /* CloudAccount changes requeue us at once */
     return true;
 }

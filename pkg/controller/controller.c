@@ -85,20 +85,33 @@ int64_t np_controller_mono_ms(const struct np_controller *ctl)
 
 /* ---------------------------------------------------------------- queue keys */
 
-void np_controller_enqueue(struct np_controller *ctl, const char *kind, const char *key)
+static void update_depth(struct np_controller *ctl)
 {
-    char *qk = np_strdupf("%s:%s", kind, key);
-    np_kube_workqueue_add(ctl->queue, qk);
-    free(qk);
     np_metrics_gauge_set(ctl->metrics, "netposture_workqueue_depth", NULL,
                          (double)np_kube_workqueue_len(ctl->queue));
+}
+
+void np_controller_enqueue(struct np_controller *ctl, enum np_work_kind kind, const char *key)
+{
+    char *text = np_work_item_text(kind, key);
+    np_kube_workqueue_add(ctl->queue, text);
+    free(text);
+    update_depth(ctl);
+}
+
+void np_controller_enqueue_after(struct np_controller *ctl, enum np_work_kind kind, const char *key,
+                                 int64_t delay_ms)
+{
+    char *text = np_work_item_text(kind, key);
+    np_kube_workqueue_add_after(ctl->queue, text, delay_ms);
+    free(text);
 }
 
 /* Posture changes also requeue the guardrails, whose violation lists they feed. */
 static void on_sgp_add(void *ctx, const char *key, json_object *obj)
 {
     (void)obj;
-    np_controller_enqueue(ctx, NP_KIND_SGP, key);
+    np_controller_enqueue(ctx, NP_WORK_SGP, key);
     np_controller_requeue_guardrails(ctx);
 }
 
@@ -106,14 +119,14 @@ static void on_sgp_update(void *ctx, const char *key, json_object *old_obj, json
 {
     (void)old_obj;
     (void)new_obj;
-    np_controller_enqueue(ctx, NP_KIND_SGP, key);
+    np_controller_enqueue(ctx, NP_WORK_SGP, key);
     np_controller_requeue_guardrails(ctx);
 }
 
 static void on_sgp_delete(void *ctx, const char *key, json_object *obj)
 {
     (void)obj;
-    np_controller_enqueue(ctx, NP_KIND_SGP, key);
+    np_controller_enqueue(ctx, NP_WORK_SGP, key);
     np_controller_requeue_guardrails(ctx);
 }
 
@@ -137,13 +150,13 @@ static void requeue_vpc_user(void *ctx, const char *key, json_object *obj)
 {
     struct vpc_users *u = ctx;
     if (np_controller_uses_vpc_posture(obj, u->ns, u->name))
-        np_controller_enqueue(u->ctl, NP_KIND_SGP, key);
+        np_controller_enqueue(u->ctl, NP_WORK_SGP, key);
 }
 
 static void on_vpcp_change(void *ctx, const char *key, json_object *obj)
 {
     struct np_controller *ctl = ctx;
-    np_controller_enqueue(ctl, NP_KIND_VPCP, key);
+    np_controller_enqueue(ctl, NP_WORK_VPCP, key);
     np_controller_requeue_guardrails(ctl);
     struct vpc_users u = {ctl, np_kube_object_namespace(obj), np_kube_object_name(obj)};
     if (u.ns && u.name)
@@ -160,7 +173,7 @@ static void on_vpcp_update(void *ctx, const char *key, json_object *old_obj, jso
 static void on_guardrail_change(void *ctx, const char *key, json_object *obj)
 {
     (void)obj;
-    np_controller_enqueue(ctx, NP_KIND_GUARDRAIL, key);
+    np_controller_enqueue(ctx, NP_WORK_GUARDRAIL, key);
     np_controller_requeue_postures(ctx, NULL, NULL);
 }
 
@@ -178,9 +191,9 @@ static void on_guardrail_update(void *ctx, const char *key, json_object *old_obj
 
 struct requeue_match {
     struct np_controller *ctl;
-    const char *kind;      /* the workqueue kind of the store walked */
-    const char *account;   /* requeue postures using this account, or NULL */
-    const char *namespace; /* requeue postures in this namespace, or NULL */
+    enum np_work_kind kind; /* the kind of the store walked */
+    const char *account;    /* requeue postures using this account, or NULL */
+    const char *namespace;  /* requeue postures in this namespace, or NULL */
 };
 
 static void requeue_matching(void *ctx, const char *key, json_object *obj)
@@ -199,9 +212,9 @@ static void requeue_matching(void *ctx, const char *key, json_object *obj)
 /* Enqueues every posture matching (account, namespace); NULL matches all. */
 void np_controller_requeue_postures(struct np_controller *ctl, const char *account, const char *ns)
 {
-    struct requeue_match m = {ctl, NP_KIND_SGP, account, ns};
+    struct requeue_match m = {ctl, NP_WORK_SGP, account, ns};
     np_kube_store_each(np_kube_informer_store(ctl->sgp_inf), requeue_matching, &m);
-    m.kind = NP_KIND_VPCP;
+    m.kind = NP_WORK_VPCP;
     if (ctl->vpcp_inf)
         np_kube_store_each(np_kube_informer_store(ctl->vpcp_inf), requeue_matching, &m);
 }
@@ -212,7 +225,7 @@ static void on_account_change(void *ctx, const char *key, json_object *obj)
 {
     struct np_controller *ctl = ctx;
     (void)obj;
-    np_controller_enqueue(ctl, NP_KIND_ACCOUNT, key);
+    np_controller_enqueue(ctl, NP_WORK_ACCOUNT, key);
     np_controller_requeue_postures(ctl, key, NULL);
 }
 
@@ -259,66 +272,58 @@ void np_controller_aws_observer(void *ctx, const struct np_aws_request_info *inf
 
 /* ---------------------------------------------------------------- workers */
 
+/* Counts a finished reconcile: netposture_reconcile_total and its duration. */
+static void observe_reconcile(struct np_controller *ctl, enum np_work_kind kind, int rc,
+                              const struct np_result *res, double secs)
+{
+    struct np_buf labels = NP_BUF_INIT;
+    const char *result = rc != 0 ? "error" : res->requeue_after_ms > 0 ? "requeue" : "success";
+    np_metrics_labels(&labels, "kind", np_work_kind_name(kind), "result", result);
+    np_metrics_counter_add(ctl->metrics, "netposture_reconcile_total", np_buf_cstr(&labels), 1);
+    np_metrics_labels(&labels, "kind", np_work_kind_name(kind));
+    np_metrics_histogram_observe(ctl->metrics, "netposture_reconcile_duration_seconds",
+                                 np_buf_cstr(&labels), secs);
+    np_buf_clean_up(&labels);
+}
+
+/* Reconciles one queue entry and tells the queue what comes next: backoff after an error that
+ * retrying may fix, the requested requeue, or nothing. */
+static void work_on(struct np_controller *ctl, const char *text)
+{
+    struct np_work_item w;
+    if (np_work_item_parse(text, &w) != 0) {
+        np_log_error("dropping a malformed work item", "item", text, "error", np_error_message());
+        np_kube_workqueue_forget(ctl->queue, text);
+        return;
+    }
+    int64_t t0 = np_time_mono_ms();
+    struct np_result res = {0, false};
+    int rc = np_work_item_reconcile(ctl, &w, &res);
+    observe_reconcile(ctl, w.kind, rc, &res, (double)(np_time_mono_ms() - t0) / 1000.0);
+    if (rc != 0 && !res.terminal) {
+        np_log_warn("reconcile failed; retrying with backoff", "kind", np_work_kind_name(w.kind),
+                    "key", w.key, "error", np_error_message());
+        np_kube_workqueue_add_rate_limited(ctl->queue, text);
+        return;
+    }
+    np_kube_workqueue_forget(ctl->queue, text);
+    if (res.requeue_after_ms > 0)
+        np_kube_workqueue_add_after(ctl->queue, text, res.requeue_after_ms);
+}
+
 static void *worker_main(void *arg)
 {
     struct np_controller *ctl = arg;
-    struct np_buf labels = NP_BUF_INIT;
-    for (;;) {
-        char *qkey = NULL;
-        if (np_kube_workqueue_get(ctl->queue, &qkey) != 0)
-            break;
-        np_metrics_gauge_set(ctl->metrics, "netposture_workqueue_depth", NULL,
-                             (double)np_kube_workqueue_len(ctl->queue));
-        const char *colon = strchr(qkey, ':');
-        const char *kind = NP_KIND_SGP;
-        const char *key = qkey;
-        if (colon) {
-            kind = np_str_has_prefix(qkey, NP_KIND_ACCOUNT ":")     ? NP_KIND_ACCOUNT
-                   : np_str_has_prefix(qkey, NP_KIND_GUARDRAIL ":") ? NP_KIND_GUARDRAIL
-                   : np_str_has_prefix(qkey, NP_KIND_VPCP ":")      ? NP_KIND_VPCP
-                                                                    : NP_KIND_SGP;
-            key = colon + 1;
-        }
-        int64_t t0 = np_time_mono_ms();
-        struct np_result res = {0, false};
-        int rc;
-        const char *kind_name;
-        if (strcmp(kind, NP_KIND_ACCOUNT) == 0) {
-            kind_name = "CloudAccount";
-            rc = np_controller_reconcile_account(ctl, key, &res);
-        } else if (strcmp(kind, NP_KIND_GUARDRAIL) == 0) {
-            kind_name = "PostureGuardrail";
-            rc = np_controller_reconcile_guardrail(ctl, key, &res);
-        } else if (strcmp(kind, NP_KIND_VPCP) == 0) {
-            kind_name = "VPCPosture";
-            rc = np_controller_reconcile_vpcp(ctl, key, &res);
-        } else {
-            kind_name = "SecurityGroupPosture";
-            rc = np_controller_reconcile_sgp(ctl, key, &res);
-        }
-        double secs = (double)(np_time_mono_ms() - t0) / 1000.0;
-        const char *result = rc != 0 ? "error" : res.requeue_after_ms > 0 ? "requeue" : "success";
-        np_metrics_labels(&labels, "kind", kind_name, "result", result);
-        np_metrics_counter_add(ctl->metrics, "netposture_reconcile_total", np_buf_cstr(&labels), 1);
-        np_metrics_labels(&labels, "kind", kind_name);
-        np_metrics_histogram_observe(ctl->metrics, "netposture_reconcile_duration_seconds",
-                                     np_buf_cstr(&labels), secs);
-        if (rc != 0 && !res.terminal) {
-            np_log_warn("reconcile failed; retrying with backoff", "kind", kind_name, "key", key,
-                        "error", np_error_message());
-            np_kube_workqueue_add_rate_limited(ctl->queue, qkey);
-        } else {
-            np_kube_workqueue_forget(ctl->queue, qkey);
-            if (res.requeue_after_ms > 0)
-                np_kube_workqueue_add_after(ctl->queue, qkey, res.requeue_after_ms);
-        }
-        np_kube_workqueue_done(ctl->queue, qkey);
-        free(qkey);
+    char *text = NULL;
+    while (np_kube_workqueue_get(ctl->queue, &text) == 0) {
+        update_depth(ctl);
+        work_on(ctl, text);
+        np_kube_workqueue_done(ctl->queue, text);
+        free(text);
+        text = NULL;
         /* Also after done: the last worker to finish leaves the gauge at the true depth. */
-        np_metrics_gauge_set(ctl->metrics, "netposture_workqueue_depth", NULL,
-                             (double)np_kube_workqueue_len(ctl->queue));
+        update_depth(ctl);
     }
-    np_buf_clean_up(&labels);
     return NULL;
 }
 

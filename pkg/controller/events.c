@@ -361,7 +361,7 @@ static void hint_groups(struct np_consumer *c, struct batch *b)
             continue;
         const char *key = owners[i] ? owners[i] : (any ? w.keys[i] : NULL);
         if (key) {
-            np_controller_enqueue(c->ctl, NP_KIND_SGP, key);
+            np_controller_enqueue(c->ctl, NP_WORK_SGP, key);
             b->ids[i].done = true;
         }
         free(owners[i]);
@@ -381,7 +381,7 @@ static void hint_vpc_pieces(struct np_consumer *c, struct batch *b)
             continue;
         np_controller_note_vpc_event(c->ctl, w.keys[i], p->ev->actor, p->verified,
                                      p->ev->event_name, p->ev->event_ms);
-        np_controller_enqueue(c->ctl, NP_KIND_VPCP, w.keys[i]);
+        np_controller_enqueue(c->ctl, NP_WORK_VPCP, w.keys[i]);
         p->done = true;
     }
     walk_clean_up(&w);

@@ -263,9 +263,7 @@ static void enqueue_one(void *ctx, const char *key, json_object *obj)
 {
     struct np_controller *ctl = ctx;
     (void)obj;
-    char *qk = np_strdupf("%s:%s", NP_KIND_GUARDRAIL, key);
-    np_kube_workqueue_add_after(ctl->queue, qk, GUARDRAIL_BATCH_MS);
-    free(qk);
+    np_controller_enqueue_after(ctl, NP_WORK_GUARDRAIL, key, GUARDRAIL_BATCH_MS);
 }
 
 void np_controller_requeue_guardrails(struct np_controller *ctl)

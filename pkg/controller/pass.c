@@ -17,22 +17,6 @@
 #define RESOLVED_RETENTION_MS (60LL * 60 * 1000)
 #define MAX_PLAN_LINES 200
 
-void np_pass_set_ready(struct np_pass *p, const char *status, const char *reason, char *msg)
-{
-    p->ready_status = status;
-    p->ready_reason = reason;
-    free(p->ready_msg);
-    p->ready_msg = msg;
-}
-
-void np_pass_set_synced(struct np_pass *p, bool ok, char *msg)
-{
-    p->synced_status = ok ? "True" : "False";
-    p->synced_reason = ok ? "Synced" : "AWSError";
-    free(p->synced_msg);
-    p->synced_msg = msg;
-}
-
 void np_pass_emit(struct np_pass *p, const char *type, const char *reason, const char *action,
                   const char *note)
 {
@@ -186,57 +170,22 @@ static void remember_written(struct np_pass *p, json_object *updated)
     (void)np_kube_store_apply_written(store, updated, np_kube_object_resource_version(p->obj));
 }
 
-static int write_status(struct np_pass *p)
+/* The drift list of this pass: count, the generation it was computed against (a new one
+ * resets flapping) and the items, the repairs of the last hour included (they count no more). */
+static json_object *drift_status(struct np_pass *p)
 {
-    int rc = 0;
-    char *patch = NULL;
-    json_object *st = json_object_new_object();
-    json_object_object_add(st, "observedGeneration", json_object_new_int64(p->generation));
-    if (np_str_eq(p->ready_status, "True"))
-        json_object_object_add(st, "convergedGeneration", json_object_new_int64(p->generation));
-    else
-        keep_old(p, st, "convergedGeneration");
-    /* Not looked at in this pass (refused, blocked, failed): keep what we knew, so the objects
-     * are still found for deletion, references and events. */
-    if (!p->kind->put_ids(p, st))
-        for (size_t i = 0; p->kind->status_keys[i]; i++)
-            keep_old(p, st, p->kind->status_keys[i]);
-    struct np_condition conds[5];
-    size_t nc = 0;
-    conds[nc++] =
-        (struct np_condition){"Ready", p->ready_status ? p->ready_status : "Unknown",
-                              p->ready_reason ? p->ready_reason : "Unknown", p->ready_msg};
-    if (p->synced_status)
-        conds[nc++] =
-            (struct np_condition){"Synced", p->synced_status, p->synced_reason, p->synced_msg};
-    if (p->drifted_status)
-        conds[nc++] =
-            (struct np_condition){"Drifted", p->drifted_status, p->drifted_reason, p->drifted_msg};
-    if (p->contested_status)
-        conds[nc++] = (struct np_condition){"Contested", p->contested_status, p->contested_reason,
-                                            p->contested_msg};
-    if (p->compliant_status)
-        conds[nc++] = (struct np_condition){"Compliant", p->compliant_status, p->compliant_reason,
-                                            p->compliant_msg};
-    json_object_object_add(st, "conditions",
-                           np_status_conditions(p->old_status, conds, nc, p->generation, p->now));
-    if (p->diffed) {
-        /* count: the items found in this pass (a list may hold only MAX_DRIFT_ITEMS of them);
-         * the list also keeps the repairs of the last hour, which count no more. */
-        keep_resolved_items(p);
-        json_object *drift = json_object_new_object();
-        json_object_object_add(drift, "count", json_object_new_int(p->drift_count));
-        /* The generation the drift was computed against: a new one resets flapping. */
-        json_object_object_add(drift, "generation", json_object_new_int64(p->generation));
-        json_object_object_add(drift, "items",
-                               p->drift_items ? json_object_get(p->drift_items)
-                                              : json_object_new_array());
-        json_object_object_add(st, "drift", drift);
-    } else {
-        keep_old(p, st, "drift");
-    }
-    if (p->plan)
-        json_object_object_add(st, "plan", json_object_get(p->plan));
+    keep_resolved_items(p);
+    json_object *drift = json_object_new_object();
+    json_object_object_add(drift, "count", json_object_new_int(p->drift_count));
+    json_object_object_add(drift, "generation", json_object_new_int64(p->generation));
+    json_object_object_add(
+        drift, "items", p->drift_items ? json_object_get(p->drift_items) : json_object_new_array());
+    return drift;
+}
+
+/* The timestamps and counters that move only when something happened in this pass. */
+static void put_activity(struct np_pass *p, json_object *st)
+{
     if (p->drift_count > 0)
         put_time(st, "lastDriftTime", p->now);
     else
@@ -250,8 +199,43 @@ static int write_status(struct np_pass *p)
     }
     if (count > 0)
         json_object_object_add(st, "remediationCount", json_object_new_int64(count));
-    /* lastDriftTime moves with every sighting of drift; compare without the clocks. */
     keep_old(p, st, "lastSyncTime");
+}
+
+/* The status this pass writes (without lastSyncTime's new value). */
+static json_object *build_status(struct np_pass *p)
+{
+    json_object *st = json_object_new_object();
+    json_object_object_add(st, "observedGeneration", json_object_new_int64(p->generation));
+    if (np_pass_converged(p))
+        json_object_object_add(st, "convergedGeneration", json_object_new_int64(p->generation));
+    else
+        keep_old(p, st, "convergedGeneration");
+    /* Not looked at in this pass (refused, blocked, failed): keep what we knew, so the objects
+     * are still found for deletion, references and events. */
+    if (!p->kind->put_ids(p, st))
+        for (size_t i = 0; p->kind->status_keys[i]; i++)
+            keep_old(p, st, p->kind->status_keys[i]);
+    struct np_pass_conditions conds;
+    np_pass_conditions(p, &conds);
+    json_object_object_add(
+        st, "conditions",
+        np_status_conditions(p->old_status, conds.items, conds.n, p->generation, p->now));
+    np_pass_conditions_clean_up(&conds);
+    if (p->diffed)
+        json_object_object_add(st, "drift", drift_status(p));
+    else
+        keep_old(p, st, "drift");
+    if (p->plan)
+        json_object_object_add(st, "plan", json_object_get(p->plan));
+    put_activity(p, st);
+    return st;
+}
+
+/* Whether st says what the old status said; lastDriftTime moves with every sighting of drift
+ * and lastSyncTime with every write, so they are not compared. */
+static bool status_unchanged(struct np_pass *p, json_object *st)
+{
     json_object *cmp_old = NULL, *cmp_new = NULL;
     if (p->old_status)
         json_object_deep_copy(p->old_status, &cmp_old, NULL);
@@ -262,18 +246,26 @@ static int write_status(struct np_pass *p)
     bool same = np_status_equal(cmp_old, cmp_new, "lastSyncTime");
     json_object_put(cmp_old);
     json_object_put(cmp_new);
-    if (same)
-        goto out;
+    return same;
+}
+
+/* Writes the pass's status with one merge patch, unless nothing changed. */
+static int write_status(struct np_pass *p)
+{
+    json_object *st = build_status(p);
+    if (status_unchanged(p, st)) {
+        json_object_put(st);
+        return 0;
+    }
     put_time(st, "lastSyncTime", p->now);
-    patch = np_status_merge_patch(p->old_status, st);
+    char *patch = np_status_merge_patch(p->old_status, st);
     json_object *updated = NULL;
-    rc = np_kube_status_patch(p->ctl->kube, &updated, p->kind->res, p->ns, p->name, patch);
+    int rc = np_kube_status_patch(p->ctl->kube, &updated, p->kind->res, p->ns, p->name, patch);
     if (rc == NP_ENOTFOUND)
         rc = 0; /* deleted meanwhile */
     if (rc == 0 && updated)
         remember_written(p, updated);
     json_object_put(updated);
-out:
     free(patch);
     json_object_put(st);
     return rc;
@@ -364,7 +356,7 @@ int np_pass_deletion_blocked(struct np_pass *p, char *msg, struct np_result *res
 {
     if (!np_str_eq(np_pass_old_condition_reason(p, "Ready"), "DeletionBlocked"))
         np_pass_emit(p, "Warning", "DeletionBlocked", "Delete", msg);
-    np_pass_set_ready(p, "False", "DeletionBlocked", msg);
+    np_pass_stop(p, NP_REASON_DELETION_BLOCKED, msg);
     res->requeue_after_ms = 15 * 1000;
     return 0;
 }
@@ -372,10 +364,9 @@ int np_pass_deletion_blocked(struct np_pass *p, char *msg, struct np_result *res
 void np_pass_deletion_no_account(struct np_pass *p, const char *what, struct np_result *res)
 {
     /* No usable account: AWS cannot be cleaned up; say so and keep the finalizer. */
-    np_pass_set_ready(p, "False", "DeletionBlocked",
-                      np_strdupf("cannot clean up %s: %s (remove the finalizer %s to abandon it)",
-                                 what, p->use.message ? p->use.message : "no account",
-                                 NP_KUBE_FINALIZER));
+    np_pass_stop(p, NP_REASON_DELETION_BLOCKED,
+                 np_strdupf("cannot clean up %s: %s (remove the finalizer %s to abandon it)", what,
+                            p->use.message ? p->use.message : "no account", NP_KUBE_FINALIZER));
     res->requeue_after_ms = 30 * 1000;
 }
 
@@ -387,8 +378,8 @@ int np_pass_guardrails_for(struct np_pass *p, struct np_result *res, bool *unkno
         return rc;
     /* Never decided on labels we do not know (a Deny guardrail might select it): wait. */
     *unknown = true;
-    np_pass_set_ready(p, "False", "NamespaceUnknown", np_strdup(np_error_message()));
-    np_pass_set_synced(p, true, NULL);
+    np_pass_stop(p, NP_REASON_NAMESPACE_UNKNOWN, np_strdup(np_error_message()));
+    np_pass_synced(p);
     res->requeue_after_ms = 1000;
     np_error_clear();
     return 0;
@@ -434,26 +425,21 @@ bool np_pass_guardrail_verdict(struct np_pass *p, struct np_pass_violations *v)
     size_t n = v->n;
     np_buf_clean_up(&v->deny);
     np_buf_clean_up(&v->warn);
-    const char *old = np_pass_old_condition_reason(p, "Compliant");
-    free(p->compliant_msg);
     if (n == 0) {
         free(text);
-        p->compliant_status = "True";
-        p->compliant_reason = "Compliant";
-        p->compliant_msg = np_strdupf("the spec satisfies %zu guardrail(s)", p->guardrails.n);
+        np_pass_set_compliance(p, NP_REASON_COMPLIANT,
+                               np_strdupf("the spec satisfies %zu guardrail(s)", p->guardrails.n));
         return false;
     }
-    p->compliant_status = "False";
-    p->compliant_reason = deny ? "GuardrailViolation" : "GuardrailWarning";
-    p->compliant_msg = text;
-    if (!np_str_eq(old, p->compliant_reason)) {
-        np_pass_emit(p, "Warning", p->compliant_reason, "Validate", p->compliant_msg);
+    enum np_reason reason = deny ? NP_REASON_GUARDRAIL_VIOLATION : NP_REASON_GUARDRAIL_WARNING;
+    if (!np_str_eq(np_pass_old_condition_reason(p, "Compliant"), np_reason_name(reason))) {
+        np_pass_emit(p, "Warning", np_reason_name(reason), "Validate", text);
         np_pass_count_metric(p, "netposture_guardrail_violations_total", "enforcement",
                              deny ? "Deny" : "Warn");
     }
     if (deny)
-        np_pass_set_ready(p, "False", "GuardrailViolation",
-                          np_strdupf("not applied: %s", p->compliant_msg));
+        np_pass_stop(p, NP_REASON_GUARDRAIL_VIOLATION, np_strdupf("not applied: %s", text));
+    np_pass_set_compliance(p, reason, text);
     return deny;
 }
 
@@ -679,243 +665,295 @@ static void announce_item(struct np_pass *p, const struct np_posture_drift *d, c
     }
 }
 
+/*
+ * One decision of np_pass_decide: the delta, and per item (parallel to delta->items) its
+ * status text, its entry in the previous status, what that remembers, and whether this pass
+ * applied it.
+ */
+struct decision_run {
+    struct np_pass *p;
+    const struct np_posture_delta *delta;
+    const struct np_pass_plan_ops *ops;
+    struct np_posture_verdict verdict;
+    char **texts;
+    json_object **olds; /* borrowed from the old status, or NULL */
+    struct np_posture_item_history *hist;
+    int64_t *window; /* the flapping window's start */
+    bool *applied;
+    struct np_posture_delta residual; /* what still differs after the repairs */
+    bool verified;
+    bool approved; /* the proposed plan was approved and applied */
+    size_t n_left, n_applied;
+    char *contested_text;
+};
+
+static void decision_run_init(struct decision_run *r, struct np_pass *p,
+                              const struct np_posture_delta *delta,
+                              const struct np_pass_plan_ops *ops)
+{
+    memset(r, 0, sizeof(*r));
+    r->p = p;
+    r->delta = delta;
+    r->ops = ops;
+    r->verified = true;
+    r->texts = np_xcalloc(delta->n, sizeof(*r->texts));
+    r->olds = np_xcalloc(delta->n, sizeof(*r->olds));
+    r->hist = np_xcalloc(delta->n, sizeof(*r->hist));
+    r->window = np_xcalloc(delta->n, sizeof(*r->window));
+    r->applied = np_xcalloc(delta->n, sizeof(*r->applied));
+}
+
+static void decision_run_clean_up(struct decision_run *r)
+{
+    for (size_t i = 0; r->texts && i < r->delta->n; i++)
+        free(r->texts[i]);
+    free(r->texts);
+    free(r->olds);
+    free(r->hist);
+    free(r->window);
+    free(r->applied);
+    free(r->contested_text);
+    np_posture_verdict_clean_up(&r->verdict);
+    np_posture_delta_clean_up(&r->residual);
+}
+
+static bool is_new_item(json_object *old)
+{
+    return !old || is_resolved_state(np_json_path_str(old, "state", NP_JSON_END));
+}
+
+/* Step 1: what the previous status remembers of each item, and the event's actor for the new
+ * ones the event's API call explains. */
+static void recall_history(struct decision_run *r)
+{
+    struct np_pass *p = r->p;
+    for (size_t i = 0; i < r->delta->n; i++) {
+        const struct np_posture_drift *d = &r->delta->items[i];
+        r->texts[i] = np_posture_drift_text(d);
+        r->olds[i] = old_drift_item(p, np_posture_drift_scope(d), np_posture_change_name(d->change),
+                                    r->texts[i]);
+        item_history(p, r->olds[i], &r->hist[i], &r->window[i]);
+        if (is_new_item(r->olds[i]) && p->event_actor && r->ops->event_explains &&
+            r->ops->event_explains(p->event_name, d)) {
+            r->hist[i].actor = p->event_actor; /* who made the change, from the event */
+            r->hist[i].actor_verified = p->event_actor_verified;
+        }
+    }
+}
+
+/* Step 2: the policy decides per item from the mode, grace, exceptions, flapping history,
+ * guardrail marks and the blast radius. The grace period is for drift; a new or changed spec
+ * is converged at once (the mode and the blast radius still apply). */
+static int run_policy(struct decision_run *r, const struct np_posture_remediation *remediation)
+{
+    struct np_posture_remediation rem = *remediation;
+    if (r->p->spec_changed)
+        rem.grace_ms = 0;
+    return np_posture_policy_decide(&r->verdict, &(struct np_posture_policy_input){
+                                                     .remediation = &rem,
+                                                     .delta = r->delta,
+                                                     .history = r->hist,
+                                                     .now_ms = r->p->now,
+                                                 });
+}
+
+/* Builds the plan of the items in state st and applies it; marks them applied. */
+static int apply_items(struct decision_run *r, enum np_posture_item_state st, void *plan,
+                       char **lines)
+{
+    int rc = apply_plan(r->p, r->ops, plan, lines);
+    for (size_t i = 0; rc == 0 && i < r->delta->n; i++)
+        if (r->verdict.states[i] == st)
+            r->applied[i] = true;
+    return rc;
+}
+
+/* The plan (and its text) of the items the verdict put in state st. */
+static int build_selected(struct decision_run *r, enum np_posture_item_state st, void **plan,
+                          char ***lines)
+{
+    struct np_posture_delta sel = {0};
+    np_posture_delta_select(&sel, r->delta, &r->verdict, st);
+    int rc = r->ops->build(r->p, &sel, plan, lines);
+    np_posture_delta_clean_up(&sel);
+    return rc;
+}
+
+/* Step 3: applies what is due now. */
+static int apply_due(struct decision_run *r)
+{
+    if (r->verdict.n_apply == 0)
+        return 0;
+    void *plan = NULL;
+    char **lines = NULL;
+    int rc = build_selected(r, NP_POSTURE_ITEM_APPLY, &plan, &lines);
+    if (rc == 0)
+        rc = apply_items(r, NP_POSTURE_ITEM_APPLY, plan, lines);
+    np_posture_lines_free(lines);
+    if (plan)
+        r->ops->free_plan(plan);
+    return rc;
+}
+
+/* Step 4: the rest of a plan waits for a human: applied only when the approval annotation
+ * names its id, else published in status.plan (with a Warning when the blast radius held it). */
+static int propose_or_apply_approved(struct decision_run *r)
+{
+    struct np_pass *p = r->p;
+    if (r->verdict.n_proposed == 0)
+        return 0;
+    void *plan = NULL;
+    char **lines = NULL;
+    int rc = build_selected(r, NP_POSTURE_ITEM_PROPOSED, &plan, &lines);
+    if (rc)
+        goto out;
+    char *id = plan_id(lines, r->ops->observed_fp);
+    const char *approved = np_json_path_str(p->obj, "metadata", "annotations",
+                                            NP_ANNOTATION_APPROVE_PLAN, NP_JSON_END);
+    if (approved && strcmp(approved, id) == 0) {
+        rc = apply_items(r, NP_POSTURE_ITEM_PROPOSED, plan, lines);
+        if (rc == 0) {
+            np_pass_emit(p, "Normal", "PlanApproved", "Approve", id);
+            p->consume_approval = true;
+            r->approved = true;
+        }
+        free(id);
+        goto out;
+    }
+    bool new_plan = publish_plan(p, lines, id, approved);
+    if (r->verdict.standing == NP_POSTURE_STANDING_BLAST_RADIUS && new_plan) {
+        char *note = np_strdupf("the plan has %zu changes, more than maxChangesPerSync %zu; "
+                                "nothing was applied",
+                                r->verdict.changes, r->verdict.limit);
+        np_pass_emit(p, "Warning", "BlastRadiusExceeded", "Decide", note);
+        free(note);
+    }
+    free(p->out.decision.plan_id);
+    p->out.decision.plan_id = id;
+out:
+    np_posture_lines_free(lines);
+    if (plan)
+        r->ops->free_plan(plan);
+    return rc;
+}
+
+/* Step 5: reads AWS again after a repair; every applied item must be gone. */
+static int verify_repairs(struct decision_run *r)
+{
+    if (!r->p->remediated)
+        return 0;
+    int rc = r->ops->residual(r->p, &r->residual);
+    for (size_t i = 0; rc == 0 && i < r->delta->n; i++)
+        if (r->applied[i] && still_there(&r->residual, &r->delta->items[i]))
+            r->verified = false;
+    return rc;
+}
+
+/* Step 6, one item: its status entry, Events and metrics. */
+static void report_item(struct decision_run *r, size_t i)
+{
+    struct np_pass *p = r->p;
+    const struct np_posture_drift *d = &r->delta->items[i];
+    enum np_posture_item_state st = r->applied[i] ? NP_POSTURE_ITEM_APPLY : r->verdict.states[i];
+    bool pending = st == NP_POSTURE_ITEM_APPLY && !r->verified && still_there(&r->residual, d);
+    char *gr = r->ops->guardrail_of ? r->ops->guardrail_of(p, d) : NULL;
+    struct item_info info = {
+        .first_seen_ms = r->hist[i].first_seen_ms,
+        .state = pending ? "Pending" : state_text(st, d),
+        .until_ms = st == NP_POSTURE_ITEM_APPLY ? 0 : r->verdict.until_ms[i],
+        .occurrences = r->hist[i].occurrences,
+        .window_start_ms = r->window[i],
+        .guardrail = gr,
+        .actor = r->hist[i].actor,
+        .actor_verified = r->hist[i].actor_verified,
+    };
+    add_drift_item(p, np_posture_drift_scope(d), np_posture_change_name(d->change), r->texts[i],
+                   &info);
+    announce_item(p, d, r->texts[i], &info, st, is_new_item(r->olds[i]),
+                  np_json_path_str(r->olds[i], "state", NP_JSON_END));
+    free(gr);
+    if (st == NP_POSTURE_ITEM_APPLY) {
+        r->n_applied++;
+        struct np_buf l = NP_BUF_INIT;
+        np_metrics_labels(&l, "kind", p->kind->kind);
+        np_metrics_histogram_observe(p->ctl->metrics, "netposture_drift_time_to_remediate_seconds",
+                                     np_buf_cstr(&l),
+                                     (double)(p->now - r->hist[i].first_seen_ms) / 1000.0);
+        np_buf_clean_up(&l);
+        return;
+    }
+    r->n_left++;
+    if (st == NP_POSTURE_ITEM_CONTESTED && !r->contested_text)
+        r->contested_text =
+            np_strdupf("%s %s %s appeared %d times (actor %s)", np_posture_drift_scope(d),
+                       np_posture_change_name(d->change), r->texts[i], r->hist[i].occurrences,
+                       r->hist[i].actor ? r->hist[i].actor : "unknown");
+}
+
+/* Step 7: what the conditions need of the decision, and when to look again. */
+static void record_decision(struct decision_run *r, struct np_result *res)
+{
+    struct np_pass *p = r->p;
+    struct np_pass_decision *d = &p->out.decision;
+    const struct np_posture_verdict *v = &r->verdict;
+    p->out.decided = true;
+    p->diffed = true; /* the drift list is complete: it replaces the old one */
+    d->standing = r->approved ? np_posture_standing_once_approved(v) : v->standing;
+    d->verified = r->verified;
+    d->n_left = r->n_left;
+    d->n_applied = r->n_applied;
+    d->n_excepted = v->n_excepted;
+    d->n_contested = v->n_contested;
+    d->n_reported = v->n_reported;
+    d->n_pending = v->n_pending;
+    d->changes = v->changes;
+    d->limit = v->limit;
+    d->next_ms = v->next_ms;
+    free(d->contested_text);
+    d->contested_text = r->contested_text;
+    r->contested_text = NULL;
+    if (!r->verified)
+        res->requeue_after_ms = 2000;
+    if (v->next_ms > 0 && r->verified) {
+        int64_t wait = v->next_ms - p->now + 100;
+        res->requeue_after_ms = wait < 1000 ? 1000 : wait;
+    }
+}
+
+static void set_subject(struct np_pass *p, const char *subject)
+{
+    free(p->out.decision.subject);
+    p->out.decision.subject = np_strdup(subject);
+}
+
 int np_pass_decide(struct np_pass *p, const struct np_posture_delta *delta,
                    const struct np_posture_remediation *remediation,
                    const struct np_pass_plan_ops *ops, struct np_result *res)
 {
-    struct np_posture_delta residual = {0}, sel_apply = {0}, sel_prop = {0};
-    void *plan = NULL, *pplan = NULL;
-    struct np_posture_verdict verdict = {0};
-    struct np_posture_item_history *hist = NULL;
-    int64_t *window = NULL;
-    char **texts = NULL;       /* each item's status text */
-    json_object **olds = NULL; /* each item in the previous status (borrowed), or NULL */
-    bool *applied = NULL;
-    char **lines = NULL, **plines = NULL;
-    char *id = NULL;
-    int rc = 0;
-
+    set_subject(p, ops->subject);
     if (delta->n == 0) {
+        p->out.decided = true;
+        p->out.decision.verified = true;
+        p->out.decision.empty = true;
         p->diffed = true;
-        p->contested_status = "False";
-        p->contested_reason = "NotContested";
-        np_pass_set_ready(p, "True", "Converged", np_strdupf("%s matches the spec", ops->subject));
-        p->drifted_status = "False";
-        p->drifted_reason = "NoDrift";
         return 0;
     }
-
-    /* The policy decides per item from the mode, grace, exceptions, flapping history,
-     * guardrail marks and the blast radius. */
-    hist = np_xcalloc(delta->n, sizeof(*hist));
-    window = np_xcalloc(delta->n, sizeof(*window));
-    applied = np_xcalloc(delta->n, sizeof(*applied));
-    texts = np_xcalloc(delta->n, sizeof(*texts));
-    olds = np_xcalloc(delta->n, sizeof(*olds));
-    for (size_t i = 0; i < delta->n; i++) {
-        texts[i] = np_posture_drift_text(&delta->items[i]);
-        olds[i] = old_drift_item(p, np_posture_drift_scope(&delta->items[i]),
-                                 np_posture_change_name(delta->items[i].change), texts[i]);
-        item_history(p, olds[i], &hist[i], &window[i]);
-        bool is_new =
-            !olds[i] || is_resolved_state(np_json_path_str(olds[i], "state", NP_JSON_END));
-        if (is_new && p->event_actor && ops->event_explains &&
-            ops->event_explains(p->event_name, &delta->items[i])) {
-            hist[i].actor = p->event_actor; /* who made the change, from the event */
-            hist[i].actor_verified = p->event_actor_verified;
-        }
-    }
-    /* The grace period is for drift; a new or changed spec is converged at once (the mode
-     * and the blast radius still apply). */
-    struct np_posture_remediation rem = *remediation;
-    if (p->spec_changed)
-        rem.grace_ms = 0;
-    rc = np_posture_policy_decide(&verdict, &(struct np_posture_policy_input){
-                                                .remediation = &rem,
-                                                .delta = delta,
-                                                .history = hist,
-                                                .now_ms = p->now,
-                                            });
-    if (rc)
-        goto out;
-
-    /* Apply what is due now. */
-    if (verdict.n_apply > 0) {
-        np_posture_delta_select(&sel_apply, delta, &verdict, NP_POSTURE_ITEM_APPLY);
-        rc = ops->build(p, &sel_apply, &plan, &lines);
-        if (rc == 0)
-            rc = apply_plan(p, ops, plan, lines);
-        if (rc)
-            goto out;
+    struct decision_run r;
+    decision_run_init(&r, p, delta, ops);
+    recall_history(&r);
+    int rc = run_policy(&r, remediation);
+    if (rc == 0)
+        rc = apply_due(&r);
+    if (rc == 0)
+        rc = propose_or_apply_approved(&r);
+    if (rc == 0)
+        rc = verify_repairs(&r);
+    if (rc == 0) {
         for (size_t i = 0; i < delta->n; i++)
-            applied[i] = verdict.states[i] == NP_POSTURE_ITEM_APPLY;
+            report_item(&r, i);
+        record_decision(&r, res);
     }
-    /* The rest of a plan waits for a human: apply it only when the approval names it. */
-    bool blast = np_str_eq(verdict.reason, "BlastRadiusExceeded");
-    bool holding = false;
-    if (verdict.n_proposed > 0) {
-        np_posture_delta_select(&sel_prop, delta, &verdict, NP_POSTURE_ITEM_PROPOSED);
-        rc = ops->build(p, &sel_prop, &pplan, &plines);
-        if (rc)
-            goto out;
-        id = plan_id(plines, ops->observed_fp);
-        const char *approved = np_json_path_str(p->obj, "metadata", "annotations",
-                                                NP_ANNOTATION_APPROVE_PLAN, NP_JSON_END);
-        if (approved && strcmp(approved, id) == 0) {
-            rc = apply_plan(p, ops, pplan, plines);
-            if (rc)
-                goto out;
-            np_pass_emit(p, "Normal", "PlanApproved", "Approve", id);
-            p->consume_approval = true;
-            for (size_t i = 0; i < delta->n; i++)
-                if (verdict.states[i] == NP_POSTURE_ITEM_PROPOSED)
-                    applied[i] = true;
-        } else {
-            holding = true;
-            bool new_plan = publish_plan(p, plines, id, approved);
-            if (blast && new_plan) {
-                char *note = np_strdupf("the plan has %zu changes, more than maxChangesPerSync "
-                                        "%zu; nothing was applied",
-                                        verdict.changes, verdict.limit);
-                np_pass_emit(p, "Warning", "BlastRadiusExceeded", "Decide", note);
-                free(note);
-            }
-        }
-    }
-    /* Verify: read AWS again; every applied item must be gone. */
-    bool verified = true;
-    if (p->remediated) {
-        rc = ops->residual(p, &residual);
-        if (rc)
-            goto out;
-        for (size_t i = 0; i < delta->n; i++)
-            if (applied[i] && still_there(&residual, &delta->items[i]))
-                verified = false;
-    }
-
-    /* Report every item with what was decided and done; Events on every change of state. */
-    size_t n_left = 0, n_applied = 0;
-    char *contested_text = NULL;
-    for (size_t i = 0; i < delta->n; i++) {
-        const struct np_posture_drift *d = &delta->items[i];
-        const char *scope = np_posture_drift_scope(d);
-        const char *change = np_posture_change_name(d->change);
-        const char *old_state = np_json_path_str(olds[i], "state", NP_JSON_END);
-        bool is_new = !olds[i] || is_resolved_state(old_state);
-        enum np_posture_item_state st = applied[i] ? NP_POSTURE_ITEM_APPLY : verdict.states[i];
-        char *gr = ops->guardrail_of ? ops->guardrail_of(p, d) : NULL;
-        struct item_info info = {
-            .first_seen_ms = hist[i].first_seen_ms,
-            .state = st == NP_POSTURE_ITEM_APPLY && !verified && still_there(&residual, d)
-                         ? "Pending"
-                         : state_text(st, d),
-            .until_ms = st == NP_POSTURE_ITEM_APPLY ? 0 : verdict.until_ms[i],
-            .occurrences = hist[i].occurrences,
-            .window_start_ms = window[i],
-            .guardrail = gr,
-            .actor = hist[i].actor,
-            .actor_verified = hist[i].actor_verified,
-        };
-        add_drift_item(p, scope, change, texts[i], &info);
-        announce_item(p, d, texts[i], &info, st, is_new, old_state);
-        if (st == NP_POSTURE_ITEM_APPLY) {
-            n_applied++;
-            struct np_buf l = NP_BUF_INIT;
-            np_metrics_labels(&l, "kind", p->kind->kind);
-            np_metrics_histogram_observe(
-                p->ctl->metrics, "netposture_drift_time_to_remediate_seconds", np_buf_cstr(&l),
-                (double)(p->now - hist[i].first_seen_ms) / 1000.0);
-            np_buf_clean_up(&l);
-        } else {
-            n_left++;
-        }
-        if (st == NP_POSTURE_ITEM_CONTESTED && !contested_text)
-            contested_text =
-                np_strdupf("%s %s %s appeared %d times (actor %s)", scope, change, texts[i],
-                           hist[i].occurrences, hist[i].actor ? hist[i].actor : "unknown");
-        free(gr);
-    }
-
-    /* Conditions. The drift list is complete: it replaces the old one. */
-    p->diffed = true;
-    p->contested_status = "False";
-    p->contested_reason = "NotContested";
-    if (verdict.n_contested > 0) {
-        p->contested_status = "True";
-        p->contested_reason = "Flapping";
-        free(p->contested_msg);
-        p->contested_msg = contested_text;
-        contested_text = NULL;
-    }
-    free(contested_text);
-    p->drifted_status = n_left > 0 || !verified ? "True" : "False";
-    p->drifted_reason = n_left > 0 || !verified ? "DriftDetected" : "NoDrift";
-    free(p->drifted_msg);
-    p->drifted_msg = n_left > 0 ? np_strdupf("%zu item(s) differ from the spec", n_left)
-                                : np_strdupf("last repair: %zu item(s)", n_applied);
-    char next[40] = "";
-    if (verdict.next_ms > 0)
-        np_time_format_rfc3339(next, sizeof(next), verdict.next_ms);
-    if (!verified) {
-        np_pass_set_ready(
-            p, "False", "Progressing",
-            np_strdupf("%zu change(s) applied, some still differ; retrying", n_applied));
-        res->requeue_after_ms = 2000;
-    } else if (verdict.n_contested > 0) {
-        np_pass_set_ready(p, "False", "Contested",
-                          np_strdupf("%zu item(s) are contested and no longer repaired; annotate "
-                                     "netposture.dev/retry-contested=true to try again",
-                                     verdict.n_contested));
-    } else if (holding) {
-        np_pass_set_ready(p, "False", blast ? "BlastRadiusExceeded" : "PlanProposed",
-                          blast ? np_strdupf("the plan has %zu changes, more than "
-                                             "maxChangesPerSync %zu; approve it with the "
-                                             "annotation netposture.dev/approve-plan=%s",
-                                             verdict.changes, verdict.limit, id)
-                                : np_strdupf("approve the plan with the annotation "
-                                             "netposture.dev/approve-plan=%s",
-                                             id));
-    } else if (verdict.n_reported > 0) {
-        np_pass_set_ready(p, "False", "DriftDetected",
-                          np_strdupf("%zu drift item(s); mode Detect reports and never repairs",
-                                     verdict.n_reported));
-    } else if (verdict.n_pending > 0) {
-        np_pass_set_ready(p, "False", "GracePeriod",
-                          np_strdupf("%zu drift item(s) inside the grace period; the next is "
-                                     "repaired at %s",
-                                     verdict.n_pending, next));
-    } else {
-        np_pass_set_ready(
-            p, "True", "Converged",
-            verdict.n_excepted > 0
-                ? np_strdupf("%s matches the spec but for %zu item(s) tolerated "
-                             "by exceptions",
-                             ops->subject, verdict.n_excepted)
-                : np_strdupf("repaired %zu drift item(s) on %s", n_applied, ops->subject));
-    }
-    if (verdict.next_ms > 0 && verified) {
-        int64_t wait = verdict.next_ms - p->now + 100;
-        res->requeue_after_ms = wait < 1000 ? 1000 : wait;
-    }
-out:
-    np_posture_verdict_clean_up(&verdict);
-    free(hist);
-    free(window);
-    for (size_t i = 0; texts && i < delta->n; i++)
-        free(texts[i]);
-    free(texts);
-    free(olds);
-    free(applied);
-    free(id);
-    np_posture_lines_free(lines);
-    np_posture_lines_free(plines);
-    if (plan)
-        ops->free_plan(plan);
-    if (pplan)
-        ops->free_plan(pplan);
-    np_posture_delta_clean_up(&residual);
-    np_posture_delta_clean_up(&sel_apply);
-    np_posture_delta_clean_up(&sel_prop);
+    decision_run_clean_up(&r);
     return rc;
 }
 
@@ -947,14 +985,10 @@ static void pass_clean_up(struct np_pass *p)
     free(p->name);
     json_object_put(p->obj);
     np_account_use_clean_up(&p->use);
-    free(p->ready_msg);
-    free(p->synced_msg);
-    free(p->drifted_msg);
+    np_pass_outcome_clean_up(&p->out);
     json_object_put(p->drift_items);
     json_object_put(p->plan);
     np_guardrail_set_clean_up(&p->guardrails);
-    free(p->compliant_msg);
-    free(p->contested_msg);
     free(p->event_actor);
     free(p->event_name);
 }
@@ -1012,9 +1046,114 @@ static int invalid_spec(struct np_pass *p, bool deleting, struct np_result *res)
     if (!np_str_eq(np_pass_old_condition_reason(p, "Ready"), "InvalidSpec") ||
         np_json_path_int(p->old_status, 0, "observedGeneration", NP_JSON_END) != p->generation)
         np_pass_emit(p, "Warning", "InvalidSpec", "Validate", msg);
-    np_pass_set_ready(p, "False", "InvalidSpec", msg);
+    np_pass_stop(p, NP_REASON_INVALID_SPEC, msg);
     res->terminal = true;
     return write_status(p);
+}
+
+/* Loads the posture from the informer's store and what the pass remembers of it. NP_ENOTFOUND
+ * when it is gone (its finalizer, if any, was already handled). */
+static int pass_load(struct np_pass *p)
+{
+    int rc = np_kube_store_get(np_kube_informer_store(p->kind->informer(p->ctl)), &p->obj, p->key);
+    if (rc == 0)
+        rc = np_kube_key_split(p->key, &p->ns, &p->name);
+    if (rc)
+        return rc;
+    p->uid = np_kube_object_uid(p->obj);
+    p->generation = np_json_path_int(p->obj, 0, "metadata", "generation", NP_JSON_END);
+    p->old_status = np_json_path(p->obj, "status", NP_JSON_END);
+    np_kube_object_ref_from(&p->ref, p->obj);
+    if (!p->ref.api_version)
+        p->ref.api_version = "netposture.dev/v1alpha1";
+    if (!p->ref.kind)
+        p->ref.kind = p->kind->kind;
+    p->deleting = np_json_path(p->obj, "metadata", "deletionTimestamp", NP_JSON_END) != NULL;
+    /* Flapping is forgotten when the spec changes or a human asks to retry. */
+    p->retry_requested = np_json_path(p->obj, "metadata", "annotations",
+                                      NP_ANNOTATION_RETRY_CONTESTED, NP_JSON_END) != NULL;
+    int64_t drift_gen = np_json_path_int(p->old_status, 0, "drift", "generation", NP_JSON_END);
+    p->reset_contested = p->retry_requested || (drift_gen != 0 && drift_gen != p->generation);
+    /* Grace is for drift away from a spec that was converged; until this generation has been
+     * converged once, the differences are the new spec itself. */
+    p->spec_changed =
+        np_json_path_int(p->old_status, 0, "convergedGeneration", NP_JSON_END) != p->generation;
+    return 0;
+}
+
+/* On deletion: whether the pass may go on (our finalizer is ours to honour). A finalizer
+ * netposture did not add is removed without any AWS call; *done then. */
+static int check_finalizer_owner(struct np_pass *p, bool *done)
+{
+    *done = false;
+    if (!p->deleting || !np_kube_object_has_finalizer(p->obj, NP_KUBE_FINALIZER))
+        return 0;
+    bool ours = false;
+    int rc = finalizer_is_ours(p, &ours);
+    if (rc == NP_ENOTFOUND) {
+        *done = true; /* gone meanwhile */
+        return 0;
+    }
+    if (rc == 0 && !ours) {
+        *done = true;
+        rc = release_foreign_finalizer(p);
+    }
+    return rc;
+}
+
+/* Annotations that were requests, now honoured: an approval is for one plan (the same id must
+ * not apply again later); a retry request must not reset every pass. */
+static int drop_honoured_annotations(struct np_pass *p)
+{
+    const char *done[2];
+    size_t n_done = 0;
+    bool retried = p->retry_requested && p->diffed;
+    if (p->consume_approval)
+        done[n_done++] = NP_ANNOTATION_APPROVE_PLAN;
+    if (retried)
+        done[n_done++] = NP_ANNOTATION_RETRY_CONTESTED;
+    if (n_done == 0)
+        return 0;
+    int rc = drop_annotations(p, done, n_done);
+    if (rc == 0 && retried)
+        np_pass_emit(p, "Normal", "RetryContested", "Decide",
+                     "flapping history cleared on request; contested items are repaired again");
+    return rc;
+}
+
+/* The posture is not being deleted: converge it (when its account may be used), write the
+ * status, drop the annotations it honoured. An AWS failure is reported and returned (the
+ * workqueue backs off). */
+static int converge_pass(struct np_pass *p, struct np_result *res)
+{
+    if (p->use.reason) {
+        np_pass_stop(p, np_reason_parse(p->use.reason), np_strdup(p->use.message));
+        res->requeue_after_ms = 60 * 1000; /* account changes also requeue us at once */
+        return write_status(p);
+    }
+    int rc = p->kind->converge(p, res);
+    if (rc == 0 && p->deferred)
+        return 0;
+    if (rc) {
+        int err = rc;
+        char *msg = np_strdup(np_error_message());
+        np_pass_aws_failed(p, msg);
+        write_status(p);
+        np_error_set(err, "%s", msg);
+        free(msg);
+        return err;
+    }
+    rc = write_status(p);
+    return rc ? rc : drop_honoured_annotations(p);
+}
+
+/* The posture is being deleted: the kind cleans up AWS (or says why it cannot). */
+static int deletion_pass(struct np_pass *p, struct np_result *res)
+{
+    int rc = p->kind->deletion(p, res);
+    if (rc == 0 && p->out.stopped != NP_REASON_NONE)
+        rc = write_status(p);
+    return rc;
 }
 
 int np_pass_reconcile(struct np_controller *ctl, const struct np_pass_kind *kind, const char *key,
@@ -1025,105 +1164,26 @@ int np_pass_reconcile(struct np_controller *ctl, const struct np_pass_kind *kind
     p->kind = kind;
     p->key = key;
     p->now = np_controller_now_ms(ctl);
-    int rc = np_kube_store_get(np_kube_informer_store(kind->informer(ctl)), &p->obj, key);
+    bool done = false;
+    int rc = pass_load(p);
     if (rc == NP_ENOTFOUND) {
         rc = 0; /* gone, and the finalizer (if any) was already handled */
         goto out;
     }
-    if (rc)
+    if (rc == 0)
+        rc = check_finalizer_owner(p, &done);
+    if (rc || done)
         goto out;
-    rc = np_kube_key_split(key, &p->ns, &p->name);
-    if (rc)
-        goto out;
-    p->uid = np_kube_object_uid(p->obj);
-    p->generation = np_json_path_int(p->obj, 0, "metadata", "generation", NP_JSON_END);
-    p->old_status = np_json_path(p->obj, "status", NP_JSON_END);
-    np_kube_object_ref_from(&p->ref, p->obj);
-    if (!p->ref.api_version)
-        p->ref.api_version = "netposture.dev/v1alpha1";
-    if (!p->ref.kind)
-        p->ref.kind = kind->kind;
-    bool deleting = np_json_path(p->obj, "metadata", "deletionTimestamp", NP_JSON_END) != NULL;
-    /* Flapping is forgotten when the spec changes or a human asks to retry. */
-    bool retry = np_json_path(p->obj, "metadata", "annotations", NP_ANNOTATION_RETRY_CONTESTED,
-                              NP_JSON_END) != NULL;
-    int64_t drift_gen = np_json_path_int(p->old_status, 0, "drift", "generation", NP_JSON_END);
-    p->reset_contested = retry || (drift_gen != 0 && drift_gen != p->generation);
-    /* Grace is for drift away from a spec that was converged; until this generation has been
-     * converged once, the differences are the new spec itself. */
-    p->spec_changed =
-        np_json_path_int(p->old_status, 0, "convergedGeneration", NP_JSON_END) != p->generation;
-
-    if (deleting && np_kube_object_has_finalizer(p->obj, NP_KUBE_FINALIZER)) {
-        bool ours = false;
-        rc = finalizer_is_ours(p, &ours);
-        if (rc == NP_ENOTFOUND) {
-            rc = 0; /* gone meanwhile */
-            goto out;
-        }
-        if (rc == 0 && !ours)
-            rc = release_foreign_finalizer(p);
-        if (rc || !ours)
-            goto out;
-    }
-
     /* Parse and validate what the CRD schema could not. */
-    rc = kind->parse(p, np_json_path(p->obj, "spec", NP_JSON_END));
-    if (rc) {
-        rc = invalid_spec(p, deleting, res);
+    if (kind->parse(p, np_json_path(p->obj, "spec", NP_JSON_END)) != 0) {
+        rc = invalid_spec(p, p->deleting, res);
         goto out;
     }
-
     /* The account: it must exist and allow this namespace. */
     const char *account = kind->account(p) ? kind->account(p) : NP_POSTURE_DEFAULT_ACCOUNT;
     rc = np_controller_account_use(ctl, account, p->ns, kind->region(p), &p->use);
-    if (rc)
-        goto out;
-    if (deleting) {
-        rc = kind->deletion(p, res);
-        if (rc == 0 && p->ready_reason)
-            rc = write_status(p);
-        goto out;
-    }
-    if (p->use.reason) {
-        np_pass_set_ready(p, "False", p->use.reason, np_strdup(p->use.message));
-        res->requeue_after_ms = 60 * 1000; /* account changes also requeue us at once */
-        rc = write_status(p);
-        goto out;
-    }
-
-    rc = kind->converge(p, res);
-    if (rc == 0 && p->deferred)
-        goto out;
-    if (rc) {
-        /* AWS failed: report it and let the workqueue back off. */
-        int err = rc;
-        char *msg = np_strdup(np_error_message());
-        np_pass_set_synced(p, false, np_strdup(msg));
-        if (!p->ready_reason || strcmp(p->ready_reason, "Converged") == 0)
-            np_pass_set_ready(p, "False", "AWSError", np_strdup(msg));
-        write_status(p);
-        np_error_set(err, "%s", msg);
-        free(msg);
-        rc = err;
-        goto out;
-    }
-    rc = write_status(p);
-    /* Annotations that were requests, now honoured: an approval is for one plan (the same id
-     * must not apply again later); a retry request must not reset every pass. */
-    const char *done[2];
-    size_t n_done = 0;
-    if (p->consume_approval)
-        done[n_done++] = NP_ANNOTATION_APPROVE_PLAN;
-    if (retry && p->diffed)
-        done[n_done++] = NP_ANNOTATION_RETRY_CONTESTED;
-    if (rc == 0 && n_done > 0) {
-        rc = drop_annotations(p, done, n_done);
-        if (rc == 0 && retry && p->diffed)
-            np_pass_emit(p, "Normal", "RetryContested", "Decide",
-                         "flapping history cleared on request; contested items are repaired "
-                         "again");
-    }
+    if (rc == 0)
+        rc = p->deleting ? deletion_pass(p, res) : converge_pass(p, res);
 out:
     pass_clean_up(p);
     free(p);

@@ -208,7 +208,7 @@ static void enqueue_owner(struct np_region *r, const struct np_aws_sg *sg)
 {
     const char *owner = sg ? owner_of(sg) : NULL;
     if (owner && strchr(owner, '/'))
-        np_controller_enqueue(r->ctl, NP_KIND_SGP, owner);
+        np_controller_enqueue(r->ctl, NP_WORK_SGP, owner);
 }
 
 /* ---------------------------------------------------------------- polling */

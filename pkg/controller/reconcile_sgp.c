@@ -179,7 +179,7 @@ static int release_previous_group(struct rctx *r)
 /* ---------------------------------------------------------------- converge */
 
 /* Finds the group (status id, uid tag) or creates it; sets r->sg. Returns 0 with
- * r->p.ready_reason set when it cannot proceed (a condition, not an error). */
+ * r->p.out.stopped set when it cannot proceed (a condition, not an error). */
 static int find_or_create_group(struct rctx *r, bool enforce, struct np_result *res)
 {
     int rc = 0;
@@ -193,10 +193,10 @@ static int find_or_create_group(struct rctx *r, bool enforce, struct np_result *
     if (spec->management.policy == NP_POSTURE_MANAGEMENT_ADOPT) {
         rc = observe_group(r, spec->management.group_id, &r->sg, false);
         if (rc == NP_ENOTFOUND) {
-            np_pass_set_ready(&r->p, "False", "GroupNotFound",
-                              np_strdupf("security group %s does not exist in %s",
-                                         spec->management.group_id, r->p.use.region_name));
-            np_pass_set_synced(&r->p, true, NULL);
+            np_pass_stop(&r->p, NP_REASON_GROUP_NOT_FOUND,
+                         np_strdupf("security group %s does not exist in %s",
+                                    spec->management.group_id, r->p.use.region_name));
+            np_pass_synced(&r->p);
             res->requeue_after_ms = 60 * 1000;
             return 0;
         }
@@ -204,10 +204,10 @@ static int find_or_create_group(struct rctx *r, bool enforce, struct np_result *
             return rc;
         const char *o = NULL;
         if (np_pass_owned_by_other(&r->p, r->sg->tags, r->sg->n_tags, &o)) {
-            np_pass_set_ready(
-                &r->p, "False", "AdoptionRefused",
+            np_pass_stop(
+                &r->p, NP_REASON_ADOPTION_REFUSED,
                 np_strdupf("security group %s is owned by posture %s", r->sg->group_id, o));
-            np_pass_set_synced(&r->p, true, NULL);
+            np_pass_synced(&r->p);
             np_aws_sg_free(r->sg);
             r->sg = NULL;
             return 0;
@@ -245,11 +245,11 @@ static int find_or_create_group(struct rctx *r, bool enforce, struct np_result *
     if (r->sg)
         return 0;
     if (!enforce) {
-        np_pass_set_ready(
-            &r->p, "False", "GroupNotFound",
-            np_strdupf("no security group carries %s=%s and mode %s never creates one", NP_TAG_UID,
-                       r->p.uid, np_posture_mode_name(spec->remediation.mode)));
-        np_pass_set_synced(&r->p, true, NULL);
+        np_pass_stop(&r->p, NP_REASON_GROUP_NOT_FOUND,
+                     np_strdupf("no security group carries %s=%s and mode %s never creates one",
+                                NP_TAG_UID, r->p.uid,
+                                np_posture_mode_name(spec->remediation.mode)));
+        np_pass_synced(&r->p);
         res->requeue_after_ms = r->p.ctl->opts.resync_ms;
         return 0;
     }
@@ -261,8 +261,8 @@ static int find_or_create_group(struct rctx *r, bool enforce, struct np_result *
                                  r->p.use.region_name, &vpc, &why);
         if (rc == NP_EAGAIN) {
             /* The VPCPosture's changes requeue us; the timer is a safety net. */
-            np_pass_set_ready(&r->p, "False", "VPCNotReady", why);
-            np_pass_set_synced(&r->p, true, NULL);
+            np_pass_stop(&r->p, NP_REASON_VPC_NOT_READY, why);
+            np_pass_synced(&r->p);
             res->requeue_after_ms = 60 * 1000;
             rc = 0;
             goto out;
@@ -297,12 +297,12 @@ static int find_or_create_group(struct rctx *r, bool enforce, struct np_result *
         if (rc == 0 && n > 0 && np_str_eq(tag_value(&sgs[0], NP_TAG_UID), r->p.uid)) {
             r->sg = np_aws_sg_dup(&sgs[0]);
         } else if (rc == 0) {
-            np_pass_set_ready(
-                &r->p, "False", "AdoptionRefused",
+            np_pass_stop(
+                &r->p, NP_REASON_ADOPTION_REFUSED,
                 np_strdupf("a security group named \"%s\" already exists in %s (%s) and is "
                            "not ours; adopt it with management.policy: Adopt",
                            spec->group_name, vpc, n > 0 ? sgs[0].group_id : "?"));
-            np_pass_set_synced(&r->p, true, NULL);
+            np_pass_synced(&r->p);
         }
         np_aws_sgs_free(sgs, n);
         goto out;
@@ -636,11 +636,11 @@ static int converge(struct rctx *r, struct np_result *res)
         if (rc)
             goto out;
     }
-    np_pass_set_synced(&r->p, true, NULL);
+    np_pass_synced(&r->p);
     struct resolve_ctx rctx = {r->p.ctl, r->p.ns};
     rc = np_posture_desired(&r->want, spec, resolve_peer, &rctx);
     if (rc) {
-        np_pass_set_ready(&r->p, "False", "PeerNotReady", np_strdup(np_error_message()));
+        np_pass_stop(&r->p, NP_REASON_PEER_NOT_READY, np_strdup(np_error_message()));
         res->requeue_after_ms = 10 * 1000;
         rc = 0;
         goto out;

@@ -469,10 +469,10 @@ static int find_or_create_vpc(struct vctx *v, bool enforce, struct np_result *re
     if (spec->management.policy == NP_POSTURE_MANAGEMENT_ADOPT) {
         rc = read_vpc(v, spec->management.vpc_id, &v->vpc);
         if (rc == NP_ENOTFOUND) {
-            np_pass_set_ready(&v->p, "False", "VPCNotFound",
-                              np_strdupf("VPC %s does not exist in %s", spec->management.vpc_id,
-                                         v->p.use.region_name));
-            np_pass_set_synced(&v->p, true, NULL);
+            np_pass_stop(&v->p, NP_REASON_VPC_NOT_FOUND,
+                         np_strdupf("VPC %s does not exist in %s", spec->management.vpc_id,
+                                    v->p.use.region_name));
+            np_pass_synced(&v->p);
             res->requeue_after_ms = 60 * 1000;
             return 0;
         }
@@ -480,9 +480,9 @@ static int find_or_create_vpc(struct vctx *v, bool enforce, struct np_result *re
             return rc;
         const char *o = NULL;
         if (np_pass_owned_by_other(&v->p, v->vpc->tags, v->vpc->n_tags, &o)) {
-            np_pass_set_ready(&v->p, "False", "AdoptionRefused",
-                              np_strdupf("VPC %s is owned by posture %s", v->vpc->vpc_id, o));
-            np_pass_set_synced(&v->p, true, NULL);
+            np_pass_stop(&v->p, NP_REASON_ADOPTION_REFUSED,
+                         np_strdupf("VPC %s is owned by posture %s", v->vpc->vpc_id, o));
+            np_pass_synced(&v->p);
             np_aws_vpcs_free(v->vpc, 1);
             v->vpc = NULL;
         } else if (np_pass_adoption_refused(&v->p, v->vpc->vpc_id, v->vpc->tags, v->vpc->n_tags,
@@ -512,11 +512,10 @@ static int find_or_create_vpc(struct vctx *v, bool enforce, struct np_result *re
     if (v->vpc)
         return 0;
     if (!enforce) {
-        np_pass_set_ready(&v->p, "False", "VPCNotFound",
-                          np_strdupf("no VPC carries %s=%s and mode %s never creates one",
-                                     NP_TAG_UID, v->p.uid,
-                                     np_posture_mode_name(spec->remediation.mode)));
-        np_pass_set_synced(&v->p, true, NULL);
+        np_pass_stop(&v->p, NP_REASON_VPC_NOT_FOUND,
+                     np_strdupf("no VPC carries %s=%s and mode %s never creates one", NP_TAG_UID,
+                                v->p.uid, np_posture_mode_name(spec->remediation.mode)));
+        np_pass_synced(&v->p);
         res->requeue_after_ms = np_region_resync_ms(v->p.use.region);
         return 0;
     }
@@ -987,10 +986,9 @@ static bool adopted_piece_missing(struct vctx *v, struct np_result *res)
         }
     if (!what)
         return false;
-    np_pass_set_ready(
-        &v->p, "False", "PieceNotFound",
-        np_strdupf("%s (to adopt for \"%s\") is not in VPC %s", id, what, v->vpc->vpc_id));
-    np_pass_set_synced(&v->p, true, NULL);
+    np_pass_stop(&v->p, NP_REASON_PIECE_NOT_FOUND,
+                 np_strdupf("%s (to adopt for \"%s\") is not in VPC %s", id, what, v->vpc->vpc_id));
+    np_pass_synced(&v->p);
     res->requeue_after_ms = 60 * 1000;
     return true;
 }
@@ -1025,7 +1023,7 @@ static int converge(struct vctx *v, struct np_result *res)
         if (rc)
             goto out;
     }
-    np_pass_set_synced(&v->p, true, NULL);
+    np_pass_synced(&v->p);
     rc = compute_delta(v, &delta);
     if (rc)
         goto out;
@@ -1043,11 +1041,10 @@ static int converge(struct vctx *v, struct np_result *res)
     rc = np_pass_decide(&v->p, &delta, &spec->remediation, &ops, res);
     if (rc)
         goto out;
-    if (v->created > 0 && np_str_eq(v->p.ready_status, "True")) {
+    if (v->created > 0 && np_pass_converged(&v->p)) {
         /* New pieces: their routes, entries, associations and tags are planned next pass. */
-        np_pass_set_ready(
-            &v->p, "False", "Progressing",
-            np_strdupf("created %d piece(s); converging what is inside them", v->created));
+        np_pass_progressing(
+            &v->p, np_strdupf("created %d piece(s); converging what is inside them", v->created));
         res->requeue_after_ms = 500;
     }
 out:

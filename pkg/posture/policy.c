@@ -1,7 +1,7 @@
 /*
  * The remediation safety policy: per drift item, what the mode, the flapping history, the
  * exceptions, the grace period and the blast radius allow (apply now, wait, only report,
- * propose, tolerate, stop fighting), the pass's overall decision and reason, and the
+ * propose, tolerate, stop fighting), what is left standing once the due items are applied, and the
  * selection of the items a plan is built from. Pure: the clock comes in as now_ms.
  */
 #include "posture/private/posture_private.h"
@@ -27,26 +27,6 @@ const char *np_posture_item_state_name(enum np_posture_item_state s)
 static size_t effective_limit(int max_changes)
 {
     return max_changes > 0 ? (size_t)max_changes : NP_POSTURE_DEFAULT_MAX_CHANGES;
-}
-
-/* The plan-size policy (no per-item state): the original interface. */
-static enum np_posture_decision decide_plan(enum np_posture_mode mode, size_t changes, size_t limit,
-                                            const char **reason)
-{
-    if (mode == NP_POSTURE_MODE_DETECT) {
-        *reason = "Detect";
-        return NP_POSTURE_DECIDE_REPORT;
-    }
-    if (mode == NP_POSTURE_MODE_PROPOSE) {
-        *reason = "Propose";
-        return NP_POSTURE_DECIDE_HOLD;
-    }
-    if (changes > limit) {
-        *reason = "BlastRadiusExceeded";
-        return NP_POSTURE_DECIDE_HOLD;
-    }
-    *reason = "Enforce";
-    return NP_POSTURE_DECIDE_APPLY;
 }
 
 /* a + b, saturating instead of overflowing (a far-future grace end stays far in the future). */
@@ -256,51 +236,44 @@ static void tally(struct np_posture_verdict *v)
     }
 }
 
-/*
- * The single reason of a per-item verdict. When something is applied it is "Enforce"
- * (everything due is applied; pending, excepted or contested items are not due). Otherwise
- * the first that holds, in this precedence:
- *   BlastRadiusExceeded  Enforce items held because there were more than the limit
- *   Propose              items wait for approval
- *   Detect               items are only reported
- *   Contested            items are no longer repaired (flapping)
- *   GracePeriod          items wait for their grace period
- *   Excepted             items are tolerated by an exception
- *   the mode's name      no drift item at all
- */
-static const char *reason_of(const struct np_posture_verdict *v, bool blast,
-                             enum np_posture_mode mode)
+const char *np_posture_standing_name(enum np_posture_standing s)
 {
-    if (v->n_apply > 0)
-        return "Enforce";
+    switch (s) {
+    case NP_POSTURE_STANDING_CONVERGED: return "Converged";
+    case NP_POSTURE_STANDING_BLAST_RADIUS: return "BlastRadiusExceeded";
+    case NP_POSTURE_STANDING_PROPOSED: return "Proposed";
+    case NP_POSTURE_STANDING_REPORTED: return "Reported";
+    case NP_POSTURE_STANDING_CONTESTED: return "Contested";
+    case NP_POSTURE_STANDING_GRACE: return "GracePeriod";
+    }
+    return "Unknown";
+}
+
+/* What is left once the APPLY items are applied, in the precedence of enum
+ * np_posture_standing (blast: the APPLY items were held for the blast radius). */
+static enum np_posture_standing standing_of(const struct np_posture_verdict *v, bool blast)
+{
     if (blast)
-        return "BlastRadiusExceeded";
+        return NP_POSTURE_STANDING_BLAST_RADIUS;
     if (v->n_proposed > 0)
-        return "Propose";
+        return NP_POSTURE_STANDING_PROPOSED;
     if (v->n_reported > 0)
-        return "Detect";
+        return NP_POSTURE_STANDING_REPORTED;
     if (v->n_contested > 0)
-        return "Contested";
+        return NP_POSTURE_STANDING_CONTESTED;
     if (v->n_pending > 0)
-        return "GracePeriod";
-    if (v->n_excepted > 0)
-        return "Excepted";
-    return np_posture_mode_name(mode);
+        return NP_POSTURE_STANDING_GRACE;
+    return NP_POSTURE_STANDING_CONVERGED;
 }
 
 int np_posture_policy_decide(struct np_posture_verdict *out,
                              const struct np_posture_policy_input *in)
 {
     memset(out, 0, sizeof(*out));
-    if (!in || !in->remediation || (!in->delta && !in->plan))
-        return np_error_set(NP_EINVAL, "policy: remediation and a delta or a plan are required");
+    if (!in || !in->remediation || !in->delta)
+        return np_error_set(NP_EINVAL, "policy: remediation and a delta are required");
     const struct np_posture_remediation *rem = in->remediation;
     out->limit = effective_limit(rem->max_changes);
-    if (!in->delta) {
-        out->changes = np_posture_plan_count(in->plan);
-        out->decision = decide_plan(rem->mode, out->changes, out->limit, &out->reason);
-        return 0;
-    }
 
     const struct np_posture_delta *delta = in->delta;
     const struct np_posture_item_history unknown = {0};
@@ -323,11 +296,15 @@ int np_posture_policy_decide(struct np_posture_verdict *out,
                 out->states[i] = NP_POSTURE_ITEM_PROPOSED;
     tally(out);
     out->changes = out->n_apply + out->n_proposed;
-    out->decision = out->n_apply > 0      ? NP_POSTURE_DECIDE_APPLY
-                    : out->n_proposed > 0 ? NP_POSTURE_DECIDE_HOLD
-                                          : NP_POSTURE_DECIDE_REPORT;
-    out->reason = reason_of(out, blast, rem->mode);
+    out->standing = standing_of(out, blast);
     return 0;
+}
+
+enum np_posture_standing np_posture_standing_once_approved(const struct np_posture_verdict *v)
+{
+    struct np_posture_verdict rest = *v;
+    rest.n_proposed = 0;
+    return standing_of(&rest, false);
 }
 
 void np_posture_verdict_clean_up(struct np_posture_verdict *v)
@@ -355,11 +332,4 @@ int np_posture_delta_select(struct np_posture_delta *out, const struct np_postur
         np_posture_drift_copy(&out->items[out->n++], &delta->items[i]);
     }
     return 0;
-}
-
-enum np_posture_decision np_posture_decide(enum np_posture_mode mode, size_t plan_count,
-                                           int max_changes)
-{
-    const char *reason = NULL;
-    return decide_plan(mode, plan_count, effective_limit(max_changes), &reason);
 }

@@ -476,12 +476,6 @@ int np_posture_guardrail_mark(struct np_posture_delta *delta,
 
 /* ---------------------------------------------------------------- policy */
 
-enum np_posture_decision {
-    NP_POSTURE_DECIDE_APPLY = 0, /* Enforce within the blast radius */
-    NP_POSTURE_DECIDE_REPORT,    /* Detect: report only, never mutate */
-    NP_POSTURE_DECIDE_HOLD,      /* Propose, or a plan over maxChangesPerSync: wait for approval */
-};
-
 /* What the policy decided for one drift item (the status item's `state` derives from it). */
 enum np_posture_item_state {
     NP_POSTURE_ITEM_APPLY = 0, /* repaired in this pass (Authorized/Revoked/Updated/Tagged) */
@@ -519,22 +513,39 @@ struct np_posture_item_history {
  */
 struct np_posture_policy_input {
     const struct np_posture_remediation *remediation; /* required */
-    const struct np_posture_delta *delta;             /* required for per-item states */
-    const struct np_posture_plan *plan;               /* optional: only its size is used when
-                                                         there is no delta */
+    const struct np_posture_delta *delta;             /* required (may hold no item) */
     const struct np_posture_item_history *history;    /* parallel to delta->items, or NULL */
     int flap_threshold;                               /* 0: NP_POSTURE_DEFAULT_FLAP_THRESHOLD */
     int64_t now_ms; /* the reconcile's wall clock (grace and exception expiry) */
 };
 
+/*
+ * What keeps a posture from converged once the items due now are applied: the first that
+ * holds, in this precedence (the Ready condition's reason derives from it, and nothing else
+ * orders them):
+ *   BLAST_RADIUS  Enforce items held because there were more than the limit
+ *   PROPOSED      items wait for a human to approve the plan (Propose mode)
+ *   REPORTED      items are only reported (Detect mode)
+ *   CONTESTED     items are no longer repaired (flapping)
+ *   GRACE         items wait for their grace period
+ *   CONVERGED     nothing is left, or only items tolerated by an exception
+ */
+enum np_posture_standing {
+    NP_POSTURE_STANDING_CONVERGED = 0,
+    NP_POSTURE_STANDING_BLAST_RADIUS,
+    NP_POSTURE_STANDING_PROPOSED,
+    NP_POSTURE_STANDING_REPORTED,
+    NP_POSTURE_STANDING_CONTESTED,
+    NP_POSTURE_STANDING_GRACE,
+};
+/* "Converged", "BlastRadiusExceeded", "Proposed", "Reported", "Contested", "GracePeriod". */
+const char *np_posture_standing_name(enum np_posture_standing s);
+
 /* The policy's verdict. Release with np_posture_verdict_clean_up. */
 struct np_posture_verdict {
-    enum np_posture_decision decision;
-    const char *reason; /* static: "Enforce", "Detect", "Propose", "BlastRadiusExceeded",
-                           "GracePeriod", "Excepted", "Contested" (why nothing or not all is
-                           applied; "Enforce" when everything due is applied) */
-    size_t changes;     /* atomic changes that would be applied (APPLY + PROPOSED items) */
-    size_t limit;       /* the effective maxChangesPerSync */
+    enum np_posture_standing standing;
+    size_t changes; /* atomic changes that would be applied (APPLY + PROPOSED items) */
+    size_t limit;   /* the effective maxChangesPerSync */
     /* Per drift item, parallel to delta->items (owned; NULL without a delta): */
     enum np_posture_item_state *states;
     int64_t *until_ms; /* PENDING: when it will be repaired; EXCEPTED: the exception's expiry
@@ -561,12 +572,14 @@ struct np_posture_verdict {
  *   5. Propose mode: PROPOSED.
  *   6. Enforce: APPLY; but when the APPLY items are more than maxChangesPerSync (<= 0 means
  *      the default 20), all of them become PROPOSED (reason BlastRadiusExceeded).
- * decision: APPLY when some item is APPLY, else HOLD when some is PROPOSED, else REPORT.
- * Without a delta (NULL), decides from the plan size as before (states NULL, n 0).
- * Errors: NP_EINVAL when remediation is NULL, or both delta and plan are.
+ * standing: what is left once the APPLY items are applied (see enum np_posture_standing).
+ * Errors: NP_EINVAL when remediation or delta is NULL.
  */
 int np_posture_policy_decide(struct np_posture_verdict *out,
                              const struct np_posture_policy_input *in);
+/* The standing once a human approved and applied the PROPOSED items: they count as applied
+ * (neither the blast radius nor the proposal holds anything any more). */
+enum np_posture_standing np_posture_standing_once_approved(const struct np_posture_verdict *v);
 /* Releases what a verdict owns; safe to call twice. */
 void np_posture_verdict_clean_up(struct np_posture_verdict *v);
 
@@ -577,11 +590,6 @@ void np_posture_verdict_clean_up(struct np_posture_verdict *v);
  */
 int np_posture_delta_select(struct np_posture_delta *out, const struct np_posture_delta *delta,
                             const struct np_posture_verdict *v, enum np_posture_item_state state);
-
-/* Shorthand for np_posture_policy_decide with only a mode, a plan size and a limit (the
- * original interface, kept for existing callers; prefer np_posture_policy_decide). */
-enum np_posture_decision np_posture_decide(enum np_posture_mode mode, size_t plan_count,
-                                           int max_changes);
 
 /* ================================================================ VPC postures (DESIGN 1.2) */
 

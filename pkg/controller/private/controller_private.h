@@ -17,11 +17,6 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
-#define NP_KIND_SGP "sgp"
-#define NP_KIND_VPCP "vpcp"
-#define NP_KIND_ACCOUNT "account"
-#define NP_KIND_GUARDRAIL "guardrail"
-
 #define NP_TAG_OWNER "netposture.dev/owner"
 #define NP_TAG_UID "netposture.dev/uid"
 #define NP_TAG_PIECE "netposture.dev/piece" /* which declared piece of a VPC: "subnet/a" */
@@ -31,11 +26,86 @@ extern const struct np_kube_resource np_res_vpcp;
 extern const struct np_kube_resource np_res_accounts;
 extern const struct np_kube_resource np_res_guardrails;
 
+/*
+ * Every reason a posture's conditions can carry (README "Conditions and reasons"); names in
+ * conditions.c's table. Ready=True is only Converged.
+ */
+enum np_reason {
+    NP_REASON_NONE = 0, /* "Unknown": nothing decided */
+    /* Ready, from the policy's decision */
+    NP_REASON_CONVERGED,
+    NP_REASON_PROGRESSING,
+    NP_REASON_BLAST_RADIUS_EXCEEDED,
+    NP_REASON_PLAN_PROPOSED,
+    NP_REASON_DRIFT_DETECTED, /* also Drifted=True */
+    NP_REASON_CONTESTED,
+    NP_REASON_GRACE_PERIOD,
+    /* Ready=False: the pass stopped before deciding */
+    NP_REASON_INVALID_SPEC,
+    NP_REASON_ACCOUNT_NOT_FOUND,
+    NP_REASON_ACCOUNT_NOT_ALLOWED,
+    NP_REASON_ACCOUNT_ERROR,
+    NP_REASON_INSECURE_ENDPOINT,
+    NP_REASON_INVALID_REGION,
+    NP_REASON_TOO_MANY_REGIONS,
+    NP_REASON_NAMESPACE_UNKNOWN,
+    NP_REASON_GUARDRAIL_VIOLATION, /* also Compliant=False under a Deny guardrail */
+    NP_REASON_GROUP_NOT_FOUND,
+    NP_REASON_VPC_NOT_FOUND,
+    NP_REASON_PIECE_NOT_FOUND,
+    NP_REASON_VPC_NOT_READY,
+    NP_REASON_PEER_NOT_READY,
+    NP_REASON_ADOPTION_REFUSED,
+    NP_REASON_ADOPTION_NOT_ALLOWED,
+    NP_REASON_DELETION_BLOCKED,
+    NP_REASON_AWS_ERROR, /* also Synced=False */
+    /* the other conditions */
+    NP_REASON_SYNCED,
+    NP_REASON_NO_DRIFT,
+    NP_REASON_FLAPPING,
+    NP_REASON_NOT_CONTESTED,
+    NP_REASON_COMPLIANT,
+    NP_REASON_GUARDRAIL_WARNING,
+    NP_REASON_COUNT
+};
+/* The reason's name as written to conditions ("Converged"); "Unknown" for NONE. */
+const char *np_reason_name(enum np_reason r);
+/* The reason named name, or NP_REASON_NONE. */
+enum np_reason np_reason_parse(const char *name);
+
 /* What a reconcile asks of the workqueue besides success or failure. */
 struct np_result {
     int64_t requeue_after_ms; /* > 0: look again after this long */
     bool terminal;            /* an error that retrying cannot fix (bad spec): no backoff */
 };
+
+/* The kinds of object the workers reconcile (the dispatch table in workitem.c). */
+enum np_work_kind {
+    NP_WORK_SGP = 0,   /* SecurityGroupPosture */
+    NP_WORK_VPCP,      /* VPCPosture */
+    NP_WORK_ACCOUNT,   /* CloudAccount */
+    NP_WORK_GUARDRAIL, /* PostureGuardrail */
+    NP_WORK_KIND_COUNT
+};
+
+/*
+ * One item of the workqueue: which kind and which object (its informer store key: "ns/name",
+ * or "name" for cluster-scoped kinds). The queue holds its text form "<token>:<key>" (it
+ * deduplicates strings); np_work_item_parse reads it back through the table of kinds.
+ */
+struct np_work_item {
+    enum np_work_kind kind;
+    const char *key; /* borrowed from the text it was parsed from */
+};
+/* The queue text of an item (owned). */
+char *np_work_item_text(enum np_work_kind kind, const char *key);
+/* Parses queue text; NP_EINVAL for an unknown kind or an empty key. */
+int np_work_item_parse(const char *text, struct np_work_item *out);
+/* The Kubernetes kind of a work kind ("SecurityGroupPosture"), for metrics and logs. */
+const char *np_work_kind_name(enum np_work_kind kind);
+/* Runs the reconcile of the item's kind. */
+int np_work_item_reconcile(struct np_controller *ctl, const struct np_work_item *w,
+                           struct np_result *res);
 
 struct np_account;
 struct np_region;
@@ -77,7 +147,10 @@ struct np_controller {
 /* The controller's clock (ctl->clock, injected by tests): wall and monotonic milliseconds. */
 int64_t np_controller_now_ms(const struct np_controller *ctl);
 int64_t np_controller_mono_ms(const struct np_controller *ctl);
-void np_controller_enqueue(struct np_controller *ctl, const char *kind, const char *key);
+void np_controller_enqueue(struct np_controller *ctl, enum np_work_kind kind, const char *key);
+/* Enqueues after delay_ms (batching: the queue keeps one entry per item). */
+void np_controller_enqueue_after(struct np_controller *ctl, enum np_work_kind kind, const char *key,
+                                 int64_t delay_ms);
 void np_controller_requeue_postures(struct np_controller *ctl, const char *account, const char *ns);
 
 /* ---------------------------------------------------------------- accounts.c */
@@ -233,6 +306,33 @@ struct np_guardrail_set {
  */
 struct np_pass_kind;
 
+/* What the policy decided in a pass (np_pass_decide), for the conditions. */
+struct np_pass_decision {
+    enum np_posture_standing standing; /* what is left once the due items are applied */
+    bool verified;                     /* every applied change was read back from AWS */
+    bool empty;                        /* there was no drift at all */
+    size_t n_left;                     /* items that still differ (not applied) */
+    size_t n_applied, n_excepted, n_contested, n_reported, n_pending;
+    size_t changes, limit; /* the plan's size and maxChangesPerSync (blast radius) */
+    int64_t next_ms;       /* the next item due (grace end or exception expiry), 0: none */
+    char *plan_id;         /* the plan waiting for approval (owned), or NULL */
+    char *contested_text;  /* the first contested item, for the Contested message (owned) */
+    char *subject;         /* "security group sg-0123" (owned) */
+};
+
+/* What a pass found and decided: np_pass_conditions derives every condition from it. */
+struct np_pass_outcome {
+    enum np_reason stopped; /* the pass stopped before deciding: Ready=False, this reason */
+    char *stopped_msg;      /* (owned) */
+    bool synced;            /* AWS was read in this pass (Synced=True unless aws_error) */
+    char *aws_error;        /* an AWS call failed: Synced=False AWSError (owned) */
+    bool decided;           /* the policy decided every drift item (Drifted, Contested) */
+    struct np_pass_decision decision;
+    char *progress_msg;        /* the kind has more to do next pass (Progressing) (owned) */
+    enum np_reason compliance; /* Compliant's reason when guardrails were checked, else NONE */
+    char *compliance_msg;      /* (owned) */
+};
+
 struct np_pass {
     struct np_controller *ctl;
     const struct np_pass_kind *kind;
@@ -246,22 +346,7 @@ struct np_pass {
     int64_t now;
     struct np_kube_object_ref ref;
     struct np_account_use use;
-    /* Conditions. */
-    const char *ready_status;
-    const char *ready_reason;
-    char *ready_msg;
-    const char *synced_status;
-    const char *synced_reason;
-    char *synced_msg;
-    const char *drifted_status;
-    const char *drifted_reason;
-    char *drifted_msg;
-    const char *compliant_status; /* the Compliant condition, when guardrails were checked */
-    const char *compliant_reason;
-    char *compliant_msg;
-    const char *contested_status; /* the Contested condition */
-    const char *contested_reason;
-    char *contested_msg;
+    struct np_pass_outcome out; /* the conditions derive from it (conditions.c) */
     /* Drift and actions. */
     json_object *drift_items; /* array (owned) */
     int drift_count;          /* items that differ now */
@@ -269,6 +354,8 @@ struct np_pass {
     bool remediated;
     json_object *plan;                  /* status.plan (owned) or NULL */
     struct np_guardrail_set guardrails; /* the governing guardrails (owned) */
+    bool deleting;                      /* metadata.deletionTimestamp is set */
+    bool retry_requested;               /* the netposture.dev/retry-contested annotation is set */
     bool reset_contested;      /* spec changed or retry-contested annotation: forget flapping */
     bool spec_changed;         /* this generation was never converged: differences are the spec */
     bool deferred;             /* waiting for the region's first poll: no status write */
@@ -322,8 +409,6 @@ struct np_pass_plan_ops {
  * consumed annotations. */
 int np_pass_reconcile(struct np_controller *ctl, const struct np_pass_kind *kind, const char *key,
                       struct np_result *res);
-void np_pass_set_ready(struct np_pass *p, const char *status, const char *reason, char *msg);
-void np_pass_set_synced(struct np_pass *p, bool ok, char *msg);
 void np_pass_emit(struct np_pass *p, const char *type, const char *reason, const char *action,
                   const char *note);
 /* Adds the finalizer before the first AWS mutation (idempotent). */
@@ -426,7 +511,27 @@ int np_controller_reconcile_guardrail(struct np_controller *ctl, const char *key
 /* Enqueues every guardrail, batched (their violation lists depend on the postures). */
 void np_controller_requeue_guardrails(struct np_controller *ctl);
 
-/* ---------------------------------------------------------------- status.c */
+/* ---------------------------------------------------------------- conditions.c */
+
+/*
+ * Records what a pass found; np_pass_conditions decides the conditions from it. msg arguments
+ * are taken (owned by the pass afterwards).
+ */
+/* The pass stopped before deciding: Ready=False with reason. */
+void np_pass_stop(struct np_pass *p, enum np_reason reason, char *msg);
+/* AWS was read in this pass: Synced=True (unless an AWS call failed). */
+void np_pass_synced(struct np_pass *p);
+/* An AWS call failed (msg copied): Synced=False AWSError, and Ready unless decided otherwise. */
+void np_pass_aws_failed(struct np_pass *p, const char *msg);
+/* The kind has more to do in the next pass (pieces just created): Progressing, not Converged. */
+void np_pass_progressing(struct np_pass *p, char *msg);
+/* The guardrail check's result: Compliant / GuardrailViolation / GuardrailWarning. */
+void np_pass_set_compliance(struct np_pass *p, enum np_reason reason, char *msg);
+/* Ready's reason from the outcome so far (NP_REASON_NONE: nothing decided). */
+enum np_reason np_pass_ready_reason(const struct np_pass *p);
+/* Whether Ready would be True Converged. */
+bool np_pass_converged(const struct np_pass *p);
+void np_pass_outcome_clean_up(struct np_pass_outcome *o);
 
 struct np_condition {
     const char *type;
@@ -434,6 +539,17 @@ struct np_condition {
     const char *reason;
     const char *message;
 };
+
+/* Every condition of a posture, derived once from the pass's outcome. */
+struct np_pass_conditions {
+    struct np_condition items[5];
+    char *owned[5];
+    size_t n;
+};
+void np_pass_conditions(const struct np_pass *p, struct np_pass_conditions *out);
+void np_pass_conditions_clean_up(struct np_pass_conditions *c);
+
+/* ---------------------------------------------------------------- status.c */
 
 /* A conditions array (owned) keeping each condition's lastTransitionTime from old_status
  * while its status is unchanged. */

@@ -539,72 +539,26 @@ Test(posture_plan, empty)
     np_posture_plan_clean_up(&p);
 }
 
-/* A plan with `count` atomic changes (the policy only counts them). */
-static struct np_posture_plan fake_plan(struct np_posture_action *a, size_t count)
-{
-    memset(a, 0, sizeof(*a));
-    a->n_rules = count;
-    return (struct np_posture_plan){a, 1};
-}
-
-Test(posture_policy, decisions)
-{
-    static const struct {
-        enum np_posture_mode mode;
-        size_t changes;
-        int max;
-        enum np_posture_decision want;
-        const char *reason;
-        size_t limit;
-    } cases[] = {
-        {NP_POSTURE_MODE_ENFORCE, 0, 20, NP_POSTURE_DECIDE_APPLY, "Enforce", 20},
-        {NP_POSTURE_MODE_ENFORCE, 3, 20, NP_POSTURE_DECIDE_APPLY, "Enforce", 20},
-        {NP_POSTURE_MODE_ENFORCE, 20, 20, NP_POSTURE_DECIDE_APPLY, "Enforce", 20},
-        {NP_POSTURE_MODE_ENFORCE, 21, 20, NP_POSTURE_DECIDE_HOLD, "BlastRadiusExceeded", 20},
-        {NP_POSTURE_MODE_ENFORCE, 2, 1, NP_POSTURE_DECIDE_HOLD, "BlastRadiusExceeded", 1},
-        {NP_POSTURE_MODE_ENFORCE, 1000, 1000, NP_POSTURE_DECIDE_APPLY, "Enforce", 1000},
-        {NP_POSTURE_MODE_ENFORCE, 20, 0, NP_POSTURE_DECIDE_APPLY, "Enforce", 20},
-        {NP_POSTURE_MODE_ENFORCE, 21, 0, NP_POSTURE_DECIDE_HOLD, "BlastRadiusExceeded", 20},
-        {NP_POSTURE_MODE_ENFORCE, 21, -5, NP_POSTURE_DECIDE_HOLD, "BlastRadiusExceeded", 20},
-        {NP_POSTURE_MODE_DETECT, 1, 20, NP_POSTURE_DECIDE_REPORT, "Detect", 20},
-        {NP_POSTURE_MODE_DETECT, 500, 20, NP_POSTURE_DECIDE_REPORT, "Detect", 20},
-        {NP_POSTURE_MODE_PROPOSE, 1, 20, NP_POSTURE_DECIDE_HOLD, "Propose", 20},
-        {NP_POSTURE_MODE_PROPOSE, 500, 20, NP_POSTURE_DECIDE_HOLD, "Propose", 20},
-    };
-    for (size_t i = 0; i < NP_ARRAY_LEN(cases); i++) {
-        struct np_posture_action a;
-        struct np_posture_plan plan = fake_plan(&a, cases[i].changes);
-        struct np_posture_remediation rem = {.mode = cases[i].mode, .max_changes = cases[i].max};
-        struct np_posture_policy_input in = {.remediation = &rem, .plan = &plan, .now_ms = 1};
-        struct np_posture_verdict v;
-        cr_assert_eq(np_posture_policy_decide(&v, &in), 0);
-        cr_expect_eq(v.decision, cases[i].want, "case %zu", i);
-        cr_expect_str_eq(v.reason, cases[i].reason, "case %zu", i);
-        cr_expect_eq(v.changes, cases[i].changes, "case %zu", i);
-        cr_expect_eq(v.limit, cases[i].limit, "case %zu", i);
-        np_posture_verdict_clean_up(&v);
-        cr_expect_eq(np_posture_decide(cases[i].mode, cases[i].changes, cases[i].max),
-                     cases[i].want, "case %zu (shorthand)", i);
-    }
-}
-
 Test(posture_policy, from_a_parsed_spec_and_bad_input)
 {
     struct np_posture_sg_spec *s =
         t_spec("{'groupName':'g','remediation':{'maxChangesPerSync':2}}");
-    struct np_posture_action a;
-    struct np_posture_plan plan = fake_plan(&a, 3);
-    struct np_posture_policy_input in = {.remediation = &s->remediation, .plan = &plan};
+    struct np_posture_drift items[3];
+    memset(items, 0, sizeof(items));
+    struct np_posture_delta delta = {.items = items, .n = NP_ARRAY_LEN(items)};
+    struct np_posture_policy_input in = {.remediation = &s->remediation, .delta = &delta};
     struct np_posture_verdict v;
     cr_assert_eq(np_posture_policy_decide(&v, &in), 0);
-    cr_assert_eq(v.decision, NP_POSTURE_DECIDE_HOLD);
-    cr_assert_str_eq(v.reason, "BlastRadiusExceeded");
+    cr_assert_eq(v.standing, NP_POSTURE_STANDING_BLAST_RADIUS);
+    cr_assert_str_eq(np_posture_standing_name(v.standing), "BlastRadiusExceeded");
+    cr_assert_eq(v.n_proposed, 3);
+    cr_assert_eq(v.limit, 2);
     np_posture_verdict_clean_up(&v);
     np_posture_verdict_clean_up(&v);
 
-    struct np_posture_policy_input no_plan = {.remediation = &s->remediation};
-    cr_assert_eq(np_posture_policy_decide(&v, &no_plan), NP_EINVAL);
-    struct np_posture_policy_input no_rem = {.plan = &plan};
+    struct np_posture_policy_input no_delta = {.remediation = &s->remediation};
+    cr_assert_eq(np_posture_policy_decide(&v, &no_delta), NP_EINVAL);
+    struct np_posture_policy_input no_rem = {.delta = &delta};
     cr_assert_eq(np_posture_policy_decide(&v, &no_rem), NP_EINVAL);
     cr_assert_eq(np_posture_policy_decide(&v, NULL), NP_EINVAL);
     np_posture_sg_spec_destroy(s);

@@ -2,7 +2,7 @@
  * The remediation safety policy, table-driven: per-item states for every mode, flapping
  * (history.contested and occurrence thresholds), exceptions (expiry, direction, protocol,
  * ports, every peer kind, actor globs), grace-period boundaries, guardrail items bypassing
- * contested/exceptions/grace, the blast radius, reasons and decisions of mixed deltas,
+ * contested/exceptions/grace, the blast radius, what is left standing of mixed deltas,
  * next_ms, np_posture_delta_select and the parsed-spec pipeline.
  */
 #include "posture_test.h"
@@ -29,9 +29,12 @@ TestSuite(posture_policy_verdict, .fini = t_leak_check);
 #define S_EXC NP_POSTURE_ITEM_EXCEPTED
 #define S_CONT NP_POSTURE_ITEM_CONTESTED
 
-#define D_APPLY NP_POSTURE_DECIDE_APPLY
-#define D_REPORT NP_POSTURE_DECIDE_REPORT
-#define D_HOLD NP_POSTURE_DECIDE_HOLD
+#define ST_CONV NP_POSTURE_STANDING_CONVERGED
+#define ST_BLAST NP_POSTURE_STANDING_BLAST_RADIUS
+#define ST_PROP NP_POSTURE_STANDING_PROPOSED
+#define ST_REP NP_POSTURE_STANDING_REPORTED
+#define ST_CONT NP_POSTURE_STANDING_CONTESTED
+#define ST_GRACE NP_POSTURE_STANDING_GRACE
 
 /* A drift item as a table row; built into an owned np_posture_drift by make_delta. */
 struct item_def {
@@ -194,8 +197,7 @@ struct policy_case {
     struct np_posture_item_history hist[MAX_ITEMS];
     enum np_posture_item_state want[MAX_ITEMS];
     int64_t until[MAX_ITEMS];
-    enum np_posture_decision decision;
-    const char *reason;
+    enum np_posture_standing standing;
     int64_t next_ms;
 };
 
@@ -226,9 +228,8 @@ static void run_cases(const struct policy_case *cases, size_t n_cases)
                          i, (long long)v.until_ms[i], (long long)k->until[i]);
             counts[k->want[i]]++;
         }
-        cr_expect_eq(v.decision, k->decision, "%s: decision %d, want %d", k->what, v.decision,
-                     k->decision);
-        cr_expect_str_eq(v.reason, k->reason, "%s", k->what);
+        cr_expect_eq(v.standing, k->standing, "%s: standing %s, want %s", k->what,
+                     np_posture_standing_name(v.standing), np_posture_standing_name(k->standing));
         cr_expect_eq(v.next_ms, k->next_ms, "%s: next_ms %lld, want %lld", k->what,
                      (long long)v.next_ms, (long long)k->next_ms);
         cr_expect_eq(v.n_apply, counts[S_APPLY], "%s", k->what);
@@ -249,7 +250,7 @@ static void run_cases(const struct policy_case *cases, size_t n_cases)
 
 /*
  * One item, no history (the controller before it remembers anything), then its outcome:
- * state, until_ms, decision, reason, next_ms (or one of the outcome macros below).
+ * state, until_ms, standing, next_ms (or one of the outcome macros below).
  */
 #define ONE(what_, rem_, item_, ...)                                                               \
     {                                                                                              \
@@ -263,8 +264,8 @@ static void run_cases(const struct policy_case *cases, size_t n_cases)
         OUTCOME(__VA_ARGS__)                                                                       \
     }
 #define OUTCOME(...) OUTCOME_(__VA_ARGS__)
-#define OUTCOME_(state_, until_, decision_, reason_, next_)                                        \
-    .want = {state_}, .until = {until_}, .decision = decision_, .reason = reason_, .next_ms = next_
+#define OUTCOME_(state_, until_, standing_, next_)                                                 \
+    .want = {state_}, .until = {until_}, .standing = standing_, .next_ms = next_
 #define REM(...)                                                                                   \
     {                                                                                              \
         __VA_ARGS__                                                                                \
@@ -280,11 +281,11 @@ static void run_cases(const struct policy_case *cases, size_t n_cases)
     }
 
 /* The three outcomes of a single item that is simply applied, reported or proposed. */
-#define APPLIED S_APPLY, 0, D_APPLY, "Enforce", 0
-#define REPORTED S_REP, 0, D_REPORT, "Detect", 0
-#define PROPOSED S_PROP, 0, D_HOLD, "Propose", 0
-#define CONTESTED S_CONT, 0, D_REPORT, "Contested", 0
-#define EXCEPTED_FOREVER S_EXC, 0, D_REPORT, "Excepted", 0
+#define APPLIED S_APPLY, 0, ST_CONV, 0
+#define REPORTED S_REP, 0, ST_REP, 0
+#define PROPOSED S_PROP, 0, ST_PROP, 0
+#define CONTESTED S_CONT, 0, ST_CONT, 0
+#define EXCEPTED_FOREVER S_EXC, 0, ST_CONV, 0
 
 Test(posture_policy_items, modes)
 {
@@ -313,12 +314,11 @@ Test(posture_policy_items, grace_period)
 {
     static const struct policy_case cases[] = {
         ONE("new drift waits the whole grace period", REM(.grace_ms = GRACE), SSH, S_PEND,
-            NOW + GRACE, D_REPORT, "GracePeriod", NOW + GRACE),
+            NOW + GRACE, ST_GRACE, NOW + GRACE),
         ONE_H("first_seen 0 means now", REM(.grace_ms = GRACE), SSH, H(0, NULL, 1, false), S_PEND,
-              NOW + GRACE, D_REPORT, "GracePeriod", NOW + GRACE),
+              NOW + GRACE, ST_GRACE, NOW + GRACE),
         ONE_H("one ms before the end: pending", REM(.grace_ms = GRACE), SSH,
-              H(NOW - GRACE + 1, NULL, 1, false), S_PEND, NOW + 1, D_REPORT, "GracePeriod",
-              NOW + 1),
+              H(NOW - GRACE + 1, NULL, 1, false), S_PEND, NOW + 1, ST_GRACE, NOW + 1),
         ONE_H("exactly at first_seen + grace: due", REM(.grace_ms = GRACE), SSH,
               H(NOW - GRACE, NULL, 1, false), APPLIED),
         ONE_H("after the grace period: due", REM(.grace_ms = GRACE), SSH,
@@ -328,19 +328,19 @@ Test(posture_policy_items, grace_period)
         ONE_H("no grace period, first_seen in the future (clock skew): due", REM(.grace_ms = 0),
               SSH, H(NOW + 5000, NULL, 1, false), APPLIED),
         ONE_H("grace counts from a future first_seen", REM(.grace_ms = GRACE), SSH,
-              H(NOW + 5000, NULL, 1, false), S_PEND, NOW + 5000 + GRACE, D_REPORT, "GracePeriod",
+              H(NOW + 5000, NULL, 1, false), S_PEND, NOW + 5000 + GRACE, ST_GRACE,
               NOW + 5000 + GRACE),
         ONE("a huge grace period saturates", REM(.grace_ms = INT64_MAX), SSH, S_PEND, INT64_MAX,
-            D_REPORT, "GracePeriod", INT64_MAX),
+            ST_GRACE, INT64_MAX),
         ONE("missing rules wait too", REM(.grace_ms = GRACE), HTTPS_MISSING, S_PEND, NOW + GRACE,
-            D_REPORT, "GracePeriod", NOW + GRACE),
-        ONE("tag items wait too", REM(.grace_ms = GRACE), TAG_EXTRA, S_PEND, NOW + GRACE, D_REPORT,
-            "GracePeriod", NOW + GRACE),
+            ST_GRACE, NOW + GRACE),
+        ONE("tag items wait too", REM(.grace_ms = GRACE), TAG_EXTRA, S_PEND, NOW + GRACE, ST_GRACE,
+            NOW + GRACE),
         ONE("guardrail items skip the grace period", REM(.grace_ms = GRACE), WORLD_22, APPLIED),
         ONE_H("guardrail items skip it whatever first_seen", REM(.grace_ms = GRACE), WORLD_22,
               H(NOW, NULL, 1, false), APPLIED),
         ONE("propose: pending first", REM(.mode = PRO, .grace_ms = GRACE), SSH, S_PEND, NOW + GRACE,
-            D_REPORT, "GracePeriod", NOW + GRACE),
+            ST_GRACE, NOW + GRACE),
         ONE_H("propose: proposed once due", REM(.mode = PRO, .grace_ms = GRACE), SSH,
               H(NOW - GRACE, NULL, 1, false), PROPOSED),
         ONE("propose: guardrail proposed at once", REM(.mode = PRO, .grace_ms = GRACE), WORLD_22,
@@ -365,48 +365,42 @@ Test(posture_policy_items, contested)
          .items = {SSH},
          .hist = {H(0, NULL, 4, false)},
          .want = {S_APPLY},
-         .decision = D_APPLY,
-         .reason = "Enforce"},
+         .standing = ST_CONV},
         {.what = "custom threshold 5, occurrences 5",
          .flap_threshold = 5,
          .n = 1,
          .items = {SSH},
          .hist = {H(0, NULL, 5, false)},
          .want = {S_CONT},
-         .decision = D_REPORT,
-         .reason = "Contested"},
+         .standing = ST_CONT},
         {.what = "custom threshold 2, occurrences 2",
          .flap_threshold = 2,
          .n = 1,
          .items = {SSH},
          .hist = {H(0, NULL, 2, false)},
          .want = {S_CONT},
-         .decision = D_REPORT,
-         .reason = "Contested"},
+         .standing = ST_CONT},
         {.what = "negative threshold means the default 3",
          .flap_threshold = -1,
          .n = 1,
          .items = {SSH},
          .hist = {H(0, NULL, 2, false)},
          .want = {S_APPLY},
-         .decision = D_APPLY,
-         .reason = "Enforce"},
+         .standing = ST_CONV},
         {.what = "threshold 1, occurrences 0 read as 1",
          .flap_threshold = 1,
          .n = 1,
          .items = {SSH},
          .hist = {H(0, NULL, 0, false)},
          .want = {S_CONT},
-         .decision = D_REPORT,
-         .reason = "Contested"},
+         .standing = ST_CONT},
         {.what = "threshold 1, no history (every item seen once)",
          .flap_threshold = 1,
          .no_history = true,
          .n = 1,
          .items = {SSH},
          .want = {S_CONT},
-         .decision = D_REPORT,
-         .reason = "Contested"},
+         .standing = ST_CONT},
         ONE_H("guardrail keeps being repaired (contested)", REM(0), WORLD_22, H(0, NULL, 1, true),
               APPLIED),
         ONE_H("guardrail keeps being repaired (occurrences)", REM(0), WORLD_22,
@@ -422,14 +416,14 @@ Test(posture_policy_items, exceptions)
 {
     static const struct policy_case cases[] = {
         ONE("no expiry", REM(EXC(x_ssh)), SSH, EXCEPTED_FOREVER),
-        ONE("expires one ms after now", REM(EXC(x_ssh_later)), SSH, S_EXC, NOW + 1, D_REPORT,
-            "Excepted", NOW + 1),
+        ONE("expires one ms after now", REM(EXC(x_ssh_later)), SSH, S_EXC, NOW + 1, ST_CONV,
+            NOW + 1),
         ONE("expires exactly now: expired", REM(EXC(x_ssh_now)), SSH, APPLIED),
         ONE("expired before now", REM(EXC(x_ssh_past)), SSH, APPLIED),
         ONE("expired, then grace applies", REM(.grace_ms = GRACE, EXC(x_ssh_past)), SSH, S_PEND,
-            NOW + GRACE, D_REPORT, "GracePeriod", NOW + GRACE),
+            NOW + GRACE, ST_GRACE, NOW + GRACE),
         ONE("the latest live expiry counts", REM(EXC(x_ssh_two_expiries)), SSH, S_EXC, NOW + 20,
-            D_REPORT, "Excepted", NOW + 20),
+            ST_CONV, NOW + 20),
         ONE("an exception without expiry wins", REM(EXC(x_ssh_forever_and_later)), SSH,
             EXCEPTED_FOREVER),
         ONE("exception beats grace", REM(.grace_ms = GRACE, EXC(x_ssh)), SSH, EXCEPTED_FOREVER),
@@ -529,7 +523,7 @@ Test(posture_policy_items, exceptions)
               H(0, NULL, 1, false), APPLIED),
         ONE("no history: actor unknown", REM(EXC(x_ssh_break_glass)), SSH, APPLIED),
         ONE_H("actor unknown, then grace", REM(.grace_ms = GRACE, EXC(x_ssh_break_glass)), SSH,
-              H(0, NULL, 1, false), S_PEND, NOW + GRACE, D_REPORT, "GracePeriod", NOW + GRACE),
+              H(0, NULL, 1, false), S_PEND, NOW + GRACE, ST_GRACE, NOW + GRACE),
         ONE_H("no actors in the exception: any known actor", REM(EXC(x_ssh)), SSH,
               H(0, USER_ALICE, 1, false), EXCEPTED_FOREVER),
         ONE_H("second actor pattern matches", REM(EXC(x_any_two_actors)), SSH,
@@ -560,24 +554,21 @@ Test(posture_policy_items, blast_radius)
          .n = 2,
          .items = {SSH, TAG_EXTRA},
          .want = {S_APPLY, S_APPLY},
-         .decision = D_APPLY,
-         .reason = "Enforce"},
+         .standing = ST_CONV},
         {.what = "one over the limit: everything proposed",
          .rem = {.max_changes = 2},
          .no_history = true,
          .n = 3,
          .items = {SSH, HTTPS_MISSING, TAG_EXTRA},
          .want = {S_PROP, S_PROP, S_PROP},
-         .decision = D_HOLD,
-         .reason = "BlastRadiusExceeded"},
+         .standing = ST_BLAST},
         {.what = "guardrail items count and are held too",
          .rem = {.max_changes = 1},
          .no_history = true,
          .n = 2,
          .items = {WORLD_22, SSH},
          .want = {S_PROP, S_PROP},
-         .decision = D_HOLD,
-         .reason = "BlastRadiusExceeded"},
+         .standing = ST_BLAST},
         {.what = "pending, excepted and contested items do not count",
          .rem = {.max_changes = 1, .grace_ms = GRACE, EXC(x_proto_6)},
          .n = 4,
@@ -588,8 +579,7 @@ Test(posture_policy_items, blast_radius)
                   H(1, NULL, 1, false)},
          .want = {S_EXC, S_PEND, S_CONT, S_APPLY},
          .until = {0, NOW + GRACE, 0, 0},
-         .decision = D_APPLY,
-         .reason = "Enforce",
+         .standing = ST_CONT,
          .next_ms = NOW + GRACE},
         {.what = "over the limit: only APPLY items become PROPOSED",
          .rem = {.max_changes = 1, .grace_ms = GRACE, EXC(x_ssh_later)},
@@ -600,8 +590,7 @@ Test(posture_policy_items, blast_radius)
                   H(0, NULL, 1, false), H(NOW - GRACE, NULL, 1, false)},
          .want = {S_EXC, S_PEND, S_CONT, S_PROP, S_PROP},
          .until = {NOW + 1, NOW - 10 + GRACE, 0, 0, 0},
-         .decision = D_HOLD,
-         .reason = "BlastRadiusExceeded",
+         .standing = ST_BLAST,
          .next_ms = NOW + 1},
     };
     run_cases(cases, NP_ARRAY_LEN(cases));
@@ -633,8 +622,7 @@ Test(posture_policy_items, default_limit)
             cr_expect_eq(v.changes, n);
             cr_expect_eq(v.n_apply, over ? 0 : n, "limit %d, %zu items", limits[l], n);
             cr_expect_eq(v.n_proposed, over ? n : 0, "limit %d, %zu items", limits[l], n);
-            cr_expect_eq(v.decision, over ? D_HOLD : D_APPLY);
-            cr_expect_str_eq(v.reason, over ? "BlastRadiusExceeded" : "Enforce");
+            cr_expect_eq(v.standing, over ? ST_BLAST : ST_CONV);
             np_posture_verdict_clean_up(&v);
             np_posture_delta_clean_up(&delta);
         }
@@ -652,8 +640,7 @@ Test(posture_policy_items, reasons_and_next_ms)
                   H(NOW - GRACE, NULL, 1, false)},
          .want = {S_EXC, S_PEND, S_CONT, S_APPLY},
          .until = {0, NOW - 1 + GRACE, 0, 0},
-         .decision = D_APPLY,
-         .reason = "Enforce",
+         .standing = ST_CONT,
          .next_ms = NOW - 1 + GRACE},
         {.what = "propose beats contested, grace and exceptions",
          .rem = {.mode = PRO, .grace_ms = GRACE, EXC(x_ssh_later)},
@@ -663,8 +650,7 @@ Test(posture_policy_items, reasons_and_next_ms)
                   H(1, NULL, 1, false)},
          .want = {S_EXC, S_PEND, S_CONT, S_PROP},
          .until = {NOW + 1, NOW + GRACE, 0, 0},
-         .decision = D_HOLD,
-         .reason = "Propose",
+         .standing = ST_PROP,
          .next_ms = NOW + 1},
         {.what = "contested beats grace and exceptions",
          .rem = {.grace_ms = GRACE, EXC(x_ssh)},
@@ -673,8 +659,7 @@ Test(posture_policy_items, reasons_and_next_ms)
          .hist = {H(0, NULL, 1, false), H(0, NULL, 1, false), H(0, NULL, 4, false)},
          .want = {S_EXC, S_PEND, S_CONT},
          .until = {0, NOW + GRACE, 0},
-         .decision = D_REPORT,
-         .reason = "Contested",
+         .standing = ST_CONT,
          .next_ms = NOW + GRACE},
         {.what = "grace beats exceptions; next_ms is the earliest",
          .rem = {.grace_ms = GRACE, EXC(x_ssh_two_expiries)},
@@ -683,8 +668,7 @@ Test(posture_policy_items, reasons_and_next_ms)
          .hist = {H(0, NULL, 1, false), H(NOW - 30, NULL, 1, false), H(NOW - 40, NULL, 1, false)},
          .want = {S_EXC, S_PEND, S_PEND},
          .until = {NOW + 20, NOW - 30 + GRACE, NOW - 40 + GRACE},
-         .decision = D_REPORT,
-         .reason = "GracePeriod",
+         .standing = ST_GRACE,
          .next_ms = NOW + 20},
         {.what = "pending items give the earliest next_ms",
          .rem = {.grace_ms = GRACE},
@@ -694,8 +678,7 @@ Test(posture_policy_items, reasons_and_next_ms)
                   H(NOW - 7, NULL, 1, false)},
          .want = {S_PEND, S_PEND, S_PEND},
          .until = {NOW - 5 + GRACE, NOW - 50 + GRACE, NOW - 7 + GRACE},
-         .decision = D_REPORT,
-         .reason = "GracePeriod",
+         .standing = ST_GRACE,
          .next_ms = NOW - 50 + GRACE},
         {.what = "excepted only; an exception without expiry gives no next_ms",
          .rem = {EXC(x_any_ingress)},
@@ -703,8 +686,7 @@ Test(posture_policy_items, reasons_and_next_ms)
          .n = 2,
          .items = {SSH, HTTPS_DESC},
          .want = {S_EXC, S_EXC},
-         .decision = D_REPORT,
-         .reason = "Excepted"},
+         .standing = ST_CONV},
         {.what = "excepted with expiry and forever",
          .rem = {EXC(x_ssh_later)},
          .no_history = true,
@@ -712,8 +694,7 @@ Test(posture_policy_items, reasons_and_next_ms)
          .items = {SSH, EXTRA_IN("tcp", 22, 22, C4, "203.0.113.8/32")},
          .want = {S_EXC, S_APPLY},
          .until = {NOW + 1, 0},
-         .decision = D_APPLY,
-         .reason = "Enforce",
+         .standing = ST_CONV,
          .next_ms = NOW + 1},
         {.what = "blast radius beats contested",
          .rem = {.max_changes = 1},
@@ -721,16 +702,14 @@ Test(posture_policy_items, reasons_and_next_ms)
          .items = {SSH, HTTPS_MISSING, TAG_EXTRA},
          .hist = {H(0, NULL, 1, false), H(0, NULL, 1, false), H(0, NULL, 1, true)},
          .want = {S_PROP, S_PROP, S_CONT},
-         .decision = D_HOLD,
-         .reason = "BlastRadiusExceeded"},
+         .standing = ST_BLAST},
         {.what = "detect: everything reported, no next_ms",
          .rem = {.mode = DET, .grace_ms = GRACE, EXC(x_ssh_later)},
          .no_history = true,
          .n = 3,
          .items = {SSH, WORLD_22, TAG_EXTRA},
          .want = {S_REP, S_REP, S_REP},
-         .decision = D_REPORT,
-         .reason = "Detect"},
+         .standing = ST_REP},
         {.what = "guardrail applied among contested, excepted and pending items",
          .rem = {.grace_ms = GRACE, EXC(x_any_ingress)},
          .n = 4,
@@ -739,21 +718,11 @@ Test(posture_policy_items, reasons_and_next_ms)
                   H(0, NULL, 3, false)},
          .want = {S_APPLY, S_EXC, S_PEND, S_CONT},
          .until = {0, 0, NOW + GRACE, 0},
-         .decision = D_APPLY,
-         .reason = "Enforce",
+         .standing = ST_CONT,
          .next_ms = NOW + GRACE},
-        {.what = "empty delta, Enforce",
-         .rem = {.mode = ENF},
-         .decision = D_REPORT,
-         .reason = "Enforce"},
-        {.what = "empty delta, Propose",
-         .rem = {.mode = PRO},
-         .decision = D_REPORT,
-         .reason = "Propose"},
-        {.what = "empty delta, Detect",
-         .rem = {.mode = DET},
-         .decision = D_REPORT,
-         .reason = "Detect"},
+        {.what = "empty delta, Enforce", .rem = {.mode = ENF}, .standing = ST_CONV},
+        {.what = "empty delta, Propose", .rem = {.mode = PRO}, .standing = ST_CONV},
+        {.what = "empty delta, Detect", .rem = {.mode = DET}, .standing = ST_CONV},
     };
     run_cases(cases, NP_ARRAY_LEN(cases));
 }
@@ -782,16 +751,11 @@ Test(posture_policy_verdict, bad_input_and_clean_up)
 {
     struct np_posture_remediation rem = {0};
     struct np_posture_delta delta = {0};
-    struct np_posture_action a = {.n_rules = 2};
-    struct np_posture_plan plan = {&a, 1};
     struct np_posture_verdict v;
     memset(&v, 0xff, sizeof(v));
     cr_assert_eq(np_posture_policy_decide(&v, NULL), NP_EINVAL);
     cr_assert_null(v.states, "the verdict is zeroed on error");
     cr_assert_eq(np_posture_policy_decide(&v, &(struct np_posture_policy_input){.delta = &delta}),
-                 NP_EINVAL);
-    cr_assert_eq(np_posture_policy_decide(
-                     &v, &(struct np_posture_policy_input){.delta = &delta, .plan = &plan}),
                  NP_EINVAL);
     cr_assert_eq(
         np_posture_policy_decide(&v, &(struct np_posture_policy_input){.remediation = &rem}),
@@ -799,20 +763,11 @@ Test(posture_policy_verdict, bad_input_and_clean_up)
     cr_assert_str_neq(np_error_message(), "");
     np_posture_verdict_clean_up(&v);
 
-    /* A delta without a plan is fine; with both, the delta decides (the plan is ignored). */
+    /* A delta decides. */
     struct item_def defs[] = {SSH};
     make_delta(&delta, defs, 1);
     cr_assert_eq(np_posture_policy_decide(
                      &v, &(struct np_posture_policy_input){.remediation = &rem, .delta = &delta}),
-                 0);
-    cr_assert_eq(v.changes, 1);
-    np_posture_verdict_clean_up(&v);
-    cr_assert_eq(np_posture_policy_decide(&v,
-                                          &(struct np_posture_policy_input){
-                                              .remediation = &rem,
-                                              .delta = &delta,
-                                              .plan = &plan,
-                                          }),
                  0);
     cr_assert_eq(v.changes, 1);
     cr_assert_eq(v.n, 1);
@@ -820,18 +775,6 @@ Test(posture_policy_verdict, bad_input_and_clean_up)
     np_posture_verdict_clean_up(&v);
     np_posture_verdict_clean_up(NULL);
     np_posture_delta_clean_up(&delta);
-
-    /* The plan-only path keeps no per-item state. */
-    cr_assert_eq(np_posture_policy_decide(
-                     &v, &(struct np_posture_policy_input){.remediation = &rem, .plan = &plan}),
-                 0);
-    cr_assert_null(v.states);
-    cr_assert_null(v.until_ms);
-    cr_assert_eq(v.n, 0);
-    cr_assert_eq(v.changes, 2);
-    cr_assert_eq(v.decision, D_APPLY);
-    cr_assert_str_eq(v.reason, "Enforce");
-    np_posture_verdict_clean_up(&v);
 }
 
 static char *delta_text(const struct np_posture_delta *d)
@@ -934,12 +877,7 @@ Test(posture_policy_verdict, delta_select)
     np_posture_delta_clean_up(&sel);
     np_posture_verdict_clean_up(&v);
 
-    /* A verdict without per-item states (plan-only) selects nothing. */
-    struct np_posture_action a = {.n_rules = 1};
-    struct np_posture_plan plan = {&a, 1};
-    cr_assert_eq(np_posture_policy_decide(
-                     &v, &(struct np_posture_policy_input){.remediation = &rem, .plan = &plan}),
-                 0);
+    /* A verdict without per-item states (a cleaned-up one) selects nothing. */
     cr_assert_eq(np_posture_delta_select(&sel, &delta, &v, S_APPLY), 0);
     cr_expect_eq(sel.n, 0);
     cr_expect_null(sel.items);
@@ -984,8 +922,8 @@ static void pipeline_clean_up(struct pipeline *p)
 #define PIPE_RULES                                                                                 \
     "'ingress':[{'protocol':'tcp','fromPort':443,'toPort':443,'cidrs':['10.0.0.0/8']}]"
 
-/* Without history or exceptions the verdict matches the plan-size policy the controller used. */
-Test(posture_policy_verdict, no_history_matches_plan_policy)
+/* Without history or exceptions: one change per item, the mode and the blast radius decide. */
+Test(posture_policy_verdict, no_history_modes_and_blast_radius)
 {
     static const struct np_posture_raw_rule raw[] = {
         IN("tcp", 22, 22, C4, "0.0.0.0/0", NULL),
@@ -994,15 +932,15 @@ Test(posture_policy_verdict, no_history_matches_plan_policy)
     };
     static const struct {
         const char *remediation;
-        enum np_posture_decision decision;
-        const char *reason;
-        size_t changes; /* the plan-only path counts the plan (4) in every mode */
+        enum np_posture_standing standing;
+        size_t n_apply;
+        size_t changes;
     } cases[] = {
-        {"{}", D_APPLY, "Enforce", 4},
-        {"{'maxChangesPerSync':4}", D_APPLY, "Enforce", 4},
-        {"{'maxChangesPerSync':3}", D_HOLD, "BlastRadiusExceeded", 4},
-        {"{'mode':'Propose'}", D_HOLD, "Propose", 4},
-        {"{'mode':'Detect'}", D_REPORT, "Detect", 0}, /* nothing would be applied */
+        {"{}", ST_CONV, 4, 4},
+        {"{'maxChangesPerSync':4}", ST_CONV, 4, 4},
+        {"{'maxChangesPerSync':3}", ST_BLAST, 0, 4},
+        {"{'mode':'Propose'}", ST_PROP, 0, 4},
+        {"{'mode':'Detect'}", ST_REP, 0, 0}, /* nothing would be applied */
     };
     for (size_t i = 0; i < NP_ARRAY_LEN(cases); i++) {
         char *spec =
@@ -1012,35 +950,23 @@ Test(posture_policy_verdict, no_history_matches_plan_policy)
         pipeline_run(&p, spec, raw, NP_ARRAY_LEN(raw));
         free(spec);
         cr_assert_eq(np_posture_plan_count(&p.plan), 4); /* 2 revokes, 1 authorize, 1 tag */
-        struct np_posture_verdict v, old;
+        struct np_posture_verdict v;
         cr_assert_eq(np_posture_policy_decide(&v,
                                               &(struct np_posture_policy_input){
                                                   .remediation = &p.spec->remediation,
                                                   .delta = &p.delta,
-                                                  .plan = &p.plan,
                                                   .now_ms = NOW,
                                               }),
                      0);
-        cr_assert_eq(np_posture_policy_decide(&old,
-                                              &(struct np_posture_policy_input){
-                                                  .remediation = &p.spec->remediation,
-                                                  .plan = &p.plan,
-                                              }),
-                     0);
-        cr_expect_eq(v.decision, cases[i].decision, "case %zu", i);
-        cr_expect_str_eq(v.reason, cases[i].reason, "case %zu", i);
+        cr_expect_eq(v.standing, cases[i].standing, "case %zu: %s", i,
+                     np_posture_standing_name(v.standing));
+        cr_expect_eq(v.n_apply, cases[i].n_apply, "case %zu", i);
         cr_expect_eq(v.changes, cases[i].changes, "case %zu", i);
-        cr_expect_eq(v.decision, old.decision, "case %zu", i);
-        cr_expect_str_eq(v.reason, old.reason, "case %zu", i);
-        cr_expect_eq(v.limit, old.limit, "case %zu", i);
-        if (cases[i].decision != D_REPORT)
-            cr_expect_eq(v.changes, old.changes, "case %zu: one change per item", i);
-        else
-            cr_expect_eq(old.changes, 4, "case %zu", i);
+        cr_expect_eq(np_posture_standing_once_approved(&v),
+                     cases[i].standing == ST_REP ? ST_REP : ST_CONV, "case %zu", i);
         cr_expect_eq(v.n, 4);
         cr_expect_eq(v.next_ms, 0);
         np_posture_verdict_clean_up(&v);
-        np_posture_verdict_clean_up(&old);
         pipeline_clean_up(&p);
     }
 }
@@ -1084,26 +1010,26 @@ Test(posture_policy_verdict, from_a_parsed_spec)
         bool history;
         enum np_posture_item_state want[4];
         int64_t until[4];
-        const char *reason;
+        enum np_posture_standing standing;
         int64_t next_ms;
     } cases[] = {
         {EXPIRES - 1,
          true,
          {S_APPLY, S_EXC, S_EXC, S_PEND},
          {0, EXPIRES, 0, EXPIRES - 1 + 300000},
-         "Enforce",
+         ST_GRACE,
          EXPIRES},
         {EXPIRES,
          true,
          {S_APPLY, S_PEND, S_EXC, S_PEND},
          {0, EXPIRES + 300000, 0, EXPIRES + 300000},
-         "Enforce",
+         ST_GRACE,
          EXPIRES + 300000},
         {EXPIRES - 1,
          false,
          {S_APPLY, S_EXC, S_PEND, S_PEND},
          {0, EXPIRES, EXPIRES - 1 + 300000, EXPIRES - 1 + 300000},
-         "Enforce",
+         ST_GRACE,
          EXPIRES},
     };
     for (size_t i = 0; i < NP_ARRAY_LEN(cases); i++) {
@@ -1112,7 +1038,6 @@ Test(posture_policy_verdict, from_a_parsed_spec)
                                               &(struct np_posture_policy_input){
                                                   .remediation = &p.spec->remediation,
                                                   .delta = &p.delta,
-                                                  .plan = &p.plan,
                                                   .history = cases[i].history ? hist : NULL,
                                                   .now_ms = cases[i].now,
                                               }),
@@ -1122,9 +1047,9 @@ Test(posture_policy_verdict, from_a_parsed_spec)
                          np_posture_item_state_name(v.states[j]));
             cr_expect_eq(v.until_ms[j], cases[i].until[j], "case %zu item %zu", i, j);
         }
-        cr_expect_str_eq(v.reason, cases[i].reason, "case %zu", i);
+        cr_expect_eq(v.standing, cases[i].standing, "case %zu", i);
         cr_expect_eq(v.next_ms, cases[i].next_ms, "case %zu", i);
-        cr_expect_eq(v.decision, D_APPLY);
+        cr_expect_eq(v.n_apply, 1);
         cr_expect_eq(v.changes, 1);
 
         /* The plan to apply now: only the guardrail revoke. */

@@ -109,7 +109,8 @@ Test(posture_vpc_policy, grace_and_guardrails)
                      "Pending defaultSecurityGroup Extra ingress tcp 22 203.0.113.7/32\n",
                      "got:\n%s", got);
     free(got);
-    cr_assert_eq(r.verdict.decision, NP_POSTURE_DECIDE_APPLY);
+    cr_assert_eq(r.verdict.n_apply, 1);
+    cr_assert_eq(r.verdict.standing, NP_POSTURE_STANDING_GRACE);
     cr_assert_eq(r.verdict.n_pending, 4);
     cr_assert_eq(r.verdict.until_ms[0], NOW + 60000);
     cr_assert_eq(r.verdict.next_ms, NOW + 60000);
@@ -123,8 +124,7 @@ Test(posture_vpc_policy, detect_and_propose)
 {
     struct run r;
     run(&r, VPC_SPEC(",'remediation':{'mode':'Detect'}"), NULL, 0);
-    cr_assert_eq(r.verdict.decision, NP_POSTURE_DECIDE_REPORT);
-    cr_assert_str_eq(r.verdict.reason, "Detect");
+    cr_assert_eq(r.verdict.standing, NP_POSTURE_STANDING_REPORTED);
     cr_assert_eq(r.verdict.n_reported, r.delta.n);
     char *got = selected_plan(&r.delta, &r.verdict, NP_POSTURE_ITEM_APPLY);
     cr_expect_str_eq(got, "", "Detect never mutates");
@@ -132,7 +132,7 @@ Test(posture_vpc_policy, detect_and_propose)
     run_clean_up(&r);
 
     run(&r, VPC_SPEC(",'remediation':{'mode':'Propose'}"), NULL, 0);
-    cr_assert_eq(r.verdict.decision, NP_POSTURE_DECIDE_HOLD);
+    cr_assert_eq(r.verdict.standing, NP_POSTURE_STANDING_PROPOSED);
     cr_assert_eq(r.verdict.n_proposed, 5);
     got = selected_plan(&r.delta, &r.verdict, NP_POSTURE_ITEM_PROPOSED);
     cr_expect_str_eq(got, "route replace routeTable/private 0.0.0.0/0 natGatewayId nat-0abc\n"
@@ -145,8 +145,10 @@ Test(posture_vpc_policy, detect_and_propose)
 
     /* Enforce over the blast radius: everything waits for approval. */
     run(&r, VPC_SPEC(",'remediation':{'maxChangesPerSync':4}"), NULL, 0);
-    cr_assert_eq(r.verdict.decision, NP_POSTURE_DECIDE_HOLD);
-    cr_assert_str_eq(r.verdict.reason, "BlastRadiusExceeded");
+    cr_assert_eq(r.verdict.standing, NP_POSTURE_STANDING_BLAST_RADIUS);
+    cr_assert_eq(r.verdict.n_apply, 0);
+    cr_assert_eq(np_posture_standing_once_approved(&r.verdict), NP_POSTURE_STANDING_CONVERGED,
+                 "an approved plan leaves nothing standing");
     cr_assert_eq(r.verdict.n_proposed, 5);
     run_clean_up(&r);
 }
