@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Keeps the module arrows one-way (DESIGN section 2):
+# Keeps the module arrows one-way (docs/architecture.md, "Modules"):
 #   core    -> (libc, json-c only)
 #   posture -> core                    (pure: no libcurl/OpenSSL/libyaml/libwebsockets/expat)
 #   kube    -> core                    (never aws, posture, controller)

@@ -14,7 +14,7 @@ else
     echo "lint: clang-format missing (run make deps)"; rc=1
 fi
 
-# Unbounded or thread-unsafe libc calls (DESIGN section 7).
+# Unbounded or thread-unsafe libc calls (docs/architecture.md, "Conventions").
 banned=$(for f in $files; do [ -f "$f" ] && grep -nE '\b(sprintf|vsprintf|strcpy|strcat|atoi|atol|gmtime|localtime|strtok)[[:space:]]*\(' "$f" | sed "s|^|$f:|"; done)
 if [ -n "$banned" ]; then
     echo "lint: banned functions (use the bounded or _r forms):"; echo "$banned" | sed 's/^/  /'; rc=1

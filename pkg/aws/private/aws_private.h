@@ -143,7 +143,7 @@ int np_aws_cloudtrail_decode_lookup(const char *body, size_t len, const char *ev
 /* ---------------------------------------------------------------- client-side rate limits */
 
 /*
- * EC2's throttling categories as client-side token buckets (DESIGN 2.2). AWS keeps one bucket
+ * EC2's throttling categories as client-side token buckets. AWS keeps one bucket
  * per action; netposture keeps one per category, which is stricter.
  */
 enum np_aws_rate_category {

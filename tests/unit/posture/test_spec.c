@@ -1,6 +1,7 @@
 /*
- * SecurityGroupPosture spec parsing: defaults, every field of DESIGN 1.1, egress omitted vs
- * [], and a table of invalid specs with the exact message (which names the field path).
+ * SecurityGroupPosture spec parsing: defaults, every field of the README's SecurityGroupPosture
+ * reference, egress omitted vs [], and a table of invalid specs with the exact message (which names
+ * the field path).
  */
 #include "posture_test.h"
 

@@ -1,7 +1,7 @@
 /*
- * VPCPosture spec parsing: defaults, every field of DESIGN 1.2 with its canonical form (CIDRs
- * masked, protocols, ids lowercase, routes and entries sorted, tags by key), flow-log
- * destination types, and a table of invalid specs with the exact message naming the field.
+ * VPCPosture spec parsing: defaults, every field of the README's VPCPosture reference with its
+ * canonical form (CIDRs masked, protocols, ids lowercase, routes and entries sorted, tags by key),
+ * flow-log destination types, and a table of invalid specs with the exact message naming the field.
  */
 #include "posture_test.h"
 
