@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what netposture needs to build and test, only what is missing; safe to run twice.
 #   - Debian packages: compilers, -dev libraries, Criterion, lint tools
-#   - kube-apiserver + etcd built from the Go module proxy (hack/build-kube.sh, cached by version)
-#   - moto_server, aws CLI (pip, pinned) and kubectl (checked; must exist on the image)
+#   - kube-apiserver, etcd and a matching kubectl built from the Go module proxy
+#     (hack/build-kube.sh, cached by version; the dev env puts them first on PATH)
+#   - moto_server and the aws CLI (pip, pinned)
 # Fails with a message naming the missing piece; never skips silently.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -59,9 +60,10 @@ if ! command -v aws >/dev/null 2>&1; then
     hash -r
 fi
 command -v aws >/dev/null 2>&1 || die "the aws CLI is not on PATH after installing it"
-command -v kubectl >/dev/null 2>&1 || die "kubectl is missing (expected on the machine image)"
 command -v go >/dev/null 2>&1 || die "the Go toolchain is missing (needed to build kube-apiserver and etcd)"
 
 bin_dir=$("$here/build-kube.sh")
-[ -x "$bin_dir/kube-apiserver" ] && [ -x "$bin_dir/etcd" ] || die "kube-apiserver/etcd missing in $bin_dir"
+for b in kube-apiserver etcd kubectl; do
+    [ -x "$bin_dir/$b" ] || die "$b missing in $bin_dir"
+done
 say "ok (kube binaries in $bin_dir)"
