@@ -420,84 +420,98 @@ static int start_informer(struct np_controller *ctl, struct np_kube_informer **i
     return rc;
 }
 
-int np_controller_run(struct np_controller *ctl)
+static int start_http_servers(struct np_controller *ctl)
 {
     int rc = 0;
     if (ctl->opts.metrics_addr) {
         struct np_http_server_config hc = {ctl->opts.metrics_addr, ctl->metrics, NULL, NULL, ctl};
         rc = np_http_server_start(&ctl->metrics_srv, &hc);
-        if (rc)
-            goto out;
     }
-    if (ctl->opts.health_addr) {
+    if (rc == 0 && ctl->opts.health_addr) {
         struct np_http_server_config hc = {ctl->opts.health_addr, NULL, healthz, readyz, ctl};
         rc = np_http_server_start(&ctl->health_srv, &hc);
-        if (rc)
-            goto out;
     }
+    return rc;
+}
+
+/* Starts the informers, accounts and namespaces first (postures are checked against them). */
+static int start_informers(struct np_controller *ctl)
+{
     struct np_kube_handlers sgp_h = {on_sgp_add, on_sgp_update, on_sgp_delete, ctl};
     struct np_kube_handlers acct_h = {on_account_change, on_account_update, on_account_delete, ctl};
     struct np_kube_handlers vpcp_h = {on_vpcp_change, on_vpcp_update, on_vpcp_change, ctl};
     struct np_kube_handlers ns_h = {on_namespace_add, on_namespace_update, NULL, ctl};
     struct np_kube_handlers gr_h = {on_guardrail_change, on_guardrail_update, on_guardrail_change,
                                     ctl};
-    rc = start_informer(ctl, &ctl->acct_inf, &np_res_accounts, NULL, acct_h);
-    if (rc)
-        goto out;
-    rc = start_informer(ctl, &ctl->ns_inf, &np_kube_res_namespaces, NULL, ns_h);
-    if (rc)
-        goto out;
-    rc = start_informer(ctl, &ctl->guardrail_inf, &np_res_guardrails, NULL, gr_h);
-    if (rc)
-        goto out;
-    rc = start_informer(ctl, &ctl->sgp_inf, &np_res_sgp, ctl->opts.namespace, sgp_h);
-    if (rc)
-        goto out;
-    rc = start_informer(ctl, &ctl->vpcp_inf, &np_res_vpcp, ctl->opts.namespace, vpcp_h);
-    if (rc)
-        goto out;
-    /* Workers wait for every cache: a reconcile must see accounts and namespaces. */
-    while (!atomic_load(&ctl->stopping)) {
-        if (np_kube_informer_wait_synced(ctl->acct_inf, 500) == 0 &&
-            np_kube_informer_wait_synced(ctl->ns_inf, 500) == 0 &&
-            np_kube_informer_wait_synced(ctl->guardrail_inf, 500) == 0 &&
-            np_kube_informer_wait_synced(ctl->sgp_inf, 500) == 0 &&
-            np_kube_informer_wait_synced(ctl->vpcp_inf, 500) == 0)
-            break;
-    }
+    int rc = start_informer(ctl, &ctl->acct_inf, &np_res_accounts, NULL, acct_h);
+    if (rc == 0)
+        rc = start_informer(ctl, &ctl->ns_inf, &np_kube_res_namespaces, NULL, ns_h);
+    if (rc == 0)
+        rc = start_informer(ctl, &ctl->guardrail_inf, &np_res_guardrails, NULL, gr_h);
+    if (rc == 0)
+        rc = start_informer(ctl, &ctl->sgp_inf, &np_res_sgp, ctl->opts.namespace, sgp_h);
+    if (rc == 0)
+        rc = start_informer(ctl, &ctl->vpcp_inf, &np_res_vpcp, ctl->opts.namespace, vpcp_h);
+    return rc;
+}
+
+/* Workers wait for every cache: a reconcile must see accounts and namespaces. */
+static void wait_caches_synced(struct np_controller *ctl)
+{
+    struct np_kube_informer *const infs[] = {ctl->acct_inf, ctl->ns_inf, ctl->guardrail_inf,
+                                             ctl->sgp_inf, ctl->vpcp_inf};
+    size_t synced = 0;
+    while (!atomic_load(&ctl->stopping) && synced < NP_ARRAY_LEN(infs))
+        if (np_kube_informer_wait_synced(infs[synced], 500) == 0)
+            synced++; /* a synced cache stays synced */
+}
+
+static int start_workers(struct np_controller *ctl)
+{
     char nworkers[16];
     snprintf(nworkers, sizeof(nworkers), "%d", ctl->opts.workers);
     np_log_info("caches synced; starting workers", "workers", nworkers);
     ctl->workers = np_xcalloc((size_t)ctl->opts.workers, sizeof(pthread_t));
     for (int i = 0; i < ctl->opts.workers; i++) {
-        if (pthread_create(&ctl->workers[i], NULL, worker_main, ctl) != 0) {
-            rc = np_error_set(NP_EIO, "cannot start worker threads");
-            goto out;
-        }
+        if (pthread_create(&ctl->workers[i], NULL, worker_main, ctl) != 0)
+            return np_error_set(NP_EIO, "cannot start worker threads");
         ctl->nworkers++;
     }
-    pthread_mutex_lock(&ctl->lock);
-    while (!atomic_load(&ctl->stopping))
-        pthread_cond_wait(&ctl->stop_cond, &ctl->lock);
-    pthread_mutex_unlock(&ctl->lock);
-out:
-    /* Drain: refuse new keys, let workers finish the key in hand, then stop the sources. */
+    return 0;
+}
+
+/* Drain: refuse new keys, let workers finish the key in hand, then stop the sources. */
+static void drain(struct np_controller *ctl)
+{
     atomic_store(&ctl->stopping, true);
     np_kube_workqueue_shutdown(ctl->queue);
     for (int i = 0; i < ctl->nworkers; i++)
         pthread_join(ctl->workers[i], NULL);
     ctl->nworkers = 0;
     np_controller_pollers_stop(ctl);
-    if (ctl->sgp_inf)
-        np_kube_informer_stop(ctl->sgp_inf);
-    if (ctl->vpcp_inf)
-        np_kube_informer_stop(ctl->vpcp_inf);
-    if (ctl->acct_inf)
-        np_kube_informer_stop(ctl->acct_inf);
-    if (ctl->ns_inf)
-        np_kube_informer_stop(ctl->ns_inf);
-    if (ctl->guardrail_inf)
-        np_kube_informer_stop(ctl->guardrail_inf);
+    struct np_kube_informer *const infs[] = {ctl->sgp_inf, ctl->vpcp_inf, ctl->acct_inf,
+                                             ctl->ns_inf, ctl->guardrail_inf};
+    for (size_t i = 0; i < NP_ARRAY_LEN(infs); i++)
+        if (infs[i])
+            np_kube_informer_stop(infs[i]);
+}
+
+int np_controller_run(struct np_controller *ctl)
+{
+    int rc = start_http_servers(ctl);
+    if (rc == 0)
+        rc = start_informers(ctl);
+    if (rc == 0) {
+        wait_caches_synced(ctl);
+        rc = start_workers(ctl);
+    }
+    if (rc == 0) {
+        pthread_mutex_lock(&ctl->lock);
+        while (!atomic_load(&ctl->stopping))
+            pthread_cond_wait(&ctl->stop_cond, &ctl->lock);
+        pthread_mutex_unlock(&ctl->lock);
+    }
+    drain(ctl);
     return rc;
 }
 
