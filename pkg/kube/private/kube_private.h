@@ -8,6 +8,7 @@
 
 #include "core/core.h"
 #include "kube/kube.h"
+#include "kube/private/store.h"
 
 #include <json-c/json.h>
 #include <pthread.h>
