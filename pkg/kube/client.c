@@ -382,12 +382,13 @@ static int map_code(long code, const char *reason, bool too_large)
 /* Whether a Status says "too large resource version" (needs a relist like 410). */
 static bool status_too_large(json_object *status, const char *message)
 {
-    json_object *causes = NP_KUBE_JSON_PATH(status, "details", "causes");
+    json_object *causes = np_json_path(status, "details", "causes", NP_JSON_END);
     if (causes && json_object_is_type(causes, json_type_array)) {
         size_t n = json_object_array_length(causes);
         for (size_t i = 0; i < n; i++)
-            if (np_str_eq(np_kube_json_str(json_object_array_get_idx(causes, i), "reason"),
-                          "ResourceVersionTooLarge"))
+            if (np_str_eq(
+                    np_json_path_str(json_object_array_get_idx(causes, i), "reason", NP_JSON_END),
+                    "ResourceVersionTooLarge"))
                 return true;
     }
     return message && strstr(message, "Too large resource version") != NULL;
@@ -396,9 +397,9 @@ static bool status_too_large(json_object *status, const char *message)
 /* Maps a parsed Status object (http_status is the fallback code). */
 static int status_object_to_error(json_object *st, long http_status, const char *what)
 {
-    const char *reason = np_kube_json_str(st, "reason");
-    const char *message = np_kube_json_str(st, "message");
-    json_object *jcode = NP_KUBE_JSON_PATH(st, "code");
+    const char *reason = np_json_path_str(st, "reason", NP_JSON_END);
+    const char *message = np_json_path_str(st, "message", NP_JSON_END);
+    json_object *jcode = np_json_path(st, "code", NP_JSON_END);
     long code = http_status;
     if (jcode && json_object_is_type(jcode, json_type_int) && json_object_get_int64(jcode) > 0)
         code = (long)json_object_get_int64(jcode);
@@ -416,7 +417,8 @@ int np_kube_status_to_error(long http_status, const char *body, size_t len, cons
         what = "request";
     if (body && len > 0 && np_kube_json_parse(&st, body, len) == 0 &&
         json_object_is_type(st, json_type_object) &&
-        (np_str_eq(np_kube_json_str(st, "kind"), "Status") || NP_KUBE_JSON_PATH(st, "code"))) {
+        (np_str_eq(np_json_path_str(st, "kind", NP_JSON_END), "Status") ||
+         np_json_path(st, "code", NP_JSON_END))) {
         rc = status_object_to_error(st, http_status, what);
         json_object_put(st);
         return rc;
@@ -607,16 +609,16 @@ int np_kube_list_pages(struct np_kube_client *c, const struct np_kube_resource *
         rc = do_json(c, &page, "GET", path, np_buf_cstr(&q), NULL, NULL, o ? o->cancel : NULL);
         if (rc)
             goto out;
-        json_object *arr = NP_KUBE_JSON_PATH(page, "items");
+        json_object *arr = np_json_path(page, "items", NP_JSON_END);
         if (arr && !json_object_is_type(arr, json_type_array)) {
             rc = np_error_set(NP_EPARSE, "list %s: items is not an array", path);
             goto out;
         }
-        json_object *meta = NP_KUBE_JSON_PATH(page, "metadata");
+        json_object *meta = np_json_path(page, "metadata", NP_JSON_END);
         /* The RV is that of the first page; later pages repeat it. */
         if (!list_rv)
-            list_rv = np_strdup(np_kube_json_str(meta, "resourceVersion"));
-        const char *next = np_kube_json_str(meta, "continue");
+            list_rv = np_strdup(np_json_path_str(meta, "resourceVersion", NP_JSON_END));
+        const char *next = np_json_path_str(meta, "continue", NP_JSON_END);
         free(cont);
         cont = np_str_is_empty(next) ? NULL : np_strdup(next);
         if (arr && json_object_array_length(arr) > 0) {

@@ -54,7 +54,7 @@ static void trim(char *s)
 /* A non-empty string member, or NULL. */
 static const char *str_member(json_object *obj, const char *key)
 {
-    const char *s = np_kube_json_str(obj, key);
+    const char *s = np_json_path_str(obj, key, NP_JSON_END);
     return np_str_is_empty(s) ? NULL : s;
 }
 
@@ -63,14 +63,14 @@ static const char *str_member(json_object *obj, const char *key)
 static json_object *find_named(json_object *root, const char *list, const char *inner,
                                const char *name)
 {
-    json_object *arr = NP_KUBE_JSON_PATH(root, list);
+    json_object *arr = np_json_path(root, list, NP_JSON_END);
     if (!arr || !json_object_is_type(arr, json_type_array))
         return NULL;
     size_t n = json_object_array_length(arr);
     for (size_t i = 0; i < n; i++) {
         json_object *e = json_object_array_get_idx(arr, i);
-        if (np_str_eq(np_kube_json_str(e, "name"), name)) {
-            json_object *v = NP_KUBE_JSON_PATH(e, inner);
+        if (np_str_eq(np_json_path_str(e, "name", NP_JSON_END), name)) {
+            json_object *v = np_json_path(e, inner, NP_JSON_END);
             /* "cluster:" with nothing under it is an empty object for our purposes. */
             return v ? v : e;
         }
@@ -210,7 +210,7 @@ static int take_cluster(struct np_kube_config *cfg, const struct selection *sel,
         cfg->server[n - 1] = '\0';
     cfg->tls_server_name = np_strdup(str_member(cluster, "tls-server-name"));
     cfg->insecure_skip_tls_verify =
-        yaml_true(np_kube_json_str(cluster, "insecure-skip-tls-verify"));
+        yaml_true(np_json_path_str(cluster, "insecure-skip-tls-verify", NP_JSON_END));
     rc = load_material(&cfg->ca_data, &cfg->ca_len, cluster, "certificate-authority-data",
                        "certificate-authority", dir, what);
 out:
@@ -221,10 +221,10 @@ out:
 /* A user with no credential netposture can use names why when it has one of another kind. */
 static int check_unsupported_auth(json_object *user, const char *what)
 {
-    const char *kind = NP_KUBE_JSON_PATH(user, "exec")            ? "an exec plugin"
-                       : NP_KUBE_JSON_PATH(user, "auth-provider") ? "an auth-provider"
-                       : NP_KUBE_JSON_PATH(user, "username")      ? "basic auth"
-                                                                  : NULL;
+    const char *kind = np_json_path(user, "exec", NP_JSON_END)            ? "an exec plugin"
+                       : np_json_path(user, "auth-provider", NP_JSON_END) ? "an auth-provider"
+                       : np_json_path(user, "username", NP_JSON_END)      ? "basic auth"
+                                                                          : NULL;
     if (!kind)
         return 0;
     return np_error_set(NP_EINVAL,

@@ -153,8 +153,8 @@ json_object *np_kube_event_new_body(const struct np_kube_object_ref *g, const ch
 
 void np_kube_object_ref_from(struct np_kube_object_ref *ref, json_object *obj)
 {
-    ref->api_version = np_kube_json_str(obj, "apiVersion");
-    ref->kind = np_kube_json_str(obj, "kind");
+    ref->api_version = np_json_path_str(obj, "apiVersion", NP_JSON_END);
+    ref->kind = np_json_path_str(obj, "kind", NP_JSON_END);
     ref->namespace = np_kube_object_namespace(obj);
     ref->name = np_kube_object_name(obj);
     ref->uid = np_kube_object_uid(obj);

@@ -75,7 +75,7 @@ static int handle_event(struct np_kube_watch_decoder *d, json_object *ev)
 
     if (!ev || !json_object_is_type(ev, json_type_object))
         return np_error_set(NP_EPARSE, "watch stream: event %zu is not a JSON object", d->events);
-    const char *ts = np_kube_json_str(ev, "type");
+    const char *ts = np_json_path_str(ev, "type", NP_JSON_END);
     if (parse_type(ts, &type) != 0)
         return np_error_set(NP_EPARSE, "watch stream: event %zu has unknown type \"%.32s\"",
                             d->events, ts ? ts : "");
