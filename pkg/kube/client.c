@@ -210,16 +210,11 @@ static bool method_is(const char *m, const char *want)
     return strcmp(m, want) == 0;
 }
 
-int np_kube_client_conn_open(struct np_kube_client *c, struct np_kube_client_conn *conn,
-                             const struct np_kube_request *req, bool streaming)
+/* A handle from the client's pool (reset, its connection kept) or a new one; NULL when out of
+ * memory. */
+static CURL *pooled_handle(struct np_kube_client *c)
 {
-    int rc = 0;
-    char *token = NULL, *auth = NULL, *ctype = NULL;
     CURL *h = NULL;
-
-    memset(conn, 0, sizeof(*conn));
-    if (!req->method || !req->path || req->path[0] != '/')
-        return np_error_set(NP_EINVAL, "kube request needs a method and an absolute path");
     pthread_mutex_lock(&c->pool_lock);
     if (c->npool > 0)
         h = c->pool[--c->npool];
@@ -228,13 +223,14 @@ int np_kube_client_conn_open(struct np_kube_client *c, struct np_kube_client_con
         curl_easy_reset(h);
     else
         h = curl_easy_init();
-    if (!h) {
-        rc = np_error_set(NP_ENOMEM, "cannot create a curl handle");
-        goto out;
-    }
-    conn->easy = h;
-    conn->url = np_str_is_empty(req->query) ? np_strdupf("%s%s", c->base, req->path)
-                                            : np_strdupf("%s%s?%s", c->base, req->path, req->query);
+    return h;
+}
+
+/* Timeouts (none overall for a stream), keep-alive, compression, protocols and cancellation. */
+static void set_transfer_options(struct np_kube_client *c, CURL *h,
+                                 struct np_kube_client_conn *conn,
+                                 const struct np_kube_request *req, bool streaming)
+{
     curl_easy_setopt(h, CURLOPT_URL, conn->url);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, conn->errbuf);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
@@ -249,31 +245,43 @@ int np_kube_client_conn_open(struct np_kube_client *c, struct np_kube_client_con
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     if (c->connect_to)
         curl_easy_setopt(h, CURLOPT_CONNECT_TO, c->connect_to);
-    if (c->https) {
-        curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, c->insecure ? 0L : 1L);
-        curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, c->insecure ? 0L : 2L);
-        if (c->ca) {
-            struct curl_blob blob = {c->ca, c->ca_len, CURL_BLOB_COPY};
-            curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &blob);
-        }
-        if (c->cert) {
-            struct curl_blob cert = {c->cert, c->cert_len, CURL_BLOB_COPY};
-            struct curl_blob key = {c->key, c->key_len, CURL_BLOB_COPY};
-            curl_easy_setopt(h, CURLOPT_SSLCERT_BLOB, &cert);
-            curl_easy_setopt(h, CURLOPT_SSLCERTTYPE, "PEM");
-            curl_easy_setopt(h, CURLOPT_SSLKEY_BLOB, &key);
-            curl_easy_setopt(h, CURLOPT_SSLKEYTYPE, "PEM");
-        }
-    }
     if (req->cancel) {
         curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, xferinfo_cancel);
         curl_easy_setopt(h, CURLOPT_XFERINFODATA, req->cancel);
         curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
     }
+}
 
+/* Server verification (CA bundle) and the client certificate, for an https server. */
+static void set_tls_options(struct np_kube_client *c, CURL *h)
+{
+    if (!c->https)
+        return;
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, c->insecure ? 0L : 1L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, c->insecure ? 0L : 2L);
+    if (c->ca) {
+        struct curl_blob blob = {c->ca, c->ca_len, CURL_BLOB_COPY};
+        curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &blob);
+    }
+    if (c->cert) {
+        struct curl_blob cert = {c->cert, c->cert_len, CURL_BLOB_COPY};
+        struct curl_blob key = {c->key, c->key_len, CURL_BLOB_COPY};
+        curl_easy_setopt(h, CURLOPT_SSLCERT_BLOB, &cert);
+        curl_easy_setopt(h, CURLOPT_SSLCERTTYPE, "PEM");
+        curl_easy_setopt(h, CURLOPT_SSLKEY_BLOB, &key);
+        curl_easy_setopt(h, CURLOPT_SSLKEYTYPE, "PEM");
+    }
+}
+
+/* The request headers: Accept, no 100-continue, the bearer token (wiped after use) and the
+ * body's Content-Type. */
+static int set_headers(struct np_kube_client *c, CURL *h, struct np_kube_client_conn *conn,
+                       const struct np_kube_request *req)
+{
+    char *token = NULL, *auth = NULL, *ctype = NULL;
     conn->headers = curl_slist_append(conn->headers, "Accept: application/json");
     conn->headers = curl_slist_append(conn->headers, "Expect:");
-    rc = np_kube_token_source_get(&c->tokens, &token);
+    int rc = np_kube_token_source_get(&c->tokens, &token);
     if (rc)
         goto out;
     if (token) {
@@ -290,31 +298,50 @@ int np_kube_client_conn_open(struct np_kube_client *c, struct np_kube_client_con
         goto out;
     }
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, conn->headers);
+out:
+    free_wiped(token, token ? strlen(token) : 0);
+    free_wiped(auth, auth ? strlen(auth) : 0);
+    free(ctype);
+    return rc;
+}
 
+/* The method and the body: a plain GET, a POST, or a custom method with its body. */
+static void set_method(CURL *h, const struct np_kube_request *req)
+{
     if (method_is(req->method, "GET") && !req->body) {
         curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
-    } else {
-        if (!method_is(req->method, "POST"))
-            curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
-        if (req->body || method_is(req->method, "POST")) {
-            curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body ? req->body : "");
-            curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
-                             (curl_off_t)(req->body ? req->body_len : 0));
-        }
+        return;
     }
-out:
-    if (token) {
-        memset(token, 0, strlen(token));
-        free(token);
+    if (!method_is(req->method, "POST"))
+        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
+    if (req->body || method_is(req->method, "POST")) {
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body ? req->body : "");
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
+                         (curl_off_t)(req->body ? req->body_len : 0));
     }
-    if (auth) {
-        memset(auth, 0, strlen(auth));
-        free(auth);
-    }
-    free(ctype);
-    if (rc)
+}
+
+int np_kube_client_conn_open(struct np_kube_client *c, struct np_kube_client_conn *conn,
+                             const struct np_kube_request *req, bool streaming)
+{
+    memset(conn, 0, sizeof(*conn));
+    if (!req->method || !req->path || req->path[0] != '/')
+        return np_error_set(NP_EINVAL, "kube request needs a method and an absolute path");
+    CURL *h = pooled_handle(c);
+    if (!h)
+        return np_error_set(NP_ENOMEM, "cannot create a curl handle");
+    conn->easy = h;
+    conn->url = np_str_is_empty(req->query) ? np_strdupf("%s%s", c->base, req->path)
+                                            : np_strdupf("%s%s?%s", c->base, req->path, req->query);
+    set_transfer_options(c, h, conn, req, streaming);
+    set_tls_options(c, h);
+    int rc = set_headers(c, h, conn, req);
+    if (rc) {
         np_kube_client_conn_close(c, conn, false);
-    return rc;
+        return rc;
+    }
+    set_method(h, req);
+    return 0;
 }
 
 void np_kube_client_conn_close(struct np_kube_client *c, struct np_kube_client_conn *conn,
