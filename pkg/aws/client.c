@@ -175,28 +175,29 @@ static enum np_aws_transport_status classify_curl(CURLcode rc)
     }
 }
 
-static void curl_transport(struct np_aws_ec2 *c, const struct np_aws_http_request *req,
-                           struct np_aws_http_response *resp)
+/* The request's header lines plus "Expect:" (no 100-continue wait); NULL when out of memory. */
+static struct curl_slist *header_list(const struct np_aws_http_request *req)
 {
     struct curl_slist *headers = NULL;
-    char errbuf[CURL_ERROR_SIZE] = "";
-    CURL *h = pool_get(c);
-    if (!h) {
-        resp->transport = NP_AWS_TRANSPORT_FATAL;
-        np_strlcpy(resp->error, "cannot create a curl handle", sizeof(resp->error));
-        return;
-    }
     for (size_t i = 0; i < req->n_headers; i++) {
         struct curl_slist *n = curl_slist_append(headers, req->headers[i]);
         if (!n)
             goto nomem;
         headers = n;
     }
-    struct curl_slist *n = curl_slist_append(headers, "Expect:"); /* no 100-continue wait */
-    if (!n)
-        goto nomem;
-    headers = n;
+    struct curl_slist *n = curl_slist_append(headers, "Expect:");
+    if (n)
+        return n;
+nomem:
+    curl_slist_free_all(headers);
+    return NULL;
+}
 
+/* The POST itself, timeouts, cancellation, keep-alive, protocols and TLS verification. */
+static void set_request_options(struct np_aws_ec2 *c, CURL *h,
+                                const struct np_aws_http_request *req, struct curl_slist *headers,
+                                struct np_aws_http_response *resp, char *errbuf)
+{
     curl_easy_setopt(h, CURLOPT_URL, req->url);
     curl_easy_setopt(h, CURLOPT_POST, 1L);
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body);
@@ -228,8 +229,11 @@ static void curl_transport(struct np_aws_ec2 *c, const struct np_aws_http_reques
         curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_bundle);
     if (c->share)
         curl_easy_setopt(h, CURLOPT_SHARE, c->share);
+}
 
-    CURLcode rc = curl_easy_perform(h);
+/* The transport status, the HTTP status, or the reason the transfer failed. */
+static void note_result(CURL *h, CURLcode rc, const char *errbuf, struct np_aws_http_response *resp)
+{
     resp->transport = classify_curl(rc);
     if (rc == CURLE_OK) {
         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
@@ -241,14 +245,29 @@ static void curl_transport(struct np_aws_ec2 *c, const struct np_aws_http_reques
         snprintf(resp->error, sizeof(resp->error), "%s",
                  errbuf[0] ? errbuf : curl_easy_strerror(rc));
     }
+}
+
+static void curl_transport(struct np_aws_ec2 *c, const struct np_aws_http_request *req,
+                           struct np_aws_http_response *resp)
+{
+    char errbuf[CURL_ERROR_SIZE] = "";
+    CURL *h = pool_get(c);
+    if (!h) {
+        resp->transport = NP_AWS_TRANSPORT_FATAL;
+        np_strlcpy(resp->error, "cannot create a curl handle", sizeof(resp->error));
+        return;
+    }
+    struct curl_slist *headers = header_list(req);
+    if (!headers) {
+        pool_put(c, h);
+        resp->transport = NP_AWS_TRANSPORT_FATAL;
+        np_strlcpy(resp->error, "out of memory", sizeof(resp->error));
+        return;
+    }
+    set_request_options(c, h, req, headers, resp, errbuf);
+    note_result(h, curl_easy_perform(h), errbuf, resp);
     curl_slist_free_all(headers);
     pool_put(c, h);
-    return;
-nomem:
-    curl_slist_free_all(headers);
-    pool_put(c, h);
-    resp->transport = NP_AWS_TRANSPORT_FATAL;
-    np_strlcpy(resp->error, "out of memory", sizeof(resp->error));
 }
 
 /* ---------------------------------------------------------------- construction */
@@ -303,33 +322,61 @@ out:
     return rc;
 }
 
+/* A region made of [a-z0-9-], and rate settings within their bounds. */
+static int check_config(const struct np_aws_ec2_config *cfg)
+{
+    if (!cfg || np_str_is_empty(cfg->region))
+        return np_error_set(NP_EINVAL, "AWS client: no region");
+    for (const char *p = cfg->region; *p; p++) {
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-'))
+            return np_error_set(NP_EINVAL, "AWS client: invalid region \"%.64s\"", cfg->region);
+    }
+    if (!(cfg->rate_scale >= 0 && cfg->rate_scale <= NP_AWS_RATE_SCALE_MAX))
+        return np_error_set(NP_EINVAL, "AWS client: rate_scale must be within [0, %g]",
+                            NP_AWS_RATE_SCALE_MAX);
+    if (cfg->rate_max_wait_ms > NP_AWS_RATE_MAX_WAIT_MS_MAX)
+        return np_error_set(NP_EINVAL, "AWS client: rate_max_wait_ms may not exceed %d",
+                            NP_AWS_RATE_MAX_WAIT_MS_MAX);
+    return 0;
+}
+
+/* The EC2 and STS endpoints of the region (or of cfg->endpoint). */
+static int resolve_endpoints(struct np_aws_ec2 *c, const struct np_aws_ec2_config *cfg)
+{
+    for (size_t i = 0; i <= NP_AWS_SERVICE_STS; i++) {
+        char *url = NULL;
+        int rc = np_aws_endpoint_resolve(&url, service_names[i], cfg->region, cfg->endpoint);
+        if (rc == 0)
+            rc = endpoint_parse(&c->ep[i], url);
+        free(url);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* DNS and TLS sessions shared between the pooled handles (locked); none if it cannot be made. */
+static void share_init(struct np_aws_ec2 *c)
+{
+    c->share = curl_share_init();
+    if (!c->share)
+        return;
+    curl_share_setopt(c->share, CURLSHOPT_LOCKFUNC, share_lock);
+    curl_share_setopt(c->share, CURLSHOPT_UNLOCKFUNC, share_unlock);
+    curl_share_setopt(c->share, CURLSHOPT_USERDATA, c);
+    curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+    curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+}
+
 int np_aws_client_new(struct np_aws_ec2 **out, const struct np_aws_ec2_config *cfg,
                       bool with_endpoints)
 {
     struct np_aws_ec2 *c = NULL;
-    char *url = NULL;
     int rc = 0;
     *out = NULL;
-    if (!cfg || np_str_is_empty(cfg->region)) {
-        rc = np_error_set(NP_EINVAL, "AWS client: no region");
+    rc = check_config(cfg);
+    if (rc)
         goto out;
-    }
-    for (const char *p = cfg->region; *p; p++) {
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-')) {
-            rc = np_error_set(NP_EINVAL, "AWS client: invalid region \"%.64s\"", cfg->region);
-            goto out;
-        }
-    }
-    if (!(cfg->rate_scale >= 0 && cfg->rate_scale <= NP_AWS_RATE_SCALE_MAX)) {
-        rc = np_error_set(NP_EINVAL, "AWS client: rate_scale must be within [0, %g]",
-                          NP_AWS_RATE_SCALE_MAX);
-        goto out;
-    }
-    if (cfg->rate_max_wait_ms > NP_AWS_RATE_MAX_WAIT_MS_MAX) {
-        rc = np_error_set(NP_EINVAL, "AWS client: rate_max_wait_ms may not exceed %d",
-                          NP_AWS_RATE_MAX_WAIT_MS_MAX);
-        goto out;
-    }
     pthread_once(&curl_once, curl_init);
     if (curl_init_rc != CURLE_OK) {
         rc = np_error_set(NP_EIO, "AWS client: libcurl initialisation failed: %s",
@@ -352,12 +399,8 @@ int np_aws_client_new(struct np_aws_ec2 **out, const struct np_aws_ec2_config *c
     if (rc)
         goto out;
     c->region = np_strdup(cfg->region);
-    for (size_t i = 0; with_endpoints && i <= NP_AWS_SERVICE_STS; i++) {
-        rc = np_aws_endpoint_resolve(&url, service_names[i], cfg->region, cfg->endpoint);
-        if (rc == 0)
-            rc = endpoint_parse(&c->ep[i], url);
-        free(url);
-        url = NULL;
+    if (with_endpoints) {
+        rc = resolve_endpoints(c, cfg);
         if (rc)
             goto out;
     }
@@ -370,14 +413,7 @@ int np_aws_client_new(struct np_aws_ec2 **out, const struct np_aws_ec2_config *c
     c->observer = cfg->observer;
     c->observer_ctx = cfg->observer_ctx;
 
-    c->share = curl_share_init();
-    if (c->share) {
-        curl_share_setopt(c->share, CURLSHOPT_LOCKFUNC, share_lock);
-        curl_share_setopt(c->share, CURLSHOPT_UNLOCKFUNC, share_unlock);
-        curl_share_setopt(c->share, CURLSHOPT_USERDATA, c);
-        curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
-        curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
-    }
+    share_init(c);
     *out = c;
     c = NULL;
 out:
