@@ -606,6 +606,38 @@ out:
     return rc;
 }
 
+/* The query of one list page: its size, the selectors and the continue token of the last. */
+static void page_query(struct np_buf *q, const struct np_kube_list_options *o, const char *limit,
+                       const char *cont)
+{
+    np_buf_reset(q);
+    np_kube_query_add(q, "limit", limit);
+    if (o && !np_str_is_empty(o->label_selector))
+        np_kube_query_add(q, "labelSelector", o->label_selector);
+    if (o && !np_str_is_empty(o->field_selector))
+        np_kube_query_add(q, "fieldSelector", o->field_selector);
+    if (cont)
+        np_kube_query_add(q, "continue", cont);
+}
+
+/* Reads a list page: its items (borrowed; NULL when absent), the list's resourceVersion (from
+ * the first page; later pages repeat it) and the next continue token (*cont replaced; NULL on
+ * the last page). Errors: NP_EPARSE (items is not an array). */
+static int page_read(json_object *page, const char *path, json_object **arr, char **list_rv,
+                     char **cont)
+{
+    *arr = np_json_path(page, "items", NP_JSON_END);
+    if (*arr && !json_object_is_type(*arr, json_type_array))
+        return np_error_set(NP_EPARSE, "list %s: items is not an array", path);
+    json_object *meta = np_json_path(page, "metadata", NP_JSON_END);
+    if (!*list_rv)
+        *list_rv = np_strdup(np_json_path_str(meta, "resourceVersion", NP_JSON_END));
+    const char *next = np_json_path_str(meta, "continue", NP_JSON_END);
+    free(*cont);
+    *cont = np_str_is_empty(next) ? NULL : np_strdup(next);
+    return 0;
+}
+
 int np_kube_list_pages(struct np_kube_client *c, const struct np_kube_resource *r, const char *ns,
                        const struct np_kube_list_options *o, np_kube_page_fn fn, void *ctx,
                        char **rv)
@@ -623,31 +655,16 @@ int np_kube_list_pages(struct np_kube_client *c, const struct np_kube_resource *
         goto out;
     snprintf(limit, sizeof(limit), "%d", o && o->limit > 0 ? o->limit : 500);
     for (;;) {
-        np_buf_reset(&q);
-        np_kube_query_add(&q, "limit", limit);
-        if (o && !np_str_is_empty(o->label_selector))
-            np_kube_query_add(&q, "labelSelector", o->label_selector);
-        if (o && !np_str_is_empty(o->field_selector))
-            np_kube_query_add(&q, "fieldSelector", o->field_selector);
-        if (cont)
-            np_kube_query_add(&q, "continue", cont);
+        page_query(&q, o, limit, cont);
         json_object_put(page);
         page = NULL;
         rc = do_json(c, &page, "GET", path, np_buf_cstr(&q), NULL, NULL, o ? o->cancel : NULL);
         if (rc)
             goto out;
-        json_object *arr = np_json_path(page, "items", NP_JSON_END);
-        if (arr && !json_object_is_type(arr, json_type_array)) {
-            rc = np_error_set(NP_EPARSE, "list %s: items is not an array", path);
+        json_object *arr = NULL;
+        rc = page_read(page, path, &arr, &list_rv, &cont);
+        if (rc)
             goto out;
-        }
-        json_object *meta = np_json_path(page, "metadata", NP_JSON_END);
-        /* The RV is that of the first page; later pages repeat it. */
-        if (!list_rv)
-            list_rv = np_strdup(np_json_path_str(meta, "resourceVersion", NP_JSON_END));
-        const char *next = np_json_path_str(meta, "continue", NP_JSON_END);
-        free(cont);
-        cont = np_str_is_empty(next) ? NULL : np_strdup(next);
         if (arr && json_object_array_length(arr) > 0) {
             rc = fn(ctx, arr);
             if (rc)
