@@ -47,82 +47,99 @@ static void *signal_thread(void *arg)
     return NULL;
 }
 
-int main(int argc, char **argv)
+/* What the flags set: the controller's options and the logging configuration. */
+struct flags {
+    struct np_controller_options opts;
+    enum np_log_level level;
+    enum np_log_format format;
+};
+
+static const struct option longopts[] = {
+    {"kubeconfig", required_argument, NULL, 'k'},
+    {"namespace", required_argument, NULL, 'n'},
+    {"workers", required_argument, NULL, 'w'},
+    {"resync-interval", required_argument, NULL, 'r'},
+    {"aws-rate-scale", required_argument, NULL, 'a'},
+    {"log-level", required_argument, NULL, 'l'},
+    {"log-format", required_argument, NULL, 'f'},
+    {"metrics-addr", required_argument, NULL, 'm'},
+    {"health-addr", required_argument, NULL, 'h'},
+    {"help", no_argument, NULL, '?'},
+    {NULL, 0, NULL, 0},
+};
+
+/* The flags that take a number or an enumerated word; each says what is wrong on stderr. */
+static bool parse_value_flag(struct flags *f, int c, const char *arg)
 {
-    struct np_controller_options opts = {
-        .workers = 4,
-        .resync_ms = 5 * 60 * 1000,
-        .metrics_addr = ":8080",
-        .health_addr = ":8081",
-    };
-    enum np_log_level level = NP_LOG_INFO;
-    enum np_log_format format = NP_LOG_JSON;
-    static const struct option longopts[] = {
-        {"kubeconfig", required_argument, NULL, 'k'},
-        {"namespace", required_argument, NULL, 'n'},
-        {"workers", required_argument, NULL, 'w'},
-        {"resync-interval", required_argument, NULL, 'r'},
-        {"aws-rate-scale", required_argument, NULL, 'a'},
-        {"log-level", required_argument, NULL, 'l'},
-        {"log-format", required_argument, NULL, 'f'},
-        {"metrics-addr", required_argument, NULL, 'm'},
-        {"health-addr", required_argument, NULL, 'h'},
-        {"help", no_argument, NULL, '?'},
-        {NULL, 0, NULL, 0},
-    };
-    int c;
     int64_t v;
+    switch (c) {
+    case 'w':
+        if (np_parse_int64(arg, 1, 64, &v) != 0) {
+            fprintf(stderr, "--workers: %s\n", np_error_message());
+            return false;
+        }
+        f->opts.workers = (int)v;
+        return true;
+    case 'r':
+        if (np_duration_parse(arg, &v) != 0 || v < 1000) {
+            fprintf(stderr, "--resync-interval: need a duration of at least 1s, e.g. 30s or 5m\n");
+            return false;
+        }
+        f->opts.resync_ms = v;
+        return true;
+    case 'a': {
+        char *end = NULL;
+        double scale = strtod(arg, &end);
+        if (!end || *end || !(scale > 0.0 && scale <= 1000.0)) {
+            fprintf(stderr, "--aws-rate-scale: need a number in (0, 1000]\n");
+            return false;
+        }
+        f->opts.aws_rate_scale = scale;
+        return true;
+    }
+    case 'l':
+        if (np_log_level_parse(arg, &f->level) != 0) {
+            fprintf(stderr, "--log-level: %s\n", np_error_message());
+            return false;
+        }
+        return true;
+    default: /* 'f' */
+        if (strcmp(arg, "json") == 0) {
+            f->format = NP_LOG_JSON;
+        } else if (strcmp(arg, "text") == 0) {
+            f->format = NP_LOG_TEXT;
+        } else {
+            fprintf(stderr, "--log-format: json or text\n");
+            return false;
+        }
+        return true;
+    }
+}
+
+/* Reads the command line into *f. Returns -1 to go on, else the exit status (0 after --help,
+ * 2 for a bad flag or argument). */
+static int parse_flags(struct flags *f, int argc, char **argv)
+{
+    int c;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
-        case 'k': opts.kubeconfig = optarg; break;
-        case 'n': opts.namespace = optarg[0] ? optarg : NULL; break;
+        case 'k': f->opts.kubeconfig = optarg; break;
+        case 'n': f->opts.namespace = optarg[0] ? optarg : NULL; break;
+        case 'm': f->opts.metrics_addr = optarg[0] ? optarg : NULL; break;
+        case 'h': f->opts.health_addr = optarg[0] ? optarg : NULL; break;
         case 'w':
-            if (np_parse_int64(optarg, 1, 64, &v) != 0) {
-                fprintf(stderr, "--workers: %s\n", np_error_message());
-                return 2;
-            }
-            opts.workers = (int)v;
-            break;
         case 'r':
-            if (np_duration_parse(optarg, &v) != 0 || v < 1000) {
-                fprintf(stderr,
-                        "--resync-interval: need a duration of at least 1s, e.g. 30s or 5m\n");
-                return 2;
-            }
-            opts.resync_ms = v;
-            break;
-        case 'a': {
-            char *end = NULL;
-            double f = strtod(optarg, &end);
-            if (!end || *end || !(f > 0.0 && f <= 1000.0)) {
-                fprintf(stderr, "--aws-rate-scale: need a number in (0, 1000]\n");
-                return 2;
-            }
-            opts.aws_rate_scale = f;
-            break;
-        }
+        case 'a':
         case 'l':
-            if (np_log_level_parse(optarg, &level) != 0) {
-                fprintf(stderr, "--log-level: %s\n", np_error_message());
-                return 2;
-            }
-            break;
         case 'f':
-            if (strcmp(optarg, "json") == 0) {
-                format = NP_LOG_JSON;
-            } else if (strcmp(optarg, "text") == 0) {
-                format = NP_LOG_TEXT;
-            } else {
-                fprintf(stderr, "--log-format: json or text\n");
+            if (!parse_value_flag(f, c, optarg))
                 return 2;
-            }
             break;
-        case 'm': opts.metrics_addr = optarg[0] ? optarg : NULL; break;
-        case 'h': opts.health_addr = optarg[0] ? optarg : NULL; break;
-        default:
-            usage(c == '?' && optind > 0 && strcmp(argv[optind - 1], "--help") == 0 ? stdout
-                                                                                    : stderr);
-            return c == '?' && optind > 0 && strcmp(argv[optind - 1], "--help") == 0 ? 0 : 2;
+        default: {
+            bool help = c == '?' && optind > 0 && strcmp(argv[optind - 1], "--help") == 0;
+            usage(help ? stdout : stderr);
+            return help ? 0 : 2;
+        }
         }
     }
     if (optind < argc) {
@@ -130,24 +147,31 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    np_log_configure(level, format);
+    return -1;
+}
 
-    /* Every thread inherits the blocked set; only the signal thread receives them. */
-    struct signal_ctx sctx;
-    sigemptyset(&sctx.set);
-    sigaddset(&sctx.set, SIGTERM);
-    sigaddset(&sctx.set, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &sctx.set, NULL);
+/* Blocks SIGTERM and SIGINT before any thread starts (every thread inherits the blocked set;
+ * only the signal thread receives them) and ignores SIGPIPE. */
+static void block_signals(struct signal_ctx *sctx)
+{
+    sigemptyset(&sctx->set);
+    sigaddset(&sctx->set, SIGTERM);
+    sigaddset(&sctx->set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &sctx->set, NULL);
     signal(SIGPIPE, SIG_IGN);
+}
 
+/* Runs the controller with a signal thread that stops it; returns the exit status. */
+static int run(const struct np_controller_options *opts, struct signal_ctx *sctx)
+{
     struct np_controller *ctl = NULL;
-    if (np_controller_new(&ctl, &opts) != 0) {
+    if (np_controller_new(&ctl, opts) != 0) {
         np_log_error("cannot start", "error", np_error_message());
         return 1;
     }
-    sctx.ctl = ctl;
+    sctx->ctl = ctl;
     pthread_t sig_thread;
-    pthread_create(&sig_thread, NULL, signal_thread, &sctx);
+    pthread_create(&sig_thread, NULL, signal_thread, sctx);
     int rc = np_controller_run(ctl);
     if (rc != 0)
         np_log_error("controller failed", "error", np_error_message());
@@ -157,4 +181,26 @@ int main(int argc, char **argv)
     np_controller_destroy(ctl);
     np_log_info("stopped");
     return rc == 0 ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+    struct flags f = {
+        .opts =
+            {
+                .workers = 4,
+                .resync_ms = 5 * 60 * 1000,
+                .metrics_addr = ":8080",
+                .health_addr = ":8081",
+            },
+        .level = NP_LOG_INFO,
+        .format = NP_LOG_JSON,
+    };
+    int status = parse_flags(&f, argc, argv);
+    if (status >= 0)
+        return status;
+    np_log_configure(f.level, f.format);
+    struct signal_ctx sctx;
+    block_signals(&sctx);
+    return run(&f.opts, &sctx);
 }

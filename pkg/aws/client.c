@@ -175,28 +175,29 @@ static enum np_aws_transport_status classify_curl(CURLcode rc)
     }
 }
 
-static void curl_transport(struct np_aws_ec2 *c, const struct np_aws_http_request *req,
-                           struct np_aws_http_response *resp)
+/* The request's header lines plus "Expect:" (no 100-continue wait); NULL when out of memory. */
+static struct curl_slist *header_list(const struct np_aws_http_request *req)
 {
     struct curl_slist *headers = NULL;
-    char errbuf[CURL_ERROR_SIZE] = "";
-    CURL *h = pool_get(c);
-    if (!h) {
-        resp->transport = NP_AWS_TRANSPORT_FATAL;
-        np_strlcpy(resp->error, "cannot create a curl handle", sizeof(resp->error));
-        return;
-    }
     for (size_t i = 0; i < req->n_headers; i++) {
         struct curl_slist *n = curl_slist_append(headers, req->headers[i]);
         if (!n)
             goto nomem;
         headers = n;
     }
-    struct curl_slist *n = curl_slist_append(headers, "Expect:"); /* no 100-continue wait */
-    if (!n)
-        goto nomem;
-    headers = n;
+    struct curl_slist *n = curl_slist_append(headers, "Expect:");
+    if (n)
+        return n;
+nomem:
+    curl_slist_free_all(headers);
+    return NULL;
+}
 
+/* The POST itself, timeouts, cancellation, keep-alive, protocols and TLS verification. */
+static void set_request_options(struct np_aws_ec2 *c, CURL *h,
+                                const struct np_aws_http_request *req, struct curl_slist *headers,
+                                struct np_aws_http_response *resp, char *errbuf)
+{
     curl_easy_setopt(h, CURLOPT_URL, req->url);
     curl_easy_setopt(h, CURLOPT_POST, 1L);
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body);
@@ -228,8 +229,11 @@ static void curl_transport(struct np_aws_ec2 *c, const struct np_aws_http_reques
         curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_bundle);
     if (c->share)
         curl_easy_setopt(h, CURLOPT_SHARE, c->share);
+}
 
-    CURLcode rc = curl_easy_perform(h);
+/* The transport status, the HTTP status, or the reason the transfer failed. */
+static void note_result(CURL *h, CURLcode rc, const char *errbuf, struct np_aws_http_response *resp)
+{
     resp->transport = classify_curl(rc);
     if (rc == CURLE_OK) {
         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
@@ -241,14 +245,29 @@ static void curl_transport(struct np_aws_ec2 *c, const struct np_aws_http_reques
         snprintf(resp->error, sizeof(resp->error), "%s",
                  errbuf[0] ? errbuf : curl_easy_strerror(rc));
     }
+}
+
+static void curl_transport(struct np_aws_ec2 *c, const struct np_aws_http_request *req,
+                           struct np_aws_http_response *resp)
+{
+    char errbuf[CURL_ERROR_SIZE] = "";
+    CURL *h = pool_get(c);
+    if (!h) {
+        resp->transport = NP_AWS_TRANSPORT_FATAL;
+        np_strlcpy(resp->error, "cannot create a curl handle", sizeof(resp->error));
+        return;
+    }
+    struct curl_slist *headers = header_list(req);
+    if (!headers) {
+        pool_put(c, h);
+        resp->transport = NP_AWS_TRANSPORT_FATAL;
+        np_strlcpy(resp->error, "out of memory", sizeof(resp->error));
+        return;
+    }
+    set_request_options(c, h, req, headers, resp, errbuf);
+    note_result(h, curl_easy_perform(h), errbuf, resp);
     curl_slist_free_all(headers);
     pool_put(c, h);
-    return;
-nomem:
-    curl_slist_free_all(headers);
-    pool_put(c, h);
-    resp->transport = NP_AWS_TRANSPORT_FATAL;
-    np_strlcpy(resp->error, "out of memory", sizeof(resp->error));
 }
 
 /* ---------------------------------------------------------------- construction */
@@ -303,33 +322,61 @@ out:
     return rc;
 }
 
+/* A region made of [a-z0-9-], and rate settings within their bounds. */
+static int check_config(const struct np_aws_ec2_config *cfg)
+{
+    if (!cfg || np_str_is_empty(cfg->region))
+        return np_error_set(NP_EINVAL, "AWS client: no region");
+    for (const char *p = cfg->region; *p; p++) {
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-'))
+            return np_error_set(NP_EINVAL, "AWS client: invalid region \"%.64s\"", cfg->region);
+    }
+    if (!(cfg->rate_scale >= 0 && cfg->rate_scale <= NP_AWS_RATE_SCALE_MAX))
+        return np_error_set(NP_EINVAL, "AWS client: rate_scale must be within [0, %g]",
+                            NP_AWS_RATE_SCALE_MAX);
+    if (cfg->rate_max_wait_ms > NP_AWS_RATE_MAX_WAIT_MS_MAX)
+        return np_error_set(NP_EINVAL, "AWS client: rate_max_wait_ms may not exceed %d",
+                            NP_AWS_RATE_MAX_WAIT_MS_MAX);
+    return 0;
+}
+
+/* The EC2 and STS endpoints of the region (or of cfg->endpoint). */
+static int resolve_endpoints(struct np_aws_ec2 *c, const struct np_aws_ec2_config *cfg)
+{
+    for (size_t i = 0; i <= NP_AWS_SERVICE_STS; i++) {
+        char *url = NULL;
+        int rc = np_aws_endpoint_resolve(&url, service_names[i], cfg->region, cfg->endpoint);
+        if (rc == 0)
+            rc = endpoint_parse(&c->ep[i], url);
+        free(url);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* DNS and TLS sessions shared between the pooled handles (locked); none if it cannot be made. */
+static void share_init(struct np_aws_ec2 *c)
+{
+    c->share = curl_share_init();
+    if (!c->share)
+        return;
+    curl_share_setopt(c->share, CURLSHOPT_LOCKFUNC, share_lock);
+    curl_share_setopt(c->share, CURLSHOPT_UNLOCKFUNC, share_unlock);
+    curl_share_setopt(c->share, CURLSHOPT_USERDATA, c);
+    curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+    curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+}
+
 int np_aws_client_new(struct np_aws_ec2 **out, const struct np_aws_ec2_config *cfg,
                       bool with_endpoints)
 {
     struct np_aws_ec2 *c = NULL;
-    char *url = NULL;
     int rc = 0;
     *out = NULL;
-    if (!cfg || np_str_is_empty(cfg->region)) {
-        rc = np_error_set(NP_EINVAL, "AWS client: no region");
+    rc = check_config(cfg);
+    if (rc)
         goto out;
-    }
-    for (const char *p = cfg->region; *p; p++) {
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-')) {
-            rc = np_error_set(NP_EINVAL, "AWS client: invalid region \"%.64s\"", cfg->region);
-            goto out;
-        }
-    }
-    if (!(cfg->rate_scale >= 0 && cfg->rate_scale <= NP_AWS_RATE_SCALE_MAX)) {
-        rc = np_error_set(NP_EINVAL, "AWS client: rate_scale must be within [0, %g]",
-                          NP_AWS_RATE_SCALE_MAX);
-        goto out;
-    }
-    if (cfg->rate_max_wait_ms > NP_AWS_RATE_MAX_WAIT_MS_MAX) {
-        rc = np_error_set(NP_EINVAL, "AWS client: rate_max_wait_ms may not exceed %d",
-                          NP_AWS_RATE_MAX_WAIT_MS_MAX);
-        goto out;
-    }
     pthread_once(&curl_once, curl_init);
     if (curl_init_rc != CURLE_OK) {
         rc = np_error_set(NP_EIO, "AWS client: libcurl initialisation failed: %s",
@@ -352,12 +399,8 @@ int np_aws_client_new(struct np_aws_ec2 **out, const struct np_aws_ec2_config *c
     if (rc)
         goto out;
     c->region = np_strdup(cfg->region);
-    for (size_t i = 0; with_endpoints && i <= NP_AWS_SERVICE_STS; i++) {
-        rc = np_aws_endpoint_resolve(&url, service_names[i], cfg->region, cfg->endpoint);
-        if (rc == 0)
-            rc = endpoint_parse(&c->ep[i], url);
-        free(url);
-        url = NULL;
+    if (with_endpoints) {
+        rc = resolve_endpoints(c, cfg);
         if (rc)
             goto out;
     }
@@ -370,14 +413,7 @@ int np_aws_client_new(struct np_aws_ec2 **out, const struct np_aws_ec2_config *c
     c->observer = cfg->observer;
     c->observer_ctx = cfg->observer_ctx;
 
-    c->share = curl_share_init();
-    if (c->share) {
-        curl_share_setopt(c->share, CURLSHOPT_LOCKFUNC, share_lock);
-        curl_share_setopt(c->share, CURLSHOPT_UNLOCKFUNC, share_unlock);
-        curl_share_setopt(c->share, CURLSHOPT_USERDATA, c);
-        curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
-        curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
-    }
+    share_init(c);
     *out = c;
     c = NULL;
 out:
@@ -552,176 +588,225 @@ static int canceled(const struct np_aws_call *call, int attempts)
                         call->action);
 }
 
+/* What one attempt leaves behind: the signed header lines, the response and, for an error
+ * reply, its decoded code, message and request id. `label` names the outcome for the observer
+ * and the logs (it may point into `code` or `obs_code`). */
+struct attempt {
+    char *lines[8];
+    size_t n_lines;
+    struct np_aws_http_response resp;
+    char *code, *message, *request_id;
+    char obs_code[32];
+    const char *label;
+    int64_t duration;
+};
+
+static void attempt_clean_up(struct attempt *a)
+{
+    for (size_t i = 0; i < a->n_lines; i++)
+        free(a->lines[i]);
+    free(a->code);
+    free(a->message);
+    free(a->request_id);
+    np_buf_clean_up(&a->resp.body);
+    memset(a, 0, sizeof(*a));
+}
+
+/* Picks the endpoint of the call: its own URL (parsed into *own) or the client's one for the
+ * service. */
+static int call_endpoint(struct np_aws_ec2 *c, const struct np_aws_call *call, struct endpoint *own,
+                         const struct endpoint **ep)
+{
+    if ((int)call->service < 0 || call->service >= NP_AWS_N_SERVICES)
+        return np_error_set(NP_EINVAL, "AWS call: unknown service %d", (int)call->service);
+    const char *svc_label = service_labels[call->service];
+    if (call->url) {
+        int rc = endpoint_parse(own, call->url);
+        if (rc == 0)
+            *ep = own;
+        return rc;
+    }
+    *ep = &c->ep[call->service];
+    if (!(*ep)->url)
+        return np_error_set(NP_EINVAL, "%s %s: this client has no %s endpoint", svc_label,
+                            call->action, svc_label);
+    return 0;
+}
+
+/* Before attempt number `attempt`: stops when the call is canceled or the client-side bucket
+ * refuses, and waits for a token otherwise. */
+static int admit_attempt(struct np_aws_ec2 *c, const struct np_aws_call *call,
+                         enum np_aws_rate_category cat, int attempt)
+{
+    if (is_canceled(call))
+        return canceled(call, attempt - 1);
+    int64_t wait_ms = 0;
+    if (np_aws_rate_limiter_take(&c->limiter, cat, &wait_ms) != 0)
+        return client_throttled(c, call, cat, wait_ms, attempt);
+    if (wait_ms > 0)
+        pause_ms(c, call, wait_ms);
+    return 0;
+}
+
+/* Signs and sends one attempt through the transport (the test hook or libcurl), timing it. */
+static int send_attempt(struct np_aws_ec2 *c, const struct endpoint *ep,
+                        const struct np_aws_call *call, int64_t timeout_ms, struct attempt *a)
+{
+    int rc = sign_attempt(c, ep, service_names[call->service], call, a->lines, &a->n_lines);
+    if (rc)
+        return rc;
+    struct np_aws_http_request req = {
+        .url = ep->url,
+        .headers = (const char *const *)a->lines,
+        .n_headers = a->n_lines,
+        .body = call->form->data ? call->form->data : "",
+        .body_len = call->form->len,
+        .timeout_ms = timeout_ms,
+        .cancel = call->cancel,
+    };
+    int64_t t0 = c->clock->mono_ms(c->clock->ctx);
+    if (c->hooks.transport)
+        c->hooks.transport(c->hooks.ctx, &req, &a->resp);
+    else
+        curl_transport(c, &req, &a->resp);
+    a->duration = c->clock->mono_ms(c->clock->ctx) - t0;
+    return 0;
+}
+
+/* Names the outcome of an attempt (decoding an error reply's code and message) and returns
+ * whether it succeeded. */
+static bool label_outcome(const struct np_aws_call *call, struct attempt *a)
+{
+    const struct np_aws_http_response *resp = &a->resp;
+    bool ok = resp->transport == NP_AWS_TRANSPORT_OK && resp->status >= 200 && resp->status < 300;
+    a->label = "OK";
+    if (resp->transport == NP_AWS_TRANSPORT_CANCELED) {
+        a->label = "Canceled";
+    } else if (resp->transport == NP_AWS_TRANSPORT_TIMEOUT) {
+        a->label = "Timeout";
+    } else if (resp->transport != NP_AWS_TRANSPORT_OK) {
+        a->label = "NetworkError";
+    } else if (!ok) {
+        int drc =
+            call->json_target
+                ? np_aws_json_decode_error(resp->body.data, resp->body.len, &a->code, &a->message)
+                : np_aws_xml_decode_error(resp->body.data, resp->body.len, &a->code, &a->message,
+                                          &a->request_id);
+        if (drc != 0) {
+            char excerpt[168];
+            body_excerpt(excerpt, sizeof(excerpt), &resp->body);
+            a->message = np_strdup(excerpt);
+        }
+        if (a->code) {
+            a->label = a->code;
+        } else {
+            snprintf(a->obs_code, sizeof(a->obs_code), "HTTP%ld", resp->status);
+            a->label = a->obs_code;
+        }
+    }
+    return ok;
+}
+
+/* After a failed attempt: decides whether to try again (creates are not repeated after an
+ * unknown outcome; the policy and the shared quota decide the rest) and sleeps the backoff. */
+static bool retry_after(struct np_aws_ec2 *c, const struct np_aws_call *call,
+                        const struct attempt *a, int attempt, int *taken)
+{
+    const char *service = service_names[call->service];
+    enum np_aws_retry_kind kind = np_aws_retry_classify(a->resp.transport, a->resp.status, a->code);
+    if ((kind == NP_AWS_RETRY_TRANSIENT || kind == NP_AWS_RETRY_TIMEOUT) &&
+        !np_aws_action_is_repeatable(call->action)) {
+        /* The create may have happened: the caller finds it by tag rather than repeat it. */
+        np_log_warn("aws create not repeated after an unknown outcome", "service", service,
+                    "action", call->action, "code", a->label);
+        return false;
+    }
+    if (!np_aws_retry_decide(&c->policy, &c->quota, kind, attempt, taken)) {
+        if (kind != NP_AWS_RETRY_NONE && attempt < c->policy.max_attempts)
+            np_log_warn("aws retry quota exhausted", "service", service, "action", call->action,
+                        "code", a->label);
+        return false;
+    }
+    int64_t delay = np_aws_retry_delay_ms(&c->policy, kind, attempt,
+                                          c->hooks.rand_below ? c->hooks.rand_below : default_rand,
+                                          c->hooks.ctx);
+    char attempt_s[16], delay_s[24];
+    snprintf(attempt_s, sizeof(attempt_s), "%d", attempt);
+    snprintf(delay_s, sizeof(delay_s), "%lld", (long long)delay);
+    np_log_warn("aws request failed, retrying", "service", service, "action", call->action, "code",
+                a->label, "attempt", attempt_s, "delay_ms", delay_s);
+    pause_ms(c, call, delay);
+    return true;
+}
+
+/* The call failed for good: records the last attempt and sets the error. */
+static int failed_for_good(const struct np_aws_call *call, const struct endpoint *ep,
+                           const struct attempt *a, int attempt)
+{
+    const char *svc_label = service_labels[call->service];
+    if (a->resp.transport != NP_AWS_TRANSPORT_OK) {
+        record(call->action, NULL, a->resp.error, NULL, 0, attempt);
+        return np_error_set(NP_EIO, "%s %s: cannot reach %s: %s (after %d attempt%s)", svc_label,
+                            call->action, ep->url, a->resp.error, attempt, attempt == 1 ? "" : "s");
+    }
+    record(call->action, a->code, a->message, a->request_id, a->resp.status, attempt);
+    int rc = np_aws_error_map(a->code, a->resp.status);
+    if (rc == 0)
+        rc = NP_EIO;
+    return np_error_set(rc, "%s %s: %s: %s (HTTP %ld%s%s%s)", svc_label, call->action,
+                        a->code ? a->code : "error", a->message ? a->message : "", a->resp.status,
+                        a->request_id ? ", request id " : "", a->request_id ? a->request_id : "",
+                        attempt > 1 ? ", after retries" : "");
+}
+
 int np_aws_call_send(struct np_aws_ec2 *c, const struct np_aws_call *call, struct np_buf *resp_body)
 {
     struct endpoint own;
     memset(&own, 0, sizeof(own));
     const struct endpoint *ep = NULL;
-    const char *service = NULL;
-    const char *svc_label = NULL;
-    char *lines[8] = {NULL};
-    size_t n_lines = 0;
-    struct np_aws_http_response resp;
-    char *code = NULL, *message = NULL, *request_id = NULL;
-    char obs_code[32];
+    struct attempt a;
+    memset(&a, 0, sizeof(a));
     int taken = 0;
     int attempt = 0;
-    int rc = 0;
-    memset(&resp, 0, sizeof(resp));
-
-    if ((int)call->service < 0 || call->service >= NP_AWS_N_SERVICES) {
-        rc = np_error_set(NP_EINVAL, "AWS call: unknown service %d", (int)call->service);
+    int rc = call_endpoint(c, call, &own, &ep);
+    if (rc)
         goto out;
-    }
-    service = service_names[call->service];
-    svc_label = service_labels[call->service];
-    if (call->url) {
-        rc = endpoint_parse(&own, call->url);
-        if (rc)
-            goto out;
-        ep = &own;
-    } else {
-        ep = &c->ep[call->service];
-        if (!ep->url) {
-            rc = np_error_set(NP_EINVAL, "%s %s: this client has no %s endpoint", svc_label,
-                              call->action, svc_label);
-            goto out;
-        }
-    }
-    enum np_aws_rate_category cat = np_aws_rate_category_of(service, call->action);
+    enum np_aws_rate_category cat =
+        np_aws_rate_category_of(service_names[call->service], call->action);
     int64_t timeout_ms =
         (int64_t)c->timeout_ms + (call->extra_timeout_ms > 0 ? call->extra_timeout_ms : 0);
 
     for (;;) {
         attempt++;
-        for (size_t i = 0; i < n_lines; i++)
-            free(lines[i]);
-        n_lines = 0;
-        free(code), free(message), free(request_id);
-        code = message = request_id = NULL;
-        np_buf_clean_up(&resp.body);
-        memset(&resp, 0, sizeof(resp));
-
-        if (is_canceled(call)) {
-            rc = canceled(call, attempt - 1);
-            goto out;
-        }
-        int64_t wait_ms = 0;
-        if (np_aws_rate_limiter_take(&c->limiter, cat, &wait_ms) != 0) {
-            rc = client_throttled(c, call, cat, wait_ms, attempt);
-            goto out;
-        }
-        if (wait_ms > 0)
-            pause_ms(c, call, wait_ms);
-
-        rc = sign_attempt(c, ep, service, call, lines, &n_lines);
+        attempt_clean_up(&a);
+        rc = admit_attempt(c, call, cat, attempt);
+        if (rc == 0)
+            rc = send_attempt(c, ep, call, timeout_ms, &a);
         if (rc)
             goto out;
-        struct np_aws_http_request req = {
-            .url = ep->url,
-            .headers = (const char *const *)lines,
-            .n_headers = n_lines,
-            .body = call->form->data ? call->form->data : "",
-            .body_len = call->form->len,
-            .timeout_ms = timeout_ms,
-            .cancel = call->cancel,
-        };
-        int64_t t0 = c->clock->mono_ms(c->clock->ctx);
-        if (c->hooks.transport)
-            c->hooks.transport(c->hooks.ctx, &req, &resp);
-        else
-            curl_transport(c, &req, &resp);
-        int64_t duration = c->clock->mono_ms(c->clock->ctx) - t0;
-
-        bool ok = resp.transport == NP_AWS_TRANSPORT_OK && resp.status >= 200 && resp.status < 300;
-        const char *label = "OK";
-        if (resp.transport == NP_AWS_TRANSPORT_CANCELED) {
-            label = "Canceled";
-        } else if (resp.transport == NP_AWS_TRANSPORT_TIMEOUT) {
-            label = "Timeout";
-        } else if (resp.transport != NP_AWS_TRANSPORT_OK) {
-            label = "NetworkError";
-        } else if (!ok) {
-            int drc = call->json_target
-                          ? np_aws_json_decode_error(resp.body.data, resp.body.len, &code, &message)
-                          : np_aws_xml_decode_error(resp.body.data, resp.body.len, &code, &message,
-                                                    &request_id);
-            if (drc != 0) {
-                char excerpt[168];
-                body_excerpt(excerpt, sizeof(excerpt), &resp.body);
-                message = np_strdup(excerpt);
-            }
-            if (code) {
-                label = code;
-            } else {
-                snprintf(obs_code, sizeof(obs_code), "HTTP%ld", resp.status);
-                label = obs_code;
-            }
-        }
-        observe(c, call, label, resp.transport == NP_AWS_TRANSPORT_OK ? resp.status : 0, duration,
-                attempt);
+        bool ok = label_outcome(call, &a);
+        observe(c, call, a.label, a.resp.transport == NP_AWS_TRANSPORT_OK ? a.resp.status : 0,
+                a.duration, attempt);
         if (ok) {
+            /* success: the body moves to the caller */
             np_aws_retry_on_success(&c->policy, &c->quota, taken);
-            record(call->action, NULL, NULL, NULL, resp.status, attempt);
+            record(call->action, NULL, NULL, NULL, a.resp.status, attempt);
             np_buf_clean_up(resp_body);
-            *resp_body = resp.body;
-            memset(&resp.body, 0, sizeof(resp.body));
-            rc = 0;
+            *resp_body = a.resp.body;
+            memset(&a.resp.body, 0, sizeof(a.resp.body));
             goto out;
         }
-        if (resp.transport == NP_AWS_TRANSPORT_CANCELED ||
-            (resp.transport != NP_AWS_TRANSPORT_OK && is_canceled(call))) {
+        if (a.resp.transport == NP_AWS_TRANSPORT_CANCELED ||
+            (a.resp.transport != NP_AWS_TRANSPORT_OK && is_canceled(call))) {
             rc = canceled(call, attempt);
             goto out;
         }
-
-        enum np_aws_retry_kind kind = np_aws_retry_classify(resp.transport, resp.status, code);
-        if ((kind == NP_AWS_RETRY_TRANSIENT || kind == NP_AWS_RETRY_TIMEOUT) &&
-            !np_aws_action_is_repeatable(call->action)) {
-            /* The create may have happened: the caller finds it by tag rather than repeat it. */
-            np_log_warn("aws create not repeated after an unknown outcome", "service", service,
-                        "action", call->action, "code", label);
+        if (!retry_after(c, call, &a, attempt, &taken))
             break;
-        }
-        if (!np_aws_retry_decide(&c->policy, &c->quota, kind, attempt, &taken)) {
-            if (kind != NP_AWS_RETRY_NONE && attempt < c->policy.max_attempts)
-                np_log_warn("aws retry quota exhausted", "service", service, "action", call->action,
-                            "code", label);
-            break;
-        }
-        int64_t delay = np_aws_retry_delay_ms(
-            &c->policy, kind, attempt, c->hooks.rand_below ? c->hooks.rand_below : default_rand,
-            c->hooks.ctx);
-        char attempt_s[16], delay_s[24];
-        snprintf(attempt_s, sizeof(attempt_s), "%d", attempt);
-        snprintf(delay_s, sizeof(delay_s), "%lld", (long long)delay);
-        np_log_warn("aws request failed, retrying", "service", service, "action", call->action,
-                    "code", label, "attempt", attempt_s, "delay_ms", delay_s);
-        pause_ms(c, call, delay);
     }
-
-    /* failed for good */
-    if (resp.transport != NP_AWS_TRANSPORT_OK) {
-        record(call->action, NULL, resp.error, NULL, 0, attempt);
-        rc = np_error_set(NP_EIO, "%s %s: cannot reach %s: %s (after %d attempt%s)", svc_label,
-                          call->action, ep->url, resp.error, attempt, attempt == 1 ? "" : "s");
-    } else {
-        record(call->action, code, message, request_id, resp.status, attempt);
-        rc = np_aws_error_map(code, resp.status);
-        if (rc == 0)
-            rc = NP_EIO;
-        rc = np_error_set(rc, "%s %s: %s: %s (HTTP %ld%s%s%s)", svc_label, call->action,
-                          code ? code : "error", message ? message : "", resp.status,
-                          request_id ? ", request id " : "", request_id ? request_id : "",
-                          attempt > 1 ? ", after retries" : "");
-    }
+    rc = failed_for_good(call, ep, &a, attempt);
 out:
-    for (size_t i = 0; i < n_lines; i++)
-        free(lines[i]);
-    free(code);
-    free(message);
-    free(request_id);
-    np_buf_clean_up(&resp.body);
+    attempt_clean_up(&a);
     endpoint_clean_up(&own);
     return rc;
 }

@@ -265,6 +265,131 @@ static int format_amz_date(char out[17], char day[9], int64_t time_ms)
     return 0;
 }
 
+static bool input_is_complete(const struct np_aws_sigv4_input *in)
+{
+    return in && !np_str_is_empty(in->method) && !np_str_is_empty(in->region) &&
+           !np_str_is_empty(in->service) && in->credentials &&
+           !np_str_is_empty(in->credentials->access_key_id) &&
+           !np_str_is_empty(in->credentials->secret_access_key);
+}
+
+/* The headers to sign, lowercase and normalised, in hdrs (room for n_headers + 3; *n counts
+ * the entries filled, also on error): the caller's, which must include host and none of the
+ * ones the signer adds. */
+static int caller_headers(struct kv *hdrs, size_t *n, const struct np_aws_sigv4_input *in,
+                          bool token, bool sign_sha)
+{
+    bool have_host = false;
+    for (size_t i = 0; i < in->n_headers; i++) {
+        const struct np_aws_sigv4_header *h = &in->headers[i];
+        if (!valid_header_name(h->name) || !h->value)
+            return np_error_set(NP_EINVAL, "sigv4: invalid header name or value");
+        char *name = lowercase(h->name);
+        if (strcmp(name, "x-amz-date") == 0 || strcmp(name, "authorization") == 0 ||
+            (token && strcmp(name, "x-amz-security-token") == 0) ||
+            (sign_sha && strcmp(name, "x-amz-content-sha256") == 0)) {
+            int rc = np_error_set(NP_EINVAL, "sigv4: header %s is added by the signer", name);
+            free(name);
+            return rc;
+        }
+        if (strcmp(name, "host") == 0)
+            have_host = true;
+        hdrs[*n].key = name;
+        hdrs[*n].value = normalize_value(h->value);
+        hdrs[*n].order = *n;
+        (*n)++;
+    }
+    if (!have_host)
+        return np_error_set(NP_EINVAL, "sigv4: the host header is required");
+    return 0;
+}
+
+/* Appends the headers the signer adds (the date, and when signed the session token and the
+ * payload hash), then sorts by name, keeping the given order among equal names. */
+static void signer_headers(struct kv *hdrs, size_t *n, const struct np_aws_sigv4_output *out,
+                           const char *sign_token, bool sign_sha)
+{
+    hdrs[*n] = (struct kv){np_strdup("x-amz-date"), np_strdup(out->amz_date), *n};
+    (*n)++;
+    if (sign_token) {
+        hdrs[*n] = (struct kv){np_strdup("x-amz-security-token"), normalize_value(sign_token), *n};
+        (*n)++;
+    }
+    if (sign_sha) {
+        hdrs[*n] = (struct kv){np_strdup("x-amz-content-sha256"), np_strdup(out->payload_hash), *n};
+        (*n)++;
+    }
+    qsort(hdrs, *n, sizeof(*hdrs), kv_cmp_key_order);
+}
+
+/* The canonical request: method, URI, query, the headers (repeated names joined with commas),
+ * the signed header names (also into *names) and the payload hash. */
+static int canonical_request(struct np_buf *creq, struct np_buf *names,
+                             const struct np_aws_sigv4_input *in, const struct kv *hdrs, size_t n,
+                             const char *payload_hash)
+{
+    int rc = np_buf_appendf(creq, "%s\n", in->method);
+    if (rc == 0)
+        rc = canonical_uri(creq, in->path, !(in->flags & NP_AWS_SIGV4_NO_NORMALIZE_PATH));
+    if (rc == 0)
+        rc = np_buf_putc(creq, '\n');
+    if (rc == 0)
+        rc = canonical_query(creq, in->query);
+    if (rc == 0)
+        rc = np_buf_putc(creq, '\n');
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        bool first = i == 0 || strcmp(hdrs[i - 1].key, hdrs[i].key) != 0;
+        bool last = i + 1 == n || strcmp(hdrs[i + 1].key, hdrs[i].key) != 0;
+        if (first) {
+            rc = np_buf_appendf(creq, "%s:%s", hdrs[i].key, hdrs[i].value);
+            if (rc == 0)
+                rc = np_buf_appendf(names, "%s%s", names->len ? ";" : "", hdrs[i].key);
+        } else {
+            rc = np_buf_appendf(creq, ",%s", hdrs[i].value);
+        }
+        if (rc == 0 && last)
+            rc = np_buf_putc(creq, '\n');
+    }
+    if (rc == 0)
+        rc = np_buf_appendf(creq, "\n%s\n%s", np_buf_cstr(names), payload_hash);
+    return rc;
+}
+
+/* The string to sign: algorithm, date, credential scope and the canonical request's hash. */
+static int string_to_sign(struct np_buf *sts, const struct np_aws_sigv4_output *out,
+                          const struct np_aws_sigv4_input *in, const char *day,
+                          const struct np_buf *creq)
+{
+    char creq_hash[65];
+    sha256_hex(creq_hash, creq->data, creq->len);
+    return np_buf_appendf(sts, "AWS4-HMAC-SHA256\n%s\n%s/%s/%s/aws4_request\n%s", out->amz_date,
+                          day, in->region, in->service, creq_hash);
+}
+
+/* Derives the signing key from the secret, day, region and service, and signs sts into
+ * out->signature; the secret material is wiped. */
+static void signature(struct np_aws_sigv4_output *out, const struct np_aws_sigv4_input *in,
+                      const char *day, const struct np_buf *sts)
+{
+    unsigned char k1[32], k2[32], k3[32], k4[32], sig[32];
+    size_t key_secret_len = 4 + strlen(in->credentials->secret_access_key);
+    char *key_secret = np_xcalloc(key_secret_len + 1, 1);
+    memcpy(key_secret, "AWS4", 4);
+    memcpy(key_secret + 4, in->credentials->secret_access_key, key_secret_len - 4);
+    hmac_sha256(k1, key_secret, key_secret_len, day, strlen(day));
+    hmac_sha256(k2, k1, sizeof(k1), in->region, strlen(in->region));
+    hmac_sha256(k3, k2, sizeof(k2), in->service, strlen(in->service));
+    hmac_sha256(k4, k3, sizeof(k3), "aws4_request", 12);
+    hmac_sha256(sig, k4, sizeof(k4), sts->data, sts->len);
+    np_hex_encode(out->signature, sig, sizeof(sig));
+    OPENSSL_cleanse(key_secret, key_secret_len);
+    free(key_secret);
+    OPENSSL_cleanse(k1, sizeof(k1));
+    OPENSSL_cleanse(k2, sizeof(k2));
+    OPENSSL_cleanse(k3, sizeof(k3));
+    OPENSSL_cleanse(k4, sizeof(k4));
+}
+
 int np_aws_sigv4_sign(struct np_aws_sigv4_output *out, const struct np_aws_sigv4_input *in)
 {
     struct kv *hdrs = NULL;
@@ -272,18 +397,10 @@ int np_aws_sigv4_sign(struct np_aws_sigv4_output *out, const struct np_aws_sigv4
     struct np_buf creq = NP_BUF_INIT;
     struct np_buf sts = NP_BUF_INIT;
     struct np_buf signed_names = NP_BUF_INIT;
-    char *key_secret = NULL;
-    size_t key_secret_len = 0;
-    unsigned char k1[32], k2[32], k3[32], k4[32], sig[32];
     char day[9];
-    char creq_hash[65];
-    bool have_host = false;
     int rc = 0;
 
-    if (!in || np_str_is_empty(in->method) || np_str_is_empty(in->region) ||
-        np_str_is_empty(in->service) || !in->credentials ||
-        np_str_is_empty(in->credentials->access_key_id) ||
-        np_str_is_empty(in->credentials->secret_access_key)) {
+    if (!input_is_complete(in)) {
         rc = np_error_set(NP_EINVAL, "sigv4: method, region, service and credentials are "
                                      "required");
         goto out;
@@ -300,92 +417,18 @@ int np_aws_sigv4_sign(struct np_aws_sigv4_output *out, const struct np_aws_sigv4
 
     /* headers: lowercase names, normalised values, plus the ones the signer adds */
     hdrs = np_xcalloc(in->n_headers + 3, sizeof(*hdrs));
-    for (size_t i = 0; i < in->n_headers; i++) {
-        const struct np_aws_sigv4_header *h = &in->headers[i];
-        if (!valid_header_name(h->name) || !h->value) {
-            rc = np_error_set(NP_EINVAL, "sigv4: invalid header name or value");
-            goto out;
-        }
-        char *name = lowercase(h->name);
-        if (strcmp(name, "x-amz-date") == 0 || strcmp(name, "authorization") == 0 ||
-            (token && strcmp(name, "x-amz-security-token") == 0) ||
-            (sign_sha && strcmp(name, "x-amz-content-sha256") == 0)) {
-            rc = np_error_set(NP_EINVAL, "sigv4: header %s is added by the signer", name);
-            free(name);
-            goto out;
-        }
-        if (strcmp(name, "host") == 0)
-            have_host = true;
-        hdrs[n_hdrs].key = name;
-        hdrs[n_hdrs].value = normalize_value(h->value);
-        hdrs[n_hdrs].order = n_hdrs;
-        n_hdrs++;
-    }
-    if (!have_host) {
-        rc = np_error_set(NP_EINVAL, "sigv4: the host header is required");
+    rc = caller_headers(hdrs, &n_hdrs, in, token, sign_sha);
+    if (rc)
         goto out;
-    }
-    hdrs[n_hdrs] = (struct kv){np_strdup("x-amz-date"), np_strdup(out->amz_date), n_hdrs};
-    n_hdrs++;
-    if (sign_token) {
-        hdrs[n_hdrs] = (struct kv){np_strdup("x-amz-security-token"),
-                                   normalize_value(cr->session_token), n_hdrs};
-        n_hdrs++;
-    }
-    if (sign_sha) {
-        hdrs[n_hdrs] =
-            (struct kv){np_strdup("x-amz-content-sha256"), np_strdup(out->payload_hash), n_hdrs};
-        n_hdrs++;
-    }
-    qsort(hdrs, n_hdrs, sizeof(*hdrs), kv_cmp_key_order);
-
-    /* canonical request */
-    rc = np_buf_appendf(&creq, "%s\n", in->method);
-    if (rc == 0)
-        rc = canonical_uri(&creq, in->path, !(in->flags & NP_AWS_SIGV4_NO_NORMALIZE_PATH));
-    if (rc == 0)
-        rc = np_buf_putc(&creq, '\n');
-    if (rc == 0)
-        rc = canonical_query(&creq, in->query);
-    if (rc == 0)
-        rc = np_buf_putc(&creq, '\n');
-    for (size_t i = 0; i < n_hdrs && rc == 0; i++) {
-        bool first = i == 0 || strcmp(hdrs[i - 1].key, hdrs[i].key) != 0;
-        bool last = i + 1 == n_hdrs || strcmp(hdrs[i + 1].key, hdrs[i].key) != 0;
-        if (first) {
-            rc = np_buf_appendf(&creq, "%s:%s", hdrs[i].key, hdrs[i].value);
-            if (rc == 0)
-                rc =
-                    np_buf_appendf(&signed_names, "%s%s", signed_names.len ? ";" : "", hdrs[i].key);
-        } else {
-            rc = np_buf_appendf(&creq, ",%s", hdrs[i].value);
-        }
-        if (rc == 0 && last)
-            rc = np_buf_putc(&creq, '\n');
-    }
-    if (rc == 0)
-        rc = np_buf_appendf(&creq, "\n%s\n%s", np_buf_cstr(&signed_names), out->payload_hash);
+    signer_headers(hdrs, &n_hdrs, out, sign_token ? cr->session_token : NULL, sign_sha);
+    rc = canonical_request(&creq, &signed_names, in, hdrs, n_hdrs, out->payload_hash);
     if (rc)
         goto out;
 
-    /* string to sign */
-    sha256_hex(creq_hash, creq.data, creq.len);
-    rc = np_buf_appendf(&sts, "AWS4-HMAC-SHA256\n%s\n%s/%s/%s/aws4_request\n%s", out->amz_date, day,
-                        in->region, in->service, creq_hash);
+    rc = string_to_sign(&sts, out, in, day, &creq);
     if (rc)
         goto out;
-
-    /* signing key and signature */
-    key_secret_len = 4 + strlen(cr->secret_access_key);
-    key_secret = np_xcalloc(key_secret_len + 1, 1);
-    memcpy(key_secret, "AWS4", 4);
-    memcpy(key_secret + 4, cr->secret_access_key, key_secret_len - 4);
-    hmac_sha256(k1, key_secret, key_secret_len, day, strlen(day));
-    hmac_sha256(k2, k1, sizeof(k1), in->region, strlen(in->region));
-    hmac_sha256(k3, k2, sizeof(k2), in->service, strlen(in->service));
-    hmac_sha256(k4, k3, sizeof(k3), "aws4_request", 12);
-    hmac_sha256(sig, k4, sizeof(k4), sts.data, sts.len);
-    np_hex_encode(out->signature, sig, sizeof(sig));
+    signature(out, in, day, &sts);
 
     out->authorization = np_strdupf(
         "AWS4-HMAC-SHA256 Credential=%s/%s/%s/%s/aws4_request, SignedHeaders=%s, Signature=%s",
@@ -396,14 +439,6 @@ int np_aws_sigv4_sign(struct np_aws_sigv4_output *out, const struct np_aws_sigv4
     out->string_to_sign = np_buf_take(&sts);
     out->security_token = token ? cr->session_token : NULL;
 out:
-    if (key_secret) {
-        OPENSSL_cleanse(key_secret, key_secret_len);
-        free(key_secret);
-    }
-    OPENSSL_cleanse(k1, sizeof(k1));
-    OPENSSL_cleanse(k2, sizeof(k2));
-    OPENSSL_cleanse(k3, sizeof(k3));
-    OPENSSL_cleanse(k4, sizeof(k4));
     kvs_free(hdrs, n_hdrs);
     np_buf_clean_up(&creq);
     np_buf_clean_up(&sts);

@@ -210,16 +210,11 @@ static bool method_is(const char *m, const char *want)
     return strcmp(m, want) == 0;
 }
 
-int np_kube_client_conn_open(struct np_kube_client *c, struct np_kube_client_conn *conn,
-                             const struct np_kube_request *req, bool streaming)
+/* A handle from the client's pool (reset, its connection kept) or a new one; NULL when out of
+ * memory. */
+static CURL *pooled_handle(struct np_kube_client *c)
 {
-    int rc = 0;
-    char *token = NULL, *auth = NULL, *ctype = NULL;
     CURL *h = NULL;
-
-    memset(conn, 0, sizeof(*conn));
-    if (!req->method || !req->path || req->path[0] != '/')
-        return np_error_set(NP_EINVAL, "kube request needs a method and an absolute path");
     pthread_mutex_lock(&c->pool_lock);
     if (c->npool > 0)
         h = c->pool[--c->npool];
@@ -228,13 +223,14 @@ int np_kube_client_conn_open(struct np_kube_client *c, struct np_kube_client_con
         curl_easy_reset(h);
     else
         h = curl_easy_init();
-    if (!h) {
-        rc = np_error_set(NP_ENOMEM, "cannot create a curl handle");
-        goto out;
-    }
-    conn->easy = h;
-    conn->url = np_str_is_empty(req->query) ? np_strdupf("%s%s", c->base, req->path)
-                                            : np_strdupf("%s%s?%s", c->base, req->path, req->query);
+    return h;
+}
+
+/* Timeouts (none overall for a stream), keep-alive, compression, protocols and cancellation. */
+static void set_transfer_options(struct np_kube_client *c, CURL *h,
+                                 struct np_kube_client_conn *conn,
+                                 const struct np_kube_request *req, bool streaming)
+{
     curl_easy_setopt(h, CURLOPT_URL, conn->url);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, conn->errbuf);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
@@ -249,31 +245,43 @@ int np_kube_client_conn_open(struct np_kube_client *c, struct np_kube_client_con
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     if (c->connect_to)
         curl_easy_setopt(h, CURLOPT_CONNECT_TO, c->connect_to);
-    if (c->https) {
-        curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, c->insecure ? 0L : 1L);
-        curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, c->insecure ? 0L : 2L);
-        if (c->ca) {
-            struct curl_blob blob = {c->ca, c->ca_len, CURL_BLOB_COPY};
-            curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &blob);
-        }
-        if (c->cert) {
-            struct curl_blob cert = {c->cert, c->cert_len, CURL_BLOB_COPY};
-            struct curl_blob key = {c->key, c->key_len, CURL_BLOB_COPY};
-            curl_easy_setopt(h, CURLOPT_SSLCERT_BLOB, &cert);
-            curl_easy_setopt(h, CURLOPT_SSLCERTTYPE, "PEM");
-            curl_easy_setopt(h, CURLOPT_SSLKEY_BLOB, &key);
-            curl_easy_setopt(h, CURLOPT_SSLKEYTYPE, "PEM");
-        }
-    }
     if (req->cancel) {
         curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, xferinfo_cancel);
         curl_easy_setopt(h, CURLOPT_XFERINFODATA, req->cancel);
         curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
     }
+}
 
+/* Server verification (CA bundle) and the client certificate, for an https server. */
+static void set_tls_options(struct np_kube_client *c, CURL *h)
+{
+    if (!c->https)
+        return;
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, c->insecure ? 0L : 1L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, c->insecure ? 0L : 2L);
+    if (c->ca) {
+        struct curl_blob blob = {c->ca, c->ca_len, CURL_BLOB_COPY};
+        curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &blob);
+    }
+    if (c->cert) {
+        struct curl_blob cert = {c->cert, c->cert_len, CURL_BLOB_COPY};
+        struct curl_blob key = {c->key, c->key_len, CURL_BLOB_COPY};
+        curl_easy_setopt(h, CURLOPT_SSLCERT_BLOB, &cert);
+        curl_easy_setopt(h, CURLOPT_SSLCERTTYPE, "PEM");
+        curl_easy_setopt(h, CURLOPT_SSLKEY_BLOB, &key);
+        curl_easy_setopt(h, CURLOPT_SSLKEYTYPE, "PEM");
+    }
+}
+
+/* The request headers: Accept, no 100-continue, the bearer token (wiped after use) and the
+ * body's Content-Type. */
+static int set_headers(struct np_kube_client *c, CURL *h, struct np_kube_client_conn *conn,
+                       const struct np_kube_request *req)
+{
+    char *token = NULL, *auth = NULL, *ctype = NULL;
     conn->headers = curl_slist_append(conn->headers, "Accept: application/json");
     conn->headers = curl_slist_append(conn->headers, "Expect:");
-    rc = np_kube_token_source_get(&c->tokens, &token);
+    int rc = np_kube_token_source_get(&c->tokens, &token);
     if (rc)
         goto out;
     if (token) {
@@ -290,31 +298,50 @@ int np_kube_client_conn_open(struct np_kube_client *c, struct np_kube_client_con
         goto out;
     }
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, conn->headers);
+out:
+    free_wiped(token, token ? strlen(token) : 0);
+    free_wiped(auth, auth ? strlen(auth) : 0);
+    free(ctype);
+    return rc;
+}
 
+/* The method and the body: a plain GET, a POST, or a custom method with its body. */
+static void set_method(CURL *h, const struct np_kube_request *req)
+{
     if (method_is(req->method, "GET") && !req->body) {
         curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
-    } else {
-        if (!method_is(req->method, "POST"))
-            curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
-        if (req->body || method_is(req->method, "POST")) {
-            curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body ? req->body : "");
-            curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
-                             (curl_off_t)(req->body ? req->body_len : 0));
-        }
+        return;
     }
-out:
-    if (token) {
-        memset(token, 0, strlen(token));
-        free(token);
+    if (!method_is(req->method, "POST"))
+        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
+    if (req->body || method_is(req->method, "POST")) {
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body ? req->body : "");
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
+                         (curl_off_t)(req->body ? req->body_len : 0));
     }
-    if (auth) {
-        memset(auth, 0, strlen(auth));
-        free(auth);
-    }
-    free(ctype);
-    if (rc)
+}
+
+int np_kube_client_conn_open(struct np_kube_client *c, struct np_kube_client_conn *conn,
+                             const struct np_kube_request *req, bool streaming)
+{
+    memset(conn, 0, sizeof(*conn));
+    if (!req->method || !req->path || req->path[0] != '/')
+        return np_error_set(NP_EINVAL, "kube request needs a method and an absolute path");
+    CURL *h = pooled_handle(c);
+    if (!h)
+        return np_error_set(NP_ENOMEM, "cannot create a curl handle");
+    conn->easy = h;
+    conn->url = np_str_is_empty(req->query) ? np_strdupf("%s%s", c->base, req->path)
+                                            : np_strdupf("%s%s?%s", c->base, req->path, req->query);
+    set_transfer_options(c, h, conn, req, streaming);
+    set_tls_options(c, h);
+    int rc = set_headers(c, h, conn, req);
+    if (rc) {
         np_kube_client_conn_close(c, conn, false);
-    return rc;
+        return rc;
+    }
+    set_method(h, req);
+    return 0;
 }
 
 void np_kube_client_conn_close(struct np_kube_client *c, struct np_kube_client_conn *conn,
@@ -382,12 +409,13 @@ static int map_code(long code, const char *reason, bool too_large)
 /* Whether a Status says "too large resource version" (needs a relist like 410). */
 static bool status_too_large(json_object *status, const char *message)
 {
-    json_object *causes = NP_KUBE_JSON_PATH(status, "details", "causes");
+    json_object *causes = np_json_path(status, "details", "causes", NP_JSON_END);
     if (causes && json_object_is_type(causes, json_type_array)) {
         size_t n = json_object_array_length(causes);
         for (size_t i = 0; i < n; i++)
-            if (np_str_eq(np_kube_json_str(json_object_array_get_idx(causes, i), "reason"),
-                          "ResourceVersionTooLarge"))
+            if (np_str_eq(
+                    np_json_path_str(json_object_array_get_idx(causes, i), "reason", NP_JSON_END),
+                    "ResourceVersionTooLarge"))
                 return true;
     }
     return message && strstr(message, "Too large resource version") != NULL;
@@ -396,9 +424,9 @@ static bool status_too_large(json_object *status, const char *message)
 /* Maps a parsed Status object (http_status is the fallback code). */
 static int status_object_to_error(json_object *st, long http_status, const char *what)
 {
-    const char *reason = np_kube_json_str(st, "reason");
-    const char *message = np_kube_json_str(st, "message");
-    json_object *jcode = NP_KUBE_JSON_PATH(st, "code");
+    const char *reason = np_json_path_str(st, "reason", NP_JSON_END);
+    const char *message = np_json_path_str(st, "message", NP_JSON_END);
+    json_object *jcode = np_json_path(st, "code", NP_JSON_END);
     long code = http_status;
     if (jcode && json_object_is_type(jcode, json_type_int) && json_object_get_int64(jcode) > 0)
         code = (long)json_object_get_int64(jcode);
@@ -416,7 +444,8 @@ int np_kube_status_to_error(long http_status, const char *body, size_t len, cons
         what = "request";
     if (body && len > 0 && np_kube_json_parse(&st, body, len) == 0 &&
         json_object_is_type(st, json_type_object) &&
-        (np_str_eq(np_kube_json_str(st, "kind"), "Status") || NP_KUBE_JSON_PATH(st, "code"))) {
+        (np_str_eq(np_json_path_str(st, "kind", NP_JSON_END), "Status") ||
+         np_json_path(st, "code", NP_JSON_END))) {
         rc = status_object_to_error(st, http_status, what);
         json_object_put(st);
         return rc;
@@ -577,6 +606,38 @@ out:
     return rc;
 }
 
+/* The query of one list page: its size, the selectors and the continue token of the last. */
+static void page_query(struct np_buf *q, const struct np_kube_list_options *o, const char *limit,
+                       const char *cont)
+{
+    np_buf_reset(q);
+    np_kube_query_add(q, "limit", limit);
+    if (o && !np_str_is_empty(o->label_selector))
+        np_kube_query_add(q, "labelSelector", o->label_selector);
+    if (o && !np_str_is_empty(o->field_selector))
+        np_kube_query_add(q, "fieldSelector", o->field_selector);
+    if (cont)
+        np_kube_query_add(q, "continue", cont);
+}
+
+/* Reads a list page: its items (borrowed; NULL when absent), the list's resourceVersion (from
+ * the first page; later pages repeat it) and the next continue token (*cont replaced; NULL on
+ * the last page). Errors: NP_EPARSE (items is not an array). */
+static int page_read(json_object *page, const char *path, json_object **arr, char **list_rv,
+                     char **cont)
+{
+    *arr = np_json_path(page, "items", NP_JSON_END);
+    if (*arr && !json_object_is_type(*arr, json_type_array))
+        return np_error_set(NP_EPARSE, "list %s: items is not an array", path);
+    json_object *meta = np_json_path(page, "metadata", NP_JSON_END);
+    if (!*list_rv)
+        *list_rv = np_strdup(np_json_path_str(meta, "resourceVersion", NP_JSON_END));
+    const char *next = np_json_path_str(meta, "continue", NP_JSON_END);
+    free(*cont);
+    *cont = np_str_is_empty(next) ? NULL : np_strdup(next);
+    return 0;
+}
+
 int np_kube_list_pages(struct np_kube_client *c, const struct np_kube_resource *r, const char *ns,
                        const struct np_kube_list_options *o, np_kube_page_fn fn, void *ctx,
                        char **rv)
@@ -594,31 +655,16 @@ int np_kube_list_pages(struct np_kube_client *c, const struct np_kube_resource *
         goto out;
     snprintf(limit, sizeof(limit), "%d", o && o->limit > 0 ? o->limit : 500);
     for (;;) {
-        np_buf_reset(&q);
-        np_kube_query_add(&q, "limit", limit);
-        if (o && !np_str_is_empty(o->label_selector))
-            np_kube_query_add(&q, "labelSelector", o->label_selector);
-        if (o && !np_str_is_empty(o->field_selector))
-            np_kube_query_add(&q, "fieldSelector", o->field_selector);
-        if (cont)
-            np_kube_query_add(&q, "continue", cont);
+        page_query(&q, o, limit, cont);
         json_object_put(page);
         page = NULL;
         rc = do_json(c, &page, "GET", path, np_buf_cstr(&q), NULL, NULL, o ? o->cancel : NULL);
         if (rc)
             goto out;
-        json_object *arr = NP_KUBE_JSON_PATH(page, "items");
-        if (arr && !json_object_is_type(arr, json_type_array)) {
-            rc = np_error_set(NP_EPARSE, "list %s: items is not an array", path);
+        json_object *arr = NULL;
+        rc = page_read(page, path, &arr, &list_rv, &cont);
+        if (rc)
             goto out;
-        }
-        json_object *meta = NP_KUBE_JSON_PATH(page, "metadata");
-        /* The RV is that of the first page; later pages repeat it. */
-        if (!list_rv)
-            list_rv = np_strdup(np_kube_json_str(meta, "resourceVersion"));
-        const char *next = np_kube_json_str(meta, "continue");
-        free(cont);
-        cont = np_str_is_empty(next) ? NULL : np_strdup(next);
         if (arr && json_object_array_length(arr) > 0) {
             rc = fn(ctx, arr);
             if (rc)

@@ -54,7 +54,7 @@ static void trim(char *s)
 /* A non-empty string member, or NULL. */
 static const char *str_member(json_object *obj, const char *key)
 {
-    const char *s = np_kube_json_str(obj, key);
+    const char *s = np_json_path_str(obj, key, NP_JSON_END);
     return np_str_is_empty(s) ? NULL : s;
 }
 
@@ -63,14 +63,14 @@ static const char *str_member(json_object *obj, const char *key)
 static json_object *find_named(json_object *root, const char *list, const char *inner,
                                const char *name)
 {
-    json_object *arr = NP_KUBE_JSON_PATH(root, list);
+    json_object *arr = np_json_path(root, list, NP_JSON_END);
     if (!arr || !json_object_is_type(arr, json_type_array))
         return NULL;
     size_t n = json_object_array_length(arr);
     for (size_t i = 0; i < n; i++) {
         json_object *e = json_object_array_get_idx(arr, i);
-        if (np_str_eq(np_kube_json_str(e, "name"), name)) {
-            json_object *v = NP_KUBE_JSON_PATH(e, inner);
+        if (np_str_eq(np_json_path_str(e, "name", NP_JSON_END), name)) {
+            json_object *v = np_json_path(e, inner, NP_JSON_END);
             /* "cluster:" with nothing under it is an empty object for our purposes. */
             return v ? v : e;
         }
@@ -142,13 +142,136 @@ static int check_server(const char *server, const char *what)
     return 0;
 }
 
+/* The entries the current context points at: the context, its cluster and (optional) user. */
+struct selection {
+    const char *ctx_name, *cluster_name, *user_name;
+    json_object *ctx, *cluster, *user;
+};
+
+/* The directory relative paths in the file are resolved against. */
+static char *config_dir(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char *dir = slash ? np_strndup(path, (size_t)(slash - path)) : np_strdup(".");
+    if (dir[0] == '\0') {
+        free(dir);
+        dir = np_strdup("/");
+    }
+    return dir;
+}
+
+/* Follows current-context to its context, cluster and user entries. */
+static int select_context(struct selection *sel, json_object *root, const char *path)
+{
+    memset(sel, 0, sizeof(*sel));
+    sel->ctx_name = str_member(root, "current-context");
+    if (!sel->ctx_name)
+        return np_error_set(NP_EINVAL, "kubeconfig %s: no current-context set", path);
+    sel->ctx = find_named(root, "contexts", "context", sel->ctx_name);
+    if (!sel->ctx)
+        return np_error_set(NP_ENOTFOUND,
+                            "kubeconfig %s: current-context \"%s\" not found in contexts", path,
+                            sel->ctx_name);
+    sel->cluster_name = str_member(sel->ctx, "cluster");
+    if (!sel->cluster_name)
+        return np_error_set(NP_EINVAL, "kubeconfig %s: context \"%s\" names no cluster", path,
+                            sel->ctx_name);
+    sel->cluster = find_named(root, "clusters", "cluster", sel->cluster_name);
+    if (!sel->cluster)
+        return np_error_set(NP_ENOTFOUND,
+                            "kubeconfig %s: cluster \"%s\" (context \"%s\") not found", path,
+                            sel->cluster_name, sel->ctx_name);
+    sel->user_name = str_member(sel->ctx, "user");
+    if (sel->user_name) {
+        sel->user = find_named(root, "users", "user", sel->user_name);
+        if (!sel->user)
+            return np_error_set(NP_ENOTFOUND,
+                                "kubeconfig %s: user \"%s\" (context \"%s\") not found", path,
+                                sel->user_name, sel->ctx_name);
+    }
+    return 0;
+}
+
+/* Takes the server URL and TLS settings of the selected cluster. */
+static int take_cluster(struct np_kube_config *cfg, const struct selection *sel, const char *path,
+                        const char *dir)
+{
+    json_object *cluster = sel->cluster;
+    const char *server = str_member(cluster, "server");
+    if (!server)
+        return np_error_set(NP_EINVAL, "kubeconfig %s: cluster \"%s\" has no server", path,
+                            sel->cluster_name);
+    char *what = np_strdupf("kubeconfig %s: cluster \"%s\"", path, sel->cluster_name);
+    int rc = check_server(server, what);
+    if (rc)
+        goto out;
+    cfg->server = np_strdup(server);
+    for (size_t n = strlen(cfg->server); n > 0 && cfg->server[n - 1] == '/'; n--)
+        cfg->server[n - 1] = '\0';
+    cfg->tls_server_name = np_strdup(str_member(cluster, "tls-server-name"));
+    cfg->insecure_skip_tls_verify =
+        yaml_true(np_json_path_str(cluster, "insecure-skip-tls-verify", NP_JSON_END));
+    rc = load_material(&cfg->ca_data, &cfg->ca_len, cluster, "certificate-authority-data",
+                       "certificate-authority", dir, what);
+out:
+    free(what);
+    return rc;
+}
+
+/* A user with no credential netposture can use names why when it has one of another kind. */
+static int check_unsupported_auth(json_object *user, const char *what)
+{
+    const char *kind = np_json_path(user, "exec", NP_JSON_END)            ? "an exec plugin"
+                       : np_json_path(user, "auth-provider", NP_JSON_END) ? "an auth-provider"
+                       : np_json_path(user, "username", NP_JSON_END)      ? "basic auth"
+                                                                          : NULL;
+    if (!kind)
+        return 0;
+    return np_error_set(NP_EINVAL,
+                        "%s authenticates with %s, which netposture does not support "
+                        "(use a token, tokenFile or client certificate)",
+                        what, kind);
+}
+
+/* Takes the credentials of the selected user: a client certificate pair, a token or a token
+ * file. */
+static int take_user(struct np_kube_config *cfg, const struct selection *sel, const char *path,
+                     const char *dir)
+{
+    json_object *user = sel->user;
+    char *what = np_strdupf("kubeconfig %s: user \"%s\"", path, sel->user_name);
+    int rc = load_material(&cfg->cert_data, &cfg->cert_len, user, "client-certificate-data",
+                           "client-certificate", dir, what);
+    if (rc)
+        goto out;
+    rc = load_material(&cfg->key_data, &cfg->key_len, user, "client-key-data", "client-key", dir,
+                       what);
+    if (rc)
+        goto out;
+    if ((cfg->cert_data == NULL) != (cfg->key_data == NULL)) {
+        rc = np_error_set(NP_EINVAL, "%s: a client certificate needs both %s and %s", what,
+                          "client-certificate(-data)", "client-key(-data)");
+        goto out;
+    }
+    cfg->token = np_strdup(str_member(user, "token"));
+    const char *token_file = str_member(user, "tokenFile");
+    if (token_file && !cfg->token)
+        cfg->token_file = resolve(dir, token_file);
+    if (!cfg->cert_data && !cfg->token && !cfg->token_file)
+        rc = check_unsupported_auth(user, what);
+out:
+    free(what);
+    return rc;
+}
+
 int np_kube_config_parse(struct np_kube_config **out, const char *text, size_t len,
                          const char *path)
 {
     int rc = 0;
     json_object *root = NULL;
     struct np_kube_config *cfg = NULL;
-    char *dir = NULL, *what = NULL;
+    char *dir = NULL;
+    struct selection sel;
 
     *out = NULL;
     rc = np_kube_yaml_parse(&root, text, len);
@@ -160,115 +283,26 @@ int np_kube_config_parse(struct np_kube_config **out, const char *text, size_t l
         rc = np_error_set(NP_EPARSE, "kubeconfig %s: not a mapping", path);
         goto out;
     }
-    const char *slash = strrchr(path, '/');
-    dir = slash ? np_strndup(path, (size_t)(slash - path)) : np_strdup(".");
-    if (dir[0] == '\0') {
-        free(dir);
-        dir = np_strdup("/");
-    }
-
-    const char *ctx_name = str_member(root, "current-context");
-    if (!ctx_name) {
-        rc = np_error_set(NP_EINVAL, "kubeconfig %s: no current-context set", path);
+    dir = config_dir(path);
+    rc = select_context(&sel, root, path);
+    if (rc)
         goto out;
-    }
-    json_object *ctx = find_named(root, "contexts", "context", ctx_name);
-    if (!ctx) {
-        rc = np_error_set(NP_ENOTFOUND,
-                          "kubeconfig %s: current-context \"%s\" not found in contexts", path,
-                          ctx_name);
-        goto out;
-    }
-    const char *cluster_name = str_member(ctx, "cluster");
-    if (!cluster_name) {
-        rc = np_error_set(NP_EINVAL, "kubeconfig %s: context \"%s\" names no cluster", path,
-                          ctx_name);
-        goto out;
-    }
-    json_object *cluster = find_named(root, "clusters", "cluster", cluster_name);
-    if (!cluster) {
-        rc = np_error_set(NP_ENOTFOUND, "kubeconfig %s: cluster \"%s\" (context \"%s\") not found",
-                          path, cluster_name, ctx_name);
-        goto out;
-    }
-    const char *user_name = str_member(ctx, "user");
-    json_object *user = NULL;
-    if (user_name) {
-        user = find_named(root, "users", "user", user_name);
-        if (!user) {
-            rc = np_error_set(NP_ENOTFOUND, "kubeconfig %s: user \"%s\" (context \"%s\") not found",
-                              path, user_name, ctx_name);
-            goto out;
-        }
-    }
 
     cfg = np_xcalloc(1, sizeof(*cfg));
     cfg->source = np_strdup(path);
-    cfg->context = np_strdup(ctx_name);
-    cfg->namespace = np_strdup(str_member(ctx, "namespace"));
-
-    const char *server = str_member(cluster, "server");
-    if (!server) {
-        rc = np_error_set(NP_EINVAL, "kubeconfig %s: cluster \"%s\" has no server", path,
-                          cluster_name);
-        goto out;
-    }
-    what = np_strdupf("kubeconfig %s: cluster \"%s\"", path, cluster_name);
-    rc = check_server(server, what);
+    cfg->context = np_strdup(sel.ctx_name);
+    cfg->namespace = np_strdup(str_member(sel.ctx, "namespace"));
+    rc = take_cluster(cfg, &sel, path, dir);
+    if (rc == 0 && sel.user)
+        rc = take_user(cfg, &sel, path, dir);
     if (rc)
         goto out;
-    cfg->server = np_strdup(server);
-    for (size_t n = strlen(cfg->server); n > 0 && cfg->server[n - 1] == '/'; n--)
-        cfg->server[n - 1] = '\0';
-    cfg->tls_server_name = np_strdup(str_member(cluster, "tls-server-name"));
-    cfg->insecure_skip_tls_verify =
-        yaml_true(np_kube_json_str(cluster, "insecure-skip-tls-verify"));
-    rc = load_material(&cfg->ca_data, &cfg->ca_len, cluster, "certificate-authority-data",
-                       "certificate-authority", dir, what);
-    if (rc)
-        goto out;
-
-    if (user) {
-        free(what);
-        what = np_strdupf("kubeconfig %s: user \"%s\"", path, user_name);
-        rc = load_material(&cfg->cert_data, &cfg->cert_len, user, "client-certificate-data",
-                           "client-certificate", dir, what);
-        if (rc)
-            goto out;
-        rc = load_material(&cfg->key_data, &cfg->key_len, user, "client-key-data", "client-key",
-                           dir, what);
-        if (rc)
-            goto out;
-        if ((cfg->cert_data == NULL) != (cfg->key_data == NULL)) {
-            rc = np_error_set(NP_EINVAL, "%s: a client certificate needs both %s and %s", what,
-                              "client-certificate(-data)", "client-key(-data)");
-            goto out;
-        }
-        cfg->token = np_strdup(str_member(user, "token"));
-        const char *token_file = str_member(user, "tokenFile");
-        if (token_file && !cfg->token)
-            cfg->token_file = resolve(dir, token_file);
-        if (!cfg->cert_data && !cfg->token && !cfg->token_file) {
-            const char *kind = NP_KUBE_JSON_PATH(user, "exec")            ? "an exec plugin"
-                               : NP_KUBE_JSON_PATH(user, "auth-provider") ? "an auth-provider"
-                               : NP_KUBE_JSON_PATH(user, "username")      ? "basic auth"
-                                                                          : NULL;
-            if (kind) {
-                rc = np_error_set(NP_EINVAL,
-                                  "%s authenticates with %s, which netposture does not support "
-                                  "(use a token, tokenFile or client certificate)",
-                                  what, kind);
-                goto out;
-            }
-        }
-    }
     *out = cfg;
     cfg = NULL;
 out:
     np_kube_config_destroy(cfg);
     json_object_put(root);
     free(dir);
-    free(what);
     return rc;
 }
 

@@ -153,8 +153,8 @@ json_object *np_kube_event_new_body(const struct np_kube_object_ref *g, const ch
 
 void np_kube_object_ref_from(struct np_kube_object_ref *ref, json_object *obj)
 {
-    ref->api_version = np_kube_json_str(obj, "apiVersion");
-    ref->kind = np_kube_json_str(obj, "kind");
+    ref->api_version = np_json_path_str(obj, "apiVersion", NP_JSON_END);
+    ref->kind = np_json_path_str(obj, "kind", NP_JSON_END);
     ref->namespace = np_kube_object_namespace(obj);
     ref->name = np_kube_object_name(obj);
     ref->uid = np_kube_object_uid(obj);
@@ -178,28 +178,113 @@ static bool valid_field(const char *s)
     return !np_str_is_empty(s) && strlen(s) <= MAX_FIELD;
 }
 
+/* The arguments an Event needs: a regarding object with kind and name, a known type, and a
+ * reason and action of bounded length. */
+static int check_event(const struct np_kube_object_ref *g, const char *type, const char *reason,
+                       const char *action)
+{
+    if (!g || np_str_is_empty(g->name) || np_str_is_empty(g->kind))
+        return np_error_set(NP_EINVAL, "event: the regarding object needs a kind and a name");
+    if (!np_str_eq(type, "Normal") && !np_str_eq(type, "Warning"))
+        return np_error_set(NP_EINVAL, "event: type must be Normal or Warning, not \"%.32s\"",
+                            type ? type : "");
+    if (!valid_field(reason) || !valid_field(action))
+        return np_error_set(NP_EINVAL, "event: reason and action must be 1 to %d bytes", MAX_FIELD);
+    return 0;
+}
+
+/* A fresh Event name, <object name>.<hex time+sequence>, kept within 253 characters. Called
+ * under r->lock (it advances the sequence). */
+static char *event_name(struct np_kube_recorder *r, const char *name, int64_t wall)
+{
+    uint64_t stamp = (uint64_t)wall * 1000000u + (r->seq++ % 1000000u);
+    return np_strdupf("%.230s.%llx", name, (unsigned long long)stamp);
+}
+
+/* Finds or starts the series of dedup: sets the Event's namespace and name (owned) and returns
+ * how many times an existing series has now been seen (at least 2), or 0 for a new one. */
+static int64_t series_note(struct np_kube_recorder *r, const char *dedup,
+                           const struct np_kube_object_ref *g, const char *ns, int64_t now,
+                           int64_t wall, char **ev_ns, char **ev_name)
+{
+    int64_t count = 0;
+    pthread_mutex_lock(&r->lock);
+    cache_trim(r, now);
+    struct np_kube_strmap_entry *e = np_kube_strmap_find(&r->cache, dedup);
+    if (e) {
+        struct series *s = e->ptr;
+        s->count++;
+        s->last_ms = now;
+        count = s->count;
+        *ev_ns = np_strdup(s->ns);
+        *ev_name = np_strdup(s->name);
+    } else {
+        *ev_name = event_name(r, g->name, wall);
+        *ev_ns = np_strdup(ns);
+        struct series *s = np_xcalloc(1, sizeof(*s));
+        s->ns = np_strdup(*ev_ns);
+        s->name = np_strdup(*ev_name);
+        s->count = 1;
+        s->last_ms = now;
+        np_kube_strmap_upsert(&r->cache, dedup, NULL)->ptr = s;
+    }
+    pthread_mutex_unlock(&r->lock);
+    return count;
+}
+
+/* Bumps an existing Event's series {count, lastObservedTime} with a merge patch. */
+static int series_bump(struct np_kube_recorder *r, const char *ev_ns, const char *ev_name,
+                       int64_t count, int64_t wall)
+{
+    char ts[40];
+    np_time_format_micro(ts, sizeof(ts), wall);
+    char *patch = np_strdupf("{\"series\":{\"count\":%lld,\"lastObservedTime\":\"%s\"}}",
+                             (long long)count, ts);
+    int rc = np_kube_patch(r->client, NULL, &np_kube_res_events, ev_ns, ev_name, NULL,
+                           NP_KUBE_PATCH_MERGE, patch);
+    free(patch);
+    return rc;
+}
+
+/* The series' Event expired or was deleted: the series restarts under a new name (*ev_name
+ * replaced). */
+static void series_restart(struct np_kube_recorder *r, const char *dedup, const char *name,
+                           int64_t wall, char **ev_name)
+{
+    pthread_mutex_lock(&r->lock);
+    struct np_kube_strmap_entry *e = np_kube_strmap_find(&r->cache, dedup);
+    if (e) {
+        struct series *s = e->ptr;
+        free(*ev_name);
+        *ev_name = event_name(r, name, wall);
+        free(s->name);
+        s->name = np_strdup(*ev_name);
+        s->count = 1;
+    }
+    pthread_mutex_unlock(&r->lock);
+}
+
+/* Forgets the series (if it still names ev_name) so the next emit tries to create again. */
+static void series_forget(struct np_kube_recorder *r, const char *dedup, const char *ev_name)
+{
+    pthread_mutex_lock(&r->lock);
+    struct np_kube_strmap_entry *e = np_kube_strmap_find(&r->cache, dedup);
+    if (e && np_str_eq(((struct series *)e->ptr)->name, ev_name)) {
+        series_free(e->ptr);
+        np_kube_strmap_remove(&r->cache, dedup);
+    }
+    pthread_mutex_unlock(&r->lock);
+}
+
 int np_kube_recorder_emit(struct np_kube_recorder *r, const struct np_kube_object_ref *g,
                           const char *type, const char *reason, const char *action,
                           const char *note)
 {
-    int rc = 0;
-    char *dedup = NULL, *short_note = NULL, *ev_ns = NULL, *ev_name = NULL, *patch = NULL;
+    char *dedup = NULL, *short_note = NULL, *ev_ns = NULL, *ev_name = NULL;
     json_object *body = NULL;
-    int64_t count = 0;
-
-    if (!g || np_str_is_empty(g->name) || np_str_is_empty(g->kind)) {
-        rc = np_error_set(NP_EINVAL, "event: the regarding object needs a kind and a name");
+    int rc = check_event(g, type, reason, action);
+    if (rc)
         goto out;
-    }
-    if (!np_str_eq(type, "Normal") && !np_str_eq(type, "Warning")) {
-        rc = np_error_set(NP_EINVAL, "event: type must be Normal or Warning, not \"%.32s\"",
-                          type ? type : "");
-        goto out;
-    }
-    if (!valid_field(reason) || !valid_field(action)) {
-        rc = np_error_set(NP_EINVAL, "event: reason and action must be 1 to %d bytes", MAX_FIELD);
-        goto out;
-    }
     short_note = truncate_utf8(note ? note : "", MAX_NOTE);
     const char *ns = np_str_is_empty(g->namespace) ? "default" : g->namespace;
     /* The resourceVersion is left out of the key on purpose: it changes with every status
@@ -210,67 +295,19 @@ int np_kube_recorder_emit(struct np_kube_recorder *r, const struct np_kube_objec
 
     int64_t now = r->clock->mono_ms(r->clock->ctx);
     int64_t wall = r->clock->now_ms(r->clock->ctx);
-    pthread_mutex_lock(&r->lock);
-    cache_trim(r, now);
-    struct np_kube_strmap_entry *e = np_kube_strmap_find(&r->cache, dedup);
-    if (e) {
-        struct series *s = e->ptr;
-        s->count++;
-        s->last_ms = now;
-        count = s->count;
-        ev_ns = np_strdup(s->ns);
-        ev_name = np_strdup(s->name);
-    } else {
-        /* name = <object name>.<hex time+sequence>, kept within 253 characters. */
-        uint64_t stamp = (uint64_t)wall * 1000000u + (r->seq++ % 1000000u);
-        ev_name = np_strdupf("%.230s.%llx", g->name, (unsigned long long)stamp);
-        ev_ns = np_strdup(ns);
-        struct series *s = np_xcalloc(1, sizeof(*s));
-        s->ns = np_strdup(ev_ns);
-        s->name = np_strdup(ev_name);
-        s->count = 1;
-        s->last_ms = now;
-        np_kube_strmap_upsert(&r->cache, dedup, NULL)->ptr = s;
-    }
-    pthread_mutex_unlock(&r->lock);
-
+    int64_t count = series_note(r, dedup, g, ns, now, wall, &ev_ns, &ev_name);
     if (count > 1) {
-        char ts[40];
-        np_time_format_micro(ts, sizeof(ts), wall);
-        patch = np_strdupf("{\"series\":{\"count\":%lld,\"lastObservedTime\":\"%s\"}}",
-                           (long long)count, ts);
-        rc = np_kube_patch(r->client, NULL, &np_kube_res_events, ev_ns, ev_name, NULL,
-                           NP_KUBE_PATCH_MERGE, patch);
+        rc = series_bump(r, ev_ns, ev_name, count, wall);
         if (rc != NP_ENOTFOUND)
             goto out;
-        /* The Event expired or was deleted: start a new one. */
-        pthread_mutex_lock(&r->lock);
-        e = np_kube_strmap_find(&r->cache, dedup);
-        if (e) {
-            struct series *s = e->ptr;
-            free(ev_name);
-            ev_name =
-                np_strdupf("%.230s.%llx", g->name,
-                           (unsigned long long)((uint64_t)wall * 1000000u + (r->seq++ % 1000000u)));
-            free(s->name);
-            s->name = np_strdup(ev_name);
-            s->count = 1;
-        }
-        pthread_mutex_unlock(&r->lock);
+        series_restart(r, dedup, g->name, wall, &ev_name);
     }
+    /* A new series (or a restarted one): create the Event. */
     body = np_kube_event_new_body(g, ev_ns, ev_name, type, reason, action, short_note,
                                   r->controller, r->instance, wall);
     rc = np_kube_create(r->client, NULL, &np_kube_res_events, ev_ns, body);
-    if (rc) {
-        /* Forget the series so the next emit tries to create again. */
-        pthread_mutex_lock(&r->lock);
-        e = np_kube_strmap_find(&r->cache, dedup);
-        if (e && np_str_eq(((struct series *)e->ptr)->name, ev_name)) {
-            series_free(e->ptr);
-            np_kube_strmap_remove(&r->cache, dedup);
-        }
-        pthread_mutex_unlock(&r->lock);
-    }
+    if (rc)
+        series_forget(r, dedup, ev_name);
 out:
     if (rc)
         np_log_warn("kube: cannot record event", "reason", reason, "object", g ? g->name : NULL,
@@ -280,6 +317,5 @@ out:
     free(short_note);
     free(ev_ns);
     free(ev_name);
-    free(patch);
     return rc;
 }

@@ -153,7 +153,7 @@ static void set_state(struct np_kube_informer *inf, bool synced, bool stopped)
 static void prepare(struct np_kube_informer *inf, json_object *obj)
 {
     if (!inf->keep_managed_fields) {
-        json_object *meta = NP_KUBE_JSON_PATH(obj, "metadata");
+        json_object *meta = np_json_path(obj, "metadata", NP_JSON_END);
         if (meta && json_object_is_type(meta, json_type_object))
             json_object_object_del(meta, "managedFields");
     }

@@ -322,11 +322,10 @@ struct np_kube_handlers {
 };
 
 /* A thread-safe map "namespace/name" -> object. Objects are kept as compact JSON text (a
- * json-c tree costs 10-20x its text) and parsed for each reader. */
+ * json-c tree costs 10-20x its text) and parsed for each reader. A store belongs to an
+ * informer (np_kube_informer_store), whose thread is its writer; readers only read, apart from
+ * np_kube_store_apply_written below. */
 struct np_kube_store;
-
-int np_kube_store_new(struct np_kube_store **out);
-void np_kube_store_destroy(struct np_kube_store *store);
 
 /* An owned copy (freshly parsed) of the object under key. Errors: NP_ENOTFOUND. */
 int np_kube_store_get(struct np_kube_store *store, json_object **out, const char *key);
@@ -347,55 +346,17 @@ size_t np_kube_store_len(struct np_kube_store *store);
 bool np_kube_store_has_synced(struct np_kube_store *store);
 
 /*
- * Writer side (the informer's thread). replace swaps in the objects of items (a json array,
- * borrowed; stored as text) atomically, marks the store synced, then calls h: on_add for new
- * keys, on_update for keys whose resourceVersion changed, then on_delete for keys missing from
- * items (with freshly parsed objects). apply stores one ADDED/MODIFIED/DELETED event's object
- * (borrowed; handed to the handler as is) and calls the matching handler (a DELETED of an
- * unknown key calls nothing). h may be NULL. Errors: NP_EINVAL (an item without a name; the
- * store is left unchanged).
- *
- * A worker's write (apply_written) is never undone by an older object: resourceVersions are
- * opaque to the API, but etcd's are decimal revisions, so when both are decimal they compare
- * as numbers, and until the server confirms the write (an event or list with that version or
- * a newer one) an older event is ignored (apply: not stored, no handler) and replace keeps
- * the written object (also when missing from a list older than it, see
- * stage_set_resource_version). Between the server's own objects the watch's and the list's
- * order wins (so a restored etcd, whose versions go back, is followed); versions that are not
- * both decimal are never compared.
- */
-int np_kube_store_replace(struct np_kube_store *store, json_object *items,
-                          const struct np_kube_handlers *h);
-int np_kube_store_apply(struct np_kube_store *store, enum np_kube_event_type type, json_object *obj,
-                        const struct np_kube_handlers *h);
-
-/*
- * Any thread (a worker): stores obj (borrowed), the server's answer to a write this process
- * made on the object whose resourceVersion was base_rv, so a reconcile right after sees it
- * before its watch event arrives. Only ever moves forward: with decimal versions, only when
- * obj is newer than the object held; otherwise only when the store still holds base_rv (a
- * newer watch-delivered object is never replaced). Never re-adds a deleted key; calls no
- * handler. Errors: NP_ENOTFOUND (not in the store), NP_ECONFLICT (the store holds a newer or
- * unrelated version), NP_EINVAL (no name).
+ * The one write a reader may make: any thread (a worker) stores obj (borrowed), the server's
+ * answer to a write this process made on the object whose resourceVersion was base_rv, so a
+ * reconcile right after sees it before its watch event arrives. Only ever moves forward: with
+ * decimal versions, only when obj is newer than the object held; otherwise only when the store
+ * still holds base_rv (a newer watch-delivered object is never replaced). Until the server
+ * confirms the write (an event or list with that version or a newer one), the informer's older
+ * events and lists do not undo it. Never re-adds a deleted key; calls no handler. Errors:
+ * NP_ENOTFOUND (not in the store), NP_ECONFLICT (the store holds a newer or unrelated version),
+ * NP_EINVAL (no name).
  */
 int np_kube_store_apply_written(struct np_kube_store *store, json_object *obj, const char *base_rv);
-
-/*
- * The same built up piece by piece (a relist page by page): stage_new starts an empty staged
- * map, stage_add stores the objects of a json array (borrowed) into it, and commit swaps it in
- * and calls h as replace does (with freshly parsed objects), consuming the stage; a stage
- * not committed is released with stage_free. stage_set_resource_version records the list's
- * resourceVersion (copied): a worker's write absent from the list but newer than it is kept,
- * the watch from that version will say what became of it. Errors: NP_EINVAL (an item without
- * a name).
- */
-struct np_kube_store_stage;
-struct np_kube_store_stage *np_kube_store_stage_new(void);
-int np_kube_store_stage_add(struct np_kube_store_stage *stage, json_object *items);
-void np_kube_store_stage_set_resource_version(struct np_kube_store_stage *stage, const char *rv);
-void np_kube_store_commit(struct np_kube_store *store, struct np_kube_store_stage *stage,
-                          const struct np_kube_handlers *h);
-void np_kube_store_stage_free(struct np_kube_store_stage *stage);
 
 /* ---------------------------------------------------------------- informer */
 

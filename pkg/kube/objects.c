@@ -11,7 +11,7 @@
 
 static json_object *finalizers_of(json_object *obj)
 {
-    return NP_KUBE_JSON_PATH(obj, "metadata", "finalizers");
+    return np_json_path(obj, "metadata", "finalizers", NP_JSON_END);
 }
 
 /* Index of finalizer in the list, or -1. */
@@ -166,7 +166,7 @@ int np_kube_finalizer_remove(struct np_kube_client *c, const struct np_kube_reso
 bool np_kube_object_finalizer_is_managed_by(json_object *obj, const char *finalizer,
                                             const char *manager)
 {
-    json_object *entries = NP_KUBE_JSON_PATH(obj, "metadata", "managedFields");
+    json_object *entries = np_json_path(obj, "metadata", "managedFields", NP_JSON_END);
     if (!entries || !json_object_is_type(entries, json_type_array) || np_str_is_empty(finalizer))
         return false;
     char *value_key = np_strdupf("v:\"%s\"", finalizer);
@@ -174,13 +174,13 @@ bool np_kube_object_finalizer_is_managed_by(json_object *obj, const char *finali
     size_t n = json_object_array_length(entries);
     for (size_t i = 0; !found && i < n; i++) {
         json_object *e = json_object_array_get_idx(entries, i);
-        json_object *m = NP_KUBE_JSON_PATH(e, "manager");
-        json_object *sub = NP_KUBE_JSON_PATH(e, "subresource");
+        json_object *m = np_json_path(e, "manager", NP_JSON_END);
+        json_object *sub = np_json_path(e, "subresource", NP_JSON_END);
         if (!m || !np_str_eq(json_object_get_string(m), manager))
             continue;
         if (sub && !np_str_is_empty(json_object_get_string(sub)))
             continue;
-        json_object *list = NP_KUBE_JSON_PATH(e, "fieldsV1", "f:metadata", "f:finalizers");
+        json_object *list = np_json_path(e, "fieldsV1", "f:metadata", "f:finalizers", NP_JSON_END);
         found = list && json_object_is_type(list, json_type_object) &&
                 json_object_object_get_ex(list, value_key, NULL);
     }
@@ -223,7 +223,7 @@ int np_kube_secret_data(unsigned char **out, size_t *len, json_object *secret, c
     *out = NULL;
     *len = 0;
     const char *ns = np_kube_object_namespace(secret), *name = np_kube_object_name(secret);
-    json_object *v = NP_KUBE_JSON_PATH(secret, "data", key);
+    json_object *v = np_json_path(secret, "data", key, NP_JSON_END);
     if (!v || !json_object_is_type(v, json_type_string))
         return np_error_set(NP_ENOTFOUND, "secret %s/%s has no key \"%s\"", ns ? ns : "",
                             name ? name : "", key);
@@ -246,7 +246,7 @@ int np_kube_secret_get_data(struct np_kube_client *c, unsigned char **out, size_
         rc = np_kube_secret_data(out, len, secret, key);
     if (secret) {
         /* The parsed Secret holds the encoded material: wipe its data strings. */
-        json_object *data = NP_KUBE_JSON_PATH(secret, "data");
+        json_object *data = np_json_path(secret, "data", NP_JSON_END);
         if (data && json_object_is_type(data, json_type_object)) {
             json_object_object_foreach(data, k, v)
             {

@@ -77,28 +77,6 @@ char *np_kube_json_text(json_object *obj)
                                                              JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
-const char *np_kube_json_str(json_object *obj, const char *key)
-{
-    json_object *v = NULL;
-    if (!obj || !json_object_is_type(obj, json_type_object))
-        return NULL;
-    if (!json_object_object_get_ex(obj, key, &v) || !json_object_is_type(v, json_type_string))
-        return NULL;
-    return json_object_get_string(v);
-}
-
-json_object *np_kube_json_path_v(json_object *obj, const char *const *keys)
-{
-    for (; obj && *keys; keys++) {
-        json_object *next = NULL;
-        if (!json_object_is_type(obj, json_type_object) ||
-            !json_object_object_get_ex(obj, *keys, &next))
-            next = NULL;
-        obj = next;
-    }
-    return obj;
-}
-
 /* ------------------------------------------------------------ yaml */
 
 #define YAML_MAX_DEPTH 64
@@ -404,7 +382,7 @@ bool np_kube_strmap_remove(struct np_kube_strmap *m, const char *key)
 
 static const char *meta_str(json_object *obj, const char *key)
 {
-    return np_kube_json_str(NP_KUBE_JSON_PATH(obj, "metadata"), key);
+    return np_json_path_str(obj, "metadata", key, NP_JSON_END);
 }
 
 const char *np_kube_object_name(json_object *obj)

@@ -75,7 +75,7 @@ static int handle_event(struct np_kube_watch_decoder *d, json_object *ev)
 
     if (!ev || !json_object_is_type(ev, json_type_object))
         return np_error_set(NP_EPARSE, "watch stream: event %zu is not a JSON object", d->events);
-    const char *ts = np_kube_json_str(ev, "type");
+    const char *ts = np_json_path_str(ev, "type", NP_JSON_END);
     if (parse_type(ts, &type) != 0)
         return np_error_set(NP_EPARSE, "watch stream: event %zu has unknown type \"%.32s\"",
                             d->events, ts ? ts : "");
@@ -170,6 +170,9 @@ int np_kube_watch_decoder_finish(struct np_kube_watch_decoder *d)
 
 #define MAX_ERROR_BODY (1024u * 1024u)
 
+/* How the transfer loop ended. */
+enum watch_end { WATCH_END_DONE, WATCH_END_CANCELED, WATCH_END_IDLE };
+
 struct watch_run {
     struct np_kube_watch_decoder dec;
     CURL *easy;
@@ -177,6 +180,8 @@ struct watch_run {
     struct np_buf error_body; /* the body of a non-200 answer */
     int rc;                   /* decoder or callback error */
     int64_t last_rx_ms;
+    CURLM *multi;
+    bool dec_ok, added, attached; /* what the clean-up undoes */
 };
 
 static size_t watch_write(char *data, size_t size, size_t n, void *ctx)
@@ -200,6 +205,125 @@ static size_t watch_write(char *data, size_t size, size_t n, void *ctx)
     return len;
 }
 
+/* The query of a watch request: bookmarks on, the server-side timeout, resume point and
+ * selectors. */
+static void watch_query(struct np_buf *q, const struct np_kube_watch_options *o, int timeout_s)
+{
+    char num[24];
+    np_kube_query_add(q, "watch", "1");
+    np_kube_query_add(q, "allowWatchBookmarks", "true");
+    if (o && !np_str_is_empty(o->resource_version))
+        np_kube_query_add(q, "resourceVersion", o->resource_version);
+    snprintf(num, sizeof(num), "%d", timeout_s);
+    np_kube_query_add(q, "timeoutSeconds", num);
+    if (o && !np_str_is_empty(o->label_selector))
+        np_kube_query_add(q, "labelSelector", o->label_selector);
+    if (o && !np_str_is_empty(o->field_selector))
+        np_kube_query_add(q, "fieldSelector", o->field_selector);
+}
+
+/* Opens the streaming GET on a multi handle, with watch_write feeding the decoder, and lets the
+ * cancel token wake the multi handle. */
+static int watch_start(struct np_kube_client *c, struct np_kube_client_conn *conn,
+                       struct watch_run *w, const struct np_kube_request *req,
+                       struct np_kube_cancel *cancel, const char *what)
+{
+    int rc = np_kube_client_conn_open(c, conn, req, true);
+    if (rc)
+        return rc;
+    w->easy = conn->easy;
+    w->last_rx_ms = np_time_mono_ms();
+    curl_easy_setopt(conn->easy, CURLOPT_WRITEFUNCTION, watch_write);
+    curl_easy_setopt(conn->easy, CURLOPT_WRITEDATA, w);
+    w->multi = curl_multi_init();
+    if (!w->multi)
+        return np_error_set(NP_ENOMEM, "cannot create a curl multi handle");
+    if (curl_multi_add_handle(w->multi, conn->easy) != CURLM_OK)
+        return np_error_set(NP_EIO, "%s: cannot start the transfer", what);
+    w->added = true;
+    np_kube_cancel_attach(cancel, w->multi);
+    w->attached = true;
+    return 0;
+}
+
+/* Drives the transfer until the server ends it, the token is fired or nothing arrives for
+ * idle_ms. */
+static int watch_pump(struct watch_run *w, struct np_kube_cancel *cancel, int64_t idle_ms,
+                      const char *what, enum watch_end *end)
+{
+    *end = WATCH_END_DONE;
+    for (;;) {
+        int running = 0;
+        CURLMcode mc = curl_multi_perform(w->multi, &running);
+        if (mc != CURLM_OK)
+            return np_error_set(NP_EIO, "%s: %s", what, curl_multi_strerror(mc));
+        if (!running)
+            return 0;
+        if (np_kube_cancel_is_fired(cancel)) {
+            *end = WATCH_END_CANCELED;
+            return 0;
+        }
+        int64_t quiet = np_time_mono_ms() - w->last_rx_ms;
+        if (quiet >= idle_ms) {
+            *end = WATCH_END_IDLE;
+            return 0;
+        }
+        int64_t wait = idle_ms - quiet;
+        curl_multi_poll(w->multi, NULL, 0, wait < 1000 ? (int)wait : 1000, NULL);
+    }
+}
+
+/* Turns how the transfer ended into the result: a callback error first, then cancellation,
+ * idleness, an HTTP error, a transport error, else the decoder's verdict on the tail. */
+static int watch_result(struct np_kube_client *c, struct np_kube_client_conn *conn,
+                        struct watch_run *w, enum watch_end end, int64_t idle_ms, const char *what)
+{
+    CURLcode cc = CURLE_OK;
+    int left = 0;
+    CURLMsg *msg;
+    while ((msg = curl_multi_info_read(w->multi, &left)) != NULL)
+        if (msg->msg == CURLMSG_DONE)
+            cc = msg->data.result;
+    if (w->status == 0)
+        curl_easy_getinfo(conn->easy, CURLINFO_RESPONSE_CODE, &w->status);
+    np_kube_client_note_status(c, w->status);
+
+    if (w->rc)
+        return w->rc;
+    if (end == WATCH_END_CANCELED || cc == CURLE_ABORTED_BY_CALLBACK)
+        return np_error_set(NP_ECANCELED, "%s: canceled", what);
+    if (end == WATCH_END_IDLE)
+        return np_error_set(NP_ETIMEOUT, "%s: no data for %lld ms", what, (long long)idle_ms);
+    if (w->status != 0 && w->status != 200)
+        return np_kube_status_to_error(w->status, w->error_body.data, w->error_body.len, what);
+    if (cc != CURLE_OK)
+        return np_kube_curl_error(cc, conn->errbuf, what);
+    return np_kube_watch_decoder_finish(&w->dec);
+}
+
+/* Releases the transfer and reports the last resourceVersion seen (or the one started from). */
+static void watch_finish(struct np_kube_client *c, struct np_kube_client_conn *conn,
+                         struct watch_run *w, struct np_kube_cancel *cancel,
+                         const struct np_kube_watch_options *o, char **last_rv)
+{
+    if (w->attached)
+        np_kube_cancel_detach(cancel, w->multi);
+    if (w->added)
+        curl_multi_remove_handle(w->multi, conn->easy);
+    np_kube_client_conn_close(c, conn, false);
+    if (w->multi)
+        curl_multi_cleanup(w->multi);
+    if (last_rv) {
+        const char *rv = w->dec_ok ? np_kube_watch_decoder_rv(&w->dec) : NULL;
+        if (!rv && o)
+            rv = o->resource_version;
+        *last_rv = np_strdup(rv ? rv : "");
+    }
+    if (w->dec_ok)
+        np_kube_watch_decoder_clean_up(&w->dec);
+    np_buf_clean_up(&w->error_body);
+}
+
 int np_kube_watch(struct np_kube_client *c, const struct np_kube_resource *r, const char *ns,
                   const struct np_kube_watch_options *o, np_kube_watch_fn fn, void *ctx,
                   char **last_rv)
@@ -209,10 +333,7 @@ int np_kube_watch(struct np_kube_client *c, const struct np_kube_resource *r, co
     struct np_buf q = NP_BUF_INIT;
     struct np_kube_client_conn conn;
     struct watch_run w;
-    CURLM *multi = NULL;
-    bool dec_ok = false, added = false, attached = false;
     struct np_kube_cancel *cancel = o ? o->cancel : NULL;
-    char num[24];
 
     memset(&conn, 0, sizeof(conn));
     memset(&w, 0, sizeof(w));
@@ -225,109 +346,26 @@ int np_kube_watch(struct np_kube_client *c, const struct np_kube_resource *r, co
     int timeout_s = o && o->timeout_seconds > 0 ? o->timeout_seconds : 290;
     int64_t idle_ms =
         o && o->idle_timeout_ms > 0 ? o->idle_timeout_ms : (int64_t)timeout_s * 1000 + 5000;
-    np_kube_query_add(&q, "watch", "1");
-    np_kube_query_add(&q, "allowWatchBookmarks", "true");
-    if (o && !np_str_is_empty(o->resource_version))
-        np_kube_query_add(&q, "resourceVersion", o->resource_version);
-    snprintf(num, sizeof(num), "%d", timeout_s);
-    np_kube_query_add(&q, "timeoutSeconds", num);
-    if (o && !np_str_is_empty(o->label_selector))
-        np_kube_query_add(&q, "labelSelector", o->label_selector);
-    if (o && !np_str_is_empty(o->field_selector))
-        np_kube_query_add(&q, "fieldSelector", o->field_selector);
+    watch_query(&q, o, timeout_s);
 
     rc = np_kube_watch_decoder_init(&w.dec, fn, ctx, o ? o->resource_version : NULL);
     if (rc)
         goto out;
-    dec_ok = true;
+    w.dec_ok = true;
     if (np_kube_cancel_is_fired(cancel)) {
         rc = np_error_set(NP_ECANCELED, "%s: canceled", what);
         goto out;
     }
     struct np_kube_request req = {"GET", path, np_buf_cstr(&q), NULL, NULL, 0, cancel};
-    rc = np_kube_client_conn_open(c, &conn, &req, true);
+    rc = watch_start(c, &conn, &w, &req, cancel, what);
     if (rc)
         goto out;
-    w.easy = conn.easy;
-    w.last_rx_ms = np_time_mono_ms();
-    curl_easy_setopt(conn.easy, CURLOPT_WRITEFUNCTION, watch_write);
-    curl_easy_setopt(conn.easy, CURLOPT_WRITEDATA, &w);
-    multi = curl_multi_init();
-    if (!multi) {
-        rc = np_error_set(NP_ENOMEM, "cannot create a curl multi handle");
-        goto out;
-    }
-    if (curl_multi_add_handle(multi, conn.easy) != CURLM_OK) {
-        rc = np_error_set(NP_EIO, "%s: cannot start the transfer", what);
-        goto out;
-    }
-    added = true;
-    np_kube_cancel_attach(cancel, multi);
-    attached = true;
-
-    bool canceled = false, idle = false;
-    for (;;) {
-        int running = 0;
-        CURLMcode mc = curl_multi_perform(multi, &running);
-        if (mc != CURLM_OK) {
-            rc = np_error_set(NP_EIO, "%s: %s", what, curl_multi_strerror(mc));
-            goto out;
-        }
-        if (!running)
-            break;
-        if (np_kube_cancel_is_fired(cancel)) {
-            canceled = true;
-            break;
-        }
-        int64_t quiet = np_time_mono_ms() - w.last_rx_ms;
-        if (quiet >= idle_ms) {
-            idle = true;
-            break;
-        }
-        int64_t wait = idle_ms - quiet;
-        curl_multi_poll(multi, NULL, 0, wait < 1000 ? (int)wait : 1000, NULL);
-    }
-
-    CURLcode cc = CURLE_OK;
-    int left = 0;
-    CURLMsg *msg;
-    while ((msg = curl_multi_info_read(multi, &left)) != NULL)
-        if (msg->msg == CURLMSG_DONE)
-            cc = msg->data.result;
-    if (w.status == 0)
-        curl_easy_getinfo(conn.easy, CURLINFO_RESPONSE_CODE, &w.status);
-    np_kube_client_note_status(c, w.status);
-
-    if (w.rc) {
-        rc = w.rc;
-    } else if (canceled || cc == CURLE_ABORTED_BY_CALLBACK) {
-        rc = np_error_set(NP_ECANCELED, "%s: canceled", what);
-    } else if (idle) {
-        rc = np_error_set(NP_ETIMEOUT, "%s: no data for %lld ms", what, (long long)idle_ms);
-    } else if (w.status != 0 && w.status != 200) {
-        rc = np_kube_status_to_error(w.status, w.error_body.data, w.error_body.len, what);
-    } else if (cc != CURLE_OK) {
-        rc = np_kube_curl_error(cc, conn.errbuf, what);
-    } else {
-        rc = np_kube_watch_decoder_finish(&w.dec);
-    }
+    enum watch_end end;
+    rc = watch_pump(&w, cancel, idle_ms, what, &end);
+    if (rc == 0)
+        rc = watch_result(c, &conn, &w, end, idle_ms, what);
 out:
-    if (attached)
-        np_kube_cancel_detach(cancel, multi);
-    if (added)
-        curl_multi_remove_handle(multi, conn.easy);
-    np_kube_client_conn_close(c, &conn, false);
-    if (multi)
-        curl_multi_cleanup(multi);
-    if (last_rv) {
-        const char *rv = dec_ok ? np_kube_watch_decoder_rv(&w.dec) : NULL;
-        if (!rv && o)
-            rv = o->resource_version;
-        *last_rv = np_strdup(rv ? rv : "");
-    }
-    if (dec_ok)
-        np_kube_watch_decoder_clean_up(&w.dec);
-    np_buf_clean_up(&w.error_body);
+    watch_finish(c, &conn, &w, cancel, o, last_rv);
     np_buf_clean_up(&q);
     free(path);
     free(what);

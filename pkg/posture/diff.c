@@ -183,28 +183,21 @@ char *np_posture_drift_text(const struct np_posture_drift *d)
 
 /* ---------------------------------------------------------------- fingerprint */
 
-#define FNV_OFFSET 14695981039346656037ull
-#define FNV_PRIME 1099511628211ull
-
 /* Hashes s and a terminating NUL, so adjacent fields never run together. */
 static uint64_t fnv_str(uint64_t h, const char *s)
 {
-    for (const unsigned char *p = (const unsigned char *)(s ? s : "");; p++) {
-        h ^= *p;
-        h *= FNV_PRIME;
-        if (!*p)
-            return h;
-    }
+    const char *t = s ? s : "";
+    return np_fnv1a64(t, strlen(t) + 1, h);
 }
 
+/* Hashes the 8 bytes of v, least significant first. */
 static uint64_t fnv_int(uint64_t h, int64_t v)
 {
     uint64_t u = (uint64_t)v;
-    for (int i = 0; i < 8; i++) {
-        h ^= (u >> (8 * i)) & 0xff;
-        h *= FNV_PRIME;
-    }
-    return h;
+    unsigned char b[8];
+    for (int i = 0; i < 8; i++)
+        b[i] = (unsigned char)((u >> (8 * i)) & 0xff);
+    return np_fnv1a64(b, sizeof(b), h);
 }
 
 /* Identity, then description: a total order over everything the fingerprint covers. */
@@ -240,7 +233,7 @@ uint64_t np_posture_fingerprint(const struct np_posture_ruleset *observed,
         sorted[i] = &tags[i];
     qsort(rules, n_rules, sizeof(*rules), rule_full_cmp);
     qsort(sorted, n_tags, sizeof(*sorted), tag_full_cmp);
-    uint64_t h = FNV_OFFSET;
+    uint64_t h = NP_FNV1A64_OFFSET;
     h = fnv_int(h, (int64_t)n_rules);
     for (size_t i = 0; i < n_rules; i++) {
         const struct np_posture_rule *r = rules[i];

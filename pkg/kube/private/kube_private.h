@@ -8,6 +8,7 @@
 
 #include "core/core.h"
 #include "kube/kube.h"
+#include "kube/private/store.h"
 
 #include <json-c/json.h>
 #include <pthread.h>
@@ -39,13 +40,7 @@ int np_kube_error_wrap(int code, const char *fmt, ...) __attribute__((format(pri
 int np_kube_json_parse(json_object **out, const char *data, size_t len);
 /* Plain JSON text of obj (owned); for objects private to the calling thread. */
 char *np_kube_json_text(json_object *obj);
-/* A string member of obj (borrowed), or NULL. */
-const char *np_kube_json_str(json_object *obj, const char *key);
-/* obj[keys[0]][keys[1]]... for a NULL-terminated key list; borrowed, or NULL. */
-json_object *np_kube_json_path_v(json_object *obj, const char *const *keys);
-/* NP_KUBE_JSON_PATH(obj, "metadata", "name"): the member at that path, or NULL. */
-#define NP_KUBE_JSON_PATH(obj, ...)                                                                \
-    np_kube_json_path_v((obj), (const char *const[]){__VA_ARGS__, NULL})
+/* Members by path: np_json_path / np_json_path_str (core). */
 
 /*
  * Parses the first YAML document of data into json-c: mappings to objects, sequences to

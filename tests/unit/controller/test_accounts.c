@@ -5,6 +5,7 @@
  * refused before anything is contacted. A loopback fake API server serves Secrets and EC2.
  */
 #include "controller/private/controller_private.h"
+#include "kube/private/store.h"
 
 #include "../kube/fake_apiserver.h"
 #include "../kube/helpers.h"

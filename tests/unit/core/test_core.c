@@ -1,5 +1,5 @@
 /*
- * Unit tests for pkg/core: buffers, strings, numbers, time formats and durations.
+ * Unit tests for pkg/core: buffers, strings, numbers, time formats, durations and hashes.
  */
 #include "core/core.h"
 
@@ -137,4 +137,16 @@ Test(core_json, paths)
     cr_assert_null(np_json_path(o, "s", "deeper", NP_JSON_END));
     cr_assert_eq(np_json_path(o, NP_JSON_END), o);
     json_object_put(o);
+}
+
+Test(core_hash, fnv1a64_reference_vectors)
+{
+    /* The published FNV-1a 64 test vectors; a hash continues across pieces. */
+    cr_assert_eq(NP_FNV1A64_OFFSET, 0xcbf29ce484222325ull);
+    cr_assert_eq(np_fnv1a64("", 0, NP_FNV1A64_OFFSET), 0xcbf29ce484222325ull);
+    cr_assert_eq(np_fnv1a64("a", 1, NP_FNV1A64_OFFSET), 0xaf63dc4c8601ec8cull);
+    cr_assert_eq(np_fnv1a64("foobar", 6, NP_FNV1A64_OFFSET), 0x85944171f73967e8ull);
+    cr_assert_eq(np_fnv1a64("bar", 3, np_fnv1a64("foo", 3, NP_FNV1A64_OFFSET)),
+                 0x85944171f73967e8ull);
+    cr_assert_eq(np_hash_str("foobar"), 0x85944171f73967e8ull);
 }

@@ -250,11 +250,11 @@ static void expect_echo(json_object *o, const char *method, const char *path, co
                         const char *ctype, const char *body)
 {
     cr_assert_not_null(o);
-    cr_assert_str_eq(np_kube_json_str(o, "method"), method);
-    cr_assert_str_eq(np_kube_json_str(o, "path"), path);
-    cr_assert_str_eq(np_kube_json_str(o, "query"), query);
-    cr_assert_str_eq(np_kube_json_str(o, "ctype"), ctype);
-    cr_assert_str_eq(np_kube_json_str(o, "body"), body);
+    cr_assert_str_eq(np_json_path_str(o, "method", NP_JSON_END), method);
+    cr_assert_str_eq(np_json_path_str(o, "path", NP_JSON_END), path);
+    cr_assert_str_eq(np_json_path_str(o, "query", NP_JSON_END), query);
+    cr_assert_str_eq(np_json_path_str(o, "ctype", NP_JSON_END), ctype);
+    cr_assert_str_eq(np_json_path_str(o, "body", NP_JSON_END), body);
     json_object_put(o);
 }
 
@@ -744,11 +744,11 @@ Test(informer, list_watch_relist_rewatch, .timeout = 60)
      * their managedFields. */
     json_object *d = NULL;
     cr_assert_eq(np_kube_store_get(np_kube_informer_store(inf), &d, "shop/d"), 0);
-    cr_assert_not_null(NP_KUBE_JSON_PATH(d, "transformed"));
+    cr_assert_not_null(np_json_path(d, "transformed", NP_JSON_END));
     json_object_put(d);
     cr_assert_eq(np_kube_store_get(np_kube_informer_store(inf), &d, "shop/b"), 0);
-    cr_assert_not_null(NP_KUBE_JSON_PATH(d, "metadata", "name"));
-    cr_assert_null(NP_KUBE_JSON_PATH(d, "metadata", "managedFields"));
+    cr_assert_not_null(np_json_path(d, "metadata", "name", NP_JSON_END));
+    cr_assert_null(np_json_path(d, "metadata", "managedFields", NP_JSON_END));
     json_object_put(d);
     cr_assert_eq(transformed, 6); /* 2 listed, 1 modified, 2 relisted, 1 added */
     np_kube_informer_destroy(inf);
@@ -854,10 +854,15 @@ Test(events, dedup_into_series, .timeout = 60)
     cr_assert_str_eq(e.last_path, "/apis/events.k8s.io/v1/namespaces/shop/events");
     json_object *posted = NULL;
     cr_assert_eq(np_kube_json_parse(&posted, e.last_post, strlen(e.last_post)), 0);
-    cr_assert_str_eq(np_kube_json_str(posted, "reportingController"), "netposture.dev/controller");
-    cr_assert_str_eq(np_kube_json_str(posted, "reportingInstance"), "netposture-7d9f-abc");
-    cr_assert_str_eq(np_kube_json_str(posted, "eventTime"), "2026-01-02T03:04:05.678000Z");
-    cr_assert_str_eq(np_kube_json_str(NP_KUBE_JSON_PATH(posted, "regarding"), "uid"), "u-1");
+    cr_assert_str_eq(np_json_path_str(posted, "reportingController", NP_JSON_END),
+                     "netposture.dev/controller");
+    cr_assert_str_eq(np_json_path_str(posted, "reportingInstance", NP_JSON_END),
+                     "netposture-7d9f-abc");
+    cr_assert_str_eq(np_json_path_str(posted, "eventTime", NP_JSON_END),
+                     "2026-01-02T03:04:05.678000Z");
+    cr_assert_str_eq(
+        np_json_path_str(np_json_path(posted, "regarding", NP_JSON_END), "uid", NP_JSON_END),
+        "u-1");
     const char *name = np_kube_object_name(posted);
     cr_assert(np_str_has_prefix(name, "web."), "%s", name);
     char *series_path = np_strdupf("/apis/events.k8s.io/v1/namespaces/shop/events/%s", name);
@@ -914,7 +919,7 @@ Test(events, dedup_into_series, .timeout = 60)
     big[sizeof(big) - 1] = '\0';
     cr_assert_eq(np_kube_recorder_emit(r, &acct, "Normal", "Big", "Verify", big), 0);
     cr_assert_eq(np_kube_json_parse(&posted, e.last_post, strlen(e.last_post)), 0);
-    cr_assert_eq(strlen(np_kube_json_str(posted, "note")), 1024);
+    cr_assert_eq(strlen(np_json_path_str(posted, "note", NP_JSON_END)), 1024);
     json_object_put(posted);
 
     free(series_path);

@@ -182,9 +182,10 @@ Test(codec, yaml_aliases_and_limits)
     const char *ok = "base: &b {server: x}\ncopy: *b\nlist: [a, 'b', \"c\"]\nflag: true\n";
     json_object *o = NULL;
     cr_assert_eq(np_kube_yaml_parse(&o, ok, strlen(ok)), 0, "%s", np_error_message());
-    cr_assert_str_eq(np_kube_json_str(NP_KUBE_JSON_PATH(o, "copy"), "server"), "x");
-    cr_assert_str_eq(np_kube_json_str(o, "flag"), "true");
-    cr_assert_eq(json_object_array_length(NP_KUBE_JSON_PATH(o, "list")), 3);
+    cr_assert_str_eq(np_json_path_str(np_json_path(o, "copy", NP_JSON_END), "server", NP_JSON_END),
+                     "x");
+    cr_assert_str_eq(np_json_path_str(o, "flag", NP_JSON_END), "true");
+    cr_assert_eq(json_object_array_length(np_json_path(o, "list", NP_JSON_END)), 3);
     json_object_put(o);
 
     /* A billion laughs stops at the node budget instead of eating the machine. */

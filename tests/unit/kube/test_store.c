@@ -170,7 +170,7 @@ Test(store, apply_events)
 static void read_spec(void *ctx, const char *key, json_object *o)
 {
     (void)key;
-    *(bool *)ctx = NP_KUBE_JSON_PATH(o, "spec") != NULL;
+    *(bool *)ctx = np_json_path(o, "spec", NP_JSON_END) != NULL;
 }
 
 Test(store, reads_are_deep_copies)

@@ -30,7 +30,8 @@ static int record(void *ctx, enum np_kube_event_type type, json_object *obj)
     r->types[r->n] = type;
     const char *name = np_kube_object_name(obj);
     const char *rv = np_kube_object_resource_version(obj);
-    const char *note = np_kube_json_str(NP_KUBE_JSON_PATH(obj, "metadata", "annotations"), "note");
+    const char *note = np_json_path_str(np_json_path(obj, "metadata", "annotations", NP_JSON_END),
+                                        "note", NP_JSON_END);
     np_strlcpy(r->names[r->n], name ? name : "", sizeof(r->names[0]));
     np_strlcpy(r->rvs[r->n], rv ? rv : "", sizeof(r->rvs[0]));
     np_strlcpy(r->notes[r->n], note ? note : "", sizeof(r->notes[0]));
