@@ -266,3 +266,445 @@ Test(controller_reconcile, lost_ownership_tags_are_restored, .init = setup, .fin
     free(log);
     free(gid);
 }
+
+/* ---------------------------------------------------------------- modes */
+
+#define REMEDIATION(mode) ",\"remediation\":{\"mode\":\"" mode "\"}"
+#define APPROVE "netposture.dev/approve-plan"
+
+Test(controller_reconcile, detect_reports_and_never_mutates, .init = setup, .fini = teardown)
+{
+    char *gid = converged(SPEC(""));
+    fx_set_spec(&fx, WEB, SPEC(REMEDIATION("Detect")));
+    struct np_result res;
+    cr_assert_eq(fx_reconcile(&fx, WEB, &res), 0, "%s", np_error_message());
+    cr_assert(fake_ec2_add_rule(fx.ec2, gid, false, "tcp", 22, 22, "0.0.0.0/0", NULL));
+    cr_assert(fake_ec2_set_tag(fx.ec2, gid, "team", NULL));
+    fx_notice(&fx, gid);
+    fake_ec2_reset_calls(fx.ec2);
+    cr_assert_eq(fx_reconcile(&fx, WEB, &res), 0, "%s", np_error_message());
+
+    char *log = fake_ec2_call_log(fx.ec2);
+    cr_assert_eq(fake_ec2_mutations(fx.ec2), 0, "Detect mutated AWS: %s", log);
+    free(log);
+    cr_assert(fake_ec2_has_rule(fx.ec2, gid, false, "tcp", 22, 22, "0.0.0.0/0"));
+    json_object *obj = fx_get(&fx, WEB);
+    expect_cond(obj, "Ready", "False", "DriftDetected");
+    expect_cond(obj, "Drifted", "True", "DriftDetected");
+    expect_cond(obj, "Synced", "True", "Synced");
+    json_object *extra = fx_drift_item(obj, "ingress", "Extra");
+    json_object *tag = fx_drift_item(obj, "tags", "TagMissing");
+    cr_assert_not_null(extra);
+    cr_assert_not_null(tag);
+    cr_assert_str_eq(np_json_path_str(extra, "state", NP_JSON_END), "Reported");
+    cr_assert_str_eq(np_json_path_str(tag, "state", NP_JSON_END), "Reported");
+    cr_assert_eq(np_json_path_int(obj, 0, "status", "drift", "count", NP_JSON_END), 2);
+    cr_assert_null(np_json_path(obj, "status", "plan", NP_JSON_END));
+    json_object_put(obj);
+    cr_assert_eq(fx_events(&fx, "DriftDetected", "Warning"), 1 + 2);
+
+    /* Reported again without new Events or calls. */
+    fake_ec2_reset_calls(fx.ec2);
+    cr_assert_eq(fx_reconcile(&fx, WEB, &res), 0, "%s", np_error_message());
+    cr_assert_eq(fake_ec2_mutations(fx.ec2), 0);
+    cr_assert_eq(fx_events(&fx, "DriftDetected", "Warning"), 1 + 2);
+    free(gid);
+}
+
+Test(controller_reconcile, detect_never_creates_a_group, .init = setup, .fini = teardown)
+{
+    struct np_result res;
+    fx_put_posture(&fx, WEB, SPEC(REMEDIATION("Detect")));
+    cr_assert_eq(fx_reconcile(&fx, WEB, &res), 0, "%s", np_error_message());
+    cr_assert_eq(fake_ec2_mutations(fx.ec2), 0);
+    cr_assert_eq(fake_ec2_group_count(fx.ec2), 0);
+    json_object *obj = fx_get(&fx, WEB);
+    expect_cond(obj, "Ready", "False", "GroupNotFound");
+    cr_assert(!fx_has_finalizer(obj), "a finalizer without any AWS object");
+    cr_assert_null(fx_group_id(obj));
+    json_object_put(obj);
+    cr_assert_eq(res.requeue_after_ms, fx.ctl->opts.resync_ms);
+}
+
+Test(controller_reconcile, propose_publishes_a_plan_applied_on_approval, .init = setup,
+     .fini = teardown)
+{
+    char *gid = converged(SPEC(""));
+    fx_set_spec(&fx, WEB, SPEC(REMEDIATION("Propose")));
+    struct np_result res;
+    cr_assert_eq(fx_reconcile(&fx, WEB, &res), 0, "%s", np_error_message());
+    cr_assert(fake_ec2_add_rule(fx.ec2, gid, false, "tcp", 22, 22, "0.0.0.0/0", NULL));
+    fx_notice(&fx, gid);
+    fake_ec2_reset_calls(fx.ec2);
+    cr_assert_eq(fx_reconcile(&fx, WEB, &res), 0, "%s", np_error_message());
+
+    cr_assert_eq(fake_ec2_mutations(fx.ec2), 0, "Propose applied before approval");
+    json_object *obj = fx_get(&fx, WEB);
+    expect_cond(obj, "Ready", "False", "PlanProposed");
+    const char *id = np_json_path_str(obj, "status", "plan", "id", NP_JSON_END);
+    cr_assert(id && strncmp(id, "sha256:", 7) == 0, "plan id %s", id ? id : "(none)");
+    json_object *actions = np_json_path(obj, "status", "plan", "actions", NP_JSON_END);
+    cr_assert_eq(json_object_array_length(actions), 1);
+    const char *action = json_object_get_string(json_object_array_get_idx(actions, 0));
+    cr_assert(strstr(action, "revoke") && strstr(action, "0.0.0.0/0"), "%s", action);
+    cr_assert_str_eq(np_json_path_str(fx_drift_item(obj, "ingress", "Extra"), "state", NP_JSON_END),
+                     "Proposed");
+    cr_assert_eq(fx_events(&fx, "PlanProposed", "Normal"), 1);
+    char *plan_id = np_strdup(id);
+    json_object_put(obj);
+
+    /* A stale approval applies nothing and says so. */
+    fx_set_annotation(&fx, WEB, APPROVE, "sha256:0000");
+    cr_assert_eq(fx_reconcile(&fx, WEB, &res), 0, "%s", np_error_message());
+    cr_assert_eq(fake_ec2_mutations(fx.ec2), 0, "a stale approval applied the plan");
+    obj = fx_get(&fx, WEB);
+    cr_assert_not_null(np_json_path(obj, "status", "plan", "reason", NP_JSON_END));
+    json_object_put(obj);
+
+    /* The approval naming the plan applies exactly it and is consumed. */
+    fx_set_annotation(&fx, WEB, APPROVE, plan_id);
+    cr_assert_eq(fx_reconcile(&fx, WEB, &res), 0, "%s", np_error_message());
+    cr_assert(!fake_ec2_has_rule(fx.ec2, gid, false, "tcp", 22, 22, "0.0.0.0/0"));
+    cr_assert_eq(fake_ec2_calls(fx.ec2, "RevokeSecurityGroupIngress"), 1);
+    cr_assert_eq(fake_ec2_mutations(fx.ec2), 1);
+    obj = fx_get(&fx, WEB);
+    expect_cond(obj, "Ready", "True", "Converged");
+    cr_assert_null(np_json_path(obj, "metadata", "annotations", APPROVE, NP_JSON_END),
+                   "the approval was not consumed");
+    cr_assert_null(np_json_path(obj, "status", "plan", NP_JSON_END), "the applied plan stays");
+    cr_assert_str_eq(np_json_path_str(fx_drift_item(obj, "ingress", "Extra"), "state", NP_JSON_END),
+                     "Revoked");
+    json_object_put(obj);
+    cr_assert_eq(fx_events(&fx, "PlanApproved", "Normal"), 1);
+    free(plan_id);
+    free(gid);
+}
+
+/* ---------------------------------------------------------------- policy through the pass */
+
+Test(controller_reconcile, drift_inside_the_grace_period_waits_for_its_end, .init = setup,
+     .fini = teardown)
+{
+    char *gid = converged(SPEC(",\"remediation\":{\"gracePeriod\":\"5m\"}"));
+    cr_assert(fake_ec2_add_rule(fx.ec2, gid, false, "tcp", 22, 22, "0.0.0.0/0", NULL));
+    fx_notice(&fx, gid);
+    struct np_result res;
+    cr_assert_eq(fx_reconcile(&fx, WEB, &res), 0, "%s", np_error_message());
+    cr_assert_eq(fake_ec2_mutations(fx.ec2), 0, "repaired inside the grace period");
+    json_object *obj = fx_get(&fx, WEB);
+    expect_cond(obj, "Ready", "False", "GracePeriod");
+    json_object *it = fx_drift_item(obj, "ingress", "Extra");
+    cr_assert_str_eq(np_json_path_str(it, "state", NP_JSON_END), "Pending");
+    int64_t until = 0;
+    cr_assert_eq(np_time_parse_rfc3339(np_json_path_str(it, "until", NP_JSON_END), &until), 0);
+    int64_t now = np_controller_now_ms(fx.ctl);
+    cr_assert_eq(until, now + 5 * 60 * 1000);
+    cr_assert(res.requeue_after_ms >= 5 * 60 * 1000 && res.requeue_after_ms <= 5 * 60 * 1000 + 1000,
+              "requeue after %lld ms, want the end of the grace period",
+              (long long)res.requeue_after_ms);
+    cr_assert_eq(fx_events(&fx, "GracePeriod", "Normal"), 1);
+    json_object_put(obj);
+
+    /* Still inside: still waiting, the requeue shrinks with the time left. */
+    fx_advance(&fx, 4 * 60 * 1000);
+    cr_assert_eq(fx_reconcile(&fx, WEB, &res), 0, "%s", np_error_message());
+    cr_assert_eq(fake_ec2_mutations(fx.ec2), 0);
+    cr_assert(res.requeue_after_ms >= 60 * 1000 && res.requeue_after_ms <= 61 * 1000,
+              "requeue after %lld ms", (long long)res.requeue_after_ms);
+
+    /* Past its end: repaired. */
+    fx_advance(&fx, 60 * 1000 + 1);
+    cr_assert_eq(fx_reconcile(&fx, WEB, &res), 0, "%s", np_error_message());
+    cr_assert(!fake_ec2_has_rule(fx.ec2, gid, false, "tcp", 22, 22, "0.0.0.0/0"));
+    obj = fx_get(&fx, WEB);
+    expect_cond(obj, "Ready", "True", "Converged");
+    cr_assert_str_eq(np_json_path_str(fx_drift_item(obj, "ingress", "Extra"), "state", NP_JSON_END),
+                     "Revoked");
+    json_object_put(obj);
+    cr_assert_eq(res.requeue_after_ms, 0);
+    free(gid);
+}
+
+#define SSH_EXCEPTION                                                                              \
+    ",\"remediation\":{\"exceptions\":[{\"rule\":{\"direction\":\"ingress\",\"protocol\":\"tcp\"," \
+    "\"fromPort\":22,\"toPort\":22,\"cidrs\":[\"203.0.113.7/32\"]},"                               \
+    "\"expires\":\"2026-12-01T01:00:00Z\"}]}"
+
+Test(controller_reconcile, exception_tolerates_drift_until_it_expires, .init = setup,
+     .fini = teardown)
+{
+    char *gid = converged(SPEC(SSH_EXCEPTION));
+    cr_assert(fake_ec2_add_rule(fx.ec2, gid, false, "tcp", 22, 22, "203.0.113.7/32", NULL));
+    fx_notice(&fx, gid);
+    struct np_result res;
+    cr_assert_eq(fx_reconcile(&fx, WEB, &res), 0, "%s", np_error_message());
+    cr_assert_eq(fake_ec2_mutations(fx.ec2), 0, "an excepted rule was revoked");
+    json_object *obj = fx_get(&fx, WEB);
+    expect_cond(obj, "Ready", "True", "Converged");
+    json_object *it = fx_drift_item(obj, "ingress", "Extra");
+    cr_assert_str_eq(np_json_path_str(it, "state", NP_JSON_END), "Excepted");
+    cr_assert_str_eq(np_json_path_str(it, "until", NP_JSON_END), "2026-12-01T01:00:00Z");
+    cr_assert_eq(fx_events(&fx, "Excepted", "Normal"), 1);
+    json_object_put(obj);
+    /* Looked at again when the exception expires. */
+    int64_t left = 60 * 60 * 1000 - (np_controller_now_ms(fx.ctl) - FX_START_MS);
+    cr_assert(res.requeue_after_ms >= left && res.requeue_after_ms <= left + 1000,
+              "requeue after %lld ms, want about %lld", (long long)res.requeue_after_ms,
+              (long long)left);
+
+    /* A rule the exception does not cover is repaired meanwhile. */
+    cr_assert(fake_ec2_add_rule(fx.ec2, gid, false, "tcp", 22, 22, "198.51.100.0/24", NULL));
+    fx_notice(&fx, gid);
+    cr_assert_eq(fx_reconcile(&fx, WEB, &res), 0, "%s", np_error_message());
+    cr_assert(!fake_ec2_has_rule(fx.ec2, gid, false, "tcp", 22, 22, "198.51.100.0/24"));
+    cr_assert(fake_ec2_has_rule(fx.ec2, gid, false, "tcp", 22, 22, "203.0.113.7/32"));
+
+    /* Expired: repaired. */
+    fx_advance(&fx, 60 * 60 * 1000);
+    cr_assert_eq(fx_reconcile(&fx, WEB, &res), 0, "%s", np_error_message());
+    cr_assert(!fake_ec2_has_rule(fx.ec2, gid, false, "tcp", 22, 22, "203.0.113.7/32"),
+              "the exception outlived its expiry");
+    obj = fx_get(&fx, WEB);
+    expect_cond(obj, "Ready", "True", "Converged");
+    json_object_put(obj);
+    free(gid);
+}
+
+Test(controller_reconcile, blast_radius_holds_a_big_plan_until_approved, .init = setup,
+     .fini = teardown)
+{
+    char *gid = converged(SPEC(",\"remediation\":{\"maxChangesPerSync\":2}"));
+    cr_assert(fake_ec2_add_rule(fx.ec2, gid, false, "tcp", 22, 22, "0.0.0.0/0", NULL));
+    cr_assert(fake_ec2_add_rule(fx.ec2, gid, false, "tcp", 3389, 3389, "0.0.0.0/0", NULL));
+    cr_assert(fake_ec2_remove_rule(fx.ec2, gid, false, "tcp", 443, 443, "10.0.0.0/8"));
+    fx_notice(&fx, gid);
+    struct np_result res;
+    cr_assert_eq(fx_reconcile(&fx, WEB, &res), 0, "%s", np_error_message());
+
+    /* Three changes over a limit of two: the pass applies nothing and waits for approval. */
+    char *log = fake_ec2_call_log(fx.ec2);
+    cr_assert_eq(fake_ec2_mutations(fx.ec2), 0, "calls: %s", log);
+    free(log);
+    cr_assert(!fake_ec2_has_rule(fx.ec2, gid, false, "tcp", 443, 443, "10.0.0.0/8"));
+    cr_assert(fake_ec2_has_rule(fx.ec2, gid, false, "tcp", 22, 22, "0.0.0.0/0"));
+    json_object *obj = fx_get(&fx, WEB);
+    expect_cond(obj, "Ready", "False", "BlastRadiusExceeded");
+    const char *id = np_json_path_str(obj, "status", "plan", "id", NP_JSON_END);
+    cr_assert_not_null(id);
+    cr_assert_eq(
+        json_object_array_length(np_json_path(obj, "status", "plan", "actions", NP_JSON_END)), 3,
+        "one plan line per change");
+    cr_assert_str_eq(np_json_path_str(fx_drift_item(obj, "ingress", "Extra"), "state", NP_JSON_END),
+                     "Proposed");
+    cr_assert_str_eq(
+        np_json_path_str(fx_drift_item(obj, "ingress", "Missing"), "state", NP_JSON_END),
+        "Proposed");
+    cr_assert_eq(np_json_path_int(obj, 0, "status", "drift", "count", NP_JSON_END), 3);
+    char *plan_id = np_strdup(id);
+    json_object_put(obj);
+    log = fx_event_log(&fx);
+    cr_assert_eq(fx_events(&fx, "BlastRadiusExceeded", "Warning"), 1, "%s", log);
+    cr_assert_not_null(strstr(log, "3 changes"), "%s", log);
+    free(log);
+
+    /* Approved: applied, make-before-break. */
+    fx_set_annotation(&fx, WEB, APPROVE, plan_id);
+    cr_assert_eq(fx_reconcile(&fx, WEB, &res), 0, "%s", np_error_message());
+    cr_assert(fake_ec2_has_rule(fx.ec2, gid, false, "tcp", 443, 443, "10.0.0.0/8"));
+    cr_assert(!fake_ec2_has_rule(fx.ec2, gid, false, "tcp", 22, 22, "0.0.0.0/0"));
+    cr_assert(!fake_ec2_has_rule(fx.ec2, gid, false, "tcp", 3389, 3389, "0.0.0.0/0"));
+    log = fake_ec2_call_log(fx.ec2);
+    cr_assert(strstr(log, "AuthorizeSecurityGroupIngress") <
+                  strstr(log, "RevokeSecurityGroupIngress"),
+              "revoked before authorizing: %s", log);
+    free(log);
+    obj = fx_get(&fx, WEB);
+    expect_cond(obj, "Ready", "True", "Converged");
+    json_object_put(obj);
+    free(plan_id);
+    free(gid);
+}
+
+/* ---------------------------------------------------------------- adoption */
+
+#define ADOPT_SPEC(gid)                                                                            \
+    np_strdupf("{\"groupName\":\"legacy\",\"description\":\"legacy\",\"ingress\":[" HTTPS_RULE     \
+               "],\"management\":{\"policy\":\"Adopt\",\"groupId\":\"%s\"}}",                      \
+               gid)
+
+Test(controller_reconcile, adoption_refused_by_the_account_changes_nothing)
+{
+    fx_start(&fx, ",\"adoption\":{\"allowed\":false}");
+    const char *gid = fake_ec2_add_group(fx.ec2, "legacy", "legacy", NULL);
+    cr_assert(fake_ec2_add_rule(fx.ec2, gid, false, "tcp", 22, 22, "0.0.0.0/0", NULL));
+    char *spec = ADOPT_SPEC(gid);
+    fx_put_posture(&fx, WEB, spec);
+    free(spec);
+    struct np_result res;
+    cr_assert_eq(fx_reconcile(&fx, WEB, &res), 0, "%s", np_error_message());
+    char *log = fake_ec2_call_log(fx.ec2);
+    cr_assert_eq(fake_ec2_mutations(fx.ec2), 0, "calls: %s", log);
+    free(log);
+    cr_assert(fake_ec2_has_rule(fx.ec2, gid, false, "tcp", 22, 22, "0.0.0.0/0"));
+    char *owner = fake_ec2_tag(fx.ec2, gid, NP_TAG_OWNER);
+    cr_assert_null(owner, "the refused group was tagged");
+    json_object *obj = fx_get(&fx, WEB);
+    expect_cond(obj, "Ready", "False", "AdoptionNotAllowed");
+    cr_assert(!fx_has_finalizer(obj));
+    json_object_put(obj);
+    cr_assert_eq(res.requeue_after_ms, 60 * 1000);
+    fx_stop(&fx);
+}
+
+Test(controller_reconcile, adoption_allowed_takes_the_group_over)
+{
+    fx_start(&fx,
+             ",\"adoption\":{\"selector\":{\"tags\":{\"netposture.dev/adoptable\":\"true\"}}}");
+    const char *gid = fake_ec2_add_group(fx.ec2, "legacy", "legacy", NULL);
+    cr_assert(fake_ec2_set_tag(fx.ec2, gid, "netposture.dev/adoptable", "true"));
+    cr_assert(fake_ec2_add_rule(fx.ec2, gid, false, "tcp", 22, 22, "0.0.0.0/0", NULL));
+    char *spec = ADOPT_SPEC(gid);
+    fx_put_posture(&fx, WEB, spec);
+    free(spec);
+    struct np_result res;
+    cr_assert_eq(fx_reconcile(&fx, WEB, &res), 0, "%s", np_error_message());
+    char *owner = fake_ec2_tag(fx.ec2, gid, NP_TAG_OWNER);
+    cr_assert_str_eq(owner, FX_NS "/" WEB);
+    free(owner);
+    cr_assert(fake_ec2_has_rule(fx.ec2, gid, false, "tcp", 443, 443, "10.0.0.0/8"));
+    cr_assert(!fake_ec2_has_rule(fx.ec2, gid, false, "tcp", 22, 22, "0.0.0.0/0"));
+    json_object *obj = fx_get(&fx, WEB);
+    expect_cond(obj, "Ready", "True", "Converged");
+    cr_assert(fx_has_finalizer(obj));
+    cr_assert_str_eq(fx_group_id(obj), gid);
+    json_object_put(obj);
+    cr_assert_eq(fx_events(&fx, "Adopted", "Normal"), 1);
+    fx_stop(&fx);
+}
+
+/* ---------------------------------------------------------------- deletion */
+
+Test(controller_reconcile, deletion_with_delete_removes_the_group, .init = setup, .fini = teardown)
+{
+    char *gid = converged(SPEC(""));
+    fx_delete(&fx, WEB);
+    struct np_result res;
+    cr_assert_eq(fx_reconcile(&fx, WEB, &res), 0, "%s", np_error_message());
+    cr_assert(!fake_ec2_group_exists(fx.ec2, gid), "the group outlived its posture");
+    cr_assert_eq(fake_ec2_calls(fx.ec2, "DeleteSecurityGroup"), 1);
+    json_object *obj = fx_get(&fx, WEB);
+    cr_assert_null(obj, "the finalizer was not removed");
+    cr_assert_eq(fx_events(&fx, "Deleted", "Normal"), 1);
+    /* Gone from the store too: a later pass is a no-op. */
+    fake_ec2_reset_calls(fx.ec2);
+    cr_assert_eq(fx_reconcile(&fx, WEB, &res), 0, "%s", np_error_message());
+    cr_assert_eq(fake_ec2_mutations(fx.ec2), 0);
+    free(gid);
+}
+
+Test(controller_reconcile, deletion_blocked_while_the_group_is_in_use, .init = setup,
+     .fini = teardown)
+{
+    char *gid = converged(SPEC(""));
+    cr_assert(fake_ec2_set_in_use(fx.ec2, gid, true));
+    fx_delete(&fx, WEB);
+    struct np_result res;
+    cr_assert_eq(fx_reconcile(&fx, WEB, &res), 0, "%s", np_error_message());
+    cr_assert(fake_ec2_group_exists(fx.ec2, gid));
+    json_object *obj = fx_get(&fx, WEB);
+    cr_assert_not_null(obj);
+    cr_assert(fx_has_finalizer(obj));
+    expect_cond(obj, "Ready", "False", "DeletionBlocked");
+    json_object_put(obj);
+    cr_assert_eq(res.requeue_after_ms, 15 * 1000);
+    cr_assert_eq(fx_events(&fx, "DeletionBlocked", "Warning"), 1);
+
+    cr_assert(fake_ec2_set_in_use(fx.ec2, gid, false));
+    cr_assert_eq(fx_reconcile(&fx, WEB, &res), 0, "%s", np_error_message());
+    cr_assert(!fake_ec2_group_exists(fx.ec2, gid));
+    obj = fx_get(&fx, WEB);
+    cr_assert_null(obj);
+    free(gid);
+}
+
+Test(controller_reconcile, deletion_with_retain_keeps_the_group_untagged, .init = setup,
+     .fini = teardown)
+{
+    char *gid = converged(SPEC(",\"management\":{\"deletionPolicy\":\"Retain\"}"));
+    fx_delete(&fx, WEB);
+    struct np_result res;
+    cr_assert_eq(fx_reconcile(&fx, WEB, &res), 0, "%s", np_error_message());
+    cr_assert(fake_ec2_group_exists(fx.ec2, gid), "a retained group was deleted");
+    cr_assert_eq(fake_ec2_calls(fx.ec2, "DeleteSecurityGroup"), 0);
+    char *owner = fake_ec2_tag(fx.ec2, gid, NP_TAG_OWNER);
+    char *uid = fake_ec2_tag(fx.ec2, gid, NP_TAG_UID);
+    char *team = fake_ec2_tag(fx.ec2, gid, "team");
+    cr_assert_null(owner, "ownership tag left on a retained group");
+    cr_assert_null(uid, "uid tag left on a retained group");
+    cr_assert_str_eq(team, "shop", "the user's tags are theirs");
+    free(team);
+    cr_assert(fake_ec2_has_rule(fx.ec2, gid, false, "tcp", 443, 443, "10.0.0.0/8"));
+    json_object *obj = fx_get(&fx, WEB);
+    cr_assert_null(obj, "the finalizer was not removed");
+    cr_assert_eq(fx_events(&fx, "Retained", "Normal"), 1);
+    free(gid);
+}
+
+/* ---------------------------------------------------------------- failures */
+
+Test(controller_reconcile, failed_call_mid_plan_is_reported_and_finished_next_pass, .init = setup,
+     .fini = teardown)
+{
+    char *gid = converged(SPEC(""));
+    cr_assert(fake_ec2_remove_rule(fx.ec2, gid, false, "tcp", 443, 443, "10.0.0.0/8"));
+    cr_assert(fake_ec2_add_rule(fx.ec2, gid, false, "tcp", 22, 22, "0.0.0.0/0", NULL));
+    fx_notice(&fx, gid);
+    fake_ec2_fail_nth(fx.ec2, "RevokeSecurityGroupIngress", 1);
+    struct np_result res;
+    int rc = fx_reconcile(&fx, WEB, &res);
+    cr_assert_neq(rc, 0, "a failed AWS call was not reported to the workqueue");
+    /* Make-before-break: the authorize came first and stays; the revoke failed. */
+    cr_assert(fake_ec2_has_rule(fx.ec2, gid, false, "tcp", 443, 443, "10.0.0.0/8"));
+    cr_assert(fake_ec2_has_rule(fx.ec2, gid, false, "tcp", 22, 22, "0.0.0.0/0"));
+    json_object *obj = fx_get(&fx, WEB);
+    expect_cond(obj, "Synced", "False", "AWSError");
+    expect_cond(obj, "Ready", "False", "AWSError");
+    const char *msg = NULL;
+    json_object *conds = np_json_path(obj, "status", "conditions", NP_JSON_END);
+    for (size_t i = 0; i < json_object_array_length(conds); i++)
+        if (np_str_eq(np_json_path_str(json_object_array_get_idx(conds, i), "type", NP_JSON_END),
+                      "Synced"))
+            msg = np_json_path_str(json_object_array_get_idx(conds, i), "message", NP_JSON_END);
+    cr_assert(msg && strstr(msg, "UnauthorizedOperation"), "Synced message: %s", msg);
+    json_object_put(obj);
+
+    /* The next pass (the workqueue's retry) finishes the job. */
+    cr_assert_eq(fx_reconcile(&fx, WEB, &res), 0, "%s", np_error_message());
+    cr_assert(!fake_ec2_has_rule(fx.ec2, gid, false, "tcp", 22, 22, "0.0.0.0/0"));
+    cr_assert(fake_ec2_has_rule(fx.ec2, gid, false, "tcp", 443, 443, "10.0.0.0/8"));
+    obj = fx_get(&fx, WEB);
+    expect_cond(obj, "Synced", "True", "Synced");
+    expect_cond(obj, "Ready", "True", "Converged");
+    json_object_put(obj);
+    free(gid);
+}
+
+Test(controller_reconcile, failed_create_leaves_no_status_id_and_retries, .init = setup,
+     .fini = teardown)
+{
+    fake_ec2_fail_nth(fx.ec2, "CreateSecurityGroup", 1);
+    fx_put_posture(&fx, WEB, SPEC(""));
+    struct np_result res;
+    cr_assert_neq(fx_reconcile(&fx, WEB, &res), 0);
+    cr_assert_eq(fake_ec2_group_count(fx.ec2), 0);
+    json_object *obj = fx_get(&fx, WEB);
+    expect_cond(obj, "Synced", "False", "AWSError");
+    cr_assert_null(fx_group_id(obj));
+    cr_assert(fx_has_finalizer(obj), "the finalizer comes before the first mutation");
+    json_object_put(obj);
+    cr_assert_eq(fx_reconcile(&fx, WEB, &res), 0, "%s", np_error_message());
+    cr_assert_eq(fake_ec2_group_count(fx.ec2), 1);
+    obj = fx_get(&fx, WEB);
+    expect_cond(obj, "Ready", "True", "Converged");
+    json_object_put(obj);
+}
