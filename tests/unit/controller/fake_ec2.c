@@ -50,6 +50,7 @@ struct fake_ec2 {
     char fail_action[128];
     int fail_nth; /* 0: none */
     int fail_seen;
+    bool fail_quietly; /* answer success, change nothing */
 };
 
 /* ---------------------------------------------------------------- form bodies */
@@ -662,7 +663,10 @@ static void transport(void *ctx, const struct np_aws_http_request *hreq,
     f->calls[f->n_calls++] = np_strdup(action);
     bool fail =
         f->fail_nth > 0 && strcmp(action, f->fail_action) == 0 && ++f->fail_seen == f->fail_nth;
-    if (fail) {
+    if (fail && f->fail_quietly) {
+        f->fail_nth = 0;
+        reply_return(resp, action);
+    } else if (fail) {
         f->fail_nth = 0;
         reply_error(resp, 403, "UnauthorizedOperation",
                     "You are not authorized to perform this operation (injected by the test)");
@@ -912,11 +916,22 @@ void fake_ec2_reset_calls(struct fake_ec2 *f)
     pthread_mutex_unlock(&f->lock);
 }
 
-void fake_ec2_fail_nth(struct fake_ec2 *f, const char *action, int nth)
+static void fail_nth(struct fake_ec2 *f, const char *action, int nth, bool quietly)
 {
     pthread_mutex_lock(&f->lock);
     np_strlcpy(f->fail_action, action, sizeof(f->fail_action));
     f->fail_nth = nth;
     f->fail_seen = 0;
+    f->fail_quietly = quietly;
     pthread_mutex_unlock(&f->lock);
+}
+
+void fake_ec2_fail_nth(struct fake_ec2 *f, const char *action, int nth)
+{
+    fail_nth(f, action, nth, false);
+}
+
+void fake_ec2_ignore_nth(struct fake_ec2 *f, const char *action, int nth)
+{
+    fail_nth(f, action, nth, true);
 }

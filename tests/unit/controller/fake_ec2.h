@@ -74,5 +74,10 @@ void fake_ec2_reset_calls(struct fake_ec2 *f);
  * retried) and changes nothing; later calls succeed again.
  */
 void fake_ec2_fail_nth(struct fake_ec2 *f, const char *action, int nth);
+/*
+ * The nth (1-based) call of action from now on answers success but changes nothing (another
+ * writer undid it at once, or a read that lags the write): verification sees it still differ.
+ */
+void fake_ec2_ignore_nth(struct fake_ec2 *f, const char *action, int nth);
 
 #endif

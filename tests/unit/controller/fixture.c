@@ -593,6 +593,25 @@ void fx_set_annotation(struct fx *fx, const char *name, const char *key, const c
     edit(fx, name, set_annotation, &a);
 }
 
+static void add_finalizer(json_object *obj, const void *arg)
+{
+    json_object *meta = np_json_path(obj, "metadata", NP_JSON_END);
+    json_object *list = np_json_path(meta, "finalizers", NP_JSON_END);
+    json_object *before = copy(list);
+    if (!list) {
+        list = json_object_new_array();
+        json_object_object_add(meta, "finalizers", list);
+    }
+    json_object_array_add(list, json_object_new_string(NP_KUBE_FINALIZER));
+    track_finalizers(obj, before, arg);
+    json_object_put(before);
+}
+
+void fx_add_finalizer(struct fx *fx, const char *name, const char *manager)
+{
+    edit(fx, name, add_finalizer, manager);
+}
+
 static void mark_deleted(json_object *obj, const void *arg)
 {
     char ts[40];

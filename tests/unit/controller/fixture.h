@@ -59,6 +59,9 @@ void fx_put_posture(struct fx *fx, const char *name, const char *spec);
 void fx_set_spec(struct fx *fx, const char *name, const char *spec);
 /* Sets an annotation (value NULL: removes it). */
 void fx_set_annotation(struct fx *fx, const char *name, const char *key, const char *value);
+/* Adds our finalizer's name to its metadata.finalizers as field manager `manager` would (the
+ * managedFields say who added it). */
+void fx_add_finalizer(struct fx *fx, const char *name, const char *manager);
 /* Deletes it as the API server does: deletionTimestamp while finalizers remain, else gone. */
 void fx_delete(struct fx *fx, const char *name);
 

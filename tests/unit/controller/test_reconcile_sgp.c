@@ -708,3 +708,174 @@ Test(controller_reconcile, failed_create_leaves_no_status_id_and_retries, .init 
     expect_cond(obj, "Ready", "True", "Converged");
     json_object_put(obj);
 }
+
+Test(controller_reconcile, unverified_repair_is_retried_soon, .init = setup, .fini = teardown)
+{
+    char *gid = converged(SPEC(""));
+    cr_assert(fake_ec2_add_rule(fx.ec2, gid, false, "tcp", 22, 22, "0.0.0.0/0", NULL));
+    fx_notice(&fx, gid);
+    fake_ec2_ignore_nth(fx.ec2, "RevokeSecurityGroupIngress", 1);
+    struct np_result res;
+    cr_assert_eq(fx_reconcile(&fx, WEB, &res), 0, "%s", np_error_message());
+    /* The read after the repair still shows the rule: not Ready, looked at again soon. */
+    json_object *obj = fx_get(&fx, WEB);
+    expect_cond(obj, "Ready", "False", "Progressing");
+    expect_cond(obj, "Drifted", "True", "DriftDetected");
+    cr_assert_str_eq(np_json_path_str(fx_drift_item(obj, "ingress", "Extra"), "state", NP_JSON_END),
+                     "Pending");
+    json_object_put(obj);
+    cr_assert_eq(res.requeue_after_ms, 2000);
+
+    cr_assert_eq(fx_reconcile(&fx, WEB, &res), 0, "%s", np_error_message());
+    cr_assert(!fake_ec2_has_rule(fx.ec2, gid, false, "tcp", 22, 22, "0.0.0.0/0"));
+    obj = fx_get(&fx, WEB);
+    expect_cond(obj, "Ready", "True", "Converged");
+    json_object_put(obj);
+    cr_assert_eq(res.requeue_after_ms, 0);
+    free(gid);
+}
+
+/* ---------------------------------------------------------------- flapping */
+
+#define RETRY_CONTESTED "netposture.dev/retry-contested"
+
+Test(controller_reconcile, drift_that_keeps_coming_back_is_contested, .init = setup,
+     .fini = teardown)
+{
+    char *gid = converged(SPEC(""));
+    struct np_result res;
+    for (int i = 1; i <= 2; i++) {
+        cr_assert(fake_ec2_add_rule(fx.ec2, gid, false, "tcp", 22, 22, "0.0.0.0/0", NULL));
+        fx_notice(&fx, gid);
+        fx_advance(&fx, 1000);
+        cr_assert_eq(fx_reconcile(&fx, WEB, &res), 0, "%s", np_error_message());
+        cr_assert(!fake_ec2_has_rule(fx.ec2, gid, false, "tcp", 22, 22, "0.0.0.0/0"),
+                  "occurrence %d was not repaired", i);
+    }
+    /* The third time inside the window: someone is fighting us; no more repairs. */
+    cr_assert(fake_ec2_add_rule(fx.ec2, gid, false, "tcp", 22, 22, "0.0.0.0/0", NULL));
+    fx_notice(&fx, gid);
+    fx_advance(&fx, 1000);
+    fake_ec2_reset_calls(fx.ec2);
+    cr_assert_eq(fx_reconcile(&fx, WEB, &res), 0, "%s", np_error_message());
+    cr_assert_eq(fake_ec2_mutations(fx.ec2), 0, "a contested item was repaired again");
+    json_object *obj = fx_get(&fx, WEB);
+    expect_cond(obj, "Ready", "False", "Contested");
+    expect_cond(obj, "Contested", "True", "Flapping");
+    json_object *it = fx_drift_item(obj, "ingress", "Extra");
+    cr_assert_str_eq(np_json_path_str(it, "state", NP_JSON_END), "Contested");
+    cr_assert_eq(np_json_path_int(it, 0, "occurrences", NP_JSON_END), 3);
+    json_object_put(obj);
+    cr_assert_eq(fx_events(&fx, "Contested", "Warning"), 1);
+
+    /* A human asks to try again: repaired, the request consumed. */
+    fx_set_annotation(&fx, WEB, RETRY_CONTESTED, "true");
+    cr_assert_eq(fx_reconcile(&fx, WEB, &res), 0, "%s", np_error_message());
+    cr_assert(!fake_ec2_has_rule(fx.ec2, gid, false, "tcp", 22, 22, "0.0.0.0/0"));
+    obj = fx_get(&fx, WEB);
+    expect_cond(obj, "Ready", "True", "Converged");
+    expect_cond(obj, "Contested", "False", "NotContested");
+    cr_assert_null(np_json_path(obj, "metadata", "annotations", RETRY_CONTESTED, NP_JSON_END),
+                   "the retry request was not consumed");
+    json_object_put(obj);
+    cr_assert_eq(fx_events(&fx, "RetryContested", "Normal"), 1);
+    free(gid);
+}
+
+/* ---------------------------------------------------------------- finalizer ownership */
+
+Test(controller_reconcile, foreign_finalizer_is_released_without_aws_calls, .init = setup,
+     .fini = teardown)
+{
+    fx_put_posture(&fx, WEB, SPEC(REMEDIATION("Detect")));
+    fx_add_finalizer(&fx, WEB, "kubectl-client-side-apply");
+    struct np_result res;
+    cr_assert_eq(fx_reconcile(&fx, WEB, &res), 0, "%s", np_error_message());
+    fx_delete(&fx, WEB);
+    fake_ec2_reset_calls(fx.ec2);
+    cr_assert_eq(fx_reconcile(&fx, WEB, &res), 0, "%s", np_error_message());
+    char *log = fake_ec2_call_log(fx.ec2);
+    cr_assert_str_eq(log, "", "AWS was called for a finalizer netposture never added");
+    free(log);
+    json_object *obj = fx_get(&fx, WEB);
+    cr_assert_null(obj, "the foreign finalizer was kept");
+    cr_assert_eq(fx_events(&fx, "FinalizerNotOurs", "Warning"), 1);
+}
+
+Test(controller_reconcile, finalizer_listed_in_the_manifest_is_claimed, .init = setup,
+     .fini = teardown)
+{
+    fx_put_posture(&fx, WEB, SPEC(""));
+    fx_add_finalizer(&fx, WEB, "kubectl-client-side-apply");
+    struct np_result res;
+    cr_assert_eq(fx_reconcile(&fx, WEB, &res), 0, "%s", np_error_message());
+    json_object *obj = fx_get(&fx, WEB);
+    expect_cond(obj, "Ready", "True", "Converged");
+    cr_assert(np_kube_object_finalizer_is_managed_by(obj, NP_KUBE_FINALIZER, NP_KUBE_FIELD_MANAGER),
+              "the finalizer was not claimed before the group was created");
+    char *gid = np_strdup(fx_group_id(obj));
+    json_object_put(obj);
+    /* Claimed: deletion cleans up AWS. */
+    fx_delete(&fx, WEB);
+    cr_assert_eq(fx_reconcile(&fx, WEB, &res), 0, "%s", np_error_message());
+    cr_assert(!fake_ec2_group_exists(fx.ec2, gid));
+    cr_assert_eq(fx_events(&fx, "FinalizerNotOurs", NULL), 0);
+    free(gid);
+}
+
+/* ---------------------------------------------------------------- refusals */
+
+Test(controller_reconcile, invalid_spec_is_terminal_and_reported_once, .init = setup,
+     .fini = teardown)
+{
+    fx_put_posture(&fx, WEB, "{\"groupName\":\"sg-web\",\"ingress\":[]}");
+    struct np_result res;
+    cr_assert_eq(fx_reconcile(&fx, WEB, &res), 0, "%s", np_error_message());
+    cr_assert(res.terminal, "retrying cannot fix a bad spec");
+    json_object *obj = fx_get(&fx, WEB);
+    expect_cond(obj, "Ready", "False", "InvalidSpec");
+    json_object_put(obj);
+    char *log = fake_ec2_call_log(fx.ec2);
+    cr_assert_str_eq(log, "", "AWS was called for an invalid spec");
+    free(log);
+    cr_assert_eq(fx_events(&fx, "InvalidSpec", "Warning"), 1);
+    cr_assert_eq(fx_reconcile(&fx, WEB, &res), 0, "%s", np_error_message());
+    cr_assert_eq(fx_events(&fx, "InvalidSpec", "Warning"), 1, "announced twice");
+}
+
+Test(controller_reconcile, unknown_account_is_refused, .init = setup, .fini = teardown)
+{
+    fx_put_posture(&fx, WEB, SPEC(",\"accountRef\":{\"name\":\"nope\"}"));
+    struct np_result res;
+    cr_assert_eq(fx_reconcile(&fx, WEB, &res), 0, "%s", np_error_message());
+    json_object *obj = fx_get(&fx, WEB);
+    expect_cond(obj, "Ready", "False", "AccountNotFound");
+    json_object_put(obj);
+    cr_assert_eq(fake_ec2_mutations(fx.ec2), 0);
+    cr_assert_eq(res.requeue_after_ms, 60 * 1000);
+}
+
+/* ---------------------------------------------------------------- ownership */
+
+Test(controller_reconcile, additive_leaves_undeclared_rules_and_tags_alone, .init = setup,
+     .fini = teardown)
+{
+    char *gid = converged(SPEC(",\"ownership\":\"Additive\""));
+    cr_assert(fake_ec2_add_rule(fx.ec2, gid, false, "tcp", 22, 22, "10.9.0.0/16", NULL));
+    cr_assert(fake_ec2_set_tag(fx.ec2, gid, "cost-center", "42"));
+    fx_notice(&fx, gid);
+    struct np_result res;
+    cr_assert_eq(fx_reconcile(&fx, WEB, &res), 0, "%s", np_error_message());
+    cr_assert_eq(fake_ec2_mutations(fx.ec2), 0);
+    json_object *obj = fx_get(&fx, WEB);
+    expect_cond(obj, "Ready", "True", "Converged");
+    cr_assert_null(fx_drift_item(obj, "ingress", "Extra"));
+    json_object_put(obj);
+    /* Declared rules are still ours. */
+    cr_assert(fake_ec2_remove_rule(fx.ec2, gid, false, "tcp", 443, 443, "10.0.0.0/8"));
+    fx_notice(&fx, gid);
+    cr_assert_eq(fx_reconcile(&fx, WEB, &res), 0, "%s", np_error_message());
+    cr_assert(fake_ec2_has_rule(fx.ec2, gid, false, "tcp", 443, 443, "10.0.0.0/8"));
+    cr_assert(fake_ec2_has_rule(fx.ec2, gid, false, "tcp", 22, 22, "10.9.0.0/16"));
+    free(gid);
+}
