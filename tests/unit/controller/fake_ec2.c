@@ -854,6 +854,17 @@ bool fake_ec2_has_rule(struct fake_ec2 *f, const char *group_id, bool egress, co
     return found;
 }
 
+bool fake_ec2_has_group_rule(struct fake_ec2 *f, const char *group_id, bool egress,
+                             const char *protocol, int from, int to, const char *peer_group_id)
+{
+    struct rule r = test_rule(egress, protocol, from, to, peer_group_id);
+    r.kind = NP_AWS_PEER_GROUP;
+    pthread_mutex_lock(&f->lock);
+    bool found = find_rule(find_group(f, group_id), &r) != NULL;
+    pthread_mutex_unlock(&f->lock);
+    return found;
+}
+
 char *fake_ec2_rule_description(struct fake_ec2 *f, const char *group_id, bool egress,
                                 const char *protocol, int from, int to, const char *cidr)
 {

@@ -54,6 +54,9 @@ char *fake_ec2_tag(struct fake_ec2 *f, const char *group_id, const char *key);
 size_t fake_ec2_tag_count(struct fake_ec2 *f, const char *group_id);
 bool fake_ec2_has_rule(struct fake_ec2 *f, const char *group_id, bool egress, const char *protocol,
                        int from, int to, const char *cidr);
+/* Whether the group has a rule whose peer is the security group peer_group_id. */
+bool fake_ec2_has_group_rule(struct fake_ec2 *f, const char *group_id, bool egress,
+                             const char *protocol, int from, int to, const char *peer_group_id);
 /* The description of a rule (owned; "" for none), or NULL when the rule is absent. */
 char *fake_ec2_rule_description(struct fake_ec2 *f, const char *group_id, bool egress,
                                 const char *protocol, int from, int to, const char *cidr);

@@ -438,7 +438,7 @@ static void warm_region(struct fx *fx)
 
 /* ---------------------------------------------------------------- start and stop */
 
-void fx_start(struct fx *fx, const char *account_extra)
+void fx_begin(struct fx *fx)
 {
     memset(fx, 0, sizeof(*fx));
     pthread_mutex_init(&fx->lock, NULL);
@@ -483,9 +483,20 @@ void fx_start(struct fx *fx, const char *account_extra)
                            "\"" FX_NS "\",\"uid\":\"uid-ns\",\"resourceVersion\":\"1\"}}");
     np_controller_accounts_init(ctl);
     fx->ctl = ctl;
+}
+
+void fx_account(struct fx *fx, const char *account_extra, bool warm)
+{
     put_account(fx, account_extra);
-    warm_region(fx);
+    if (warm)
+        warm_region(fx);
     fake_ec2_reset_calls(fx->ec2); /* the first poll's Describe */
+}
+
+void fx_start(struct fx *fx, const char *account_extra)
+{
+    fx_begin(fx);
+    fx_account(fx, account_extra, true);
 }
 
 void fx_stop(struct fx *fx)

@@ -51,6 +51,11 @@ struct fx {
  * members (",\"adoption\":{...}") or NULL. Waits for the region poller's first poll.
  */
 void fx_start(struct fx *fx, const char *account_extra);
+/* fx_start in two steps, for tests that seed EC2 before the first poll or whose account
+ * refuses the namespace: fx_begin starts everything but the account; fx_account puts the
+ * account and, with warm, builds its region and waits for the first poll. */
+void fx_begin(struct fx *fx);
+void fx_account(struct fx *fx, const char *account_extra, bool warm);
 void fx_stop(struct fx *fx);
 
 /* Creates the posture FX_NS/name (uid "uid-<name>", generation 1) from its spec (JSON). */

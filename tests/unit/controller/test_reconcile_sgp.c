@@ -879,3 +879,122 @@ Test(controller_reconcile, additive_leaves_undeclared_rules_and_tags_alone, .ini
     cr_assert(fake_ec2_has_rule(fx.ec2, gid, false, "tcp", 22, 22, "10.9.0.0/16"));
     free(gid);
 }
+
+/* ---------------------------------------------------------------- finding the group */
+
+Test(controller_reconcile, restart_midway_finds_its_group_by_uid)
+{
+    /* A group created by an earlier run whose status write never happened: the poller's
+     * snapshot brings it, and the pass adopts it as its own instead of creating another. */
+    fx_begin(&fx);
+    const char *gid = fake_ec2_add_group(fx.ec2, "shop-web", "web tier", NULL);
+    cr_assert(fake_ec2_set_tag(fx.ec2, gid, NP_TAG_OWNER, FX_NS "/" WEB));
+    cr_assert(fake_ec2_set_tag(fx.ec2, gid, NP_TAG_UID, "uid-" WEB));
+    cr_assert(fake_ec2_set_tag(fx.ec2, gid, "team", "shop"));
+    cr_assert(
+        fake_ec2_add_rule(fx.ec2, gid, false, "tcp", 443, 443, "10.0.0.0/8", "https from the VPC"));
+    cr_assert(fake_ec2_add_rule(fx.ec2, gid, true, "-1", 0, 0, "0.0.0.0/0", NULL));
+    fx_account(&fx, NULL, true);
+    fx_put_posture(&fx, WEB, SPEC(""));
+    struct np_result res;
+    cr_assert_eq(fx_reconcile(&fx, WEB, &res), 0, "%s", np_error_message());
+    char *log = fake_ec2_call_log(fx.ec2);
+    cr_assert_eq(fake_ec2_calls(fx.ec2, "CreateSecurityGroup"), 0, "calls: %s", log);
+    free(log);
+    cr_assert_eq(fake_ec2_group_count(fx.ec2), 1);
+    json_object *obj = fx_get(&fx, WEB);
+    expect_cond(obj, "Ready", "True", "Converged");
+    cr_assert_str_eq(fx_group_id(obj), gid);
+    json_object_put(obj);
+    fx_stop(&fx);
+}
+
+Test(controller_reconcile, name_taken_by_a_foreign_group_is_refused, .init = setup,
+     .fini = teardown)
+{
+    const char *gid = fake_ec2_add_group(fx.ec2, "shop-web", "someone else's", NULL);
+    cr_assert(fake_ec2_add_rule(fx.ec2, gid, false, "tcp", 22, 22, "0.0.0.0/0", NULL));
+    fx_put_posture(&fx, WEB, SPEC(""));
+    struct np_result res;
+    cr_assert_eq(fx_reconcile(&fx, WEB, &res), 0, "%s", np_error_message());
+    json_object *obj = fx_get(&fx, WEB);
+    expect_cond(obj, "Ready", "False", "AdoptionRefused");
+    cr_assert_null(fx_group_id(obj));
+    json_object_put(obj);
+    cr_assert_eq(fake_ec2_group_count(fx.ec2), 1);
+    cr_assert_eq(fake_ec2_tag_count(fx.ec2, gid), 0, "the foreign group was tagged");
+    cr_assert(fake_ec2_has_rule(fx.ec2, gid, false, "tcp", 22, 22, "0.0.0.0/0"));
+    /* The one mutation tried was the create that AWS refused. */
+    cr_assert_eq(fake_ec2_mutations(fx.ec2), 1);
+    cr_assert_eq(fake_ec2_calls(fx.ec2, "CreateSecurityGroup"), 1);
+}
+
+Test(controller_reconcile, adopting_a_group_owned_by_another_posture_is_refused, .init = setup,
+     .fini = teardown)
+{
+    const char *gid = fake_ec2_add_group(fx.ec2, "legacy", "legacy", NULL);
+    cr_assert(fake_ec2_set_tag(fx.ec2, gid, NP_TAG_OWNER, FX_NS "/other"));
+    char *spec = ADOPT_SPEC(gid);
+    fx_put_posture(&fx, WEB, spec);
+    free(spec);
+    struct np_result res;
+    cr_assert_eq(fx_reconcile(&fx, WEB, &res), 0, "%s", np_error_message());
+    cr_assert_eq(fake_ec2_mutations(fx.ec2), 0);
+    char *owner = fake_ec2_tag(fx.ec2, gid, NP_TAG_OWNER);
+    cr_assert_str_eq(owner, FX_NS "/other");
+    free(owner);
+    json_object *obj = fx_get(&fx, WEB);
+    expect_cond(obj, "Ready", "False", "AdoptionRefused");
+    cr_assert(!fx_has_finalizer(obj));
+    json_object_put(obj);
+}
+
+Test(controller_reconcile, account_that_does_not_allow_the_namespace_is_refused)
+{
+    fx_begin(&fx);
+    fx_account(&fx, ",\"allowedNamespaces\":{\"matchLabels\":{\"team\":\"payments\"}}", false);
+    fx_put_posture(&fx, WEB, SPEC(""));
+    struct np_result res;
+    cr_assert_eq(fx_reconcile(&fx, WEB, &res), 0, "%s", np_error_message());
+    json_object *obj = fx_get(&fx, WEB);
+    expect_cond(obj, "Ready", "False", "AccountNotAllowed");
+    cr_assert(!fx_has_finalizer(obj));
+    json_object_put(obj);
+    char *log = fake_ec2_call_log(fx.ec2);
+    cr_assert_str_eq(log, "", "AWS was called for a refused namespace");
+    free(log);
+    cr_assert_eq(res.requeue_after_ms, 60 * 1000);
+    cr_assert_eq(atomic_load(&fx.ctl->regions_live), 0, "a client was built for it");
+    fx_stop(&fx);
+}
+
+/* ---------------------------------------------------------------- peers by name */
+
+#define DB_SPEC                                                                                    \
+    "{\"groupName\":\"shop-db\",\"description\":\"db tier\",\"ingress\":[{\"protocol\":\"tcp\","   \
+    "\"fromPort\":5432,\"toPort\":5432,\"securityGroups\":[{\"name\":\"" WEB "\"}]}]}"
+
+Test(controller_reconcile, peer_posture_by_name_is_resolved_once_it_has_a_group, .init = setup,
+     .fini = teardown)
+{
+    struct np_result res;
+    fx_put_posture(&fx, "db", DB_SPEC);
+    cr_assert_eq(fx_reconcile(&fx, "db", &res), 0, "%s", np_error_message());
+    json_object *obj = fx_get(&fx, "db");
+    expect_cond(obj, "Ready", "False", "PeerNotReady");
+    char *db = np_strdup(fx_group_id(obj));
+    json_object_put(obj);
+    cr_assert_not_null(db, "the group is created before its peers are resolved");
+    cr_assert_eq(res.requeue_after_ms, 10 * 1000);
+    cr_assert_eq(fake_ec2_rule_count(fx.ec2, db, false), 0);
+
+    char *web = converged(SPEC(""));
+    cr_assert_eq(fx_reconcile(&fx, "db", &res), 0, "%s", np_error_message());
+    obj = fx_get(&fx, "db");
+    expect_cond(obj, "Ready", "True", "Converged");
+    json_object_put(obj);
+    cr_assert(fake_ec2_has_group_rule(fx.ec2, db, false, "tcp", 5432, 5432, web),
+              "the rule does not name the peer's group %s", web);
+    free(db);
+    free(web);
+}
