@@ -479,6 +479,8 @@ void fx_begin(struct fx *fx)
     cr_assert_eq(np_kube_informer_new(&ctl->sgp_inf, ctl->kube, &io), 0);
     io.resource = np_kube_res_namespaces;
     cr_assert_eq(np_kube_informer_new(&ctl->ns_inf, ctl->kube, &io), 0);
+    io.resource = np_res_guardrails;
+    cr_assert_eq(np_kube_informer_new(&ctl->guardrail_inf, ctl->kube, &io), 0);
     put_store(ctl->ns_inf, "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":"
                            "\"" FX_NS "\",\"uid\":\"uid-ns\",\"resourceVersion\":\"1\"}}");
     np_controller_accounts_init(ctl);
@@ -509,6 +511,7 @@ void fx_stop(struct fx *fx)
     np_kube_informer_destroy(ctl->acct_inf);
     np_kube_informer_destroy(ctl->sgp_inf);
     np_kube_informer_destroy(ctl->ns_inf);
+    np_kube_informer_destroy(ctl->guardrail_inf);
     np_kube_recorder_destroy(ctl->recorder);
     np_kube_workqueue_shutdown(ctl->queue);
     np_kube_workqueue_destroy(ctl->queue);
@@ -529,6 +532,16 @@ void fx_stop(struct fx *fx)
 }
 
 /* ---------------------------------------------------------------- postures */
+
+void fx_put_guardrail(struct fx *fx, const char *name, const char *spec)
+{
+    char *text = np_strdupf("{\"apiVersion\":\"netposture.dev/v1alpha1\",\"kind\":"
+                            "\"PostureGuardrail\",\"metadata\":{\"name\":\"%s\",\"uid\":"
+                            "\"uid-%s\",\"generation\":1,\"resourceVersion\":\"1\"},\"spec\":%s}",
+                            name, name, spec);
+    put_store(fx->ctl->guardrail_inf, text);
+    free(text);
+}
 
 void fx_put_posture(struct fx *fx, const char *name, const char *spec)
 {

@@ -58,6 +58,8 @@ void fx_begin(struct fx *fx);
 void fx_account(struct fx *fx, const char *account_extra, bool warm);
 void fx_stop(struct fx *fx);
 
+/* Puts a PostureGuardrail (cluster-scoped) with this spec (JSON) into the informer store. */
+void fx_put_guardrail(struct fx *fx, const char *name, const char *spec);
 /* Creates the posture FX_NS/name (uid "uid-<name>", generation 1) from its spec (JSON). */
 void fx_put_posture(struct fx *fx, const char *name, const char *spec);
 /* Replaces its spec (generation + 1). */

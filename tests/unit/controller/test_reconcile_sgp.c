@@ -998,3 +998,86 @@ Test(controller_reconcile, peer_posture_by_name_is_resolved_once_it_has_a_group,
     free(db);
     free(web);
 }
+
+/* ---------------------------------------------------------------- guardrails */
+
+#define NO_SSH(enforcement)                                                                        \
+    "{\"enforcement\":\"" enforcement "\",\"rules\":[{\"id\":\"no-ssh-from-anywhere\","            \
+    "\"references\":[\"CIS AWS Foundations 5.2\"],\"deny\":{\"direction\":\"ingress\","            \
+    "\"cidrs\":[\"0.0.0.0/0\"],\"ports\":[22],\"protocols\":[\"tcp\"]}}]}"
+#define SSH_FROM_ANYWHERE                                                                          \
+    "{\"groupName\":\"shop-web\",\"description\":\"web tier\",\"ingress\":[{\"protocol\":"         \
+    "\"tcp\",\"fromPort\":22,\"toPort\":22,\"cidrs\":[\"0.0.0.0/0\"]}]}"
+
+Test(controller_reconcile, deny_guardrail_keeps_a_violating_spec_out_of_aws, .init = setup,
+     .fini = teardown)
+{
+    fx_put_guardrail(&fx, "cis", NO_SSH("Deny"));
+    fx_put_posture(&fx, WEB, SSH_FROM_ANYWHERE);
+    struct np_result res;
+    cr_assert_eq(fx_reconcile(&fx, WEB, &res), 0, "%s", np_error_message());
+    char *log = fake_ec2_call_log(fx.ec2);
+    cr_assert_str_eq(log, "", "a denied posture reached AWS");
+    free(log);
+    json_object *obj = fx_get(&fx, WEB);
+    expect_cond(obj, "Ready", "False", "GuardrailViolation");
+    expect_cond(obj, "Compliant", "False", "GuardrailViolation");
+    json_object_put(obj);
+    cr_assert_eq(fx_events(&fx, "GuardrailViolation", "Warning"), 1);
+}
+
+Test(controller_reconcile, warn_guardrail_applies_and_flags, .init = setup, .fini = teardown)
+{
+    fx_put_guardrail(&fx, "cis", NO_SSH("Warn"));
+    fx_put_posture(&fx, WEB, SSH_FROM_ANYWHERE);
+    struct np_result res;
+    cr_assert_eq(fx_reconcile(&fx, WEB, &res), 0, "%s", np_error_message());
+    char *gid = fake_ec2_group_by_name(fx.ec2, "shop-web");
+    cr_assert_not_null(gid);
+    cr_assert(fake_ec2_has_rule(fx.ec2, gid, false, "tcp", 22, 22, "0.0.0.0/0"));
+    json_object *obj = fx_get(&fx, WEB);
+    expect_cond(obj, "Ready", "True", "Converged");
+    expect_cond(obj, "Compliant", "False", "GuardrailWarning");
+    json_object_put(obj);
+    cr_assert_eq(fx_events(&fx, "GuardrailWarning", "Warning"), 1);
+    free(gid);
+}
+
+Test(controller_reconcile, guardrail_violating_drift_skips_the_grace_period, .init = setup,
+     .fini = teardown)
+{
+    fx_put_guardrail(&fx, "cis", NO_SSH("Deny"));
+    char *gid = converged(SPEC(",\"remediation\":{\"gracePeriod\":\"5m\"}"));
+    json_object *obj = fx_get(&fx, WEB);
+    expect_cond(obj, "Compliant", "True", "Compliant");
+    json_object_put(obj);
+    cr_assert(fake_ec2_add_rule(fx.ec2, gid, false, "tcp", 22, 22, "0.0.0.0/0", NULL));
+    cr_assert(fake_ec2_add_rule(fx.ec2, gid, false, "tcp", 8080, 8080, "10.0.0.0/8", NULL));
+    fx_notice(&fx, gid);
+    struct np_result res;
+    cr_assert_eq(fx_reconcile(&fx, WEB, &res), 0, "%s", np_error_message());
+    /* The violating rule goes at once; the other one waits out the grace period. */
+    cr_assert(!fake_ec2_has_rule(fx.ec2, gid, false, "tcp", 22, 22, "0.0.0.0/0"));
+    cr_assert(fake_ec2_has_rule(fx.ec2, gid, false, "tcp", 8080, 8080, "10.0.0.0/8"));
+    obj = fx_get(&fx, WEB);
+    expect_cond(obj, "Ready", "False", "GracePeriod");
+    json_object *items = np_json_path(obj, "status", "drift", "items", NP_JSON_END);
+    bool revoked = false, pending = false;
+    for (size_t i = 0; i < json_object_array_length(items); i++) {
+        json_object *it = json_object_array_get_idx(items, i);
+        const char *rule = np_json_path_str(it, "rule", NP_JSON_END);
+        const char *state = np_json_path_str(it, "state", NP_JSON_END);
+        if (strstr(rule, "0.0.0.0/0")) {
+            revoked = np_str_eq(state, "Revoked");
+            cr_assert_str_eq(np_json_path_str(it, "guardrail", NP_JSON_END),
+                             "cis/no-ssh-from-anywhere");
+        } else if (strstr(rule, "8080")) {
+            pending = np_str_eq(state, "Pending");
+        }
+    }
+    cr_assert(revoked && pending, "items: %s", json_object_to_json_string(items));
+    json_object_put(obj);
+    cr_assert(res.requeue_after_ms > 4 * 60 * 1000, "requeue after %lld ms",
+              (long long)res.requeue_after_ms);
+    free(gid);
+}
