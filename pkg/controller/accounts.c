@@ -6,6 +6,7 @@
  * joins happen outside accounts_lock; the last release of a retired account or of an idle
  * region frees it.
  */
+#include "aws/private/aws_private.h"
 #include "controller/private/controller_private.h"
 
 #include <stdlib.h>
@@ -531,6 +532,8 @@ static int region_acquire(struct np_controller *ctl, struct np_account *a, const
     rc = np_aws_ec2_new(&ec2, &cfg);
     if (rc)
         return rc;
+    if (ctl->aws_test_hooks) /* unit tests only: an in-memory EC2 */
+        np_aws_ec2_set_test_hooks(ec2, ctl->aws_test_hooks);
     struct np_region *region = NULL;
     rc = np_region_new(&region, ctl, a->name, name, ec2, a->resync_ms);
     if (rc) {

@@ -109,6 +109,7 @@ int np_work_item_reconcile(struct np_controller *ctl, const struct np_work_item 
 
 struct np_account;
 struct np_region;
+struct np_aws_test_hooks;
 
 struct np_controller {
     struct np_controller_options opts;
@@ -141,6 +142,11 @@ struct np_controller {
     /* events.c: CloudTrail hints for VPC postures; guarded by hints_lock. */
     pthread_mutex_t hints_lock;
     struct np_vpc_hint *vpc_hints;
+
+    /* TEST ONLY (unit tests set it; production leaves it NULL): AWS transport hooks that
+     * accounts.c installs on every EC2 client of a region it builds, so a reconcile talks to
+     * an in-memory EC2 (tests/unit/controller/fake_ec2.h). Borrowed; outlives the clients. */
+    const struct np_aws_test_hooks *aws_test_hooks;
 };
 
 /* controller.c */
