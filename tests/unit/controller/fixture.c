@@ -6,6 +6,7 @@
 #include "fixture.h"
 
 #include "aws/private/aws_private.h"
+#include "kube/private/store.h"
 
 #include <criterion/criterion.h>
 #include <sched.h>
