@@ -182,14 +182,9 @@ uint64_t np_sg_fingerprint(const struct np_aws_sg *sg)
         lines[n++] = np_strdupf("tag|%s|%s", sg->tags[i].key, sg->tags[i].value);
     }
     qsort(lines, n, sizeof(char *), cmp_str);
-    uint64_t h = 1469598103934665603ull;
+    uint64_t h = NP_FNV1A64_OFFSET;
     for (size_t i = 0; i < n; i++) {
-        for (const char *p = lines[i];; p++) {
-            h ^= (unsigned char)*p;
-            h *= 1099511628211ull;
-            if (!*p)
-                break;
-        }
+        h = np_fnv1a64(lines[i], strlen(lines[i]) + 1, h); /* the NUL separates the lines */
         free(lines[i]);
     }
     free(lines);
@@ -199,7 +194,7 @@ uint64_t np_sg_fingerprint(const struct np_aws_sg *sg)
 static const char *owner_of(const struct np_aws_sg *sg)
 {
     for (size_t i = 0; i < sg->n_tags; i++)
-        if (strcmp(sg->tags[i].key, NP_TAG_OWNER) == 0)
+        if (strcmp(sg->tags[i].key, NP_POSTURE_TAG_OWNER) == 0)
             return sg->tags[i].value;
     return NULL;
 }
@@ -219,7 +214,7 @@ static int poll_once(struct np_region *r)
     int64_t started = np_controller_mono_ms(r->ctl);
     struct np_aws_sg *sgs = NULL;
     size_t n = 0;
-    const char *tag_values[] = {NP_TAG_OWNER};
+    const char *tag_values[] = {NP_POSTURE_TAG_OWNER};
     struct np_aws_filter filter = {"tag-key", tag_values, 1};
     int rc = np_aws_ec2_describe_security_groups(r->ec2, &sgs, &n, &filter, 1, NULL, 0);
     if (rc) {
@@ -433,7 +428,7 @@ int np_region_snapshot_find_uid(struct np_region *r, const char *uid, struct np_
         for (struct snap_entry *e = r->snap.buckets[b]; e; e = e->next) {
             const struct np_aws_sg *sg = e->sg;
             for (size_t i = 0; i < sg->n_tags; i++) {
-                if (strcmp(sg->tags[i].key, NP_TAG_UID) == 0 &&
+                if (strcmp(sg->tags[i].key, NP_POSTURE_TAG_UID) == 0 &&
                     strcmp(sg->tags[i].value, uid) == 0) {
                     *out = np_aws_sg_dup(sg);
                     rc = 0;

@@ -124,7 +124,7 @@ static int find_by_uid(struct rctx *r, struct np_aws_sg **out)
     if (rc == 0 || rc == NP_ENOTFOUND)
         return rc;
     const char *values[] = {r->p.uid};
-    struct np_aws_filter f = {"tag:" NP_TAG_UID, values, 1};
+    struct np_aws_filter f = {"tag:" NP_POSTURE_TAG_UID, values, 1};
     struct np_aws_sg *sgs = NULL;
     size_t n = 0;
     rc = np_aws_ec2_describe_security_groups(np_region_ec2(r->p.use.region), &sgs, &n, &f, 1, NULL,
@@ -140,7 +140,7 @@ static int find_by_uid(struct rctx *r, struct np_aws_sg **out)
 /* Removes our ownership tags from a group (gone already counts as done) and forgets it. */
 static int untag_group(struct rctx *r, const char *gid)
 {
-    const char *keys[] = {NP_TAG_OWNER, NP_TAG_UID};
+    const char *keys[] = {NP_POSTURE_TAG_OWNER, NP_POSTURE_TAG_UID};
     int rc = np_aws_ec2_delete_tags(np_region_ec2(r->p.use.region), gid, keys, 2);
     if (rc && rc != NP_ENOTFOUND)
         return rc;
@@ -159,7 +159,7 @@ static int release_previous_group(struct rctx *r)
         return 0;
     struct np_aws_sg *old = NULL;
     int rc = read_group(r, before, &old); /* not the snapshot: its tags may be stale */
-    bool ours = rc == 0 && np_str_eq(tag_value(old, NP_TAG_UID), r->p.uid);
+    bool ours = rc == 0 && np_str_eq(tag_value(old, NP_POSTURE_TAG_UID), r->p.uid);
     np_aws_sg_free(old);
     if (rc == NP_ENOTFOUND || (rc == 0 && !ours))
         return 0;
@@ -176,135 +176,82 @@ static int release_previous_group(struct rctx *r)
     return 0;
 }
 
-/* ---------------------------------------------------------------- converge */
+/* ---------------------------------------------------------------- converge: the group */
 
-/* Finds the group (status id, uid tag) or creates it; sets r->sg. Returns 0 with
- * r->p.ready_reason set when it cannot proceed (a condition, not an error). */
-static int find_or_create_group(struct rctx *r, bool enforce, struct np_result *res)
+/*
+ * The VPC a new group goes into (*vpc owned): spec.vpcRef's, spec.vpcId or the region's
+ * default. 0 with *vpc NULL and Ready=False VPCNotReady while the VPCPosture has none yet.
+ */
+static int group_vpc(struct rctx *r, char **vpc, struct np_result *res)
 {
-    int rc = 0;
-    struct np_aws_ec2 *ec2 = np_region_ec2(r->p.use.region);
     const struct np_posture_sg_spec *spec = r->spec;
-    char *owner = NULL;
-    struct np_aws_tag *tags = NULL;
-    char *gid = NULL;
-    char *vpc = NULL;
-
-    if (spec->management.policy == NP_POSTURE_MANAGEMENT_ADOPT) {
-        rc = observe_group(r, spec->management.group_id, &r->sg, false);
-        if (rc == NP_ENOTFOUND) {
-            np_pass_set_ready(&r->p, "False", "GroupNotFound",
-                              np_strdupf("security group %s does not exist in %s",
-                                         spec->management.group_id, r->p.use.region_name));
-            np_pass_set_synced(&r->p, true, NULL);
-            res->requeue_after_ms = 60 * 1000;
+    *vpc = NULL;
+    if (!spec->vpc_ref) {
+        if (spec->vpc_id) {
+            *vpc = np_strdup(spec->vpc_id);
             return 0;
         }
-        if (rc)
-            return rc;
-        const char *o = NULL;
-        if (np_pass_owned_by_other(&r->p, r->sg->tags, r->sg->n_tags, &o)) {
-            np_pass_set_ready(
-                &r->p, "False", "AdoptionRefused",
-                np_strdupf("security group %s is owned by posture %s", r->sg->group_id, o));
-            np_pass_set_synced(&r->p, true, NULL);
-            np_aws_sg_free(r->sg);
-            r->sg = NULL;
-            return 0;
-        }
-        if (np_pass_adoption_refused(&r->p, r->sg->group_id, r->sg->tags, r->sg->n_tags, res)) {
-            np_aws_sg_free(r->sg);
-            r->sg = NULL;
-            return 0;
-        }
-        return enforce ? release_previous_group(r) : 0;
+        return np_region_default_vpc(r->p.use.region, vpc);
     }
-
-    const char *status_gid = np_json_path_str(r->p.old_status, "groupId", NP_JSON_END);
-    if (status_gid) {
-        rc = observe_group(r, status_gid, &r->sg, true);
-        if (rc == NP_EAGAIN) {
-            r->p.deferred = true;
-            res->requeue_after_ms = 5000; /* safety net; the poll enqueues us when done */
-            return 0;
-        }
-        if (rc && rc != NP_ENOTFOUND)
-            return rc;
-        if (r->sg && !np_str_eq(tag_value(r->sg, NP_TAG_UID), r->p.uid) &&
-            tag_value(r->sg, NP_TAG_UID)) {
-            /* Someone re-tagged it for another posture: not ours any more. */
-            np_aws_sg_free(r->sg);
-            r->sg = NULL;
-        }
-    }
-    if (!r->sg) {
-        rc = find_by_uid(r, &r->sg);
-        if (rc && rc != NP_ENOTFOUND)
-            return rc;
-    }
-    if (r->sg)
-        return 0;
-    if (!enforce) {
-        np_pass_set_ready(
-            &r->p, "False", "GroupNotFound",
-            np_strdupf("no security group carries %s=%s and mode %s never creates one", NP_TAG_UID,
-                       r->p.uid, np_posture_mode_name(spec->remediation.mode)));
+    char *why = NULL;
+    int rc =
+        np_controller_vpc_of(r->p.ctl, r->p.ns, spec->vpc_ref,
+                             spec->account_ref ? spec->account_ref : NP_POSTURE_DEFAULT_ACCOUNT,
+                             r->p.use.region_name, vpc, &why);
+    if (rc == NP_EAGAIN) {
+        /* The VPCPosture's changes requeue us; the timer is a safety net. */
+        np_pass_set_ready(&r->p, "False", "VPCNotReady", why);
         np_pass_set_synced(&r->p, true, NULL);
-        res->requeue_after_ms = r->p.ctl->opts.resync_ms;
+        res->requeue_after_ms = 60 * 1000;
         return 0;
     }
-    if (spec->vpc_ref) {
-        char *why = NULL;
-        rc =
-            np_controller_vpc_of(r->p.ctl, r->p.ns, spec->vpc_ref,
-                                 spec->account_ref ? spec->account_ref : NP_POSTURE_DEFAULT_ACCOUNT,
-                                 r->p.use.region_name, &vpc, &why);
-        if (rc == NP_EAGAIN) {
-            /* The VPCPosture's changes requeue us; the timer is a safety net. */
-            np_pass_set_ready(&r->p, "False", "VPCNotReady", why);
-            np_pass_set_synced(&r->p, true, NULL);
-            res->requeue_after_ms = 60 * 1000;
-            rc = 0;
-            goto out;
-        }
-        if (rc)
-            goto out;
-    } else if (spec->vpc_id)
-        vpc = np_strdup(spec->vpc_id);
-    else if ((rc = np_region_default_vpc(r->p.use.region, &vpc)) != 0)
+    return rc;
+}
+
+/* CreateSecurityGroup said the name is taken in the VPC: ours (r->sg set) only if the group
+ * carries our uid, else Ready=False AdoptionRefused. */
+static int group_name_taken(struct rctx *r, const char *vpc)
+{
+    const struct np_posture_sg_spec *spec = r->spec;
+    const char *names[] = {spec->group_name};
+    const char *vpcs[] = {vpc};
+    struct np_aws_filter f[2] = {{"group-name", names, 1}, {"vpc-id", vpcs, 1}};
+    struct np_aws_sg *sgs = NULL;
+    size_t n = 0;
+    int rc = np_aws_ec2_describe_security_groups(np_region_ec2(r->p.use.region), &sgs, &n, f, 2,
+                                                 NULL, 0);
+    if (rc == 0 && n > 0 && np_str_eq(tag_value(&sgs[0], NP_POSTURE_TAG_UID), r->p.uid)) {
+        r->sg = np_aws_sg_dup(&sgs[0]);
+    } else if (rc == 0) {
+        np_pass_set_ready(&r->p, "False", "AdoptionRefused",
+                          np_strdupf("a security group named \"%s\" already exists in %s (%s) and "
+                                     "is not ours; adopt it with management.policy: Adopt",
+                                     spec->group_name, vpc, n > 0 ? sgs[0].group_id : "?"));
+        np_pass_set_synced(&r->p, true, NULL);
+    }
+    np_aws_sgs_free(sgs, n);
+    return rc;
+}
+
+/* Creates the group with our tags and reads it (r->sg); see np_pass_object_ops.create. */
+static int create_group(struct np_pass *p, struct np_result *res)
+{
+    struct rctx *r = (struct rctx *)p;
+    const struct np_posture_sg_spec *spec = r->spec;
+    char *vpc = NULL, *owner = NULL, *gid = NULL;
+    struct np_aws_tag *tags = NULL;
+    size_t nt = 0;
+    int rc = group_vpc(r, &vpc, res);
+    if (rc || !vpc)
         goto out;
     rc = np_pass_ensure_finalizer(&r->p);
     if (rc)
         goto out;
-    struct np_aws_tag own[3];
-    np_pass_ownership_tags(&r->p, &owner, NULL, own);
-    size_t nt = 2 + spec->n_tags;
-    tags = np_xcalloc(nt, sizeof(*tags));
-    tags[0] = own[0];
-    tags[1] = own[1];
-    for (size_t i = 0; i < spec->n_tags; i++)
-        tags[2 + i] = (struct np_aws_tag){spec->tags[i].key, spec->tags[i].value};
-    rc = np_aws_ec2_create_security_group(ec2, &gid, spec->group_name, spec->description, vpc, tags,
-                                          nt);
+    tags = np_pass_tags_with_ownership(&r->p, &owner, NULL, spec->tags, spec->n_tags, &nt);
+    rc = np_aws_ec2_create_security_group(np_region_ec2(r->p.use.region), &gid, spec->group_name,
+                                          spec->description, vpc, tags, nt);
     if (rc == NP_EEXIST) {
-        /* A group with this name exists in the VPC: ours only if it carries our uid. */
-        const char *names[] = {spec->group_name};
-        const char *vpcs[] = {vpc};
-        struct np_aws_filter f[2] = {{"group-name", names, 1}, {"vpc-id", vpcs, 1}};
-        struct np_aws_sg *sgs = NULL;
-        size_t n = 0;
-        rc = np_aws_ec2_describe_security_groups(ec2, &sgs, &n, f, 2, NULL, 0);
-        if (rc == 0 && n > 0 && np_str_eq(tag_value(&sgs[0], NP_TAG_UID), r->p.uid)) {
-            r->sg = np_aws_sg_dup(&sgs[0]);
-        } else if (rc == 0) {
-            np_pass_set_ready(
-                &r->p, "False", "AdoptionRefused",
-                np_strdupf("a security group named \"%s\" already exists in %s (%s) and is "
-                           "not ours; adopt it with management.policy: Adopt",
-                           spec->group_name, vpc, n > 0 ? sgs[0].group_id : "?"));
-            np_pass_set_synced(&r->p, true, NULL);
-        }
-        np_aws_sgs_free(sgs, n);
+        rc = group_name_taken(r, vpc);
         goto out;
     }
     if (rc)
@@ -324,16 +271,65 @@ out:
     return rc;
 }
 
+static int read_group_hook(struct np_pass *p, const char *id, bool may_defer)
+{
+    struct rctx *r = (struct rctx *)p;
+    return observe_group(r, id, &r->sg, may_defer);
+}
+
+static int find_group_by_uid(struct np_pass *p, const char *status_id, bool enforce)
+{
+    (void)status_id; /* a group's uid is in the snapshot: no duplicates are looked for */
+    (void)enforce;
+    struct rctx *r = (struct rctx *)p;
+    return find_by_uid(r, &r->sg);
+}
+
+static const char *found_group(struct np_pass *p, const struct np_aws_tag **tags, size_t *n)
+{
+    const struct np_aws_sg *sg = ((struct rctx *)p)->sg;
+    if (tags)
+        *tags = sg ? sg->tags : NULL;
+    if (n)
+        *n = sg ? sg->n_tags : 0;
+    return sg ? sg->group_id : NULL;
+}
+
+static void forget_group(struct np_pass *p)
+{
+    struct rctx *r = (struct rctx *)p;
+    np_aws_sg_free(r->sg);
+    r->sg = NULL;
+}
+
+static int adopted_group(struct np_pass *p)
+{
+    return release_previous_group((struct rctx *)p);
+}
+
+static const struct np_pass_object_ops group_ops = {
+    .noun = "security group",
+    .not_found = "GroupNotFound",
+    .uid_first = false,
+    .read = read_group_hook,
+    .find_by_uid = find_group_by_uid,
+    .found = found_group,
+    .forget = forget_group,
+    .create = create_group,
+    .adopted = adopted_group,
+};
+
 /* Puts our ownership tags on the group if they are missing (adoption, or deleted out of band). */
 static int ensure_ownership_tags(struct rctx *r)
 {
     char *owner = NULL;
     struct np_aws_tag own[3];
     np_pass_ownership_tags(&r->p, &owner, NULL, own);
-    bool adopting = !tag_value(r->sg, NP_TAG_OWNER) && !tag_value(r->sg, NP_TAG_UID);
+    bool adopting =
+        !tag_value(r->sg, NP_POSTURE_TAG_OWNER) && !tag_value(r->sg, NP_POSTURE_TAG_UID);
     int rc = 0;
-    if (np_str_eq(tag_value(r->sg, NP_TAG_OWNER), owner) &&
-        np_str_eq(tag_value(r->sg, NP_TAG_UID), r->p.uid))
+    if (np_str_eq(tag_value(r->sg, NP_POSTURE_TAG_OWNER), owner) &&
+        np_str_eq(tag_value(r->sg, NP_POSTURE_TAG_UID), r->p.uid))
         goto out;
     rc = np_pass_ensure_finalizer(&r->p);
     if (rc)
@@ -432,8 +428,7 @@ static int apply_action(struct rctx *r, const struct np_posture_action *a)
     if (a->n_tags) {
         if (a->kind == NP_POSTURE_TAG_SET) {
             struct np_aws_tag *tags = np_xcalloc(a->n_tags, sizeof(*tags));
-            for (size_t i = 0; i < a->n_tags; i++)
-                tags[i] = (struct np_aws_tag){a->tags[i].key, a->tags[i].value};
+            np_controller_tags_to_aws(tags, a->tags, a->n_tags);
             rc = np_aws_ec2_create_tags(ec2, gid, tags, a->n_tags);
             free(tags);
         } else {
@@ -494,8 +489,7 @@ static int compute_delta(struct rctx *r, const struct np_posture_ruleset *want,
     struct np_posture_ruleset got = {0};
     np_controller_sg_observed(r->sg, &got);
     struct np_posture_tag *have = np_xcalloc(r->sg->n_tags ? r->sg->n_tags : 1, sizeof(*have));
-    for (size_t i = 0; i < r->sg->n_tags; i++)
-        have[i] = (struct np_posture_tag){r->sg->tags[i].key, r->sg->tags[i].value};
+    np_controller_tags_to_posture(have, r->sg->tags, r->sg->n_tags);
     int rc = np_posture_diff(delta, want, &got, r->spec->tags, r->spec->n_tags, have, r->sg->n_tags,
                              r->spec->ownership);
     if (rc == 0 && r->p.guardrails.n > 0)
@@ -626,7 +620,9 @@ static int converge(struct rctx *r, struct np_result *res)
     rc = guardrails_forbid(r, res, &denied);
     if (rc || denied)
         goto out; /* denied: Ready=False GuardrailViolation; nothing is created or changed */
-    rc = find_or_create_group(r, enforce, res);
+    bool adopt = spec->management.policy == NP_POSTURE_MANAGEMENT_ADOPT;
+    rc = np_pass_find_or_create(&r->p, &group_ops, adopt ? spec->management.group_id : NULL,
+                                spec->remediation.mode, res);
     if (rc || !r->sg)
         goto out;
     free(r->group_id);
@@ -689,8 +685,8 @@ static int handle_deletion(struct rctx *r, struct np_result *res)
          * someone, is never deleted. */
         r->group_id = np_strdup(gid);
         rc = reread_group(r);
-        bool ours = rc == 0 && np_str_eq(tag_value(r->sg, NP_TAG_UID), r->p.uid);
-        bool foreign_owner = rc == 0 && tag_value(r->sg, NP_TAG_UID) && !ours;
+        bool ours = rc == 0 && np_str_eq(tag_value(r->sg, NP_POSTURE_TAG_UID), r->p.uid);
+        bool foreign_owner = rc == 0 && tag_value(r->sg, NP_POSTURE_TAG_UID) && !ours;
         if (rc == NP_ENOTFOUND)
             rc = 0;
         else if (rc)

@@ -52,8 +52,7 @@ static const struct np_posture_tag *tags_view(struct vctx *v, const struct np_aw
                                               size_t n)
 {
     struct np_posture_tag *t = view_alloc(v, n, sizeof(*t));
-    for (size_t i = 0; i < n; i++)
-        t[i] = (struct np_posture_tag){tags[i].key, tags[i].value};
+    np_controller_tags_to_posture(t, tags, n);
     return t;
 }
 
@@ -112,7 +111,7 @@ static int read_vpc(struct vctx *v, const char *vpc_id, struct np_aws_vpc **out)
 /* The VPC our uid tag marks, if any. */
 static int find_vpc_by_uid(struct vctx *v, struct np_aws_vpc **out)
 {
-    return describe_vpc(v, "tag:" NP_TAG_UID, v->p.uid, out);
+    return describe_vpc(v, "tag:" NP_POSTURE_TAG_UID, v->p.uid, out);
 }
 
 /* The id the previous status recorded for a declared piece ("subnets", "subnetId", name). */
@@ -145,14 +144,14 @@ static long match_piece(struct vctx *v, const char *adopt_id, const char *status
     for (size_t i = 0; status_id && i < n; i++) {
         size_t nt = 0;
         const struct np_aws_tag *t = tags_at(v, i, &nt);
-        const char *uid = np_aws_tag_get(t, nt, NP_TAG_UID);
+        const char *uid = np_aws_tag_get(t, nt, NP_POSTURE_TAG_UID);
         if (np_str_eq(id_at(v, i), status_id) && (!uid || np_str_eq(uid, v->p.uid)))
             return (long)i;
     }
     for (size_t i = 0; i < n; i++) {
         size_t nt = 0;
         const struct np_aws_tag *t = tags_at(v, i, &nt);
-        if (np_str_eq(np_aws_tag_get(t, nt, NP_TAG_UID), v->p.uid) &&
+        if (np_str_eq(np_aws_tag_get(t, nt, NP_POSTURE_TAG_UID), v->p.uid) &&
             np_str_eq(np_aws_tag_get(t, nt, NP_TAG_PIECE), piece))
             return (long)i;
     }
@@ -388,17 +387,6 @@ static int reobserve(struct vctx *v)
 
 /* ---------------------------------------------------------------- the VPC */
 
-/* Ownership tags plus the declared user tags (borrowed; free the array and *owner). */
-static struct np_aws_tag *create_tags(struct vctx *v, char **owner, const char *piece,
-                                      const struct np_posture_tag *user, size_t n_user, size_t *n)
-{
-    struct np_aws_tag *tags = np_xcalloc(3 + n_user, sizeof(*tags));
-    *n = np_pass_ownership_tags(&v->p, owner, piece, tags);
-    for (size_t i = 0; i < n_user; i++)
-        tags[(*n)++] = (struct np_aws_tag){user[i].key, user[i].value};
-    return tags;
-}
-
 /*
  * A second VPC carrying our uid (two controllers created at once, or a create whose answer was
  * lost): reported, and in Enforce mode deleted, since the uid tag proves it is ours (Detect
@@ -430,10 +418,11 @@ static void handle_duplicate(struct vctx *v, const char *keep, const char *extra
  * The VPC carrying our uid tag (one filtered read): the one the status names when several do,
  * else the first; every other one is a duplicate (handle_duplicate). NP_ENOTFOUND when none.
  */
-static int find_ours(struct vctx *v, const char *status_id, bool enforce, struct np_aws_vpc **out)
+static int find_vpc_with_uid(struct vctx *v, const char *status_id, bool enforce,
+                             struct np_aws_vpc **out)
 {
     const char *values[] = {v->p.uid};
-    struct np_aws_filter f = {"tag:" NP_TAG_UID, values, 1};
+    struct np_aws_filter f = {"tag:" NP_POSTURE_TAG_UID, values, 1};
     struct np_aws_vpc *vpcs = NULL;
     size_t n = 0, keep = 0;
     *out = NULL;
@@ -457,74 +446,19 @@ static int find_ours(struct vctx *v, const char *status_id, bool enforce, struct
     return 0;
 }
 
-/* Finds (adopt id, status id, uid tag) or creates the VPC; sets v->vpc. Returns 0 with
- * Ready set when it cannot proceed (a condition, not an error). */
-static int find_or_create_vpc(struct vctx *v, bool enforce, struct np_result *res)
+/* Creates the VPC with our tags and reads it (v->vpc); see np_pass_object_ops.create. */
+static int create_vpc(struct np_pass *p, struct np_result *res)
 {
+    (void)res;
+    struct vctx *v = (struct vctx *)p;
     const struct np_posture_vpc_spec *spec = v->spec;
-    char *owner = NULL;
+    char *owner = NULL, *vpc_id = NULL;
     struct np_aws_tag *tags = NULL;
-    char *vpc_id = NULL;
-    int rc = 0;
-    if (spec->management.policy == NP_POSTURE_MANAGEMENT_ADOPT) {
-        rc = read_vpc(v, spec->management.vpc_id, &v->vpc);
-        if (rc == NP_ENOTFOUND) {
-            np_pass_set_ready(&v->p, "False", "VPCNotFound",
-                              np_strdupf("VPC %s does not exist in %s", spec->management.vpc_id,
-                                         v->p.use.region_name));
-            np_pass_set_synced(&v->p, true, NULL);
-            res->requeue_after_ms = 60 * 1000;
-            return 0;
-        }
-        if (rc)
-            return rc;
-        const char *o = NULL;
-        if (np_pass_owned_by_other(&v->p, v->vpc->tags, v->vpc->n_tags, &o)) {
-            np_pass_set_ready(&v->p, "False", "AdoptionRefused",
-                              np_strdupf("VPC %s is owned by posture %s", v->vpc->vpc_id, o));
-            np_pass_set_synced(&v->p, true, NULL);
-            np_aws_vpcs_free(v->vpc, 1);
-            v->vpc = NULL;
-        } else if (np_pass_adoption_refused(&v->p, v->vpc->vpc_id, v->vpc->tags, v->vpc->n_tags,
-                                            res)) {
-            np_aws_vpcs_free(v->vpc, 1);
-            v->vpc = NULL;
-        }
-        return 0;
-    }
-    const char *status_id = np_json_path_str(v->p.old_status, "vpcId", NP_JSON_END);
-    rc = find_ours(v, status_id, enforce, &v->vpc);
-    if (rc && rc != NP_ENOTFOUND)
-        return rc;
-    rc = 0;
-    if (!v->vpc && status_id) {
-        /* Our uid tag was removed out of band: the status still says which VPC (repaired). */
-        rc = read_vpc(v, status_id, &v->vpc);
-        if (rc && rc != NP_ENOTFOUND)
-            return rc;
-        rc = 0;
-        const char *uid = v->vpc ? np_aws_tag_get(v->vpc->tags, v->vpc->n_tags, NP_TAG_UID) : NULL;
-        if (uid && !np_str_eq(uid, v->p.uid)) {
-            np_aws_vpcs_free(v->vpc, 1); /* re-tagged for another posture: not ours */
-            v->vpc = NULL;
-        }
-    }
-    if (v->vpc)
-        return 0;
-    if (!enforce) {
-        np_pass_set_ready(&v->p, "False", "VPCNotFound",
-                          np_strdupf("no VPC carries %s=%s and mode %s never creates one",
-                                     NP_TAG_UID, v->p.uid,
-                                     np_posture_mode_name(spec->remediation.mode)));
-        np_pass_set_synced(&v->p, true, NULL);
-        res->requeue_after_ms = np_region_resync_ms(v->p.use.region);
-        return 0;
-    }
-    rc = np_pass_ensure_finalizer(&v->p);
+    size_t nt = 0;
+    int rc = np_pass_ensure_finalizer(&v->p);
     if (rc)
         goto out;
-    size_t nt = 0;
-    tags = create_tags(v, &owner, NULL, spec->tags, spec->n_tags, &nt);
+    tags = np_pass_tags_with_ownership(&v->p, &owner, NULL, spec->tags, spec->n_tags, &nt);
     rc = np_aws_ec2_create_vpc(np_region_ec2(v->p.use.region), &vpc_id, spec->cidr_block, tags, nt);
     if (rc)
         goto out;
@@ -541,6 +475,49 @@ out:
     return rc;
 }
 
+static int read_vpc_hook(struct np_pass *p, const char *id, bool may_defer)
+{
+    (void)may_defer; /* no poller reads VPCs: nothing to wait for */
+    struct vctx *v = (struct vctx *)p;
+    return read_vpc(v, id, &v->vpc);
+}
+
+static int find_vpc_hook(struct np_pass *p, const char *status_id, bool enforce)
+{
+    struct vctx *v = (struct vctx *)p;
+    return find_vpc_with_uid(v, status_id, enforce, &v->vpc);
+}
+
+static const char *found_vpc(struct np_pass *p, const struct np_aws_tag **tags, size_t *n)
+{
+    const struct np_aws_vpc *vpc = ((struct vctx *)p)->vpc;
+    if (tags)
+        *tags = vpc ? vpc->tags : NULL;
+    if (n)
+        *n = vpc ? vpc->n_tags : 0;
+    return vpc ? vpc->vpc_id : NULL;
+}
+
+static void forget_vpc(struct np_pass *p)
+{
+    struct vctx *v = (struct vctx *)p;
+    np_aws_vpcs_free(v->vpc, v->vpc ? 1 : 0);
+    v->vpc = NULL;
+}
+
+/* The uid lookup runs first: it is one filtered read and finds duplicates too. */
+static const struct np_pass_object_ops vpc_ops = {
+    .noun = "VPC",
+    .not_found = "VPCNotFound",
+    .uid_first = true,
+    .read = read_vpc_hook,
+    .find_by_uid = find_vpc_hook,
+    .found = found_vpc,
+    .forget = forget_vpc,
+    .create = create_vpc,
+    .adopted = NULL,
+};
+
 /* Restores our ownership tags on an AWS object (adoption, or deleted out of band); sets
  * *changed when it put them. */
 static int ensure_owned(struct vctx *v, const char *id, const char *piece,
@@ -555,7 +532,7 @@ static int ensure_owned(struct vctx *v, const char *id, const char *piece,
             missing = true;
     int rc = 0;
     if (missing) {
-        bool adopting = !np_aws_tag_get(have, n_have, NP_TAG_UID);
+        bool adopting = !np_aws_tag_get(have, n_have, NP_POSTURE_TAG_UID);
         rc = np_pass_ensure_finalizer(&v->p);
         if (rc == 0)
             rc = np_aws_ec2_create_tags(np_region_ec2(v->p.use.region), id, own, n);
@@ -690,20 +667,20 @@ static int create_piece(struct vctx *v, const struct np_posture_vpc_drift *d)
     int i = d->piece_index;
     if (np_str_has_prefix(d->piece, "subnet/")) {
         const struct np_posture_subnet_spec *sn = &s->subnets[i];
-        tags = create_tags(v, &owner, d->piece, sn->tags, sn->n_tags, &nt);
+        tags = np_pass_tags_with_ownership(&v->p, &owner, d->piece, sn->tags, sn->n_tags, &nt);
         rc = np_aws_ec2_create_subnet(ec2, &id, v->vpc->vpc_id, sn->cidr_block,
                                       sn->availability_zone, tags, nt);
         if (rc == 0 && sn->has_map_public_ip && sn->map_public_ip)
             rc = np_aws_ec2_modify_subnet_map_public_ip(ec2, id, true);
     } else if (np_str_has_prefix(d->piece, "routeTable/")) {
         const struct np_posture_route_table_spec *rt = &s->route_tables[i];
-        tags = create_tags(v, &owner, d->piece, rt->tags, rt->n_tags, &nt);
+        tags = np_pass_tags_with_ownership(&v->p, &owner, d->piece, rt->tags, rt->n_tags, &nt);
         token = np_pass_client_token(&v->p, d->piece,
                                      status_piece_id(v, "routeTables", "routeTableId", rt->name));
         rc = np_aws_ec2_create_route_table(ec2, &id, v->vpc->vpc_id, token, tags, nt);
     } else if (np_str_has_prefix(d->piece, "networkAcl/")) {
         const struct np_posture_network_acl_spec *na = &s->network_acls[i];
-        tags = create_tags(v, &owner, d->piece, na->tags, na->n_tags, &nt);
+        tags = np_pass_tags_with_ownership(&v->p, &owner, d->piece, na->tags, na->n_tags, &nt);
         token = np_pass_client_token(&v->p, d->piece,
                                      status_piece_id(v, "networkAcls", "networkAclId", na->name));
         rc = np_aws_ec2_create_network_acl(ec2, &id, v->vpc->vpc_id, token, tags, nt);
@@ -1009,7 +986,9 @@ static int converge(struct vctx *v, struct np_result *res)
     /* A CloudTrail event named one of our pieces: who did it (the pieces are read anyway). */
     np_controller_take_vpc_event(v->p.ctl, v->p.key, &v->p.event_actor, &v->p.event_actor_verified,
                                  &v->p.event_name, &v->p.event_ms);
-    rc = find_or_create_vpc(v, enforce, res);
+    bool adopt = spec->management.policy == NP_POSTURE_MANAGEMENT_ADOPT;
+    rc = np_pass_find_or_create(&v->p, &vpc_ops, adopt ? spec->management.vpc_id : NULL,
+                                spec->remediation.mode, res);
     if (rc || !v->vpc)
         goto out;
     rc = observe(v);
@@ -1082,7 +1061,7 @@ static void collect_user(void *ctx, const char *key, json_object *obj)
 
 static bool ours(struct vctx *v, const struct np_aws_tag *tags, size_t n)
 {
-    return np_str_eq(np_aws_tag_get(tags, n, NP_TAG_UID), v->p.uid);
+    return np_str_eq(np_aws_tag_get(tags, n, NP_POSTURE_TAG_UID), v->p.uid);
 }
 
 /* Gone already counts as done. */
@@ -1170,7 +1149,7 @@ static int untag_pieces(struct vctx *v, const char *vpc_id)
         all[n++] = (struct piece_ref){v->subnets[i].subnet_id, NULL, v->subnets[i].tags,
                                       v->subnets[i].n_tags};
     all[n++] = (struct piece_ref){vpc_id, NULL, v->vpc->tags, v->vpc->n_tags};
-    const char *keys[] = {NP_TAG_OWNER, NP_TAG_UID, NP_TAG_PIECE};
+    const char *keys[] = {NP_POSTURE_TAG_OWNER, NP_POSTURE_TAG_UID, NP_TAG_PIECE};
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < n; i++)
         if (ours(v, all[i].tags, all[i].n_tags))
@@ -1366,7 +1345,8 @@ static bool vpcp_put_ids(struct np_pass *p, json_object *st)
     free(names);
     json_object *fl = json_object_new_array();
     for (size_t i = 0; i < v->n_fls; i++)
-        if (np_str_eq(np_aws_tag_get(v->fls[i].tags, v->fls[i].n_tags, NP_TAG_UID), v->p.uid))
+        if (np_str_eq(np_aws_tag_get(v->fls[i].tags, v->fls[i].n_tags, NP_POSTURE_TAG_UID),
+                      v->p.uid))
             json_object_array_add(fl, json_object_new_string(v->fls[i].flow_log_id));
     json_object_object_add(st, "flowLogIds", fl);
     if (v->dsg)

@@ -209,12 +209,17 @@ void np_hex_encode(char *out, const unsigned char *in, size_t n)
     out[2 * n] = '\0';
 }
 
-uint64_t np_hash_str(const char *s)
+uint64_t np_fnv1a64(const void *data, size_t n, uint64_t h)
 {
-    uint64_t h = 14695981039346656037ull;
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
+    const unsigned char *p = data;
+    for (size_t i = 0; i < n; i++) {
+        h ^= p[i];
         h *= 1099511628211ull;
     }
     return h;
+}
+
+uint64_t np_hash_str(const char *s)
+{
+    return np_fnv1a64(s, strlen(s), NP_FNV1A64_OFFSET);
 }

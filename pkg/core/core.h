@@ -87,6 +87,9 @@ size_t np_strlcpy(char *dst, const char *src, size_t size);
 bool np_str_eq(const char *a, const char *b); /* NULL-safe */
 /* FNV-1a 64-bit hash of a NUL-terminated string, for in-memory hash maps (not stable storage). */
 uint64_t np_hash_str(const char *s);
+/* FNV-1a 64-bit: continues hash h (start with NP_FNV1A64_OFFSET) over n bytes of data. */
+#define NP_FNV1A64_OFFSET 14695981039346656037ull
+uint64_t np_fnv1a64(const void *data, size_t n, uint64_t h);
 bool np_str_has_prefix(const char *s, const char *prefix);
 bool np_str_is_empty(const char *s); /* NULL or "" */
 /* Parses a whole base-10 integer within [min,max]. */

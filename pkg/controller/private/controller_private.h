@@ -22,9 +22,26 @@
 #define NP_KIND_ACCOUNT "account"
 #define NP_KIND_GUARDRAIL "guardrail"
 
-#define NP_TAG_OWNER "netposture.dev/owner"
-#define NP_TAG_UID "netposture.dev/uid"
+/* The ownership tags are pkg/posture's (NP_POSTURE_TAG_OWNER, NP_POSTURE_TAG_UID); these two
+ * aliases remain for pass.c. */
+#define NP_TAG_OWNER NP_POSTURE_TAG_OWNER
+#define NP_TAG_UID NP_POSTURE_TAG_UID
 #define NP_TAG_PIECE "netposture.dev/piece" /* which declared piece of a VPC: "subnet/a" */
+
+/* pkg/aws and pkg/posture tags are the same pair of borrowed strings: copy n of them. */
+static inline void np_controller_tags_to_posture(struct np_posture_tag *out,
+                                                 const struct np_aws_tag *in, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = (struct np_posture_tag){in[i].key, in[i].value};
+}
+
+static inline void np_controller_tags_to_aws(struct np_aws_tag *out,
+                                             const struct np_posture_tag *in, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = (struct np_aws_tag){in[i].key, in[i].value};
+}
 
 extern const struct np_kube_resource np_res_sgp;
 extern const struct np_kube_resource np_res_vpcp;
@@ -349,6 +366,43 @@ char *np_pass_client_token(struct np_pass *p, const char *piece, const char *pre
  * changed on it. */
 bool np_pass_adoption_refused(struct np_pass *p, const char *id, const struct np_aws_tag *tags,
                               size_t n, struct np_result *res);
+/*
+ * The main AWS object of a posture kind (a security group, a VPC) as the find-or-create ladder
+ * sees it. The hooks keep the object in the kind's context.
+ */
+struct np_pass_object_ops {
+    const char *noun;      /* "security group", "VPC": messages */
+    const char *not_found; /* the Ready reason when there is none: "GroupNotFound" */
+    /* The uid lookup runs before the status id (it also finds duplicates: the VPC). */
+    bool uid_first;
+    /* Reads the object by id into the context. NP_ENOTFOUND when it does not exist; with
+     * may_defer, NP_EAGAIN to wait (the region's first poll brings it). */
+    int (*read)(struct np_pass *p, const char *id, bool may_defer);
+    /* Finds the object carrying our uid tag (status_id: the one to keep when several do).
+     * NP_ENOTFOUND when none does. */
+    int (*find_by_uid)(struct np_pass *p, const char *status_id, bool enforce);
+    /* The object found (its id, NULL when none) and its tags (tags, n may be NULL). */
+    const char *(*found)(struct np_pass *p, const struct np_aws_tag **tags, size_t *n);
+    void (*forget)(struct np_pass *p); /* drops the object found: not ours */
+    /* Creates it in Enforce mode (finalizer first): 0 with it found, or 0 with Ready set. */
+    int (*create)(struct np_pass *p, struct np_result *res);
+    /* After an accepted adoption, in Enforce mode (NULL: nothing to do). */
+    int (*adopted)(struct np_pass *p);
+};
+/*
+ * Finds the posture's object, the same ladder for every kind: adopt_id when not NULL (the
+ * Adopt policy: it must exist, be no other posture's and be admitted by the account); else
+ * ours by the status id and the uid tag; else created when mode is Enforce. Returns 0 with the
+ * object found, or 0 without it and Ready (and the requeue) set when the pass cannot proceed:
+ * a condition, not an error; p->deferred while the region's first poll runs.
+ */
+int np_pass_find_or_create(struct np_pass *p, const struct np_pass_object_ops *ops,
+                           const char *adopt_id, enum np_posture_mode mode, struct np_result *res);
+/* Our ownership tags (with the piece tag when piece is not NULL) then the user tags: an array
+ * of borrowed strings (free it and *owner), *n entries. */
+struct np_aws_tag *np_pass_tags_with_ownership(struct np_pass *p, char **owner, const char *piece,
+                                               const struct np_posture_tag *user, size_t n_user,
+                                               size_t *n);
 /* Why the CloudAccount named account refuses adopting (id, tags) in *why (owned), or NULL. */
 int np_controller_adoption_check(struct np_controller *ctl, const char *account, const char *id,
                                  const struct np_aws_tag *tags, size_t n, char **why);
