@@ -26,45 +26,34 @@ static const char *tag_value(const struct np_aws_sg *sg, const char *key)
     return sg ? np_aws_tag_get(sg->tags, sg->n_tags, key) : NULL;
 }
 
-/*
- * Reads one group: the snapshot first, AWS when the poller has not seen it (yet) or when a
- * CloudTrail event says it changed (an event is only a hint: the group is read again). With
- * may_defer, returns NP_EAGAIN while the region's first poll runs instead of reading AWS.
- */
-static int observe_group(struct rctx *r, const char *group_id, struct np_aws_sg **out,
-                         bool may_defer)
+/* Takes a CloudTrail event's hint for the group (its actor, call and time into the pass):
+ * true when there was one, with *fresh the group as read for it (owned) or NULL. */
+static bool take_hint(struct rctx *r, const char *group_id, struct np_aws_sg **fresh)
 {
-    *out = NULL;
     char *actor = NULL, *event_name = NULL;
     int64_t event_ms = 0;
     bool verified = false;
-    struct np_aws_sg *fresh = NULL;
-    bool hinted = np_region_take_event(r->p.use.region, group_id, &actor, &verified, &event_name,
-                                       &event_ms, &fresh);
-    if (hinted) {
-        free(r->p.event_actor);
-        free(r->p.event_name);
-        r->p.event_actor = actor;
-        r->p.event_actor_verified = verified;
-        r->p.event_name = event_name;
-        r->p.event_ms = event_ms;
-    }
-    if (fresh) {
-        /* read for this hint by the event consumer (one Describe for its whole batch) */
-        np_region_snapshot_put(r->p.use.region, fresh);
-        *out = fresh;
-        return 0;
-    }
-    int rc = hinted ? NP_ENOTFOUND : np_region_snapshot_get(r->p.use.region, group_id, out);
-    if (rc == 0)
-        return 0;
-    if (rc == NP_EAGAIN && may_defer && np_region_first_poll_running(r->p.use.region))
-        return NP_EAGAIN; /* the first poll brings it (and enqueues us): no Describe burst */
+    if (!np_region_take_event(r->p.use.region, group_id, &actor, &verified, &event_name, &event_ms,
+                              fresh))
+        return false;
+    free(r->p.event_actor);
+    free(r->p.event_name);
+    r->p.event_actor = actor;
+    r->p.event_actor_verified = verified;
+    r->p.event_name = event_name;
+    r->p.event_ms = event_ms;
+    return true;
+}
+
+/* Describes one group (*out owned). After a hint, a group gone leaves the snapshot, one read
+ * is put in it, and a failed read keeps the hint for the retry. */
+static int describe_group(struct rctx *r, const char *group_id, bool hinted, struct np_aws_sg **out)
+{
     const char *ids[] = {group_id};
     struct np_aws_sg *sgs = NULL;
     size_t n = 0;
-    rc = np_aws_ec2_describe_security_groups(np_region_ec2(r->p.use.region), &sgs, &n, NULL, 0, ids,
-                                             1);
+    int rc = np_aws_ec2_describe_security_groups(np_region_ec2(r->p.use.region), &sgs, &n, NULL, 0,
+                                                 ids, 1);
     if (rc == NP_ENOTFOUND || (rc == 0 && n == 0)) {
         np_aws_sgs_free(sgs, n);
         if (hinted) /* gone: the snapshot must not keep answering for it */
@@ -83,6 +72,31 @@ static int observe_group(struct rctx *r, const char *group_id, struct np_aws_sg 
         np_region_snapshot_put(r->p.use.region, *out);
     np_aws_sgs_free(sgs, n);
     return 0;
+}
+
+/*
+ * Reads one group: the snapshot first, AWS when the poller has not seen it (yet) or when a
+ * CloudTrail event says it changed (an event is only a hint: the group is read again). With
+ * may_defer, returns NP_EAGAIN while the region's first poll runs instead of reading AWS.
+ */
+static int observe_group(struct rctx *r, const char *group_id, struct np_aws_sg **out,
+                         bool may_defer)
+{
+    *out = NULL;
+    struct np_aws_sg *fresh = NULL;
+    bool hinted = take_hint(r, group_id, &fresh);
+    if (fresh) {
+        /* read for this hint by the event consumer (one Describe for its whole batch) */
+        np_region_snapshot_put(r->p.use.region, fresh);
+        *out = fresh;
+        return 0;
+    }
+    int rc = hinted ? NP_ENOTFOUND : np_region_snapshot_get(r->p.use.region, group_id, out);
+    if (rc == 0)
+        return 0;
+    if (rc == NP_EAGAIN && may_defer && np_region_first_poll_running(r->p.use.region))
+        return NP_EAGAIN; /* the first poll brings it (and enqueues us): no Describe burst */
+    return describe_group(r, group_id, hinted, out);
 }
 
 /* Reads one group from AWS (never the snapshot) into *out (owned) and records it in the
@@ -419,64 +433,73 @@ static int resolve_peer(void *vctx, const char *name, char **gid)
     return rc;
 }
 
-/* Runs one plan action against AWS; duplicates and already-gone rules count as done. */
-static int apply_action(struct rctx *r, const struct np_posture_action *a)
+/* A tag action: sets or deletes the tags on the group. */
+static int apply_tags(struct rctx *r, const struct np_posture_action *a)
+{
+    struct np_aws_ec2 *ec2 = np_region_ec2(r->p.use.region);
+    int rc = 0;
+    if (a->kind == NP_POSTURE_TAG_SET) {
+        struct np_aws_tag *tags = np_xcalloc(a->n_tags, sizeof(*tags));
+        np_controller_tags_to_aws(tags, a->tags, a->n_tags);
+        rc = np_aws_ec2_create_tags(ec2, r->sg->group_id, tags, a->n_tags);
+        free(tags);
+    } else {
+        const char **keys = np_xcalloc(a->n_tags, sizeof(*keys));
+        for (size_t i = 0; i < a->n_tags; i++)
+            keys[i] = a->tags[i].key;
+        rc = np_aws_ec2_delete_tags(ec2, r->sg->group_id, keys, a->n_tags);
+        free(keys);
+    }
+    return rc;
+}
+
+/* One rule call of a rule action's kind and direction for n permissions. */
+static int rule_call(struct rctx *r, const struct np_posture_action *a,
+                     const struct np_aws_perm *perms, size_t n)
 {
     struct np_aws_ec2 *ec2 = np_region_ec2(r->p.use.region);
     const char *gid = r->sg->group_id;
-    int rc = 0;
-    if (a->n_tags) {
-        if (a->kind == NP_POSTURE_TAG_SET) {
-            struct np_aws_tag *tags = np_xcalloc(a->n_tags, sizeof(*tags));
-            np_controller_tags_to_aws(tags, a->tags, a->n_tags);
-            rc = np_aws_ec2_create_tags(ec2, gid, tags, a->n_tags);
-            free(tags);
-        } else {
-            const char **keys = np_xcalloc(a->n_tags, sizeof(*keys));
-            for (size_t i = 0; i < a->n_tags; i++)
-                keys[i] = a->tags[i].key;
-            rc = np_aws_ec2_delete_tags(ec2, gid, keys, a->n_tags);
-            free(keys);
-        }
-        return rc;
-    }
-    struct np_aws_perm *perms = np_xcalloc(a->n_rules ? a->n_rules : 1, sizeof(*perms));
-    for (size_t i = 0; i < a->n_rules; i++)
-        perms[i] = np_controller_perm_of(&a->rules[i]);
     bool eg = a->direction == NP_POSTURE_EGRESS;
     switch (a->kind) {
     case NP_POSTURE_AUTHORIZE:
-        rc = eg ? np_aws_ec2_authorize_egress(ec2, gid, perms, a->n_rules)
-                : np_aws_ec2_authorize_ingress(ec2, gid, perms, a->n_rules);
-        if (rc == NP_EEXIST) {
-            /* One rule already there fails the whole call on AWS: add them one by one. */
-            rc = 0;
-            for (size_t i = 0; i < a->n_rules && rc == 0; i++) {
-                rc = eg ? np_aws_ec2_authorize_egress(ec2, gid, &perms[i], 1)
-                        : np_aws_ec2_authorize_ingress(ec2, gid, &perms[i], 1);
-                if (rc == NP_EEXIST)
-                    rc = 0;
-            }
-        }
-        break;
+        return eg ? np_aws_ec2_authorize_egress(ec2, gid, perms, n)
+                  : np_aws_ec2_authorize_ingress(ec2, gid, perms, n);
     case NP_POSTURE_REVOKE:
-        rc = eg ? np_aws_ec2_revoke_egress(ec2, gid, perms, a->n_rules)
-                : np_aws_ec2_revoke_ingress(ec2, gid, perms, a->n_rules);
-        /* A rule already gone is fine (revoke them one by one); a group gone is not. */
-        if (rc == NP_ENOTFOUND && np_aws_error_is("InvalidPermission.NotFound")) {
-            rc = 0;
-            for (size_t i = 0; i < a->n_rules && rc == 0; i++) {
-                rc = eg ? np_aws_ec2_revoke_egress(ec2, gid, &perms[i], 1)
-                        : np_aws_ec2_revoke_ingress(ec2, gid, &perms[i], 1);
-                if (rc == NP_ENOTFOUND && np_aws_error_is("InvalidPermission.NotFound"))
-                    rc = 0;
-            }
-        }
-        break;
+        return eg ? np_aws_ec2_revoke_egress(ec2, gid, perms, n)
+                  : np_aws_ec2_revoke_ingress(ec2, gid, perms, n);
     default:
-        rc = eg ? np_aws_ec2_update_rule_descriptions_egress(ec2, gid, perms, a->n_rules)
-                : np_aws_ec2_update_rule_descriptions_ingress(ec2, gid, perms, a->n_rules);
-        break;
+        return eg ? np_aws_ec2_update_rule_descriptions_egress(ec2, gid, perms, n)
+                  : np_aws_ec2_update_rule_descriptions_ingress(ec2, gid, perms, n);
+    }
+}
+
+/* Whether a rule call failed only because a rule is there already (authorize) or gone already
+ * (revoke; a group gone is not). */
+static bool already_done(const struct np_posture_action *a, int rc)
+{
+    if (a->kind == NP_POSTURE_AUTHORIZE)
+        return rc == NP_EEXIST;
+    return a->kind == NP_POSTURE_REVOKE && rc == NP_ENOTFOUND &&
+           np_aws_error_is("InvalidPermission.NotFound");
+}
+
+/* Runs one plan action against AWS; duplicates and already-gone rules count as done. */
+static int apply_action(struct rctx *r, const struct np_posture_action *a)
+{
+    if (a->n_tags)
+        return apply_tags(r, a);
+    struct np_aws_perm *perms = np_xcalloc(a->n_rules ? a->n_rules : 1, sizeof(*perms));
+    for (size_t i = 0; i < a->n_rules; i++)
+        perms[i] = np_controller_perm_of(&a->rules[i]);
+    int rc = rule_call(r, a, perms, a->n_rules);
+    if (already_done(a, rc)) {
+        /* One such rule fails the whole call on AWS: the rules go one by one. */
+        rc = 0;
+        for (size_t i = 0; i < a->n_rules && rc == 0; i++) {
+            rc = rule_call(r, a, &perms[i], 1);
+            if (already_done(a, rc))
+                rc = 0;
+        }
     }
     free(perms);
     return rc;
@@ -608,38 +631,18 @@ static int residual_delta(struct np_pass *p, struct np_posture_delta *out)
     return rc;
 }
 
-static int converge(struct rctx *r, struct np_result *res)
+/* Expands the desired rules (peers resolved), diffs the group against them and lets the
+ * shared pass decide, apply and verify. A peer without a group yet: Ready=False PeerNotReady. */
+static int decide(struct rctx *r, struct np_result *res)
 {
-    const struct np_posture_sg_spec *spec = r->spec;
-    bool enforce = spec->remediation.mode == NP_POSTURE_MODE_ENFORCE;
     struct np_posture_delta delta = {0};
     char *subject = NULL;
-    int rc = 0;
-
-    bool denied = false;
-    rc = guardrails_forbid(r, res, &denied);
-    if (rc || denied)
-        goto out; /* denied: Ready=False GuardrailViolation; nothing is created or changed */
-    bool adopt = spec->management.policy == NP_POSTURE_MANAGEMENT_ADOPT;
-    rc = np_pass_find_or_create(&r->p, &group_ops, adopt ? spec->management.group_id : NULL,
-                                spec->remediation.mode, res);
-    if (rc || !r->sg)
-        goto out;
-    free(r->group_id);
-    r->group_id = np_strdup(r->sg->group_id);
-    if (enforce) {
-        rc = ensure_ownership_tags(r);
-        if (rc)
-            goto out;
-    }
-    np_pass_set_synced(&r->p, true, NULL);
     struct resolve_ctx rctx = {r->p.ctl, r->p.ns};
-    rc = np_posture_desired(&r->want, spec, resolve_peer, &rctx);
+    int rc = np_posture_desired(&r->want, r->spec, resolve_peer, &rctx);
     if (rc) {
         np_pass_set_ready(&r->p, "False", "PeerNotReady", np_strdup(np_error_message()));
         res->requeue_after_ms = 10 * 1000;
-        rc = 0;
-        goto out;
+        return 0;
     }
     rc = compute_delta(r, &r->want, &delta);
     if (rc)
@@ -655,24 +658,107 @@ static int converge(struct rctx *r, struct np_result *res)
         .guardrail_of = guardrail_of,
         .event_explains = event_explains,
     };
-    rc = np_pass_decide(&r->p, &delta, &spec->remediation, &ops, res);
+    rc = np_pass_decide(&r->p, &delta, &r->spec->remediation, &ops, res);
 out:
     free(subject);
     np_posture_delta_clean_up(&delta);
     return rc;
 }
 
+static int converge(struct rctx *r, struct np_result *res)
+{
+    const struct np_posture_sg_spec *spec = r->spec;
+    bool denied = false;
+    int rc = guardrails_forbid(r, res, &denied);
+    if (rc || denied)
+        return rc; /* denied: Ready=False GuardrailViolation; nothing is created or changed */
+    bool adopt = spec->management.policy == NP_POSTURE_MANAGEMENT_ADOPT;
+    rc = np_pass_find_or_create(&r->p, &group_ops, adopt ? spec->management.group_id : NULL,
+                                spec->remediation.mode, res);
+    if (rc || !r->sg)
+        return rc;
+    free(r->group_id);
+    r->group_id = np_strdup(r->sg->group_id);
+    if (spec->remediation.mode == NP_POSTURE_MODE_ENFORCE) {
+        rc = ensure_ownership_tags(r);
+        if (rc)
+            return rc;
+    }
+    np_pass_set_synced(&r->p, true, NULL);
+    return decide(r, res);
+}
+
 /* ---------------------------------------------------------------- deletion */
+
+/* Deletes the group (deletion policy Delete; gone counts as done). Returns 1 when done, 0 when
+ * AWS refuses while it is in use (DeletionBlocked, requeued), or an error. */
+static int delete_group(struct rctx *r, const char *gid, struct np_result *res)
+{
+    int rc = np_aws_ec2_delete_security_group(np_region_ec2(r->p.use.region), gid);
+    if (rc == NP_ENOTFOUND)
+        rc = 0;
+    if (rc == NP_EDEPENDENCY)
+        return np_pass_deletion_blocked(
+            &r->p,
+            np_strdupf("AWS refuses to delete %s while it is in use: %s", gid, np_error_message()),
+            res);
+    if (rc)
+        return rc;
+    np_region_snapshot_remove(r->p.use.region, gid);
+    char *note = np_strdupf("deleted security group %s", gid);
+    np_pass_emit(&r->p, "Normal", "Deleted", "Delete", note);
+    free(note);
+    return 1;
+}
+
+/* Keeps the group: drops our ownership tags when it is ours, touches nothing when it is not
+ * (foreign_owner: another owner's tags are on it). Returns 1 when done, or an error. */
+static int retain_group(struct rctx *r, const char *gid, bool ours, bool foreign_owner)
+{
+    char *note = NULL;
+    if (ours) {
+        int rc = untag_group(r, gid);
+        if (rc)
+            return rc;
+        note = np_strdupf("retained security group %s; removed the ownership tags", gid);
+    } else {
+        np_region_snapshot_remove(r->p.use.region, gid);
+        note = np_strdupf(foreign_owner
+                              ? "retained security group %s; its ownership tags belong to "
+                                "another owner and were left alone"
+                              : "retained security group %s; it does not carry this posture's "
+                                "uid tag (never adopted in Enforce mode), so nothing was changed",
+                          gid);
+    }
+    np_pass_emit(&r->p, "Normal", "Retained", "Delete", note);
+    free(note);
+    return 1;
+}
+
+/*
+ * Lets the group of the status go by the deletion policy. Read from AWS, not the snapshot:
+ * ours is what carries our uid tag now (created, or adopted and tagged). A refused or
+ * Detect-only adoption, or a group re-tagged by someone, is never deleted.
+ */
+static int release_group(struct rctx *r, const char *gid, bool retain, struct np_result *res)
+{
+    r->group_id = np_strdup(gid);
+    int rc = reread_group(r);
+    if (rc && rc != NP_ENOTFOUND)
+        return rc;
+    bool gone = rc == NP_ENOTFOUND;
+    bool ours = !gone && np_str_eq(tag_value(r->sg, NP_POSTURE_TAG_UID), r->p.uid);
+    bool foreign_owner = !gone && tag_value(r->sg, NP_POSTURE_TAG_UID) && !ours;
+    if (!retain && (gone || ours))
+        return delete_group(r, gid, res);
+    return retain_group(r, gid, ours, foreign_owner);
+}
 
 static int handle_deletion(struct rctx *r, struct np_result *res)
 {
-    int rc = 0;
     if (!np_kube_object_has_finalizer(r->p.obj, NP_KUBE_FINALIZER))
         return 0;
     const char *gid = np_json_path_str(r->p.old_status, "groupId", NP_JSON_END);
-    const char *policy =
-        np_pass_retains(r->spec->management.policy, r->spec->management.deletion_policy) ? "Retain"
-                                                                                         : "Delete";
     if (!r->p.use.region) {
         char *what = np_strdupf("group %s", gid ? gid : "(none)");
         np_pass_deletion_no_account(&r->p, what, res);
@@ -680,59 +766,14 @@ static int handle_deletion(struct rctx *r, struct np_result *res)
         return 0;
     }
     if (gid) {
-        /* Read from AWS, not the snapshot: ours is what carries our uid tag now (created, or
-         * adopted and tagged). A refused or Detect-only adoption, or a group re-tagged by
-         * someone, is never deleted. */
-        r->group_id = np_strdup(gid);
-        rc = reread_group(r);
-        bool ours = rc == 0 && np_str_eq(tag_value(r->sg, NP_POSTURE_TAG_UID), r->p.uid);
-        bool foreign_owner = rc == 0 && tag_value(r->sg, NP_POSTURE_TAG_UID) && !ours;
-        if (rc == NP_ENOTFOUND)
-            rc = 0;
-        else if (rc)
-            return rc;
-        else if (!ours)
-            policy = "Retain";
-        if (strcmp(policy, "Delete") == 0) {
-            rc = np_aws_ec2_delete_security_group(np_region_ec2(r->p.use.region), gid);
-            if (rc == NP_ENOTFOUND)
-                rc = 0;
-            if (rc == NP_EDEPENDENCY)
-                return np_pass_deletion_blocked(
-                    &r->p,
-                    np_strdupf("AWS refuses to delete %s while it is in use: %s", gid,
-                               np_error_message()),
-                    res);
-            if (rc)
-                return rc;
-            np_region_snapshot_remove(r->p.use.region, gid);
-            char *note = np_strdupf("deleted security group %s", gid);
-            np_pass_emit(&r->p, "Normal", "Deleted", "Delete", note);
-            free(note);
-        } else if (!ours) {
-            /* Not ours: neither the group nor its tags are ours to touch. */
-            np_region_snapshot_remove(r->p.use.region, gid);
-            char *note = np_strdupf(
-                foreign_owner ? "retained security group %s; its ownership tags belong to "
-                                "another owner and were left alone"
-                              : "retained security group %s; it does not carry this posture's "
-                                "uid tag (never adopted in Enforce mode), so nothing was changed",
-                gid);
-            np_pass_emit(&r->p, "Normal", "Retained", "Delete", note);
-            free(note);
-        } else {
-            rc = untag_group(r, gid);
-            if (rc)
-                return rc;
-            char *note = np_strdupf("retained security group %s; removed the ownership tags", gid);
-            np_pass_emit(&r->p, "Normal", "Retained", "Delete", note);
-            free(note);
-        }
+        int rc = release_group(
+            r, gid,
+            np_pass_retains(r->spec->management.policy, r->spec->management.deletion_policy), res);
+        if (rc <= 0)
+            return rc; /* blocked (requeued) or failed */
     }
-    rc = np_kube_finalizer_remove(r->p.ctl->kube, &np_res_sgp, r->p.obj, NP_KUBE_FINALIZER);
-    if (rc == NP_ENOTFOUND)
-        rc = 0;
-    return rc;
+    int rc = np_kube_finalizer_remove(r->p.ctl->kube, &np_res_sgp, r->p.obj, NP_KUBE_FINALIZER);
+    return rc == NP_ENOTFOUND ? 0 : rc;
 }
 
 /* ---------------------------------------------------------------- entry point */
