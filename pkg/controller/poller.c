@@ -24,21 +24,6 @@ struct snapshot {
     size_t len;
 };
 
-/* A CloudTrail event's hint that a group changed: the next reconcile reads it from AWS. */
-struct hint {
-    char *group_id;
-    char *actor; /* NULL when unknown */
-    bool actor_verified;
-    struct np_aws_sg *sg; /* the group as read for the hint, or NULL */
-    char *event_name;     /* the API call, e.g. AuthorizeSecurityGroupIngress; NULL when unknown */
-    int64_t event_ms;
-    int64_t noted_ms; /* mono */
-    struct hint *next;
-};
-
-#define MAX_HINTS 4096
-#define HINT_TTL_MS (10LL * 60 * 1000)
-
 struct np_region {
     struct np_controller *ctl;
     char *account;
@@ -54,8 +39,7 @@ struct np_region {
     bool poll_failed; /* a poll failed before the first one succeeded */
     struct snapshot snap;
     char *default_vpc;
-    struct hint *hints; /* newest first; guarded by lock */
-    size_t n_hints;
+    struct np_hint_store hints; /* CloudTrail hints by group id; guarded by lock */
 };
 
 /* ---------------------------------------------------------------- snapshot map */
@@ -208,6 +192,64 @@ static void enqueue_owner(struct np_region *r, const struct np_aws_sg *sg)
 
 /* ---------------------------------------------------------------- polling */
 
+static struct snap_entry *entry_copy(const struct snap_entry *old)
+{
+    struct snap_entry *e = np_xcalloc(1, sizeof(*e));
+    e->group_id = np_strdup(old->group_id);
+    e->sg = np_aws_sg_dup(old->sg);
+    e->fingerprint = old->fingerprint;
+    e->put_at_ms = old->put_at_ms;
+    return e;
+}
+
+/*
+ * Fills fresh with the groups just listed; changed[] gets those whose fingerprint differs
+ * from the current snapshot's (all of them on the first poll). A reconcile's read newer than
+ * the poll's start (started) is kept instead. Caller holds r->lock.
+ */
+static void snapshot_fill_locked(struct np_region *r, struct snapshot *fresh,
+                                 const struct np_aws_sg *sgs, size_t n, int64_t started,
+                                 struct np_aws_sg **changed, size_t *nchanged)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (snap_find(fresh, sgs[i].group_id))
+            continue; /* listed twice (a paging anomaly): the first copy stands */
+        struct snap_entry *old = snap_find(&r->snap, sgs[i].group_id);
+        if (old && old->put_at_ms > started) {
+            /* A reconcile recorded a newer read while this poll was in flight: keep it. */
+            snap_insert(fresh, entry_copy(old));
+            continue;
+        }
+        struct snap_entry *e = np_xcalloc(1, sizeof(*e));
+        e->group_id = np_strdup(sgs[i].group_id);
+        e->sg = np_aws_sg_dup(&sgs[i]);
+        e->fingerprint = np_sg_fingerprint(e->sg);
+        if (!old || old->fingerprint != e->fingerprint)
+            changed[(*nchanged)++] = e->sg;
+        snap_insert(fresh, e);
+    }
+}
+
+/* Groups of the current snapshot the poll did not list: vanished (copies into *gone, their
+ * owners must notice), unless a reconcile put them after the poll started (kept in fresh).
+ * Caller holds r->lock. */
+static void snapshot_missing_locked(struct np_region *r, struct snapshot *fresh, int64_t started,
+                                    struct np_aws_sg ***gone, size_t *ngone)
+{
+    for (size_t b = 0; b < r->snap.nbuckets; b++) {
+        for (struct snap_entry *e = r->snap.buckets[b]; e; e = e->next) {
+            if (snap_find(fresh, e->group_id))
+                continue;
+            if (e->put_at_ms <= started) {
+                *gone = np_xrealloc(*gone, (*ngone + 1) * sizeof(**gone));
+                (*gone)[(*ngone)++] = np_aws_sg_dup(e->sg);
+            } else {
+                snap_insert(fresh, entry_copy(e));
+            }
+        }
+    }
+}
+
 /* One full read; swaps the snapshot and enqueues the owners of changed groups. */
 static int poll_once(struct np_region *r)
 {
@@ -227,47 +269,11 @@ static int poll_once(struct np_region *r)
     }
     struct snapshot fresh;
     snap_init(&fresh, n > 32 ? n * 2 : 64);
-    struct np_aws_sg **changed = np_xcalloc(n + 1, sizeof(*changed));
-    size_t nchanged = 0;
+    struct np_aws_sg **changed = np_xcalloc(n + 1, sizeof(*changed)), **gone = NULL;
+    size_t nchanged = 0, ngone = 0;
     pthread_mutex_lock(&r->lock);
-    for (size_t i = 0; i < n; i++) {
-        if (snap_find(&fresh, sgs[i].group_id))
-            continue; /* listed twice (a paging anomaly): the first copy stands */
-        struct snap_entry *old = snap_find(&r->snap, sgs[i].group_id);
-        struct snap_entry *e = np_xcalloc(1, sizeof(*e));
-        if (old && old->put_at_ms > started) {
-            /* A reconcile recorded a newer read while this poll was in flight: keep it. */
-            e->group_id = np_strdup(old->group_id);
-            e->sg = np_aws_sg_dup(old->sg);
-            e->fingerprint = old->fingerprint;
-            e->put_at_ms = old->put_at_ms;
-        } else {
-            e->group_id = np_strdup(sgs[i].group_id);
-            e->sg = np_aws_sg_dup(&sgs[i]);
-            e->fingerprint = np_sg_fingerprint(e->sg);
-            if (!old || old->fingerprint != e->fingerprint)
-                changed[nchanged++] = e->sg;
-        }
-        snap_insert(&fresh, e);
-    }
-    /* Groups that vanished: their owners must notice (recreate or report). */
-    struct np_aws_sg **gone = NULL;
-    size_t ngone = 0;
-    for (size_t b = 0; b < r->snap.nbuckets; b++) {
-        for (struct snap_entry *e = r->snap.buckets[b]; e; e = e->next) {
-            if (!snap_find(&fresh, e->group_id) && e->put_at_ms <= started) {
-                gone = np_xrealloc(gone, (ngone + 1) * sizeof(*gone));
-                gone[ngone++] = np_aws_sg_dup(e->sg);
-            } else if (!snap_find(&fresh, e->group_id)) {
-                struct snap_entry *keep = np_xcalloc(1, sizeof(*keep));
-                keep->group_id = np_strdup(e->group_id);
-                keep->sg = np_aws_sg_dup(e->sg);
-                keep->fingerprint = e->fingerprint;
-                keep->put_at_ms = e->put_at_ms;
-                snap_insert(&fresh, keep);
-            }
-        }
-    }
+    snapshot_fill_locked(r, &fresh, sgs, n, started, changed, &nchanged);
+    snapshot_missing_locked(r, &fresh, started, &gone, &ngone);
     snap_clean_up(&r->snap);
     r->snap = fresh;
     r->polled = true;
@@ -360,25 +366,12 @@ void np_region_stop(struct np_region *r)
     }
 }
 
-static void hint_free(struct hint *h)
-{
-    free(h->group_id);
-    free(h->actor);
-    free(h->event_name);
-    np_aws_sg_free(h->sg);
-    free(h);
-}
-
 void np_region_destroy(struct np_region *r)
 {
     if (!r)
         return;
     np_region_stop(r);
-    while (r->hints) {
-        struct hint *h = r->hints;
-        r->hints = h->next;
-        hint_free(h);
-    }
+    np_hint_store_clean_up(&r->hints);
     snap_clean_up(&r->snap);
     np_aws_ec2_destroy(r->ec2);
     pthread_mutex_destroy(&r->lock);
@@ -499,23 +492,6 @@ int np_region_default_vpc(struct np_region *r, char **vpc_id)
 
 /* ---------------------------------------------------------------- event hints */
 
-/* Drops hints older than HINT_TTL_MS and, past MAX_HINTS, the oldest. Caller holds lock. */
-static void hints_trim_locked(struct np_region *r, int64_t now)
-{
-    size_t kept = 0;
-    for (struct hint **pp = &r->hints; *pp;) {
-        struct hint *h = *pp;
-        if (kept >= MAX_HINTS || now - h->noted_ms > HINT_TTL_MS) {
-            *pp = h->next;
-            hint_free(h);
-            r->n_hints--;
-            continue;
-        }
-        kept++;
-        pp = &h->next;
-    }
-}
-
 char *np_region_note_event(struct np_region *r, const char *group_id, const char *actor,
                            bool actor_verified, const char *event_name, int64_t event_ms,
                            const struct np_aws_sg *sg)
@@ -523,29 +499,7 @@ char *np_region_note_event(struct np_region *r, const char *group_id, const char
     int64_t now = np_controller_mono_ms(r->ctl);
     char *owner = NULL;
     pthread_mutex_lock(&r->lock);
-    struct hint **pp = &r->hints;
-    while (*pp && strcmp((*pp)->group_id, group_id) != 0)
-        pp = &(*pp)->next;
-    struct hint *h = *pp;
-    if (h) {
-        *pp = h->next; /* moved to the front below */
-        free(h->actor);
-        free(h->event_name);
-        np_aws_sg_free(h->sg);
-    } else {
-        h = np_xcalloc(1, sizeof(*h));
-        h->group_id = np_strdup(group_id);
-        r->n_hints++;
-    }
-    h->actor = actor ? np_strdup(actor) : NULL;
-    h->actor_verified = actor && actor_verified;
-    h->sg = sg ? np_aws_sg_dup(sg) : NULL;
-    h->event_name = event_name ? np_strdup(event_name) : NULL;
-    h->event_ms = event_ms;
-    h->noted_ms = now;
-    h->next = r->hints;
-    r->hints = h;
-    hints_trim_locked(r, now);
+    np_hint_store_put(&r->hints, group_id, actor, actor_verified, event_name, event_ms, sg, now);
     struct snap_entry *e = snap_find(&r->snap, group_id);
     const char *o = e ? owner_of(e->sg) : NULL;
     if (o && strchr(o, '/'))
@@ -558,32 +512,16 @@ bool np_region_take_event(struct np_region *r, const char *group_id, char **acto
                           bool *actor_verified, char **event_name, int64_t *event_ms,
                           struct np_aws_sg **sg)
 {
-    bool found = false;
-    *actor = NULL;
-    *actor_verified = false;
-    *sg = NULL;
-    *event_name = NULL;
-    *event_ms = 0;
+    struct np_hint h;
+    int64_t now = np_controller_mono_ms(r->ctl);
     pthread_mutex_lock(&r->lock);
-    for (struct hint **pp = &r->hints; *pp; pp = &(*pp)->next) {
-        struct hint *h = *pp;
-        if (strcmp(h->group_id, group_id) == 0) {
-            *pp = h->next;
-            *actor = h->actor;
-            *actor_verified = h->actor_verified;
-            *sg = h->sg;
-            *event_name = h->event_name;
-            *event_ms = h->event_ms;
-            h->sg = NULL;
-            h->actor = NULL;
-            h->event_name = NULL;
-            hint_free(h);
-            r->n_hints--;
-            found = true;
-            break;
-        }
-    }
+    bool found = np_hint_store_take(&r->hints, group_id, now, &h);
     pthread_mutex_unlock(&r->lock);
+    *actor = h.actor;
+    *actor_verified = h.actor_verified;
+    *event_name = h.event_name;
+    *event_ms = h.event_ms;
+    *sg = h.sg;
     return found;
 }
 

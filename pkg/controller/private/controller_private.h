@@ -57,6 +57,38 @@ struct np_result {
 struct np_account;
 struct np_region;
 
+/* ---------------------------------------------------------------- hints.c */
+
+/* What a CloudTrail event said about an object, for the next reconcile of its owner (owned). */
+struct np_hint {
+    char *actor;          /* NULL when unknown */
+    bool actor_verified;  /* CloudTrail LookupEvents confirmed the actor */
+    char *event_name;     /* the API call, e.g. AuthorizeSecurityGroupIngress; NULL when unknown */
+    int64_t event_ms;     /* the event's time */
+    struct np_aws_sg *sg; /* a security group as read for the hint, or NULL */
+};
+void np_hint_clean_up(struct np_hint *h);
+
+/* Hints expire after this long; a store keeps at most this many (the oldest go first). */
+#define NP_HINT_TTL_MS (10LL * 60 * 1000)
+#define NP_HINTS_MAX 4096
+
+/* Hints by key (a group id, a posture key). Zero-initialise; the caller locks. */
+struct np_hint_entry;
+struct np_hint_store {
+    struct np_hint_entry *head; /* newest first */
+    size_t n;
+};
+/* Records the hint for key (strings and sg copied; now_ms monotonic), replacing the key's
+ * older one; expired hints and, past NP_HINTS_MAX, the oldest are dropped. */
+void np_hint_store_put(struct np_hint_store *s, const char *key, const char *actor,
+                       bool actor_verified, const char *event_name, int64_t event_ms,
+                       const struct np_aws_sg *sg, int64_t now_ms);
+/* Takes the hint of key: true with *out (owned: np_hint_clean_up) when one has not expired. */
+bool np_hint_store_take(struct np_hint_store *s, const char *key, int64_t now_ms,
+                        struct np_hint *out);
+void np_hint_store_clean_up(struct np_hint_store *s);
+
 struct np_controller {
     struct np_controller_options opts;
     const struct np_clock *clock;
@@ -87,7 +119,7 @@ struct np_controller {
 
     /* events.c: CloudTrail hints for VPC postures; guarded by hints_lock. */
     pthread_mutex_t hints_lock;
-    struct np_vpc_hint *vpc_hints;
+    struct np_hint_store vpc_hints;
 };
 
 /* controller.c */
