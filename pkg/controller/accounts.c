@@ -55,7 +55,7 @@ struct reap {
 
 static void region_entry_free(struct np_controller *ctl, struct np_region_entry *e)
 {
-    np_region_destroy(e->region); /* joins the poller */
+    np_controller_region_destroy(e->region); /* joins the poller */
     free(e->name);
     free(e);
     atomic_fetch_sub(&ctl->regions_live, 1);
@@ -65,7 +65,7 @@ static void account_free(struct np_controller *ctl, struct np_account *a)
 {
     if (!a)
         return;
-    np_consumer_destroy(a->consumer);
+    np_controller_consumer_destroy(a->consumer);
     while (a->regions) {
         struct np_region_entry *e = a->regions;
         a->regions = e->next;
@@ -110,7 +110,7 @@ static bool region_idle_locked(struct np_controller *ctl, struct np_account *a,
         return false;
     int64_t resync = a->resync_ms > ctl->opts.resync_ms ? a->resync_ms : ctl->opts.resync_ms;
     int64_t idle = 3 * resync > REGION_IDLE_MIN_MS ? 3 * resync : REGION_IDLE_MIN_MS;
-    return now - e->acquired_ms >= idle && np_region_snapshot_is_empty(e->region);
+    return now - e->acquired_ms >= idle && np_controller_region_snapshot_is_empty(e->region);
 }
 
 /* Unlinks the account's idle regions (their pollers told to stop) for the reaper. */
@@ -123,7 +123,7 @@ static void sweep_regions_locked(struct np_controller *ctl, struct np_account *a
         if (region_idle_locked(ctl, a, e, now)) {
             *pp = e->next;
             a->n_regions--;
-            np_region_signal_stop(e->region);
+            np_controller_region_signal_stop(e->region);
             e->next = r->regions;
             r->regions = e;
             continue;
@@ -159,9 +159,9 @@ void np_controller_pollers_stop(struct np_controller *ctl)
     size_t n = 0;
     pthread_mutex_lock(&ctl->accounts_lock);
     for (struct np_account *a = ctl->accounts; a; a = a->next) {
-        np_consumer_signal_stop(a->consumer);
+        np_controller_consumer_signal_stop(a->consumer);
         for (struct np_region_entry *e = a->regions; e; e = e->next)
-            np_region_signal_stop(e->region);
+            np_controller_region_signal_stop(e->region);
         held = np_xrealloc(held, (n + 1) * sizeof(*held));
         held[n++] = a;
         a->refs++; /* an account deleted meanwhile (informer thread) stays until joined */
@@ -170,9 +170,9 @@ void np_controller_pollers_stop(struct np_controller *ctl)
     /* Consumers take accounts_lock to hint regions: join them (and the pollers) without it.
      * Called once the workers are joined, so no region is added or swept meanwhile. */
     for (size_t i = 0; i < n; i++) {
-        np_consumer_join(held[i]->consumer);
+        np_controller_consumer_join(held[i]->consumer);
         for (struct np_region_entry *e = held[i]->regions; e; e = e->next)
-            np_region_stop(e->region);
+            np_controller_region_stop(e->region);
     }
     for (size_t i = 0; i < n; i++)
         account_release(ctl, held[i]);
@@ -199,9 +199,9 @@ static void retire_locked(struct np_controller *ctl, struct np_account *a, struc
     }
     a->next = NULL;
     a->retired = true;
-    np_consumer_signal_stop(a->consumer);
+    np_controller_consumer_signal_stop(a->consumer);
     for (struct np_region_entry *e = a->regions; e; e = e->next)
-        np_region_signal_stop(e->region);
+        np_controller_region_signal_stop(e->region);
     account_unref_locked(a, r); /* the cache's reference */
 }
 
@@ -365,7 +365,7 @@ static int start_consumer(struct np_controller *ctl, struct np_account *a, const
     qc.credentials = &a->creds;
     qc.observer = np_controller_aws_observer;
     qc.observer_ctx = ctl;
-    return np_consumer_new(&a->consumer, ctl, a->name, queue, &qc);
+    return np_controller_consumer_new(&a->consumer, ctl, a->name, queue, &qc);
 }
 
 /*
@@ -572,7 +572,7 @@ static int region_create(struct np_controller *ctl, struct np_account *a, const 
     if (rc)
         return rc;
     struct np_region *region = NULL;
-    rc = np_region_new(&region, ctl, a->name, name, ec2, a->resync_ms);
+    rc = np_controller_region_new(&region, ctl, a->name, name, ec2, a->resync_ms);
     if (rc) {
         np_aws_ec2_destroy(ec2);
         return rc;
@@ -602,7 +602,7 @@ static int region_install(struct np_controller *ctl, struct np_region_entry *e, 
         cur->acquired_ms = now;
     } else if (!region_bound_reached(a, e->name)) {
         if (a->retired)
-            np_region_signal_stop(e->region); /* serves the holders only */
+            np_controller_region_signal_stop(e->region); /* serves the holders only */
         e->next = a->regions;
         a->regions = e;
         if (!np_str_eq(e->name, a->default_region))
@@ -676,8 +676,8 @@ char *np_controller_account_note_event(struct np_controller *ctl, const char *ac
     struct np_region_entry *e = a && name ? region_find_locked(a, name) : NULL;
     /* In-memory only: the region's own lock is taken inside accounts_lock, never the reverse. */
     if (e)
-        owner = np_region_note_event(e->region, group_id, actor, actor_verified, event_name,
-                                     event_ms, sg);
+        owner = np_controller_region_note_event(e->region, group_id, actor, actor_verified,
+                                                event_name, event_ms, sg);
     pthread_mutex_unlock(&ctl->accounts_lock);
     return owner;
 }
@@ -750,7 +750,7 @@ static void account_hold(struct np_controller *ctl, json_object *acct, const cha
         rc = region_acquire(ctl, a, region ? region : a->default_region, &use->held, &why);
         if (rc == 0) {
             use->region = use->held->region;
-            use->region_name = np_region_name(use->region);
+            use->region_name = np_controller_region_name(use->region);
         } else {
             account_release(ctl, a);
         }
@@ -793,12 +793,12 @@ static int account_verify(struct np_controller *ctl, json_object *acct, char **a
         account_release(ctl, a);
         return rc;
     }
-    rc = np_aws_sts_get_caller_identity(np_region_ec2(held->region), account_id, arn);
+    rc = np_aws_sts_get_caller_identity(np_controller_region_ec2(held->region), account_id, arn);
     *consuming = a->consumer != NULL;
     if (rc == 0 && a->consumer) {
         /* Our own repairs come back as events: the consumer ignores this identity's. */
-        np_consumer_set_identity(a->consumer, *arn);
-        if (np_consumer_check(a->consumer) != 0) {
+        np_controller_consumer_set_identity(a->consumer, *arn);
+        if (np_controller_consumer_check(a->consumer) != 0) {
             *why = "EventQueueUnreachable";
             rc = np_error_set(NP_EIO, "event queue: %s", np_error_message());
         }

@@ -167,7 +167,7 @@ int np_pass_find_or_create(struct np_pass *p, const struct np_pass_object_ops *o
                                      NP_POSTURE_TAG_UID, p->uid, np_posture_mode_name(mode)));
         np_pass_set_synced(p, true, NULL);
         /* The account's resync interval: a Detect posture looks again as often as a read. */
-        res->requeue_after_ms = np_region_resync_ms(p->use.region);
+        res->requeue_after_ms = np_controller_region_resync_ms(p->use.region);
         return 0;
     }
     return ops->create(p, res);

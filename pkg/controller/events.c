@@ -184,7 +184,7 @@ struct batch {
     int verify_actors; /* some posture of the account has exceptions[].actors: -1 not known yet */
     struct np_aws_event ev[RECEIVE_BATCH];
     bool parsed[RECEIVE_BATCH];
-    struct pending ids[RECEIVE_BATCH * NP_EVENTS_MAX_IDS];
+    struct pending ids[RECEIVE_BATCH * NP_CONTROLLER_EVENTS_MAX_IDS];
     size_t n_ids;
 };
 
@@ -193,7 +193,7 @@ struct walk {
     struct np_consumer *c;
     struct batch *b;
     bool vpc;
-    char *keys[RECEIVE_BATCH * NP_EVENTS_MAX_IDS]; /* parallel to b->ids (owned) */
+    char *keys[RECEIVE_BATCH * NP_CONTROLLER_EVENTS_MAX_IDS]; /* parallel to b->ids (owned) */
 };
 
 static bool group_status_mentions(json_object *st, const char *id)
@@ -271,7 +271,7 @@ static void walk_clean_up(struct walk *w)
 static void describe_region(struct np_consumer *c, struct np_aws_ec2 *ec2, struct batch *b,
                             const char *region, struct np_aws_sg **sgs, size_t *n)
 {
-    const char *values[RECEIVE_BATCH * NP_EVENTS_MAX_IDS];
+    const char *values[RECEIVE_BATCH * NP_CONTROLLER_EVENTS_MAX_IDS];
     size_t nv = 0;
     *sgs = NULL;
     *n = 0;
@@ -356,7 +356,7 @@ static void hint_region(struct np_consumer *c, struct batch *b, size_t i, char *
 static void hint_groups(struct np_consumer *c, struct batch *b)
 {
     struct walk w = {.c = c, .b = b, .vpc = false};
-    char *owners[RECEIVE_BATCH * NP_EVENTS_MAX_IDS] = {NULL};
+    char *owners[RECEIVE_BATCH * NP_CONTROLLER_EVENTS_MAX_IDS] = {NULL};
     bool any = false;
     for (size_t i = 0; i < b->n_ids; i++)
         if (first_group_of_region(b, i))
@@ -448,7 +448,7 @@ static bool drop_early(struct np_consumer *c, struct batch *b, size_t i,
                        const struct np_aws_sqs_message *m)
 {
     struct np_aws_event *ev = &b->ev[i];
-    if (m->receive_count > NP_EVENTS_MAX_RECEIVES) {
+    if (m->receive_count > NP_CONTROLLER_EVENTS_MAX_RECEIVES) {
         /* Received that often and never deleted: it keeps failing (or crashing) us. */
         np_log_warn("deleting a poison event message", "account", c->account, "messageId",
                     m->message_id);
@@ -477,17 +477,17 @@ static bool drop_early(struct np_consumer *c, struct batch *b, size_t i,
     return false;
 }
 
-/* Adds the event's resource ids (at most NP_EVENTS_MAX_IDS; the rest are counted). */
+/* Adds the event's resource ids (at most NP_CONTROLLER_EVENTS_MAX_IDS; the rest are counted). */
 static void add_ids(struct np_consumer *c, struct batch *b, struct np_aws_event *ev,
                     const struct np_aws_sqs_message *m, bool verified)
 {
     size_t n = ev->n_resource_ids;
-    if (n > NP_EVENTS_MAX_IDS || ev->resources_truncated) {
+    if (n > NP_CONTROLLER_EVENTS_MAX_IDS || ev->resources_truncated) {
         np_log_warn("an event names too many resources; the rest are ignored", "account",
                     c->account, "messageId", m->message_id);
         count_n(c, "netposture_event_ids_ignored_total", NULL, NULL,
-                (double)(n > NP_EVENTS_MAX_IDS ? n - NP_EVENTS_MAX_IDS : 1));
-        n = n > NP_EVENTS_MAX_IDS ? NP_EVENTS_MAX_IDS : n;
+                (double)(n > NP_CONTROLLER_EVENTS_MAX_IDS ? n - NP_CONTROLLER_EVENTS_MAX_IDS : 1));
+        n = n > NP_CONTROLLER_EVENTS_MAX_IDS ? NP_CONTROLLER_EVENTS_MAX_IDS : n;
     }
     for (size_t k = 0; k < n; k++)
         b->ids[b->n_ids++] = (struct pending){ev->resource_ids[k], ev, verified, false, false};
@@ -496,7 +496,8 @@ static void add_ids(struct np_consumer *c, struct batch *b, struct np_aws_event 
 /*
  * Decides what to do with one message on its own (a bad one never fails the batch): true when
  * it is to be deleted without hints (poison, corrupt, malformed, foreign, forged, ignored).
- * Otherwise its event is parsed into b->ev[i] and its ids (at most NP_EVENTS_MAX_IDS) added.
+ * Otherwise its event is parsed into b->ev[i] and its ids (at most NP_CONTROLLER_EVENTS_MAX_IDS)
+ * added.
  */
 static bool admit(struct np_consumer *c, struct batch *b, size_t i,
                   const struct np_aws_sqs_message *m)
@@ -560,17 +561,18 @@ void np_controller_note_vpc_event(struct np_controller *ctl, const char *key, co
 {
     int64_t now = np_controller_mono_ms(ctl);
     pthread_mutex_lock(&ctl->hints_lock);
-    np_hint_store_put(&ctl->vpc_hints, key, actor, actor_verified, event_name, event_ms, NULL, now);
+    np_controller_hint_store_put(&ctl->vpc_hints, key, actor, actor_verified, event_name, event_ms,
+                                 NULL, now);
     pthread_mutex_unlock(&ctl->hints_lock);
 }
 
 bool np_controller_take_vpc_event(struct np_controller *ctl, const char *key, char **actor,
                                   bool *actor_verified, char **event_name, int64_t *event_ms)
 {
-    struct np_hint h;
+    struct np_controller_hint h;
     int64_t now = np_controller_mono_ms(ctl);
     pthread_mutex_lock(&ctl->hints_lock);
-    bool found = np_hint_store_take(&ctl->vpc_hints, key, now, &h);
+    bool found = np_controller_hint_store_take(&ctl->vpc_hints, key, now, &h);
     pthread_mutex_unlock(&ctl->hints_lock);
     if (found) {
         *actor = h.actor;
@@ -579,13 +581,13 @@ bool np_controller_take_vpc_event(struct np_controller *ctl, const char *key, ch
         *event_ms = h.event_ms;
         h.actor = h.event_name = NULL;
     }
-    np_hint_clean_up(&h);
+    np_controller_hint_clean_up(&h);
     return found;
 }
 
 void np_controller_vpc_events_clean_up(struct np_controller *ctl)
 {
-    np_hint_store_clean_up(&ctl->vpc_hints);
+    np_controller_hint_store_clean_up(&ctl->vpc_hints);
 }
 
 /* Waits up to ms unless stopped; returns true when stopping. */
@@ -636,8 +638,9 @@ static void *consumer_main(void *arg)
     return NULL;
 }
 
-int np_consumer_new(struct np_consumer **out, struct np_controller *ctl, const char *account,
-                    const char *queue_url, const struct np_aws_sqs_config *cfg)
+int np_controller_consumer_new(struct np_consumer **out, struct np_controller *ctl,
+                               const char *account, const char *queue_url,
+                               const struct np_aws_sqs_config *cfg)
 {
     *out = NULL;
     struct np_consumer *c = np_xcalloc(1, sizeof(*c));
@@ -660,7 +663,7 @@ int np_consumer_new(struct np_consumer **out, struct np_controller *ctl, const c
     if (rc == 0 && pthread_create(&c->thread, NULL, consumer_main, c) != 0)
         rc = np_error_set(NP_EIO, "cannot start the event consumer thread");
     if (rc) {
-        np_consumer_destroy(c);
+        np_controller_consumer_destroy(c);
         return rc;
     }
     c->started = true;
@@ -668,7 +671,7 @@ int np_consumer_new(struct np_consumer **out, struct np_controller *ctl, const c
     return 0;
 }
 
-void np_consumer_signal_stop(struct np_consumer *c)
+void np_controller_consumer_signal_stop(struct np_consumer *c)
 {
     if (!c)
         return;
@@ -680,7 +683,7 @@ void np_consumer_signal_stop(struct np_consumer *c)
         np_aws_sqs_cancel(c->sqs); /* ends a long poll in flight */
 }
 
-void np_consumer_join(struct np_consumer *c)
+void np_controller_consumer_join(struct np_consumer *c)
 {
     if (!c)
         return;
@@ -692,12 +695,12 @@ void np_consumer_join(struct np_consumer *c)
         pthread_join(c->thread, NULL);
 }
 
-void np_consumer_destroy(struct np_consumer *c)
+void np_controller_consumer_destroy(struct np_consumer *c)
 {
     if (!c)
         return;
-    np_consumer_signal_stop(c);
-    np_consumer_join(c);
+    np_controller_consumer_signal_stop(c);
+    np_controller_consumer_join(c);
     np_aws_sqs_destroy(c->sqs);
     pthread_mutex_destroy(&c->lock);
     pthread_cond_destroy(&c->cond);
@@ -717,7 +720,7 @@ void np_consumer_destroy(struct np_consumer *c)
     free(c);
 }
 
-void np_consumer_set_identity(struct np_consumer *c, const char *arn)
+void np_controller_consumer_set_identity(struct np_consumer *c, const char *arn)
 {
     if (!c)
         return;
@@ -739,7 +742,7 @@ void np_consumer_set_identity(struct np_consumer *c, const char *arn)
     pthread_mutex_unlock(&c->lock);
 }
 
-int np_consumer_check(struct np_consumer *c)
+int np_controller_consumer_check(struct np_consumer *c)
 {
     return np_aws_sqs_check(c->sqs, c->queue_url);
 }

@@ -14,7 +14,8 @@ struct snap_entry {
     char *group_id;
     struct np_aws_sg *sg;
     uint64_t fingerprint;
-    int64_t put_at_ms; /* mono time of the last np_region_snapshot_put, 0 if from a poll */
+    int64_t
+        put_at_ms; /* mono time of the last np_controller_region_snapshot_put, 0 if from a poll */
     struct snap_entry *next;
 };
 
@@ -39,7 +40,7 @@ struct np_region {
     bool poll_failed; /* a poll failed before the first one succeeded */
     struct snapshot snap;
     char *default_vpc;
-    struct np_hint_store hints; /* CloudTrail hints by group id; guarded by lock */
+    struct np_controller_hint_store hints; /* CloudTrail hints by group id; guarded by lock */
 };
 
 /* ---------------------------------------------------------------- snapshot map */
@@ -155,7 +156,7 @@ static void add_perm_lines(char ***lines, size_t *n, const char *dir, const stru
     }
 }
 
-uint64_t np_sg_fingerprint(const struct np_aws_sg *sg)
+uint64_t np_controller_sg_fingerprint(const struct np_aws_sg *sg)
 {
     char **lines = NULL;
     size_t n = 0;
@@ -223,7 +224,7 @@ static void snapshot_fill_locked(struct np_region *r, struct snapshot *fresh,
         struct snap_entry *e = np_xcalloc(1, sizeof(*e));
         e->group_id = np_strdup(sgs[i].group_id);
         e->sg = np_aws_sg_dup(&sgs[i]);
-        e->fingerprint = np_sg_fingerprint(e->sg);
+        e->fingerprint = np_controller_sg_fingerprint(e->sg);
         if (!old || old->fingerprint != e->fingerprint)
             changed[(*nchanged)++] = e->sg;
         snap_insert(fresh, e);
@@ -322,8 +323,8 @@ static void *poller_main(void *arg)
     return NULL;
 }
 
-int np_region_new(struct np_region **out, struct np_controller *ctl, const char *account,
-                  const char *region, struct np_aws_ec2 *ec2, int64_t resync_ms)
+int np_controller_region_new(struct np_region **out, struct np_controller *ctl, const char *account,
+                             const char *region, struct np_aws_ec2 *ec2, int64_t resync_ms)
 {
     struct np_region *r = np_xcalloc(1, sizeof(*r));
     r->ctl = ctl;
@@ -340,7 +341,7 @@ int np_region_new(struct np_region **out, struct np_controller *ctl, const char 
     snap_init(&r->snap, 64);
     if (pthread_create(&r->thread, NULL, poller_main, r) != 0) {
         r->ec2 = NULL; /* the caller still owns it on failure */
-        np_region_destroy(r);
+        np_controller_region_destroy(r);
         *out = NULL;
         return np_error_set(NP_EIO, "cannot start the poller thread");
     }
@@ -349,7 +350,7 @@ int np_region_new(struct np_region **out, struct np_controller *ctl, const char 
     return 0;
 }
 
-void np_region_signal_stop(struct np_region *r)
+void np_controller_region_signal_stop(struct np_region *r)
 {
     pthread_mutex_lock(&r->lock);
     r->stop = true;
@@ -357,21 +358,21 @@ void np_region_signal_stop(struct np_region *r)
     pthread_mutex_unlock(&r->lock);
 }
 
-void np_region_stop(struct np_region *r)
+void np_controller_region_stop(struct np_region *r)
 {
-    np_region_signal_stop(r);
+    np_controller_region_signal_stop(r);
     if (r->started) {
         pthread_join(r->thread, NULL);
         r->started = false;
     }
 }
 
-void np_region_destroy(struct np_region *r)
+void np_controller_region_destroy(struct np_region *r)
 {
     if (!r)
         return;
-    np_region_stop(r);
-    np_hint_store_clean_up(&r->hints);
+    np_controller_region_stop(r);
+    np_controller_hint_store_clean_up(&r->hints);
     snap_clean_up(&r->snap);
     np_aws_ec2_destroy(r->ec2);
     pthread_mutex_destroy(&r->lock);
@@ -382,17 +383,18 @@ void np_region_destroy(struct np_region *r)
     free(r);
 }
 
-struct np_aws_ec2 *np_region_ec2(struct np_region *r)
+struct np_aws_ec2 *np_controller_region_ec2(struct np_region *r)
 {
     return r->ec2;
 }
 
-const char *np_region_name(struct np_region *r)
+const char *np_controller_region_name(struct np_region *r)
 {
     return r->name;
 }
 
-int np_region_snapshot_get(struct np_region *r, const char *group_id, struct np_aws_sg **out)
+int np_controller_region_snapshot_get(struct np_region *r, const char *group_id,
+                                      struct np_aws_sg **out)
 {
     int rc = 0;
     *out = NULL;
@@ -410,7 +412,8 @@ int np_region_snapshot_get(struct np_region *r, const char *group_id, struct np_
     return rc;
 }
 
-int np_region_snapshot_find_uid(struct np_region *r, const char *uid, struct np_aws_sg **out)
+int np_controller_region_snapshot_find_uid(struct np_region *r, const char *uid,
+                                           struct np_aws_sg **out)
 {
     int rc = NP_ENOTFOUND;
     *out = NULL;
@@ -436,31 +439,31 @@ int np_region_snapshot_find_uid(struct np_region *r, const char *uid, struct np_
     return rc;
 }
 
-void np_region_snapshot_put(struct np_region *r, const struct np_aws_sg *sg)
+void np_controller_region_snapshot_put(struct np_region *r, const struct np_aws_sg *sg)
 {
     struct snap_entry *e = np_xcalloc(1, sizeof(*e));
     e->group_id = np_strdup(sg->group_id);
     e->sg = np_aws_sg_dup(sg);
-    e->fingerprint = np_sg_fingerprint(sg);
+    e->fingerprint = np_controller_sg_fingerprint(sg);
     pthread_mutex_lock(&r->lock);
     e->put_at_ms = np_controller_mono_ms(r->ctl);
     snap_insert(&r->snap, e);
     pthread_mutex_unlock(&r->lock);
 }
 
-void np_region_snapshot_remove(struct np_region *r, const char *group_id)
+void np_controller_region_snapshot_remove(struct np_region *r, const char *group_id)
 {
     pthread_mutex_lock(&r->lock);
     snap_remove(&r->snap, group_id);
     pthread_mutex_unlock(&r->lock);
 }
 
-int64_t np_region_resync_ms(struct np_region *r)
+int64_t np_controller_region_resync_ms(struct np_region *r)
 {
     return r->resync_ms;
 }
 
-int np_region_default_vpc(struct np_region *r, char **vpc_id)
+int np_controller_region_default_vpc(struct np_region *r, char **vpc_id)
 {
     pthread_mutex_lock(&r->lock);
     char *cached = np_strdup(r->default_vpc);
@@ -492,14 +495,15 @@ int np_region_default_vpc(struct np_region *r, char **vpc_id)
 
 /* ---------------------------------------------------------------- event hints */
 
-char *np_region_note_event(struct np_region *r, const char *group_id, const char *actor,
-                           bool actor_verified, const char *event_name, int64_t event_ms,
-                           const struct np_aws_sg *sg)
+char *np_controller_region_note_event(struct np_region *r, const char *group_id, const char *actor,
+                                      bool actor_verified, const char *event_name, int64_t event_ms,
+                                      const struct np_aws_sg *sg)
 {
     int64_t now = np_controller_mono_ms(r->ctl);
     char *owner = NULL;
     pthread_mutex_lock(&r->lock);
-    np_hint_store_put(&r->hints, group_id, actor, actor_verified, event_name, event_ms, sg, now);
+    np_controller_hint_store_put(&r->hints, group_id, actor, actor_verified, event_name, event_ms,
+                                 sg, now);
     struct snap_entry *e = snap_find(&r->snap, group_id);
     const char *o = e ? owner_of(e->sg) : NULL;
     if (o && strchr(o, '/'))
@@ -508,14 +512,14 @@ char *np_region_note_event(struct np_region *r, const char *group_id, const char
     return owner;
 }
 
-bool np_region_take_event(struct np_region *r, const char *group_id, char **actor,
-                          bool *actor_verified, char **event_name, int64_t *event_ms,
-                          struct np_aws_sg **sg)
+bool np_controller_region_take_event(struct np_region *r, const char *group_id, char **actor,
+                                     bool *actor_verified, char **event_name, int64_t *event_ms,
+                                     struct np_aws_sg **sg)
 {
-    struct np_hint h;
+    struct np_controller_hint h;
     int64_t now = np_controller_mono_ms(r->ctl);
     pthread_mutex_lock(&r->lock);
-    bool found = np_hint_store_take(&r->hints, group_id, now, &h);
+    bool found = np_controller_hint_store_take(&r->hints, group_id, now, &h);
     pthread_mutex_unlock(&r->lock);
     *actor = h.actor;
     *actor_verified = h.actor_verified;
@@ -525,7 +529,7 @@ bool np_region_take_event(struct np_region *r, const char *group_id, char **acto
     return found;
 }
 
-bool np_region_snapshot_is_empty(struct np_region *r)
+bool np_controller_region_snapshot_is_empty(struct np_region *r)
 {
     pthread_mutex_lock(&r->lock);
     bool empty = r->snap.len == 0;
@@ -533,7 +537,7 @@ bool np_region_snapshot_is_empty(struct np_region *r)
     return empty;
 }
 
-bool np_region_first_poll_running(struct np_region *r)
+bool np_controller_region_first_poll_running(struct np_region *r)
 {
     pthread_mutex_lock(&r->lock);
     bool running = !r->polled && !r->poll_failed && !r->stop;

@@ -33,8 +33,8 @@ static bool take_hint(struct rctx *r, const char *group_id, struct np_aws_sg **f
     char *actor = NULL, *event_name = NULL;
     int64_t event_ms = 0;
     bool verified = false;
-    if (!np_region_take_event(r->p.use.region, group_id, &actor, &verified, &event_name, &event_ms,
-                              fresh))
+    if (!np_controller_region_take_event(r->p.use.region, group_id, &actor, &verified, &event_name,
+                                         &event_ms, fresh))
         return false;
     free(r->p.event_actor);
     free(r->p.event_name);
@@ -52,24 +52,24 @@ static int describe_group(struct rctx *r, const char *group_id, bool hinted, str
     const char *ids[] = {group_id};
     struct np_aws_sg *sgs = NULL;
     size_t n = 0;
-    int rc = np_aws_ec2_describe_security_groups(np_region_ec2(r->p.use.region), &sgs, &n, NULL, 0,
-                                                 ids, 1);
+    int rc = np_aws_ec2_describe_security_groups(np_controller_region_ec2(r->p.use.region), &sgs,
+                                                 &n, NULL, 0, ids, 1);
     if (rc == NP_ENOTFOUND || (rc == 0 && n == 0)) {
         np_aws_sgs_free(sgs, n);
         if (hinted) /* gone: the snapshot must not keep answering for it */
-            np_region_snapshot_remove(r->p.use.region, group_id);
+            np_controller_region_snapshot_remove(r->p.use.region, group_id);
         return NP_ENOTFOUND;
     }
     if (rc) {
         if (hinted) /* keep the hint for the retry, or the event would be lost */
-            free(np_region_note_event(r->p.use.region, group_id, r->p.event_actor,
-                                      r->p.event_actor_verified, r->p.event_name, r->p.event_ms,
-                                      NULL));
+            free(np_controller_region_note_event(r->p.use.region, group_id, r->p.event_actor,
+                                                 r->p.event_actor_verified, r->p.event_name,
+                                                 r->p.event_ms, NULL));
         return rc;
     }
     *out = np_aws_sg_dup(&sgs[0]);
     if (hinted)
-        np_region_snapshot_put(r->p.use.region, *out);
+        np_controller_region_snapshot_put(r->p.use.region, *out);
     np_aws_sgs_free(sgs, n);
     return 0;
 }
@@ -87,14 +87,15 @@ static int observe_group(struct rctx *r, const char *group_id, struct np_aws_sg 
     bool hinted = take_hint(r, group_id, &fresh);
     if (fresh) {
         /* read for this hint by the event consumer (one Describe for its whole batch) */
-        np_region_snapshot_put(r->p.use.region, fresh);
+        np_controller_region_snapshot_put(r->p.use.region, fresh);
         *out = fresh;
         return 0;
     }
-    int rc = hinted ? NP_ENOTFOUND : np_region_snapshot_get(r->p.use.region, group_id, out);
+    int rc =
+        hinted ? NP_ENOTFOUND : np_controller_region_snapshot_get(r->p.use.region, group_id, out);
     if (rc == 0)
         return 0;
-    if (rc == NP_EAGAIN && may_defer && np_region_first_poll_running(r->p.use.region))
+    if (rc == NP_EAGAIN && may_defer && np_controller_region_first_poll_running(r->p.use.region))
         return NP_EAGAIN; /* the first poll brings it (and enqueues us): no Describe burst */
     return describe_group(r, group_id, hinted, out);
 }
@@ -107,13 +108,13 @@ static int read_group(struct rctx *r, const char *group_id, struct np_aws_sg **o
     struct np_aws_sg *sgs = NULL;
     size_t n = 0;
     *out = NULL;
-    int rc = np_aws_ec2_describe_security_groups(np_region_ec2(r->p.use.region), &sgs, &n, NULL, 0,
-                                                 ids, 1);
+    int rc = np_aws_ec2_describe_security_groups(np_controller_region_ec2(r->p.use.region), &sgs,
+                                                 &n, NULL, 0, ids, 1);
     if (rc == 0 && n == 0)
         rc = np_error_set(NP_ENOTFOUND, "group %s vanished", group_id);
     if (rc == 0) {
         *out = np_aws_sg_dup(&sgs[0]);
-        np_region_snapshot_put(r->p.use.region, *out);
+        np_controller_region_snapshot_put(r->p.use.region, *out);
     }
     np_aws_sgs_free(sgs, n);
     return rc;
@@ -134,15 +135,15 @@ static int reread_group(struct rctx *r)
 /* Finds a group we created earlier by its uid tag (snapshot, then AWS). */
 static int find_by_uid(struct rctx *r, struct np_aws_sg **out)
 {
-    int rc = np_region_snapshot_find_uid(r->p.use.region, r->p.uid, out);
+    int rc = np_controller_region_snapshot_find_uid(r->p.use.region, r->p.uid, out);
     if (rc == 0 || rc == NP_ENOTFOUND)
         return rc;
     const char *values[] = {r->p.uid};
     struct np_aws_filter f = {"tag:" NP_POSTURE_TAG_UID, values, 1};
     struct np_aws_sg *sgs = NULL;
     size_t n = 0;
-    rc = np_aws_ec2_describe_security_groups(np_region_ec2(r->p.use.region), &sgs, &n, &f, 1, NULL,
-                                             0);
+    rc = np_aws_ec2_describe_security_groups(np_controller_region_ec2(r->p.use.region), &sgs, &n,
+                                             &f, 1, NULL, 0);
     if (rc == 0 && n == 0)
         rc = NP_ENOTFOUND;
     if (rc == 0)
@@ -155,10 +156,10 @@ static int find_by_uid(struct rctx *r, struct np_aws_sg **out)
 static int untag_group(struct rctx *r, const char *gid)
 {
     const char *keys[] = {NP_POSTURE_TAG_OWNER, NP_POSTURE_TAG_UID};
-    int rc = np_aws_ec2_delete_tags(np_region_ec2(r->p.use.region), gid, keys, 2);
+    int rc = np_aws_ec2_delete_tags(np_controller_region_ec2(r->p.use.region), gid, keys, 2);
     if (rc && rc != NP_ENOTFOUND)
         return rc;
-    np_region_snapshot_remove(r->p.use.region, gid);
+    np_controller_region_snapshot_remove(r->p.use.region, gid);
     return 0;
 }
 
@@ -205,7 +206,7 @@ static int group_vpc(struct rctx *r, char **vpc, struct np_result *res)
             *vpc = np_strdup(spec->vpc_id);
             return 0;
         }
-        return np_region_default_vpc(r->p.use.region, vpc);
+        return np_controller_region_default_vpc(r->p.use.region, vpc);
     }
     char *why = NULL;
     int rc =
@@ -232,8 +233,8 @@ static int group_name_taken(struct rctx *r, const char *vpc)
     struct np_aws_filter f[2] = {{"group-name", names, 1}, {"vpc-id", vpcs, 1}};
     struct np_aws_sg *sgs = NULL;
     size_t n = 0;
-    int rc = np_aws_ec2_describe_security_groups(np_region_ec2(r->p.use.region), &sgs, &n, f, 2,
-                                                 NULL, 0);
+    int rc = np_aws_ec2_describe_security_groups(np_controller_region_ec2(r->p.use.region), &sgs,
+                                                 &n, f, 2, NULL, 0);
     if (rc == 0 && n > 0 && np_str_eq(tag_value(&sgs[0], NP_POSTURE_TAG_UID), r->p.uid)) {
         r->sg = np_aws_sg_dup(&sgs[0]);
     } else if (rc == 0) {
@@ -262,8 +263,8 @@ static int create_group(struct np_pass *p, struct np_result *res)
     if (rc)
         goto out;
     tags = np_pass_tags_with_ownership(&r->p, &owner, NULL, spec->tags, spec->n_tags, &nt);
-    rc = np_aws_ec2_create_security_group(np_region_ec2(r->p.use.region), &gid, spec->group_name,
-                                          spec->description, vpc, tags, nt);
+    rc = np_aws_ec2_create_security_group(np_controller_region_ec2(r->p.use.region), &gid,
+                                          spec->group_name, spec->description, vpc, tags, nt);
     if (rc == NP_EEXIST) {
         rc = group_name_taken(r, vpc);
         goto out;
@@ -348,7 +349,7 @@ static int ensure_ownership_tags(struct rctx *r)
     rc = np_pass_ensure_finalizer(&r->p);
     if (rc)
         goto out;
-    rc = np_aws_ec2_create_tags(np_region_ec2(r->p.use.region), r->sg->group_id, own, 2);
+    rc = np_aws_ec2_create_tags(np_controller_region_ec2(r->p.use.region), r->sg->group_id, own, 2);
     if (rc)
         goto out;
     char *note = adopting ? np_strdupf("adopted security group %s", r->sg->group_id)
@@ -436,7 +437,7 @@ static int resolve_peer(void *vctx, const char *name, char **gid)
 /* A tag action: sets or deletes the tags on the group. */
 static int apply_tags(struct rctx *r, const struct np_posture_action *a)
 {
-    struct np_aws_ec2 *ec2 = np_region_ec2(r->p.use.region);
+    struct np_aws_ec2 *ec2 = np_controller_region_ec2(r->p.use.region);
     int rc = 0;
     if (a->kind == NP_POSTURE_TAG_SET) {
         struct np_aws_tag *tags = np_xcalloc(a->n_tags, sizeof(*tags));
@@ -457,7 +458,7 @@ static int apply_tags(struct rctx *r, const struct np_posture_action *a)
 static int rule_call(struct rctx *r, const struct np_posture_action *a,
                      const struct np_aws_perm *perms, size_t n)
 {
-    struct np_aws_ec2 *ec2 = np_region_ec2(r->p.use.region);
+    struct np_aws_ec2 *ec2 = np_controller_region_ec2(r->p.use.region);
     const char *gid = r->sg->group_id;
     bool eg = a->direction == NP_POSTURE_EGRESS;
     switch (a->kind) {
@@ -650,7 +651,7 @@ static int decide(struct rctx *r, struct np_result *res)
     subject = np_strdupf("security group %s", r->group_id);
     struct np_pass_plan_ops ops = {
         .subject = subject,
-        .observed_fp = np_sg_fingerprint(r->sg),
+        .observed_fp = np_controller_sg_fingerprint(r->sg),
         .build = build_plan,
         .apply = apply_plan_actions,
         .free_plan = free_plan,
@@ -694,7 +695,7 @@ static int converge(struct rctx *r, struct np_result *res)
  * AWS refuses while it is in use (DeletionBlocked, requeued), or an error. */
 static int delete_group(struct rctx *r, const char *gid, struct np_result *res)
 {
-    int rc = np_aws_ec2_delete_security_group(np_region_ec2(r->p.use.region), gid);
+    int rc = np_aws_ec2_delete_security_group(np_controller_region_ec2(r->p.use.region), gid);
     if (rc == NP_ENOTFOUND)
         rc = 0;
     if (rc == NP_EDEPENDENCY)
@@ -704,7 +705,7 @@ static int delete_group(struct rctx *r, const char *gid, struct np_result *res)
             res);
     if (rc)
         return rc;
-    np_region_snapshot_remove(r->p.use.region, gid);
+    np_controller_region_snapshot_remove(r->p.use.region, gid);
     char *note = np_strdupf("deleted security group %s", gid);
     np_pass_emit(&r->p, "Normal", "Deleted", "Delete", note);
     free(note);
@@ -722,7 +723,7 @@ static int retain_group(struct rctx *r, const char *gid, bool ours, bool foreign
             return rc;
         note = np_strdupf("retained security group %s; removed the ownership tags", gid);
     } else {
-        np_region_snapshot_remove(r->p.use.region, gid);
+        np_controller_region_snapshot_remove(r->p.use.region, gid);
         note = np_strdupf(foreign_owner
                               ? "retained security group %s; its ownership tags belong to "
                                 "another owner and were left alone"

@@ -96,7 +96,7 @@ static int describe_vpc(struct vctx *v, const char *filter, const char *value,
     struct np_aws_vpc *vpcs = NULL;
     size_t n = 0;
     *out = NULL;
-    int rc = np_aws_ec2_describe_vpcs(np_region_ec2(v->p.use.region), &vpcs, &n, &f, 1);
+    int rc = np_aws_ec2_describe_vpcs(np_controller_region_ec2(v->p.use.region), &vpcs, &n, &f, 1);
     if (rc == 0 && n == 0)
         rc = NP_ENOTFOUND;
     if (rc == 0) {
@@ -424,7 +424,7 @@ static void build_view(struct vctx *v)
 /* Reads the VPC (v->vpc set) and everything inside it, and matches the declared pieces. */
 static int observe(struct vctx *v)
 {
-    struct np_aws_ec2 *ec2 = np_region_ec2(v->p.use.region);
+    struct np_aws_ec2 *ec2 = np_controller_region_ec2(v->p.use.region);
     const char *vpc_ids[] = {v->vpc->vpc_id};
     struct np_aws_filter by_vpc = {"vpc-id", vpc_ids, 1};
     struct np_aws_filter by_resource = {"resource-id", vpc_ids, 1};
@@ -480,7 +480,7 @@ static int reobserve(struct vctx *v)
  */
 static void handle_duplicate(struct vctx *v, const char *keep, const char *extra, bool enforce)
 {
-    int rc = enforce ? np_aws_ec2_delete_vpc(np_region_ec2(v->p.use.region), extra) : 0;
+    int rc = enforce ? np_aws_ec2_delete_vpc(np_controller_region_ec2(v->p.use.region), extra) : 0;
     bool deleted = enforce && (rc == 0 || rc == NP_ENOTFOUND);
     char *note =
         deleted   ? np_strdupf("deleted VPC %s: a duplicate carrying this posture's uid (the "
@@ -511,7 +511,7 @@ static int find_vpc_with_uid(struct vctx *v, const char *status_id, bool enforce
     struct np_aws_vpc *vpcs = NULL;
     size_t n = 0, keep = 0;
     *out = NULL;
-    int rc = np_aws_ec2_describe_vpcs(np_region_ec2(v->p.use.region), &vpcs, &n, &f, 1);
+    int rc = np_aws_ec2_describe_vpcs(np_controller_region_ec2(v->p.use.region), &vpcs, &n, &f, 1);
     if (rc == 0 && n == 0)
         rc = NP_ENOTFOUND;
     if (rc) {
@@ -544,7 +544,8 @@ static int create_vpc(struct np_pass *p, struct np_result *res)
     if (rc)
         goto out;
     tags = np_pass_tags_with_ownership(&v->p, &owner, NULL, spec->tags, spec->n_tags, &nt);
-    rc = np_aws_ec2_create_vpc(np_region_ec2(v->p.use.region), &vpc_id, spec->cidr_block, tags, nt);
+    rc = np_aws_ec2_create_vpc(np_controller_region_ec2(v->p.use.region), &vpc_id, spec->cidr_block,
+                               tags, nt);
     if (rc)
         goto out;
     char *note = np_strdupf("created VPC %s (%s)", vpc_id, spec->cidr_block);
@@ -620,7 +621,7 @@ static int ensure_owned(struct vctx *v, const char *id, const char *piece,
         bool adopting = !np_aws_tag_get(have, n_have, NP_POSTURE_TAG_UID);
         rc = np_pass_ensure_finalizer(&v->p);
         if (rc == 0)
-            rc = np_aws_ec2_create_tags(np_region_ec2(v->p.use.region), id, own, n);
+            rc = np_aws_ec2_create_tags(np_controller_region_ec2(v->p.use.region), id, own, n);
         if (rc == 0) {
             *changed = true;
             char *note = adopting ? np_strdupf("adopted %s", id)
@@ -712,7 +713,7 @@ static struct np_aws_route aws_route(const struct np_posture_route *r)
 static int create_piece(struct vctx *v, enum piece_kind k, int index)
 {
     size_t i = (size_t)index;
-    struct np_aws_ec2 *ec2 = np_region_ec2(v->p.use.region);
+    struct np_aws_ec2 *ec2 = np_controller_region_ec2(v->p.use.region);
     const struct np_posture_vpc_spec *s = v->spec;
     const char *adopt_id = NULL, *vpc_id = v->vpc->vpc_id;
     struct piece_id pid = declared(s, k, i, &adopt_id);
@@ -762,7 +763,7 @@ static int create_piece(struct vctx *v, enum piece_kind k, int index)
 /* Attributes and tags of the VPC or a piece. */
 static int apply_setting(struct vctx *v, const struct np_posture_vpc_action *a)
 {
-    struct np_aws_ec2 *ec2 = np_region_ec2(v->p.use.region);
+    struct np_aws_ec2 *ec2 = np_controller_region_ec2(v->p.use.region);
     const struct np_posture_drift *it = &a->item;
     const struct np_posture_vpc_drift *d = it->vpc;
     if (a->kind == NP_POSTURE_VPC_TAG_SET) {
@@ -784,7 +785,7 @@ static int apply_setting(struct vctx *v, const struct np_posture_vpc_action *a)
 /* Routes and route table associations. */
 static int apply_routing(struct vctx *v, const struct np_posture_vpc_action *a)
 {
-    struct np_aws_ec2 *ec2 = np_region_ec2(v->p.use.region);
+    struct np_aws_ec2 *ec2 = np_controller_region_ec2(v->p.use.region);
     const struct np_posture_vpc_drift *d = a->item.vpc;
     struct np_aws_route r = aws_route(&d->route);
     int rc = 0;
@@ -812,7 +813,7 @@ static int apply_routing(struct vctx *v, const struct np_posture_vpc_action *a)
 /* Network ACL entries and associations. */
 static int apply_acl(struct vctx *v, const struct np_posture_vpc_action *a)
 {
-    struct np_aws_ec2 *ec2 = np_region_ec2(v->p.use.region);
+    struct np_aws_ec2 *ec2 = np_controller_region_ec2(v->p.use.region);
     const struct np_posture_vpc_drift *d = a->item.vpc;
     struct np_aws_nacl_entry e = aws_entry(&d->entry);
     int rc = 0;
@@ -857,7 +858,8 @@ static int create_flow_log(struct vctx *v)
         json_object_is_type(before, json_type_array) && json_object_array_length(before) > 0
             ? json_object_get_string(json_object_array_get_idx(before, 0))
             : NULL);
-    int rc = np_aws_ec2_create_flow_log(np_region_ec2(v->p.use.region), &id, &fs, token, own, n);
+    int rc = np_aws_ec2_create_flow_log(np_controller_region_ec2(v->p.use.region), &id, &fs, token,
+                                        own, n);
     free(token);
     free(owner);
     free(id);
@@ -867,7 +869,7 @@ static int create_flow_log(struct vctx *v)
 /* Revokes a rule of the default security group (already gone counts as done). */
 static int revoke_default_sg_rule(struct vctx *v, const struct np_posture_drift *it)
 {
-    struct np_aws_ec2 *ec2 = np_region_ec2(v->p.use.region);
+    struct np_aws_ec2 *ec2 = np_controller_region_ec2(v->p.use.region);
     struct np_aws_perm perm = np_controller_perm_of(&it->rule);
     int rc = it->rule.direction == NP_POSTURE_EGRESS
                  ? np_aws_ec2_revoke_egress(ec2, it->vpc->resource_id, &perm, 1)
@@ -1215,7 +1217,7 @@ static int delete_network_acls(struct vctx *v, struct np_aws_ec2 *ec2)
  */
 static int delete_pieces(struct vctx *v, const char *vpc_id, bool delete_vpc, struct np_result *res)
 {
-    struct np_aws_ec2 *ec2 = np_region_ec2(v->p.use.region);
+    struct np_aws_ec2 *ec2 = np_controller_region_ec2(v->p.use.region);
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < v->n_subnets; i++)
         if (ours(v, v->subnets[i].tags, v->subnets[i].n_tags))
@@ -1252,7 +1254,8 @@ static int untag_if_ours(struct vctx *v, const char *id, const struct np_aws_tag
     const char *keys[] = {NP_POSTURE_TAG_OWNER, NP_POSTURE_TAG_UID, NP_TAG_PIECE};
     if (!ours(v, tags, n))
         return 0;
-    return done_if_gone(np_aws_ec2_delete_tags(np_region_ec2(v->p.use.region), id, keys, 3));
+    return done_if_gone(
+        np_aws_ec2_delete_tags(np_controller_region_ec2(v->p.use.region), id, keys, 3));
 }
 
 /* Drops our ownership tags from every piece carrying them (flow logs, network ACLs, route
@@ -1408,7 +1411,7 @@ static int vpcp_converge(struct np_pass *p, struct np_result *res)
 {
     int rc = converge((struct vctx *)p, res);
     /* No poller reads VPCs: the resync interval is the safety net, whatever this pass found. */
-    int64_t resync = np_region_resync_ms(p->use.region);
+    int64_t resync = np_controller_region_resync_ms(p->use.region);
     if (rc == 0 && (res->requeue_after_ms <= 0 || res->requeue_after_ms > resync))
         res->requeue_after_ms = resync;
     return rc;

@@ -279,7 +279,8 @@ Test(controller_accounts, retired_account_is_freed_by_its_last_release)
     cr_assert_neq(first.region, second.region);
     cr_assert_eq(atomic_load(&ctl->accounts_live), 2);
     cr_assert_eq(atomic_load(&ctl->regions_live), 2);
-    cr_assert_not_null(np_region_ec2(first.region), "a held retired region stays usable");
+    cr_assert_not_null(np_controller_region_ec2(first.region),
+                       "a held retired region stays usable");
 
     np_account_use_clean_up(&first);
     cr_assert_eq(atomic_load(&ctl->accounts_live), 1, "the retired account outlived its holders");
