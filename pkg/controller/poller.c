@@ -178,10 +178,7 @@ uint64_t np_controller_sg_fingerprint(const struct np_aws_sg *sg)
 
 static const char *owner_of(const struct np_aws_sg *sg)
 {
-    for (size_t i = 0; i < sg->n_tags; i++)
-        if (strcmp(sg->tags[i].key, NP_POSTURE_TAG_OWNER) == 0)
-            return sg->tags[i].value;
-    return NULL;
+    return np_aws_tag_get(sg->tags, sg->n_tags, NP_POSTURE_TAG_OWNER);
 }
 
 static void enqueue_owner(struct np_region *r, const struct np_aws_sg *sg)
@@ -422,17 +419,11 @@ int np_controller_region_snapshot_find_uid(struct np_region *r, const char *uid,
         rc = NP_EAGAIN;
     for (size_t b = 0; rc == NP_ENOTFOUND && b < r->snap.nbuckets; b++) {
         for (struct snap_entry *e = r->snap.buckets[b]; e; e = e->next) {
-            const struct np_aws_sg *sg = e->sg;
-            for (size_t i = 0; i < sg->n_tags; i++) {
-                if (strcmp(sg->tags[i].key, NP_POSTURE_TAG_UID) == 0 &&
-                    strcmp(sg->tags[i].value, uid) == 0) {
-                    *out = np_aws_sg_dup(sg);
-                    rc = 0;
-                    break;
-                }
-            }
-            if (rc == 0)
+            if (np_str_eq(np_aws_tag_get(e->sg->tags, e->sg->n_tags, NP_POSTURE_TAG_UID), uid)) {
+                *out = np_aws_sg_dup(e->sg);
+                rc = 0;
                 break;
+            }
         }
     }
     pthread_mutex_unlock(&r->lock);

@@ -199,7 +199,7 @@ void np_controller_consumer_set_identity(struct np_consumer *c, const char *arn)
 /* Checks that the queue is reachable (GetQueueAttributes). */
 int np_controller_consumer_check(struct np_consumer *c);
 /* Records who changed a VPC posture's pieces (an event's actor, call and time), for its next
- * reconcile; hints expire after 10 minutes. */
+ * reconcile; hints expire after NP_CONTROLLER_HINT_TTL_MS. */
 void np_controller_note_vpc_event(struct np_controller *ctl, const char *key, const char *actor,
                                   bool actor_verified, const char *event_name, int64_t event_ms);
 /* Takes the hint of a VPC posture: true with *actor, *event_name (owned, may be NULL) set. */
@@ -241,7 +241,7 @@ void np_controller_region_snapshot_remove(struct np_region *r, const char *group
  * read for the hint, copied): the next reconcile of its posture uses that copy (else reads the
  * group from AWS) instead of the snapshot and attributes new drift to the actor. Returns the
  * owning posture's key ("ns/name", owned) from the snapshot's ownership tag, or NULL when the
- * snapshot does not know the group. Hints expire after 10 minutes.
+ * snapshot does not know the group. Hints expire after NP_CONTROLLER_HINT_TTL_MS.
  */
 char *np_controller_region_note_event(struct np_region *r, const char *group_id, const char *actor,
                                       bool actor_verified, const char *event_name, int64_t event_ms,
