@@ -56,7 +56,7 @@ struct reap {
 
 static void region_entry_free(struct np_controller *ctl, struct np_region_entry *e)
 {
-    np_region_destroy(e->region); /* joins the poller */
+    np_controller_region_destroy(e->region); /* joins the poller */
     free(e->name);
     free(e);
     atomic_fetch_sub(&ctl->regions_live, 1);
@@ -66,7 +66,7 @@ static void account_free(struct np_controller *ctl, struct np_account *a)
 {
     if (!a)
         return;
-    np_consumer_destroy(a->consumer);
+    np_controller_consumer_destroy(a->consumer);
     while (a->regions) {
         struct np_region_entry *e = a->regions;
         a->regions = e->next;
@@ -111,7 +111,7 @@ static bool region_idle_locked(struct np_controller *ctl, struct np_account *a,
         return false;
     int64_t resync = a->resync_ms > ctl->opts.resync_ms ? a->resync_ms : ctl->opts.resync_ms;
     int64_t idle = 3 * resync > REGION_IDLE_MIN_MS ? 3 * resync : REGION_IDLE_MIN_MS;
-    return now - e->acquired_ms >= idle && np_region_snapshot_is_empty(e->region);
+    return now - e->acquired_ms >= idle && np_controller_region_snapshot_is_empty(e->region);
 }
 
 /* Unlinks the account's idle regions (their pollers told to stop) for the reaper. */
@@ -124,7 +124,7 @@ static void sweep_regions_locked(struct np_controller *ctl, struct np_account *a
         if (region_idle_locked(ctl, a, e, now)) {
             *pp = e->next;
             a->n_regions--;
-            np_region_signal_stop(e->region);
+            np_controller_region_signal_stop(e->region);
             e->next = r->regions;
             r->regions = e;
             continue;
@@ -160,9 +160,9 @@ void np_controller_pollers_stop(struct np_controller *ctl)
     size_t n = 0;
     pthread_mutex_lock(&ctl->accounts_lock);
     for (struct np_account *a = ctl->accounts; a; a = a->next) {
-        np_consumer_signal_stop(a->consumer);
+        np_controller_consumer_signal_stop(a->consumer);
         for (struct np_region_entry *e = a->regions; e; e = e->next)
-            np_region_signal_stop(e->region);
+            np_controller_region_signal_stop(e->region);
         held = np_xrealloc(held, (n + 1) * sizeof(*held));
         held[n++] = a;
         a->refs++; /* an account deleted meanwhile (informer thread) stays until joined */
@@ -171,9 +171,9 @@ void np_controller_pollers_stop(struct np_controller *ctl)
     /* Consumers take accounts_lock to hint regions: join them (and the pollers) without it.
      * Called once the workers are joined, so no region is added or swept meanwhile. */
     for (size_t i = 0; i < n; i++) {
-        np_consumer_join(held[i]->consumer);
+        np_controller_consumer_join(held[i]->consumer);
         for (struct np_region_entry *e = held[i]->regions; e; e = e->next)
-            np_region_stop(e->region);
+            np_controller_region_stop(e->region);
     }
     for (size_t i = 0; i < n; i++)
         account_release(ctl, held[i]);
@@ -200,9 +200,9 @@ static void retire_locked(struct np_controller *ctl, struct np_account *a, struc
     }
     a->next = NULL;
     a->retired = true;
-    np_consumer_signal_stop(a->consumer);
+    np_controller_consumer_signal_stop(a->consumer);
     for (struct np_region_entry *e = a->regions; e; e = e->next)
-        np_region_signal_stop(e->region);
+        np_controller_region_signal_stop(e->region);
     account_unref_locked(a, r); /* the cache's reference */
 }
 
@@ -226,6 +226,46 @@ static void account_release(struct np_controller *ctl, struct np_account *a)
     reap_run(ctl, &r);
 }
 
+/* Credentials from the Secret spec.aws.credentials.secretRef names (in SECRET_NAMESPACE);
+ * the decoded copies are wiped before they are freed. */
+static int credentials_from_secret(struct np_controller *ctl, json_object *acct,
+                                   struct np_aws_credentials *creds)
+{
+    const char *ns =
+        np_json_path_str(acct, "spec", "aws", "credentials", "secretRef", "namespace", NP_JSON_END);
+    const char *name =
+        np_json_path_str(acct, "spec", "aws", "credentials", "secretRef", "name", NP_JSON_END);
+    if (!ns || !name)
+        return np_error_set(NP_EINVAL, "credentials.secretRef needs namespace and name");
+    if (strcmp(ns, SECRET_NAMESPACE) != 0)
+        return np_error_set(NP_EDENIED,
+                            "credential Secrets must live in the %s namespace (got %s/%s)",
+                            SECRET_NAMESPACE, ns, name);
+    json_object *secret = NULL;
+    unsigned char *ak = NULL, *sk = NULL, *tok = NULL;
+    size_t akl = 0, skl = 0, tokl = 0;
+    int rc = np_kube_get(ctl->kube, &secret, &np_kube_res_secrets, ns, name);
+    if (rc == 0)
+        rc = np_kube_secret_data(&ak, &akl, secret, "accessKeyId");
+    if (rc == 0)
+        rc = np_kube_secret_data(&sk, &skl, secret, "secretAccessKey");
+    if (rc == 0 && np_kube_secret_data(&tok, &tokl, secret, "sessionToken") != 0)
+        tok = NULL;
+    if (rc == 0)
+        rc = np_aws_credentials_set(creds, (const char *)ak, (const char *)sk, (const char *)tok);
+    else
+        rc = np_error_set(rc, "Secret %s/%s: %s", ns, name, np_error_message());
+    unsigned char *bufs[] = {ak, sk, tok};
+    size_t lens[] = {akl, skl, tokl};
+    for (size_t i = 0; i < 3; i++) {
+        if (bufs[i])
+            memset(bufs[i], 0, lens[i]);
+        free(bufs[i]);
+    }
+    json_object_put(secret);
+    return rc;
+}
+
 /* Builds the credentials an account's spec asks for (a Secret is read: network I/O, never
  * under accounts_lock). */
 static int load_credentials(struct np_controller *ctl, json_object *acct,
@@ -235,42 +275,8 @@ static int load_credentials(struct np_controller *ctl, json_object *acct,
         np_json_path_str(acct, "spec", "aws", "credentials", "source", NP_JSON_END);
     if (!source || strcmp(source, "Environment") == 0)
         return np_aws_credentials_from_env(creds);
-    if (strcmp(source, "Secret") == 0) {
-        const char *ns = np_json_path_str(acct, "spec", "aws", "credentials", "secretRef",
-                                          "namespace", NP_JSON_END);
-        const char *name =
-            np_json_path_str(acct, "spec", "aws", "credentials", "secretRef", "name", NP_JSON_END);
-        if (!ns || !name)
-            return np_error_set(NP_EINVAL, "credentials.secretRef needs namespace and name");
-        if (strcmp(ns, SECRET_NAMESPACE) != 0)
-            return np_error_set(NP_EDENIED,
-                                "credential Secrets must live in the %s namespace (got %s/%s)",
-                                SECRET_NAMESPACE, ns, name);
-        json_object *secret = NULL;
-        unsigned char *ak = NULL, *sk = NULL, *tok = NULL;
-        size_t akl = 0, skl = 0, tokl = 0;
-        int rc = np_kube_get(ctl->kube, &secret, &np_kube_res_secrets, ns, name);
-        if (rc == 0)
-            rc = np_kube_secret_data(&ak, &akl, secret, "accessKeyId");
-        if (rc == 0)
-            rc = np_kube_secret_data(&sk, &skl, secret, "secretAccessKey");
-        if (rc == 0 && np_kube_secret_data(&tok, &tokl, secret, "sessionToken") != 0)
-            tok = NULL;
-        if (rc == 0)
-            rc = np_aws_credentials_set(creds, (const char *)ak, (const char *)sk,
-                                        (const char *)tok);
-        else
-            rc = np_error_set(rc, "Secret %s/%s: %s", ns, name, np_error_message());
-        unsigned char *bufs[] = {ak, sk, tok};
-        size_t lens[] = {akl, skl, tokl};
-        for (size_t i = 0; i < 3; i++) {
-            if (bufs[i])
-                memset(bufs[i], 0, lens[i]);
-            free(bufs[i]);
-        }
-        json_object_put(secret);
-        return rc;
-    }
+    if (strcmp(source, "Secret") == 0)
+        return credentials_from_secret(ctl, acct, creds);
     return np_error_set(NP_EINVAL,
                         "credentials.source %s is not supported by this build (use Environment "
                         "or Secret)",
@@ -309,6 +315,60 @@ static int check_endpoints(const char *region, const char *endpoint, const char 
     return rc;
 }
 
+/* The region and endpoints of an account's spec, checked before anything is contacted; *why
+ * is the condition reason of a refusal. */
+static int check_account_spec(json_object *acct, enum np_reason *why)
+{
+    const char *region = np_json_path_str(acct, "spec", "aws", "region", NP_JSON_END);
+    const char *ep = np_json_path_str(acct, "spec", "aws", "endpoint", NP_JSON_END);
+    const char *queue = np_json_path_str(acct, "spec", "aws", "eventQueueUrl", NP_JSON_END);
+    json_object *insecure = np_json_path(acct, "spec", "aws", "allowInsecureEndpoint", NP_JSON_END);
+    bool allow_insecure = insecure && json_object_get_boolean(insecure);
+    if (!np_aws_region_is_valid(region)) {
+        *why = NP_REASON_INVALID_REGION;
+        return np_error_set(NP_EINVAL,
+                            "spec.aws.region \"%.64s\" is not an AWS region name "
+                            "such as eu-west-1",
+                            region ? region : "");
+    }
+    int rc = check_endpoints(region, np_str_is_empty(ep) ? NULL : ep, queue, allow_insecure);
+    if (rc)
+        *why = NP_REASON_INSECURE_ENDPOINT;
+    return rc;
+}
+
+/* A new account (not cached, no clients yet) with the spec's region, endpoint and resync. */
+static struct np_account *account_new(struct np_controller *ctl, json_object *acct)
+{
+    const char *ep = np_json_path_str(acct, "spec", "aws", "endpoint", NP_JSON_END);
+    struct np_account *a = np_xcalloc(1, sizeof(*a));
+    atomic_fetch_add(&ctl->accounts_live, 1);
+    a->name = np_strdup(np_kube_object_name(acct));
+    a->generation = np_json_path_int(acct, 0, "metadata", "generation", NP_JSON_END);
+    a->built_ms = np_controller_mono_ms(ctl);
+    a->default_region = np_strdup(np_json_path_str(acct, "spec", "aws", "region", NP_JSON_END));
+    a->endpoint = np_str_is_empty(ep) ? NULL : np_strdup(ep);
+    a->resync_ms = ctl->opts.resync_ms;
+    const char *resync = np_json_path_str(acct, "spec", "resyncInterval", NP_JSON_END);
+    int64_t ms;
+    if (resync && np_duration_parse(resync, &ms) == 0 && ms >= 1000)
+        a->resync_ms = ms;
+    return a;
+}
+
+/* Starts the account's event consumer on queue. */
+static int start_consumer(struct np_controller *ctl, struct np_account *a, const char *queue)
+{
+    struct np_aws_sqs_config qc;
+    memset(&qc, 0, sizeof(qc));
+    qc.region = a->default_region;
+    qc.endpoint = a->endpoint;
+    qc.credentials = &a->creds;
+    qc.observer = np_controller_aws_observer;
+    qc.observer_ctx = ctl;
+    return np_controller_consumer_new(&a->consumer, ctl, a->name, queue, &qc);
+}
+
 /*
  * Builds an account from its object, outside accounts_lock: checks the region and endpoints
  * (before anything is contacted), reads the credentials (fresh: already read, taken) and
@@ -317,55 +377,22 @@ static int check_endpoints(const char *region, const char *endpoint, const char 
  */
 static int account_build(struct np_controller *ctl, json_object *acct,
                          struct np_aws_credentials *fresh, struct np_account **out,
-                         const char **why)
+                         enum np_reason *why)
 {
-    const char *name = np_kube_object_name(acct);
-    const char *region = np_json_path_str(acct, "spec", "aws", "region", NP_JSON_END);
-    const char *ep = np_json_path_str(acct, "spec", "aws", "endpoint", NP_JSON_END);
     const char *queue = np_json_path_str(acct, "spec", "aws", "eventQueueUrl", NP_JSON_END);
-    json_object *insecure = np_json_path(acct, "spec", "aws", "allowInsecureEndpoint", NP_JSON_END);
-    bool allow_insecure = insecure && json_object_get_boolean(insecure);
     *out = NULL;
-    if (!np_aws_region_is_valid(region)) {
-        *why = "InvalidRegion";
-        return np_error_set(NP_EINVAL,
-                            "spec.aws.region \"%.64s\" is not an AWS region name "
-                            "such as eu-west-1",
-                            region ? region : "");
-    }
-    int rc = check_endpoints(region, np_str_is_empty(ep) ? NULL : ep, queue, allow_insecure);
-    if (rc) {
-        *why = "InsecureEndpoint";
+    int rc = check_account_spec(acct, why);
+    if (rc)
         return rc;
-    }
-    struct np_account *a = np_xcalloc(1, sizeof(*a));
-    atomic_fetch_add(&ctl->accounts_live, 1);
-    a->name = np_strdup(name);
-    a->generation = np_json_path_int(acct, 0, "metadata", "generation", NP_JSON_END);
-    a->built_ms = np_controller_mono_ms(ctl);
-    a->default_region = np_strdup(region);
-    a->endpoint = np_str_is_empty(ep) ? NULL : np_strdup(ep);
-    a->resync_ms = ctl->opts.resync_ms;
-    const char *resync = np_json_path_str(acct, "spec", "resyncInterval", NP_JSON_END);
-    int64_t ms;
-    if (resync && np_duration_parse(resync, &ms) == 0 && ms >= 1000)
-        a->resync_ms = ms;
+    struct np_account *a = account_new(ctl, acct);
     if (fresh && fresh->access_key_id) {
         a->creds = *fresh;
         memset(fresh, 0, sizeof(*fresh));
     } else {
         rc = load_credentials(ctl, acct, &a->creds);
     }
-    if (rc == 0 && !np_str_is_empty(queue)) {
-        struct np_aws_sqs_config qc;
-        memset(&qc, 0, sizeof(qc));
-        qc.region = a->default_region;
-        qc.endpoint = a->endpoint;
-        qc.credentials = &a->creds;
-        qc.observer = np_controller_aws_observer;
-        qc.observer_ctx = ctl;
-        rc = np_consumer_new(&a->consumer, ctl, name, queue, &qc);
-    }
+    if (rc == 0 && !np_str_is_empty(queue))
+        rc = start_consumer(ctl, a, queue);
     if (rc) {
         account_free(ctl, a);
         return rc;
@@ -375,81 +402,79 @@ static int account_build(struct np_controller *ctl, json_object *acct,
 }
 
 /*
- * Acquires the cached account of this object (one reference: account_release), building it
- * anew when the spec changed or the Secret was rotated. Network I/O (the Secret) and thread
- * joins happen outside accounts_lock; a concurrent install by another worker is re-checked
- * before ours is installed.
+ * The cached account of this object's generation, acquired (*out), when it can be used as it
+ * is: true. Secret credentials older than SECRET_MAX_AGE_MS are read again (outside the
+ * lock); unchanged, the cached account is used; rotated, false with them in *fresh (a rebuild
+ * restarts pollers and consumer).
  */
-static int account_acquire(struct np_controller *ctl, json_object *acct, struct np_account **out,
-                           const char **why)
+static bool account_cached(struct np_controller *ctl, json_object *acct, int64_t started,
+                           struct np_aws_credentials *fresh, struct np_account **out)
 {
-    const char *name = np_kube_object_name(acct);
-    int64_t gen = np_json_path_int(acct, 0, "metadata", "generation", NP_JSON_END);
     const char *source =
         np_json_path_str(acct, "spec", "aws", "credentials", "source", NP_JSON_END);
-    bool from_secret = np_str_eq(source, "Secret");
-    struct np_aws_credentials fresh = {NULL, NULL, NULL};
-    struct reap r = {NULL, NULL};
-    int rc = 0;
-    *out = NULL;
-
-    int64_t started = np_controller_mono_ms(ctl);
+    int64_t gen = np_json_path_int(acct, 0, "metadata", "generation", NP_JSON_END);
     pthread_mutex_lock(&ctl->accounts_lock);
-    struct np_account *a = find_locked(ctl, name);
-    if (a && a->generation == gen) {
-        a->refs++;
-        bool aged = from_secret && started - a->built_ms >= SECRET_MAX_AGE_MS;
+    struct np_account *a = find_locked(ctl, np_kube_object_name(acct));
+    if (!a || a->generation != gen) {
         pthread_mutex_unlock(&ctl->accounts_lock);
-        if (!aged) {
-            *out = a;
-            return 0;
-        }
-        /* Secret credentials aged: read them again (outside the lock) and rebuild the
-         * clients only if the Secret was rotated (a rebuild restarts pollers and consumer). */
-        if (load_credentials(ctl, acct, &fresh) == 0 &&
-            np_str_eq(fresh.access_key_id, a->creds.access_key_id) &&
-            np_str_eq(fresh.secret_access_key, a->creds.secret_access_key) &&
-            np_str_eq(fresh.session_token, a->creds.session_token)) {
-            np_aws_credentials_clean_up(&fresh);
-            pthread_mutex_lock(&ctl->accounts_lock);
-            if (a->built_ms < started)
-                a->built_ms = started;
-            pthread_mutex_unlock(&ctl->accounts_lock);
-            *out = a;
-            return 0;
-        }
+        return false;
+    }
+    a->refs++;
+    bool aged = np_str_eq(source, "Secret") && started - a->built_ms >= SECRET_MAX_AGE_MS;
+    pthread_mutex_unlock(&ctl->accounts_lock);
+    if (aged && !(load_credentials(ctl, acct, fresh) == 0 &&
+                  np_str_eq(fresh->access_key_id, a->creds.access_key_id) &&
+                  np_str_eq(fresh->secret_access_key, a->creds.secret_access_key) &&
+                  np_str_eq(fresh->session_token, a->creds.session_token))) {
         np_error_clear();
         account_release(ctl, a);
-    } else {
+        return false;
+    }
+    if (aged) {
+        np_aws_credentials_clean_up(fresh);
+        pthread_mutex_lock(&ctl->accounts_lock);
+        if (a->built_ms < started)
+            a->built_ms = started;
         pthread_mutex_unlock(&ctl->accounts_lock);
     }
+    *out = a;
+    return true;
+}
 
-    struct np_account *built = NULL;
-    rc = account_build(ctl, acct, &fresh, &built, why);
-    np_aws_credentials_clean_up(&fresh);
+/* A build failed: when the spec moved on, the old clients stop too (retired). Returns rc with
+ * the build's message kept. */
+static int account_build_failed(struct np_controller *ctl, const char *name, int64_t gen, int rc)
+{
+    struct reap r = {NULL, NULL};
     pthread_mutex_lock(&ctl->accounts_lock);
     struct np_account *cur = find_locked(ctl, name);
-    if (rc) {
-        /* The spec moved on and cannot be served: the old clients stop too. */
-        bool retire = cur && cur->generation < gen;
-        if (retire)
-            retire_locked(ctl, cur, &r);
-        pthread_mutex_unlock(&ctl->accounts_lock);
-        if (retire) {
-            char *msg = np_strdup(np_error_message());
-            reap_run(ctl, &r);
-            np_error_set(rc, "%s", msg);
-            free(msg);
-        }
-        return rc;
+    bool retire = cur && cur->generation < gen;
+    if (retire)
+        retire_locked(ctl, cur, &r);
+    pthread_mutex_unlock(&ctl->accounts_lock);
+    if (retire) {
+        char *msg = np_strdup(np_error_message());
+        reap_run(ctl, &r);
+        np_error_set(rc, "%s", msg);
+        free(msg);
     }
-    if (cur && (cur->generation > gen || (cur->generation == gen && cur->built_ms >= started))) {
-        /* Another worker installed this (or a newer) spec while we built: use theirs. */
+    return rc;
+}
+
+/* Installs a built account in the cache (retiring the one it replaces) and acquires it, or
+ * acquires the one another worker installed for this (or a newer) spec meanwhile. */
+static struct np_account *account_install(struct np_controller *ctl, struct np_account *built,
+                                          int64_t started)
+{
+    struct reap r = {NULL, NULL};
+    pthread_mutex_lock(&ctl->accounts_lock);
+    struct np_account *cur = find_locked(ctl, built->name);
+    if (cur && (cur->generation > built->generation ||
+                (cur->generation == built->generation && cur->built_ms >= started))) {
         cur->refs++;
         pthread_mutex_unlock(&ctl->accounts_lock);
         account_free(ctl, built);
-        *out = cur;
-        return 0;
+        return cur;
     }
     if (cur)
         retire_locked(ctl, cur, &r);
@@ -460,8 +485,32 @@ static int account_acquire(struct np_controller *ctl, json_object *acct, struct 
     reap_run(ctl, &r);
     /* The account's reconcile tells a new consumer our identity (and checks the queue). */
     if (built->consumer)
-        np_controller_enqueue(ctl, NP_WORK_ACCOUNT, name);
-    *out = built;
+        np_controller_enqueue(ctl, NP_WORK_ACCOUNT, built->name);
+    return built;
+}
+
+/*
+ * Acquires the cached account of this object (one reference: account_release), building it
+ * anew when the spec changed or the Secret was rotated. Network I/O (the Secret) and thread
+ * joins happen outside accounts_lock; a concurrent install by another worker is re-checked
+ * before ours is installed.
+ */
+static int account_acquire(struct np_controller *ctl, json_object *acct, struct np_account **out,
+                           enum np_reason *why)
+{
+    struct np_aws_credentials fresh = {NULL, NULL, NULL};
+    int64_t started = np_controller_mono_ms(ctl);
+    *out = NULL;
+    if (account_cached(ctl, acct, started, &fresh, out))
+        return 0;
+    struct np_account *built = NULL;
+    int rc = account_build(ctl, acct, &fresh, &built, why);
+    np_aws_credentials_clean_up(&fresh);
+    if (rc)
+        return account_build_failed(
+            ctl, np_kube_object_name(acct),
+            np_json_path_int(acct, 0, "metadata", "generation", NP_JSON_END), rc);
+    *out = account_install(ctl, built, started);
     return 0;
 }
 
@@ -479,47 +528,38 @@ static bool region_bound_reached(struct np_account *a, const char *name)
     return !np_str_eq(name, a->default_region) && a->n_regions >= NP_ACCOUNT_MAX_REGIONS;
 }
 
-static int too_many_regions(struct np_account *a, const char *name, const char **why)
+static int too_many_regions(struct np_account *a, const char *name, enum np_reason *why)
 {
-    *why = "TooManyRegions";
+    *why = NP_REASON_TOO_MANY_REGIONS;
     return np_error_set(NP_EDENIED,
                         "region %s refused: CloudAccount \"%s\" already serves %d regions, the "
                         "most one account may use",
                         name, a->name, NP_ACCOUNT_MAX_REGIONS);
 }
 
-/* Acquires region `name` of a held account, creating its client and poller (outside the lock)
- * when it has none yet. Release with region_release. */
-static int region_acquire(struct np_controller *ctl, struct np_account *a, const char *name,
-                          struct np_region_entry **out, const char **why)
+/* The region entry of a held account if it has one (acquired: refs and acquired_ms), after
+ * sweeping its idle regions; *full when it has none and may have no more. */
+static struct np_region_entry *region_lookup(struct np_controller *ctl, struct np_account *a,
+                                             const char *name, int64_t now, bool *full)
 {
     struct reap r = {NULL, NULL};
-    int rc = 0;
-    *out = NULL;
-    if (!np_aws_region_is_valid(name)) {
-        *why = "InvalidRegion";
-        return np_error_set(NP_EINVAL, "\"%.64s\" is not an AWS region name such as eu-west-1",
-                            name ? name : "");
-    }
-    int64_t now = np_controller_mono_ms(ctl);
     pthread_mutex_lock(&ctl->accounts_lock);
     sweep_regions_locked(ctl, a, now, &r);
     struct np_region_entry *e = region_find_locked(a, name);
-    bool full = !e && region_bound_reached(a, name);
+    *full = !e && region_bound_reached(a, name);
     if (e) {
         e->refs++;
         e->acquired_ms = now;
     }
     pthread_mutex_unlock(&ctl->accounts_lock);
     reap_run(ctl, &r);
-    if (e) {
-        *out = e;
-        return 0;
-    }
-    if (full)
-        return too_many_regions(a, name, why);
+    return e;
+}
 
-    /* A new region: its client and poller thread are made outside the lock. */
+/* A new region entry (acquired once, not installed): its EC2 client and poller thread. */
+static int region_create(struct np_controller *ctl, struct np_account *a, const char *name,
+                         int64_t now, struct np_region_entry **out)
+{
     struct np_aws_ec2 *ec2 = NULL;
     struct np_aws_ec2_config cfg;
     memset(&cfg, 0, sizeof(cfg));
@@ -529,38 +569,46 @@ static int region_acquire(struct np_controller *ctl, struct np_account *a, const
     cfg.observer = np_controller_aws_observer;
     cfg.observer_ctx = ctl;
     cfg.rate_scale = ctl->opts.aws_rate_scale;
-    rc = np_aws_ec2_new(&ec2, &cfg);
+    int rc = np_aws_ec2_new(&ec2, &cfg);
     if (rc)
         return rc;
     if (ctl->aws_test_hooks) /* unit tests only: an in-memory EC2 */
         np_aws_ec2_set_test_hooks(ec2, ctl->aws_test_hooks);
     struct np_region *region = NULL;
-    rc = np_region_new(&region, ctl, a->name, name, ec2, a->resync_ms);
+    rc = np_controller_region_new(&region, ctl, a->name, name, ec2, a->resync_ms);
     if (rc) {
         np_aws_ec2_destroy(ec2);
         return rc;
     }
-    e = np_xcalloc(1, sizeof(*e));
+    struct np_region_entry *e = np_xcalloc(1, sizeof(*e));
     atomic_fetch_add(&ctl->regions_live, 1);
     e->account = a;
     e->name = np_strdup(name);
     e->region = region;
     e->refs = 1;
     e->acquired_ms = now;
+    *out = e;
+    return 0;
+}
 
+/* Installs a created region entry in its account, or acquires the one another worker
+ * installed meanwhile (ours is freed); TooManyRegions when the bound was reached meanwhile. */
+static int region_install(struct np_controller *ctl, struct np_region_entry *e, int64_t now,
+                          struct np_region_entry **out, enum np_reason *why)
+{
+    struct np_account *a = e->account;
     bool installed = false;
     pthread_mutex_lock(&ctl->accounts_lock);
-    struct np_region_entry *cur = region_find_locked(a, name);
+    struct np_region_entry *cur = region_find_locked(a, e->name);
     if (cur) {
-        /* Another worker installed it meanwhile. */
         cur->refs++;
         cur->acquired_ms = now;
-    } else if (!region_bound_reached(a, name)) {
+    } else if (!region_bound_reached(a, e->name)) {
         if (a->retired)
-            np_region_signal_stop(e->region); /* serves the holders only */
+            np_controller_region_signal_stop(e->region); /* serves the holders only */
         e->next = a->regions;
         a->regions = e;
-        if (!np_str_eq(name, a->default_region))
+        if (!np_str_eq(e->name, a->default_region))
             a->n_regions++;
         installed = true;
     }
@@ -569,12 +617,38 @@ static int region_acquire(struct np_controller *ctl, struct np_account *a, const
         *out = e;
         return 0;
     }
+    char *name = np_strdup(e->name);
     region_entry_free(ctl, e);
-    if (cur) {
+    int rc = 0;
+    if (cur)
         *out = cur;
-        return 0;
+    else
+        rc = too_many_regions(a, name, why);
+    free(name);
+    return rc;
+}
+
+/* Acquires region `name` of a held account, creating its client and poller (outside the lock)
+ * when it has none yet. Release with region_release. */
+static int region_acquire(struct np_controller *ctl, struct np_account *a, const char *name,
+                          struct np_region_entry **out, enum np_reason *why)
+{
+    *out = NULL;
+    if (!np_aws_region_is_valid(name)) {
+        *why = NP_REASON_INVALID_REGION;
+        return np_error_set(NP_EINVAL, "\"%.64s\" is not an AWS region name such as eu-west-1",
+                            name ? name : "");
     }
-    return too_many_regions(a, name, why);
+    int64_t now = np_controller_mono_ms(ctl);
+    bool full = false;
+    *out = region_lookup(ctl, a, name, now, &full);
+    if (*out)
+        return 0;
+    if (full)
+        return too_many_regions(a, name, why);
+    struct np_region_entry *e = NULL;
+    int rc = region_create(ctl, a, name, now, &e);
+    return rc ? rc : region_install(ctl, e, now, out, why);
 }
 
 /* Releases a region and its account: the last release of a retired account frees it, and an
@@ -605,8 +679,8 @@ char *np_controller_account_note_event(struct np_controller *ctl, const char *ac
     struct np_region_entry *e = a && name ? region_find_locked(a, name) : NULL;
     /* In-memory only: the region's own lock is taken inside accounts_lock, never the reverse. */
     if (e)
-        owner = np_region_note_event(e->region, group_id, actor, actor_verified, event_name,
-                                     event_ms, sg);
+        owner = np_controller_region_note_event(e->region, group_id, actor, actor_verified,
+                                                event_name, event_ms, sg);
     pthread_mutex_unlock(&ctl->accounts_lock);
     return owner;
 }
@@ -629,10 +703,64 @@ void np_account_use_clean_up(struct np_account_use *use)
     memset(use, 0, sizeof(*use));
 }
 
-static void deny(struct np_account_use *use, const char *reason, char *message)
+static void deny(struct np_account_use *use, enum np_reason reason, char *message)
 {
     use->reason = reason;
     use->message = message;
+}
+
+/*
+ * Whether namespace ns may use the account (spec.allowedNamespaces) and the region name is
+ * valid: false with use->reason set when not, or with *rc set when the namespace's labels are
+ * not known (never decided on labels we do not know: retried with backoff).
+ */
+static bool account_allows(struct np_controller *ctl, json_object *acct, const char *ns,
+                           const char *region, struct np_account_use *use, int *rc)
+{
+    const char *name = np_kube_object_name(acct);
+    json_object *selector = np_json_path(acct, "spec", "allowedNamespaces", NP_JSON_END);
+    if (selector) {
+        bool selected = false;
+        *rc = np_controller_namespace_selected(ctl, selector, ns, &selected);
+        if (*rc)
+            return false;
+        if (!selected) {
+            deny(use, NP_REASON_ACCOUNT_NOT_ALLOWED,
+                 np_strdupf("CloudAccount \"%s\" does not allow namespace \"%s\" "
+                            "(spec.allowedNamespaces)",
+                            name, ns));
+            return false;
+        }
+    }
+    /* A tenant-chosen region is checked before anything is built for it. */
+    if (region && !np_aws_region_is_valid(region)) {
+        deny(use, NP_REASON_INVALID_REGION,
+             np_strdupf("spec.region \"%.64s\" is not an AWS region name such as eu-west-1",
+                        region));
+        return false;
+    }
+    return true;
+}
+
+/* Acquires the account and the region (NULL: its own) for use; a refusal sets its reason. */
+static void account_hold(struct np_controller *ctl, json_object *acct, const char *region,
+                         struct np_account_use *use)
+{
+    struct np_account *a = NULL;
+    enum np_reason why = NP_REASON_NONE;
+    int rc = account_acquire(ctl, acct, &a, &why);
+    if (rc == 0) {
+        rc = region_acquire(ctl, a, region ? region : a->default_region, &use->held, &why);
+        if (rc == 0) {
+            use->region = use->held->region;
+            use->region_name = np_controller_region_name(use->region);
+        } else {
+            account_release(ctl, a);
+        }
+    }
+    if (rc)
+        deny(use, why != NP_REASON_NONE ? why : NP_REASON_ACCOUNT_ERROR,
+             np_strdupf("CloudAccount \"%s\": %s", np_kube_object_name(acct), np_error_message()));
 }
 
 int np_controller_account_use(struct np_controller *ctl, const char *name, const char *ns,
@@ -642,51 +770,74 @@ int np_controller_account_use(struct np_controller *ctl, const char *name, const
     int rc = 0;
     memset(use, 0, sizeof(*use));
     use->ctl = ctl;
-    if (np_kube_store_get(np_kube_informer_store(ctl->acct_inf), &acct, name) != 0) {
-        deny(use, "AccountNotFound", np_strdupf("CloudAccount \"%s\" does not exist", name));
-        goto out;
-    }
-    /* A team may only reach accounts that allow its namespace. */
-    json_object *selector = np_json_path(acct, "spec", "allowedNamespaces", NP_JSON_END);
-    if (selector) {
-        bool selected = false;
-        rc = np_controller_namespace_selected(ctl, selector, ns, &selected);
-        if (rc)
-            goto out; /* never decided on labels we do not know: retried with backoff */
-        if (!selected) {
-            deny(use, "AccountNotAllowed",
-                 np_strdupf("CloudAccount \"%s\" does not allow namespace \"%s\" "
-                            "(spec.allowedNamespaces)",
-                            name, ns));
-            goto out;
-        }
-    }
-    /* A tenant-chosen region is checked before anything is built for it. */
-    if (region && !np_aws_region_is_valid(region)) {
-        deny(use, "InvalidRegion",
-             np_strdupf("spec.region \"%.64s\" is not an AWS region name such as eu-west-1",
-                        region));
-        goto out;
-    }
-    struct np_account *a = NULL;
-    const char *why = NULL;
-    rc = account_acquire(ctl, acct, &a, &why);
-    if (rc == 0) {
-        rc = region_acquire(ctl, a, region ? region : a->default_region, &use->held, &why);
-        if (rc == 0) {
-            use->region = use->held->region;
-            use->region_name = np_region_name(use->region);
-        } else {
-            account_release(ctl, a);
-        }
-    }
-    if (rc) {
-        deny(use, why ? why : "AccountError",
-             np_strdupf("CloudAccount \"%s\": %s", name, np_error_message()));
-        rc = 0;
-    }
-out:
+    if (np_kube_store_get(np_kube_informer_store(ctl->acct_inf), &acct, name) != 0)
+        deny(use, NP_REASON_ACCOUNT_NOT_FOUND,
+             np_strdupf("CloudAccount \"%s\" does not exist", name));
+    else if (account_allows(ctl, acct, ns, region, use, &rc))
+        account_hold(ctl, acct, region, use);
     json_object_put(acct);
+    return rc;
+}
+
+/*
+ * Verifies an account: its credentials (sts:GetCallerIdentity, *account_id and *arn owned)
+ * and, with an event queue, that the queue is reachable. Returns 0, or an error with *why the
+ * condition reason when it is not the plain one.
+ */
+static int account_verify(struct np_controller *ctl, json_object *acct, char **account_id,
+                          char **arn, bool *consuming, enum np_reason *why)
+{
+    struct np_account *a = NULL;
+    struct np_region_entry *held = NULL;
+    int rc = account_acquire(ctl, acct, &a, why);
+    if (rc)
+        return rc;
+    rc = region_acquire(ctl, a, a->default_region, &held, why);
+    if (rc) {
+        account_release(ctl, a);
+        return rc;
+    }
+    rc = np_aws_sts_get_caller_identity(np_controller_region_ec2(held->region), account_id, arn);
+    *consuming = a->consumer != NULL;
+    if (rc == 0 && a->consumer) {
+        /* Our own repairs come back as events: the consumer ignores this identity's. */
+        np_controller_consumer_set_identity(a->consumer, *arn);
+        if (np_controller_consumer_check(a->consumer) != 0) {
+            *why = NP_REASON_EVENT_QUEUE_UNREACHABLE;
+            rc = np_error_set(NP_EIO, "event queue: %s", np_error_message());
+        }
+    }
+    char *msg = rc ? np_strdup(np_error_message()) : NULL;
+    region_release(ctl, held);
+    if (rc)
+        np_error_set(rc, "%s", msg); /* the release must not change the message reported */
+    free(msg);
+    return rc;
+}
+
+/* Writes the account's status (observedGeneration, accountId, identity, Ready) if changed. */
+static int write_account_status(struct np_controller *ctl, json_object *acct, const char *key,
+                                const struct np_condition *cond, const char *account_id,
+                                const char *arn)
+{
+    json_object *old_status = np_json_path(acct, "status", NP_JSON_END);
+    json_object *status = json_object_new_object();
+    int64_t gen = np_json_path_int(acct, 0, "metadata", "generation", NP_JSON_END);
+    int rc = 0;
+    json_object_object_add(status, "observedGeneration", json_object_new_int64(gen));
+    if (account_id)
+        json_object_object_add(status, "accountId", json_object_new_string(account_id));
+    if (arn)
+        json_object_object_add(status, "identity", json_object_new_string(arn));
+    json_object_object_add(
+        status, "conditions",
+        np_status_conditions(old_status, cond, 1, gen, np_controller_now_ms(ctl)));
+    if (!np_status_equal(old_status, status, NULL)) {
+        char *patch = np_status_merge_patch(old_status, status);
+        rc = np_kube_status_patch(ctl->kube, NULL, &np_res_accounts, NULL, key, patch);
+        free(patch);
+    }
+    json_object_put(status);
     return rc;
 }
 
@@ -695,66 +846,29 @@ int np_controller_reconcile_account(struct np_controller *ctl, const char *key,
                                     struct np_result *res)
 {
     json_object *acct = NULL;
-    json_object *status = NULL;
-    char *patch = NULL;
-    char *account_id = NULL, *arn = NULL;
-    int rc = 0;
+    char *account_id = NULL, *arn = NULL, *msg = NULL;
+    enum np_reason why = NP_REASON_NONE;
+    bool consuming = false;
     if (np_kube_store_get(np_kube_informer_store(ctl->acct_inf), &acct, key) != 0)
         return 0; /* deleted */
     struct np_condition cond = {"Ready", "True", "CredentialsVerified", ""};
-    char *msg = NULL;
-    struct np_account *a = NULL;
-    struct np_region_entry *held = NULL;
-    const char *why = NULL;
-    rc = account_acquire(ctl, acct, &a, &why);
-    if (rc == 0 && (rc = region_acquire(ctl, a, a->default_region, &held, &why)) != 0) {
-        account_release(ctl, a);
-        a = NULL;
-    }
-    if (rc == 0)
-        rc = np_aws_sts_get_caller_identity(np_region_ec2(held->region), &account_id, &arn);
-    if (rc == 0 && a->consumer) {
-        /* Our own repairs come back as events: the consumer ignores this identity's. */
-        np_consumer_set_identity(a->consumer, arn);
-        if (np_consumer_check(a->consumer) != 0) {
-            why = "EventQueueUnreachable";
-            rc = np_error_set(NP_EIO, "event queue: %s", np_error_message());
-        }
-    }
+    int rc = account_verify(ctl, acct, &account_id, &arn, &consuming, &why);
     if (rc) {
         cond.status = "False";
-        cond.reason = why ? why : rc == NP_EAUTH ? "CredentialsInvalid" : "AccountError";
+        cond.reason = np_reason_name(why != NP_REASON_NONE ? why
+                                     : rc == NP_EAUTH      ? NP_REASON_CREDENTIALS_INVALID
+                                                           : NP_REASON_ACCOUNT_ERROR);
         msg = np_strdup(np_error_message());
-        cond.message = msg;
         res->requeue_after_ms = 60 * 1000;
-        rc = 0;
     } else {
-        msg = a->consumer ? np_strdupf("verified as %s; consuming events", arn)
-                          : np_strdupf("verified as %s", arn);
-        cond.message = msg;
+        msg = consuming ? np_strdupf("verified as %s; consuming events", arn)
+                        : np_strdupf("verified as %s", arn);
     }
-    if (held)
-        region_release(ctl, held);
-    json_object *old_status = np_json_path(acct, "status", NP_JSON_END);
-    status = json_object_new_object();
-    int64_t gen = np_json_path_int(acct, 0, "metadata", "generation", NP_JSON_END);
-    json_object_object_add(status, "observedGeneration", json_object_new_int64(gen));
-    if (account_id)
-        json_object_object_add(status, "accountId", json_object_new_string(account_id));
-    if (arn)
-        json_object_object_add(status, "identity", json_object_new_string(arn));
-    json_object_object_add(
-        status, "conditions",
-        np_status_conditions(old_status, &cond, 1, gen, np_controller_now_ms(ctl)));
-    if (!np_status_equal(old_status, status, NULL)) {
-        patch = np_status_merge_patch(old_status, status);
-        rc = np_kube_status_patch(ctl->kube, NULL, &np_res_accounts, NULL, key, patch);
-    }
+    cond.message = msg;
+    rc = write_account_status(ctl, acct, key, &cond, account_id, arn);
     free(msg);
-    free(patch);
     free(account_id);
     free(arn);
-    json_object_put(status);
     json_object_put(acct);
     return rc;
 }

@@ -1,4 +1,6 @@
 /*
+ * Which AWS object a posture manages: the find-or-create ladder shared by the kinds (adopt
+ * the declared id, else ours by status id and uid tag, else create in Enforce mode), and
  * CloudAccount.spec.adoption: which existing AWS resources the postures on an account may
  * adopt. Omitted, any resource no other posture owns; allowed: false refuses all; a selector
  * admits only resources listed by id or carrying every one of its tags.
@@ -62,4 +64,122 @@ bool np_pass_adoption_refused(struct np_pass *p, const char *id, const struct np
     np_pass_synced(p);
     res->requeue_after_ms = 60 * 1000; /* CloudAccount changes requeue us at once */
     return true;
+}
+
+/* ---------------------------------------------------------------- the ladder */
+
+/* Whether a uid tag marks the object for another posture (re-tagged: not ours any more). */
+static bool uid_is_other(struct np_pass *p, const struct np_pass_object_ops *ops)
+{
+    const struct np_aws_tag *tags = NULL;
+    size_t n = 0;
+    ops->found(p, &tags, &n);
+    const char *uid = np_aws_tag_get(tags, n, NP_POSTURE_TAG_UID);
+    return uid && !np_str_eq(uid, p->uid);
+}
+
+/* The Adopt rung: the declared id must exist, belong to no other posture and be admitted by
+ * the account's adoption policy; else Ready=False and nothing found. */
+static int adopt(struct np_pass *p, const struct np_pass_object_ops *ops, const char *adopt_id,
+                 bool enforce, struct np_result *res)
+{
+    int rc = ops->read(p, adopt_id, false);
+    if (rc == NP_ENOTFOUND) {
+        np_pass_stop(
+            p, ops->not_found,
+            np_strdupf("%s %s does not exist in %s", ops->noun, adopt_id, p->use.region_name));
+        np_pass_synced(p);
+        res->requeue_after_ms = 60 * 1000;
+        return 0;
+    }
+    if (rc)
+        return rc;
+    const struct np_aws_tag *tags = NULL;
+    size_t n = 0;
+    const char *id = ops->found(p, &tags, &n);
+    const char *o = NULL;
+    if (np_pass_owned_by_other(p, tags, n, &o)) {
+        np_pass_stop(p, NP_REASON_ADOPTION_REFUSED,
+                     np_strdupf("%s %s is owned by posture %s", ops->noun, id, o));
+        np_pass_synced(p);
+        ops->forget(p);
+        return 0;
+    }
+    if (np_pass_adoption_refused(p, id, tags, n, res)) {
+        ops->forget(p);
+        return 0;
+    }
+    return enforce && ops->adopted ? ops->adopted(p) : 0;
+}
+
+/* The status rung: the id our last status recorded, unless another posture's uid marks it
+ * now. NP_EAGAIN when the kind defers (the region's first poll brings it). */
+static int by_status(struct np_pass *p, const struct np_pass_object_ops *ops, const char *id)
+{
+    int rc = ops->read(p, id, true);
+    if (rc == NP_EAGAIN)
+        return rc;
+    if (rc && rc != NP_ENOTFOUND)
+        return rc;
+    if (ops->found(p, NULL, NULL) && uid_is_other(p, ops))
+        ops->forget(p);
+    return 0;
+}
+
+/* The status and uid rungs, in the kind's order; 0 with or without an object found. */
+static int find_ours(struct np_pass *p, const struct np_pass_object_ops *ops, bool enforce)
+{
+    const char *status_id = np_json_path_str(p->old_status, p->kind->id_key, NP_JSON_END);
+    int rc = 0;
+    if (ops->uid_first) {
+        rc = ops->find_by_uid(p, status_id, enforce);
+        if (rc != NP_ENOTFOUND)
+            return rc;
+        rc = 0;
+    }
+    if (status_id && !ops->found(p, NULL, NULL))
+        rc = by_status(p, ops, status_id);
+    if (rc == 0 && !ops->uid_first && !ops->found(p, NULL, NULL)) {
+        rc = ops->find_by_uid(p, status_id, enforce);
+        if (rc == NP_ENOTFOUND)
+            rc = 0;
+    }
+    return rc;
+}
+
+int np_pass_find_or_create(struct np_pass *p, const struct np_pass_object_ops *ops,
+                           const char *adopt_id, enum np_posture_mode mode, struct np_result *res)
+{
+    bool enforce = mode == NP_POSTURE_MODE_ENFORCE;
+    if (adopt_id)
+        return adopt(p, ops, adopt_id, enforce, res);
+    int rc = find_ours(p, ops, enforce);
+    if (rc == NP_EAGAIN) {
+        p->deferred = true;
+        res->requeue_after_ms = 5000; /* safety net; the poll enqueues us when done */
+        return 0;
+    }
+    if (rc || ops->found(p, NULL, NULL))
+        return rc;
+    if (!enforce) {
+        np_pass_stop(p, ops->not_found,
+                     np_strdupf("no %s carries %s=%s and mode %s never creates one", ops->noun,
+                                NP_POSTURE_TAG_UID, p->uid, np_posture_mode_name(mode)));
+        np_pass_synced(p);
+        /* The account's resync interval: a Detect posture looks again as often as a read. */
+        res->requeue_after_ms = np_controller_region_resync_ms(p->use.region);
+        return 0;
+    }
+    return ops->create(p, res);
+}
+
+struct np_aws_tag *np_pass_tags_with_ownership(struct np_pass *p, char **owner, const char *piece,
+                                               const struct np_posture_tag *user, size_t n_user,
+                                               size_t *n)
+{
+    struct np_aws_tag *tags = np_xcalloc(3 + n_user, sizeof(*tags));
+    *n = np_pass_ownership_tags(p, owner, piece, tags);
+    np_controller_tags_to_aws(tags + *n, user, n_user);
+    *n += n_user;
+    return tags;
 }

@@ -42,19 +42,13 @@ static const char *const reason_names[NP_REASON_COUNT] = {
     [NP_REASON_NOT_CONTESTED] = "NotContested",
     [NP_REASON_COMPLIANT] = "Compliant",
     [NP_REASON_GUARDRAIL_WARNING] = "GuardrailWarning",
+    [NP_REASON_CREDENTIALS_INVALID] = "CredentialsInvalid",
+    [NP_REASON_EVENT_QUEUE_UNREACHABLE] = "EventQueueUnreachable",
 };
 
 const char *np_reason_name(enum np_reason r)
 {
     return (unsigned)r < NP_REASON_COUNT && reason_names[r] ? reason_names[r] : "Unknown";
-}
-
-enum np_reason np_reason_parse(const char *name)
-{
-    for (int r = NP_REASON_NONE + 1; r < NP_REASON_COUNT; r++)
-        if (np_str_eq(reason_names[r], name))
-            return (enum np_reason)r;
-    return NP_REASON_NONE;
 }
 
 /* ---------------------------------------------------------------- recording facts */

@@ -184,7 +184,7 @@ struct batch {
     int verify_actors; /* some posture of the account has exceptions[].actors: -1 not known yet */
     struct np_aws_event ev[RECEIVE_BATCH];
     bool parsed[RECEIVE_BATCH];
-    struct pending ids[RECEIVE_BATCH * NP_EVENTS_MAX_IDS];
+    struct pending ids[RECEIVE_BATCH * NP_CONTROLLER_EVENTS_MAX_IDS];
     size_t n_ids;
 };
 
@@ -193,7 +193,7 @@ struct walk {
     struct np_consumer *c;
     struct batch *b;
     bool vpc;
-    char *keys[RECEIVE_BATCH * NP_EVENTS_MAX_IDS]; /* parallel to b->ids (owned) */
+    char *keys[RECEIVE_BATCH * NP_CONTROLLER_EVENTS_MAX_IDS]; /* parallel to b->ids (owned) */
 };
 
 static bool group_status_mentions(json_object *st, const char *id)
@@ -271,7 +271,7 @@ static void walk_clean_up(struct walk *w)
 static void describe_region(struct np_consumer *c, struct np_aws_ec2 *ec2, struct batch *b,
                             const char *region, struct np_aws_sg **sgs, size_t *n)
 {
-    const char *values[RECEIVE_BATCH * NP_EVENTS_MAX_IDS];
+    const char *values[RECEIVE_BATCH * NP_CONTROLLER_EVENTS_MAX_IDS];
     size_t nv = 0;
     *sgs = NULL;
     *n = 0;
@@ -310,46 +310,57 @@ static const struct np_aws_sg *find_sg(const struct np_aws_sg *sgs, size_t n, co
     return NULL;
 }
 
+/* Whether the i-th id of the batch is the first security group of its region. */
+static bool first_group_of_region(const struct batch *b, size_t i)
+{
+    if (!np_str_has_prefix(b->ids[i].id, "sg-"))
+        return false;
+    for (size_t j = 0; j < i; j++)
+        if (np_str_has_prefix(b->ids[j].id, "sg-") &&
+            np_str_eq(b->ids[j].ev->region, b->ids[i].ev->region))
+            return false;
+    return true;
+}
+
+/* Hints every group of the region of the batch's i-th id (one Describe for them all);
+ * owners[j] gets the owning posture's key from the snapshot when it uses our account. */
+static void hint_region(struct np_consumer *c, struct batch *b, size_t i, char **owners)
+{
+    const char *region = b->ids[i].ev->region;
+    size_t k = regional_index(c, region);
+    if (k == SIZE_MAX)
+        return;
+    struct np_aws_sg *sgs = NULL;
+    size_t n = 0;
+    describe_region(c, c->trails[k].ec2, b, region, &sgs, &n);
+    for (size_t j = i; j < b->n_ids; j++) {
+        struct pending *q = &b->ids[j];
+        if (!np_str_has_prefix(q->id, "sg-") || !np_str_eq(q->ev->region, region))
+            continue;
+        owners[j] = np_controller_account_note_event(c->ctl, c->account, q->ev->region, q->id,
+                                                     q->ev->actor, q->verified, q->ev->event_name,
+                                                     q->ev->event_ms, find_sg(sgs, n, q->id));
+        /* The snapshot knows groups by their tags; an event only reaches postures of the
+         * account whose queue delivered it. */
+        if (owners[j] && !key_uses_account(c, owners[j])) {
+            free(owners[j]);
+            owners[j] = NULL;
+            q->done = true; /* not ours: no store walk for it either */
+            q->foreign = true;
+        }
+    }
+    np_aws_sgs_free(sgs, n);
+}
+
 /* Hints and enqueues the group postures of every security-group id of the batch. */
 static void hint_groups(struct np_consumer *c, struct batch *b)
 {
     struct walk w = {.c = c, .b = b, .vpc = false};
-    char *owners[RECEIVE_BATCH * NP_EVENTS_MAX_IDS] = {NULL};
+    char *owners[RECEIVE_BATCH * NP_CONTROLLER_EVENTS_MAX_IDS] = {NULL};
     bool any = false;
-    /* one Describe per region of the batch */
-    for (size_t i = 0; i < b->n_ids; i++) {
-        struct pending *p = &b->ids[i];
-        bool first_of_region = true;
-        for (size_t j = 0; j < i; j++)
-            if (np_str_has_prefix(b->ids[j].id, "sg-") &&
-                np_str_eq(b->ids[j].ev->region, p->ev->region))
-                first_of_region = false;
-        if (!np_str_has_prefix(p->id, "sg-") || !first_of_region)
-            continue;
-        size_t k = regional_index(c, p->ev->region);
-        if (k == SIZE_MAX)
-            continue;
-        struct np_aws_sg *sgs = NULL;
-        size_t n = 0;
-        describe_region(c, c->trails[k].ec2, b, p->ev->region, &sgs, &n);
-        for (size_t j = i; j < b->n_ids; j++) {
-            struct pending *q = &b->ids[j];
-            if (!np_str_has_prefix(q->id, "sg-") || !np_str_eq(q->ev->region, p->ev->region))
-                continue;
-            owners[j] = np_controller_account_note_event(
-                c->ctl, c->account, q->ev->region, q->id, q->ev->actor, q->verified,
-                q->ev->event_name, q->ev->event_ms, find_sg(sgs, n, q->id));
-            /* The snapshot knows groups by their tags; an event only reaches postures of the
-             * account whose queue delivered it. */
-            if (owners[j] && !key_uses_account(c, owners[j])) {
-                free(owners[j]);
-                owners[j] = NULL;
-                q->done = true; /* not ours: no store walk for it either */
-                q->foreign = true;
-            }
-        }
-        np_aws_sgs_free(sgs, n);
-    }
+    for (size_t i = 0; i < b->n_ids; i++)
+        if (first_group_of_region(b, i))
+            hint_region(c, b, i, owners);
     /* Not in the snapshot yet (created meanwhile, or first poll pending): the status of the
      * posture that manages it says whose it is. One walk for all of them. */
     for (size_t i = 0; i < b->n_ids; i++)
@@ -431,16 +442,13 @@ static bool wants_verification(struct np_consumer *c, struct batch *b)
     return b->verify_actors == 1;
 }
 
-/*
- * Decides what to do with one message on its own (a bad one never fails the batch): true when
- * it is to be deleted without hints (poison, corrupt, malformed, foreign, forged, ignored).
- * Otherwise its event is parsed into b->ev[i] and its ids (at most NP_EVENTS_MAX_IDS) added.
- */
-static bool admit(struct np_consumer *c, struct batch *b, size_t i,
-                  const struct np_aws_sqs_message *m)
+/* Whether a message is dropped before its actor matters: poison, corrupt or not a CloudTrail
+ * EC2 call, refused by AWS, our own, or of another AWS account. Parses it into b->ev[i]. */
+static bool drop_early(struct np_consumer *c, struct batch *b, size_t i,
+                       const struct np_aws_sqs_message *m)
 {
     struct np_aws_event *ev = &b->ev[i];
-    if (m->receive_count > NP_EVENTS_MAX_RECEIVES) {
+    if (m->receive_count > NP_CONTROLLER_EVENTS_MAX_RECEIVES) {
         /* Received that often and never deleted: it keeps failing (or crashing) us. */
         np_log_warn("deleting a poison event message", "account", c->account, "messageId",
                     m->message_id);
@@ -466,6 +474,37 @@ static bool admit(struct np_consumer *c, struct batch *b, size_t i,
         count(c, "foreign");
         return true;
     }
+    return false;
+}
+
+/* Adds the event's resource ids (at most NP_CONTROLLER_EVENTS_MAX_IDS; the rest are counted). */
+static void add_ids(struct np_consumer *c, struct batch *b, struct np_aws_event *ev,
+                    const struct np_aws_sqs_message *m, bool verified)
+{
+    size_t n = ev->n_resource_ids;
+    if (n > NP_CONTROLLER_EVENTS_MAX_IDS || ev->resources_truncated) {
+        np_log_warn("an event names too many resources; the rest are ignored", "account",
+                    c->account, "messageId", m->message_id);
+        count_n(c, "netposture_event_ids_ignored_total", NULL, NULL,
+                (double)(n > NP_CONTROLLER_EVENTS_MAX_IDS ? n - NP_CONTROLLER_EVENTS_MAX_IDS : 1));
+        n = n > NP_CONTROLLER_EVENTS_MAX_IDS ? NP_CONTROLLER_EVENTS_MAX_IDS : n;
+    }
+    for (size_t k = 0; k < n; k++)
+        b->ids[b->n_ids++] = (struct pending){ev->resource_ids[k], ev, verified, false, false};
+}
+
+/*
+ * Decides what to do with one message on its own (a bad one never fails the batch): true when
+ * it is to be deleted without hints (poison, corrupt, malformed, foreign, forged, ignored).
+ * Otherwise its event is parsed into b->ev[i] and its ids (at most NP_CONTROLLER_EVENTS_MAX_IDS)
+ * added.
+ */
+static bool admit(struct np_consumer *c, struct batch *b, size_t i,
+                  const struct np_aws_sqs_message *m)
+{
+    if (drop_early(c, b, i, m))
+        return true;
+    struct np_aws_event *ev = &b->ev[i];
     bool verified = false;
     if (ev->actor && wants_verification(c, b)) {
         enum verdict v = verify(c, m, ev);
@@ -476,16 +515,7 @@ static bool admit(struct np_consumer *c, struct batch *b, size_t i,
         verified = v == VERIFIED;
         count_n(c, "netposture_event_actors_total", "verified", verified ? "true" : "false", 1);
     }
-    size_t n = ev->n_resource_ids;
-    if (n > NP_EVENTS_MAX_IDS || ev->resources_truncated) {
-        np_log_warn("an event names too many resources; the rest are ignored", "account",
-                    c->account, "messageId", m->message_id);
-        count_n(c, "netposture_event_ids_ignored_total", NULL, NULL,
-                (double)(n > NP_EVENTS_MAX_IDS ? n - NP_EVENTS_MAX_IDS : 1));
-        n = n > NP_EVENTS_MAX_IDS ? NP_EVENTS_MAX_IDS : n;
-    }
-    for (size_t k = 0; k < n; k++)
-        b->ids[b->n_ids++] = (struct pending){ev->resource_ids[k], ev, verified, false, false};
+    add_ids(c, b, ev, m, verified);
     return false;
 }
 
@@ -526,91 +556,38 @@ static void handle_batch(struct np_consumer *c, const struct np_aws_sqs_message 
 
 /* ---------------------------------------------------------------- VPC postures */
 
-#define VPC_HINT_TTL_MS (10LL * 60 * 1000)
-#define VPC_HINTS_MAX 1024
-
-/* Who last changed something of a VPC posture (its pieces are always read from AWS). */
-struct np_vpc_hint {
-    char *key;
-    char *actor;
-    bool actor_verified;
-    char *event_name;
-    int64_t event_ms;
-    int64_t noted_ms;
-    struct np_vpc_hint *next;
-};
-
-static void hint_free(struct np_vpc_hint *h)
-{
-    free(h->key);
-    free(h->actor);
-    free(h->event_name);
-    free(h);
-}
-
 void np_controller_note_vpc_event(struct np_controller *ctl, const char *key, const char *actor,
                                   bool actor_verified, const char *event_name, int64_t event_ms)
 {
-    struct np_vpc_hint *h = np_xcalloc(1, sizeof(*h));
-    h->key = np_strdup(key);
-    h->actor = np_strdup(actor);
-    h->actor_verified = actor && actor_verified;
-    h->event_name = np_strdup(event_name);
-    h->event_ms = event_ms;
-    h->noted_ms = np_controller_mono_ms(ctl);
+    int64_t now = np_controller_mono_ms(ctl);
     pthread_mutex_lock(&ctl->hints_lock);
-    /* The newest hint of a posture wins; expired ones and the oldest past the cap go. */
-    size_t n = 0;
-    struct np_vpc_hint **pp = &ctl->vpc_hints;
-    while (*pp) {
-        struct np_vpc_hint *x = *pp;
-        if (np_str_eq(x->key, key) || h->noted_ms - x->noted_ms > VPC_HINT_TTL_MS ||
-            n >= VPC_HINTS_MAX - 1) {
-            *pp = x->next;
-            hint_free(x);
-            continue;
-        }
-        n++;
-        pp = &x->next;
-    }
-    h->next = ctl->vpc_hints;
-    ctl->vpc_hints = h;
+    np_controller_hint_store_put(&ctl->vpc_hints, key, actor, actor_verified, event_name, event_ms,
+                                 NULL, now);
     pthread_mutex_unlock(&ctl->hints_lock);
 }
 
 bool np_controller_take_vpc_event(struct np_controller *ctl, const char *key, char **actor,
                                   bool *actor_verified, char **event_name, int64_t *event_ms)
 {
-    bool found = false;
+    struct np_controller_hint h;
     int64_t now = np_controller_mono_ms(ctl);
     pthread_mutex_lock(&ctl->hints_lock);
-    for (struct np_vpc_hint **pp = &ctl->vpc_hints; *pp; pp = &(*pp)->next) {
-        struct np_vpc_hint *x = *pp;
-        if (!np_str_eq(x->key, key))
-            continue;
-        *pp = x->next;
-        found = now - x->noted_ms <= VPC_HINT_TTL_MS;
-        if (found) {
-            *actor = x->actor;
-            *actor_verified = x->actor_verified;
-            *event_name = x->event_name;
-            *event_ms = x->event_ms;
-            x->actor = x->event_name = NULL;
-        }
-        hint_free(x);
-        break;
-    }
+    bool found = np_controller_hint_store_take(&ctl->vpc_hints, key, now, &h);
     pthread_mutex_unlock(&ctl->hints_lock);
+    if (found) {
+        *actor = h.actor;
+        *actor_verified = h.actor_verified;
+        *event_name = h.event_name;
+        *event_ms = h.event_ms;
+        h.actor = h.event_name = NULL;
+    }
+    np_controller_hint_clean_up(&h);
     return found;
 }
 
 void np_controller_vpc_events_clean_up(struct np_controller *ctl)
 {
-    while (ctl->vpc_hints) {
-        struct np_vpc_hint *x = ctl->vpc_hints;
-        ctl->vpc_hints = x->next;
-        hint_free(x);
-    }
+    np_controller_hint_store_clean_up(&ctl->vpc_hints);
 }
 
 /* Waits up to ms unless stopped; returns true when stopping. */
@@ -661,8 +638,9 @@ static void *consumer_main(void *arg)
     return NULL;
 }
 
-int np_consumer_new(struct np_consumer **out, struct np_controller *ctl, const char *account,
-                    const char *queue_url, const struct np_aws_sqs_config *cfg)
+int np_controller_consumer_new(struct np_consumer **out, struct np_controller *ctl,
+                               const char *account, const char *queue_url,
+                               const struct np_aws_sqs_config *cfg)
 {
     *out = NULL;
     struct np_consumer *c = np_xcalloc(1, sizeof(*c));
@@ -685,7 +663,7 @@ int np_consumer_new(struct np_consumer **out, struct np_controller *ctl, const c
     if (rc == 0 && pthread_create(&c->thread, NULL, consumer_main, c) != 0)
         rc = np_error_set(NP_EIO, "cannot start the event consumer thread");
     if (rc) {
-        np_consumer_destroy(c);
+        np_controller_consumer_destroy(c);
         return rc;
     }
     c->started = true;
@@ -693,7 +671,7 @@ int np_consumer_new(struct np_consumer **out, struct np_controller *ctl, const c
     return 0;
 }
 
-void np_consumer_signal_stop(struct np_consumer *c)
+void np_controller_consumer_signal_stop(struct np_consumer *c)
 {
     if (!c)
         return;
@@ -705,7 +683,7 @@ void np_consumer_signal_stop(struct np_consumer *c)
         np_aws_sqs_cancel(c->sqs); /* ends a long poll in flight */
 }
 
-void np_consumer_join(struct np_consumer *c)
+void np_controller_consumer_join(struct np_consumer *c)
 {
     if (!c)
         return;
@@ -717,12 +695,12 @@ void np_consumer_join(struct np_consumer *c)
         pthread_join(c->thread, NULL);
 }
 
-void np_consumer_destroy(struct np_consumer *c)
+void np_controller_consumer_destroy(struct np_consumer *c)
 {
     if (!c)
         return;
-    np_consumer_signal_stop(c);
-    np_consumer_join(c);
+    np_controller_consumer_signal_stop(c);
+    np_controller_consumer_join(c);
     np_aws_sqs_destroy(c->sqs);
     pthread_mutex_destroy(&c->lock);
     pthread_cond_destroy(&c->cond);
@@ -742,7 +720,7 @@ void np_consumer_destroy(struct np_consumer *c)
     free(c);
 }
 
-void np_consumer_set_identity(struct np_consumer *c, const char *arn)
+void np_controller_consumer_set_identity(struct np_consumer *c, const char *arn)
 {
     if (!c)
         return;
@@ -764,7 +742,7 @@ void np_consumer_set_identity(struct np_consumer *c, const char *arn)
     pthread_mutex_unlock(&c->lock);
 }
 
-int np_consumer_check(struct np_consumer *c)
+int np_controller_consumer_check(struct np_consumer *c)
 {
     return np_aws_sqs_check(c->sqs, c->queue_url);
 }

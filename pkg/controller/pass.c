@@ -1126,8 +1126,8 @@ static int drop_honoured_annotations(struct np_pass *p)
  * workqueue backs off). */
 static int converge_pass(struct np_pass *p, struct np_result *res)
 {
-    if (p->use.reason) {
-        np_pass_stop(p, np_reason_parse(p->use.reason), np_strdup(p->use.message));
+    if (p->use.reason != NP_REASON_NONE) {
+        np_pass_stop(p, p->use.reason, np_strdup(p->use.message));
         res->requeue_after_ms = 60 * 1000; /* account changes also requeue us at once */
         return write_status(p);
     }

@@ -14,7 +14,8 @@ struct snap_entry {
     char *group_id;
     struct np_aws_sg *sg;
     uint64_t fingerprint;
-    int64_t put_at_ms; /* mono time of the last np_region_snapshot_put, 0 if from a poll */
+    int64_t
+        put_at_ms; /* mono time of the last np_controller_region_snapshot_put, 0 if from a poll */
     struct snap_entry *next;
 };
 
@@ -23,21 +24,6 @@ struct snapshot {
     size_t nbuckets;
     size_t len;
 };
-
-/* A CloudTrail event's hint that a group changed: the next reconcile reads it from AWS. */
-struct hint {
-    char *group_id;
-    char *actor; /* NULL when unknown */
-    bool actor_verified;
-    struct np_aws_sg *sg; /* the group as read for the hint, or NULL */
-    char *event_name;     /* the API call, e.g. AuthorizeSecurityGroupIngress; NULL when unknown */
-    int64_t event_ms;
-    int64_t noted_ms; /* mono */
-    struct hint *next;
-};
-
-#define MAX_HINTS 4096
-#define HINT_TTL_MS (10LL * 60 * 1000)
 
 struct np_region {
     struct np_controller *ctl;
@@ -54,8 +40,7 @@ struct np_region {
     bool poll_failed; /* a poll failed before the first one succeeded */
     struct snapshot snap;
     char *default_vpc;
-    struct hint *hints; /* newest first; guarded by lock */
-    size_t n_hints;
+    struct np_controller_hint_store hints; /* CloudTrail hints by group id; guarded by lock */
 };
 
 /* ---------------------------------------------------------------- snapshot map */
@@ -171,7 +156,7 @@ static void add_perm_lines(char ***lines, size_t *n, const char *dir, const stru
     }
 }
 
-uint64_t np_sg_fingerprint(const struct np_aws_sg *sg)
+uint64_t np_controller_sg_fingerprint(const struct np_aws_sg *sg)
 {
     char **lines = NULL;
     size_t n = 0;
@@ -182,14 +167,9 @@ uint64_t np_sg_fingerprint(const struct np_aws_sg *sg)
         lines[n++] = np_strdupf("tag|%s|%s", sg->tags[i].key, sg->tags[i].value);
     }
     qsort(lines, n, sizeof(char *), cmp_str);
-    uint64_t h = 1469598103934665603ull;
+    uint64_t h = NP_FNV1A64_OFFSET;
     for (size_t i = 0; i < n; i++) {
-        for (const char *p = lines[i];; p++) {
-            h ^= (unsigned char)*p;
-            h *= 1099511628211ull;
-            if (!*p)
-                break;
-        }
+        h = np_fnv1a64(lines[i], strlen(lines[i]) + 1, h); /* the NUL separates the lines */
         free(lines[i]);
     }
     free(lines);
@@ -198,10 +178,7 @@ uint64_t np_sg_fingerprint(const struct np_aws_sg *sg)
 
 static const char *owner_of(const struct np_aws_sg *sg)
 {
-    for (size_t i = 0; i < sg->n_tags; i++)
-        if (strcmp(sg->tags[i].key, NP_TAG_OWNER) == 0)
-            return sg->tags[i].value;
-    return NULL;
+    return np_aws_tag_get(sg->tags, sg->n_tags, NP_POSTURE_TAG_OWNER);
 }
 
 static void enqueue_owner(struct np_region *r, const struct np_aws_sg *sg)
@@ -213,13 +190,71 @@ static void enqueue_owner(struct np_region *r, const struct np_aws_sg *sg)
 
 /* ---------------------------------------------------------------- polling */
 
+static struct snap_entry *entry_copy(const struct snap_entry *old)
+{
+    struct snap_entry *e = np_xcalloc(1, sizeof(*e));
+    e->group_id = np_strdup(old->group_id);
+    e->sg = np_aws_sg_dup(old->sg);
+    e->fingerprint = old->fingerprint;
+    e->put_at_ms = old->put_at_ms;
+    return e;
+}
+
+/*
+ * Fills fresh with the groups just listed; changed[] gets those whose fingerprint differs
+ * from the current snapshot's (all of them on the first poll). A reconcile's read newer than
+ * the poll's start (started) is kept instead. Caller holds r->lock.
+ */
+static void snapshot_fill_locked(struct np_region *r, struct snapshot *fresh,
+                                 const struct np_aws_sg *sgs, size_t n, int64_t started,
+                                 struct np_aws_sg **changed, size_t *nchanged)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (snap_find(fresh, sgs[i].group_id))
+            continue; /* listed twice (a paging anomaly): the first copy stands */
+        struct snap_entry *old = snap_find(&r->snap, sgs[i].group_id);
+        if (old && old->put_at_ms > started) {
+            /* A reconcile recorded a newer read while this poll was in flight: keep it. */
+            snap_insert(fresh, entry_copy(old));
+            continue;
+        }
+        struct snap_entry *e = np_xcalloc(1, sizeof(*e));
+        e->group_id = np_strdup(sgs[i].group_id);
+        e->sg = np_aws_sg_dup(&sgs[i]);
+        e->fingerprint = np_controller_sg_fingerprint(e->sg);
+        if (!old || old->fingerprint != e->fingerprint)
+            changed[(*nchanged)++] = e->sg;
+        snap_insert(fresh, e);
+    }
+}
+
+/* Groups of the current snapshot the poll did not list: vanished (copies into *gone, their
+ * owners must notice), unless a reconcile put them after the poll started (kept in fresh).
+ * Caller holds r->lock. */
+static void snapshot_missing_locked(struct np_region *r, struct snapshot *fresh, int64_t started,
+                                    struct np_aws_sg ***gone, size_t *ngone)
+{
+    for (size_t b = 0; b < r->snap.nbuckets; b++) {
+        for (struct snap_entry *e = r->snap.buckets[b]; e; e = e->next) {
+            if (snap_find(fresh, e->group_id))
+                continue;
+            if (e->put_at_ms <= started) {
+                *gone = np_xrealloc(*gone, (*ngone + 1) * sizeof(**gone));
+                (*gone)[(*ngone)++] = np_aws_sg_dup(e->sg);
+            } else {
+                snap_insert(fresh, entry_copy(e));
+            }
+        }
+    }
+}
+
 /* One full read; swaps the snapshot and enqueues the owners of changed groups. */
 static int poll_once(struct np_region *r)
 {
     int64_t started = np_controller_mono_ms(r->ctl);
     struct np_aws_sg *sgs = NULL;
     size_t n = 0;
-    const char *tag_values[] = {NP_TAG_OWNER};
+    const char *tag_values[] = {NP_POSTURE_TAG_OWNER};
     struct np_aws_filter filter = {"tag-key", tag_values, 1};
     int rc = np_aws_ec2_describe_security_groups(r->ec2, &sgs, &n, &filter, 1, NULL, 0);
     if (rc) {
@@ -232,47 +267,11 @@ static int poll_once(struct np_region *r)
     }
     struct snapshot fresh;
     snap_init(&fresh, n > 32 ? n * 2 : 64);
-    struct np_aws_sg **changed = np_xcalloc(n + 1, sizeof(*changed));
-    size_t nchanged = 0;
+    struct np_aws_sg **changed = np_xcalloc(n + 1, sizeof(*changed)), **gone = NULL;
+    size_t nchanged = 0, ngone = 0;
     pthread_mutex_lock(&r->lock);
-    for (size_t i = 0; i < n; i++) {
-        if (snap_find(&fresh, sgs[i].group_id))
-            continue; /* listed twice (a paging anomaly): the first copy stands */
-        struct snap_entry *old = snap_find(&r->snap, sgs[i].group_id);
-        struct snap_entry *e = np_xcalloc(1, sizeof(*e));
-        if (old && old->put_at_ms > started) {
-            /* A reconcile recorded a newer read while this poll was in flight: keep it. */
-            e->group_id = np_strdup(old->group_id);
-            e->sg = np_aws_sg_dup(old->sg);
-            e->fingerprint = old->fingerprint;
-            e->put_at_ms = old->put_at_ms;
-        } else {
-            e->group_id = np_strdup(sgs[i].group_id);
-            e->sg = np_aws_sg_dup(&sgs[i]);
-            e->fingerprint = np_sg_fingerprint(e->sg);
-            if (!old || old->fingerprint != e->fingerprint)
-                changed[nchanged++] = e->sg;
-        }
-        snap_insert(&fresh, e);
-    }
-    /* Groups that vanished: their owners must notice (recreate or report). */
-    struct np_aws_sg **gone = NULL;
-    size_t ngone = 0;
-    for (size_t b = 0; b < r->snap.nbuckets; b++) {
-        for (struct snap_entry *e = r->snap.buckets[b]; e; e = e->next) {
-            if (!snap_find(&fresh, e->group_id) && e->put_at_ms <= started) {
-                gone = np_xrealloc(gone, (ngone + 1) * sizeof(*gone));
-                gone[ngone++] = np_aws_sg_dup(e->sg);
-            } else if (!snap_find(&fresh, e->group_id)) {
-                struct snap_entry *keep = np_xcalloc(1, sizeof(*keep));
-                keep->group_id = np_strdup(e->group_id);
-                keep->sg = np_aws_sg_dup(e->sg);
-                keep->fingerprint = e->fingerprint;
-                keep->put_at_ms = e->put_at_ms;
-                snap_insert(&fresh, keep);
-            }
-        }
-    }
+    snapshot_fill_locked(r, &fresh, sgs, n, started, changed, &nchanged);
+    snapshot_missing_locked(r, &fresh, started, &gone, &ngone);
     snap_clean_up(&r->snap);
     r->snap = fresh;
     r->polled = true;
@@ -321,8 +320,8 @@ static void *poller_main(void *arg)
     return NULL;
 }
 
-int np_region_new(struct np_region **out, struct np_controller *ctl, const char *account,
-                  const char *region, struct np_aws_ec2 *ec2, int64_t resync_ms)
+int np_controller_region_new(struct np_region **out, struct np_controller *ctl, const char *account,
+                             const char *region, struct np_aws_ec2 *ec2, int64_t resync_ms)
 {
     struct np_region *r = np_xcalloc(1, sizeof(*r));
     r->ctl = ctl;
@@ -339,7 +338,7 @@ int np_region_new(struct np_region **out, struct np_controller *ctl, const char 
     snap_init(&r->snap, 64);
     if (pthread_create(&r->thread, NULL, poller_main, r) != 0) {
         r->ec2 = NULL; /* the caller still owns it on failure */
-        np_region_destroy(r);
+        np_controller_region_destroy(r);
         *out = NULL;
         return np_error_set(NP_EIO, "cannot start the poller thread");
     }
@@ -348,7 +347,7 @@ int np_region_new(struct np_region **out, struct np_controller *ctl, const char 
     return 0;
 }
 
-void np_region_signal_stop(struct np_region *r)
+void np_controller_region_signal_stop(struct np_region *r)
 {
     pthread_mutex_lock(&r->lock);
     r->stop = true;
@@ -356,34 +355,21 @@ void np_region_signal_stop(struct np_region *r)
     pthread_mutex_unlock(&r->lock);
 }
 
-void np_region_stop(struct np_region *r)
+void np_controller_region_stop(struct np_region *r)
 {
-    np_region_signal_stop(r);
+    np_controller_region_signal_stop(r);
     if (r->started) {
         pthread_join(r->thread, NULL);
         r->started = false;
     }
 }
 
-static void hint_free(struct hint *h)
-{
-    free(h->group_id);
-    free(h->actor);
-    free(h->event_name);
-    np_aws_sg_free(h->sg);
-    free(h);
-}
-
-void np_region_destroy(struct np_region *r)
+void np_controller_region_destroy(struct np_region *r)
 {
     if (!r)
         return;
-    np_region_stop(r);
-    while (r->hints) {
-        struct hint *h = r->hints;
-        r->hints = h->next;
-        hint_free(h);
-    }
+    np_controller_region_stop(r);
+    np_controller_hint_store_clean_up(&r->hints);
     snap_clean_up(&r->snap);
     np_aws_ec2_destroy(r->ec2);
     pthread_mutex_destroy(&r->lock);
@@ -394,17 +380,18 @@ void np_region_destroy(struct np_region *r)
     free(r);
 }
 
-struct np_aws_ec2 *np_region_ec2(struct np_region *r)
+struct np_aws_ec2 *np_controller_region_ec2(struct np_region *r)
 {
     return r->ec2;
 }
 
-const char *np_region_name(struct np_region *r)
+const char *np_controller_region_name(struct np_region *r)
 {
     return r->name;
 }
 
-int np_region_snapshot_get(struct np_region *r, const char *group_id, struct np_aws_sg **out)
+int np_controller_region_snapshot_get(struct np_region *r, const char *group_id,
+                                      struct np_aws_sg **out)
 {
     int rc = 0;
     *out = NULL;
@@ -422,7 +409,8 @@ int np_region_snapshot_get(struct np_region *r, const char *group_id, struct np_
     return rc;
 }
 
-int np_region_snapshot_find_uid(struct np_region *r, const char *uid, struct np_aws_sg **out)
+int np_controller_region_snapshot_find_uid(struct np_region *r, const char *uid,
+                                           struct np_aws_sg **out)
 {
     int rc = NP_ENOTFOUND;
     *out = NULL;
@@ -431,48 +419,42 @@ int np_region_snapshot_find_uid(struct np_region *r, const char *uid, struct np_
         rc = NP_EAGAIN;
     for (size_t b = 0; rc == NP_ENOTFOUND && b < r->snap.nbuckets; b++) {
         for (struct snap_entry *e = r->snap.buckets[b]; e; e = e->next) {
-            const struct np_aws_sg *sg = e->sg;
-            for (size_t i = 0; i < sg->n_tags; i++) {
-                if (strcmp(sg->tags[i].key, NP_TAG_UID) == 0 &&
-                    strcmp(sg->tags[i].value, uid) == 0) {
-                    *out = np_aws_sg_dup(sg);
-                    rc = 0;
-                    break;
-                }
-            }
-            if (rc == 0)
+            if (np_str_eq(np_aws_tag_get(e->sg->tags, e->sg->n_tags, NP_POSTURE_TAG_UID), uid)) {
+                *out = np_aws_sg_dup(e->sg);
+                rc = 0;
                 break;
+            }
         }
     }
     pthread_mutex_unlock(&r->lock);
     return rc;
 }
 
-void np_region_snapshot_put(struct np_region *r, const struct np_aws_sg *sg)
+void np_controller_region_snapshot_put(struct np_region *r, const struct np_aws_sg *sg)
 {
     struct snap_entry *e = np_xcalloc(1, sizeof(*e));
     e->group_id = np_strdup(sg->group_id);
     e->sg = np_aws_sg_dup(sg);
-    e->fingerprint = np_sg_fingerprint(sg);
+    e->fingerprint = np_controller_sg_fingerprint(sg);
     pthread_mutex_lock(&r->lock);
     e->put_at_ms = np_controller_mono_ms(r->ctl);
     snap_insert(&r->snap, e);
     pthread_mutex_unlock(&r->lock);
 }
 
-void np_region_snapshot_remove(struct np_region *r, const char *group_id)
+void np_controller_region_snapshot_remove(struct np_region *r, const char *group_id)
 {
     pthread_mutex_lock(&r->lock);
     snap_remove(&r->snap, group_id);
     pthread_mutex_unlock(&r->lock);
 }
 
-int64_t np_region_resync_ms(struct np_region *r)
+int64_t np_controller_region_resync_ms(struct np_region *r)
 {
     return r->resync_ms;
 }
 
-int np_region_default_vpc(struct np_region *r, char **vpc_id)
+int np_controller_region_default_vpc(struct np_region *r, char **vpc_id)
 {
     pthread_mutex_lock(&r->lock);
     char *cached = np_strdup(r->default_vpc);
@@ -504,53 +486,15 @@ int np_region_default_vpc(struct np_region *r, char **vpc_id)
 
 /* ---------------------------------------------------------------- event hints */
 
-/* Drops hints older than HINT_TTL_MS and, past MAX_HINTS, the oldest. Caller holds lock. */
-static void hints_trim_locked(struct np_region *r, int64_t now)
-{
-    size_t kept = 0;
-    for (struct hint **pp = &r->hints; *pp;) {
-        struct hint *h = *pp;
-        if (kept >= MAX_HINTS || now - h->noted_ms > HINT_TTL_MS) {
-            *pp = h->next;
-            hint_free(h);
-            r->n_hints--;
-            continue;
-        }
-        kept++;
-        pp = &h->next;
-    }
-}
-
-char *np_region_note_event(struct np_region *r, const char *group_id, const char *actor,
-                           bool actor_verified, const char *event_name, int64_t event_ms,
-                           const struct np_aws_sg *sg)
+char *np_controller_region_note_event(struct np_region *r, const char *group_id, const char *actor,
+                                      bool actor_verified, const char *event_name, int64_t event_ms,
+                                      const struct np_aws_sg *sg)
 {
     int64_t now = np_controller_mono_ms(r->ctl);
     char *owner = NULL;
     pthread_mutex_lock(&r->lock);
-    struct hint **pp = &r->hints;
-    while (*pp && strcmp((*pp)->group_id, group_id) != 0)
-        pp = &(*pp)->next;
-    struct hint *h = *pp;
-    if (h) {
-        *pp = h->next; /* moved to the front below */
-        free(h->actor);
-        free(h->event_name);
-        np_aws_sg_free(h->sg);
-    } else {
-        h = np_xcalloc(1, sizeof(*h));
-        h->group_id = np_strdup(group_id);
-        r->n_hints++;
-    }
-    h->actor = actor ? np_strdup(actor) : NULL;
-    h->actor_verified = actor && actor_verified;
-    h->sg = sg ? np_aws_sg_dup(sg) : NULL;
-    h->event_name = event_name ? np_strdup(event_name) : NULL;
-    h->event_ms = event_ms;
-    h->noted_ms = now;
-    h->next = r->hints;
-    r->hints = h;
-    hints_trim_locked(r, now);
+    np_controller_hint_store_put(&r->hints, group_id, actor, actor_verified, event_name, event_ms,
+                                 sg, now);
     struct snap_entry *e = snap_find(&r->snap, group_id);
     const char *o = e ? owner_of(e->sg) : NULL;
     if (o && strchr(o, '/'))
@@ -559,40 +503,24 @@ char *np_region_note_event(struct np_region *r, const char *group_id, const char
     return owner;
 }
 
-bool np_region_take_event(struct np_region *r, const char *group_id, char **actor,
-                          bool *actor_verified, char **event_name, int64_t *event_ms,
-                          struct np_aws_sg **sg)
+bool np_controller_region_take_event(struct np_region *r, const char *group_id, char **actor,
+                                     bool *actor_verified, char **event_name, int64_t *event_ms,
+                                     struct np_aws_sg **sg)
 {
-    bool found = false;
-    *actor = NULL;
-    *actor_verified = false;
-    *sg = NULL;
-    *event_name = NULL;
-    *event_ms = 0;
+    struct np_controller_hint h;
+    int64_t now = np_controller_mono_ms(r->ctl);
     pthread_mutex_lock(&r->lock);
-    for (struct hint **pp = &r->hints; *pp; pp = &(*pp)->next) {
-        struct hint *h = *pp;
-        if (strcmp(h->group_id, group_id) == 0) {
-            *pp = h->next;
-            *actor = h->actor;
-            *actor_verified = h->actor_verified;
-            *sg = h->sg;
-            *event_name = h->event_name;
-            *event_ms = h->event_ms;
-            h->sg = NULL;
-            h->actor = NULL;
-            h->event_name = NULL;
-            hint_free(h);
-            r->n_hints--;
-            found = true;
-            break;
-        }
-    }
+    bool found = np_controller_hint_store_take(&r->hints, group_id, now, &h);
     pthread_mutex_unlock(&r->lock);
+    *actor = h.actor;
+    *actor_verified = h.actor_verified;
+    *event_name = h.event_name;
+    *event_ms = h.event_ms;
+    *sg = h.sg;
     return found;
 }
 
-bool np_region_snapshot_is_empty(struct np_region *r)
+bool np_controller_region_snapshot_is_empty(struct np_region *r)
 {
     pthread_mutex_lock(&r->lock);
     bool empty = r->snap.len == 0;
@@ -600,7 +528,7 @@ bool np_region_snapshot_is_empty(struct np_region *r)
     return empty;
 }
 
-bool np_region_first_poll_running(struct np_region *r)
+bool np_controller_region_first_poll_running(struct np_region *r)
 {
     pthread_mutex_lock(&r->lock);
     bool running = !r->polled && !r->poll_failed && !r->stop;

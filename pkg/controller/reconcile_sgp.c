@@ -26,6 +26,54 @@ static const char *tag_value(const struct np_aws_sg *sg, const char *key)
     return sg ? np_aws_tag_get(sg->tags, sg->n_tags, key) : NULL;
 }
 
+/* Takes a CloudTrail event's hint for the group (its actor, call and time into the pass):
+ * true when there was one, with *fresh the group as read for it (owned) or NULL. */
+static bool take_hint(struct rctx *r, const char *group_id, struct np_aws_sg **fresh)
+{
+    char *actor = NULL, *event_name = NULL;
+    int64_t event_ms = 0;
+    bool verified = false;
+    if (!np_controller_region_take_event(r->p.use.region, group_id, &actor, &verified, &event_name,
+                                         &event_ms, fresh))
+        return false;
+    free(r->p.event_actor);
+    free(r->p.event_name);
+    r->p.event_actor = actor;
+    r->p.event_actor_verified = verified;
+    r->p.event_name = event_name;
+    r->p.event_ms = event_ms;
+    return true;
+}
+
+/* Describes one group (*out owned). After a hint, a group gone leaves the snapshot, one read
+ * is put in it, and a failed read keeps the hint for the retry. */
+static int describe_group(struct rctx *r, const char *group_id, bool hinted, struct np_aws_sg **out)
+{
+    const char *ids[] = {group_id};
+    struct np_aws_sg *sgs = NULL;
+    size_t n = 0;
+    int rc = np_aws_ec2_describe_security_groups(np_controller_region_ec2(r->p.use.region), &sgs,
+                                                 &n, NULL, 0, ids, 1);
+    if (rc == NP_ENOTFOUND || (rc == 0 && n == 0)) {
+        np_aws_sgs_free(sgs, n);
+        if (hinted) /* gone: the snapshot must not keep answering for it */
+            np_controller_region_snapshot_remove(r->p.use.region, group_id);
+        return NP_ENOTFOUND;
+    }
+    if (rc) {
+        if (hinted) /* keep the hint for the retry, or the event would be lost */
+            free(np_controller_region_note_event(r->p.use.region, group_id, r->p.event_actor,
+                                                 r->p.event_actor_verified, r->p.event_name,
+                                                 r->p.event_ms, NULL));
+        return rc;
+    }
+    *out = np_aws_sg_dup(&sgs[0]);
+    if (hinted)
+        np_controller_region_snapshot_put(r->p.use.region, *out);
+    np_aws_sgs_free(sgs, n);
+    return 0;
+}
+
 /*
  * Reads one group: the snapshot first, AWS when the poller has not seen it (yet) or when a
  * CloudTrail event says it changed (an event is only a hint: the group is read again). With
@@ -35,54 +83,21 @@ static int observe_group(struct rctx *r, const char *group_id, struct np_aws_sg 
                          bool may_defer)
 {
     *out = NULL;
-    char *actor = NULL, *event_name = NULL;
-    int64_t event_ms = 0;
-    bool verified = false;
     struct np_aws_sg *fresh = NULL;
-    bool hinted = np_region_take_event(r->p.use.region, group_id, &actor, &verified, &event_name,
-                                       &event_ms, &fresh);
-    if (hinted) {
-        free(r->p.event_actor);
-        free(r->p.event_name);
-        r->p.event_actor = actor;
-        r->p.event_actor_verified = verified;
-        r->p.event_name = event_name;
-        r->p.event_ms = event_ms;
-    }
+    bool hinted = take_hint(r, group_id, &fresh);
     if (fresh) {
         /* read for this hint by the event consumer (one Describe for its whole batch) */
-        np_region_snapshot_put(r->p.use.region, fresh);
+        np_controller_region_snapshot_put(r->p.use.region, fresh);
         *out = fresh;
         return 0;
     }
-    int rc = hinted ? NP_ENOTFOUND : np_region_snapshot_get(r->p.use.region, group_id, out);
+    int rc =
+        hinted ? NP_ENOTFOUND : np_controller_region_snapshot_get(r->p.use.region, group_id, out);
     if (rc == 0)
         return 0;
-    if (rc == NP_EAGAIN && may_defer && np_region_first_poll_running(r->p.use.region))
+    if (rc == NP_EAGAIN && may_defer && np_controller_region_first_poll_running(r->p.use.region))
         return NP_EAGAIN; /* the first poll brings it (and enqueues us): no Describe burst */
-    const char *ids[] = {group_id};
-    struct np_aws_sg *sgs = NULL;
-    size_t n = 0;
-    rc = np_aws_ec2_describe_security_groups(np_region_ec2(r->p.use.region), &sgs, &n, NULL, 0, ids,
-                                             1);
-    if (rc == NP_ENOTFOUND || (rc == 0 && n == 0)) {
-        np_aws_sgs_free(sgs, n);
-        if (hinted) /* gone: the snapshot must not keep answering for it */
-            np_region_snapshot_remove(r->p.use.region, group_id);
-        return NP_ENOTFOUND;
-    }
-    if (rc) {
-        if (hinted) /* keep the hint for the retry, or the event would be lost */
-            free(np_region_note_event(r->p.use.region, group_id, r->p.event_actor,
-                                      r->p.event_actor_verified, r->p.event_name, r->p.event_ms,
-                                      NULL));
-        return rc;
-    }
-    *out = np_aws_sg_dup(&sgs[0]);
-    if (hinted)
-        np_region_snapshot_put(r->p.use.region, *out);
-    np_aws_sgs_free(sgs, n);
-    return 0;
+    return describe_group(r, group_id, hinted, out);
 }
 
 /* Reads one group from AWS (never the snapshot) into *out (owned) and records it in the
@@ -93,13 +108,13 @@ static int read_group(struct rctx *r, const char *group_id, struct np_aws_sg **o
     struct np_aws_sg *sgs = NULL;
     size_t n = 0;
     *out = NULL;
-    int rc = np_aws_ec2_describe_security_groups(np_region_ec2(r->p.use.region), &sgs, &n, NULL, 0,
-                                                 ids, 1);
+    int rc = np_aws_ec2_describe_security_groups(np_controller_region_ec2(r->p.use.region), &sgs,
+                                                 &n, NULL, 0, ids, 1);
     if (rc == 0 && n == 0)
         rc = np_error_set(NP_ENOTFOUND, "group %s vanished", group_id);
     if (rc == 0) {
         *out = np_aws_sg_dup(&sgs[0]);
-        np_region_snapshot_put(r->p.use.region, *out);
+        np_controller_region_snapshot_put(r->p.use.region, *out);
     }
     np_aws_sgs_free(sgs, n);
     return rc;
@@ -120,15 +135,15 @@ static int reread_group(struct rctx *r)
 /* Finds a group we created earlier by its uid tag (snapshot, then AWS). */
 static int find_by_uid(struct rctx *r, struct np_aws_sg **out)
 {
-    int rc = np_region_snapshot_find_uid(r->p.use.region, r->p.uid, out);
+    int rc = np_controller_region_snapshot_find_uid(r->p.use.region, r->p.uid, out);
     if (rc == 0 || rc == NP_ENOTFOUND)
         return rc;
     const char *values[] = {r->p.uid};
-    struct np_aws_filter f = {"tag:" NP_TAG_UID, values, 1};
+    struct np_aws_filter f = {"tag:" NP_POSTURE_TAG_UID, values, 1};
     struct np_aws_sg *sgs = NULL;
     size_t n = 0;
-    rc = np_aws_ec2_describe_security_groups(np_region_ec2(r->p.use.region), &sgs, &n, &f, 1, NULL,
-                                             0);
+    rc = np_aws_ec2_describe_security_groups(np_controller_region_ec2(r->p.use.region), &sgs, &n,
+                                             &f, 1, NULL, 0);
     if (rc == 0 && n == 0)
         rc = NP_ENOTFOUND;
     if (rc == 0)
@@ -140,11 +155,11 @@ static int find_by_uid(struct rctx *r, struct np_aws_sg **out)
 /* Removes our ownership tags from a group (gone already counts as done) and forgets it. */
 static int untag_group(struct rctx *r, const char *gid)
 {
-    const char *keys[] = {NP_TAG_OWNER, NP_TAG_UID};
-    int rc = np_aws_ec2_delete_tags(np_region_ec2(r->p.use.region), gid, keys, 2);
+    const char *keys[] = {NP_POSTURE_TAG_OWNER, NP_POSTURE_TAG_UID};
+    int rc = np_aws_ec2_delete_tags(np_controller_region_ec2(r->p.use.region), gid, keys, 2);
     if (rc && rc != NP_ENOTFOUND)
         return rc;
-    np_region_snapshot_remove(r->p.use.region, gid);
+    np_controller_region_snapshot_remove(r->p.use.region, gid);
     return 0;
 }
 
@@ -159,7 +174,7 @@ static int release_previous_group(struct rctx *r)
         return 0;
     struct np_aws_sg *old = NULL;
     int rc = read_group(r, before, &old); /* not the snapshot: its tags may be stale */
-    bool ours = rc == 0 && np_str_eq(tag_value(old, NP_TAG_UID), r->p.uid);
+    bool ours = rc == 0 && np_str_eq(tag_value(old, NP_POSTURE_TAG_UID), r->p.uid);
     np_aws_sg_free(old);
     if (rc == NP_ENOTFOUND || (rc == 0 && !ours))
         return 0;
@@ -176,135 +191,82 @@ static int release_previous_group(struct rctx *r)
     return 0;
 }
 
-/* ---------------------------------------------------------------- converge */
+/* ---------------------------------------------------------------- converge: the group */
 
-/* Finds the group (status id, uid tag) or creates it; sets r->sg. Returns 0 with
- * r->p.out.stopped set when it cannot proceed (a condition, not an error). */
-static int find_or_create_group(struct rctx *r, bool enforce, struct np_result *res)
+/*
+ * The VPC a new group goes into (*vpc owned): spec.vpcRef's, spec.vpcId or the region's
+ * default. 0 with *vpc NULL and Ready=False VPCNotReady while the VPCPosture has none yet.
+ */
+static int group_vpc(struct rctx *r, char **vpc, struct np_result *res)
 {
-    int rc = 0;
-    struct np_aws_ec2 *ec2 = np_region_ec2(r->p.use.region);
     const struct np_posture_sg_spec *spec = r->spec;
-    char *owner = NULL;
-    struct np_aws_tag *tags = NULL;
-    char *gid = NULL;
-    char *vpc = NULL;
-
-    if (spec->management.policy == NP_POSTURE_MANAGEMENT_ADOPT) {
-        rc = observe_group(r, spec->management.group_id, &r->sg, false);
-        if (rc == NP_ENOTFOUND) {
-            np_pass_stop(&r->p, NP_REASON_GROUP_NOT_FOUND,
-                         np_strdupf("security group %s does not exist in %s",
-                                    spec->management.group_id, r->p.use.region_name));
-            np_pass_synced(&r->p);
-            res->requeue_after_ms = 60 * 1000;
+    *vpc = NULL;
+    if (!spec->vpc_ref) {
+        if (spec->vpc_id) {
+            *vpc = np_strdup(spec->vpc_id);
             return 0;
         }
-        if (rc)
-            return rc;
-        const char *o = NULL;
-        if (np_pass_owned_by_other(&r->p, r->sg->tags, r->sg->n_tags, &o)) {
-            np_pass_stop(
-                &r->p, NP_REASON_ADOPTION_REFUSED,
-                np_strdupf("security group %s is owned by posture %s", r->sg->group_id, o));
-            np_pass_synced(&r->p);
-            np_aws_sg_free(r->sg);
-            r->sg = NULL;
-            return 0;
-        }
-        if (np_pass_adoption_refused(&r->p, r->sg->group_id, r->sg->tags, r->sg->n_tags, res)) {
-            np_aws_sg_free(r->sg);
-            r->sg = NULL;
-            return 0;
-        }
-        return enforce ? release_previous_group(r) : 0;
+        return np_controller_region_default_vpc(r->p.use.region, vpc);
     }
-
-    const char *status_gid = np_json_path_str(r->p.old_status, "groupId", NP_JSON_END);
-    if (status_gid) {
-        rc = observe_group(r, status_gid, &r->sg, true);
-        if (rc == NP_EAGAIN) {
-            r->p.deferred = true;
-            res->requeue_after_ms = 5000; /* safety net; the poll enqueues us when done */
-            return 0;
-        }
-        if (rc && rc != NP_ENOTFOUND)
-            return rc;
-        if (r->sg && !np_str_eq(tag_value(r->sg, NP_TAG_UID), r->p.uid) &&
-            tag_value(r->sg, NP_TAG_UID)) {
-            /* Someone re-tagged it for another posture: not ours any more. */
-            np_aws_sg_free(r->sg);
-            r->sg = NULL;
-        }
-    }
-    if (!r->sg) {
-        rc = find_by_uid(r, &r->sg);
-        if (rc && rc != NP_ENOTFOUND)
-            return rc;
-    }
-    if (r->sg)
-        return 0;
-    if (!enforce) {
-        np_pass_stop(&r->p, NP_REASON_GROUP_NOT_FOUND,
-                     np_strdupf("no security group carries %s=%s and mode %s never creates one",
-                                NP_TAG_UID, r->p.uid,
-                                np_posture_mode_name(spec->remediation.mode)));
+    char *why = NULL;
+    int rc =
+        np_controller_vpc_of(r->p.ctl, r->p.ns, spec->vpc_ref,
+                             spec->account_ref ? spec->account_ref : NP_POSTURE_DEFAULT_ACCOUNT,
+                             r->p.use.region_name, vpc, &why);
+    if (rc == NP_EAGAIN) {
+        /* The VPCPosture's changes requeue us; the timer is a safety net. */
+        np_pass_stop(&r->p, NP_REASON_VPC_NOT_READY, why);
         np_pass_synced(&r->p);
-        res->requeue_after_ms = r->p.ctl->opts.resync_ms;
+        res->requeue_after_ms = 60 * 1000;
         return 0;
     }
-    if (spec->vpc_ref) {
-        char *why = NULL;
-        rc =
-            np_controller_vpc_of(r->p.ctl, r->p.ns, spec->vpc_ref,
-                                 spec->account_ref ? spec->account_ref : NP_POSTURE_DEFAULT_ACCOUNT,
-                                 r->p.use.region_name, &vpc, &why);
-        if (rc == NP_EAGAIN) {
-            /* The VPCPosture's changes requeue us; the timer is a safety net. */
-            np_pass_stop(&r->p, NP_REASON_VPC_NOT_READY, why);
-            np_pass_synced(&r->p);
-            res->requeue_after_ms = 60 * 1000;
-            rc = 0;
-            goto out;
-        }
-        if (rc)
-            goto out;
-    } else if (spec->vpc_id)
-        vpc = np_strdup(spec->vpc_id);
-    else if ((rc = np_region_default_vpc(r->p.use.region, &vpc)) != 0)
+    return rc;
+}
+
+/* CreateSecurityGroup said the name is taken in the VPC: ours (r->sg set) only if the group
+ * carries our uid, else Ready=False AdoptionRefused. */
+static int group_name_taken(struct rctx *r, const char *vpc)
+{
+    const struct np_posture_sg_spec *spec = r->spec;
+    const char *names[] = {spec->group_name};
+    const char *vpcs[] = {vpc};
+    struct np_aws_filter f[2] = {{"group-name", names, 1}, {"vpc-id", vpcs, 1}};
+    struct np_aws_sg *sgs = NULL;
+    size_t n = 0;
+    int rc = np_aws_ec2_describe_security_groups(np_controller_region_ec2(r->p.use.region), &sgs,
+                                                 &n, f, 2, NULL, 0);
+    if (rc == 0 && n > 0 && np_str_eq(tag_value(&sgs[0], NP_POSTURE_TAG_UID), r->p.uid)) {
+        r->sg = np_aws_sg_dup(&sgs[0]);
+    } else if (rc == 0) {
+        np_pass_stop(&r->p, NP_REASON_ADOPTION_REFUSED,
+                     np_strdupf("a security group named \"%s\" already exists in %s (%s) and "
+                                "is not ours; adopt it with management.policy: Adopt",
+                                spec->group_name, vpc, n > 0 ? sgs[0].group_id : "?"));
+        np_pass_synced(&r->p);
+    }
+    np_aws_sgs_free(sgs, n);
+    return rc;
+}
+
+/* Creates the group with our tags and reads it (r->sg); see np_pass_object_ops.create. */
+static int create_group(struct np_pass *p, struct np_result *res)
+{
+    struct rctx *r = (struct rctx *)p;
+    const struct np_posture_sg_spec *spec = r->spec;
+    char *vpc = NULL, *owner = NULL, *gid = NULL;
+    struct np_aws_tag *tags = NULL;
+    size_t nt = 0;
+    int rc = group_vpc(r, &vpc, res);
+    if (rc || !vpc)
         goto out;
     rc = np_pass_ensure_finalizer(&r->p);
     if (rc)
         goto out;
-    struct np_aws_tag own[3];
-    np_pass_ownership_tags(&r->p, &owner, NULL, own);
-    size_t nt = 2 + spec->n_tags;
-    tags = np_xcalloc(nt, sizeof(*tags));
-    tags[0] = own[0];
-    tags[1] = own[1];
-    for (size_t i = 0; i < spec->n_tags; i++)
-        tags[2 + i] = (struct np_aws_tag){spec->tags[i].key, spec->tags[i].value};
-    rc = np_aws_ec2_create_security_group(ec2, &gid, spec->group_name, spec->description, vpc, tags,
-                                          nt);
+    tags = np_pass_tags_with_ownership(&r->p, &owner, NULL, spec->tags, spec->n_tags, &nt);
+    rc = np_aws_ec2_create_security_group(np_controller_region_ec2(r->p.use.region), &gid,
+                                          spec->group_name, spec->description, vpc, tags, nt);
     if (rc == NP_EEXIST) {
-        /* A group with this name exists in the VPC: ours only if it carries our uid. */
-        const char *names[] = {spec->group_name};
-        const char *vpcs[] = {vpc};
-        struct np_aws_filter f[2] = {{"group-name", names, 1}, {"vpc-id", vpcs, 1}};
-        struct np_aws_sg *sgs = NULL;
-        size_t n = 0;
-        rc = np_aws_ec2_describe_security_groups(ec2, &sgs, &n, f, 2, NULL, 0);
-        if (rc == 0 && n > 0 && np_str_eq(tag_value(&sgs[0], NP_TAG_UID), r->p.uid)) {
-            r->sg = np_aws_sg_dup(&sgs[0]);
-        } else if (rc == 0) {
-            np_pass_stop(
-                &r->p, NP_REASON_ADOPTION_REFUSED,
-                np_strdupf("a security group named \"%s\" already exists in %s (%s) and is "
-                           "not ours; adopt it with management.policy: Adopt",
-                           spec->group_name, vpc, n > 0 ? sgs[0].group_id : "?"));
-            np_pass_synced(&r->p);
-        }
-        np_aws_sgs_free(sgs, n);
+        rc = group_name_taken(r, vpc);
         goto out;
     }
     if (rc)
@@ -324,21 +286,70 @@ out:
     return rc;
 }
 
+static int read_group_hook(struct np_pass *p, const char *id, bool may_defer)
+{
+    struct rctx *r = (struct rctx *)p;
+    return observe_group(r, id, &r->sg, may_defer);
+}
+
+static int find_group_by_uid(struct np_pass *p, const char *status_id, bool enforce)
+{
+    (void)status_id; /* a group's uid is in the snapshot: no duplicates are looked for */
+    (void)enforce;
+    struct rctx *r = (struct rctx *)p;
+    return find_by_uid(r, &r->sg);
+}
+
+static const char *found_group(struct np_pass *p, const struct np_aws_tag **tags, size_t *n)
+{
+    const struct np_aws_sg *sg = ((struct rctx *)p)->sg;
+    if (tags)
+        *tags = sg ? sg->tags : NULL;
+    if (n)
+        *n = sg ? sg->n_tags : 0;
+    return sg ? sg->group_id : NULL;
+}
+
+static void forget_group(struct np_pass *p)
+{
+    struct rctx *r = (struct rctx *)p;
+    np_aws_sg_free(r->sg);
+    r->sg = NULL;
+}
+
+static int adopted_group(struct np_pass *p)
+{
+    return release_previous_group((struct rctx *)p);
+}
+
+static const struct np_pass_object_ops group_ops = {
+    .noun = "security group",
+    .not_found = NP_REASON_GROUP_NOT_FOUND,
+    .uid_first = false,
+    .read = read_group_hook,
+    .find_by_uid = find_group_by_uid,
+    .found = found_group,
+    .forget = forget_group,
+    .create = create_group,
+    .adopted = adopted_group,
+};
+
 /* Puts our ownership tags on the group if they are missing (adoption, or deleted out of band). */
 static int ensure_ownership_tags(struct rctx *r)
 {
     char *owner = NULL;
     struct np_aws_tag own[3];
     np_pass_ownership_tags(&r->p, &owner, NULL, own);
-    bool adopting = !tag_value(r->sg, NP_TAG_OWNER) && !tag_value(r->sg, NP_TAG_UID);
+    bool adopting =
+        !tag_value(r->sg, NP_POSTURE_TAG_OWNER) && !tag_value(r->sg, NP_POSTURE_TAG_UID);
     int rc = 0;
-    if (np_str_eq(tag_value(r->sg, NP_TAG_OWNER), owner) &&
-        np_str_eq(tag_value(r->sg, NP_TAG_UID), r->p.uid))
+    if (np_str_eq(tag_value(r->sg, NP_POSTURE_TAG_OWNER), owner) &&
+        np_str_eq(tag_value(r->sg, NP_POSTURE_TAG_UID), r->p.uid))
         goto out;
     rc = np_pass_ensure_finalizer(&r->p);
     if (rc)
         goto out;
-    rc = np_aws_ec2_create_tags(np_region_ec2(r->p.use.region), r->sg->group_id, own, 2);
+    rc = np_aws_ec2_create_tags(np_controller_region_ec2(r->p.use.region), r->sg->group_id, own, 2);
     if (rc)
         goto out;
     char *note = adopting ? np_strdupf("adopted security group %s", r->sg->group_id)
@@ -423,65 +434,73 @@ static int resolve_peer(void *vctx, const char *name, char **gid)
     return rc;
 }
 
-/* Runs one plan action against AWS; duplicates and already-gone rules count as done. */
-static int apply_action(struct rctx *r, const struct np_posture_action *a)
+/* A tag action: sets or deletes the tags on the group. */
+static int apply_tags(struct rctx *r, const struct np_posture_action *a)
 {
-    struct np_aws_ec2 *ec2 = np_region_ec2(r->p.use.region);
-    const char *gid = r->sg->group_id;
+    struct np_aws_ec2 *ec2 = np_controller_region_ec2(r->p.use.region);
     int rc = 0;
-    if (a->n_tags) {
-        if (a->kind == NP_POSTURE_TAG_SET) {
-            struct np_aws_tag *tags = np_xcalloc(a->n_tags, sizeof(*tags));
-            for (size_t i = 0; i < a->n_tags; i++)
-                tags[i] = (struct np_aws_tag){a->tags[i].key, a->tags[i].value};
-            rc = np_aws_ec2_create_tags(ec2, gid, tags, a->n_tags);
-            free(tags);
-        } else {
-            const char **keys = np_xcalloc(a->n_tags, sizeof(*keys));
-            for (size_t i = 0; i < a->n_tags; i++)
-                keys[i] = a->tags[i].key;
-            rc = np_aws_ec2_delete_tags(ec2, gid, keys, a->n_tags);
-            free(keys);
-        }
-        return rc;
+    if (a->kind == NP_POSTURE_TAG_SET) {
+        struct np_aws_tag *tags = np_xcalloc(a->n_tags, sizeof(*tags));
+        np_controller_tags_to_aws(tags, a->tags, a->n_tags);
+        rc = np_aws_ec2_create_tags(ec2, r->sg->group_id, tags, a->n_tags);
+        free(tags);
+    } else {
+        const char **keys = np_xcalloc(a->n_tags, sizeof(*keys));
+        for (size_t i = 0; i < a->n_tags; i++)
+            keys[i] = a->tags[i].key;
+        rc = np_aws_ec2_delete_tags(ec2, r->sg->group_id, keys, a->n_tags);
+        free(keys);
     }
-    struct np_aws_perm *perms = np_xcalloc(a->n_rules ? a->n_rules : 1, sizeof(*perms));
-    for (size_t i = 0; i < a->n_rules; i++)
-        perms[i] = np_controller_perm_of(&a->rules[i]);
+    return rc;
+}
+
+/* One rule call of a rule action's kind and direction for n permissions. */
+static int rule_call(struct rctx *r, const struct np_posture_action *a,
+                     const struct np_aws_perm *perms, size_t n)
+{
+    struct np_aws_ec2 *ec2 = np_controller_region_ec2(r->p.use.region);
+    const char *gid = r->sg->group_id;
     bool eg = a->direction == NP_POSTURE_EGRESS;
     switch (a->kind) {
     case NP_POSTURE_AUTHORIZE:
-        rc = eg ? np_aws_ec2_authorize_egress(ec2, gid, perms, a->n_rules)
-                : np_aws_ec2_authorize_ingress(ec2, gid, perms, a->n_rules);
-        if (rc == NP_EEXIST) {
-            /* One rule already there fails the whole call on AWS: add them one by one. */
-            rc = 0;
-            for (size_t i = 0; i < a->n_rules && rc == 0; i++) {
-                rc = eg ? np_aws_ec2_authorize_egress(ec2, gid, &perms[i], 1)
-                        : np_aws_ec2_authorize_ingress(ec2, gid, &perms[i], 1);
-                if (rc == NP_EEXIST)
-                    rc = 0;
-            }
-        }
-        break;
+        return eg ? np_aws_ec2_authorize_egress(ec2, gid, perms, n)
+                  : np_aws_ec2_authorize_ingress(ec2, gid, perms, n);
     case NP_POSTURE_REVOKE:
-        rc = eg ? np_aws_ec2_revoke_egress(ec2, gid, perms, a->n_rules)
-                : np_aws_ec2_revoke_ingress(ec2, gid, perms, a->n_rules);
-        /* A rule already gone is fine (revoke them one by one); a group gone is not. */
-        if (rc == NP_ENOTFOUND && np_aws_error_is("InvalidPermission.NotFound")) {
-            rc = 0;
-            for (size_t i = 0; i < a->n_rules && rc == 0; i++) {
-                rc = eg ? np_aws_ec2_revoke_egress(ec2, gid, &perms[i], 1)
-                        : np_aws_ec2_revoke_ingress(ec2, gid, &perms[i], 1);
-                if (rc == NP_ENOTFOUND && np_aws_error_is("InvalidPermission.NotFound"))
-                    rc = 0;
-            }
-        }
-        break;
+        return eg ? np_aws_ec2_revoke_egress(ec2, gid, perms, n)
+                  : np_aws_ec2_revoke_ingress(ec2, gid, perms, n);
     default:
-        rc = eg ? np_aws_ec2_update_rule_descriptions_egress(ec2, gid, perms, a->n_rules)
-                : np_aws_ec2_update_rule_descriptions_ingress(ec2, gid, perms, a->n_rules);
-        break;
+        return eg ? np_aws_ec2_update_rule_descriptions_egress(ec2, gid, perms, n)
+                  : np_aws_ec2_update_rule_descriptions_ingress(ec2, gid, perms, n);
+    }
+}
+
+/* Whether a rule call failed only because a rule is there already (authorize) or gone already
+ * (revoke; a group gone is not). */
+static bool already_done(const struct np_posture_action *a, int rc)
+{
+    if (a->kind == NP_POSTURE_AUTHORIZE)
+        return rc == NP_EEXIST;
+    return a->kind == NP_POSTURE_REVOKE && rc == NP_ENOTFOUND &&
+           np_aws_error_is("InvalidPermission.NotFound");
+}
+
+/* Runs one plan action against AWS; duplicates and already-gone rules count as done. */
+static int apply_action(struct rctx *r, const struct np_posture_action *a)
+{
+    if (a->n_tags)
+        return apply_tags(r, a);
+    struct np_aws_perm *perms = np_xcalloc(a->n_rules ? a->n_rules : 1, sizeof(*perms));
+    for (size_t i = 0; i < a->n_rules; i++)
+        perms[i] = np_controller_perm_of(&a->rules[i]);
+    int rc = rule_call(r, a, perms, a->n_rules);
+    if (already_done(a, rc)) {
+        /* One such rule fails the whole call on AWS: the rules go one by one. */
+        rc = 0;
+        for (size_t i = 0; i < a->n_rules && rc == 0; i++) {
+            rc = rule_call(r, a, &perms[i], 1);
+            if (already_done(a, rc))
+                rc = 0;
+        }
     }
     free(perms);
     return rc;
@@ -494,8 +513,7 @@ static int compute_delta(struct rctx *r, const struct np_posture_ruleset *want,
     struct np_posture_ruleset got = {0};
     np_controller_sg_observed(r->sg, &got);
     struct np_posture_tag *have = np_xcalloc(r->sg->n_tags ? r->sg->n_tags : 1, sizeof(*have));
-    for (size_t i = 0; i < r->sg->n_tags; i++)
-        have[i] = (struct np_posture_tag){r->sg->tags[i].key, r->sg->tags[i].value};
+    np_controller_tags_to_posture(have, r->sg->tags, r->sg->n_tags);
     int rc = np_posture_diff(delta, want, &got, r->spec->tags, r->spec->n_tags, have, r->sg->n_tags,
                              r->spec->ownership);
     if (rc == 0 && r->p.guardrails.n > 0)
@@ -614,36 +632,18 @@ static int residual_delta(struct np_pass *p, struct np_posture_delta *out)
     return rc;
 }
 
-static int converge(struct rctx *r, struct np_result *res)
+/* Expands the desired rules (peers resolved), diffs the group against them and lets the
+ * shared pass decide, apply and verify. A peer without a group yet: Ready=False PeerNotReady. */
+static int decide(struct rctx *r, struct np_result *res)
 {
-    const struct np_posture_sg_spec *spec = r->spec;
-    bool enforce = spec->remediation.mode == NP_POSTURE_MODE_ENFORCE;
     struct np_posture_delta delta = {0};
     char *subject = NULL;
-    int rc = 0;
-
-    bool denied = false;
-    rc = guardrails_forbid(r, res, &denied);
-    if (rc || denied)
-        goto out; /* denied: Ready=False GuardrailViolation; nothing is created or changed */
-    rc = find_or_create_group(r, enforce, res);
-    if (rc || !r->sg)
-        goto out;
-    free(r->group_id);
-    r->group_id = np_strdup(r->sg->group_id);
-    if (enforce) {
-        rc = ensure_ownership_tags(r);
-        if (rc)
-            goto out;
-    }
-    np_pass_synced(&r->p);
     struct resolve_ctx rctx = {r->p.ctl, r->p.ns};
-    rc = np_posture_desired(&r->want, spec, resolve_peer, &rctx);
+    int rc = np_posture_desired(&r->want, r->spec, resolve_peer, &rctx);
     if (rc) {
         np_pass_stop(&r->p, NP_REASON_PEER_NOT_READY, np_strdup(np_error_message()));
         res->requeue_after_ms = 10 * 1000;
-        rc = 0;
-        goto out;
+        return 0;
     }
     rc = compute_delta(r, &r->want, &delta);
     if (rc)
@@ -651,7 +651,7 @@ static int converge(struct rctx *r, struct np_result *res)
     subject = np_strdupf("security group %s", r->group_id);
     struct np_pass_plan_ops ops = {
         .subject = subject,
-        .observed_fp = np_sg_fingerprint(r->sg),
+        .observed_fp = np_controller_sg_fingerprint(r->sg),
         .build = build_plan,
         .apply = apply_plan_actions,
         .free_plan = free_plan,
@@ -659,24 +659,107 @@ static int converge(struct rctx *r, struct np_result *res)
         .guardrail_of = guardrail_of,
         .event_explains = event_explains,
     };
-    rc = np_pass_decide(&r->p, &delta, &spec->remediation, &ops, res);
+    rc = np_pass_decide(&r->p, &delta, &r->spec->remediation, &ops, res);
 out:
     free(subject);
     np_posture_delta_clean_up(&delta);
     return rc;
 }
 
+static int converge(struct rctx *r, struct np_result *res)
+{
+    const struct np_posture_sg_spec *spec = r->spec;
+    bool denied = false;
+    int rc = guardrails_forbid(r, res, &denied);
+    if (rc || denied)
+        return rc; /* denied: Ready=False GuardrailViolation; nothing is created or changed */
+    bool adopt = spec->management.policy == NP_POSTURE_MANAGEMENT_ADOPT;
+    rc = np_pass_find_or_create(&r->p, &group_ops, adopt ? spec->management.group_id : NULL,
+                                spec->remediation.mode, res);
+    if (rc || !r->sg)
+        return rc;
+    free(r->group_id);
+    r->group_id = np_strdup(r->sg->group_id);
+    if (spec->remediation.mode == NP_POSTURE_MODE_ENFORCE) {
+        rc = ensure_ownership_tags(r);
+        if (rc)
+            return rc;
+    }
+    np_pass_synced(&r->p);
+    return decide(r, res);
+}
+
 /* ---------------------------------------------------------------- deletion */
+
+/* Deletes the group (deletion policy Delete; gone counts as done). Returns 1 when done, 0 when
+ * AWS refuses while it is in use (DeletionBlocked, requeued), or an error. */
+static int delete_group(struct rctx *r, const char *gid, struct np_result *res)
+{
+    int rc = np_aws_ec2_delete_security_group(np_controller_region_ec2(r->p.use.region), gid);
+    if (rc == NP_ENOTFOUND)
+        rc = 0;
+    if (rc == NP_EDEPENDENCY)
+        return np_pass_deletion_blocked(
+            &r->p,
+            np_strdupf("AWS refuses to delete %s while it is in use: %s", gid, np_error_message()),
+            res);
+    if (rc)
+        return rc;
+    np_controller_region_snapshot_remove(r->p.use.region, gid);
+    char *note = np_strdupf("deleted security group %s", gid);
+    np_pass_emit(&r->p, "Normal", "Deleted", "Delete", note);
+    free(note);
+    return 1;
+}
+
+/* Keeps the group: drops our ownership tags when it is ours, touches nothing when it is not
+ * (foreign_owner: another owner's tags are on it). Returns 1 when done, or an error. */
+static int retain_group(struct rctx *r, const char *gid, bool ours, bool foreign_owner)
+{
+    char *note = NULL;
+    if (ours) {
+        int rc = untag_group(r, gid);
+        if (rc)
+            return rc;
+        note = np_strdupf("retained security group %s; removed the ownership tags", gid);
+    } else {
+        np_controller_region_snapshot_remove(r->p.use.region, gid);
+        note = np_strdupf(foreign_owner
+                              ? "retained security group %s; its ownership tags belong to "
+                                "another owner and were left alone"
+                              : "retained security group %s; it does not carry this posture's "
+                                "uid tag (never adopted in Enforce mode), so nothing was changed",
+                          gid);
+    }
+    np_pass_emit(&r->p, "Normal", "Retained", "Delete", note);
+    free(note);
+    return 1;
+}
+
+/*
+ * Lets the group of the status go by the deletion policy. Read from AWS, not the snapshot:
+ * ours is what carries our uid tag now (created, or adopted and tagged). A refused or
+ * Detect-only adoption, or a group re-tagged by someone, is never deleted.
+ */
+static int release_group(struct rctx *r, const char *gid, bool retain, struct np_result *res)
+{
+    r->group_id = np_strdup(gid);
+    int rc = reread_group(r);
+    if (rc && rc != NP_ENOTFOUND)
+        return rc;
+    bool gone = rc == NP_ENOTFOUND;
+    bool ours = !gone && np_str_eq(tag_value(r->sg, NP_POSTURE_TAG_UID), r->p.uid);
+    bool foreign_owner = !gone && tag_value(r->sg, NP_POSTURE_TAG_UID) && !ours;
+    if (!retain && (gone || ours))
+        return delete_group(r, gid, res);
+    return retain_group(r, gid, ours, foreign_owner);
+}
 
 static int handle_deletion(struct rctx *r, struct np_result *res)
 {
-    int rc = 0;
     if (!np_kube_object_has_finalizer(r->p.obj, NP_KUBE_FINALIZER))
         return 0;
     const char *gid = np_json_path_str(r->p.old_status, "groupId", NP_JSON_END);
-    const char *policy =
-        np_pass_retains(r->spec->management.policy, r->spec->management.deletion_policy) ? "Retain"
-                                                                                         : "Delete";
     if (!r->p.use.region) {
         char *what = np_strdupf("group %s", gid ? gid : "(none)");
         np_pass_deletion_no_account(&r->p, what, res);
@@ -684,59 +767,14 @@ static int handle_deletion(struct rctx *r, struct np_result *res)
         return 0;
     }
     if (gid) {
-        /* Read from AWS, not the snapshot: ours is what carries our uid tag now (created, or
-         * adopted and tagged). A refused or Detect-only adoption, or a group re-tagged by
-         * someone, is never deleted. */
-        r->group_id = np_strdup(gid);
-        rc = reread_group(r);
-        bool ours = rc == 0 && np_str_eq(tag_value(r->sg, NP_TAG_UID), r->p.uid);
-        bool foreign_owner = rc == 0 && tag_value(r->sg, NP_TAG_UID) && !ours;
-        if (rc == NP_ENOTFOUND)
-            rc = 0;
-        else if (rc)
-            return rc;
-        else if (!ours)
-            policy = "Retain";
-        if (strcmp(policy, "Delete") == 0) {
-            rc = np_aws_ec2_delete_security_group(np_region_ec2(r->p.use.region), gid);
-            if (rc == NP_ENOTFOUND)
-                rc = 0;
-            if (rc == NP_EDEPENDENCY)
-                return np_pass_deletion_blocked(
-                    &r->p,
-                    np_strdupf("AWS refuses to delete %s while it is in use: %s", gid,
-                               np_error_message()),
-                    res);
-            if (rc)
-                return rc;
-            np_region_snapshot_remove(r->p.use.region, gid);
-            char *note = np_strdupf("deleted security group %s", gid);
-            np_pass_emit(&r->p, "Normal", "Deleted", "Delete", note);
-            free(note);
-        } else if (!ours) {
-            /* Not ours: neither the group nor its tags are ours to touch. */
-            np_region_snapshot_remove(r->p.use.region, gid);
-            char *note = np_strdupf(
-                foreign_owner ? "retained security group %s; its ownership tags belong to "
-                                "another owner and were left alone"
-                              : "retained security group %s; it does not carry this posture's "
-                                "uid tag (never adopted in Enforce mode), so nothing was changed",
-                gid);
-            np_pass_emit(&r->p, "Normal", "Retained", "Delete", note);
-            free(note);
-        } else {
-            rc = untag_group(r, gid);
-            if (rc)
-                return rc;
-            char *note = np_strdupf("retained security group %s; removed the ownership tags", gid);
-            np_pass_emit(&r->p, "Normal", "Retained", "Delete", note);
-            free(note);
-        }
+        int rc = release_group(
+            r, gid,
+            np_pass_retains(r->spec->management.policy, r->spec->management.deletion_policy), res);
+        if (rc <= 0)
+            return rc; /* blocked (requeued) or failed */
     }
-    rc = np_kube_finalizer_remove(r->p.ctl->kube, &np_res_sgp, r->p.obj, NP_KUBE_FINALIZER);
-    if (rc == NP_ENOTFOUND)
-        rc = 0;
-    return rc;
+    int rc = np_kube_finalizer_remove(r->p.ctl->kube, &np_res_sgp, r->p.obj, NP_KUBE_FINALIZER);
+    return rc == NP_ENOTFOUND ? 0 : rc;
 }
 
 /* ---------------------------------------------------------------- entry point */

@@ -10,6 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+/*
+ * A declared piece is a kind and a name. On AWS objects it is the netposture.dev/piece tag
+ * "<prefix>/<name>" ("subnet/a"), in status an item {name, <id member>} of the kind's list.
+ */
+enum piece_kind { PIECE_SUBNET, PIECE_ROUTE_TABLE, PIECE_NETWORK_ACL, PIECE_KINDS };
+
 /* One VPCPosture pass: the shared pass first (pass.c casts it back). */
 struct vctx {
     struct np_pass p;
@@ -26,10 +32,9 @@ struct vctx {
     struct np_aws_flow_log *fls;
     size_t n_fls;
     struct np_aws_sg *dsg; /* the default security group, NULL when not found */
-    /* The AWS object each declared piece is (index into the arrays above), -1 when none. */
-    long *subnet_at;
-    long *rt_at;
-    long *nacl_at;
+    /* The AWS object each declared piece is (index into the arrays above), -1 when none: one
+     * array per piece kind (enum piece_kind), parallel to the spec's. */
+    long *at[PIECE_KINDS];
     bool observed;        /* the arrays above hold this pass's reading */
     char *created_vpc_id; /* the VPC created in this pass (kept in status even if unread) */
     int created;          /* pieces created in this pass: their insides are planned next pass */
@@ -52,8 +57,7 @@ static const struct np_posture_tag *tags_view(struct vctx *v, const struct np_aw
                                               size_t n)
 {
     struct np_posture_tag *t = view_alloc(v, n, sizeof(*t));
-    for (size_t i = 0; i < n; i++)
-        t[i] = (struct np_posture_tag){tags[i].key, tags[i].value};
+    np_controller_tags_to_posture(t, tags, n);
     return t;
 }
 
@@ -92,7 +96,7 @@ static int describe_vpc(struct vctx *v, const char *filter, const char *value,
     struct np_aws_vpc *vpcs = NULL;
     size_t n = 0;
     *out = NULL;
-    int rc = np_aws_ec2_describe_vpcs(np_region_ec2(v->p.use.region), &vpcs, &n, &f, 1);
+    int rc = np_aws_ec2_describe_vpcs(np_controller_region_ec2(v->p.use.region), &vpcs, &n, &f, 1);
     if (rc == 0 && n == 0)
         rc = NP_ENOTFOUND;
     if (rc == 0) {
@@ -112,107 +116,162 @@ static int read_vpc(struct vctx *v, const char *vpc_id, struct np_aws_vpc **out)
 /* The VPC our uid tag marks, if any. */
 static int find_vpc_by_uid(struct vctx *v, struct np_aws_vpc **out)
 {
-    return describe_vpc(v, "tag:" NP_TAG_UID, v->p.uid, out);
+    return describe_vpc(v, "tag:" NP_POSTURE_TAG_UID, v->p.uid, out);
 }
 
-/* The id the previous status recorded for a declared piece ("subnets", "subnetId", name). */
-static const char *status_piece_id(struct vctx *v, const char *list, const char *id_key,
-                                   const char *name)
+/* ---------------------------------------------------------------- declared pieces */
+
+struct piece_id {
+    enum piece_kind kind;
+    const char *name; /* borrowed from the spec (or from the text it was parsed from) */
+};
+
+static const struct piece_kind_text {
+    const char *prefix;      /* of the piece tag's value */
+    const char *status_list; /* the status member listing them */
+    const char *status_id;   /* the id member of its items */
+    const char *delete_call; /* the API call deleting one (events) */
+} piece_kinds[PIECE_KINDS] = {
+    [PIECE_SUBNET] = {"subnet", "subnets", "subnetId", "DeleteSubnet"},
+    [PIECE_ROUTE_TABLE] = {"routeTable", "routeTables", "routeTableId", "DeleteRouteTable"},
+    [PIECE_NETWORK_ACL] = {"networkAcl", "networkAcls", "networkAclId", "DeleteNetworkAcl"},
+};
+
+/* The piece tag of the flow logs (not a declared piece with a name). */
+#define PIECE_FLOW_LOGS "flowLogs"
+
+/* The piece's tag value, "subnet/a" (owned). */
+static char *piece_text(struct piece_id id)
 {
-    json_object *arr = np_json_path(v->p.old_status, list, NP_JSON_END);
+    return np_strdupf("%s/%s", piece_kinds[id.kind].prefix, id.name);
+}
+
+/* Decodes a piece tag value (pkg/posture names drift pieces this way); false for the VPC's
+ * own ("vpc", "flowLogs", "defaultSecurityGroup"). The name points into text. */
+static bool piece_parse(const char *text, struct piece_id *out)
+{
+    for (int k = 0; text && k < PIECE_KINDS; k++) {
+        size_t n = strlen(piece_kinds[k].prefix);
+        if (strncmp(text, piece_kinds[k].prefix, n) == 0 && text[n] == '/') {
+            *out = (struct piece_id){(enum piece_kind)k, text + n + 1};
+            return true;
+        }
+    }
+    return false;
+}
+
+/* How many pieces of a kind the spec declares; the name and the id to adopt of the i-th. */
+static size_t declared_count(const struct np_posture_vpc_spec *s, enum piece_kind k)
+{
+    return k == PIECE_SUBNET        ? s->n_subnets
+           : k == PIECE_ROUTE_TABLE ? s->n_route_tables
+                                    : s->n_network_acls;
+}
+
+static struct piece_id declared(const struct np_posture_vpc_spec *s, enum piece_kind k, size_t i,
+                                const char **adopt_id)
+{
+    switch (k) {
+    case PIECE_SUBNET:
+        *adopt_id = s->subnets[i].subnet_id;
+        return (struct piece_id){k, s->subnets[i].name};
+    case PIECE_ROUTE_TABLE:
+        *adopt_id = s->route_tables[i].route_table_id;
+        return (struct piece_id){k, s->route_tables[i].name};
+    default:
+        *adopt_id = s->network_acls[i].network_acl_id;
+        return (struct piece_id){k, s->network_acls[i].name};
+    }
+}
+
+/* How many AWS objects of a kind were read; the id and tags of the i-th. */
+static size_t observed_count(const struct vctx *v, enum piece_kind k)
+{
+    return k == PIECE_SUBNET ? v->n_subnets : k == PIECE_ROUTE_TABLE ? v->n_rts : v->n_nacls;
+}
+
+static const char *observed(const struct vctx *v, enum piece_kind k, size_t i,
+                            const struct np_aws_tag **tags, size_t *n)
+{
+    switch (k) {
+    case PIECE_SUBNET:
+        *tags = v->subnets[i].tags;
+        *n = v->subnets[i].n_tags;
+        return v->subnets[i].subnet_id;
+    case PIECE_ROUTE_TABLE:
+        *tags = v->rts[i].tags;
+        *n = v->rts[i].n_tags;
+        return v->rts[i].route_table_id;
+    default:
+        *tags = v->nacls[i].tags;
+        *n = v->nacls[i].n_tags;
+        return v->nacls[i].network_acl_id;
+    }
+}
+
+/* The id the previous status recorded for a declared piece, or NULL. */
+static const char *status_piece_id(struct vctx *v, struct piece_id id)
+{
+    json_object *arr = np_json_path(v->p.old_status, piece_kinds[id.kind].status_list, NP_JSON_END);
     size_t n = arr && json_object_is_type(arr, json_type_array) ? json_object_array_length(arr) : 0;
     for (size_t i = 0; i < n; i++) {
         json_object *it = json_object_array_get_idx(arr, i);
-        if (np_str_eq(np_json_path_str(it, "name", NP_JSON_END), name))
-            return np_json_path_str(it, id_key, NP_JSON_END);
+        if (np_str_eq(np_json_path_str(it, "name", NP_JSON_END), id.name))
+            return np_json_path_str(it, piece_kinds[id.kind].status_id, NP_JSON_END);
     }
     return NULL;
+}
+
+/* Whether the i-th object of the kind carries our uid (and, when text is not NULL, the piece
+ * tag text); with status_id, whether it is that object and no other posture's uid marks it. */
+static bool observed_is(struct vctx *v, enum piece_kind k, size_t i, const char *status_id,
+                        const char *text)
+{
+    const struct np_aws_tag *t = NULL;
+    size_t nt = 0;
+    const char *id = observed(v, k, i, &t, &nt);
+    const char *uid = np_aws_tag_get(t, nt, NP_POSTURE_TAG_UID);
+    if (status_id)
+        return np_str_eq(id, status_id) && (!uid || np_str_eq(uid, v->p.uid));
+    return np_str_eq(uid, v->p.uid) && np_str_eq(np_aws_tag_get(t, nt, NP_TAG_PIECE), text);
 }
 
 /*
  * Which AWS object a declared piece is: the adopted id, else the id in our status (unless
  * another posture's uid marks it now), else the one carrying our uid and its piece tag.
  */
-static long match_piece(struct vctx *v, const char *adopt_id, const char *status_id,
-                        const char *piece, size_t n, const char *(*id_at)(struct vctx *, size_t),
-                        const struct np_aws_tag *(*tags_at)(struct vctx *, size_t, size_t *))
+static long match_piece(struct vctx *v, struct piece_id id, const char *adopt_id)
 {
-    for (size_t i = 0; adopt_id && i < n; i++)
-        if (np_str_eq(id_at(v, i), adopt_id))
-            return (long)i;
-    if (adopt_id)
+    size_t n = observed_count(v, id.kind);
+    const struct np_aws_tag *t = NULL;
+    size_t nt = 0;
+    if (adopt_id) {
+        for (size_t i = 0; i < n; i++)
+            if (np_str_eq(observed(v, id.kind, i, &t, &nt), adopt_id))
+                return (long)i;
         return -1;
-    for (size_t i = 0; status_id && i < n; i++) {
-        size_t nt = 0;
-        const struct np_aws_tag *t = tags_at(v, i, &nt);
-        const char *uid = np_aws_tag_get(t, nt, NP_TAG_UID);
-        if (np_str_eq(id_at(v, i), status_id) && (!uid || np_str_eq(uid, v->p.uid)))
-            return (long)i;
     }
-    for (size_t i = 0; i < n; i++) {
-        size_t nt = 0;
-        const struct np_aws_tag *t = tags_at(v, i, &nt);
-        if (np_str_eq(np_aws_tag_get(t, nt, NP_TAG_UID), v->p.uid) &&
-            np_str_eq(np_aws_tag_get(t, nt, NP_TAG_PIECE), piece))
+    const char *status_id = status_piece_id(v, id);
+    for (size_t i = 0; status_id && i < n; i++)
+        if (observed_is(v, id.kind, i, status_id, NULL))
             return (long)i;
-    }
-    return -1;
-}
-
-static const char *subnet_id_at(struct vctx *v, size_t i)
-{
-    return v->subnets[i].subnet_id;
-}
-static const struct np_aws_tag *subnet_tags_at(struct vctx *v, size_t i, size_t *n)
-{
-    *n = v->subnets[i].n_tags;
-    return v->subnets[i].tags;
-}
-static const char *rt_id_at(struct vctx *v, size_t i)
-{
-    return v->rts[i].route_table_id;
-}
-static const struct np_aws_tag *rt_tags_at(struct vctx *v, size_t i, size_t *n)
-{
-    *n = v->rts[i].n_tags;
-    return v->rts[i].tags;
-}
-static const char *nacl_id_at(struct vctx *v, size_t i)
-{
-    return v->nacls[i].network_acl_id;
-}
-static const struct np_aws_tag *nacl_tags_at(struct vctx *v, size_t i, size_t *n)
-{
-    *n = v->nacls[i].n_tags;
-    return v->nacls[i].tags;
+    char *text = piece_text(id);
+    long found = -1;
+    for (size_t i = 0; found < 0 && i < n; i++)
+        if (observed_is(v, id.kind, i, NULL, text))
+            found = (long)i;
+    free(text);
+    return found;
 }
 
 static void match_pieces(struct vctx *v)
 {
-    const struct np_posture_vpc_spec *s = v->spec;
-    for (size_t i = 0; i < s->n_subnets; i++) {
-        char *piece = np_strdupf("subnet/%s", s->subnets[i].name);
-        v->subnet_at[i] = match_piece(v, s->subnets[i].subnet_id,
-                                      status_piece_id(v, "subnets", "subnetId", s->subnets[i].name),
-                                      piece, v->n_subnets, subnet_id_at, subnet_tags_at);
-        free(piece);
-    }
-    for (size_t i = 0; i < s->n_route_tables; i++) {
-        char *piece = np_strdupf("routeTable/%s", s->route_tables[i].name);
-        v->rt_at[i] =
-            match_piece(v, s->route_tables[i].route_table_id,
-                        status_piece_id(v, "routeTables", "routeTableId", s->route_tables[i].name),
-                        piece, v->n_rts, rt_id_at, rt_tags_at);
-        free(piece);
-    }
-    for (size_t i = 0; i < s->n_network_acls; i++) {
-        char *piece = np_strdupf("networkAcl/%s", s->network_acls[i].name);
-        v->nacl_at[i] =
-            match_piece(v, s->network_acls[i].network_acl_id,
-                        status_piece_id(v, "networkAcls", "networkAclId", s->network_acls[i].name),
-                        piece, v->n_nacls, nacl_id_at, nacl_tags_at);
-        free(piece);
-    }
+    for (int k = 0; k < PIECE_KINDS; k++)
+        for (size_t i = 0; i < declared_count(v->spec, (enum piece_kind)k); i++) {
+            const char *adopt_id = NULL;
+            struct piece_id id = declared(v->spec, (enum piece_kind)k, i, &adopt_id);
+            v->at[k][i] = match_piece(v, id, adopt_id);
+        }
 }
 
 _Static_assert((int)NP_POSTURE_DEST_PREFIX_LIST == (int)NP_AWS_ROUTE_DEST_PREFIX_LIST &&
@@ -239,23 +298,14 @@ static const char *flow_log_destination(struct vctx *v, const struct np_aws_flow
     return f->log_group_name;
 }
 
-/* Builds the pkg/posture view of what was read (v->obs). */
-static void build_view(struct vctx *v)
+static void view_subnets(struct vctx *v)
 {
     const struct np_posture_vpc_spec *s = v->spec;
-    struct np_posture_vpc_observed *o = &v->obs;
-    memset(o, 0, sizeof(*o));
-    o->vpc_id = v->vpc->vpc_id;
-    o->cidr_block = v->vpc->cidr_block;
-    o->enable_dns_support = v->dns_support;
-    o->enable_dns_hostnames = v->dns_hostnames;
-    o->tags = tags_view(v, v->vpc->tags, v->vpc->n_tags);
-    o->n_tags = v->vpc->n_tags;
     struct np_posture_subnet_observed *so = view_alloc(v, s->n_subnets, sizeof(*so));
     for (size_t i = 0; i < s->n_subnets; i++) {
-        if (v->subnet_at[i] < 0)
+        if (v->at[PIECE_SUBNET][i] < 0)
             continue;
-        const struct np_aws_subnet *a = &v->subnets[v->subnet_at[i]];
+        const struct np_aws_subnet *a = &v->subnets[v->at[PIECE_SUBNET][i]];
         so[i] = (struct np_posture_subnet_observed){true,
                                                     a->subnet_id,
                                                     a->cidr_block,
@@ -264,12 +314,17 @@ static void build_view(struct vctx *v)
                                                     tags_view(v, a->tags, a->n_tags),
                                                     a->n_tags};
     }
-    o->subnets = so;
+    v->obs.subnets = so;
+}
+
+static void view_route_tables(struct vctx *v)
+{
+    const struct np_posture_vpc_spec *s = v->spec;
     struct np_posture_route_table_observed *ro = view_alloc(v, s->n_route_tables, sizeof(*ro));
     for (size_t i = 0; i < s->n_route_tables; i++) {
-        if (v->rt_at[i] < 0)
+        if (v->at[PIECE_ROUTE_TABLE][i] < 0)
             continue;
-        const struct np_aws_route_table *a = &v->rts[v->rt_at[i]];
+        const struct np_aws_route_table *a = &v->rts[v->at[PIECE_ROUTE_TABLE][i]];
         struct np_posture_raw_route *routes = view_alloc(v, a->n_routes, sizeof(*routes));
         for (size_t k = 0; k < a->n_routes; k++) {
             const struct np_aws_route *x = &a->routes[k];
@@ -281,12 +336,17 @@ static void build_view(struct vctx *v)
             true,     a->route_table_id, routes, a->n_routes, tags_view(v, a->tags, a->n_tags),
             a->n_tags};
     }
-    o->route_tables = ro;
+    v->obs.route_tables = ro;
+}
+
+static void view_network_acls(struct vctx *v)
+{
+    const struct np_posture_vpc_spec *s = v->spec;
     struct np_posture_network_acl_observed *no = view_alloc(v, s->n_network_acls, sizeof(*no));
     for (size_t i = 0; i < s->n_network_acls; i++) {
-        if (v->nacl_at[i] < 0)
+        if (v->at[PIECE_NETWORK_ACL][i] < 0)
             continue;
-        const struct np_aws_nacl *a = &v->nacls[v->nacl_at[i]];
+        const struct np_aws_nacl *a = &v->nacls[v->at[PIECE_NETWORK_ACL][i]];
         struct np_posture_raw_nacl_entry *es = view_alloc(v, a->n_entries, sizeof(*es));
         for (size_t k = 0; k < a->n_entries; k++) {
             const struct np_aws_nacl_entry *e = &a->entries[k];
@@ -297,7 +357,14 @@ static void build_view(struct vctx *v)
         no[i] = (struct np_posture_network_acl_observed){
             true, a->network_acl_id, es, a->n_entries, tags_view(v, a->tags, a->n_tags), a->n_tags};
     }
-    o->network_acls = no;
+    v->obs.network_acls = no;
+}
+
+/* The subnet associations of every route table and network ACL of the VPC (declared or not),
+ * and which ACL is the default. */
+static void view_associations(struct vctx *v)
+{
+    struct np_posture_vpc_observed *o = &v->obs;
     size_t n_rta = 0, n_na = 0;
     for (size_t i = 0; i < v->n_rts; i++)
         n_rta += v->rts[i].n_assocs;
@@ -322,6 +389,23 @@ static void build_view(struct vctx *v)
     }
     o->rt_assocs = rta;
     o->nacl_assocs = na;
+}
+
+/* Builds the pkg/posture view of what was read (v->obs). */
+static void build_view(struct vctx *v)
+{
+    struct np_posture_vpc_observed *o = &v->obs;
+    memset(o, 0, sizeof(*o));
+    o->vpc_id = v->vpc->vpc_id;
+    o->cidr_block = v->vpc->cidr_block;
+    o->enable_dns_support = v->dns_support;
+    o->enable_dns_hostnames = v->dns_hostnames;
+    o->tags = tags_view(v, v->vpc->tags, v->vpc->n_tags);
+    o->n_tags = v->vpc->n_tags;
+    view_subnets(v);
+    view_route_tables(v);
+    view_network_acls(v);
+    view_associations(v);
     struct np_posture_flow_log_observed *fo = view_alloc(v, v->n_fls, sizeof(*fo));
     for (size_t i = 0; i < v->n_fls; i++) {
         const struct np_aws_flow_log *f = &v->fls[i];
@@ -340,7 +424,7 @@ static void build_view(struct vctx *v)
 /* Reads the VPC (v->vpc set) and everything inside it, and matches the declared pieces. */
 static int observe(struct vctx *v)
 {
-    struct np_aws_ec2 *ec2 = np_region_ec2(v->p.use.region);
+    struct np_aws_ec2 *ec2 = np_controller_region_ec2(v->p.use.region);
     const char *vpc_ids[] = {v->vpc->vpc_id};
     struct np_aws_filter by_vpc = {"vpc-id", vpc_ids, 1};
     struct np_aws_filter by_resource = {"resource-id", vpc_ids, 1};
@@ -388,17 +472,6 @@ static int reobserve(struct vctx *v)
 
 /* ---------------------------------------------------------------- the VPC */
 
-/* Ownership tags plus the declared user tags (borrowed; free the array and *owner). */
-static struct np_aws_tag *create_tags(struct vctx *v, char **owner, const char *piece,
-                                      const struct np_posture_tag *user, size_t n_user, size_t *n)
-{
-    struct np_aws_tag *tags = np_xcalloc(3 + n_user, sizeof(*tags));
-    *n = np_pass_ownership_tags(&v->p, owner, piece, tags);
-    for (size_t i = 0; i < n_user; i++)
-        tags[(*n)++] = (struct np_aws_tag){user[i].key, user[i].value};
-    return tags;
-}
-
 /*
  * A second VPC carrying our uid (two controllers created at once, or a create whose answer was
  * lost): reported, and in Enforce mode deleted, since the uid tag proves it is ours (Detect
@@ -407,7 +480,7 @@ static struct np_aws_tag *create_tags(struct vctx *v, char **owner, const char *
  */
 static void handle_duplicate(struct vctx *v, const char *keep, const char *extra, bool enforce)
 {
-    int rc = enforce ? np_aws_ec2_delete_vpc(np_region_ec2(v->p.use.region), extra) : 0;
+    int rc = enforce ? np_aws_ec2_delete_vpc(np_controller_region_ec2(v->p.use.region), extra) : 0;
     bool deleted = enforce && (rc == 0 || rc == NP_ENOTFOUND);
     char *note =
         deleted   ? np_strdupf("deleted VPC %s: a duplicate carrying this posture's uid (the "
@@ -430,14 +503,15 @@ static void handle_duplicate(struct vctx *v, const char *keep, const char *extra
  * The VPC carrying our uid tag (one filtered read): the one the status names when several do,
  * else the first; every other one is a duplicate (handle_duplicate). NP_ENOTFOUND when none.
  */
-static int find_ours(struct vctx *v, const char *status_id, bool enforce, struct np_aws_vpc **out)
+static int find_vpc_with_uid(struct vctx *v, const char *status_id, bool enforce,
+                             struct np_aws_vpc **out)
 {
     const char *values[] = {v->p.uid};
-    struct np_aws_filter f = {"tag:" NP_TAG_UID, values, 1};
+    struct np_aws_filter f = {"tag:" NP_POSTURE_TAG_UID, values, 1};
     struct np_aws_vpc *vpcs = NULL;
     size_t n = 0, keep = 0;
     *out = NULL;
-    int rc = np_aws_ec2_describe_vpcs(np_region_ec2(v->p.use.region), &vpcs, &n, &f, 1);
+    int rc = np_aws_ec2_describe_vpcs(np_controller_region_ec2(v->p.use.region), &vpcs, &n, &f, 1);
     if (rc == 0 && n == 0)
         rc = NP_ENOTFOUND;
     if (rc) {
@@ -457,74 +531,21 @@ static int find_ours(struct vctx *v, const char *status_id, bool enforce, struct
     return 0;
 }
 
-/* Finds (adopt id, status id, uid tag) or creates the VPC; sets v->vpc. Returns 0 with
- * Ready set when it cannot proceed (a condition, not an error). */
-static int find_or_create_vpc(struct vctx *v, bool enforce, struct np_result *res)
+/* Creates the VPC with our tags and reads it (v->vpc); see np_pass_object_ops.create. */
+static int create_vpc(struct np_pass *p, struct np_result *res)
 {
+    (void)res;
+    struct vctx *v = (struct vctx *)p;
     const struct np_posture_vpc_spec *spec = v->spec;
-    char *owner = NULL;
+    char *owner = NULL, *vpc_id = NULL;
     struct np_aws_tag *tags = NULL;
-    char *vpc_id = NULL;
-    int rc = 0;
-    if (spec->management.policy == NP_POSTURE_MANAGEMENT_ADOPT) {
-        rc = read_vpc(v, spec->management.vpc_id, &v->vpc);
-        if (rc == NP_ENOTFOUND) {
-            np_pass_stop(&v->p, NP_REASON_VPC_NOT_FOUND,
-                         np_strdupf("VPC %s does not exist in %s", spec->management.vpc_id,
-                                    v->p.use.region_name));
-            np_pass_synced(&v->p);
-            res->requeue_after_ms = 60 * 1000;
-            return 0;
-        }
-        if (rc)
-            return rc;
-        const char *o = NULL;
-        if (np_pass_owned_by_other(&v->p, v->vpc->tags, v->vpc->n_tags, &o)) {
-            np_pass_stop(&v->p, NP_REASON_ADOPTION_REFUSED,
-                         np_strdupf("VPC %s is owned by posture %s", v->vpc->vpc_id, o));
-            np_pass_synced(&v->p);
-            np_aws_vpcs_free(v->vpc, 1);
-            v->vpc = NULL;
-        } else if (np_pass_adoption_refused(&v->p, v->vpc->vpc_id, v->vpc->tags, v->vpc->n_tags,
-                                            res)) {
-            np_aws_vpcs_free(v->vpc, 1);
-            v->vpc = NULL;
-        }
-        return 0;
-    }
-    const char *status_id = np_json_path_str(v->p.old_status, "vpcId", NP_JSON_END);
-    rc = find_ours(v, status_id, enforce, &v->vpc);
-    if (rc && rc != NP_ENOTFOUND)
-        return rc;
-    rc = 0;
-    if (!v->vpc && status_id) {
-        /* Our uid tag was removed out of band: the status still says which VPC (repaired). */
-        rc = read_vpc(v, status_id, &v->vpc);
-        if (rc && rc != NP_ENOTFOUND)
-            return rc;
-        rc = 0;
-        const char *uid = v->vpc ? np_aws_tag_get(v->vpc->tags, v->vpc->n_tags, NP_TAG_UID) : NULL;
-        if (uid && !np_str_eq(uid, v->p.uid)) {
-            np_aws_vpcs_free(v->vpc, 1); /* re-tagged for another posture: not ours */
-            v->vpc = NULL;
-        }
-    }
-    if (v->vpc)
-        return 0;
-    if (!enforce) {
-        np_pass_stop(&v->p, NP_REASON_VPC_NOT_FOUND,
-                     np_strdupf("no VPC carries %s=%s and mode %s never creates one", NP_TAG_UID,
-                                v->p.uid, np_posture_mode_name(spec->remediation.mode)));
-        np_pass_synced(&v->p);
-        res->requeue_after_ms = np_region_resync_ms(v->p.use.region);
-        return 0;
-    }
-    rc = np_pass_ensure_finalizer(&v->p);
+    size_t nt = 0;
+    int rc = np_pass_ensure_finalizer(&v->p);
     if (rc)
         goto out;
-    size_t nt = 0;
-    tags = create_tags(v, &owner, NULL, spec->tags, spec->n_tags, &nt);
-    rc = np_aws_ec2_create_vpc(np_region_ec2(v->p.use.region), &vpc_id, spec->cidr_block, tags, nt);
+    tags = np_pass_tags_with_ownership(&v->p, &owner, NULL, spec->tags, spec->n_tags, &nt);
+    rc = np_aws_ec2_create_vpc(np_controller_region_ec2(v->p.use.region), &vpc_id, spec->cidr_block,
+                               tags, nt);
     if (rc)
         goto out;
     char *note = np_strdupf("created VPC %s (%s)", vpc_id, spec->cidr_block);
@@ -540,6 +561,49 @@ out:
     return rc;
 }
 
+static int read_vpc_hook(struct np_pass *p, const char *id, bool may_defer)
+{
+    (void)may_defer; /* no poller reads VPCs: nothing to wait for */
+    struct vctx *v = (struct vctx *)p;
+    return read_vpc(v, id, &v->vpc);
+}
+
+static int find_vpc_hook(struct np_pass *p, const char *status_id, bool enforce)
+{
+    struct vctx *v = (struct vctx *)p;
+    return find_vpc_with_uid(v, status_id, enforce, &v->vpc);
+}
+
+static const char *found_vpc(struct np_pass *p, const struct np_aws_tag **tags, size_t *n)
+{
+    const struct np_aws_vpc *vpc = ((struct vctx *)p)->vpc;
+    if (tags)
+        *tags = vpc ? vpc->tags : NULL;
+    if (n)
+        *n = vpc ? vpc->n_tags : 0;
+    return vpc ? vpc->vpc_id : NULL;
+}
+
+static void forget_vpc(struct np_pass *p)
+{
+    struct vctx *v = (struct vctx *)p;
+    np_aws_vpcs_free(v->vpc, v->vpc ? 1 : 0);
+    v->vpc = NULL;
+}
+
+/* The uid lookup runs first: it is one filtered read and finds duplicates too. */
+static const struct np_pass_object_ops vpc_ops = {
+    .noun = "VPC",
+    .not_found = NP_REASON_VPC_NOT_FOUND,
+    .uid_first = true,
+    .read = read_vpc_hook,
+    .find_by_uid = find_vpc_hook,
+    .found = found_vpc,
+    .forget = forget_vpc,
+    .create = create_vpc,
+    .adopted = NULL,
+};
+
 /* Restores our ownership tags on an AWS object (adoption, or deleted out of band); sets
  * *changed when it put them. */
 static int ensure_owned(struct vctx *v, const char *id, const char *piece,
@@ -554,10 +618,10 @@ static int ensure_owned(struct vctx *v, const char *id, const char *piece,
             missing = true;
     int rc = 0;
     if (missing) {
-        bool adopting = !np_aws_tag_get(have, n_have, NP_TAG_UID);
+        bool adopting = !np_aws_tag_get(have, n_have, NP_POSTURE_TAG_UID);
         rc = np_pass_ensure_finalizer(&v->p);
         if (rc == 0)
-            rc = np_aws_ec2_create_tags(np_region_ec2(v->p.use.region), id, own, n);
+            rc = np_aws_ec2_create_tags(np_controller_region_ec2(v->p.use.region), id, own, n);
         if (rc == 0) {
             *changed = true;
             char *note = adopting ? np_strdupf("adopted %s", id)
@@ -571,66 +635,33 @@ static int ensure_owned(struct vctx *v, const char *id, const char *piece,
     return rc;
 }
 
-/* A declared piece matched to its AWS object (borrowed, but for piece). */
-struct piece_ref {
-    const char *id;
-    char *piece; /* "subnet/a" (owned) */
-    const struct np_aws_tag *tags;
-    size_t n_tags;
-};
-
-/* Every declared piece that has an AWS object (owned array; free with free_pieces). */
-static struct piece_ref *matched_pieces(struct vctx *v, size_t *n)
-{
-    const struct np_posture_vpc_spec *s = v->spec;
-    struct piece_ref *out =
-        np_xcalloc(s->n_subnets + s->n_route_tables + s->n_network_acls + 1, sizeof(*out));
-    *n = 0;
-    for (size_t i = 0; i < s->n_subnets; i++)
-        if (v->subnet_at[i] >= 0) {
-            const struct np_aws_subnet *a = &v->subnets[v->subnet_at[i]];
-            out[(*n)++] = (struct piece_ref){
-                a->subnet_id, np_strdupf("subnet/%s", s->subnets[i].name), a->tags, a->n_tags};
-        }
-    for (size_t i = 0; i < s->n_route_tables; i++)
-        if (v->rt_at[i] >= 0) {
-            const struct np_aws_route_table *a = &v->rts[v->rt_at[i]];
-            out[(*n)++] = (struct piece_ref){a->route_table_id,
-                                             np_strdupf("routeTable/%s", s->route_tables[i].name),
-                                             a->tags, a->n_tags};
-        }
-    for (size_t i = 0; i < s->n_network_acls; i++)
-        if (v->nacl_at[i] >= 0) {
-            const struct np_aws_nacl *a = &v->nacls[v->nacl_at[i]];
-            out[(*n)++] = (struct piece_ref){a->network_acl_id,
-                                             np_strdupf("networkAcl/%s", s->network_acls[i].name),
-                                             a->tags, a->n_tags};
-        }
-    return out;
-}
-
-static void free_pieces(struct piece_ref *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(p[i].piece);
-    free(p);
-}
-
 /* Ownership tags on the VPC and every matched piece; true in *changed when tags were put. */
 static int ensure_all_owned(struct vctx *v, bool *changed)
 {
     *changed = false;
-    size_t n = 0;
-    struct piece_ref *pieces = matched_pieces(v, &n);
     int rc = ensure_owned(v, v->vpc->vpc_id, NULL, v->vpc->tags, v->vpc->n_tags, changed);
-    for (size_t i = 0; rc == 0 && i < n; i++)
-        rc = ensure_owned(v, pieces[i].id, pieces[i].piece, pieces[i].tags, pieces[i].n_tags,
-                          changed);
-    free_pieces(pieces, n);
+    for (int k = 0; k < PIECE_KINDS; k++)
+        for (size_t i = 0; rc == 0 && i < declared_count(v->spec, (enum piece_kind)k); i++) {
+            if (v->at[k][i] < 0)
+                continue;
+            const char *adopt_id = NULL;
+            const struct np_aws_tag *tags = NULL;
+            size_t nt = 0;
+            char *text = piece_text(declared(v->spec, (enum piece_kind)k, i, &adopt_id));
+            const char *id = observed(v, (enum piece_kind)k, (size_t)v->at[k][i], &tags, &nt);
+            rc = ensure_owned(v, id, text, tags, nt, changed);
+            free(text);
+        }
     return rc;
 }
 
 /* ---------------------------------------------------------------- applying */
+
+/* Gone already counts as done. */
+static int done_if_gone(int rc)
+{
+    return rc == NP_ENOTFOUND ? 0 : rc;
+}
 
 /* NACL entries travel with protocol numbers. */
 static const char *protocol_number(const char *canonical)
@@ -677,44 +708,51 @@ static struct np_aws_route aws_route(const struct np_posture_route *r)
     return a;
 }
 
-/* Creates a declared piece with its tags (and a subnet's mapPublicIpOnLaunch). */
-static int create_piece(struct vctx *v, const struct np_posture_vpc_drift *d)
+/* Creates the i-th declared piece of kind k with its tags (and a subnet's
+ * mapPublicIpOnLaunch); a table or ACL with a client token, so a retry creates no second. */
+static int create_piece(struct vctx *v, enum piece_kind k, int index)
 {
-    struct np_aws_ec2 *ec2 = np_region_ec2(v->p.use.region);
+    size_t i = (size_t)index;
+    struct np_aws_ec2 *ec2 = np_controller_region_ec2(v->p.use.region);
     const struct np_posture_vpc_spec *s = v->spec;
-    char *owner = NULL, *id = NULL, *token = NULL;
+    const char *adopt_id = NULL, *vpc_id = v->vpc->vpc_id;
+    struct piece_id pid = declared(s, k, i, &adopt_id);
+    char *text = piece_text(pid), *owner = NULL, *id = NULL, *token = NULL;
     struct np_aws_tag *tags = NULL;
     size_t nt = 0;
     int rc = 0;
-    int i = d->piece_index;
-    if (np_str_has_prefix(d->piece, "subnet/")) {
+    if (k != PIECE_SUBNET)
+        token = np_pass_client_token(&v->p, text, status_piece_id(v, pid));
+    switch (k) {
+    case PIECE_SUBNET: {
         const struct np_posture_subnet_spec *sn = &s->subnets[i];
-        tags = create_tags(v, &owner, d->piece, sn->tags, sn->n_tags, &nt);
-        rc = np_aws_ec2_create_subnet(ec2, &id, v->vpc->vpc_id, sn->cidr_block,
-                                      sn->availability_zone, tags, nt);
+        tags = np_pass_tags_with_ownership(&v->p, &owner, text, sn->tags, sn->n_tags, &nt);
+        rc = np_aws_ec2_create_subnet(ec2, &id, vpc_id, sn->cidr_block, sn->availability_zone, tags,
+                                      nt);
         if (rc == 0 && sn->has_map_public_ip && sn->map_public_ip)
             rc = np_aws_ec2_modify_subnet_map_public_ip(ec2, id, true);
-    } else if (np_str_has_prefix(d->piece, "routeTable/")) {
+        break;
+    }
+    case PIECE_ROUTE_TABLE: {
         const struct np_posture_route_table_spec *rt = &s->route_tables[i];
-        tags = create_tags(v, &owner, d->piece, rt->tags, rt->n_tags, &nt);
-        token = np_pass_client_token(&v->p, d->piece,
-                                     status_piece_id(v, "routeTables", "routeTableId", rt->name));
-        rc = np_aws_ec2_create_route_table(ec2, &id, v->vpc->vpc_id, token, tags, nt);
-    } else if (np_str_has_prefix(d->piece, "networkAcl/")) {
+        tags = np_pass_tags_with_ownership(&v->p, &owner, text, rt->tags, rt->n_tags, &nt);
+        rc = np_aws_ec2_create_route_table(ec2, &id, vpc_id, token, tags, nt);
+        break;
+    }
+    default: {
         const struct np_posture_network_acl_spec *na = &s->network_acls[i];
-        tags = create_tags(v, &owner, d->piece, na->tags, na->n_tags, &nt);
-        token = np_pass_client_token(&v->p, d->piece,
-                                     status_piece_id(v, "networkAcls", "networkAclId", na->name));
-        rc = np_aws_ec2_create_network_acl(ec2, &id, v->vpc->vpc_id, token, tags, nt);
-    } else {
-        rc = np_error_set(NP_EINVAL, "cannot create %s", d->piece);
+        tags = np_pass_tags_with_ownership(&v->p, &owner, text, na->tags, na->n_tags, &nt);
+        rc = np_aws_ec2_create_network_acl(ec2, &id, vpc_id, token, tags, nt);
+        break;
+    }
     }
     if (rc == 0) {
-        char *note = np_strdupf("created %s %s", d->piece, id);
+        char *note = np_strdupf("created %s %s", text, id);
         np_pass_emit(&v->p, "Normal", "Created", "Create", note);
         free(note);
         v->created++;
     }
+    free(text);
     free(owner);
     free(tags);
     free(id);
@@ -722,73 +760,75 @@ static int create_piece(struct vctx *v, const struct np_posture_vpc_drift *d)
     return rc;
 }
 
-/* Runs one plan action; already-done and already-gone count as done. */
-static int apply_action(struct vctx *v, const struct np_posture_vpc_action *a)
+/* Attributes and tags of the VPC or a piece. */
+static int apply_setting(struct vctx *v, const struct np_posture_vpc_action *a)
 {
-    struct np_aws_ec2 *ec2 = np_region_ec2(v->p.use.region);
+    struct np_aws_ec2 *ec2 = np_controller_region_ec2(v->p.use.region);
     const struct np_posture_drift *it = &a->item;
     const struct np_posture_vpc_drift *d = it->vpc;
-    int rc = 0;
-    switch (a->kind) {
-    case NP_POSTURE_VPC_CREATE_SUBNET:
-    case NP_POSTURE_VPC_CREATE_ROUTE_TABLE:
-    case NP_POSTURE_VPC_CREATE_NETWORK_ACL: return create_piece(v, d);
-    case NP_POSTURE_VPC_SET_ATTRIBUTE:
-        if (np_str_eq(d->key, "mapPublicIpOnLaunch"))
-            return np_aws_ec2_modify_subnet_map_public_ip(ec2, d->resource_id, d->value);
-        return np_aws_ec2_modify_vpc_attribute(ec2, d->resource_id,
-                                               np_str_eq(d->key, "enableDnsSupport")
-                                                   ? NP_AWS_VPC_DNS_SUPPORT
-                                                   : NP_AWS_VPC_DNS_HOSTNAMES,
-                                               d->value);
-    case NP_POSTURE_VPC_TAG_SET: {
+    if (a->kind == NP_POSTURE_VPC_TAG_SET) {
         struct np_aws_tag t = {it->tag.key, it->tag.value};
         return np_aws_ec2_create_tags(ec2, d->resource_id, &t, 1);
     }
-    case NP_POSTURE_VPC_TAG_DELETE: {
+    if (a->kind == NP_POSTURE_VPC_TAG_DELETE) {
         const char *keys[] = {it->tag.key};
         return np_aws_ec2_delete_tags(ec2, d->resource_id, keys, 1);
     }
-    case NP_POSTURE_VPC_ROUTE_CREATE: {
-        struct np_aws_route r = aws_route(&d->route);
+    if (np_str_eq(d->key, "mapPublicIpOnLaunch"))
+        return np_aws_ec2_modify_subnet_map_public_ip(ec2, d->resource_id, d->value);
+    return np_aws_ec2_modify_vpc_attribute(
+        ec2, d->resource_id,
+        np_str_eq(d->key, "enableDnsSupport") ? NP_AWS_VPC_DNS_SUPPORT : NP_AWS_VPC_DNS_HOSTNAMES,
+        d->value);
+}
+
+/* Routes and route table associations. */
+static int apply_routing(struct vctx *v, const struct np_posture_vpc_action *a)
+{
+    struct np_aws_ec2 *ec2 = np_controller_region_ec2(v->p.use.region);
+    const struct np_posture_vpc_drift *d = a->item.vpc;
+    struct np_aws_route r = aws_route(&d->route);
+    int rc = 0;
+    switch (a->kind) {
+    case NP_POSTURE_VPC_ROUTE_CREATE:
         rc = np_aws_ec2_create_route(ec2, d->resource_id, &r);
         if (rc == NP_EEXIST) /* someone added it meanwhile, maybe elsewhere: retarget */
             rc = np_aws_ec2_replace_route(ec2, d->resource_id, &r);
         return rc;
-    }
-    case NP_POSTURE_VPC_ROUTE_REPLACE: {
-        struct np_aws_route r = aws_route(&d->route);
-        return np_aws_ec2_replace_route(ec2, d->resource_id, &r);
-    }
+    case NP_POSTURE_VPC_ROUTE_REPLACE: return np_aws_ec2_replace_route(ec2, d->resource_id, &r);
     case NP_POSTURE_VPC_ROUTE_DELETE:
         rc = np_aws_ec2_delete_route(
             ec2, d->resource_id, (enum np_aws_route_dest)d->route.dest_kind, d->route.destination);
-        return rc == NP_ENOTFOUND ? 0 : rc;
+        return done_if_gone(rc);
     case NP_POSTURE_VPC_RT_ASSOCIATE:
         if (d->association_id)
             return np_aws_ec2_replace_route_table_association(ec2, d->association_id, d->target_id,
                                                               NULL);
         return np_aws_ec2_associate_route_table(ec2, d->target_id, d->subnet_id, NULL);
-    case NP_POSTURE_VPC_RT_DISASSOCIATE:
-        rc = np_aws_ec2_disassociate_route_table(ec2, d->association_id);
-        return rc == NP_ENOTFOUND ? 0 : rc;
-    case NP_POSTURE_VPC_ENTRY_CREATE: {
-        struct np_aws_nacl_entry e = aws_entry(&d->entry);
+    default: /* NP_POSTURE_VPC_RT_DISASSOCIATE */
+        return done_if_gone(np_aws_ec2_disassociate_route_table(ec2, d->association_id));
+    }
+}
+
+/* Network ACL entries and associations. */
+static int apply_acl(struct vctx *v, const struct np_posture_vpc_action *a)
+{
+    struct np_aws_ec2 *ec2 = np_controller_region_ec2(v->p.use.region);
+    const struct np_posture_vpc_drift *d = a->item.vpc;
+    struct np_aws_nacl_entry e = aws_entry(&d->entry);
+    int rc = 0;
+    switch (a->kind) {
+    case NP_POSTURE_VPC_ENTRY_CREATE:
         rc = np_aws_ec2_create_network_acl_entry(ec2, d->resource_id, &e);
         if (rc == NP_EEXIST)
             rc = np_aws_ec2_replace_network_acl_entry(ec2, d->resource_id, &e);
         return rc;
-    }
-    case NP_POSTURE_VPC_ENTRY_REPLACE: {
-        struct np_aws_nacl_entry e = aws_entry(&d->entry);
+    case NP_POSTURE_VPC_ENTRY_REPLACE:
         return np_aws_ec2_replace_network_acl_entry(ec2, d->resource_id, &e);
-    }
     case NP_POSTURE_VPC_ENTRY_DELETE:
-        rc = np_aws_ec2_delete_network_acl_entry(ec2, d->resource_id, d->entry.rule_number,
-                                                 d->entry.egress);
-        return rc == NP_ENOTFOUND ? 0 : rc;
-    case NP_POSTURE_VPC_NACL_ASSOCIATE:
-    case NP_POSTURE_VPC_NACL_DISASSOCIATE:
+        return done_if_gone(np_aws_ec2_delete_network_acl_entry(
+            ec2, d->resource_id, d->entry.rule_number, d->entry.egress));
+    default: /* NP_POSTURE_VPC_NACL_ASSOCIATE, NP_POSTURE_VPC_NACL_DISASSOCIATE */
         if (!d->association_id)
             return np_error_set(NP_EINVAL, "subnet %s has no network ACL association to move",
                                 d->subnet_id ? d->subnet_id : d->key);
@@ -798,34 +838,70 @@ static int apply_action(struct vctx *v, const struct np_posture_vpc_action *a)
                                 v->vpc->vpc_id, d->subnet_id ? d->subnet_id : d->key);
         return np_aws_ec2_replace_network_acl_association(ec2, d->association_id, d->target_id,
                                                           NULL);
-    case NP_POSTURE_VPC_FLOW_LOG_CREATE: {
-        const struct np_posture_flow_logs_spec *fl = &v->spec->flow_logs;
-        struct np_aws_flow_log_spec fs = {v->vpc->vpc_id, fl->traffic_type, fl->destination_type,
-                                          fl->destination, fl->deliver_logs_permission_arn};
-        char *owner = NULL, *id = NULL;
-        struct np_aws_tag own[3];
-        size_t n = np_pass_ownership_tags(&v->p, &owner, "flowLogs", own);
-        /* FlowLogAlreadyExists is an error here: the diff saw no such flow log, so reading
-         * and AWS disagree and repeating the call would not help. */
-        json_object *before = np_json_path(v->p.old_status, "flowLogIds", NP_JSON_END);
-        char *token = np_pass_client_token(
-            &v->p, "flowLogs",
-            json_object_is_type(before, json_type_array) && json_object_array_length(before) > 0
-                ? json_object_get_string(json_object_array_get_idx(before, 0))
-                : NULL);
-        rc = np_aws_ec2_create_flow_log(ec2, &id, &fs, token, own, n);
-        free(token);
-        free(owner);
-        free(id);
-        return rc;
     }
-    case NP_POSTURE_VPC_REVOKE_DEFAULT_SG: {
-        struct np_aws_perm perm = np_controller_perm_of(&it->rule);
-        rc = it->rule.direction == NP_POSTURE_EGRESS
-                 ? np_aws_ec2_revoke_egress(ec2, d->resource_id, &perm, 1)
-                 : np_aws_ec2_revoke_ingress(ec2, d->resource_id, &perm, 1);
-        return rc == NP_ENOTFOUND && np_aws_error_is("InvalidPermission.NotFound") ? 0 : rc;
-    }
+}
+
+/* The declared flow log, with our tags and a client token. */
+static int create_flow_log(struct vctx *v)
+{
+    const struct np_posture_flow_logs_spec *fl = &v->spec->flow_logs;
+    struct np_aws_flow_log_spec fs = {v->vpc->vpc_id, fl->traffic_type, fl->destination_type,
+                                      fl->destination, fl->deliver_logs_permission_arn};
+    char *owner = NULL, *id = NULL;
+    struct np_aws_tag own[3];
+    size_t n = np_pass_ownership_tags(&v->p, &owner, PIECE_FLOW_LOGS, own);
+    /* FlowLogAlreadyExists is an error here: the diff saw no such flow log, so reading
+     * and AWS disagree and repeating the call would not help. */
+    json_object *before = np_json_path(v->p.old_status, "flowLogIds", NP_JSON_END);
+    char *token = np_pass_client_token(
+        &v->p, PIECE_FLOW_LOGS,
+        json_object_is_type(before, json_type_array) && json_object_array_length(before) > 0
+            ? json_object_get_string(json_object_array_get_idx(before, 0))
+            : NULL);
+    int rc = np_aws_ec2_create_flow_log(np_controller_region_ec2(v->p.use.region), &id, &fs, token,
+                                        own, n);
+    free(token);
+    free(owner);
+    free(id);
+    return rc;
+}
+
+/* Revokes a rule of the default security group (already gone counts as done). */
+static int revoke_default_sg_rule(struct vctx *v, const struct np_posture_drift *it)
+{
+    struct np_aws_ec2 *ec2 = np_controller_region_ec2(v->p.use.region);
+    struct np_aws_perm perm = np_controller_perm_of(&it->rule);
+    int rc = it->rule.direction == NP_POSTURE_EGRESS
+                 ? np_aws_ec2_revoke_egress(ec2, it->vpc->resource_id, &perm, 1)
+                 : np_aws_ec2_revoke_ingress(ec2, it->vpc->resource_id, &perm, 1);
+    return rc == NP_ENOTFOUND && np_aws_error_is("InvalidPermission.NotFound") ? 0 : rc;
+}
+
+/* Runs one plan action; already-done and already-gone count as done. */
+static int apply_action(struct vctx *v, const struct np_posture_vpc_action *a)
+{
+    const struct np_posture_vpc_drift *d = a->item.vpc;
+    switch (a->kind) {
+    case NP_POSTURE_VPC_CREATE_SUBNET: return create_piece(v, PIECE_SUBNET, d->piece_index);
+    case NP_POSTURE_VPC_CREATE_ROUTE_TABLE:
+        return create_piece(v, PIECE_ROUTE_TABLE, d->piece_index);
+    case NP_POSTURE_VPC_CREATE_NETWORK_ACL:
+        return create_piece(v, PIECE_NETWORK_ACL, d->piece_index);
+    case NP_POSTURE_VPC_SET_ATTRIBUTE:
+    case NP_POSTURE_VPC_TAG_SET:
+    case NP_POSTURE_VPC_TAG_DELETE: return apply_setting(v, a);
+    case NP_POSTURE_VPC_ROUTE_CREATE:
+    case NP_POSTURE_VPC_ROUTE_REPLACE:
+    case NP_POSTURE_VPC_ROUTE_DELETE:
+    case NP_POSTURE_VPC_RT_ASSOCIATE:
+    case NP_POSTURE_VPC_RT_DISASSOCIATE: return apply_routing(v, a);
+    case NP_POSTURE_VPC_ENTRY_CREATE:
+    case NP_POSTURE_VPC_ENTRY_REPLACE:
+    case NP_POSTURE_VPC_ENTRY_DELETE:
+    case NP_POSTURE_VPC_NACL_ASSOCIATE:
+    case NP_POSTURE_VPC_NACL_DISASSOCIATE: return apply_acl(v, a);
+    case NP_POSTURE_VPC_FLOW_LOG_CREATE: return create_flow_log(v);
+    case NP_POSTURE_VPC_REVOKE_DEFAULT_SG: return revoke_default_sg_rule(v, &a->item);
     }
     return np_error_set(NP_EINVAL, "unknown VPC plan action %d", (int)a->kind);
 }
@@ -877,12 +953,10 @@ static bool event_explains(const char *ev, const struct np_posture_drift *d)
     if (!ev || !d->vpc)
         return false;
     switch (d->vpc->item) {
-    case NP_POSTURE_VPC_ITEM_PIECE:
-        return (np_str_has_prefix(d->vpc->piece, "subnet/") && np_str_eq(ev, "DeleteSubnet")) ||
-               (np_str_has_prefix(d->vpc->piece, "routeTable/") &&
-                np_str_eq(ev, "DeleteRouteTable")) ||
-               (np_str_has_prefix(d->vpc->piece, "networkAcl/") &&
-                np_str_eq(ev, "DeleteNetworkAcl"));
+    case NP_POSTURE_VPC_ITEM_PIECE: {
+        struct piece_id id;
+        return piece_parse(d->vpc->piece, &id) && np_str_eq(ev, piece_kinds[id.kind].delete_call);
+    }
     case NP_POSTURE_VPC_ITEM_ATTRIBUTE:
         return np_str_eq(ev, "ModifyVpcAttribute") || np_str_eq(ev, "ModifySubnetAttribute");
     case NP_POSTURE_VPC_ITEM_TAG: return np_str_eq(ev, "CreateTags") || np_str_eq(ev, "DeleteTags");
@@ -967,64 +1041,59 @@ static uint64_t observed_fingerprint(const struct np_posture_delta *delta, const
  * sets Ready=False PieceNotFound and returns true. */
 static bool adopted_piece_missing(struct vctx *v, struct np_result *res)
 {
-    const struct np_posture_vpc_spec *s = v->spec;
-    const char *what = NULL, *id = NULL;
-    for (size_t i = 0; !what && i < s->n_subnets; i++)
-        if (s->subnets[i].subnet_id && v->subnet_at[i] < 0) {
-            what = s->subnets[i].name;
-            id = s->subnets[i].subnet_id;
+    for (int k = 0; k < PIECE_KINDS; k++)
+        for (size_t i = 0; i < declared_count(v->spec, (enum piece_kind)k); i++) {
+            const char *id = NULL;
+            struct piece_id pid = declared(v->spec, (enum piece_kind)k, i, &id);
+            if (!id || v->at[k][i] >= 0)
+                continue;
+            np_pass_stop(&v->p, NP_REASON_PIECE_NOT_FOUND,
+                         np_strdupf("%s (to adopt for \"%s\") is not in VPC %s", id, pid.name,
+                                    v->vpc->vpc_id));
+            np_pass_synced(&v->p);
+            res->requeue_after_ms = 60 * 1000;
+            return true;
         }
-    for (size_t i = 0; !what && i < s->n_route_tables; i++)
-        if (s->route_tables[i].route_table_id && v->rt_at[i] < 0) {
-            what = s->route_tables[i].name;
-            id = s->route_tables[i].route_table_id;
-        }
-    for (size_t i = 0; !what && i < s->n_network_acls; i++)
-        if (s->network_acls[i].network_acl_id && v->nacl_at[i] < 0) {
-            what = s->network_acls[i].name;
-            id = s->network_acls[i].network_acl_id;
-        }
-    if (!what)
-        return false;
-    np_pass_stop(&v->p, NP_REASON_PIECE_NOT_FOUND,
-                 np_strdupf("%s (to adopt for \"%s\") is not in VPC %s", id, what, v->vpc->vpc_id));
-    np_pass_synced(&v->p);
-    res->requeue_after_ms = 60 * 1000;
-    return true;
+    return false;
 }
 
-static int converge(struct vctx *v, struct np_result *res)
+/*
+ * Finds or creates the VPC, reads it and its pieces and, in Enforce mode, puts our ownership
+ * tags on them. *go is false when the pass stops here (Ready says why, or nothing was found).
+ */
+static int find_and_observe(struct vctx *v, struct np_result *res, bool *go)
 {
     const struct np_posture_vpc_spec *spec = v->spec;
-    bool enforce = spec->remediation.mode == NP_POSTURE_MODE_ENFORCE;
-    struct np_posture_delta delta = {0};
-    char *subject = NULL;
-    int rc = 0;
-    bool denied = false;
-    rc = guardrails_forbid(v, res, &denied);
-    if (rc || denied)
-        return rc; /* denied: Ready=False GuardrailViolation; nothing is created or changed */
-    /* A CloudTrail event named one of our pieces: who did it (the pieces are read anyway). */
-    np_controller_take_vpc_event(v->p.ctl, v->p.key, &v->p.event_actor, &v->p.event_actor_verified,
-                                 &v->p.event_name, &v->p.event_ms);
-    rc = find_or_create_vpc(v, enforce, res);
+    *go = false;
+    bool adopt = spec->management.policy == NP_POSTURE_MANAGEMENT_ADOPT;
+    int rc = np_pass_find_or_create(&v->p, &vpc_ops, adopt ? spec->management.vpc_id : NULL,
+                                    spec->remediation.mode, res);
     if (rc || !v->vpc)
-        goto out;
+        return rc;
     rc = observe(v);
     if (rc)
-        goto out;
+        return rc;
     if (adopted_piece_missing(v, res))
-        goto out; /* Ready=False PieceNotFound: never create a piece we were told to adopt */
-    if (enforce) {
+        return 0; /* Ready=False PieceNotFound: never create a piece we were told to adopt */
+    if (spec->remediation.mode == NP_POSTURE_MODE_ENFORCE) {
         bool changed = false;
         rc = ensure_all_owned(v, &changed);
         if (rc == 0 && changed)
             rc = reobserve(v);
         if (rc)
-            goto out;
+            return rc;
     }
-    np_pass_synced(&v->p);
-    rc = compute_delta(v, &delta);
+    *go = true;
+    return 0;
+}
+
+/* Diffs what was read and lets the shared pass decide, apply and verify; pieces created in
+ * this pass leave it Progressing (what is inside them is planned next pass). */
+static int decide(struct vctx *v, struct np_result *res)
+{
+    struct np_posture_delta delta = {0};
+    char *subject = NULL;
+    int rc = compute_delta(v, &delta);
     if (rc)
         goto out;
     subject = np_strdupf("VPC %s", v->vpc->vpc_id);
@@ -1038,7 +1107,7 @@ static int converge(struct vctx *v, struct np_result *res)
         .guardrail_of = guardrail_of,
         .event_explains = event_explains,
     };
-    rc = np_pass_decide(&v->p, &delta, &spec->remediation, &ops, res);
+    rc = np_pass_decide(&v->p, &delta, &v->spec->remediation, &ops, res);
     if (rc)
         goto out;
     if (v->created > 0 && np_pass_converged(&v->p)) {
@@ -1048,12 +1117,29 @@ static int converge(struct vctx *v, struct np_result *res)
         res->requeue_after_ms = 500;
     }
 out:
+    free(subject);
+    np_posture_delta_clean_up(&delta);
+    return rc;
+}
+
+static int converge(struct vctx *v, struct np_result *res)
+{
+    bool denied = false, go = false;
+    int rc = guardrails_forbid(v, res, &denied);
+    if (rc || denied)
+        return rc; /* denied: Ready=False GuardrailViolation; nothing is created or changed */
+    /* A CloudTrail event named one of our pieces: who did it (the pieces are read anyway). */
+    np_controller_take_vpc_event(v->p.ctl, v->p.key, &v->p.event_actor, &v->p.event_actor_verified,
+                                 &v->p.event_name, &v->p.event_ms);
+    rc = find_and_observe(v, res, &go);
+    if (rc == 0 && go) {
+        np_pass_synced(&v->p);
+        rc = decide(v, res);
+    }
     /* A failed pass keeps the event's actor for the retry. */
     if (rc && v->p.event_actor)
         np_controller_note_vpc_event(v->p.ctl, v->p.key, v->p.event_actor,
                                      v->p.event_actor_verified, v->p.event_name, v->p.event_ms);
-    free(subject);
-    np_posture_delta_clean_up(&delta);
     return rc;
 }
 
@@ -1079,28 +1165,14 @@ static void collect_user(void *ctx, const char *key, json_object *obj)
 
 static bool ours(struct vctx *v, const struct np_aws_tag *tags, size_t n)
 {
-    return np_str_eq(np_aws_tag_get(tags, n, NP_TAG_UID), v->p.uid);
+    return np_str_eq(np_aws_tag_get(tags, n, NP_POSTURE_TAG_UID), v->p.uid);
 }
 
-/* Gone already counts as done. */
-static int done_if_gone(int rc)
+/* Our route tables: their subnet associations, then the tables (the main one goes with the
+ * VPC). */
+static int delete_route_tables(struct vctx *v, struct np_aws_ec2 *ec2)
 {
-    return rc == NP_ENOTFOUND ? 0 : rc;
-}
-
-/*
- * Deletes what carries our uid tag in the VPC, dependents first: subnets (AWS drops their
- * associations with them; while one is in use nothing else has been touched), route tables,
- * network ACLs (subnets still associated go back to the default ACL), flow logs, and the VPC
- * when delete_vpc. Returns 1 when done, 0 when blocked (requeued), or an error.
- */
-static int delete_pieces(struct vctx *v, const char *vpc_id, bool delete_vpc, struct np_result *res)
-{
-    struct np_aws_ec2 *ec2 = np_region_ec2(v->p.use.region);
     int rc = 0;
-    for (size_t i = 0; rc == 0 && i < v->n_subnets; i++)
-        if (ours(v, v->subnets[i].tags, v->subnets[i].n_tags))
-            rc = done_if_gone(np_aws_ec2_delete_subnet(ec2, v->subnets[i].subnet_id));
     for (size_t i = 0; rc == 0 && i < v->n_rts; i++) {
         const struct np_aws_route_table *a = &v->rts[i];
         if (!ours(v, a->tags, a->n_tags))
@@ -1113,9 +1185,16 @@ static int delete_pieces(struct vctx *v, const char *vpc_id, bool delete_vpc, st
                 rc = done_if_gone(
                     np_aws_ec2_disassociate_route_table(ec2, a->assocs[k].association_id));
         }
-        if (rc == 0 && !main_table) /* the main table goes with the VPC */
+        if (rc == 0 && !main_table)
             rc = done_if_gone(np_aws_ec2_delete_route_table(ec2, a->route_table_id));
     }
+    return rc;
+}
+
+/* Our network ACLs: subnets still associated go back to the default ACL, then the ACLs. */
+static int delete_network_acls(struct vctx *v, struct np_aws_ec2 *ec2)
+{
+    int rc = 0;
     for (size_t i = 0; rc == 0 && i < v->n_nacls; i++) {
         const struct np_aws_nacl *a = &v->nacls[i];
         if (a->is_default || !ours(v, a->tags, a->n_tags))
@@ -1126,6 +1205,26 @@ static int delete_pieces(struct vctx *v, const char *vpc_id, bool delete_vpc, st
         if (rc == 0)
             rc = done_if_gone(np_aws_ec2_delete_network_acl(ec2, a->network_acl_id));
     }
+    return rc;
+}
+
+/*
+ * Deletes what carries our uid tag in the VPC, dependents first: subnets (AWS drops their
+ * associations with them; while one is in use nothing else has been touched), route tables,
+ * network ACLs, flow logs, and the VPC when delete_vpc. Returns 1 when done, 0 when blocked
+ * (requeued), or an error.
+ */
+static int delete_pieces(struct vctx *v, const char *vpc_id, bool delete_vpc, struct np_result *res)
+{
+    struct np_aws_ec2 *ec2 = np_controller_region_ec2(v->p.use.region);
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < v->n_subnets; i++)
+        if (ours(v, v->subnets[i].tags, v->subnets[i].n_tags))
+            rc = done_if_gone(np_aws_ec2_delete_subnet(ec2, v->subnets[i].subnet_id));
+    if (rc == 0)
+        rc = delete_route_tables(v, ec2);
+    if (rc == 0)
+        rc = delete_network_acls(v, ec2);
     for (size_t i = 0; rc == 0 && i < v->n_fls; i++)
         if (ours(v, v->fls[i].tags, v->fls[i].n_tags)) {
             const char *ids[] = {v->fls[i].flow_log_id};
@@ -1148,38 +1247,74 @@ static int delete_pieces(struct vctx *v, const char *vpc_id, bool delete_vpc, st
     return 1;
 }
 
-/* Drops our ownership tags from the VPC and every piece carrying them. */
+/* Drops our ownership tags from one object if it carries our uid. */
+static int untag_if_ours(struct vctx *v, const char *id, const struct np_aws_tag *tags, size_t n)
+{
+    const char *keys[] = {NP_POSTURE_TAG_OWNER, NP_POSTURE_TAG_UID, NP_TAG_PIECE};
+    if (!ours(v, tags, n))
+        return 0;
+    return done_if_gone(
+        np_aws_ec2_delete_tags(np_controller_region_ec2(v->p.use.region), id, keys, 3));
+}
+
+/* Drops our ownership tags from every piece carrying them (flow logs, network ACLs, route
+ * tables, subnets) and from the VPC. */
 static int untag_pieces(struct vctx *v, const char *vpc_id)
 {
-    size_t n = 0;
-    struct piece_ref *all =
-        np_xcalloc(v->n_fls + v->n_nacls + v->n_rts + v->n_subnets + 1, sizeof(*all));
-    for (size_t i = 0; i < v->n_fls; i++)
-        all[n++] =
-            (struct piece_ref){v->fls[i].flow_log_id, NULL, v->fls[i].tags, v->fls[i].n_tags};
-    for (size_t i = 0; i < v->n_nacls; i++)
-        all[n++] = (struct piece_ref){v->nacls[i].network_acl_id, NULL, v->nacls[i].tags,
-                                      v->nacls[i].n_tags};
-    for (size_t i = 0; i < v->n_rts; i++)
-        all[n++] =
-            (struct piece_ref){v->rts[i].route_table_id, NULL, v->rts[i].tags, v->rts[i].n_tags};
-    for (size_t i = 0; i < v->n_subnets; i++)
-        all[n++] = (struct piece_ref){v->subnets[i].subnet_id, NULL, v->subnets[i].tags,
-                                      v->subnets[i].n_tags};
-    all[n++] = (struct piece_ref){vpc_id, NULL, v->vpc->tags, v->vpc->n_tags};
-    const char *keys[] = {NP_TAG_OWNER, NP_TAG_UID, NP_TAG_PIECE};
     int rc = 0;
-    for (size_t i = 0; rc == 0 && i < n; i++)
-        if (ours(v, all[i].tags, all[i].n_tags))
-            rc = done_if_gone(
-                np_aws_ec2_delete_tags(np_region_ec2(v->p.use.region), all[i].id, keys, 3));
-    free(all);
+    for (size_t i = 0; rc == 0 && i < v->n_fls; i++)
+        rc = untag_if_ours(v, v->fls[i].flow_log_id, v->fls[i].tags, v->fls[i].n_tags);
+    for (int k = PIECE_KINDS - 1; k >= 0; k--)
+        for (size_t i = 0; rc == 0 && i < observed_count(v, (enum piece_kind)k); i++) {
+            const struct np_aws_tag *tags = NULL;
+            size_t nt = 0;
+            const char *id = observed(v, (enum piece_kind)k, i, &tags, &nt);
+            rc = untag_if_ours(v, id, tags, nt);
+        }
+    if (rc == 0)
+        rc = untag_if_ours(v, vpc_id, v->vpc->tags, v->vpc->n_tags);
     if (rc)
         return rc;
     char *note = np_strdupf("retained VPC %s and its pieces; removed the ownership tags", vpc_id);
     np_pass_emit(&v->p, "Normal", "Retained", "Delete", note);
     free(note);
     return 0;
+}
+
+/* Whether SecurityGroupPostures place groups in this VPC through spec.vpcRef: then deleting
+ * it is blocked (Ready=False DeletionBlocked, requeued). */
+static bool used_by_groups(struct vctx *v, struct np_result *res)
+{
+    struct users u = {v->p.ns, v->p.name, NP_BUF_INIT, 0};
+    np_kube_store_each(np_kube_informer_store(v->p.ctl->sgp_inf), collect_user, &u);
+    if (u.n > 0)
+        np_pass_deletion_blocked(&v->p,
+                                 np_strdupf("SecurityGroupPosture(s) %s use this VPC through "
+                                            "spec.vpcRef; delete them first",
+                                            np_buf_cstr(&u.names)),
+                                 res);
+    np_buf_clean_up(&u.names);
+    return u.n > 0;
+}
+
+/* Deletes (or, retaining, untags) the pieces of the VPC found (v->vpc) and the VPC when it
+ * carries our uid. Returns 1 when done, 0 when blocked (requeued), or an error. */
+static int clean_up_vpc(struct vctx *v, bool retain, struct np_result *res)
+{
+    const char *vpc_id = v->vpc->vpc_id;
+    bool mine = ours(v, v->vpc->tags, v->vpc->n_tags);
+    if (!retain && used_by_groups(v, res))
+        return 0; /* security groups placed in this VPC through vpcRef must go first */
+    int rc = observe(v);
+    if (rc)
+        return rc;
+    if (retain) {
+        rc = untag_pieces(v, vpc_id);
+        return rc ? rc : 1;
+    }
+    /* Only what carries our uid tag is deleted: the VPC too (created, or adopted in Enforce
+     * mode and told to delete); a refused or Detect-only adoption never. */
+    return delete_pieces(v, vpc_id, mine, res);
 }
 
 static int handle_deletion(struct vctx *v, struct np_result *res)
@@ -1204,38 +1339,9 @@ static int handle_deletion(struct vctx *v, struct np_result *res)
     if (rc && rc != NP_ENOTFOUND)
         return rc;
     if (v->vpc) {
-        vpc_id = v->vpc->vpc_id;
-        bool mine = ours(v, v->vpc->tags, v->vpc->n_tags);
-        if (!retain) {
-            /* Security groups placed in this VPC through vpcRef must go first. */
-            struct users u = {v->p.ns, v->p.name, NP_BUF_INIT, 0};
-            np_kube_store_each(np_kube_informer_store(v->p.ctl->sgp_inf), collect_user, &u);
-            if (u.n > 0)
-                rc = np_pass_deletion_blocked(&v->p,
-                                              np_strdupf("SecurityGroupPosture(s) %s use this "
-                                                         "VPC through spec.vpcRef; delete them "
-                                                         "first",
-                                                         np_buf_cstr(&u.names)),
-                                              res);
-            np_buf_clean_up(&u.names);
-            if (u.n > 0)
-                return rc;
-        }
-        rc = observe(v);
-        if (rc)
-            return rc;
-        if (retain) {
-            rc = untag_pieces(v, vpc_id);
-        } else {
-            /* Only what carries our uid tag is deleted: the VPC too (created, or adopted in
-             * Enforce mode and told to delete); a refused or Detect-only adoption never. */
-            rc = delete_pieces(v, vpc_id, mine, res);
-            if (rc <= 0)
-                return rc; /* blocked (requeued) or failed */
-            rc = 0;
-        }
-        if (rc)
-            return rc;
+        rc = clean_up_vpc(v, retain, res);
+        if (rc <= 0)
+            return rc; /* blocked (requeued) or failed */
     }
     return done_if_gone(
         np_kube_finalizer_remove(v->p.ctl->kube, &np_res_vpcp, v->p.obj, NP_KUBE_FINALIZER));
@@ -1284,9 +1390,8 @@ static int vpcp_parse(struct np_pass *p, json_object *spec)
     struct vctx *v = (struct vctx *)p;
     int rc = np_posture_vpc_spec_parse(&v->spec, spec);
     if (rc == 0) {
-        v->subnet_at = np_xcalloc(v->spec->n_subnets + 1, sizeof(long));
-        v->rt_at = np_xcalloc(v->spec->n_route_tables + 1, sizeof(long));
-        v->nacl_at = np_xcalloc(v->spec->n_network_acls + 1, sizeof(long));
+        for (int k = 0; k < PIECE_KINDS; k++)
+            v->at[k] = np_xcalloc(declared_count(v->spec, (enum piece_kind)k) + 1, sizeof(long));
     }
     return rc;
 }
@@ -1305,7 +1410,7 @@ static int vpcp_converge(struct np_pass *p, struct np_result *res)
 {
     int rc = converge((struct vctx *)p, res);
     /* No poller reads VPCs: the resync interval is the safety net, whatever this pass found. */
-    int64_t resync = np_region_resync_ms(p->use.region);
+    int64_t resync = np_controller_region_resync_ms(p->use.region);
     if (rc == 0 && (res->requeue_after_ms <= 0 || res->requeue_after_ms > resync))
         res->requeue_after_ms = resync;
     return rc;
@@ -1316,18 +1421,20 @@ static int vpcp_deletion(struct np_pass *p, struct np_result *res)
     return handle_deletion((struct vctx *)p, res);
 }
 
-/* {name, <id_key>} for each declared piece found. */
-static json_object *piece_ids(const char *const *names, const long *at, size_t n,
-                              const char *id_key, const char *(*id_at)(struct vctx *, size_t),
-                              struct vctx *v)
+/* {name, <id member>} for each declared piece of kind k found. */
+static json_object *piece_ids(struct vctx *v, enum piece_kind k)
 {
     json_object *arr = json_object_new_array();
-    for (size_t i = 0; i < n; i++) {
-        if (at[i] < 0)
+    for (size_t i = 0; i < declared_count(v->spec, k); i++) {
+        if (v->at[k][i] < 0)
             continue;
+        const char *adopt_id = NULL;
+        const struct np_aws_tag *tags = NULL;
+        size_t nt = 0;
         json_object *o = json_object_new_object();
-        np_json_put_str(o, "name", names[i]);
-        np_json_put_str(o, id_key, id_at(v, (size_t)at[i]));
+        np_json_put_str(o, "name", declared(v->spec, k, i, &adopt_id).name);
+        np_json_put_str(o, piece_kinds[k].status_id,
+                        observed(v, k, (size_t)v->at[k][i], &tags, &nt));
         json_object_array_add(arr, o);
     }
     return arr;
@@ -1338,32 +1445,17 @@ static bool vpcp_put_ids(struct np_pass *p, json_object *st)
     struct vctx *v = (struct vctx *)p;
     if (!v->vpc && !v->created_vpc_id)
         return false;
-    const struct np_posture_vpc_spec *s = v->spec;
     np_json_put_str(st, "vpcId", v->vpc ? v->vpc->vpc_id : v->created_vpc_id);
     np_json_put_str(st, "accountId", v->vpc ? v->vpc->owner_id : NULL);
     np_json_put_str(st, "region", v->p.use.region_name);
     if (!v->observed)
         return true; /* the pieces were not read in this pass: none listed */
-    const char **names =
-        np_xcalloc(s->n_subnets + s->n_route_tables + s->n_network_acls + 1, sizeof(*names));
-    for (size_t i = 0; i < s->n_subnets; i++)
-        names[i] = s->subnets[i].name;
-    json_object_object_add(
-        st, "subnets", piece_ids(names, v->subnet_at, s->n_subnets, "subnetId", subnet_id_at, v));
-    for (size_t i = 0; i < s->n_route_tables; i++)
-        names[i] = s->route_tables[i].name;
-    json_object_object_add(
-        st, "routeTables",
-        piece_ids(names, v->rt_at, s->n_route_tables, "routeTableId", rt_id_at, v));
-    for (size_t i = 0; i < s->n_network_acls; i++)
-        names[i] = s->network_acls[i].name;
-    json_object_object_add(
-        st, "networkAcls",
-        piece_ids(names, v->nacl_at, s->n_network_acls, "networkAclId", nacl_id_at, v));
-    free(names);
+    for (int k = 0; k < PIECE_KINDS; k++)
+        json_object_object_add(st, piece_kinds[k].status_list, piece_ids(v, (enum piece_kind)k));
     json_object *fl = json_object_new_array();
     for (size_t i = 0; i < v->n_fls; i++)
-        if (np_str_eq(np_aws_tag_get(v->fls[i].tags, v->fls[i].n_tags, NP_TAG_UID), v->p.uid))
+        if (np_str_eq(np_aws_tag_get(v->fls[i].tags, v->fls[i].n_tags, NP_POSTURE_TAG_UID),
+                      v->p.uid))
             json_object_array_add(fl, json_object_new_string(v->fls[i].flow_log_id));
     json_object_object_add(st, "flowLogIds", fl);
     if (v->dsg)
@@ -1377,9 +1469,8 @@ static void vpcp_clean_up(struct np_pass *p)
     forget_observed(v);
     np_posture_vpc_spec_destroy(v->spec);
     free(v->created_vpc_id);
-    free(v->subnet_at);
-    free(v->rt_at);
-    free(v->nacl_at);
+    for (int k = 0; k < PIECE_KINDS; k++)
+        free(v->at[k]);
 }
 
 static struct np_kube_informer *vpcp_informer(struct np_controller *ctl)

@@ -17,9 +17,26 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
-#define NP_TAG_OWNER "netposture.dev/owner"
-#define NP_TAG_UID "netposture.dev/uid"
+/* The ownership tags are pkg/posture's (NP_POSTURE_TAG_OWNER, NP_POSTURE_TAG_UID); these two
+ * aliases remain for pass.c. */
+#define NP_TAG_OWNER NP_POSTURE_TAG_OWNER
+#define NP_TAG_UID NP_POSTURE_TAG_UID
 #define NP_TAG_PIECE "netposture.dev/piece" /* which declared piece of a VPC: "subnet/a" */
+
+/* pkg/aws and pkg/posture tags are the same pair of borrowed strings: copy n of them. */
+static inline void np_controller_tags_to_posture(struct np_posture_tag *out,
+                                                 const struct np_aws_tag *in, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = (struct np_posture_tag){in[i].key, in[i].value};
+}
+
+static inline void np_controller_tags_to_aws(struct np_aws_tag *out,
+                                             const struct np_posture_tag *in, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = (struct np_aws_tag){in[i].key, in[i].value};
+}
 
 extern const struct np_kube_resource np_res_sgp;
 extern const struct np_kube_resource np_res_vpcp;
@@ -66,12 +83,13 @@ enum np_reason {
     NP_REASON_NOT_CONTESTED,
     NP_REASON_COMPLIANT,
     NP_REASON_GUARDRAIL_WARNING,
+    /* CloudAccount's Ready (besides the account reasons above) */
+    NP_REASON_CREDENTIALS_INVALID,
+    NP_REASON_EVENT_QUEUE_UNREACHABLE,
     NP_REASON_COUNT
 };
 /* The reason's name as written to conditions ("Converged"); "Unknown" for NONE. */
 const char *np_reason_name(enum np_reason r);
-/* The reason named name, or NP_REASON_NONE. */
-enum np_reason np_reason_parse(const char *name);
 
 /* What a reconcile asks of the workqueue besides success or failure. */
 struct np_result {
@@ -111,6 +129,39 @@ struct np_account;
 struct np_region;
 struct np_aws_test_hooks;
 
+/* ---------------------------------------------------------------- hints.c */
+
+/* What a CloudTrail event said about an object, for the next reconcile of its owner (owned). */
+struct np_controller_hint {
+    char *actor;          /* NULL when unknown */
+    bool actor_verified;  /* CloudTrail LookupEvents confirmed the actor */
+    char *event_name;     /* the API call, e.g. AuthorizeSecurityGroupIngress; NULL when unknown */
+    int64_t event_ms;     /* the event's time */
+    struct np_aws_sg *sg; /* a security group as read for the hint, or NULL */
+};
+void np_controller_hint_clean_up(struct np_controller_hint *h);
+
+/* Hints expire after this long; a store keeps at most this many (the oldest go first). */
+#define NP_CONTROLLER_HINT_TTL_MS (10LL * 60 * 1000)
+#define NP_CONTROLLER_HINTS_MAX 4096
+
+/* Hints by key (a group id, a posture key). Zero-initialise; the caller locks. */
+struct np_controller_hint_entry;
+struct np_controller_hint_store {
+    struct np_controller_hint_entry *head; /* newest first */
+    size_t n;
+};
+/* Records the hint for key (strings and sg copied; now_ms monotonic), replacing the key's
+ * older one; expired hints and, past NP_CONTROLLER_HINTS_MAX, the oldest are dropped. */
+void np_controller_hint_store_put(struct np_controller_hint_store *s, const char *key,
+                                  const char *actor, bool actor_verified, const char *event_name,
+                                  int64_t event_ms, const struct np_aws_sg *sg, int64_t now_ms);
+/* Takes the hint of key: true with *out (owned: np_controller_hint_clean_up) when one has not
+ * expired. */
+bool np_controller_hint_store_take(struct np_controller_hint_store *s, const char *key,
+                                   int64_t now_ms, struct np_controller_hint *out);
+void np_controller_hint_store_clean_up(struct np_controller_hint_store *s);
+
 struct np_controller {
     struct np_controller_options opts;
     const struct np_clock *clock;
@@ -141,7 +192,7 @@ struct np_controller {
 
     /* events.c: CloudTrail hints for VPC postures; guarded by hints_lock. */
     pthread_mutex_t hints_lock;
-    struct np_vpc_hint *vpc_hints;
+    struct np_controller_hint_store vpc_hints;
 
     /* TEST ONLY (unit tests set it; production leaves it NULL): AWS transport hooks that
      * accounts.c installs on every EC2 client of a region it builds, so a reconcile talks to
@@ -174,8 +225,8 @@ struct np_region_entry;
 struct np_account_use {
     struct np_region *region; /* held (with its account) until np_account_use_clean_up */
     const char *region_name;  /* borrowed, as long as region */
-    const char *reason;       /* AccountNotFound, AccountNotAllowed, AccountError,
-                                 InsecureEndpoint, InvalidRegion, TooManyRegions */
+    enum np_reason reason;    /* NONE when usable; else AccountNotFound, AccountNotAllowed,
+                                 AccountError, InsecureEndpoint, InvalidRegion, TooManyRegions */
     char *message;            /* owned; clean up with np_account_use_clean_up */
     struct np_controller *ctl;
     struct np_region_entry *held; /* the reference np_account_use_clean_up releases */
@@ -199,8 +250,9 @@ void np_account_use_clean_up(struct np_account_use *use);
 int np_controller_reconcile_account(struct np_controller *ctl, const char *key,
                                     struct np_result *res);
 
-/* np_region_note_event on the region client of an account if it exists already (NULL region:
- * the account's own); never creates one. Returns the owning posture's key (owned) or NULL. */
+/* np_controller_region_note_event on the region client of an account if it exists already (NULL
+ * region: the account's own); never creates one. Returns the owning posture's key (owned) or NULL.
+ */
 char *np_controller_account_note_event(struct np_controller *ctl, const char *account,
                                        const char *region, const char *group_id, const char *actor,
                                        bool actor_verified, const char *event_name,
@@ -213,29 +265,30 @@ bool np_controller_account_serves_region(struct np_controller *ctl, const char *
 
 struct np_consumer;
 /* Starts the SQS event consumer of an account (a thread long-polling queue_url). */
-int np_consumer_new(struct np_consumer **out, struct np_controller *ctl, const char *account,
-                    const char *queue_url, const struct np_aws_sqs_config *cfg);
+int np_controller_consumer_new(struct np_consumer **out, struct np_controller *ctl,
+                               const char *account, const char *queue_url,
+                               const struct np_aws_sqs_config *cfg);
 /* Asks the consumer to stop and cancels a long poll in flight; does not wait. NULL: no-op. */
-void np_consumer_signal_stop(struct np_consumer *c);
+void np_controller_consumer_signal_stop(struct np_consumer *c);
 /* Waits for a stopped consumer's thread. NULL: no-op; idempotent. */
-void np_consumer_join(struct np_consumer *c);
+void np_controller_consumer_join(struct np_consumer *c);
 /* Stops, joins and frees. NULL: no-op. */
-void np_consumer_destroy(struct np_consumer *c);
+void np_controller_consumer_destroy(struct np_consumer *c);
 /* The controller's own ARN in the account: its events are ignored. */
-void np_consumer_set_identity(struct np_consumer *c, const char *arn);
+void np_controller_consumer_set_identity(struct np_consumer *c, const char *arn);
 /* Checks that the queue is reachable (GetQueueAttributes). */
-int np_consumer_check(struct np_consumer *c);
+int np_controller_consumer_check(struct np_consumer *c);
 /* Records who changed a VPC posture's pieces (an event's actor, call and time), for its next
- * reconcile; hints expire after 10 minutes. */
+ * reconcile; hints expire after NP_CONTROLLER_HINT_TTL_MS. */
 void np_controller_note_vpc_event(struct np_controller *ctl, const char *key, const char *actor,
                                   bool actor_verified, const char *event_name, int64_t event_ms);
 /* Takes the hint of a VPC posture: true with *actor, *event_name (owned, may be NULL) set. */
 bool np_controller_take_vpc_event(struct np_controller *ctl, const char *key, char **actor,
                                   bool *actor_verified, char **event_name, int64_t *event_ms);
 /* Resource ids of one event message that are acted on; the rest are ignored and counted. */
-#define NP_EVENTS_MAX_IDS 16
+#define NP_CONTROLLER_EVENTS_MAX_IDS 16
 /* A message received more often than this without being deleted is deleted unhandled. */
-#define NP_EVENTS_MAX_RECEIVES 5
+#define NP_CONTROLLER_EVENTS_MAX_RECEIVES 5
 /* Whether a posture object uses the CloudAccount (spec.accountRef.name, default "default"). */
 bool np_events_posture_uses_account(json_object *obj, const char *account);
 void np_controller_vpc_events_clean_up(struct np_controller *ctl);
@@ -243,56 +296,58 @@ void np_controller_vpc_events_clean_up(struct np_controller *ctl);
 /* ---------------------------------------------------------------- poller.c */
 
 /* The EC2 client of a region (borrowed). */
-struct np_aws_ec2 *np_region_ec2(struct np_region *r);
+struct np_aws_ec2 *np_controller_region_ec2(struct np_region *r);
 /*
  * The snapshot's copy of a group (owned, np_aws_sg_free) if the poller has seen it.
  * Returns NP_ENOTFOUND when not in the snapshot, NP_EAGAIN before the first poll.
  */
-int np_region_snapshot_get(struct np_region *r, const char *group_id, struct np_aws_sg **out);
+int np_controller_region_snapshot_get(struct np_region *r, const char *group_id,
+                                      struct np_aws_sg **out);
 /*
  * Whether the first poll is still under way (not done, not failed): reconciles of postures
  * whose group it will bring wait for it instead of each calling Describe (the poll enqueues
  * every owner it finds).
  */
-bool np_region_first_poll_running(struct np_region *r);
+bool np_controller_region_first_poll_running(struct np_region *r);
 /* Finds a group by its netposture.dev/uid tag in the snapshot. Same codes. */
-int np_region_snapshot_find_uid(struct np_region *r, const char *uid, struct np_aws_sg **out);
+int np_controller_region_snapshot_find_uid(struct np_region *r, const char *uid,
+                                           struct np_aws_sg **out);
 /* Records a group just read after a mutation (copied) so the poller sees no change. */
-void np_region_snapshot_put(struct np_region *r, const struct np_aws_sg *sg);
-void np_region_snapshot_remove(struct np_region *r, const char *group_id);
+void np_controller_region_snapshot_put(struct np_region *r, const struct np_aws_sg *sg);
+void np_controller_region_snapshot_remove(struct np_region *r, const char *group_id);
 /*
  * Records a CloudTrail event's hint that a group changed (actor may be NULL, actor_verified
  * when CloudTrail confirmed it; event_ms is the event's time; sg, when given, the group as just
  * read for the hint, copied): the next reconcile of its posture uses that copy (else reads the
  * group from AWS) instead of the snapshot and attributes new drift to the actor. Returns the
  * owning posture's key ("ns/name", owned) from the snapshot's ownership tag, or NULL when the
- * snapshot does not know the group. Hints expire after 10 minutes.
+ * snapshot does not know the group. Hints expire after NP_CONTROLLER_HINT_TTL_MS.
  */
-char *np_region_note_event(struct np_region *r, const char *group_id, const char *actor,
-                           bool actor_verified, const char *event_name, int64_t event_ms,
-                           const struct np_aws_sg *sg);
+char *np_controller_region_note_event(struct np_region *r, const char *group_id, const char *actor,
+                                      bool actor_verified, const char *event_name, int64_t event_ms,
+                                      const struct np_aws_sg *sg);
 /* Takes the hint for a group: true with *actor, *event_name and *sg (owned, may be NULL),
  * *actor_verified and *event_ms set. */
-bool np_region_take_event(struct np_region *r, const char *group_id, char **actor,
-                          bool *actor_verified, char **event_name, int64_t *event_ms,
-                          struct np_aws_sg **sg);
+bool np_controller_region_take_event(struct np_region *r, const char *group_id, char **actor,
+                                     bool *actor_verified, char **event_name, int64_t *event_ms,
+                                     struct np_aws_sg **sg);
 /* The account's resync interval for this region (the safety-net full read). */
-int64_t np_region_resync_ms(struct np_region *r);
+int64_t np_controller_region_resync_ms(struct np_region *r);
 /* The default VPC of the region, cached (owned copy). */
-int np_region_default_vpc(struct np_region *r, char **vpc_id);
-int np_region_new(struct np_region **out, struct np_controller *ctl, const char *account,
-                  const char *region, struct np_aws_ec2 *ec2, int64_t resync_ms);
+int np_controller_region_default_vpc(struct np_region *r, char **vpc_id);
+int np_controller_region_new(struct np_region **out, struct np_controller *ctl, const char *account,
+                             const char *region, struct np_aws_ec2 *ec2, int64_t resync_ms);
 /* Stops the poller thread (joins it); the snapshot stays readable. Idempotent. */
-void np_region_stop(struct np_region *r);
+void np_controller_region_stop(struct np_region *r);
 /* Asks the poller thread to stop without waiting for it (safe under a lock). */
-void np_region_signal_stop(struct np_region *r);
+void np_controller_region_signal_stop(struct np_region *r);
 /* Whether the snapshot holds no group (also before the first poll). */
-bool np_region_snapshot_is_empty(struct np_region *r);
-void np_region_destroy(struct np_region *r);
-const char *np_region_name(struct np_region *r);
+bool np_controller_region_snapshot_is_empty(struct np_region *r);
+void np_controller_region_destroy(struct np_region *r);
+const char *np_controller_region_name(struct np_region *r);
 void np_controller_pollers_stop(struct np_controller *ctl);
 /* Fingerprint of a group's observed state (rules with descriptions, tags). */
-uint64_t np_sg_fingerprint(const struct np_aws_sg *sg);
+uint64_t np_controller_sg_fingerprint(const struct np_aws_sg *sg);
 
 /* Counts every AWS request in netposture_aws_requests_total{action,code}. */
 void np_controller_aws_observer(void *ctx, const struct np_aws_request_info *info);
@@ -440,6 +495,43 @@ char *np_pass_client_token(struct np_pass *p, const char *piece, const char *pre
  * changed on it. */
 bool np_pass_adoption_refused(struct np_pass *p, const char *id, const struct np_aws_tag *tags,
                               size_t n, struct np_result *res);
+/*
+ * The main AWS object of a posture kind (a security group, a VPC) as the find-or-create ladder
+ * sees it. The hooks keep the object in the kind's context.
+ */
+struct np_pass_object_ops {
+    const char *noun;         /* "security group", "VPC": messages */
+    enum np_reason not_found; /* the Ready reason when there is none: GroupNotFound */
+    /* The uid lookup runs before the status id (it also finds duplicates: the VPC). */
+    bool uid_first;
+    /* Reads the object by id into the context. NP_ENOTFOUND when it does not exist; with
+     * may_defer, NP_EAGAIN to wait (the region's first poll brings it). */
+    int (*read)(struct np_pass *p, const char *id, bool may_defer);
+    /* Finds the object carrying our uid tag (status_id: the one to keep when several do).
+     * NP_ENOTFOUND when none does. */
+    int (*find_by_uid)(struct np_pass *p, const char *status_id, bool enforce);
+    /* The object found (its id, NULL when none) and its tags (tags, n may be NULL). */
+    const char *(*found)(struct np_pass *p, const struct np_aws_tag **tags, size_t *n);
+    void (*forget)(struct np_pass *p); /* drops the object found: not ours */
+    /* Creates it in Enforce mode (finalizer first): 0 with it found, or 0 with Ready set. */
+    int (*create)(struct np_pass *p, struct np_result *res);
+    /* After an accepted adoption, in Enforce mode (NULL: nothing to do). */
+    int (*adopted)(struct np_pass *p);
+};
+/*
+ * Finds the posture's object, the same ladder for every kind: adopt_id when not NULL (the
+ * Adopt policy: it must exist, be no other posture's and be admitted by the account); else
+ * ours by the status id and the uid tag; else created when mode is Enforce. Returns 0 with the
+ * object found, or 0 without it and Ready (and the requeue) set when the pass cannot proceed:
+ * a condition, not an error; p->deferred while the region's first poll runs.
+ */
+int np_pass_find_or_create(struct np_pass *p, const struct np_pass_object_ops *ops,
+                           const char *adopt_id, enum np_posture_mode mode, struct np_result *res);
+/* Our ownership tags (with the piece tag when piece is not NULL) then the user tags: an array
+ * of borrowed strings (free it and *owner), *n entries. */
+struct np_aws_tag *np_pass_tags_with_ownership(struct np_pass *p, char **owner, const char *piece,
+                                               const struct np_posture_tag *user, size_t n_user,
+                                               size_t *n);
 /* Why the CloudAccount named account refuses adopting (id, tags) in *why (owned), or NULL. */
 int np_controller_adoption_check(struct np_controller *ctl, const char *account, const char *id,
                                  const struct np_aws_tag *tags, size_t n, char **why);

@@ -429,11 +429,11 @@ static void warm_region(struct fx *fx)
 {
     struct np_account_use use;
     cr_assert_eq(np_controller_account_use(fx->ctl, "default", FX_NS, NULL, &use), 0);
-    cr_assert_null(use.reason, "%s", use.message);
+    cr_assert_eq(use.reason, NP_REASON_NONE, "%s", use.message);
     int64_t deadline = np_time_mono_ms() + DEADLINE_MS;
-    while (np_region_first_poll_running(use.region) && np_time_mono_ms() < deadline)
+    while (np_controller_region_first_poll_running(use.region) && np_time_mono_ms() < deadline)
         sched_yield();
-    cr_assert(!np_region_first_poll_running(use.region), "the first poll never ended");
+    cr_assert(!np_controller_region_first_poll_running(use.region), "the first poll never ended");
     np_account_use_clean_up(&use);
 }
 
