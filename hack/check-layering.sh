@@ -24,6 +24,11 @@ check() { # check <module> <allowed project modules regex> <forbidden system hea
                 if [ "$inc" != "${inc#*/}" ] && ! [[ "$top" =~ ^($allowed)$ ]]; then
                     echo "layering: $f includes $inc ($mod may not depend on $top)"
                     rc=1
+                fi
+                # A module's private headers are for its own files only.
+                if [ "$top" != "$mod" ] && [[ "$inc" == */private/* ]]; then
+                    echo "layering: $f includes $inc (another module's private header)"
+                    rc=1
                 fi ;;
             esac
             if [ -n "$forbidden" ] && [[ "$inc" =~ $forbidden ]]; then

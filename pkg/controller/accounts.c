@@ -6,7 +6,6 @@
  * joins happen outside accounts_lock; the last release of a retired account or of an idle
  * region frees it.
  */
-#include "aws/private/aws_private.h"
 #include "controller/private/controller_private.h"
 
 #include <stdlib.h>
@@ -572,8 +571,8 @@ static int region_create(struct np_controller *ctl, struct np_account *a, const 
     int rc = np_aws_ec2_new(&ec2, &cfg);
     if (rc)
         return rc;
-    if (ctl->aws_test_hooks) /* unit tests only: an in-memory EC2 */
-        np_aws_ec2_set_test_hooks(ec2, ctl->aws_test_hooks);
+    if (ctl->ec2_test_seam) /* unit tests only: an in-memory EC2 */
+        ctl->ec2_test_seam(ctl->ec2_test_seam_ctx, ec2);
     struct np_region *region = NULL;
     rc = np_controller_region_new(&region, ctl, a->name, name, ec2, a->resync_ms);
     if (rc) {
@@ -851,7 +850,8 @@ int np_controller_reconcile_account(struct np_controller *ctl, const char *key,
     bool consuming = false;
     if (np_kube_store_get(np_kube_informer_store(ctl->acct_inf), &acct, key) != 0)
         return 0; /* deleted */
-    struct np_condition cond = {"Ready", "True", "CredentialsVerified", ""};
+    struct np_condition cond = {"Ready", "True", np_reason_name(NP_REASON_CREDENTIALS_VERIFIED),
+                                ""};
     int rc = account_verify(ctl, acct, &account_id, &arn, &consuming, &why);
     if (rc) {
         cond.status = "False";

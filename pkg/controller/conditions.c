@@ -42,6 +42,7 @@ static const char *const reason_names[NP_REASON_COUNT] = {
     [NP_REASON_NOT_CONTESTED] = "NotContested",
     [NP_REASON_COMPLIANT] = "Compliant",
     [NP_REASON_GUARDRAIL_WARNING] = "GuardrailWarning",
+    [NP_REASON_CREDENTIALS_VERIFIED] = "CredentialsVerified",
     [NP_REASON_CREDENTIALS_INVALID] = "CredentialsInvalid",
     [NP_REASON_EVENT_QUEUE_UNREACHABLE] = "EventQueueUnreachable",
 };

@@ -354,8 +354,9 @@ bool np_pass_retains(enum np_posture_management_policy policy, enum np_posture_d
 
 int np_pass_deletion_blocked(struct np_pass *p, char *msg, struct np_result *res)
 {
-    if (!np_str_eq(np_pass_old_condition_reason(p, "Ready"), "DeletionBlocked"))
-        np_pass_emit(p, "Warning", "DeletionBlocked", "Delete", msg);
+    const char *blocked = np_reason_name(NP_REASON_DELETION_BLOCKED);
+    if (!np_str_eq(np_pass_old_condition_reason(p, "Ready"), blocked))
+        np_pass_emit(p, "Warning", blocked, "Delete", msg);
     np_pass_stop(p, NP_REASON_DELETION_BLOCKED, msg);
     res->requeue_after_ms = 15 * 1000;
     return 0;
@@ -1043,7 +1044,8 @@ static int invalid_spec(struct np_pass *p, bool deleting, struct np_result *res)
         return rc;
     }
     /* Once per spec: the same invalid spec is reported, not re-announced every pass. */
-    if (!np_str_eq(np_pass_old_condition_reason(p, "Ready"), "InvalidSpec") ||
+    if (!np_str_eq(np_pass_old_condition_reason(p, "Ready"),
+                   np_reason_name(NP_REASON_INVALID_SPEC)) ||
         np_json_path_int(p->old_status, 0, "observedGeneration", NP_JSON_END) != p->generation)
         np_pass_emit(p, "Warning", "InvalidSpec", "Validate", msg);
     np_pass_stop(p, NP_REASON_INVALID_SPEC, msg);

@@ -123,7 +123,7 @@ static int find_vpc_by_uid(struct vctx *v, struct np_aws_vpc **out)
 
 struct piece_id {
     enum piece_kind kind;
-    const char *name; /* borrowed from the spec (or from the text it was parsed from) */
+    const char *name; /* borrowed from the spec */
 };
 
 static const struct piece_kind_text {
@@ -146,18 +146,16 @@ static char *piece_text(struct piece_id id)
     return np_strdupf("%s/%s", piece_kinds[id.kind].prefix, id.name);
 }
 
-/* Decodes a piece tag value (pkg/posture names drift pieces this way); false for the VPC's
- * own ("vpc", "flowLogs", "defaultSecurityGroup"). The name points into text. */
-static bool piece_parse(const char *text, struct piece_id *out)
+/* The declared piece kind of a drift item's piece; false for the VPC's own (the VPC, its flow
+ * logs, its default security group). */
+static bool piece_kind_of(enum np_posture_vpc_piece piece, enum piece_kind *out)
 {
-    for (int k = 0; text && k < PIECE_KINDS; k++) {
-        size_t n = strlen(piece_kinds[k].prefix);
-        if (strncmp(text, piece_kinds[k].prefix, n) == 0 && text[n] == '/') {
-            *out = (struct piece_id){(enum piece_kind)k, text + n + 1};
-            return true;
-        }
+    switch (piece) {
+    case NP_POSTURE_PIECE_SUBNET: *out = PIECE_SUBNET; return true;
+    case NP_POSTURE_PIECE_ROUTE_TABLE: *out = PIECE_ROUTE_TABLE; return true;
+    case NP_POSTURE_PIECE_NETWORK_ACL: *out = PIECE_NETWORK_ACL; return true;
+    default: return false;
     }
-    return false;
 }
 
 /* How many pieces of a kind the spec declares; the name and the id to adopt of the i-th. */
@@ -954,8 +952,9 @@ static bool event_explains(const char *ev, const struct np_posture_drift *d)
         return false;
     switch (d->vpc->item) {
     case NP_POSTURE_VPC_ITEM_PIECE: {
-        struct piece_id id;
-        return piece_parse(d->vpc->piece, &id) && np_str_eq(ev, piece_kinds[id.kind].delete_call);
+        enum piece_kind kind;
+        return piece_kind_of(d->vpc->piece_kind, &kind) &&
+               np_str_eq(ev, piece_kinds[kind].delete_call);
     }
     case NP_POSTURE_VPC_ITEM_ATTRIBUTE:
         return np_str_eq(ev, "ModifyVpcAttribute") || np_str_eq(ev, "ModifySubnetAttribute");

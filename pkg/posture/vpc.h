@@ -263,9 +263,20 @@ enum np_posture_vpc_item {
     NP_POSTURE_VPC_ITEM_DEFAULT_SG,  /* Extra: a rule on the default security group (drift.rule) */
 };
 
+/* Which piece of a VPCPosture a drift item is about (its text form is vpc_drift.piece). */
+enum np_posture_vpc_piece {
+    NP_POSTURE_PIECE_VPC = 0,
+    NP_POSTURE_PIECE_SUBNET,      /* "subnet/<name>" */
+    NP_POSTURE_PIECE_ROUTE_TABLE, /* "routeTable/<name>" */
+    NP_POSTURE_PIECE_NETWORK_ACL, /* "networkAcl/<name>" */
+    NP_POSTURE_PIECE_FLOW_LOGS,   /* "flowLogs" */
+    NP_POSTURE_PIECE_DEFAULT_SG,  /* "defaultSecurityGroup" */
+};
+
 /* The VPC side of a drift item (np_posture_drift.vpc). All strings owned by the item. */
 struct np_posture_vpc_drift {
     enum np_posture_vpc_item item;
+    enum np_posture_vpc_piece piece_kind; /* the piece, typed */
     char *piece;       /* "vpc", "subnet/<name>", "routeTable/<name>", "networkAcl/<name>",
                           "flowLogs", "defaultSecurityGroup" */
     int piece_index;   /* index into the spec's subnets / route_tables / network_acls; -1 else */

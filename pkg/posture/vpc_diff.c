@@ -123,6 +123,7 @@ struct np_posture_vpc_drift *np_posture_vpc_drift_dup(const struct np_posture_vp
     struct np_posture_vpc_drift *c = np_xcalloc(1, sizeof(*c));
     c->item = v->item;
     c->piece = np_strdup(v->piece);
+    c->piece_kind = v->piece_kind;
     c->piece_index = v->piece_index;
     c->resource_id = np_strdup(v->resource_id);
     c->key = np_strdup(v->key);
@@ -244,6 +245,7 @@ struct vpc_diff {
     const struct np_posture_vpc_spec *spec;
     const struct np_posture_vpc_observed *obs;
     const char *piece;
+    enum np_posture_vpc_piece piece_kind;
     int index;
     const char *resource_id;
 };
@@ -253,6 +255,7 @@ static struct np_posture_vpc_drift *new_vpc(const struct vpc_diff *c, enum np_po
     struct np_posture_vpc_drift *v = np_xcalloc(1, sizeof(*v));
     v->item = item;
     v->piece = np_strdup(c->piece);
+    v->piece_kind = c->piece_kind;
     v->piece_index = c->index;
     v->resource_id = np_strdup(c->resource_id);
     return v;
@@ -441,6 +444,7 @@ static void diff_subnet(struct vpc_diff *c, size_t i)
     const struct np_posture_subnet_observed *o = c->obs->subnets ? &c->obs->subnets[i] : NULL;
     char *piece = np_strdupf("subnet/%s", s->name);
     c->piece = piece;
+    c->piece_kind = NP_POSTURE_PIECE_SUBNET;
     c->index = (int)i;
     c->resource_id = o && o->present ? o->subnet_id : NULL;
     if (!c->resource_id) {
@@ -462,6 +466,7 @@ static void diff_route_table(struct vpc_diff *c, size_t i)
         c->obs->route_tables ? &c->obs->route_tables[i] : NULL;
     char *piece = np_strdupf("routeTable/%s", t->name);
     c->piece = piece;
+    c->piece_kind = NP_POSTURE_PIECE_ROUTE_TABLE;
     c->index = (int)i;
     c->resource_id = o && o->present ? o->route_table_id : NULL;
     if (!c->resource_id) {
@@ -487,6 +492,7 @@ static void diff_network_acl(struct vpc_diff *c, size_t i)
         c->obs->network_acls ? &c->obs->network_acls[i] : NULL;
     char *piece = np_strdupf("networkAcl/%s", a->name);
     c->piece = piece;
+    c->piece_kind = NP_POSTURE_PIECE_NETWORK_ACL;
     c->index = (int)i;
     c->resource_id = o && o->present ? o->network_acl_id : NULL;
     if (!c->resource_id) {
@@ -532,6 +538,7 @@ static void diff_flow_logs(struct vpc_diff *c)
             return;
     }
     c->piece = "flowLogs";
+    c->piece_kind = NP_POSTURE_PIECE_FLOW_LOGS;
     c->index = -1;
     c->resource_id = c->obs->vpc_id;
     struct np_posture_vpc_drift *v =
@@ -546,6 +553,7 @@ static void diff_default_sg(struct vpc_diff *c)
     if (!c->spec->restrict_default_sg || !rules)
         return;
     c->piece = "defaultSecurityGroup";
+    c->piece_kind = NP_POSTURE_PIECE_DEFAULT_SG;
     c->index = -1;
     c->resource_id = c->obs->default_sg_id;
     for (size_t i = 0; i < rules->n; i++) {
@@ -560,7 +568,7 @@ int np_posture_vpc_diff(struct np_posture_delta *out, const struct np_posture_vp
     memset(out, 0, sizeof(*out));
     if (!spec || !observed)
         return np_error_set(NP_EINVAL, "vpc diff: a spec and an observed state are required");
-    struct vpc_diff c = {out, spec, observed, "vpc", -1, observed->vpc_id};
+    struct vpc_diff c = {out, spec, observed, "vpc", NP_POSTURE_PIECE_VPC, -1, observed->vpc_id};
     if (!observed->vpc_id) {
         add_missing_piece(&c, np_strdup(spec->cidr_block));
         return 0;

@@ -84,6 +84,7 @@ enum np_reason {
     NP_REASON_COMPLIANT,
     NP_REASON_GUARDRAIL_WARNING,
     /* CloudAccount's Ready (besides the account reasons above) */
+    NP_REASON_CREDENTIALS_VERIFIED,
     NP_REASON_CREDENTIALS_INVALID,
     NP_REASON_EVENT_QUEUE_UNREACHABLE,
     NP_REASON_COUNT
@@ -127,7 +128,6 @@ int np_work_item_reconcile(struct np_controller *ctl, const struct np_work_item 
 
 struct np_account;
 struct np_region;
-struct np_aws_test_hooks;
 
 /* ---------------------------------------------------------------- hints.c */
 
@@ -194,10 +194,11 @@ struct np_controller {
     pthread_mutex_t hints_lock;
     struct np_controller_hint_store vpc_hints;
 
-    /* TEST ONLY (unit tests set it; production leaves it NULL): AWS transport hooks that
-     * accounts.c installs on every EC2 client of a region it builds, so a reconcile talks to
-     * an in-memory EC2 (tests/unit/controller/fake_ec2.h). Borrowed; outlives the clients. */
-    const struct np_aws_test_hooks *aws_test_hooks;
+    /* TEST ONLY (NULL in production): called with every EC2 client a region builds, before its
+     * first call; unit tests install the AWS transport hooks there so a reconcile talks to an
+     * in-memory EC2 (tests/unit/controller/fake_ec2.h). */
+    void (*ec2_test_seam)(void *ctx, struct np_aws_ec2 *ec2);
+    void *ec2_test_seam_ctx;
 };
 
 /* controller.c */

@@ -437,6 +437,12 @@ static void warm_region(struct fx *fx)
     np_account_use_clean_up(&use);
 }
 
+/* The controller's EC2 seam: every region client talks to the fake. */
+static void install_fake_ec2(void *ctx, struct np_aws_ec2 *ec2)
+{
+    np_aws_ec2_set_test_hooks(ec2, fake_ec2_hooks(ctx));
+}
+
 /* ---------------------------------------------------------------- start and stop */
 
 void fx_begin(struct fx *fx)
@@ -460,7 +466,8 @@ void fx_begin(struct fx *fx)
     ctl->opts.resync_ms = 10 * 60 * 1000; /* no second poll while a test runs */
     ctl->opts.workers = 1;
     ctl->clock = &fx->clock.clock;
-    ctl->aws_test_hooks = fake_ec2_hooks(fx->ec2);
+    ctl->ec2_test_seam = install_fake_ec2;
+    ctl->ec2_test_seam_ctx = fx->ec2;
     struct np_kube_config cfg;
     memset(&cfg, 0, sizeof(cfg));
     cfg.server = (char *)fake_server_url(fx->server);

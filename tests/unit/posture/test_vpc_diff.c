@@ -261,8 +261,26 @@ Test(posture_vpc_diff, order_across_pieces)
                           "defaultSecurityGroup Extra ingress all sg-default\n"
                           "defaultSecurityGroup Extra egress all 0.0.0.0/0\n");
     free(got);
-    for (size_t i = 0; i < d.n; i++)
+    /* Each item's typed piece agrees with its text. */
+    static const char *const prefixes[] = {
+        [NP_POSTURE_PIECE_VPC] = "vpc",
+        [NP_POSTURE_PIECE_SUBNET] = "subnet/",
+        [NP_POSTURE_PIECE_ROUTE_TABLE] = "routeTable/",
+        [NP_POSTURE_PIECE_NETWORK_ACL] = "networkAcl/",
+        [NP_POSTURE_PIECE_FLOW_LOGS] = "flowLogs",
+        [NP_POSTURE_PIECE_DEFAULT_SG] = "defaultSecurityGroup",
+    };
+    bool seen[NP_ARRAY_LEN(prefixes)] = {false};
+    for (size_t i = 0; i < d.n; i++) {
         cr_expect_not(d.items[i].guardrail, "the diff never marks guardrails");
+        const struct np_posture_vpc_drift *v = d.items[i].vpc;
+        cr_assert_lt((size_t)v->piece_kind, NP_ARRAY_LEN(prefixes));
+        cr_expect(np_str_has_prefix(v->piece, prefixes[v->piece_kind]), "item %zu: %s is kind %d",
+                  i, v->piece, (int)v->piece_kind);
+        seen[v->piece_kind] = true;
+    }
+    for (size_t k = 0; k < NP_ARRAY_LEN(seen); k++)
+        cr_expect(seen[k], "no item of piece kind %zu", k);
     np_posture_delta_clean_up(&d);
     np_posture_vpc_spec_destroy(s);
     t_vpc_fixture_clean_up(&f);
