@@ -80,20 +80,6 @@ void np_guardrail_set_clean_up(struct np_guardrail_set *s)
 
 /* ---------------------------------------------------------------- guardrail status */
 
-/* A resolver for guardrail checks: names stay names (they are never CIDRs). */
-static int keep_name(void *ctx, const char *name, char **group_id)
-{
-    (void)ctx;
-    *group_id = np_strdupf("name:%s", name);
-    return 0;
-}
-
-int np_controller_desired_for_check(const struct np_posture_sg_spec *spec,
-                                    struct np_posture_ruleset *out)
-{
-    return np_posture_desired(out, spec, keep_name, NULL);
-}
-
 struct scan {
     struct np_controller *ctl;
     json_object *gobj;
@@ -165,7 +151,7 @@ static void scan_sgp(void *vctx, const char *key, json_object *obj)
     struct np_posture_sg_spec *spec = NULL;
     if (np_posture_sg_spec_parse(&spec, np_json_path(obj, "spec", NP_JSON_END)) == 0) {
         struct np_posture_ruleset want = {0};
-        if (np_controller_desired_for_check(spec, &want) == 0) {
+        if (np_posture_desired(&want, spec) == 0) { /* peer names kept: never CIDRs */
             struct np_posture_violation *v = NULL;
             size_t nv = 0;
             const struct np_posture_guardrail *const one[] = {s->g};

@@ -16,7 +16,7 @@ struct rctx {
     struct np_aws_sg *sg; /* observed group (owned) */
     char *group_id;
     char *vpc_id;
-    struct np_posture_ruleset want; /* desired rules (converge) */
+    struct np_posture_ruleset want; /* desired rules (converge): peer names until decide */
 };
 
 /* ---------------------------------------------------------------- group lookup */
@@ -407,31 +407,51 @@ struct np_aws_perm np_controller_perm_of(const struct np_posture_rule *r)
     return p;
 }
 
-struct resolve_ctx {
-    struct np_controller *ctl;
-    const char *ns;
-};
-
-/* Resolves a peer posture name to the group id in its status (same namespace only). */
-static int resolve_peer(void *vctx, const char *name, char **gid)
+/* Looks up one peer posture (same namespace only) in the informer store: *gid its group id
+ * from its status (owned), or *why (owned) why there is none. */
+static void lookup_peer(struct rctx *r, const char *name, char **gid, char **why)
 {
-    struct resolve_ctx *c = vctx;
-    char *key = np_strdupf("%s/%s", c->ns, name);
+    char *key = np_strdupf("%s/%s", r->p.ns, name);
     json_object *peer = NULL;
-    int rc = np_kube_store_get(np_kube_informer_store(c->ctl->sgp_inf), &peer, key);
+    int rc = np_kube_store_get(np_kube_informer_store(r->p.ctl->sgp_inf), &peer, key);
     free(key);
-    if (rc)
-        return np_error_set(NP_ENOTFOUND,
-                            "peer SecurityGroupPosture \"%s\" does not exist in "
-                            "namespace %s",
-                            name, c->ns);
+    if (rc) {
+        *why = np_strdupf("does not exist in namespace %s", r->p.ns);
+        return;
+    }
     const char *id = np_json_path_str(peer, "status", "groupId", NP_JSON_END);
-    rc = id ? 0
-            : np_error_set(NP_ENOTFOUND, "peer SecurityGroupPosture \"%s\" has no group yet", name);
     if (id)
         *gid = np_strdup(id);
+    else
+        *why = np_strdup("has no group yet");
     json_object_put(peer);
-    return rc;
+}
+
+/* The peer postures the spec names, each looked up once: names borrowed from the spec, group
+ * ids and reasons owned (peers_clean_up). */
+static void lookup_peers(struct rctx *r, struct np_posture_peers *out)
+{
+    const char **names = NULL;
+    size_t n = 0;
+    np_posture_peer_names(&names, &n, r->spec);
+    struct np_posture_peer *items = np_xcalloc(n ? n : 1, sizeof(*items));
+    for (size_t i = 0; i < n; i++) {
+        char *gid = NULL, *why = NULL;
+        lookup_peer(r, names[i], &gid, &why);
+        items[i] = (struct np_posture_peer){names[i], gid, why};
+    }
+    free(names);
+    *out = (struct np_posture_peers){items, n};
+}
+
+static void peers_clean_up(struct np_posture_peers *peers)
+{
+    for (size_t i = 0; i < peers->n; i++) {
+        free((char *)peers->items[i].group_id);
+        free((char *)peers->items[i].why);
+    }
+    free((struct np_posture_peer *)peers->items);
+    memset(peers, 0, sizeof(*peers));
 }
 
 /* A tag action: sets or deletes the tags on the group. */
@@ -527,9 +547,10 @@ static int compute_delta(struct rctx *r, const struct np_posture_ruleset *want,
 }
 
 /*
- * Checks the desired rules against the guardrails governing the posture. *deny is true when a
- * Deny guardrail forbids them, or when the namespace's labels are not known yet (the posture
- * must not be applied); sets the Compliant or the Ready condition.
+ * Checks the desired rules (r->want, peer names not resolved yet: guardrails judge CIDRs only)
+ * against the guardrails governing the posture. *deny is true when a Deny guardrail forbids
+ * them, or when the namespace's labels are not known yet (the posture must not be applied);
+ * sets the Compliant or the Ready condition.
  */
 static int guardrails_forbid(struct rctx *r, struct np_result *res, bool *deny)
 {
@@ -537,14 +558,11 @@ static int guardrails_forbid(struct rctx *r, struct np_result *res, bool *deny)
     int rc = np_pass_guardrails_for(&r->p, res, deny);
     if (rc || *deny || r->p.guardrails.n == 0)
         return rc;
-    struct np_posture_ruleset pre = {0};
     struct np_posture_violation *v = NULL;
     size_t nv = 0;
-    if (np_controller_desired_for_check(r->spec, &pre) == 0)
-        np_posture_guardrail_check(
-            &v, &nv, (const struct np_posture_guardrail *const *)r->p.guardrails.items,
-            r->p.guardrails.n, r->p.ns, r->p.name, &pre);
-    np_error_clear();
+    np_posture_guardrail_check(&v, &nv,
+                               (const struct np_posture_guardrail *const *)r->p.guardrails.items,
+                               r->p.guardrails.n, r->p.ns, r->p.name, &r->want);
     struct np_pass_violations pv = {0};
     for (size_t i = 0; i < nv; i++) {
         char *text = np_posture_rule_text(v[i].atomic);
@@ -555,7 +573,6 @@ static int guardrails_forbid(struct rctx *r, struct np_result *res, bool *deny)
     }
     *deny = np_pass_guardrail_verdict(&r->p, &pv);
     free(v);
-    np_posture_ruleset_clean_up(&pre);
     return 0;
 }
 
@@ -632,14 +649,17 @@ static int residual_delta(struct np_pass *p, struct np_posture_delta *out)
     return rc;
 }
 
-/* Expands the desired rules (peers resolved), diffs the group against them and lets the
- * shared pass decide, apply and verify. A peer without a group yet: Ready=False PeerNotReady. */
+/* Resolves the peer names of the desired rules (looked up first), diffs the group against them
+ * and lets the shared pass decide, apply and verify. A peer without a group yet: Ready=False
+ * PeerNotReady. */
 static int decide(struct rctx *r, struct np_result *res)
 {
     struct np_posture_delta delta = {0};
     char *subject = NULL;
-    struct resolve_ctx rctx = {r->p.ctl, r->p.ns};
-    int rc = np_posture_desired(&r->want, r->spec, resolve_peer, &rctx);
+    struct np_posture_peers peers = {0};
+    lookup_peers(r, &peers);
+    int rc = np_posture_ruleset_resolve(&r->want, r->spec, &peers);
+    peers_clean_up(&peers);
     if (rc) {
         np_pass_stop(&r->p, NP_REASON_PEER_NOT_READY, np_strdup(np_error_message()));
         res->requeue_after_ms = 10 * 1000;
@@ -666,10 +686,23 @@ out:
     return rc;
 }
 
+/* The desired rules, expanded once per pass with peer names kept (resolved in decide). A spec
+ * that does not expand (parse validates what expansion needs): Ready=False InvalidSpec. */
+static bool expand_desired(struct rctx *r, struct np_result *res)
+{
+    if (np_posture_desired(&r->want, r->spec) == 0)
+        return true;
+    np_pass_stop(&r->p, NP_REASON_INVALID_SPEC, np_strdup(np_error_message()));
+    res->terminal = true;
+    return false;
+}
+
 static int converge(struct rctx *r, struct np_result *res)
 {
     const struct np_posture_sg_spec *spec = r->spec;
     bool denied = false;
+    if (!expand_desired(r, res))
+        return 0;
     int rc = guardrails_forbid(r, res, &denied);
     if (rc || denied)
         return rc; /* denied: Ready=False GuardrailViolation; nothing is created or changed */

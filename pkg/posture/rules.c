@@ -1,8 +1,9 @@
 /*
  * Canonical forms and atomic rule sets: protocols, ports and CIDRs the way AWS stores them,
  * so server-side spellings (6 for tcp, -1 with ports, unmasked CIDRs, IPv6 case) never count
- * as drift; the two normalisers (declared spec, observed AWS rules), identity order, stable
- * deduplication and the rule text.
+ * as drift; the two normalisers (declared spec, observed AWS rules), the resolution of peer
+ * posture names from a table the caller looked up, identity order, stable deduplication and
+ * the rule text.
  */
 #include "posture/private/posture_private.h"
 
@@ -296,23 +297,74 @@ static void add_atomic(struct np_posture_ruleset *out, enum np_posture_direction
     np_posture_ruleset_add(out, &r);
 }
 
+/* The declared rule lists of a spec, ingress first. */
+struct declared {
+    const char *field;
+    enum np_posture_direction dir;
+    const struct np_posture_rule_spec *rules;
+    size_t n;
+};
+
+static void declared_lists(const struct np_posture_sg_spec *spec, struct declared lists[2])
+{
+    lists[0] = (struct declared){"ingress", NP_POSTURE_INGRESS, spec->ingress, spec->n_ingress};
+    lists[1] = (struct declared){"egress", NP_POSTURE_EGRESS, spec->egress, spec->n_egress};
+}
+
+/* Whether a declared peer group is referred to by name (a group id, when given, wins). */
+static bool ref_by_name(const struct np_posture_group_ref *g)
+{
+    return np_str_is_empty(g->group_id);
+}
+
+/* The declared rule's canonical protocol and ports; NP_EINVAL when the protocol is invalid. */
+static int declared_head(const struct np_posture_rule_spec *rs, char proto[8], int *from, int *to)
+{
+    int rc = np_posture_protocol_canonical(rs->protocol, proto);
+    if (rc)
+        return rc;
+    *from = rs->has_from_port ? rs->from_port : -1;
+    *to = rs->has_to_port ? rs->to_port : -1;
+    np_posture_ports_canonical(proto, true, from, to);
+    return 0;
+}
+
+/* Appends the atomic rules of the declared rule's peer groups: ids lower-cased, names kept. */
+static int expand_groups(struct np_posture_ruleset *out, enum np_posture_direction dir,
+                         const struct np_posture_rule_spec *rs, const char *path, const char *proto,
+                         int from, int to)
+{
+    for (size_t i = 0; i < rs->n_security_groups; i++) {
+        const struct np_posture_group_ref *g = &rs->security_groups[i];
+        if (!ref_by_name(g)) {
+            char *canon = np_strdup(g->group_id);
+            np_posture_lower(canon);
+            add_atomic(out, dir, proto, from, to, NP_POSTURE_PEER_GROUP, canon, rs->description);
+            free(canon);
+        } else if (np_str_is_empty(g->name)) {
+            return np_error_set(NP_EINVAL, "%s.securityGroups[%zu]: groupId or name required", path,
+                                i);
+        } else {
+            add_atomic(out, dir, proto, from, to, NP_POSTURE_PEER_GROUP_NAME, g->name,
+                       rs->description);
+        }
+    }
+    return 0;
+}
+
 /* Expands one declared rule at path into atomic canonical rules appended to out. */
 static int expand_rule(struct np_posture_ruleset *out, enum np_posture_direction dir,
-                       const struct np_posture_rule_spec *rs, const char *path,
-                       np_posture_resolve_fn resolve, void *ctx)
+                       const struct np_posture_rule_spec *rs, const char *path)
 {
     int rc = 0;
     char *canon = NULL;
-    char *gid = NULL;
     char proto[8];
-    rc = np_posture_protocol_canonical(rs->protocol, proto);
+    int from = -1, to = -1;
+    rc = declared_head(rs, proto, &from, &to);
     if (rc) {
         np_error_set(rc, "%s.protocol: %s", path, np_error_message());
         goto out;
     }
-    int from = rs->has_from_port ? rs->from_port : -1;
-    int to = rs->has_to_port ? rs->to_port : -1;
-    np_posture_ports_canonical(proto, true, &from, &to);
     const char *desc = rs->description;
     const struct {
         const char *field;
@@ -342,62 +394,23 @@ static int expand_rule(struct np_posture_ruleset *out, enum np_posture_direction
             canon = NULL;
         }
     }
-    for (size_t i = 0; i < rs->n_security_groups; i++) {
-        const struct np_posture_group_ref *g = &rs->security_groups[i];
-        if (!np_str_is_empty(g->group_id)) {
-            canon = np_strdup(g->group_id);
-        } else if (!resolve) {
-            rc = np_error_set(NP_ENOTFOUND,
-                              "%s.securityGroups[%zu]: SecurityGroupPosture \"%s\" cannot be "
-                              "resolved (no resolver)",
-                              path, i, g->name ? g->name : "");
-            goto out;
-        } else {
-            np_error_clear();
-            rc = resolve(ctx, g->name ? g->name : "", &gid);
-            if (rc == 0 && np_str_is_empty(gid))
-                rc = np_error_set(NP_ENOTFOUND, "SecurityGroupPosture \"%s\" has no group id",
-                                  g->name ? g->name : "");
-            if (rc) {
-                if (np_str_is_empty(np_error_message()))
-                    np_error_set(rc, "SecurityGroupPosture \"%s\" cannot be resolved",
-                                 g->name ? g->name : "");
-                np_error_set(rc, "%s.securityGroups[%zu]: %s", path, i, np_error_message());
-                goto out;
-            }
-            canon = gid;
-            gid = NULL;
-        }
-        np_posture_lower(canon);
-        add_atomic(out, dir, proto, from, to, NP_POSTURE_PEER_GROUP, canon, desc);
-        free(canon);
-        canon = NULL;
-    }
+    rc = expand_groups(out, dir, rs, path, proto, from, to);
 out:
-    free(gid);
     free(canon);
     return rc;
 }
 
-int np_posture_desired(struct np_posture_ruleset *out, const struct np_posture_sg_spec *spec,
-                       np_posture_resolve_fn resolve, void *ctx)
+int np_posture_desired(struct np_posture_ruleset *out, const struct np_posture_sg_spec *spec)
 {
     int rc = 0;
     memset(out, 0, sizeof(*out));
-    const struct {
-        const char *field;
-        enum np_posture_direction dir;
-        const struct np_posture_rule_spec *rules;
-        size_t n;
-    } lists[] = {
-        {"ingress", NP_POSTURE_INGRESS, spec->ingress, spec->n_ingress},
-        {"egress", NP_POSTURE_EGRESS, spec->egress, spec->n_egress},
-    };
+    struct declared lists[2];
+    declared_lists(spec, lists);
     for (size_t l = 0; l < NP_ARRAY_LEN(lists); l++) {
         for (size_t i = 0; i < lists[l].n; i++) {
             char path[64];
             snprintf(path, sizeof(path), "spec.%s[%zu]", lists[l].field, i);
-            rc = expand_rule(out, lists[l].dir, &lists[l].rules[i], path, resolve, ctx);
+            rc = expand_rule(out, lists[l].dir, &lists[l].rules[i], path);
             if (rc)
                 goto out;
         }
@@ -409,6 +422,188 @@ out:
     if (rc)
         np_posture_ruleset_clean_up(out);
     return rc;
+}
+
+/* ---------------------------------------------------------------- peers */
+
+static bool name_listed(const char **names, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (np_str_eq(names[i], name))
+            return true;
+    return false;
+}
+
+int np_posture_peer_names(const char ***names, size_t *n, const struct np_posture_sg_spec *spec)
+{
+    struct declared lists[2];
+    declared_lists(spec, lists);
+    *names = NULL;
+    *n = 0;
+    for (size_t l = 0; l < NP_ARRAY_LEN(lists); l++) {
+        for (size_t i = 0; i < lists[l].n; i++) {
+            const struct np_posture_rule_spec *rs = &lists[l].rules[i];
+            for (size_t g = 0; g < rs->n_security_groups; g++) {
+                const char *name = rs->security_groups[g].name;
+                if (!ref_by_name(&rs->security_groups[g]) || np_str_is_empty(name) ||
+                    name_listed(*names, *n, name))
+                    continue;
+                *names = np_xrealloc(*names, (*n + 1) * sizeof(**names));
+                (*names)[(*n)++] = name;
+            }
+        }
+    }
+    return 0;
+}
+
+static const struct np_posture_peer *peer_find(const struct np_posture_peers *peers,
+                                               const char *name)
+{
+    for (size_t i = 0; peers && i < peers->n; i++)
+        if (np_str_eq(peers->items[i].name, name))
+            return &peers->items[i];
+    return NULL;
+}
+
+static bool peer_resolved(const struct np_posture_peer *p)
+{
+    return p && !np_str_is_empty(p->group_id);
+}
+
+/* NP_ENOTFOUND: `[<path>: ]peer SecurityGroupPosture "<name>" <why>`. */
+static int unresolved(const char *path, const char *name, const struct np_posture_peer *p)
+{
+    const char *why = !p                        ? "is not among the peers looked up"
+                      : np_str_is_empty(p->why) ? "has no group id"
+                                                : p->why;
+    return np_error_set(NP_ENOTFOUND, "%s%speer SecurityGroupPosture \"%s\" %s", path ? path : "",
+                        path ? ": " : "", name, why);
+}
+
+/* The first name reference of spec, in declaration order, that peers do not resolve. */
+static int check_declared(const struct np_posture_sg_spec *spec,
+                          const struct np_posture_peers *peers)
+{
+    struct declared lists[2];
+    declared_lists(spec, lists);
+    for (size_t l = 0; l < NP_ARRAY_LEN(lists); l++) {
+        for (size_t i = 0; i < lists[l].n; i++) {
+            const struct np_posture_rule_spec *rs = &lists[l].rules[i];
+            for (size_t g = 0; g < rs->n_security_groups; g++) {
+                const char *name = rs->security_groups[g].name ? rs->security_groups[g].name : "";
+                const struct np_posture_peer *p = peer_find(peers, name);
+                if (!ref_by_name(&rs->security_groups[g]) || peer_resolved(p))
+                    continue;
+                char path[96];
+                snprintf(path, sizeof(path), "spec.%s[%zu].securityGroups[%zu]", lists[l].field, i,
+                         g);
+                return unresolved(path, name, p);
+            }
+        }
+    }
+    return 0;
+}
+
+/* Whether the declared rule, with a description, expands to r (a group rule, not resolved). */
+static bool declares(const struct np_posture_rule_spec *d, const struct np_posture_rule *r)
+{
+    char proto[8];
+    int from = -1, to = -1;
+    if (np_str_is_empty(d->description) || declared_head(d, proto, &from, &to) != 0 ||
+        !np_str_eq(proto, r->protocol) || from != r->from_port || to != r->to_port)
+        return false;
+    for (size_t g = 0; g < d->n_security_groups; g++) {
+        const struct np_posture_group_ref *ref = &d->security_groups[g];
+        bool named = ref_by_name(ref);
+        if (r->peer_kind == NP_POSTURE_PEER_GROUP
+                ? !named && strcasecmp(ref->group_id, r->peer) == 0
+                : named && np_str_eq(ref->name, r->peer))
+            return true;
+    }
+    return false;
+}
+
+/*
+ * Where r's description comes from: the index, in declaration order, of the first declared rule
+ * with a description that expands to r; rules that are no group rules, have no description or
+ * no spec rank after every declared rule, by position (they merge with nothing new).
+ */
+static size_t description_rank(const struct np_posture_sg_spec *spec,
+                               const struct np_posture_rule *r, size_t pos)
+{
+    size_t k = 0;
+    struct declared lists[2];
+    if (!spec)
+        return pos;
+    declared_lists(spec, lists);
+    bool group =
+        r->peer_kind == NP_POSTURE_PEER_GROUP || r->peer_kind == NP_POSTURE_PEER_GROUP_NAME;
+    for (size_t l = 0; l < NP_ARRAY_LEN(lists); l++) {
+        for (size_t i = 0; i < lists[l].n; i++, k++)
+            if (group && r->description && lists[l].dir == r->direction &&
+                declares(&lists[l].rules[i], r))
+                return k;
+    }
+    return spec->n_ingress + spec->n_egress + pos;
+}
+
+struct ranked_pos {
+    size_t rank;
+    size_t pos;
+};
+
+static int ranked_pos_cmp(const void *x, const void *y)
+{
+    const struct ranked_pos *a = x, *b = y;
+    if (a->rank != b->rank)
+        return a->rank < b->rank ? -1 : 1;
+    return a->pos < b->pos ? -1 : a->pos > b->pos;
+}
+
+/* Orders rs by description rank, so np_posture_ruleset_sort_unique keeps the description that
+ * came first in declaration order when rules merge. */
+static void order_by_declaration(struct np_posture_ruleset *rs,
+                                 const struct np_posture_sg_spec *spec)
+{
+    if (rs->n < 2)
+        return;
+    struct ranked_pos *order = np_xcalloc(rs->n, sizeof(*order));
+    struct np_posture_rule *rules = np_xcalloc(rs->n, sizeof(*rules));
+    for (size_t i = 0; i < rs->n; i++)
+        order[i] = (struct ranked_pos){description_rank(spec, &rs->rules[i], i), i};
+    qsort(order, rs->n, sizeof(*order), ranked_pos_cmp);
+    for (size_t i = 0; i < rs->n; i++)
+        rules[i] = rs->rules[order[i].pos];
+    free(rs->rules);
+    rs->rules = rules;
+    free(order);
+}
+
+int np_posture_ruleset_resolve(struct np_posture_ruleset *rs, const struct np_posture_sg_spec *spec,
+                               const struct np_posture_peers *peers)
+{
+    int rc = spec ? check_declared(spec, peers) : 0;
+    for (size_t i = 0; rc == 0 && i < rs->n; i++) {
+        const struct np_posture_rule *r = &rs->rules[i];
+        const struct np_posture_peer *p = peer_find(peers, r->peer);
+        if (r->peer_kind == NP_POSTURE_PEER_GROUP_NAME && !peer_resolved(p))
+            rc = unresolved(NULL, r->peer ? r->peer : "", p);
+    }
+    if (rc)
+        return rc;
+    order_by_declaration(rs, spec);
+    for (size_t i = 0; i < rs->n; i++) {
+        struct np_posture_rule *r = &rs->rules[i];
+        if (r->peer_kind != NP_POSTURE_PEER_GROUP_NAME)
+            continue;
+        char *gid = np_strdup(peer_find(peers, r->peer)->group_id);
+        np_posture_lower(gid);
+        free(r->peer);
+        r->peer = gid;
+        r->peer_kind = NP_POSTURE_PEER_GROUP;
+    }
+    np_posture_ruleset_sort_unique(rs);
+    return 0;
 }
 
 /* ---------------------------------------------------------------- text */

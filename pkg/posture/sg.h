@@ -182,23 +182,54 @@ struct np_posture_ruleset {
 };
 
 /*
- * Resolves a SecurityGroupPosture name (same namespace) to its group id. On success sets
- * *group_id (heap, owned by the caller of np_posture_desired, which frees it) and returns 0;
- * otherwise returns a negative NP_E* code with a message (np_error_set).
+ * The desired atomic rules of a parsed spec: each declared rule expanded to one atomic rule
+ * per peer, canonicalised, the AWS default egress {-1, 0.0.0.0/0} when egress was omitted,
+ * deduplicated (the first non-empty description in declaration order wins) and sorted. A
+ * `securityGroups: [{name}]` peer stays a name: an NP_POSTURE_PEER_GROUP_NAME rule whose peer
+ * is the name as declared (rule text "name:<name>"); guardrails can be checked on this set,
+ * np_posture_ruleset_resolve turns it into the set to diff. *out is owned by the caller
+ * (np_posture_ruleset_clean_up); empty on error.
+ * Errors: NP_EINVAL for a spec that was not validated (message with the field path).
  */
-typedef int (*np_posture_resolve_fn)(void *ctx, const char *name, char **group_id);
+int np_posture_desired(struct np_posture_ruleset *out, const struct np_posture_sg_spec *spec);
 
 /*
- * The desired atomic rules of a parsed spec: each declared rule expanded to one atomic rule
- * per peer, canonicalised, group names resolved through resolve (may be NULL when no rule
- * names a group), the AWS default egress {-1, 0.0.0.0/0} when egress was omitted,
- * deduplicated (the first non-empty description in declaration order wins) and sorted.
- * *out is owned by the caller (np_posture_ruleset_clean_up); empty on error.
- * Errors: the resolver's code, message prefixed with the field path
- * (`spec.ingress[0].securityGroups[1]: ...`); NP_EINVAL for a spec that was not validated.
+ * The SecurityGroupPosture names the spec's rules refer to (securityGroups: [{name}]), each
+ * once, in declaration order (ingress, then egress): what the caller looks up before
+ * np_posture_ruleset_resolve. *names is an owned array (free()) of n strings borrowed from spec
+ * (valid while spec lives); NULL when there are none. Returns 0.
  */
-int np_posture_desired(struct np_posture_ruleset *out, const struct np_posture_sg_spec *spec,
-                       np_posture_resolve_fn resolve, void *ctx);
+int np_posture_peer_names(const char ***names, size_t *n, const struct np_posture_sg_spec *spec);
+
+/* A peer posture as the caller looked it up (all strings borrowed). */
+struct np_posture_peer {
+    const char *name;     /* a SecurityGroupPosture in the posture's namespace */
+    const char *group_id; /* its group id (any case); NULL or "": not resolved */
+    const char *why;      /* not resolved: why, completing `peer SecurityGroupPosture "<name>" ...`,
+                             e.g. "has no group yet"; NULL: "has no group id" */
+};
+
+/* The looked-up peers (borrowed; any order; a name not listed counts as not resolved). */
+struct np_posture_peers {
+    const struct np_posture_peer *items;
+    size_t n;
+};
+
+/*
+ * Resolves the NP_POSTURE_PEER_GROUP_NAME rules of rs (as np_posture_desired built it from
+ * spec) in place: each becomes an NP_POSTURE_PEER_GROUP rule with its peer's group id, lower
+ * cased; then the set is sorted and deduplicated again with the same outcome np_posture_desired
+ * gives for ids declared directly (a name and the id it resolves to, or two names of one group,
+ * are one rule; the first non-empty description in declaration order wins). spec (borrowed)
+ * gives the field paths of messages and the declaration order; NULL: no paths, and among rules
+ * merged here the first in rs order gives the description. peers is borrowed.
+ * Errors: NP_ENOTFOUND when a referenced name is not resolved, naming the first such reference
+ * in declaration order, e.g. `spec.ingress[1].securityGroups[1]: peer SecurityGroupPosture
+ * "web" has no group yet` (the why of its entry; "is not among the peers looked up" when it
+ * has none); rs is left unchanged.
+ */
+int np_posture_ruleset_resolve(struct np_posture_ruleset *rs, const struct np_posture_sg_spec *spec,
+                               const struct np_posture_peers *peers);
 
 /* A rule as AWS returns it (DescribeSecurityGroups, one peer): the controller maps its type
  * to this. Strings are borrowed. */
@@ -269,12 +300,12 @@ struct np_posture_delta {
 };
 
 /*
- * Compares desired and observed rule sets (both as built by np_posture_desired and
- * np_posture_observed: sorted, unique) and tags (borrowed, any order). Rules: Missing,
- * Extra (Exclusive only; Additive ignores undeclared rules), DescriptionChanged. Tags:
- * declared tags must be present with the declared value (TagMissing, TagChanged); undeclared
- * tags are TagExtra in Exclusive mode and ignored in Additive; keys under netposture.dev/ and
- * aws: are never drift on either side. *out is owned by the caller
+ * Compares desired and observed rule sets (as built by np_posture_desired then
+ * np_posture_ruleset_resolve, and np_posture_observed: sorted, unique) and tags (borrowed, any
+ * order). Rules: Missing, Extra (Exclusive only; Additive ignores undeclared rules),
+ * DescriptionChanged. Tags: declared tags must be present with the declared value (TagMissing,
+ * TagChanged); undeclared tags are TagExtra in Exclusive mode and ignored in Additive; keys under
+ * netposture.dev/ and aws: are never drift on either side. *out is owned by the caller
  * (np_posture_delta_clean_up). Returns 0.
  */
 int np_posture_diff(struct np_posture_delta *out, const struct np_posture_ruleset *desired,

@@ -602,9 +602,6 @@ int np_controller_vpc_of(struct np_controller *ctl, const char *ns, const char *
 int np_controller_guardrails_for(struct np_controller *ctl, const char *ns,
                                  struct np_guardrail_set *out);
 void np_guardrail_set_clean_up(struct np_guardrail_set *s);
-/* Desired rules for guardrail checks: posture names are kept as names, never resolved. */
-int np_controller_desired_for_check(const struct np_posture_sg_spec *spec,
-                                    struct np_posture_ruleset *out);
 int np_controller_reconcile_guardrail(struct np_controller *ctl, const char *key,
                                       struct np_result *res);
 /* Enqueues every guardrail, batched (their violation lists depend on the postures). */

@@ -974,6 +974,17 @@ Test(controller_reconcile, account_that_does_not_allow_the_namespace_is_refused)
     "{\"groupName\":\"shop-db\",\"description\":\"db tier\",\"ingress\":[{\"protocol\":\"tcp\","   \
     "\"fromPort\":5432,\"toPort\":5432,\"securityGroups\":[{\"name\":\"" WEB "\"}]}]}"
 
+/* The message of the object's condition of this type (borrowed from obj), or NULL. */
+static const char *cond_message(json_object *obj, const char *type)
+{
+    json_object *conds = np_json_path(obj, "status", "conditions", NP_JSON_END);
+    for (size_t i = 0; conds && i < json_object_array_length(conds); i++)
+        if (np_str_eq(np_json_path_str(json_object_array_get_idx(conds, i), "type", NP_JSON_END),
+                      type))
+            return np_json_path_str(json_object_array_get_idx(conds, i), "message", NP_JSON_END);
+    return NULL;
+}
+
 Test(controller_reconcile, peer_posture_by_name_is_resolved_once_it_has_a_group, .init = setup,
      .fini = teardown)
 {
@@ -982,10 +993,26 @@ Test(controller_reconcile, peer_posture_by_name_is_resolved_once_it_has_a_group,
     cr_assert_eq(fx_reconcile(&fx, "db", &res), 0, "%s", np_error_message());
     json_object *obj = fx_get(&fx, "db");
     expect_cond(obj, "Ready", "False", "PeerNotReady");
+    const char *msg = cond_message(obj, "Ready");
+    cr_assert(msg && np_str_has_prefix(msg, "spec.ingress[0].securityGroups[0]: peer "
+                                            "SecurityGroupPosture \"" WEB "\" does not exist in "
+                                            "namespace "),
+              "Ready message: %s", msg);
     char *db = np_strdup(fx_group_id(obj));
     json_object_put(obj);
     cr_assert_not_null(db, "the group is created before its peers are resolved");
     cr_assert_eq(res.requeue_after_ms, 10 * 1000);
+    cr_assert_eq(fake_ec2_rule_count(fx.ec2, db, false), 0);
+
+    /* The peer exists, not reconciled yet: no group in its status. */
+    fx_put_posture(&fx, WEB, SPEC(""));
+    cr_assert_eq(fx_reconcile(&fx, "db", &res), 0, "%s", np_error_message());
+    obj = fx_get(&fx, "db");
+    expect_cond(obj, "Ready", "False", "PeerNotReady");
+    cr_assert_str_eq(cond_message(obj, "Ready"),
+                     "spec.ingress[0].securityGroups[0]: peer SecurityGroupPosture \"" WEB
+                     "\" has no group yet");
+    json_object_put(obj);
     cr_assert_eq(fake_ec2_rule_count(fx.ec2, db, false), 0);
 
     char *web = converged(SPEC(""));

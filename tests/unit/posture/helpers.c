@@ -1,6 +1,6 @@
 /*
  * Implementation of the posture test helpers (see posture_test.h): JSON with single quotes,
- * the fake resolver, the spec-to-plan-text pipeline and fixture reading.
+ * the peer table, the spec-to-plan-text pipeline and fixture reading.
  */
 #include "posture_test.h"
 
@@ -86,25 +86,24 @@ char *t_vpc_spec_error(const char *sq)
     return spec_error(sq, true);
 }
 
-int t_resolve(void *ctx, const char *name, char **group_id)
+static const struct np_posture_peer peer_items[] = {
+    {"db", "sg-0db00000000000001", NULL},
+    {"cache", "SG-0CAC0000000000002", NULL},
+    {"web", NULL, "has no group yet"},
+    {"gone", NULL, "does not exist in namespace shop"},
+    {"quiet", NULL, NULL},
+    {"empty", "", NULL},
+};
+const struct np_posture_peers t_peers = {peer_items, NP_ARRAY_LEN(peer_items)};
+
+int t_desired(struct np_posture_ruleset *out, const struct np_posture_sg_spec *spec)
 {
-    if (ctx)
-        (*(int *)ctx)++;
-    if (strcmp(name, "db") == 0) {
-        *group_id = np_strdup("sg-0db00000000000001");
-        return 0;
-    }
-    if (strcmp(name, "cache") == 0) {
-        *group_id = np_strdup("SG-0CAC0000000000002");
-        return 0;
-    }
-    if (strcmp(name, "empty") == 0) {
-        *group_id = np_strdup("");
-        return 0;
-    }
-    if (strcmp(name, "quiet") == 0)
-        return NP_ENOTFOUND;
-    return np_error_set(NP_ENOTFOUND, "SecurityGroupPosture \"%s\" has no group yet", name);
+    int rc = np_posture_desired(out, spec);
+    if (rc == 0)
+        rc = np_posture_ruleset_resolve(out, spec, &t_peers);
+    if (rc)
+        np_posture_ruleset_clean_up(out);
+    return rc;
 }
 
 char *t_join(char **lines)
@@ -162,7 +161,7 @@ char *t_plan(const char *spec_json, const struct np_posture_raw_rule *raw, size_
     struct np_posture_plan p = {0};
     char **lines = NULL;
     size_t n_lines = 0;
-    cr_assert_eq(np_posture_desired(&want, s, t_resolve, NULL), 0, "%s", np_error_message());
+    cr_assert_eq(t_desired(&want, s), 0, "%s", np_error_message());
     cr_assert_eq(np_posture_observed(&got, raw, n_raw), 0);
     cr_assert_eq(np_posture_diff(&d, &want, &got, s->tags, s->n_tags, have, n_have, s->ownership),
                  0);

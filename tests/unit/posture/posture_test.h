@@ -1,6 +1,6 @@
 /*
  * Helpers shared by the pkg/posture unit tests: JSON written with single quotes, a fake
- * group-name resolver, the spec -> plan pipeline and text joining, and fixture reading.
+ * peer table, the spec -> plan pipeline and text joining, and fixture reading.
  */
 #ifndef NP_TEST_POSTURE_H
 #define NP_TEST_POSTURE_H
@@ -22,11 +22,13 @@ char *t_spec_error(const char *single_quoted);
 struct np_posture_vpc_spec *t_vpc_spec(const char *single_quoted);
 char *t_vpc_spec_error(const char *single_quoted);
 
-/* Resolves "db" -> sg-0db00000000000001, "cache" -> sg-0cac0000000000002 (upper case, to
- * check lower-casing), "quiet" fails without a message, "empty" succeeds with "", anything
- * else fails with NP_ENOTFOUND "SecurityGroupPosture \"<name>\" has no group yet". ctx, when
- * not NULL, is an int counting calls. */
-int t_resolve(void *ctx, const char *name, char **group_id);
+/* A looked-up peer table: "db" -> sg-0db00000000000001, "cache" -> SG-0CAC0000000000002 (upper
+ * case, to check lower-casing), "web" has no group yet, "gone" does not exist in namespace shop,
+ * "quiet" is not resolved and says nothing, "empty" has the group id "" (static). */
+extern const struct np_posture_peers t_peers;
+/* np_posture_desired then np_posture_ruleset_resolve with t_peers: the rules to diff. Returns
+ * the first error (out empty then). */
+int t_desired(struct np_posture_ruleset *out, const struct np_posture_sg_spec *spec);
 
 /* Joins lines as "a\nb\n" (owned; "" when none). */
 char *t_join(char **lines);

@@ -118,8 +118,7 @@ Test(posture_golden, scenarios)
         struct np_posture_delta delta = {0};
         struct np_posture_plan plan = {0};
         char **lines = NULL;
-        cr_assert_eq(np_posture_desired(&want, spec, t_resolve, NULL), 0, "%s: %s", cases[c],
-                     np_error_message());
+        cr_assert_eq(t_desired(&want, spec), 0, "%s: %s", cases[c], np_error_message());
         cr_assert_eq(np_posture_observed(&got, ob.raw, ob.n_raw), 0);
         cr_assert_eq(np_posture_diff(&delta, &want, &got, spec->tags, spec->n_tags, ob.tags,
                                      ob.n_tags, spec->ownership),

@@ -470,6 +470,32 @@ Test(posture_guardrail, check_order)
     np_posture_guardrail_destroy(g2);
 }
 
+/* The desired rules as checked: peer names kept (np_posture_desired, not resolved). */
+Test(posture_guardrail, check_desired_with_peer_names)
+{
+    struct np_posture_guardrail *g = t_guardrail("{'rules':[{'id':'pg','deny':{'ports':[5432]}},"
+                                                 "{'id':'open','deny':{'cidrs':['0.0.0.0/0']}}]}");
+    const struct np_posture_guardrail *gs[] = {g};
+    struct np_posture_sg_spec *spec =
+        t_spec("{'groupName':'g','egress':[],'ingress':[{'protocol':'tcp','fromPort':5432,"
+               "'toPort':5432,'securityGroups':[{'name':'db'}]},{'protocol':'tcp','fromPort':443,"
+               "'toPort':443,'securityGroups':[{'name':'web'}]}]}");
+    struct np_posture_ruleset rs = {0};
+    cr_assert_eq(np_posture_desired(&rs, spec), 0, "%s", np_error_message());
+    struct np_posture_violation *v = NULL;
+    size_t n = 0;
+    cr_assert_eq(np_posture_guardrail_check(&v, &n, gs, 1, "shop", "api", &rs), 0);
+    cr_assert_eq(n, 1, "a CIDR rule never matches a name; a rule without CIDRs does");
+    cr_expect_eq(v[0].rule, &g->rules[0]);
+    char *text = np_posture_rule_text(v[0].atomic);
+    cr_expect_str_eq(text, "tcp 5432 name:db");
+    free(text);
+    free(v);
+    np_posture_ruleset_clean_up(&rs);
+    np_posture_sg_spec_destroy(spec);
+    np_posture_guardrail_destroy(g);
+}
+
 /* ---------------------------------------------------------------- mark */
 
 /* One line per drift item: "<change> <scope> <text>[ guardrail]". Owned. */
@@ -503,7 +529,7 @@ static void scene_init(struct scene *s, const char *spec, const struct np_postur
 {
     memset(s, 0, sizeof(*s));
     s->spec = t_spec(spec);
-    cr_assert_eq(np_posture_desired(&s->want, s->spec, NULL, NULL), 0, "%s", np_error_message());
+    cr_assert_eq(np_posture_desired(&s->want, s->spec), 0, "%s", np_error_message());
     cr_assert_eq(np_posture_observed(&s->got, raw, n_raw), 0);
     cr_assert_eq(np_posture_diff(&s->delta, &s->want, &s->got, s->spec->tags, s->spec->n_tags, have,
                                  n_have, s->spec->ownership),

@@ -1,7 +1,7 @@
 /*
  * Normalisation: canonical protocols and CIDRs, observed AWS rules to atomic rules, declared
- * rules expanded per peer (with group names resolved and the default egress), deduplication
- * and the rule text.
+ * rules expanded per peer (group names kept, the default egress), peer names resolved from a
+ * looked-up table, deduplication and the rule text.
  */
 #include "posture_test.h"
 
@@ -237,6 +237,22 @@ static const struct {
      "ingress tcp 22 10.0.0.0/8 \"b\"\n"
      "ingress tcp 80 10.0.0.0/8 \"d\"\n"
      "ingress tcp 5432 sg-0db00000000000001\n"},
+    {"a name and its id are one rule: the description declared first wins (name first)",
+     "{'groupName':'g','egress':[],'ingress':["
+     "{'protocol':'tcp','fromPort':5432,'toPort':5432,'securityGroups':[{'name':'db'}],"
+     "'description':'by name'},"
+     "{'protocol':'6','fromPort':5432,'toPort':5432,'securityGroups':"
+     "[{'groupId':'sg-0DB00000000000001'}],'description':'by id'}]}",
+     "ingress tcp 5432 sg-0db00000000000001 \"by name\"\n"},
+    {"a name and its id are one rule: the description declared first wins (id first)",
+     "{'groupName':'g','egress':[],'ingress':["
+     "{'protocol':'tcp','fromPort':5432,'toPort':5432,'securityGroups':"
+     "[{'groupId':'sg-0DB00000000000001'}]},"
+     "{'protocol':'tcp','fromPort':5432,'toPort':5432,'securityGroups':"
+     "[{'groupId':'sg-0db00000000000001'}],'description':'by id'},"
+     "{'protocol':'tcp','fromPort':5432,'toPort':5432,'securityGroups':[{'name':'db'}],"
+     "'description':'by name'}]}",
+     "ingress tcp 5432 sg-0db00000000000001 \"by id\"\n"},
     {"the default egress declared explicitly is the same rule",
      "{'groupName':'g','egress':[{'protocol':'-1','cidrs':['0.0.0.0/0']},"
      "{'protocol':'all','ipv6Cidrs':['::/0']}]}",
@@ -249,8 +265,7 @@ Test(posture_desired, expansion)
     for (size_t i = 0; i < NP_ARRAY_LEN(desired_cases); i++) {
         struct np_posture_sg_spec *s = t_spec(desired_cases[i].spec);
         struct np_posture_ruleset rs = {0};
-        cr_assert_eq(np_posture_desired(&rs, s, t_resolve, NULL), 0, "%s: %s",
-                     desired_cases[i].name, np_error_message());
+        cr_assert_eq(t_desired(&rs, s), 0, "%s: %s", desired_cases[i].name, np_error_message());
         char *text = t_ruleset_text(&rs);
         cr_expect_str_eq(text, desired_cases[i].want, "case \"%s\"\ngot:\n%swant:\n%s",
                          desired_cases[i].name, text, desired_cases[i].want);
@@ -260,60 +275,139 @@ Test(posture_desired, expansion)
     }
 }
 
-Test(posture_desired, resolver_called_per_reference_and_not_without_names)
+static const char *const named_spec =
+    "{'groupName':'g','ingress':[{'protocol':'tcp','fromPort':5432,'toPort':5432,"
+    "'securityGroups':[{'name':'web'},{'groupId':'sg-0DEF1234'},{'name':'db'}]},"
+    "{'protocol':'tcp','fromPort':22,'toPort':22,'securityGroups':[{'name':'gone'}]}],"
+    "'egress':[{'protocol':'all','securityGroups':[{'name':'db'},{'name':'cache'}]}]}";
+
+Test(posture_desired, names_are_kept_until_resolved)
 {
-    int calls = 0;
+    struct np_posture_sg_spec *s = t_spec(named_spec);
     struct np_posture_ruleset rs = {0};
+    cr_assert_eq(np_posture_desired(&rs, s), 0, "no peer is needed to expand: %s",
+                 np_error_message());
+    char *text = t_ruleset_text(&rs);
+    cr_expect_str_eq(text,
+                     "ingress tcp 22 name:gone\n"
+                     "ingress tcp 5432 sg-0def1234\n"
+                     "ingress tcp 5432 name:db\n"
+                     "ingress tcp 5432 name:web\n"
+                     "egress all name:cache\n"
+                     "egress all name:db\n",
+                     "got:\n%s", text);
+    for (size_t i = 0; i < rs.n; i++)
+        cr_expect_eq(rs.rules[i].peer_kind,
+                     np_str_has_prefix(rs.rules[i].peer, "sg-") ? NP_POSTURE_PEER_GROUP
+                                                                : NP_POSTURE_PEER_GROUP_NAME,
+                     "%s", rs.rules[i].peer);
+    free(text);
+    np_posture_ruleset_clean_up(&rs);
+    np_posture_sg_spec_destroy(s);
+}
+
+Test(posture_desired, peer_names_once_in_declaration_order)
+{
+    struct np_posture_sg_spec *s = t_spec(named_spec);
+    const char **names = NULL;
+    size_t n = 0;
+    cr_assert_eq(np_posture_peer_names(&names, &n, s), 0);
+    static const char *const want[] = {"web", "db", "gone", "cache"};
+    cr_assert_eq(n, NP_ARRAY_LEN(want));
+    for (size_t i = 0; i < n; i++)
+        cr_expect_str_eq(names[i], want[i], "names[%zu]", i);
+    free(names);
+    np_posture_sg_spec_destroy(s);
+
+    s = t_spec("{'groupName':'g','ingress':[{'protocol':'all','cidrs':['10.0.0.0/8'],"
+               "'securityGroups':[{'groupId':'sg-0def1234'}]}]}");
+    cr_assert_eq(np_posture_peer_names(&names, &n, s), 0);
+    cr_expect_eq(n, 0);
+    cr_expect_null(names, "no names: nothing to look up");
+    np_posture_sg_spec_destroy(s);
+}
+
+Test(posture_desired, resolve_substitutes_ids_and_needs_no_peers_without_names)
+{
     struct np_posture_sg_spec *s =
         t_spec("{'groupName':'g','ingress':[{'protocol':'tcp','fromPort':1,'toPort':1,"
-               "'securityGroups':[{'name':'db'},{'groupId':'sg-0def1234'}]}],"
+               "'securityGroups':[{'name':'db'},{'groupId':'sg-0def1234'},{'name':'cache'}]}],"
                "'egress':[{'protocol':'all','securityGroups':[{'name':'db'}]}]}");
-    cr_assert_eq(np_posture_desired(&rs, s, t_resolve, &calls), 0);
-    cr_assert_eq(calls, 2);
-    cr_assert_eq(rs.n, 3);
+    struct np_posture_ruleset rs = {0};
+    cr_assert_eq(np_posture_desired(&rs, s), 0);
+    cr_assert_eq(np_posture_ruleset_resolve(&rs, s, &t_peers), 0, "%s", np_error_message());
+    char *text = t_ruleset_text(&rs);
+    cr_expect_str_eq(text,
+                     "ingress tcp 1 sg-0cac0000000000002\n"
+                     "ingress tcp 1 sg-0db00000000000001\n"
+                     "ingress tcp 1 sg-0def1234\n"
+                     "egress all sg-0db00000000000001\n",
+                     "got:\n%s", text);
+    for (size_t i = 0; i < rs.n; i++)
+        cr_expect_eq(rs.rules[i].peer_kind, NP_POSTURE_PEER_GROUP);
+    free(text);
     np_posture_ruleset_clean_up(&rs);
     np_posture_sg_spec_destroy(s);
 
     s = t_spec("{'groupName':'g','ingress':[{'protocol':'all','cidrs':['10.0.0.0/8']}]}");
-    cr_assert_eq(np_posture_desired(&rs, s, NULL, NULL), 0, "no names: no resolver needed");
+    cr_assert_eq(np_posture_desired(&rs, s), 0);
+    struct np_posture_peers none = {NULL, 0};
+    cr_assert_eq(np_posture_ruleset_resolve(&rs, s, &none), 0, "no names: no peers needed");
+    cr_assert_eq(np_posture_ruleset_resolve(&rs, NULL, &none), 0, "nor a spec");
     cr_assert_eq(rs.n, 2);
     np_posture_ruleset_clean_up(&rs);
     np_posture_sg_spec_destroy(s);
 }
 
-Test(posture_desired, unresolved_names_are_clear_errors)
+Test(posture_desired, unresolved_peers_are_clear_errors)
 {
     static const struct {
         const char *spec;
-        bool with_resolver;
-        int rc;
+        bool with_spec; /* false: resolve without the spec (no field paths) */
         const char *message;
     } cases[] = {
         {"{'groupName':'g','ingress':[{'protocol':'all','cidrs':['10.0.0.0/8']},"
          "{'protocol':'tcp','fromPort':1,'toPort':1,'securityGroups':[{'name':'db'},"
          "{'name':'web'}]}]}",
-         true, NP_ENOTFOUND,
-         "spec.ingress[1].securityGroups[1]: SecurityGroupPosture \"web\" has no group yet"},
+         true,
+         "spec.ingress[1].securityGroups[1]: peer SecurityGroupPosture \"web\" has no group yet"},
+        {"{'groupName':'g','egress':[{'protocol':'all','securityGroups':[{'name':'gone'}]}]}", true,
+         "spec.egress[0].securityGroups[0]: peer SecurityGroupPosture \"gone\" does not exist in "
+         "namespace shop"},
         {"{'groupName':'g','egress':[{'protocol':'all','securityGroups':[{'name':'quiet'}]}]}",
-         true, NP_ENOTFOUND,
-         "spec.egress[0].securityGroups[0]: SecurityGroupPosture \"quiet\" cannot be resolved"},
+         true,
+         "spec.egress[0].securityGroups[0]: peer SecurityGroupPosture \"quiet\" has no group id"},
         {"{'groupName':'g','egress':[{'protocol':'all','securityGroups':[{'name':'empty'}]}]}",
-         true, NP_ENOTFOUND,
-         "spec.egress[0].securityGroups[0]: SecurityGroupPosture \"empty\" has no group id"},
-        {"{'groupName':'g','ingress':[{'protocol':'all','securityGroups':[{'name':'db'}]}]}", false,
-         NP_ENOTFOUND,
-         "spec.ingress[0].securityGroups[0]: SecurityGroupPosture \"db\" cannot be resolved "
-         "(no resolver)"},
+         true,
+         "spec.egress[0].securityGroups[0]: peer SecurityGroupPosture \"empty\" has no group id"},
+        {"{'groupName':'g','ingress':[{'protocol':'all','securityGroups':[{'name':'nobody'}]}]}",
+         true,
+         "spec.ingress[0].securityGroups[0]: peer SecurityGroupPosture \"nobody\" is not among "
+         "the peers looked up"},
+        /* the first reference in declaration order, not in identity order (tcp 22 sorts first) */
+        {"{'groupName':'g','ingress':[{'protocol':'tcp','fromPort':5432,'toPort':5432,"
+         "'securityGroups':[{'name':'db'},{'name':'web'}]},"
+         "{'protocol':'tcp','fromPort':22,'toPort':22,'securityGroups':[{'name':'gone'}]}],"
+         "'egress':[{'protocol':'all','securityGroups':[{'name':'quiet'}]}]}",
+         true,
+         "spec.ingress[0].securityGroups[1]: peer SecurityGroupPosture \"web\" has no group yet"},
+        {"{'groupName':'g','ingress':[{'protocol':'all','securityGroups':[{'name':'web'}]}]}",
+         false, "peer SecurityGroupPosture \"web\" has no group yet"},
     };
     for (size_t i = 0; i < NP_ARRAY_LEN(cases); i++) {
         struct np_posture_sg_spec *s = t_spec(cases[i].spec);
         struct np_posture_ruleset rs = {0};
+        cr_assert_eq(np_posture_desired(&rs, s), 0, "case %zu: %s", i, np_error_message());
+        char *before = t_ruleset_text(&rs);
         np_error_set(NP_EIO, "a stale message from earlier");
-        int rc = np_posture_desired(&rs, s, cases[i].with_resolver ? t_resolve : NULL, NULL);
-        cr_expect_eq(rc, cases[i].rc, "case %zu: rc %d", i, rc);
+        int rc = np_posture_ruleset_resolve(&rs, cases[i].with_spec ? s : NULL, &t_peers);
+        cr_expect_eq(rc, NP_ENOTFOUND, "case %zu: rc %d", i, rc);
         cr_expect_str_eq(np_error_message(), cases[i].message, "case %zu", i);
-        cr_expect_eq(rs.n, 0, "case %zu: nothing is returned on error", i);
-        cr_expect_null(rs.rules);
+        char *after = t_ruleset_text(&rs);
+        cr_expect_str_eq(after, before, "case %zu: the rules are left as they were", i);
+        free(after);
+        free(before);
+        np_posture_ruleset_clean_up(&rs);
         np_posture_sg_spec_destroy(s);
     }
 }

@@ -335,7 +335,7 @@ static void pipeline_diff(struct pipeline *p, const char *spec,
 {
     memset(p, 0, sizeof(*p));
     p->spec = t_spec(spec);
-    cr_assert_eq(np_posture_desired(&p->want, p->spec, t_resolve, NULL), 0);
+    cr_assert_eq(t_desired(&p->want, p->spec), 0);
     cr_assert_eq(np_posture_observed(&p->got, raw, n_raw_rules), 0);
     cr_assert_eq(np_posture_diff(&p->delta, &p->want, &p->got, p->spec->tags, p->spec->n_tags, have,
                                  n_have_tags, p->spec->ownership),

@@ -901,8 +901,7 @@ static void pipeline_run(struct pipeline *p, const char *spec_json,
 {
     memset(p, 0, sizeof(*p));
     p->spec = t_spec(spec_json);
-    cr_assert_eq(np_posture_desired(&p->want, p->spec, t_resolve, NULL), 0, "%s",
-                 np_error_message());
+    cr_assert_eq(t_desired(&p->want, p->spec), 0, "%s", np_error_message());
     cr_assert_eq(np_posture_observed(&p->got, raw, n_raw), 0);
     cr_assert_eq(np_posture_diff(&p->delta, &p->want, &p->got, p->spec->tags, p->spec->n_tags, NULL,
                                  0, p->spec->ownership),
