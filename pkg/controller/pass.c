@@ -535,22 +535,13 @@ static int apply_plan(struct np_pass *p, const struct np_pass_plan_ops *ops, voi
     return 0;
 }
 
-/* Whether the residual delta still holds the drift item d (same scope, change and text). */
+/* Whether the residual delta still holds the drift item d (the same item by structure). */
 static bool still_there(const struct np_posture_delta *residual, const struct np_posture_drift *d)
 {
-    char *text = np_posture_drift_text(d);
-    bool found = false;
-    for (size_t i = 0; !found && i < residual->n; i++) {
-        const struct np_posture_drift *o = &residual->items[i];
-        if (o->change != d->change ||
-            !np_str_eq(np_posture_drift_scope(o), np_posture_drift_scope(d)))
-            continue;
-        char *t = np_posture_drift_text(o);
-        found = np_str_eq(t, text);
-        free(t);
-    }
-    free(text);
-    return found;
+    for (size_t i = 0; i < residual->n; i++)
+        if (np_posture_drift_same(&residual->items[i], d))
+            return true;
+    return false;
 }
 
 /* The hex SHA-256 of b's bytes into hex (2 * EVP_MAX_MD_SIZE + 1). */

@@ -181,6 +181,29 @@ char *np_posture_drift_text(const struct np_posture_drift *d)
     return np_buf_take(&b);
 }
 
+static bool vpc_drift_same(const struct np_posture_drift *a, const struct np_posture_drift *b)
+{
+    const struct np_posture_vpc_drift *x = a->vpc, *y = b->vpc;
+    if (x->item != y->item || x->piece_kind != y->piece_kind || !np_str_eq(x->piece, y->piece))
+        return false;
+    switch (x->item) {
+    case NP_POSTURE_VPC_ITEM_TAG: return np_str_eq(a->tag.key, b->tag.key);
+    case NP_POSTURE_VPC_ITEM_DEFAULT_SG: return np_posture_rule_cmp(&a->rule, &b->rule) == 0;
+    default: return np_str_eq(x->key, y->key);
+    }
+}
+
+bool np_posture_drift_same(const struct np_posture_drift *a, const struct np_posture_drift *b)
+{
+    if (a->change != b->change || !a->vpc != !b->vpc)
+        return false;
+    if (a->vpc)
+        return vpc_drift_same(a, b);
+    if (is_tag_change(a->change))
+        return np_str_eq(a->tag.key, b->tag.key);
+    return np_posture_rule_cmp(&a->rule, &b->rule) == 0;
+}
+
 /* ---------------------------------------------------------------- fingerprint */
 
 /* Hashes s and a terminating NUL, so adjacent fields never run together. */

@@ -327,6 +327,16 @@ const char *np_posture_drift_scope(const struct np_posture_drift *d);
  * *_ASSOC "subnet a" (Missing) or "subnet subnet-0123" (Extra); FLOW_LOG "ALL to s3
  * arn:aws:s3:::b"; DEFAULT_SG "ingress all 0.0.0.0/0". */
 char *np_posture_drift_text(const struct np_posture_drift *d);
+/*
+ * Whether a and b are the same drift item: the same change of the same thing, compared by
+ * structure, not text. Rule items: the rule's identity (np_posture_rule_cmp: direction,
+ * protocol, ports, peer). Tag items: the key. VPC items: the item kind and piece, then the tag
+ * key (TAG), the rule's identity (DEFAULT_SG) or the item's key (every other kind: the
+ * attribute, route destination, entry, subnet, traffic type, piece summary). Observed values
+ * ("is ..." parts, a TagChanged value) are not identity: a route still pointing elsewhere after
+ * a repair is the same item.
+ */
+bool np_posture_drift_same(const struct np_posture_drift *a, const struct np_posture_drift *b);
 
 /*
  * A stable 64-bit fingerprint (FNV-1a) of an observed group's canonical state: its atomic
