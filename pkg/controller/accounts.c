@@ -1,10 +1,10 @@
 /*
  * CloudAccounts: who may use an account (allowedNamespaces), how its credentials and AWS
  * endpoints are built and checked, one EC2 client and snapshot poller per (account, region)
- * (at most NP_ACCOUNT_MAX_REGIONS, valid names only), and the account's own status. Workers
- * hold an account's region through np_account_use (acquire/release); Secret reads and thread
- * joins happen outside accounts_lock; the last release of a retired account or of an idle
- * region frees it.
+ * (at most NP_CONTROLLER_ACCOUNT_MAX_REGIONS, valid names only), and the account's own status.
+ * Workers hold an account's region through np_controller_account_hold (acquire/release); Secret
+ * reads and thread joins happen outside accounts_lock; the last release of a retired account or of
+ * an idle region frees it.
  */
 #include "controller/private/controller_private.h"
 
@@ -19,17 +19,17 @@
  * the poller, which keeps their groups in the snapshot). */
 #define REGION_IDLE_MIN_MS (15LL * 60 * 1000)
 
-struct np_region_entry {
-    struct np_account *account;
+struct np_controller_region_entry {
+    struct np_controller_account *account;
     char *name;
-    struct np_region *region;
+    struct np_controller_region *region;
     /* Guarded by accounts_lock. */
-    int refs;            /* holders (np_account_use) */
+    int refs;            /* holders (np_controller_account_hold) */
     int64_t acquired_ms; /* mono time of the last acquire */
-    struct np_region_entry *next;
+    struct np_controller_region_entry *next;
 };
 
-struct np_account {
+struct np_controller_account {
     /* Set when built, then read-only. */
     char *name;
     int64_t generation;
@@ -37,23 +37,23 @@ struct np_account {
     char *endpoint; /* CloudAccount override, or NULL */
     int64_t resync_ms;
     struct np_aws_credentials creds;
-    struct np_consumer *consumer; /* when spec.aws.eventQueueUrl is set */
+    struct np_controller_consumer *consumer; /* when spec.aws.eventQueueUrl is set */
     /* Guarded by accounts_lock. */
     int64_t built_ms; /* when the credentials were read (Secret ones are re-read) */
     int refs;         /* 1 while cached in ctl->accounts, + 1 per holder */
     bool retired;     /* replaced or deleted: freed by the last release */
-    struct np_region_entry *regions;
+    struct np_controller_region_entry *regions;
     size_t n_regions; /* besides default_region */
-    struct np_account *next;
+    struct np_controller_account *next;
 };
 
 /* What became unused under the lock, freed (threads joined) after it is released. */
 struct reap {
-    struct np_account *accounts;
-    struct np_region_entry *regions;
+    struct np_controller_account *accounts;
+    struct np_controller_region_entry *regions;
 };
 
-static void region_entry_free(struct np_controller *ctl, struct np_region_entry *e)
+static void region_entry_free(struct np_controller *ctl, struct np_controller_region_entry *e)
 {
     np_controller_region_destroy(e->region); /* joins the poller */
     free(e->name);
@@ -61,13 +61,13 @@ static void region_entry_free(struct np_controller *ctl, struct np_region_entry 
     atomic_fetch_sub(&ctl->regions_live, 1);
 }
 
-static void account_free(struct np_controller *ctl, struct np_account *a)
+static void account_free(struct np_controller *ctl, struct np_controller_account *a)
 {
     if (!a)
         return;
     np_controller_consumer_destroy(a->consumer);
     while (a->regions) {
-        struct np_region_entry *e = a->regions;
+        struct np_controller_region_entry *e = a->regions;
         a->regions = e->next;
         region_entry_free(ctl, e);
     }
@@ -83,19 +83,19 @@ static void account_free(struct np_controller *ctl, struct np_account *a)
 static void reap_run(struct np_controller *ctl, struct reap *r)
 {
     while (r->regions) {
-        struct np_region_entry *e = r->regions;
+        struct np_controller_region_entry *e = r->regions;
         r->regions = e->next;
         region_entry_free(ctl, e);
     }
     while (r->accounts) {
-        struct np_account *a = r->accounts;
+        struct np_controller_account *a = r->accounts;
         r->accounts = a->next;
         account_free(ctl, a);
     }
 }
 
 /* Drops one reference; the last one hands the account to the reaper. Caller holds the lock. */
-static void account_unref_locked(struct np_account *a, struct reap *r)
+static void account_unref_locked(struct np_controller_account *a, struct reap *r)
 {
     if (--a->refs == 0) {
         a->next = r->accounts;
@@ -103,8 +103,8 @@ static void account_unref_locked(struct np_account *a, struct reap *r)
     }
 }
 
-static bool region_idle_locked(struct np_controller *ctl, struct np_account *a,
-                               struct np_region_entry *e, int64_t now)
+static bool region_idle_locked(struct np_controller *ctl, struct np_controller_account *a,
+                               struct np_controller_region_entry *e, int64_t now)
 {
     if (e->refs > 0 || np_str_eq(e->name, a->default_region))
         return false;
@@ -114,12 +114,12 @@ static bool region_idle_locked(struct np_controller *ctl, struct np_account *a,
 }
 
 /* Unlinks the account's idle regions (their pollers told to stop) for the reaper. */
-static void sweep_regions_locked(struct np_controller *ctl, struct np_account *a, int64_t now,
-                                 struct reap *r)
+static void sweep_regions_locked(struct np_controller *ctl, struct np_controller_account *a,
+                                 int64_t now, struct reap *r)
 {
-    struct np_region_entry **pp = &a->regions;
+    struct np_controller_region_entry **pp = &a->regions;
     while (*pp) {
-        struct np_region_entry *e = *pp;
+        struct np_controller_region_entry *e = *pp;
         if (region_idle_locked(ctl, a, e, now)) {
             *pp = e->next;
             a->n_regions--;
@@ -144,23 +144,23 @@ void np_controller_accounts_clean_up(struct np_controller *ctl)
     /* Workers are gone: every account left is only cached (retired ones were freed by their
      * last release). */
     while (ctl->accounts) {
-        struct np_account *a = ctl->accounts;
+        struct np_controller_account *a = ctl->accounts;
         ctl->accounts = a->next;
         account_free(ctl, a);
     }
     pthread_mutex_destroy(&ctl->accounts_lock);
 }
 
-static void account_release(struct np_controller *ctl, struct np_account *a);
+static void account_release(struct np_controller *ctl, struct np_controller_account *a);
 
 void np_controller_pollers_stop(struct np_controller *ctl)
 {
-    struct np_account **held = NULL;
+    struct np_controller_account **held = NULL;
     size_t n = 0;
     pthread_mutex_lock(&ctl->accounts_lock);
-    for (struct np_account *a = ctl->accounts; a; a = a->next) {
+    for (struct np_controller_account *a = ctl->accounts; a; a = a->next) {
         np_controller_consumer_signal_stop(a->consumer);
-        for (struct np_region_entry *e = a->regions; e; e = e->next)
+        for (struct np_controller_region_entry *e = a->regions; e; e = e->next)
             np_controller_region_signal_stop(e->region);
         held = np_xrealloc(held, (n + 1) * sizeof(*held));
         held[n++] = a;
@@ -171,7 +171,7 @@ void np_controller_pollers_stop(struct np_controller *ctl)
      * Called once the workers are joined, so no region is added or swept meanwhile. */
     for (size_t i = 0; i < n; i++) {
         np_controller_consumer_join(held[i]->consumer);
-        for (struct np_region_entry *e = held[i]->regions; e; e = e->next)
+        for (struct np_controller_region_entry *e = held[i]->regions; e; e = e->next)
             np_controller_region_stop(e->region);
     }
     for (size_t i = 0; i < n; i++)
@@ -179,9 +179,9 @@ void np_controller_pollers_stop(struct np_controller *ctl)
     free(held);
 }
 
-static struct np_account *find_locked(struct np_controller *ctl, const char *name)
+static struct np_controller_account *find_locked(struct np_controller *ctl, const char *name)
 {
-    for (struct np_account *a = ctl->accounts; a; a = a->next)
+    for (struct np_controller_account *a = ctl->accounts; a; a = a->next)
         if (strcmp(a->name, name) == 0)
             return a;
     return NULL;
@@ -189,9 +189,10 @@ static struct np_account *find_locked(struct np_controller *ctl, const char *nam
 
 /* Takes the account out of the cache: its pollers and consumer are told to stop; holders keep
  * using its clients until they release it. Caller holds accounts_lock. */
-static void retire_locked(struct np_controller *ctl, struct np_account *a, struct reap *r)
+static void retire_locked(struct np_controller *ctl, struct np_controller_account *a,
+                          struct reap *r)
 {
-    for (struct np_account **pp = &ctl->accounts; *pp; pp = &(*pp)->next) {
+    for (struct np_controller_account **pp = &ctl->accounts; *pp; pp = &(*pp)->next) {
         if (*pp == a) {
             *pp = a->next;
             break;
@@ -200,7 +201,7 @@ static void retire_locked(struct np_controller *ctl, struct np_account *a, struc
     a->next = NULL;
     a->retired = true;
     np_controller_consumer_signal_stop(a->consumer);
-    for (struct np_region_entry *e = a->regions; e; e = e->next)
+    for (struct np_controller_region_entry *e = a->regions; e; e = e->next)
         np_controller_region_signal_stop(e->region);
     account_unref_locked(a, r); /* the cache's reference */
 }
@@ -209,14 +210,14 @@ void np_controller_accounts_invalidate(struct np_controller *ctl, const char *na
 {
     struct reap r = {NULL, NULL};
     pthread_mutex_lock(&ctl->accounts_lock);
-    struct np_account *a = find_locked(ctl, name);
+    struct np_controller_account *a = find_locked(ctl, name);
     if (a)
         retire_locked(ctl, a, &r);
     pthread_mutex_unlock(&ctl->accounts_lock);
     reap_run(ctl, &r);
 }
 
-static void account_release(struct np_controller *ctl, struct np_account *a)
+static void account_release(struct np_controller *ctl, struct np_controller_account *a)
 {
     struct reap r = {NULL, NULL};
     pthread_mutex_lock(&ctl->accounts_lock);
@@ -316,7 +317,7 @@ static int check_endpoints(const char *region, const char *endpoint, const char 
 
 /* The region and endpoints of an account's spec, checked before anything is contacted; *why
  * is the condition reason of a refusal. */
-static int check_account_spec(json_object *acct, enum np_reason *why)
+static int check_account_spec(json_object *acct, enum np_controller_reason *why)
 {
     const char *region = np_json_path_str(acct, "spec", "aws", "region", NP_JSON_END);
     const char *ep = np_json_path_str(acct, "spec", "aws", "endpoint", NP_JSON_END);
@@ -324,7 +325,7 @@ static int check_account_spec(json_object *acct, enum np_reason *why)
     json_object *insecure = np_json_path(acct, "spec", "aws", "allowInsecureEndpoint", NP_JSON_END);
     bool allow_insecure = insecure && json_object_get_boolean(insecure);
     if (!np_aws_region_is_valid(region)) {
-        *why = NP_REASON_INVALID_REGION;
+        *why = NP_CONTROLLER_REASON_INVALID_REGION;
         return np_error_set(NP_EINVAL,
                             "spec.aws.region \"%.64s\" is not an AWS region name "
                             "such as eu-west-1",
@@ -332,15 +333,15 @@ static int check_account_spec(json_object *acct, enum np_reason *why)
     }
     int rc = check_endpoints(region, np_str_is_empty(ep) ? NULL : ep, queue, allow_insecure);
     if (rc)
-        *why = NP_REASON_INSECURE_ENDPOINT;
+        *why = NP_CONTROLLER_REASON_INSECURE_ENDPOINT;
     return rc;
 }
 
 /* A new account (not cached, no clients yet) with the spec's region, endpoint and resync. */
-static struct np_account *account_new(struct np_controller *ctl, json_object *acct)
+static struct np_controller_account *account_new(struct np_controller *ctl, json_object *acct)
 {
     const char *ep = np_json_path_str(acct, "spec", "aws", "endpoint", NP_JSON_END);
-    struct np_account *a = np_xcalloc(1, sizeof(*a));
+    struct np_controller_account *a = np_xcalloc(1, sizeof(*a));
     atomic_fetch_add(&ctl->accounts_live, 1);
     a->name = np_strdup(np_kube_object_name(acct));
     a->generation = np_json_path_int(acct, 0, "metadata", "generation", NP_JSON_END);
@@ -356,7 +357,8 @@ static struct np_account *account_new(struct np_controller *ctl, json_object *ac
 }
 
 /* Starts the account's event consumer on queue. */
-static int start_consumer(struct np_controller *ctl, struct np_account *a, const char *queue)
+static int start_consumer(struct np_controller *ctl, struct np_controller_account *a,
+                          const char *queue)
 {
     struct np_aws_sqs_config qc;
     memset(&qc, 0, sizeof(qc));
@@ -375,15 +377,15 @@ static int start_consumer(struct np_controller *ctl, struct np_account *a, const
  * plain errors.
  */
 static int account_build(struct np_controller *ctl, json_object *acct,
-                         struct np_aws_credentials *fresh, struct np_account **out,
-                         enum np_reason *why)
+                         struct np_aws_credentials *fresh, struct np_controller_account **out,
+                         enum np_controller_reason *why)
 {
     const char *queue = np_json_path_str(acct, "spec", "aws", "eventQueueUrl", NP_JSON_END);
     *out = NULL;
     int rc = check_account_spec(acct, why);
     if (rc)
         return rc;
-    struct np_account *a = account_new(ctl, acct);
+    struct np_controller_account *a = account_new(ctl, acct);
     if (fresh && fresh->access_key_id) {
         a->creds = *fresh;
         memset(fresh, 0, sizeof(*fresh));
@@ -407,13 +409,13 @@ static int account_build(struct np_controller *ctl, json_object *acct,
  * restarts pollers and consumer).
  */
 static bool account_cached(struct np_controller *ctl, json_object *acct, int64_t started,
-                           struct np_aws_credentials *fresh, struct np_account **out)
+                           struct np_aws_credentials *fresh, struct np_controller_account **out)
 {
     const char *source =
         np_json_path_str(acct, "spec", "aws", "credentials", "source", NP_JSON_END);
     int64_t gen = np_json_path_int(acct, 0, "metadata", "generation", NP_JSON_END);
     pthread_mutex_lock(&ctl->accounts_lock);
-    struct np_account *a = find_locked(ctl, np_kube_object_name(acct));
+    struct np_controller_account *a = find_locked(ctl, np_kube_object_name(acct));
     if (!a || a->generation != gen) {
         pthread_mutex_unlock(&ctl->accounts_lock);
         return false;
@@ -446,7 +448,7 @@ static int account_build_failed(struct np_controller *ctl, const char *name, int
 {
     struct reap r = {NULL, NULL};
     pthread_mutex_lock(&ctl->accounts_lock);
-    struct np_account *cur = find_locked(ctl, name);
+    struct np_controller_account *cur = find_locked(ctl, name);
     bool retire = cur && cur->generation < gen;
     if (retire)
         retire_locked(ctl, cur, &r);
@@ -462,12 +464,12 @@ static int account_build_failed(struct np_controller *ctl, const char *name, int
 
 /* Installs a built account in the cache (retiring the one it replaces) and acquires it, or
  * acquires the one another worker installed for this (or a newer) spec meanwhile. */
-static struct np_account *account_install(struct np_controller *ctl, struct np_account *built,
-                                          int64_t started)
+static struct np_controller_account *
+account_install(struct np_controller *ctl, struct np_controller_account *built, int64_t started)
 {
     struct reap r = {NULL, NULL};
     pthread_mutex_lock(&ctl->accounts_lock);
-    struct np_account *cur = find_locked(ctl, built->name);
+    struct np_controller_account *cur = find_locked(ctl, built->name);
     if (cur && (cur->generation > built->generation ||
                 (cur->generation == built->generation && cur->built_ms >= started))) {
         cur->refs++;
@@ -484,7 +486,7 @@ static struct np_account *account_install(struct np_controller *ctl, struct np_a
     reap_run(ctl, &r);
     /* The account's reconcile tells a new consumer our identity (and checks the queue). */
     if (built->consumer)
-        np_controller_enqueue(ctl, NP_WORK_ACCOUNT, built->name);
+        np_controller_enqueue(ctl, NP_CONTROLLER_WORK_ACCOUNT, built->name);
     return built;
 }
 
@@ -494,15 +496,15 @@ static struct np_account *account_install(struct np_controller *ctl, struct np_a
  * joins happen outside accounts_lock; a concurrent install by another worker is re-checked
  * before ours is installed.
  */
-static int account_acquire(struct np_controller *ctl, json_object *acct, struct np_account **out,
-                           enum np_reason *why)
+static int account_acquire(struct np_controller *ctl, json_object *acct,
+                           struct np_controller_account **out, enum np_controller_reason *why)
 {
     struct np_aws_credentials fresh = {NULL, NULL, NULL};
     int64_t started = np_controller_mono_ms(ctl);
     *out = NULL;
     if (account_cached(ctl, acct, started, &fresh, out))
         return 0;
-    struct np_account *built = NULL;
+    struct np_controller_account *built = NULL;
     int rc = account_build(ctl, acct, &fresh, &built, why);
     np_aws_credentials_clean_up(&fresh);
     if (rc)
@@ -513,38 +515,41 @@ static int account_acquire(struct np_controller *ctl, json_object *acct, struct 
     return 0;
 }
 
-static struct np_region_entry *region_find_locked(struct np_account *a, const char *name)
+static struct np_controller_region_entry *region_find_locked(struct np_controller_account *a,
+                                                             const char *name)
 {
-    for (struct np_region_entry *e = a->regions; e; e = e->next)
+    for (struct np_controller_region_entry *e = a->regions; e; e = e->next)
         if (strcmp(e->name, name) == 0)
             return e;
     return NULL;
 }
 
 /* The account's own region is always served; tenant-chosen ones are bounded. */
-static bool region_bound_reached(struct np_account *a, const char *name)
+static bool region_bound_reached(struct np_controller_account *a, const char *name)
 {
-    return !np_str_eq(name, a->default_region) && a->n_regions >= NP_ACCOUNT_MAX_REGIONS;
+    return !np_str_eq(name, a->default_region) && a->n_regions >= NP_CONTROLLER_ACCOUNT_MAX_REGIONS;
 }
 
-static int too_many_regions(struct np_account *a, const char *name, enum np_reason *why)
+static int too_many_regions(struct np_controller_account *a, const char *name,
+                            enum np_controller_reason *why)
 {
-    *why = NP_REASON_TOO_MANY_REGIONS;
+    *why = NP_CONTROLLER_REASON_TOO_MANY_REGIONS;
     return np_error_set(NP_EDENIED,
                         "region %s refused: CloudAccount \"%s\" already serves %d regions, the "
                         "most one account may use",
-                        name, a->name, NP_ACCOUNT_MAX_REGIONS);
+                        name, a->name, NP_CONTROLLER_ACCOUNT_MAX_REGIONS);
 }
 
 /* The region entry of a held account if it has one (acquired: refs and acquired_ms), after
  * sweeping its idle regions; *full when it has none and may have no more. */
-static struct np_region_entry *region_lookup(struct np_controller *ctl, struct np_account *a,
-                                             const char *name, int64_t now, bool *full)
+static struct np_controller_region_entry *region_lookup(struct np_controller *ctl,
+                                                        struct np_controller_account *a,
+                                                        const char *name, int64_t now, bool *full)
 {
     struct reap r = {NULL, NULL};
     pthread_mutex_lock(&ctl->accounts_lock);
     sweep_regions_locked(ctl, a, now, &r);
-    struct np_region_entry *e = region_find_locked(a, name);
+    struct np_controller_region_entry *e = region_find_locked(a, name);
     *full = !e && region_bound_reached(a, name);
     if (e) {
         e->refs++;
@@ -556,8 +561,8 @@ static struct np_region_entry *region_lookup(struct np_controller *ctl, struct n
 }
 
 /* A new region entry (acquired once, not installed): its EC2 client and poller thread. */
-static int region_create(struct np_controller *ctl, struct np_account *a, const char *name,
-                         int64_t now, struct np_region_entry **out)
+static int region_create(struct np_controller *ctl, struct np_controller_account *a,
+                         const char *name, int64_t now, struct np_controller_region_entry **out)
 {
     struct np_aws_ec2 *ec2 = NULL;
     struct np_aws_ec2_config cfg;
@@ -573,13 +578,13 @@ static int region_create(struct np_controller *ctl, struct np_account *a, const 
         return rc;
     if (ctl->ec2_test_seam) /* unit tests only: an in-memory EC2 */
         ctl->ec2_test_seam(ctl->ec2_test_seam_ctx, ec2);
-    struct np_region *region = NULL;
+    struct np_controller_region *region = NULL;
     rc = np_controller_region_new(&region, ctl, a->name, name, ec2, a->resync_ms);
     if (rc) {
         np_aws_ec2_destroy(ec2);
         return rc;
     }
-    struct np_region_entry *e = np_xcalloc(1, sizeof(*e));
+    struct np_controller_region_entry *e = np_xcalloc(1, sizeof(*e));
     atomic_fetch_add(&ctl->regions_live, 1);
     e->account = a;
     e->name = np_strdup(name);
@@ -592,13 +597,14 @@ static int region_create(struct np_controller *ctl, struct np_account *a, const 
 
 /* Installs a created region entry in its account, or acquires the one another worker
  * installed meanwhile (ours is freed); TooManyRegions when the bound was reached meanwhile. */
-static int region_install(struct np_controller *ctl, struct np_region_entry *e, int64_t now,
-                          struct np_region_entry **out, enum np_reason *why)
+static int region_install(struct np_controller *ctl, struct np_controller_region_entry *e,
+                          int64_t now, struct np_controller_region_entry **out,
+                          enum np_controller_reason *why)
 {
-    struct np_account *a = e->account;
+    struct np_controller_account *a = e->account;
     bool installed = false;
     pthread_mutex_lock(&ctl->accounts_lock);
-    struct np_region_entry *cur = region_find_locked(a, e->name);
+    struct np_controller_region_entry *cur = region_find_locked(a, e->name);
     if (cur) {
         cur->refs++;
         cur->acquired_ms = now;
@@ -629,12 +635,13 @@ static int region_install(struct np_controller *ctl, struct np_region_entry *e, 
 
 /* Acquires region `name` of a held account, creating its client and poller (outside the lock)
  * when it has none yet. Release with region_release. */
-static int region_acquire(struct np_controller *ctl, struct np_account *a, const char *name,
-                          struct np_region_entry **out, enum np_reason *why)
+static int region_acquire(struct np_controller *ctl, struct np_controller_account *a,
+                          const char *name, struct np_controller_region_entry **out,
+                          enum np_controller_reason *why)
 {
     *out = NULL;
     if (!np_aws_region_is_valid(name)) {
-        *why = NP_REASON_INVALID_REGION;
+        *why = NP_CONTROLLER_REASON_INVALID_REGION;
         return np_error_set(NP_EINVAL, "\"%.64s\" is not an AWS region name such as eu-west-1",
                             name ? name : "");
     }
@@ -645,19 +652,19 @@ static int region_acquire(struct np_controller *ctl, struct np_account *a, const
         return 0;
     if (full)
         return too_many_regions(a, name, why);
-    struct np_region_entry *e = NULL;
+    struct np_controller_region_entry *e = NULL;
     int rc = region_create(ctl, a, name, now, &e);
     return rc ? rc : region_install(ctl, e, now, out, why);
 }
 
 /* Releases a region and its account: the last release of a retired account frees it, and an
  * idle region is freed (threads joined outside the lock). */
-static void region_release(struct np_controller *ctl, struct np_region_entry *e)
+static void region_release(struct np_controller *ctl, struct np_controller_region_entry *e)
 {
     struct reap r = {NULL, NULL};
     int64_t now = np_controller_mono_ms(ctl);
     pthread_mutex_lock(&ctl->accounts_lock);
-    struct np_account *a = e->account;
+    struct np_controller_account *a = e->account;
     e->refs--;
     if (a->refs > 1)
         sweep_regions_locked(ctl, a, now, &r);
@@ -673,9 +680,9 @@ char *np_controller_account_note_event(struct np_controller *ctl, const char *ac
 {
     char *owner = NULL;
     pthread_mutex_lock(&ctl->accounts_lock);
-    struct np_account *a = find_locked(ctl, account);
+    struct np_controller_account *a = find_locked(ctl, account);
     const char *name = region ? region : a ? a->default_region : NULL;
-    struct np_region_entry *e = a && name ? region_find_locked(a, name) : NULL;
+    struct np_controller_region_entry *e = a && name ? region_find_locked(a, name) : NULL;
     /* In-memory only: the region's own lock is taken inside accounts_lock, never the reverse. */
     if (e)
         owner = np_controller_region_note_event(e->region, group_id, actor, actor_verified,
@@ -688,13 +695,13 @@ bool np_controller_account_serves_region(struct np_controller *ctl, const char *
                                          const char *region)
 {
     pthread_mutex_lock(&ctl->accounts_lock);
-    struct np_account *a = find_locked(ctl, account);
+    struct np_controller_account *a = find_locked(ctl, account);
     bool serves = a && region && region_find_locked(a, region) != NULL;
     pthread_mutex_unlock(&ctl->accounts_lock);
     return serves;
 }
 
-void np_account_use_clean_up(struct np_account_use *use)
+void np_controller_account_hold_clean_up(struct np_controller_account_hold *use)
 {
     if (use->held)
         region_release(use->ctl, use->held);
@@ -702,7 +709,8 @@ void np_account_use_clean_up(struct np_account_use *use)
     memset(use, 0, sizeof(*use));
 }
 
-static void deny(struct np_account_use *use, enum np_reason reason, char *message)
+static void deny(struct np_controller_account_hold *use, enum np_controller_reason reason,
+                 char *message)
 {
     use->reason = reason;
     use->message = message;
@@ -714,7 +722,7 @@ static void deny(struct np_account_use *use, enum np_reason reason, char *messag
  * not known (never decided on labels we do not know: retried with backoff).
  */
 static bool account_allows(struct np_controller *ctl, json_object *acct, const char *ns,
-                           const char *region, struct np_account_use *use, int *rc)
+                           const char *region, struct np_controller_account_hold *use, int *rc)
 {
     const char *name = np_kube_object_name(acct);
     json_object *selector = np_json_path(acct, "spec", "allowedNamespaces", NP_JSON_END);
@@ -724,7 +732,7 @@ static bool account_allows(struct np_controller *ctl, json_object *acct, const c
         if (*rc)
             return false;
         if (!selected) {
-            deny(use, NP_REASON_ACCOUNT_NOT_ALLOWED,
+            deny(use, NP_CONTROLLER_REASON_ACCOUNT_NOT_ALLOWED,
                  np_strdupf("CloudAccount \"%s\" does not allow namespace \"%s\" "
                             "(spec.allowedNamespaces)",
                             name, ns));
@@ -733,7 +741,7 @@ static bool account_allows(struct np_controller *ctl, json_object *acct, const c
     }
     /* A tenant-chosen region is checked before anything is built for it. */
     if (region && !np_aws_region_is_valid(region)) {
-        deny(use, NP_REASON_INVALID_REGION,
+        deny(use, NP_CONTROLLER_REASON_INVALID_REGION,
              np_strdupf("spec.region \"%.64s\" is not an AWS region name such as eu-west-1",
                         region));
         return false;
@@ -743,10 +751,10 @@ static bool account_allows(struct np_controller *ctl, json_object *acct, const c
 
 /* Acquires the account and the region (NULL: its own) for use; a refusal sets its reason. */
 static void account_hold(struct np_controller *ctl, json_object *acct, const char *region,
-                         struct np_account_use *use)
+                         struct np_controller_account_hold *use)
 {
-    struct np_account *a = NULL;
-    enum np_reason why = NP_REASON_NONE;
+    struct np_controller_account *a = NULL;
+    enum np_controller_reason why = NP_CONTROLLER_REASON_NONE;
     int rc = account_acquire(ctl, acct, &a, &why);
     if (rc == 0) {
         rc = region_acquire(ctl, a, region ? region : a->default_region, &use->held, &why);
@@ -758,19 +766,19 @@ static void account_hold(struct np_controller *ctl, json_object *acct, const cha
         }
     }
     if (rc)
-        deny(use, why != NP_REASON_NONE ? why : NP_REASON_ACCOUNT_ERROR,
+        deny(use, why != NP_CONTROLLER_REASON_NONE ? why : NP_CONTROLLER_REASON_ACCOUNT_ERROR,
              np_strdupf("CloudAccount \"%s\": %s", np_kube_object_name(acct), np_error_message()));
 }
 
 int np_controller_account_use(struct np_controller *ctl, const char *name, const char *ns,
-                              const char *region, struct np_account_use *use)
+                              const char *region, struct np_controller_account_hold *use)
 {
     json_object *acct = NULL;
     int rc = 0;
     memset(use, 0, sizeof(*use));
     use->ctl = ctl;
     if (np_kube_store_get(np_kube_informer_store(ctl->acct_inf), &acct, name) != 0)
-        deny(use, NP_REASON_ACCOUNT_NOT_FOUND,
+        deny(use, NP_CONTROLLER_REASON_ACCOUNT_NOT_FOUND,
              np_strdupf("CloudAccount \"%s\" does not exist", name));
     else if (account_allows(ctl, acct, ns, region, use, &rc))
         account_hold(ctl, acct, region, use);
@@ -784,10 +792,10 @@ int np_controller_account_use(struct np_controller *ctl, const char *name, const
  * condition reason when it is not the plain one.
  */
 static int account_verify(struct np_controller *ctl, json_object *acct, char **account_id,
-                          char **arn, bool *consuming, enum np_reason *why)
+                          char **arn, bool *consuming, enum np_controller_reason *why)
 {
-    struct np_account *a = NULL;
-    struct np_region_entry *held = NULL;
+    struct np_controller_account *a = NULL;
+    struct np_controller_region_entry *held = NULL;
     int rc = account_acquire(ctl, acct, &a, why);
     if (rc)
         return rc;
@@ -802,7 +810,7 @@ static int account_verify(struct np_controller *ctl, json_object *acct, char **a
         /* Our own repairs come back as events: the consumer ignores this identity's. */
         np_controller_consumer_set_identity(a->consumer, *arn);
         if (np_controller_consumer_check(a->consumer) != 0) {
-            *why = NP_REASON_EVENT_QUEUE_UNREACHABLE;
+            *why = NP_CONTROLLER_REASON_EVENT_QUEUE_UNREACHABLE;
             rc = np_error_set(NP_EIO, "event queue: %s", np_error_message());
         }
     }
@@ -816,7 +824,7 @@ static int account_verify(struct np_controller *ctl, json_object *acct, char **a
 
 /* Writes the account's status (observedGeneration, accountId, identity, Ready) if changed. */
 static int write_account_status(struct np_controller *ctl, json_object *acct, const char *key,
-                                const struct np_condition *cond, const char *account_id,
+                                const struct np_controller_condition *cond, const char *account_id,
                                 const char *arn)
 {
     json_object *old_status = np_json_path(acct, "status", NP_JSON_END);
@@ -830,10 +838,10 @@ static int write_account_status(struct np_controller *ctl, json_object *acct, co
         json_object_object_add(status, "identity", json_object_new_string(arn));
     json_object_object_add(
         status, "conditions",
-        np_status_conditions(old_status, cond, 1, gen, np_controller_now_ms(ctl)));
-    if (!np_status_equal(old_status, status, NULL)) {
-        char *patch = np_status_merge_patch(old_status, status);
-        rc = np_kube_status_patch(ctl->kube, NULL, &np_res_accounts, NULL, key, patch);
+        np_controller_status_conditions(old_status, cond, 1, gen, np_controller_now_ms(ctl)));
+    if (!np_controller_status_equal(old_status, status, NULL)) {
+        char *patch = np_controller_status_merge_patch(old_status, status);
+        rc = np_kube_status_patch(ctl->kube, NULL, &np_controller_res_accounts, NULL, key, patch);
         free(patch);
     }
     json_object_put(status);
@@ -842,22 +850,23 @@ static int write_account_status(struct np_controller *ctl, json_object *acct, co
 
 /* Verifies an account's credentials (sts:GetCallerIdentity) and reports it on its status. */
 int np_controller_reconcile_account(struct np_controller *ctl, const char *key,
-                                    struct np_result *res)
+                                    struct np_controller_result *res)
 {
     json_object *acct = NULL;
     char *account_id = NULL, *arn = NULL, *msg = NULL;
-    enum np_reason why = NP_REASON_NONE;
+    enum np_controller_reason why = NP_CONTROLLER_REASON_NONE;
     bool consuming = false;
     if (np_kube_store_get(np_kube_informer_store(ctl->acct_inf), &acct, key) != 0)
         return 0; /* deleted */
-    struct np_condition cond = {"Ready", "True", np_reason_name(NP_REASON_CREDENTIALS_VERIFIED),
-                                ""};
+    struct np_controller_condition cond = {
+        "Ready", "True", np_controller_reason_name(NP_CONTROLLER_REASON_CREDENTIALS_VERIFIED), ""};
     int rc = account_verify(ctl, acct, &account_id, &arn, &consuming, &why);
     if (rc) {
         cond.status = "False";
-        cond.reason = np_reason_name(why != NP_REASON_NONE ? why
-                                     : rc == NP_EAUTH      ? NP_REASON_CREDENTIALS_INVALID
-                                                           : NP_REASON_ACCOUNT_ERROR);
+        cond.reason =
+            np_controller_reason_name(why != NP_CONTROLLER_REASON_NONE ? why
+                                      : rc == NP_EAUTH ? NP_CONTROLLER_REASON_CREDENTIALS_INVALID
+                                                       : NP_CONTROLLER_REASON_ACCOUNT_ERROR);
         msg = np_strdup(np_error_message());
         res->requeue_after_ms = 60 * 1000;
     } else {

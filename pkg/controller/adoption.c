@@ -52,16 +52,17 @@ int np_controller_adoption_check(struct np_controller *ctl, const char *account,
     return 0;
 }
 
-bool np_pass_adoption_refused(struct np_pass *p, const char *id, const struct np_aws_tag *tags,
-                              size_t n, struct np_result *res)
+bool np_controller_pass_adoption_refused(struct np_controller_pass *p, const char *id,
+                                         const struct np_aws_tag *tags, size_t n,
+                                         struct np_controller_result *res)
 {
     const char *account = p->kind->account(p) ? p->kind->account(p) : NP_POSTURE_DEFAULT_ACCOUNT;
     char *why = NULL;
     np_controller_adoption_check(p->ctl, account, id, tags, n, &why);
     if (!why)
         return false;
-    np_pass_stop(p, NP_REASON_ADOPTION_NOT_ALLOWED, why);
-    np_pass_synced(p);
+    np_controller_pass_stop(p, NP_CONTROLLER_REASON_ADOPTION_NOT_ALLOWED, why);
+    np_controller_pass_synced(p);
     res->requeue_after_ms = 60 * 1000; /* CloudAccount changes requeue us at once */
     return true;
 }
@@ -69,7 +70,8 @@ bool np_pass_adoption_refused(struct np_pass *p, const char *id, const struct np
 /* ---------------------------------------------------------------- the ladder */
 
 /* Whether a uid tag marks the object for another posture (re-tagged: not ours any more). */
-static bool uid_is_other(struct np_pass *p, const struct np_pass_object_ops *ops)
+static bool uid_is_other(struct np_controller_pass *p,
+                         const struct np_controller_pass_object_ops *ops)
 {
     const struct np_aws_tag *tags = NULL;
     size_t n = 0;
@@ -80,15 +82,15 @@ static bool uid_is_other(struct np_pass *p, const struct np_pass_object_ops *ops
 
 /* The Adopt rung: the declared id must exist, belong to no other posture and be admitted by
  * the account's adoption policy; else Ready=False and nothing found. */
-static int adopt(struct np_pass *p, const struct np_pass_object_ops *ops, const char *adopt_id,
-                 bool enforce, struct np_result *res)
+static int adopt(struct np_controller_pass *p, const struct np_controller_pass_object_ops *ops,
+                 const char *adopt_id, bool enforce, struct np_controller_result *res)
 {
     int rc = ops->read(p, adopt_id, false);
     if (rc == NP_ENOTFOUND) {
-        np_pass_stop(
+        np_controller_pass_stop(
             p, ops->not_found,
             np_strdupf("%s %s does not exist in %s", ops->noun, adopt_id, p->use.region_name));
-        np_pass_synced(p);
+        np_controller_pass_synced(p);
         res->requeue_after_ms = 60 * 1000;
         return 0;
     }
@@ -98,14 +100,14 @@ static int adopt(struct np_pass *p, const struct np_pass_object_ops *ops, const 
     size_t n = 0;
     const char *id = ops->found(p, &tags, &n);
     const char *o = NULL;
-    if (np_pass_owned_by_other(p, tags, n, &o)) {
-        np_pass_stop(p, NP_REASON_ADOPTION_REFUSED,
-                     np_strdupf("%s %s is owned by posture %s", ops->noun, id, o));
-        np_pass_synced(p);
+    if (np_controller_pass_owned_by_other(p, tags, n, &o)) {
+        np_controller_pass_stop(p, NP_CONTROLLER_REASON_ADOPTION_REFUSED,
+                                np_strdupf("%s %s is owned by posture %s", ops->noun, id, o));
+        np_controller_pass_synced(p);
         ops->forget(p);
         return 0;
     }
-    if (np_pass_adoption_refused(p, id, tags, n, res)) {
+    if (np_controller_pass_adoption_refused(p, id, tags, n, res)) {
         ops->forget(p);
         return 0;
     }
@@ -114,7 +116,8 @@ static int adopt(struct np_pass *p, const struct np_pass_object_ops *ops, const 
 
 /* The status rung: the id our last status recorded, unless another posture's uid marks it
  * now. NP_EAGAIN when the kind defers (the region's first poll brings it). */
-static int by_status(struct np_pass *p, const struct np_pass_object_ops *ops, const char *id)
+static int by_status(struct np_controller_pass *p, const struct np_controller_pass_object_ops *ops,
+                     const char *id)
 {
     int rc = ops->read(p, id, true);
     if (rc == NP_EAGAIN)
@@ -127,7 +130,8 @@ static int by_status(struct np_pass *p, const struct np_pass_object_ops *ops, co
 }
 
 /* The status and uid rungs, in the kind's order; 0 with or without an object found. */
-static int find_ours(struct np_pass *p, const struct np_pass_object_ops *ops, bool enforce)
+static int find_ours(struct np_controller_pass *p, const struct np_controller_pass_object_ops *ops,
+                     bool enforce)
 {
     const char *status_id = np_json_path_str(p->old_status, p->kind->id_key, NP_JSON_END);
     int rc = 0;
@@ -147,8 +151,10 @@ static int find_ours(struct np_pass *p, const struct np_pass_object_ops *ops, bo
     return rc;
 }
 
-int np_pass_find_or_create(struct np_pass *p, const struct np_pass_object_ops *ops,
-                           const char *adopt_id, enum np_posture_mode mode, struct np_result *res)
+int np_controller_pass_find_or_create(struct np_controller_pass *p,
+                                      const struct np_controller_pass_object_ops *ops,
+                                      const char *adopt_id, enum np_posture_mode mode,
+                                      struct np_controller_result *res)
 {
     bool enforce = mode == NP_POSTURE_MODE_ENFORCE;
     if (adopt_id)
@@ -162,10 +168,11 @@ int np_pass_find_or_create(struct np_pass *p, const struct np_pass_object_ops *o
     if (rc || ops->found(p, NULL, NULL))
         return rc;
     if (!enforce) {
-        np_pass_stop(p, ops->not_found,
-                     np_strdupf("no %s carries %s=%s and mode %s never creates one", ops->noun,
-                                NP_POSTURE_TAG_UID, p->uid, np_posture_mode_name(mode)));
-        np_pass_synced(p);
+        np_controller_pass_stop(p, ops->not_found,
+                                np_strdupf("no %s carries %s=%s and mode %s never creates one",
+                                           ops->noun, NP_POSTURE_TAG_UID, p->uid,
+                                           np_posture_mode_name(mode)));
+        np_controller_pass_synced(p);
         /* The account's resync interval: a Detect posture looks again as often as a read. */
         res->requeue_after_ms = np_controller_region_resync_ms(p->use.region);
         return 0;
@@ -173,12 +180,13 @@ int np_pass_find_or_create(struct np_pass *p, const struct np_pass_object_ops *o
     return ops->create(p, res);
 }
 
-struct np_aws_tag *np_pass_tags_with_ownership(struct np_pass *p, char **owner, const char *piece,
-                                               const struct np_posture_tag *user, size_t n_user,
-                                               size_t *n)
+struct np_aws_tag *np_controller_pass_tags_with_ownership(struct np_controller_pass *p,
+                                                          char **owner, const char *piece,
+                                                          const struct np_posture_tag *user,
+                                                          size_t n_user, size_t *n)
 {
     struct np_aws_tag *tags = np_xcalloc(3 + n_user, sizeof(*tags));
-    *n = np_pass_ownership_tags(p, owner, piece, tags);
+    *n = np_controller_pass_ownership_tags(p, owner, piece, tags);
     np_controller_tags_to_aws(tags + *n, user, n_user);
     *n += n_user;
     return tags;

@@ -10,11 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-const struct np_kube_resource np_res_sgp = {"netposture.dev", "v1alpha1", "securitygrouppostures",
-                                            true};
-const struct np_kube_resource np_res_vpcp = {"netposture.dev", "v1alpha1", "vpcpostures", true};
-const struct np_kube_resource np_res_accounts = {"netposture.dev", "v1alpha1", "cloudaccounts",
-                                                 false};
+const struct np_kube_resource np_controller_res_sgp = {"netposture.dev", "v1alpha1",
+                                                       "securitygrouppostures", true};
+const struct np_kube_resource np_controller_res_vpcp = {"netposture.dev", "v1alpha1", "vpcpostures",
+                                                        true};
+const struct np_kube_resource np_controller_res_accounts = {"netposture.dev", "v1alpha1",
+                                                            "cloudaccounts", false};
 
 static const double duration_buckets[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
                                           0.5,   1,    2.5,   5,    10,  30};
@@ -91,18 +92,19 @@ static void update_depth(struct np_controller *ctl)
                          (double)np_kube_workqueue_len(ctl->queue));
 }
 
-void np_controller_enqueue(struct np_controller *ctl, enum np_work_kind kind, const char *key)
+void np_controller_enqueue(struct np_controller *ctl, enum np_controller_work_kind kind,
+                           const char *key)
 {
-    char *text = np_work_item_text(kind, key);
+    char *text = np_controller_work_item_text(kind, key);
     np_kube_workqueue_add(ctl->queue, text);
     free(text);
     update_depth(ctl);
 }
 
-void np_controller_enqueue_after(struct np_controller *ctl, enum np_work_kind kind, const char *key,
-                                 int64_t delay_ms)
+void np_controller_enqueue_after(struct np_controller *ctl, enum np_controller_work_kind kind,
+                                 const char *key, int64_t delay_ms)
 {
-    char *text = np_work_item_text(kind, key);
+    char *text = np_controller_work_item_text(kind, key);
     np_kube_workqueue_add_after(ctl->queue, text, delay_ms);
     free(text);
 }
@@ -111,7 +113,7 @@ void np_controller_enqueue_after(struct np_controller *ctl, enum np_work_kind ki
 static void on_sgp_add(void *ctx, const char *key, json_object *obj)
 {
     (void)obj;
-    np_controller_enqueue(ctx, NP_WORK_SGP, key);
+    np_controller_enqueue(ctx, NP_CONTROLLER_WORK_SGP, key);
     np_controller_requeue_guardrails(ctx);
 }
 
@@ -119,14 +121,14 @@ static void on_sgp_update(void *ctx, const char *key, json_object *old_obj, json
 {
     (void)old_obj;
     (void)new_obj;
-    np_controller_enqueue(ctx, NP_WORK_SGP, key);
+    np_controller_enqueue(ctx, NP_CONTROLLER_WORK_SGP, key);
     np_controller_requeue_guardrails(ctx);
 }
 
 static void on_sgp_delete(void *ctx, const char *key, json_object *obj)
 {
     (void)obj;
-    np_controller_enqueue(ctx, NP_WORK_SGP, key);
+    np_controller_enqueue(ctx, NP_CONTROLLER_WORK_SGP, key);
     np_controller_requeue_guardrails(ctx);
 }
 
@@ -150,13 +152,13 @@ static void requeue_vpc_user(void *ctx, const char *key, json_object *obj)
 {
     struct vpc_users *u = ctx;
     if (np_controller_uses_vpc_posture(obj, u->ns, u->name))
-        np_controller_enqueue(u->ctl, NP_WORK_SGP, key);
+        np_controller_enqueue(u->ctl, NP_CONTROLLER_WORK_SGP, key);
 }
 
 static void on_vpcp_change(void *ctx, const char *key, json_object *obj)
 {
     struct np_controller *ctl = ctx;
-    np_controller_enqueue(ctl, NP_WORK_VPCP, key);
+    np_controller_enqueue(ctl, NP_CONTROLLER_WORK_VPCP, key);
     np_controller_requeue_guardrails(ctl);
     struct vpc_users u = {ctl, np_kube_object_namespace(obj), np_kube_object_name(obj)};
     if (u.ns && u.name)
@@ -173,7 +175,7 @@ static void on_vpcp_update(void *ctx, const char *key, json_object *old_obj, jso
 static void on_guardrail_change(void *ctx, const char *key, json_object *obj)
 {
     (void)obj;
-    np_controller_enqueue(ctx, NP_WORK_GUARDRAIL, key);
+    np_controller_enqueue(ctx, NP_CONTROLLER_WORK_GUARDRAIL, key);
     np_controller_requeue_postures(ctx, NULL, NULL);
 }
 
@@ -183,17 +185,17 @@ static void on_guardrail_update(void *ctx, const char *key, json_object *old_obj
     /* Our own status writes change neither the spec nor the labels. */
     if (np_json_path_int(old_obj, 0, "metadata", "generation", NP_JSON_END) ==
             np_json_path_int(new_obj, 0, "metadata", "generation", NP_JSON_END) &&
-        np_status_equal(np_json_path(old_obj, "metadata", "labels", NP_JSON_END),
-                        np_json_path(new_obj, "metadata", "labels", NP_JSON_END), NULL))
+        np_controller_status_equal(np_json_path(old_obj, "metadata", "labels", NP_JSON_END),
+                                   np_json_path(new_obj, "metadata", "labels", NP_JSON_END), NULL))
         return;
     on_guardrail_change(ctx, key, new_obj);
 }
 
 struct requeue_match {
     struct np_controller *ctl;
-    enum np_work_kind kind; /* the kind of the store walked */
-    const char *account;    /* requeue postures using this account, or NULL */
-    const char *namespace;  /* requeue postures in this namespace, or NULL */
+    enum np_controller_work_kind kind; /* the kind of the store walked */
+    const char *account;               /* requeue postures using this account, or NULL */
+    const char *namespace;             /* requeue postures in this namespace, or NULL */
 };
 
 static void requeue_matching(void *ctx, const char *key, json_object *obj)
@@ -212,9 +214,9 @@ static void requeue_matching(void *ctx, const char *key, json_object *obj)
 /* Enqueues every posture matching (account, namespace); NULL matches all. */
 void np_controller_requeue_postures(struct np_controller *ctl, const char *account, const char *ns)
 {
-    struct requeue_match m = {ctl, NP_WORK_SGP, account, ns};
+    struct requeue_match m = {ctl, NP_CONTROLLER_WORK_SGP, account, ns};
     np_kube_store_each(np_kube_informer_store(ctl->sgp_inf), requeue_matching, &m);
-    m.kind = NP_WORK_VPCP;
+    m.kind = NP_CONTROLLER_WORK_VPCP;
     if (ctl->vpcp_inf)
         np_kube_store_each(np_kube_informer_store(ctl->vpcp_inf), requeue_matching, &m);
 }
@@ -225,7 +227,7 @@ static void on_account_change(void *ctx, const char *key, json_object *obj)
 {
     struct np_controller *ctl = ctx;
     (void)obj;
-    np_controller_enqueue(ctl, NP_WORK_ACCOUNT, key);
+    np_controller_enqueue(ctl, NP_CONTROLLER_WORK_ACCOUNT, key);
     np_controller_requeue_postures(ctl, key, NULL);
 }
 
@@ -273,14 +275,14 @@ void np_controller_aws_observer(void *ctx, const struct np_aws_request_info *inf
 /* ---------------------------------------------------------------- workers */
 
 /* Counts a finished reconcile: netposture_reconcile_total and its duration. */
-static void observe_reconcile(struct np_controller *ctl, enum np_work_kind kind, int rc,
-                              const struct np_result *res, double secs)
+static void observe_reconcile(struct np_controller *ctl, enum np_controller_work_kind kind, int rc,
+                              const struct np_controller_result *res, double secs)
 {
     struct np_buf labels = NP_BUF_INIT;
     const char *result = rc != 0 ? "error" : res->requeue_after_ms > 0 ? "requeue" : "success";
-    np_metrics_labels(&labels, "kind", np_work_kind_name(kind), "result", result);
+    np_metrics_labels(&labels, "kind", np_controller_work_kind_name(kind), "result", result);
     np_metrics_counter_add(ctl->metrics, "netposture_reconcile_total", np_buf_cstr(&labels), 1);
-    np_metrics_labels(&labels, "kind", np_work_kind_name(kind));
+    np_metrics_labels(&labels, "kind", np_controller_work_kind_name(kind));
     np_metrics_histogram_observe(ctl->metrics, "netposture_reconcile_duration_seconds",
                                  np_buf_cstr(&labels), secs);
     np_buf_clean_up(&labels);
@@ -290,19 +292,20 @@ static void observe_reconcile(struct np_controller *ctl, enum np_work_kind kind,
  * retrying may fix, the requested requeue, or nothing. */
 static void work_on(struct np_controller *ctl, const char *text)
 {
-    struct np_work_item w;
-    if (np_work_item_parse(text, &w) != 0) {
+    struct np_controller_work_item w;
+    if (np_controller_work_item_parse(text, &w) != 0) {
         np_log_error("dropping a malformed work item", "item", text, "error", np_error_message());
         np_kube_workqueue_forget(ctl->queue, text);
         return;
     }
     int64_t t0 = np_time_mono_ms();
-    struct np_result res = {0, false};
-    int rc = np_work_item_reconcile(ctl, &w, &res);
+    struct np_controller_result res = {0, false};
+    int rc = np_controller_work_item_reconcile(ctl, &w, &res);
     observe_reconcile(ctl, w.kind, rc, &res, (double)(np_time_mono_ms() - t0) / 1000.0);
     if (rc != 0 && !res.terminal) {
-        np_log_warn("reconcile failed; retrying with backoff", "kind", np_work_kind_name(w.kind),
-                    "key", w.key, "error", np_error_message());
+        np_log_warn("reconcile failed; retrying with backoff", "kind",
+                    np_controller_work_kind_name(w.kind), "key", w.key, "error",
+                    np_error_message());
         np_kube_workqueue_add_rate_limited(ctl->queue, text);
         return;
     }
@@ -443,15 +446,16 @@ static int start_informers(struct np_controller *ctl)
     struct np_kube_handlers ns_h = {on_namespace_add, on_namespace_update, NULL, ctl};
     struct np_kube_handlers gr_h = {on_guardrail_change, on_guardrail_update, on_guardrail_change,
                                     ctl};
-    int rc = start_informer(ctl, &ctl->acct_inf, &np_res_accounts, NULL, acct_h);
+    int rc = start_informer(ctl, &ctl->acct_inf, &np_controller_res_accounts, NULL, acct_h);
     if (rc == 0)
         rc = start_informer(ctl, &ctl->ns_inf, &np_kube_res_namespaces, NULL, ns_h);
     if (rc == 0)
-        rc = start_informer(ctl, &ctl->guardrail_inf, &np_res_guardrails, NULL, gr_h);
+        rc = start_informer(ctl, &ctl->guardrail_inf, &np_controller_res_guardrails, NULL, gr_h);
     if (rc == 0)
-        rc = start_informer(ctl, &ctl->sgp_inf, &np_res_sgp, ctl->opts.namespace, sgp_h);
+        rc = start_informer(ctl, &ctl->sgp_inf, &np_controller_res_sgp, ctl->opts.namespace, sgp_h);
     if (rc == 0)
-        rc = start_informer(ctl, &ctl->vpcp_inf, &np_res_vpcp, ctl->opts.namespace, vpcp_h);
+        rc = start_informer(ctl, &ctl->vpcp_inf, &np_controller_res_vpcp, ctl->opts.namespace,
+                            vpcp_h);
     return rc;
 }
 

@@ -19,7 +19,7 @@
 #define ERROR_BACKOFF_MAX_MS 30000
 #define MAX_TRAIL_REGIONS 8
 
-struct np_consumer {
+struct np_controller_consumer {
     struct np_controller *ctl;
     char *account;
     char *queue_url;
@@ -45,8 +45,8 @@ struct np_consumer {
     size_t n_trails;
 };
 
-static void count_n(struct np_consumer *c, const char *metric, const char *label, const char *value,
-                    double n)
+static void count_n(struct np_controller_consumer *c, const char *metric, const char *label,
+                    const char *value, double n)
 {
     struct np_buf l = NP_BUF_INIT;
     if (label)
@@ -55,13 +55,13 @@ static void count_n(struct np_consumer *c, const char *metric, const char *label
     np_buf_clean_up(&l);
 }
 
-static void count(struct np_consumer *c, const char *result)
+static void count(struct np_controller_consumer *c, const char *result)
 {
     count_n(c, "netposture_events_total", "result", result, 1);
 }
 
 /* Whether the event was made by the controller itself (its repairs come back as events). */
-static bool is_own(struct np_consumer *c, const char *actor)
+static bool is_own(struct np_controller_consumer *c, const char *actor)
 {
     if (!actor)
         return false;
@@ -73,7 +73,7 @@ static bool is_own(struct np_consumer *c, const char *actor)
 
 /* Whether the event names another AWS account than the one whose queue delivered it (only
  * decided once the account's id is known from its credentials). */
-static bool is_foreign(struct np_consumer *c, const char *account)
+static bool is_foreign(struct np_controller_consumer *c, const char *account)
 {
     pthread_mutex_lock(&c->lock);
     bool foreign = c->account_id && account && strcmp(c->account_id, account) != 0;
@@ -81,7 +81,7 @@ static bool is_foreign(struct np_consumer *c, const char *account)
     return foreign;
 }
 
-bool np_events_posture_uses_account(json_object *obj, const char *account)
+bool np_controller_events_posture_uses_account(json_object *obj, const char *account)
 {
     const char *ref = np_json_path_str(obj, "spec", "accountRef", "name", NP_JSON_END);
     return np_str_eq(np_str_is_empty(ref) ? "default" : ref, account);
@@ -91,7 +91,7 @@ bool np_events_posture_uses_account(json_object *obj, const char *account)
 
 /* The consumer's clients of a region the account uses (created on first use; bounded), or
  * NULL for a region the account does not serve. */
-static size_t regional_index(struct np_consumer *c, const char *region)
+static size_t regional_index(struct np_controller_consumer *c, const char *region)
 {
     for (size_t i = 0; i < c->n_trails; i++)
         if (np_str_eq(c->trails[i].region, region))
@@ -129,7 +129,7 @@ static size_t regional_index(struct np_consumer *c, const char *region)
     return c->n_trails++;
 }
 
-static struct np_aws_cloudtrail *trail_of(struct np_consumer *c, const char *region)
+static struct np_aws_cloudtrail *trail_of(struct np_controller_consumer *c, const char *region)
 {
     size_t i = regional_index(c, region);
     return i == SIZE_MAX ? NULL : c->trails[i].client;
@@ -142,7 +142,7 @@ enum verdict { UNVERIFIED, VERIFIED, FORGED };
  * every claim of the message, FORGED when it came back and contradicts it, UNVERIFIED when
  * there is no record (yet) or CloudTrail could not be asked.
  */
-static enum verdict verify(struct np_consumer *c, const struct np_aws_sqs_message *m,
+static enum verdict verify(struct np_controller_consumer *c, const struct np_aws_sqs_message *m,
                            const struct np_aws_event *ev)
 {
     char *record = NULL;
@@ -190,7 +190,7 @@ struct batch {
 
 /* The keys of the postures whose status names pending ids, in one walk of a store. */
 struct walk {
-    struct np_consumer *c;
+    struct np_controller_consumer *c;
     struct batch *b;
     bool vpc;
     char *keys[RECEIVE_BATCH * NP_CONTROLLER_EVENTS_MAX_IDS]; /* parallel to b->ids (owned) */
@@ -232,7 +232,7 @@ static void walk_one(void *ctx, const char *key, json_object *obj)
 {
     struct walk *w = ctx;
     /* Only postures of the account whose queue delivered the event. */
-    if (!np_events_posture_uses_account(obj, w->c->account))
+    if (!np_controller_events_posture_uses_account(obj, w->c->account))
         return;
     json_object *st = np_json_path(obj, "status", NP_JSON_END);
     if (!st)
@@ -268,8 +268,8 @@ static void walk_clean_up(struct walk *w)
  * reconcile need not read it again. NULL *sgs when the Describe failed (the reconciles then
  * read the groups themselves).
  */
-static void describe_region(struct np_consumer *c, struct np_aws_ec2 *ec2, struct batch *b,
-                            const char *region, struct np_aws_sg **sgs, size_t *n)
+static void describe_region(struct np_controller_consumer *c, struct np_aws_ec2 *ec2,
+                            struct batch *b, const char *region, struct np_aws_sg **sgs, size_t *n)
 {
     const char *values[RECEIVE_BATCH * NP_CONTROLLER_EVENTS_MAX_IDS];
     size_t nv = 0;
@@ -291,13 +291,13 @@ static void describe_region(struct np_consumer *c, struct np_aws_ec2 *ec2, struc
 }
 
 /* Whether the posture under key (a group posture) uses the consumer's account. */
-static bool key_uses_account(struct np_consumer *c, const char *key)
+static bool key_uses_account(struct np_controller_consumer *c, const char *key)
 {
     json_object *obj = NULL;
     if (!c->ctl->sgp_inf ||
         np_kube_store_get(np_kube_informer_store(c->ctl->sgp_inf), &obj, key) != 0)
         return false;
-    bool ok = np_events_posture_uses_account(obj, c->account);
+    bool ok = np_controller_events_posture_uses_account(obj, c->account);
     json_object_put(obj);
     return ok;
 }
@@ -324,7 +324,7 @@ static bool first_group_of_region(const struct batch *b, size_t i)
 
 /* Hints every group of the region of the batch's i-th id (one Describe for them all);
  * owners[j] gets the owning posture's key from the snapshot when it uses our account. */
-static void hint_region(struct np_consumer *c, struct batch *b, size_t i, char **owners)
+static void hint_region(struct np_controller_consumer *c, struct batch *b, size_t i, char **owners)
 {
     const char *region = b->ids[i].ev->region;
     size_t k = regional_index(c, region);
@@ -353,7 +353,7 @@ static void hint_region(struct np_consumer *c, struct batch *b, size_t i, char *
 }
 
 /* Hints and enqueues the group postures of every security-group id of the batch. */
-static void hint_groups(struct np_consumer *c, struct batch *b)
+static void hint_groups(struct np_controller_consumer *c, struct batch *b)
 {
     struct walk w = {.c = c, .b = b, .vpc = false};
     char *owners[RECEIVE_BATCH * NP_CONTROLLER_EVENTS_MAX_IDS] = {NULL};
@@ -372,7 +372,7 @@ static void hint_groups(struct np_consumer *c, struct batch *b)
             continue;
         const char *key = owners[i] ? owners[i] : (any ? w.keys[i] : NULL);
         if (key) {
-            np_controller_enqueue(c->ctl, NP_WORK_SGP, key);
+            np_controller_enqueue(c->ctl, NP_CONTROLLER_WORK_SGP, key);
             b->ids[i].done = true;
         }
         free(owners[i]);
@@ -382,7 +382,7 @@ static void hint_groups(struct np_consumer *c, struct batch *b)
 }
 
 /* Hints and enqueues the VPC postures managing the other ids (a default group included). */
-static void hint_vpc_pieces(struct np_consumer *c, struct batch *b)
+static void hint_vpc_pieces(struct np_controller_consumer *c, struct batch *b)
 {
     struct walk w = {.c = c, .b = b, .vpc = true};
     walk_store(&w, c->ctl->vpcp_inf);
@@ -392,7 +392,7 @@ static void hint_vpc_pieces(struct np_consumer *c, struct batch *b)
             continue;
         np_controller_note_vpc_event(c->ctl, w.keys[i], p->ev->actor, p->verified,
                                      p->ev->event_name, p->ev->event_ms);
-        np_controller_enqueue(c->ctl, NP_WORK_VPCP, w.keys[i]);
+        np_controller_enqueue(c->ctl, NP_CONTROLLER_WORK_VPCP, w.keys[i]);
         p->done = true;
     }
     walk_clean_up(&w);
@@ -400,7 +400,7 @@ static void hint_vpc_pieces(struct np_consumer *c, struct batch *b)
 
 /* Whether a posture (in store) on the consumer's account names actors in its exceptions. */
 struct actors_wanted {
-    struct np_consumer *c;
+    struct np_controller_consumer *c;
     bool found;
 };
 
@@ -408,7 +408,7 @@ static void find_actor_exceptions(void *ctx, const char *key, json_object *obj)
 {
     (void)key;
     struct actors_wanted *w = ctx;
-    if (w->found || !np_events_posture_uses_account(obj, w->c->account))
+    if (w->found || !np_controller_events_posture_uses_account(obj, w->c->account))
         return;
     json_object *ex = np_json_path(obj, "spec", "remediation", "exceptions", NP_JSON_END);
     size_t n = json_object_is_type(ex, json_type_array) ? json_object_array_length(ex) : 0;
@@ -423,7 +423,7 @@ static void find_actor_exceptions(void *ctx, const char *key, json_object *obj)
  * Actors only matter to exceptions[].actors: without one on the account, no LookupEvents call
  * delays the hints (CloudTrail answers at 2 calls/s; the repair must not wait for it).
  */
-static bool actor_exceptions_in_use(struct np_consumer *c)
+static bool actor_exceptions_in_use(struct np_controller_consumer *c)
 {
     struct actors_wanted w = {c, false};
     struct np_kube_informer *infs[] = {c->ctl->sgp_inf, c->ctl->vpcp_inf};
@@ -435,7 +435,7 @@ static bool actor_exceptions_in_use(struct np_consumer *c)
 
 /* actor_exceptions_in_use, asked at most once per batch and only for a message whose actor
  * would be verified (the controller's own repairs coming back never walk the stores). */
-static bool wants_verification(struct np_consumer *c, struct batch *b)
+static bool wants_verification(struct np_controller_consumer *c, struct batch *b)
 {
     if (b->verify_actors < 0)
         b->verify_actors = actor_exceptions_in_use(c);
@@ -444,7 +444,7 @@ static bool wants_verification(struct np_consumer *c, struct batch *b)
 
 /* Whether a message is dropped before its actor matters: poison, corrupt or not a CloudTrail
  * EC2 call, refused by AWS, our own, or of another AWS account. Parses it into b->ev[i]. */
-static bool drop_early(struct np_consumer *c, struct batch *b, size_t i,
+static bool drop_early(struct np_controller_consumer *c, struct batch *b, size_t i,
                        const struct np_aws_sqs_message *m)
 {
     struct np_aws_event *ev = &b->ev[i];
@@ -478,7 +478,7 @@ static bool drop_early(struct np_consumer *c, struct batch *b, size_t i,
 }
 
 /* Adds the event's resource ids (at most NP_CONTROLLER_EVENTS_MAX_IDS; the rest are counted). */
-static void add_ids(struct np_consumer *c, struct batch *b, struct np_aws_event *ev,
+static void add_ids(struct np_controller_consumer *c, struct batch *b, struct np_aws_event *ev,
                     const struct np_aws_sqs_message *m, bool verified)
 {
     size_t n = ev->n_resource_ids;
@@ -499,7 +499,7 @@ static void add_ids(struct np_consumer *c, struct batch *b, struct np_aws_event 
  * Otherwise its event is parsed into b->ev[i] and its ids (at most NP_CONTROLLER_EVENTS_MAX_IDS)
  * added.
  */
-static bool admit(struct np_consumer *c, struct batch *b, size_t i,
+static bool admit(struct np_controller_consumer *c, struct batch *b, size_t i,
                   const struct np_aws_sqs_message *m)
 {
     if (drop_early(c, b, i, m))
@@ -519,7 +519,8 @@ static bool admit(struct np_consumer *c, struct batch *b, size_t i,
     return false;
 }
 
-static void handle_batch(struct np_consumer *c, const struct np_aws_sqs_message *msgs, size_t n)
+static void handle_batch(struct np_controller_consumer *c, const struct np_aws_sqs_message *msgs,
+                         size_t n)
 {
     struct batch *b = np_xcalloc(1, sizeof(*b));
     b->verify_actors = -1;
@@ -591,7 +592,7 @@ void np_controller_vpc_events_clean_up(struct np_controller *ctl)
 }
 
 /* Waits up to ms unless stopped; returns true when stopping. */
-static bool wait_stop(struct np_consumer *c, int64_t ms)
+static bool wait_stop(struct np_controller_consumer *c, int64_t ms)
 {
     struct timespec until = np_time_mono_after(ms);
     pthread_mutex_lock(&c->lock);
@@ -602,7 +603,7 @@ static bool wait_stop(struct np_consumer *c, int64_t ms)
     return stop;
 }
 
-static bool stopping(struct np_consumer *c)
+static bool stopping(struct np_controller_consumer *c)
 {
     pthread_mutex_lock(&c->lock);
     bool stop = c->stop;
@@ -612,7 +613,7 @@ static bool stopping(struct np_consumer *c)
 
 static void *consumer_main(void *arg)
 {
-    struct np_consumer *c = arg;
+    struct np_controller_consumer *c = arg;
     int64_t backoff = ERROR_BACKOFF_MIN_MS;
     np_log_info("consuming events", "account", c->account, "queue", c->queue_url);
     while (!stopping(c)) {
@@ -638,12 +639,12 @@ static void *consumer_main(void *arg)
     return NULL;
 }
 
-int np_controller_consumer_new(struct np_consumer **out, struct np_controller *ctl,
+int np_controller_consumer_new(struct np_controller_consumer **out, struct np_controller *ctl,
                                const char *account, const char *queue_url,
                                const struct np_aws_sqs_config *cfg)
 {
     *out = NULL;
-    struct np_consumer *c = np_xcalloc(1, sizeof(*c));
+    struct np_controller_consumer *c = np_xcalloc(1, sizeof(*c));
     c->ctl = ctl;
     c->account = np_strdup(account);
     c->queue_url = np_strdup(queue_url);
@@ -671,7 +672,7 @@ int np_controller_consumer_new(struct np_consumer **out, struct np_controller *c
     return 0;
 }
 
-void np_controller_consumer_signal_stop(struct np_consumer *c)
+void np_controller_consumer_signal_stop(struct np_controller_consumer *c)
 {
     if (!c)
         return;
@@ -683,7 +684,7 @@ void np_controller_consumer_signal_stop(struct np_consumer *c)
         np_aws_sqs_cancel(c->sqs); /* ends a long poll in flight */
 }
 
-void np_controller_consumer_join(struct np_consumer *c)
+void np_controller_consumer_join(struct np_controller_consumer *c)
 {
     if (!c)
         return;
@@ -695,7 +696,7 @@ void np_controller_consumer_join(struct np_consumer *c)
         pthread_join(c->thread, NULL);
 }
 
-void np_controller_consumer_destroy(struct np_consumer *c)
+void np_controller_consumer_destroy(struct np_controller_consumer *c)
 {
     if (!c)
         return;
@@ -720,7 +721,7 @@ void np_controller_consumer_destroy(struct np_consumer *c)
     free(c);
 }
 
-void np_controller_consumer_set_identity(struct np_consumer *c, const char *arn)
+void np_controller_consumer_set_identity(struct np_controller_consumer *c, const char *arn)
 {
     if (!c)
         return;
@@ -742,7 +743,7 @@ void np_controller_consumer_set_identity(struct np_consumer *c, const char *arn)
     pthread_mutex_unlock(&c->lock);
 }
 
-int np_controller_consumer_check(struct np_consumer *c)
+int np_controller_consumer_check(struct np_controller_consumer *c)
 {
     return np_aws_sqs_check(c->sqs, c->queue_url);
 }

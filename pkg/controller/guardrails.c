@@ -14,8 +14,8 @@
  * one scan per guardrail (the workqueue keeps the earliest time of a key). */
 #define GUARDRAIL_BATCH_MS 1000
 
-const struct np_kube_resource np_res_guardrails = {"netposture.dev", "v1alpha1",
-                                                   "postureguardrails", false};
+const struct np_kube_resource np_controller_res_guardrails = {"netposture.dev", "v1alpha1",
+                                                              "postureguardrails", false};
 
 /* ---------------------------------------------------------------- governing guardrails */
 
@@ -24,7 +24,7 @@ static bool governs(json_object *gobj, json_object *labels)
 {
     json_object *sel = np_json_path(gobj, "spec", "namespaceSelector", NP_JSON_END);
     bool yes = false;
-    if (np_selector_matches(sel, labels, &yes) != 0) {
+    if (np_controller_selector_matches(sel, labels, &yes) != 0) {
         np_error_clear(); /* a malformed selector selects nothing (the CRD rejects it) */
         return false;
     }
@@ -33,7 +33,7 @@ static bool governs(json_object *gobj, json_object *labels)
 
 struct collect {
     json_object *labels; /* of the posture's namespace */
-    struct np_guardrail_set *set;
+    struct np_controller_guardrail_set *set;
 };
 
 static void collect_one(void *vctx, const char *key, json_object *obj)
@@ -47,13 +47,13 @@ static void collect_one(void *vctx, const char *key, json_object *obj)
         np_error_clear();
         return;
     }
-    struct np_guardrail_set *s = c->set;
+    struct np_controller_guardrail_set *s = c->set;
     s->items = np_xrealloc(s->items, (s->n + 1) * sizeof(*s->items));
     s->items[s->n++] = g;
 }
 
 int np_controller_guardrails_for(struct np_controller *ctl, const char *ns,
-                                 struct np_guardrail_set *out)
+                                 struct np_controller_guardrail_set *out)
 {
     memset(out, 0, sizeof(*out));
     if (!ctl->guardrail_inf)
@@ -70,7 +70,7 @@ int np_controller_guardrails_for(struct np_controller *ctl, const char *ns,
     return 0;
 }
 
-void np_guardrail_set_clean_up(struct np_guardrail_set *s)
+void np_controller_guardrail_set_clean_up(struct np_controller_guardrail_set *s)
 {
     for (size_t i = 0; i < s->n; i++)
         np_posture_guardrail_destroy(s->items[i]);
@@ -196,7 +196,7 @@ static void scan_vpcp(void *vctx, const char *key, json_object *obj)
 }
 
 int np_controller_reconcile_guardrail(struct np_controller *ctl, const char *key,
-                                      struct np_result *res)
+                                      struct np_controller_result *res)
 {
     (void)res;
     json_object *obj = NULL;
@@ -211,11 +211,11 @@ int np_controller_reconcile_guardrail(struct np_controller *ctl, const char *key
     struct np_posture_guardrail *g = NULL;
     json_object *st = json_object_new_object();
     json_object_object_add(st, "observedGeneration", json_object_new_int64(generation));
-    struct np_condition cond;
+    struct np_controller_condition cond;
     char *msg = NULL;
     if (np_posture_guardrail_parse(&g, key, np_json_path(obj, "spec", NP_JSON_END)) != 0) {
         msg = np_strdup(np_error_message());
-        cond = (struct np_condition){"Ready", "False", "InvalidSpec", msg};
+        cond = (struct np_controller_condition){"Ready", "False", "InvalidSpec", msg};
     } else {
         struct scan s = {ctl, obj, g, json_object_new_array(), 0};
         np_kube_store_each(np_kube_informer_store(ctl->sgp_inf), scan_sgp, &s);
@@ -226,14 +226,14 @@ int np_controller_reconcile_guardrail(struct np_controller *ctl, const char *key
         json_object_object_add(viol, "items", s.items);
         json_object_object_add(st, "violations", viol);
         msg = np_strdupf("%lld violation(s) in the postures it governs", (long long)s.count);
-        cond = (struct np_condition){"Ready", "True", "Evaluated", msg};
+        cond = (struct np_controller_condition){"Ready", "True", "Evaluated", msg};
     }
     json_object_object_add(st, "conditions",
-                           np_status_conditions(old_status, &cond, 1, generation, now));
+                           np_controller_status_conditions(old_status, &cond, 1, generation, now));
     rc = 0;
-    if (!np_status_equal(old_status, st, NULL)) {
-        char *patch = np_status_merge_patch(old_status, st);
-        rc = np_kube_status_patch(ctl->kube, NULL, &np_res_guardrails, NULL, key, patch);
+    if (!np_controller_status_equal(old_status, st, NULL)) {
+        char *patch = np_controller_status_merge_patch(old_status, st);
+        rc = np_kube_status_patch(ctl->kube, NULL, &np_controller_res_guardrails, NULL, key, patch);
         free(patch);
         if (rc == NP_ENOTFOUND)
             rc = 0;
@@ -249,7 +249,7 @@ static void enqueue_one(void *ctx, const char *key, json_object *obj)
 {
     struct np_controller *ctl = ctx;
     (void)obj;
-    np_controller_enqueue_after(ctl, NP_WORK_GUARDRAIL, key, GUARDRAIL_BATCH_MS);
+    np_controller_enqueue_after(ctl, NP_CONTROLLER_WORK_GUARDRAIL, key, GUARDRAIL_BATCH_MS);
 }
 
 void np_controller_requeue_guardrails(struct np_controller *ctl)

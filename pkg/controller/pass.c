@@ -17,8 +17,8 @@
 #define RESOLVED_RETENTION_MS (60LL * 60 * 1000)
 #define MAX_PLAN_LINES 200
 
-void np_pass_emit(struct np_pass *p, const char *type, const char *reason, const char *action,
-                  const char *note)
+void np_controller_pass_emit(struct np_controller_pass *p, const char *type, const char *reason,
+                             const char *action, const char *note)
 {
     if (np_kube_recorder_emit(p->ctl->recorder, &p->ref, type, reason, action, note) != 0)
         np_log_warn("cannot record event", "namespace", p->ns, "name", p->name, "reason", reason,
@@ -28,7 +28,7 @@ void np_pass_emit(struct np_pass *p, const char *type, const char *reason, const
 /* ---------------------------------------------------------------- status */
 
 /* The item of a status drift list (an array, or NULL) with this scope, change and text. */
-static json_object *find_item(struct np_pass *p, json_object *items, const char *scope,
+static json_object *find_item(struct np_controller_pass *p, json_object *items, const char *scope,
                               const char *change, const char *text)
 {
     size_t n =
@@ -43,8 +43,8 @@ static json_object *find_item(struct np_pass *p, json_object *items, const char 
     return NULL;
 }
 
-static json_object *old_drift_item(struct np_pass *p, const char *scope, const char *change,
-                                   const char *text)
+static json_object *old_drift_item(struct np_controller_pass *p, const char *scope,
+                                   const char *change, const char *text)
 {
     return find_item(p, np_json_path(p->old_status, "drift", "items", NP_JSON_END), scope, change,
                      text);
@@ -77,7 +77,7 @@ static void put_time(json_object *o, const char *k, int64_t ms)
 }
 
 /* Adds a drift item of this pass to the new status list (bounded; drift_count counts all). */
-static void add_drift_item(struct np_pass *p, const char *scope, const char *change,
+static void add_drift_item(struct np_controller_pass *p, const char *scope, const char *change,
                            const char *text, const struct item_info *info)
 {
     if (!p->drift_items)
@@ -93,7 +93,7 @@ static void add_drift_item(struct np_pass *p, const char *scope, const char *cha
     if (info->actor) {
         /* Bounded: the text comes from an event message. A cut actor is never verified (it
          * would not match the same exceptions in the next pass). */
-        char *actor = np_status_bounded(info->actor, NP_STATUS_ACTOR_MAX);
+        char *actor = np_controller_status_bounded(info->actor, NP_CONTROLLER_STATUS_ACTOR_MAX);
         json_object_object_add(it, "actor", json_object_new_string(actor));
         json_object_object_add(
             it, "actorVerified",
@@ -118,7 +118,7 @@ static void add_drift_item(struct np_pass *p, const char *scope, const char *cha
  * Carries repaired items of the previous status that are not drift again into the new list
  * until RESOLVED_RETENTION_MS after their repair.
  */
-static void keep_resolved_items(struct np_pass *p)
+static void keep_resolved_items(struct np_controller_pass *p)
 {
     json_object *items = np_json_path(p->old_status, "drift", "items", NP_JSON_END);
     if (!items || !json_object_is_type(items, json_type_array))
@@ -146,7 +146,7 @@ static void keep_resolved_items(struct np_pass *p)
 }
 
 /* Copies a member of the old status (a timestamp or counter we only move on events). */
-static void keep_old(struct np_pass *p, json_object *st, const char *k)
+static void keep_old(struct np_controller_pass *p, json_object *st, const char *k)
 {
     json_object *v = np_json_path(p->old_status, k, NP_JSON_END);
     json_object *copy = NULL;
@@ -161,7 +161,7 @@ static void keep_old(struct np_pass *p, json_object *st, const char *k)
  * one before and lose it. The watch event of our write arrives later with the same version;
  * the store never lets our answer replace a newer object the watch delivered.
  */
-static void remember_written(struct np_pass *p, json_object *updated)
+static void remember_written(struct np_controller_pass *p, json_object *updated)
 {
     struct np_kube_store *store = np_kube_informer_store(p->kind->informer(p->ctl));
     json_object *meta = np_json_path(updated, "metadata", NP_JSON_END);
@@ -172,7 +172,7 @@ static void remember_written(struct np_pass *p, json_object *updated)
 
 /* The drift list of this pass: count, the generation it was computed against (a new one
  * resets flapping) and the items, the repairs of the last hour included (they count no more). */
-static json_object *drift_status(struct np_pass *p)
+static json_object *drift_status(struct np_controller_pass *p)
 {
     keep_resolved_items(p);
     json_object *drift = json_object_new_object();
@@ -184,7 +184,7 @@ static json_object *drift_status(struct np_pass *p)
 }
 
 /* The timestamps and counters that move only when something happened in this pass. */
-static void put_activity(struct np_pass *p, json_object *st)
+static void put_activity(struct np_controller_pass *p, json_object *st)
 {
     if (p->drift_count > 0)
         put_time(st, "lastDriftTime", p->now);
@@ -203,11 +203,11 @@ static void put_activity(struct np_pass *p, json_object *st)
 }
 
 /* The status this pass writes (without lastSyncTime's new value). */
-static json_object *build_status(struct np_pass *p)
+static json_object *build_status(struct np_controller_pass *p)
 {
     json_object *st = json_object_new_object();
     json_object_object_add(st, "observedGeneration", json_object_new_int64(p->generation));
-    if (np_pass_converged(p))
+    if (np_controller_pass_converged(p))
         json_object_object_add(st, "convergedGeneration", json_object_new_int64(p->generation));
     else
         keep_old(p, st, "convergedGeneration");
@@ -216,12 +216,12 @@ static json_object *build_status(struct np_pass *p)
     if (!p->kind->put_ids(p, st))
         for (size_t i = 0; p->kind->status_keys[i]; i++)
             keep_old(p, st, p->kind->status_keys[i]);
-    struct np_pass_conditions conds;
-    np_pass_conditions(p, &conds);
-    json_object_object_add(
-        st, "conditions",
-        np_status_conditions(p->old_status, conds.items, conds.n, p->generation, p->now));
-    np_pass_conditions_clean_up(&conds);
+    struct np_controller_pass_conditions conds;
+    np_controller_pass_conditions(p, &conds);
+    json_object_object_add(st, "conditions",
+                           np_controller_status_conditions(p->old_status, conds.items, conds.n,
+                                                           p->generation, p->now));
+    np_controller_pass_conditions_clean_up(&conds);
     if (p->diffed)
         json_object_object_add(st, "drift", drift_status(p));
     else
@@ -234,7 +234,7 @@ static json_object *build_status(struct np_pass *p)
 
 /* Whether st says what the old status said; lastDriftTime moves with every sighting of drift
  * and lastSyncTime with every write, so they are not compared. */
-static bool status_unchanged(struct np_pass *p, json_object *st)
+static bool status_unchanged(struct np_controller_pass *p, json_object *st)
 {
     json_object *cmp_old = NULL, *cmp_new = NULL;
     if (p->old_status)
@@ -243,14 +243,14 @@ static bool status_unchanged(struct np_pass *p, json_object *st)
     if (cmp_old)
         json_object_object_del(cmp_old, "lastDriftTime");
     json_object_object_del(cmp_new, "lastDriftTime");
-    bool same = np_status_equal(cmp_old, cmp_new, "lastSyncTime");
+    bool same = np_controller_status_equal(cmp_old, cmp_new, "lastSyncTime");
     json_object_put(cmp_old);
     json_object_put(cmp_new);
     return same;
 }
 
 /* Writes the pass's status with one merge patch, unless nothing changed. */
-static int write_status(struct np_pass *p)
+static int write_status(struct np_controller_pass *p)
 {
     json_object *st = build_status(p);
     if (status_unchanged(p, st)) {
@@ -258,7 +258,7 @@ static int write_status(struct np_pass *p)
         return 0;
     }
     put_time(st, "lastSyncTime", p->now);
-    char *patch = np_status_merge_patch(p->old_status, st);
+    char *patch = np_controller_status_merge_patch(p->old_status, st);
     json_object *updated = NULL;
     int rc = np_kube_status_patch(p->ctl->kube, &updated, p->kind->res, p->ns, p->name, patch);
     if (rc == NP_ENOTFOUND)
@@ -271,7 +271,7 @@ static int write_status(struct np_pass *p)
     return rc;
 }
 
-int np_pass_ensure_finalizer(struct np_pass *p)
+int np_controller_pass_ensure_finalizer(struct np_controller_pass *p)
 {
     if (np_kube_object_has_finalizer(p->obj, NP_KUBE_FINALIZER)) {
         /* Put there before our first AWS object (a manifest that lists it): make it ours, or
@@ -309,7 +309,7 @@ int np_pass_ensure_finalizer(struct np_pass *p)
     return 0;
 }
 
-const char *np_pass_old_condition_reason(struct np_pass *p, const char *type)
+const char *np_controller_pass_old_condition_reason(struct np_controller_pass *p, const char *type)
 {
     json_object *conds = np_json_path(p->old_status, "conditions", NP_JSON_END);
     size_t n =
@@ -322,22 +322,22 @@ const char *np_pass_old_condition_reason(struct np_pass *p, const char *type)
     return NULL;
 }
 
-size_t np_pass_ownership_tags(struct np_pass *p, char **owner, const char *piece,
-                              struct np_aws_tag tags[3])
+size_t np_controller_pass_ownership_tags(struct np_controller_pass *p, char **owner,
+                                         const char *piece, struct np_aws_tag tags[3])
 {
     *owner = np_strdupf("%s/%s", p->ns, p->name);
-    tags[0] = (struct np_aws_tag){(char *)NP_TAG_OWNER, *owner};
-    tags[1] = (struct np_aws_tag){(char *)NP_TAG_UID, (char *)p->uid};
+    tags[0] = (struct np_aws_tag){(char *)NP_POSTURE_TAG_OWNER, *owner};
+    tags[1] = (struct np_aws_tag){(char *)NP_POSTURE_TAG_UID, (char *)p->uid};
     if (!piece)
         return 2;
-    tags[2] = (struct np_aws_tag){(char *)NP_TAG_PIECE, (char *)piece};
+    tags[2] = (struct np_aws_tag){(char *)NP_CONTROLLER_TAG_PIECE, (char *)piece};
     return 3;
 }
 
-bool np_pass_owned_by_other(struct np_pass *p, const struct np_aws_tag *tags, size_t n,
-                            const char **other)
+bool np_controller_pass_owned_by_other(struct np_controller_pass *p, const struct np_aws_tag *tags,
+                                       size_t n, const char **other)
 {
-    const char *o = np_aws_tag_get(tags, n, NP_TAG_OWNER);
+    const char *o = np_aws_tag_get(tags, n, NP_POSTURE_TAG_OWNER);
     char *me = np_strdupf("%s/%s", p->ns, p->name);
     bool foreign = o && strcmp(o, me) != 0;
     free(me);
@@ -346,32 +346,37 @@ bool np_pass_owned_by_other(struct np_pass *p, const struct np_aws_tag *tags, si
     return foreign;
 }
 
-bool np_pass_retains(enum np_posture_management_policy policy, enum np_posture_deletion deletion)
+bool np_controller_pass_retains(enum np_posture_management_policy policy,
+                                enum np_posture_deletion deletion)
 {
     return deletion == NP_POSTURE_DELETION_RETAIN ||
            (deletion == NP_POSTURE_DELETION_UNSET && policy == NP_POSTURE_MANAGEMENT_ADOPT);
 }
 
-int np_pass_deletion_blocked(struct np_pass *p, char *msg, struct np_result *res)
+int np_controller_pass_deletion_blocked(struct np_controller_pass *p, char *msg,
+                                        struct np_controller_result *res)
 {
-    const char *blocked = np_reason_name(NP_REASON_DELETION_BLOCKED);
-    if (!np_str_eq(np_pass_old_condition_reason(p, "Ready"), blocked))
-        np_pass_emit(p, "Warning", blocked, "Delete", msg);
-    np_pass_stop(p, NP_REASON_DELETION_BLOCKED, msg);
+    const char *blocked = np_controller_reason_name(NP_CONTROLLER_REASON_DELETION_BLOCKED);
+    if (!np_str_eq(np_controller_pass_old_condition_reason(p, "Ready"), blocked))
+        np_controller_pass_emit(p, "Warning", blocked, "Delete", msg);
+    np_controller_pass_stop(p, NP_CONTROLLER_REASON_DELETION_BLOCKED, msg);
     res->requeue_after_ms = 15 * 1000;
     return 0;
 }
 
-void np_pass_deletion_no_account(struct np_pass *p, const char *what, struct np_result *res)
+void np_controller_pass_deletion_no_account(struct np_controller_pass *p, const char *what,
+                                            struct np_controller_result *res)
 {
     /* No usable account: AWS cannot be cleaned up; say so and keep the finalizer. */
-    np_pass_stop(p, NP_REASON_DELETION_BLOCKED,
-                 np_strdupf("cannot clean up %s: %s (remove the finalizer %s to abandon it)", what,
-                            p->use.message ? p->use.message : "no account", NP_KUBE_FINALIZER));
+    np_controller_pass_stop(
+        p, NP_CONTROLLER_REASON_DELETION_BLOCKED,
+        np_strdupf("cannot clean up %s: %s (remove the finalizer %s to abandon it)", what,
+                   p->use.message ? p->use.message : "no account", NP_KUBE_FINALIZER));
     res->requeue_after_ms = 30 * 1000;
 }
 
-int np_pass_guardrails_for(struct np_pass *p, struct np_result *res, bool *unknown)
+int np_controller_pass_guardrails_for(struct np_controller_pass *p,
+                                      struct np_controller_result *res, bool *unknown)
 {
     *unknown = false;
     int rc = np_controller_guardrails_for(p->ctl, p->ns, &p->guardrails);
@@ -379,14 +384,16 @@ int np_pass_guardrails_for(struct np_pass *p, struct np_result *res, bool *unkno
         return rc;
     /* Never decided on labels we do not know (a Deny guardrail might select it): wait. */
     *unknown = true;
-    np_pass_stop(p, NP_REASON_NAMESPACE_UNKNOWN, np_strdup(np_error_message()));
-    np_pass_synced(p);
+    np_controller_pass_stop(p, NP_CONTROLLER_REASON_NAMESPACE_UNKNOWN,
+                            np_strdup(np_error_message()));
+    np_controller_pass_synced(p);
     res->requeue_after_ms = 1000;
     np_error_clear();
     return 0;
 }
 
-void np_pass_count_metric(struct np_pass *p, const char *family, const char *k2, const char *v2)
+void np_controller_pass_count_metric(struct np_controller_pass *p, const char *family,
+                                     const char *k2, const char *v2)
 {
     struct np_buf l = NP_BUF_INIT;
     np_metrics_labels(&l, "kind", p->kind->kind, k2, v2);
@@ -396,8 +403,10 @@ void np_pass_count_metric(struct np_pass *p, const char *family, const char *k2,
 
 #define MAX_VIOLATIONS_SHOWN 3
 
-void np_pass_violation_add(struct np_pass_violations *v, const struct np_posture_guardrail *g,
-                           const struct np_posture_guardrail_rule *rule, const char *what)
+void np_controller_pass_violation_add(struct np_controller_pass_violations *v,
+                                      const struct np_posture_guardrail *g,
+                                      const struct np_posture_guardrail_rule *rule,
+                                      const char *what)
 {
     bool deny = g->enforcement == NP_POSTURE_GUARDRAIL_DENY;
     struct np_buf *b = deny ? &v->deny : &v->warn;
@@ -413,7 +422,8 @@ void np_pass_violation_add(struct np_pass_violations *v, const struct np_posture
     np_buf_appendf(b, " forbids %s", what);
 }
 
-bool np_pass_guardrail_verdict(struct np_pass *p, struct np_pass_violations *v)
+bool np_controller_pass_guardrail_verdict(struct np_controller_pass *p,
+                                          struct np_controller_pass_violations *v)
 {
     bool deny = v->n_deny > 0;
     /* The Deny ones explain why nothing is applied. */
@@ -428,19 +438,23 @@ bool np_pass_guardrail_verdict(struct np_pass *p, struct np_pass_violations *v)
     np_buf_clean_up(&v->warn);
     if (n == 0) {
         free(text);
-        np_pass_set_compliance(p, NP_REASON_COMPLIANT,
-                               np_strdupf("the spec satisfies %zu guardrail(s)", p->guardrails.n));
+        np_controller_pass_set_compliance(
+            p, NP_CONTROLLER_REASON_COMPLIANT,
+            np_strdupf("the spec satisfies %zu guardrail(s)", p->guardrails.n));
         return false;
     }
-    enum np_reason reason = deny ? NP_REASON_GUARDRAIL_VIOLATION : NP_REASON_GUARDRAIL_WARNING;
-    if (!np_str_eq(np_pass_old_condition_reason(p, "Compliant"), np_reason_name(reason))) {
-        np_pass_emit(p, "Warning", np_reason_name(reason), "Validate", text);
-        np_pass_count_metric(p, "netposture_guardrail_violations_total", "enforcement",
-                             deny ? "Deny" : "Warn");
+    enum np_controller_reason reason =
+        deny ? NP_CONTROLLER_REASON_GUARDRAIL_VIOLATION : NP_CONTROLLER_REASON_GUARDRAIL_WARNING;
+    if (!np_str_eq(np_controller_pass_old_condition_reason(p, "Compliant"),
+                   np_controller_reason_name(reason))) {
+        np_controller_pass_emit(p, "Warning", np_controller_reason_name(reason), "Validate", text);
+        np_controller_pass_count_metric(p, "netposture_guardrail_violations_total", "enforcement",
+                                        deny ? "Deny" : "Warn");
     }
     if (deny)
-        np_pass_stop(p, NP_REASON_GUARDRAIL_VIOLATION, np_strdupf("not applied: %s", text));
-    np_pass_set_compliance(p, reason, text);
+        np_controller_pass_stop(p, NP_CONTROLLER_REASON_GUARDRAIL_VIOLATION,
+                                np_strdupf("not applied: %s", text));
+    np_controller_pass_set_compliance(p, reason, text);
     return deny;
 }
 
@@ -457,8 +471,8 @@ static int64_t item_time(json_object *it, const char *k, int64_t dflt)
  * What the previous status remembers of a drift item: first sighting, actor, how often it
  * came back after a repair inside the flapping window, and whether it was contested.
  */
-static void item_history(struct np_pass *p, json_object *old, struct np_posture_item_history *h,
-                         int64_t *window_start)
+static void item_history(struct np_controller_pass *p, json_object *old,
+                         struct np_posture_item_history *h, int64_t *window_start)
 {
     memset(h, 0, sizeof(*h));
     h->first_seen_ms = p->now;
@@ -518,17 +532,18 @@ static const char *state_text(enum np_posture_item_state s, const struct np_post
 }
 
 /* Applies a plan; on success announces every line (Event and log). */
-static int apply_plan(struct np_pass *p, const struct np_pass_plan_ops *ops, void *plan,
-                      char **lines)
+static int apply_plan(struct np_controller_pass *p, const struct np_controller_pass_plan_ops *ops,
+                      void *plan, char **lines)
 {
-    int rc = np_pass_ensure_finalizer(p);
+    int rc = np_controller_pass_ensure_finalizer(p);
     if (rc == 0)
         rc = ops->apply(p, plan);
-    np_pass_count_metric(p, "netposture_remediations_total", "result", rc ? "error" : "success");
+    np_controller_pass_count_metric(p, "netposture_remediations_total", "result",
+                                    rc ? "error" : "success");
     if (rc)
         return rc;
     for (size_t i = 0; lines && lines[i]; i++) {
-        np_pass_emit(p, "Normal", "Remediated", "Remediate", lines[i]);
+        np_controller_pass_emit(p, "Normal", "Remediated", "Remediate", lines[i]);
         np_log_info("remediated", "namespace", p->ns, "name", p->name, "action", lines[i]);
     }
     p->remediated = true;
@@ -566,7 +581,8 @@ static char *plan_id(char **lines, uint64_t observed_fp)
     return np_strdupf("sha256:%s", hex);
 }
 
-char *np_pass_client_token(struct np_pass *p, const char *piece, const char *previous)
+char *np_controller_pass_client_token(struct np_controller_pass *p, const char *piece,
+                                      const char *previous)
 {
     struct np_buf b = NP_BUF_INIT;
     np_buf_appendf(&b, "%s\n%s\n%s", p->uid ? p->uid : "", piece, previous ? previous : "-");
@@ -577,7 +593,8 @@ char *np_pass_client_token(struct np_pass *p, const char *piece, const char *pre
 }
 
 /* Publishes the plan waiting for approval in status.plan; true when the plan is new. */
-static bool publish_plan(struct np_pass *p, char **lines, const char *id, const char *approved)
+static bool publish_plan(struct np_controller_pass *p, char **lines, const char *id,
+                         const char *approved)
 {
     p->plan = json_object_new_object();
     json_object_object_add(p->plan, "id", json_object_new_string(id));
@@ -601,16 +618,16 @@ static bool publish_plan(struct np_pass *p, char **lines, const char *id, const 
             np_strdupf("plan %s: %s%s (approve with the annotation "
                        "netposture.dev/approve-plan=%s)",
                        id, lines[0] ? lines[0] : "", lines[0] && lines[1] ? ", ..." : "", id);
-        np_pass_emit(p, "Normal", "PlanProposed", "Propose", note);
+        np_controller_pass_emit(p, "Normal", "PlanProposed", "Propose", note);
         free(note);
     }
     return !same;
 }
 
 /* Events and metrics for one reported item whose state is new or changed. */
-static void announce_item(struct np_pass *p, const struct np_posture_drift *d, const char *text,
-                          const struct item_info *info, enum np_posture_item_state st, bool is_new,
-                          const char *old_state)
+static void announce_item(struct np_controller_pass *p, const struct np_posture_drift *d,
+                          const char *text, const struct item_info *info,
+                          enum np_posture_item_state st, bool is_new, const char *old_state)
 {
     const char *scope = np_posture_drift_scope(d);
     const char *change = np_posture_change_name(d->change);
@@ -618,19 +635,20 @@ static void announce_item(struct np_pass *p, const struct np_posture_drift *d, c
         char *note = info->guardrail ? np_strdupf("%s %s %s (violates guardrail %s)", scope, change,
                                                   text, info->guardrail)
                                      : np_strdupf("%s %s %s", scope, change, text);
-        np_pass_emit(p, "Warning", "DriftDetected", "Detect", note);
+        np_controller_pass_emit(p, "Warning", "DriftDetected", "Detect", note);
         free(note);
-        np_pass_count_metric(p, "netposture_drift_detected_total", "change", change);
+        np_controller_pass_count_metric(p, "netposture_drift_detected_total", "change", change);
         if (p->event_ms > 0 && p->now >= p->event_ms)
             np_metrics_histogram_observe(p->ctl->metrics, "netposture_drift_time_to_detect_seconds",
                                          NULL, (double)(p->now - p->event_ms) / 1000.0);
         if (info->guardrail)
-            np_pass_count_metric(p, "netposture_guardrail_violations_total", "where", "observed");
+            np_controller_pass_count_metric(p, "netposture_guardrail_violations_total", "where",
+                                            "observed");
     }
     if (!is_new && np_str_eq(old_state, info->state))
         return;
-    np_pass_count_metric(p, "netposture_policy_decisions_total", "state",
-                         st == NP_POSTURE_ITEM_APPLY ? "Applied" : info->state);
+    np_controller_pass_count_metric(p, "netposture_policy_decisions_total", "state",
+                                    st == NP_POSTURE_ITEM_APPLY ? "Applied" : info->state);
     char until[40] = "";
     if (info->until_ms > 0)
         np_time_format_rfc3339(until, sizeof(until), info->until_ms);
@@ -651,21 +669,21 @@ static void announce_item(struct np_pass *p, const struct np_posture_drift *d, c
         const char *reason = st == NP_POSTURE_ITEM_PENDING    ? "GracePeriod"
                              : st == NP_POSTURE_ITEM_EXCEPTED ? "Excepted"
                                                               : "Contested";
-        np_pass_emit(p, st == NP_POSTURE_ITEM_CONTESTED ? "Warning" : "Normal", reason, "Decide",
-                     note);
+        np_controller_pass_emit(p, st == NP_POSTURE_ITEM_CONTESTED ? "Warning" : "Normal", reason,
+                                "Decide", note);
         free(note);
     }
 }
 
 /*
- * One decision of np_pass_decide: the delta, and per item (parallel to delta->items) its
+ * One decision of np_controller_pass_decide: the delta, and per item (parallel to delta->items) its
  * status text, its entry in the previous status, what that remembers, and whether this pass
  * applied it.
  */
 struct decision_run {
-    struct np_pass *p;
+    struct np_controller_pass *p;
     const struct np_posture_delta *delta;
-    const struct np_pass_plan_ops *ops;
+    const struct np_controller_pass_plan_ops *ops;
     struct np_posture_verdict verdict;
     char **texts;
     json_object **olds; /* borrowed from the old status, or NULL */
@@ -679,9 +697,9 @@ struct decision_run {
     char *contested_text;
 };
 
-static void decision_run_init(struct decision_run *r, struct np_pass *p,
+static void decision_run_init(struct decision_run *r, struct np_controller_pass *p,
                               const struct np_posture_delta *delta,
-                              const struct np_pass_plan_ops *ops)
+                              const struct np_controller_pass_plan_ops *ops)
 {
     memset(r, 0, sizeof(*r));
     r->p = p;
@@ -718,7 +736,7 @@ static bool is_new_item(json_object *old)
  * ones the event's API call explains. */
 static void recall_history(struct decision_run *r)
 {
-    struct np_pass *p = r->p;
+    struct np_controller_pass *p = r->p;
     for (size_t i = 0; i < r->delta->n; i++) {
         const struct np_posture_drift *d = &r->delta->items[i];
         r->texts[i] = np_posture_drift_text(d);
@@ -791,7 +809,7 @@ static int apply_due(struct decision_run *r)
  * names its id, else published in status.plan (with a Warning when the blast radius held it). */
 static int propose_or_apply_approved(struct decision_run *r)
 {
-    struct np_pass *p = r->p;
+    struct np_controller_pass *p = r->p;
     if (r->verdict.n_proposed == 0)
         return 0;
     void *plan = NULL;
@@ -805,7 +823,7 @@ static int propose_or_apply_approved(struct decision_run *r)
     if (approved && strcmp(approved, id) == 0) {
         rc = apply_items(r, NP_POSTURE_ITEM_PROPOSED, plan, lines);
         if (rc == 0) {
-            np_pass_emit(p, "Normal", "PlanApproved", "Approve", id);
+            np_controller_pass_emit(p, "Normal", "PlanApproved", "Approve", id);
             p->consume_approval = true;
             r->approved = true;
         }
@@ -817,7 +835,7 @@ static int propose_or_apply_approved(struct decision_run *r)
         char *note = np_strdupf("the plan has %zu changes, more than maxChangesPerSync %zu; "
                                 "nothing was applied",
                                 r->verdict.changes, r->verdict.limit);
-        np_pass_emit(p, "Warning", "BlastRadiusExceeded", "Decide", note);
+        np_controller_pass_emit(p, "Warning", "BlastRadiusExceeded", "Decide", note);
         free(note);
     }
     free(p->out.decision.plan_id);
@@ -844,7 +862,7 @@ static int verify_repairs(struct decision_run *r)
 /* Step 6, one item: its status entry, Events and metrics. */
 static void report_item(struct decision_run *r, size_t i)
 {
-    struct np_pass *p = r->p;
+    struct np_controller_pass *p = r->p;
     const struct np_posture_drift *d = &r->delta->items[i];
     enum np_posture_item_state st = r->applied[i] ? NP_POSTURE_ITEM_APPLY : r->verdict.states[i];
     bool pending = st == NP_POSTURE_ITEM_APPLY && !r->verified && still_there(&r->residual, d);
@@ -883,10 +901,10 @@ static void report_item(struct decision_run *r, size_t i)
 }
 
 /* Step 7: what the conditions need of the decision, and when to look again. */
-static void record_decision(struct decision_run *r, struct np_result *res)
+static void record_decision(struct decision_run *r, struct np_controller_result *res)
 {
-    struct np_pass *p = r->p;
-    struct np_pass_decision *d = &p->out.decision;
+    struct np_controller_pass *p = r->p;
+    struct np_controller_pass_decision *d = &p->out.decision;
     const struct np_posture_verdict *v = &r->verdict;
     p->out.decided = true;
     p->diffed = true; /* the drift list is complete: it replaces the old one */
@@ -912,15 +930,16 @@ static void record_decision(struct decision_run *r, struct np_result *res)
     }
 }
 
-static void set_subject(struct np_pass *p, const char *subject)
+static void set_subject(struct np_controller_pass *p, const char *subject)
 {
     free(p->out.decision.subject);
     p->out.decision.subject = np_strdup(subject);
 }
 
-int np_pass_decide(struct np_pass *p, const struct np_posture_delta *delta,
-                   const struct np_posture_remediation *remediation,
-                   const struct np_pass_plan_ops *ops, struct np_result *res)
+int np_controller_pass_decide(struct np_controller_pass *p, const struct np_posture_delta *delta,
+                              const struct np_posture_remediation *remediation,
+                              const struct np_controller_pass_plan_ops *ops,
+                              struct np_controller_result *res)
 {
     set_subject(p, ops->subject);
     if (delta->n == 0) {
@@ -953,7 +972,7 @@ int np_pass_decide(struct np_pass *p, const struct np_posture_delta *delta,
 
 /* Removes annotations from the posture with one merge patch; a posture gone meanwhile is
  * fine. */
-static int drop_annotations(struct np_pass *p, const char *const *keys, size_t n)
+static int drop_annotations(struct np_controller_pass *p, const char *const *keys, size_t n)
 {
     json_object *ann = json_object_new_object();
     for (size_t i = 0; i < n; i++)
@@ -969,18 +988,18 @@ static int drop_annotations(struct np_pass *p, const char *const *keys, size_t n
     return rc == NP_ENOTFOUND ? 0 : rc;
 }
 
-static void pass_clean_up(struct np_pass *p)
+static void pass_clean_up(struct np_controller_pass *p)
 {
     if (p->kind->clean_up)
         p->kind->clean_up(p);
     free(p->ns);
     free(p->name);
     json_object_put(p->obj);
-    np_account_use_clean_up(&p->use);
-    np_pass_outcome_clean_up(&p->out);
+    np_controller_account_hold_clean_up(&p->use);
+    np_controller_pass_outcome_clean_up(&p->out);
     json_object_put(p->drift_items);
     json_object_put(p->plan);
-    np_guardrail_set_clean_up(&p->guardrails);
+    np_controller_guardrail_set_clean_up(&p->guardrails);
     free(p->event_actor);
     free(p->event_name);
 }
@@ -990,7 +1009,7 @@ static void pass_clean_up(struct np_pass *p)
  * object's managedFields say which field manager added it. One that a user added (to a
  * posture that was refused, or never reached AWS) must never make us delete anything.
  */
-static int finalizer_is_ours(struct np_pass *p, bool *ours)
+static int finalizer_is_ours(struct np_controller_pass *p, bool *ours)
 {
     json_object *live = NULL;
     *ours = false;
@@ -1003,12 +1022,12 @@ static int finalizer_is_ours(struct np_pass *p, bool *ours)
 }
 
 /* Removes a finalizer netposture did not add, touching nothing in AWS, and says so. */
-static int release_foreign_finalizer(struct np_pass *p)
+static int release_foreign_finalizer(struct np_controller_pass *p)
 {
     const char *id = np_json_path_str(p->old_status, p->kind->id_key, NP_JSON_END);
     char *note = np_strdupf("%s was not added by netposture: removed it without any AWS call%s%s",
                             NP_KUBE_FINALIZER, id ? "; left untouched: " : "", id ? id : "");
-    np_pass_emit(p, "Warning", "FinalizerNotOurs", "Delete", note);
+    np_controller_pass_emit(p, "Warning", "FinalizerNotOurs", "Delete", note);
     np_log_warn("foreign finalizer removed without any AWS call", "namespace", p->ns, "name",
                 p->name);
     free(note);
@@ -1016,7 +1035,8 @@ static int release_foreign_finalizer(struct np_pass *p)
 }
 
 /* A spec that does not parse: reported once per generation; on deletion, abandoned. */
-static int invalid_spec(struct np_pass *p, bool deleting, struct np_result *res)
+static int invalid_spec(struct np_controller_pass *p, bool deleting,
+                        struct np_controller_result *res)
 {
     int rc = 0;
     char *msg = np_strdup(np_error_message());
@@ -1027,7 +1047,7 @@ static int invalid_spec(struct np_pass *p, bool deleting, struct np_result *res)
         if (id && np_kube_object_has_finalizer(p->obj, NP_KUBE_FINALIZER)) {
             char *note =
                 np_strdupf("the spec is invalid (%s): %s was left in AWS untouched", msg, id);
-            np_pass_emit(p, "Warning", "Abandoned", "Delete", note);
+            np_controller_pass_emit(p, "Warning", "Abandoned", "Delete", note);
             free(note);
         }
         rc = np_kube_finalizer_remove(p->ctl->kube, p->kind->res, p->obj, NP_KUBE_FINALIZER);
@@ -1035,18 +1055,18 @@ static int invalid_spec(struct np_pass *p, bool deleting, struct np_result *res)
         return rc;
     }
     /* Once per spec: the same invalid spec is reported, not re-announced every pass. */
-    if (!np_str_eq(np_pass_old_condition_reason(p, "Ready"),
-                   np_reason_name(NP_REASON_INVALID_SPEC)) ||
+    if (!np_str_eq(np_controller_pass_old_condition_reason(p, "Ready"),
+                   np_controller_reason_name(NP_CONTROLLER_REASON_INVALID_SPEC)) ||
         np_json_path_int(p->old_status, 0, "observedGeneration", NP_JSON_END) != p->generation)
-        np_pass_emit(p, "Warning", "InvalidSpec", "Validate", msg);
-    np_pass_stop(p, NP_REASON_INVALID_SPEC, msg);
+        np_controller_pass_emit(p, "Warning", "InvalidSpec", "Validate", msg);
+    np_controller_pass_stop(p, NP_CONTROLLER_REASON_INVALID_SPEC, msg);
     res->terminal = true;
     return write_status(p);
 }
 
 /* Loads the posture from the informer's store and what the pass remembers of it. NP_ENOTFOUND
  * when it is gone (its finalizer, if any, was already handled). */
-static int pass_load(struct np_pass *p)
+static int pass_load(struct np_controller_pass *p)
 {
     int rc = np_kube_store_get(np_kube_informer_store(p->kind->informer(p->ctl)), &p->obj, p->key);
     if (rc == 0)
@@ -1076,7 +1096,7 @@ static int pass_load(struct np_pass *p)
 
 /* On deletion: whether the pass may go on (our finalizer is ours to honour). A finalizer
  * netposture did not add is removed without any AWS call; *done then. */
-static int check_finalizer_owner(struct np_pass *p, bool *done)
+static int check_finalizer_owner(struct np_controller_pass *p, bool *done)
 {
     *done = false;
     if (!p->deleting || !np_kube_object_has_finalizer(p->obj, NP_KUBE_FINALIZER))
@@ -1096,7 +1116,7 @@ static int check_finalizer_owner(struct np_pass *p, bool *done)
 
 /* Annotations that were requests, now honoured: an approval is for one plan (the same id must
  * not apply again later); a retry request must not reset every pass. */
-static int drop_honoured_annotations(struct np_pass *p)
+static int drop_honoured_annotations(struct np_controller_pass *p)
 {
     const char *done[2];
     size_t n_done = 0;
@@ -1109,18 +1129,19 @@ static int drop_honoured_annotations(struct np_pass *p)
         return 0;
     int rc = drop_annotations(p, done, n_done);
     if (rc == 0 && retried)
-        np_pass_emit(p, "Normal", "RetryContested", "Decide",
-                     "flapping history cleared on request; contested items are repaired again");
+        np_controller_pass_emit(
+            p, "Normal", "RetryContested", "Decide",
+            "flapping history cleared on request; contested items are repaired again");
     return rc;
 }
 
 /* The posture is not being deleted: converge it (when its account may be used), write the
  * status, drop the annotations it honoured. An AWS failure is reported and returned (the
  * workqueue backs off). */
-static int converge_pass(struct np_pass *p, struct np_result *res)
+static int converge_pass(struct np_controller_pass *p, struct np_controller_result *res)
 {
-    if (p->use.reason != NP_REASON_NONE) {
-        np_pass_stop(p, p->use.reason, np_strdup(p->use.message));
+    if (p->use.reason != NP_CONTROLLER_REASON_NONE) {
+        np_controller_pass_stop(p, p->use.reason, np_strdup(p->use.message));
         res->requeue_after_ms = 60 * 1000; /* account changes also requeue us at once */
         return write_status(p);
     }
@@ -1130,7 +1151,7 @@ static int converge_pass(struct np_pass *p, struct np_result *res)
     if (rc) {
         int err = rc;
         char *msg = np_strdup(np_error_message());
-        np_pass_aws_failed(p, msg);
+        np_controller_pass_aws_failed(p, msg);
         write_status(p);
         np_error_set(err, "%s", msg);
         free(msg);
@@ -1141,18 +1162,19 @@ static int converge_pass(struct np_pass *p, struct np_result *res)
 }
 
 /* The posture is being deleted: the kind cleans up AWS (or says why it cannot). */
-static int deletion_pass(struct np_pass *p, struct np_result *res)
+static int deletion_pass(struct np_controller_pass *p, struct np_controller_result *res)
 {
     int rc = p->kind->deletion(p, res);
-    if (rc == 0 && p->out.stopped != NP_REASON_NONE)
+    if (rc == 0 && p->out.stopped != NP_CONTROLLER_REASON_NONE)
         rc = write_status(p);
     return rc;
 }
 
-int np_pass_reconcile(struct np_controller *ctl, const struct np_pass_kind *kind, const char *key,
-                      struct np_result *res)
+int np_controller_pass_reconcile(struct np_controller *ctl,
+                                 const struct np_controller_pass_kind *kind, const char *key,
+                                 struct np_controller_result *res)
 {
-    struct np_pass *p = np_xcalloc(1, kind->ctx_size);
+    struct np_controller_pass *p = np_xcalloc(1, kind->ctx_size);
     p->ctl = ctl;
     p->kind = kind;
     p->key = key;

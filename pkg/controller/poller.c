@@ -25,7 +25,7 @@ struct snapshot {
     size_t len;
 };
 
-struct np_region {
+struct np_controller_region {
     struct np_controller *ctl;
     char *account;
     char *name;
@@ -181,11 +181,11 @@ static const char *owner_of(const struct np_aws_sg *sg)
     return np_aws_tag_get(sg->tags, sg->n_tags, NP_POSTURE_TAG_OWNER);
 }
 
-static void enqueue_owner(struct np_region *r, const struct np_aws_sg *sg)
+static void enqueue_owner(struct np_controller_region *r, const struct np_aws_sg *sg)
 {
     const char *owner = sg ? owner_of(sg) : NULL;
     if (owner && strchr(owner, '/'))
-        np_controller_enqueue(r->ctl, NP_WORK_SGP, owner);
+        np_controller_enqueue(r->ctl, NP_CONTROLLER_WORK_SGP, owner);
 }
 
 /* ---------------------------------------------------------------- polling */
@@ -205,7 +205,7 @@ static struct snap_entry *entry_copy(const struct snap_entry *old)
  * from the current snapshot's (all of them on the first poll). A reconcile's read newer than
  * the poll's start (started) is kept instead. Caller holds r->lock.
  */
-static void snapshot_fill_locked(struct np_region *r, struct snapshot *fresh,
+static void snapshot_fill_locked(struct np_controller_region *r, struct snapshot *fresh,
                                  const struct np_aws_sg *sgs, size_t n, int64_t started,
                                  struct np_aws_sg **changed, size_t *nchanged)
 {
@@ -231,8 +231,8 @@ static void snapshot_fill_locked(struct np_region *r, struct snapshot *fresh,
 /* Groups of the current snapshot the poll did not list: vanished (copies into *gone, their
  * owners must notice), unless a reconcile put them after the poll started (kept in fresh).
  * Caller holds r->lock. */
-static void snapshot_missing_locked(struct np_region *r, struct snapshot *fresh, int64_t started,
-                                    struct np_aws_sg ***gone, size_t *ngone)
+static void snapshot_missing_locked(struct np_controller_region *r, struct snapshot *fresh,
+                                    int64_t started, struct np_aws_sg ***gone, size_t *ngone)
 {
     for (size_t b = 0; b < r->snap.nbuckets; b++) {
         for (struct snap_entry *e = r->snap.buckets[b]; e; e = e->next) {
@@ -249,7 +249,7 @@ static void snapshot_missing_locked(struct np_region *r, struct snapshot *fresh,
 }
 
 /* One full read; swaps the snapshot and enqueues the owners of changed groups. */
-static int poll_once(struct np_region *r)
+static int poll_once(struct np_controller_region *r)
 {
     int64_t started = np_controller_mono_ms(r->ctl);
     struct np_aws_sg *sgs = NULL;
@@ -295,7 +295,7 @@ static int poll_once(struct np_region *r)
 
 static void *poller_main(void *arg)
 {
-    struct np_region *r = arg;
+    struct np_controller_region *r = arg;
     for (;;) {
         int64_t started = np_time_mono_ms();
         poll_once(r);
@@ -320,10 +320,11 @@ static void *poller_main(void *arg)
     return NULL;
 }
 
-int np_controller_region_new(struct np_region **out, struct np_controller *ctl, const char *account,
-                             const char *region, struct np_aws_ec2 *ec2, int64_t resync_ms)
+int np_controller_region_new(struct np_controller_region **out, struct np_controller *ctl,
+                             const char *account, const char *region, struct np_aws_ec2 *ec2,
+                             int64_t resync_ms)
 {
-    struct np_region *r = np_xcalloc(1, sizeof(*r));
+    struct np_controller_region *r = np_xcalloc(1, sizeof(*r));
     r->ctl = ctl;
     r->account = np_strdup(account);
     r->name = np_strdup(region);
@@ -347,7 +348,7 @@ int np_controller_region_new(struct np_region **out, struct np_controller *ctl, 
     return 0;
 }
 
-void np_controller_region_signal_stop(struct np_region *r)
+void np_controller_region_signal_stop(struct np_controller_region *r)
 {
     pthread_mutex_lock(&r->lock);
     r->stop = true;
@@ -355,7 +356,7 @@ void np_controller_region_signal_stop(struct np_region *r)
     pthread_mutex_unlock(&r->lock);
 }
 
-void np_controller_region_stop(struct np_region *r)
+void np_controller_region_stop(struct np_controller_region *r)
 {
     np_controller_region_signal_stop(r);
     if (r->started) {
@@ -364,7 +365,7 @@ void np_controller_region_stop(struct np_region *r)
     }
 }
 
-void np_controller_region_destroy(struct np_region *r)
+void np_controller_region_destroy(struct np_controller_region *r)
 {
     if (!r)
         return;
@@ -380,17 +381,17 @@ void np_controller_region_destroy(struct np_region *r)
     free(r);
 }
 
-struct np_aws_ec2 *np_controller_region_ec2(struct np_region *r)
+struct np_aws_ec2 *np_controller_region_ec2(struct np_controller_region *r)
 {
     return r->ec2;
 }
 
-const char *np_controller_region_name(struct np_region *r)
+const char *np_controller_region_name(struct np_controller_region *r)
 {
     return r->name;
 }
 
-int np_controller_region_snapshot_get(struct np_region *r, const char *group_id,
+int np_controller_region_snapshot_get(struct np_controller_region *r, const char *group_id,
                                       struct np_aws_sg **out)
 {
     int rc = 0;
@@ -409,7 +410,7 @@ int np_controller_region_snapshot_get(struct np_region *r, const char *group_id,
     return rc;
 }
 
-int np_controller_region_snapshot_find_uid(struct np_region *r, const char *uid,
+int np_controller_region_snapshot_find_uid(struct np_controller_region *r, const char *uid,
                                            struct np_aws_sg **out)
 {
     int rc = NP_ENOTFOUND;
@@ -430,7 +431,7 @@ int np_controller_region_snapshot_find_uid(struct np_region *r, const char *uid,
     return rc;
 }
 
-void np_controller_region_snapshot_put(struct np_region *r, const struct np_aws_sg *sg)
+void np_controller_region_snapshot_put(struct np_controller_region *r, const struct np_aws_sg *sg)
 {
     struct snap_entry *e = np_xcalloc(1, sizeof(*e));
     e->group_id = np_strdup(sg->group_id);
@@ -442,19 +443,19 @@ void np_controller_region_snapshot_put(struct np_region *r, const struct np_aws_
     pthread_mutex_unlock(&r->lock);
 }
 
-void np_controller_region_snapshot_remove(struct np_region *r, const char *group_id)
+void np_controller_region_snapshot_remove(struct np_controller_region *r, const char *group_id)
 {
     pthread_mutex_lock(&r->lock);
     snap_remove(&r->snap, group_id);
     pthread_mutex_unlock(&r->lock);
 }
 
-int64_t np_controller_region_resync_ms(struct np_region *r)
+int64_t np_controller_region_resync_ms(struct np_controller_region *r)
 {
     return r->resync_ms;
 }
 
-int np_controller_region_default_vpc(struct np_region *r, char **vpc_id)
+int np_controller_region_default_vpc(struct np_controller_region *r, char **vpc_id)
 {
     pthread_mutex_lock(&r->lock);
     char *cached = np_strdup(r->default_vpc);
@@ -486,8 +487,9 @@ int np_controller_region_default_vpc(struct np_region *r, char **vpc_id)
 
 /* ---------------------------------------------------------------- event hints */
 
-char *np_controller_region_note_event(struct np_region *r, const char *group_id, const char *actor,
-                                      bool actor_verified, const char *event_name, int64_t event_ms,
+char *np_controller_region_note_event(struct np_controller_region *r, const char *group_id,
+                                      const char *actor, bool actor_verified,
+                                      const char *event_name, int64_t event_ms,
                                       const struct np_aws_sg *sg)
 {
     int64_t now = np_controller_mono_ms(r->ctl);
@@ -503,9 +505,9 @@ char *np_controller_region_note_event(struct np_region *r, const char *group_id,
     return owner;
 }
 
-bool np_controller_region_take_event(struct np_region *r, const char *group_id, char **actor,
-                                     bool *actor_verified, char **event_name, int64_t *event_ms,
-                                     struct np_aws_sg **sg)
+bool np_controller_region_take_event(struct np_controller_region *r, const char *group_id,
+                                     char **actor, bool *actor_verified, char **event_name,
+                                     int64_t *event_ms, struct np_aws_sg **sg)
 {
     struct np_controller_hint h;
     int64_t now = np_controller_mono_ms(r->ctl);
@@ -520,7 +522,7 @@ bool np_controller_region_take_event(struct np_region *r, const char *group_id, 
     return found;
 }
 
-bool np_controller_region_snapshot_is_empty(struct np_region *r)
+bool np_controller_region_snapshot_is_empty(struct np_controller_region *r)
 {
     pthread_mutex_lock(&r->lock);
     bool empty = r->snap.len == 0;
@@ -528,7 +530,7 @@ bool np_controller_region_snapshot_is_empty(struct np_region *r)
     return empty;
 }
 
-bool np_controller_region_first_poll_running(struct np_region *r)
+bool np_controller_region_first_poll_running(struct np_controller_region *r)
 {
     pthread_mutex_lock(&r->lock);
     bool running = !r->polled && !r->poll_failed && !r->stop;

@@ -11,7 +11,7 @@
 
 /* One SecurityGroupPosture pass: the shared pass first (pass.c casts it back). */
 struct rctx {
-    struct np_pass p;
+    struct np_controller_pass p;
     struct np_posture_sg_spec *spec;
     struct np_aws_sg *sg; /* observed group (owned) */
     char *group_id;
@@ -186,7 +186,7 @@ static int release_previous_group(struct rctx *r)
     char *note = np_strdupf("released security group %s (management.groupId is now %s); removed "
                             "the ownership tags",
                             before, r->spec->management.group_id);
-    np_pass_emit(&r->p, "Normal", "Released", "Adopt", note);
+    np_controller_pass_emit(&r->p, "Normal", "Released", "Adopt", note);
     free(note);
     return 0;
 }
@@ -197,7 +197,7 @@ static int release_previous_group(struct rctx *r)
  * The VPC a new group goes into (*vpc owned): spec.vpcRef's, spec.vpcId or the region's
  * default. 0 with *vpc NULL and Ready=False VPCNotReady while the VPCPosture has none yet.
  */
-static int group_vpc(struct rctx *r, char **vpc, struct np_result *res)
+static int group_vpc(struct rctx *r, char **vpc, struct np_controller_result *res)
 {
     const struct np_posture_sg_spec *spec = r->spec;
     *vpc = NULL;
@@ -215,8 +215,8 @@ static int group_vpc(struct rctx *r, char **vpc, struct np_result *res)
                              r->p.use.region_name, vpc, &why);
     if (rc == NP_EAGAIN) {
         /* The VPCPosture's changes requeue us; the timer is a safety net. */
-        np_pass_stop(&r->p, NP_REASON_VPC_NOT_READY, why);
-        np_pass_synced(&r->p);
+        np_controller_pass_stop(&r->p, NP_CONTROLLER_REASON_VPC_NOT_READY, why);
+        np_controller_pass_synced(&r->p);
         res->requeue_after_ms = 60 * 1000;
         return 0;
     }
@@ -238,18 +238,20 @@ static int group_name_taken(struct rctx *r, const char *vpc)
     if (rc == 0 && n > 0 && np_str_eq(tag_value(&sgs[0], NP_POSTURE_TAG_UID), r->p.uid)) {
         r->sg = np_aws_sg_dup(&sgs[0]);
     } else if (rc == 0) {
-        np_pass_stop(&r->p, NP_REASON_ADOPTION_REFUSED,
-                     np_strdupf("a security group named \"%s\" already exists in %s (%s) and "
-                                "is not ours; adopt it with management.policy: Adopt",
-                                spec->group_name, vpc, n > 0 ? sgs[0].group_id : "?"));
-        np_pass_synced(&r->p);
+        np_controller_pass_stop(
+            &r->p, NP_CONTROLLER_REASON_ADOPTION_REFUSED,
+            np_strdupf("a security group named \"%s\" already exists in %s (%s) and "
+                       "is not ours; adopt it with management.policy: Adopt",
+                       spec->group_name, vpc, n > 0 ? sgs[0].group_id : "?"));
+        np_controller_pass_synced(&r->p);
     }
     np_aws_sgs_free(sgs, n);
     return rc;
 }
 
-/* Creates the group with our tags and reads it (r->sg); see np_pass_object_ops.create. */
-static int create_group(struct np_pass *p, struct np_result *res)
+/* Creates the group with our tags and reads it (r->sg); see np_controller_pass_object_ops.create.
+ */
+static int create_group(struct np_controller_pass *p, struct np_controller_result *res)
 {
     struct rctx *r = (struct rctx *)p;
     const struct np_posture_sg_spec *spec = r->spec;
@@ -259,10 +261,11 @@ static int create_group(struct np_pass *p, struct np_result *res)
     int rc = group_vpc(r, &vpc, res);
     if (rc || !vpc)
         goto out;
-    rc = np_pass_ensure_finalizer(&r->p);
+    rc = np_controller_pass_ensure_finalizer(&r->p);
     if (rc)
         goto out;
-    tags = np_pass_tags_with_ownership(&r->p, &owner, NULL, spec->tags, spec->n_tags, &nt);
+    tags =
+        np_controller_pass_tags_with_ownership(&r->p, &owner, NULL, spec->tags, spec->n_tags, &nt);
     rc = np_aws_ec2_create_security_group(np_controller_region_ec2(r->p.use.region), &gid,
                                           spec->group_name, spec->description, vpc, tags, nt);
     if (rc == NP_EEXIST) {
@@ -272,7 +275,7 @@ static int create_group(struct np_pass *p, struct np_result *res)
     if (rc)
         goto out;
     char *note = np_strdupf("created security group %s (%s) in %s", gid, spec->group_name, vpc);
-    np_pass_emit(&r->p, "Normal", "Created", "Create", note);
+    np_controller_pass_emit(&r->p, "Normal", "Created", "Create", note);
     np_log_info("created security group", "namespace", r->p.ns, "name", r->p.name, "groupId", gid);
     free(note);
     r->group_id = gid;
@@ -286,13 +289,13 @@ out:
     return rc;
 }
 
-static int read_group_hook(struct np_pass *p, const char *id, bool may_defer)
+static int read_group_hook(struct np_controller_pass *p, const char *id, bool may_defer)
 {
     struct rctx *r = (struct rctx *)p;
     return observe_group(r, id, &r->sg, may_defer);
 }
 
-static int find_group_by_uid(struct np_pass *p, const char *status_id, bool enforce)
+static int find_group_by_uid(struct np_controller_pass *p, const char *status_id, bool enforce)
 {
     (void)status_id; /* a group's uid is in the snapshot: no duplicates are looked for */
     (void)enforce;
@@ -300,7 +303,8 @@ static int find_group_by_uid(struct np_pass *p, const char *status_id, bool enfo
     return find_by_uid(r, &r->sg);
 }
 
-static const char *found_group(struct np_pass *p, const struct np_aws_tag **tags, size_t *n)
+static const char *found_group(struct np_controller_pass *p, const struct np_aws_tag **tags,
+                               size_t *n)
 {
     const struct np_aws_sg *sg = ((struct rctx *)p)->sg;
     if (tags)
@@ -310,21 +314,21 @@ static const char *found_group(struct np_pass *p, const struct np_aws_tag **tags
     return sg ? sg->group_id : NULL;
 }
 
-static void forget_group(struct np_pass *p)
+static void forget_group(struct np_controller_pass *p)
 {
     struct rctx *r = (struct rctx *)p;
     np_aws_sg_free(r->sg);
     r->sg = NULL;
 }
 
-static int adopted_group(struct np_pass *p)
+static int adopted_group(struct np_controller_pass *p)
 {
     return release_previous_group((struct rctx *)p);
 }
 
-static const struct np_pass_object_ops group_ops = {
+static const struct np_controller_pass_object_ops group_ops = {
     .noun = "security group",
-    .not_found = NP_REASON_GROUP_NOT_FOUND,
+    .not_found = NP_CONTROLLER_REASON_GROUP_NOT_FOUND,
     .uid_first = false,
     .read = read_group_hook,
     .find_by_uid = find_group_by_uid,
@@ -339,14 +343,14 @@ static int ensure_ownership_tags(struct rctx *r)
 {
     char *owner = NULL;
     struct np_aws_tag own[3];
-    np_pass_ownership_tags(&r->p, &owner, NULL, own);
+    np_controller_pass_ownership_tags(&r->p, &owner, NULL, own);
     bool adopting =
         !tag_value(r->sg, NP_POSTURE_TAG_OWNER) && !tag_value(r->sg, NP_POSTURE_TAG_UID);
     int rc = 0;
     if (np_str_eq(tag_value(r->sg, NP_POSTURE_TAG_OWNER), owner) &&
         np_str_eq(tag_value(r->sg, NP_POSTURE_TAG_UID), r->p.uid))
         goto out;
-    rc = np_pass_ensure_finalizer(&r->p);
+    rc = np_controller_pass_ensure_finalizer(&r->p);
     if (rc)
         goto out;
     rc = np_aws_ec2_create_tags(np_controller_region_ec2(r->p.use.region), r->sg->group_id, own, 2);
@@ -354,8 +358,8 @@ static int ensure_ownership_tags(struct rctx *r)
         goto out;
     char *note = adopting ? np_strdupf("adopted security group %s", r->sg->group_id)
                           : np_strdupf("restored the ownership tags on %s", r->sg->group_id);
-    np_pass_emit(&r->p, "Normal", adopting ? "Adopted" : "Remediated", adopting ? "Adopt" : "Tag",
-                 note);
+    np_controller_pass_emit(&r->p, "Normal", adopting ? "Adopted" : "Remediated",
+                            adopting ? "Adopt" : "Tag", note);
     free(note);
     rc = reread_group(r);
 out:
@@ -552,10 +556,10 @@ static int compute_delta(struct rctx *r, const struct np_posture_ruleset *want,
  * them, or when the namespace's labels are not known yet (the posture must not be applied);
  * sets the Compliant or the Ready condition.
  */
-static int guardrails_forbid(struct rctx *r, struct np_result *res, bool *deny)
+static int guardrails_forbid(struct rctx *r, struct np_controller_result *res, bool *deny)
 {
     *deny = false;
-    int rc = np_pass_guardrails_for(&r->p, res, deny);
+    int rc = np_controller_pass_guardrails_for(&r->p, res, deny);
     if (rc || *deny || r->p.guardrails.n == 0)
         return rc;
     struct np_posture_violation *v = NULL;
@@ -563,21 +567,21 @@ static int guardrails_forbid(struct rctx *r, struct np_result *res, bool *deny)
     np_posture_guardrail_check(&v, &nv,
                                (const struct np_posture_guardrail *const *)r->p.guardrails.items,
                                r->p.guardrails.n, r->p.ns, r->p.name, &r->want);
-    struct np_pass_violations pv = {0};
+    struct np_controller_pass_violations pv = {0};
     for (size_t i = 0; i < nv; i++) {
         char *text = np_posture_rule_text(v[i].atomic);
         char *what = np_strdupf("%s %s", np_posture_direction_name(v[i].atomic->direction), text);
-        np_pass_violation_add(&pv, v[i].guardrail, v[i].rule, what);
+        np_controller_pass_violation_add(&pv, v[i].guardrail, v[i].rule, what);
         free(what);
         free(text);
     }
-    *deny = np_pass_guardrail_verdict(&r->p, &pv);
+    *deny = np_controller_pass_guardrail_verdict(&r->p, &pv);
     free(v);
     return 0;
 }
 
 /* "<guardrail>/<rule id>" of the first governing guardrail rule the drift item violates. */
-static char *guardrail_of(struct np_pass *p, const struct np_posture_drift *d)
+static char *guardrail_of(struct np_controller_pass *p, const struct np_posture_drift *d)
 {
     struct rctx *r = (struct rctx *)p;
     if (!d->guardrail)
@@ -612,7 +616,7 @@ static bool event_explains(const char *event_name, const struct np_posture_drift
 
 /* ---------------------------------------------------------------- plan hooks */
 
-static int build_plan(struct np_pass *p, const struct np_posture_delta *sel, void **plan,
+static int build_plan(struct np_controller_pass *p, const struct np_posture_delta *sel, void **plan,
                       char ***lines)
 {
     (void)p;
@@ -629,7 +633,7 @@ static void free_plan(void *plan)
     free(plan);
 }
 
-static int apply_plan_actions(struct np_pass *p, void *plan)
+static int apply_plan_actions(struct np_controller_pass *p, void *plan)
 {
     struct rctx *r = (struct rctx *)p;
     const struct np_posture_plan *pl = plan;
@@ -640,7 +644,7 @@ static int apply_plan_actions(struct np_pass *p, void *plan)
 }
 
 /* Verification: the group read again from AWS, diffed again. */
-static int residual_delta(struct np_pass *p, struct np_posture_delta *out)
+static int residual_delta(struct np_controller_pass *p, struct np_posture_delta *out)
 {
     struct rctx *r = (struct rctx *)p;
     int rc = reread_group(r);
@@ -652,7 +656,7 @@ static int residual_delta(struct np_pass *p, struct np_posture_delta *out)
 /* Resolves the peer names of the desired rules (looked up first), diffs the group against them
  * and lets the shared pass decide, apply and verify. A peer without a group yet: Ready=False
  * PeerNotReady. */
-static int decide(struct rctx *r, struct np_result *res)
+static int decide(struct rctx *r, struct np_controller_result *res)
 {
     struct np_posture_delta delta = {0};
     char *subject = NULL;
@@ -661,7 +665,8 @@ static int decide(struct rctx *r, struct np_result *res)
     int rc = np_posture_ruleset_resolve(&r->want, r->spec, &peers);
     peers_clean_up(&peers);
     if (rc) {
-        np_pass_stop(&r->p, NP_REASON_PEER_NOT_READY, np_strdup(np_error_message()));
+        np_controller_pass_stop(&r->p, NP_CONTROLLER_REASON_PEER_NOT_READY,
+                                np_strdup(np_error_message()));
         res->requeue_after_ms = 10 * 1000;
         return 0;
     }
@@ -669,7 +674,7 @@ static int decide(struct rctx *r, struct np_result *res)
     if (rc)
         goto out;
     subject = np_strdupf("security group %s", r->group_id);
-    struct np_pass_plan_ops ops = {
+    struct np_controller_pass_plan_ops ops = {
         .subject = subject,
         .observed_fp = np_controller_sg_fingerprint(r->sg),
         .build = build_plan,
@@ -679,7 +684,7 @@ static int decide(struct rctx *r, struct np_result *res)
         .guardrail_of = guardrail_of,
         .event_explains = event_explains,
     };
-    rc = np_pass_decide(&r->p, &delta, &r->spec->remediation, &ops, res);
+    rc = np_controller_pass_decide(&r->p, &delta, &r->spec->remediation, &ops, res);
 out:
     free(subject);
     np_posture_delta_clean_up(&delta);
@@ -688,16 +693,17 @@ out:
 
 /* The desired rules, expanded once per pass with peer names kept (resolved in decide). A spec
  * that does not expand (parse validates what expansion needs): Ready=False InvalidSpec. */
-static bool expand_desired(struct rctx *r, struct np_result *res)
+static bool expand_desired(struct rctx *r, struct np_controller_result *res)
 {
     if (np_posture_desired(&r->want, r->spec) == 0)
         return true;
-    np_pass_stop(&r->p, NP_REASON_INVALID_SPEC, np_strdup(np_error_message()));
+    np_controller_pass_stop(&r->p, NP_CONTROLLER_REASON_INVALID_SPEC,
+                            np_strdup(np_error_message()));
     res->terminal = true;
     return false;
 }
 
-static int converge(struct rctx *r, struct np_result *res)
+static int converge(struct rctx *r, struct np_controller_result *res)
 {
     const struct np_posture_sg_spec *spec = r->spec;
     bool denied = false;
@@ -707,8 +713,8 @@ static int converge(struct rctx *r, struct np_result *res)
     if (rc || denied)
         return rc; /* denied: Ready=False GuardrailViolation; nothing is created or changed */
     bool adopt = spec->management.policy == NP_POSTURE_MANAGEMENT_ADOPT;
-    rc = np_pass_find_or_create(&r->p, &group_ops, adopt ? spec->management.group_id : NULL,
-                                spec->remediation.mode, res);
+    rc = np_controller_pass_find_or_create(
+        &r->p, &group_ops, adopt ? spec->management.group_id : NULL, spec->remediation.mode, res);
     if (rc || !r->sg)
         return rc;
     free(r->group_id);
@@ -718,7 +724,7 @@ static int converge(struct rctx *r, struct np_result *res)
         if (rc)
             return rc;
     }
-    np_pass_synced(&r->p);
+    np_controller_pass_synced(&r->p);
     return decide(r, res);
 }
 
@@ -726,13 +732,13 @@ static int converge(struct rctx *r, struct np_result *res)
 
 /* Deletes the group (deletion policy Delete; gone counts as done). Returns 1 when done, 0 when
  * AWS refuses while it is in use (DeletionBlocked, requeued), or an error. */
-static int delete_group(struct rctx *r, const char *gid, struct np_result *res)
+static int delete_group(struct rctx *r, const char *gid, struct np_controller_result *res)
 {
     int rc = np_aws_ec2_delete_security_group(np_controller_region_ec2(r->p.use.region), gid);
     if (rc == NP_ENOTFOUND)
         rc = 0;
     if (rc == NP_EDEPENDENCY)
-        return np_pass_deletion_blocked(
+        return np_controller_pass_deletion_blocked(
             &r->p,
             np_strdupf("AWS refuses to delete %s while it is in use: %s", gid, np_error_message()),
             res);
@@ -740,7 +746,7 @@ static int delete_group(struct rctx *r, const char *gid, struct np_result *res)
         return rc;
     np_controller_region_snapshot_remove(r->p.use.region, gid);
     char *note = np_strdupf("deleted security group %s", gid);
-    np_pass_emit(&r->p, "Normal", "Deleted", "Delete", note);
+    np_controller_pass_emit(&r->p, "Normal", "Deleted", "Delete", note);
     free(note);
     return 1;
 }
@@ -764,7 +770,7 @@ static int retain_group(struct rctx *r, const char *gid, bool ours, bool foreign
                                 "uid tag (never adopted in Enforce mode), so nothing was changed",
                           gid);
     }
-    np_pass_emit(&r->p, "Normal", "Retained", "Delete", note);
+    np_controller_pass_emit(&r->p, "Normal", "Retained", "Delete", note);
     free(note);
     return 1;
 }
@@ -774,7 +780,8 @@ static int retain_group(struct rctx *r, const char *gid, bool ours, bool foreign
  * ours is what carries our uid tag now (created, or adopted and tagged). A refused or
  * Detect-only adoption, or a group re-tagged by someone, is never deleted.
  */
-static int release_group(struct rctx *r, const char *gid, bool retain, struct np_result *res)
+static int release_group(struct rctx *r, const char *gid, bool retain,
+                         struct np_controller_result *res)
 {
     r->group_id = np_strdup(gid);
     int rc = reread_group(r);
@@ -788,25 +795,27 @@ static int release_group(struct rctx *r, const char *gid, bool retain, struct np
     return retain_group(r, gid, ours, foreign_owner);
 }
 
-static int handle_deletion(struct rctx *r, struct np_result *res)
+static int handle_deletion(struct rctx *r, struct np_controller_result *res)
 {
     if (!np_kube_object_has_finalizer(r->p.obj, NP_KUBE_FINALIZER))
         return 0;
     const char *gid = np_json_path_str(r->p.old_status, "groupId", NP_JSON_END);
     if (!r->p.use.region) {
         char *what = np_strdupf("group %s", gid ? gid : "(none)");
-        np_pass_deletion_no_account(&r->p, what, res);
+        np_controller_pass_deletion_no_account(&r->p, what, res);
         free(what);
         return 0;
     }
     if (gid) {
-        int rc = release_group(
-            r, gid,
-            np_pass_retains(r->spec->management.policy, r->spec->management.deletion_policy), res);
+        int rc = release_group(r, gid,
+                               np_controller_pass_retains(r->spec->management.policy,
+                                                          r->spec->management.deletion_policy),
+                               res);
         if (rc <= 0)
             return rc; /* blocked (requeued) or failed */
     }
-    int rc = np_kube_finalizer_remove(r->p.ctl->kube, &np_res_sgp, r->p.obj, NP_KUBE_FINALIZER);
+    int rc = np_kube_finalizer_remove(r->p.ctl->kube, &np_controller_res_sgp, r->p.obj,
+                                      NP_KUBE_FINALIZER);
     return rc == NP_ENOTFOUND ? 0 : rc;
 }
 
@@ -814,32 +823,32 @@ static int handle_deletion(struct rctx *r, struct np_result *res)
 
 /* ---------------------------------------------------------------- kind */
 
-static int sgp_parse(struct np_pass *p, json_object *spec)
+static int sgp_parse(struct np_controller_pass *p, json_object *spec)
 {
     return np_posture_sg_spec_parse(&((struct rctx *)p)->spec, spec);
 }
 
-static const char *sgp_account(struct np_pass *p)
+static const char *sgp_account(struct np_controller_pass *p)
 {
     return ((struct rctx *)p)->spec->account_ref;
 }
 
-static const char *sgp_region(struct np_pass *p)
+static const char *sgp_region(struct np_controller_pass *p)
 {
     return ((struct rctx *)p)->spec->region;
 }
 
-static int sgp_converge(struct np_pass *p, struct np_result *res)
+static int sgp_converge(struct np_controller_pass *p, struct np_controller_result *res)
 {
     return converge((struct rctx *)p, res);
 }
 
-static int sgp_deletion(struct np_pass *p, struct np_result *res)
+static int sgp_deletion(struct np_controller_pass *p, struct np_controller_result *res)
 {
     return handle_deletion((struct rctx *)p, res);
 }
 
-static bool sgp_put_ids(struct np_pass *p, json_object *st)
+static bool sgp_put_ids(struct np_controller_pass *p, json_object *st)
 {
     struct rctx *r = (struct rctx *)p;
     if (!r->group_id)
@@ -851,7 +860,7 @@ static bool sgp_put_ids(struct np_pass *p, json_object *st)
     return true;
 }
 
-static void sgp_clean_up(struct np_pass *p)
+static void sgp_clean_up(struct np_controller_pass *p)
 {
     struct rctx *r = (struct rctx *)p;
     np_posture_sg_spec_destroy(r->spec);
@@ -868,9 +877,9 @@ static struct np_kube_informer *sgp_informer(struct np_controller *ctl)
 
 static const char *const sgp_status_keys[] = {"groupId", "vpcId", "accountId", "region", NULL};
 
-static const struct np_pass_kind sgp_kind = {
+static const struct np_controller_pass_kind sgp_kind = {
     .kind = "SecurityGroupPosture",
-    .res = &np_res_sgp,
+    .res = &np_controller_res_sgp,
     .scope_key = "direction",
     .text_key = "rule",
     .id_key = "groupId",
@@ -886,7 +895,8 @@ static const struct np_pass_kind sgp_kind = {
     .clean_up = sgp_clean_up,
 };
 
-int np_controller_reconcile_sgp(struct np_controller *ctl, const char *key, struct np_result *res)
+int np_controller_reconcile_sgp(struct np_controller *ctl, const char *key,
+                                struct np_controller_result *res)
 {
-    return np_pass_reconcile(ctl, &sgp_kind, key, res);
+    return np_controller_pass_reconcile(ctl, &sgp_kind, key, res);
 }

@@ -18,7 +18,7 @@ enum piece_kind { PIECE_SUBNET, PIECE_ROUTE_TABLE, PIECE_NETWORK_ACL, PIECE_KIND
 
 /* One VPCPosture pass: the shared pass first (pass.c casts it back). */
 struct vctx {
-    struct np_pass p;
+    struct np_controller_pass p;
     struct np_posture_vpc_spec *spec;
     struct np_aws_vpc *vpc; /* observed VPC (owned), NULL when none */
     bool dns_support;
@@ -231,7 +231,8 @@ static bool observed_is(struct vctx *v, enum piece_kind k, size_t i, const char 
     const char *uid = np_aws_tag_get(t, nt, NP_POSTURE_TAG_UID);
     if (status_id)
         return np_str_eq(id, status_id) && (!uid || np_str_eq(uid, v->p.uid));
-    return np_str_eq(uid, v->p.uid) && np_str_eq(np_aws_tag_get(t, nt, NP_TAG_PIECE), text);
+    return np_str_eq(uid, v->p.uid) &&
+           np_str_eq(np_aws_tag_get(t, nt, NP_CONTROLLER_TAG_PIECE), text);
 }
 
 /*
@@ -490,7 +491,8 @@ static void handle_duplicate(struct vctx *v, const char *keep, const char *extra
                   : np_strdupf("VPC %s is a duplicate carrying this posture's uid (the "
                                "posture's VPC is %s); left alone in mode %s",
                                extra, keep, np_posture_mode_name(v->spec->remediation.mode));
-    np_pass_emit(&v->p, deleted ? "Normal" : "Warning", "DuplicateFound", "Delete", note);
+    np_controller_pass_emit(&v->p, deleted ? "Normal" : "Warning", "DuplicateFound", "Delete",
+                            note);
     np_log_warn("duplicate VPC carrying our uid", "namespace", v->p.ns, "name", v->p.name, "vpcId",
                 extra, "kept", keep);
     free(note);
@@ -529,8 +531,8 @@ static int find_vpc_with_uid(struct vctx *v, const char *status_id, bool enforce
     return 0;
 }
 
-/* Creates the VPC with our tags and reads it (v->vpc); see np_pass_object_ops.create. */
-static int create_vpc(struct np_pass *p, struct np_result *res)
+/* Creates the VPC with our tags and reads it (v->vpc); see np_controller_pass_object_ops.create. */
+static int create_vpc(struct np_controller_pass *p, struct np_controller_result *res)
 {
     (void)res;
     struct vctx *v = (struct vctx *)p;
@@ -538,16 +540,17 @@ static int create_vpc(struct np_pass *p, struct np_result *res)
     char *owner = NULL, *vpc_id = NULL;
     struct np_aws_tag *tags = NULL;
     size_t nt = 0;
-    int rc = np_pass_ensure_finalizer(&v->p);
+    int rc = np_controller_pass_ensure_finalizer(&v->p);
     if (rc)
         goto out;
-    tags = np_pass_tags_with_ownership(&v->p, &owner, NULL, spec->tags, spec->n_tags, &nt);
+    tags =
+        np_controller_pass_tags_with_ownership(&v->p, &owner, NULL, spec->tags, spec->n_tags, &nt);
     rc = np_aws_ec2_create_vpc(np_controller_region_ec2(v->p.use.region), &vpc_id, spec->cidr_block,
                                tags, nt);
     if (rc)
         goto out;
     char *note = np_strdupf("created VPC %s (%s)", vpc_id, spec->cidr_block);
-    np_pass_emit(&v->p, "Normal", "Created", "Create", note);
+    np_controller_pass_emit(&v->p, "Normal", "Created", "Create", note);
     np_log_info("created VPC", "namespace", v->p.ns, "name", v->p.name, "vpcId", vpc_id);
     free(note);
     v->created_vpc_id = np_strdup(vpc_id); /* in status even if the read below fails */
@@ -559,20 +562,21 @@ out:
     return rc;
 }
 
-static int read_vpc_hook(struct np_pass *p, const char *id, bool may_defer)
+static int read_vpc_hook(struct np_controller_pass *p, const char *id, bool may_defer)
 {
     (void)may_defer; /* no poller reads VPCs: nothing to wait for */
     struct vctx *v = (struct vctx *)p;
     return read_vpc(v, id, &v->vpc);
 }
 
-static int find_vpc_hook(struct np_pass *p, const char *status_id, bool enforce)
+static int find_vpc_hook(struct np_controller_pass *p, const char *status_id, bool enforce)
 {
     struct vctx *v = (struct vctx *)p;
     return find_vpc_with_uid(v, status_id, enforce, &v->vpc);
 }
 
-static const char *found_vpc(struct np_pass *p, const struct np_aws_tag **tags, size_t *n)
+static const char *found_vpc(struct np_controller_pass *p, const struct np_aws_tag **tags,
+                             size_t *n)
 {
     const struct np_aws_vpc *vpc = ((struct vctx *)p)->vpc;
     if (tags)
@@ -582,7 +586,7 @@ static const char *found_vpc(struct np_pass *p, const struct np_aws_tag **tags, 
     return vpc ? vpc->vpc_id : NULL;
 }
 
-static void forget_vpc(struct np_pass *p)
+static void forget_vpc(struct np_controller_pass *p)
 {
     struct vctx *v = (struct vctx *)p;
     np_aws_vpcs_free(v->vpc, v->vpc ? 1 : 0);
@@ -590,9 +594,9 @@ static void forget_vpc(struct np_pass *p)
 }
 
 /* The uid lookup runs first: it is one filtered read and finds duplicates too. */
-static const struct np_pass_object_ops vpc_ops = {
+static const struct np_controller_pass_object_ops vpc_ops = {
     .noun = "VPC",
-    .not_found = NP_REASON_VPC_NOT_FOUND,
+    .not_found = NP_CONTROLLER_REASON_VPC_NOT_FOUND,
     .uid_first = true,
     .read = read_vpc_hook,
     .find_by_uid = find_vpc_hook,
@@ -609,7 +613,7 @@ static int ensure_owned(struct vctx *v, const char *id, const char *piece,
 {
     char *owner = NULL;
     struct np_aws_tag own[3];
-    size_t n = np_pass_ownership_tags(&v->p, &owner, piece, own);
+    size_t n = np_controller_pass_ownership_tags(&v->p, &owner, piece, own);
     bool missing = false;
     for (size_t i = 0; i < n; i++)
         if (!np_str_eq(np_aws_tag_get(have, n_have, own[i].key), own[i].value))
@@ -617,15 +621,15 @@ static int ensure_owned(struct vctx *v, const char *id, const char *piece,
     int rc = 0;
     if (missing) {
         bool adopting = !np_aws_tag_get(have, n_have, NP_POSTURE_TAG_UID);
-        rc = np_pass_ensure_finalizer(&v->p);
+        rc = np_controller_pass_ensure_finalizer(&v->p);
         if (rc == 0)
             rc = np_aws_ec2_create_tags(np_controller_region_ec2(v->p.use.region), id, own, n);
         if (rc == 0) {
             *changed = true;
             char *note = adopting ? np_strdupf("adopted %s", id)
                                   : np_strdupf("restored the ownership tags on %s", id);
-            np_pass_emit(&v->p, "Normal", adopting ? "Adopted" : "Remediated",
-                         adopting ? "Adopt" : "Tag", note);
+            np_controller_pass_emit(&v->p, "Normal", adopting ? "Adopted" : "Remediated",
+                                    adopting ? "Adopt" : "Tag", note);
             free(note);
         }
     }
@@ -720,11 +724,12 @@ static int create_piece(struct vctx *v, enum piece_kind k, int index)
     size_t nt = 0;
     int rc = 0;
     if (k != PIECE_SUBNET)
-        token = np_pass_client_token(&v->p, text, status_piece_id(v, pid));
+        token = np_controller_pass_client_token(&v->p, text, status_piece_id(v, pid));
     switch (k) {
     case PIECE_SUBNET: {
         const struct np_posture_subnet_spec *sn = &s->subnets[i];
-        tags = np_pass_tags_with_ownership(&v->p, &owner, text, sn->tags, sn->n_tags, &nt);
+        tags =
+            np_controller_pass_tags_with_ownership(&v->p, &owner, text, sn->tags, sn->n_tags, &nt);
         rc = np_aws_ec2_create_subnet(ec2, &id, vpc_id, sn->cidr_block, sn->availability_zone, tags,
                                       nt);
         if (rc == 0 && sn->has_map_public_ip && sn->map_public_ip)
@@ -733,20 +738,22 @@ static int create_piece(struct vctx *v, enum piece_kind k, int index)
     }
     case PIECE_ROUTE_TABLE: {
         const struct np_posture_route_table_spec *rt = &s->route_tables[i];
-        tags = np_pass_tags_with_ownership(&v->p, &owner, text, rt->tags, rt->n_tags, &nt);
+        tags =
+            np_controller_pass_tags_with_ownership(&v->p, &owner, text, rt->tags, rt->n_tags, &nt);
         rc = np_aws_ec2_create_route_table(ec2, &id, vpc_id, token, tags, nt);
         break;
     }
     default: {
         const struct np_posture_network_acl_spec *na = &s->network_acls[i];
-        tags = np_pass_tags_with_ownership(&v->p, &owner, text, na->tags, na->n_tags, &nt);
+        tags =
+            np_controller_pass_tags_with_ownership(&v->p, &owner, text, na->tags, na->n_tags, &nt);
         rc = np_aws_ec2_create_network_acl(ec2, &id, vpc_id, token, tags, nt);
         break;
     }
     }
     if (rc == 0) {
         char *note = np_strdupf("created %s %s", text, id);
-        np_pass_emit(&v->p, "Normal", "Created", "Create", note);
+        np_controller_pass_emit(&v->p, "Normal", "Created", "Create", note);
         free(note);
         v->created++;
     }
@@ -847,11 +854,11 @@ static int create_flow_log(struct vctx *v)
                                       fl->destination, fl->deliver_logs_permission_arn};
     char *owner = NULL, *id = NULL;
     struct np_aws_tag own[3];
-    size_t n = np_pass_ownership_tags(&v->p, &owner, PIECE_FLOW_LOGS, own);
+    size_t n = np_controller_pass_ownership_tags(&v->p, &owner, PIECE_FLOW_LOGS, own);
     /* FlowLogAlreadyExists is an error here: the diff saw no such flow log, so reading
      * and AWS disagree and repeating the call would not help. */
     json_object *before = np_json_path(v->p.old_status, "flowLogIds", NP_JSON_END);
-    char *token = np_pass_client_token(
+    char *token = np_controller_pass_client_token(
         &v->p, PIECE_FLOW_LOGS,
         json_object_is_type(before, json_type_array) && json_object_array_length(before) > 0
             ? json_object_get_string(json_object_array_get_idx(before, 0))
@@ -913,25 +920,25 @@ static const struct np_posture_guardrail *const *guardrail_list(struct vctx *v)
 
 /* Checks the declared state against the governing guardrails (see guardrails_forbid of the
  * security groups). *deny is true when it must not be applied. */
-static int guardrails_forbid(struct vctx *v, struct np_result *res, bool *deny)
+static int guardrails_forbid(struct vctx *v, struct np_controller_result *res, bool *deny)
 {
     *deny = false;
-    int rc = np_pass_guardrails_for(&v->p, res, deny);
+    int rc = np_controller_pass_guardrails_for(&v->p, res, deny);
     if (rc || *deny || v->p.guardrails.n == 0)
         return rc;
     struct np_posture_vpc_violation *vi = NULL;
     size_t nv = 0;
     np_posture_vpc_guardrail_check(&vi, &nv, guardrail_list(v), v->p.guardrails.n, v->p.ns,
                                    v->p.name, v->spec);
-    struct np_pass_violations pv = {0};
+    struct np_controller_pass_violations pv = {0};
     for (size_t i = 0; i < nv; i++)
-        np_pass_violation_add(&pv, vi[i].guardrail, vi[i].rule, vi[i].what);
-    *deny = np_pass_guardrail_verdict(&v->p, &pv);
+        np_controller_pass_violation_add(&pv, vi[i].guardrail, vi[i].rule, vi[i].what);
+    *deny = np_controller_pass_guardrail_verdict(&v->p, &pv);
     np_posture_vpc_violations_free(vi, nv);
     return 0;
 }
 
-static char *guardrail_of(struct np_pass *p, const struct np_posture_drift *d)
+static char *guardrail_of(struct np_controller_pass *p, const struct np_posture_drift *d)
 {
     if (!d->guardrail || !d->vpc)
         return NULL;
@@ -986,7 +993,7 @@ static int compute_delta(struct vctx *v, struct np_posture_delta *out)
     return rc;
 }
 
-static int build_plan(struct np_pass *p, const struct np_posture_delta *sel, void **plan,
+static int build_plan(struct np_controller_pass *p, const struct np_posture_delta *sel, void **plan,
                       char ***lines)
 {
     (void)p;
@@ -1003,7 +1010,7 @@ static void free_plan(void *plan)
     free(plan);
 }
 
-static int apply_plan_actions(struct np_pass *p, void *plan)
+static int apply_plan_actions(struct np_controller_pass *p, void *plan)
 {
     struct vctx *v = (struct vctx *)p;
     const struct np_posture_vpc_plan *pl = plan;
@@ -1013,7 +1020,7 @@ static int apply_plan_actions(struct np_pass *p, void *plan)
     return rc;
 }
 
-static int residual_delta(struct np_pass *p, struct np_posture_delta *out)
+static int residual_delta(struct np_controller_pass *p, struct np_posture_delta *out)
 {
     struct vctx *v = (struct vctx *)p;
     int rc = reobserve(v);
@@ -1038,7 +1045,7 @@ static uint64_t observed_fingerprint(const struct np_posture_delta *delta, const
 
 /* A declared piece to adopt (subnetId, routeTableId, networkAclId) that is not in the VPC:
  * sets Ready=False PieceNotFound and returns true. */
-static bool adopted_piece_missing(struct vctx *v, struct np_result *res)
+static bool adopted_piece_missing(struct vctx *v, struct np_controller_result *res)
 {
     for (int k = 0; k < PIECE_KINDS; k++)
         for (size_t i = 0; i < declared_count(v->spec, (enum piece_kind)k); i++) {
@@ -1046,10 +1053,10 @@ static bool adopted_piece_missing(struct vctx *v, struct np_result *res)
             struct piece_id pid = declared(v->spec, (enum piece_kind)k, i, &id);
             if (!id || v->at[k][i] >= 0)
                 continue;
-            np_pass_stop(&v->p, NP_REASON_PIECE_NOT_FOUND,
-                         np_strdupf("%s (to adopt for \"%s\") is not in VPC %s", id, pid.name,
-                                    v->vpc->vpc_id));
-            np_pass_synced(&v->p);
+            np_controller_pass_stop(&v->p, NP_CONTROLLER_REASON_PIECE_NOT_FOUND,
+                                    np_strdupf("%s (to adopt for \"%s\") is not in VPC %s", id,
+                                               pid.name, v->vpc->vpc_id));
+            np_controller_pass_synced(&v->p);
             res->requeue_after_ms = 60 * 1000;
             return true;
         }
@@ -1060,13 +1067,13 @@ static bool adopted_piece_missing(struct vctx *v, struct np_result *res)
  * Finds or creates the VPC, reads it and its pieces and, in Enforce mode, puts our ownership
  * tags on them. *go is false when the pass stops here (Ready says why, or nothing was found).
  */
-static int find_and_observe(struct vctx *v, struct np_result *res, bool *go)
+static int find_and_observe(struct vctx *v, struct np_controller_result *res, bool *go)
 {
     const struct np_posture_vpc_spec *spec = v->spec;
     *go = false;
     bool adopt = spec->management.policy == NP_POSTURE_MANAGEMENT_ADOPT;
-    int rc = np_pass_find_or_create(&v->p, &vpc_ops, adopt ? spec->management.vpc_id : NULL,
-                                    spec->remediation.mode, res);
+    int rc = np_controller_pass_find_or_create(
+        &v->p, &vpc_ops, adopt ? spec->management.vpc_id : NULL, spec->remediation.mode, res);
     if (rc || !v->vpc)
         return rc;
     rc = observe(v);
@@ -1088,7 +1095,7 @@ static int find_and_observe(struct vctx *v, struct np_result *res, bool *go)
 
 /* Diffs what was read and lets the shared pass decide, apply and verify; pieces created in
  * this pass leave it Progressing (what is inside them is planned next pass). */
-static int decide(struct vctx *v, struct np_result *res)
+static int decide(struct vctx *v, struct np_controller_result *res)
 {
     struct np_posture_delta delta = {0};
     char *subject = NULL;
@@ -1096,7 +1103,7 @@ static int decide(struct vctx *v, struct np_result *res)
     if (rc)
         goto out;
     subject = np_strdupf("VPC %s", v->vpc->vpc_id);
-    struct np_pass_plan_ops ops = {
+    struct np_controller_pass_plan_ops ops = {
         .subject = subject,
         .observed_fp = observed_fingerprint(&delta, v->vpc->vpc_id),
         .build = build_plan,
@@ -1106,12 +1113,12 @@ static int decide(struct vctx *v, struct np_result *res)
         .guardrail_of = guardrail_of,
         .event_explains = event_explains,
     };
-    rc = np_pass_decide(&v->p, &delta, &v->spec->remediation, &ops, res);
+    rc = np_controller_pass_decide(&v->p, &delta, &v->spec->remediation, &ops, res);
     if (rc)
         goto out;
-    if (v->created > 0 && np_pass_converged(&v->p)) {
+    if (v->created > 0 && np_controller_pass_converged(&v->p)) {
         /* New pieces: their routes, entries, associations and tags are planned next pass. */
-        np_pass_progressing(
+        np_controller_pass_progressing(
             &v->p, np_strdupf("created %d piece(s); converging what is inside them", v->created));
         res->requeue_after_ms = 500;
     }
@@ -1121,7 +1128,7 @@ out:
     return rc;
 }
 
-static int converge(struct vctx *v, struct np_result *res)
+static int converge(struct vctx *v, struct np_controller_result *res)
 {
     bool denied = false, go = false;
     int rc = guardrails_forbid(v, res, &denied);
@@ -1132,7 +1139,7 @@ static int converge(struct vctx *v, struct np_result *res)
                                  &v->p.event_name, &v->p.event_ms);
     rc = find_and_observe(v, res, &go);
     if (rc == 0 && go) {
-        np_pass_synced(&v->p);
+        np_controller_pass_synced(&v->p);
         rc = decide(v, res);
     }
     /* A failed pass keeps the event's actor for the retry. */
@@ -1213,7 +1220,8 @@ static int delete_network_acls(struct vctx *v, struct np_aws_ec2 *ec2)
  * network ACLs, flow logs, and the VPC when delete_vpc. Returns 1 when done, 0 when blocked
  * (requeued), or an error.
  */
-static int delete_pieces(struct vctx *v, const char *vpc_id, bool delete_vpc, struct np_result *res)
+static int delete_pieces(struct vctx *v, const char *vpc_id, bool delete_vpc,
+                         struct np_controller_result *res)
 {
     struct np_aws_ec2 *ec2 = np_controller_region_ec2(v->p.use.region);
     int rc = 0;
@@ -1232,7 +1240,7 @@ static int delete_pieces(struct vctx *v, const char *vpc_id, bool delete_vpc, st
     if (rc == 0 && delete_vpc)
         rc = done_if_gone(np_aws_ec2_delete_vpc(ec2, vpc_id));
     if (rc == NP_EDEPENDENCY)
-        return np_pass_deletion_blocked(
+        return np_controller_pass_deletion_blocked(
             &v->p,
             np_strdupf("AWS refuses to delete a piece of VPC %s while it is in use: %s", vpc_id,
                        np_error_message()),
@@ -1241,7 +1249,7 @@ static int delete_pieces(struct vctx *v, const char *vpc_id, bool delete_vpc, st
         return rc;
     char *note = delete_vpc ? np_strdupf("deleted VPC %s and the pieces we created in it", vpc_id)
                             : np_strdupf("deleted the pieces we created in VPC %s", vpc_id);
-    np_pass_emit(&v->p, "Normal", "Deleted", "Delete", note);
+    np_controller_pass_emit(&v->p, "Normal", "Deleted", "Delete", note);
     free(note);
     return 1;
 }
@@ -1249,7 +1257,7 @@ static int delete_pieces(struct vctx *v, const char *vpc_id, bool delete_vpc, st
 /* Drops our ownership tags from one object if it carries our uid. */
 static int untag_if_ours(struct vctx *v, const char *id, const struct np_aws_tag *tags, size_t n)
 {
-    const char *keys[] = {NP_POSTURE_TAG_OWNER, NP_POSTURE_TAG_UID, NP_TAG_PIECE};
+    const char *keys[] = {NP_POSTURE_TAG_OWNER, NP_POSTURE_TAG_UID, NP_CONTROLLER_TAG_PIECE};
     if (!ours(v, tags, n))
         return 0;
     return done_if_gone(
@@ -1275,30 +1283,31 @@ static int untag_pieces(struct vctx *v, const char *vpc_id)
     if (rc)
         return rc;
     char *note = np_strdupf("retained VPC %s and its pieces; removed the ownership tags", vpc_id);
-    np_pass_emit(&v->p, "Normal", "Retained", "Delete", note);
+    np_controller_pass_emit(&v->p, "Normal", "Retained", "Delete", note);
     free(note);
     return 0;
 }
 
 /* Whether SecurityGroupPostures place groups in this VPC through spec.vpcRef: then deleting
  * it is blocked (Ready=False DeletionBlocked, requeued). */
-static bool used_by_groups(struct vctx *v, struct np_result *res)
+static bool used_by_groups(struct vctx *v, struct np_controller_result *res)
 {
     struct users u = {v->p.ns, v->p.name, NP_BUF_INIT, 0};
     np_kube_store_each(np_kube_informer_store(v->p.ctl->sgp_inf), collect_user, &u);
     if (u.n > 0)
-        np_pass_deletion_blocked(&v->p,
-                                 np_strdupf("SecurityGroupPosture(s) %s use this VPC through "
-                                            "spec.vpcRef; delete them first",
-                                            np_buf_cstr(&u.names)),
-                                 res);
+        np_controller_pass_deletion_blocked(
+            &v->p,
+            np_strdupf("SecurityGroupPosture(s) %s use this VPC through "
+                       "spec.vpcRef; delete them first",
+                       np_buf_cstr(&u.names)),
+            res);
     np_buf_clean_up(&u.names);
     return u.n > 0;
 }
 
 /* Deletes (or, retaining, untags) the pieces of the VPC found (v->vpc) and the VPC when it
  * carries our uid. Returns 1 when done, 0 when blocked (requeued), or an error. */
-static int clean_up_vpc(struct vctx *v, bool retain, struct np_result *res)
+static int clean_up_vpc(struct vctx *v, bool retain, struct np_controller_result *res)
 {
     const char *vpc_id = v->vpc->vpc_id;
     bool mine = ours(v, v->vpc->tags, v->vpc->n_tags);
@@ -1316,17 +1325,18 @@ static int clean_up_vpc(struct vctx *v, bool retain, struct np_result *res)
     return delete_pieces(v, vpc_id, mine, res);
 }
 
-static int handle_deletion(struct vctx *v, struct np_result *res)
+static int handle_deletion(struct vctx *v, struct np_controller_result *res)
 {
     if (!np_kube_object_has_finalizer(v->p.obj, NP_KUBE_FINALIZER))
         return 0;
     const struct np_posture_vpc_spec *spec = v->spec;
-    bool retain = np_pass_retains(spec->management.policy, spec->management.deletion_policy);
+    bool retain =
+        np_controller_pass_retains(spec->management.policy, spec->management.deletion_policy);
     const char *vpc_id = np_json_path_str(v->p.old_status, "vpcId", NP_JSON_END);
     int rc = 0;
     if (!v->p.use.region) {
         char *what = np_strdupf("VPC %s", vpc_id ? vpc_id : "(none)");
-        np_pass_deletion_no_account(&v->p, what, res);
+        np_controller_pass_deletion_no_account(&v->p, what, res);
         free(what);
         return 0;
     }
@@ -1342,8 +1352,8 @@ static int handle_deletion(struct vctx *v, struct np_result *res)
         if (rc <= 0)
             return rc; /* blocked (requeued) or failed */
     }
-    return done_if_gone(
-        np_kube_finalizer_remove(v->p.ctl->kube, &np_res_vpcp, v->p.obj, NP_KUBE_FINALIZER));
+    return done_if_gone(np_kube_finalizer_remove(v->p.ctl->kube, &np_controller_res_vpcp, v->p.obj,
+                                                 NP_KUBE_FINALIZER));
 }
 
 /* ---------------------------------------------------------------- references */
@@ -1384,7 +1394,7 @@ int np_controller_vpc_of(struct np_controller *ctl, const char *ns, const char *
 
 /* ---------------------------------------------------------------- kind */
 
-static int vpcp_parse(struct np_pass *p, json_object *spec)
+static int vpcp_parse(struct np_controller_pass *p, json_object *spec)
 {
     struct vctx *v = (struct vctx *)p;
     int rc = np_posture_vpc_spec_parse(&v->spec, spec);
@@ -1395,17 +1405,17 @@ static int vpcp_parse(struct np_pass *p, json_object *spec)
     return rc;
 }
 
-static const char *vpcp_account(struct np_pass *p)
+static const char *vpcp_account(struct np_controller_pass *p)
 {
     return ((struct vctx *)p)->spec->account_ref;
 }
 
-static const char *vpcp_region(struct np_pass *p)
+static const char *vpcp_region(struct np_controller_pass *p)
 {
     return ((struct vctx *)p)->spec->region;
 }
 
-static int vpcp_converge(struct np_pass *p, struct np_result *res)
+static int vpcp_converge(struct np_controller_pass *p, struct np_controller_result *res)
 {
     int rc = converge((struct vctx *)p, res);
     /* No poller reads VPCs: the resync interval is the safety net, whatever this pass found. */
@@ -1415,7 +1425,7 @@ static int vpcp_converge(struct np_pass *p, struct np_result *res)
     return rc;
 }
 
-static int vpcp_deletion(struct np_pass *p, struct np_result *res)
+static int vpcp_deletion(struct np_controller_pass *p, struct np_controller_result *res)
 {
     return handle_deletion((struct vctx *)p, res);
 }
@@ -1439,7 +1449,7 @@ static json_object *piece_ids(struct vctx *v, enum piece_kind k)
     return arr;
 }
 
-static bool vpcp_put_ids(struct np_pass *p, json_object *st)
+static bool vpcp_put_ids(struct np_controller_pass *p, json_object *st)
 {
     struct vctx *v = (struct vctx *)p;
     if (!v->vpc && !v->created_vpc_id)
@@ -1462,7 +1472,7 @@ static bool vpcp_put_ids(struct np_pass *p, json_object *st)
     return true;
 }
 
-static void vpcp_clean_up(struct np_pass *p)
+static void vpcp_clean_up(struct np_controller_pass *p)
 {
     struct vctx *v = (struct vctx *)p;
     forget_observed(v);
@@ -1482,9 +1492,9 @@ static const char *const vpcp_status_keys[] = {
     "routeTables", "networkAcls", "flowLogIds", "defaultSecurityGroupId",
     NULL};
 
-static const struct np_pass_kind vpcp_kind = {
+static const struct np_controller_pass_kind vpcp_kind = {
     .kind = "VPCPosture",
-    .res = &np_res_vpcp,
+    .res = &np_controller_res_vpcp,
     .scope_key = "piece",
     .text_key = "item",
     .id_key = "vpcId",
@@ -1500,7 +1510,8 @@ static const struct np_pass_kind vpcp_kind = {
     .clean_up = vpcp_clean_up,
 };
 
-int np_controller_reconcile_vpcp(struct np_controller *ctl, const char *key, struct np_result *res)
+int np_controller_reconcile_vpcp(struct np_controller *ctl, const char *key,
+                                 struct np_controller_result *res)
 {
-    return np_pass_reconcile(ctl, &vpcp_kind, key, res);
+    return np_controller_pass_reconcile(ctl, &vpcp_kind, key, res);
 }

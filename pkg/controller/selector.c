@@ -41,8 +41,8 @@ int np_controller_namespace_selected(struct np_controller *ctl, json_object *sel
     *selected = false;
     int rc = np_controller_namespace_get(ctl, ns, &nsobj);
     if (rc == 0 &&
-        np_selector_matches(selector, np_json_path(nsobj, "metadata", "labels", NP_JSON_END),
-                            selected) != 0) {
+        np_controller_selector_matches(
+            selector, np_json_path(nsobj, "metadata", "labels", NP_JSON_END), selected) != 0) {
         *selected = false; /* an invalid selector selects nothing */
         np_error_clear();
     }
@@ -50,7 +50,7 @@ int np_controller_namespace_selected(struct np_controller *ctl, json_object *sel
     return rc;
 }
 
-int np_selector_matches(json_object *selector, json_object *labels, bool *matches)
+int np_controller_selector_matches(json_object *selector, json_object *labels, bool *matches)
 {
     *matches = false;
     if (!selector) {

@@ -22,9 +22,9 @@ static json_object *find_condition(json_object *old_status, const char *type)
     return NULL;
 }
 
-char *np_status_bounded(const char *s, size_t max)
+char *np_controller_status_bounded(const char *s, size_t max)
 {
-    static const char marker[] = NP_STATUS_TRUNCATED;
+    static const char marker[] = NP_CONTROLLER_STATUS_TRUNCATED;
     if (!s)
         return NULL;
     size_t len = strlen(s);
@@ -39,14 +39,15 @@ char *np_status_bounded(const char *s, size_t max)
     return out;
 }
 
-json_object *np_status_conditions(json_object *old_status, const struct np_condition *conds,
-                                  size_t n, int64_t generation, int64_t now_ms)
+json_object *np_controller_status_conditions(json_object *old_status,
+                                             const struct np_controller_condition *conds, size_t n,
+                                             int64_t generation, int64_t now_ms)
 {
     json_object *arr = json_object_new_array();
     char now[40];
     np_time_format_rfc3339(now, sizeof(now), now_ms);
     for (size_t i = 0; i < n; i++) {
-        const struct np_condition *c = &conds[i];
+        const struct np_controller_condition *c = &conds[i];
         json_object *o = json_object_new_object();
         json_object *old = find_condition(old_status, c->type);
         const char *old_status_s = np_json_path_str(old, "status", NP_JSON_END);
@@ -54,7 +55,8 @@ json_object *np_status_conditions(json_object *old_status, const struct np_condi
         json_object_object_add(o, "type", json_object_new_string(c->type));
         json_object_object_add(o, "status", json_object_new_string(c->status));
         json_object_object_add(o, "reason", json_object_new_string(c->reason));
-        char *msg = np_status_bounded(c->message ? c->message : "", NP_STATUS_MESSAGE_MAX);
+        char *msg = np_controller_status_bounded(c->message ? c->message : "",
+                                                 NP_CONTROLLER_STATUS_MESSAGE_MAX);
         json_object_object_add(o, "message", json_object_new_string(msg));
         free(msg);
         json_object_object_add(
@@ -66,7 +68,7 @@ json_object *np_status_conditions(json_object *old_status, const struct np_condi
     return arr;
 }
 
-bool np_status_equal(json_object *a, json_object *b, const char *ignored_key)
+bool np_controller_status_equal(json_object *a, json_object *b, const char *ignored_key)
 {
     if (!a || !b)
         return a == b;
@@ -100,7 +102,7 @@ static void null_missing(json_object *old, json_object *patch)
     }
 }
 
-char *np_status_merge_patch(json_object *old_status, json_object *new_status)
+char *np_controller_status_merge_patch(json_object *old_status, json_object *new_status)
 {
     json_object *st = NULL;
     json_object_deep_copy(new_status, &st, NULL);

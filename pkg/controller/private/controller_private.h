@@ -17,11 +17,9 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
-/* The ownership tags are pkg/posture's (NP_POSTURE_TAG_OWNER, NP_POSTURE_TAG_UID); these two
- * aliases remain for pass.c. */
-#define NP_TAG_OWNER NP_POSTURE_TAG_OWNER
-#define NP_TAG_UID NP_POSTURE_TAG_UID
-#define NP_TAG_PIECE "netposture.dev/piece" /* which declared piece of a VPC: "subnet/a" */
+/* The ownership tags are pkg/posture's (NP_POSTURE_TAG_OWNER, NP_POSTURE_TAG_UID). */
+#define NP_CONTROLLER_TAG_PIECE                                                                    \
+    "netposture.dev/piece" /* which declared piece of a VPC: "subnet/a" */
 
 /* pkg/aws and pkg/posture tags are the same pair of borrowed strings: copy n of them. */
 static inline void np_controller_tags_to_posture(struct np_posture_tag *out,
@@ -38,96 +36,97 @@ static inline void np_controller_tags_to_aws(struct np_aws_tag *out,
         out[i] = (struct np_aws_tag){in[i].key, in[i].value};
 }
 
-extern const struct np_kube_resource np_res_sgp;
-extern const struct np_kube_resource np_res_vpcp;
-extern const struct np_kube_resource np_res_accounts;
-extern const struct np_kube_resource np_res_guardrails;
+extern const struct np_kube_resource np_controller_res_sgp;
+extern const struct np_kube_resource np_controller_res_vpcp;
+extern const struct np_kube_resource np_controller_res_accounts;
+extern const struct np_kube_resource np_controller_res_guardrails;
 
 /*
  * Every reason a posture's conditions can carry (README "Conditions and reasons"); names in
  * conditions.c's table. Ready=True is only Converged.
  */
-enum np_reason {
-    NP_REASON_NONE = 0, /* "Unknown": nothing decided */
+enum np_controller_reason {
+    NP_CONTROLLER_REASON_NONE = 0, /* "Unknown": nothing decided */
     /* Ready, from the policy's decision */
-    NP_REASON_CONVERGED,
-    NP_REASON_PROGRESSING,
-    NP_REASON_BLAST_RADIUS_EXCEEDED,
-    NP_REASON_PLAN_PROPOSED,
-    NP_REASON_DRIFT_DETECTED, /* also Drifted=True */
-    NP_REASON_CONTESTED,
-    NP_REASON_GRACE_PERIOD,
+    NP_CONTROLLER_REASON_CONVERGED,
+    NP_CONTROLLER_REASON_PROGRESSING,
+    NP_CONTROLLER_REASON_BLAST_RADIUS_EXCEEDED,
+    NP_CONTROLLER_REASON_PLAN_PROPOSED,
+    NP_CONTROLLER_REASON_DRIFT_DETECTED, /* also Drifted=True */
+    NP_CONTROLLER_REASON_CONTESTED,
+    NP_CONTROLLER_REASON_GRACE_PERIOD,
     /* Ready=False: the pass stopped before deciding */
-    NP_REASON_INVALID_SPEC,
-    NP_REASON_ACCOUNT_NOT_FOUND,
-    NP_REASON_ACCOUNT_NOT_ALLOWED,
-    NP_REASON_ACCOUNT_ERROR,
-    NP_REASON_INSECURE_ENDPOINT,
-    NP_REASON_INVALID_REGION,
-    NP_REASON_TOO_MANY_REGIONS,
-    NP_REASON_NAMESPACE_UNKNOWN,
-    NP_REASON_GUARDRAIL_VIOLATION, /* also Compliant=False under a Deny guardrail */
-    NP_REASON_GROUP_NOT_FOUND,
-    NP_REASON_VPC_NOT_FOUND,
-    NP_REASON_PIECE_NOT_FOUND,
-    NP_REASON_VPC_NOT_READY,
-    NP_REASON_PEER_NOT_READY,
-    NP_REASON_ADOPTION_REFUSED,
-    NP_REASON_ADOPTION_NOT_ALLOWED,
-    NP_REASON_DELETION_BLOCKED,
-    NP_REASON_AWS_ERROR, /* also Synced=False */
+    NP_CONTROLLER_REASON_INVALID_SPEC,
+    NP_CONTROLLER_REASON_ACCOUNT_NOT_FOUND,
+    NP_CONTROLLER_REASON_ACCOUNT_NOT_ALLOWED,
+    NP_CONTROLLER_REASON_ACCOUNT_ERROR,
+    NP_CONTROLLER_REASON_INSECURE_ENDPOINT,
+    NP_CONTROLLER_REASON_INVALID_REGION,
+    NP_CONTROLLER_REASON_TOO_MANY_REGIONS,
+    NP_CONTROLLER_REASON_NAMESPACE_UNKNOWN,
+    NP_CONTROLLER_REASON_GUARDRAIL_VIOLATION, /* also Compliant=False under a Deny guardrail */
+    NP_CONTROLLER_REASON_GROUP_NOT_FOUND,
+    NP_CONTROLLER_REASON_VPC_NOT_FOUND,
+    NP_CONTROLLER_REASON_PIECE_NOT_FOUND,
+    NP_CONTROLLER_REASON_VPC_NOT_READY,
+    NP_CONTROLLER_REASON_PEER_NOT_READY,
+    NP_CONTROLLER_REASON_ADOPTION_REFUSED,
+    NP_CONTROLLER_REASON_ADOPTION_NOT_ALLOWED,
+    NP_CONTROLLER_REASON_DELETION_BLOCKED,
+    NP_CONTROLLER_REASON_AWS_ERROR, /* also Synced=False */
     /* the other conditions */
-    NP_REASON_SYNCED,
-    NP_REASON_NO_DRIFT,
-    NP_REASON_FLAPPING,
-    NP_REASON_NOT_CONTESTED,
-    NP_REASON_COMPLIANT,
-    NP_REASON_GUARDRAIL_WARNING,
+    NP_CONTROLLER_REASON_SYNCED,
+    NP_CONTROLLER_REASON_NO_DRIFT,
+    NP_CONTROLLER_REASON_FLAPPING,
+    NP_CONTROLLER_REASON_NOT_CONTESTED,
+    NP_CONTROLLER_REASON_COMPLIANT,
+    NP_CONTROLLER_REASON_GUARDRAIL_WARNING,
     /* CloudAccount's Ready (besides the account reasons above) */
-    NP_REASON_CREDENTIALS_VERIFIED,
-    NP_REASON_CREDENTIALS_INVALID,
-    NP_REASON_EVENT_QUEUE_UNREACHABLE,
-    NP_REASON_COUNT
+    NP_CONTROLLER_REASON_CREDENTIALS_VERIFIED,
+    NP_CONTROLLER_REASON_CREDENTIALS_INVALID,
+    NP_CONTROLLER_REASON_EVENT_QUEUE_UNREACHABLE,
+    NP_CONTROLLER_REASON_COUNT
 };
 /* The reason's name as written to conditions ("Converged"); "Unknown" for NONE. */
-const char *np_reason_name(enum np_reason r);
+const char *np_controller_reason_name(enum np_controller_reason r);
 
 /* What a reconcile asks of the workqueue besides success or failure. */
-struct np_result {
+struct np_controller_result {
     int64_t requeue_after_ms; /* > 0: look again after this long */
     bool terminal;            /* an error that retrying cannot fix (bad spec): no backoff */
 };
 
 /* The kinds of object the workers reconcile (the dispatch table in workitem.c). */
-enum np_work_kind {
-    NP_WORK_SGP = 0,   /* SecurityGroupPosture */
-    NP_WORK_VPCP,      /* VPCPosture */
-    NP_WORK_ACCOUNT,   /* CloudAccount */
-    NP_WORK_GUARDRAIL, /* PostureGuardrail */
-    NP_WORK_KIND_COUNT
+enum np_controller_work_kind {
+    NP_CONTROLLER_WORK_SGP = 0,   /* SecurityGroupPosture */
+    NP_CONTROLLER_WORK_VPCP,      /* VPCPosture */
+    NP_CONTROLLER_WORK_ACCOUNT,   /* CloudAccount */
+    NP_CONTROLLER_WORK_GUARDRAIL, /* PostureGuardrail */
+    NP_CONTROLLER_WORK_KIND_COUNT
 };
 
 /*
  * One item of the workqueue: which kind and which object (its informer store key: "ns/name",
  * or "name" for cluster-scoped kinds). The queue holds its text form "<token>:<key>" (it
- * deduplicates strings); np_work_item_parse reads it back through the table of kinds.
+ * deduplicates strings); np_controller_work_item_parse reads it back through the table of kinds.
  */
-struct np_work_item {
-    enum np_work_kind kind;
+struct np_controller_work_item {
+    enum np_controller_work_kind kind;
     const char *key; /* borrowed from the text it was parsed from */
 };
 /* The queue text of an item (owned). */
-char *np_work_item_text(enum np_work_kind kind, const char *key);
+char *np_controller_work_item_text(enum np_controller_work_kind kind, const char *key);
 /* Parses queue text; NP_EINVAL for an unknown kind or an empty key. */
-int np_work_item_parse(const char *text, struct np_work_item *out);
+int np_controller_work_item_parse(const char *text, struct np_controller_work_item *out);
 /* The Kubernetes kind of a work kind ("SecurityGroupPosture"), for metrics and logs. */
-const char *np_work_kind_name(enum np_work_kind kind);
+const char *np_controller_work_kind_name(enum np_controller_work_kind kind);
 /* Runs the reconcile of the item's kind. */
-int np_work_item_reconcile(struct np_controller *ctl, const struct np_work_item *w,
-                           struct np_result *res);
+int np_controller_work_item_reconcile(struct np_controller *ctl,
+                                      const struct np_controller_work_item *w,
+                                      struct np_controller_result *res);
 
-struct np_account;
-struct np_region;
+struct np_controller_account;
+struct np_controller_region;
 
 /* ---------------------------------------------------------------- hints.c */
 
@@ -186,7 +185,7 @@ struct np_controller {
      * is never held across network I/O or a thread join. Replaced (retired) accounts live on
      * only through their holders' references. */
     pthread_mutex_t accounts_lock;
-    struct np_account *accounts;
+    struct np_controller_account *accounts;
     atomic_int accounts_live; /* accounts built and not yet freed, retired ones included */
     atomic_int regions_live;  /* region clients (and pollers) not yet freed */
 
@@ -205,10 +204,11 @@ struct np_controller {
 /* The controller's clock (ctl->clock, injected by tests): wall and monotonic milliseconds. */
 int64_t np_controller_now_ms(const struct np_controller *ctl);
 int64_t np_controller_mono_ms(const struct np_controller *ctl);
-void np_controller_enqueue(struct np_controller *ctl, enum np_work_kind kind, const char *key);
+void np_controller_enqueue(struct np_controller *ctl, enum np_controller_work_kind kind,
+                           const char *key);
 /* Enqueues after delay_ms (batching: the queue keeps one entry per item). */
-void np_controller_enqueue_after(struct np_controller *ctl, enum np_work_kind kind, const char *key,
-                                 int64_t delay_ms);
+void np_controller_enqueue_after(struct np_controller *ctl, enum np_controller_work_kind kind,
+                                 const char *key, int64_t delay_ms);
 void np_controller_requeue_postures(struct np_controller *ctl, const char *account, const char *ns);
 
 /* ---------------------------------------------------------------- accounts.c */
@@ -218,19 +218,21 @@ void np_controller_requeue_postures(struct np_controller *ctl, const char *accou
  * a poller thread, and postures choose them, so they are bounded; a posture asking for one
  * more gets Ready=False TooManyRegions. Regions no posture used for a while are freed.
  */
-#define NP_ACCOUNT_MAX_REGIONS 32
+#define NP_CONTROLLER_ACCOUNT_MAX_REGIONS 32
 
-struct np_region_entry;
+struct np_controller_region_entry;
 
 /* Why a posture cannot use an account (a condition reason), or NULL when it can. */
-struct np_account_use {
-    struct np_region *region; /* held (with its account) until np_account_use_clean_up */
-    const char *region_name;  /* borrowed, as long as region */
-    enum np_reason reason;    /* NONE when usable; else AccountNotFound, AccountNotAllowed,
-                                 AccountError, InsecureEndpoint, InvalidRegion, TooManyRegions */
-    char *message;            /* owned; clean up with np_account_use_clean_up */
+struct np_controller_account_hold {
+    struct np_controller_region
+        *region;             /* held (with its account) until np_controller_account_hold_clean_up */
+    const char *region_name; /* borrowed, as long as region */
+    enum np_controller_reason reason; /* NONE when usable; else AccountNotFound, AccountNotAllowed,
+                              AccountError, InsecureEndpoint, InvalidRegion, TooManyRegions */
+    char *message;                    /* owned; clean up with np_controller_account_hold_clean_up */
     struct np_controller *ctl;
-    struct np_region_entry *held; /* the reference np_account_use_clean_up releases */
+    struct np_controller_region_entry
+        *held; /* the reference np_controller_account_hold_clean_up releases */
 };
 
 void np_controller_accounts_init(struct np_controller *ctl);
@@ -241,15 +243,15 @@ void np_controller_accounts_invalidate(struct np_controller *ctl, const char *na
  * account's region): checks allowedNamespaces and the region name, builds credentials and
  * the EC2 client (refusing plain-HTTP endpoints to non-loopback hosts unless the account
  * allows them), and starts the region's snapshot poller. Returns 0 with use->region held
- * (acquired: np_account_use_clean_up releases it), or 0 with use->reason/message set when the
- * posture may not use it (a condition, not an error). Never holds accounts_lock across the
+ * (acquired: np_controller_account_hold_clean_up releases it), or 0 with use->reason/message set
+ * when the posture may not use it (a condition, not an error). Never holds accounts_lock across the
  * Secret read or a thread join.
  */
 int np_controller_account_use(struct np_controller *ctl, const char *name, const char *ns,
-                              const char *region, struct np_account_use *use);
-void np_account_use_clean_up(struct np_account_use *use);
+                              const char *region, struct np_controller_account_hold *use);
+void np_controller_account_hold_clean_up(struct np_controller_account_hold *use);
 int np_controller_reconcile_account(struct np_controller *ctl, const char *key,
-                                    struct np_result *res);
+                                    struct np_controller_result *res);
 
 /* np_controller_region_note_event on the region client of an account if it exists already (NULL
  * region: the account's own); never creates one. Returns the owning posture's key (owned) or NULL.
@@ -264,21 +266,21 @@ bool np_controller_account_serves_region(struct np_controller *ctl, const char *
 
 /* ---------------------------------------------------------------- events.c */
 
-struct np_consumer;
+struct np_controller_consumer;
 /* Starts the SQS event consumer of an account (a thread long-polling queue_url). */
-int np_controller_consumer_new(struct np_consumer **out, struct np_controller *ctl,
+int np_controller_consumer_new(struct np_controller_consumer **out, struct np_controller *ctl,
                                const char *account, const char *queue_url,
                                const struct np_aws_sqs_config *cfg);
 /* Asks the consumer to stop and cancels a long poll in flight; does not wait. NULL: no-op. */
-void np_controller_consumer_signal_stop(struct np_consumer *c);
+void np_controller_consumer_signal_stop(struct np_controller_consumer *c);
 /* Waits for a stopped consumer's thread. NULL: no-op; idempotent. */
-void np_controller_consumer_join(struct np_consumer *c);
+void np_controller_consumer_join(struct np_controller_consumer *c);
 /* Stops, joins and frees. NULL: no-op. */
-void np_controller_consumer_destroy(struct np_consumer *c);
+void np_controller_consumer_destroy(struct np_controller_consumer *c);
 /* The controller's own ARN in the account: its events are ignored. */
-void np_controller_consumer_set_identity(struct np_consumer *c, const char *arn);
+void np_controller_consumer_set_identity(struct np_controller_consumer *c, const char *arn);
 /* Checks that the queue is reachable (GetQueueAttributes). */
-int np_controller_consumer_check(struct np_consumer *c);
+int np_controller_consumer_check(struct np_controller_consumer *c);
 /* Records who changed a VPC posture's pieces (an event's actor, call and time), for its next
  * reconcile; hints expire after NP_CONTROLLER_HINT_TTL_MS. */
 void np_controller_note_vpc_event(struct np_controller *ctl, const char *key, const char *actor,
@@ -291,31 +293,31 @@ bool np_controller_take_vpc_event(struct np_controller *ctl, const char *key, ch
 /* A message received more often than this without being deleted is deleted unhandled. */
 #define NP_CONTROLLER_EVENTS_MAX_RECEIVES 5
 /* Whether a posture object uses the CloudAccount (spec.accountRef.name, default "default"). */
-bool np_events_posture_uses_account(json_object *obj, const char *account);
+bool np_controller_events_posture_uses_account(json_object *obj, const char *account);
 void np_controller_vpc_events_clean_up(struct np_controller *ctl);
 
 /* ---------------------------------------------------------------- poller.c */
 
 /* The EC2 client of a region (borrowed). */
-struct np_aws_ec2 *np_controller_region_ec2(struct np_region *r);
+struct np_aws_ec2 *np_controller_region_ec2(struct np_controller_region *r);
 /*
  * The snapshot's copy of a group (owned, np_aws_sg_free) if the poller has seen it.
  * Returns NP_ENOTFOUND when not in the snapshot, NP_EAGAIN before the first poll.
  */
-int np_controller_region_snapshot_get(struct np_region *r, const char *group_id,
+int np_controller_region_snapshot_get(struct np_controller_region *r, const char *group_id,
                                       struct np_aws_sg **out);
 /*
  * Whether the first poll is still under way (not done, not failed): reconciles of postures
  * whose group it will bring wait for it instead of each calling Describe (the poll enqueues
  * every owner it finds).
  */
-bool np_controller_region_first_poll_running(struct np_region *r);
+bool np_controller_region_first_poll_running(struct np_controller_region *r);
 /* Finds a group by its netposture.dev/uid tag in the snapshot. Same codes. */
-int np_controller_region_snapshot_find_uid(struct np_region *r, const char *uid,
+int np_controller_region_snapshot_find_uid(struct np_controller_region *r, const char *uid,
                                            struct np_aws_sg **out);
 /* Records a group just read after a mutation (copied) so the poller sees no change. */
-void np_controller_region_snapshot_put(struct np_region *r, const struct np_aws_sg *sg);
-void np_controller_region_snapshot_remove(struct np_region *r, const char *group_id);
+void np_controller_region_snapshot_put(struct np_controller_region *r, const struct np_aws_sg *sg);
+void np_controller_region_snapshot_remove(struct np_controller_region *r, const char *group_id);
 /*
  * Records a CloudTrail event's hint that a group changed (actor may be NULL, actor_verified
  * when CloudTrail confirmed it; event_ms is the event's time; sg, when given, the group as just
@@ -324,28 +326,30 @@ void np_controller_region_snapshot_remove(struct np_region *r, const char *group
  * owning posture's key ("ns/name", owned) from the snapshot's ownership tag, or NULL when the
  * snapshot does not know the group. Hints expire after NP_CONTROLLER_HINT_TTL_MS.
  */
-char *np_controller_region_note_event(struct np_region *r, const char *group_id, const char *actor,
-                                      bool actor_verified, const char *event_name, int64_t event_ms,
+char *np_controller_region_note_event(struct np_controller_region *r, const char *group_id,
+                                      const char *actor, bool actor_verified,
+                                      const char *event_name, int64_t event_ms,
                                       const struct np_aws_sg *sg);
 /* Takes the hint for a group: true with *actor, *event_name and *sg (owned, may be NULL),
  * *actor_verified and *event_ms set. */
-bool np_controller_region_take_event(struct np_region *r, const char *group_id, char **actor,
-                                     bool *actor_verified, char **event_name, int64_t *event_ms,
-                                     struct np_aws_sg **sg);
+bool np_controller_region_take_event(struct np_controller_region *r, const char *group_id,
+                                     char **actor, bool *actor_verified, char **event_name,
+                                     int64_t *event_ms, struct np_aws_sg **sg);
 /* The account's resync interval for this region (the safety-net full read). */
-int64_t np_controller_region_resync_ms(struct np_region *r);
+int64_t np_controller_region_resync_ms(struct np_controller_region *r);
 /* The default VPC of the region, cached (owned copy). */
-int np_controller_region_default_vpc(struct np_region *r, char **vpc_id);
-int np_controller_region_new(struct np_region **out, struct np_controller *ctl, const char *account,
-                             const char *region, struct np_aws_ec2 *ec2, int64_t resync_ms);
+int np_controller_region_default_vpc(struct np_controller_region *r, char **vpc_id);
+int np_controller_region_new(struct np_controller_region **out, struct np_controller *ctl,
+                             const char *account, const char *region, struct np_aws_ec2 *ec2,
+                             int64_t resync_ms);
 /* Stops the poller thread (joins it); the snapshot stays readable. Idempotent. */
-void np_controller_region_stop(struct np_region *r);
+void np_controller_region_stop(struct np_controller_region *r);
 /* Asks the poller thread to stop without waiting for it (safe under a lock). */
-void np_controller_region_signal_stop(struct np_region *r);
+void np_controller_region_signal_stop(struct np_controller_region *r);
 /* Whether the snapshot holds no group (also before the first poll). */
-bool np_controller_region_snapshot_is_empty(struct np_region *r);
-void np_controller_region_destroy(struct np_region *r);
-const char *np_controller_region_name(struct np_region *r);
+bool np_controller_region_snapshot_is_empty(struct np_controller_region *r);
+void np_controller_region_destroy(struct np_controller_region *r);
+const char *np_controller_region_name(struct np_controller_region *r);
 void np_controller_pollers_stop(struct np_controller *ctl);
 /* Fingerprint of a group's observed state (rules with descriptions, tags). */
 uint64_t np_controller_sg_fingerprint(const struct np_aws_sg *sg);
@@ -356,7 +360,7 @@ void np_controller_aws_observer(void *ctx, const struct np_aws_request_info *inf
 /* ---------------------------------------------------------------- pass.c */
 
 /* Parsed guardrails (owned). */
-struct np_guardrail_set {
+struct np_controller_guardrail_set {
     struct np_posture_guardrail **items;
     size_t n;
 };
@@ -366,10 +370,10 @@ struct np_guardrail_set {
  * learns and decides, turned into status, Events and metrics at the end. A kind's context
  * embeds it as its FIRST member, so hooks get the pass and cast it back.
  */
-struct np_pass_kind;
+struct np_controller_pass_kind;
 
-/* What the policy decided in a pass (np_pass_decide), for the conditions. */
-struct np_pass_decision {
+/* What the policy decided in a pass (np_controller_pass_decide), for the conditions. */
+struct np_controller_pass_decision {
     enum np_posture_standing standing; /* what is left once the due items are applied */
     bool verified;                     /* every applied change was read back from AWS */
     bool empty;                        /* there was no drift at all */
@@ -382,22 +386,24 @@ struct np_pass_decision {
     char *subject;         /* "security group sg-0123" (owned) */
 };
 
-/* What a pass found and decided: np_pass_conditions derives every condition from it. */
-struct np_pass_outcome {
-    enum np_reason stopped; /* the pass stopped before deciding: Ready=False, this reason */
-    char *stopped_msg;      /* (owned) */
-    bool synced;            /* AWS was read in this pass (Synced=True unless aws_error) */
-    char *aws_error;        /* an AWS call failed: Synced=False AWSError (owned) */
-    bool decided;           /* the policy decided every drift item (Drifted, Contested) */
-    struct np_pass_decision decision;
-    char *progress_msg;        /* the kind has more to do next pass (Progressing) (owned) */
-    enum np_reason compliance; /* Compliant's reason when guardrails were checked, else NONE */
-    char *compliance_msg;      /* (owned) */
+/* What a pass found and decided: np_controller_pass_conditions derives every condition from it. */
+struct np_controller_pass_outcome {
+    enum np_controller_reason
+        stopped;       /* the pass stopped before deciding: Ready=False, this reason */
+    char *stopped_msg; /* (owned) */
+    bool synced;       /* AWS was read in this pass (Synced=True unless aws_error) */
+    char *aws_error;   /* an AWS call failed: Synced=False AWSError (owned) */
+    bool decided;      /* the policy decided every drift item (Drifted, Contested) */
+    struct np_controller_pass_decision decision;
+    char *progress_msg; /* the kind has more to do next pass (Progressing) (owned) */
+    enum np_controller_reason
+        compliance;       /* Compliant's reason when guardrails were checked, else NONE */
+    char *compliance_msg; /* (owned) */
 };
 
-struct np_pass {
+struct np_controller_pass {
     struct np_controller *ctl;
-    const struct np_pass_kind *kind;
+    const struct np_controller_pass_kind *kind;
     const char *key;
     char *ns;
     char *name;
@@ -407,17 +413,17 @@ struct np_pass {
     int64_t generation;
     int64_t now;
     struct np_kube_object_ref ref;
-    struct np_account_use use;
-    struct np_pass_outcome out; /* the conditions derive from it (conditions.c) */
+    struct np_controller_account_hold use;
+    struct np_controller_pass_outcome out; /* the conditions derive from it (conditions.c) */
     /* Drift and actions. */
     json_object *drift_items; /* array (owned) */
     int drift_count;          /* items that differ now */
     bool diffed;              /* the drift was computed in this pass (else keep the old list) */
     bool remediated;
-    json_object *plan;                  /* status.plan (owned) or NULL */
-    struct np_guardrail_set guardrails; /* the governing guardrails (owned) */
-    bool deleting;                      /* metadata.deletionTimestamp is set */
-    bool retry_requested;               /* the netposture.dev/retry-contested annotation is set */
+    json_object *plan;                             /* status.plan (owned) or NULL */
+    struct np_controller_guardrail_set guardrails; /* the governing guardrails (owned) */
+    bool deleting;                                 /* metadata.deletionTimestamp is set */
+    bool retry_requested;      /* the netposture.dev/retry-contested annotation is set */
     bool reset_contested;      /* spec changed or retry-contested annotation: forget flapping */
     bool spec_changed;         /* this generation was never converged: differences are the spec */
     bool deferred;             /* waiting for the region's first poll: no status write */
@@ -430,59 +436,62 @@ struct np_pass {
 };
 
 /* What differs between the posture kinds; every hook gets the pass of that kind. */
-struct np_pass_kind {
+struct np_controller_pass_kind {
     const char *kind;                   /* "SecurityGroupPosture" */
     const struct np_kube_resource *res; /* its API resource */
     const char *scope_key;              /* status drift item member of the scope: "direction" */
     const char *text_key;               /* ... and of the item text: "rule" */
     const char *id_key;                 /* the status id of the main AWS object: "groupId" */
     const char *const *status_keys;     /* status ids kept when a pass did not look (NULL-ended) */
-    size_t ctx_size;                    /* sizeof the kind's context (embeds struct np_pass) */
+    size_t ctx_size; /* sizeof the kind's context (embeds struct np_controller_pass) */
     struct np_kube_informer *(*informer)(struct np_controller *ctl);
     /* Parses the spec (NP_EINVAL with a message naming the field when invalid). */
-    int (*parse)(struct np_pass *p, json_object *spec);
-    const char *(*account)(struct np_pass *p); /* the spec's account (NULL: "default") */
-    const char *(*region)(struct np_pass *p);  /* the spec's region (NULL: the account's) */
-    int (*converge)(struct np_pass *p, struct np_result *res);
-    int (*deletion)(struct np_pass *p, struct np_result *res);
+    int (*parse)(struct np_controller_pass *p, json_object *spec);
+    const char *(*account)(struct np_controller_pass *p); /* the spec's account (NULL: "default") */
+    const char *(*region)(
+        struct np_controller_pass *p); /* the spec's region (NULL: the account's) */
+    int (*converge)(struct np_controller_pass *p, struct np_controller_result *res);
+    int (*deletion)(struct np_controller_pass *p, struct np_controller_result *res);
     /* Puts the status ids of what was observed in this pass into st; false when it has none
      * (the old ones are kept). */
-    bool (*put_ids)(struct np_pass *p, json_object *st);
-    void (*clean_up)(struct np_pass *p); /* frees the kind's members (not the pass's) */
+    bool (*put_ids)(struct np_controller_pass *p, json_object *st);
+    void (*clean_up)(struct np_controller_pass *p); /* frees the kind's members (not the pass's) */
 };
 
 /* How a kind plans and applies the items the policy selected. */
-struct np_pass_plan_ops {
+struct np_controller_pass_plan_ops {
     const char *subject;  /* "security group sg-0123", "VPC vpc-0abc", for messages */
     uint64_t observed_fp; /* fingerprint of the observed state, part of the plan id */
     /* Builds the plan of the selected items and its text (one line per change). */
-    int (*build)(struct np_pass *p, const struct np_posture_delta *sel, void **plan, char ***lines);
-    int (*apply)(struct np_pass *p, void *plan); /* stops at the first failure */
+    int (*build)(struct np_controller_pass *p, const struct np_posture_delta *sel, void **plan,
+                 char ***lines);
+    int (*apply)(struct np_controller_pass *p, void *plan); /* stops at the first failure */
     void (*free_plan)(void *plan);
     /* Reads AWS again after a repair and recomputes the delta (verification). */
-    int (*residual)(struct np_pass *p, struct np_posture_delta *out);
+    int (*residual)(struct np_controller_pass *p, struct np_posture_delta *out);
     /* "<guardrail>/<rule>" of a guardrail-marked item (owned), or NULL. */
-    char *(*guardrail_of)(struct np_pass *p, const struct np_posture_drift *d);
+    char *(*guardrail_of)(struct np_controller_pass *p, const struct np_posture_drift *d);
     /* Whether the hinting event's API call can have caused this item. */
     bool (*event_explains)(const char *event_name, const struct np_posture_drift *d);
 };
 
 /* Runs one reconcile of key for a kind: get, parse, account, deletion or converge, status,
  * consumed annotations. */
-int np_pass_reconcile(struct np_controller *ctl, const struct np_pass_kind *kind, const char *key,
-                      struct np_result *res);
-void np_pass_emit(struct np_pass *p, const char *type, const char *reason, const char *action,
-                  const char *note);
+int np_controller_pass_reconcile(struct np_controller *ctl,
+                                 const struct np_controller_pass_kind *kind, const char *key,
+                                 struct np_controller_result *res);
+void np_controller_pass_emit(struct np_controller_pass *p, const char *type, const char *reason,
+                             const char *action, const char *note);
 /* Adds the finalizer before the first AWS mutation (idempotent). */
-int np_pass_ensure_finalizer(struct np_pass *p);
+int np_controller_pass_ensure_finalizer(struct np_controller_pass *p);
 /* The reason of the old status's condition of this type (NULL when absent). */
-const char *np_pass_old_condition_reason(struct np_pass *p, const char *type);
+const char *np_controller_pass_old_condition_reason(struct np_controller_pass *p, const char *type);
 /*
  * Our ownership tags for an AWS object: owner (<ns>/<name>, *owner owned by the caller), uid,
  * and the piece tag when piece is not NULL. Returns how many were put in tags.
  */
-size_t np_pass_ownership_tags(struct np_pass *p, char **owner, const char *piece,
-                              struct np_aws_tag tags[3]);
+size_t np_controller_pass_ownership_tags(struct np_controller_pass *p, char **owner,
+                                         const char *piece, struct np_aws_tag tags[3]);
 /* Whether an object's ownership tags name another posture (owner set and not us). */
 /*
  * An EC2 ClientToken (owned) for creating piece: the same for every retry of one create, so a
@@ -490,34 +499,36 @@ size_t np_pass_ownership_tags(struct np_pass *p, char **owner, const char *piece
  * a new one once the piece had an id (previous: the id it had, NULL for none), so a piece
  * deleted out of band is created anew.
  */
-char *np_pass_client_token(struct np_pass *p, const char *piece, const char *previous);
+char *np_controller_pass_client_token(struct np_controller_pass *p, const char *piece,
+                                      const char *previous);
 /* Whether CloudAccount.spec.adoption of the posture's account refuses adopting the resource
  * (id, tags): then Ready=False AdoptionNotAllowed is set and true returned; nothing may be
  * changed on it. */
-bool np_pass_adoption_refused(struct np_pass *p, const char *id, const struct np_aws_tag *tags,
-                              size_t n, struct np_result *res);
+bool np_controller_pass_adoption_refused(struct np_controller_pass *p, const char *id,
+                                         const struct np_aws_tag *tags, size_t n,
+                                         struct np_controller_result *res);
 /*
  * The main AWS object of a posture kind (a security group, a VPC) as the find-or-create ladder
  * sees it. The hooks keep the object in the kind's context.
  */
-struct np_pass_object_ops {
-    const char *noun;         /* "security group", "VPC": messages */
-    enum np_reason not_found; /* the Ready reason when there is none: GroupNotFound */
+struct np_controller_pass_object_ops {
+    const char *noun;                    /* "security group", "VPC": messages */
+    enum np_controller_reason not_found; /* the Ready reason when there is none: GroupNotFound */
     /* The uid lookup runs before the status id (it also finds duplicates: the VPC). */
     bool uid_first;
     /* Reads the object by id into the context. NP_ENOTFOUND when it does not exist; with
      * may_defer, NP_EAGAIN to wait (the region's first poll brings it). */
-    int (*read)(struct np_pass *p, const char *id, bool may_defer);
+    int (*read)(struct np_controller_pass *p, const char *id, bool may_defer);
     /* Finds the object carrying our uid tag (status_id: the one to keep when several do).
      * NP_ENOTFOUND when none does. */
-    int (*find_by_uid)(struct np_pass *p, const char *status_id, bool enforce);
+    int (*find_by_uid)(struct np_controller_pass *p, const char *status_id, bool enforce);
     /* The object found (its id, NULL when none) and its tags (tags, n may be NULL). */
-    const char *(*found)(struct np_pass *p, const struct np_aws_tag **tags, size_t *n);
-    void (*forget)(struct np_pass *p); /* drops the object found: not ours */
+    const char *(*found)(struct np_controller_pass *p, const struct np_aws_tag **tags, size_t *n);
+    void (*forget)(struct np_controller_pass *p); /* drops the object found: not ours */
     /* Creates it in Enforce mode (finalizer first): 0 with it found, or 0 with Ready set. */
-    int (*create)(struct np_pass *p, struct np_result *res);
+    int (*create)(struct np_controller_pass *p, struct np_controller_result *res);
     /* After an accepted adoption, in Enforce mode (NULL: nothing to do). */
-    int (*adopted)(struct np_pass *p);
+    int (*adopted)(struct np_controller_pass *p);
 };
 /*
  * Finds the posture's object, the same ladder for every kind: adopt_id when not NULL (the
@@ -526,29 +537,37 @@ struct np_pass_object_ops {
  * object found, or 0 without it and Ready (and the requeue) set when the pass cannot proceed:
  * a condition, not an error; p->deferred while the region's first poll runs.
  */
-int np_pass_find_or_create(struct np_pass *p, const struct np_pass_object_ops *ops,
-                           const char *adopt_id, enum np_posture_mode mode, struct np_result *res);
+int np_controller_pass_find_or_create(struct np_controller_pass *p,
+                                      const struct np_controller_pass_object_ops *ops,
+                                      const char *adopt_id, enum np_posture_mode mode,
+                                      struct np_controller_result *res);
 /* Our ownership tags (with the piece tag when piece is not NULL) then the user tags: an array
  * of borrowed strings (free it and *owner), *n entries. */
-struct np_aws_tag *np_pass_tags_with_ownership(struct np_pass *p, char **owner, const char *piece,
-                                               const struct np_posture_tag *user, size_t n_user,
-                                               size_t *n);
+struct np_aws_tag *np_controller_pass_tags_with_ownership(struct np_controller_pass *p,
+                                                          char **owner, const char *piece,
+                                                          const struct np_posture_tag *user,
+                                                          size_t n_user, size_t *n);
 /* Why the CloudAccount named account refuses adopting (id, tags) in *why (owned), or NULL. */
 int np_controller_adoption_check(struct np_controller *ctl, const char *account, const char *id,
                                  const struct np_aws_tag *tags, size_t n, char **why);
-bool np_pass_owned_by_other(struct np_pass *p, const struct np_aws_tag *tags, size_t n,
-                            const char **other);
+bool np_controller_pass_owned_by_other(struct np_controller_pass *p, const struct np_aws_tag *tags,
+                                       size_t n, const char **other);
 /* Whether deletion keeps the AWS objects: Retain, or unset and adopted. */
-bool np_pass_retains(enum np_posture_management_policy policy, enum np_posture_deletion deletion);
+bool np_controller_pass_retains(enum np_posture_management_policy policy,
+                                enum np_posture_deletion deletion);
 /* Ready=False DeletionBlocked with msg (taken), a Warning Event on entering it, retry in 15 s.
  * Returns 0. */
-int np_pass_deletion_blocked(struct np_pass *p, char *msg, struct np_result *res);
+int np_controller_pass_deletion_blocked(struct np_controller_pass *p, char *msg,
+                                        struct np_controller_result *res);
 /* Ready=False DeletionBlocked because no account can be used to clean up `what`. */
-void np_pass_deletion_no_account(struct np_pass *p, const char *what, struct np_result *res);
+void np_controller_pass_deletion_no_account(struct np_controller_pass *p, const char *what,
+                                            struct np_controller_result *res);
 /* The guardrails governing the posture into p->guardrails. When its namespace's labels cannot
  * be read, *unknown: Ready=False NamespaceUnknown and a short requeue, nothing applied. */
-int np_pass_guardrails_for(struct np_pass *p, struct np_result *res, bool *unknown);
-void np_pass_count_metric(struct np_pass *p, const char *family, const char *k2, const char *v2);
+int np_controller_pass_guardrails_for(struct np_controller_pass *p,
+                                      struct np_controller_result *res, bool *unknown);
+void np_controller_pass_count_metric(struct np_controller_pass *p, const char *family,
+                                     const char *k2, const char *v2);
 /*
  * The policy half of converge, shared by the kinds: with the delta of this pass, recalls each
  * item's history from the old status, lets the policy decide, applies what is due, publishes
@@ -556,27 +575,32 @@ void np_pass_count_metric(struct np_pass *p, const char *family, const char *k2,
  * item (status, Events, metrics) and sets Ready, Drifted and Contested. An empty delta
  * converges. Returns 0 or the first AWS error.
  */
-int np_pass_decide(struct np_pass *p, const struct np_posture_delta *delta,
-                   const struct np_posture_remediation *remediation,
-                   const struct np_pass_plan_ops *ops, struct np_result *res);
+int np_controller_pass_decide(struct np_controller_pass *p, const struct np_posture_delta *delta,
+                              const struct np_posture_remediation *remediation,
+                              const struct np_controller_pass_plan_ops *ops,
+                              struct np_controller_result *res);
 /* Violations of a posture's declared state, collected for the Compliant message: the first
  * three of Deny and of Warn guardrails as text. Zero-initialise it. */
-struct np_pass_violations {
+struct np_controller_pass_violations {
     size_t n, n_deny;
     struct np_buf deny, warn;
     size_t shown_deny, shown_warn;
 };
 /* Adds one violation: guardrail g's rule forbids <what>. */
-void np_pass_violation_add(struct np_pass_violations *v, const struct np_posture_guardrail *g,
-                           const struct np_posture_guardrail_rule *rule, const char *what);
+void np_controller_pass_violation_add(struct np_controller_pass_violations *v,
+                                      const struct np_posture_guardrail *g,
+                                      const struct np_posture_guardrail_rule *rule,
+                                      const char *what);
 /* Sets Compliant (and Ready=False GuardrailViolation under Deny) from the violations (the
  * message names the Deny ones when there are any) and releases v. Returns true when the
  * posture must not be applied. */
-bool np_pass_guardrail_verdict(struct np_pass *p, struct np_pass_violations *v);
+bool np_controller_pass_guardrail_verdict(struct np_controller_pass *p,
+                                          struct np_controller_pass_violations *v);
 
 /* ---------------------------------------------------------------- reconcile_sgp.c */
 
-int np_controller_reconcile_sgp(struct np_controller *ctl, const char *key, struct np_result *res);
+int np_controller_reconcile_sgp(struct np_controller *ctl, const char *key,
+                                struct np_controller_result *res);
 /* An AWS permission for a canonical rule (strings borrowed from the rule). */
 struct np_aws_perm np_controller_perm_of(const struct np_posture_rule *r);
 /* The canonical atomic rules of an observed group (owned: np_posture_ruleset_clean_up). */
@@ -587,7 +611,8 @@ void np_controller_sg_observed(const struct np_aws_sg *sg, struct np_posture_rul
 /* Whether a SecurityGroupPosture object names the VPCPosture ns/name in spec.vpcRef. */
 bool np_controller_uses_vpc_posture(json_object *sgp, const char *ns, const char *name);
 
-int np_controller_reconcile_vpcp(struct np_controller *ctl, const char *key, struct np_result *res);
+int np_controller_reconcile_vpcp(struct np_controller *ctl, const char *key,
+                                 struct np_controller_result *res);
 /*
  * The VPC of the VPCPosture ns/name for a SecurityGroupPosture in account/region: *vpc_id
  * (owned) and 0, or NP_EAGAIN with *why (owned) saying what is missing (the posture does not
@@ -600,36 +625,38 @@ int np_controller_vpc_of(struct np_controller *ctl, const char *ns, const char *
 
 /* The valid guardrails whose namespaceSelector selects namespace ns. Returns 0. */
 int np_controller_guardrails_for(struct np_controller *ctl, const char *ns,
-                                 struct np_guardrail_set *out);
-void np_guardrail_set_clean_up(struct np_guardrail_set *s);
+                                 struct np_controller_guardrail_set *out);
+void np_controller_guardrail_set_clean_up(struct np_controller_guardrail_set *s);
 int np_controller_reconcile_guardrail(struct np_controller *ctl, const char *key,
-                                      struct np_result *res);
+                                      struct np_controller_result *res);
 /* Enqueues every guardrail, batched (their violation lists depend on the postures). */
 void np_controller_requeue_guardrails(struct np_controller *ctl);
 
 /* ---------------------------------------------------------------- conditions.c */
 
 /*
- * Records what a pass found; np_pass_conditions decides the conditions from it. msg arguments
- * are taken (owned by the pass afterwards).
+ * Records what a pass found; np_controller_pass_conditions decides the conditions from it. msg
+ * arguments are taken (owned by the pass afterwards).
  */
 /* The pass stopped before deciding: Ready=False with reason. */
-void np_pass_stop(struct np_pass *p, enum np_reason reason, char *msg);
+void np_controller_pass_stop(struct np_controller_pass *p, enum np_controller_reason reason,
+                             char *msg);
 /* AWS was read in this pass: Synced=True (unless an AWS call failed). */
-void np_pass_synced(struct np_pass *p);
+void np_controller_pass_synced(struct np_controller_pass *p);
 /* An AWS call failed (msg copied): Synced=False AWSError, and Ready unless decided otherwise. */
-void np_pass_aws_failed(struct np_pass *p, const char *msg);
+void np_controller_pass_aws_failed(struct np_controller_pass *p, const char *msg);
 /* The kind has more to do in the next pass (pieces just created): Progressing, not Converged. */
-void np_pass_progressing(struct np_pass *p, char *msg);
+void np_controller_pass_progressing(struct np_controller_pass *p, char *msg);
 /* The guardrail check's result: Compliant / GuardrailViolation / GuardrailWarning. */
-void np_pass_set_compliance(struct np_pass *p, enum np_reason reason, char *msg);
-/* Ready's reason from the outcome so far (NP_REASON_NONE: nothing decided). */
-enum np_reason np_pass_ready_reason(const struct np_pass *p);
+void np_controller_pass_set_compliance(struct np_controller_pass *p,
+                                       enum np_controller_reason reason, char *msg);
+/* Ready's reason from the outcome so far (NP_CONTROLLER_REASON_NONE: nothing decided). */
+enum np_controller_reason np_controller_pass_ready_reason(const struct np_controller_pass *p);
 /* Whether Ready would be True Converged. */
-bool np_pass_converged(const struct np_pass *p);
-void np_pass_outcome_clean_up(struct np_pass_outcome *o);
+bool np_controller_pass_converged(const struct np_controller_pass *p);
+void np_controller_pass_outcome_clean_up(struct np_controller_pass_outcome *o);
 
-struct np_condition {
+struct np_controller_condition {
     const char *type;
     const char *status; /* "True", "False", "Unknown" */
     const char *reason;
@@ -637,39 +664,42 @@ struct np_condition {
 };
 
 /* Every condition of a posture, derived once from the pass's outcome. */
-struct np_pass_conditions {
-    struct np_condition items[5];
+struct np_controller_pass_conditions {
+    struct np_controller_condition items[5];
     char *owned[5];
     size_t n;
 };
-void np_pass_conditions(const struct np_pass *p, struct np_pass_conditions *out);
-void np_pass_conditions_clean_up(struct np_pass_conditions *c);
+void np_controller_pass_conditions(const struct np_controller_pass *p,
+                                   struct np_controller_pass_conditions *out);
+void np_controller_pass_conditions_clean_up(struct np_controller_pass_conditions *c);
 
 /* ---------------------------------------------------------------- status.c */
 
 /* A conditions array (owned) keeping each condition's lastTransitionTime from old_status
  * while its status is unchanged. */
-json_object *np_status_conditions(json_object *old_status, const struct np_condition *conds,
-                                  size_t n, int64_t generation, int64_t now_ms);
+json_object *np_controller_status_conditions(json_object *old_status,
+                                             const struct np_controller_condition *conds, size_t n,
+                                             int64_t generation, int64_t now_ms);
 /* Deep equality of two status objects, ignoring one top-level key (NULL: none). */
-bool np_status_equal(json_object *a, json_object *b, const char *ignored_key);
+bool np_controller_status_equal(json_object *a, json_object *b, const char *ignored_key);
 
 /* Longest condition message and drift-item actor written to status (bytes, marker included). */
-#define NP_STATUS_MESSAGE_MAX 2048
-#define NP_STATUS_ACTOR_MAX 512
-#define NP_STATUS_TRUNCATED "...[truncated]"
+#define NP_CONTROLLER_STATUS_MESSAGE_MAX 2048
+#define NP_CONTROLLER_STATUS_ACTOR_MAX 512
+#define NP_CONTROLLER_STATUS_TRUNCATED "...[truncated]"
 /*
  * A copy of s (owned; NULL for NULL) of at most max bytes: longer text is cut at a UTF-8
- * character boundary and ends with NP_STATUS_TRUNCATED. max must exceed the marker's length.
+ * character boundary and ends with NP_CONTROLLER_STATUS_TRUNCATED. max must exceed the marker's
+ * length.
  */
-char *np_status_bounded(const char *s, size_t max);
+char *np_controller_status_bounded(const char *s, size_t max);
 /* {"status": new} with null for members of old that new lacks (owned text). */
-char *np_status_merge_patch(json_object *old_status, json_object *new_status);
+char *np_controller_status_merge_patch(json_object *old_status, json_object *new_status);
 
 /* ---------------------------------------------------------------- selector.c */
 
 /* Evaluates a label selector (NULL: matches everything) against labels (may be NULL). */
-int np_selector_matches(json_object *selector, json_object *labels, bool *matches);
+int np_controller_selector_matches(json_object *selector, json_object *labels, bool *matches);
 /* Whether namespace ns matches selector (NULL: everything), in *selected. Its labels come
  * from the namespace cache, else from a GET; never guessed: NP_EAGAIN when they cannot be
  * read (requeue). A malformed selector matches nothing. */

@@ -427,14 +427,14 @@ static void put_account(struct fx *fx, const char *extra)
  * never race it (a pass defers to a first poll still running). */
 static void warm_region(struct fx *fx)
 {
-    struct np_account_use use;
+    struct np_controller_account_hold use;
     cr_assert_eq(np_controller_account_use(fx->ctl, "default", FX_NS, NULL, &use), 0);
-    cr_assert_eq(use.reason, NP_REASON_NONE, "%s", use.message);
+    cr_assert_eq(use.reason, NP_CONTROLLER_REASON_NONE, "%s", use.message);
     int64_t deadline = np_time_mono_ms() + DEADLINE_MS;
     while (np_controller_region_first_poll_running(use.region) && np_time_mono_ms() < deadline)
         sched_yield();
     cr_assert(!np_controller_region_first_poll_running(use.region), "the first poll never ended");
-    np_account_use_clean_up(&use);
+    np_controller_account_hold_clean_up(&use);
 }
 
 /* The controller's EC2 seam: every region client talks to the fake. */
@@ -481,13 +481,13 @@ void fx_begin(struct fx *fx)
     ctl->metrics = np_metrics_new();
     struct np_kube_informer_options io;
     memset(&io, 0, sizeof(io));
-    io.resource = np_res_accounts;
+    io.resource = np_controller_res_accounts;
     cr_assert_eq(np_kube_informer_new(&ctl->acct_inf, ctl->kube, &io), 0); /* never started */
-    io.resource = np_res_sgp;
+    io.resource = np_controller_res_sgp;
     cr_assert_eq(np_kube_informer_new(&ctl->sgp_inf, ctl->kube, &io), 0);
     io.resource = np_kube_res_namespaces;
     cr_assert_eq(np_kube_informer_new(&ctl->ns_inf, ctl->kube, &io), 0);
-    io.resource = np_res_guardrails;
+    io.resource = np_controller_res_guardrails;
     cr_assert_eq(np_kube_informer_new(&ctl->guardrail_inf, ctl->kube, &io), 0);
     put_store(ctl->ns_inf, "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":"
                            "\"" FX_NS "\",\"uid\":\"uid-ns\",\"resourceVersion\":\"1\"}}");
@@ -674,7 +674,7 @@ void fx_delete(struct fx *fx, const char *name)
 
 /* ---------------------------------------------------------------- the pass */
 
-int fx_reconcile(struct fx *fx, const char *name, struct np_result *res)
+int fx_reconcile(struct fx *fx, const char *name, struct np_controller_result *res)
 {
     memset(res, 0, sizeof(*res));
     char *key = key_of(name);

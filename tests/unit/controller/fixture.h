@@ -5,7 +5,7 @@
  * holding the postures in memory and answering the pass's GET, status and metadata PATCHes
  * and Event writes, the in-memory EC2 of fake_ec2.h behind the AWS transport hook, and the
  * fake clock as ctl->clock. Tests assert on what a pass writes: the status, Events, the EC2
- * state and calls, and struct np_result.
+ * state and calls, and struct np_controller_result.
  */
 #ifndef NP_TEST_CONTROLLER_FIXTURE_H
 #define NP_TEST_CONTROLLER_FIXTURE_H
@@ -77,7 +77,7 @@ void fx_delete(struct fx *fx, const char *name);
  * object the server holds afterwards goes into the informer store, as the watch would bring.
  * Returns the reconcile's return value.
  */
-int fx_reconcile(struct fx *fx, const char *name, struct np_result *res);
+int fx_reconcile(struct fx *fx, const char *name, struct np_controller_result *res);
 
 /* Tells the controller that the group changed in AWS (as a poll or a CloudTrail event would):
  * the next pass reads it from EC2 instead of the snapshot. */

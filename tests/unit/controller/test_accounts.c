@@ -98,7 +98,7 @@ static void harness_start(struct harness *h)
     ctl->metrics = np_metrics_new();
     struct np_kube_informer_options io;
     memset(&io, 0, sizeof(io));
-    io.resource = np_res_accounts;
+    io.resource = np_controller_res_accounts;
     cr_assert_eq(np_kube_informer_new(&ctl->acct_inf, ctl->kube, &io), 0); /* never started */
     np_controller_accounts_init(ctl);
     h->ctl = ctl;
@@ -162,7 +162,7 @@ static void put_env_account(struct harness *h, const char *name, int64_t generat
 struct lookup {
     struct harness *h;
     const char *account;
-    struct np_account_use use;
+    struct np_controller_account_hold use;
     int rc;
     struct waiter done;
 };
@@ -211,12 +211,12 @@ Test(controller_accounts, slow_secret_read_does_not_block_another_account)
     cr_assert_eq(done, 1, "the other account's lookup waited for the slow Secret GET");
     cr_assert(still_held, "the slow GET ended before the other lookup completed");
     cr_assert_eq(b.rc, 0);
-    cr_assert_eq(b.use.reason, NP_REASON_NONE, "%s", b.use.message);
+    cr_assert_eq(b.use.reason, NP_CONTROLLER_REASON_NONE, "%s", b.use.message);
     cr_assert_eq(a.rc, 0);
-    cr_assert_eq(a.use.reason, NP_REASON_NONE, "%s", a.use.message);
+    cr_assert_eq(a.use.reason, NP_CONTROLLER_REASON_NONE, "%s", a.use.message);
     cr_assert_not_null(a.use.region);
-    np_account_use_clean_up(&a.use);
-    np_account_use_clean_up(&b.use);
+    np_controller_account_hold_clean_up(&a.use);
+    np_controller_account_hold_clean_up(&b.use);
     waiter_clean_up(&a.done);
     waiter_clean_up(&b.done);
     harness_stop(&h);
@@ -247,13 +247,13 @@ Test(controller_accounts, concurrent_builds_install_one_account)
     pthread_join(ta, NULL);
     pthread_join(tb, NULL);
     cr_assert_eq(arrived, 2, "the two Secret reads were not concurrent");
-    cr_assert_eq(a.use.reason, NP_REASON_NONE, "%s", a.use.message);
-    cr_assert_eq(b.use.reason, NP_REASON_NONE, "%s", b.use.message);
+    cr_assert_eq(a.use.reason, NP_CONTROLLER_REASON_NONE, "%s", a.use.message);
+    cr_assert_eq(b.use.reason, NP_CONTROLLER_REASON_NONE, "%s", b.use.message);
     cr_assert_eq(a.use.region, b.use.region, "two accounts were installed");
     cr_assert_eq(atomic_load(&h.ctl->accounts_live), 1, "the losing build was not freed");
     cr_assert_eq(atomic_load(&h.ctl->regions_live), 1);
-    np_account_use_clean_up(&a.use);
-    np_account_use_clean_up(&b.use);
+    np_controller_account_hold_clean_up(&a.use);
+    np_controller_account_hold_clean_up(&b.use);
     waiter_clean_up(&a.done);
     waiter_clean_up(&b.done);
     harness_stop(&h);
@@ -267,30 +267,30 @@ Test(controller_accounts, retired_account_is_freed_by_its_last_release)
     harness_start(&h);
     struct np_controller *ctl = h.ctl;
     put_env_account(&h, "prod", 1);
-    struct np_account_use first, second;
+    struct np_controller_account_hold first, second;
     cr_assert_eq(np_controller_account_use(ctl, "prod", "shop", NULL, &first), 0);
-    cr_assert_eq(first.reason, NP_REASON_NONE, "%s", first.message);
+    cr_assert_eq(first.reason, NP_CONTROLLER_REASON_NONE, "%s", first.message);
     cr_assert_eq(atomic_load(&ctl->accounts_live), 1);
 
     /* An edit of the CloudAccount: the next use builds a new account and retires the old,
      * which the first holder still uses. */
     put_env_account(&h, "prod", 2);
     cr_assert_eq(np_controller_account_use(ctl, "prod", "shop", NULL, &second), 0);
-    cr_assert_eq(second.reason, NP_REASON_NONE, "%s", second.message);
+    cr_assert_eq(second.reason, NP_CONTROLLER_REASON_NONE, "%s", second.message);
     cr_assert_neq(first.region, second.region);
     cr_assert_eq(atomic_load(&ctl->accounts_live), 2);
     cr_assert_eq(atomic_load(&ctl->regions_live), 2);
     cr_assert_not_null(np_controller_region_ec2(first.region),
                        "a held retired region stays usable");
 
-    np_account_use_clean_up(&first);
+    np_controller_account_hold_clean_up(&first);
     cr_assert_eq(atomic_load(&ctl->accounts_live), 1, "the retired account outlived its holders");
     cr_assert_eq(atomic_load(&ctl->regions_live), 1);
 
     /* A deleted account goes the same way. */
     np_controller_accounts_invalidate(ctl, "prod");
     cr_assert_eq(atomic_load(&ctl->accounts_live), 1, "freed while still held");
-    np_account_use_clean_up(&second);
+    np_controller_account_hold_clean_up(&second);
     cr_assert_eq(atomic_load(&ctl->accounts_live), 0);
     cr_assert_eq(atomic_load(&ctl->regions_live), 0);
     harness_stop(&h);
@@ -302,22 +302,22 @@ Test(controller_accounts, idle_region_is_freed_by_its_last_release)
     harness_start(&h);
     struct np_controller *ctl = h.ctl;
     put_env_account(&h, "prod", 1);
-    struct np_account_use own, other;
+    struct np_controller_account_hold own, other;
     cr_assert_eq(np_controller_account_use(ctl, "prod", "shop", NULL, &own), 0);
     cr_assert_eq(np_controller_account_use(ctl, "prod", "shop", "us-west-2", &other), 0);
-    cr_assert_eq(other.reason, NP_REASON_NONE, "%s", other.message);
+    cr_assert_eq(other.reason, NP_CONTROLLER_REASON_NONE, "%s", other.message);
     cr_assert_str_eq(other.region_name, "us-west-2");
     cr_assert_eq(atomic_load(&ctl->regions_live), 2);
     /* Used recently: kept after its release. */
-    np_account_use_clean_up(&other);
+    np_controller_account_hold_clean_up(&other);
     cr_assert_eq(atomic_load(&ctl->regions_live), 2);
     cr_assert_eq(np_controller_account_use(ctl, "prod", "shop", "us-west-2", &other), 0);
     /* Held through the idle window (nothing in its snapshot): its last release frees it and
      * joins its poller; the account's own region stays. */
     fake_clock_advance(&h.clock, 60LL * 60 * 1000);
-    np_account_use_clean_up(&other);
+    np_controller_account_hold_clean_up(&other);
     cr_assert_eq(atomic_load(&ctl->regions_live), 1, "the idle region was kept");
-    np_account_use_clean_up(&own);
+    np_controller_account_hold_clean_up(&own);
     cr_assert_eq(atomic_load(&ctl->regions_live), 1, "the account's own region was freed");
     harness_stop(&h);
 }
@@ -328,9 +328,9 @@ Test(controller_accounts, edit_that_cannot_be_served_retires_the_old_clients)
     harness_start(&h);
     struct np_controller *ctl = h.ctl;
     put_env_account(&h, "prod", 1);
-    struct np_account_use use;
+    struct np_controller_account_hold use;
     cr_assert_eq(np_controller_account_use(ctl, "prod", "shop", NULL, &use), 0);
-    np_account_use_clean_up(&use);
+    np_controller_account_hold_clean_up(&use);
     cr_assert_eq(atomic_load(&ctl->accounts_live), 1, "cached");
     /* Edited to an endpoint that is refused: the postures are told, and the old account's
      * pollers do not keep serving the abandoned spec. */
@@ -338,9 +338,9 @@ Test(controller_accounts, edit_that_cannot_be_served_retires_the_old_clients)
                 "{\"region\":\"eu-west-1\",\"endpoint\":\"http://example.invalid\","
                 "\"credentials\":{\"source\":\"Environment\"}}");
     cr_assert_eq(np_controller_account_use(ctl, "prod", "shop", NULL, &use), 0);
-    cr_assert_str_eq(np_reason_name(use.reason), "InsecureEndpoint");
+    cr_assert_str_eq(np_controller_reason_name(use.reason), "InsecureEndpoint");
     cr_assert_not_null(strstr(use.message, "example.invalid"), "%s", use.message);
-    np_account_use_clean_up(&use);
+    np_controller_account_hold_clean_up(&use);
     cr_assert_eq(atomic_load(&ctl->accounts_live), 0, "the old account still runs");
     cr_assert_eq(atomic_load(&ctl->regions_live), 0);
     harness_stop(&h);
@@ -357,12 +357,13 @@ Test(controller_accounts, invalid_region_is_refused_without_a_poller)
     static const char *const bad[] = {"eu-west-1a",     "EU-WEST-1",   "eu-west", "local",
                                       "us-east-1/../x", "a-b-c-d-e-1", ""};
     for (size_t i = 0; i < NP_ARRAY_LEN(bad); i++) {
-        struct np_account_use use;
+        struct np_controller_account_hold use;
         cr_assert_eq(np_controller_account_use(ctl, "prod", "shop", bad[i], &use), 0);
-        cr_assert_str_eq(np_reason_name(use.reason), "InvalidRegion", "region \"%s\"", bad[i]);
+        cr_assert_str_eq(np_controller_reason_name(use.reason), "InvalidRegion", "region \"%s\"",
+                         bad[i]);
         cr_assert_not_null(strstr(use.message, "not an AWS region name"), "%s", use.message);
         cr_assert_null(use.region);
-        np_account_use_clean_up(&use);
+        np_controller_account_hold_clean_up(&use);
     }
     cr_assert_eq(atomic_load(&ctl->regions_live), 0, "a bad region started a poller");
     cr_assert_eq(atomic_load(&ctl->accounts_live), 0);
@@ -375,27 +376,27 @@ Test(controller_accounts, regions_per_account_are_bounded)
     harness_start(&h);
     struct np_controller *ctl = h.ctl;
     put_env_account(&h, "prod", 1);
-    struct np_account_use uses[NP_ACCOUNT_MAX_REGIONS + 1];
+    struct np_controller_account_hold uses[NP_CONTROLLER_ACCOUNT_MAX_REGIONS + 1];
     cr_assert_eq(np_controller_account_use(ctl, "prod", "shop", NULL, &uses[0]), 0);
-    for (int i = 1; i <= NP_ACCOUNT_MAX_REGIONS; i++) {
+    for (int i = 1; i <= NP_CONTROLLER_ACCOUNT_MAX_REGIONS; i++) {
         char region[32];
         snprintf(region, sizeof(region), "zz-test-%d", i);
         cr_assert_eq(np_controller_account_use(ctl, "prod", "shop", region, &uses[i]), 0);
-        cr_assert_eq(uses[i].reason, NP_REASON_NONE, "%s: %s", region, uses[i].message);
+        cr_assert_eq(uses[i].reason, NP_CONTROLLER_REASON_NONE, "%s: %s", region, uses[i].message);
     }
-    struct np_account_use over;
+    struct np_controller_account_hold over;
     cr_assert_eq(np_controller_account_use(ctl, "prod", "shop", "zz-test-99", &over), 0);
-    cr_assert_str_eq(np_reason_name(over.reason), "TooManyRegions");
+    cr_assert_str_eq(np_controller_reason_name(over.reason), "TooManyRegions");
     cr_assert_null(over.region);
-    np_account_use_clean_up(&over);
+    np_controller_account_hold_clean_up(&over);
     /* A region already served is still reachable, and so is the account's own. */
-    struct np_account_use again;
+    struct np_controller_account_hold again;
     cr_assert_eq(np_controller_account_use(ctl, "prod", "shop", "zz-test-7", &again), 0);
-    cr_assert_eq(again.reason, NP_REASON_NONE, "%s", again.message);
-    np_account_use_clean_up(&again);
-    cr_assert_eq(atomic_load(&ctl->regions_live), NP_ACCOUNT_MAX_REGIONS + 1);
-    for (int i = 0; i <= NP_ACCOUNT_MAX_REGIONS; i++)
-        np_account_use_clean_up(&uses[i]);
+    cr_assert_eq(again.reason, NP_CONTROLLER_REASON_NONE, "%s", again.message);
+    np_controller_account_hold_clean_up(&again);
+    cr_assert_eq(atomic_load(&ctl->regions_live), NP_CONTROLLER_ACCOUNT_MAX_REGIONS + 1);
+    for (int i = 0; i <= NP_CONTROLLER_ACCOUNT_MAX_REGIONS; i++)
+        np_controller_account_hold_clean_up(&uses[i]);
     harness_stop(&h);
 }
 
@@ -403,14 +404,14 @@ Test(controller_accounts, regions_per_account_are_bounded)
 
 static void expect_insecure(struct harness *h, const char *account, const char *needle)
 {
-    struct np_account_use use;
+    struct np_controller_account_hold use;
     cr_assert_eq(np_controller_account_use(h->ctl, account, "shop", NULL, &use), 0);
-    cr_assert_str_eq(np_reason_name(use.reason), "InsecureEndpoint", "%s",
+    cr_assert_str_eq(np_controller_reason_name(use.reason), "InsecureEndpoint", "%s",
                      use.message ? use.message : "");
     cr_assert_not_null(strstr(use.message, needle), "%s", use.message);
     cr_assert_not_null(strstr(use.message, "allowInsecureEndpoint"), "%s", use.message);
     cr_assert_null(use.region);
-    np_account_use_clean_up(&use);
+    np_controller_account_hold_clean_up(&use);
     cr_assert_eq(atomic_load(&h->ctl->accounts_live), 0);
     cr_assert_eq(atomic_load(&h->ctl->regions_live), 0);
 }

@@ -10,16 +10,16 @@
 
 Test(controller_client_token, stable_per_create_and_new_per_incarnation)
 {
-    struct np_pass a, b;
+    struct np_controller_pass a, b;
     memset(&a, 0, sizeof(a));
     memset(&b, 0, sizeof(b));
     a.uid = "6f1c2a1e-0000-4000-8000-000000000001";
     b.uid = "6f1c2a1e-0000-4000-8000-000000000002";
-    char *t1 = np_pass_client_token(&a, "routeTable/private", NULL);
-    char *t2 = np_pass_client_token(&a, "routeTable/private", NULL);
-    char *t3 = np_pass_client_token(&a, "routeTable/private", "rtb-0123456789abcdef0");
-    char *t4 = np_pass_client_token(&a, "networkAcl/private", NULL);
-    char *t5 = np_pass_client_token(&b, "routeTable/private", NULL);
+    char *t1 = np_controller_pass_client_token(&a, "routeTable/private", NULL);
+    char *t2 = np_controller_pass_client_token(&a, "routeTable/private", NULL);
+    char *t3 = np_controller_pass_client_token(&a, "routeTable/private", "rtb-0123456789abcdef0");
+    char *t4 = np_controller_pass_client_token(&a, "networkAcl/private", NULL);
+    char *t5 = np_controller_pass_client_token(&b, "routeTable/private", NULL);
     cr_assert_str_eq(t1, t2, "a retried create sends the same token");
     cr_assert_str_neq(t1, t3, "a piece deleted out of band is created anew");
     cr_assert_str_neq(t1, t4, "pieces differ");

@@ -46,7 +46,7 @@ static void expect_cond(json_object *obj, const char *type, const char *status, 
 /* Creates WEB from spec and converges it; returns its group id (owned). */
 static char *converged(const char *spec)
 {
-    struct np_result res;
+    struct np_controller_result res;
     fx_put_posture(&fx, WEB, spec);
     int rc = fx_reconcile(&fx, WEB, &res);
     cr_assert_eq(rc, 0, "%s", np_error_message());
@@ -63,7 +63,7 @@ static char *converged(const char *spec)
 
 Test(controller_reconcile, converges_from_nothing, .init = setup, .fini = teardown)
 {
-    struct np_result res;
+    struct np_controller_result res;
     fx_put_posture(&fx, WEB, SPEC(""));
     cr_assert_eq(fx_reconcile(&fx, WEB, &res), 0, "%s", np_error_message());
 
@@ -81,8 +81,8 @@ Test(controller_reconcile, converges_from_nothing, .init = setup, .fini = teardo
 
     /* The group in EC2: ownership and declared tags, the declared rule, default egress. */
     cr_assert_eq(fake_ec2_group_count(fx.ec2), 1);
-    char *owner = fake_ec2_tag(fx.ec2, gid, NP_TAG_OWNER);
-    char *uid = fake_ec2_tag(fx.ec2, gid, NP_TAG_UID);
+    char *owner = fake_ec2_tag(fx.ec2, gid, NP_POSTURE_TAG_OWNER);
+    char *uid = fake_ec2_tag(fx.ec2, gid, NP_POSTURE_TAG_UID);
     char *team = fake_ec2_tag(fx.ec2, gid, "team");
     cr_assert_str_eq(owner, FX_NS "/" WEB);
     cr_assert_str_eq(uid, "uid-" WEB);
@@ -120,7 +120,7 @@ Test(controller_reconcile, converges_from_nothing, .init = setup, .fini = teardo
 static void expect_repaired(const char *scope, const char *change, const char *state,
                             const char *text_part)
 {
-    struct np_result res;
+    struct np_controller_result res;
     json_object *before = fx_get(&fx, WEB);
     int64_t count = np_json_path_int(before, 0, "status", "remediationCount", NP_JSON_END);
     json_object_put(before);
@@ -235,7 +235,7 @@ Test(controller_reconcile, extra_tag_is_removed, .init = setup, .fini = teardown
     cr_assert_null(cc, "the extra tag is still there");
     cr_assert_eq(fake_ec2_calls(fx.ec2, "DeleteTags"), 1);
     /* The ownership tags are never user tags: untouched. */
-    char *owner = fake_ec2_tag(fx.ec2, gid, NP_TAG_OWNER);
+    char *owner = fake_ec2_tag(fx.ec2, gid, NP_POSTURE_TAG_OWNER);
     cr_assert_str_eq(owner, FX_NS "/" WEB);
     free(owner);
     free(gid);
@@ -244,12 +244,12 @@ Test(controller_reconcile, extra_tag_is_removed, .init = setup, .fini = teardown
 Test(controller_reconcile, lost_ownership_tags_are_restored, .init = setup, .fini = teardown)
 {
     char *gid = converged(SPEC(""));
-    cr_assert(fake_ec2_set_tag(fx.ec2, gid, NP_TAG_OWNER, NULL));
+    cr_assert(fake_ec2_set_tag(fx.ec2, gid, NP_POSTURE_TAG_OWNER, NULL));
     fx_notice(&fx, gid);
-    struct np_result res;
+    struct np_controller_result res;
     cr_assert_eq(fx_reconcile(&fx, WEB, &res), 0, "%s", np_error_message());
-    char *owner = fake_ec2_tag(fx.ec2, gid, NP_TAG_OWNER);
-    char *uid = fake_ec2_tag(fx.ec2, gid, NP_TAG_UID);
+    char *owner = fake_ec2_tag(fx.ec2, gid, NP_POSTURE_TAG_OWNER);
+    char *uid = fake_ec2_tag(fx.ec2, gid, NP_POSTURE_TAG_UID);
     cr_assert_str_eq(owner, FX_NS "/" WEB);
     cr_assert_str_eq(uid, "uid-" WEB);
     free(owner);
@@ -276,7 +276,7 @@ Test(controller_reconcile, detect_reports_and_never_mutates, .init = setup, .fin
 {
     char *gid = converged(SPEC(""));
     fx_set_spec(&fx, WEB, SPEC(REMEDIATION("Detect")));
-    struct np_result res;
+    struct np_controller_result res;
     cr_assert_eq(fx_reconcile(&fx, WEB, &res), 0, "%s", np_error_message());
     cr_assert(fake_ec2_add_rule(fx.ec2, gid, false, "tcp", 22, 22, "0.0.0.0/0", NULL));
     cr_assert(fake_ec2_set_tag(fx.ec2, gid, "team", NULL));
@@ -313,7 +313,7 @@ Test(controller_reconcile, detect_reports_and_never_mutates, .init = setup, .fin
 
 Test(controller_reconcile, detect_never_creates_a_group, .init = setup, .fini = teardown)
 {
-    struct np_result res;
+    struct np_controller_result res;
     fx_put_posture(&fx, WEB, SPEC(REMEDIATION("Detect")));
     cr_assert_eq(fx_reconcile(&fx, WEB, &res), 0, "%s", np_error_message());
     cr_assert_eq(fake_ec2_mutations(fx.ec2), 0);
@@ -331,7 +331,7 @@ Test(controller_reconcile, propose_publishes_a_plan_applied_on_approval, .init =
 {
     char *gid = converged(SPEC(""));
     fx_set_spec(&fx, WEB, SPEC(REMEDIATION("Propose")));
-    struct np_result res;
+    struct np_controller_result res;
     cr_assert_eq(fx_reconcile(&fx, WEB, &res), 0, "%s", np_error_message());
     cr_assert(fake_ec2_add_rule(fx.ec2, gid, false, "tcp", 22, 22, "0.0.0.0/0", NULL));
     fx_notice(&fx, gid);
@@ -388,7 +388,7 @@ Test(controller_reconcile, drift_inside_the_grace_period_waits_for_its_end, .ini
     char *gid = converged(SPEC(",\"remediation\":{\"gracePeriod\":\"5m\"}"));
     cr_assert(fake_ec2_add_rule(fx.ec2, gid, false, "tcp", 22, 22, "0.0.0.0/0", NULL));
     fx_notice(&fx, gid);
-    struct np_result res;
+    struct np_controller_result res;
     cr_assert_eq(fx_reconcile(&fx, WEB, &res), 0, "%s", np_error_message());
     cr_assert_eq(fake_ec2_mutations(fx.ec2), 0, "repaired inside the grace period");
     json_object *obj = fx_get(&fx, WEB);
@@ -436,7 +436,7 @@ Test(controller_reconcile, exception_tolerates_drift_until_it_expires, .init = s
     char *gid = converged(SPEC(SSH_EXCEPTION));
     cr_assert(fake_ec2_add_rule(fx.ec2, gid, false, "tcp", 22, 22, "203.0.113.7/32", NULL));
     fx_notice(&fx, gid);
-    struct np_result res;
+    struct np_controller_result res;
     cr_assert_eq(fx_reconcile(&fx, WEB, &res), 0, "%s", np_error_message());
     cr_assert_eq(fake_ec2_mutations(fx.ec2), 0, "an excepted rule was revoked");
     json_object *obj = fx_get(&fx, WEB);
@@ -478,7 +478,7 @@ Test(controller_reconcile, blast_radius_holds_a_big_plan_until_approved, .init =
     cr_assert(fake_ec2_add_rule(fx.ec2, gid, false, "tcp", 3389, 3389, "0.0.0.0/0", NULL));
     cr_assert(fake_ec2_remove_rule(fx.ec2, gid, false, "tcp", 443, 443, "10.0.0.0/8"));
     fx_notice(&fx, gid);
-    struct np_result res;
+    struct np_controller_result res;
     cr_assert_eq(fx_reconcile(&fx, WEB, &res), 0, "%s", np_error_message());
 
     /* Three changes over a limit of two: the pass applies nothing and waits for approval. */
@@ -540,13 +540,13 @@ Test(controller_reconcile, adoption_refused_by_the_account_changes_nothing)
     char *spec = ADOPT_SPEC(gid);
     fx_put_posture(&fx, WEB, spec);
     free(spec);
-    struct np_result res;
+    struct np_controller_result res;
     cr_assert_eq(fx_reconcile(&fx, WEB, &res), 0, "%s", np_error_message());
     char *log = fake_ec2_call_log(fx.ec2);
     cr_assert_eq(fake_ec2_mutations(fx.ec2), 0, "calls: %s", log);
     free(log);
     cr_assert(fake_ec2_has_rule(fx.ec2, gid, false, "tcp", 22, 22, "0.0.0.0/0"));
-    char *owner = fake_ec2_tag(fx.ec2, gid, NP_TAG_OWNER);
+    char *owner = fake_ec2_tag(fx.ec2, gid, NP_POSTURE_TAG_OWNER);
     cr_assert_null(owner, "the refused group was tagged");
     json_object *obj = fx_get(&fx, WEB);
     expect_cond(obj, "Ready", "False", "AdoptionNotAllowed");
@@ -566,9 +566,9 @@ Test(controller_reconcile, adoption_allowed_takes_the_group_over)
     char *spec = ADOPT_SPEC(gid);
     fx_put_posture(&fx, WEB, spec);
     free(spec);
-    struct np_result res;
+    struct np_controller_result res;
     cr_assert_eq(fx_reconcile(&fx, WEB, &res), 0, "%s", np_error_message());
-    char *owner = fake_ec2_tag(fx.ec2, gid, NP_TAG_OWNER);
+    char *owner = fake_ec2_tag(fx.ec2, gid, NP_POSTURE_TAG_OWNER);
     cr_assert_str_eq(owner, FX_NS "/" WEB);
     free(owner);
     cr_assert(fake_ec2_has_rule(fx.ec2, gid, false, "tcp", 443, 443, "10.0.0.0/8"));
@@ -588,7 +588,7 @@ Test(controller_reconcile, deletion_with_delete_removes_the_group, .init = setup
 {
     char *gid = converged(SPEC(""));
     fx_delete(&fx, WEB);
-    struct np_result res;
+    struct np_controller_result res;
     cr_assert_eq(fx_reconcile(&fx, WEB, &res), 0, "%s", np_error_message());
     cr_assert(!fake_ec2_group_exists(fx.ec2, gid), "the group outlived its posture");
     cr_assert_eq(fake_ec2_calls(fx.ec2, "DeleteSecurityGroup"), 1);
@@ -608,7 +608,7 @@ Test(controller_reconcile, deletion_blocked_while_the_group_is_in_use, .init = s
     char *gid = converged(SPEC(""));
     cr_assert(fake_ec2_set_in_use(fx.ec2, gid, true));
     fx_delete(&fx, WEB);
-    struct np_result res;
+    struct np_controller_result res;
     cr_assert_eq(fx_reconcile(&fx, WEB, &res), 0, "%s", np_error_message());
     cr_assert(fake_ec2_group_exists(fx.ec2, gid));
     json_object *obj = fx_get(&fx, WEB);
@@ -632,12 +632,12 @@ Test(controller_reconcile, deletion_with_retain_keeps_the_group_untagged, .init 
 {
     char *gid = converged(SPEC(",\"management\":{\"deletionPolicy\":\"Retain\"}"));
     fx_delete(&fx, WEB);
-    struct np_result res;
+    struct np_controller_result res;
     cr_assert_eq(fx_reconcile(&fx, WEB, &res), 0, "%s", np_error_message());
     cr_assert(fake_ec2_group_exists(fx.ec2, gid), "a retained group was deleted");
     cr_assert_eq(fake_ec2_calls(fx.ec2, "DeleteSecurityGroup"), 0);
-    char *owner = fake_ec2_tag(fx.ec2, gid, NP_TAG_OWNER);
-    char *uid = fake_ec2_tag(fx.ec2, gid, NP_TAG_UID);
+    char *owner = fake_ec2_tag(fx.ec2, gid, NP_POSTURE_TAG_OWNER);
+    char *uid = fake_ec2_tag(fx.ec2, gid, NP_POSTURE_TAG_UID);
     char *team = fake_ec2_tag(fx.ec2, gid, "team");
     cr_assert_null(owner, "ownership tag left on a retained group");
     cr_assert_null(uid, "uid tag left on a retained group");
@@ -660,7 +660,7 @@ Test(controller_reconcile, failed_call_mid_plan_is_reported_and_finished_next_pa
     cr_assert(fake_ec2_add_rule(fx.ec2, gid, false, "tcp", 22, 22, "0.0.0.0/0", NULL));
     fx_notice(&fx, gid);
     fake_ec2_fail_nth(fx.ec2, "RevokeSecurityGroupIngress", 1);
-    struct np_result res;
+    struct np_controller_result res;
     int rc = fx_reconcile(&fx, WEB, &res);
     cr_assert_neq(rc, 0, "a failed AWS call was not reported to the workqueue");
     /* Make-before-break: the authorize came first and stays; the revoke failed. */
@@ -694,7 +694,7 @@ Test(controller_reconcile, failed_create_leaves_no_status_id_and_retries, .init 
 {
     fake_ec2_fail_nth(fx.ec2, "CreateSecurityGroup", 1);
     fx_put_posture(&fx, WEB, SPEC(""));
-    struct np_result res;
+    struct np_controller_result res;
     cr_assert_neq(fx_reconcile(&fx, WEB, &res), 0);
     cr_assert_eq(fake_ec2_group_count(fx.ec2), 0);
     json_object *obj = fx_get(&fx, WEB);
@@ -715,7 +715,7 @@ Test(controller_reconcile, unverified_repair_is_retried_soon, .init = setup, .fi
     cr_assert(fake_ec2_add_rule(fx.ec2, gid, false, "tcp", 22, 22, "0.0.0.0/0", NULL));
     fx_notice(&fx, gid);
     fake_ec2_ignore_nth(fx.ec2, "RevokeSecurityGroupIngress", 1);
-    struct np_result res;
+    struct np_controller_result res;
     cr_assert_eq(fx_reconcile(&fx, WEB, &res), 0, "%s", np_error_message());
     /* The read after the repair still shows the rule: not Ready, looked at again soon. */
     json_object *obj = fx_get(&fx, WEB);
@@ -743,7 +743,7 @@ Test(controller_reconcile, drift_that_keeps_coming_back_is_contested, .init = se
      .fini = teardown)
 {
     char *gid = converged(SPEC(""));
-    struct np_result res;
+    struct np_controller_result res;
     for (int i = 1; i <= 2; i++) {
         cr_assert(fake_ec2_add_rule(fx.ec2, gid, false, "tcp", 22, 22, "0.0.0.0/0", NULL));
         fx_notice(&fx, gid);
@@ -789,7 +789,7 @@ Test(controller_reconcile, foreign_finalizer_is_released_without_aws_calls, .ini
 {
     fx_put_posture(&fx, WEB, SPEC(REMEDIATION("Detect")));
     fx_add_finalizer(&fx, WEB, "kubectl-client-side-apply");
-    struct np_result res;
+    struct np_controller_result res;
     cr_assert_eq(fx_reconcile(&fx, WEB, &res), 0, "%s", np_error_message());
     fx_delete(&fx, WEB);
     fake_ec2_reset_calls(fx.ec2);
@@ -807,7 +807,7 @@ Test(controller_reconcile, finalizer_listed_in_the_manifest_is_claimed, .init = 
 {
     fx_put_posture(&fx, WEB, SPEC(""));
     fx_add_finalizer(&fx, WEB, "kubectl-client-side-apply");
-    struct np_result res;
+    struct np_controller_result res;
     cr_assert_eq(fx_reconcile(&fx, WEB, &res), 0, "%s", np_error_message());
     json_object *obj = fx_get(&fx, WEB);
     expect_cond(obj, "Ready", "True", "Converged");
@@ -829,7 +829,7 @@ Test(controller_reconcile, invalid_spec_is_terminal_and_reported_once, .init = s
      .fini = teardown)
 {
     fx_put_posture(&fx, WEB, "{\"groupName\":\"sg-web\",\"ingress\":[]}");
-    struct np_result res;
+    struct np_controller_result res;
     cr_assert_eq(fx_reconcile(&fx, WEB, &res), 0, "%s", np_error_message());
     cr_assert(res.terminal, "retrying cannot fix a bad spec");
     json_object *obj = fx_get(&fx, WEB);
@@ -846,7 +846,7 @@ Test(controller_reconcile, invalid_spec_is_terminal_and_reported_once, .init = s
 Test(controller_reconcile, unknown_account_is_refused, .init = setup, .fini = teardown)
 {
     fx_put_posture(&fx, WEB, SPEC(",\"accountRef\":{\"name\":\"nope\"}"));
-    struct np_result res;
+    struct np_controller_result res;
     cr_assert_eq(fx_reconcile(&fx, WEB, &res), 0, "%s", np_error_message());
     json_object *obj = fx_get(&fx, WEB);
     expect_cond(obj, "Ready", "False", "AccountNotFound");
@@ -864,7 +864,7 @@ Test(controller_reconcile, additive_leaves_undeclared_rules_and_tags_alone, .ini
     cr_assert(fake_ec2_add_rule(fx.ec2, gid, false, "tcp", 22, 22, "10.9.0.0/16", NULL));
     cr_assert(fake_ec2_set_tag(fx.ec2, gid, "cost-center", "42"));
     fx_notice(&fx, gid);
-    struct np_result res;
+    struct np_controller_result res;
     cr_assert_eq(fx_reconcile(&fx, WEB, &res), 0, "%s", np_error_message());
     cr_assert_eq(fake_ec2_mutations(fx.ec2), 0);
     json_object *obj = fx_get(&fx, WEB);
@@ -888,15 +888,15 @@ Test(controller_reconcile, restart_midway_finds_its_group_by_uid)
      * snapshot brings it, and the pass adopts it as its own instead of creating another. */
     fx_begin(&fx);
     const char *gid = fake_ec2_add_group(fx.ec2, "shop-web", "web tier", NULL);
-    cr_assert(fake_ec2_set_tag(fx.ec2, gid, NP_TAG_OWNER, FX_NS "/" WEB));
-    cr_assert(fake_ec2_set_tag(fx.ec2, gid, NP_TAG_UID, "uid-" WEB));
+    cr_assert(fake_ec2_set_tag(fx.ec2, gid, NP_POSTURE_TAG_OWNER, FX_NS "/" WEB));
+    cr_assert(fake_ec2_set_tag(fx.ec2, gid, NP_POSTURE_TAG_UID, "uid-" WEB));
     cr_assert(fake_ec2_set_tag(fx.ec2, gid, "team", "shop"));
     cr_assert(
         fake_ec2_add_rule(fx.ec2, gid, false, "tcp", 443, 443, "10.0.0.0/8", "https from the VPC"));
     cr_assert(fake_ec2_add_rule(fx.ec2, gid, true, "-1", 0, 0, "0.0.0.0/0", NULL));
     fx_account(&fx, NULL, true);
     fx_put_posture(&fx, WEB, SPEC(""));
-    struct np_result res;
+    struct np_controller_result res;
     cr_assert_eq(fx_reconcile(&fx, WEB, &res), 0, "%s", np_error_message());
     char *log = fake_ec2_call_log(fx.ec2);
     cr_assert_eq(fake_ec2_calls(fx.ec2, "CreateSecurityGroup"), 0, "calls: %s", log);
@@ -915,7 +915,7 @@ Test(controller_reconcile, name_taken_by_a_foreign_group_is_refused, .init = set
     const char *gid = fake_ec2_add_group(fx.ec2, "shop-web", "someone else's", NULL);
     cr_assert(fake_ec2_add_rule(fx.ec2, gid, false, "tcp", 22, 22, "0.0.0.0/0", NULL));
     fx_put_posture(&fx, WEB, SPEC(""));
-    struct np_result res;
+    struct np_controller_result res;
     cr_assert_eq(fx_reconcile(&fx, WEB, &res), 0, "%s", np_error_message());
     json_object *obj = fx_get(&fx, WEB);
     expect_cond(obj, "Ready", "False", "AdoptionRefused");
@@ -933,14 +933,14 @@ Test(controller_reconcile, adopting_a_group_owned_by_another_posture_is_refused,
      .fini = teardown)
 {
     const char *gid = fake_ec2_add_group(fx.ec2, "legacy", "legacy", NULL);
-    cr_assert(fake_ec2_set_tag(fx.ec2, gid, NP_TAG_OWNER, FX_NS "/other"));
+    cr_assert(fake_ec2_set_tag(fx.ec2, gid, NP_POSTURE_TAG_OWNER, FX_NS "/other"));
     char *spec = ADOPT_SPEC(gid);
     fx_put_posture(&fx, WEB, spec);
     free(spec);
-    struct np_result res;
+    struct np_controller_result res;
     cr_assert_eq(fx_reconcile(&fx, WEB, &res), 0, "%s", np_error_message());
     cr_assert_eq(fake_ec2_mutations(fx.ec2), 0);
-    char *owner = fake_ec2_tag(fx.ec2, gid, NP_TAG_OWNER);
+    char *owner = fake_ec2_tag(fx.ec2, gid, NP_POSTURE_TAG_OWNER);
     cr_assert_str_eq(owner, FX_NS "/other");
     free(owner);
     json_object *obj = fx_get(&fx, WEB);
@@ -954,7 +954,7 @@ Test(controller_reconcile, account_that_does_not_allow_the_namespace_is_refused)
     fx_begin(&fx);
     fx_account(&fx, ",\"allowedNamespaces\":{\"matchLabels\":{\"team\":\"payments\"}}", false);
     fx_put_posture(&fx, WEB, SPEC(""));
-    struct np_result res;
+    struct np_controller_result res;
     cr_assert_eq(fx_reconcile(&fx, WEB, &res), 0, "%s", np_error_message());
     json_object *obj = fx_get(&fx, WEB);
     expect_cond(obj, "Ready", "False", "AccountNotAllowed");
@@ -988,7 +988,7 @@ static const char *cond_message(json_object *obj, const char *type)
 Test(controller_reconcile, peer_posture_by_name_is_resolved_once_it_has_a_group, .init = setup,
      .fini = teardown)
 {
-    struct np_result res;
+    struct np_controller_result res;
     fx_put_posture(&fx, "db", DB_SPEC);
     cr_assert_eq(fx_reconcile(&fx, "db", &res), 0, "%s", np_error_message());
     json_object *obj = fx_get(&fx, "db");
@@ -1041,7 +1041,7 @@ Test(controller_reconcile, deny_guardrail_keeps_a_violating_spec_out_of_aws, .in
 {
     fx_put_guardrail(&fx, "cis", NO_SSH("Deny"));
     fx_put_posture(&fx, WEB, SSH_FROM_ANYWHERE);
-    struct np_result res;
+    struct np_controller_result res;
     cr_assert_eq(fx_reconcile(&fx, WEB, &res), 0, "%s", np_error_message());
     char *log = fake_ec2_call_log(fx.ec2);
     cr_assert_str_eq(log, "", "a denied posture reached AWS");
@@ -1057,7 +1057,7 @@ Test(controller_reconcile, warn_guardrail_applies_and_flags, .init = setup, .fin
 {
     fx_put_guardrail(&fx, "cis", NO_SSH("Warn"));
     fx_put_posture(&fx, WEB, SSH_FROM_ANYWHERE);
-    struct np_result res;
+    struct np_controller_result res;
     cr_assert_eq(fx_reconcile(&fx, WEB, &res), 0, "%s", np_error_message());
     char *gid = fake_ec2_group_by_name(fx.ec2, "shop-web");
     cr_assert_not_null(gid);
@@ -1081,7 +1081,7 @@ Test(controller_reconcile, guardrail_violating_drift_skips_the_grace_period, .in
     cr_assert(fake_ec2_add_rule(fx.ec2, gid, false, "tcp", 22, 22, "0.0.0.0/0", NULL));
     cr_assert(fake_ec2_add_rule(fx.ec2, gid, false, "tcp", 8080, 8080, "10.0.0.0/8", NULL));
     fx_notice(&fx, gid);
-    struct np_result res;
+    struct np_controller_result res;
     cr_assert_eq(fx_reconcile(&fx, WEB, &res), 0, "%s", np_error_message());
     /* The violating rule goes at once; the other one waits out the grace period. */
     cr_assert(!fake_ec2_has_rule(fx.ec2, gid, false, "tcp", 22, 22, "0.0.0.0/0"));

@@ -21,12 +21,12 @@ Test(controller_status, conditions_keep_transition_time_while_status_holds)
               "\"reason\":\"Converged\",\"lastTransitionTime\":\"2026-01-01T00:00:00Z\"},"
               "{\"type\":\"Drifted\",\"status\":\"False\",\"reason\":\"NoDrift\","
               "\"lastTransitionTime\":\"2026-01-01T00:00:00Z\"}]}");
-    struct np_condition conds[] = {
+    struct np_controller_condition conds[] = {
         {"Ready", "True", "Converged", "group in sync"},
         {"Drifted", "True", "DriftDetected", "1 item"},
     };
     int64_t now = 1796083200000LL; /* 2026-12-01T00:00:00Z */
-    json_object *arr = np_status_conditions(old, conds, 2, 7, now);
+    json_object *arr = np_controller_status_conditions(old, conds, 2, 7, now);
     json_object *ready = json_object_array_get_idx(arr, 0);
     json_object *drifted = json_object_array_get_idx(arr, 1);
     cr_assert_str_eq(np_json_path_str(ready, "lastTransitionTime", NP_JSON_END),
@@ -44,11 +44,11 @@ Test(controller_status, equality_ignores_one_key)
     json_object *a = parse("{\"groupId\":\"sg-1\",\"lastSyncTime\":\"a\",\"drift\":{\"count\":0}}");
     json_object *b = parse("{\"groupId\":\"sg-1\",\"lastSyncTime\":\"b\",\"drift\":{\"count\":0}}");
     json_object *c = parse("{\"groupId\":\"sg-2\",\"lastSyncTime\":\"a\",\"drift\":{\"count\":0}}");
-    cr_assert(np_status_equal(a, b, "lastSyncTime"));
-    cr_assert_not(np_status_equal(a, b, NULL));
-    cr_assert_not(np_status_equal(a, c, "lastSyncTime"));
-    cr_assert(np_status_equal(NULL, NULL, NULL));
-    cr_assert_not(np_status_equal(a, NULL, NULL));
+    cr_assert(np_controller_status_equal(a, b, "lastSyncTime"));
+    cr_assert_not(np_controller_status_equal(a, b, NULL));
+    cr_assert_not(np_controller_status_equal(a, c, "lastSyncTime"));
+    cr_assert(np_controller_status_equal(NULL, NULL, NULL));
+    cr_assert_not(np_controller_status_equal(a, NULL, NULL));
     json_object_put(a);
     json_object_put(b);
     json_object_put(c);
@@ -58,7 +58,7 @@ Test(controller_status, merge_patch_nulls_members_that_went_away)
 {
     json_object *old = parse("{\"groupId\":\"sg-1\",\"plan\":{\"id\":\"x\"}}");
     json_object *cur = parse("{\"groupId\":\"sg-1\",\"drift\":{\"count\":0}}");
-    char *patch = np_status_merge_patch(old, cur);
+    char *patch = np_controller_status_merge_patch(old, cur);
     json_object *p = parse(patch);
     json_object *plan = NULL;
     cr_assert(json_object_object_get_ex(np_json_path(p, "status", NP_JSON_END), "plan", &plan));
@@ -75,7 +75,7 @@ Test(controller_status, merge_patch_nulls_nested_members_that_went_away)
 {
     json_object *old = parse("{\"plan\":{\"id\":\"x\",\"reason\":\"stale\"}}");
     json_object *cur = parse("{\"plan\":{\"id\":\"x\"}}");
-    char *patch = np_status_merge_patch(old, cur);
+    char *patch = np_controller_status_merge_patch(old, cur);
     json_object *p = parse(patch);
     json_object *reason = NULL;
     cr_assert(json_object_object_get_ex(np_json_path(p, "status", "plan", NP_JSON_END), "reason",
@@ -112,15 +112,15 @@ Test(controller_selector, match_labels_and_expressions)
     for (size_t i = 0; i < NP_ARRAY_LEN(cases); i++) {
         json_object *sel = parse(cases[i].selector);
         bool m = !cases[i].want;
-        cr_assert_eq(np_selector_matches(sel, labels, &m), 0, "case %zu", i);
+        cr_assert_eq(np_controller_selector_matches(sel, labels, &m), 0, "case %zu", i);
         cr_assert_eq(m, cases[i].want, "case %zu: %s", i, cases[i].selector);
         json_object_put(sel);
     }
     bool m = false;
-    cr_assert_eq(np_selector_matches(NULL, labels, &m), 0);
+    cr_assert_eq(np_controller_selector_matches(NULL, labels, &m), 0);
     cr_assert(m, "an omitted selector allows everything");
     json_object *bad = parse("{\"matchExpressions\":[{\"key\":\"a\",\"operator\":\"Near\"}]}");
-    cr_assert_eq(np_selector_matches(bad, labels, &m), NP_EINVAL);
+    cr_assert_eq(np_controller_selector_matches(bad, labels, &m), NP_EINVAL);
     json_object_put(bad);
     json_object_put(labels);
 }
