@@ -27,6 +27,10 @@ static void usage(FILE *f)
         "  --log-format F          json or text (default json)\n"
         "  --metrics-addr A        Prometheus /metrics listen address (default :8080; \"\" off)\n"
         "  --health-addr A         /healthz and /readyz listen address (default :8081; \"\" off)\n"
+        "  --web-identity-token-dir DIR\n"
+        "                          a directory CloudAccount credentials.tokenFile may name, besides\n"
+        "                          /var/run/secrets/eks.amazonaws.com/serviceaccount and the one of\n"
+        "                          AWS_WEB_IDENTITY_TOKEN_FILE (repeatable, at most 16)\n"
         "  --help\n",
         f);
 }
@@ -48,8 +52,11 @@ static void *signal_thread(void *arg)
 }
 
 /* What the flags set: the controller's options and the logging configuration. */
+#define MAX_TOKEN_DIRS 16
+
 struct flags {
     struct np_controller_options opts;
+    const char *token_dirs[MAX_TOKEN_DIRS];
     enum np_log_level level;
     enum np_log_format format;
 };
@@ -64,6 +71,7 @@ static const struct option longopts[] = {
     {"log-format", required_argument, NULL, 'f'},
     {"metrics-addr", required_argument, NULL, 'm'},
     {"health-addr", required_argument, NULL, 'h'},
+    {"web-identity-token-dir", required_argument, NULL, 't'},
     {"help", no_argument, NULL, '?'},
     {NULL, 0, NULL, 0},
 };
@@ -127,6 +135,15 @@ static int parse_flags(struct flags *f, int argc, char **argv)
         case 'n': f->opts.namespace = optarg[0] ? optarg : NULL; break;
         case 'm': f->opts.metrics_addr = optarg[0] ? optarg : NULL; break;
         case 'h': f->opts.health_addr = optarg[0] ? optarg : NULL; break;
+        case 't':
+            if (optarg[0] != '/' || f->opts.n_web_identity_token_dirs >= MAX_TOKEN_DIRS) {
+                fprintf(stderr, "--web-identity-token-dir: need an absolute path (at most %d)\n",
+                        MAX_TOKEN_DIRS);
+                return 2;
+            }
+            f->token_dirs[f->opts.n_web_identity_token_dirs++] = optarg;
+            f->opts.web_identity_token_dirs = f->token_dirs;
+            break;
         case 'w':
         case 'r':
         case 'a':

@@ -128,18 +128,122 @@ struct np_aws_request_info {
  */
 typedef void (*np_aws_observer_fn)(void *ctx, const struct np_aws_request_info *info);
 
+/* ---------------------------------------------------------------- credential providers */
+
+/*
+ * Where a provider's credentials come from (a CloudAccount's spec.aws.credentials.source).
+ * DEFAULT is the AWS SDK chain: the first configured of ENVIRONMENT (AWS_ACCESS_KEY_ID set),
+ * WEB_IDENTITY (AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE set), CONTAINER
+ * (AWS_CONTAINER_CREDENTIALS_FULL_URI or _RELATIVE_URI set) and INSTANCE_METADATA (unless
+ * AWS_EC2_METADATA_DISABLED is "true"), decided when the provider is made.
+ */
+enum np_aws_cred_source {
+    NP_AWS_SOURCE_DEFAULT = 0,
+    NP_AWS_SOURCE_ENVIRONMENT,
+    NP_AWS_SOURCE_STATIC,            /* explicit keys (a Kubernetes Secret) */
+    NP_AWS_SOURCE_WEB_IDENTITY,      /* STS AssumeRoleWithWebIdentity (IRSA) */
+    NP_AWS_SOURCE_CONTAINER,         /* the EKS Pod Identity agent or the ECS endpoint */
+    NP_AWS_SOURCE_INSTANCE_METADATA, /* IMDSv2 */
+};
+/* "Default", "Environment", "Secret", "WebIdentity", "PodIdentity", "InstanceMetadata". */
+const char *np_aws_cred_source_name(enum np_aws_cred_source s);
+/* The source of a name above (NULL: DEFAULT); false for any other name. */
+bool np_aws_cred_source_parse(const char *name, enum np_aws_cred_source *out);
+
+/* Why a provider has no usable credentials. */
+enum np_aws_cred_failure {
+    NP_AWS_CRED_OK = 0,
+    NP_AWS_CRED_NOT_FOUND,            /* the source (every chain entry) is not configured */
+    NP_AWS_CRED_TOKEN_UNREADABLE,     /* the web-identity or agent authorization token file */
+    NP_AWS_CRED_DENIED,               /* STS or the agent refused (AccessDenied, a bad token) */
+    NP_AWS_CRED_METADATA_UNAVAILABLE, /* IMDS or the container endpoint: unreachable, refused */
+    NP_AWS_CRED_EXPIRED,              /* temporary credentials ran out, the refresh failing */
+    NP_AWS_CRED_UNAVAILABLE,          /* STS unreachable, or an error that is not a refusal */
+    NP_AWS_CRED_INVALID,              /* a bad configuration (URL, host, keys) */
+};
+
+/*
+ * A provider's settings. Strings are copied. The STS calls (AssumeRoleWithWebIdentity,
+ * AssumeRole) go to sts_endpoint > AWS_ENDPOINT_URL_STS > AWS_ENDPOINT_URL >
+ * https://sts.<region>.amazonaws.com.
+ */
+struct np_aws_provider_config {
+    enum np_aws_cred_source source;
+    const struct np_aws_credentials *credentials; /* STATIC: the keys */
+    /* WEB_IDENTITY: the role and token file (NULL: AWS_ROLE_ARN, AWS_WEB_IDENTITY_TOKEN_FILE).
+     * A token file is read only inside one of token_dirs (symlinks resolved) when n_token_dirs
+     * > 0; the directory of AWS_WEB_IDENTITY_TOKEN_FILE is always allowed. */
+    const char *role_arn;
+    const char *token_file;
+    const char *const *token_dirs;
+    size_t n_token_dirs;
+    /* The session name of the web identity (AWS_ROLE_SESSION_NAME wins) and of assume_role_arn
+     * (assume_session_name wins); NULL: "netposture". Cut and cleaned to STS's [\w+=,.@-]{2,64}. */
+    const char *session_name;
+    /* Optional STS AssumeRole on top of the source. */
+    const char *assume_role_arn;
+    const char *external_id;
+    const char *assume_session_name;
+    int duration_seconds; /* 0: 3600 */
+    const char *region;   /* required: the STS region */
+    const char *sts_endpoint;
+    const char *ca_bundle; /* for STS and https metadata endpoints; NULL: the system store */
+    bool insecure_skip_tls_verify;
+    np_aws_observer_fn observer; /* optional: STS attempts are reported like any AWS call */
+    void *observer_ctx;
+    const struct np_clock *clock; /* NULL: np_clock_system() */
+};
+
+struct np_aws_provider;
+
+/*
+ * Makes a provider (no I/O: credentials are fetched at the first np_aws_provider_get). A
+ * source that cannot work (not configured, a token file outside token_dirs, a container URL
+ * that is neither https nor a documented local address) still gives a provider, whose gets
+ * fail with the reason. *out holds one reference (np_aws_provider_unref). NP_EINVAL for a
+ * config without region or with STATIC keys missing.
+ */
+int np_aws_provider_new(struct np_aws_provider **out, const struct np_aws_provider_config *cfg);
+struct np_aws_provider *np_aws_provider_ref(struct np_aws_provider *p);
+/* Drops a reference; the last one frees the provider. NULL is a no-op. */
+void np_aws_provider_unref(struct np_aws_provider *p);
+
+/*
+ * Copies the provider's current credentials into *out (caller cleans up). Temporary ones are
+ * refreshed before they expire: at expiry - min(15 min, half their life), by one caller at a
+ * time (the others keep using the still-valid ones meanwhile; a caller whose credentials are
+ * no longer valid waits for the refresh). A failed refresh keeps still-valid credentials,
+ * retries after a backoff (1 s doubling to 60 s) and, once they are no longer valid (within
+ * min(60 s, a tenth of their life) of expiry), fails with NP_AWS_CRED_EXPIRED: nothing is
+ * ever signed with expired credentials. Thread-safe. Errors: NP_EAUTH with *why (optional)
+ * and a message naming the source and what to do; no secret is ever in a message.
+ */
+int np_aws_provider_get(struct np_aws_provider *p, struct np_aws_credentials *out,
+                        enum np_aws_cred_failure *why);
+
+/* What a provider is using, for status and metrics. */
+struct np_aws_provider_state {
+    enum np_aws_cred_source source; /* what DEFAULT resolved to */
+    bool assumed;                   /* assume_role_arn on top */
+    int64_t expires_ms;             /* wall ms; 0: long-term keys, or none yet */
+    enum np_aws_cred_failure failure; /* of the last fetch */
+};
+void np_aws_provider_state(struct np_aws_provider *p, struct np_aws_provider_state *out);
+
 /* ---------------------------------------------------------------- EC2 client */
 
 struct np_aws_ec2;
 
 /*
- * Client settings. Strings and credentials are copied by np_aws_ec2_new; clock, observer and
- * observer_ctx are kept and must outlive the client.
+ * Client settings. Strings and credentials are copied by np_aws_ec2_new (a provider is
+ * referenced); clock, observer and observer_ctx are kept and must outlive the client.
  */
 struct np_aws_ec2_config {
     const char *region;                           /* required */
-    const char *endpoint;                         /* override for EC2 and STS; NULL: resolve */
-    const struct np_aws_credentials *credentials; /* required */
+    const char *endpoint;                         /* override for EC2; NULL: resolve */
+    const char *sts_endpoint;                     /* override for STS; NULL: resolve */
+    const struct np_aws_credentials *credentials; /* static keys, or: */
+    struct np_aws_provider *provider;             /* credentials refreshed as they expire */
     const char *ca_bundle;                        /* PEM file; NULL: the system store */
     bool insecure_skip_tls_verify;                /* false: TLS peer and host verified */
     int64_t connect_timeout_ms;                   /* 0: 5000 */
@@ -611,8 +715,9 @@ void np_aws_sqs_messages_free(struct np_aws_sqs_message *msgs, size_t n);
  */
 struct np_aws_sqs_config {
     const char *region;   /* required: the queue's region (signing) */
-    const char *endpoint; /* override (CloudAccount spec.aws.endpoint); NULL: see below */
-    const struct np_aws_credentials *credentials; /* required */
+    const char *endpoint; /* override (CloudAccount spec.aws.endpoints.sqs); NULL: see below */
+    const struct np_aws_credentials *credentials; /* static keys, or: */
+    struct np_aws_provider *provider;             /* (referenced) */
     const char *ca_bundle;                        /* PEM file; NULL: the system store */
     bool insecure_skip_tls_verify;
     int64_t connect_timeout_ms;  /* 0: 5000 */

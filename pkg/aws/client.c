@@ -30,7 +30,7 @@ struct endpoint {
 struct np_aws_ec2 {
     char *region;
     struct endpoint ep[NP_AWS_N_SERVICES]; /* indexed by enum np_aws_service; url NULL: none */
-    struct np_aws_credentials creds;
+    struct np_aws_provider *provider;      /* NULL: an anonymous client (unsigned calls) */
     char *ca_bundle;
     bool insecure;
     long connect_timeout_ms;
@@ -199,9 +199,15 @@ static void set_request_options(struct np_aws_ec2 *c, CURL *h,
                                 struct np_aws_http_response *resp, char *errbuf)
 {
     curl_easy_setopt(h, CURLOPT_URL, req->url);
-    curl_easy_setopt(h, CURLOPT_POST, 1L);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+    if (np_str_eq(req->method, "GET")) {
+        curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    } else {
+        curl_easy_setopt(h, CURLOPT_POST, 1L);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body ? req->body : "");
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+        if (np_str_eq(req->method, "PUT"))
+            curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "PUT");
+    }
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, resp);
@@ -337,15 +343,40 @@ static int check_config(const struct np_aws_ec2_config *cfg)
     if (cfg->rate_max_wait_ms > NP_AWS_RATE_MAX_WAIT_MS_MAX)
         return np_error_set(NP_EINVAL, "AWS client: rate_max_wait_ms may not exceed %d",
                             NP_AWS_RATE_MAX_WAIT_MS_MAX);
+    if (cfg->provider && cfg->credentials)
+        return np_error_set(NP_EINVAL, "AWS client: give credentials or a provider, not both");
     return 0;
 }
 
-/* The EC2 and STS endpoints of the region (or of cfg->endpoint). */
+/* The client's credential provider: the one given (a reference is taken), one made of static
+ * credentials, or none for an anonymous client. */
+static int set_provider(struct np_aws_ec2 *c, const struct np_aws_ec2_config *cfg,
+                        unsigned flags)
+{
+    if (cfg->provider) {
+        c->provider = np_aws_provider_ref(cfg->provider);
+        return 0;
+    }
+    if (cfg->credentials) {
+        struct np_aws_provider_config pc = {.source = NP_AWS_SOURCE_STATIC,
+                                            .credentials = cfg->credentials,
+                                            .region = cfg->region,
+                                            .clock = cfg->clock};
+        return np_aws_provider_new(&c->provider, &pc);
+    }
+    if (flags & NP_AWS_CLIENT_ANONYMOUS)
+        return 0;
+    return np_error_set(NP_EINVAL, "AWS credentials: none given");
+}
+
+/* The EC2 and STS endpoints of the region (or of cfg->endpoint and cfg->sts_endpoint). */
 static int resolve_endpoints(struct np_aws_ec2 *c, const struct np_aws_ec2_config *cfg)
 {
+    const char *overrides[] = {cfg->endpoint, cfg->sts_endpoint};
     for (size_t i = 0; i <= NP_AWS_SERVICE_STS; i++) {
         char *url = NULL;
-        int rc = np_aws_endpoint_resolve(&url, service_names[i], cfg->region, cfg->endpoint);
+        int rc = np_aws_endpoint_resolve(&url, service_names[i], cfg->region,
+                                         np_str_is_empty(overrides[i]) ? NULL : overrides[i]);
         if (rc == 0)
             rc = endpoint_parse(&c->ep[i], url);
         free(url);
@@ -369,7 +400,7 @@ static void share_init(struct np_aws_ec2 *c)
 }
 
 int np_aws_client_new(struct np_aws_ec2 **out, const struct np_aws_ec2_config *cfg,
-                      bool with_endpoints)
+                      unsigned flags)
 {
     struct np_aws_ec2 *c = NULL;
     int rc = 0;
@@ -395,11 +426,11 @@ int np_aws_client_new(struct np_aws_ec2 **out, const struct np_aws_ec2_config *c
     c->clock = cfg->clock ? cfg->clock : np_clock_system();
     np_aws_rate_limiter_init(&c->limiter, c->clock, cfg->no_rate_limit, cfg->rate_scale,
                              cfg->rate_max_wait_ms);
-    rc = np_aws_credentials_copy(&c->creds, cfg->credentials);
+    rc = set_provider(c, cfg, flags);
     if (rc)
         goto out;
     c->region = np_strdup(cfg->region);
-    if (with_endpoints) {
+    if (flags & NP_AWS_CLIENT_ENDPOINTS) {
         rc = resolve_endpoints(c, cfg);
         if (rc)
             goto out;
@@ -423,7 +454,7 @@ out:
 
 int np_aws_ec2_new(struct np_aws_ec2 **out, const struct np_aws_ec2_config *cfg)
 {
-    return np_aws_client_new(out, cfg, true);
+    return np_aws_client_new(out, cfg, NP_AWS_CLIENT_ENDPOINTS);
 }
 
 void np_aws_ec2_destroy(struct np_aws_ec2 *c)
@@ -436,7 +467,7 @@ void np_aws_ec2_destroy(struct np_aws_ec2 *c)
         curl_share_cleanup(c->share);
     for (size_t i = 0; i < NP_ARRAY_LEN(c->ep); i++)
         endpoint_clean_up(&c->ep[i]);
-    np_aws_credentials_clean_up(&c->creds);
+    np_aws_provider_unref(c->provider);
     np_aws_retry_quota_destroy(&c->quota);
     np_aws_rate_limiter_destroy(&c->limiter);
     for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
@@ -489,15 +520,53 @@ static void body_excerpt(char *out, size_t size, const struct np_buf *body)
     out[o] = '\0';
 }
 
+/* The header lines of an anonymous attempt (an unsigned call such as
+ * AssumeRoleWithWebIdentity). */
+static void unsigned_lines(const struct endpoint *ep, const char *ctype,
+                           const struct np_aws_call *call, char **lines, size_t *n_lines)
+{
+    size_t n = 0;
+    lines[n++] = np_strdupf("Host: %s", ep->host);
+    lines[n++] = np_strdupf("Content-Type: %s", ctype);
+    if (call->json_target)
+        lines[n++] = np_strdupf("X-Amz-Target: %s", call->json_target);
+    *n_lines = n;
+}
+
+/* Current credentials from the client's provider (refreshed when due), or the reason there
+ * are none: the call fails with it and sends nothing. */
+static int attempt_credentials(struct np_aws_ec2 *c, const struct np_aws_call *call,
+                               struct np_aws_credentials *creds)
+{
+    int rc = np_aws_provider_get(c->provider, creds, NULL);
+    if (rc == 0)
+        return 0;
+    char *msg = np_strdup(np_error_message());
+    record(call->action, "CredentialsUnavailable", msg, NULL, 0, 0);
+    rc = np_error_set(NP_EAUTH, "%s %s: no credentials: %s", service_labels[call->service],
+                      call->action, msg);
+    free(msg);
+    return rc;
+}
+
 /*
- * Builds the signed header lines for one attempt into lines[] (owned strings; at most 6): a
- * Query API form, or with call->json_target a JSON 1.1 body and its X-Amz-Target (signed).
+ * Builds the header lines for one attempt into lines[] (owned strings; at most 6): a Query API
+ * form, or with call->json_target a JSON 1.1 body and its X-Amz-Target, signed with the
+ * provider's current credentials (unsigned for an anonymous client).
  */
 static int sign_attempt(struct np_aws_ec2 *c, const struct endpoint *ep, const char *service,
                         const struct np_aws_call *call, char **lines, size_t *n_lines)
 {
     const struct np_buf *form = call->form;
     const char *ctype = call->json_target ? JSON_CONTENT_TYPE : CONTENT_TYPE;
+    if (!c->provider) {
+        unsigned_lines(ep, ctype, call, lines, n_lines);
+        return 0;
+    }
+    struct np_aws_credentials creds = {NULL, NULL, NULL};
+    int rc = attempt_credentials(c, call, &creds);
+    if (rc)
+        return rc;
     struct np_aws_sigv4_output sig;
     memset(&sig, 0, sizeof(sig));
     struct np_aws_sigv4_header hdrs[] = {
@@ -512,10 +581,10 @@ static int sign_attempt(struct np_aws_ec2 *c, const struct endpoint *ep, const c
         .body_len = form->len,
         .region = c->region,
         .service = service,
-        .credentials = &c->creds,
+        .credentials = &creds,
         .time_ms = c->clock->now_ms(c->clock->ctx),
     };
-    int rc = np_aws_sigv4_sign(&sig, &in);
+    rc = np_aws_sigv4_sign(&sig, &in);
     if (rc == 0) {
         size_t n = 0;
         lines[n++] = np_strdupf("Host: %s", ep->host);
@@ -529,6 +598,7 @@ static int sign_attempt(struct np_aws_ec2 *c, const struct endpoint *ep, const c
         *n_lines = n;
     }
     np_aws_sigv4_output_clean_up(&sig);
+    np_aws_credentials_clean_up(&creds);
     return rc;
 }
 
@@ -809,6 +879,20 @@ out:
     attempt_clean_up(&a);
     endpoint_clean_up(&own);
     return rc;
+}
+
+void np_aws_client_http(struct np_aws_ec2 *c, const struct np_aws_http_request *req,
+                        struct np_aws_http_response *resp)
+{
+    if (c->hooks.transport)
+        c->hooks.transport(c->hooks.ctx, req, resp);
+    else
+        curl_transport(c, req, resp);
+}
+
+int64_t np_aws_client_now_ms(const struct np_aws_ec2 *c)
+{
+    return c->clock->now_ms(c->clock->ctx);
 }
 
 int np_aws_query_call(struct np_aws_ec2 *c, enum np_aws_service svc, const char *action,

@@ -104,7 +104,7 @@ int np_aws_cloudtrail_new(struct np_aws_cloudtrail **out, const struct np_aws_ec
     if (!cfg || np_str_is_empty(cfg->region))
         return np_error_set(NP_EINVAL, "CloudTrail client: a region is required");
     ct = np_xcalloc(1, sizeof(*ct));
-    int rc = np_aws_client_new(&ct->core, cfg, false);
+    int rc = np_aws_client_new(&ct->core, cfg, 0);
     if (rc == 0)
         rc = np_aws_endpoint_resolve(&ct->url, "cloudtrail", cfg->region, cfg->endpoint);
     if (rc) {

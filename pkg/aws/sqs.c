@@ -31,6 +31,7 @@ int np_aws_sqs_new(struct np_aws_sqs **out, const struct np_aws_sqs_config *cfg)
         .region = cfg->region,
         .endpoint = NULL, /* the core has no fixed endpoint: see np_aws_sqs_request_url */
         .credentials = cfg->credentials,
+        .provider = cfg->provider,
         .ca_bundle = cfg->ca_bundle,
         .insecure_skip_tls_verify = cfg->insecure_skip_tls_verify,
         .connect_timeout_ms = cfg->connect_timeout_ms,
@@ -44,7 +45,7 @@ int np_aws_sqs_new(struct np_aws_sqs **out, const struct np_aws_sqs_config *cfg)
     };
     q = np_xcalloc(1, sizeof(*q));
     atomic_init(&q->cancel, false);
-    rc = np_aws_client_new(&q->core, &core_cfg, false);
+    rc = np_aws_client_new(&q->core, &core_cfg, 0);
     if (rc == 0)
         rc = np_aws_endpoint_override(&q->override, "sqs", cfg->endpoint);
     if (rc == 0 && q->override) {

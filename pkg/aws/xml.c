@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <openssl/crypto.h>
 #include <string.h>
 #include <strings.h>
 
@@ -713,6 +714,71 @@ int np_aws_xml_decode_caller_identity(const char *xml, size_t len, char **accoun
         }
     }
     one_free(&c);
+    return rc;
+}
+
+/* STS credentials: <Action>Response/<Action>Result/{Credentials/{AccessKeyId, SecretAccessKey,
+ * SessionToken, Expiration}, AssumedRoleUser/Arn}. */
+struct sts_ctx {
+    char *values[5]; /* the four of Credentials, then the role's Arn */
+};
+
+static int sts_end(struct np_aws_xw *w, const char *name, const char *text)
+{
+    static const char *const names[] = {"AccessKeyId", "SecretAccessKey", "SessionToken",
+                                        "Expiration"};
+    struct sts_ctx *c = w->ctx;
+    if (w->depth != 4)
+        return 0;
+    if (np_aws_xw_up_is(w, 1, "AssumedRoleUser") && strcmp(name, "Arn") == 0)
+        np_aws_xml_set_str(&c->values[4], text);
+    if (!np_aws_xw_up_is(w, 1, "Credentials"))
+        return 0;
+    for (size_t i = 0; i < NP_ARRAY_LEN(names); i++)
+        if (strcmp(name, names[i]) == 0)
+            np_aws_xml_set_str(&c->values[i], text);
+    return 0;
+}
+
+static int sts_result(struct sts_ctx *c, const char *action, struct np_aws_credentials *creds,
+                      int64_t *expires_ms, char **arn)
+{
+    static const char *const what[] = {"AccessKeyId", "SecretAccessKey", "SessionToken",
+                                       "Expiration"};
+    for (size_t i = 0; i < NP_ARRAY_LEN(what); i++)
+        if (np_str_is_empty(c->values[i]))
+            return np_error_set(NP_EPARSE, "XML: %sResult has no Credentials/%s", action, what[i]);
+    if (np_time_parse_rfc3339(c->values[3], expires_ms) != 0)
+        return np_error_set(NP_EPARSE, "XML: %sResult: Expiration \"%.40s\" is not a time",
+                            action, c->values[3]);
+    int rc = np_aws_credentials_set(creds, c->values[0], c->values[1], c->values[2]);
+    if (rc == 0 && arn) {
+        *arn = c->values[4];
+        c->values[4] = NULL;
+    }
+    return rc;
+}
+
+int np_aws_xml_decode_sts_credentials(const char *xml, size_t len, const char *action,
+                                      struct np_aws_credentials *creds, int64_t *expires_ms,
+                                      char **arn)
+{
+    char root[96];
+    struct sts_ctx c;
+    memset(&c, 0, sizeof(c));
+    memset(creds, 0, sizeof(*creds));
+    if (arn)
+        *arn = NULL;
+    snprintf(root, sizeof(root), "%sResponse", action);
+    struct np_aws_xw w = {.root = root, .on_end = sts_end, .ctx = &c};
+    int rc = np_aws_xw_parse(&w, xml, len);
+    if (rc == 0)
+        rc = sts_result(&c, action, creds, expires_ms, arn);
+    for (size_t i = 0; i < NP_ARRAY_LEN(c.values); i++) {
+        if (c.values[i])
+            OPENSSL_cleanse(c.values[i], strlen(c.values[i]));
+        free(c.values[i]);
+    }
     return rc;
 }
 

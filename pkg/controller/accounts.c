@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SECRET_NAMESPACE "netposture-system"
 /* Secret credentials are read again after this long (a rotation rebuilds the clients). */
 #define SECRET_MAX_AGE_MS (10LL * 60 * 1000)
 /* A region nobody acquired for max(this, 3 resync intervals) and whose snapshot holds no
@@ -34,9 +33,10 @@ struct np_controller_account {
     char *name;
     int64_t generation;
     char *default_region;
-    char *endpoint; /* CloudAccount override, or NULL */
+    struct np_controller_endpoints eps; /* the CloudAccount's overrides */
     int64_t resync_ms;
-    struct np_aws_credentials creds;
+    struct np_aws_provider *provider;      /* shared by every client of the account */
+    struct np_aws_credentials secret_keys; /* source Secret: the keys in use (rotation check) */
     struct np_controller_consumer *consumer; /* when spec.aws.eventQueueUrl is set */
     /* Guarded by accounts_lock. */
     int64_t built_ms; /* when the credentials were read (Secret ones are re-read) */
@@ -71,10 +71,11 @@ static void account_free(struct np_controller *ctl, struct np_controller_account
         a->regions = e->next;
         region_entry_free(ctl, e);
     }
-    np_aws_credentials_clean_up(&a->creds);
+    np_aws_provider_unref(a->provider);
+    np_aws_credentials_clean_up(&a->secret_keys);
     free(a->name);
     free(a->default_region);
-    free(a->endpoint);
+    np_controller_endpoints_clean_up(&a->eps);
     free(a);
     atomic_fetch_sub(&ctl->accounts_live, 1);
 }
@@ -226,79 +227,24 @@ static void account_release(struct np_controller *ctl, struct np_controller_acco
     reap_run(ctl, &r);
 }
 
-/* Credentials from the Secret spec.aws.credentials.secretRef names (in SECRET_NAMESPACE);
- * the decoded copies are wiped before they are freed. */
-static int credentials_from_secret(struct np_controller *ctl, json_object *acct,
-                                   struct np_aws_credentials *creds)
-{
-    const char *ns =
-        np_json_path_str(acct, "spec", "aws", "credentials", "secretRef", "namespace", NP_JSON_END);
-    const char *name =
-        np_json_path_str(acct, "spec", "aws", "credentials", "secretRef", "name", NP_JSON_END);
-    if (!ns || !name)
-        return np_error_set(NP_EINVAL, "credentials.secretRef needs namespace and name");
-    if (strcmp(ns, SECRET_NAMESPACE) != 0)
-        return np_error_set(NP_EDENIED,
-                            "credential Secrets must live in the %s namespace (got %s/%s)",
-                            SECRET_NAMESPACE, ns, name);
-    json_object *secret = NULL;
-    unsigned char *ak = NULL, *sk = NULL, *tok = NULL;
-    size_t akl = 0, skl = 0, tokl = 0;
-    int rc = np_kube_get(ctl->kube, &secret, &np_kube_res_secrets, ns, name);
-    if (rc == 0)
-        rc = np_kube_secret_data(&ak, &akl, secret, "accessKeyId");
-    if (rc == 0)
-        rc = np_kube_secret_data(&sk, &skl, secret, "secretAccessKey");
-    if (rc == 0 && np_kube_secret_data(&tok, &tokl, secret, "sessionToken") != 0)
-        tok = NULL;
-    if (rc == 0)
-        rc = np_aws_credentials_set(creds, (const char *)ak, (const char *)sk, (const char *)tok);
-    else
-        rc = np_error_set(rc, "Secret %s/%s: %s", ns, name, np_error_message());
-    unsigned char *bufs[] = {ak, sk, tok};
-    size_t lens[] = {akl, skl, tokl};
-    for (size_t i = 0; i < 3; i++) {
-        if (bufs[i])
-            memset(bufs[i], 0, lens[i]);
-        free(bufs[i]);
-    }
-    json_object_put(secret);
-    return rc;
-}
-
-/* Builds the credentials an account's spec asks for (a Secret is read: network I/O, never
- * under accounts_lock). */
-static int load_credentials(struct np_controller *ctl, json_object *acct,
-                            struct np_aws_credentials *creds)
-{
-    const char *source =
-        np_json_path_str(acct, "spec", "aws", "credentials", "source", NP_JSON_END);
-    if (!source || strcmp(source, "Environment") == 0)
-        return np_aws_credentials_from_env(creds);
-    if (strcmp(source, "Secret") == 0)
-        return credentials_from_secret(ctl, acct, creds);
-    return np_error_set(NP_EINVAL,
-                        "credentials.source %s is not supported by this build (use Environment "
-                        "or Secret)",
-                        source);
-}
-
 /*
  * Refuses plain HTTP to a host that is not loopback (unless the account allows it) for every
- * URL the account's clients would use: the EC2, STS and (with a queue) SQS endpoints as
- * resolved from spec.aws.endpoint or AWS_ENDPOINT_URL*, and the queue URL. No I/O.
+ * URL the account's clients would use: the EC2 and STS endpoints, with a queue the SQS and
+ * CloudTrail ones, as resolved from spec.aws.endpoint(s) or AWS_ENDPOINT_URL*, and the queue
+ * URL. No I/O.
  */
-static int check_endpoints(const char *region, const char *endpoint, const char *queue,
-                           bool allow_insecure)
+static int check_endpoints(const char *region, const struct np_controller_endpoints *eps,
+                           const char *queue, bool allow_insecure)
 {
-    static const char *const services[] = {"ec2", "sts", "sqs"};
-    static const char *const labels[] = {"EC2", "STS", "SQS"};
+    static const char *const services[] = {"ec2", "sts", "sqs", "cloudtrail"};
+    static const char *const labels[] = {"EC2", "STS", "SQS", "CloudTrail"};
+    const char *overrides[] = {eps->ec2, eps->sts, eps->sqs, eps->cloudtrail};
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < NP_ARRAY_LEN(services); i++) {
-        if (i == 2 && np_str_is_empty(queue))
+        if (i >= 2 && np_str_is_empty(queue))
             break;
         char *url = NULL;
-        rc = np_aws_endpoint_resolve(&url, services[i], region, endpoint);
+        rc = np_aws_endpoint_resolve(&url, services[i], region, overrides[i]);
         if (rc == 0 && (rc = np_aws_endpoint_check(url, allow_insecure)) != 0) {
             char *msg = np_strdup(np_error_message());
             rc = np_error_set(rc, "%s endpoint %s", labels[i], msg);
@@ -320,7 +266,6 @@ static int check_endpoints(const char *region, const char *endpoint, const char 
 static int check_account_spec(json_object *acct, enum np_controller_reason *why)
 {
     const char *region = np_json_path_str(acct, "spec", "aws", "region", NP_JSON_END);
-    const char *ep = np_json_path_str(acct, "spec", "aws", "endpoint", NP_JSON_END);
     const char *queue = np_json_path_str(acct, "spec", "aws", "eventQueueUrl", NP_JSON_END);
     json_object *insecure = np_json_path(acct, "spec", "aws", "allowInsecureEndpoint", NP_JSON_END);
     bool allow_insecure = insecure && json_object_get_boolean(insecure);
@@ -331,23 +276,25 @@ static int check_account_spec(json_object *acct, enum np_controller_reason *why)
                             "such as eu-west-1",
                             region ? region : "");
     }
-    int rc = check_endpoints(region, np_str_is_empty(ep) ? NULL : ep, queue, allow_insecure);
+    struct np_controller_endpoints eps;
+    np_controller_endpoints_read(&eps, acct);
+    int rc = check_endpoints(region, &eps, queue, allow_insecure);
+    np_controller_endpoints_clean_up(&eps);
     if (rc)
         *why = NP_CONTROLLER_REASON_INSECURE_ENDPOINT;
     return rc;
 }
 
-/* A new account (not cached, no clients yet) with the spec's region, endpoint and resync. */
+/* A new account (not cached, no clients yet) with the spec's region, endpoints and resync. */
 static struct np_controller_account *account_new(struct np_controller *ctl, json_object *acct)
 {
-    const char *ep = np_json_path_str(acct, "spec", "aws", "endpoint", NP_JSON_END);
     struct np_controller_account *a = np_xcalloc(1, sizeof(*a));
     atomic_fetch_add(&ctl->accounts_live, 1);
     a->name = np_strdup(np_kube_object_name(acct));
     a->generation = np_json_path_int(acct, 0, "metadata", "generation", NP_JSON_END);
     a->built_ms = np_controller_mono_ms(ctl);
     a->default_region = np_strdup(np_json_path_str(acct, "spec", "aws", "region", NP_JSON_END));
-    a->endpoint = np_str_is_empty(ep) ? NULL : np_strdup(ep);
+    np_controller_endpoints_read(&a->eps, acct);
     a->resync_ms = ctl->opts.resync_ms;
     const char *resync = np_json_path_str(acct, "spec", "resyncInterval", NP_JSON_END);
     int64_t ms;
@@ -363,17 +310,17 @@ static int start_consumer(struct np_controller *ctl, struct np_controller_accoun
     struct np_aws_sqs_config qc;
     memset(&qc, 0, sizeof(qc));
     qc.region = a->default_region;
-    qc.endpoint = a->endpoint;
-    qc.credentials = &a->creds;
+    qc.endpoint = a->eps.sqs;
+    qc.provider = a->provider;
     qc.observer = np_controller_aws_observer;
     qc.observer_ctx = ctl;
-    return np_controller_consumer_new(&a->consumer, ctl, a->name, queue, &qc);
+    return np_controller_consumer_new(&a->consumer, ctl, a->name, queue, &qc, &a->eps);
 }
 
 /*
  * Builds an account from its object, outside accounts_lock: checks the region and endpoints
- * (before anything is contacted), reads the credentials (fresh: already read, taken) and
- * starts the event consumer. *why is set to a condition reason for refusals that are not
+ * (before anything is contacted), makes its credential provider (a Secret is read unless fresh
+ * holds its keys already: taken) and starts the event consumer. *why is set to a condition reason for refusals that are not
  * plain errors.
  */
 static int account_build(struct np_controller *ctl, json_object *acct,
@@ -386,12 +333,8 @@ static int account_build(struct np_controller *ctl, json_object *acct,
     if (rc)
         return rc;
     struct np_controller_account *a = account_new(ctl, acct);
-    if (fresh && fresh->access_key_id) {
-        a->creds = *fresh;
-        memset(fresh, 0, sizeof(*fresh));
-    } else {
-        rc = load_credentials(ctl, acct, &a->creds);
-    }
+    rc = np_controller_credentials_build(ctl, acct, &a->eps, fresh, &a->provider,
+                                         &a->secret_keys);
     if (rc == 0 && !np_str_is_empty(queue))
         rc = start_consumer(ctl, a, queue);
     if (rc) {
@@ -423,10 +366,10 @@ static bool account_cached(struct np_controller *ctl, json_object *acct, int64_t
     a->refs++;
     bool aged = np_str_eq(source, "Secret") && started - a->built_ms >= SECRET_MAX_AGE_MS;
     pthread_mutex_unlock(&ctl->accounts_lock);
-    if (aged && !(load_credentials(ctl, acct, fresh) == 0 &&
-                  np_str_eq(fresh->access_key_id, a->creds.access_key_id) &&
-                  np_str_eq(fresh->secret_access_key, a->creds.secret_access_key) &&
-                  np_str_eq(fresh->session_token, a->creds.session_token))) {
+    if (aged && !(np_controller_credentials_read_secret(ctl, acct, fresh) == 0 &&
+                  np_str_eq(fresh->access_key_id, a->secret_keys.access_key_id) &&
+                  np_str_eq(fresh->secret_access_key, a->secret_keys.secret_access_key) &&
+                  np_str_eq(fresh->session_token, a->secret_keys.session_token))) {
         np_error_clear();
         account_release(ctl, a);
         return false;
@@ -568,8 +511,9 @@ static int region_create(struct np_controller *ctl, struct np_controller_account
     struct np_aws_ec2_config cfg;
     memset(&cfg, 0, sizeof(cfg));
     cfg.region = name;
-    cfg.endpoint = a->endpoint;
-    cfg.credentials = &a->creds;
+    cfg.endpoint = a->eps.ec2;
+    cfg.sts_endpoint = a->eps.sts;
+    cfg.provider = a->provider;
     cfg.observer = np_controller_aws_observer;
     cfg.observer_ctx = ctl;
     cfg.rate_scale = ctl->opts.aws_rate_scale;
@@ -749,6 +693,28 @@ static bool account_allows(struct np_controller *ctl, json_object *acct, const c
     return true;
 }
 
+/* Whether the account's credentials can be had now (fetched or refreshed when due); *why is
+ * the CloudAccount reason when not. */
+static int credentials_ready(struct np_controller_account *a, enum np_controller_reason *why)
+{
+    struct np_aws_credentials probe = {NULL, NULL, NULL};
+    enum np_aws_cred_failure failure = NP_AWS_CRED_OK;
+    int rc = np_aws_provider_get(a->provider, &probe, &failure);
+    np_aws_credentials_clean_up(&probe);
+    if (rc)
+        *why = np_controller_credentials_reason(failure);
+    return rc;
+}
+
+/* A posture on an account whose credentials do not work changes nothing: AccountNotReady. */
+static void deny_not_ready(struct np_controller_account_hold *use, const char *account,
+                           enum np_controller_reason why)
+{
+    deny(use, NP_CONTROLLER_REASON_ACCOUNT_NOT_READY,
+         np_strdupf("CloudAccount \"%s\" is not ready (%s): %s", account,
+                    np_controller_reason_name(why), np_error_message()));
+}
+
 /* Acquires the account and the region (NULL: its own) for use; a refusal sets its reason. */
 static void account_hold(struct np_controller *ctl, json_object *acct, const char *region,
                          struct np_controller_account_hold *use)
@@ -756,6 +722,11 @@ static void account_hold(struct np_controller *ctl, json_object *acct, const cha
     struct np_controller_account *a = NULL;
     enum np_controller_reason why = NP_CONTROLLER_REASON_NONE;
     int rc = account_acquire(ctl, acct, &a, &why);
+    if (rc == 0 && credentials_ready(a, &why) != 0) {
+        deny_not_ready(use, np_kube_object_name(acct), why);
+        account_release(ctl, a);
+        return;
+    }
     if (rc == 0) {
         rc = region_acquire(ctl, a, region ? region : a->default_region, &use->held, &why);
         if (rc == 0) {
@@ -786,34 +757,69 @@ int np_controller_account_use(struct np_controller *ctl, const char *name, const
     return rc;
 }
 
+/* What verifying an account found, for its status. */
+struct account_report {
+    char *account_id, *arn;   /* sts:GetCallerIdentity */
+    char source[64];          /* status.credentialSource */
+    int64_t expires_ms;       /* of temporary credentials; 0: none */
+    bool consuming;           /* an event queue is read */
+    enum np_controller_reason why; /* of a failure, when not the plain one */
+};
+
+static void report_clean_up(struct account_report *r)
+{
+    free(r->account_id);
+    free(r->arn);
+}
+
+/* The credential source in use and when its credentials expire. */
+static void report_source(struct account_report *r, struct np_controller_account *a)
+{
+    struct np_aws_provider_state st;
+    np_aws_provider_state(a->provider, &st);
+    np_controller_credentials_source(r->source, sizeof(r->source), a->provider);
+    r->expires_ms = st.expires_ms;
+}
+
+/* Who the credentials are (sts:GetCallerIdentity) and, with an event queue, that it is
+ * reachable; the consumer learns our identity (its own repairs come back as events). */
+static int identify(struct np_controller_account *a, struct np_controller_region_entry *held,
+                    struct account_report *r)
+{
+    int rc = np_aws_sts_get_caller_identity(np_controller_region_ec2(held->region),
+                                            &r->account_id, &r->arn);
+    r->consuming = a->consumer != NULL;
+    if (rc == 0 && a->consumer) {
+        np_controller_consumer_set_identity(a->consumer, r->arn);
+        if (np_controller_consumer_check(a->consumer) != 0) {
+            r->why = NP_CONTROLLER_REASON_EVENT_QUEUE_UNREACHABLE;
+            rc = np_error_set(NP_EIO, "event queue: %s", np_error_message());
+        }
+    }
+    return rc;
+}
+
 /*
- * Verifies an account: its credentials (sts:GetCallerIdentity, *account_id and *arn owned)
- * and, with an event queue, that the queue is reachable. Returns 0, or an error with *why the
- * condition reason when it is not the plain one.
+ * Verifies an account: its credentials (fetched or refreshed through the provider, then
+ * sts:GetCallerIdentity) and, with an event queue, that the queue is reachable. Returns 0, or
+ * an error with r->why the condition reason when it is not the plain one.
  */
-static int account_verify(struct np_controller *ctl, json_object *acct, char **account_id,
-                          char **arn, bool *consuming, enum np_controller_reason *why)
+static int account_verify(struct np_controller *ctl, json_object *acct, struct account_report *r)
 {
     struct np_controller_account *a = NULL;
     struct np_controller_region_entry *held = NULL;
-    int rc = account_acquire(ctl, acct, &a, why);
+    int rc = account_acquire(ctl, acct, &a, &r->why);
     if (rc)
         return rc;
-    rc = region_acquire(ctl, a, a->default_region, &held, why);
+    rc = credentials_ready(a, &r->why);
+    report_source(r, a);
+    if (rc == 0)
+        rc = region_acquire(ctl, a, a->default_region, &held, &r->why);
     if (rc) {
         account_release(ctl, a);
         return rc;
     }
-    rc = np_aws_sts_get_caller_identity(np_controller_region_ec2(held->region), account_id, arn);
-    *consuming = a->consumer != NULL;
-    if (rc == 0 && a->consumer) {
-        /* Our own repairs come back as events: the consumer ignores this identity's. */
-        np_controller_consumer_set_identity(a->consumer, *arn);
-        if (np_controller_consumer_check(a->consumer) != 0) {
-            *why = NP_CONTROLLER_REASON_EVENT_QUEUE_UNREACHABLE;
-            rc = np_error_set(NP_EIO, "event queue: %s", np_error_message());
-        }
-    }
+    rc = identify(a, held, r);
     char *msg = rc ? np_strdup(np_error_message()) : NULL;
     region_release(ctl, held);
     if (rc)
@@ -822,20 +828,28 @@ static int account_verify(struct np_controller *ctl, json_object *acct, char **a
     return rc;
 }
 
-/* Writes the account's status (observedGeneration, accountId, identity, Ready) if changed. */
+/* Writes the account's status (observedGeneration, accountId, identity, credentialSource,
+ * credentialsExpiration, Ready) if changed. */
 static int write_account_status(struct np_controller *ctl, json_object *acct, const char *key,
-                                const struct np_controller_condition *cond, const char *account_id,
-                                const char *arn)
+                                const struct np_controller_condition *cond,
+                                const struct account_report *r)
 {
     json_object *old_status = np_json_path(acct, "status", NP_JSON_END);
     json_object *status = json_object_new_object();
     int64_t gen = np_json_path_int(acct, 0, "metadata", "generation", NP_JSON_END);
     int rc = 0;
     json_object_object_add(status, "observedGeneration", json_object_new_int64(gen));
-    if (account_id)
-        json_object_object_add(status, "accountId", json_object_new_string(account_id));
-    if (arn)
-        json_object_object_add(status, "identity", json_object_new_string(arn));
+    if (r->account_id)
+        json_object_object_add(status, "accountId", json_object_new_string(r->account_id));
+    if (r->arn)
+        json_object_object_add(status, "identity", json_object_new_string(r->arn));
+    if (r->source[0])
+        json_object_object_add(status, "credentialSource", json_object_new_string(r->source));
+    if (r->expires_ms > 0) {
+        char when[40];
+        np_time_format_rfc3339(when, sizeof(when), r->expires_ms);
+        json_object_object_add(status, "credentialsExpiration", json_object_new_string(when));
+    }
     json_object_object_add(
         status, "conditions",
         np_controller_status_conditions(old_status, cond, 1, gen, np_controller_now_ms(ctl)));
@@ -848,36 +862,46 @@ static int write_account_status(struct np_controller *ctl, json_object *acct, co
     return rc;
 }
 
+/* When to verify a ready account again: just after its temporary credentials expire (their
+ * refresh is then overdue and a failure shows as CredentialsExpired), else never. */
+static int64_t reverify_after_ms(struct np_controller *ctl, const struct account_report *r)
+{
+    if (r->expires_ms <= 0)
+        return 0;
+    int64_t left = r->expires_ms - np_controller_now_ms(ctl);
+    return left > 0 ? left + 1000 : 1000;
+}
+
 /* Verifies an account's credentials (sts:GetCallerIdentity) and reports it on its status. */
 int np_controller_reconcile_account(struct np_controller *ctl, const char *key,
                                     struct np_controller_result *res)
 {
     json_object *acct = NULL;
-    char *account_id = NULL, *arn = NULL, *msg = NULL;
-    enum np_controller_reason why = NP_CONTROLLER_REASON_NONE;
-    bool consuming = false;
+    struct account_report r;
+    char *msg = NULL;
+    memset(&r, 0, sizeof(r));
     if (np_kube_store_get(np_kube_informer_store(ctl->acct_inf), &acct, key) != 0)
         return 0; /* deleted */
     struct np_controller_condition cond = {
         "Ready", "True", np_controller_reason_name(NP_CONTROLLER_REASON_CREDENTIALS_VERIFIED), ""};
-    int rc = account_verify(ctl, acct, &account_id, &arn, &consuming, &why);
+    int rc = account_verify(ctl, acct, &r);
     if (rc) {
         cond.status = "False";
-        cond.reason =
-            np_controller_reason_name(why != NP_CONTROLLER_REASON_NONE ? why
-                                      : rc == NP_EAUTH ? NP_CONTROLLER_REASON_CREDENTIALS_INVALID
-                                                       : NP_CONTROLLER_REASON_ACCOUNT_ERROR);
+        cond.reason = np_controller_reason_name(
+            r.why != NP_CONTROLLER_REASON_NONE ? r.why
+            : rc == NP_EAUTH                   ? NP_CONTROLLER_REASON_CREDENTIALS_INVALID
+                                               : NP_CONTROLLER_REASON_ACCOUNT_ERROR);
         msg = np_strdup(np_error_message());
         res->requeue_after_ms = 60 * 1000;
     } else {
-        msg = consuming ? np_strdupf("verified as %s; consuming events", arn)
-                        : np_strdupf("verified as %s", arn);
+        msg = np_strdupf("verified as %s with %s credentials%s", r.arn, r.source,
+                         r.consuming ? "; consuming events" : "");
+        res->requeue_after_ms = reverify_after_ms(ctl, &r);
     }
     cond.message = msg;
-    rc = write_account_status(ctl, acct, key, &cond, account_id, arn);
+    rc = write_account_status(ctl, acct, key, &cond, &r);
     free(msg);
-    free(account_id);
-    free(arn);
+    report_clean_up(&r);
     json_object_put(acct);
     return rc;
 }

@@ -18,6 +18,11 @@ struct np_controller_options {
     double aws_rate_scale;    /* scales the EC2 client token buckets; 0: 1.0 */
     const char *metrics_addr; /* NULL: no metrics server */
     const char *health_addr;  /* NULL: no health server */
+    /* Directories a CloudAccount's credentials.tokenFile may be read from, besides
+     * /var/run/secrets/eks.amazonaws.com/serviceaccount and the directory of
+     * AWS_WEB_IDENTITY_TOKEN_FILE (borrowed: must outlive the controller). */
+    const char *const *web_identity_token_dirs;
+    size_t n_web_identity_token_dirs;
 };
 
 struct np_controller;

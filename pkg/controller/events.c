@@ -32,8 +32,9 @@ struct np_controller_consumer {
     char *identity;   /* the controller's own ARN in this account (guarded by lock) */
     char *account_id; /* its AWS account id, from that ARN (guarded by lock) */
     /* what a CloudTrail client needs (copied at creation; used by the consumer thread only) */
-    struct np_aws_credentials creds;
-    char *endpoint, *ca_bundle, *user_agent;
+    struct np_aws_provider *provider;
+    struct np_controller_endpoints eps;
+    char *ca_bundle, *user_agent;
     bool insecure;
     /* Per region the account serves (at most MAX_TRAIL_REGIONS): the consumer's own clients,
      * so it never holds the account's region objects across a call. */
@@ -102,8 +103,9 @@ static size_t regional_index(struct np_controller_consumer *c, const char *regio
         return SIZE_MAX;
     struct np_aws_ec2_config cfg = {
         .region = region,
-        .endpoint = c->endpoint,
-        .credentials = &c->creds,
+        .endpoint = c->eps.ec2,
+        .sts_endpoint = c->eps.sts,
+        .provider = c->provider,
         .ca_bundle = c->ca_bundle,
         .insecure_skip_tls_verify = c->insecure,
         .user_agent = c->user_agent,
@@ -116,6 +118,7 @@ static size_t regional_index(struct np_controller_consumer *c, const char *regio
     /* A verification is worth one quick try: an actor it cannot confirm stays unverified. */
     cfg.max_attempts = 1;
     cfg.timeout_ms = 5000;
+    cfg.endpoint = c->eps.cloudtrail;
     if (rc != 0 || np_aws_cloudtrail_new(&ct, &cfg) != 0) {
         np_log_warn("cannot create the event clients of a region; actors stay unverified",
                     "account", c->account, "region", region, "error", np_error_message());
@@ -641,7 +644,8 @@ static void *consumer_main(void *arg)
 
 int np_controller_consumer_new(struct np_controller_consumer **out, struct np_controller *ctl,
                                const char *account, const char *queue_url,
-                               const struct np_aws_sqs_config *cfg)
+                               const struct np_aws_sqs_config *cfg,
+                               const struct np_controller_endpoints *eps)
 {
     *out = NULL;
     struct np_controller_consumer *c = np_xcalloc(1, sizeof(*c));
@@ -654,11 +658,14 @@ int np_controller_consumer_new(struct np_controller_consumer **out, struct np_co
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&c->cond, &ca);
     pthread_condattr_destroy(&ca);
-    c->endpoint = np_str_is_empty(cfg->endpoint) ? NULL : np_strdup(cfg->endpoint);
+    c->eps.ec2 = eps->ec2 ? np_strdup(eps->ec2) : NULL;
+    c->eps.sts = eps->sts ? np_strdup(eps->sts) : NULL;
+    c->eps.cloudtrail = eps->cloudtrail ? np_strdup(eps->cloudtrail) : NULL;
     c->ca_bundle = np_str_is_empty(cfg->ca_bundle) ? NULL : np_strdup(cfg->ca_bundle);
     c->user_agent = np_str_is_empty(cfg->user_agent) ? NULL : np_strdup(cfg->user_agent);
     c->insecure = cfg->insecure_skip_tls_verify;
-    int rc = np_aws_credentials_copy(&c->creds, cfg->credentials);
+    c->provider = np_aws_provider_ref(cfg->provider);
+    int rc = c->provider ? 0 : np_error_set(NP_EINVAL, "event consumer: no credentials");
     if (rc == 0)
         rc = np_aws_sqs_new(&c->sqs, cfg);
     if (rc == 0 && pthread_create(&c->thread, NULL, consumer_main, c) != 0)
@@ -710,8 +717,8 @@ void np_controller_consumer_destroy(struct np_controller_consumer *c)
         np_aws_ec2_destroy(c->trails[i].ec2);
         free(c->trails[i].region);
     }
-    np_aws_credentials_clean_up(&c->creds);
-    free(c->endpoint);
+    np_aws_provider_unref(c->provider);
+    np_controller_endpoints_clean_up(&c->eps);
     free(c->ca_bundle);
     free(c->user_agent);
     free(c->identity);

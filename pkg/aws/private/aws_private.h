@@ -323,6 +323,14 @@ int np_aws_xml_decode_flow_logs_result(const char *xml, size_t len, const char *
 int np_aws_xml_decode_vpc_page(const char *xml, size_t len, struct np_aws_vpc **vpcs, size_t *n,
                                char **next_token);
 /* GetCallerIdentityResponse/GetCallerIdentityResult/{Account,Arn,UserId}. */
+/*
+ * The credentials of an STS <action> answer (AssumeRole, AssumeRoleWithWebIdentity): *creds
+ * (owned), *expires_ms (epoch ms) and, when arn is not NULL, the AssumedRoleUser's Arn (owned,
+ * NULL when absent). NP_EPARSE naming a missing member or a bad Expiration.
+ */
+int np_aws_xml_decode_sts_credentials(const char *xml, size_t len, const char *action,
+                                      struct np_aws_credentials *creds, int64_t *expires_ms,
+                                      char **arn);
 int np_aws_xml_decode_caller_identity(const char *xml, size_t len, char **account, char **arn,
                                       char **user_id);
 /*
@@ -401,6 +409,7 @@ int np_aws_ec2_check_return(const char *action, const struct np_buf *body, bool 
 
 /* One HTTP POST. headers are complete "Name: value" lines. Borrowed. */
 struct np_aws_http_request {
+    const char *method; /* NULL or "POST" (with body), "GET", "PUT" (with body) */
     const char *url;
     const char *const *headers;
     size_t n_headers;
@@ -441,13 +450,81 @@ enum np_aws_service {
     NP_AWS_N_SERVICES
 };
 
+/* np_aws_client_new flags. */
+enum {
+    NP_AWS_CLIENT_ENDPOINTS = 1, /* resolve the EC2 and STS endpoints (np_aws_ec2_new); without,
+                                    every call must name its URL (SQS) */
+    NP_AWS_CLIENT_ANONYMOUS = 2, /* no credentials needed: calls go unsigned (the STS client of
+                                    AssumeRoleWithWebIdentity, the metadata endpoints) */
+};
+
 /*
- * Creates the client core shared by the EC2 and SQS clients (configuration, credentials,
- * connection pool, retry quota, token buckets). with_endpoints resolves the EC2 and STS
- * endpoints (np_aws_ec2_new); without, every call must name its URL (SQS).
+ * Creates the client core shared by the EC2 and SQS clients (configuration, credential
+ * provider, connection pool, retry quota, token buckets) with NP_AWS_CLIENT_* flags.
  */
 int np_aws_client_new(struct np_aws_ec2 **out, const struct np_aws_ec2_config *cfg,
-                      bool with_endpoints);
+                      unsigned flags);
+
+/* One plain HTTP exchange through the client's transport (TLS settings, timeouts, test hooks):
+ * no signing, no retries (the metadata endpoints). */
+void np_aws_client_http(struct np_aws_ec2 *c, const struct np_aws_http_request *req,
+                        struct np_aws_http_response *resp);
+/* The client's clock, wall time. */
+int64_t np_aws_client_now_ms(const struct np_aws_ec2 *c);
+
+/* ---------------------------------------------------------------- credential sources */
+
+/* One fetch: fresh credentials (owned), their expiry (wall ms, 0: never) and, from STS, the
+ * assumed role's ARN (owned, may be NULL). */
+struct np_aws_fetched {
+    struct np_aws_credentials creds;
+    int64_t expires_ms;
+    char *arn;
+};
+
+/* A credential source (sources.c), owned by its provider. */
+struct np_aws_source {
+    enum np_aws_cred_source kind;   /* never DEFAULT once resolved, unless broken */
+    bool from_chain;                /* picked by the default chain */
+    enum np_aws_cred_failure broken; /* != OK: it cannot work; every fetch fails so */
+    char *broken_msg;
+    struct np_aws_credentials keys; /* ENVIRONMENT, STATIC */
+    char *role_arn, *token_file, *session_name; /* WEB_IDENTITY */
+    bool token_from_spec;           /* token_file came from the config, not the environment */
+    char **token_dirs;
+    size_t n_token_dirs;
+    char *url;                /* CONTAINER: the full URI; INSTANCE_METADATA: the base URL */
+    struct np_aws_ec2 *client; /* STS (anonymous) or the metadata endpoint's plain client */
+};
+
+/* STS AssumeRole parameters (owned by the provider). */
+struct np_aws_assume_role {
+    char *role_arn, *external_id, *session_name;
+    int duration_seconds;
+};
+
+/* Resolves cfg->source (the default chain) and prepares the source; no I/O. A source that
+ * cannot work is returned broken, not as an error; NP_EINVAL for missing STATIC keys. */
+int np_aws_source_init(struct np_aws_source *s, const struct np_aws_provider_config *cfg);
+int np_aws_source_fetch(struct np_aws_source *s, struct np_aws_fetched *out,
+                        enum np_aws_cred_failure *why);
+void np_aws_source_clean_up(struct np_aws_source *s);
+/* STS AssumeRole through sts (a client signed with the base credentials). */
+int np_aws_fetch_assume_role(struct np_aws_ec2 *sts, const struct np_aws_assume_role *ar,
+                             struct np_aws_fetched *out, enum np_aws_cred_failure *why);
+/* Parses a container / IMDS credential document (JSON: AccessKeyId, SecretAccessKey, Token,
+ * Expiration, optional Code that must be "Success"); at most 64 KiB. NP_EPARSE naming what is
+ * wrong. */
+int np_aws_parse_credential_document(const char *text, size_t len, struct np_aws_fetched *out);
+/* A RoleSessionName from want ("netposture" when empty): [\w+=,.@-]{2,64}, others as '-'. */
+void np_aws_session_name(char *out, size_t size, const char *want);
+bool np_aws_imds_disabled(void);
+const char *np_aws_chain_tried(void);
+
+/* Installs test hooks on every client a provider uses (its STS and metadata clients, and its
+ * base provider's), before the first np_aws_provider_get. */
+void np_aws_provider_set_test_hooks(struct np_aws_provider *p,
+                                    const struct np_aws_test_hooks *hooks);
 
 /* One Query API (or JSON 1.1) call. Borrowed. */
 struct np_aws_call {

@@ -60,6 +60,7 @@ enum np_controller_reason {
     NP_CONTROLLER_REASON_ACCOUNT_NOT_FOUND,
     NP_CONTROLLER_REASON_ACCOUNT_NOT_ALLOWED,
     NP_CONTROLLER_REASON_ACCOUNT_ERROR,
+    NP_CONTROLLER_REASON_ACCOUNT_NOT_READY, /* its credentials do not work: nothing changed */
     NP_CONTROLLER_REASON_INSECURE_ENDPOINT,
     NP_CONTROLLER_REASON_INVALID_REGION,
     NP_CONTROLLER_REASON_TOO_MANY_REGIONS,
@@ -84,6 +85,12 @@ enum np_controller_reason {
     /* CloudAccount's Ready (besides the account reasons above) */
     NP_CONTROLLER_REASON_CREDENTIALS_VERIFIED,
     NP_CONTROLLER_REASON_CREDENTIALS_INVALID,
+    NP_CONTROLLER_REASON_CREDENTIALS_NOT_FOUND,
+    NP_CONTROLLER_REASON_WEB_IDENTITY_TOKEN_UNREADABLE,
+    NP_CONTROLLER_REASON_ASSUME_ROLE_DENIED,
+    NP_CONTROLLER_REASON_METADATA_UNAVAILABLE,
+    NP_CONTROLLER_REASON_CREDENTIALS_EXPIRED,
+    NP_CONTROLLER_REASON_CREDENTIALS_UNAVAILABLE,
     NP_CONTROLLER_REASON_EVENT_QUEUE_UNREACHABLE,
     NP_CONTROLLER_REASON_COUNT
 };
@@ -235,6 +242,35 @@ struct np_controller_account_hold {
         *held; /* the reference np_controller_account_hold_clean_up releases */
 };
 
+/* ---------------------------------------------------------------- credentials.c */
+
+/* A CloudAccount's endpoint overrides (owned; NULL: resolved from AWS_ENDPOINT_URL_<SVC>,
+ * AWS_ENDPOINT_URL, then the regional endpoint). spec.aws.endpoint is EC2's. */
+struct np_controller_endpoints {
+    char *ec2, *sts, *sqs, *cloudtrail;
+};
+void np_controller_endpoints_read(struct np_controller_endpoints *e, json_object *acct);
+void np_controller_endpoints_clean_up(struct np_controller_endpoints *e);
+
+/* The keys of the Secret spec.aws.credentials.secretRef names (network I/O). */
+int np_controller_credentials_read_secret(struct np_controller *ctl, json_object *acct,
+                                          struct np_aws_credentials *creds);
+/*
+ * The credential provider an account's spec asks for (source, WebIdentity role and token file,
+ * assumeRoleArn with externalId, sessionName and durationSeconds), its STS calls going to
+ * eps->sts. Secret keys are read (network I/O) unless fresh holds them already; the keys used
+ * are copied to *secret_keys (Secret source only, for rotation checks). No AWS call is made.
+ */
+int np_controller_credentials_build(struct np_controller *ctl, json_object *acct,
+                                    const struct np_controller_endpoints *eps,
+                                    struct np_aws_credentials *fresh,
+                                    struct np_aws_provider **out,
+                                    struct np_aws_credentials *secret_keys);
+/* The CloudAccount Ready reason of a credential failure. */
+enum np_controller_reason np_controller_credentials_reason(enum np_aws_cred_failure f);
+/* "WebIdentity", "Environment+AssumeRole", ...: status.credentialSource. */
+void np_controller_credentials_source(char *out, size_t size, struct np_aws_provider *p);
+
 void np_controller_accounts_init(struct np_controller *ctl);
 void np_controller_accounts_clean_up(struct np_controller *ctl);
 void np_controller_accounts_invalidate(struct np_controller *ctl, const char *name);
@@ -270,7 +306,8 @@ struct np_controller_consumer;
 /* Starts the SQS event consumer of an account (a thread long-polling queue_url). */
 int np_controller_consumer_new(struct np_controller_consumer **out, struct np_controller *ctl,
                                const char *account, const char *queue_url,
-                               const struct np_aws_sqs_config *cfg);
+                               const struct np_aws_sqs_config *cfg,
+                               const struct np_controller_endpoints *eps);
 /* Asks the consumer to stop and cancels a long poll in flight; does not wait. NULL: no-op. */
 void np_controller_consumer_signal_stop(struct np_controller_consumer *c);
 /* Waits for a stopped consumer's thread. NULL: no-op; idempotent. */
