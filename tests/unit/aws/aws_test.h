@@ -23,6 +23,7 @@ struct fake_response {
 
 struct fake_request {
     char *url;
+    char *method; /* "POST", "GET", "PUT" */
     char *headers[8];
     size_t n_headers;
     char *body;
@@ -65,6 +66,10 @@ void fake_net_push_file(struct fake_net *f, long status, const char *path);
 struct np_aws_ec2 *fake_client(struct fake_net *f, const char *endpoint, const char *session_token);
 /* The same from a base config (its rate settings are kept; the rest is filled in). */
 struct np_aws_ec2 *fake_client_cfg(struct fake_net *f, const struct np_aws_ec2_config *base);
+/* Wires a client made elsewhere to f's transport, sleeps and random. */
+void fake_net_attach(struct fake_net *f, struct np_aws_ec2 *c);
+/* A credential provider wired to f the same way (its STS and metadata clients). */
+struct np_aws_provider *fake_provider(struct fake_net *f, const struct np_aws_provider_config *base);
 /* An SQS client wired to f the same way; endpoint is the override (NULL: none). */
 struct np_aws_sqs *fake_sqs(struct fake_net *f, const char *endpoint);
 /* A CloudTrail client wired to f the same way (its token bucket never waits). */

@@ -62,6 +62,7 @@ void fake_net_clean_up(struct fake_net *f)
         free(f->responses[i].body);
     for (size_t i = 0; i < f->n_requests; i++) {
         free(f->requests[i].url);
+        free(f->requests[i].method);
         free(f->requests[i].body);
         for (size_t j = 0; j < f->requests[i].n_headers; j++)
             free(f->requests[i].headers[j]);
@@ -93,7 +94,8 @@ static void fake_transport(void *ctx, const struct np_aws_http_request *req,
     cr_assert_lt(f->n_requests, FAKE_MAX);
     struct fake_request *rec = &f->requests[f->n_requests++];
     rec->url = np_strdup(req->url);
-    rec->body = np_strndup(req->body, req->body_len);
+    rec->method = np_strdup(req->method ? req->method : "POST");
+    rec->body = np_strndup(req->body ? req->body : "", req->body ? req->body_len : 0);
     rec->timeout_ms = req->timeout_ms;
     rec->cancelable = req->cancel != NULL;
     for (size_t i = 0; i < req->n_headers && i < NP_ARRAY_LEN(rec->headers); i++)
@@ -167,6 +169,26 @@ static struct np_aws_ec2 *make_client(struct fake_net *f, const struct np_aws_ec
     struct np_aws_test_hooks hooks = {fake_transport, fake_sleep, fake_rand, f};
     np_aws_ec2_set_test_hooks(c, &hooks);
     return c;
+}
+
+void fake_net_attach(struct fake_net *f, struct np_aws_ec2 *c)
+{
+    struct np_aws_test_hooks hooks = {fake_transport, fake_sleep, fake_rand, f};
+    np_aws_ec2_set_test_hooks(c, &hooks);
+}
+
+struct np_aws_provider *fake_provider(struct fake_net *f, const struct np_aws_provider_config *base)
+{
+    struct np_aws_provider_config cfg = *base;
+    cfg.region = base->region ? base->region : "us-east-1";
+    cfg.observer = fake_observer;
+    cfg.observer_ctx = f;
+    cfg.clock = &f->clock;
+    struct np_aws_provider *p = NULL;
+    cr_assert_eq(np_aws_provider_new(&p, &cfg), 0, "np_aws_provider_new: %s", np_error_message());
+    struct np_aws_test_hooks hooks = {fake_transport, fake_sleep, fake_rand, f};
+    np_aws_provider_set_test_hooks(p, &hooks);
+    return p;
 }
 
 struct np_aws_ec2 *fake_client(struct fake_net *f, const char *endpoint, const char *session_token)
