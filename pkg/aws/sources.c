@@ -69,7 +69,7 @@ void np_aws_session_name(char *out, size_t size, const char *want)
     const char *src = np_str_is_empty(want) ? "netposture" : want;
     size_t n = 0;
     size_t max = size - 1 < SESSION_NAME_MAX ? size - 1 : SESSION_NAME_MAX;
-    for (; src[n] && n < max; n++) {
+    for (; n < max && src[n]; n++) {
         unsigned char ch = (unsigned char)src[n];
         bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
                   (ch >= '0' && ch <= '9') || strchr("_+=,.@-", ch);

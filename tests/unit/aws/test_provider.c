@@ -652,3 +652,50 @@ Test(assume_role, session_names_are_cleaned)
     np_aws_session_name(out, sizeof(out), longname);
     cr_expect_eq(strlen(out), 64);
 }
+
+/* ---------------------------------------------------------------- logs */
+
+Test(logs, a_failed_refresh_logs_no_secret, .init = make_tmpdir, .fini = remove_tmpdir)
+{
+    struct fake_net f;
+    fake_net_init(&f);
+    char *token = write_file("token", "jwt-secret-in-file");
+    char *log = np_strdupf("%s/stderr", tmpdir);
+    setenv("AWS_ACCESS_KEY_ID", "AKIDLOG", 1);
+    setenv("AWS_SECRET_ACCESS_KEY", "env-secret-key", 1);
+    setenv("AWS_SESSION_TOKEN", "env-session-token", 1);
+    struct np_aws_provider_config cfg = {.source = NP_AWS_SOURCE_WEB_IDENTITY,
+                                         .role_arn = "arn:aws:iam::111111111111:role/irsa",
+                                         .token_file = token,
+                                         .token_dirs = (const char *[]){tmpdir},
+                                         .n_token_dirs = 1,
+                                         .assume_role_arn = "arn:aws:iam::222222222222:role/x"};
+    struct np_aws_provider *p = fake_provider(&f, &cfg);
+    fake_net_push(&f, NP_AWS_TRANSPORT_OK, 400,
+                  "<ErrorResponse><Error><Code>InvalidIdentityToken</Code><Message>bad token"
+                  "</Message></Error></ErrorResponse>");
+    fflush(stderr);
+    int saved = dup(2);
+    FILE *capture = fopen(log, "w");
+    cr_assert_not_null(capture);
+    dup2(fileno(capture), 2);
+    np_log_configure(NP_LOG_DEBUG, NP_LOG_JSON);
+    cr_expect_eq(expect_failure(p), NP_AWS_CRED_DENIED);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    fclose(capture);
+    size_t len = 0;
+    char *text = fixture_read(log, &len);
+    cr_expect(strstr(text, "aws credentials refresh failed") != NULL, "%s", text);
+    cr_expect(strstr(text, "InvalidIdentityToken") != NULL, "%s", text);
+    static const char *const secrets[] = {"jwt-secret-in-file", "env-secret-key",
+                                          "env-session-token"};
+    for (size_t i = 0; i < NP_ARRAY_LEN(secrets); i++)
+        cr_expect(strstr(text, secrets[i]) == NULL, "%s leaked: %s", secrets[i], text);
+    free(text);
+    free(log);
+    free(token);
+    np_aws_provider_unref(p);
+    fake_net_clean_up(&f);
+}

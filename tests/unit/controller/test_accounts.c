@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define DEADLINE_MS 10000
 
@@ -441,5 +442,78 @@ Test(controller_accounts, plain_http_endpoint_is_refused_unless_loopback)
     unsetenv("AWS_ENDPOINT_URL_EC2");
     /* Nothing was contacted, not even the Secret-less loopback server. */
     cr_assert_eq(fake_server_count(h.server), before);
+    harness_stop(&h);
+}
+
+/* ---------------------------------------------------------------- credentials */
+
+/* A posture on an account whose credentials cannot be had: AccountNotReady, nothing started. */
+static void expect_not_ready(struct harness *h, const char *account, const char *needle)
+{
+    struct np_controller_account_hold use;
+    cr_assert_eq(np_controller_account_use(h->ctl, account, "shop", NULL, &use), 0);
+    cr_assert_str_eq(np_controller_reason_name(use.reason), "AccountNotReady", "%s",
+                     use.message ? use.message : "");
+    cr_assert_not_null(strstr(use.message, needle), "%s", use.message);
+    cr_assert_null(use.region);
+    np_controller_account_hold_clean_up(&use);
+    cr_assert_eq(atomic_load(&h->ctl->regions_live), 0, "a poller runs without credentials");
+}
+
+Test(controller_accounts, missing_credentials_make_postures_account_not_ready)
+{
+    struct harness h;
+    harness_start(&h);
+    unsetenv("AWS_ACCESS_KEY_ID");
+    put_env_account(&h, "prod", 1);
+    expect_not_ready(&h, "prod", "(CredentialsNotFound)");
+    expect_not_ready(&h, "prod", "AWS_ACCESS_KEY_ID");
+    harness_stop(&h);
+}
+
+Test(controller_accounts, web_identity_token_outside_allowed_dirs_is_unreadable)
+{
+    struct harness h;
+    harness_start(&h);
+    char dir[] = "/tmp/np-acct-token-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char *file = np_strdupf("%s/token", dir);
+    FILE *fp = fopen(file, "w");
+    cr_assert_not_null(fp);
+    fputs("header.payload.sig", fp);
+    fclose(fp);
+    char *creds = np_strdupf("{\"source\":\"WebIdentity\",\"roleArn\":"
+                             "\"arn:aws:iam::111111111111:role/irsa\",\"tokenFile\":\"%s\"}",
+                             file);
+    char *aws = aws_spec(&h, "eu-west-1", creds);
+    put_account(&h, "irsa", 1, aws);
+    expect_not_ready(&h, "irsa", "(WebIdentityTokenUnreadable)");
+    expect_not_ready(&h, "irsa", "outside the allowed directories");
+    unlink(file);
+    rmdir(dir);
+    free(aws);
+    free(creds);
+    free(file);
+    harness_stop(&h);
+}
+
+Test(controller_accounts, every_service_endpoint_is_checked)
+{
+    struct harness h;
+    harness_start(&h);
+    char *aws = np_strdupf("{\"region\":\"eu-west-1\",\"endpoint\":\"%s\",\"endpoints\":"
+                           "{\"sts\":\"http://sts.example.invalid\"},\"credentials\":"
+                           "{\"source\":\"Environment\"}}",
+                           fake_server_url(h.server));
+    put_account(&h, "sts", 1, aws);
+    free(aws);
+    expect_insecure(&h, "sts", "STS endpoint");
+    aws = np_strdupf("{\"region\":\"eu-west-1\",\"endpoints\":{\"ec2\":\"%s\",\"cloudtrail\":"
+                     "\"http://ct.example.invalid\"},\"eventQueueUrl\":\"%s/1/q\","
+                     "\"credentials\":{\"source\":\"Environment\"}}",
+                     fake_server_url(h.server), fake_server_url(h.server));
+    put_account(&h, "trail", 1, aws);
+    free(aws);
+    expect_insecure(&h, "trail", "CloudTrail endpoint");
     harness_stop(&h);
 }
