@@ -28,8 +28,10 @@ static void usage(FILE *f)
         "  --metrics-addr A        Prometheus /metrics listen address (default :8080; \"\" off)\n"
         "  --health-addr A         /healthz and /readyz listen address (default :8081; \"\" off)\n"
         "  --web-identity-token-dir DIR\n"
-        "                          a directory CloudAccount credentials.tokenFile may name, besides\n"
-        "                          /var/run/secrets/eks.amazonaws.com/serviceaccount and the one of\n"
+        "                          a directory CloudAccount credentials.tokenFile may name, "
+        "besides\n"
+        "                          /var/run/secrets/eks.amazonaws.com/serviceaccount and the one "
+        "of\n"
         "                          AWS_WEB_IDENTITY_TOKEN_FILE (repeatable, at most 16)\n"
         "  --help\n",
         f);

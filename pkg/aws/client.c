@@ -350,8 +350,7 @@ static int check_config(const struct np_aws_ec2_config *cfg)
 
 /* The client's credential provider: the one given (a reference is taken), one made of static
  * credentials, or none for an anonymous client. */
-static int set_provider(struct np_aws_ec2 *c, const struct np_aws_ec2_config *cfg,
-                        unsigned flags)
+static int set_provider(struct np_aws_ec2 *c, const struct np_aws_ec2_config *cfg, unsigned flags)
 {
     if (cfg->provider) {
         c->provider = np_aws_provider_ref(cfg->provider);
@@ -399,8 +398,7 @@ static void share_init(struct np_aws_ec2 *c)
     curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
 }
 
-int np_aws_client_new(struct np_aws_ec2 **out, const struct np_aws_ec2_config *cfg,
-                      unsigned flags)
+int np_aws_client_new(struct np_aws_ec2 **out, const struct np_aws_ec2_config *cfg, unsigned flags)
 {
     struct np_aws_ec2 *c = NULL;
     int rc = 0;

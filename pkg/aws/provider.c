@@ -147,15 +147,14 @@ static void store_locked(struct np_aws_provider *p, struct np_aws_fetched *f, in
 
 /* A fetch failed: remembered with a backoff before the next try. A default chain that fell
  * through to IMDS and never got anything says so (CredentialsNotFound, what was tried). */
-static void failed_locked(struct np_aws_provider *p, enum np_aws_cred_failure why,
-                          const char *msg, int64_t now)
+static void failed_locked(struct np_aws_provider *p, enum np_aws_cred_failure why, const char *msg,
+                          int64_t now)
 {
     int shift = p->failures < 6 ? p->failures : 6;
     p->failures++;
     p->retry_ms = now + min64(BACKOFF_MIN_MS << shift, BACKOFF_MAX_MS);
     free(p->failure_msg);
-    if (!p->base && p->src.from_chain && !p->ever_had &&
-        why == NP_AWS_CRED_METADATA_UNAVAILABLE) {
+    if (!p->base && p->src.from_chain && !p->ever_had && why == NP_AWS_CRED_METADATA_UNAVAILABLE) {
         why = NP_AWS_CRED_NOT_FOUND;
         p->failure_msg = np_strdupf("no credentials in the default chain: environment, web "
                                     "identity and container not configured; %s",
@@ -210,7 +209,7 @@ static int unusable_locked(struct np_aws_provider *p, int64_t now, enum np_aws_c
 int np_aws_provider_get(struct np_aws_provider *p, struct np_aws_credentials *out,
                         enum np_aws_cred_failure *why)
 {
-    enum np_aws_cred_failure dummy;
+    enum np_aws_cred_failure dummy = NP_AWS_CRED_OK;
     why = why ? why : &dummy;
     *why = NP_AWS_CRED_OK;
     memset(out, 0, sizeof(*out));

@@ -14,8 +14,8 @@
 #include <fcntl.h>
 #include <json-c/json.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <openssl/crypto.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -192,11 +192,21 @@ static int read_web_token(const struct np_aws_source *s, char **token,
 static bool sts_refusal(const char *code)
 {
     static const char *const refusals[] = {
-        "AccessDenied",       "AccessDeniedException",  "InvalidIdentityToken",
-        "ExpiredToken",       "ExpiredTokenException",  "IDPRejectedClaim",
-        "InvalidClientTokenId", "SignatureDoesNotMatch", "MalformedPolicyDocument",
-        "RegionDisabledException", "ValidationError",   "InvalidParameterValue",
-        "UnrecognizedClientException", "AuthFailure",   "InvalidAccessKeyId",
+        "AccessDenied",
+        "AccessDeniedException",
+        "InvalidIdentityToken",
+        "ExpiredToken",
+        "ExpiredTokenException",
+        "IDPRejectedClaim",
+        "InvalidClientTokenId",
+        "SignatureDoesNotMatch",
+        "MalformedPolicyDocument",
+        "RegionDisabledException",
+        "ValidationError",
+        "InvalidParameterValue",
+        "UnrecognizedClientException",
+        "AuthFailure",
+        "InvalidAccessKeyId",
     };
     for (size_t i = 0; code && i < NP_ARRAY_LEN(refusals); i++)
         if (strcmp(code, refusals[i]) == 0)
@@ -319,16 +329,20 @@ int np_aws_parse_credential_document(const char *text, size_t len, struct np_aws
     sk = doc_str(doc, "SecretAccessKey");
     token = doc_str(doc, "Token");
     exp = doc_str(doc, "Expiration");
-    const char *missing = !ak ? "AccessKeyId" : !sk ? "SecretAccessKey" : !token ? "Token"
-                          : !exp                    ? "Expiration"
-                                                    : NULL;
+    const char *missing = !ak      ? "AccessKeyId"
+                          : !sk    ? "SecretAccessKey"
+                          : !token ? "Token"
+                          : !exp   ? "Expiration"
+                                   : NULL;
     if (missing) {
         rc = np_error_set(NP_EPARSE, "the credential document has no %s", missing);
         goto out;
     }
     if (np_time_parse_rfc3339(exp, &out->expires_ms) != 0) {
-        rc = np_error_set(NP_EPARSE, "the credential document's Expiration \"%.40s\" is not an "
-                                     "RFC 3339 time", exp);
+        rc = np_error_set(NP_EPARSE,
+                          "the credential document's Expiration \"%.40s\" is not an "
+                          "RFC 3339 time",
+                          exp);
         goto out;
     }
     rc = np_aws_credentials_set(&out->creds, ak, sk, token);
@@ -357,8 +371,8 @@ static void metadata_http(struct np_aws_ec2 *c, struct np_aws_http_request *req,
 
 /* Why a metadata exchange did not answer 200 (transport error or HTTP status). */
 static int metadata_failed(const char *what, const char *url,
-                           const struct np_aws_http_response *resp,
-                           enum np_aws_cred_failure kind, enum np_aws_cred_failure *why)
+                           const struct np_aws_http_response *resp, enum np_aws_cred_failure kind,
+                           enum np_aws_cred_failure *why)
 {
     if (resp->transport != NP_AWS_TRANSPORT_OK)
         return fail(why, kind, NP_EIO, "%s: cannot reach %s: %s (after %d attempts)", what, url,
@@ -463,8 +477,8 @@ static int imds_get(struct np_aws_source *s, const char *path, const char *token
     wipe_free(line);
     int rc = 0;
     if (resp.transport != NP_AWS_TRANSPORT_OK || resp.status != 200)
-        rc = metadata_failed("instance metadata", url, &resp, NP_AWS_CRED_METADATA_UNAVAILABLE,
-                             why);
+        rc =
+            metadata_failed("instance metadata", url, &resp, NP_AWS_CRED_METADATA_UNAVAILABLE, why);
     else
         *body = resp.body, memset(&resp.body, 0, sizeof(resp.body));
     np_buf_clean_up(&resp.body);
@@ -491,7 +505,8 @@ static int imds_token(struct np_aws_source *s, char **token, enum np_aws_cred_fa
         rc = metadata_failed("instance metadata (IMDSv2 token)", url, &resp,
                              NP_AWS_CRED_METADATA_UNAVAILABLE, why);
     else if (resp.body.len == 0 || resp.body.len > 4096 ||
-             memchr(resp.body.data, '\n', resp.body.len) || memchr(resp.body.data, '\r', resp.body.len))
+             memchr(resp.body.data, '\n', resp.body.len) ||
+             memchr(resp.body.data, '\r', resp.body.len))
         rc = fail(why, NP_AWS_CRED_METADATA_UNAVAILABLE, NP_EPARSE,
                   "instance metadata: %s answered an unusable token", url);
     else
@@ -539,8 +554,8 @@ static int fetch_imds(struct np_aws_source *s, struct np_aws_fetched *out,
         rc = imds_get(s, path, token, &body, why);
     }
     if (rc == 0 && np_aws_parse_credential_document(body.data, body.len, out) != 0)
-        rc = fail(why, NP_AWS_CRED_METADATA_UNAVAILABLE, NP_EPARSE,
-                  "instance metadata role %s: %s", role, np_error_message());
+        rc = fail(why, NP_AWS_CRED_METADATA_UNAVAILABLE, NP_EPARSE, "instance metadata role %s: %s",
+                  role, np_error_message());
     if (body.data)
         OPENSSL_cleanse(body.data, body.len);
     np_buf_clean_up(&body);

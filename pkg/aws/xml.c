@@ -8,11 +8,11 @@
 
 #include <expat.h>
 #include <limits.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <openssl/crypto.h>
 #include <string.h>
 #include <strings.h>
 
@@ -749,8 +749,8 @@ static int sts_result(struct sts_ctx *c, const char *action, struct np_aws_crede
         if (np_str_is_empty(c->values[i]))
             return np_error_set(NP_EPARSE, "XML: %sResult has no Credentials/%s", action, what[i]);
     if (np_time_parse_rfc3339(c->values[3], expires_ms) != 0)
-        return np_error_set(NP_EPARSE, "XML: %sResult: Expiration \"%.40s\" is not a time",
-                            action, c->values[3]);
+        return np_error_set(NP_EPARSE, "XML: %sResult: Expiration \"%.40s\" is not a time", action,
+                            c->values[3]);
     int rc = np_aws_credentials_set(creds, c->values[0], c->values[1], c->values[2]);
     if (rc == 0 && arn) {
         *arn = c->values[4];

@@ -35,8 +35,8 @@ struct np_controller_account {
     char *default_region;
     struct np_controller_endpoints eps; /* the CloudAccount's overrides */
     int64_t resync_ms;
-    struct np_aws_provider *provider;      /* shared by every client of the account */
-    struct np_aws_credentials secret_keys; /* source Secret: the keys in use (rotation check) */
+    struct np_aws_provider *provider;        /* shared by every client of the account */
+    struct np_aws_credentials secret_keys;   /* source Secret: the keys in use (rotation check) */
     struct np_controller_consumer *consumer; /* when spec.aws.eventQueueUrl is set */
     /* Guarded by accounts_lock. */
     int64_t built_ms; /* when the credentials were read (Secret ones are re-read) */
@@ -320,8 +320,8 @@ static int start_consumer(struct np_controller *ctl, struct np_controller_accoun
 /*
  * Builds an account from its object, outside accounts_lock: checks the region and endpoints
  * (before anything is contacted), makes its credential provider (a Secret is read unless fresh
- * holds its keys already: taken) and starts the event consumer. *why is set to a condition reason for refusals that are not
- * plain errors.
+ * holds its keys already: taken) and starts the event consumer. *why is set to a condition reason
+ * for refusals that are not plain errors.
  */
 static int account_build(struct np_controller *ctl, json_object *acct,
                          struct np_aws_credentials *fresh, struct np_controller_account **out,
@@ -333,8 +333,7 @@ static int account_build(struct np_controller *ctl, json_object *acct,
     if (rc)
         return rc;
     struct np_controller_account *a = account_new(ctl, acct);
-    rc = np_controller_credentials_build(ctl, acct, &a->eps, fresh, &a->provider,
-                                         &a->secret_keys);
+    rc = np_controller_credentials_build(ctl, acct, &a->eps, fresh, &a->provider, &a->secret_keys);
     if (rc == 0 && !np_str_is_empty(queue))
         rc = start_consumer(ctl, a, queue);
     if (rc) {
@@ -759,10 +758,10 @@ int np_controller_account_use(struct np_controller *ctl, const char *name, const
 
 /* What verifying an account found, for its status. */
 struct account_report {
-    char *account_id, *arn;   /* sts:GetCallerIdentity */
-    char source[64];          /* status.credentialSource */
-    int64_t expires_ms;       /* of temporary credentials; 0: none */
-    bool consuming;           /* an event queue is read */
+    char *account_id, *arn;        /* sts:GetCallerIdentity */
+    char source[64];               /* status.credentialSource */
+    int64_t expires_ms;            /* of temporary credentials; 0: none */
+    bool consuming;                /* an event queue is read */
     enum np_controller_reason why; /* of a failure, when not the plain one */
 };
 
@@ -786,8 +785,8 @@ static void report_source(struct account_report *r, struct np_controller_account
 static int identify(struct np_controller_account *a, struct np_controller_region_entry *held,
                     struct account_report *r)
 {
-    int rc = np_aws_sts_get_caller_identity(np_controller_region_ec2(held->region),
-                                            &r->account_id, &r->arn);
+    int rc = np_aws_sts_get_caller_identity(np_controller_region_ec2(held->region), &r->account_id,
+                                            &r->arn);
     r->consuming = a->consumer != NULL;
     if (rc == 0 && a->consumer) {
         np_controller_consumer_set_identity(a->consumer, r->arn);
@@ -887,10 +886,10 @@ int np_controller_reconcile_account(struct np_controller *ctl, const char *key,
     int rc = account_verify(ctl, acct, &r);
     if (rc) {
         cond.status = "False";
-        cond.reason = np_controller_reason_name(
-            r.why != NP_CONTROLLER_REASON_NONE ? r.why
-            : rc == NP_EAUTH                   ? NP_CONTROLLER_REASON_CREDENTIALS_INVALID
-                                               : NP_CONTROLLER_REASON_ACCOUNT_ERROR);
+        cond.reason =
+            np_controller_reason_name(r.why != NP_CONTROLLER_REASON_NONE ? r.why
+                                      : rc == NP_EAUTH ? NP_CONTROLLER_REASON_CREDENTIALS_INVALID
+                                                       : NP_CONTROLLER_REASON_ACCOUNT_ERROR);
         msg = np_strdup(np_error_message());
         res->requeue_after_ms = 60 * 1000;
     } else {

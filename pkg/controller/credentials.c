@@ -114,16 +114,17 @@ static const char **token_dirs(struct np_controller *ctl, size_t *n)
 
 int np_controller_credentials_build(struct np_controller *ctl, json_object *acct,
                                     const struct np_controller_endpoints *eps,
-                                    struct np_aws_credentials *fresh,
-                                    struct np_aws_provider **out,
+                                    struct np_aws_credentials *fresh, struct np_aws_provider **out,
                                     struct np_aws_credentials *secret_keys)
 {
-    const char *source = np_json_path_str(acct, "spec", "aws", "credentials", "source", NP_JSON_END);
+    const char *source =
+        np_json_path_str(acct, "spec", "aws", "credentials", "source", NP_JSON_END);
     json_object *duration = np_json_path(acct, "spec", "aws", "durationSeconds", NP_JSON_END);
     char *session = np_strdupf("netposture-%s", np_kube_object_name(acct));
     struct np_aws_provider_config pc = {
         .role_arn = np_json_path_str(acct, "spec", "aws", "credentials", "roleArn", NP_JSON_END),
-        .token_file = np_json_path_str(acct, "spec", "aws", "credentials", "tokenFile", NP_JSON_END),
+        .token_file =
+            np_json_path_str(acct, "spec", "aws", "credentials", "tokenFile", NP_JSON_END),
         .session_name = session,
         .assume_role_arn = np_json_path_str(acct, "spec", "aws", "assumeRoleArn", NP_JSON_END),
         .external_id = np_json_path_str(acct, "spec", "aws", "externalId", NP_JSON_END),
@@ -141,9 +142,11 @@ int np_controller_credentials_build(struct np_controller *ctl, json_object *acct
     int rc = 0;
     *out = NULL;
     if (!np_aws_cred_source_parse(source, &pc.source))
-        rc = np_error_set(NP_EINVAL, "credentials.source \"%.40s\" is not one of Default, "
-                                     "Environment, Secret, WebIdentity, PodIdentity, "
-                                     "InstanceMetadata", source);
+        rc = np_error_set(NP_EINVAL,
+                          "credentials.source \"%.40s\" is not one of Default, "
+                          "Environment, Secret, WebIdentity, PodIdentity, "
+                          "InstanceMetadata",
+                          source);
     if (rc == 0 && pc.source == NP_AWS_SOURCE_STATIC) {
         rc = secret_keys_of(ctl, acct, fresh, secret_keys);
         pc.credentials = secret_keys;

@@ -462,8 +462,7 @@ enum {
  * Creates the client core shared by the EC2 and SQS clients (configuration, credential
  * provider, connection pool, retry quota, token buckets) with NP_AWS_CLIENT_* flags.
  */
-int np_aws_client_new(struct np_aws_ec2 **out, const struct np_aws_ec2_config *cfg,
-                      unsigned flags);
+int np_aws_client_new(struct np_aws_ec2 **out, const struct np_aws_ec2_config *cfg, unsigned flags);
 
 /* One plain HTTP exchange through the client's transport (TLS settings, timeouts, test hooks):
  * no signing, no retries (the metadata endpoints). */
@@ -484,16 +483,16 @@ struct np_aws_fetched {
 
 /* A credential source (sources.c), owned by its provider. */
 struct np_aws_source {
-    enum np_aws_cred_source kind;   /* never DEFAULT once resolved, unless broken */
-    bool from_chain;                /* picked by the default chain */
+    enum np_aws_cred_source kind;    /* never DEFAULT once resolved, unless broken */
+    bool from_chain;                 /* picked by the default chain */
     enum np_aws_cred_failure broken; /* != OK: it cannot work; every fetch fails so */
     char *broken_msg;
-    struct np_aws_credentials keys; /* ENVIRONMENT, STATIC */
+    struct np_aws_credentials keys;             /* ENVIRONMENT, STATIC */
     char *role_arn, *token_file, *session_name; /* WEB_IDENTITY */
-    bool token_from_spec;           /* token_file came from the config, not the environment */
+    bool token_from_spec; /* token_file came from the config, not the environment */
     char **token_dirs;
     size_t n_token_dirs;
-    char *url;                /* CONTAINER: the full URI; INSTANCE_METADATA: the base URL */
+    char *url;                 /* CONTAINER: the full URI; INSTANCE_METADATA: the base URL */
     struct np_aws_ec2 *client; /* STS (anonymous) or the metadata endpoint's plain client */
 };
 

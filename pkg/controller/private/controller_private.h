@@ -263,8 +263,7 @@ int np_controller_credentials_read_secret(struct np_controller *ctl, json_object
  */
 int np_controller_credentials_build(struct np_controller *ctl, json_object *acct,
                                     const struct np_controller_endpoints *eps,
-                                    struct np_aws_credentials *fresh,
-                                    struct np_aws_provider **out,
+                                    struct np_aws_credentials *fresh, struct np_aws_provider **out,
                                     struct np_aws_credentials *secret_keys);
 /* The CloudAccount Ready reason of a credential failure. */
 enum np_controller_reason np_controller_credentials_reason(enum np_aws_cred_failure f);

@@ -69,7 +69,8 @@ struct np_aws_ec2 *fake_client_cfg(struct fake_net *f, const struct np_aws_ec2_c
 /* Wires a client made elsewhere to f's transport, sleeps and random. */
 void fake_net_attach(struct fake_net *f, struct np_aws_ec2 *c);
 /* A credential provider wired to f the same way (its STS and metadata clients). */
-struct np_aws_provider *fake_provider(struct fake_net *f, const struct np_aws_provider_config *base);
+struct np_aws_provider *fake_provider(struct fake_net *f,
+                                      const struct np_aws_provider_config *base);
 /* An SQS client wired to f the same way; endpoint is the override (NULL: none). */
 struct np_aws_sqs *fake_sqs(struct fake_net *f, const char *endpoint);
 /* A CloudTrail client wired to f the same way (its token bucket never waits). */

@@ -17,13 +17,22 @@
 
 static void clear_env(void)
 {
-    static const char *const vars[] = {
-        "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
-        "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_SESSION_NAME",
-        "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-        "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", "AWS_CONTAINER_AUTHORIZATION_TOKEN",
-        "AWS_EC2_METADATA_SERVICE_ENDPOINT", "AWS_EC2_METADATA_DISABLED", "AWS_ENDPOINT_URL",
-        "AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL_EC2"};
+    static const char *const vars[] = {"AWS_ACCESS_KEY_ID",
+                                       "AWS_SECRET_ACCESS_KEY",
+                                       "AWS_SESSION_TOKEN",
+                                       "AWS_SECURITY_TOKEN",
+                                       "AWS_ROLE_ARN",
+                                       "AWS_WEB_IDENTITY_TOKEN_FILE",
+                                       "AWS_ROLE_SESSION_NAME",
+                                       "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+                                       "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+                                       "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+                                       "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+                                       "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+                                       "AWS_EC2_METADATA_DISABLED",
+                                       "AWS_ENDPOINT_URL",
+                                       "AWS_ENDPOINT_URL_STS",
+                                       "AWS_ENDPOINT_URL_EC2"};
     for (size_t i = 0; i < NP_ARRAY_LEN(vars); i++)
         unsetenv(vars[i]);
 }
@@ -488,9 +497,9 @@ Test(document, sts_answer_decodes_and_misses_are_named)
                            "</AccessKeyId><SecretAccessKey>S</SecretAccessKey><Expiration>"
                            "2026-01-01T00:00:00Z</Expiration></Credentials></AssumeRoleResult>"
                            "</AssumeRoleResponse>";
-    cr_expect_eq(np_aws_xml_decode_sts_credentials(no_token, strlen(no_token), "AssumeRole", &c,
-                                                   &exp, NULL),
-                 NP_EPARSE);
+    cr_expect_eq(
+        np_aws_xml_decode_sts_credentials(no_token, strlen(no_token), "AssumeRole", &c, &exp, NULL),
+        NP_EPARSE);
     cr_expect(strstr(np_error_message(), "SessionToken") != NULL, "%s", np_error_message());
 }
 
@@ -630,8 +639,8 @@ Test(assume_role, base_failure_is_passed_on_and_refusal_is_denied, .init = clear
     p = fake_provider(&f, &cfg);
     cr_expect_eq(expect_failure(p), NP_AWS_CRED_DENIED);
     const char *msg = np_error_message();
-    cr_expect(strstr(msg, "arn:aws:iam::111111111111:role/np") && strstr(msg, "AccessDenied"),
-              "%s", msg);
+    cr_expect(strstr(msg, "arn:aws:iam::111111111111:role/np") && strstr(msg, "AccessDenied"), "%s",
+              msg);
     cr_expect(strstr(msg, "env-secret") == NULL);
     np_aws_provider_unref(p);
     fake_net_clean_up(&f);
