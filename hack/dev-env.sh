@@ -84,10 +84,14 @@ gen_certs() {
         openssl x509 -req -in "$pki/$cn.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" -CAcreateserial \
             -days 7 "${o[@]}" -extfile "$pki/client.ext" -out "$pki/$cn.crt" 2>/dev/null
     done
+    # A static bearer token for the same controller identity (user "controller", group
+    # "netposture"), for clients that authenticate with a token (the exec-plugin tests).
+    head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$pki/controller.token"
+    printf '%s,controller,controller,netposture\n' "$(cat "$pki/controller.token")" >"$pki/tokens.csv"
     # Service-account signing key pair.
     openssl genrsa -out "$pki/sa.key" 2048 2>/dev/null
     openssl rsa -in "$pki/sa.key" -pubout -out "$pki/sa.pub" 2>/dev/null
-    chmod 600 "$pki"/*.key
+    chmod 600 "$pki"/*.key "$pki/controller.token" "$pki/tokens.csv"
 }
 
 write_kubeconfig() {
@@ -155,7 +159,7 @@ cmd_up() {
         --etcd-servers="http://127.0.0.1:$etcd_port" \
         --bind-address=127.0.0.1 --secure-port="$api_port" \
         --tls-cert-file="$pki/apiserver.crt" --tls-private-key-file="$pki/apiserver.key" \
-        --client-ca-file="$pki/ca.crt" \
+        --client-ca-file="$pki/ca.crt" --token-auth-file="$pki/tokens.csv" \
         --service-account-issuer="https://127.0.0.1:$api_port/" \
         --service-account-key-file="$pki/sa.pub" --service-account-signing-key-file="$pki/sa.key" \
         --service-cluster-ip-range=10.0.0.0/24 \
@@ -183,6 +187,7 @@ export NP_DEV_ENV_DIR='$dir'
 export PATH='$bin_dir':"\$PATH"
 export KUBECONFIG='$dir/kubeconfig'
 export NP_CONTROLLER_KUBECONFIG='$dir/controller.kubeconfig'
+export NP_CONTROLLER_TOKEN_FILE='$pki/controller.token'
 export NP_KUBE_SERVER='$server'
 export NP_ETCD_URL='http://127.0.0.1:$etcd_port'
 export AWS_ENDPOINT_URL='http://127.0.0.1:$moto_port'

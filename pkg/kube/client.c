@@ -1,7 +1,8 @@
 /*
  * The REST client: a pool of libcurl easy handles configured from the config (TLS with
- * verification on, inline PEM blobs, bearer tokens), one generic request, the mapping of
- * Status answers to NP codes, resource paths, and get/list/create/delete/patch on top.
+ * verification on, inline PEM blobs, bearer tokens or an exec plugin's credential), one generic
+ * request (sent again once when a 401 refuses an exec credential), the mapping of Status answers
+ * to NP codes, resource paths, and get/list/create/delete/patch on top.
  */
 #include "kube/private/kube_private.h"
 
@@ -25,6 +26,8 @@ struct np_kube_client {
     size_t key_len;
     struct np_kube_token_source tokens;
     bool tokens_ok;
+    struct np_kube_exec exec; /* with an exec plugin: its credential source */
+    bool exec_ok;
     char *namespace;
     char *user_agent;
     int64_t request_timeout_ms;
@@ -127,6 +130,12 @@ int np_kube_client_new(struct np_kube_client **out, const struct np_kube_config 
     if (rc)
         goto out;
     c->tokens_ok = true;
+    if (cfg->exec) {
+        rc = np_kube_exec_init(&c->exec, cfg, c->clock);
+        if (rc)
+            goto out;
+        c->exec_ok = true;
+    }
     rc = setup_server(c, cfg);
     if (rc)
         goto out;
@@ -158,6 +167,8 @@ void np_kube_client_destroy(struct np_kube_client *c)
     pthread_mutex_destroy(&c->pool_lock);
     if (c->tokens_ok)
         np_kube_token_source_clean_up(&c->tokens);
+    if (c->exec_ok)
+        np_kube_exec_clean_up(&c->exec);
     curl_slist_free_all(c->connect_to);
     free(c->base);
     free(c->ca);
@@ -178,10 +189,21 @@ const struct np_clock *np_kube_client_clock(const struct np_kube_client *c)
     return c->clock;
 }
 
-void np_kube_client_note_status(struct np_kube_client *c, long status)
+bool np_kube_client_note_status(struct np_kube_client *c, const struct np_kube_client_conn *conn,
+                                long status)
 {
-    if (status == 401)
-        np_kube_token_source_invalidate(&c->tokens);
+    if (status != 401)
+        return false;
+    np_kube_token_source_invalidate(&c->tokens);
+    if (!conn->exec_cred)
+        return false;
+    np_kube_exec_invalidate(&c->exec, conn->exec_gen);
+    return true;
+}
+
+struct np_kube_exec *np_kube_client_exec(struct np_kube_client *c)
+{
+    return c->exec_ok ? &c->exec : NULL;
 }
 
 void np_kube_response_clean_up(struct np_kube_response *resp)
@@ -252,8 +274,38 @@ static void set_transfer_options(struct np_kube_client *c, CURL *h,
     }
 }
 
-/* Server verification (CA bundle) and the client certificate, for an https server. */
-static void set_tls_options(struct np_kube_client *c, CURL *h)
+/* The credential of one request: the static or file token, or the exec plugin's credential
+ * (secrets, wiped by auth_clean_up). */
+struct auth {
+    char *token;
+    struct np_kube_exec_cred exec;
+};
+
+static void auth_clean_up(struct auth *a)
+{
+    free_wiped(a->token, a->token ? strlen(a->token) : 0);
+    np_kube_exec_cred_clean_up(&a->exec);
+}
+
+/* Gets the request's credential: from the exec plugin when there is one (noting its generation
+ * on conn for a 401), else from the token source. */
+static int auth_get(struct np_kube_client *c, struct np_kube_client_conn *conn,
+                    const struct np_kube_request *req, struct auth *a)
+{
+    memset(a, 0, sizeof(*a));
+    if (!c->exec_ok)
+        return np_kube_token_source_get(&c->tokens, &a->token);
+    int rc = np_kube_exec_get(&c->exec, &a->exec, &conn->exec_gen, req->cancel);
+    if (rc)
+        return rc;
+    conn->exec_cred = true;
+    a->token = np_strdup(a->exec.token);
+    return 0;
+}
+
+/* Server verification (CA bundle) and the client certificate (the config's or the exec
+ * plugin's), for an https server. */
+static void set_tls_options(struct np_kube_client *c, CURL *h, const struct auth *a)
 {
     if (!c->https)
         return;
@@ -263,9 +315,13 @@ static void set_tls_options(struct np_kube_client *c, CURL *h)
         struct curl_blob blob = {c->ca, c->ca_len, CURL_BLOB_COPY};
         curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &blob);
     }
-    if (c->cert) {
-        struct curl_blob cert = {c->cert, c->cert_len, CURL_BLOB_COPY};
-        struct curl_blob key = {c->key, c->key_len, CURL_BLOB_COPY};
+    unsigned char *cert_data = a->exec.cert ? a->exec.cert : c->cert;
+    unsigned char *key_data = a->exec.cert ? a->exec.key : c->key;
+    if (cert_data) {
+        size_t cert_len = a->exec.cert ? a->exec.cert_len : c->cert_len;
+        size_t key_len = a->exec.cert ? a->exec.key_len : c->key_len;
+        struct curl_blob cert = {cert_data, cert_len, CURL_BLOB_COPY};
+        struct curl_blob key = {key_data, key_len, CURL_BLOB_COPY};
         curl_easy_setopt(h, CURLOPT_SSLCERT_BLOB, &cert);
         curl_easy_setopt(h, CURLOPT_SSLCERTTYPE, "PEM");
         curl_easy_setopt(h, CURLOPT_SSLKEY_BLOB, &key);
@@ -275,15 +331,13 @@ static void set_tls_options(struct np_kube_client *c, CURL *h)
 
 /* The request headers: Accept, no 100-continue, the bearer token (wiped after use) and the
  * body's Content-Type. */
-static int set_headers(struct np_kube_client *c, CURL *h, struct np_kube_client_conn *conn,
-                       const struct np_kube_request *req)
+static int set_headers(CURL *h, struct np_kube_client_conn *conn, const struct np_kube_request *req,
+                       const char *token)
 {
-    char *token = NULL, *auth = NULL, *ctype = NULL;
+    int rc = 0;
+    char *auth = NULL, *ctype = NULL;
     conn->headers = curl_slist_append(conn->headers, "Accept: application/json");
     conn->headers = curl_slist_append(conn->headers, "Expect:");
-    int rc = np_kube_token_source_get(&c->tokens, &token);
-    if (rc)
-        goto out;
     if (token) {
         auth = np_strdupf("Authorization: Bearer %s", token);
         conn->headers = curl_slist_append(conn->headers, auth);
@@ -299,7 +353,6 @@ static int set_headers(struct np_kube_client *c, CURL *h, struct np_kube_client_
     }
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, conn->headers);
 out:
-    free_wiped(token, token ? strlen(token) : 0);
     free_wiped(auth, auth ? strlen(auth) : 0);
     free(ctype);
     return rc;
@@ -324,18 +377,27 @@ static void set_method(CURL *h, const struct np_kube_request *req)
 int np_kube_client_conn_open(struct np_kube_client *c, struct np_kube_client_conn *conn,
                              const struct np_kube_request *req, bool streaming)
 {
+    struct auth a;
     memset(conn, 0, sizeof(*conn));
     if (!req->method || !req->path || req->path[0] != '/')
         return np_error_set(NP_EINVAL, "kube request needs a method and an absolute path");
+    int rc = auth_get(c, conn, req, &a);
+    if (rc) {
+        auth_clean_up(&a);
+        return rc;
+    }
     CURL *h = pooled_handle(c);
-    if (!h)
+    if (!h) {
+        auth_clean_up(&a);
         return np_error_set(NP_ENOMEM, "cannot create a curl handle");
+    }
     conn->easy = h;
     conn->url = np_str_is_empty(req->query) ? np_strdupf("%s%s", c->base, req->path)
                                             : np_strdupf("%s%s?%s", c->base, req->path, req->query);
     set_transfer_options(c, h, conn, req, streaming);
-    set_tls_options(c, h);
-    int rc = set_headers(c, h, conn, req);
+    set_tls_options(c, h, &a);
+    rc = set_headers(h, conn, req, a.token);
+    auth_clean_up(&a);
     if (rc) {
         np_kube_client_conn_close(c, conn, false);
         return rc;
@@ -478,17 +540,17 @@ static size_t write_body(char *data, size_t size, size_t n, void *ctx)
     return len;
 }
 
-int np_kube_client_request(struct np_kube_client *c, const struct np_kube_request *req,
-                           struct np_kube_response *resp)
+/* One attempt of a request; *again says a 401 refused an exec credential. */
+static int request_once(struct np_kube_client *c, const struct np_kube_request *req,
+                        struct np_kube_response *resp, const char *what, bool *again)
 {
     int rc = 0;
     struct np_kube_client_conn conn;
-    char *what = NULL;
     bool reuse = false;
 
+    *again = false;
     np_buf_reset(&resp->body);
     resp->status = 0;
-    what = np_strdupf("%s %s", req->method ? req->method : "?", req->path ? req->path : "?");
     rc = np_kube_client_conn_open(c, &conn, req, false);
     if (rc)
         goto out;
@@ -506,11 +568,22 @@ int np_kube_client_request(struct np_kube_client *c, const struct np_kube_reques
     }
     resp->status = status;
     reuse = true;
-    np_kube_client_note_status(c, status);
+    *again = np_kube_client_note_status(c, &conn, status);
     if (status < 200 || status > 299)
         rc = np_kube_status_to_error(status, resp->body.data, resp->body.len, what);
 out:
     np_kube_client_conn_close(c, &conn, reuse);
+    return rc;
+}
+
+int np_kube_client_request(struct np_kube_client *c, const struct np_kube_request *req,
+                           struct np_kube_response *resp)
+{
+    bool again = false;
+    char *what = np_strdupf("%s %s", req->method ? req->method : "?", req->path ? req->path : "?");
+    int rc = request_once(c, req, resp, what, &again);
+    if (again) /* the plugin runs again (unless another request already did) */
+        rc = request_once(c, req, resp, what, &again);
     free(what);
     return rc;
 }

@@ -1,8 +1,8 @@
 /*
  * Where the API server is and how to authenticate: kubeconfig files (parsed with libyaml:
- * current-context, cluster, user; relative paths against the file's directory), the
- * in-cluster service-account config, and the bearer-token source that re-reads a rotating
- * token file at most once a minute.
+ * current-context, cluster, user; relative paths against the file's directory; an exec stanza
+ * is read by exec.c), the in-cluster service-account config, and the bearer-token source that
+ * re-reads a rotating token file at most once a minute.
  */
 #include "kube/private/kube_private.h"
 
@@ -32,6 +32,7 @@ void np_kube_config_destroy(struct np_kube_config *cfg)
         free(cfg->token);
     }
     free(cfg->token_file);
+    np_kube_exec_config_destroy(cfg->exec);
     free(cfg->namespace);
     free(cfg->context);
     free(cfg->source);
@@ -78,8 +79,7 @@ static json_object *find_named(json_object *root, const char *list, const char *
     return NULL;
 }
 
-/* Resolves path against dir unless it is absolute. Owned. */
-static char *resolve(const char *dir, const char *path)
+char *np_kube_path_resolve(const char *dir, const char *path)
 {
     if (path[0] == '/' || np_str_is_empty(dir))
         return np_strdup(path);
@@ -114,7 +114,7 @@ static int load_material(unsigned char **out, size_t *len, json_object *obj, con
         goto out;
     }
     if (file) {
-        path = resolve(dir, file);
+        path = np_kube_path_resolve(dir, file);
         rc = np_kube_read_file(&content, len, path, MAX_PEM);
         if (rc) {
             rc = np_kube_error_wrap(rc, "%s: %s %s", what, file_key, path);
@@ -129,7 +129,7 @@ out:
     return rc;
 }
 
-static bool yaml_true(const char *s)
+bool np_kube_yaml_true(const char *s)
 {
     return s &&
            (strcasecmp(s, "true") == 0 || strcasecmp(s, "yes") == 0 || strcasecmp(s, "on") == 0);
@@ -210,7 +210,7 @@ static int take_cluster(struct np_kube_config *cfg, const struct selection *sel,
         cfg->server[n - 1] = '\0';
     cfg->tls_server_name = np_strdup(str_member(cluster, "tls-server-name"));
     cfg->insecure_skip_tls_verify =
-        yaml_true(np_json_path_str(cluster, "insecure-skip-tls-verify", NP_JSON_END));
+        np_kube_yaml_true(np_json_path_str(cluster, "insecure-skip-tls-verify", NP_JSON_END));
     rc = load_material(&cfg->ca_data, &cfg->ca_len, cluster, "certificate-authority-data",
                        "certificate-authority", dir, what);
 out:
@@ -221,20 +221,19 @@ out:
 /* A user with no credential netposture can use names why when it has one of another kind. */
 static int check_unsupported_auth(json_object *user, const char *what)
 {
-    const char *kind = np_json_path(user, "exec", NP_JSON_END)            ? "an exec plugin"
-                       : np_json_path(user, "auth-provider", NP_JSON_END) ? "an auth-provider"
-                       : np_json_path(user, "username", NP_JSON_END)      ? "basic auth"
-                                                                          : NULL;
+    const char *kind = np_json_path(user, "auth-provider", NP_JSON_END) ? "an auth-provider"
+                       : np_json_path(user, "username", NP_JSON_END)    ? "basic auth"
+                                                                        : NULL;
     if (!kind)
         return 0;
     return np_error_set(NP_EINVAL,
                         "%s authenticates with %s, which netposture does not support "
-                        "(use a token, tokenFile or client certificate)",
+                        "(use a token, tokenFile, client certificate or exec plugin)",
                         what, kind);
 }
 
 /* Takes the credentials of the selected user: a client certificate pair, a token or a token
- * file. */
+ * file, else an exec plugin (ignored when one of the others is set, as client-go does). */
 static int take_user(struct np_kube_config *cfg, const struct selection *sel, const char *path,
                      const char *dir)
 {
@@ -256,9 +255,11 @@ static int take_user(struct np_kube_config *cfg, const struct selection *sel, co
     cfg->token = np_strdup(str_member(user, "token"));
     const char *token_file = str_member(user, "tokenFile");
     if (token_file && !cfg->token)
-        cfg->token_file = resolve(dir, token_file);
+        cfg->token_file = np_kube_path_resolve(dir, token_file);
+    json_object *exec = np_json_path(user, "exec", NP_JSON_END);
     if (!cfg->cert_data && !cfg->token && !cfg->token_file)
-        rc = check_unsupported_auth(user, what);
+        rc = exec ? np_kube_exec_config_parse(&cfg->exec, exec, sel->cluster, dir, what)
+                  : check_unsupported_auth(user, what);
 out:
     free(what);
     return rc;

@@ -34,6 +34,30 @@
 
 /* ---------------------------------------------------------------- config */
 
+/* One exec.env entry of a kubeconfig user: set for the plugin only. */
+struct np_kube_exec_env {
+    char *name;
+    char *value; /* may hold a secret: never log */
+};
+
+/*
+ * An exec credential plugin (users[].user.exec), run as kubectl runs it: the process
+ * environment plus env, KUBERNETES_EXEC_INFO, stdin /dev/null, never interactive. Every member
+ * is owned by the config.
+ */
+struct np_kube_exec_config {
+    char *command; /* looked up in $PATH; with a '/', relative to the kubeconfig's directory */
+    char **args;   /* NULL-terminated, never NULL */
+    struct np_kube_exec_env *env;
+    size_t nenv;
+    char *api_version;         /* client.authentication.k8s.io/v1 or .../v1beta1 */
+    char *install_hint;        /* shown when the command is not found, or NULL */
+    bool provide_cluster_info; /* put the cluster in KUBERNETES_EXEC_INFO */
+    /* With provide_cluster_info: the cluster's extension client.authentication.k8s.io/exec as
+     * JSON text (spec.cluster.config), or NULL. */
+    char *cluster_config;
+};
+
 /* Where and as whom to talk to the API server. Every member is owned by the config. */
 struct np_kube_config {
     char *server;                  /* "https://host:port" (maybe a path prefix), no trailing '/' */
@@ -47,19 +71,25 @@ struct np_kube_config {
     size_t key_len;
     char *token;      /* static bearer token, or NULL (secret: never log) */
     char *token_file; /* bearer token file, re-read at most once a minute, or NULL */
-    char *namespace;  /* the context's namespace or the pod's namespace, or NULL */
-    char *context;    /* the kubeconfig context used, or NULL in-cluster */
-    char *source;     /* the kubeconfig path or "in-cluster", for messages */
+    /* An exec credential plugin, or NULL; only when the user has no token, token file or client
+     * certificate (those win, as with kubectl). */
+    struct np_kube_exec_config *exec;
+    char *namespace; /* the context's namespace or the pod's namespace, or NULL */
+    char *context;   /* the kubeconfig context used, or NULL in-cluster */
+    char *source;    /* the kubeconfig path or "in-cluster", for messages */
 };
 
 /*
  * Loads a kubeconfig: `path` if given, else the first path in $KUBECONFIG, else
  * ~/.kube/config; uses current-context. Files it names (certificate-authority,
  * client-certificate, client-key) are read now, relative paths against the kubeconfig's
- * directory. *out is owned by the caller (np_kube_config_destroy).
+ * directory. An exec plugin is checked now (command, apiVersion v1 or v1beta1, interactiveMode
+ * Never or IfAvailable) and first run by the client's first request. *out is owned by the
+ * caller (np_kube_config_destroy).
  * Errors: NP_ENOTFOUND (no file; a context, cluster or user that is named but missing),
- * NP_EINVAL (no current-context, no server, unsupported auth such as exec), NP_EPARSE (bad
- * YAML or base64), NP_EIO (a named file cannot be read).
+ * NP_EINVAL (no current-context, no server, unsupported auth such as an auth-provider, an exec
+ * plugin netposture cannot run), NP_EPARSE (bad YAML or base64), NP_EIO (a named file cannot
+ * be read).
  */
 int np_kube_config_load_kubeconfig(struct np_kube_config **out, const char *path);
 
@@ -140,7 +170,11 @@ void np_kube_response_clean_up(struct np_kube_response *resp);
  * Sends one request. resp must be zero-initialised (or cleaned); it receives the status
  * and body whatever the outcome. Returns 0 for a 2xx answer; for other answers the code
  * mapped by np_kube_status_to_error(); NP_EIO (connect, TLS, read), NP_ETIMEOUT,
- * NP_ECANCELED for transport failures.
+ * NP_ECANCELED for transport failures. With an exec plugin, the plugin runs when no credential
+ * is cached or the cached one expires, and once more when the server answers 401 (the request
+ * is then sent again once). A plugin that cannot give a credential (not found, failed, bad
+ * output) makes the request fail with NP_EAUTH (never NP_ENOTFOUND, which means "no such
+ * object"); one that does not finish in time with NP_ETIMEOUT.
  */
 int np_kube_client_request(struct np_kube_client *client, const struct np_kube_request *req,
                            struct np_kube_response *resp);

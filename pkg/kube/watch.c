@@ -286,7 +286,7 @@ static int watch_result(struct np_kube_client *c, struct np_kube_client_conn *co
             cc = msg->data.result;
     if (w->status == 0)
         curl_easy_getinfo(conn->easy, CURLINFO_RESPONSE_CODE, &w->status);
-    np_kube_client_note_status(c, w->status);
+    np_kube_client_note_status(c, conn, w->status);
 
     if (w->rc)
         return w->rc;

@@ -37,6 +37,15 @@ def main():
         put("fuzz_aws_event", open(path, "rb").read())
     for path in sorted(glob.glob("tests/fixtures/kube/kubeconfig/*.yaml")):
         put("fuzz_kube_config", open(path, "rb").read())
+    cert = open("tests/fixtures/kube/exec/client.crt").read()
+    key = open("tests/fixtures/kube/exec/client.key").read()
+    for sel, version in ((0, "v1"), (1, "v1beta1")):
+        for status in ({"token": "k8s-aws-v1.seed", "expirationTimestamp": "2030-01-02T03:04:05Z"},
+                       {"token": "t"}, {"clientCertificateData": cert, "clientKeyData": key},
+                       {"token": "t", "expirationTimestamp": "2030-01-02T03:04:05.123+02:00"}):
+            cred = {"apiVersion": "client.authentication.k8s.io/" + version,
+                    "kind": "ExecCredential", "spec": {"interactive": False}, "status": status}
+            put("fuzz_kube_exec_credential", bytes([sel]) + json.dumps(cred).encode() + b"\n")
     for path in sorted(glob.glob("tests/fixtures/kube/watch/*")):
         data = open(path, "rb").read()
         put("fuzz_kube_watch", b"\x3f" + data)

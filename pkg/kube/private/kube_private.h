@@ -165,6 +165,129 @@ int np_kube_token_source_get(struct np_kube_token_source *ts, char **out);
 /* Forces a re-read on the next get (after a 401). */
 void np_kube_token_source_invalidate(struct np_kube_token_source *ts);
 
+/* ------------------------------------------------------------ exec credential plugins */
+
+/* The API versions of ExecCredential netposture speaks. */
+#define NP_KUBE_EXEC_V1 "client.authentication.k8s.io/v1"
+#define NP_KUBE_EXEC_V1BETA1 "client.authentication.k8s.io/v1beta1"
+/* Defaults of a plugin run: whole run, stdout kept, re-run this long before expiry. */
+#define NP_KUBE_EXEC_TIMEOUT_MS 60000
+#define NP_KUBE_EXEC_MAX_STDOUT (1024u * 1024u)
+#define NP_KUBE_EXEC_EXPIRY_MARGIN_MS 10000
+
+/* Resolves path against dir unless it is absolute (or dir is empty). Owned. */
+char *np_kube_path_resolve(const char *dir, const char *path);
+/* Whether a YAML scalar means true ("true", "yes", "on"; any case). */
+bool np_kube_yaml_true(const char *s);
+
+/*
+ * Reads a user's exec stanza (exec: the json-c form of the YAML; cluster: the selected cluster
+ * entry, for its exec extension) into *out (owned; np_kube_exec_config_destroy). dir anchors a
+ * relative command, what prefixes messages. Errors: NP_EINVAL (no command, an apiVersion other
+ * than v1/v1beta1, interactiveMode missing for v1, Always or unknown; a malformed args/env).
+ */
+int np_kube_exec_config_parse(struct np_kube_exec_config **out, json_object *exec,
+                              json_object *cluster, const char *dir, const char *what);
+struct np_kube_exec_config *np_kube_exec_config_dup(const struct np_kube_exec_config *ec);
+void np_kube_exec_config_destroy(struct np_kube_exec_config *ec);
+
+/* A credential an exec plugin returned. Secrets: wiped by clean_up, never logged. */
+struct np_kube_exec_cred {
+    char *token;         /* bearer token, or NULL */
+    unsigned char *cert; /* client certificate PEM, or NULL (then key is NULL too) */
+    size_t cert_len;
+    unsigned char *key; /* client key PEM, or NULL */
+    size_t key_len;
+    int64_t expires_ms; /* wall ms of status.expirationTimestamp; INT64_MAX: none given */
+};
+
+void np_kube_exec_cred_clean_up(struct np_kube_exec_cred *cred);
+/* A deep copy of src into dst. */
+void np_kube_exec_cred_copy(struct np_kube_exec_cred *dst, const struct np_kube_exec_cred *src);
+
+/*
+ * Decodes a plugin's stdout (an ExecCredential of api_version) into cred (cleaned first).
+ * Errors: NP_EPARSE (not JSON, kind is not ExecCredential, another apiVersion, no status, a
+ * member of the wrong type, neither token nor certificate and key, only one of certificate and
+ * key, a pair OpenSSL refuses, a bad expirationTimestamp). Messages name what was wrong, never
+ * the secret values.
+ */
+int np_kube_exec_cred_parse(struct np_kube_exec_cred *cred, const char *text, size_t len,
+                            const char *api_version);
+
+/*
+ * KUBERNETES_EXEC_INFO for a plugin (owned JSON text): apiVersion, kind ExecCredential,
+ * spec.interactive false and, with provide_cluster_info, spec.cluster (server,
+ * tls-server-name, insecure-skip-tls-verify, certificate-authority-data, config) from cfg.
+ */
+char *np_kube_exec_info(const struct np_kube_exec_config *ec, const struct np_kube_config *cfg);
+
+/* How one run of a command went. */
+struct np_kube_exec_result {
+    struct np_buf out;  /* stdout (at most the limit asked for) */
+    char err_line[201]; /* the first line of stderr, cut to 200 bytes, printable ASCII only */
+    int exit_code;      /* the exit status, or -1 when a signal ended it */
+    int signal;         /* the signal that ended it, or 0 */
+};
+
+void np_kube_exec_result_clean_up(struct np_kube_exec_result *res);
+
+/* One run of a command: argv[0] is looked up in $PATH unless it holds a '/'. */
+struct np_kube_exec_spec {
+    char *const *argv;             /* NULL-terminated */
+    char *const *envp;             /* the whole environment, NULL-terminated */
+    size_t max_stdout;             /* more kills the command */
+    int64_t timeout_ms;            /* longer kills the command (its process group) */
+    struct np_kube_cancel *cancel; /* optional: firing kills the command */
+};
+
+/*
+ * Runs a command with stdin /dev/null, default signal handling and an empty signal mask, in a
+ * process group of its own, capturing stdout and the first line of stderr; res (zeroed first)
+ * holds what was seen whatever the outcome. Returns 0 when the command exited (any status).
+ * Errors: NP_ENOTFOUND (no such command), NP_EIO (it cannot be started), NP_ETIMEOUT,
+ * NP_EPARSE (more stdout than max_stdout), NP_ECANCELED.
+ */
+int np_kube_exec_run(struct np_kube_exec_result *res, const struct np_kube_exec_spec *spec);
+
+/*
+ * The credential source of a client with an exec plugin: the plugin's last credential, cached
+ * until it expires (less a margin) or a 401 proves it stale. Thread-safe: one run at a time,
+ * threads that waited for a run share its credential.
+ */
+struct np_kube_exec {
+    pthread_mutex_t lock;
+    struct np_kube_exec_config *config;
+    char *info; /* KUBERNETES_EXEC_INFO */
+    char *what; /* "exec plugin \"<command>\"", for messages */
+    struct np_kube_exec_cred cred;
+    bool have;     /* cred holds a credential */
+    uint64_t gen;  /* bumped by every credential taken */
+    uint64_t runs; /* plugin runs so far */
+    const struct np_clock *clock;
+    int64_t timeout_ms;
+    size_t max_stdout;
+    int64_t margin_ms;
+};
+
+/* cfg->exec must be set; the clock's wall time judges expiry. Errors: NP_ENOMEM. */
+int np_kube_exec_init(struct np_kube_exec *x, const struct np_kube_config *cfg,
+                      const struct np_clock *clock);
+void np_kube_exec_clean_up(struct np_kube_exec *x);
+/*
+ * A copy of the current credential in *cred (cleaned by the caller) and its generation in *gen,
+ * running the plugin first when none is cached or the cached one expires within the margin.
+ * Errors: NP_EAUTH (the plugin is not found, fails or prints no valid credential; the message
+ * says why, with the install hint and the first line of its stderr), NP_ETIMEOUT, NP_ECANCELED.
+ */
+int np_kube_exec_get(struct np_kube_exec *x, struct np_kube_exec_cred *cred, uint64_t *gen,
+                     struct np_kube_cancel *cancel);
+/* The server refused the credential of generation gen (401): forget it, so the next get runs
+ * the plugin, unless a newer one was taken meanwhile. */
+void np_kube_exec_invalidate(struct np_kube_exec *x, uint64_t gen);
+/* Plugin runs so far (for tests). */
+uint64_t np_kube_exec_runs(struct np_kube_exec *x);
+
 /* ------------------------------------------------------------ hooks for tests */
 
 /* In-cluster config from explicit values instead of the environment and the standard
@@ -191,6 +314,8 @@ struct np_kube_client_conn {
     struct curl_slist *headers; /* owned */
     char *url;                  /* owned */
     char errbuf[256];           /* CURL_ERROR_SIZE */
+    bool exec_cred;             /* the request carries an exec plugin's credential */
+    uint64_t exec_gen;          /* its generation */
 };
 int np_kube_client_conn_open(struct np_kube_client *client, struct np_kube_client_conn *conn,
                              const struct np_kube_request *req, bool streaming);
@@ -202,7 +327,12 @@ int np_kube_curl_error(int curl_code, const char *errbuf, const char *what);
 /* Maps the Status object of a watch ERROR event like np_kube_status_to_error (its code
  * wins; 500 when it has none). */
 int np_kube_status_event_to_error(json_object *status, const char *what);
-/* After an answer: lets the token source re-read on a 401. */
-void np_kube_client_note_status(struct np_kube_client *client, long status);
+/* After an answer on conn: a 401 lets the token source re-read and forgets the exec plugin's
+ * credential the request carried. Returns true when a 401 refused an exec credential, so that
+ * sending the request again may succeed. */
+bool np_kube_client_note_status(struct np_kube_client *client,
+                                const struct np_kube_client_conn *conn, long status);
+/* The client's exec credential source, or NULL (for tests). */
+struct np_kube_exec *np_kube_client_exec(struct np_kube_client *client);
 
 #endif

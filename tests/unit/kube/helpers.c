@@ -1,12 +1,22 @@
 /*
- * Implementation of the kube unit tests' shared helpers (fixtures, fake clock, waiter).
+ * Implementation of the kube unit tests' shared helpers (fixtures, fake clock, waiter,
+ * scratch directories for exec plugin scripts).
  */
 #include "helpers.h"
 
 #include "kube/private/kube_private.h"
 
 #include <criterion/criterion.h>
+#include <dirent.h>
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/lsan_interface.h>
+#endif
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 char *fixture_read(const char *rel, size_t *len)
 {
@@ -102,4 +112,65 @@ uint32_t test_rand(uint32_t *state)
 {
     *state = *state * 1664525u + 1013904223u;
     return *state >> 8;
+}
+
+void kube_leak_check(void)
+{
+#if defined(__SANITIZE_ADDRESS__)
+    if (__lsan_do_recoverable_leak_check() != 0) {
+        fputs("kube tests: memory leaked (see the LeakSanitizer report above)\n", stderr);
+        abort();
+    }
+#endif
+}
+
+char *scratch_new(void)
+{
+    char tmpl[] = "/tmp/np-kube-test-XXXXXX";
+    cr_assert_not_null(mkdtemp(tmpl), "mkdtemp");
+    return np_strdup(tmpl);
+}
+
+void scratch_remove(char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    while (d && (e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        char *p = np_strdupf("%s/%s", dir, e->d_name);
+        unlink(p);
+        free(p);
+    }
+    if (d)
+        closedir(d);
+    rmdir(dir);
+    free(dir);
+}
+
+char *scratch_script(const char *dir, const char *name, const char *body)
+{
+    char *path = np_strdupf("%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f, "cannot write %s", path);
+    fprintf(f, "#!/bin/sh\n%s", body);
+    fclose(f);
+    cr_assert_eq(chmod(path, 0755), 0);
+    return path;
+}
+
+char *scratch_read(const char *dir, const char *name)
+{
+    char *path = np_strdupf("%s/%s", dir, name);
+    FILE *f = fopen(path, "r");
+    free(path);
+    if (!f)
+        return NULL;
+    struct np_buf b = NP_BUF_INIT;
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        np_buf_append(&b, chunk, n);
+    fclose(f);
+    return b.data ? np_buf_take(&b) : np_strdup("");
 }

@@ -1,6 +1,7 @@
 /*
  * Shared bits of the kube unit tests: reading fixtures, a fake clock that tests move by
- * hand, and a small condition helper so threads are awaited without sleeping.
+ * hand, a small condition helper so threads are awaited without sleeping, and scratch
+ * directories holding the shell-script exec plugins the tests write.
  */
 #ifndef NP_TEST_KUBE_HELPERS_H
 #define NP_TEST_KUBE_HELPERS_H
@@ -43,5 +44,18 @@ int waiter_wait(struct waiter *w, int want, int64_t timeout_ms);
 
 /* A deterministic pseudo-random generator for chunk sizes. */
 uint32_t test_rand(uint32_t *state);
+
+/* Suite teardown (TestSuite(x, .fini = kube_leak_check)): runs LeakSanitizer after each test
+ * and aborts on a leak, so a leak fails the run instead of only being printed. */
+void kube_leak_check(void);
+
+/* A fresh directory under /tmp (owned path); scratch_remove deletes it and its files (one
+ * level deep) and frees the path. */
+char *scratch_new(void);
+void scratch_remove(char *dir);
+/* Writes dir/name (mode 0755) holding "#!/bin/sh\n" + body; returns the path (owned). */
+char *scratch_script(const char *dir, const char *name, const char *body);
+/* Reads dir/name whole (owned, NUL-terminated), or NULL when it does not exist. */
+char *scratch_read(const char *dir, const char *name);
 
 #endif

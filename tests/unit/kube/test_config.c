@@ -122,7 +122,7 @@ Test(kubeconfig, clear_errors)
     expect_failure(KC "no-current-context.yaml", NP_EINVAL, "no current-context");
     expect_failure(KC "missing-context.yaml", NP_ENOTFOUND, "\"ghost\"");
     expect_failure(KC "missing-cluster.yaml", NP_ENOTFOUND, "cluster \"nowhere\"");
-    expect_failure(KC "exec.yaml", NP_EINVAL, "exec plugin");
+    expect_failure(KC "auth-provider.yaml", NP_EINVAL, "an auth-provider");
     expect_failure(KC "missing-file.yaml", NP_ENOTFOUND, "pki/nope.crt");
     expect_failure(KC "cert-without-key.yaml", NP_EINVAL, "client-key");
     expect_failure(KC "bad-yaml.yaml", NP_EPARSE, "line");
