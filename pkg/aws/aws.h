@@ -223,9 +223,10 @@ int np_aws_provider_get(struct np_aws_provider *p, struct np_aws_credentials *ou
 
 /* What a provider is using, for status and metrics. */
 struct np_aws_provider_state {
-    enum np_aws_cred_source source;   /* what DEFAULT resolved to */
-    bool assumed;                     /* assume_role_arn on top */
-    int64_t expires_ms;               /* wall ms; 0: long-term keys, or none yet */
+    enum np_aws_cred_source source; /* what DEFAULT resolved to */
+    bool assumed;                   /* assume_role_arn on top */
+    int64_t expires_ms;             /* wall ms; 0: long-term keys, or none yet */
+    int64_t refresh_ms; /* wall ms of the next refresh (a failed one's backoff included); 0: none */
     enum np_aws_cred_failure failure; /* of the last fetch */
 };
 void np_aws_provider_state(struct np_aws_provider *p, struct np_aws_provider_state *out);

@@ -331,6 +331,8 @@ void np_aws_provider_state(struct np_aws_provider *p, struct np_aws_provider_sta
     out->assumed = p->base != NULL;
     pthread_mutex_lock(&p->lock);
     out->expires_ms = p->have ? p->expires_ms : 0;
+    if (out->expires_ms)
+        out->refresh_ms = refresh_at(p) > p->retry_ms ? refresh_at(p) : p->retry_ms;
     out->failure = p->failure;
     pthread_mutex_unlock(&p->lock);
 }

@@ -761,6 +761,7 @@ struct account_report {
     char *account_id, *arn;        /* sts:GetCallerIdentity */
     char source[64];               /* status.credentialSource */
     int64_t expires_ms;            /* of temporary credentials; 0: none */
+    int64_t refresh_ms;            /* their next refresh; 0: none */
     bool consuming;                /* an event queue is read */
     enum np_controller_reason why; /* of a failure, when not the plain one */
 };
@@ -778,6 +779,7 @@ static void report_source(struct account_report *r, struct np_controller_account
     np_aws_provider_state(a->provider, &st);
     np_controller_credentials_source(r->source, sizeof(r->source), a->provider);
     r->expires_ms = st.expires_ms;
+    r->refresh_ms = st.refresh_ms;
 }
 
 /* Who the credentials are (sts:GetCallerIdentity) and, with an event queue, that it is
@@ -861,14 +863,15 @@ static int write_account_status(struct np_controller *ctl, json_object *acct, co
     return rc;
 }
 
-/* When to verify a ready account again: just after its temporary credentials expire (their
- * refresh is then overdue and a failure shows as CredentialsExpired), else never. */
+/* When to verify a ready account again: when its temporary credentials are due for refresh
+ * (the verification refreshes them, and the status shows the new expiry), at least 5 s apart;
+ * never for long-term keys. */
 static int64_t reverify_after_ms(struct np_controller *ctl, const struct account_report *r)
 {
-    if (r->expires_ms <= 0)
+    if (r->refresh_ms <= 0)
         return 0;
-    int64_t left = r->expires_ms - np_controller_now_ms(ctl);
-    return left > 0 ? left + 1000 : 1000;
+    int64_t left = r->refresh_ms - np_controller_now_ms(ctl) + 1000;
+    return left > 5000 ? left : 5000;
 }
 
 /* Verifies an account's credentials (sts:GetCallerIdentity) and reports it on its status. */
