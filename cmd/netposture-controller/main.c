@@ -27,6 +27,14 @@ static void usage(FILE *f)
         "  --log-format F          json or text (default json)\n"
         "  --metrics-addr A        Prometheus /metrics listen address (default :8080; \"\" off)\n"
         "  --health-addr A         /healthz and /readyz listen address (default :8081; \"\" off)\n"
+        "  --leader-elect          hold a coordination.k8s.io Lease before running (standby\n"
+        "                          otherwise); every AWS mutation and write is fenced on it\n"
+        "  --leader-election-namespace NS  the Lease's namespace (default: the pod's, else\n"
+        "                          netposture-system)\n"
+        "  --leader-election-id NAME       the Lease's name (default netposture-controller)\n"
+        "  --leader-election-lease-duration D  (default 15s)\n"
+        "  --leader-election-renew-deadline D  (default 10s)\n"
+        "  --leader-election-retry-period D    (default 2s)\n"
         "  --web-identity-token-dir DIR\n"
         "                          a directory CloudAccount credentials.tokenFile may name, "
         "besides\n"
@@ -74,6 +82,12 @@ static const struct option longopts[] = {
     {"metrics-addr", required_argument, NULL, 'm'},
     {"health-addr", required_argument, NULL, 'h'},
     {"web-identity-token-dir", required_argument, NULL, 't'},
+    {"leader-elect", no_argument, NULL, 'L'},
+    {"leader-election-namespace", required_argument, NULL, 'N'},
+    {"leader-election-id", required_argument, NULL, 'I'},
+    {"leader-election-lease-duration", required_argument, NULL, 'D'},
+    {"leader-election-renew-deadline", required_argument, NULL, 'R'},
+    {"leader-election-retry-period", required_argument, NULL, 'P'},
     {"help", no_argument, NULL, '?'},
     {NULL, 0, NULL, 0},
 };
@@ -113,6 +127,19 @@ static bool parse_value_flag(struct flags *f, int c, const char *arg)
             return false;
         }
         return true;
+    case 'D':
+    case 'R':
+    case 'P': {
+        int64_t *slot = c == 'D'   ? &f->opts.lease_duration_ms
+                        : c == 'R' ? &f->opts.renew_deadline_ms
+                                   : &f->opts.retry_period_ms;
+        if (np_duration_parse(arg, &v) != 0 || v < 100 || v > 10 * 60 * 1000) {
+            fprintf(stderr, "--leader-election-*: need a duration from 100ms to 10m, e.g. 15s\n");
+            return false;
+        }
+        *slot = v;
+        return true;
+    }
     default: /* 'f' */
         if (strcmp(arg, "json") == 0) {
             f->format = NP_LOG_JSON;
@@ -146,6 +173,12 @@ static int parse_flags(struct flags *f, int argc, char **argv)
             f->token_dirs[f->opts.n_web_identity_token_dirs++] = optarg;
             f->opts.web_identity_token_dirs = f->token_dirs;
             break;
+        case 'L': f->opts.leader_elect = true; break;
+        case 'N': f->opts.leader_election_namespace = optarg; break;
+        case 'I': f->opts.leader_election_id = optarg; break;
+        case 'D':
+        case 'R':
+        case 'P':
         case 'w':
         case 'r':
         case 'a':

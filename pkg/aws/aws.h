@@ -240,9 +240,14 @@ struct np_aws_ec2;
  * referenced); clock, observer and observer_ctx are kept and must outlive the client.
  */
 struct np_aws_ec2_config {
-    const char *region;                           /* required */
-    const char *endpoint;                         /* override for EC2; NULL: resolve */
-    const char *sts_endpoint;                     /* override for STS; NULL: resolve */
+    const char *region;       /* required */
+    const char *endpoint;     /* override for EC2; NULL: resolve */
+    const char *sts_endpoint; /* override for STS; NULL: resolve */
+    /* Optional fence: an EC2 action that changes something (not Describe*, Get*, List*,
+     * Search*) is refused with NP_EDENIED (code "Fenced"), sending nothing, unless it returns
+     * true. Leader election: only the lease holder mutates. */
+    bool (*mutation_gate)(void *ctx);
+    void *mutation_gate_ctx;
     const struct np_aws_credentials *credentials; /* static keys, or: */
     struct np_aws_provider *provider;             /* credentials refreshed as they expire */
     const char *ca_bundle;                        /* PEM file; NULL: the system store */

@@ -31,6 +31,8 @@ struct np_aws_ec2 {
     char *region;
     struct endpoint ep[NP_AWS_N_SERVICES]; /* indexed by enum np_aws_service; url NULL: none */
     struct np_aws_provider *provider;      /* NULL: an anonymous client (unsigned calls) */
+    bool (*mutation_gate)(void *ctx);
+    void *mutation_gate_ctx;
     char *ca_bundle;
     bool insecure;
     long connect_timeout_ms;
@@ -441,6 +443,8 @@ int np_aws_client_new(struct np_aws_ec2 **out, const struct np_aws_ec2_config *c
     c->user_agent = np_strdup(np_str_is_empty(cfg->user_agent) ? "netposture" : cfg->user_agent);
     c->observer = cfg->observer;
     c->observer_ctx = cfg->observer_ctx;
+    c->mutation_gate = cfg->mutation_gate;
+    c->mutation_gate_ctx = cfg->mutation_gate_ctx;
 
     share_init(c);
     *out = c;
@@ -701,8 +705,29 @@ static int call_endpoint(struct np_aws_ec2 *c, const struct np_aws_call *call, s
     return 0;
 }
 
-/* Before attempt number `attempt`: stops when the call is canceled or the client-side bucket
- * refuses, and waits for a token otherwise. */
+/* Whether an EC2 action changes something (what a fenced process may not send). */
+static bool is_mutation(const struct np_aws_call *call)
+{
+    static const char *const reads[] = {"Describe", "Get", "List", "Search"};
+    if (call->service != NP_AWS_SERVICE_EC2)
+        return false;
+    for (size_t i = 0; i < NP_ARRAY_LEN(reads); i++)
+        if (np_str_has_prefix(call->action, reads[i]))
+            return false;
+    return true;
+}
+
+static int fenced(const struct np_aws_call *call, int attempts)
+{
+    record(call->action, "Fenced", "this process does not hold the leader lease", NULL, 0,
+           attempts);
+    return np_error_set(NP_EDENIED,
+                        "%s %s refused: this process does not hold the leader lease (fenced)",
+                        service_labels[call->service], call->action);
+}
+
+/* Before attempt number `attempt`: stops when the call is canceled, fenced or the client-side
+ * bucket refuses, and waits for a token otherwise. */
 static int admit_attempt(struct np_aws_ec2 *c, const struct np_aws_call *call,
                          enum np_aws_rate_category cat, int attempt)
 {
@@ -713,6 +738,9 @@ static int admit_attempt(struct np_aws_ec2 *c, const struct np_aws_call *call,
         return client_throttled(c, call, cat, wait_ms, attempt);
     if (wait_ms > 0)
         pause_ms(c, call, wait_ms);
+    /* checked last, right before the attempt is signed and sent */
+    if (c->mutation_gate && is_mutation(call) && !c->mutation_gate(c->mutation_gate_ctx))
+        return fenced(call, attempt - 1);
     return 0;
 }
 

@@ -513,6 +513,8 @@ static int region_create(struct np_controller *ctl, struct np_controller_account
     cfg.endpoint = a->eps.ec2;
     cfg.sts_endpoint = a->eps.sts;
     cfg.provider = a->provider;
+    cfg.mutation_gate = np_controller_may_write;
+    cfg.mutation_gate_ctx = ctl;
     cfg.observer = np_controller_aws_observer;
     cfg.observer_ctx = ctl;
     cfg.rate_scale = ctl->opts.aws_rate_scale;

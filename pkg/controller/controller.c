@@ -70,6 +70,11 @@ static void describe_metrics(struct np_metrics *m)
                         NULL, 0);
     np_metrics_describe(m, "netposture_managed_objects", NP_METRIC_GAUGE,
                         "Postures known to the controller by kind.", NULL, 0);
+    np_metrics_describe(m, "netposture_leader", NP_METRIC_GAUGE,
+                        "1 while this process holds the leader Lease (--leader-elect), else 0.",
+                        NULL, 0);
+    np_metrics_describe(m, "netposture_leader_transitions_total", NP_METRIC_COUNTER,
+                        "Changes of the leader Lease's holder this process observed.", NULL, 0);
 }
 
 /* ---------------------------------------------------------------- clock */
@@ -377,11 +382,14 @@ int np_controller_new(struct np_controller **out, const struct np_controller_opt
     pthread_mutex_init(&ctl->hints_lock, NULL);
     pthread_cond_init(&ctl->stop_cond, NULL);
     atomic_init(&ctl->stopping, false);
+    atomic_init(&ctl->lost, false);
 
     rc = np_kube_config_load(&cfg, opts->kubeconfig);
     if (rc)
         goto out;
-    struct np_kube_client_options kopts = {.user_agent = "netposture-controller"};
+    struct np_kube_client_options kopts = {.user_agent = "netposture-controller",
+                                           .write_gate = np_controller_may_write,
+                                           .write_gate_ctx = ctl};
     rc = np_kube_client_new(&ctl->kube, cfg, &kopts);
     if (rc)
         goto out;
@@ -395,6 +403,7 @@ int np_controller_new(struct np_controller **out, const struct np_controller_opt
     ctl->metrics = np_metrics_new();
     describe_metrics(ctl->metrics);
     np_controller_accounts_init(ctl);
+    rc = np_controller_leader_init(ctl, cfg);
 out:
     np_kube_config_destroy(cfg);
     if (rc) {
@@ -498,6 +507,7 @@ static void drain(struct np_controller *ctl)
     for (size_t i = 0; i < NP_ARRAY_LEN(infs); i++)
         if (infs[i])
             np_kube_informer_stop(infs[i]);
+    np_controller_leader_stop(ctl); /* released once nothing of ours writes any more */
 }
 
 int np_controller_run(struct np_controller *ctl)
@@ -507,7 +517,11 @@ int np_controller_run(struct np_controller *ctl)
         rc = start_informers(ctl);
     if (rc == 0) {
         wait_caches_synced(ctl);
-        rc = start_workers(ctl);
+        rc = np_controller_leader_acquire(ctl);
+        if (rc == NP_ECANCELED) /* stopped while standing by */
+            rc = 0;
+        else if (rc == 0)
+            rc = start_workers(ctl);
     }
     if (rc == 0) {
         pthread_mutex_lock(&ctl->lock);
@@ -516,6 +530,8 @@ int np_controller_run(struct np_controller *ctl)
         pthread_mutex_unlock(&ctl->lock);
     }
     drain(ctl);
+    if (rc == 0 && atomic_load(&ctl->lost))
+        rc = np_error_set(NP_EDENIED, "the leader lease was lost");
     return rc;
 }
 
@@ -544,6 +560,7 @@ void np_controller_destroy(struct np_controller *ctl)
     np_kube_recorder_destroy(ctl->recorder);
     np_kube_workqueue_destroy(ctl->queue);
     np_kube_client_destroy(ctl->kube);
+    np_controller_leader_destroy(ctl);
     np_metrics_destroy(ctl->metrics);
     free(ctl->workers);
     free((char *)ctl->opts.kubeconfig);

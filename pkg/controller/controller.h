@@ -23,6 +23,14 @@ struct np_controller_options {
      * AWS_WEB_IDENTITY_TOKEN_FILE (borrowed: must outlive the controller). */
     const char *const *web_identity_token_dirs;
     size_t n_web_identity_token_dirs;
+    /* Leader election on a coordination.k8s.io/v1 Lease: only the holder runs workers,
+     * pollers and consumers, and every AWS mutation and Kubernetes write is fenced on it. */
+    bool leader_elect;
+    const char *leader_election_namespace; /* NULL: the pod's namespace, else netposture-system */
+    const char *leader_election_id;        /* the Lease's name; NULL: netposture-controller */
+    int64_t lease_duration_ms;             /* 0: 15 s */
+    int64_t renew_deadline_ms;             /* 0: 10 s */
+    int64_t retry_period_ms;               /* 0: 2 s */
 };
 
 struct np_controller;

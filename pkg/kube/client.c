@@ -14,6 +14,8 @@
 #define POOL_MAX 16
 
 struct np_kube_client {
+    bool (*write_gate)(void *ctx); /* NULL: every write goes */
+    void *write_gate_ctx;
     char *base; /* URL prefix for paths: the server, host swapped for tls-server-name */
     bool https;
     bool insecure;
@@ -126,6 +128,10 @@ int np_kube_client_new(struct np_kube_client **out, const struct np_kube_config 
         goto out;
     }
     c->clock = opts && opts->clock ? opts->clock : np_clock_system();
+    if (opts) {
+        c->write_gate = opts->write_gate;
+        c->write_gate_ctx = opts->write_gate_ctx;
+    }
     rc = np_kube_token_source_init(&c->tokens, cfg->token, cfg->token_file, c->clock);
     if (rc)
         goto out;
@@ -580,6 +586,12 @@ int np_kube_client_request(struct np_kube_client *c, const struct np_kube_reques
                            struct np_kube_response *resp)
 {
     bool again = false;
+    bool write = req->method && strcmp(req->method, "GET") != 0;
+    if (write && c->write_gate && !c->write_gate(c->write_gate_ctx))
+        return np_error_set(NP_EDENIED,
+                            "%s %s refused: this process does not hold the leader "
+                            "lease (fenced)",
+                            req->method, req->path ? req->path : "?");
     char *what = np_strdupf("%s %s", req->method ? req->method : "?", req->path ? req->path : "?");
     int rc = request_once(c, req, resp, what, &again);
     if (again) /* the plugin runs again (unless another request already did) */
@@ -809,6 +821,24 @@ int np_kube_create(struct np_kube_client *c, json_object **out, const struct np_
                                           JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
     rc = do_json(c, out, "POST", path, field_manager_query, "application/json", text, NULL);
 out:
+    free(path);
+    return rc;
+}
+
+int np_kube_replace(struct np_kube_client *c, json_object **out, const struct np_kube_resource *r,
+                    const char *ns, const char *name, json_object *body)
+{
+    char *path = NULL;
+    if (out)
+        *out = NULL;
+    int rc = np_kube_resource_path(&path, r, ns, name, NULL);
+    if (rc == 0 && !body)
+        rc = np_error_set(NP_EINVAL, "replace %s: no body", path);
+    if (rc == 0) {
+        const char *text = json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN |
+                                                                    JSON_C_TO_STRING_NOSLASHESCAPE);
+        rc = do_json(c, out, "PUT", path, field_manager_query, "application/json", text, NULL);
+    }
     free(path);
     return rc;
 }

@@ -135,6 +135,10 @@ struct np_kube_client_options {
     int64_t request_timeout_ms;   /* whole non-watch request; default 30 000 */
     int64_t connect_timeout_ms;   /* default 10 000 */
     const struct np_clock *clock; /* default np_clock_system(); borrowed */
+    /* Optional fence: every write (any method but GET) is refused with NP_EDENIED, sending
+     * nothing, unless it returns true (leader election: only the lease holder writes). */
+    bool (*write_gate)(void *ctx);
+    void *write_gate_ctx;
 };
 
 /*
@@ -254,6 +258,12 @@ int np_kube_list_pages(struct np_kube_client *client, const struct np_kube_resou
 /* POSTs body (borrowed) to the collection; *out (optional) is the created object. */
 int np_kube_create(struct np_kube_client *client, json_object **out,
                    const struct np_kube_resource *res, const char *ns, json_object *body);
+
+/* PUTs body (borrowed; its metadata.resourceVersion makes it conditional) over ns/name;
+ * *out (optional) is the stored object. Errors: NP_ECONFLICT (stale resourceVersion), ... */
+int np_kube_replace(struct np_kube_client *client, json_object **out,
+                    const struct np_kube_resource *res, const char *ns, const char *name,
+                    json_object *body);
 
 /* DELETEs an object. Errors: NP_ENOTFOUND when it is already gone, the mapped codes. */
 int np_kube_delete(struct np_kube_client *client, const struct np_kube_resource *res,
@@ -577,5 +587,59 @@ int np_kube_secret_get_data(struct np_kube_client *client, unsigned char **out, 
                             const char *ns, const char *name, const char *key);
 /* The same from an already fetched Secret object (borrowed). */
 int np_kube_secret_data(unsigned char **out, size_t *len, json_object *secret, const char *key);
+
+/* ---------------------------------------------------------------- leader election */
+
+/* How the elector reads and writes its Lease (a seam for unit tests; see
+ * np_kube_leader_new_for_client for the real one). update is conditional on the object's
+ * metadata.resourceVersion (NP_ECONFLICT when stale); get gives NP_ENOTFOUND when absent. */
+struct np_kube_lease_ops {
+    int (*get)(void *ctx, json_object **lease);
+    int (*create)(void *ctx, json_object *lease, json_object **out);
+    int (*update)(void *ctx, json_object *lease, json_object **out);
+    void *ctx;
+};
+
+struct np_kube_leader_options {
+    const char *namespace, *name; /* of the Lease */
+    const char *identity;         /* holderIdentity: "<hostname>_<random>" */
+    int64_t lease_duration_ms;    /* 15000: a standby takes over this long after the last renew */
+    int64_t renew_deadline_ms;    /* 10000: a leader gives up when no renew succeeded so long */
+    int64_t retry_period_ms;      /* 2000: between tries */
+    const struct np_clock *clock; /* NULL: the system clock */
+    /* Called from the elector's thread, under its lock: must not call back into it nor block. */
+    void (*on_leading)(void *ctx, bool leading);      /* became leader / lost the lease */
+    void (*on_holder)(void *ctx, const char *holder); /* the holder seen changed ("" free) */
+    void *ctx;
+};
+
+struct np_kube_leader;
+
+/* An elector on ops (copied). NP_EINVAL unless retry period < renew deadline < duration. */
+int np_kube_leader_new(struct np_kube_leader **out, const struct np_kube_lease_ops *ops,
+                       const struct np_kube_leader_options *o);
+/* The same on the Lease namespace/name through client (borrowed; a client of its own, with no
+ * write gate: the elector must write while fenced). */
+int np_kube_leader_new_for_client(struct np_kube_leader **out, struct np_kube_client *client,
+                                  const struct np_kube_leader_options *o);
+/* One acquire-or-renew round: 0 when we hold the Lease now; NP_EDENIED while another holder's
+ * lease runs (on our clock since we saw its record change), NP_ECONFLICT when someone wrote
+ * meanwhile, the request errors otherwise. For the loop and for tests. */
+int np_kube_leader_try(struct np_kube_leader *le);
+/* Clears the holder (leaseDurationSeconds 1) if the Lease is still ours; we stop leading. */
+int np_kube_leader_release(struct np_kube_leader *le);
+/* Starts the acquire/renew loop in a thread: every retry period (+ up to 20% jitter) it tries;
+ * a leader that had no successful renew within the renew deadline loses the lease for good
+ * (on_leading(false); np_kube_leader_lost). */
+int np_kube_leader_start(struct np_kube_leader *le);
+/* Waits up to timeout_ms until leading: 0, NP_ETIMEOUT, or NP_EDENIED once lost or stopped. */
+int np_kube_leader_wait(struct np_kube_leader *le, int64_t timeout_ms);
+/* The fence: leading, and the last successful renew started less than the renew deadline ago
+ * (so before any standby can take over). Thread-safe, cheap. */
+bool np_kube_leader_valid(struct np_kube_leader *le);
+bool np_kube_leader_lost(struct np_kube_leader *le);
+/* Stops the loop (joined) and, with release, releases a lease still held. Idempotent. */
+void np_kube_leader_stop(struct np_kube_leader *le, bool release);
+void np_kube_leader_destroy(struct np_kube_leader *le);
 
 #endif

@@ -9,7 +9,7 @@ Usage: fault_proxy.py --upstream http://127.0.0.1:PORT --port-file FILE
                       [--throttle-every N] [--error-every N] [--only-actions A,B]
 Every N-th matching request gets the fault (deterministic, so a test can count on it).
 The proxy writes its port to --port-file once it listens and counts what it did in
-GET /fault-proxy/stats (JSON).
+GET /fault-proxy/stats (JSON; "actions" counts the forwarded requests per Action).
 
 Holding (a frozen endpoint): POST /fault-proxy/hold?actions=A,B (no actions: every request)
 makes matching requests wait; POST /fault-proxy/release lets them through, or with ?drop=1
@@ -58,7 +58,7 @@ def main():
     lock = threading.Lock()
     cond = threading.Condition(lock)
     stats = {"forwarded": 0, "throttled": 0, "errors": 0, "matching": 0, "held": 0,
-             "held_total": 0, "watches": 0, "gone": 0, "cut": 0}
+             "held_total": 0, "watches": 0, "gone": 0, "cut": 0, "actions": {}}
     hold = {"on": False, "actions": set(), "epoch": 0, "drop": False}
     watch = {"refuse": False, "gone_below": 0}
     streams = set()  # sockets of responses being streamed (watches), for /fault-proxy/cut
@@ -162,6 +162,8 @@ def main():
             data = resp.read()
             with lock:
                 stats["forwarded"] += 1
+                if action:
+                    stats["actions"][action] = stats["actions"].get(action, 0) + 1
             self.send_response(resp.status)
             for k, v in resp.getheaders():
                 if k.lower() not in ("transfer-encoding", "connection", "content-length"):

@@ -348,3 +348,16 @@ at_exit() {
     E2E_AT_EXIT="${E2E_AT_EXIT:-}{ $1; } || true;"
     trap 'rc=$?; set +e; eval "$E2E_AT_EXIT"; (exit $rc); on_exit' EXIT
 }
+
+# The fault proxy's control API (tests/e2e/fault_proxy.py).
+aws_proxy_do() { # aws_proxy_do <port> <command?query>
+    curl -fsS -X POST "http://127.0.0.1:$1/fault-proxy/$2"
+}
+
+proxy_stat() { # proxy_stat <stats-json> <key>
+    python3 -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"
+}
+
+aws_proxy_stat_at_least() { # aws_proxy_stat_at_least <port> <key> <n>: for wait_for
+    [ "$(proxy_stat "$(aws_proxy_do "$1" stats)" "$2")" -ge "$3" ]
+}

@@ -27,18 +27,6 @@ YAML
     AWS_PROXY_PORT=$port
 }
 
-aws_proxy_do() { # aws_proxy_do <port> <command?query>
-    curl -fsS -X POST "http://127.0.0.1:$1/fault-proxy/$2"
-}
-
-proxy_stat() { # proxy_stat <stats-json> <key>
-    python3 -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"
-}
-
-aws_proxy_stat_at_least() { # aws_proxy_stat_at_least <port> <key> <n>: for wait_for
-    [ "$(proxy_stat "$(aws_proxy_do "$1" stats)" "$2")" -ge "$3" ]
-}
-
 # posture_on <ns> <name> <account> [rule lines]: a SecurityGroupPosture on that account.
 posture_on() {
     local rules=${4:-"  - {protocol: tcp, fromPort: 443, toPort: 443, cidrs: [\"10.0.0.0/8\"]}"}

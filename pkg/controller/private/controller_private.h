@@ -188,6 +188,12 @@ struct np_controller {
     pthread_cond_t stop_cond;
     atomic_bool stopping;
 
+    /* leader.c: the elector (NULL without --leader-elect) and its own client (unfenced). */
+    struct np_kube_leader *leader;
+    struct np_kube_client *lease_kube;
+    char *identity;   /* holderIdentity: <hostname>_<random> */
+    atomic_bool lost; /* the lease was lost: stop, exit non-zero */
+
     /* accounts.c: CloudAccount name -> clients and pollers; guarded by accounts_lock, which
      * is never held across network I/O or a thread join. Replaced (retired) accounts live on
      * only through their holders' references. */
@@ -269,6 +275,19 @@ int np_controller_credentials_build(struct np_controller *ctl, json_object *acct
 enum np_controller_reason np_controller_credentials_reason(enum np_aws_cred_failure f);
 /* "WebIdentity", "Environment+AssumeRole", ...: status.credentialSource. */
 void np_controller_credentials_source(char *out, size_t size, struct np_aws_provider *p);
+
+/* ---------------------------------------------------------------- leader.c */
+
+/* With opts.leader_elect: the elector on its own client of cfg (no I/O yet). */
+int np_controller_leader_init(struct np_controller *ctl, const struct np_kube_config *cfg);
+/* The fence (a write_gate / mutation_gate): true without leader election, else while the lease
+ * is valid. */
+bool np_controller_may_write(void *ctx);
+/* Starts the elector and waits until this process leads (0) or is stopping (NP_ECANCELED). */
+int np_controller_leader_acquire(struct np_controller *ctl);
+/* Stops the elector after the workers: releases the lease unless it was lost. */
+void np_controller_leader_stop(struct np_controller *ctl);
+void np_controller_leader_destroy(struct np_controller *ctl);
 
 void np_controller_accounts_init(struct np_controller *ctl);
 void np_controller_accounts_clean_up(struct np_controller *ctl);

@@ -717,3 +717,48 @@ Test(types, sg_dup_is_deep_and_same_rule_ignores_description)
     cr_expect_not(np_aws_perm_is_same_rule(&copy->ingress[0], &copy->ingress[1]));
     np_aws_sg_free(copy);
 }
+
+/* ---------------------------------------------------------------- fencing */
+
+static bool gate_open;
+
+static bool test_gate(void *ctx)
+{
+    (void)ctx;
+    return gate_open;
+}
+
+Test(client, a_closed_mutation_gate_sends_no_mutation_but_lets_reads_through, .init = clear_aws_env)
+{
+    struct fake_net f;
+    fake_net_init(&f);
+    struct np_aws_ec2_config base = {.endpoint = EC2_URL, .mutation_gate = test_gate};
+    struct np_aws_ec2 *c = fake_client_cfg(&f, &base);
+    struct np_buf form = NP_BUF_INIT, body = NP_BUF_INIT;
+    gate_open = false;
+    cr_assert_eq(np_aws_form_begin(&form, "AuthorizeSecurityGroupIngress", "2016-11-15"), 0);
+    cr_expect_eq(
+        np_aws_query_call(c, NP_AWS_SERVICE_EC2, "AuthorizeSecurityGroupIngress", &form, &body),
+        NP_EDENIED);
+    cr_expect(strstr(np_error_message(), "leader lease") != NULL, "%s", np_error_message());
+    cr_expect_str_eq(np_aws_error_last()->code, "Fenced");
+    cr_expect_eq(f.n_requests, 0, "nothing sent while fenced");
+    np_buf_clean_up(&form);
+    fake_net_push(&f, NP_AWS_TRANSPORT_OK, 200, "<DescribeSecurityGroupsResponse/>");
+    cr_assert_eq(np_aws_form_begin(&form, "DescribeSecurityGroups", "2016-11-15"), 0);
+    cr_expect_eq(np_aws_query_call(c, NP_AWS_SERVICE_EC2, "DescribeSecurityGroups", &form, &body),
+                 0, "%s", np_error_message());
+    cr_expect_eq(f.n_requests, 1, "reads are not fenced");
+    np_buf_clean_up(&form);
+    gate_open = true;
+    fake_net_push(&f, NP_AWS_TRANSPORT_OK, 200, "<AuthorizeSecurityGroupIngressResponse/>");
+    cr_assert_eq(np_aws_form_begin(&form, "AuthorizeSecurityGroupIngress", "2016-11-15"), 0);
+    cr_expect_eq(
+        np_aws_query_call(c, NP_AWS_SERVICE_EC2, "AuthorizeSecurityGroupIngress", &form, &body), 0,
+        "%s", np_error_message());
+    cr_expect_eq(f.n_requests, 2);
+    np_buf_clean_up(&form);
+    np_buf_clean_up(&body);
+    np_aws_ec2_destroy(c);
+    fake_net_clean_up(&f);
+}

@@ -35,7 +35,8 @@ static void fixture_init(struct fixture *f)
     struct np_kube_config cfg;
     memset(&cfg, 0, sizeof(cfg));
     cfg.server = (char *)fake_server_url(f->server);
-    struct np_kube_client_options o = {"netposture-test", 5000, 2000, NULL};
+    struct np_kube_client_options o = {
+        .user_agent = "netposture-test", .request_timeout_ms = 5000, .connect_timeout_ms = 2000};
     cr_assert_eq(np_kube_client_new(&f->ctl.kube, &cfg, &o), 0, "%s", np_error_message());
     /* A namespace informer that is never started: its cache stays empty, as in the moment a
      * namespace and a posture applied together reach the controller in the other order. */

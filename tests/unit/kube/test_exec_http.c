@@ -61,7 +61,8 @@ static struct np_kube_client *exec_client(struct fake_server *s, const char *dir
     char *path = np_strdupf("%s/kubeconfig", dir);
     struct np_kube_config *cfg = NULL;
     cr_assert_eq(np_kube_config_parse(&cfg, text, strlen(text), path), 0, "%s", np_error_message());
-    struct np_kube_client_options o = {"netposture-test", 5000, 2000, NULL};
+    struct np_kube_client_options o = {
+        .user_agent = "netposture-test", .request_timeout_ms = 5000, .connect_timeout_ms = 2000};
     struct np_kube_client *c = NULL;
     cr_assert_eq(np_kube_client_new(&c, cfg, &o), 0, "%s", np_error_message());
     np_kube_config_destroy(cfg);

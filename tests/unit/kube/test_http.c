@@ -27,7 +27,8 @@ static struct np_kube_client *client_for(struct fake_server *s, const char *toke
     cfg.server = (char *)fake_server_url(s);
     cfg.token = (char *)token;
     cfg.tls_server_name = (char *)server_name;
-    struct np_kube_client_options o = {"netposture-test", 5000, 2000, NULL};
+    struct np_kube_client_options o = {
+        .user_agent = "netposture-test", .request_timeout_ms = 5000, .connect_timeout_ms = 2000};
     struct np_kube_client *c = NULL;
     cr_assert_eq(np_kube_client_new(&c, &cfg, &o), 0, "%s", np_error_message());
     return c;
@@ -562,7 +563,7 @@ Test(http, request_cancel_and_timeout, .timeout = 60)
     struct np_kube_config cfg;
     memset(&cfg, 0, sizeof(cfg));
     cfg.server = (char *)fake_server_url(s);
-    struct np_kube_client_options o = {NULL, 300, 1000, NULL};
+    struct np_kube_client_options o = {.request_timeout_ms = 300, .connect_timeout_ms = 1000};
     struct np_kube_client *c = NULL;
     cr_assert_eq(np_kube_client_new(&c, &cfg, &o), 0);
     json_object *obj = NULL;
@@ -998,6 +999,50 @@ Test(finalizer_http, add_remove_and_conflict, .timeout = 60)
               np_error_message());
     json_object_put(obj);
     json_object_put(done);
+    np_kube_client_destroy(c);
+    fake_server_stop(s);
+}
+
+/* ------------------------------------------------------------ fencing */
+
+static void reply_one(void *ctx, const struct fake_req *req, struct fake_conn *conn)
+{
+    (void)ctx;
+    (void)req;
+    char *body = obj_json("shop", "web", "7");
+    fake_reply(conn, 200, body);
+    free(body);
+}
+
+static bool closed_gate(void *ctx)
+{
+    return *(bool *)ctx;
+}
+
+Test(http, a_closed_write_gate_sends_no_write_but_lets_reads_through)
+{
+    struct fake_server *s = fake_server_start(reply_one, NULL);
+    struct np_kube_config cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.server = (char *)fake_server_url(s);
+    bool open = false;
+    struct np_kube_client_options o = {
+        .request_timeout_ms = 5000, .write_gate = closed_gate, .write_gate_ctx = &open};
+    struct np_kube_client *c = NULL;
+    cr_assert_eq(np_kube_client_new(&c, &cfg, &o), 0, "%s", np_error_message());
+    json_object *obj = NULL;
+    cr_expect_eq(np_kube_get(c, &obj, &np_kube_res_leases, "shop", "web"), 0, "%s",
+                 np_error_message());
+    json_object_put(obj);
+    cr_expect_eq(fake_server_count(s), 1);
+    cr_expect_eq(np_kube_status_patch(c, NULL, &np_kube_res_leases, "shop", "web", "{}"),
+                 NP_EDENIED);
+    cr_expect(strstr(np_error_message(), "leader lease") != NULL, "%s", np_error_message());
+    cr_expect_eq(fake_server_count(s), 1, "nothing sent while fenced");
+    open = true;
+    cr_expect_eq(np_kube_status_patch(c, NULL, &np_kube_res_leases, "shop", "web", "{}"), 0, "%s",
+                 np_error_message());
+    cr_expect_eq(fake_server_count(s), 2);
     np_kube_client_destroy(c);
     fake_server_stop(s);
 }
