@@ -22,7 +22,7 @@ UNIT_BINS := $(addprefix build/san/unit-,$(UNIT_MODULES))
 
 BINS := bin/netposture-controller bin/netposturectl
 
-.PHONY: all deps test unit unit-build e2e e2e-tools lint format run clean bench fuzz fuzz-build
+.PHONY: all deps test unit unit-build e2e e2e-tools lint format api-docs run clean bench fuzz fuzz-build
 all: $(BINS)
 
 build/obj/%.o: %.c
@@ -117,6 +117,10 @@ lint:
 
 format:
 	clang-format -i $$(hack/c-files.sh)
+
+# docs/api.md from crds/ (make lint fails when it is out of date).
+api-docs:
+	hack/gen-api-docs.py
 
 run:
 	hack/run.sh

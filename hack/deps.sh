@@ -54,6 +54,12 @@ if ! "$py" -c 'import moto.server, flask, werkzeug' 2>/dev/null; then
     say "installing moto[server]==$MOTO_VERSION"
     "$py" -m pip install -q "moto[server]==$MOTO_VERSION" || die "pip install moto[server] failed"
 fi
+# PyYAML: make lint's CRD checks (hack/check-crd-descriptions.py, hack/gen-api-docs.py) and the
+# e2e docs examples check; moto and awscli depend on it, so it is normally there already.
+if ! "$py" -c 'import yaml' 2>/dev/null; then
+    say "installing PyYAML"
+    "$py" -m pip install -q PyYAML || die "pip install PyYAML failed"
+fi
 if ! command -v aws >/dev/null 2>&1; then
     say "installing awscli==$AWSCLI_VERSION"
     "$py" -m pip install -q "awscli==$AWSCLI_VERSION" || die "pip install awscli failed"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `make lint`: clang-format check, banned functions, file headers, module layering, cppcheck.
+# `make lint`: clang-format check, banned functions, file headers, module layering, cppcheck,
+# CRD descriptions and conventions, and docs/api.md in sync with the CRDs.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 rc=0
@@ -31,6 +32,16 @@ cpp=$(for f in $files; do [ -f "$f" ] && grep -nE '^[[:space:]]*//' "$f" | sed "
 if [ -n "$cpp" ]; then echo "lint: // comments (use /* */):"; echo "$cpp" | head -20 | sed 's/^/  /'; rc=1; fi
 
 hack/check-layering.sh || rc=1
+
+# Every CRD field has a description (kubectl explain), and docs/api.md is what crds/ generate
+# (a CRD change without `make api-docs` fails here).
+if python3 -c 'import yaml' 2>/dev/null; then
+    hack/check-crd-descriptions.py --self-test >/dev/null || { echo "lint: hack/check-crd-descriptions.py --self-test failed"; rc=1; }
+    hack/check-crd-descriptions.py || { echo "lint: CRD fields without descriptions (see above)"; rc=1; }
+    hack/gen-api-docs.py --check || rc=1
+else
+    echo "lint: python3 with PyYAML missing (run make deps)"; rc=1
+fi
 
 if command -v cppcheck >/dev/null; then
     if ! cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,portability \

@@ -607,10 +607,14 @@ spec:
   cidrBlock: 10.0.0.0/16
   subnets: [{name: a, cidrBlock: 10.0.1.0/24, availabilityZone: us-east-1a}]
 YAML
-    # Printer columns and the netposture category.
+    # Printer columns and the netposture category (no controller runs: the status columns are
+    # empty, so the row reads "main Enforce <age>").
     out=$(k get vpcp main -n "$ns")
-    assert_eq "$(awk 'NR == 1 {print $1, $2, $3, $4, $5, $6}' <<<"$out")" "NAME VPC MODE READY DRIFT AGE" "printer columns"
+    assert_eq "$(awk 'NR == 1 {print $1, $2, $3, $4, $5, $6, $7}' <<<"$out")" "NAME READY REASON MODE DRIFT VPC AGE" "printer columns"
     assert_eq "$(awk 'NR == 2 {print $1, $2}' <<<"$out")" "main Enforce" "name and mode (no VPC id yet)"
+    out=$(k get vpcp main -n "$ns" -o wide)
+    assert_eq "$(awk 'NR == 1 {print $8, $9, $10, $11, $12}' <<<"$out")" "CIDR REGION ACCOUNT SYNCED UPDATED" "-o wide columns"
+    assert_contains "$(awk 'NR == 2' <<<"$out")" "10.0.0.0/16" "-o wide row"
     assert_contains "$(k get netposture -n "$ns" -o name)" "vpcposture.netposture.dev/main" "category netposture"
     reject "$ns" "changed cidrBlock" "cidrBlock is immutable (AWS cannot change a VPC's primary CIDR block)" <<'YAML'
 apiVersion: netposture.dev/v1alpha1
