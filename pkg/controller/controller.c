@@ -321,11 +321,14 @@ static void work_on(struct np_controller *ctl, const char *text)
 
 static void *worker_main(void *arg)
 {
-    struct np_controller *ctl = arg;
+    struct np_controller_worker *self = arg;
+    struct np_controller *ctl = self->ctl;
     char *text = NULL;
     while (np_kube_workqueue_get(ctl->queue, &text) == 0) {
         update_depth(ctl);
+        atomic_store(&self->busy_since, (long long)np_controller_mono_ms(ctl));
         work_on(ctl, text);
+        atomic_store(&self->busy_since, 0);
         np_kube_workqueue_done(ctl->queue, text);
         free(text);
         text = NULL;
@@ -337,10 +340,24 @@ static void *worker_main(void *arg)
 
 /* ---------------------------------------------------------------- probes */
 
-static bool healthz(void *ctx, struct np_buf *msg)
+/* Live unless wedged: a worker on one item past NP_CONTROLLER_WEDGED_MS, or the leader lease
+ * lost (the process is about to exit). */
+bool np_controller_healthz(void *ctx, struct np_buf *msg)
 {
-    (void)ctx;
-    (void)msg;
+    struct np_controller *ctl = ctx;
+    if (ctl->leader && np_kube_leader_lost(ctl->leader)) {
+        np_buf_puts(msg, "the leader lease was lost");
+        return false;
+    }
+    int64_t now = np_controller_mono_ms(ctl);
+    for (int i = 0; i < ctl->opts.workers; i++) {
+        long long since = atomic_load(&ctl->worker_state[i].busy_since);
+        if (since > 0 && now - since > NP_CONTROLLER_WEDGED_MS) {
+            np_buf_appendf(msg, "worker %d has been on one item for %lld s", i,
+                           (long long)(now - since) / 1000);
+            return false;
+        }
+    }
     return true;
 }
 
@@ -378,6 +395,12 @@ int np_controller_new(struct np_controller **out, const struct np_controller_opt
     if (ctl->opts.resync_ms <= 0)
         ctl->opts.resync_ms = 5 * 60 * 1000;
     ctl->clock = np_clock_system();
+    /* before any thread: /healthz reads it */
+    ctl->worker_state = np_xcalloc((size_t)ctl->opts.workers, sizeof(*ctl->worker_state));
+    for (int i = 0; i < ctl->opts.workers; i++) {
+        ctl->worker_state[i].ctl = ctl;
+        atomic_init(&ctl->worker_state[i].busy_since, 0);
+    }
     pthread_mutex_init(&ctl->lock, NULL);
     pthread_mutex_init(&ctl->hints_lock, NULL);
     pthread_cond_init(&ctl->stop_cond, NULL);
@@ -440,7 +463,8 @@ static int start_http_servers(struct np_controller *ctl)
         rc = np_http_server_start(&ctl->metrics_srv, &hc);
     }
     if (rc == 0 && ctl->opts.health_addr) {
-        struct np_http_server_config hc = {ctl->opts.health_addr, NULL, healthz, readyz, ctl};
+        struct np_http_server_config hc = {ctl->opts.health_addr, NULL, np_controller_healthz,
+                                           readyz, ctl};
         rc = np_http_server_start(&ctl->health_srv, &hc);
     }
     return rc;
@@ -486,7 +510,7 @@ static int start_workers(struct np_controller *ctl)
     np_log_info("caches synced; starting workers", "workers", nworkers);
     ctl->workers = np_xcalloc((size_t)ctl->opts.workers, sizeof(pthread_t));
     for (int i = 0; i < ctl->opts.workers; i++) {
-        if (pthread_create(&ctl->workers[i], NULL, worker_main, ctl) != 0)
+        if (pthread_create(&ctl->workers[i], NULL, worker_main, &ctl->worker_state[i]) != 0)
             return np_error_set(NP_EIO, "cannot start worker threads");
         ctl->nworkers++;
     }
@@ -563,6 +587,7 @@ void np_controller_destroy(struct np_controller *ctl)
     np_controller_leader_destroy(ctl);
     np_metrics_destroy(ctl->metrics);
     free(ctl->workers);
+    free(ctl->worker_state);
     free((char *)ctl->opts.kubeconfig);
     free((char *)ctl->opts.namespace);
     free((char *)ctl->opts.metrics_addr);

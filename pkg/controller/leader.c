@@ -122,6 +122,26 @@ int np_controller_leader_init(struct np_controller *ctl, const struct np_kube_co
     return rc;
 }
 
+/* A Normal Event on the Lease: who leads now (kubectl describe lease shows the history). */
+static void announce_leading(struct np_controller *ctl)
+{
+    char *uid = np_kube_leader_lease_uid(ctl->leader);
+    char *ns = lease_namespace(ctl);
+    struct np_kube_object_ref ref = {
+        .api_version = "coordination.k8s.io/v1",
+        .kind = "Lease",
+        .namespace = ns,
+        .name = ctl->opts.leader_election_id ? ctl->opts.leader_election_id : DEFAULT_ID,
+        .uid = uid,
+    };
+    char *note = np_strdupf("%s became the leader", ctl->identity);
+    if (np_kube_recorder_emit(ctl->recorder, &ref, "Normal", "LeaderElected", "Acquire", note) != 0)
+        np_log_warn("leader election: cannot record the Event", "error", np_error_message());
+    free(note);
+    free(ns);
+    free(uid);
+}
+
 int np_controller_leader_acquire(struct np_controller *ctl)
 {
     if (!ctl->leader)
@@ -129,10 +149,12 @@ int np_controller_leader_acquire(struct np_controller *ctl)
     int rc = np_kube_leader_start(ctl->leader);
     while (rc == 0 && !atomic_load(&ctl->stopping)) {
         rc = np_kube_leader_wait(ctl->leader, 500);
-        if (rc == NP_ETIMEOUT)
+        if (rc == NP_ETIMEOUT) {
             rc = 0;
-        else if (rc == 0)
+        } else if (rc == 0) {
+            announce_leading(ctl);
             return 0;
+        }
     }
     return rc ? rc : np_error_set(NP_ECANCELED, "stopped before leading");
 }

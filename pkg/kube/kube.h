@@ -638,6 +638,8 @@ int np_kube_leader_wait(struct np_kube_leader *le, int64_t timeout_ms);
  * (so before any standby can take over). Thread-safe, cheap. */
 bool np_kube_leader_valid(struct np_kube_leader *le);
 bool np_kube_leader_lost(struct np_kube_leader *le);
+/* The Lease's metadata.uid once read (owned), else NULL: for Events about it. */
+char *np_kube_leader_lease_uid(struct np_kube_leader *le);
 /* Stops the loop (joined) and, with release, releases a lease still held. Idempotent. */
 void np_kube_leader_stop(struct np_kube_leader *le, bool release);
 void np_kube_leader_destroy(struct np_kube_leader *le);

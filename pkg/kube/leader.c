@@ -36,6 +36,7 @@ struct np_kube_leader {
     int64_t observed_mono;   /* when it changed */
     int64_t observed_dur_ms; /* its leaseDurationSeconds */
     char *holder;            /* its holderIdentity, "" when free */
+    char *uid;               /* the Lease's metadata.uid, once read */
     void *owned_ops;         /* np_kube_leader_new_for_client's context */
 };
 
@@ -69,6 +70,11 @@ static void observe_locked(struct np_kube_leader *le, json_object *lease, int64_
 {
     const char *rv = np_kube_object_resource_version(lease);
     const char *holder = spec_str(lease, "holderIdentity");
+    const char *uid = np_kube_object_uid(lease);
+    if (uid && !np_str_eq(uid, le->uid)) {
+        free(le->uid);
+        le->uid = np_strdup(uid);
+    }
     if (!np_str_eq(rv, le->observed_rv)) {
         free(le->observed_rv);
         le->observed_rv = np_strdup(rv);
@@ -207,14 +213,7 @@ bool np_kube_leader_valid(struct np_kube_leader *le)
 static bool pause_locked(struct np_kube_leader *le, int64_t ms)
 {
     int64_t wait = ms + (int64_t)np_rand_below((uint64_t)(ms / 5 + 1));
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += wait / 1000;
-    ts.tv_nsec += (wait % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
+    struct timespec ts = np_time_mono_after(wait);
     while (!le->stop && pthread_cond_timedwait(&le->cond, &le->lock, &ts) == 0)
         ;
     return !le->stop;
@@ -301,14 +300,7 @@ int np_kube_leader_start(struct np_kube_leader *le)
 
 int np_kube_leader_wait(struct np_kube_leader *le, int64_t timeout_ms)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += timeout_ms / 1000;
-    ts.tv_nsec += (timeout_ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
+    struct timespec ts = np_time_mono_after(timeout_ms);
     pthread_mutex_lock(&le->lock);
     int rc = 0;
     while (!le->leading && !le->stop && !le->lost && rc == 0)
@@ -352,6 +344,7 @@ void np_kube_leader_destroy(struct np_kube_leader *le)
     free(le->identity);
     free(le->observed_rv);
     free(le->holder);
+    free(le->uid);
     struct client_ops *c = le->owned_ops;
     if (c) {
         free(c->ns);
@@ -398,4 +391,12 @@ int np_kube_leader_new_for_client(struct np_kube_leader **out, struct np_kube_cl
     }
     (*out)->owned_ops = c;
     return 0;
+}
+
+char *np_kube_leader_lease_uid(struct np_kube_leader *le)
+{
+    pthread_mutex_lock(&le->lock);
+    char *uid = le->uid ? np_strdup(le->uid) : NULL;
+    pthread_mutex_unlock(&le->lock);
+    return uid;
 }

@@ -62,14 +62,20 @@ ha_pair() { # ha_pair <ns> <id>: sets PA/MA (leader) and PB/MB (standby)
     wait_for 20 "the standby serves metrics" metric_on "$MB" netposture_leader >/dev/null || return 1
 }
 
+# ha_converged: a namespace (NS), a Lease id (ID), two replicas and the posture web Ready.
+ha_converged() {
+    NS=$(new_namespace ha)
+    ID=np-ha-$RANDOM
+    ha_cleanup_lease "$ID"
+    ha_pair "$NS" "$ID" || return 1
+    apply_web "$NS"
+    k wait --for=condition=Ready --timeout=90s sgp/web -n "$NS" >/dev/null
+}
+
 test_two_replicas_exactly_one_leads() {
     local ns id holder
-    ns=$(new_namespace ha)
-    id=np-ha-$RANDOM
-    ha_cleanup_lease "$id"
-    ha_pair "$ns" "$id" || return 1
-    apply_web "$ns"
-    k wait --for=condition=Ready --timeout=90s sgp/web -n "$ns" >/dev/null || return 1
+    ha_converged || return 1
+    ns=$NS id=$ID
     holder=$(lease_field "$id" holderIdentity)
     assert_contains "$holder" "_" "holderIdentity is <hostname>_<random>" || return 1
     assert_eq "$(metric_on "$MA" netposture_leader)/$(metric_on "$MB" netposture_leader)" "1/0" \
@@ -79,16 +85,18 @@ test_two_replicas_exactly_one_leads() {
     [ "$(metric_on "$MA" netposture_aws_requests_total)" != 0 ] || fail "the leader made no AWS call" || return 1
     [ -n "$(lease_field "$id" acquireTime)" ] && [ -n "$(lease_field "$id" renewTime)" ] \
         || fail "acquireTime/renewTime missing on the Lease" || return 1
+    wait_for 20 "a LeaderElected Event on the Lease naming the holder" leader_event "$id" "$holder" || return 1
+}
+
+leader_event() { # leader_event <lease-id> <holder>: the Event the new leader records
+    k get events -n netposture-system --field-selector "involvedObject.name=$1,reason=LeaderElected" \
+        -o jsonpath='{.items[*].message}' 2>/dev/null | grep -q "$2 became the leader"
 }
 
 test_kill9_leader_standby_takes_over_and_repairs() {
     local ns id old sg
-    ns=$(new_namespace ha)
-    id=np-ha-$RANDOM
-    ha_cleanup_lease "$id"
-    ha_pair "$ns" "$id" || return 1
-    apply_web "$ns"
-    k wait --for=condition=Ready --timeout=90s sgp/web -n "$ns" >/dev/null || return 1
+    ha_converged || return 1
+    ns=$NS id=$ID
     sg=$(group_of "$ns" web)
     old=$(lease_field "$id" holderIdentity)
     kill -KILL "$PA"

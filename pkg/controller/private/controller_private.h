@@ -168,6 +168,15 @@ bool np_controller_hint_store_take(struct np_controller_hint_store *s, const cha
                                    int64_t now_ms, struct np_controller_hint *out);
 void np_controller_hint_store_clean_up(struct np_controller_hint_store *s);
 
+/* A reconcile worker's thread argument and heartbeat. */
+struct np_controller_worker {
+    struct np_controller *ctl;
+    atomic_llong busy_since; /* mono ms when it took its current item; 0: idle */
+};
+
+/* A worker on one item for longer than this makes /healthz fail: the process is wedged. */
+#define NP_CONTROLLER_WEDGED_MS (10LL * 60 * 1000)
+
 struct np_controller {
     struct np_controller_options opts;
     const struct np_clock *clock;
@@ -184,6 +193,8 @@ struct np_controller {
     struct np_http_server *health_srv;
     pthread_t *workers;
     int nworkers;
+    /* Per worker: mono ms since it holds its current item, 0 when idle (/healthz). */
+    struct np_controller_worker *worker_state;
     pthread_mutex_t lock;
     pthread_cond_t stop_cond;
     atomic_bool stopping;
@@ -275,6 +286,10 @@ int np_controller_credentials_build(struct np_controller *ctl, json_object *acct
 enum np_controller_reason np_controller_credentials_reason(enum np_aws_cred_failure f);
 /* "WebIdentity", "Environment+AssumeRole", ...: status.credentialSource. */
 void np_controller_credentials_source(char *out, size_t size, struct np_aws_provider *p);
+
+/* /healthz: false (msg says why) when a worker is stuck on one item past NP_CONTROLLER_WEDGED_MS
+ * or the leader lease was lost. */
+bool np_controller_healthz(void *ctx, struct np_buf *msg);
 
 /* ---------------------------------------------------------------- leader.c */
 
