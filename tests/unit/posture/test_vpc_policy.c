@@ -135,10 +135,11 @@ Test(posture_vpc_policy, detect_and_propose)
     cr_assert_eq(r.verdict.standing, NP_POSTURE_STANDING_PROPOSED);
     cr_assert_eq(r.verdict.n_proposed, 5);
     got = selected_plan(&r.delta, &r.verdict, NP_POSTURE_ITEM_PROPOSED);
-    cr_expect_str_eq(got, "route replace routeTable/private 0.0.0.0/0 natGatewayId nat-0abc\n"
+    /* The deny entry's removal only widens: it comes first. */
+    cr_expect_str_eq(got, "entry delete networkAcl/private ingress 160\n"
+                          "route replace routeTable/private 0.0.0.0/0 natGatewayId nat-0abc\n"
                           "set vpc enableDnsHostnames true\n"
                           "entry delete networkAcl/private ingress 150\n"
-                          "entry delete networkAcl/private ingress 160\n"
                           "revoke defaultSecurityGroup ingress tcp 22 203.0.113.7/32\n");
     free(got);
     run_clean_up(&r);
@@ -196,9 +197,9 @@ Test(posture_vpc_policy, exceptions_match_entries_through_their_rule)
                      "got:\n%s", got);
     free(got);
     got = selected_plan(&r.delta, &r.verdict, NP_POSTURE_ITEM_APPLY);
-    cr_expect_str_eq(got, "route replace routeTable/private 0.0.0.0/0 natGatewayId nat-0abc\n"
-                          "set vpc enableDnsHostnames true\n"
-                          "entry delete networkAcl/private ingress 160\n");
+    cr_expect_str_eq(got, "entry delete networkAcl/private ingress 160\n"
+                          "route replace routeTable/private 0.0.0.0/0 natGatewayId nat-0abc\n"
+                          "set vpc enableDnsHostnames true\n");
     free(got);
     run_clean_up(&r);
 
