@@ -596,6 +596,23 @@ def cmd_emit(a):
     emit(json.loads(a.json))
 
 
+def cmd_gap_summary(a):
+    """One figure from tests/e2e/wire_gap.py run's lines: the max gap over the cases."""
+    cases = []
+    with open(a.file) as f:
+        cases = [json.loads(line) for line in f if line.strip()]
+    if not cases:
+        die("no reachability gap case finished (%s)" % a.file)
+    emit({"bench": "reachability_gap_s", "n": a.n, "copies": a.copies,
+          "value": max(c["gap_s"] for c in cases),
+          "cases": {c["case"]: c["gap_s"] for c in cases},
+          "all_ok": all(c["ok"] for c in cases),
+          "failures": {c["case"]: c["why"] for c in cases if not c["ok"]},
+          "flows_both": sum(c["flows_both"] for c in cases),
+          "mutating_calls": sum(len(c["calls"]) for c in cases),
+          "converge_s_max": max(c["converge_s"] for c in cases), "target": 0})
+
+
 def cmd_hwm(a):
     """Prints VmHWM and VmRSS of a process in MiB, as JSON."""
     print(json.dumps({"hwm_mib": rnd(proc_status_kib(a.pid, "VmHWM") / 1024, 1),
@@ -648,6 +665,8 @@ def main():
     add("event-probe", cmd_event_probe, PID, PORT, TIMEOUT, ("--queue-url", dict(required=True)))
     add("emit", cmd_emit, ("json", dict()))
     add("hwm", cmd_hwm, PID)
+    add("gap-summary", cmd_gap_summary, N, ("--file", dict(required=True)),
+        ("--copies", dict(type=int, required=True)))
     a = p.parse_args()
     a.fn(a)
 

@@ -43,6 +43,16 @@
 #   restart_to_quiet           the event-mode controller starts on N existing postures and
 #                              groups: seconds from its start to its last reconcile, the
 #                              reconciles, AWS calls by action and CPU seconds it took.
+#   reachability_gap_s         make-before-break measured on the wire, while the polling controller
+#                              manages the N postures: tests/e2e/wire_gap.py runs every case of
+#                              tests/e2e/test_gap.sh (a rule's CIDR, its ports, a split, a merge,
+#                              a CIDR to a group peer, a description, network ACL entries changed
+#                              in place, renumbered, a deny removed or added, a route's target)
+#                              on C = min(N, BENCH_GAP_COPIES) postures at once, through
+#                              fault_proxy.py --record in front of moto (CloudAccount "gap"),
+#                              and measures for every flow the old and the new spec allow the
+#                              longest time nothing allowed it (and the new-first order of the
+#                              others); value: the max over all cases and postures (target 0).
 #   rss_peak_mib               peak RSS (VmHWM, /proc/<pid>/status) of the two controllers, the
 #                              larger as value (target < 64 MiB at N = 10,000):
 #                              cold_start_controller_mib (it created the N postures' groups and
@@ -55,7 +65,8 @@
 #
 # Knobs (environment): BENCH_SIZES ("100 1000"; 10000 works but moto is slow), BENCH_RESYNC_S (5),
 # BENCH_RESYNCS (3, the K above), BENCH_MTTR_SAMPLES (20, the M above), BENCH_WORKERS (4),
-# BENCH_EVENT_RESYNC (10m), BENCH_SEED (1), BENCH_AWS_CLI (set: use the aws CLI, not botocore).
+# BENCH_EVENT_RESYNC (10m), BENCH_SEED (1), BENCH_AWS_CLI (set: use the aws CLI, not botocore),
+# BENCH_GAP_COPIES (20, the C above).
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -66,6 +77,7 @@ M=${BENCH_MTTR_SAMPLES:-20}
 WORKERS=${BENCH_WORKERS:-4}
 EVENT_RESYNC=${BENCH_EVENT_RESYNC:-10m}
 SEED=${BENCH_SEED:-1}
+GAP_COPIES=${BENCH_GAP_COPIES:-20}
 NS=bench
 
 work="$repo/build/bench"
@@ -78,6 +90,7 @@ say() { echo "bench: $*" >&2; }
 die() { echo "bench: ERROR: $*" >&2; exit 1; }
 
 CONTROLLER_PID=
+GAP_PROXY_PID=
 CONTROLLER_LOG=
 METRICS_PORT=
 
@@ -106,6 +119,7 @@ cleanup() {
         tail -n 30 "$CONTROLLER_LOG" >&2 || true
     fi
     stop_controller
+    stop_gap_proxy
     "$repo/hack/dev-env.sh" down >/dev/null 2>&1 || true
     [ -f "$BENCH_RESULTS" ] && say "results so far: $BENCH_RESULTS"
     exit $rc
@@ -143,6 +157,45 @@ spec:
   aws: {region: us-east-1, credentials: {source: Environment}${queue:+, eventQueueUrl: "$queue"}}
   allowedNamespaces: {}
 YAML
+}
+
+stop_gap_proxy() {
+    [ -n "$GAP_PROXY_PID" ] || return 0
+    kill -TERM "$GAP_PROXY_PID" 2>/dev/null || true
+    wait "$GAP_PROXY_PID" 2>/dev/null || true
+    GAP_PROXY_PID=
+}
+
+# gap_phase <n>: the reachability gap cases on min(n, GAP_COPIES) postures each, through the
+# recording proxy, with the running controller (it watches every namespace).
+gap_phase() {
+    local n=$1 copies=$GAP_COPIES port _
+    local log="$work/wire-$n.jsonl" out="$work/gap-$n.jsonl" portfile="$work/gap-proxy-$n.port"
+    [ "$copies" -le "$n" ] || copies=$n
+    rm -f "$log" "$out" "$portfile"
+    python3 "$repo/tests/e2e/fault_proxy.py" --upstream "$AWS_ENDPOINT_URL" \
+        --port-file "$portfile" --record "$log" >"$work/gap-proxy-$n.log" 2>&1 &
+    GAP_PROXY_PID=$!
+    for _ in $(seq 1 100); do
+        [ -s "$portfile" ] && break
+        sleep 0.2
+    done
+    [ -s "$portfile" ] || die "the recording proxy did not start"
+    port=$(cat "$portfile")
+    kubectl apply -f - >/dev/null <<YAML
+apiVersion: netposture.dev/v1alpha1
+kind: CloudAccount
+metadata: {name: gap}
+spec:
+  aws: {region: us-east-1, endpoint: "http://127.0.0.1:$port", credentials: {source: Environment}}
+  allowedNamespaces: {}
+YAML
+    kubectl create namespace "$NS-gap" >/dev/null
+    python3 "$repo/tests/e2e/wire_gap.py" run --ns "$NS-gap" --account gap --proxy-port "$port" \
+        --log "$log" --copies "$copies" --timeout $((90 + copies * 3)) >"$out" ||
+        say "N=$n: a case did not keep a 0 s gap (see $out)"
+    py gap-summary --file "$out" --n "$n" --copies "$copies"
+    stop_gap_proxy
 }
 
 env_up() {
@@ -185,6 +238,8 @@ bench_size() {
     py mttr --mode polling --pid "$pid_a" --port "$METRICS_PORT" --n "$n" --m "$m" \
         --groups "$work/groups-$n.txt" --offset 0 --resync "$RESYNC_S" --seed "$SEED" \
         --sample-timeout $((RESYNC_S * 2 + 30))
+    say "N=$n: reachability gap on the wire"
+    gap_phase "$n"
     local hwm_a
     hwm_a=$(py hwm --pid "$pid_a")
     stop_controller

@@ -149,6 +149,21 @@ enum np_controller_reason np_controller_pass_ready_reason(const struct np_contro
     return o->decided ? NP_CONTROLLER_REASON_CONVERGED : NP_CONTROLLER_REASON_NONE;
 }
 
+char *np_controller_blast_text(const struct np_controller_blast *b)
+{
+    if (b->cap == NP_POSTURE_BLAST_TOTAL)
+        return np_strdupf("held all %zu change(s), over maxChangesPerSync.total %zu (%zu of "
+                          "them can reduce reachability)",
+                          b->held, b->limit_total, b->held_subtractive);
+    if (b->applied == 0)
+        return np_strdupf("held %zu change(s) that can reduce reachability, over "
+                          "maxChangesPerSync %zu",
+                          b->held, b->limit);
+    return np_strdupf("held %zu change(s) that can reduce reachability, over "
+                      "maxChangesPerSync %zu; %zu that cannot were applied",
+                      b->held, b->limit, b->applied);
+}
+
 /* The message of a Ready reason the policy's decision explains. */
 static char *decision_message(const struct np_controller_pass *p, enum np_controller_reason reason)
 {
@@ -163,10 +178,14 @@ static char *decision_message(const struct np_controller_pass *p, enum np_contro
         return np_strdupf("%zu item(s) are contested and no longer repaired; annotate "
                           "netposture.dev/retry-contested=true to try again",
                           d->n_contested);
-    case NP_CONTROLLER_REASON_BLAST_RADIUS_EXCEEDED:
-        return np_strdupf("the plan has %zu changes, more than maxChangesPerSync %zu; approve it "
-                          "with the annotation netposture.dev/approve-plan=%s",
-                          d->changes, d->limit, d->plan_id ? d->plan_id : "");
+    case NP_CONTROLLER_REASON_BLAST_RADIUS_EXCEEDED: {
+        char *why = np_controller_blast_text(&d->blast);
+        char *msg =
+            np_strdupf("%s; approve them with the annotation netposture.dev/approve-plan=%s", why,
+                       d->plan_id ? d->plan_id : "");
+        free(why);
+        return msg;
+    }
     case NP_CONTROLLER_REASON_PLAN_PROPOSED:
         return np_strdupf("approve the plan with the annotation netposture.dev/approve-plan=%s",
                           d->plan_id ? d->plan_id : "");

@@ -805,6 +805,41 @@ static int apply_due(struct decision_run *r)
     return rc;
 }
 
+/* What the blast radius held in this pass (cap NONE when nothing). */
+static struct np_controller_blast blast_of(const struct decision_run *r)
+{
+    const struct np_posture_verdict *v = &r->verdict;
+    return (struct np_controller_blast){
+        .cap = v->blast,
+        .held = v->n_held,
+        .held_subtractive = v->due_subtractive,
+        .applied = v->n_apply,
+        .limit = v->limit,
+        .limit_total = v->limit_total,
+    };
+}
+
+/* Says once per plan that the blast radius held it (a Warning Event). */
+static void announce_blast(struct decision_run *r, const char *id)
+{
+    struct np_controller_blast b = blast_of(r);
+    char *why = np_controller_blast_text(&b);
+    char *note = np_strdupf("%s; nothing held was applied (plan %s)", why, id);
+    np_controller_pass_emit(r->p, "Warning", "BlastRadiusExceeded", "Decide", note);
+    free(note);
+    free(why);
+}
+
+/* The fingerprint of the observed state a proposed plan is computed from: the state read at
+ * the start of the pass, or, when this pass applied other items, the state read back after
+ * them (the next pass starts from it, so the plan keeps its id). */
+static uint64_t proposal_fp(struct decision_run *r)
+{
+    if (r->p->remediated && r->ops->residual_fp)
+        return r->ops->residual_fp(r->p, &r->residual);
+    return r->ops->observed_fp;
+}
+
 /* Step 4: the rest of a plan waits for a human: applied only when the approval annotation
  * names its id, else published in status.plan (with a Warning when the blast radius held it). */
 static int propose_or_apply_approved(struct decision_run *r)
@@ -817,7 +852,7 @@ static int propose_or_apply_approved(struct decision_run *r)
     int rc = build_selected(r, NP_POSTURE_ITEM_PROPOSED, &plan, &lines);
     if (rc)
         goto out;
-    char *id = plan_id(lines, r->ops->observed_fp);
+    char *id = plan_id(lines, proposal_fp(r));
     const char *approved = np_json_path_str(p->obj, "metadata", "annotations",
                                             NP_ANNOTATION_APPROVE_PLAN, NP_JSON_END);
     if (approved && strcmp(approved, id) == 0) {
@@ -831,13 +866,8 @@ static int propose_or_apply_approved(struct decision_run *r)
         goto out;
     }
     bool new_plan = publish_plan(p, lines, id, approved);
-    if (r->verdict.standing == NP_POSTURE_STANDING_BLAST_RADIUS && new_plan) {
-        char *note = np_strdupf("the plan has %zu changes, more than maxChangesPerSync %zu; "
-                                "nothing was applied",
-                                r->verdict.changes, r->verdict.limit);
-        np_controller_pass_emit(p, "Warning", "BlastRadiusExceeded", "Decide", note);
-        free(note);
-    }
+    if (r->verdict.blast != NP_POSTURE_BLAST_NONE && new_plan)
+        announce_blast(r, id);
     free(p->out.decision.plan_id);
     p->out.decision.plan_id = id;
 out:
@@ -847,11 +877,14 @@ out:
     return rc;
 }
 
-/* Step 5: reads AWS again after a repair; every applied item must be gone. */
+/* Step 5: reads AWS again after a repair; every item applied so far must be gone. Runs after
+ * the due items and again after an approved plan (each time from a fresh read). */
 static int verify_repairs(struct decision_run *r)
 {
     if (!r->p->remediated)
         return 0;
+    np_posture_delta_clean_up(&r->residual);
+    r->verified = true;
     int rc = r->ops->residual(r->p, &r->residual);
     for (size_t i = 0; rc == 0 && i < r->delta->n; i++)
         if (r->applied[i] && still_there(&r->residual, &r->delta->items[i]))
@@ -917,7 +950,7 @@ static void record_decision(struct decision_run *r, struct np_controller_result 
     d->n_reported = v->n_reported;
     d->n_pending = v->n_pending;
     d->changes = v->changes;
-    d->limit = v->limit;
+    d->blast = blast_of(r);
     d->next_ms = v->next_ms;
     free(d->contested_text);
     d->contested_text = r->contested_text;
@@ -956,8 +989,10 @@ int np_controller_pass_decide(struct np_controller_pass *p, const struct np_post
     if (rc == 0)
         rc = apply_due(&r);
     if (rc == 0)
-        rc = propose_or_apply_approved(&r);
+        rc = verify_repairs(&r);
     if (rc == 0)
+        rc = propose_or_apply_approved(&r);
+    if (rc == 0 && r.approved)
         rc = verify_repairs(&r);
     if (rc == 0) {
         for (size_t i = 0; i < delta->n; i++)

@@ -653,6 +653,13 @@ static int residual_delta(struct np_controller_pass *p, struct np_posture_delta 
     return rc;
 }
 
+/* The group as read back after this pass's repairs (residual_delta re-read it). */
+static uint64_t residual_fp(struct np_controller_pass *p, const struct np_posture_delta *residual)
+{
+    (void)residual;
+    return np_controller_sg_fingerprint(((struct rctx *)p)->sg);
+}
+
 /* Resolves the peer names of the desired rules (looked up first), diffs the group against them
  * and lets the shared pass decide, apply and verify. A peer without a group yet: Ready=False
  * PeerNotReady. */
@@ -681,6 +688,7 @@ static int decide(struct rctx *r, struct np_controller_result *res)
         .apply = apply_plan_actions,
         .free_plan = free_plan,
         .residual = residual_delta,
+        .residual_fp = residual_fp,
         .guardrail_of = guardrail_of,
         .event_explains = event_explains,
     };

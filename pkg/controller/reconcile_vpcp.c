@@ -1043,6 +1043,12 @@ static uint64_t observed_fingerprint(const struct np_posture_delta *delta, const
     return h;
 }
 
+/* The state read back after this pass's repairs: the residual delta's texts. */
+static uint64_t residual_fp(struct np_controller_pass *p, const struct np_posture_delta *residual)
+{
+    return observed_fingerprint(residual, ((struct vctx *)p)->vpc->vpc_id);
+}
+
 /* A declared piece to adopt (subnetId, routeTableId, networkAclId) that is not in the VPC:
  * sets Ready=False PieceNotFound and returns true. */
 static bool adopted_piece_missing(struct vctx *v, struct np_controller_result *res)
@@ -1110,6 +1116,7 @@ static int decide(struct vctx *v, struct np_controller_result *res)
         .apply = apply_plan_actions,
         .free_plan = free_plan,
         .residual = residual_delta,
+        .residual_fp = residual_fp,
         .guardrail_of = guardrail_of,
         .event_explains = event_explains,
     };

@@ -29,6 +29,56 @@ static size_t effective_limit(int max_changes)
     return max_changes > 0 ? (size_t)max_changes : NP_POSTURE_DEFAULT_MAX_CHANGES;
 }
 
+/* ---------------------------------------------------------------- what counts */
+
+/* A network ACL entry item: removing or replacing an allow entry, or putting a deny entry in
+ * place, can cut traffic; adding an allow entry or removing a deny entry cannot. */
+static bool entry_is_subtractive(const struct np_posture_drift *d)
+{
+    const struct np_posture_vpc_drift *v = d->vpc;
+    switch (d->change) {
+    case NP_POSTURE_MISSING: return !v->entry.allow;
+    case NP_POSTURE_EXTRA: return v->entry.allow;
+    case NP_POSTURE_CHANGED: return v->have_entry.allow || !v->entry.allow;
+    default: return true;
+    }
+}
+
+/* A VPC item: see np_posture_drift_is_subtractive. */
+static bool vpc_item_is_subtractive(const struct np_posture_drift *d)
+{
+    switch (d->vpc->item) {
+    case NP_POSTURE_VPC_ITEM_PIECE: return d->change != NP_POSTURE_MISSING;
+    case NP_POSTURE_VPC_ITEM_TAG:
+    case NP_POSTURE_VPC_ITEM_FLOW_LOG: return false;
+    case NP_POSTURE_VPC_ITEM_NACL_ENTRY: return entry_is_subtractive(d);
+    case NP_POSTURE_VPC_ITEM_ATTRIBUTE:
+    case NP_POSTURE_VPC_ITEM_ROUTE:
+    case NP_POSTURE_VPC_ITEM_ROUTE_ASSOC:
+    case NP_POSTURE_VPC_ITEM_NACL_ASSOC:
+    case NP_POSTURE_VPC_ITEM_DEFAULT_SG: return true;
+    }
+    return true;
+}
+
+bool np_posture_drift_is_subtractive(const struct np_posture_drift *d)
+{
+    if (!d)
+        return true;
+    if (d->vpc)
+        return vpc_item_is_subtractive(d);
+    switch (d->change) {
+    case NP_POSTURE_MISSING:
+    case NP_POSTURE_DESCRIPTION:
+    case NP_POSTURE_TAG_MISSING:
+    case NP_POSTURE_TAG_CHANGED:
+    case NP_POSTURE_TAG_EXTRA: return false;
+    case NP_POSTURE_EXTRA:
+    case NP_POSTURE_CHANGED: return true;
+    }
+    return true;
+}
+
 /* a + b, saturating instead of overflowing (a far-future grace end stays far in the future). */
 static int64_t add_saturating(int64_t a, int64_t b)
 {
@@ -266,6 +316,37 @@ static enum np_posture_standing standing_of(const struct np_posture_verdict *v, 
     return NP_POSTURE_STANDING_CONVERGED;
 }
 
+/*
+ * Step 6, the blast radius, over the APPLY items: more than the total cap holds them all; else
+ * more subtractive ones than the subtractive cap holds those (the others cannot cut traffic
+ * and go through). Held items become PROPOSED.
+ */
+static void hold_blast_radius(struct np_posture_verdict *v, const struct np_posture_delta *delta)
+{
+    for (size_t i = 0; i < delta->n; i++) {
+        if (v->states[i] != NP_POSTURE_ITEM_APPLY)
+            continue;
+        v->due++;
+        if (np_posture_drift_is_subtractive(&delta->items[i]))
+            v->due_subtractive++;
+    }
+    if (v->limit_total > 0 && v->due > v->limit_total)
+        v->blast = NP_POSTURE_BLAST_TOTAL;
+    else if (v->due_subtractive > v->limit)
+        v->blast = NP_POSTURE_BLAST_SUBTRACTIVE;
+    else
+        return;
+    for (size_t i = 0; i < delta->n; i++) {
+        if (v->states[i] != NP_POSTURE_ITEM_APPLY)
+            continue;
+        if (v->blast == NP_POSTURE_BLAST_SUBTRACTIVE &&
+            !np_posture_drift_is_subtractive(&delta->items[i]))
+            continue;
+        v->states[i] = NP_POSTURE_ITEM_PROPOSED;
+        v->n_held++;
+    }
+}
+
 int np_posture_policy_decide(struct np_posture_verdict *out,
                              const struct np_posture_policy_input *in)
 {
@@ -273,7 +354,8 @@ int np_posture_policy_decide(struct np_posture_verdict *out,
     if (!in || !in->remediation || !in->delta)
         return np_error_set(NP_EINVAL, "policy: remediation and a delta are required");
     const struct np_posture_remediation *rem = in->remediation;
-    out->limit = effective_limit(rem->max_changes);
+    out->limit = effective_limit(rem->max_changes.subtractive);
+    out->limit_total = rem->max_changes.total > 0 ? (size_t)rem->max_changes.total : 0;
 
     const struct np_posture_delta *delta = in->delta;
     const struct np_posture_item_history unknown = {0};
@@ -281,22 +363,14 @@ int np_posture_policy_decide(struct np_posture_verdict *out,
     out->n = delta->n;
     out->states = np_xcalloc(delta->n ? delta->n : 1, sizeof(*out->states));
     out->until_ms = np_xcalloc(delta->n ? delta->n : 1, sizeof(*out->until_ms));
-    size_t n_apply = 0;
     for (size_t i = 0; i < delta->n; i++) {
         const struct np_posture_item_history *h = in->history ? &in->history[i] : &unknown;
         out->states[i] = item_state(in, &delta->items[i], h, threshold, &out->until_ms[i]);
-        if (out->states[i] == NP_POSTURE_ITEM_APPLY)
-            n_apply++;
     }
-    /* Blast radius: a pass that would change too much applies nothing and waits. */
-    bool blast = n_apply > out->limit;
-    if (blast)
-        for (size_t i = 0; i < delta->n; i++)
-            if (out->states[i] == NP_POSTURE_ITEM_APPLY)
-                out->states[i] = NP_POSTURE_ITEM_PROPOSED;
+    hold_blast_radius(out, delta);
     tally(out);
     out->changes = out->n_apply + out->n_proposed;
-    out->standing = standing_of(out, blast);
+    out->standing = standing_of(out, out->blast != NP_POSTURE_BLAST_NONE);
     return 0;
 }
 

@@ -74,11 +74,45 @@ enum np_posture_standing {
 /* "Converged", "BlastRadiusExceeded", "Proposed", "Reported", "Contested", "GracePeriod". */
 const char *np_posture_standing_name(enum np_posture_standing s);
 
+/* ---------------------------------------------------------------- blast radius */
+
+/*
+ * Whether repairing the drift item d can reduce reachability: a "subtractive" change, the
+ * only kind maxChangesPerSync counts by default. True for:
+ *   security groups   Extra (revoke), the default group's rules (revoke);
+ *   routes            every change: create, replace, delete (a more specific route can divert
+ *                     traffic);
+ *   associations      every route table or network ACL association, replacement or
+ *                     disassociation;
+ *   network ACLs      an entry removed or replaced while it allows, and a deny entry added or
+ *                     put in place by a replacement;
+ *   attributes        every VPC or subnet attribute change;
+ *   anything else     not listed below (when in doubt a change counts).
+ * False (never held by the subtractive cap) for: a rule authorized, a description, tags, an
+ * allow entry added, a deny entry removed or replaced by an allow entry (traffic it denied
+ * falls through to later entries, which at worst deny it too), a flow log, and a subnet,
+ * route table or network ACL created (it carries no traffic until associated, which counts).
+ */
+bool np_posture_drift_is_subtractive(const struct np_posture_drift *d);
+
+/* What the blast radius did with the changes due in an Enforce pass. */
+enum np_posture_blast {
+    NP_POSTURE_BLAST_NONE = 0,    /* nothing held */
+    NP_POSTURE_BLAST_SUBTRACTIVE, /* more subtractive changes than maxChangesPerSync(.subtractive):
+                                     those are held, the others applied */
+    NP_POSTURE_BLAST_TOTAL,       /* more changes than maxChangesPerSync.total: all are held */
+};
+
 /* The policy's verdict. Release with np_posture_verdict_clean_up. */
 struct np_posture_verdict {
     enum np_posture_standing standing;
-    size_t changes; /* atomic changes that would be applied (APPLY + PROPOSED items) */
-    size_t limit;   /* the effective maxChangesPerSync */
+    size_t changes;     /* atomic changes that would be applied (APPLY + PROPOSED items) */
+    size_t limit;       /* the effective cap on subtractive changes (maxChangesPerSync) */
+    size_t limit_total; /* the cap on all changes (maxChangesPerSync.total); 0: none */
+    enum np_posture_blast blast;
+    size_t due, due_subtractive; /* Enforce items due in this pass before the blast radius, and
+                                    how many of them are subtractive (what the caps compare) */
+    size_t n_held;               /* items the blast radius turned PROPOSED */
     /* Per drift item, parallel to delta->items (owned; NULL without a delta): */
     enum np_posture_item_state *states;
     int64_t *until_ms; /* PENDING: when it will be repaired; EXCEPTED: the exception's expiry
@@ -103,8 +137,11 @@ struct np_posture_verdict {
  *   4. Grace: not guardrail-violating and now_ms < first_seen + gracePeriod: PENDING until
  *      first_seen + gracePeriod.
  *   5. Propose mode: PROPOSED.
- *   6. Enforce: APPLY; but when the APPLY items are more than maxChangesPerSync (<= 0 means
- *      the default 20), all of them become PROPOSED (reason BlastRadiusExceeded).
+ *   6. Enforce: APPLY; then the blast radius: when the APPLY items are more than
+ *      max_changes.total (> 0), all of them become PROPOSED (blast TOTAL); else when the
+ *      subtractive ones (np_posture_drift_is_subtractive) are more than
+ *      max_changes.subtractive (<= 0 means the default 20), those become PROPOSED and the
+ *      others stay APPLY (blast SUBTRACTIVE). Either way the reason is BlastRadiusExceeded.
  * standing: what is left once the APPLY items are applied (see enum np_posture_standing).
  * Errors: NP_EINVAL when remediation or delta is NULL.
  */

@@ -19,7 +19,8 @@
 #define NP_POSTURE_TAG_UID "netposture.dev/uid"     /* the CR's metadata.uid */
 #define NP_POSTURE_DEFAULT_ACCOUNT "default"
 #define NP_POSTURE_DEFAULT_DESCRIPTION "Managed by netposture"
-#define NP_POSTURE_DEFAULT_MAX_CHANGES 20
+#define NP_POSTURE_DEFAULT_MAX_CHANGES 20 /* maxChangesPerSync: subtractive changes per pass */
+#define NP_POSTURE_MAX_CHANGES_LIMIT 1000 /* the largest cap either form accepts */
 
 enum np_posture_mode {
     NP_POSTURE_MODE_ENFORCE = 0,
@@ -90,11 +91,21 @@ struct np_posture_exception {
     int64_t expires_ms; /* epoch ms, when has_expires */
 };
 
+/*
+ * spec.remediation.maxChangesPerSync, the blast radius: `N` or `{subtractive: N, total: M}`.
+ * A cap <= 0 means: subtractive the default (NP_POSTURE_DEFAULT_MAX_CHANGES), total none.
+ */
+struct np_posture_blast_radius {
+    int subtractive; /* changes that can reduce reachability per pass (the plain integer form);
+                        default 20 */
+    int total;       /* every change per pass; 0: no cap (the default) */
+};
+
 /* spec.remediation; shared in shape with the other posture kinds. */
 struct np_posture_remediation {
-    enum np_posture_mode mode; /* default Enforce */
-    int64_t grace_ms;          /* default 0 */
-    int max_changes;           /* maxChangesPerSync, default 20 */
+    enum np_posture_mode mode;                  /* default Enforce */
+    int64_t grace_ms;                           /* default 0 */
+    struct np_posture_blast_radius max_changes; /* maxChangesPerSync */
     struct np_posture_exception *exceptions;
     size_t n_exceptions;
 };
@@ -383,7 +394,7 @@ struct np_posture_plan {
 int np_posture_plan_build(struct np_posture_plan *out, const struct np_posture_delta *delta);
 /* Frees the actions and leaves p empty. */
 void np_posture_plan_clean_up(struct np_posture_plan *p);
-/* Atomic changes in the plan (rules plus tags), compared with maxChangesPerSync. */
+/* Atomic changes in the plan (rules plus tags). */
 size_t np_posture_plan_count(const struct np_posture_plan *p);
 /*
  * One text line per atomic change, in plan order:

@@ -416,16 +416,71 @@ static int parse_exception(json_object *e, const char *path, struct np_posture_e
     return 0;
 }
 
+/* The object form of maxChangesPerSync: {subtractive, total}, at least one, nothing else. */
+static int parse_blast_radius_object(json_object *o, const char *path,
+                                     struct np_posture_blast_radius *out)
+{
+    bool has_sub = false, has_total = false;
+    int64_t sub = 0, total = 0;
+    json_object_object_foreach(o, key, val)
+    {
+        (void)val;
+        if (!np_str_eq(key, "subtractive") && !np_str_eq(key, "total"))
+            return np_error_set(NP_EINVAL, "%s.%s: unknown field (want subtractive, total)", path,
+                                key);
+    }
+    int rc = np_posture_json_int(o, "subtractive", path, 1, NP_POSTURE_MAX_CHANGES_LIMIT, &has_sub,
+                                 &sub);
+    if (rc == 0)
+        rc = np_posture_json_int(o, "total", path, 1, NP_POSTURE_MAX_CHANGES_LIMIT, &has_total,
+                                 &total);
+    if (rc)
+        return rc;
+    if (!has_sub && !has_total)
+        return np_error_set(NP_EINVAL, "%s: needs subtractive, total or both", path);
+    if (has_sub)
+        out->subtractive = (int)sub;
+    if (has_total)
+        out->total = (int)total;
+    return 0;
+}
+
+/*
+ * spec.remediation.maxChangesPerSync: an integer (the cap on subtractive changes) or
+ * {subtractive, total}. Absent: subtractive 20, no total cap.
+ */
+static int parse_blast_radius(json_object *jr, const char *path,
+                              struct np_posture_blast_radius *out)
+{
+    out->subtractive = NP_POSTURE_DEFAULT_MAX_CHANGES;
+    out->total = 0;
+    json_object *v = np_posture_json_member(jr, "maxChangesPerSync");
+    if (!v)
+        return 0;
+    char fpath[PATH_LEN];
+    snprintf(fpath, sizeof(fpath), "%s.maxChangesPerSync", path);
+    if (json_object_is_type(v, json_type_object))
+        return parse_blast_radius_object(v, fpath, out);
+    if (!json_object_is_type(v, json_type_int))
+        return np_error_set(NP_EINVAL, "%s: must be an integer or {subtractive, total}", fpath);
+    bool has = false;
+    int64_t max = 0;
+    int rc = np_posture_json_int(jr, "maxChangesPerSync", path, 1, NP_POSTURE_MAX_CHANGES_LIMIT,
+                                 &has, &max);
+    if (rc == 0)
+        out->subtractive = (int)max;
+    return rc;
+}
+
 int np_posture_json_remediation(json_object *spec, struct np_posture_remediation *rem)
 {
     int rc = 0;
     json_object *jr = NULL, *arr = NULL;
     const char *grace = NULL;
-    bool has = false;
-    int64_t max = 0;
     int v = 0;
     static const char *const modes[] = {"Enforce", "Detect", "Propose"};
-    rem->max_changes = NP_POSTURE_DEFAULT_MAX_CHANGES;
+    rem->max_changes.subtractive = NP_POSTURE_DEFAULT_MAX_CHANGES;
+    rem->max_changes.total = 0;
     if ((rc = np_posture_json_object(spec, "remediation", "spec", &jr)) != 0 || !jr)
         return rc;
     const char *path = "spec.remediation";
@@ -436,10 +491,8 @@ int np_posture_json_remediation(json_object *spec, struct np_posture_remediation
         return rc;
     if (grace && np_duration_parse(grace, &rem->grace_ms) != 0)
         return np_error_set(NP_EINVAL, "%s.gracePeriod: %s", path, np_error_message());
-    if ((rc = np_posture_json_int(jr, "maxChangesPerSync", path, 1, 1000, &has, &max)) != 0)
+    if ((rc = parse_blast_radius(jr, path, &rem->max_changes)) != 0)
         return rc;
-    if (has)
-        rem->max_changes = (int)max;
     if ((rc = np_posture_json_array(jr, "exceptions", path, &arr)) != 0 || !arr)
         return rc;
     size_t m = json_object_array_length(arr);

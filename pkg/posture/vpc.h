@@ -360,10 +360,12 @@ struct np_posture_vpc_plan {
  * The make-before-break plan of a VPC delta (normally the items the policy selected): first
  * the guardrail-marked removals (entry deletes and replaces, default-SG revokes), then piece
  * creations (subnets, route tables, network ACLs; the VPC itself is the controller's), route
- * and entry creations, the flow log, route and entry replacements, associations, attributes,
- * tag sets, tag deletes, and last the removals: route deletes, entry deletes, disassociations,
- * default-SG revokes. Delta order inside a kind. *out is owned (np_posture_vpc_plan_clean_up).
- * Returns 0.
+ * creations and the network ACL entries that only widen what is allowed (allow entries
+ * created, deny entries deleted or replaced by an allow), the flow log, route and other entry
+ * replacements, associations, attributes, tag sets, tag deletes, and last the removals: route
+ * deletes, the entries that narrow (allow entries deleted, deny entries created),
+ * disassociations, default-SG revokes. Delta order inside a rank. *out is owned
+ * (np_posture_vpc_plan_clean_up). Returns 0.
  */
 int np_posture_vpc_plan_build(struct np_posture_vpc_plan *out,
                               const struct np_posture_delta *delta);

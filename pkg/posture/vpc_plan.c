@@ -203,10 +203,27 @@ static bool action_kind(const struct np_posture_drift *d, enum np_posture_vpc_ac
     return false;
 }
 
+/* Network ACL entries by what they do to reachability: entries that only widen it (an allow
+ * created, a deny deleted or replaced by an allow) rank with the creations, so every flow the
+ * new spec adds is allowed before any the old spec had goes; entries that narrow it (a deny
+ * created, an allow deleted) rank with the removals; other replacements stay in place. -1: not
+ * an entry action. */
+static int entry_rank(const struct np_posture_vpc_action *a)
+{
+    bool widens = !np_posture_drift_is_subtractive(&a->item);
+    switch (a->kind) {
+    case NP_POSTURE_VPC_ENTRY_CREATE:
+    case NP_POSTURE_VPC_ENTRY_DELETE: return widens ? 6 : 16;
+    case NP_POSTURE_VPC_ENTRY_REPLACE: return widens ? 6 : 9;
+    default: return -1;
+    }
+}
+
 /*
  * The ordering rule, one rank per kind: guardrail-marked removals first (entry deletes and
  * replaces, then default-SG revokes: security before availability), then make-before-break:
- * creations, replacements, associations, attributes, tags, and the removals last.
+ * creations (and entries that widen), replacements, associations, attributes, tags, and the
+ * removals (and entries that narrow) last.
  */
 static int action_rank(const struct np_posture_vpc_action *a)
 {
@@ -227,6 +244,9 @@ static int action_rank(const struct np_posture_vpc_action *a)
         if (a->kind == NP_POSTURE_VPC_REVOKE_DEFAULT_SG)
             return 1;
     }
+    int entry = entry_rank(a);
+    if (entry >= 0)
+        return entry;
     return (size_t)a->kind < NP_ARRAY_LEN(ranks) ? ranks[a->kind] : 20;
 }
 

@@ -6,7 +6,7 @@ instead as AWS does when throttling (HTTP 503 with a RequestLimitExceeded error 
 with a server error (HTTP 500 InternalError). moto itself never throttles.
 
 Usage: fault_proxy.py --upstream http://127.0.0.1:PORT --port-file FILE
-                      [--throttle-every N] [--error-every N] [--only-actions A,B]
+                      [--throttle-every N] [--error-every N] [--only-actions A,B] [--record FILE]
 Every N-th matching request gets the fault (deterministic, so a test can count on it).
 The proxy writes its port to --port-file once it listens and counts what it did in
 GET /fault-proxy/stats (JSON; "actions" counts the forwarded requests per Action).
@@ -15,6 +15,13 @@ Holding (a frozen endpoint): POST /fault-proxy/hold?actions=A,B (no actions: eve
 makes matching requests wait; POST /fault-proxy/release lets them through, or with ?drop=1
 closes their connections unanswered (as if the caller died before they left). Stats count
 "held" (waiting now) and "held_total".
+
+Recording (make-before-break measured on the wire, tests/e2e/wire_gap.py): with --record FILE
+every mutating EC2 call forwarded upstream (any Action but Describe*, Get*, List*) is appended
+to FILE as one JSON line {"action", "params" (the form without Action and Version), "status",
+"t0" (monotonic seconds before it was sent upstream), "t1" (after its answer arrived)}; calls
+the proxy answered itself (a fault) are recorded with "faulted": true. POST
+/fault-proxy/mark?name=N appends {"mark": N, "t": ...}, so a reader can take the calls after it.
 
 In front of kube-apiserver (--upstream https://...): TLS on both sides (--tls-cert/--tls-key
 served, --ca and --client-cert/--client-key towards the server), responses streamed, so watches
@@ -30,6 +37,7 @@ import json
 import socket
 import ssl
 import threading
+import time
 import urllib.parse
 
 THROTTLE = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error>'
@@ -52,6 +60,7 @@ def main():
     ap.add_argument("--ca")
     ap.add_argument("--client-cert")
     ap.add_argument("--client-key")
+    ap.add_argument("--record")
     args = ap.parse_args()
     up = urllib.parse.urlsplit(args.upstream)
     only = {a for a in args.only_actions.split(",") if a}
@@ -62,6 +71,26 @@ def main():
     hold = {"on": False, "actions": set(), "epoch": 0, "drop": False}
     watch = {"refuse": False, "gone_below": 0}
     streams = set()  # sockets of responses being streamed (watches), for /fault-proxy/cut
+    record_lock = threading.Lock()
+
+    def record(entry):
+        """Appends one JSON line to --record (flushed: a reader may look at any time)."""
+        if not args.record:
+            return
+        line = json.dumps(entry, separators=(",", ":"), sort_keys=True) + "\n"
+        with record_lock, open(args.record, "a") as f:
+            f.write(line)
+
+    def mutating(form, action):
+        is_ec2 = (form.get("Version") or [""])[0] == "2016-11-15"
+        return is_ec2 and action and not action.startswith(("Describe", "Get", "List"))
+
+    def call_entry(form, action, status, t0, t1, faulted=False):
+        params = {k: v[0] for k, v in form.items() if k not in ("Action", "Version")}
+        entry = {"action": action, "params": params, "status": status, "t0": t0, "t1": t1}
+        if faulted:
+            entry["faulted"] = True
+        return entry
     up_ctx = None
     if up.scheme == "https":
         up_ctx = ssl.create_default_context(cafile=args.ca)
@@ -92,6 +121,8 @@ def main():
             elif name == "/fault-proxy/watch":
                 watch["refuse"] = (q.get("refuse") or ["0"])[0] == "1"
                 watch["gone_below"] = int((q.get("gone_below") or ["0"])[0])
+            elif name == "/fault-proxy/mark":
+                record({"mark": (q.get("name") or [""])[0], "t": time.monotonic()})
             elif name == "/fault-proxy/cut":
                 for sock in list(streams):
                     try:
@@ -152,14 +183,21 @@ def main():
                     elif args.error_every and n % args.error_every == 0:
                         fault = (500, INTERNAL)
                         stats["errors"] += 1
+            recorded = mutating(form, action)
             if fault:
+                if recorded:
+                    now = time.monotonic()
+                    record(call_entry(form, action, fault[0], now, now, faulted=True))
                 self._reply(*fault)
                 return
             conn = upstream_conn(60)
             headers = {k: v for k, v in self.headers.items() if k.lower() != "connection"}
+            t0 = time.monotonic()
             conn.request(self.command, self.path, body=body, headers=headers)
             resp = conn.getresponse()
             data = resp.read()
+            if recorded:
+                record(call_entry(form, action, resp.status, t0, time.monotonic()))
             with lock:
                 stats["forwarded"] += 1
                 if action:

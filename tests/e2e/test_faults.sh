@@ -156,7 +156,6 @@ test_kill9_mid_plan_then_restart() {
     for p in $(seq 1000 1039); do
         rules+="  - {protocol: tcp, fromPort: $p, toPort: $p, cidrs: [\"10.0.0.0/8\"]}"$'\n'
     done
-    rules+="  remediation: {maxChangesPerSync: 100}" # 40 rules at once, no approval
     start_controller --namespace "$ns" --resync-interval 2s --workers 2
     posture_on "$ns" small "k9-$tag"
     k wait --for=condition=Ready --timeout=60s sgp/small -n "$ns"

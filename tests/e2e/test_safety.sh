@@ -90,7 +90,7 @@ test_blast_radius_holds_a_big_plan_until_approved() {
     wait_for 30 "the plan held" condition_is sgp "$ns" web Ready False/BlastRadiusExceeded || return 1
     assert_contains "$(k get sgp web -n "$ns" -o jsonpath='{.status.conditions[?(@.type=="Ready")].message}')" \
         "maxChangesPerSync 2" "Ready message" || return 1
-    wait_for 20 "a BlastRadiusExceeded event" has_event "$ns" web BlastRadiusExceeded "3 changes" || return 1
+    wait_for 20 "a BlastRadiusExceeded event" has_event "$ns" web BlastRadiusExceeded "held 3 change(s) that can reduce reachability" || return 1
     resyncs 2 || return 1
     assert_eq "$(rules "$sg" ingress | wc -l)" "4" "nothing revoked over the blast radius" || return 1
     id=$(plan_field "$ns" web id)

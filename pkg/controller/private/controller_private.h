@@ -442,6 +442,20 @@ struct np_controller_guardrail_set {
  */
 struct np_controller_pass_kind;
 
+/* What the blast radius (maxChangesPerSync) held in a pass, for messages and Events. */
+struct np_controller_blast {
+    enum np_posture_blast cap; /* which cap held (NONE: nothing held) */
+    size_t held;               /* changes held for approval */
+    size_t held_subtractive;   /* of which can reduce reachability */
+    size_t applied;            /* changes that went through in the same pass */
+    size_t limit;              /* maxChangesPerSync(.subtractive) */
+    size_t limit_total;        /* maxChangesPerSync.total (0: none) */
+};
+/* Why the blast radius held changes, without the approval hint (owned), e.g. "held 25
+ * change(s) that can reduce reachability, over maxChangesPerSync 20; 3 that cannot were
+ * applied". */
+char *np_controller_blast_text(const struct np_controller_blast *b);
+
 /* What the policy decided in a pass (np_controller_pass_decide), for the conditions. */
 struct np_controller_pass_decision {
     enum np_posture_standing standing; /* what is left once the due items are applied */
@@ -449,11 +463,12 @@ struct np_controller_pass_decision {
     bool empty;                        /* there was no drift at all */
     size_t n_left;                     /* items that still differ (not applied) */
     size_t n_applied, n_excepted, n_contested, n_reported, n_pending;
-    size_t changes, limit; /* the plan's size and maxChangesPerSync (blast radius) */
-    int64_t next_ms;       /* the next item due (grace end or exception expiry), 0: none */
-    char *plan_id;         /* the plan waiting for approval (owned), or NULL */
-    char *contested_text;  /* the first contested item, for the Contested message (owned) */
-    char *subject;         /* "security group sg-0123" (owned) */
+    size_t changes;                   /* changes applied or proposed */
+    struct np_controller_blast blast; /* what the blast radius held, and why */
+    int64_t next_ms;      /* the next item due (grace end or exception expiry), 0: none */
+    char *plan_id;        /* the plan waiting for approval (owned), or NULL */
+    char *contested_text; /* the first contested item, for the Contested message (owned) */
+    char *subject;        /* "security group sg-0123" (owned) */
 };
 
 /* What a pass found and decided: np_controller_pass_conditions derives every condition from it. */
@@ -532,6 +547,10 @@ struct np_controller_pass_kind {
 struct np_controller_pass_plan_ops {
     const char *subject;  /* "security group sg-0123", "VPC vpc-0abc", for messages */
     uint64_t observed_fp; /* fingerprint of the observed state, part of the plan id */
+    /* The fingerprint of the state read back by ops->residual (residual is its delta), for the
+     * id of a plan proposed after this pass applied other items: the next pass computes
+     * observed_fp from that same state, so the id stays the same. */
+    uint64_t (*residual_fp)(struct np_controller_pass *p, const struct np_posture_delta *residual);
     /* Builds the plan of the selected items and its text (one line per change). */
     int (*build)(struct np_controller_pass *p, const struct np_posture_delta *sel, void **plan,
                  char ***lines);

@@ -470,50 +470,113 @@ Test(controller_reconcile, exception_tolerates_drift_until_it_expires, .init = s
     free(gid);
 }
 
-Test(controller_reconcile, blast_radius_holds_a_big_plan_until_approved, .init = setup,
-     .fini = teardown)
+/* The Ready message of obj (borrowed from obj). */
+static const char *ready_message(json_object *obj)
+{
+    json_object *conds = np_json_path(obj, "status", "conditions", NP_JSON_END);
+    for (size_t i = 0; conds && i < json_object_array_length(conds); i++) {
+        json_object *c = json_object_array_get_idx(conds, i);
+        if (np_str_eq(np_json_path_str(c, "type", NP_JSON_END), "Ready"))
+            return np_json_path_str(c, "message", NP_JSON_END);
+    }
+    return NULL;
+}
+
+Test(controller_reconcile, blast_radius_holds_only_what_can_cut_traffic_until_approved,
+     .init = setup, .fini = teardown)
 {
     char *gid = converged(SPEC(",\"remediation\":{\"maxChangesPerSync\":2}"));
     cr_assert(fake_ec2_add_rule(fx.ec2, gid, false, "tcp", 22, 22, "0.0.0.0/0", NULL));
     cr_assert(fake_ec2_add_rule(fx.ec2, gid, false, "tcp", 3389, 3389, "0.0.0.0/0", NULL));
+    cr_assert(fake_ec2_add_rule(fx.ec2, gid, false, "tcp", 8080, 8080, "0.0.0.0/0", NULL));
     cr_assert(fake_ec2_remove_rule(fx.ec2, gid, false, "tcp", 443, 443, "10.0.0.0/8"));
     fx_notice(&fx, gid);
     struct np_controller_result res;
     cr_assert_eq(fx_reconcile(&fx, WEB, &res), 0, "%s", np_error_message());
 
-    /* Three changes over a limit of two: the pass applies nothing and waits for approval. */
+    /* Three revokes over a limit of two wait for approval; the authorize cannot cut traffic
+     * and goes through at once. */
     char *log = fake_ec2_call_log(fx.ec2);
-    cr_assert_eq(fake_ec2_mutations(fx.ec2), 0, "calls: %s", log);
+    cr_assert_null(strstr(log, "Revoke"), "calls: %s", log);
     free(log);
-    cr_assert(!fake_ec2_has_rule(fx.ec2, gid, false, "tcp", 443, 443, "10.0.0.0/8"));
+    cr_assert(fake_ec2_has_rule(fx.ec2, gid, false, "tcp", 443, 443, "10.0.0.0/8"));
     cr_assert(fake_ec2_has_rule(fx.ec2, gid, false, "tcp", 22, 22, "0.0.0.0/0"));
     json_object *obj = fx_get(&fx, WEB);
     expect_cond(obj, "Ready", "False", "BlastRadiusExceeded");
+    cr_assert_not_null(strstr(ready_message(obj), "held 3 change(s) that can reduce "
+                                                  "reachability, over maxChangesPerSync 2; 1 "
+                                                  "that cannot were applied"),
+                       "%s", ready_message(obj));
     const char *id = np_json_path_str(obj, "status", "plan", "id", NP_JSON_END);
     cr_assert_not_null(id);
+    cr_assert_not_null(strstr(ready_message(obj), id));
     cr_assert_eq(
         json_object_array_length(np_json_path(obj, "status", "plan", "actions", NP_JSON_END)), 3,
-        "one plan line per change");
+        "one plan line per held change");
     cr_assert_str_eq(np_json_path_str(fx_drift_item(obj, "ingress", "Extra"), "state", NP_JSON_END),
                      "Proposed");
     cr_assert_str_eq(
         np_json_path_str(fx_drift_item(obj, "ingress", "Missing"), "state", NP_JSON_END),
-        "Proposed");
-    cr_assert_eq(np_json_path_int(obj, 0, "status", "drift", "count", NP_JSON_END), 3);
+        "Authorized");
     char *plan_id = np_strdup(id);
     json_object_put(obj);
     log = fx_event_log(&fx);
     cr_assert_eq(fx_events(&fx, "BlastRadiusExceeded", "Warning"), 1, "%s", log);
-    cr_assert_not_null(strstr(log, "3 changes"), "%s", log);
+    cr_assert_not_null(strstr(log, "held 3 change(s) that can reduce reachability"), "%s", log);
     free(log);
 
-    /* Approved: applied, make-before-break. */
+    /* The next pass starts from the state the authorize left: the same plan, the same id
+     * (an approval given meanwhile stays valid), no second Warning, nothing applied. */
+    fake_ec2_reset_calls(fx.ec2);
+    fx_notice(&fx, gid);
+    cr_assert_eq(fx_reconcile(&fx, WEB, &res), 0, "%s", np_error_message());
+    cr_assert_eq(fake_ec2_mutations(fx.ec2), 0);
+    obj = fx_get(&fx, WEB);
+    expect_cond(obj, "Ready", "False", "BlastRadiusExceeded");
+    cr_assert_str_eq(np_json_path_str(obj, "status", "plan", "id", NP_JSON_END), plan_id,
+                     "the plan id moved after the pass applied the authorize");
+    cr_assert_null(strstr(ready_message(obj), "that cannot were applied"), "%s",
+                   ready_message(obj));
+    json_object_put(obj);
+    cr_assert_eq(fx_events(&fx, "BlastRadiusExceeded", "Warning"), 1);
+
+    /* Approved: the held revokes are applied. */
     fx_set_annotation(&fx, WEB, APPROVE, plan_id);
     cr_assert_eq(fx_reconcile(&fx, WEB, &res), 0, "%s", np_error_message());
-    cr_assert(fake_ec2_has_rule(fx.ec2, gid, false, "tcp", 443, 443, "10.0.0.0/8"));
     cr_assert(!fake_ec2_has_rule(fx.ec2, gid, false, "tcp", 22, 22, "0.0.0.0/0"));
     cr_assert(!fake_ec2_has_rule(fx.ec2, gid, false, "tcp", 3389, 3389, "0.0.0.0/0"));
-    log = fake_ec2_call_log(fx.ec2);
+    cr_assert(!fake_ec2_has_rule(fx.ec2, gid, false, "tcp", 8080, 8080, "0.0.0.0/0"));
+    cr_assert(fake_ec2_has_rule(fx.ec2, gid, false, "tcp", 443, 443, "10.0.0.0/8"));
+    obj = fx_get(&fx, WEB);
+    expect_cond(obj, "Ready", "True", "Converged");
+    json_object_put(obj);
+    free(plan_id);
+    free(gid);
+}
+
+Test(controller_reconcile, blast_radius_total_cap_holds_everything, .init = setup, .fini = teardown)
+{
+    char *gid =
+        converged(SPEC(",\"remediation\":{\"maxChangesPerSync\":{\"subtractive\":5,\"total\":1}}"));
+    cr_assert(fake_ec2_add_rule(fx.ec2, gid, false, "tcp", 22, 22, "0.0.0.0/0", NULL));
+    cr_assert(fake_ec2_remove_rule(fx.ec2, gid, false, "tcp", 443, 443, "10.0.0.0/8"));
+    fx_notice(&fx, gid);
+    struct np_controller_result res;
+    cr_assert_eq(fx_reconcile(&fx, WEB, &res), 0, "%s", np_error_message());
+    cr_assert_eq(fake_ec2_mutations(fx.ec2), 0, "a change went through over the total cap");
+    json_object *obj = fx_get(&fx, WEB);
+    expect_cond(obj, "Ready", "False", "BlastRadiusExceeded");
+    cr_assert_not_null(strstr(ready_message(obj), "held all 2 change(s), over "
+                                                  "maxChangesPerSync.total 1 (1 of them can "
+                                                  "reduce reachability)"),
+                       "%s", ready_message(obj));
+    cr_assert_eq(
+        json_object_array_length(np_json_path(obj, "status", "plan", "actions", NP_JSON_END)), 2);
+    char *plan_id = np_strdup(np_json_path_str(obj, "status", "plan", "id", NP_JSON_END));
+    json_object_put(obj);
+    fx_set_annotation(&fx, WEB, APPROVE, plan_id);
+    cr_assert_eq(fx_reconcile(&fx, WEB, &res), 0, "%s", np_error_message());
+    char *log = fake_ec2_call_log(fx.ec2);
     cr_assert(strstr(log, "AuthorizeSecurityGroupIngress") <
                   strstr(log, "RevokeSecurityGroupIngress"),
               "revoked before authorizing: %s", log);

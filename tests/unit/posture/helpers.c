@@ -152,6 +152,21 @@ char *t_drift_text(const struct np_posture_delta *d)
     return np_buf_take(&b);
 }
 
+char *t_blast_text(const struct np_posture_delta *d)
+{
+    struct np_buf b = NP_BUF_INIT;
+    np_buf_puts(&b, "");
+    for (size_t i = 0; i < d->n; i++) {
+        char *text = np_posture_drift_text(&d->items[i]);
+        np_buf_appendf(&b, "%s %s %s %s\n",
+                       np_posture_drift_is_subtractive(&d->items[i]) ? "subtractive" : "safe",
+                       np_posture_drift_scope(&d->items[i]),
+                       np_posture_change_name(d->items[i].change), text);
+        free(text);
+    }
+    return np_buf_take(&b);
+}
+
 char *t_plan(const char *spec_json, const struct np_posture_raw_rule *raw, size_t n_raw,
              const struct np_posture_tag *have, size_t n_have, size_t *count)
 {

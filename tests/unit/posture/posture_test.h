@@ -41,6 +41,9 @@ char *t_ruleset_text(const struct np_posture_ruleset *rs);
  * and np_posture_drift_text give them, " [guardrail]" before the newline of a marked item
  * (owned). */
 char *t_drift_text(const struct np_posture_delta *d);
+/* The blast radius's view of a delta: "subtractive" (counted toward maxChangesPerSync) or
+ * "safe" (never held by it), then "<scope> <change> <text>\n", per drift item (owned). */
+char *t_blast_text(const struct np_posture_delta *d);
 
 /* spec -> desired; raw -> observed; diff; plan; the plan text (owned). *count (optional) gets
  * np_posture_plan_count. Asserts every step succeeds. */

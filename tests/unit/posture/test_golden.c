@@ -130,6 +130,9 @@ Test(posture_golden, scenarios)
         char *text = t_join(lines);
         t_fixture_golden(FIXTURES, cases[c], "drift.txt", drift);
         t_fixture_golden(FIXTURES, cases[c], "plan.txt", text);
+        char *blast = t_blast_text(&delta);
+        t_fixture_golden(FIXTURES, cases[c], "blast.txt", blast);
+        free(blast);
         free(drift);
         free(text);
 

@@ -545,6 +545,8 @@ Test(posture_policy, from_a_parsed_spec_and_bad_input)
         t_spec("{'groupName':'g','remediation':{'maxChangesPerSync':2}}");
     struct np_posture_drift items[3];
     memset(items, 0, sizeof(items));
+    for (size_t i = 0; i < NP_ARRAY_LEN(items); i++)
+        items[i].change = NP_POSTURE_EXTRA; /* revokes: they count */
     struct np_posture_delta delta = {.items = items, .n = NP_ARRAY_LEN(items)};
     struct np_posture_policy_input in = {.remediation = &s->remediation, .delta = &delta};
     struct np_posture_verdict v;

@@ -199,6 +199,7 @@ struct policy_case {
     int64_t until[MAX_ITEMS];
     enum np_posture_standing standing;
     int64_t next_ms;
+    enum np_posture_blast blast; /* what the blast radius held (NONE unless said) */
 };
 
 static void run_cases(const struct policy_case *cases, size_t n_cases)
@@ -239,8 +240,11 @@ static void run_cases(const struct policy_case *cases, size_t n_cases)
         cr_expect_eq(v.n_excepted, counts[S_EXC], "%s", k->what);
         cr_expect_eq(v.n_contested, counts[S_CONT], "%s", k->what);
         cr_expect_eq(v.changes, counts[S_APPLY] + counts[S_PROP], "%s", k->what);
-        size_t want_limit = k->rem.max_changes > 0 ? (size_t)k->rem.max_changes : 20;
-        cr_expect_eq(v.limit, want_limit, "%s", k->what);
+        int sub = k->rem.max_changes.subtractive, total = k->rem.max_changes.total;
+        cr_expect_eq(v.limit, sub > 0 ? (size_t)sub : 20, "%s", k->what);
+        cr_expect_eq(v.limit_total, total > 0 ? (size_t)total : 0, "%s", k->what);
+        cr_expect_eq(v.blast, k->blast, "%s: blast %d, want %d", k->what, (int)v.blast,
+                     (int)k->blast);
         np_posture_verdict_clean_up(&v);
         cr_expect_null(v.states);
         cr_expect_null(v.until_ms);
@@ -304,8 +308,8 @@ Test(posture_policy_items, modes)
         ONE("propose: extra rule", REM(.mode = PRO), SSH, PROPOSED),
         ONE("propose: tag", REM(.mode = PRO), TAG_EXTRA, PROPOSED),
         ONE("propose: guardrail", REM(.mode = PRO), WORLD_22, PROPOSED),
-        ONE("propose over the limit is still Propose", REM(.mode = PRO, .max_changes = 0), SSH,
-            PROPOSED),
+        ONE("propose over the limit is still Propose",
+            REM(.mode = PRO, .max_changes = {.subtractive = 0}), SSH, PROPOSED),
     };
     run_cases(cases, NP_ARRAY_LEN(cases));
 }
@@ -545,32 +549,47 @@ Test(posture_policy_items, exceptions)
     run_cases(cases, NP_ARRAY_LEN(cases));
 }
 
+#define EXTRA_22(peer) EXTRA_IN("tcp", 22, 22, C4, peer)
+#define SUB NP_POSTURE_BLAST_SUBTRACTIVE
+#define TOTAL NP_POSTURE_BLAST_TOTAL
+
 Test(posture_policy_items, blast_radius)
 {
     static const struct policy_case cases[] = {
         {.what = "exactly at the limit: applied",
-         .rem = {.max_changes = 2},
-         .no_history = true,
-         .n = 2,
-         .items = {SSH, TAG_EXTRA},
-         .want = {S_APPLY, S_APPLY},
-         .standing = ST_CONV},
-        {.what = "one over the limit: everything proposed",
-         .rem = {.max_changes = 2},
+         .rem = {.max_changes = {2}},
          .no_history = true,
          .n = 3,
-         .items = {SSH, HTTPS_MISSING, TAG_EXTRA},
-         .want = {S_PROP, S_PROP, S_PROP},
-         .standing = ST_BLAST},
+         .items = {SSH, EXTRA_22("10.9.0.1/32"), TAG_EXTRA},
+         .want = {S_APPLY, S_APPLY, S_APPLY},
+         .standing = ST_CONV},
+        {.what = "one over the limit: the revokes held, what cannot cut traffic applied",
+         .rem = {.max_changes = {2}},
+         .no_history = true,
+         .n = 5,
+         .items = {SSH, EXTRA_22("10.9.0.1/32"), EXTRA_22("10.9.0.2/32"), HTTPS_MISSING, TAG_EXTRA},
+         .want = {S_PROP, S_PROP, S_PROP, S_APPLY, S_APPLY},
+         .standing = ST_BLAST,
+         .blast = SUB},
+        {.what = "additive changes never count",
+         .rem = {.max_changes = {1}},
+         .no_history = true,
+         .n = 5,
+         .items = {HTTPS_MISSING,
+                   RULE(NP_POSTURE_MISSING, NP_POSTURE_EGRESS, "-1", -1, -1, C4, "0.0.0.0/0"),
+                   HTTPS_DESC, TAG_MISSING, TAG(NP_POSTURE_TAG_CHANGED, "env")},
+         .want = {S_APPLY, S_APPLY, S_APPLY, S_APPLY, S_APPLY},
+         .standing = ST_CONV},
         {.what = "guardrail items count and are held too",
-         .rem = {.max_changes = 1},
+         .rem = {.max_changes = {1}},
          .no_history = true,
          .n = 2,
          .items = {WORLD_22, SSH},
          .want = {S_PROP, S_PROP},
-         .standing = ST_BLAST},
+         .standing = ST_BLAST,
+         .blast = SUB},
         {.what = "pending, excepted and contested items do not count",
-         .rem = {.max_changes = 1, .grace_ms = GRACE, EXC(x_proto_6)},
+         .rem = {.max_changes = {1}, .grace_ms = GRACE, EXC(x_proto_6)},
          .n = 4,
          .items = {SSH, EXTRA_IN("udp", 53, 53, C4, "0.0.0.0/0"),
                    EXTRA_IN("udp", 54, 54, C4, "0.0.0.0/0"),
@@ -581,36 +600,87 @@ Test(posture_policy_items, blast_radius)
          .until = {0, NOW + GRACE, 0, 0},
          .standing = ST_CONT,
          .next_ms = NOW + GRACE},
-        {.what = "over the limit: only APPLY items become PROPOSED",
-         .rem = {.max_changes = 1, .grace_ms = GRACE, EXC(x_ssh_later)},
-         .n = 5,
+        {.what = "over the limit: only subtractive APPLY items become PROPOSED",
+         .rem = {.max_changes = {1}, .grace_ms = GRACE, EXC(x_ssh_later)},
+         .n = 6,
          .items = {SSH, EXTRA_IN("udp", 53, 53, C4, "0.0.0.0/0"),
-                   EXTRA_IN("udp", 54, 54, C4, "0.0.0.0/0"), WORLD_22, TAG_EXTRA},
+                   EXTRA_IN("udp", 54, 54, C4, "0.0.0.0/0"), WORLD_22,
+                   EXTRA_IN("udp", 56, 56, C4, "0.0.0.0/0"), TAG_EXTRA},
          .hist = {H(0, NULL, 1, false), H(NOW - 10, NULL, 1, false), H(0, NULL, 3, false),
-                  H(0, NULL, 1, false), H(NOW - GRACE, NULL, 1, false)},
-         .want = {S_EXC, S_PEND, S_CONT, S_PROP, S_PROP},
-         .until = {NOW + 1, NOW - 10 + GRACE, 0, 0, 0},
+                  H(0, NULL, 1, false), H(NOW - GRACE, NULL, 1, false),
+                  H(NOW - GRACE, NULL, 1, false)},
+         .want = {S_EXC, S_PEND, S_CONT, S_PROP, S_PROP, S_APPLY},
+         .until = {NOW + 1, NOW - 10 + GRACE, 0, 0, 0, 0},
          .standing = ST_BLAST,
-         .next_ms = NOW + 1},
+         .next_ms = NOW + 1,
+         .blast = SUB},
+        {.what = "total cap: everything held",
+         .rem = {.max_changes = {.subtractive = 5, .total = 2}},
+         .no_history = true,
+         .n = 3,
+         .items = {SSH, HTTPS_MISSING, TAG_EXTRA},
+         .want = {S_PROP, S_PROP, S_PROP},
+         .standing = ST_BLAST,
+         .blast = TOTAL},
+        {.what = "total cap exactly reached: applied",
+         .rem = {.max_changes = {.subtractive = 5, .total = 3}},
+         .no_history = true,
+         .n = 3,
+         .items = {SSH, HTTPS_MISSING, TAG_EXTRA},
+         .want = {S_APPLY, S_APPLY, S_APPLY},
+         .standing = ST_CONV},
+        {.what = "both caps exceeded: the total one holds everything",
+         .rem = {.max_changes = {.subtractive = 1, .total = 2}},
+         .no_history = true,
+         .n = 3,
+         .items = {SSH, EXTRA_22("10.9.0.1/32"), HTTPS_MISSING},
+         .want = {S_PROP, S_PROP, S_PROP},
+         .standing = ST_BLAST,
+         .blast = TOTAL},
+        {.what = "total cap alone keeps the default subtractive cap",
+         .rem = {.max_changes = {.total = 10}},
+         .no_history = true,
+         .n = 4,
+         .items = {SSH, EXTRA_22("10.9.0.1/32"), HTTPS_MISSING, TAG_EXTRA},
+         .want = {S_APPLY, S_APPLY, S_APPLY, S_APPLY},
+         .standing = ST_CONV},
+        {.what = "total cap counts only due items",
+         .rem = {.max_changes = {.total = 1}, .grace_ms = GRACE},
+         .n = 3,
+         .items = {SSH, HTTPS_MISSING, TAG_EXTRA},
+         .hist = {H(NOW, NULL, 1, false), H(NOW, NULL, 1, false), H(1, NULL, 1, false)},
+         .want = {S_PEND, S_PEND, S_APPLY},
+         .until = {NOW + GRACE, NOW + GRACE, 0},
+         .standing = ST_GRACE,
+         .next_ms = NOW + GRACE},
+        {.what = "propose mode: the caps never apply",
+         .rem = {.mode = PRO, .max_changes = {.subtractive = 1, .total = 1}},
+         .no_history = true,
+         .n = 3,
+         .items = {SSH, EXTRA_22("10.9.0.1/32"), HTTPS_MISSING},
+         .want = {S_PROP, S_PROP, S_PROP},
+         .standing = ST_PROP},
     };
     run_cases(cases, NP_ARRAY_LEN(cases));
 }
 
-/* limit <= 0 means 20: 20 items are applied, 21 are held. */
+/* limit <= 0 means 20: 20 revokes are applied, 21 are held; authorizes never are. */
 Test(posture_policy_items, default_limit)
 {
     static const int limits[] = {0, -1, -1000, 20};
     for (size_t l = 0; l < NP_ARRAY_LEN(limits); l++) {
         for (size_t n = 19; n <= 22; n++) {
-            struct item_def defs[22];
+            struct item_def defs[44];
             char peers[22][24];
             for (size_t i = 0; i < n; i++) {
                 snprintf(peers[i], sizeof(peers[i]), "10.0.0.%zu/32", i);
                 defs[i] = (struct item_def)EXTRA_IN("tcp", 22, 22, C4, peers[i]);
+                defs[n + i] = (struct item_def)RULE(NP_POSTURE_MISSING, NP_POSTURE_INGRESS, "tcp",
+                                                    80, 80, C4, peers[i]);
             }
             struct np_posture_delta delta = {0};
-            make_delta(&delta, defs, n);
-            struct np_posture_remediation rem = {.max_changes = limits[l]};
+            make_delta(&delta, defs, 2 * n);
+            struct np_posture_remediation rem = {.max_changes = {limits[l]}};
             struct np_posture_verdict v;
             cr_assert_eq(
                 np_posture_policy_decide(&v, &(struct np_posture_policy_input){.remediation = &rem,
@@ -619,14 +689,123 @@ Test(posture_policy_items, default_limit)
                 0);
             bool over = n > 20;
             cr_expect_eq(v.limit, 20, "limit %d", limits[l]);
-            cr_expect_eq(v.changes, n);
-            cr_expect_eq(v.n_apply, over ? 0 : n, "limit %d, %zu items", limits[l], n);
+            cr_expect_eq(v.changes, 2 * n);
+            cr_expect_eq(v.due, 2 * n);
+            cr_expect_eq(v.due_subtractive, n);
+            cr_expect_eq(v.n_apply, over ? n : 2 * n, "limit %d, %zu items", limits[l], n);
             cr_expect_eq(v.n_proposed, over ? n : 0, "limit %d, %zu items", limits[l], n);
+            cr_expect_eq(v.n_held, over ? n : 0);
+            for (size_t i = 0; i < n; i++) {
+                cr_expect_eq(v.states[i], over ? S_PROP : S_APPLY);
+                cr_expect_eq(v.states[n + i], S_APPLY, "an authorize was held");
+            }
             cr_expect_eq(v.standing, over ? ST_BLAST : ST_CONV);
             np_posture_verdict_clean_up(&v);
             np_posture_delta_clean_up(&delta);
         }
     }
+}
+
+/* ---------------------------------------------------------------- what counts */
+
+/* One drift item kind: a security-group change (vpc NULL) or a VPC item, with the entries'
+ * actions where they matter. */
+struct kind_case {
+    const char *what;
+    enum np_posture_change change;
+    bool is_vpc;
+    enum np_posture_vpc_item item;
+    bool entry_allow, have_allow; /* NACL_ENTRY: the desired (or observed Extra) and AWS's */
+    bool subtractive;
+};
+
+#define SGK(what, change, sub)                                                                     \
+    {                                                                                              \
+        what, change, false, 0, false, false, sub                                                  \
+    }
+#define VK(what, item, change, sub)                                                                \
+    {                                                                                              \
+        what, change, true, item, false, false, sub                                                \
+    }
+#define EK(what, change, allow, have, sub)                                                         \
+    {                                                                                              \
+        what, change, true, NP_POSTURE_VPC_ITEM_NACL_ENTRY, allow, have, sub                       \
+    }
+
+Test(posture_policy_items, what_counts_toward_the_blast_radius)
+{
+    static const struct kind_case cases[] = {
+        SGK("authorize", NP_POSTURE_MISSING, false),
+        SGK("revoke", NP_POSTURE_EXTRA, true),
+        SGK("description in place", NP_POSTURE_DESCRIPTION, false),
+        SGK("tag missing", NP_POSTURE_TAG_MISSING, false),
+        SGK("tag changed", NP_POSTURE_TAG_CHANGED, false),
+        SGK("tag extra", NP_POSTURE_TAG_EXTRA, false),
+        SGK("a change of unknown shape counts", NP_POSTURE_CHANGED, true),
+        VK("piece created", NP_POSTURE_VPC_ITEM_PIECE, NP_POSTURE_MISSING, false),
+        VK("piece, other change", NP_POSTURE_VPC_ITEM_PIECE, NP_POSTURE_EXTRA, true),
+        VK("attribute", NP_POSTURE_VPC_ITEM_ATTRIBUTE, NP_POSTURE_CHANGED, true),
+        VK("VPC tag set", NP_POSTURE_VPC_ITEM_TAG, NP_POSTURE_TAG_MISSING, false),
+        VK("VPC tag changed", NP_POSTURE_VPC_ITEM_TAG, NP_POSTURE_TAG_CHANGED, false),
+        VK("VPC tag deleted", NP_POSTURE_VPC_ITEM_TAG, NP_POSTURE_TAG_EXTRA, false),
+        VK("route created", NP_POSTURE_VPC_ITEM_ROUTE, NP_POSTURE_MISSING, true),
+        VK("route replaced", NP_POSTURE_VPC_ITEM_ROUTE, NP_POSTURE_CHANGED, true),
+        VK("route deleted", NP_POSTURE_VPC_ITEM_ROUTE, NP_POSTURE_EXTRA, true),
+        VK("route table associated", NP_POSTURE_VPC_ITEM_ROUTE_ASSOC, NP_POSTURE_MISSING, true),
+        VK("route table disassociated", NP_POSTURE_VPC_ITEM_ROUTE_ASSOC, NP_POSTURE_EXTRA, true),
+        EK("allow entry added", NP_POSTURE_MISSING, true, false, false),
+        EK("deny entry added", NP_POSTURE_MISSING, false, false, true),
+        EK("allow entry removed", NP_POSTURE_EXTRA, true, false, true),
+        EK("deny entry removed", NP_POSTURE_EXTRA, false, false, false),
+        EK("allow replaced by allow", NP_POSTURE_CHANGED, true, true, true),
+        EK("allow replaced by deny", NP_POSTURE_CHANGED, false, true, true),
+        EK("deny replaced by deny", NP_POSTURE_CHANGED, false, false, true),
+        EK("deny replaced by allow", NP_POSTURE_CHANGED, true, false, false),
+        VK("network ACL associated", NP_POSTURE_VPC_ITEM_NACL_ASSOC, NP_POSTURE_MISSING, true),
+        VK("network ACL disassociated", NP_POSTURE_VPC_ITEM_NACL_ASSOC, NP_POSTURE_EXTRA, true),
+        VK("flow log created", NP_POSTURE_VPC_ITEM_FLOW_LOG, NP_POSTURE_MISSING, false),
+        VK("default group rule revoked", NP_POSTURE_VPC_ITEM_DEFAULT_SG, NP_POSTURE_EXTRA, true),
+    };
+    for (size_t i = 0; i < NP_ARRAY_LEN(cases); i++) {
+        const struct kind_case *k = &cases[i];
+        struct np_posture_vpc_drift v = {.item = k->item};
+        v.entry.allow = k->entry_allow;
+        v.have_entry.allow = k->have_allow;
+        struct np_posture_drift d = {.change = k->change, .vpc = k->is_vpc ? &v : NULL};
+        cr_expect_eq(np_posture_drift_is_subtractive(&d), k->subtractive, "%s", k->what);
+        d.guardrail = true; /* a guardrail mark never changes what counts */
+        cr_expect_eq(np_posture_drift_is_subtractive(&d), k->subtractive, "%s (guardrail)",
+                     k->what);
+    }
+    cr_expect(np_posture_drift_is_subtractive(NULL), "no item: counted");
+}
+
+/* A new posture: 60 rules to authorize and the default egress to revoke, under the default
+ * cap, converge in one pass. */
+Test(posture_policy_items, a_new_posture_with_60_rules_is_never_held)
+{
+    struct item_def defs[61];
+    char peers[60][24];
+    for (size_t i = 0; i < 60; i++) {
+        snprintf(peers[i], sizeof(peers[i]), "10.1.%zu.0/24", i);
+        defs[i] = (struct item_def)RULE(NP_POSTURE_MISSING, NP_POSTURE_INGRESS, "tcp", 443, 443, C4,
+                                        peers[i]);
+    }
+    defs[60] =
+        (struct item_def)RULE(NP_POSTURE_EXTRA, NP_POSTURE_EGRESS, "-1", -1, -1, C4, "0.0.0.0/0");
+    struct np_posture_delta delta = {0};
+    make_delta(&delta, defs, NP_ARRAY_LEN(defs));
+    struct np_posture_remediation rem = {.max_changes = {0}};
+    struct np_posture_verdict v;
+    cr_assert_eq(np_posture_policy_decide(
+                     &v, &(struct np_posture_policy_input){.remediation = &rem, .delta = &delta}),
+                 0);
+    cr_expect_eq(v.standing, ST_CONV);
+    cr_expect_eq(v.n_apply, 61);
+    cr_expect_eq(v.due_subtractive, 1);
+    cr_expect_eq(v.blast, NP_POSTURE_BLAST_NONE);
+    np_posture_verdict_clean_up(&v);
+    np_posture_delta_clean_up(&delta);
 }
 
 Test(posture_policy_items, reasons_and_next_ms)
@@ -697,12 +876,13 @@ Test(posture_policy_items, reasons_and_next_ms)
          .standing = ST_CONV,
          .next_ms = NOW + 1},
         {.what = "blast radius beats contested",
-         .rem = {.max_changes = 1},
+         .rem = {.max_changes = {.total = 1}},
          .n = 3,
          .items = {SSH, HTTPS_MISSING, TAG_EXTRA},
          .hist = {H(0, NULL, 1, false), H(0, NULL, 1, false), H(0, NULL, 1, true)},
          .want = {S_PROP, S_PROP, S_CONT},
-         .standing = ST_BLAST},
+         .standing = ST_BLAST,
+         .blast = NP_POSTURE_BLAST_TOTAL},
         {.what = "detect: everything reported, no next_ms",
          .rem = {.mode = DET, .grace_ms = GRACE, EXC(x_ssh_later)},
          .no_history = true,
@@ -936,8 +1116,12 @@ Test(posture_policy_verdict, no_history_modes_and_blast_radius)
         size_t changes;
     } cases[] = {
         {"{}", ST_CONV, 4, 4},
-        {"{'maxChangesPerSync':4}", ST_CONV, 4, 4},
-        {"{'maxChangesPerSync':3}", ST_BLAST, 0, 4},
+        /* two revokes count; the authorize and the tag do not */
+        {"{'maxChangesPerSync':2}", ST_CONV, 4, 4},
+        {"{'maxChangesPerSync':1}", ST_BLAST, 2, 4},
+        {"{'maxChangesPerSync':{'subtractive':1,'total':4}}", ST_BLAST, 2, 4},
+        {"{'maxChangesPerSync':{'total':4}}", ST_CONV, 4, 4},
+        {"{'maxChangesPerSync':{'total':3}}", ST_BLAST, 0, 4},
         {"{'mode':'Propose'}", ST_PROP, 0, 4},
         {"{'mode':'Detect'}", ST_REP, 0, 0}, /* nothing would be applied */
     };

@@ -30,7 +30,8 @@ Test(posture_spec, defaults)
     cr_assert_eq(s->management.deletion_policy, NP_POSTURE_DELETION_UNSET);
     cr_assert_eq(s->remediation.mode, NP_POSTURE_MODE_ENFORCE);
     cr_assert_eq(s->remediation.grace_ms, 0);
-    cr_assert_eq(s->remediation.max_changes, 20);
+    cr_assert_eq(s->remediation.max_changes.subtractive, 20);
+    cr_assert_eq(s->remediation.max_changes.total, 0);
     cr_assert_eq(s->remediation.n_exceptions, 0);
     np_posture_sg_spec_destroy(s);
 }
@@ -93,7 +94,8 @@ Test(posture_spec, every_field)
     cr_assert_eq(s->management.deletion_policy, NP_POSTURE_DELETION_DELETE);
     cr_assert_eq(s->remediation.mode, NP_POSTURE_MODE_PROPOSE);
     cr_assert_eq(s->remediation.grace_ms, 90000);
-    cr_assert_eq(s->remediation.max_changes, 5);
+    cr_assert_eq(s->remediation.max_changes.subtractive, 5);
+    cr_assert_eq(s->remediation.max_changes.total, 0);
 
     cr_assert_eq(s->remediation.n_exceptions, 2);
     const struct np_posture_exception *x = &s->remediation.exceptions[0];
@@ -114,6 +116,32 @@ Test(posture_spec, every_field)
     cr_assert_not(x->rule.has_from_port);
     cr_assert_not(x->has_expires);
     np_posture_sg_spec_destroy(s);
+}
+
+/* maxChangesPerSync: the plain integer caps subtractive changes; the object form caps either
+ * or both; an absent subtractive keeps the default 20. */
+Test(posture_spec, max_changes_per_sync_forms)
+{
+    static const struct {
+        const char *value;
+        int subtractive, total;
+    } cases[] = {
+        {"7", 7, 0},
+        {"{'subtractive':3}", 3, 0},
+        {"{'total':50}", 20, 50},
+        {"{'subtractive':3,'total':50}", 3, 50},
+        {"{'subtractive':1000,'total':1}", 1000, 1},
+    };
+    for (size_t i = 0; i < NP_ARRAY_LEN(cases); i++) {
+        char *json =
+            np_strdupf("{'groupName':'g','remediation':{'maxChangesPerSync':%s}}", cases[i].value);
+        struct np_posture_sg_spec *s = t_spec(json);
+        cr_expect_eq(s->remediation.max_changes.subtractive, cases[i].subtractive, "%s",
+                     cases[i].value);
+        cr_expect_eq(s->remediation.max_changes.total, cases[i].total, "%s", cases[i].value);
+        np_posture_sg_spec_destroy(s);
+        free(json);
+    }
 }
 
 Test(posture_spec, egress_omitted_null_and_empty)
@@ -281,7 +309,19 @@ static const struct {
     {"{'groupName':'g','remediation':{'maxChangesPerSync':0}}",
      "spec.remediation.maxChangesPerSync: 0 is out of range 1..1000"},
     {"{'groupName':'g','remediation':{'maxChangesPerSync':'20'}}",
-     "spec.remediation.maxChangesPerSync: must be an integer"},
+     "spec.remediation.maxChangesPerSync: must be an integer or {subtractive, total}"},
+    {"{'groupName':'g','remediation':{'maxChangesPerSync':2.5}}",
+     "spec.remediation.maxChangesPerSync: must be an integer or {subtractive, total}"},
+    {"{'groupName':'g','remediation':{'maxChangesPerSync':{}}}",
+     "spec.remediation.maxChangesPerSync: needs subtractive, total or both"},
+    {"{'groupName':'g','remediation':{'maxChangesPerSync':{'subtractive':0}}}",
+     "spec.remediation.maxChangesPerSync.subtractive: 0 is out of range 1..1000"},
+    {"{'groupName':'g','remediation':{'maxChangesPerSync':{'total':1001}}}",
+     "spec.remediation.maxChangesPerSync.total: 1001 is out of range 1..1000"},
+    {"{'groupName':'g','remediation':{'maxChangesPerSync':{'total':'5'}}}",
+     "spec.remediation.maxChangesPerSync.total: must be an integer"},
+    {"{'groupName':'g','remediation':{'maxChangesPerSync':{'subtractive':5,'all':9}}}",
+     "spec.remediation.maxChangesPerSync.all: unknown field (want subtractive, total)"},
     {EXC("{}"), "spec.remediation.exceptions[0].rule: required"},
     {EXC("{'rule':{'protocol':'tcp'}}"), "spec.remediation.exceptions[0].rule.direction: required"},
     {EXC("{'rule':{'direction':'inbound'}}"),

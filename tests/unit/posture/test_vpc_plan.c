@@ -298,6 +298,9 @@ Test(posture_vpc_plan, golden)
         char *text = t_join(lines);
         t_fixture_golden(FIXTURES, cases[c], "drift.txt", drift);
         t_fixture_golden(FIXTURES, cases[c], "plan.txt", text);
+        char *blast = t_blast_text(&delta);
+        t_fixture_golden(FIXTURES, cases[c], "blast.txt", blast);
+        free(blast);
         free(drift);
         free(text);
 
@@ -360,16 +363,18 @@ Test(posture_vpc_plan, make_before_break_order)
     cr_expect_str_eq(got,
                      "create subnet/b 10.0.2.0/24 eu-west-1b\n"
                      "route create routeTable/private pl-0s3 gatewayId vpce-0e\n"
-                     "entry create networkAcl/private ingress 200 deny all 0.0.0.0/0\n"
-                     "flow-log create vpc REJECT s3 arn:aws:s3:::logs\n"
-                     "route replace routeTable/private 0.0.0.0/0 natGatewayId nat-0abc\n"
+                     /* a deny replaced by an allow only widens: with the creations */
                      "entry replace networkAcl/private ingress 100 allow tcp 443 "
                      "10.0.0.0/8\n"
+                     "flow-log create vpc REJECT s3 arn:aws:s3:::logs\n"
+                     "route replace routeTable/private 0.0.0.0/0 natGatewayId nat-0abc\n"
                      "associate networkAcl/private subnet/a\n"
                      "set vpc enableDnsHostnames true\n"
                      "tag set vpc env=prod\n"
                      "tag delete vpc owner\n"
                      "route delete routeTable/private 10.9.0.0/16\n"
+                     /* a deny created narrows: with the removals */
+                     "entry create networkAcl/private ingress 200 deny all 0.0.0.0/0\n"
                      "entry delete networkAcl/private ingress 300\n"
                      "disassociate routeTable/private subnet-x\n"
                      "disassociate networkAcl/private subnet-y\n"
@@ -384,12 +389,52 @@ Test(posture_vpc_plan, make_before_break_order)
     cr_assert_neq(p.actions[0].item.vpc, d.items[0].vpc);
     cr_assert_eq(p.actions[4].kind, NP_POSTURE_VPC_ROUTE_REPLACE);
     cr_assert_str_eq(p.actions[4].item.vpc->resource_id, "rtb-1");
-    cr_assert_eq(p.actions[6].kind, NP_POSTURE_VPC_NACL_ASSOCIATE);
-    cr_assert_str_eq(p.actions[6].item.vpc->association_id, "aclassoc-a");
+    cr_assert_eq(p.actions[5].kind, NP_POSTURE_VPC_NACL_ASSOCIATE);
+    cr_assert_str_eq(p.actions[5].item.vpc->association_id, "aclassoc-a");
     cr_assert_eq(p.actions[13].kind, NP_POSTURE_VPC_NACL_DISASSOCIATE);
     cr_assert_str_eq(p.actions[13].item.vpc->target_id, "acl-default");
     np_posture_vpc_plan_clean_up(&p);
     np_posture_vpc_plan_clean_up(&p); /* safe twice */
+    np_posture_delta_clean_up(&d);
+    np_posture_vpc_spec_destroy(s);
+    t_vpc_fixture_clean_up(&f);
+}
+
+/*
+ * Network ACL entries by what they do to reachability: those that only widen it come with the
+ * creations (every flow the new spec adds is allowed before one the old spec had goes), those
+ * that narrow it with the removals, other replacements in between.
+ */
+Test(posture_vpc_plan, entries_widening_first_narrowing_last)
+{
+    struct vpc_fixture f;
+    struct np_posture_delta d = {0};
+    t_vpc_fixture(&f);
+    f.n_entries = 0; /* the spec's entries are missing: ingress 100 allow, 200 deny, egress 100 */
+    f.entries[f.n_entries++] = (struct np_posture_raw_nacl_entry)NACL_IN(
+        90, "6", false, "0.0.0.0/0", true, 22, 22); /* a deny to delete: widens */
+    f.entries[f.n_entries++] = (struct np_posture_raw_nacl_entry)NACL_IN(
+        95, "17", true, "0.0.0.0/0", true, 53, 53); /* an allow to delete: narrows */
+    struct np_posture_vpc_spec *s = t_vpc_diff(&d, VPC_SPEC(""), &f);
+    char *got = plan_text(&d);
+    char *want = NULL;
+    /* Only the entry lines matter here. */
+    struct np_buf b = NP_BUF_INIT;
+    np_buf_puts(&b, "");
+    char *save = NULL;
+    for (char *line = strtok_r(got, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+        if (strstr(line, "entry "))
+            np_buf_appendf(&b, "%s\n", line);
+    want = np_buf_take(&b);
+    cr_expect_str_eq(want,
+                     "entry delete networkAcl/private ingress 90\n"
+                     "entry create networkAcl/private ingress 100 allow tcp 443 10.0.0.0/8\n"
+                     "entry create networkAcl/private egress 100 allow all 0.0.0.0/0\n"
+                     "entry delete networkAcl/private ingress 95\n"
+                     "entry create networkAcl/private ingress 200 deny all 0.0.0.0/0\n",
+                     "got:\n%s", want);
+    free(want);
+    free(got);
     np_posture_delta_clean_up(&d);
     np_posture_vpc_spec_destroy(s);
     t_vpc_fixture_clean_up(&f);

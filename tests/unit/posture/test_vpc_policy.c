@@ -135,21 +135,45 @@ Test(posture_vpc_policy, detect_and_propose)
     cr_assert_eq(r.verdict.standing, NP_POSTURE_STANDING_PROPOSED);
     cr_assert_eq(r.verdict.n_proposed, 5);
     got = selected_plan(&r.delta, &r.verdict, NP_POSTURE_ITEM_PROPOSED);
-    cr_expect_str_eq(got, "route replace routeTable/private 0.0.0.0/0 natGatewayId nat-0abc\n"
+    /* The deny entry's removal only widens: it comes first. */
+    cr_expect_str_eq(got, "entry delete networkAcl/private ingress 160\n"
+                          "route replace routeTable/private 0.0.0.0/0 natGatewayId nat-0abc\n"
                           "set vpc enableDnsHostnames true\n"
                           "entry delete networkAcl/private ingress 150\n"
-                          "entry delete networkAcl/private ingress 160\n"
                           "revoke defaultSecurityGroup ingress tcp 22 203.0.113.7/32\n");
     free(got);
     run_clean_up(&r);
 
-    /* Enforce over the blast radius: everything waits for approval. */
+    /* Four of the five can reduce reachability (the deny entry's removal cannot): a cap of
+     * four holds nothing. */
     run(&r, VPC_SPEC(",'remediation':{'maxChangesPerSync':4}"), NULL, 0);
+    cr_assert_eq(r.verdict.standing, NP_POSTURE_STANDING_CONVERGED);
+    cr_assert_eq(r.verdict.n_apply, 5);
+    cr_assert_eq(r.verdict.due_subtractive, 4);
+    cr_assert_eq(r.verdict.blast, NP_POSTURE_BLAST_NONE);
+    run_clean_up(&r);
+
+    /* Over the cap: the four wait for approval, the deny entry's removal goes through. */
+    run(&r, VPC_SPEC(",'remediation':{'maxChangesPerSync':3}"), NULL, 0);
     cr_assert_eq(r.verdict.standing, NP_POSTURE_STANDING_BLAST_RADIUS);
-    cr_assert_eq(r.verdict.n_apply, 0);
+    cr_assert_eq(r.verdict.blast, NP_POSTURE_BLAST_SUBTRACTIVE);
+    cr_assert_eq(r.verdict.n_apply, 1);
+    cr_assert_eq(r.verdict.n_held, 4);
     cr_assert_eq(np_posture_standing_once_approved(&r.verdict), NP_POSTURE_STANDING_CONVERGED,
                  "an approved plan leaves nothing standing");
+    cr_assert_eq(r.verdict.n_proposed, 4);
+    got = selected_plan(&r.delta, &r.verdict, NP_POSTURE_ITEM_APPLY);
+    cr_expect_str_eq(got, "entry delete networkAcl/private ingress 160\n");
+    free(got);
+    run_clean_up(&r);
+
+    /* A total cap holds everything. */
+    run(&r, VPC_SPEC(",'remediation':{'maxChangesPerSync':{'subtractive':10,'total':4}}"), NULL, 0);
+    cr_assert_eq(r.verdict.standing, NP_POSTURE_STANDING_BLAST_RADIUS);
+    cr_assert_eq(r.verdict.blast, NP_POSTURE_BLAST_TOTAL);
+    cr_assert_eq(r.verdict.n_apply, 0);
     cr_assert_eq(r.verdict.n_proposed, 5);
+    cr_assert_eq(r.verdict.limit_total, 4);
     run_clean_up(&r);
 }
 
@@ -173,9 +197,9 @@ Test(posture_vpc_policy, exceptions_match_entries_through_their_rule)
                      "got:\n%s", got);
     free(got);
     got = selected_plan(&r.delta, &r.verdict, NP_POSTURE_ITEM_APPLY);
-    cr_expect_str_eq(got, "route replace routeTable/private 0.0.0.0/0 natGatewayId nat-0abc\n"
-                          "set vpc enableDnsHostnames true\n"
-                          "entry delete networkAcl/private ingress 160\n");
+    cr_expect_str_eq(got, "entry delete networkAcl/private ingress 160\n"
+                          "route replace routeTable/private 0.0.0.0/0 natGatewayId nat-0abc\n"
+                          "set vpc enableDnsHostnames true\n");
     free(got);
     run_clean_up(&r);
 

@@ -28,7 +28,7 @@ Test(posture_vpc_spec, defaults)
     cr_assert_eq(s->n_subnets + s->n_route_tables + s->n_network_acls, 0);
     cr_assert_eq(s->ownership, NP_POSTURE_EXCLUSIVE);
     cr_assert_eq(s->remediation.mode, NP_POSTURE_MODE_ENFORCE);
-    cr_assert_eq(s->remediation.max_changes, 20);
+    cr_assert_eq(s->remediation.max_changes.subtractive, 20);
     np_posture_vpc_spec_destroy(s);
     np_posture_vpc_spec_destroy(NULL);
 }
@@ -155,7 +155,7 @@ Test(posture_vpc_spec, every_field)
     cr_assert_eq(s->ownership, NP_POSTURE_ADDITIVE);
     cr_assert_eq(s->remediation.mode, NP_POSTURE_MODE_PROPOSE);
     cr_assert_eq(s->remediation.grace_ms, 300000);
-    cr_assert_eq(s->remediation.max_changes, 3);
+    cr_assert_eq(s->remediation.max_changes.subtractive, 3);
     cr_assert_eq(s->remediation.n_exceptions, 1);
     np_posture_vpc_spec_destroy(s);
 }
