@@ -361,3 +361,15 @@ proxy_stat() { # proxy_stat <stats-json> <key>
 aws_proxy_stat_at_least() { # aws_proxy_stat_at_least <port> <key> <n>: for wait_for
     [ "$(proxy_stat "$(aws_proxy_do "$1" stats)" "$2")" -ge "$3" ]
 }
+
+# start_fault_proxy <tag> [fault_proxy.py args]: a fault proxy in front of moto on a free
+# loopback port, stopped by the harness with the test; sets FAULT_PROXY_PORT.
+start_fault_proxy() {
+    local tag=$1
+    shift
+    python3 "$E2E_REPO/tests/e2e/fault_proxy.py" --upstream "$AWS_ENDPOINT_URL" \
+        --port-file "$E2E_TEST_DIR/$tag.port" "$@" >"$E2E_TEST_DIR/$tag.log" 2>&1 &
+    echo $! >"$E2E_TEST_DIR/pids/$tag"
+    wait_for 20 "the fault proxy $tag" test -s "$E2E_TEST_DIR/$tag.port" || return 1
+    FAULT_PROXY_PORT=$(cat "$E2E_TEST_DIR/$tag.port")
+}

@@ -9,12 +9,8 @@ pki() { printf '%s/pki/%s' "$NP_DEV_ENV_DIR" "$1"; }
 # sets AWS_PROXY_PORT. The account is deleted at exit (no later controller polls it). Not in
 # a subshell: it registers at_exit.
 aws_proxy() {
-    python3 "$E2E_REPO/tests/e2e/fault_proxy.py" --upstream "$AWS_ENDPOINT_URL" \
-        --port-file "$E2E_TEST_DIR/aws-proxy.port" >"$E2E_TEST_DIR/aws-proxy.log" 2>&1 &
-    echo $! >"$E2E_TEST_DIR/pids/aws-proxy"
-    wait_for 20 "the AWS fault proxy" test -s "$E2E_TEST_DIR/aws-proxy.port" || return 1
-    local port
-    port=$(cat "$E2E_TEST_DIR/aws-proxy.port")
+    start_fault_proxy aws-proxy || return 1
+    local port=$FAULT_PROXY_PORT
     k apply -f - >/dev/null <<YAML
 apiVersion: netposture.dev/v1alpha1
 kind: CloudAccount

@@ -10,11 +10,8 @@
 # controller for the test's namespace; sets GAP_NS, GAP_PORT, GAP_LOG.
 gap_env() {
     GAP_LOG="$E2E_TEST_DIR/wire.jsonl"
-    python3 "$E2E_REPO/tests/e2e/fault_proxy.py" --upstream "$AWS_ENDPOINT_URL" \
-        --port-file "$E2E_TEST_DIR/gap-proxy.port" --record "$GAP_LOG" >"$E2E_TEST_DIR/gap-proxy.log" 2>&1 &
-    echo $! >"$E2E_TEST_DIR/pids/gap-proxy"
-    wait_for 20 "the recording proxy" test -s "$E2E_TEST_DIR/gap-proxy.port" || return 1
-    GAP_PORT=$(cat "$E2E_TEST_DIR/gap-proxy.port")
+    start_fault_proxy gap-proxy --record "$GAP_LOG" || return 1
+    GAP_PORT=$FAULT_PROXY_PORT
     k apply -f - >/dev/null <<YAML
 apiVersion: netposture.dev/v1alpha1
 kind: CloudAccount

@@ -153,11 +153,8 @@ test_frozen_leader_does_not_mutate_after_thawing() {
     id=np-ha-$RANDOM
     ha_cleanup_lease "$id"
     ensure_account default
-    python3 "$E2E_REPO/tests/e2e/fault_proxy.py" --upstream "$AWS_ENDPOINT_URL" \
-        --port-file "$E2E_TEST_DIR/ha-proxy.port" >"$E2E_TEST_DIR/ha-proxy.log" 2>&1 &
-    echo $! >"$E2E_TEST_DIR/pids/ha-proxy"
-    wait_for 20 "the recording proxy" test -s "$E2E_TEST_DIR/ha-proxy.port" || return 1
-    port=$(cat "$E2E_TEST_DIR/ha-proxy.port")
+    start_fault_proxy ha-proxy || return 1
+    port=$FAULT_PROXY_PORT
     export AWS_ENDPOINT_URL_EC2="http://127.0.0.1:$port" # this replica only
     ha_start "$ns" "$id"
     unset AWS_ENDPOINT_URL_EC2
