@@ -35,6 +35,10 @@ static void usage(FILE *f)
         "  --leader-election-lease-duration D  (default 15s)\n"
         "  --leader-election-renew-deadline D  (default 10s)\n"
         "  --leader-election-retry-period D    (default 2s)\n"
+        "  --shard-count N         split the postures between N controllers (default 1)\n"
+        "  --shard-index I         this one's shard, 0..N-1 (default 0): it reconciles the\n"
+        "                          postures whose FNV-1a-64(metadata.uid) mod N is I; its\n"
+        "                          Lease is <leader-election-id>-<I>-of-<N>\n"
         "  --web-identity-token-dir DIR\n"
         "                          a directory CloudAccount credentials.tokenFile may name, "
         "besides\n"
@@ -88,6 +92,8 @@ static const struct option longopts[] = {
     {"leader-election-lease-duration", required_argument, NULL, 'D'},
     {"leader-election-renew-deadline", required_argument, NULL, 'R'},
     {"leader-election-retry-period", required_argument, NULL, 'P'},
+    {"shard-count", required_argument, NULL, 'S'},
+    {"shard-index", required_argument, NULL, 'i'},
     {"help", no_argument, NULL, '?'},
     {NULL, 0, NULL, 0},
 };
@@ -126,6 +132,14 @@ static bool parse_value_flag(struct flags *f, int c, const char *arg)
             fprintf(stderr, "--log-level: %s\n", np_error_message());
             return false;
         }
+        return true;
+    case 'S':
+    case 'i':
+        if (np_parse_int64(arg, c == 'S' ? 1 : 0, 1023, &v) != 0) {
+            fprintf(stderr, "--shard-%s: %s\n", c == 'S' ? "count" : "index", np_error_message());
+            return false;
+        }
+        *(c == 'S' ? &f->opts.shard_count : &f->opts.shard_index) = (int)v;
         return true;
     case 'D':
     case 'R':
@@ -176,6 +190,8 @@ static int parse_flags(struct flags *f, int argc, char **argv)
         case 'L': f->opts.leader_elect = true; break;
         case 'N': f->opts.leader_election_namespace = optarg; break;
         case 'I': f->opts.leader_election_id = optarg; break;
+        case 'S':
+        case 'i':
         case 'D':
         case 'R':
         case 'P':
@@ -193,6 +209,12 @@ static int parse_flags(struct flags *f, int argc, char **argv)
             return help ? 0 : 2;
         }
         }
+    }
+    if (f->opts.shard_index >= (f->opts.shard_count > 0 ? f->opts.shard_count : 1)) {
+        fprintf(stderr, "--shard-index: need 0..%d for --shard-count %d\n",
+                (f->opts.shard_count > 0 ? f->opts.shard_count : 1) - 1,
+                f->opts.shard_count > 0 ? f->opts.shard_count : 1);
+        return 2;
     }
     if (optind < argc) {
         fprintf(stderr, "unexpected argument \"%s\"\n", argv[optind]);

@@ -38,6 +38,7 @@ struct np_controller_account {
     struct np_aws_provider *provider;        /* shared by every client of the account */
     struct np_aws_credentials secret_keys;   /* source Secret: the keys in use (rotation check) */
     struct np_controller_consumer *consumer; /* when spec.aws.eventQueueUrl is set */
+    bool queue_unsharded; /* a queue without {shard} that a sharded controller cannot read */
     /* Guarded by accounts_lock. */
     int64_t built_ms; /* when the credentials were read (Secret ones are re-read) */
     int refs;         /* 1 while cached in ctl->accounts, + 1 per holder */
@@ -263,10 +264,9 @@ static int check_endpoints(const char *region, const struct np_controller_endpoi
 
 /* The region and endpoints of an account's spec, checked before anything is contacted; *why
  * is the condition reason of a refusal. */
-static int check_account_spec(json_object *acct, enum np_controller_reason *why)
+static int check_account_spec(json_object *acct, const char *queue, enum np_controller_reason *why)
 {
     const char *region = np_json_path_str(acct, "spec", "aws", "region", NP_JSON_END);
-    const char *queue = np_json_path_str(acct, "spec", "aws", "eventQueueUrl", NP_JSON_END);
     json_object *insecure = np_json_path(acct, "spec", "aws", "allowInsecureEndpoint", NP_JSON_END);
     bool allow_insecure = insecure && json_object_get_boolean(insecure);
     if (!np_aws_region_is_valid(region)) {
@@ -327,15 +327,25 @@ static int account_build(struct np_controller *ctl, json_object *acct,
                          struct np_aws_credentials *fresh, struct np_controller_account **out,
                          enum np_controller_reason *why)
 {
-    const char *queue = np_json_path_str(acct, "spec", "aws", "eventQueueUrl", NP_JSON_END);
+    const char *spec_queue = np_json_path_str(acct, "spec", "aws", "eventQueueUrl", NP_JSON_END);
+    char *queue =
+        np_str_is_empty(spec_queue) ? NULL : np_controller_shard_queue_url(ctl, spec_queue);
     *out = NULL;
-    int rc = check_account_spec(acct, why);
-    if (rc)
+    int rc = check_account_spec(acct, queue, why);
+    if (rc) {
+        free(queue);
         return rc;
+    }
     struct np_controller_account *a = account_new(ctl, acct);
+    a->queue_unsharded = !np_str_is_empty(spec_queue) && !queue;
+    if (a->queue_unsharded)
+        np_log_warn("not consuming the event queue: a sharded controller needs one queue per "
+                    "shard, named with {shard} in spec.aws.eventQueueUrl",
+                    "account", a->name);
     rc = np_controller_credentials_build(ctl, acct, &a->eps, fresh, &a->provider, &a->secret_keys);
-    if (rc == 0 && !np_str_is_empty(queue))
+    if (rc == 0 && queue)
         rc = start_consumer(ctl, a, queue);
+    free(queue);
     if (rc) {
         account_free(ctl, a);
         return rc;
@@ -765,6 +775,7 @@ struct account_report {
     int64_t expires_ms;            /* of temporary credentials; 0: none */
     int64_t refresh_ms;            /* their next refresh; 0: none */
     bool consuming;                /* an event queue is read */
+    bool queue_unsharded;          /* the queue is not read: no {shard} in its URL */
     enum np_controller_reason why; /* of a failure, when not the plain one */
 };
 
@@ -792,6 +803,7 @@ static int identify(struct np_controller_account *a, struct np_controller_region
     int rc = np_aws_sts_get_caller_identity(np_controller_region_ec2(held->region), &r->account_id,
                                             &r->arn);
     r->consuming = a->consumer != NULL;
+    r->queue_unsharded = a->queue_unsharded;
     if (rc == 0 && a->consumer) {
         np_controller_consumer_set_identity(a->consumer, r->arn);
         if (np_controller_consumer_check(a->consumer) != 0) {
@@ -899,11 +911,17 @@ int np_controller_reconcile_account(struct np_controller *ctl, const char *key,
         res->requeue_after_ms = 60 * 1000;
     } else {
         msg = np_strdupf("verified as %s with %s credentials%s", r.arn, r.source,
-                         r.consuming ? "; consuming events" : "");
+                         r.consuming ? "; consuming events"
+                         : r.queue_unsharded
+                             ? "; not consuming events: the controller is sharded and "
+                               "spec.aws.eventQueueUrl has no {shard} (one queue per shard)"
+                             : "");
         res->requeue_after_ms = reverify_after_ms(ctl, &r);
     }
     cond.message = msg;
-    rc = write_account_status(ctl, acct, key, &cond, &r);
+    /* Every shard verifies (its consumer learns who we are); shard 0 reports. */
+    if (np_controller_shard_writes_shared(ctl))
+        rc = write_account_status(ctl, acct, key, &cond, &r);
     free(msg);
     report_clean_up(&r);
     json_object_put(acct);

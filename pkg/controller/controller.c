@@ -56,7 +56,8 @@ static void describe_metrics(struct np_metrics *m)
                         "unmanaged (no posture of the account owns the resources), ignored "
                         "(made by the controller itself, or refused by AWS), dropped (malformed "
                         "or not an EC2 API call), forged (CloudTrail recorded something else), "
-                        "foreign (another AWS account), poison (received too often).",
+                        "foreign (another AWS account), poison (received too often), "
+                        "other_shard (the postures named are another shard's).",
                         NULL, 0);
     np_metrics_describe(m, "netposture_event_actors_total", NP_METRIC_COUNTER,
                         "Actors of event messages by whether CloudTrail LookupEvents verified "
@@ -97,8 +98,8 @@ static void update_depth(struct np_controller *ctl)
                          (double)np_kube_workqueue_len(ctl->queue));
 }
 
-void np_controller_enqueue(struct np_controller *ctl, enum np_controller_work_kind kind,
-                           const char *key)
+static void enqueue_text(struct np_controller *ctl, enum np_controller_work_kind kind,
+                         const char *key)
 {
     char *text = np_controller_work_item_text(kind, key);
     np_kube_workqueue_add(ctl->queue, text);
@@ -106,9 +107,29 @@ void np_controller_enqueue(struct np_controller *ctl, enum np_controller_work_ki
     update_depth(ctl);
 }
 
+/* Enqueues an item of this shard (another shard's posture is left to it: false). */
+bool np_controller_enqueue(struct np_controller *ctl, enum np_controller_work_kind kind,
+                           const char *key)
+{
+    if (!np_controller_shard_wants(ctl, kind, key))
+        return false;
+    enqueue_text(ctl, kind, key);
+    return true;
+}
+
+/* The same with the object at hand (no cache read: callable inside a store walk). */
+static void enqueue_obj(struct np_controller *ctl, enum np_controller_work_kind kind,
+                        const char *key, json_object *obj)
+{
+    if (np_controller_shard_wants_obj(ctl, kind, obj))
+        enqueue_text(ctl, kind, key);
+}
+
 void np_controller_enqueue_after(struct np_controller *ctl, enum np_controller_work_kind kind,
                                  const char *key, int64_t delay_ms)
 {
+    if (!np_controller_shard_wants(ctl, kind, key))
+        return;
     char *text = np_controller_work_item_text(kind, key);
     np_kube_workqueue_add_after(ctl->queue, text, delay_ms);
     free(text);
@@ -117,23 +138,22 @@ void np_controller_enqueue_after(struct np_controller *ctl, enum np_controller_w
 /* Posture changes also requeue the guardrails, whose violation lists they feed. */
 static void on_sgp_add(void *ctx, const char *key, json_object *obj)
 {
-    (void)obj;
-    np_controller_enqueue(ctx, NP_CONTROLLER_WORK_SGP, key);
+    np_controller_shard_count_posture(ctx, obj, 1);
+    enqueue_obj(ctx, NP_CONTROLLER_WORK_SGP, key, obj);
     np_controller_requeue_guardrails(ctx);
 }
 
 static void on_sgp_update(void *ctx, const char *key, json_object *old_obj, json_object *new_obj)
 {
     (void)old_obj;
-    (void)new_obj;
-    np_controller_enqueue(ctx, NP_CONTROLLER_WORK_SGP, key);
+    enqueue_obj(ctx, NP_CONTROLLER_WORK_SGP, key, new_obj);
     np_controller_requeue_guardrails(ctx);
 }
 
 static void on_sgp_delete(void *ctx, const char *key, json_object *obj)
 {
-    (void)obj;
-    np_controller_enqueue(ctx, NP_CONTROLLER_WORK_SGP, key);
+    np_controller_shard_count_posture(ctx, obj, -1);
+    enqueue_obj(ctx, NP_CONTROLLER_WORK_SGP, key, obj);
     np_controller_requeue_guardrails(ctx);
 }
 
@@ -157,23 +177,35 @@ static void requeue_vpc_user(void *ctx, const char *key, json_object *obj)
 {
     struct vpc_users *u = ctx;
     if (np_controller_uses_vpc_posture(obj, u->ns, u->name))
-        np_controller_enqueue(u->ctl, NP_CONTROLLER_WORK_SGP, key);
+        enqueue_obj(u->ctl, NP_CONTROLLER_WORK_SGP, key, obj);
 }
 
 static void on_vpcp_change(void *ctx, const char *key, json_object *obj)
 {
     struct np_controller *ctl = ctx;
-    np_controller_enqueue(ctl, NP_CONTROLLER_WORK_VPCP, key);
+    enqueue_obj(ctl, NP_CONTROLLER_WORK_VPCP, key, obj);
     np_controller_requeue_guardrails(ctl);
     struct vpc_users u = {ctl, np_kube_object_namespace(obj), np_kube_object_name(obj)};
     if (u.ns && u.name)
         np_kube_store_each(np_kube_informer_store(ctl->sgp_inf), requeue_vpc_user, &u);
 }
 
+static void on_vpcp_add(void *ctx, const char *key, json_object *obj)
+{
+    np_controller_shard_count_posture(ctx, obj, 1);
+    on_vpcp_change(ctx, key, obj);
+}
+
 static void on_vpcp_update(void *ctx, const char *key, json_object *old_obj, json_object *new_obj)
 {
     (void)old_obj;
     on_vpcp_change(ctx, key, new_obj);
+}
+
+static void on_vpcp_delete(void *ctx, const char *key, json_object *obj)
+{
+    np_controller_shard_count_posture(ctx, obj, -1);
+    on_vpcp_change(ctx, key, obj);
 }
 
 /* A guardrail change requeues it and every posture (which ones it governs may change). */
@@ -213,7 +245,7 @@ static void requeue_matching(void *ctx, const char *key, json_object *obj)
     }
     if (m->namespace && !np_str_eq(np_kube_object_namespace(obj), m->namespace))
         return;
-    np_controller_enqueue(m->ctl, m->kind, key);
+    enqueue_obj(m->ctl, m->kind, key, obj);
 }
 
 /* Enqueues every posture matching (account, namespace); NULL matches all. */
@@ -301,6 +333,10 @@ static void work_on(struct np_controller *ctl, const char *text)
     if (np_controller_work_item_parse(text, &w) != 0) {
         np_log_error("dropping a malformed work item", "item", text, "error", np_error_message());
         np_kube_workqueue_forget(ctl->queue, text);
+        return;
+    }
+    if (!np_controller_shard_wants(ctl, w.kind, w.key)) {
+        np_kube_workqueue_forget(ctl->queue, text); /* recreated under another shard's uid */
         return;
     }
     int64_t t0 = np_time_mono_ms();
@@ -394,6 +430,8 @@ int np_controller_new(struct np_controller **out, const struct np_controller_opt
         ctl->opts.workers = 4;
     if (ctl->opts.resync_ms <= 0)
         ctl->opts.resync_ms = 5 * 60 * 1000;
+    if (ctl->opts.shard_count <= 0)
+        ctl->opts.shard_count = 1;
     ctl->clock = np_clock_system();
     /* before any thread: /healthz reads it */
     ctl->worker_state = np_xcalloc((size_t)ctl->opts.workers, sizeof(*ctl->worker_state));
@@ -406,14 +444,24 @@ int np_controller_new(struct np_controller **out, const struct np_controller_opt
     pthread_cond_init(&ctl->stop_cond, NULL);
     atomic_init(&ctl->stopping, false);
     atomic_init(&ctl->lost, false);
+    atomic_init(&ctl->shard_postures, 0);
 
+    if (ctl->opts.shard_index < 0 || ctl->opts.shard_index >= ctl->opts.shard_count) {
+        rc = np_error_set(NP_EINVAL, "shard index %d is not within 0..%d (shard count %d)",
+                          ctl->opts.shard_index, ctl->opts.shard_count - 1, ctl->opts.shard_count);
+        goto out;
+    }
     rc = np_kube_config_load(&cfg, opts->kubeconfig);
     if (rc)
         goto out;
-    struct np_kube_client_options kopts = {.user_agent = "netposture-controller",
-                                           .write_gate = np_controller_may_write,
-                                           .write_gate_ctx = ctl};
+    /* A shard names itself to the API server (audit logs tell which shard wrote what). */
+    char *agent = np_controller_shard_lease_name(ctl, "netposture-controller/shard");
+    struct np_kube_client_options kopts = {
+        .user_agent = np_controller_sharded(ctl) ? agent : "netposture-controller",
+        .write_gate = np_controller_may_write,
+        .write_gate_ctx = ctl};
     rc = np_kube_client_new(&ctl->kube, cfg, &kopts);
+    free(agent);
     if (rc)
         goto out;
     rc = np_kube_recorder_new(&ctl->recorder, ctl->kube, NULL);
@@ -425,6 +473,7 @@ int np_controller_new(struct np_controller **out, const struct np_controller_opt
         goto out;
     ctl->metrics = np_metrics_new();
     describe_metrics(ctl->metrics);
+    np_controller_shard_describe(ctl);
     np_controller_accounts_init(ctl);
     rc = np_controller_leader_init(ctl, cfg);
 out:
@@ -475,7 +524,7 @@ static int start_informers(struct np_controller *ctl)
 {
     struct np_kube_handlers sgp_h = {on_sgp_add, on_sgp_update, on_sgp_delete, ctl};
     struct np_kube_handlers acct_h = {on_account_change, on_account_update, on_account_delete, ctl};
-    struct np_kube_handlers vpcp_h = {on_vpcp_change, on_vpcp_update, on_vpcp_change, ctl};
+    struct np_kube_handlers vpcp_h = {on_vpcp_add, on_vpcp_update, on_vpcp_delete, ctl};
     struct np_kube_handlers ns_h = {on_namespace_add, on_namespace_update, NULL, ctl};
     struct np_kube_handlers gr_h = {on_guardrail_change, on_guardrail_update, on_guardrail_change,
                                     ctl};

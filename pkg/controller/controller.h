@@ -31,6 +31,11 @@ struct np_controller_options {
     int64_t lease_duration_ms;             /* 0: 15 s */
     int64_t renew_deadline_ms;             /* 0: 10 s */
     int64_t retry_period_ms;               /* 0: 2 s */
+    /* Sharding: this process reconciles the postures whose FNV-1a-64(metadata.uid) mod
+     * shard_count is shard_index (pkg/controller/shard.c); its Lease is <id>-<I>-of-<N>.
+     * 0 / 0: one shard. */
+    int shard_count;
+    int shard_index;
 };
 
 struct np_controller;

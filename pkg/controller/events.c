@@ -179,8 +179,9 @@ struct pending {
     char *id;
     const struct np_aws_event *ev; /* borrowed from the batch */
     bool verified;
-    bool done;    /* a posture was found (or it belongs to another account) */
-    bool foreign; /* the group's posture uses another CloudAccount */
+    bool done;        /* a posture was found (or it belongs to another account or shard) */
+    bool foreign;     /* the group's posture uses another CloudAccount */
+    bool other_shard; /* the posture is another shard's (which reads its own queue) */
 };
 
 struct batch {
@@ -293,16 +294,20 @@ static void describe_region(struct np_controller_consumer *c, struct np_aws_ec2 
     count_n(c, "netposture_event_describe_total", NULL, NULL, 1);
 }
 
-/* Whether the posture under key (a group posture) uses the consumer's account. */
-static bool key_uses_account(struct np_controller_consumer *c, const char *key)
+enum group_owner { OWNER_OURS, OWNER_FOREIGN, OWNER_OTHER_SHARD };
+
+/* Whose the group posture under key is: ours, of another account (or gone), another shard's. */
+static enum group_owner group_owner(struct np_controller_consumer *c, const char *key)
 {
     json_object *obj = NULL;
     if (!c->ctl->sgp_inf ||
         np_kube_store_get(np_kube_informer_store(c->ctl->sgp_inf), &obj, key) != 0)
-        return false;
-    bool ok = np_controller_events_posture_uses_account(obj, c->account);
+        return OWNER_FOREIGN;
+    enum group_owner o = !np_controller_events_posture_uses_account(obj, c->account) ? OWNER_FOREIGN
+                         : !np_controller_shard_owns(c->ctl, obj) ? OWNER_OTHER_SHARD
+                                                                  : OWNER_OURS;
     json_object_put(obj);
-    return ok;
+    return o;
 }
 
 static const struct np_aws_sg *find_sg(const struct np_aws_sg *sgs, size_t n, const char *id)
@@ -344,12 +349,14 @@ static void hint_region(struct np_controller_consumer *c, struct batch *b, size_
                                                      q->ev->actor, q->verified, q->ev->event_name,
                                                      q->ev->event_ms, find_sg(sgs, n, q->id));
         /* The snapshot knows groups by their tags; an event only reaches postures of the
-         * account whose queue delivered it. */
-        if (owners[j] && !key_uses_account(c, owners[j])) {
+         * account whose queue delivered it, and of this shard. */
+        enum group_owner o = owners[j] ? group_owner(c, owners[j]) : OWNER_OURS;
+        if (o != OWNER_OURS) {
             free(owners[j]);
             owners[j] = NULL;
             q->done = true; /* not ours: no store walk for it either */
-            q->foreign = true;
+            q->foreign = o == OWNER_FOREIGN;
+            q->other_shard = o == OWNER_OTHER_SHARD;
         }
     }
     np_aws_sgs_free(sgs, n);
@@ -375,7 +382,7 @@ static void hint_groups(struct np_controller_consumer *c, struct batch *b)
             continue;
         const char *key = owners[i] ? owners[i] : (any ? w.keys[i] : NULL);
         if (key) {
-            np_controller_enqueue(c->ctl, NP_CONTROLLER_WORK_SGP, key);
+            b->ids[i].other_shard = !np_controller_enqueue(c->ctl, NP_CONTROLLER_WORK_SGP, key);
             b->ids[i].done = true;
         }
         free(owners[i]);
@@ -393,9 +400,10 @@ static void hint_vpc_pieces(struct np_controller_consumer *c, struct batch *b)
         struct pending *p = &b->ids[i];
         if (!w.keys[i])
             continue;
-        np_controller_note_vpc_event(c->ctl, w.keys[i], p->ev->actor, p->verified,
-                                     p->ev->event_name, p->ev->event_ms);
-        np_controller_enqueue(c->ctl, NP_CONTROLLER_WORK_VPCP, w.keys[i]);
+        p->other_shard = !np_controller_enqueue(c->ctl, NP_CONTROLLER_WORK_VPCP, w.keys[i]);
+        if (!p->other_shard)
+            np_controller_note_vpc_event(c->ctl, w.keys[i], p->ev->actor, p->verified,
+                                         p->ev->event_name, p->ev->event_ms);
         p->done = true;
     }
     walk_clean_up(&w);
@@ -493,7 +501,8 @@ static void add_ids(struct np_controller_consumer *c, struct batch *b, struct np
         n = n > NP_CONTROLLER_EVENTS_MAX_IDS ? NP_CONTROLLER_EVENTS_MAX_IDS : n;
     }
     for (size_t k = 0; k < n; k++)
-        b->ids[b->n_ids++] = (struct pending){ev->resource_ids[k], ev, verified, false, false};
+        b->ids[b->n_ids++] =
+            (struct pending){.id = ev->resource_ids[k], .ev = ev, .verified = verified};
 }
 
 /*
@@ -539,10 +548,12 @@ static void handle_batch(struct np_controller_consumer *c, const struct np_aws_s
     hint_vpc_pieces(c, b);
     for (size_t i = 0; i < n; i++) {
         if (!skip[i]) {
-            size_t found = 0;
-            for (size_t k = first_id[i]; k < first_id[i + 1]; k++)
-                found += b->ids[k].done && !b->ids[k].foreign;
-            count(c, found ? "handled" : "unmanaged");
+            size_t found = 0, others = 0;
+            for (size_t k = first_id[i]; k < first_id[i + 1]; k++) {
+                found += b->ids[k].done && !b->ids[k].foreign && !b->ids[k].other_shard;
+                others += b->ids[k].other_shard;
+            }
+            count(c, found ? "handled" : others ? "other_shard" : "unmanaged");
             np_log_debug("event", "account", c->account, "eventName", b->ev[i].event_name, "actor",
                          b->ev[i].actor ? b->ev[i].actor : "", "postures",
                          found ? "enqueued" : "none");

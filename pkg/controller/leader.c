@@ -50,8 +50,7 @@ static char *holder_identity(void)
 
 static void lease_label(struct np_controller *ctl, struct np_buf *l)
 {
-    const char *id = ctl->opts.leader_election_id ? ctl->opts.leader_election_id : DEFAULT_ID;
-    np_metrics_labels(l, "lease", id);
+    np_metrics_labels(l, "lease", ctl->lease_name);
 }
 
 static void on_leading(void *ctx, bool leading)
@@ -97,10 +96,13 @@ int np_controller_leader_init(struct np_controller *ctl, const struct np_kube_co
     if (rc)
         return rc;
     ctl->identity = holder_identity();
-    char *ns = lease_namespace(ctl);
+    ctl->lease_name = np_controller_shard_lease_name(
+        ctl, ctl->opts.leader_election_id ? ctl->opts.leader_election_id : DEFAULT_ID);
+    ctl->lease_namespace = lease_namespace(ctl);
+    const char *ns = ctl->lease_namespace;
     struct np_kube_leader_options o = {
         .namespace = ns,
-        .name = ctl->opts.leader_election_id ? ctl->opts.leader_election_id : DEFAULT_ID,
+        .name = ctl->lease_name,
         .identity = ctl->identity,
         .lease_duration_ms = or_default(ctl->opts.lease_duration_ms, 15000),
         .renew_deadline_ms = or_default(ctl->opts.renew_deadline_ms, 10000),
@@ -118,7 +120,6 @@ int np_controller_leader_init(struct np_controller *ctl, const struct np_kube_co
         np_log_info("leader election: standing by", "lease", o.name, "namespace", ns, "identity",
                     ctl->identity);
     }
-    free(ns);
     return rc;
 }
 
@@ -126,19 +127,17 @@ int np_controller_leader_init(struct np_controller *ctl, const struct np_kube_co
 static void announce_leading(struct np_controller *ctl)
 {
     char *uid = np_kube_leader_lease_uid(ctl->leader);
-    char *ns = lease_namespace(ctl);
     struct np_kube_object_ref ref = {
         .api_version = "coordination.k8s.io/v1",
         .kind = "Lease",
-        .namespace = ns,
-        .name = ctl->opts.leader_election_id ? ctl->opts.leader_election_id : DEFAULT_ID,
+        .namespace = ctl->lease_namespace,
+        .name = ctl->lease_name,
         .uid = uid,
     };
     char *note = np_strdupf("%s became the leader", ctl->identity);
     if (np_kube_recorder_emit(ctl->recorder, &ref, "Normal", "LeaderElected", "Acquire", note) != 0)
         np_log_warn("leader election: cannot record the Event", "error", np_error_message());
     free(note);
-    free(ns);
     free(uid);
 }
 
@@ -171,4 +170,6 @@ void np_controller_leader_destroy(struct np_controller *ctl)
     ctl->leader = NULL;
     np_kube_client_destroy(ctl->lease_kube);
     free(ctl->identity);
+    free(ctl->lease_name);
+    free(ctl->lease_namespace);
 }

@@ -202,8 +202,13 @@ struct np_controller {
     /* leader.c: the elector (NULL without --leader-elect) and its own client (unfenced). */
     struct np_kube_leader *leader;
     struct np_kube_client *lease_kube;
-    char *identity;   /* holderIdentity: <hostname>_<random> */
-    atomic_bool lost; /* the lease was lost: stop, exit non-zero */
+    char *identity;        /* holderIdentity: <hostname>_<random> */
+    atomic_bool lost;      /* the lease was lost: stop, exit non-zero */
+    char *lease_name;      /* --leader-election-id, with -<I>-of-<N> when sharded */
+    char *lease_namespace; /* --leader-election-namespace, else the pod's */
+
+    /* shard.c: postures of this shard in the caches (netposture_shard_postures). */
+    atomic_int shard_postures;
 
     /* accounts.c: CloudAccount name -> clients and pollers; guarded by accounts_lock, which
      * is never held across network I/O or a thread join. Replaced (retired) accounts live on
@@ -228,12 +233,38 @@ struct np_controller {
 /* The controller's clock (ctl->clock, injected by tests): wall and monotonic milliseconds. */
 int64_t np_controller_now_ms(const struct np_controller *ctl);
 int64_t np_controller_mono_ms(const struct np_controller *ctl);
-void np_controller_enqueue(struct np_controller *ctl, enum np_controller_work_kind kind,
+/* Enqueues (now) an item of this shard; false when it is another shard's posture. */
+bool np_controller_enqueue(struct np_controller *ctl, enum np_controller_work_kind kind,
                            const char *key);
 /* Enqueues after delay_ms (batching: the queue keeps one entry per item). */
 void np_controller_enqueue_after(struct np_controller *ctl, enum np_controller_work_kind kind,
                                  const char *key, int64_t delay_ms);
 void np_controller_requeue_postures(struct np_controller *ctl, const char *account, const char *ns);
+
+/* ---------------------------------------------------------------- shard.c */
+
+/* The shard of a posture: FNV-1a-64 of its metadata.uid mod count (0 with count <= 1). */
+int np_controller_shard_of(const char *uid, int count);
+bool np_controller_sharded(const struct np_controller *ctl);
+/* Whether this process's shard owns the posture (always, unsharded). */
+bool np_controller_shard_owns(const struct np_controller *ctl, json_object *posture);
+/* Whether this process writes CloudAccount and PostureGuardrail status (shard 0). */
+bool np_controller_shard_writes_shared(const struct np_controller *ctl);
+/* Whether this shard works on a work item (obj: the object, or NULL when unknown). Postures:
+ * their shard's; guardrails: shard 0's; accounts: every shard's. */
+bool np_controller_shard_wants_obj(const struct np_controller *ctl,
+                                   enum np_controller_work_kind kind, json_object *obj);
+/* The same, reading a posture from the cache (must not be called under a store walk). */
+bool np_controller_shard_wants(const struct np_controller *ctl, enum np_controller_work_kind kind,
+                               const char *key);
+/* This shard's event queue: url with {shard} replaced by the shard index (owned); NULL when
+ * the controller is sharded and url has no {shard} (one queue cannot serve several shards). */
+char *np_controller_shard_queue_url(const struct np_controller *ctl, const char *url);
+/* The Lease name for --leader-election-id id: id, or id-<I>-of-<N> when sharded (owned). */
+char *np_controller_shard_lease_name(const struct np_controller *ctl, const char *id);
+/* Counts a posture that entered (+1) or left (-1) the cache when it is this shard's. */
+void np_controller_shard_count_posture(struct np_controller *ctl, json_object *posture, int delta);
+void np_controller_shard_describe(struct np_controller *ctl);
 
 /* ---------------------------------------------------------------- accounts.c */
 
