@@ -153,6 +153,23 @@ cmd_up() {
     if ! awk 'NR>1 && $2=="00000000" {found=1} END {exit !found}' /proc/net/route 2>/dev/null; then
         advertise=(--advertise-address=192.0.2.1)
     fi
+    # An audit log of the writes to netposture objects and Events (who wrote which status: the
+    # sharding tests read it by user agent).
+    cat >"$dir/audit-policy.yaml" <<'EOF'
+apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived, ResponseStarted]
+rules:
+- level: Metadata
+  verbs: [create, update, patch, delete]
+  resources:
+  - group: netposture.dev
+  - group: ""
+    resources: [events]
+  - group: events.k8s.io
+    resources: [events]
+- level: None
+EOF
     log "starting kube-apiserver on 127.0.0.1:$api_port"
     # The command line is kept (one argument a line) so restart-apiserver reuses it.
     printf '%s\n' "$bin_dir/kube-apiserver" \
@@ -167,6 +184,8 @@ cmd_up() {
         --disable-admission-plugins=ServiceAccount \
         --allow-privileged=true \
         --endpoint-reconciler-type=none \
+        --audit-policy-file="$dir/audit-policy.yaml" --audit-log-path="$logs/audit.log" \
+        --audit-log-format=json --audit-log-mode=blocking \
         "${advertise[@]}" >"$dir/kube-apiserver.args"
     start_apiserver
 
@@ -190,6 +209,7 @@ export NP_CONTROLLER_KUBECONFIG='$dir/controller.kubeconfig'
 export NP_CONTROLLER_TOKEN_FILE='$pki/controller.token'
 export NP_KUBE_SERVER='$server'
 export NP_ETCD_URL='http://127.0.0.1:$etcd_port'
+export NP_AUDIT_LOG='$logs/audit.log'
 export AWS_ENDPOINT_URL='http://127.0.0.1:$moto_port'
 export AWS_ACCESS_KEY_ID='testing'
 export AWS_SECRET_ACCESS_KEY='testing'

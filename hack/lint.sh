@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make lint`: clang-format check, banned functions, file headers, module layering, cppcheck,
-# CRD descriptions and conventions, and docs/api.md in sync with the CRDs.
+# CRD descriptions and conventions, docs/api.md in sync with the CRDs, no YAML key twice.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 rc=0
@@ -39,6 +39,9 @@ if python3 -c 'import yaml' 2>/dev/null; then
     hack/check-crd-descriptions.py --self-test >/dev/null || { echo "lint: hack/check-crd-descriptions.py --self-test failed"; rc=1; }
     hack/check-crd-descriptions.py || { echo "lint: CRD fields without descriptions (see above)"; rc=1; }
     hack/gen-api-docs.py --check || rc=1
+    # A key written twice in one mapping (kustomize refuses it; others keep the last silently).
+    hack/check-yaml-keys.py --self-test >/dev/null || { echo "lint: hack/check-yaml-keys.py --self-test failed"; rc=1; }
+    hack/check-yaml-keys.py || { echo "lint: YAML keys written twice (see above)"; rc=1; }
 else
     echo "lint: python3 with PyYAML missing (run make deps)"; rc=1
 fi
