@@ -9,6 +9,7 @@ with a message saying what it was waiting for.
 Python 3 standard library only, plus botocore when present (it ships with the aws CLI).
 """
 import argparse
+import datetime
 import json
 import math
 import os
@@ -316,6 +317,17 @@ def cmd_wait_metrics(a):
         time.sleep(0.2)
 
 
+def cmd_wait_metric(a):
+    dl = Deadline(a.timeout, "%s >= %s on port %d" % (a.name, a.at_least, a.port))
+    while True:
+        proc_cpu_seconds(a.pid)
+        v = msum(scrape(a.port), a.name)
+        if v >= a.at_least:
+            return
+        dl.check("%s = %s" % (a.name, v))
+        time.sleep(0.5)
+
+
 def cmd_cold_start(a):
     """Applies N postures at once and waits until every one is Ready=True."""
     docs = [posture_yaml(a.ns, i) for i in range(a.n)]
@@ -374,7 +386,7 @@ def cmd_cold_start(a):
     for f in files:
         os.unlink(f)
     moto1, api1 = cpu_or_none(moto_pid), cpu_or_none(api_pid)
-    emit({"bench": "cold_start", "n": a.n, "seconds": rnd(wall, 2),
+    emit({"bench": a.name, "n": a.n, "seconds": rnd(wall, 2),
           "controller_cpu_seconds": rnd(cpu, 2), "cpu_share": rnd(cpu / wall, 3),
           "target_cpu_share": 0.20,
           "apply_seconds": rnd(apply_end - t0, 2), "first_ready_s": rnd(t_first, 2),
@@ -401,7 +413,9 @@ def cmd_settle(a):
     log("controller quiet after %d posture reconciles" % rec)
     if a.emit_restart:
         age = proc_age_seconds(a.pid) - (time.monotonic() - since)
-        emit({"bench": "restart_to_quiet", "n": a.n, "seconds": rnd(age, 2),
+        if a.since_epoch:  # from that instant (a kill) instead of the process start
+            age = time.time() - (time.monotonic() - since) - a.since_epoch
+        emit({"bench": a.name, "n": a.n, "seconds": rnd(age, 2),
               "reconciles": int(rec), "controller_cpu_seconds": rnd(proc_cpu_seconds(a.pid), 2),
               "aws_calls": aws_calls_delta([], scrape(a.port)),
               "hwm_mib": rnd(proc_status_kib(a.pid, "VmHWM") / 1024, 1)})
@@ -613,6 +627,50 @@ def cmd_gap_summary(a):
           "converge_s_max": max(c["converge_s"] for c in cases), "target": 0})
 
 
+def lease_spec(ns, name):
+    out = kubectl("get", "lease", name, "-n", ns, "-o", "json", check=False)
+    try:
+        return json.loads(out).get("spec", {}) if out.strip() else {}
+    except ValueError:
+        return {}
+
+
+def rfc3339_micro(text):
+    """Seconds since the epoch of a Lease MicroTime (2026-12-03T07:01:02.123456Z)."""
+    t = datetime.datetime.strptime(text.rstrip("Z")[:26], "%Y-%m-%dT%H:%M:%S.%f")
+    return t.replace(tzinfo=datetime.timezone.utc).timestamp()
+
+
+def cmd_lease_holder(a):
+    """Waits until the Lease is held (by someone other than --not, when given); prints the
+    holder."""
+    dl = Deadline(a.timeout, "Lease %s/%s held" % (a.namespace, a.lease))
+    while True:
+        h = lease_spec(a.namespace, a.lease).get("holderIdentity", "")
+        if h and h != a.not_:
+            print(h)
+            return
+        dl.check("holder %r" % h)
+        time.sleep(0.2)
+
+
+def cmd_takeover(a):
+    """Emits how long after --since (epoch seconds: the kill or SIGTERM) another process
+    acquired the Lease, from the Lease's own acquireTime (written on this machine's clock)."""
+    dl = Deadline(a.timeout, "another holder of Lease %s/%s" % (a.namespace, a.lease))
+    while True:
+        spec = lease_spec(a.namespace, a.lease)
+        h = spec.get("holderIdentity", "")
+        if h and h != a.old and spec.get("acquireTime"):
+            break
+        dl.check("holder %r" % h)
+        time.sleep(0.25)
+    took = rfc3339_micro(spec["acquireTime"]) - a.since
+    emit({"bench": a.name, "n": a.n, "seconds": rnd(took, 3), "target_s": a.target,
+          "lease_duration_s": a.lease_duration, "retry_period_s": a.retry,
+          "transitions": spec.get("leaseTransitions")})
+
+
 def cmd_hwm(a):
     """Prints VmHWM and VmRSS of a process in MiB, as JSON."""
     print(json.dumps({"hwm_mib": rnd(proc_status_kib(a.pid, "VmHWM") / 1024, 1),
@@ -635,14 +693,18 @@ def main():
     N = ("--n", dict(type=int, required=True))
     TIMEOUT = ("--timeout", dict(type=float, required=True))
     add("wait-metrics", cmd_wait_metrics, PID, PORT, TIMEOUT)
+    add("wait-metric", cmd_wait_metric, PID, PORT, TIMEOUT, ("--name", dict(required=True)),
+        ("--at-least", dict(type=float, required=True)))
     add("cold-start", cmd_cold_start, PID, PORT, N, TIMEOUT,
         ("--ns", dict(required=True)), ("--workdir", dict(required=True)),
         ("--chunk", dict(type=int, default=250)), ("--parallel", dict(type=int, default=2)),
         ("--moto-pidfile", dict(default="")), ("--apiserver-pidfile", dict(default="")),
-        ("--workers", dict(type=int, default=4)))
+        ("--workers", dict(type=int, default=4)), ("--name", dict(default="cold_start")))
     add("settle", cmd_settle, PID, PORT, TIMEOUT,
         ("--min-reconciles", dict(type=int, default=0)),
-        ("--emit-restart", dict(action="store_true")), ("--n", dict(type=int, default=0)))
+        ("--emit-restart", dict(action="store_true")), ("--n", dict(type=int, default=0)),
+        ("--since-epoch", dict(type=float, default=0)),
+        ("--name", dict(default="restart_to_quiet")))
     add("steady", cmd_steady, PID, PORT, N, TIMEOUT,
         ("--resync", dict(type=float, required=True)), ("--k", dict(type=int, default=3)),
         ("--idle-out", dict(required=True)))
@@ -665,6 +727,15 @@ def main():
     add("event-probe", cmd_event_probe, PID, PORT, TIMEOUT, ("--queue-url", dict(required=True)))
     add("emit", cmd_emit, ("json", dict()))
     add("hwm", cmd_hwm, PID)
+    LEASE = ("--lease", dict(required=True))
+    LEASE_NS = ("--namespace", dict(default="netposture-system"))
+    add("lease-holder", cmd_lease_holder, LEASE, LEASE_NS, TIMEOUT,
+        ("--not", dict(dest="not_", default="")))
+    add("takeover", cmd_takeover, LEASE, LEASE_NS, TIMEOUT, N,
+        ("--name", dict(required=True)), ("--since", dict(type=float, required=True)),
+        ("--old", dict(required=True)), ("--target", dict(type=float, required=True)),
+        ("--lease-duration", dict(type=float, required=True)),
+        ("--retry", dict(type=float, required=True)))
     add("gap-summary", cmd_gap_summary, N, ("--file", dict(required=True)),
         ("--copies", dict(type=int, required=True)))
     a = p.parse_args()

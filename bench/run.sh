@@ -58,6 +58,20 @@
 #                              cold_start_controller_mib (it created the N postures' groups and
 #                              ran everything above) and restarted_controller_mib (it started
 #                              with N postures already there).
+#   scale (N = $BENCH_SCALE_N, 10,000 by default; 0 skips it): two replicas with
+#                              --leader-elect at the default lease (15 s / 10 s / 2 s), as
+#                              manifests/ runs them, and a resync of $BENCH_SCALE_RESYNC:
+#                              scale_cold_start (as cold_start, by the leader), then
+#                              scale_rss_mib of the leader after it settled and of the standby
+#                              (warm caches, no workers); takeover_kill9 (the leader killed with
+#                              SIGKILL: seconds to the standby's acquireTime on the Lease,
+#                              target lease duration + retry period = 17 s) and
+#                              takeover_to_quiet (seconds from the kill until the new leader has
+#                              reconciled every posture and gone quiet, with the AWS calls that
+#                              took: one poll, no mutation); takeover_sigterm (a fresh standby
+#                              started, the leader sent SIGTERM: it releases the Lease, target
+#                              2 x retry period = 4 s); scale_rss_mib again for the leader that
+#                              served N postures and handed over.
 #
 # Output: one JSON line per figure on stdout, also appended to bench/results/<UTC>.jsonl (whose
 # path is printed at the end); progress on stderr; logs in build/bench/. Steps have deadlines
@@ -66,11 +80,12 @@
 # Knobs (environment): BENCH_SIZES ("100 1000"; 10000 works but moto is slow), BENCH_RESYNC_S (5),
 # BENCH_RESYNCS (3, the K above), BENCH_MTTR_SAMPLES (20, the M above), BENCH_WORKERS (4),
 # BENCH_EVENT_RESYNC (10m), BENCH_SEED (1), BENCH_AWS_CLI (set: use the aws CLI, not botocore),
-# BENCH_GAP_COPIES (20, the C above).
+# BENCH_GAP_COPIES (20, the C above), BENCH_SCALE_N (10000; 0 skips the scale phase),
+# BENCH_SCALE_RESYNC (60s).
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
-SIZES=${BENCH_SIZES:-"100 1000"}
+SIZES=${BENCH_SIZES-"100 1000"} # empty: no per-size runs (the scale phase only)
 RESYNC_S=${BENCH_RESYNC_S:-5}
 RESYNCS=${BENCH_RESYNCS:-3}
 M=${BENCH_MTTR_SAMPLES:-20}
@@ -78,6 +93,8 @@ WORKERS=${BENCH_WORKERS:-4}
 EVENT_RESYNC=${BENCH_EVENT_RESYNC:-10m}
 SEED=${BENCH_SEED:-1}
 GAP_COPIES=${BENCH_GAP_COPIES:-20}
+SCALE_N=${BENCH_SCALE_N:-10000}
+SCALE_RESYNC=${BENCH_SCALE_RESYNC:-60s}
 NS=bench
 
 work="$repo/build/bench"
@@ -90,6 +107,7 @@ say() { echo "bench: $*" >&2; }
 die() { echo "bench: ERROR: $*" >&2; exit 1; }
 
 CONTROLLER_PID=
+SCALE_PIDS=()
 GAP_PROXY_PID=
 CONTROLLER_LOG=
 METRICS_PORT=
@@ -119,6 +137,8 @@ cleanup() {
         tail -n 30 "$CONTROLLER_LOG" >&2 || true
     fi
     stop_controller
+    local p
+    for p in "${SCALE_PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
     stop_gap_proxy
     "$repo/hack/dev-env.sh" down >/dev/null 2>&1 || true
     [ -f "$BENCH_RESULTS" ] && say "results so far: $BENCH_RESULTS"
@@ -276,6 +296,78 @@ print(json.dumps({"bench": "rss_peak_mib", "n": int(sys.argv[1]),
     "$repo/hack/dev-env.sh" down >/dev/null 2>&1 || true
 }
 
+# ---------------------------------------------------------------- scale and takeover
+
+# scale_replica <log>: one more replica with leader election (as manifests/ runs it); sets
+# CONTROLLER_PID and METRICS_PORT and remembers the pid for the cleanup.
+scale_replica() {
+    start_controller "$1" --resync-interval "$SCALE_RESYNC" --leader-elect \
+        --leader-election-namespace netposture-system --leader-election-id bench-scale
+    SCALE_PIDS+=("$CONTROLLER_PID")
+}
+
+hwm_of() { py hwm --pid "$1"; }
+
+scale_phase() {
+    local n=$1 lease=bench-scale pids="$NP_DEV_ENV_DIR/pids"
+    say "==== scale: N=$n postures, two replicas with --leader-elect (resync $SCALE_RESYNC)"
+    env_up
+    ensure_account
+    kubectl create namespace "$NS" >/dev/null
+    scale_replica "$work/scale-a.log"
+    local pid_a=$CONTROLLER_PID port_a=$METRICS_PORT holder_a
+    holder_a=$(py lease-holder --lease "$lease" --timeout 60)
+    scale_replica "$work/scale-b.log"
+    local pid_b=$CONTROLLER_PID port_b=$METRICS_PORT
+    CONTROLLER_PID=
+    py cold-start --pid "$pid_a" --port "$port_a" --n "$n" --ns "$NS" --workdir "$work" \
+        --timeout $((600 + n * 2 / 5)) --workers "$WORKERS" \
+        --moto-pidfile "$pids/moto.pid" --apiserver-pidfile "$pids/kube-apiserver.pid" \
+        --name scale_cold_start
+    py settle --pid "$pid_a" --port "$port_a" --timeout $((300 + n / 10)) --min-reconciles "$n"
+    py emit "$(python3 -c '
+import json, sys
+a, b = json.loads(sys.argv[2]), json.loads(sys.argv[3])
+print(json.dumps({"bench": "scale_rss_mib", "n": int(sys.argv[1]), "when": "settled",
+                  "leader_hwm_mib": a["hwm_mib"], "leader_rss_mib": a["rss_mib"],
+                  "standby_hwm_mib": b["hwm_mib"], "standby_rss_mib": b["rss_mib"],
+                  "target": 64}))' "$n" "$(hwm_of "$pid_a")" "$(hwm_of "$pid_b")")"
+
+    say "scale: SIGKILL the leader; the standby takes over"
+    local since
+    since=$(date +%s.%N)
+    kill -KILL "$pid_a"
+    py takeover --lease "$lease" --timeout 60 --n "$n" --name takeover_kill9 --since "$since" \
+        --old "$holder_a" --target 17 --lease-duration 15 --retry 2
+    py settle --pid "$pid_b" --port "$port_b" --timeout $((300 + n / 10)) --min-reconciles "$n" \
+        --emit-restart --n "$n" --since-epoch "$since" --name takeover_to_quiet
+    local holder_b
+    holder_b=$(py lease-holder --lease "$lease" --timeout 10)
+
+    say "scale: a fresh standby, then SIGTERM the leader (it releases the Lease)"
+    scale_replica "$work/scale-c.log"
+    local pid_c=$CONTROLLER_PID
+    CONTROLLER_PID=
+    # its caches hold every posture (counted as the informer adds them)
+    py wait-metric --pid "$pid_c" --port "$METRICS_PORT" --name netposture_shard_postures \
+        --at-least "$n" --timeout 300
+    local hwm_b
+    hwm_b=$(hwm_of "$pid_b")
+    since=$(date +%s.%N)
+    kill -TERM "$pid_b"
+    py takeover --lease "$lease" --timeout 60 --n "$n" --name takeover_sigterm --since "$since" \
+        --old "$holder_b" --target 4 --lease-duration 15 --retry 2
+    py emit "$(python3 -c '
+import json, sys
+b = json.loads(sys.argv[2])
+print(json.dumps({"bench": "scale_rss_mib", "n": int(sys.argv[1]), "when": "after leading",
+                  "leader_hwm_mib": b["hwm_mib"], "leader_rss_mib": b["rss_mib"], "target": 64}))' \
+        "$n" "$hwm_b")"
+    local p
+    for p in "${SCALE_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+    "$repo/hack/dev-env.sh" down >/dev/null 2>&1 || true
+}
+
 # ---------------------------------------------------------------- main
 
 mkdir -p "$work" "$results_dir"
@@ -297,5 +389,7 @@ for n in $SIZES; do
     case "$n" in '' | *[!0-9]*) die "BENCH_SIZES: not a number: $n" ;; esac
     bench_size "$n"
 done
+case "$SCALE_N" in '' | *[!0-9]*) die "BENCH_SCALE_N: not a number: $SCALE_N" ;; esac
+[ "$SCALE_N" -eq 0 ] || scale_phase "$SCALE_N"
 say "done"
 echo "results: $BENCH_RESULTS"
