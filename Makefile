@@ -22,7 +22,7 @@ UNIT_BINS := $(addprefix build/san/unit-,$(UNIT_MODULES))
 
 BINS := bin/netposture-controller bin/netposturectl
 
-.PHONY: all deps test unit unit-build e2e e2e-tools lint format api-docs run clean bench fuzz fuzz-build
+.PHONY: all deps test unit unit-build e2e e2e-tools lint format api-docs run clean bench fuzz fuzz-build image
 all: $(BINS)
 
 build/obj/%.o: %.c
@@ -127,6 +127,10 @@ run:
 
 bench: all
 	bench/run.sh
+
+# The controller's OCI image from Debian packages, offline (build/image/; hack/image.sh).
+image: all
+	hack/image.sh
 
 clean:
 	rm -rf build bin
