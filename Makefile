@@ -65,7 +65,11 @@ build/e2e-tools/%: build/obj/tests/e2e/tools/%.o build/libnetposture.a
 # The controller under ASan+UBSan, for the end-to-end fault tests that look for sanitizer reports.
 build/san/netposture-controller: $(patsubst %.c,build/san/%.o,$(wildcard cmd/netposture-controller/*.c)) build/san/libnetposture.a
 	$(CC) $(ALL_CFLAGS) $(SAN) -o $@ $(filter %.o,$^) build/san/libnetposture.a $(LDLIBS)
-e2e-tools: $(E2E_TOOLS) build/san/netposture-controller
+# kstatus from sigs.k8s.io/cli-utils (the module proxy), as Flux and `kubectl wait` compute it.
+build/e2e-tools/kstatus: $(wildcard tests/e2e/kstatus/*.go) tests/e2e/kstatus/go.mod tests/e2e/kstatus/go.sum
+	@mkdir -p $(dir $@)
+	cd tests/e2e/kstatus && go build -trimpath -o $(CURDIR)/$@ .
+e2e-tools: $(E2E_TOOLS) build/san/netposture-controller build/e2e-tools/kstatus
 
 # libFuzzer targets (tests/fuzz/fuzz_*.c) over the library built again with clang, ASan+UBSan
 # and fuzzer instrumentation in build/fuzz/ (never mixed with the gcc objects). `make fuzz` runs

@@ -364,8 +364,8 @@ def cmd_cold_start(a):
             apply_end = time.monotonic()
             log("cold start: applied in %.1fs" % (apply_end - t0))
         now = time.monotonic()
-        if now >= next_poll:  # one list call per second, never one call per posture
-            next_poll = now + 1.0
+        if now >= next_poll:  # one list call a second per 1,000 postures, never one per posture
+            next_poll = now + max(1.0, a.n / 1000.0)
             ready = ready_count(a.ns)
             t = time.monotonic() - t0
             if ready and t_first is None:

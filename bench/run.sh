@@ -8,7 +8,7 @@
 #   cold_start                 wall time from applying N postures (chunks of multi-document
 #                              YAML through `kubectl apply --server-side`, 2 at a time) until
 #                              all are Ready=True (one `kubectl get sgp -o jsonpath` list call
-#                              per second), and the controller's CPU seconds over that window
+#                              per second and 1,000 postures), and the controller's CPU seconds over that window
 #                              (/proc/<pid>/stat utime+stime) and its share of wall time
 #                              (target: < 20 %; the rest should be moto and kube-apiserver,
 #                              whose CPU seconds are reported alongside).

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what netposture needs to build and test, only what is missing; safe to run twice.
 #   - Debian packages: compilers, -dev libraries, Criterion, lint tools, and mmdebstrap, umoci
-#     and skopeo for the container image (make image)
+#     and skopeo for the container image (make image), Lua 5.1 for the Argo CD health checks
 #   - kube-apiserver, etcd and a matching kubectl built from the Go module proxy
 #     (hack/build-kube.sh, cached by version; the dev env puts them first on PATH)
 #   - moto_server and the aws CLI (pip, pinned)
@@ -18,7 +18,7 @@ die() { echo "deps: ERROR: $*" >&2; exit 1; }
 apt_pkgs=(build-essential pkg-config libcurl4-openssl-dev libssl-dev libjson-c-dev libyaml-dev
           libexpat1-dev libwebsockets-dev libcriterion-dev clang clang-format cppcheck
           libclang-rt-14-dev openssl curl ca-certificates python3
-          mmdebstrap umoci skopeo)
+          mmdebstrap umoci skopeo lua5.1)
 missing=()
 for p in "${apt_pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,9 +1,9 @@
 /*
  * The one place a posture's conditions are decided: the table of every reason they can
- * carry, and np_controller_pass_conditions, which derives Ready, Synced, Drifted, Contested and
- * Compliant from what the pass found and decided (struct np_controller_pass_outcome). The rest of
- * the pass only records facts (np_controller_pass_stop, np_controller_pass_synced,
- * np_controller_pass_aws_failed, the policy's decision).
+ * carry, and np_controller_pass_conditions, which derives Ready, Reconciling, Stalled, Synced,
+ * Drifted, Contested and Compliant from what the pass found and decided (struct
+ * np_controller_pass_outcome). The rest of the pass only records facts (np_controller_pass_stop,
+ * np_controller_pass_synced, np_controller_pass_aws_failed, the policy's decision).
  */
 #include "controller/private/controller_private.h"
 
@@ -242,6 +242,50 @@ static void add_decided(const struct np_controller_pass *p, struct np_controller
         contested ? np_strdup(d->contested_text) : NULL);
 }
 
+/*
+ * kstatus (Flux, `kubectl wait`, Argo CD through its health checks) reads Reconciling and
+ * Stalled: Reconciling while the controller is still working towards the spec on its own,
+ * Stalled while it cannot go on without a person (a spec, account, adoption or guardrail to
+ * fix, a plan to approve, drift that keeps coming back). Neither: Current — converged, or in
+ * Detect mode reporting the drift it was told only to report.
+ */
+enum progress { PROGRESS_CURRENT, PROGRESS_RECONCILING, PROGRESS_STALLED };
+
+static enum progress progress_of(enum np_controller_reason ready)
+{
+    switch (ready) {
+    case NP_CONTROLLER_REASON_CONVERGED:
+    case NP_CONTROLLER_REASON_DRIFT_DETECTED: return PROGRESS_CURRENT;
+    case NP_CONTROLLER_REASON_INVALID_SPEC:
+    case NP_CONTROLLER_REASON_GUARDRAIL_VIOLATION:
+    case NP_CONTROLLER_REASON_ACCOUNT_NOT_FOUND:
+    case NP_CONTROLLER_REASON_ACCOUNT_NOT_ALLOWED:
+    case NP_CONTROLLER_REASON_INSECURE_ENDPOINT:
+    case NP_CONTROLLER_REASON_INVALID_REGION:
+    case NP_CONTROLLER_REASON_TOO_MANY_REGIONS:
+    case NP_CONTROLLER_REASON_GROUP_NOT_FOUND:
+    case NP_CONTROLLER_REASON_VPC_NOT_FOUND:
+    case NP_CONTROLLER_REASON_PIECE_NOT_FOUND:
+    case NP_CONTROLLER_REASON_ADOPTION_REFUSED:
+    case NP_CONTROLLER_REASON_ADOPTION_NOT_ALLOWED:
+    case NP_CONTROLLER_REASON_PLAN_PROPOSED:
+    case NP_CONTROLLER_REASON_BLAST_RADIUS_EXCEEDED:
+    case NP_CONTROLLER_REASON_CONTESTED: return PROGRESS_STALLED;
+    default: /* Progressing, GracePeriod, waiting on a peer, a VPC or the account, retries */
+        return PROGRESS_RECONCILING;
+    }
+}
+
+static void add_progress(struct np_controller_pass_conditions *c, enum np_controller_reason ready,
+                         const char *ready_msg)
+{
+    enum progress pr = progress_of(ready);
+    add(c, "Reconciling", pr == PROGRESS_RECONCILING ? "True" : "False", ready,
+        pr == PROGRESS_RECONCILING && ready_msg ? np_strdup(ready_msg) : NULL);
+    add(c, "Stalled", pr == PROGRESS_STALLED ? "True" : "False", ready,
+        pr == PROGRESS_STALLED && ready_msg ? np_strdup(ready_msg) : NULL);
+}
+
 void np_controller_pass_conditions(const struct np_controller_pass *p,
                                    struct np_controller_pass_conditions *c)
 {
@@ -252,6 +296,7 @@ void np_controller_pass_conditions(const struct np_controller_pass *p,
                          : ready == NP_CONTROLLER_REASON_NONE    ? "Unknown"
                                                                  : "False";
     add(c, "Ready", status, ready, ready_message(p, ready));
+    add_progress(c, ready, c->items[0].message);
     if (o->aws_error)
         add(c, "Synced", "False", NP_CONTROLLER_REASON_AWS_ERROR, np_strdup(o->aws_error));
     else if (o->synced || o->decided)

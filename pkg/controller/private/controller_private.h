@@ -785,8 +785,8 @@ struct np_controller_condition {
 
 /* Every condition of a posture, derived once from the pass's outcome. */
 struct np_controller_pass_conditions {
-    struct np_controller_condition items[5];
-    char *owned[5];
+    struct np_controller_condition items[7];
+    char *owned[7];
     size_t n;
 };
 void np_controller_pass_conditions(const struct np_controller_pass *p,

@@ -58,9 +58,12 @@ Test(controller_conditions, nothing_decided_is_unknown_and_says_nothing_else)
     memset(&p, 0, sizeof(p));
     struct np_controller_pass_conditions c;
     np_controller_pass_conditions(&p, &c);
-    cr_assert_eq(c.n, 1);
+    cr_assert_eq(c.n, 3);
     expect_condition(&c, "Ready", "Unknown", "Unknown", NULL);
     cr_expect_null(c.items[0].message);
+    /* kstatus: still working on it (InProgress), not Current before anything was decided */
+    expect_condition(&c, "Reconciling", "True", "Unknown", NULL);
+    expect_condition(&c, "Stalled", "False", "Unknown", NULL);
     np_controller_pass_conditions_clean_up(&c);
     np_controller_pass_outcome_clean_up(&p.out);
 }
@@ -163,8 +166,9 @@ Test(controller_conditions, drift_contested_and_compliance)
                                       np_strdup("guardrail g forbids x"));
     struct np_controller_pass_conditions c;
     np_controller_pass_conditions(&p, &c);
-    cr_assert_eq(c.n, 5);
-    const char *order[] = {"Ready", "Synced", "Drifted", "Contested", "Compliant"};
+    cr_assert_eq(c.n, 7);
+    const char *order[] = {"Ready",   "Reconciling", "Stalled",  "Synced",
+                           "Drifted", "Contested",   "Compliant"};
     for (size_t i = 0; i < c.n; i++)
         cr_expect_str_eq(c.items[i].type, order[i]);
     expect_condition(&c, "Ready", "False", "Contested",
@@ -173,6 +177,10 @@ Test(controller_conditions, drift_contested_and_compliance)
     expect_condition(&c, "Drifted", "True", "DriftDetected", "3 item(s) differ from the spec");
     expect_condition(&c, "Contested", "True", "Flapping", "ingress Extra tcp 22 appeared 3 times");
     expect_condition(&c, "Compliant", "False", "GuardrailWarning", "guardrail g forbids x");
+    expect_condition(&c, "Stalled", "True", "Contested",
+                     "1 item(s) are contested and no longer repaired; annotate "
+                     "netposture.dev/retry-contested=true to try again");
+    expect_condition(&c, "Reconciling", "False", "Contested", NULL);
     np_controller_pass_conditions_clean_up(&c);
 
     np_controller_pass_set_compliance(&p, NP_CONTROLLER_REASON_COMPLIANT, np_strdup("ok"));
@@ -180,4 +188,47 @@ Test(controller_conditions, drift_contested_and_compliance)
     expect_condition(&c, "Compliant", "True", "Compliant", "ok");
     np_controller_pass_conditions_clean_up(&c);
     np_controller_pass_outcome_clean_up(&p.out);
+}
+
+/* Reconciling and Stalled as kstatus reads them: working on its own, waiting for a person, or
+ * neither (Current: converged, or reporting drift in Detect mode as told). */
+Test(controller_conditions, reconciling_and_stalled_follow_the_ready_reason)
+{
+    static const struct {
+        enum np_controller_reason stop; /* NONE: decided with `standing` */
+        enum np_posture_standing standing;
+        const char *ready, *reconciling, *stalled;
+    } cases[] = {
+        {NP_CONTROLLER_REASON_NONE, NP_POSTURE_STANDING_CONVERGED, "Converged", "False", "False"},
+        {NP_CONTROLLER_REASON_NONE, NP_POSTURE_STANDING_REPORTED, "DriftDetected", "False",
+         "False"},
+        {NP_CONTROLLER_REASON_NONE, NP_POSTURE_STANDING_GRACE, "GracePeriod", "True", "False"},
+        {NP_CONTROLLER_REASON_NONE, NP_POSTURE_STANDING_PROPOSED, "PlanProposed", "False", "True"},
+        {NP_CONTROLLER_REASON_NONE, NP_POSTURE_STANDING_BLAST_RADIUS, "BlastRadiusExceeded",
+         "False", "True"},
+        {NP_CONTROLLER_REASON_INVALID_SPEC, NP_POSTURE_STANDING_CONVERGED, "InvalidSpec", "False",
+         "True"},
+        {NP_CONTROLLER_REASON_ACCOUNT_NOT_ALLOWED, NP_POSTURE_STANDING_CONVERGED,
+         "AccountNotAllowed", "False", "True"},
+        {NP_CONTROLLER_REASON_PEER_NOT_READY, NP_POSTURE_STANDING_CONVERGED, "PeerNotReady", "True",
+         "False"},
+        {NP_CONTROLLER_REASON_ACCOUNT_NOT_READY, NP_POSTURE_STANDING_CONVERGED, "AccountNotReady",
+         "True", "False"},
+    };
+    for (size_t i = 0; i < NP_ARRAY_LEN(cases); i++) {
+        struct np_controller_pass p;
+        memset(&p, 0, sizeof(p));
+        decided(&p, cases[i].standing);
+        if (cases[i].stop != NP_CONTROLLER_REASON_NONE)
+            np_controller_pass_stop(&p, cases[i].stop, np_strdup("why"));
+        struct np_controller_pass_conditions c;
+        np_controller_pass_conditions(&p, &c);
+        cr_expect_str_eq(c.items[0].reason, cases[i].ready, "case %zu", i);
+        cr_expect_str_eq(c.items[1].type, "Reconciling");
+        cr_expect_str_eq(c.items[1].status, cases[i].reconciling, "%s", cases[i].ready);
+        cr_expect_str_eq(c.items[2].type, "Stalled");
+        cr_expect_str_eq(c.items[2].status, cases[i].stalled, "%s", cases[i].ready);
+        np_controller_pass_conditions_clean_up(&c);
+        np_controller_pass_outcome_clean_up(&p.out);
+    }
 }
