@@ -210,10 +210,9 @@ static int parse_flags(struct flags *f, int argc, char **argv)
         }
         }
     }
-    if (f->opts.shard_index >= (f->opts.shard_count > 0 ? f->opts.shard_count : 1)) {
-        fprintf(stderr, "--shard-index: need 0..%d for --shard-count %d\n",
-                (f->opts.shard_count > 0 ? f->opts.shard_count : 1) - 1,
-                f->opts.shard_count > 0 ? f->opts.shard_count : 1);
+    int shards = f->opts.shard_count > 0 ? f->opts.shard_count : 1;
+    if (f->opts.shard_index >= shards) {
+        fprintf(stderr, "--shard-index: need 0..%d for --shard-count %d\n", shards - 1, shards);
         return 2;
     }
     if (optind < argc) {
