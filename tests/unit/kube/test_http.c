@@ -1019,6 +1019,23 @@ static bool closed_gate(void *ctx)
     return *(bool *)ctx;
 }
 
+/* What the client's observer was told (methods joined, statuses). */
+struct observed {
+    char methods[64];
+    long status[4];
+    size_t n;
+};
+
+static void observe_request(void *ctx, const char *method, long status, int64_t duration_ms)
+{
+    struct observed *o = ctx;
+    cr_assert_lt(o->n, 4);
+    cr_assert_geq(duration_ms, 0);
+    o->status[o->n++] = status;
+    size_t len = strlen(o->methods);
+    snprintf(o->methods + len, sizeof(o->methods) - len, "%s%s", len ? "," : "", method);
+}
+
 Test(http, a_closed_write_gate_sends_no_write_but_lets_reads_through)
 {
     struct fake_server *s = fake_server_start(reply_one, NULL);
@@ -1026,8 +1043,13 @@ Test(http, a_closed_write_gate_sends_no_write_but_lets_reads_through)
     memset(&cfg, 0, sizeof(cfg));
     cfg.server = (char *)fake_server_url(s);
     bool open = false;
-    struct np_kube_client_options o = {
-        .request_timeout_ms = 5000, .write_gate = closed_gate, .write_gate_ctx = &open};
+    struct observed seen;
+    memset(&seen, 0, sizeof(seen));
+    struct np_kube_client_options o = {.request_timeout_ms = 5000,
+                                       .write_gate = closed_gate,
+                                       .write_gate_ctx = &open,
+                                       .observer = observe_request,
+                                       .observer_ctx = &seen};
     struct np_kube_client *c = NULL;
     cr_assert_eq(np_kube_client_new(&c, &cfg, &o), 0, "%s", np_error_message());
     json_object *obj = NULL;
@@ -1043,6 +1065,9 @@ Test(http, a_closed_write_gate_sends_no_write_but_lets_reads_through)
     cr_expect_eq(np_kube_status_patch(c, NULL, &np_kube_res_leases, "shop", "web", "{}"), 0, "%s",
                  np_error_message());
     cr_expect_eq(fake_server_count(s), 2);
+    cr_expect_str_eq(seen.methods, "GET,PATCH", "requests observed; the fenced one was not sent");
+    cr_expect_eq(seen.status[0], 200);
+    cr_expect_eq(seen.status[1], 200);
     np_kube_client_destroy(c);
     fake_server_stop(s);
 }
