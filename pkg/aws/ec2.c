@@ -174,18 +174,25 @@ static int check_return_cb(void *ctx, const char *action, const struct np_buf *b
     return np_aws_ec2_check_return(action, body, *(const bool *)ctx);
 }
 
-int np_aws_ec2_return_call(struct np_aws_ec2 *c, const char *action, const struct np_buf *form,
-                           bool revoke)
+int np_aws_ec2_checked_call(struct np_aws_ec2 *c, const char *action, const struct np_buf *form,
+                            int (*check)(void *ctx, const char *action, const struct np_buf *body),
+                            void *check_ctx)
 {
     struct np_buf body = NP_BUF_INIT;
     struct np_aws_call call = {.service = NP_AWS_SERVICE_EC2,
                                .action = action,
                                .form = form,
-                               .check = check_return_cb,
-                               .check_ctx = &revoke};
+                               .check = check,
+                               .check_ctx = check_ctx};
     int rc = np_aws_call_send(c, &call, &body);
     np_buf_clean_up(&body);
     return rc;
+}
+
+int np_aws_ec2_return_call(struct np_aws_ec2 *c, const char *action, const struct np_buf *form,
+                           bool revoke)
+{
+    return np_aws_ec2_checked_call(c, action, form, check_return_cb, &revoke);
 }
 
 int np_aws_ec2_delete_security_group(struct np_aws_ec2 *c, const char *group_id)

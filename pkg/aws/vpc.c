@@ -484,16 +484,8 @@ static int flow_logs_check(void *ctx, const char *action, const struct np_buf *b
 static int flow_logs_send(struct np_aws_ec2 *c, const char *action, const struct np_buf *form,
                           int unsuccessful_rc, char **flow_log_id)
 {
-    struct np_buf body = NP_BUF_INIT;
     struct flow_logs_answer a = {unsuccessful_rc, flow_log_id};
-    struct np_aws_call call = {.service = NP_AWS_SERVICE_EC2,
-                               .action = action,
-                               .form = form,
-                               .check = flow_logs_check,
-                               .check_ctx = &a};
-    int rc = np_aws_call_send(c, &call, &body);
-    np_buf_clean_up(&body);
-    return rc;
+    return np_aws_ec2_checked_call(c, action, form, flow_logs_check, &a);
 }
 
 int np_aws_ec2_create_flow_log(struct np_aws_ec2 *c, char **flow_log_id,

@@ -405,6 +405,14 @@ int np_aws_ec2_describe_list(struct np_aws_ec2 *c, const char *action, int page_
  */
 int np_aws_ec2_check_return(const char *action, const struct np_buf *body, bool revoke);
 /*
+ * Sends an EC2 Query call whose 2xx answer check reads inside the call (struct np_aws_call's
+ * check: a failure it reports is observed with its code); the body is not kept. Errors as
+ * np_aws_call_send, or check's.
+ */
+int np_aws_ec2_checked_call(struct np_aws_ec2 *c, const char *action, const struct np_buf *form,
+                            int (*check)(void *ctx, const char *action, const struct np_buf *body),
+                            void *check_ctx);
+/*
  * Sends an EC2 call whose answer is only <return> (and, with revoke, unknownIpPermissionSet)
  * and checks it with np_aws_ec2_check_return inside the call, so that a 200 reporting a
  * failure is observed as an error. Errors as np_aws_call_send and np_aws_ec2_check_return.
