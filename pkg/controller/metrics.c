@@ -83,7 +83,7 @@ static const struct family aws_families[] = {
     HISTOGRAM("netposture_aws_client_throttle_wait_seconds",
               "Time an AWS request waited for a client-side rate-limit token, by action.",
               wait_buckets),
-    COUNTER("netposture_aws_retries_total", "AWS API requests that were retries, by action."),
+    COUNTER("netposture_aws_retries_total", "AWS API retries sent, by action."),
 };
 
 static const struct family drift_families[] = {
@@ -182,10 +182,10 @@ void np_controller_aws_observer(void *ctx, const struct np_aws_request_info *inf
     np_metrics_labels(&labels, "action", info->action, "code", info->code);
     np_metrics_counter_add(ctl->metrics, "netposture_aws_requests_total", np_buf_cstr(&labels), 1);
     np_buf_clean_up(&labels);
-    if (info->attempt > 1)
-        count1(ctl, "netposture_aws_retries_total", "action", info->action);
     if (strcmp(info->code, "ClientThrottled") == 0)
         return; /* nothing was sent */
+    if (info->attempt > 1)
+        count1(ctl, "netposture_aws_retries_total", "action", info->action);
     observe1(ctl, "netposture_aws_request_duration_seconds", "action", info->action,
              (double)info->duration_ms / 1000.0);
     observe1(ctl, "netposture_aws_client_throttle_wait_seconds", "action", info->action,
