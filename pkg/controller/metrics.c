@@ -58,10 +58,10 @@ static const struct family reconcile_families[] = {
     GAUGE("netposture_workqueue_longest_running_processor_seconds",
           "How long the longest-held key has been worked on."),
     COUNTER("netposture_rest_client_requests_total",
-            "Kubernetes API requests (watches excepted) by verb and HTTP code (\"<error>\" "
-            "without an answer)."),
+            "Kubernetes API requests by verb (WATCH for a watch stream, counted when it ends) "
+            "and HTTP code (\"<error>\" without an answer)."),
     HISTOGRAM("netposture_rest_client_request_duration_seconds",
-              "Kubernetes API request latency (watches excepted) by verb.", latency_buckets),
+              "Kubernetes API request latency by verb (watch streams excepted).", latency_buckets),
     GAUGE("netposture_managed_objects", "Postures known to the controller by kind."),
     GAUGE("netposture_posture_ready",
           "1 while a posture's Ready condition is True, else 0 (one series per posture)."),
@@ -240,8 +240,9 @@ void np_controller_kube_observer(void *ctx, const char *method, long status, int
     np_metrics_counter_add(ctl->metrics, "netposture_rest_client_requests_total", np_buf_cstr(&l),
                            1);
     np_buf_clean_up(&l);
-    observe1(ctl, "netposture_rest_client_request_duration_seconds", "verb", method,
-             (double)duration_ms / 1000.0);
+    if (duration_ms >= 0)
+        observe1(ctl, "netposture_rest_client_request_duration_seconds", "verb", method,
+                 (double)duration_ms / 1000.0);
 }
 
 /* ---------------------------------------------------------------- reconciles */

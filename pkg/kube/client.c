@@ -586,15 +586,20 @@ out:
     return rc;
 }
 
+void np_kube_client_observe(struct np_kube_client *c, const char *method, long status,
+                            int64_t duration_ms)
+{
+    if (c->observer)
+        c->observer(c->observer_ctx, method ? method : "?", status, duration_ms);
+}
+
 /* request_once, told to the observer. */
 static int request_observed(struct np_kube_client *c, const struct np_kube_request *req,
                             struct np_kube_response *resp, const char *what, bool *again)
 {
     int64_t t0 = c->clock->mono_ms(c->clock->ctx);
     int rc = request_once(c, req, resp, what, again);
-    if (c->observer)
-        c->observer(c->observer_ctx, req->method ? req->method : "?", resp->status,
-                    c->clock->mono_ms(c->clock->ctx) - t0);
+    np_kube_client_observe(c, req->method, resp->status, c->clock->mono_ms(c->clock->ctx) - t0);
     return rc;
 }
 

@@ -139,8 +139,9 @@ struct np_kube_client_options {
      * nothing, unless it returns true (leader election: only the lease holder writes). */
     bool (*write_gate)(void *ctx);
     void *write_gate_ctx;
-    /* Optional: told of every request sent through np_kube_client_request (watches are not),
-     * for metrics: its method, HTTP status (0: no response) and duration. Thread-safe. */
+    /* Optional: told of every request, for metrics: its method ("WATCH" for a watch stream),
+     * HTTP status (0: no response) and duration (-1 for a watch: its length is no latency).
+     * Thread-safe. */
     void (*observer)(void *ctx, const char *method, long status, int64_t duration_ms);
     void *observer_ctx;
 };

@@ -146,6 +146,9 @@ Test(controller_metrics, queue_and_rest_client_observers, .init = setup, .fini =
     cr_expect_eq(value("netposture_rest_client_requests_total", "verb=\"GET\",code=\"<error>\""),
                  1);
     cr_expect_eq(value("netposture_rest_client_request_duration_seconds", "verb=\"GET\""), 1);
+    np_controller_kube_observer(fx.ctl, "WATCH", 200, -1); /* a stream's length is no latency */
+    cr_expect_eq(value("netposture_rest_client_requests_total", "verb=\"WATCH\",code=\"200\""), 1);
+    cr_expect_eq(value("netposture_rest_client_request_duration_seconds", "verb=\"WATCH\""), 0);
 
     np_controller_metrics_reconcile(fx.ctl, NP_CONTROLLER_WORK_SGP, "error", 0.5);
     cr_expect_eq(value("netposture_reconcile_errors_total", "kind=\"SecurityGroupPosture\""), 1);
