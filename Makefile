@@ -22,7 +22,12 @@ UNIT_BINS := $(addprefix build/san/unit-,$(UNIT_MODULES))
 
 BINS := bin/netposture-controller bin/netposturectl
 
-.PHONY: all deps test unit unit-build e2e e2e-tools lint format api-docs run clean bench fuzz fuzz-build image
+# netposture_build_info{version,revision}: the git description (a tag once there is one) and
+# commit, "unknown" outside a git checkout; `make VERSION=1.2.3` overrides.
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo unknown)
+REVISION ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+
+.PHONY: FORCE all deps test unit unit-build e2e e2e-tools lint format api-docs run clean bench fuzz fuzz-build image
 all: $(BINS)
 
 build/obj/%.o: %.c
@@ -40,6 +45,15 @@ build/libnetposture.a: $(LIB_OBJS)
 build/san/libnetposture.a: $(SAN_OBJS)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
+
+# The commands' objects read build/gen/version.h, rewritten only when its text changes.
+build/gen/version.h: FORCE
+	@mkdir -p $(dir $@)
+	@printf '#define NP_VERSION "%s"\n#define NP_REVISION "%s"\n' '$(VERSION)' '$(REVISION)' >$@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv -f $@.tmp $@; fi
+CMD_OBJS := $(foreach d,obj san,$(patsubst %.c,build/$(d)/%.o,$(wildcard cmd/*/*.c)))
+$(CMD_OBJS): ALL_CFLAGS += -Ibuild/gen -DNP_HAVE_VERSION_H
+$(CMD_OBJS): build/gen/version.h
 
 # Test helpers a module's unit tests borrow from another module's directory.
 UNIT_EXTRA_controller := tests/unit/kube/fake_apiserver.c tests/unit/kube/helpers.c

@@ -142,8 +142,8 @@ def reconciles(samples):
 
 def wait_quiet(port, pid, timeout, min_reconciles=0, quiet_s=3.0):
     """Waits until at least min_reconciles posture reconciles happened and the reconcile counter
-    has not moved for quiet_s seconds (3 x quiet_s while the workqueue depth gauge is non-zero:
-    that gauge is only set by workers after taking a key, racily, so it can stay stale)."""
+    has not moved for quiet_s seconds (3 x quiet_s while the workqueue depth gauge, read at
+    scrape time, is non-zero)."""
     dl = Deadline(timeout, "the controller to go quiet (no reconciles for %ss)" % quiet_s)
     last, since = None, time.monotonic()
     while True:

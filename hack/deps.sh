@@ -4,13 +4,14 @@
 #     and skopeo for the container image (make image), Lua 5.1 for the Argo CD health checks
 #   - kube-apiserver, etcd and a matching kubectl built from the Go module proxy
 #     (hack/build-kube.sh, cached by version; the dev env puts them first on PATH)
-#   - moto_server and the aws CLI (pip, pinned)
+#   - moto_server, the aws CLI and prometheus_client (the e2e /metrics parser) (pip, pinned)
 # Fails with a message naming the missing piece; never skips silently.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 
 MOTO_VERSION=5.2.1
 AWSCLI_VERSION=1.45.11
+PROMETHEUS_CLIENT_VERSION=0.26.0
 
 say() { echo "deps: $*" >&2; }
 die() { echo "deps: ERROR: $*" >&2; exit 1; }
@@ -61,6 +62,11 @@ fi
 if ! "$py" -c 'import yaml' 2>/dev/null; then
     say "installing PyYAML"
     "$py" -m pip install -q PyYAML || die "pip install PyYAML failed"
+fi
+# prometheus_client: its text-format parser reads /metrics in the e2e suite (tests/e2e/metrics_check.py).
+if ! "$py" -c 'import prometheus_client.parser' 2>/dev/null; then
+    say "installing prometheus-client==$PROMETHEUS_CLIENT_VERSION"
+    "$py" -m pip install -q "prometheus-client==$PROMETHEUS_CLIENT_VERSION" || die "pip install prometheus-client failed"
 fi
 if ! command -v aws >/dev/null 2>&1; then
     say "installing awscli==$AWSCLI_VERSION"

@@ -6,6 +6,17 @@
 #include "controller/controller.h"
 #include "core/core.h"
 
+/* NP_VERSION and NP_REVISION from the build (Makefile: build/gen/version.h). */
+#ifdef NP_HAVE_VERSION_H
+#include "version.h"
+#endif
+#ifndef NP_VERSION
+#define NP_VERSION "unknown"
+#endif
+#ifndef NP_REVISION
+#define NP_REVISION "unknown"
+#endif
+
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
@@ -265,6 +276,8 @@ int main(int argc, char **argv)
                 .resync_ms = 5 * 60 * 1000,
                 .metrics_addr = ":8080",
                 .health_addr = ":8081",
+                .version = NP_VERSION,
+                .revision = NP_REVISION,
             },
         .level = NP_LOG_INFO,
         .format = NP_LOG_JSON,

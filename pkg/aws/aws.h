@@ -113,13 +113,16 @@ int np_aws_error_map(const char *code, long http_status);
 struct np_aws_request_info {
     const char *service; /* "ec2", "sts", "sqs" */
     const char *action;  /* "DescribeSecurityGroups", "ReceiveMessage" */
-    const char *code;    /* "OK", the AWS error code, "HTTP<status>" without one,
+    const char *code;    /* "OK", the AWS error code (also of a 2xx answer whose payload
+                            reports a failure: unsuccessful items, return=false,
+                            unknownIpPermissionSet), "HTTP<status>" without one,
                             "NetworkError" / "Timeout" / "Canceled" when no response arrived,
                             or "ClientThrottled" when the client-side token bucket refused the
                             attempt (nothing was sent; duration 0) */
     long http_status;    /* 0 when no response arrived */
     int64_t duration_ms; /* of this attempt */
-    int attempt;         /* 1-based */
+    int attempt;         /* 1-based: above 1, a retry */
+    int64_t wait_ms;     /* waited for a client-side token before the attempt was sent */
 };
 
 /*

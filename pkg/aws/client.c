@@ -625,12 +625,12 @@ static void pause_ms(struct np_aws_ec2 *c, const struct np_aws_call *call, int64
 }
 
 static void observe(struct np_aws_ec2 *c, const struct np_aws_call *call, const char *label,
-                    long status, int64_t duration, int attempt)
+                    long status, int64_t duration, int attempt, int64_t wait_ms)
 {
     if (!c->observer)
         return;
     struct np_aws_request_info info = {
-        service_names[call->service], call->action, label, status, duration, attempt};
+        service_names[call->service], call->action, label, status, duration, attempt, wait_ms};
     c->observer(c->observer_ctx, &info);
 }
 
@@ -645,7 +645,7 @@ static int client_throttled(struct np_aws_ec2 *c, const struct np_aws_call *call
              "the client-side request budget for %s calls is exhausted (burst %g, %g per second; "
              "next token in %lld ms)",
              np_aws_rate_category_name(cat), burst, per_s, (long long)wait_ms);
-    observe(c, call, "ClientThrottled", 0, 0, attempt);
+    observe(c, call, "ClientThrottled", 0, 0, attempt, 0);
     record(call->action, "ClientThrottled", msg, NULL, 0, attempt - 1);
     np_log_debug("aws client-side throttle", "service", service_names[call->service], "action",
                  call->action, "category", np_aws_rate_category_name(cat));
@@ -668,9 +668,10 @@ struct attempt {
     size_t n_lines;
     struct np_aws_http_response resp;
     char *code, *message, *request_id;
-    char obs_code[32];
+    char obs_code[128];
     const char *label;
     int64_t duration;
+    int64_t wait_ms; /* for a client-side token before it was sent */
 };
 
 static void attempt_clean_up(struct attempt *a)
@@ -727,9 +728,9 @@ static int fenced(const struct np_aws_call *call, int attempts)
 }
 
 /* Before attempt number `attempt`: stops when the call is canceled, fenced or the client-side
- * bucket refuses, and waits for a token otherwise. */
+ * bucket refuses, and waits for a token otherwise (*waited_ms: how long). */
 static int admit_attempt(struct np_aws_ec2 *c, const struct np_aws_call *call,
-                         enum np_aws_rate_category cat, int attempt)
+                         enum np_aws_rate_category cat, int attempt, int64_t *waited_ms)
 {
     if (is_canceled(call))
         return canceled(call, attempt - 1);
@@ -738,6 +739,7 @@ static int admit_attempt(struct np_aws_ec2 *c, const struct np_aws_call *call,
         return client_throttled(c, call, cat, wait_ms, attempt);
     if (wait_ms > 0)
         pause_ms(c, call, wait_ms);
+    *waited_ms = wait_ms;
     /* checked last, right before the attempt is signed and sent */
     if (c->mutation_gate && is_mutation(call) && !c->mutation_gate(c->mutation_gate_ctx))
         return fenced(call, attempt - 1);
@@ -855,6 +857,26 @@ static int failed_for_good(const struct np_aws_call *call, const struct endpoint
                         attempt > 1 ? ", after retries" : "");
 }
 
+/* A 2xx answer: its payload is checked (a failure it reports names the attempt's outcome),
+ * the attempt observed, and the body moved to the caller. */
+static int succeeded(struct np_aws_ec2 *c, const struct np_aws_call *call, struct attempt *a,
+                     int attempt, int taken, struct np_buf *resp_body)
+{
+    np_aws_retry_on_success(&c->policy, &c->quota, taken);
+    record(call->action, NULL, NULL, NULL, a->resp.status, attempt);
+    int rc = call->check ? call->check(call->check_ctx, call->action, &a->resp.body) : 0;
+    if (rc) {
+        np_strlcpy(a->obs_code, last_error.code[0] ? last_error.code : "InvalidResponse",
+                   sizeof(a->obs_code));
+        a->label = a->obs_code;
+    }
+    observe(c, call, a->label, a->resp.status, a->duration, attempt, a->wait_ms);
+    np_buf_clean_up(resp_body);
+    *resp_body = a->resp.body;
+    memset(&a->resp.body, 0, sizeof(a->resp.body));
+    return rc;
+}
+
 int np_aws_call_send(struct np_aws_ec2 *c, const struct np_aws_call *call, struct np_buf *resp_body)
 {
     struct endpoint own;
@@ -875,23 +897,18 @@ int np_aws_call_send(struct np_aws_ec2 *c, const struct np_aws_call *call, struc
     for (;;) {
         attempt++;
         attempt_clean_up(&a);
-        rc = admit_attempt(c, call, cat, attempt);
+        rc = admit_attempt(c, call, cat, attempt, &a.wait_ms);
         if (rc == 0)
             rc = send_attempt(c, ep, call, timeout_ms, &a);
         if (rc)
             goto out;
         bool ok = label_outcome(call, &a);
-        observe(c, call, a.label, a.resp.transport == NP_AWS_TRANSPORT_OK ? a.resp.status : 0,
-                a.duration, attempt);
         if (ok) {
-            /* success: the body moves to the caller */
-            np_aws_retry_on_success(&c->policy, &c->quota, taken);
-            record(call->action, NULL, NULL, NULL, a.resp.status, attempt);
-            np_buf_clean_up(resp_body);
-            *resp_body = a.resp.body;
-            memset(&a.resp.body, 0, sizeof(a.resp.body));
+            rc = succeeded(c, call, &a, attempt, taken, resp_body);
             goto out;
         }
+        observe(c, call, a.label, a.resp.transport == NP_AWS_TRANSPORT_OK ? a.resp.status : 0,
+                a.duration, attempt, a.wait_ms);
         if (a.resp.transport == NP_AWS_TRANSPORT_CANCELED ||
             (a.resp.transport != NP_AWS_TRANSPORT_OK && is_canceled(call))) {
             rc = canceled(call, attempt);

@@ -169,21 +169,43 @@ int np_aws_ec2_check_return(const char *action, const struct np_buf *body, bool 
     return 0;
 }
 
+static int check_return_cb(void *ctx, const char *action, const struct np_buf *body)
+{
+    return np_aws_ec2_check_return(action, body, *(const bool *)ctx);
+}
+
+int np_aws_ec2_checked_call(struct np_aws_ec2 *c, const char *action, const struct np_buf *form,
+                            int (*check)(void *ctx, const char *action, const struct np_buf *body),
+                            void *check_ctx)
+{
+    struct np_buf body = NP_BUF_INIT;
+    struct np_aws_call call = {.service = NP_AWS_SERVICE_EC2,
+                               .action = action,
+                               .form = form,
+                               .check = check,
+                               .check_ctx = check_ctx};
+    int rc = np_aws_call_send(c, &call, &body);
+    np_buf_clean_up(&body);
+    return rc;
+}
+
+int np_aws_ec2_return_call(struct np_aws_ec2 *c, const char *action, const struct np_buf *form,
+                           bool revoke)
+{
+    return np_aws_ec2_checked_call(c, action, form, check_return_cb, &revoke);
+}
+
 int np_aws_ec2_delete_security_group(struct np_aws_ec2 *c, const char *group_id)
 {
     struct np_buf form = NP_BUF_INIT;
-    struct np_buf body = NP_BUF_INIT;
     int rc = check_id("DeleteSecurityGroup: a group id", group_id);
     if (rc == 0)
         rc = np_aws_form_begin(&form, "DeleteSecurityGroup", NP_AWS_EC2_VERSION);
     if (rc == 0)
         rc = np_aws_form_add(&form, "GroupId", group_id);
     if (rc == 0)
-        rc = np_aws_query_call(c, NP_AWS_SERVICE_EC2, "DeleteSecurityGroup", &form, &body);
-    if (rc == 0)
-        rc = np_aws_ec2_check_return("DeleteSecurityGroup", &body, false);
+        rc = np_aws_ec2_return_call(c, "DeleteSecurityGroup", &form, false);
     np_buf_clean_up(&form);
-    np_buf_clean_up(&body);
     return rc;
 }
 
@@ -193,7 +215,6 @@ static int perms_call(struct np_aws_ec2 *c, const char *action, const char *grou
                       const struct np_aws_perm *perms, size_t n, bool revoke)
 {
     struct np_buf form = NP_BUF_INIT;
-    struct np_buf body = NP_BUF_INIT;
     int rc = 0;
     if (n == 0)
         goto out;
@@ -209,12 +230,9 @@ static int perms_call(struct np_aws_ec2 *c, const char *action, const char *grou
     if (rc == 0)
         rc = np_aws_form_add_perms(&form, perms, n, true, NULL);
     if (rc == 0)
-        rc = np_aws_query_call(c, NP_AWS_SERVICE_EC2, action, &form, &body);
-    if (rc == 0)
-        rc = np_aws_ec2_check_return(action, &body, revoke);
+        rc = np_aws_ec2_return_call(c, action, &form, revoke);
 out:
     np_buf_clean_up(&form);
-    np_buf_clean_up(&body);
     return rc;
 }
 
@@ -260,7 +278,6 @@ int np_aws_ec2_create_tags(struct np_aws_ec2 *c, const char *resource_id,
                            const struct np_aws_tag *tags, size_t n)
 {
     struct np_buf form = NP_BUF_INIT;
-    struct np_buf body = NP_BUF_INIT;
     int rc = 0;
     if (n == 0)
         goto out;
@@ -275,12 +292,9 @@ int np_aws_ec2_create_tags(struct np_aws_ec2 *c, const char *resource_id,
             rc = np_error_set(rc, "CreateTags: %s", np_error_message());
     }
     if (rc == 0)
-        rc = np_aws_query_call(c, NP_AWS_SERVICE_EC2, "CreateTags", &form, &body);
-    if (rc == 0)
-        rc = np_aws_ec2_check_return("CreateTags", &body, false);
+        rc = np_aws_ec2_return_call(c, "CreateTags", &form, false);
 out:
     np_buf_clean_up(&form);
-    np_buf_clean_up(&body);
     return rc;
 }
 
@@ -288,7 +302,6 @@ int np_aws_ec2_delete_tags(struct np_aws_ec2 *c, const char *resource_id, const 
                            size_t n)
 {
     struct np_buf form = NP_BUF_INIT;
-    struct np_buf body = NP_BUF_INIT;
     int rc = 0;
     if (n == 0)
         goto out; /* DeleteTags without keys would delete every tag */
@@ -305,12 +318,9 @@ int np_aws_ec2_delete_tags(struct np_aws_ec2 *c, const char *resource_id, const 
         rc = np_aws_form_addf(&form, keys[i], "Tag.%zu.Key", i + 1);
     }
     if (rc == 0)
-        rc = np_aws_query_call(c, NP_AWS_SERVICE_EC2, "DeleteTags", &form, &body);
-    if (rc == 0)
-        rc = np_aws_ec2_check_return("DeleteTags", &body, false);
+        rc = np_aws_ec2_return_call(c, "DeleteTags", &form, false);
 out:
     np_buf_clean_up(&form);
-    np_buf_clean_up(&body);
     return rc;
 }
 

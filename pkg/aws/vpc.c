@@ -98,14 +98,14 @@ static int form_build(struct np_buf *form, const char *action, const struct para
 static int send_form(struct np_aws_ec2 *c, const char *action, const struct np_buf *form,
                      const char *parent, const char *name, char **out)
 {
+    if (!name)
+        return np_aws_ec2_return_call(c, action, form, false);
     struct np_buf body = NP_BUF_INIT;
     char root[96];
     snprintf(root, sizeof(root), "%sResponse", action);
     int rc = np_aws_query_call(c, NP_AWS_SERVICE_EC2, action, form, &body);
-    if (rc == 0 && name)
+    if (rc == 0)
         rc = np_aws_xml_decode_value(body.data, body.len, root, parent, name, out);
-    else if (rc == 0)
-        rc = np_aws_ec2_check_return(action, &body, false);
     np_buf_clean_up(&body);
     return rc;
 }
@@ -451,32 +451,41 @@ int np_aws_ec2_describe_flow_logs(struct np_aws_ec2 *c, struct np_aws_flow_log *
     return rc;
 }
 
-/*
- * Sends a flow-log form and decodes its answer; a non-empty unsuccessful set fails with the
- * first item's code and message, as NP code unsuccessful_rc (0: the code's mapping).
- */
-static int flow_logs_send(struct np_aws_ec2 *c, const char *action, const struct np_buf *form,
-                          int unsuccessful_rc, char **flow_log_id)
+/* What flow_logs_check decodes of a flow-log answer: the created id (NULL: not wanted) and the
+ * NP code of an unsuccessful item (0: the code's mapping). */
+struct flow_logs_answer {
+    int unsuccessful_rc;
+    char **flow_log_id;
+};
+
+/* Decodes a flow-log answer inside the call: a non-empty unsuccessful set fails it with the
+ * first item's code and message, so the attempt is observed as that error. */
+static int flow_logs_check(void *ctx, const char *action, const struct np_buf *body)
 {
-    struct np_buf body = NP_BUF_INIT;
+    const struct flow_logs_answer *a = ctx;
     char root[64];
     char *code = NULL, *message = NULL;
     size_t n_unsuccessful = 0;
     snprintf(root, sizeof(root), "%sResponse", action);
-    int rc = np_aws_query_call(c, NP_AWS_SERVICE_EC2, action, form, &body);
-    if (rc == 0)
-        rc = np_aws_xml_decode_flow_logs_result(body.data, body.len, root, flow_log_id,
+    int rc = np_aws_xml_decode_flow_logs_result(body->data, body->len, root, a->flow_log_id,
                                                 &n_unsuccessful, &code, &message);
     if (rc == 0 && n_unsuccessful > 0) {
         const char *aws_code = np_str_is_empty(code) ? "Unsuccessful" : code;
         rc = np_aws_error_record(action, aws_code, message ? message : "(no message)",
-                                 unsuccessful_rc ? unsuccessful_rc
-                                                 : np_aws_error_map(aws_code, 400));
+                                 a->unsuccessful_rc ? a->unsuccessful_rc
+                                                    : np_aws_error_map(aws_code, 400));
     }
     free(code);
     free(message);
-    np_buf_clean_up(&body);
     return rc;
+}
+
+/* Sends a flow-log form; see flow_logs_check for the answer. */
+static int flow_logs_send(struct np_aws_ec2 *c, const char *action, const struct np_buf *form,
+                          int unsuccessful_rc, char **flow_log_id)
+{
+    struct flow_logs_answer a = {unsuccessful_rc, flow_log_id};
+    return np_aws_ec2_checked_call(c, action, form, flow_logs_check, &a);
 }
 
 int np_aws_ec2_create_flow_log(struct np_aws_ec2 *c, char **flow_log_id,

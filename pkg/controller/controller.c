@@ -17,67 +17,6 @@ const struct np_kube_resource np_controller_res_vpcp = {"netposture.dev", "v1alp
 const struct np_kube_resource np_controller_res_accounts = {"netposture.dev", "v1alpha1",
                                                             "cloudaccounts", false};
 
-static const double duration_buckets[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
-                                          0.5,   1,    2.5,   5,    10,  30};
-static const double mttr_buckets[] = {0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600};
-
-static void describe_metrics(struct np_metrics *m)
-{
-    np_metrics_describe(m, "netposture_reconcile_total", NP_METRIC_COUNTER,
-                        "Reconciles by kind and result (success, error, requeue).", NULL, 0);
-    np_metrics_describe(m, "netposture_reconcile_duration_seconds", NP_METRIC_HISTOGRAM,
-                        "Time spent in one reconcile.", duration_buckets,
-                        NP_ARRAY_LEN(duration_buckets));
-    np_metrics_describe(m, "netposture_workqueue_depth", NP_METRIC_GAUGE,
-                        "Keys waiting in the workqueue.", NULL, 0);
-    np_metrics_describe(m, "netposture_aws_requests_total", NP_METRIC_COUNTER,
-                        "AWS API requests by action and result code.", NULL, 0);
-    np_metrics_describe(m, "netposture_drift_detected_total", NP_METRIC_COUNTER,
-                        "Drift items detected by kind and change.", NULL, 0);
-    np_metrics_describe(m, "netposture_remediations_total", NP_METRIC_COUNTER,
-                        "Remediations applied by kind and result.", NULL, 0);
-    np_metrics_describe(m, "netposture_drift_time_to_detect_seconds", NP_METRIC_HISTOGRAM,
-                        "From the out-of-band change (event time when known) to detection.",
-                        mttr_buckets, NP_ARRAY_LEN(mttr_buckets));
-    np_metrics_describe(m, "netposture_drift_time_to_remediate_seconds", NP_METRIC_HISTOGRAM,
-                        "From first sighting of drift to its verified repair.", mttr_buckets,
-                        NP_ARRAY_LEN(mttr_buckets));
-    np_metrics_describe(m, "netposture_policy_decisions_total", NP_METRIC_COUNTER,
-                        "Drift items by what the remediation policy decided for them (state: "
-                        "Applied, Pending, Reported, Proposed, Excepted, Contested), counted "
-                        "when an item enters the state.",
-                        NULL, 0);
-    np_metrics_describe(m, "netposture_guardrail_violations_total", NP_METRIC_COUNTER,
-                        "Guardrail violations found, by enforcement and where (desired, "
-                        "observed).",
-                        NULL, 0);
-    np_metrics_describe(m, "netposture_events_total", NP_METRIC_COUNTER,
-                        "CloudTrail event messages by result: handled (postures enqueued), "
-                        "unmanaged (no posture of the account owns the resources), ignored "
-                        "(made by the controller itself, or refused by AWS), dropped (malformed "
-                        "or not an EC2 API call), forged (CloudTrail recorded something else), "
-                        "foreign (another AWS account), poison (received too often), "
-                        "other_shard (the postures named are another shard's).",
-                        NULL, 0);
-    np_metrics_describe(m, "netposture_event_actors_total", NP_METRIC_COUNTER,
-                        "Actors of event messages by whether CloudTrail LookupEvents verified "
-                        "them (only a verified actor matches exceptions[].actors).",
-                        NULL, 0);
-    np_metrics_describe(m, "netposture_event_ids_ignored_total", NP_METRIC_COUNTER,
-                        "Resource ids of event messages past the per-message cap.", NULL, 0);
-    np_metrics_describe(m, "netposture_event_describe_total", NP_METRIC_COUNTER,
-                        "Describes of the groups a receive batch of events names (one per "
-                        "region and batch).",
-                        NULL, 0);
-    np_metrics_describe(m, "netposture_managed_objects", NP_METRIC_GAUGE,
-                        "Postures known to the controller by kind.", NULL, 0);
-    np_metrics_describe(m, "netposture_leader", NP_METRIC_GAUGE,
-                        "1 while this process holds the leader Lease (--leader-elect), else 0.",
-                        NULL, 0);
-    np_metrics_describe(m, "netposture_leader_transitions_total", NP_METRIC_COUNTER,
-                        "Changes of the leader Lease's holder this process observed.", NULL, 0);
-}
-
 /* ---------------------------------------------------------------- clock */
 
 int64_t np_controller_now_ms(const struct np_controller *ctl)
@@ -92,19 +31,12 @@ int64_t np_controller_mono_ms(const struct np_controller *ctl)
 
 /* ---------------------------------------------------------------- queue keys */
 
-static void update_depth(struct np_controller *ctl)
-{
-    np_metrics_gauge_set(ctl->metrics, "netposture_workqueue_depth", NULL,
-                         (double)np_kube_workqueue_len(ctl->queue));
-}
-
 static void enqueue_text(struct np_controller *ctl, enum np_controller_work_kind kind,
                          const char *key)
 {
     char *text = np_controller_work_item_text(kind, key);
     np_kube_workqueue_add(ctl->queue, text);
     free(text);
-    update_depth(ctl);
 }
 
 /* Enqueues an item of this shard (another shard's posture is left to it: false). */
@@ -300,29 +232,14 @@ static void on_namespace_add(void *ctx, const char *key, json_object *obj)
     on_namespace_update(ctx, key, NULL, obj);
 }
 
-void np_controller_aws_observer(void *ctx, const struct np_aws_request_info *info)
-{
-    struct np_controller *ctl = ctx;
-    struct np_buf labels = NP_BUF_INIT;
-    np_metrics_labels(&labels, "action", info->action, "code", info->code);
-    np_metrics_counter_add(ctl->metrics, "netposture_aws_requests_total", np_buf_cstr(&labels), 1);
-    np_buf_clean_up(&labels);
-}
-
 /* ---------------------------------------------------------------- workers */
 
-/* Counts a finished reconcile: netposture_reconcile_total and its duration. */
+/* Counts a finished reconcile: netposture_reconcile_total, errors and its duration. */
 static void observe_reconcile(struct np_controller *ctl, enum np_controller_work_kind kind, int rc,
                               const struct np_controller_result *res, double secs)
 {
-    struct np_buf labels = NP_BUF_INIT;
     const char *result = rc != 0 ? "error" : res->requeue_after_ms > 0 ? "requeue" : "success";
-    np_metrics_labels(&labels, "kind", np_controller_work_kind_name(kind), "result", result);
-    np_metrics_counter_add(ctl->metrics, "netposture_reconcile_total", np_buf_cstr(&labels), 1);
-    np_metrics_labels(&labels, "kind", np_controller_work_kind_name(kind));
-    np_metrics_histogram_observe(ctl->metrics, "netposture_reconcile_duration_seconds",
-                                 np_buf_cstr(&labels), secs);
-    np_buf_clean_up(&labels);
+    np_controller_metrics_reconcile(ctl, kind, result, secs);
 }
 
 /* Reconciles one queue entry and tells the queue what comes next: backoff after an error that
@@ -361,15 +278,12 @@ static void *worker_main(void *arg)
     struct np_controller *ctl = self->ctl;
     char *text = NULL;
     while (np_kube_workqueue_get(ctl->queue, &text) == 0) {
-        update_depth(ctl);
         atomic_store(&self->busy_since, (long long)np_controller_mono_ms(ctl));
         work_on(ctl, text);
         atomic_store(&self->busy_since, 0);
         np_kube_workqueue_done(ctl->queue, text);
         free(text);
         text = NULL;
-        /* Also after done: the last worker to finish leaves the gauge at the true depth. */
-        update_depth(ctl);
     }
     return NULL;
 }
@@ -446,6 +360,8 @@ int np_controller_new(struct np_controller **out, const struct np_controller_opt
     atomic_init(&ctl->lost, false);
     atomic_init(&ctl->shard_postures, 0);
 
+    ctl->metrics = np_metrics_new();
+    np_controller_metrics_describe(ctl->metrics);
     if (ctl->opts.shard_index < 0 || ctl->opts.shard_index >= ctl->opts.shard_count) {
         rc = np_error_set(NP_EINVAL, "shard index %d is not within 0..%d (shard count %d)",
                           ctl->opts.shard_index, ctl->opts.shard_count - 1, ctl->opts.shard_count);
@@ -459,7 +375,9 @@ int np_controller_new(struct np_controller **out, const struct np_controller_opt
     struct np_kube_client_options kopts = {
         .user_agent = np_controller_sharded(ctl) ? agent : "netposture-controller",
         .write_gate = np_controller_may_write,
-        .write_gate_ctx = ctl};
+        .write_gate_ctx = ctl,
+        .observer = np_controller_kube_observer,
+        .observer_ctx = ctl};
     rc = np_kube_client_new(&ctl->kube, cfg, &kopts);
     free(agent);
     if (rc)
@@ -467,12 +385,13 @@ int np_controller_new(struct np_controller **out, const struct np_controller_opt
     rc = np_kube_recorder_new(&ctl->recorder, ctl->kube, NULL);
     if (rc)
         goto out;
-    struct np_kube_workqueue_options qopts = {.base_delay_ms = 1000, .max_delay_ms = 5 * 60 * 1000};
+    struct np_kube_workqueue_options qopts = {.base_delay_ms = 1000,
+                                              .max_delay_ms = 5 * 60 * 1000,
+                                              .observer = np_controller_queue_observer(ctl)};
     rc = np_kube_workqueue_new(&ctl->queue, &qopts);
     if (rc)
         goto out;
-    ctl->metrics = np_metrics_new();
-    describe_metrics(ctl->metrics);
+    np_controller_metrics_start(ctl, opts->version, opts->revision);
     np_controller_shard_describe(ctl);
     np_controller_accounts_init(ctl);
     rc = np_controller_leader_init(ctl, cfg);

@@ -36,6 +36,9 @@ struct np_controller_options {
      * 0 / 0: one shard. */
     int shard_count;
     int shard_index;
+    /* netposture_build_info{version,revision}; NULL: "unknown". */
+    const char *version;
+    const char *revision;
 };
 
 struct np_controller;

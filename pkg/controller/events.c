@@ -474,6 +474,7 @@ static bool drop_early(struct np_controller_consumer *c, struct batch *b, size_t
         return true;
     }
     b->parsed[i] = true;
+    np_controller_metrics_event_delay(c->ctl, ev->event_ms);
     /* A call AWS refused changed nothing; our own calls are our repairs coming back. */
     if (ev->error_code || is_own(c, ev->actor)) {
         count(c, "ignored");

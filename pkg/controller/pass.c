@@ -202,6 +202,26 @@ static void put_activity(struct np_controller_pass *p, json_object *st)
     keep_old(p, st, "lastSyncTime");
 }
 
+/* The posture's gauges: Ready as derived, and the drift items of the status written (this
+ * pass's, or the old ones when it did not diff) that are not repaired. */
+static void set_posture_gauges(struct np_controller_pass *p,
+                               const struct np_controller_pass_conditions *conds, json_object *st)
+{
+    bool ready = false;
+    for (size_t i = 0; i < conds->n; i++)
+        if (np_str_eq(conds->items[i].type, "Ready"))
+            ready = np_str_eq(conds->items[i].status, "True");
+    int64_t unresolved = 0;
+    json_object *items = np_json_path(st, "drift", "items", NP_JSON_END);
+    size_t n =
+        items && json_object_is_type(items, json_type_array) ? json_object_array_length(items) : 0;
+    for (size_t i = 0; i < n; i++) {
+        json_object *it = json_object_array_get_idx(items, i);
+        unresolved += !is_resolved_state(np_json_path_str(it, "state", NP_JSON_END));
+    }
+    np_controller_metrics_posture(p->ctl, p->kind->kind, p->ns, p->name, ready, unresolved);
+}
+
 /* The status this pass writes (without lastSyncTime's new value). */
 static json_object *build_status(struct np_controller_pass *p)
 {
@@ -221,11 +241,12 @@ static json_object *build_status(struct np_controller_pass *p)
     json_object_object_add(st, "conditions",
                            np_controller_status_conditions(p->old_status, conds.items, conds.n,
                                                            p->generation, p->now));
-    np_controller_pass_conditions_clean_up(&conds);
     if (p->diffed)
         json_object_object_add(st, "drift", drift_status(p));
     else
         keep_old(p, st, "drift");
+    set_posture_gauges(p, &conds, st);
+    np_controller_pass_conditions_clean_up(&conds);
     if (p->plan)
         json_object_object_add(st, "plan", json_object_get(p->plan));
     put_activity(p, st);
@@ -1218,6 +1239,7 @@ int np_controller_pass_reconcile(struct np_controller *ctl,
     int rc = pass_load(p);
     if (rc == NP_ENOTFOUND) {
         rc = 0; /* gone, and the finalizer (if any) was already handled */
+        np_controller_metrics_posture_gone(ctl, kind->kind, key);
         goto out;
     }
     if (rc == 0)

@@ -33,11 +33,37 @@ void np_metrics_describe(struct np_metrics *m, const char *name, enum np_metric_
  * or "" means no labels. Unknown families are ignored (and logged once at debug level).
  */
 void np_metrics_counter_add(struct np_metrics *m, const char *name, const char *labels, double v);
+/* A counter kept elsewhere (CPU seconds): sets its total, never lowering it. */
+void np_metrics_counter_set_total(struct np_metrics *m, const char *name, const char *labels,
+                                  double v);
 void np_metrics_gauge_set(struct np_metrics *m, const char *name, const char *labels, double v);
 void np_metrics_histogram_observe(struct np_metrics *m, const char *name, const char *labels,
                                   double v);
 /* Reads a series' value (counter/gauge value, histogram count); 0 if absent. For tests. */
 double np_metrics_value(struct np_metrics *m, const char *name, const char *labels);
+/* Reads a histogram series' sum of observations; 0 if absent. For tests. */
+double np_metrics_sum(struct np_metrics *m, const char *name, const char *labels);
+/*
+ * Removes one series of a family (e.g. a per-object gauge once its object is gone); absent
+ * series and unknown families are a no-op.
+ */
+void np_metrics_remove(struct np_metrics *m, const char *name, const char *labels);
+
+/*
+ * A collector sets values that are only worth computing when scraped (queue ages, process
+ * figures): np_metrics_render calls every collector first, in the order added, without the
+ * registry's lock held, so it may update any series. It must be thread-safe (scrapes run on
+ * the server's thread). ctx must outlive the registry.
+ */
+typedef void (*np_metrics_collect_fn)(void *ctx, struct np_metrics *m);
+void np_metrics_add_collector(struct np_metrics *m, np_metrics_collect_fn fn, void *ctx);
+
+/*
+ * Declares the process_* families of the Prometheus client conventions (resident memory, CPU
+ * seconds, open and maximum file descriptors, start time) and a collector that reads them
+ * from /proc/self and getrusage at every scrape.
+ */
+void np_metrics_add_process_collector(struct np_metrics *m);
 
 /*
  * Renders label pairs (key, value, ...) into out (cleared first) with Prometheus escaping of
@@ -46,7 +72,8 @@ double np_metrics_value(struct np_metrics *m, const char *name, const char *labe
 void np_metrics_labels_list(struct np_buf *out, ...);
 #define np_metrics_labels(out, ...) np_metrics_labels_list((out), __VA_ARGS__, (const char *)NULL)
 
-/* Appends the whole registry in the Prometheus text format (families sorted by name). */
+/* Runs the collectors, then appends the whole registry in the Prometheus text format
+ * (families sorted by name; HELP text escaped). */
 void np_metrics_render(struct np_metrics *m, struct np_buf *out);
 
 /* ---------------------------------------------------------------- server */

@@ -16,6 +16,8 @@
 struct np_kube_client {
     bool (*write_gate)(void *ctx); /* NULL: every write goes */
     void *write_gate_ctx;
+    void (*observer)(void *ctx, const char *method, long status, int64_t duration_ms);
+    void *observer_ctx;
     char *base; /* URL prefix for paths: the server, host swapped for tls-server-name */
     bool https;
     bool insecure;
@@ -131,6 +133,8 @@ int np_kube_client_new(struct np_kube_client **out, const struct np_kube_config 
     if (opts) {
         c->write_gate = opts->write_gate;
         c->write_gate_ctx = opts->write_gate_ctx;
+        c->observer = opts->observer;
+        c->observer_ctx = opts->observer_ctx;
     }
     rc = np_kube_token_source_init(&c->tokens, cfg->token, cfg->token_file, c->clock);
     if (rc)
@@ -582,6 +586,23 @@ out:
     return rc;
 }
 
+void np_kube_client_observe(struct np_kube_client *c, const char *method, long status,
+                            int64_t duration_ms)
+{
+    if (c->observer)
+        c->observer(c->observer_ctx, method ? method : "?", status, duration_ms);
+}
+
+/* request_once, told to the observer. */
+static int request_observed(struct np_kube_client *c, const struct np_kube_request *req,
+                            struct np_kube_response *resp, const char *what, bool *again)
+{
+    int64_t t0 = c->clock->mono_ms(c->clock->ctx);
+    int rc = request_once(c, req, resp, what, again);
+    np_kube_client_observe(c, req->method, resp->status, c->clock->mono_ms(c->clock->ctx) - t0);
+    return rc;
+}
+
 int np_kube_client_request(struct np_kube_client *c, const struct np_kube_request *req,
                            struct np_kube_response *resp)
 {
@@ -593,9 +614,9 @@ int np_kube_client_request(struct np_kube_client *c, const struct np_kube_reques
                             "lease (fenced)",
                             req->method, req->path ? req->path : "?");
     char *what = np_strdupf("%s %s", req->method ? req->method : "?", req->path ? req->path : "?");
-    int rc = request_once(c, req, resp, what, &again);
+    int rc = request_observed(c, req, resp, what, &again);
     if (again) /* the plugin runs again (unless another request already did) */
-        rc = request_once(c, req, resp, what, &again);
+        rc = request_observed(c, req, resp, what, &again);
     free(what);
     return rc;
 }

@@ -139,6 +139,11 @@ struct np_kube_client_options {
      * nothing, unless it returns true (leader election: only the lease holder writes). */
     bool (*write_gate)(void *ctx);
     void *write_gate_ctx;
+    /* Optional: told of every request, for metrics: its method ("WATCH" for a watch stream),
+     * HTTP status (0: no response) and duration (-1 for a watch: its length is no latency).
+     * Thread-safe. */
+    void (*observer)(void *ctx, const char *method, long status, int64_t duration_ms);
+    void *observer_ctx;
 };
 
 /*
@@ -454,10 +459,33 @@ int np_kube_informer_wait_synced(struct np_kube_informer *inf, int64_t timeout_m
  */
 struct np_kube_workqueue;
 
+/*
+ * Optional: told what the queue does, for metrics (client-go's workqueue metrics). Called with
+ * the queue's lock held: a callback must be quick and must not call back into the queue. Any
+ * callback may be NULL.
+ */
+struct np_kube_workqueue_observer {
+    void (*added)(void *ctx);                    /* a key was queued (not a coalesced duplicate) */
+    void (*taken)(void *ctx, int64_t queued_ms); /* a getter took a key queued this long ago */
+    void (*done)(void *ctx, int64_t work_ms);    /* done() on a key taken this long ago */
+    void (*retried)(void *ctx);                  /* add_rate_limited: a key backs off */
+    void *ctx;
+};
+
 struct np_kube_workqueue_options {
     const struct np_clock *clock; /* monotonic time source; default np_clock_system() */
     int64_t base_delay_ms;        /* first rate-limited delay; default 1 000 */
     int64_t max_delay_ms;         /* cap; default 300 000 */
+    struct np_kube_workqueue_observer observer;
+};
+
+/* What a queue holds now, by its clock (for metrics read at scrape time). */
+struct np_kube_workqueue_stats {
+    size_t depth;          /* keys waiting for a getter */
+    size_t delayed;        /* keys waiting for their add_after time */
+    size_t processing;     /* keys taken and not yet done */
+    int64_t unfinished_ms; /* summed age of the keys in processing */
+    int64_t longest_ms;    /* age of the oldest key in processing */
 };
 
 int np_kube_workqueue_new(struct np_kube_workqueue **out,
@@ -491,6 +519,8 @@ size_t np_kube_workqueue_process_due(struct np_kube_workqueue *q);
 size_t np_kube_workqueue_len(struct np_kube_workqueue *q);
 /* Keys waiting for their delay. */
 size_t np_kube_workqueue_delayed_len(struct np_kube_workqueue *q);
+/* Fills *out under the queue's lock. */
+void np_kube_workqueue_stats(struct np_kube_workqueue *q, struct np_kube_workqueue_stats *out);
 /* Refuses new keys and wakes every getter (they return NP_ECANCELED). */
 void np_kube_workqueue_shutdown(struct np_kube_workqueue *q);
 bool np_kube_workqueue_is_shutting_down(struct np_kube_workqueue *q);

@@ -287,6 +287,7 @@ static int watch_result(struct np_kube_client *c, struct np_kube_client_conn *co
     if (w->status == 0)
         curl_easy_getinfo(conn->easy, CURLINFO_RESPONSE_CODE, &w->status);
     np_kube_client_note_status(c, conn, w->status);
+    np_kube_client_observe(c, "WATCH", w->status, -1);
 
     if (w->rc)
         return w->rc;

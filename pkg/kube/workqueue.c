@@ -2,7 +2,9 @@
  * The workqueue of client-go: a FIFO of keys with a dirty set (a key is queued once) and a
  * processing set (a key is never handed to two workers; re-added keys wait for done()),
  * a delay heap for add_after, and per-key exponential backoff for add_rate_limited. Time
- * comes from an injected clock so tests drive it without sleeping.
+ * comes from an injected clock so tests drive it without sleeping. An optional observer is
+ * told of adds, takes (with the time queued), dones (with the time worked) and retries; the
+ * dirty set's num keeps when a key was queued, the processing set's when it was taken.
  */
 #include "kube/private/kube_private.h"
 
@@ -23,13 +25,14 @@ struct np_kube_workqueue {
     int64_t max_ms;
     char **ring; /* FIFO of owned keys */
     size_t head, count, cap;
-    struct np_kube_strmap dirty;
-    struct np_kube_strmap processing;
-    struct np_kube_strmap failures; /* num = failures */
-    struct np_kube_strmap waiting;  /* num = index in heap */
+    struct np_kube_strmap dirty;      /* num = mono ms queued */
+    struct np_kube_strmap processing; /* num = mono ms taken */
+    struct np_kube_strmap failures;   /* num = failures */
+    struct np_kube_strmap waiting;    /* num = index in heap */
     struct delayed *heap;
     size_t nheap, capheap;
     bool shutting_down;
+    struct np_kube_workqueue_observer obs;
 };
 
 int np_kube_workqueue_new(struct np_kube_workqueue **out, const struct np_kube_workqueue_options *o)
@@ -54,6 +57,8 @@ int np_kube_workqueue_new(struct np_kube_workqueue **out, const struct np_kube_w
         goto out;
     }
     q->clock = o && o->clock ? o->clock : np_clock_system();
+    if (o)
+        q->obs = o->observer;
     q->base_ms = o && o->base_delay_ms > 0 ? o->base_delay_ms : 1000;
     q->max_ms = o && o->max_delay_ms > 0 ? o->max_delay_ms : 300000;
     if (q->max_ms < q->base_ms)
@@ -128,9 +133,12 @@ static char *ring_pop(struct np_kube_workqueue *q)
 static void add_locked(struct np_kube_workqueue *q, const char *key)
 {
     bool created = false;
-    np_kube_strmap_upsert(&q->dirty, key, &created);
+    struct np_kube_strmap_entry *e = np_kube_strmap_upsert(&q->dirty, key, &created);
     if (!created)
         return;
+    e->num = now_ms(q);
+    if (q->obs.added)
+        q->obs.added(q->obs.ctx);
     if (np_kube_strmap_find(&q->processing, key))
         return;
     ring_push(q, key);
@@ -265,6 +273,8 @@ void np_kube_workqueue_add_rate_limited(struct np_kube_workqueue *q, const char 
     if (delay > q->max_ms)
         delay = q->max_ms;
     e->num++;
+    if (q->obs.retried)
+        q->obs.retried(q->obs.ctx);
     pthread_mutex_unlock(&q->lock);
     np_kube_workqueue_add_after(q, key, delay);
 }
@@ -293,7 +303,11 @@ int np_kube_workqueue_num_requeues(struct np_kube_workqueue *q, const char *key)
 static char *take_locked(struct np_kube_workqueue *q)
 {
     char *key = ring_pop(q);
-    np_kube_strmap_upsert(&q->processing, key, NULL);
+    int64_t now = now_ms(q);
+    np_kube_strmap_upsert(&q->processing, key, NULL)->num = now;
+    struct np_kube_strmap_entry *d = np_kube_strmap_find(&q->dirty, key);
+    if (d && q->obs.taken)
+        q->obs.taken(q->obs.ctx, now - d->num);
     np_kube_strmap_remove(&q->dirty, key);
     return key;
 }
@@ -356,6 +370,9 @@ void np_kube_workqueue_done(struct np_kube_workqueue *q, const char *key)
     if (!key)
         return;
     pthread_mutex_lock(&q->lock);
+    struct np_kube_strmap_entry *p = np_kube_strmap_find(&q->processing, key);
+    if (p && q->obs.done)
+        q->obs.done(q->obs.ctx, now_ms(q) - p->num);
     if (np_kube_strmap_remove(&q->processing, key) && np_kube_strmap_find(&q->dirty, key) &&
         !q->shutting_down) {
         ring_push(q, key);
@@ -387,6 +404,25 @@ size_t np_kube_workqueue_delayed_len(struct np_kube_workqueue *q)
     size_t n = q->nheap;
     pthread_mutex_unlock(&q->lock);
     return n;
+}
+
+void np_kube_workqueue_stats(struct np_kube_workqueue *q, struct np_kube_workqueue_stats *out)
+{
+    memset(out, 0, sizeof(*out));
+    pthread_mutex_lock(&q->lock);
+    int64_t now = now_ms(q);
+    out->depth = q->count;
+    out->delayed = q->nheap;
+    out->processing = q->processing.len;
+    for (size_t b = 0; b < q->processing.nbuckets; b++) {
+        for (struct np_kube_strmap_entry *e = q->processing.buckets[b]; e; e = e->next) {
+            int64_t age = now - e->num;
+            out->unfinished_ms += age;
+            if (age > out->longest_ms)
+                out->longest_ms = age;
+        }
+    }
+    pthread_mutex_unlock(&q->lock);
 }
 
 void np_kube_workqueue_shutdown(struct np_kube_workqueue *q)

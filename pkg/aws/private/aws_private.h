@@ -404,6 +404,21 @@ int np_aws_ec2_describe_list(struct np_aws_ec2 *c, const char *action, int page_
  * InvalidPermission.NotFound (NP_ENOTFOUND). No <return> (moto) is success.
  */
 int np_aws_ec2_check_return(const char *action, const struct np_buf *body, bool revoke);
+/*
+ * Sends an EC2 Query call whose 2xx answer check reads inside the call (struct np_aws_call's
+ * check: a failure it reports is observed with its code); the body is not kept. Errors as
+ * np_aws_call_send, or check's.
+ */
+int np_aws_ec2_checked_call(struct np_aws_ec2 *c, const char *action, const struct np_buf *form,
+                            int (*check)(void *ctx, const char *action, const struct np_buf *body),
+                            void *check_ctx);
+/*
+ * Sends an EC2 call whose answer is only <return> (and, with revoke, unknownIpPermissionSet)
+ * and checks it with np_aws_ec2_check_return inside the call, so that a 200 reporting a
+ * failure is observed as an error. Errors as np_aws_call_send and np_aws_ec2_check_return.
+ */
+int np_aws_ec2_return_call(struct np_aws_ec2 *c, const char *action, const struct np_buf *form,
+                           bool revoke);
 
 /* ---------------------------------------------------------------- transport and client */
 
@@ -535,6 +550,12 @@ struct np_aws_call {
     const char *url;             /* NULL: the client's endpoint for the service */
     int64_t extra_timeout_ms;    /* added to the client's attempt timeout (long polls) */
     const atomic_bool *cancel;   /* optional: checked before and during every attempt */
+    /* Optional: reads a 2xx answer for failures its payload reports (unsuccessful items,
+     * return=false). Returns 0, or an error set with np_aws_error_record, whose AWS code the
+     * observer then reports for the attempt instead of "OK" ("InvalidResponse" for an error
+     * without one). */
+    int (*check)(void *ctx, const char *action, const struct np_buf *body);
+    void *check_ctx;
 };
 
 /*

@@ -455,8 +455,30 @@ void np_controller_pollers_stop(struct np_controller *ctl);
 /* Fingerprint of a group's observed state (rules with descriptions, tags). */
 uint64_t np_controller_sg_fingerprint(const struct np_aws_sg *sg);
 
-/* Counts every AWS request in netposture_aws_requests_total{action,code}. */
+/* ---------------------------------------------------------------- metrics.c */
+
+/* Declares every family the controller exports (process_* included). */
+void np_controller_metrics_describe(struct np_metrics *m);
+/* Sets netposture_build_info and adds the scrape-time collector (queue, managed objects). */
+void np_controller_metrics_start(struct np_controller *ctl, const char *version,
+                                 const char *revision);
+/* Every AWS attempt: requests (by code), duration, client-side wait, AWS throttling, retries. */
 void np_controller_aws_observer(void *ctx, const struct np_aws_request_info *info);
+/* The workqueue's observer: adds, queue and work durations, retries. */
+struct np_kube_workqueue_observer np_controller_queue_observer(struct np_controller *ctl);
+/* Every Kubernetes API request: count by verb and code, latency by verb. */
+void np_controller_kube_observer(void *ctx, const char *method, long status, int64_t duration_ms);
+/* A finished reconcile (result: success, error, requeue). */
+void np_controller_metrics_reconcile(struct np_controller *ctl, enum np_controller_work_kind kind,
+                                     const char *result, double secs);
+/* A CloudTrail event received: its delay from eventTime (wall ms; <= 0: unknown, ignored). */
+void np_controller_metrics_event_delay(struct np_controller *ctl, int64_t event_ms);
+/* A posture's Ready and unresolved drift items (kind: its Kubernetes kind). */
+void np_controller_metrics_posture(struct np_controller *ctl, const char *kind, const char *ns,
+                                   const char *name, bool ready, int64_t drift_items);
+/* The posture with this store key is gone: its series are removed. */
+void np_controller_metrics_posture_gone(struct np_controller *ctl, const char *kind,
+                                        const char *key);
 
 /* ---------------------------------------------------------------- pass.c */
 

@@ -332,6 +332,10 @@ int np_kube_status_event_to_error(json_object *status, const char *what);
  * sending the request again may succeed. */
 bool np_kube_client_note_status(struct np_kube_client *client,
                                 const struct np_kube_client_conn *conn, long status);
+/* Tells the client's observer (if any) of a request: its method, HTTP status (0: no answer)
+ * and duration (-1: not timed, e.g. a watch stream). */
+void np_kube_client_observe(struct np_kube_client *client, const char *method, long status,
+                            int64_t duration_ms);
 /* The client's exec credential source, or NULL (for tests). */
 struct np_kube_exec *np_kube_client_exec(struct np_kube_client *client);
 

@@ -50,6 +50,7 @@ struct fake_net {
     long obs_status[FAKE_MAX];
     int64_t obs_duration[FAKE_MAX];
     int obs_attempt[FAKE_MAX];
+    int64_t obs_wait[FAKE_MAX];
     char obs_services[FAKE_MAX][16];
     size_t n_obs;
     struct np_aws_sqs *cancel_on_sleep; /* np_aws_sqs_cancel'ed by the first backoff sleep */

@@ -148,6 +148,7 @@ static void fake_observer(void *ctx, const struct np_aws_request_info *info)
     f->obs_status[i] = info->http_status;
     f->obs_duration[i] = info->duration_ms;
     f->obs_attempt[i] = info->attempt;
+    f->obs_wait[i] = info->wait_ms;
 }
 
 static struct np_aws_ec2 *make_client(struct fake_net *f, const struct np_aws_ec2_config *base,

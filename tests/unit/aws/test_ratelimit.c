@@ -388,6 +388,9 @@ Test(client_rate, short_wait_sleeps_then_sends, .init = clear_env)
     /* ten calls took 70 ms of fake latency: 0.07 of a token came back */
     cr_expect_eq(f.sleeps[0], 930, "the eleventh call waited for its token: %lld",
                  (long long)f.sleeps[0]);
+    cr_assert_eq(f.n_obs, 11);
+    cr_expect_eq(f.obs_wait[0], 0, "the first call took a token at once");
+    cr_expect_eq(f.obs_wait[10], 930, "the observer is told of the wait");
     np_aws_ec2_destroy(c);
     fake_net_clean_up(&f);
 }

@@ -479,6 +479,7 @@ void fx_begin(struct fx *fx)
     struct np_kube_workqueue_options qopts = {.base_delay_ms = 1000, .max_delay_ms = 60000};
     cr_assert_eq(np_kube_workqueue_new(&ctl->queue, &qopts), 0);
     ctl->metrics = np_metrics_new();
+    np_controller_metrics_describe(ctl->metrics);
     struct np_kube_informer_options io;
     memset(&io, 0, sizeof(io));
     io.resource = np_controller_res_accounts;

@@ -50,6 +50,112 @@ Test(http_metrics, renders_counters_gauges_histograms)
     np_metrics_destroy(m);
 }
 
+Test(http_metrics, removes_a_series)
+{
+    struct np_metrics *m = np_metrics_new();
+    np_metrics_describe(m, "np_ready", NP_METRIC_GAUGE, "Ready.", NULL, 0);
+    np_metrics_gauge_set(m, "np_ready", "name=\"a\"", 1);
+    np_metrics_gauge_set(m, "np_ready", "name=\"b\"", 0);
+    np_metrics_gauge_set(m, "np_ready", "name=\"c\"", 1);
+    np_metrics_remove(m, "np_ready", "name=\"b\"");
+    np_metrics_remove(m, "np_ready", "name=\"zz\"");  /* absent: no-op */
+    np_metrics_remove(m, "np_unknown", "name=\"a\""); /* unknown family: no-op */
+    struct np_buf out = NP_BUF_INIT;
+    np_metrics_render(m, &out);
+    cr_assert_str_eq(np_buf_cstr(&out), "# HELP np_ready Ready.\n"
+                                        "# TYPE np_ready gauge\n"
+                                        "np_ready{name=\"a\"} 1\n"
+                                        "np_ready{name=\"c\"} 1\n");
+    np_metrics_remove(m, "np_ready", "name=\"a\"");
+    np_metrics_remove(m, "np_ready", "name=\"c\"");
+    np_buf_reset(&out);
+    np_metrics_render(m, &out);
+    cr_assert_str_eq(np_buf_cstr(&out), "# HELP np_ready Ready.\n# TYPE np_ready gauge\n",
+                     "the family stays declared with no series");
+    np_buf_clean_up(&out);
+    np_metrics_destroy(m);
+}
+
+Test(http_metrics, histogram_of_one_labelled_series)
+{
+    struct np_metrics *m = np_metrics_new();
+    static const double buckets[] = {0.005, 0.1, 60};
+    np_metrics_describe(m, "np_d_seconds", NP_METRIC_HISTOGRAM, "D.", buckets, 3);
+    np_metrics_histogram_observe(m, "np_d_seconds", "action=\"X\"", 0.005); /* le is inclusive */
+    np_metrics_histogram_observe(m, "np_d_seconds", "action=\"X\"", 61);
+    cr_assert_eq(np_metrics_value(m, "np_d_seconds", "action=\"X\""), 2);
+    cr_assert_float_eq(np_metrics_sum(m, "np_d_seconds", "action=\"X\""), 61.005, 1e-9);
+    struct np_buf out = NP_BUF_INIT;
+    np_metrics_render(m, &out);
+    cr_assert_str_eq(np_buf_cstr(&out), "# HELP np_d_seconds D.\n"
+                                        "# TYPE np_d_seconds histogram\n"
+                                        "np_d_seconds_bucket{action=\"X\",le=\"0.005\"} 1\n"
+                                        "np_d_seconds_bucket{action=\"X\",le=\"0.1\"} 1\n"
+                                        "np_d_seconds_bucket{action=\"X\",le=\"60\"} 1\n"
+                                        "np_d_seconds_bucket{action=\"X\",le=\"+Inf\"} 2\n"
+                                        "np_d_seconds_sum{action=\"X\"} 61.005\n"
+                                        "np_d_seconds_count{action=\"X\"} 2\n");
+    np_buf_clean_up(&out);
+    np_metrics_destroy(m);
+}
+
+static void collect_count(void *ctx, struct np_metrics *m)
+{
+    int *calls = ctx;
+    (*calls)++;
+    np_metrics_gauge_set(m, "np_scrapes", NULL, *calls);
+    np_metrics_counter_set_total(m, "np_cpu_total", NULL, *calls == 1 ? 5 : 3); /* never lowered */
+}
+
+Test(http_metrics, collectors_run_before_each_render)
+{
+    struct np_metrics *m = np_metrics_new();
+    int calls = 0;
+    np_metrics_describe(m, "np_scrapes", NP_METRIC_GAUGE, "Scrapes.", NULL, 0);
+    np_metrics_describe(m, "np_cpu_total", NP_METRIC_COUNTER, "CPU.", NULL, 0);
+    np_metrics_add_collector(m, collect_count, &calls);
+    struct np_buf out = NP_BUF_INIT;
+    np_metrics_render(m, &out);
+    np_buf_reset(&out);
+    np_metrics_render(m, &out);
+    cr_assert_eq(calls, 2);
+    cr_assert_str_eq(np_buf_cstr(&out), "# HELP np_cpu_total CPU.\n"
+                                        "# TYPE np_cpu_total counter\n"
+                                        "np_cpu_total 5\n"
+                                        "# HELP np_scrapes Scrapes.\n"
+                                        "# TYPE np_scrapes gauge\n"
+                                        "np_scrapes 2\n");
+    np_buf_clean_up(&out);
+    np_metrics_destroy(m);
+}
+
+Test(http_metrics, escapes_help)
+{
+    struct np_metrics *m = np_metrics_new();
+    np_metrics_describe(m, "np_x", NP_METRIC_GAUGE, "a\\b\nc", NULL, 0);
+    struct np_buf out = NP_BUF_INIT;
+    np_metrics_render(m, &out);
+    cr_assert_str_eq(np_buf_cstr(&out), "# HELP np_x a\\\\b\\nc\n# TYPE np_x gauge\n");
+    np_buf_clean_up(&out);
+    np_metrics_destroy(m);
+}
+
+Test(http_metrics, process_collector)
+{
+    struct np_metrics *m = np_metrics_new();
+    np_metrics_add_process_collector(m);
+    struct np_buf out = NP_BUF_INIT;
+    np_metrics_render(m, &out);
+    np_buf_clean_up(&out);
+    cr_expect_gt(np_metrics_value(m, "process_resident_memory_bytes", NULL), 0);
+    cr_expect_gt(np_metrics_value(m, "process_open_fds", NULL), 2, "stdin, stdout, stderr");
+    double start = np_metrics_value(m, "process_start_time_seconds", NULL);
+    double now = (double)np_time_now_ms() / 1000;
+    cr_expect(start > now - 3600 && start <= now + 1, "start %f, now %f", start, now);
+    cr_expect_geq(np_metrics_value(m, "process_cpu_seconds_total", NULL), 0);
+    np_metrics_destroy(m);
+}
+
 Test(http_metrics, escapes_label_values)
 {
     struct np_buf l = NP_BUF_INIT;

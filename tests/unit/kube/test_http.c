@@ -19,6 +19,23 @@
 static const struct np_kube_resource sgp = {"netposture.dev", "v1alpha1", "securitygrouppostures",
                                             true};
 
+/* What the client's observer was told (methods joined, statuses). */
+struct observed {
+    char methods[64];
+    long status[4];
+    size_t n;
+};
+
+static void observe_request(void *ctx, const char *method, long status, int64_t duration_ms)
+{
+    struct observed *o = ctx;
+    cr_assert_lt(o->n, 4);
+    cr_assert_geq(duration_ms, strcmp(method, "WATCH") == 0 ? -1 : 0);
+    o->status[o->n++] = status;
+    size_t len = strlen(o->methods);
+    snprintf(o->methods + len, sizeof(o->methods) - len, "%s%s", len ? "," : "", method);
+}
+
 static struct np_kube_client *client_for(struct fake_server *s, const char *token,
                                          const char *server_name)
 {
@@ -393,12 +410,22 @@ static int collect(void *ctx, enum np_kube_event_type type, json_object *obj)
     return 0;
 }
 
+/* What the client's observer saw of the last run_watch. */
+static struct observed watch_seen;
+
 static int run_watch(enum watch_mode mode, struct collected *col, char **rv,
                      struct watch_srv *srv_out)
 {
     struct watch_srv w = {mode, "", false};
     struct fake_server *s = fake_server_start(watch_handler, &w);
-    struct np_kube_client *c = client_for(s, NULL, NULL);
+    struct np_kube_config cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.server = (char *)fake_server_url(s);
+    memset(&watch_seen, 0, sizeof(watch_seen));
+    struct np_kube_client_options co = {
+        .request_timeout_ms = 5000, .observer = observe_request, .observer_ctx = &watch_seen};
+    struct np_kube_client *c = NULL;
+    cr_assert_eq(np_kube_client_new(&c, &cfg, &co), 0, "%s", np_error_message());
     struct np_kube_watch_options o = {"100", "team=shop", NULL, 30, 0, NULL};
     int rc = np_kube_watch(c, &sgp, "shop", &o, collect, col, rv);
     np_kube_client_destroy(c);
@@ -418,6 +445,8 @@ Test(http_watch, stream_to_clean_end, .timeout = 60)
     cr_assert_eq(rc, 0, "%s", np_error_message());
     cr_assert_eq(col.n, 6);
     cr_assert_str_eq(rv, "200");
+    cr_expect_str_eq(watch_seen.methods, "WATCH", "the stream is observed once, when it ends");
+    cr_expect_eq(watch_seen.status[0], 200);
     char v[64];
     fake_query_get(srv.query, "watch", v, sizeof(v));
     cr_assert_str_eq(v, "1");
@@ -442,6 +471,7 @@ Test(http_watch, gone_as_http_status_and_as_event, .timeout = 60)
     cr_assert(strstr(np_error_message(), "too old resource version") != NULL);
     cr_assert_str_eq(rv, "100");
     cr_assert_eq(col.n, 0);
+    cr_expect_eq(watch_seen.status[0], 410);
     free(rv);
     cr_assert_eq(run_watch(W_ERROR_410, &col, &rv, NULL), NP_EGONE);
     cr_assert_eq(col.n, 1);
@@ -1026,8 +1056,13 @@ Test(http, a_closed_write_gate_sends_no_write_but_lets_reads_through)
     memset(&cfg, 0, sizeof(cfg));
     cfg.server = (char *)fake_server_url(s);
     bool open = false;
-    struct np_kube_client_options o = {
-        .request_timeout_ms = 5000, .write_gate = closed_gate, .write_gate_ctx = &open};
+    struct observed seen;
+    memset(&seen, 0, sizeof(seen));
+    struct np_kube_client_options o = {.request_timeout_ms = 5000,
+                                       .write_gate = closed_gate,
+                                       .write_gate_ctx = &open,
+                                       .observer = observe_request,
+                                       .observer_ctx = &seen};
     struct np_kube_client *c = NULL;
     cr_assert_eq(np_kube_client_new(&c, &cfg, &o), 0, "%s", np_error_message());
     json_object *obj = NULL;
@@ -1043,6 +1078,9 @@ Test(http, a_closed_write_gate_sends_no_write_but_lets_reads_through)
     cr_expect_eq(np_kube_status_patch(c, NULL, &np_kube_res_leases, "shop", "web", "{}"), 0, "%s",
                  np_error_message());
     cr_expect_eq(fake_server_count(s), 2);
+    cr_expect_str_eq(seen.methods, "GET,PATCH", "requests observed; the fenced one was not sent");
+    cr_expect_eq(seen.status[0], 200);
+    cr_expect_eq(seen.status[1], 200);
     np_kube_client_destroy(c);
     fake_server_stop(s);
 }

@@ -16,7 +16,8 @@
 static struct np_kube_workqueue *new_queue(struct fake_clock *fc, int64_t base, int64_t max)
 {
     fake_clock_init(fc, 0);
-    struct np_kube_workqueue_options o = {&fc->clock, base, max};
+    struct np_kube_workqueue_options o = {
+        .clock = &fc->clock, .base_delay_ms = base, .max_delay_ms = max};
     struct np_kube_workqueue *q = NULL;
     cr_assert_eq(np_kube_workqueue_new(&q, &o), 0);
     return q;
@@ -189,7 +190,7 @@ Test(workqueue, default_backoff_is_1s_to_5min)
 {
     struct fake_clock fc;
     fake_clock_init(&fc, 0);
-    struct np_kube_workqueue_options o = {&fc.clock, 0, 0};
+    struct np_kube_workqueue_options o = {.clock = &fc.clock};
     struct np_kube_workqueue *q = NULL;
     cr_assert_eq(np_kube_workqueue_new(&q, &o), 0);
     np_kube_workqueue_add_rate_limited(q, "k");
@@ -341,4 +342,89 @@ Test(workqueue, many_workers_never_share_a_key, .timeout = 60)
     cr_assert_eq(atomic_load(&p.overlaps), 0, "a key was processed by two workers at once");
     cr_assert_gt(atomic_load(&p.processed), 0);
     np_kube_workqueue_destroy(p.q);
+}
+
+/* ---------------------------------------------------------------- observer and stats */
+
+struct recorded {
+    int added, retried;
+    int64_t queued[8], worked[8];
+    size_t n_taken, n_done;
+};
+
+static void rec_added(void *ctx)
+{
+    ((struct recorded *)ctx)->added++;
+}
+
+static void rec_taken(void *ctx, int64_t queued_ms)
+{
+    struct recorded *r = ctx;
+    cr_assert_lt(r->n_taken, 8);
+    r->queued[r->n_taken++] = queued_ms;
+}
+
+static void rec_done(void *ctx, int64_t work_ms)
+{
+    struct recorded *r = ctx;
+    cr_assert_lt(r->n_done, 8);
+    r->worked[r->n_done++] = work_ms;
+}
+
+static void rec_retried(void *ctx)
+{
+    ((struct recorded *)ctx)->retried++;
+}
+
+Test(workqueue, observer_sees_adds_waits_work_and_retries)
+{
+    struct fake_clock fc;
+    struct recorded r;
+    memset(&r, 0, sizeof(r));
+    fake_clock_init(&fc, 0);
+    struct np_kube_workqueue_options o = {
+        .clock = &fc.clock,
+        .base_delay_ms = 100,
+        .max_delay_ms = 1000,
+        .observer = {rec_added, rec_taken, rec_done, rec_retried, &r}};
+    struct np_kube_workqueue *q = NULL;
+    cr_assert_eq(np_kube_workqueue_new(&q, &o), 0);
+    np_kube_workqueue_add(q, "ns/a");
+    fake_clock_advance(&fc, 250);
+    np_kube_workqueue_add(q, "ns/b");
+    np_kube_workqueue_add(q, "ns/a"); /* coalesced: not an add */
+    cr_expect_eq(r.added, 2);
+    fake_clock_advance(&fc, 50);
+    expect_get(q, "ns/a");
+    expect_get(q, "ns/b");
+    cr_assert_eq(r.n_taken, 2);
+    cr_expect_eq(r.queued[0], 300, "a waited from its first add");
+    cr_expect_eq(r.queued[1], 50);
+
+    fake_clock_advance(&fc, 40);
+    struct np_kube_workqueue_stats st;
+    np_kube_workqueue_stats(q, &st);
+    cr_expect_eq(st.processing, 2);
+    cr_expect_eq(st.depth, 0);
+    cr_expect_eq(st.unfinished_ms, 80, "two keys in hand for 40 ms each");
+    cr_expect_eq(st.longest_ms, 40);
+
+    fake_clock_advance(&fc, 60);
+    np_kube_workqueue_done(q, "ns/a");
+    np_kube_workqueue_add_rate_limited(q, "ns/b");
+    cr_expect_eq(r.retried, 1);
+    np_kube_workqueue_done(q, "ns/b");
+    cr_assert_eq(r.n_done, 2);
+    cr_expect_eq(r.worked[0], 100);
+    cr_expect_eq(r.worked[1], 100);
+    np_kube_workqueue_stats(q, &st);
+    cr_expect_eq(st.processing, 0);
+    cr_expect_eq(st.unfinished_ms, 0);
+    cr_expect_eq(st.longest_ms, 0);
+    cr_expect_eq(st.delayed, 1, "b waits for its backoff");
+    fake_clock_advance(&fc, 100);
+    expect_get(q, "ns/b");
+    cr_expect_eq(r.added, 3, "the retry entered the queue again");
+    cr_expect_eq(r.queued[2], 0, "queued when its backoff ended");
+    np_kube_workqueue_destroy(q);
 }

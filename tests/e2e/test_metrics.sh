@@ -1,0 +1,100 @@
+# End-to-end tests of /metrics: after a posture converged, the exposition parses with the
+# Prometheus client's own parser (tests/e2e/metrics_check.py: HELP and TYPE for every family,
+# no duplicate series) and holds every family of the README's metrics reference; the
+# per-posture series leave with their posture; a CreateFlowLogs answered 200 with an
+# `unsuccessful` item is counted as an error with its AWS code, not as OK.
+# shellcheck shell=bash
+
+# Families that have samples once a SecurityGroupPosture converged.
+SAMPLED_FAMILIES=(
+    netposture_reconcile_total netposture_reconcile_duration_seconds
+    netposture_workqueue_depth netposture_workqueue_adds_total
+    netposture_workqueue_queue_duration_seconds netposture_workqueue_work_duration_seconds
+    netposture_workqueue_unfinished_work_seconds netposture_workqueue_longest_running_processor_seconds
+    netposture_rest_client_requests_total netposture_rest_client_request_duration_seconds
+    netposture_aws_requests_total netposture_aws_request_duration_seconds
+    netposture_aws_client_throttle_wait_seconds
+    netposture_managed_objects netposture_posture_ready netposture_posture_drift_items
+    netposture_build_info
+    process_cpu_seconds_total process_resident_memory_bytes process_open_fds process_max_fds
+    process_start_time_seconds
+)
+# Families declared from the start, whose samples come with what they count.
+DECLARED_FAMILIES=(
+    netposture_reconcile_errors_total netposture_workqueue_retries_total
+    netposture_aws_throttled_total netposture_aws_retries_total
+    netposture_drift_detected_total netposture_remediations_total netposture_policy_decisions_total
+    netposture_guardrail_violations_total netposture_drift_time_to_detect_seconds
+    netposture_drift_time_to_remediate_seconds
+    netposture_events_total netposture_event_actors_total netposture_event_ids_ignored_total
+    netposture_event_describe_total netposture_event_delay_seconds
+    netposture_leader netposture_leader_transitions_total netposture_shard_postures
+)
+
+scrape() { curl -fsS "http://127.0.0.1:$E2E_METRICS_PORT/metrics"; }
+
+# series_present / series_absent <name{labels}>: whether the exact series is exposed (a
+# failed scrape is neither).
+series_present() { local t; t=$(scrape) && grep -qF "$1 " <<<"$t"; }
+series_absent() { local t; t=$(scrape) && ! grep -qF "$1 " <<<"$t"; }
+
+# metrics_valid [declared]: the exposition passes metrics_check.py with every family; with
+# "declared", the sampled ones need only be declared (a posture's series leave with it).
+metrics_valid() {
+    local args=() f text kind=--sampled
+    [ "${1:-}" = declared ] && kind=--family
+    for f in "${SAMPLED_FAMILIES[@]}"; do args+=("$kind" "$f"); done
+    for f in "${DECLARED_FAMILIES[@]}"; do args+=(--family "$f"); done
+    text=$(scrape) || return 1
+    python3 "$E2E_REPO/tests/e2e/metrics_check.py" "${args[@]}" <<<"$text"
+}
+
+test_metrics_parse_and_hold_every_family() {
+    local ns ready drift
+    ns=$(new_namespace metrics)
+    start_for "$ns"
+    apply_web "$ns"
+    k wait --for=condition=Ready --timeout=60s sgp/web -n "$ns"
+    ready="netposture_posture_ready{kind=\"SecurityGroupPosture\",namespace=\"$ns\",name=\"web\"}"
+    drift="netposture_posture_drift_items{kind=\"SecurityGroupPosture\",namespace=\"$ns\",name=\"web\"}"
+    wait_for 20 "the posture's ready gauge at 1" metric_at_least netposture_posture_ready "namespace=\"$ns\",name=\"web\"" 1
+    metrics_valid || fail "/metrics is not valid Prometheus text with every family" || return 1
+    assert_eq "$(metric netposture_posture_drift_items "namespace=\"$ns\",name=\"web\"")" 0 "drift items of a converged posture"
+    assert_eq "$(metric netposture_managed_objects 'kind="SecurityGroupPosture"')" 1 "managed SecurityGroupPostures"
+    assert_eq "$(metric netposture_build_info)" 1 "build_info"
+    assert_contains "$(scrape | grep '^netposture_build_info{')" 'revision="' "build_info labels"
+    metric_at_least netposture_aws_request_duration_seconds_count 'action="CreateSecurityGroup"' 1 \
+        || fail "CreateSecurityGroup not timed" || return 1
+    metric_at_least netposture_rest_client_requests_total 'verb="PATCH",code="200"' 1 \
+        || fail "status patches not counted" || return 1
+    metric_at_least process_start_time_seconds '' 1000000000 || fail "process_start_time_seconds unset" || return 1
+    metric_at_least process_resident_memory_bytes '' 1 || fail "process_resident_memory_bytes unset" || return 1
+
+    k delete sgp web -n "$ns" --wait=false >/dev/null
+    series_present "$drift" || fail "no drift_items series before the delete" || return 1
+    wait_for 60 "the posture's series to go with it" series_absent "$ready"
+    series_absent "$drift" || fail "drift_items outlived its posture" || return 1
+    assert_eq "$(metric netposture_managed_objects 'kind="SecurityGroupPosture"')" 0 "managed SecurityGroupPostures after the delete"
+    metrics_valid declared || fail "/metrics is not valid after the delete" || return 1
+}
+
+test_unsuccessful_flow_log_counts_as_error() {
+    local ns
+    ns=$(new_namespace flowerr)
+    start_for "$ns"
+    # moto answers CreateFlowLogs to a missing S3 bucket with 200 and an `unsuccessful` item.
+    k apply -n "$ns" -f - >/dev/null <<YAML
+apiVersion: netposture.dev/v1alpha1
+kind: VPCPosture
+metadata: {name: logs}
+spec:
+  cidrBlock: 10.231.0.0/16
+  flowLogs: {enabled: true, trafficType: REJECT, destination: "arn:aws:s3:::np-missing-$ns"}
+YAML
+    wait_for 60 "CreateFlowLogs counted with the unsuccessful item's code" \
+        metric_at_least netposture_aws_requests_total 'action="CreateFlowLogs",code="400"' 1
+    assert_eq "$(metric netposture_aws_requests_total 'action="CreateFlowLogs",code="OK"')" 0 "CreateFlowLogs counted OK"
+    metric_at_least netposture_aws_request_duration_seconds_count 'action="CreateFlowLogs"' 1 \
+        || fail "CreateFlowLogs not timed" || return 1
+    metrics_valid || fail "/metrics is not valid" || return 1
+}
