@@ -13,17 +13,34 @@ ALL_CFLAGS = $(STD) $(WARN) $(CFLAGS) -Ipkg $(PKG_CFLAGS) -pthread -MMD -MP
 LDLIBS   = $(PKG_LIBS) -pthread -lm
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-MODULES  := core kube aws posture controller http
+MODULES  := core kube aws posture controller http cli
+# The CRDs compiled into netposturectl for offline validation (pkg/cli/crds.c).
+CRD_FILES := $(sort $(wildcard crds/netposture.dev_*.yaml))
+GEN_SRCS := build/gen/crds.c
 LIB_SRCS := $(sort $(wildcard $(addsuffix /*.c,$(addprefix pkg/,$(MODULES)))))
-LIB_OBJS := $(patsubst %.c,build/obj/%.o,$(LIB_SRCS))
-SAN_OBJS := $(patsubst %.c,build/san/%.o,$(LIB_SRCS))
+LIB_OBJS := $(patsubst %.c,build/obj/%.o,$(LIB_SRCS) $(GEN_SRCS))
+SAN_OBJS := $(patsubst %.c,build/san/%.o,$(LIB_SRCS) $(GEN_SRCS))
 UNIT_MODULES := $(notdir $(patsubst %/,%,$(sort $(dir $(wildcard tests/unit/*/*.c)))))
 UNIT_BINS := $(addprefix build/san/unit-,$(UNIT_MODULES))
 
 BINS := bin/netposture-controller bin/netposturectl
+PREFIX ?= /usr/local
 
-.PHONY: all deps test unit unit-build e2e e2e-tools lint format api-docs run clean bench fuzz fuzz-build
-all: $(BINS)
+.PHONY: all deps test unit unit-build e2e e2e-tools lint format api-docs run clean bench fuzz fuzz-build install
+all: $(BINS) bin/kubectl-netposture
+
+# The kubectl plugin: the same binary under the name kubectl looks for (`kubectl netposture`).
+bin/kubectl-netposture: bin/netposturectl
+	ln -sf netposturectl $@
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 bin/netposture-controller bin/netposturectl $(DESTDIR)$(PREFIX)/bin/
+	ln -sf netposturectl $(DESTDIR)$(PREFIX)/bin/kubectl-netposture
+
+build/gen/crds.c: $(CRD_FILES) hack/embed-crds.sh
+	@mkdir -p $(dir $@)
+	hack/embed-crds.sh $@ $(CRD_FILES)
 
 build/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -74,7 +91,7 @@ FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 300
 FUZZ_JOBS    ?= 1
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-FUZZ_OBJS    := $(patsubst %.c,build/fuzz/%.o,$(LIB_SRCS))
+FUZZ_OBJS    := $(patsubst %.c,build/fuzz/%.o,$(LIB_SRCS) $(GEN_SRCS))
 FUZZ_BINS    := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 
 build/fuzz/%.o: %.c
