@@ -5,6 +5,7 @@
  * literals with self or self.<field>, evaluated as such.
  */
 #include "cli/private/cli_private.h"
+#include "posture/posture.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -453,19 +454,9 @@ static bool route_one_destination(json_object *self)
 
 static bool route_one_target(json_object *self)
 {
-    static const char *const TARGETS[] = {"gatewayId",
-                                          "natGatewayId",
-                                          "transitGatewayId",
-                                          "vpcPeeringConnectionId",
-                                          "egressOnlyInternetGatewayId",
-                                          "carrierGatewayId",
-                                          "localGatewayId",
-                                          "coreNetworkArn",
-                                          "instanceId",
-                                          "networkInterfaceId"};
     int n = 0;
-    for (size_t i = 0; i < NP_ARRAY_LEN(TARGETS); i++)
-        n += has(self, TARGETS[i]);
+    for (int t = 0; t < NP_POSTURE_ROUTE_TARGET_COUNT; t++)
+        n += has(self, np_posture_route_target_name((enum np_posture_route_target)t));
     return n == 1;
 }
 

@@ -31,6 +31,9 @@ static const struct np_cli_command COMMANDS[] = {
      "\n"
      "Exit status: 0 no errors (warnings allowed), 1 errors found, 2 usage or unreadable file.\n",
      np_cli_cmd_validate},
+    {"status", "list postures: Ready, Drifted, Contested and their drift items (cluster)", NULL,
+     np_cli_cmd_status},
+    {"approve", "print a posture's held plan and approve it (cluster)", NULL, np_cli_cmd_approve},
 };
 
 /* ---------------------------------------------------------------- helpers */
@@ -169,7 +172,7 @@ int np_cli_cmd_validate(const char *prog, int argc, char **argv)
     o.guardrails = g;
     int c, rc = -1;
     optind = 0;
-    while (rc < 0 && (c = getopt_long(argc, argv, "+o:n:h", longopts, NULL)) != -1) {
+    while (rc < 0 && (c = getopt_long(argc, argv, "o:n:h", longopts, NULL)) != -1) {
         if (c == 'h') {
             np_cli_usage(stdout, prog, np_cli_command_find("validate"));
             rc = NP_CLI_EXIT_OK;

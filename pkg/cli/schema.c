@@ -349,30 +349,47 @@ static void check_combinators(struct check *c, json_object *v, json_object *sche
 
 /* ---------------------------------------------------------------- rules */
 
-static void check_rules(struct check *c, json_object *v, json_object *schema, const char *path)
+void np_cli_schema_each_rule(json_object *schema, np_cli_rule_fn fn, void *ctx)
 {
     json_object *rules = json_object_object_get(schema, "x-kubernetes-validations");
     for (size_t i = 0; i < np_cli_len(rules); i++) {
         json_object *r = json_object_array_get_idx(rules, i);
         const char *rule = json_object_get_string(json_object_object_get(r, "rule"));
-        if (np_cli_cel_is_transition(rule))
-            continue;
-        const char *msg = json_object_get_string(json_object_object_get(r, "message"));
-        const char *expr = json_object_get_string(json_object_object_get(r, "messageExpression"));
-        const char *fp = json_object_get_string(json_object_object_get(r, "fieldPath"));
-        bool holds = true;
-        char *computed = NULL;
-        char *p = np_strdupf("%s%s", path, fp ? fp : "");
-        if (np_cli_cel_check(rule, expr, v, &holds, &computed) != 0)
-            report(c, p, "%s", np_error_message());
-        else if (!holds)
-            report(c, p, "Invalid value: \"%s\": %s", json_type_word(v),
-                   computed ? computed
-                   : msg    ? msg
-                            : rule);
-        free(computed);
-        free(p);
+        if (!np_cli_cel_is_transition(rule))
+            fn(ctx, r, rule);
     }
+}
+
+struct node {
+    struct check *c;
+    json_object *v;
+    const char *path;
+};
+
+static void check_rule(void *ctx, json_object *r, const char *rule)
+{
+    struct node *n = ctx;
+    const char *msg = json_object_get_string(json_object_object_get(r, "message"));
+    const char *expr = json_object_get_string(json_object_object_get(r, "messageExpression"));
+    const char *fp = json_object_get_string(json_object_object_get(r, "fieldPath"));
+    bool holds = true;
+    char *computed = NULL;
+    char *p = np_strdupf("%s%s", n->path, fp ? fp : "");
+    if (np_cli_cel_check(rule, expr, n->v, &holds, &computed) != 0)
+        report(n->c, p, "%s", np_error_message());
+    else if (!holds)
+        report(n->c, p, "Invalid value: \"%s\": %s", json_type_word(n->v),
+               computed ? computed
+               : msg    ? msg
+                        : rule);
+    free(computed);
+    free(p);
+}
+
+static void check_rules(struct check *c, json_object *v, json_object *schema, const char *path)
+{
+    struct node n = {c, v, path};
+    np_cli_schema_each_rule(schema, check_rule, &n);
 }
 
 static void check_node(struct check *c, json_object *v, json_object *schema, const char *path)

@@ -31,6 +31,11 @@ bool np_cli_cidr_parse(const char *s, struct np_cli_cidr *out);
 /* CEL cidr(a).containsCIDR(b): same family, a's prefix no longer than b's, b inside a. */
 bool np_cli_cidr_contains(const struct np_cli_cidr *a, const struct np_cli_cidr *b);
 
+/* Calls fn(ctx, rule object, rule text) on each x-kubernetes-validations rule of one schema node
+ * that can be checked offline (transition rules, which compare with oldSelf, are skipped). */
+typedef void (*np_cli_rule_fn)(void *ctx, json_object *rule_obj, const char *rule);
+void np_cli_schema_each_rule(json_object *schema, np_cli_rule_fn fn, void *ctx);
+
 /* The embedded CRD texts (build/gen/crds.c, generated from crds/ by hack/embed-crds.sh). */
 struct np_cli_embedded {
     const char *name;
@@ -60,5 +65,14 @@ int np_cli_usage_error(const char *prog, const char *cmd, const char *fmt, const
 int np_cli_read_input(char **out, size_t *len, const char *path);
 
 int np_cli_cmd_validate(const char *prog, int argc, char **argv);
+int np_cli_cmd_status(const char *prog, int argc, char **argv);
+int np_cli_cmd_approve(const char *prog, int argc, char **argv);
+
+/* status: one posture object as a row {kind, namespace, name, ready, reason, drifted,
+ * contested, mode, plan, drift} (owned); the rows as a table, drift items under each. */
+json_object *np_cli_status_row(json_object *obj);
+void np_cli_status_table(FILE *out, json_object *rows);
+/* approve: the held plan (status.plan) of a posture object: id, reason, one action a line. */
+void np_cli_plan_print(FILE *out, json_object *obj);
 
 #endif

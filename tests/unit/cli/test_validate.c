@@ -237,23 +237,21 @@ Test(corpus, every_accepted_object_and_sample_passes)
 
 /* ---------------------------------------------------------------- CEL ports */
 
+static void expect_rule_ported(void *ctx, json_object *r, const char *rule)
+{
+    (void)r;
+    json_object *empty = json_object_new_object();
+    bool holds = false;
+    char *msg = NULL;
+    cr_expect_eq(np_cli_cel_check(rule, NULL, empty, &holds, &msg), 0, "%s", np_error_message());
+    free(msg);
+    json_object_put(empty);
+    (*(size_t *)ctx)++;
+}
+
 static void expect_ported(json_object *schema, size_t *n)
 {
-    json_object *rules = json_object_object_get(schema, "x-kubernetes-validations");
-    for (size_t i = 0; i < np_cli_len(rules); i++) {
-        json_object *r = json_object_array_get_idx(rules, i);
-        const char *rule = json_object_get_string(json_object_object_get(r, "rule"));
-        if (np_cli_cel_is_transition(rule))
-            continue;
-        json_object *empty = json_object_new_object();
-        bool holds = false;
-        char *msg = NULL;
-        cr_expect_eq(np_cli_cel_check(rule, NULL, empty, &holds, &msg), 0, "%s",
-                     np_error_message());
-        free(msg);
-        json_object_put(empty);
-        (*n)++;
-    }
+    np_cli_schema_each_rule(schema, expect_rule_ported, n);
     json_object_object_foreach(schema, k, sub)
     {
         if (strcmp(k, "properties") == 0) {
