@@ -13,22 +13,39 @@ ALL_CFLAGS = $(STD) $(WARN) $(CFLAGS) -Ipkg $(PKG_CFLAGS) -pthread -MMD -MP
 LDLIBS   = $(PKG_LIBS) -pthread -lm
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-MODULES  := core kube aws posture controller http
+MODULES  := core kube aws posture controller http cli
+# The CRDs compiled into netposturectl for offline validation (pkg/cli/crds.c).
+CRD_FILES := $(sort $(wildcard crds/netposture.dev_*.yaml))
+GEN_SRCS := build/gen/crds.c
 LIB_SRCS := $(sort $(wildcard $(addsuffix /*.c,$(addprefix pkg/,$(MODULES)))))
-LIB_OBJS := $(patsubst %.c,build/obj/%.o,$(LIB_SRCS))
-SAN_OBJS := $(patsubst %.c,build/san/%.o,$(LIB_SRCS))
+LIB_OBJS := $(patsubst %.c,build/obj/%.o,$(LIB_SRCS) $(GEN_SRCS))
+SAN_OBJS := $(patsubst %.c,build/san/%.o,$(LIB_SRCS) $(GEN_SRCS))
 UNIT_MODULES := $(notdir $(patsubst %/,%,$(sort $(dir $(wildcard tests/unit/*/*.c)))))
 UNIT_BINS := $(addprefix build/san/unit-,$(UNIT_MODULES))
 
 BINS := bin/netposture-controller bin/netposturectl
+PREFIX ?= /usr/local
 
 # netposture_build_info{version,revision}: the git description (a tag once there is one) and
 # commit, "unknown" outside a git checkout; `make VERSION=1.2.3` overrides.
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo unknown)
 REVISION ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 
-.PHONY: FORCE all deps test unit unit-build e2e e2e-tools lint format api-docs run clean bench fuzz fuzz-build image
-all: $(BINS)
+.PHONY: FORCE all deps test unit unit-build e2e e2e-tools lint format api-docs run clean bench fuzz fuzz-build image install
+all: $(BINS) bin/kubectl-netposture
+
+# The kubectl plugin: the same binary under the name kubectl looks for (`kubectl netposture`).
+bin/kubectl-netposture: bin/netposturectl
+	ln -sf netposturectl $@
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 bin/netposture-controller bin/netposturectl $(DESTDIR)$(PREFIX)/bin/
+	ln -sf netposturectl $(DESTDIR)$(PREFIX)/bin/kubectl-netposture
+
+build/gen/crds.c: $(CRD_FILES) hack/embed-crds.sh
+	@mkdir -p $(dir $@)
+	hack/embed-crds.sh $@ $(CRD_FILES)
 
 build/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -57,6 +74,7 @@ $(CMD_OBJS): build/gen/version.h
 
 # Test helpers a module's unit tests borrow from another module's directory.
 UNIT_EXTRA_controller := tests/unit/kube/fake_apiserver.c tests/unit/kube/helpers.c
+UNIT_EXTRA_cli := tests/unit/kube/fake_apiserver.c tests/unit/kube/helpers.c
 
 define unit_rule
 build/san/unit-$(1): $(patsubst %.c,build/san/%.o,$(wildcard tests/unit/$(1)/*.c) $(UNIT_EXTRA_$(1))) build/san/libnetposture.a
@@ -92,7 +110,7 @@ FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 300
 FUZZ_JOBS    ?= 1
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-FUZZ_OBJS    := $(patsubst %.c,build/fuzz/%.o,$(LIB_SRCS))
+FUZZ_OBJS    := $(patsubst %.c,build/fuzz/%.o,$(LIB_SRCS) $(GEN_SRCS))
 FUZZ_BINS    := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 
 build/fuzz/%.o: %.c

@@ -6,6 +6,7 @@
 #   aws     -> core                    (never kube, posture, controller)
 #   http    -> core
 #   controller -> core, kube, aws, posture, http
+#   cli     -> core, kube, posture     (netposturectl's logic)
 #   cmd/    -> anything (it only wires)
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -20,7 +21,7 @@ check() { # check <module> <allowed project modules regex> <forbidden system hea
             [ -n "$inc" ] || continue
             local top=${inc%%/*}
             case "$top" in
-            core|kube|aws|posture|controller|http)
+            core|kube|aws|posture|controller|http|cli)
                 if [ "$inc" != "${inc#*/}" ] && ! [[ "$top" =~ ^($allowed)$ ]]; then
                     echo "layering: $f includes $inc ($mod may not depend on $top)"
                     rc=1
@@ -49,5 +50,6 @@ check kube 'core|kube' '^(expat\.h)'
 check aws 'core|aws' '^(yaml\.h)'
 check http 'core|http' ''
 check controller 'core|kube|aws|posture|http|controller' ''
+check cli 'core|kube|posture|cli' ''
 [ $rc -eq 0 ] && echo "layering: ok"
 exit $rc

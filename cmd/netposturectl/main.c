@@ -1,17 +1,10 @@
 /*
- * netposturectl: the command-line companion for CI and humans (validate, plan, import).
+ * netposturectl (also installed as the kubectl plugin kubectl-netposture): the command-line
+ * companion for CI and humans. Only wiring: the commands live in pkg/cli.
  */
-#include "core/core.h"
-
-#include <stdio.h>
-#include <string.h>
+#include "cli/cli.h"
 
 int main(int argc, char **argv)
 {
-    if (argc < 2 || strcmp(argv[1], "--help") == 0) {
-        fprintf(stderr, "usage: netposturectl <command>\n");
-        return argc < 2 ? 2 : 0;
-    }
-    fprintf(stderr, "netposturectl: unknown command \"%s\"\n", argv[1]);
-    return 2;
+    return np_cli_main(argc, argv);
 }

@@ -1,0 +1,142 @@
+# End-to-end tests of netposturectl as a user runs it: validate agrees with the API server's
+# admission on one corpus (tests/fixtures/ctl/reject/ refused by both on the expected field;
+# tests/fixtures/ctl/accept/, the samples and every documented object accepted by both), its
+# JSON output and guardrails; status and approve against a posture holding a plan, also through
+# kubectl's plugin lookup (kubectl netposture ... with bin/ on PATH).
+# shellcheck shell=bash
+
+ctl() { "$E2E_REPO/bin/netposturectl" "$@"; }
+
+# ns_flags <ns> <file>: -n <ns> unless the file names its own namespace.
+ns_flags() {
+    grep -q 'namespace: ' "$2" || printf -- '-n\n%s\n' "$1"
+}
+
+# ctl_refuses <ns> <file> <field>: both the API server (server-side dry run) and validate refuse
+# the file, each naming the field; prints why not and returns 1 otherwise.
+ctl_refuses() {
+    local ns=$1 f=$2 field=$3 out rc=0
+    if out=$(k apply --dry-run=server $(ns_flags "$ns" "$f") -f "$f" 2>&1); then
+        echo "API server accepted ${f#"$E2E_REPO"/}"
+        rc=1
+    elif [[ "$out" != *"$field"* ]]; then
+        echo "API server refused ${f#"$E2E_REPO"/} but not on $field: $out"
+        rc=1
+    fi
+    out=$(ctl validate -n "$ns" "$f" 2>&1)
+    case $? in
+    1) [[ "$out" == *": $field: "* ]] || { echo "validate refused ${f#"$E2E_REPO"/} but not on $field: $out"; rc=1; } ;;
+    *) echo "validate did not refuse ${f#"$E2E_REPO"/}: $out"; rc=1 ;;
+    esac
+    return $rc
+}
+
+# ctl_accepts <ns> <file>: both the API server and validate accept the file.
+ctl_accepts() {
+    local ns=$1 f=$2 out rc=0
+    out=$(k apply --dry-run=server $(ns_flags "$ns" "$f") -f "$f" 2>&1) || { echo "API server refused $f: $out"; rc=1; }
+    out=$(ctl validate -n "$ns" "$f" 2>&1) || { echo "validate refused $f: $out"; rc=1; }
+    return $rc
+}
+
+test_ctl_validate_agrees_with_admission() {
+    local ns f dir before bad=0 n=0
+    ns=$(new_namespace ctl)
+    # cluster-scoped kinds (CloudAccount, PostureGuardrail) of other tests may exist already
+    before=$(k get netposture -A -o name | sort)
+    k apply -f "$E2E_REPO/manifests/samples/namespace-shop.yaml" >/dev/null
+    for f in "$E2E_REPO"/tests/fixtures/ctl/reject/*.yaml; do
+        n=$((n + 1))
+        ctl_refuses "$ns" "$f" "$(sed -n 's/^# field: //p' "$f")" || bad=$((bad + 1))
+    done
+    [ "$n" -gt 100 ] || fail "only $n rejected cases in the corpus" || return 1
+    # The accepted corpus, and every object of the samples, guardrails, README and docs/.
+    dir="$E2E_TEST_DIR/examples"
+    python3 "$E2E_REPO/tests/e2e/doc_check.py" examples "$dir" "$ns" "$ns"
+    for f in "$E2E_REPO"/tests/fixtures/ctl/accept/*.yaml "$dir"/*.yaml; do
+        n=$((n + 1))
+        ctl_accepts "$ns" "$f" || bad=$((bad + 1))
+    done
+    echo "$n files, $bad disagreements"
+    [ "$bad" -eq 0 ] || fail "$bad file(s) where validate and the API server disagree (see above)" || return 1
+    assert_eq "$(comm -13 <(printf '%s\n' "$before") <(k get netposture -A -o name | sort))" "" \
+        "objects the dry runs left behind"
+}
+
+# shop_web <ingress rule lines...>: the posture shop/web with these rules (the first on line 7).
+shop_web() {
+    printf '%s\n' 'apiVersion: netposture.dev/v1alpha1' 'kind: SecurityGroupPosture' \
+        'metadata: {name: web, namespace: shop}' 'spec:' '  groupName: web' '  ingress:' "$@"
+}
+
+test_ctl_validate_output_and_guardrails() {
+    local out rc
+    # -o json: one object per finding, with the position of the offending field.
+    out=$(shop_web '  - {protocol: tcp, fromPort: 22, toPort: 22, cidrs: ["0.0.0.0/0"]}' \
+        '  - {protocol: tcp, fromPort: 443, toPort: 80, cidrs: ["10.0.0.0/8"]}' | ctl validate -o json -) || true
+    assert_eq "$(python3 -c 'import json,sys; d=json.load(sys.stdin); print(len(d), d[0]["file"], d[0]["line"], d[0]["field"], d[0]["severity"])' <<<"$out")" \
+        "1 - 8 spec.ingress[1] error" "JSON finding" || return 1
+    # With the CIS guardrails: the SSH rule is a Deny error on its own line.
+    rc=0
+    out=$(shop_web '  - {protocol: tcp, fromPort: 443, toPort: 443, cidrs: ["0.0.0.0/0"]}' \
+        '  - {protocol: tcp, fromPort: 22, toPort: 22, cidrs: ["0.0.0.0/0"]}' |
+        ctl validate --guardrails "$E2E_REPO/manifests/guardrails/cis-aws-network.yaml" - 2>&1) || rc=$?
+    assert_eq "$rc" 1 "exit status with a Deny violation" || return 1
+    assert_contains "$out" "-:8:5: SecurityGroupPosture shop/web: spec.ingress[1]: guardrail cis-aws-network rule no-admin-ports-from-ipv4-internet" "guardrail finding" || return 1
+    # Usage and unreadable files are exit status 2.
+    rc=0
+    ctl validate >/dev/null 2>&1 || rc=$?
+    assert_eq "$rc" 2 "validate without a file" || return 1
+    rc=0
+    ctl validate /nonexistent.yaml >/dev/null 2>&1 || rc=$?
+    assert_eq "$rc" 2 "validate of a missing file"
+}
+
+# plugin <args>: netposturectl as kubectl's plugin (kubectl finds kubectl-netposture on PATH).
+plugin() { PATH="$E2E_REPO/bin:$PATH" kubectl netposture "$@"; }
+
+test_ctl_status_and_approve_a_held_plan() {
+    local ns sg id out rc
+    ns=$(new_namespace ctlapprove)
+    start_for "$ns"
+    apply_web "$ns"
+    k wait --for=condition=Ready --timeout=60s sgp/web -n "$ns"
+    sg=$(group_of "$ns" web)
+    out=$(plugin status -n "$ns")
+    assert_eq "$(awk 'NR == 1 {print $1, $2, $3, $4, $5}' <<<"$out")" "KIND NAMESPACE NAME READY REASON" "status header" || return 1
+    assert_eq "$(awk 'NR == 2 {print $1, $3, $4, $5}' <<<"$out")" "SecurityGroupPosture web True Converged" "status row" || return 1
+    apply_web "$ns" '  remediation: {mode: Propose}'
+    wait_for 30 "Propose mode observed" bash -c \
+        "[ \"\$(kubectl get sgp web -n $ns -o jsonpath='{.status.observedGeneration}')\" = 2 ]"
+    awsx ec2 authorize-security-group-ingress --group-id "$sg" --protocol tcp --port 22 --cidr 0.0.0.0/0 >/dev/null
+    wait_for 30 "a proposed plan" condition_is sgp "$ns" web Ready False/PlanProposed
+    id=$(k get sgp web -n "$ns" -o jsonpath='{.status.plan.id}')
+    # status: not Ready (exit 1), the drift item and the held plan listed.
+    rc=0
+    out=$(plugin status -n "$ns" web) || rc=$?
+    assert_eq "$rc" 1 "status exit with a posture not Ready" || return 1
+    assert_contains "$out" "ingress Extra tcp 22 0.0.0.0/0: Proposed" "status drift item" || return 1
+    assert_contains "$out" "plan $id held" "status plan" || return 1
+    assert_eq "$(plugin status -n "$ns" -o json | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d[0]["ready"], d[0]["reason"], d[0]["plan"])')" \
+        "False PlanProposed $id" "status -o json" || return 1
+    # A plan id that moved, or no --yes without a terminal: nothing approved.
+    rc=0
+    out=$(ctl approve -n "$ns" web --plan-id sha256:0000 --yes 2>&1) || rc=$?
+    assert_eq "$rc" 1 "approve of a moved plan" || return 1
+    assert_contains "$out" "the plan moved" "approve refusal" || return 1
+    rc=0
+    out=$(ctl approve -n "$ns" web </dev/null 2>&1) || rc=$?
+    assert_eq "$rc" 1 "approve without --yes or a terminal" || return 1
+    assert_contains "$out" "revoke ingress tcp 22 0.0.0.0/0" "the plan printed" || return 1
+    assert_eq "$(k get sgp web -n "$ns" -o jsonpath='{.metadata.annotations.netposture\.dev/approve-plan}')" "" \
+        "no approval annotation" || return 1
+    # Approved through the plugin: the controller applies exactly the plan.
+    out=$(plugin approve -n "$ns" web --plan-id "$id" --yes)
+    assert_contains "$out" "approved plan $id" "approve output" || return 1
+    wait_for 30 "the approved plan applied" rules_are "$sg" ingress "tcp 443-443 10.0.0.0/8" || return 1
+    wait_for 30 "Ready again" condition_is sgp "$ns" web Ready True/Converged || return 1
+    plugin status -n "$ns" >/dev/null || fail "status exit after convergence" || return 1
+    rc=0
+    ctl approve -n "$ns" web --yes >/dev/null 2>&1 || rc=$?
+    assert_eq "$rc" 1 "approve with no plan held"
+}
