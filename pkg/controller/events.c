@@ -400,11 +400,14 @@ static void hint_vpc_pieces(struct np_controller_consumer *c, struct batch *b)
         struct pending *p = &b->ids[i];
         if (!w.keys[i])
             continue;
-        p->other_shard = !np_controller_enqueue(c->ctl, NP_CONTROLLER_WORK_VPCP, w.keys[i]);
-        if (!p->other_shard)
-            np_controller_note_vpc_event(c->ctl, w.keys[i], p->ev->actor, p->verified,
-                                         p->ev->event_name, p->ev->event_ms);
         p->done = true;
+        p->other_shard = !np_controller_shard_wants(c->ctl, NP_CONTROLLER_WORK_VPCP, w.keys[i]);
+        if (p->other_shard)
+            continue;
+        /* The hint first: the reconcile the enqueue starts reads its actor. */
+        np_controller_note_vpc_event(c->ctl, w.keys[i], p->ev->actor, p->verified,
+                                     p->ev->event_name, p->ev->event_ms);
+        np_controller_enqueue(c->ctl, NP_CONTROLLER_WORK_VPCP, w.keys[i]);
     }
     walk_clean_up(&w);
 }
