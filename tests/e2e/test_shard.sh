@@ -57,16 +57,7 @@ both_lead() { [ -n "$(lease_holder "$1-0-of-2")" ] && [ -n "$(lease_holder "$1-1
 # shard_account <name> [eventQueueUrl]: a CloudAccount of this test only (its status is written
 # once, so who writes it shows).
 shard_account() {
-    local queue=""
-    [ -z "${2:-}" ] || queue=", eventQueueUrl: '$2'"
-    k apply -f - >/dev/null <<YAML
-apiVersion: netposture.dev/v1alpha1
-kind: CloudAccount
-metadata: {name: $1}
-spec:
-  aws: {region: us-east-1, credentials: {source: Environment}$queue}
-  allowedNamespaces: {}
-YAML
+    if [ -n "${2:-}" ]; then event_account "$1" "$2"; else ensure_account "$1"; fi
     at_exit "kubectl delete cloudaccount $1 --wait=false >/dev/null 2>&1"
 }
 
