@@ -162,7 +162,7 @@ static void pack_perms(struct packer *p, struct np_aws_perm *dst, const struct n
                        size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        struct np_aws_perm scratch, *d = dst ? &dst[i] : &scratch;
+        struct np_aws_perm scratch = {0}, *d = dst ? &dst[i] : &scratch;
         *d = src[i];
         d->protocol = pack_str(p, src[i].protocol);
         d->peer = pack_str(p, src[i].peer);
@@ -173,7 +173,7 @@ static void pack_perms(struct packer *p, struct np_aws_perm *dst, const struct n
 
 static struct np_aws_sg *pack_sg(struct packer *p, const struct np_aws_sg *src)
 {
-    struct np_aws_sg scratch, *sg = pack_array(p, 1, sizeof(*sg));
+    struct np_aws_sg scratch = {0}, *sg = pack_array(p, 1, sizeof(*sg));
     struct np_aws_sg *d = sg ? sg : &scratch;
     size_t n_tags = src->tags ? src->n_tags : 0, n_in = src->ingress ? src->n_ingress : 0,
            n_eg = src->egress ? src->n_egress : 0;
