@@ -140,10 +140,12 @@ def reconciles(samples):
     return msum(samples, "netposture_reconcile_total", SGP_KIND)
 
 
-def wait_quiet(port, pid, timeout, min_reconciles=0, quiet_s=3.0):
+def wait_quiet(port, pid, timeout, min_reconciles=0, quiet_s=3.0, all_ready=False):
     """Waits until at least min_reconciles posture reconciles happened and the reconcile counter
     has not moved for quiet_s seconds (3 x quiet_s while the workqueue depth gauge, read at
-    scrape time, is non-zero)."""
+    scrape time, is non-zero); with all_ready, also until every posture of the process's shard
+    has finished a pass Ready (netposture_posture_ready sums to netposture_shard_postures):
+    reconciles parked while a region's first poll runs are quiet too."""
     dl = Deadline(timeout, "the controller to go quiet (no reconciles for %ss)" % quiet_s)
     last, since = None, time.monotonic()
     while True:
@@ -154,7 +156,9 @@ def wait_quiet(port, pid, timeout, min_reconciles=0, quiet_s=3.0):
         now = time.monotonic()
         if rec != last:
             last, since = rec, now
-        elif rec >= min_reconciles and now - since >= (quiet_s if depth == 0 else 3 * quiet_s):
+        elif (rec >= min_reconciles and now - since >= (quiet_s if depth == 0 else 3 * quiet_s)
+              and (not all_ready or msum(s, "netposture_posture_ready")
+                   >= msum(s, "netposture_shard_postures") > 0)):
             return rec, since
         dl.check("reconciles=%d (want >= %d), workqueue depth gauge=%d"
                  % (rec, min_reconciles, depth))
@@ -421,7 +425,7 @@ def cmd_settle(a):
     """Waits for the controller to go quiet; with --emit-restart, reports how a controller
     started on N existing postures got there: seconds from process start to its last reconcile,
     reconciles, AWS calls by action, CPU seconds."""
-    rec, since = wait_quiet(a.port, a.pid, a.timeout, a.min_reconciles)
+    rec, since = wait_quiet(a.port, a.pid, a.timeout, a.min_reconciles, all_ready=a.all_ready)
     log("controller quiet after %d posture reconciles" % rec)
     if a.emit_restart:
         age = proc_age_seconds(a.pid) - (time.monotonic() - since)
@@ -723,7 +727,8 @@ def main():
         ("--emit-restart", dict(action="store_true")), ("--n", dict(type=int, default=0)),
         ("--since-epoch", dict(type=float, default=0)),
         ("--name", dict(default="restart_to_quiet")),
-        ("--label", dict(action="append", default=[])))
+        ("--label", dict(action="append", default=[])),
+        ("--all-ready", dict(action="store_true")))
     add("steady", cmd_steady, PID, PORT, N, TIMEOUT,
         ("--resync", dict(type=float, required=True)), ("--k", dict(type=int, default=3)),
         ("--idle-out", dict(required=True)))

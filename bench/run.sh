@@ -75,7 +75,8 @@
 #                              Then shard_restart_to_quiet: the controller restarted on those N
 #                              postures as 1 shard, then as 2 shards (--shard-count 2, one
 #                              process each, started together): per process, seconds from its
-#                              start to its last reconcile, reconciles, AWS calls (each shard's
+#                              start to its last reconcile once every posture of its shard
+#                              finished a pass Ready, reconciles, AWS calls (each shard's
 #                              poller reads all the account's managed groups), CPU and peak RSS
 #                              (hwm_mib). BENCH_SCALE_N=1000 gives the 1,000-posture figures.
 #
@@ -396,7 +397,7 @@ shard_phase() {
     SCALE_PIDS+=("$CONTROLLER_PID")
     py settle --pid "$CONTROLLER_PID" --port "$METRICS_PORT" --timeout $((300 + n / 10)) \
         --min-reconciles "$n" --emit-restart --n "$n" --name shard_restart_to_quiet \
-        --label shards=1 --label shard=0
+        --label shards=1 --label shard=0 --all-ready
     CONTROLLER_PID=
     stop_scale_replicas
     local pids=() ports=()
@@ -412,7 +413,7 @@ shard_phase() {
     for i in 0 1; do
         py settle --pid "${pids[$i]}" --port "${ports[$i]}" --timeout $((300 + n / 10)) \
             --min-reconciles $((n * 2 / 5)) --emit-restart --n "$n" \
-            --name shard_restart_to_quiet --label shards=2 --label "shard=$i"
+            --name shard_restart_to_quiet --label shards=2 --label "shard=$i" --all-ready
     done
     stop_scale_replicas
 }
