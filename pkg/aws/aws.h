@@ -294,6 +294,21 @@ void np_aws_ec2_destroy(struct np_aws_ec2 *c);
 const char *np_aws_ec2_region(const struct np_aws_ec2 *c);
 const char *np_aws_ec2_endpoint(const struct np_aws_ec2 *c);
 
+/* ---------------------------------------------------------------- actions */
+
+/* An AWS API action the clients call: service is the IAM prefix ("ec2", "sts", "sqs",
+ * "cloudtrail"); needs_iam is false for a call IAM does not check on the caller's side. */
+struct np_aws_action {
+    const char *service;
+    const char *action;
+    bool needs_iam;
+};
+/* Every action the clients can call (a call to any other is refused with NP_EINVAL); the IAM
+ * policy in manifests/aws/ grants exactly these (tests/unit/aws/test_iam.c). */
+extern const struct np_aws_action np_aws_actions[];
+extern const size_t np_aws_n_actions;
+bool np_aws_action_known(const char *service, const char *action);
+
 /* ---------------------------------------------------------------- types */
 
 struct np_aws_tag {

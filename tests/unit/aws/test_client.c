@@ -771,6 +771,30 @@ static bool test_gate(void *ctx)
     return gate_open;
 }
 
+/* The clients call only the actions of pkg/aws/actions.c (what the IAM policy grants): any
+ * other is refused before a request is made. */
+Test(client, an_action_outside_the_iam_table_is_refused_before_any_request, .init = clear_aws_env)
+{
+    struct fake_net f;
+    fake_net_init(&f);
+    struct np_aws_ec2_config base = {.endpoint = EC2_URL};
+    struct np_aws_ec2 *c = fake_client_cfg(&f, &base);
+    struct np_buf form = NP_BUF_INIT, body = NP_BUF_INIT;
+    cr_assert_eq(np_aws_form_begin(&form, "TerminateInstances", "2016-11-15"), 0);
+    cr_expect_eq(np_aws_query_call(c, NP_AWS_SERVICE_EC2, "TerminateInstances", &form, &body),
+                 NP_EINVAL);
+    cr_expect(strstr(np_error_message(), "not an action the IAM policy grants") != NULL, "%s",
+              np_error_message());
+    cr_expect_eq(f.n_requests, 0, "a request was sent");
+    cr_expect(np_aws_action_known("ec2", "DescribeSecurityGroups"));
+    cr_expect_not(np_aws_action_known("sqs", "DescribeSecurityGroups"));
+    cr_expect_not(np_aws_action_known(NULL, "CreateVpc"));
+    np_buf_clean_up(&form);
+    np_buf_clean_up(&body);
+    np_aws_ec2_destroy(c);
+    fake_net_clean_up(&f);
+}
+
 Test(client, a_closed_mutation_gate_sends_no_mutation_but_lets_reads_through, .init = clear_aws_env)
 {
     struct fake_net f;
