@@ -154,12 +154,15 @@ cmd_up() {
         advertise=(--advertise-address=192.0.2.1)
     fi
     # An audit log of the writes to netposture objects and Events (who wrote which status: the
-    # sharding tests read it by user agent).
+    # sharding tests read it by user agent), and of every request a service account makes (only
+    # the controller runs as one here: tests/e2e/test_install.sh checks what its RBAC is used for).
     cat >"$dir/audit-policy.yaml" <<'EOF'
 apiVersion: audit.k8s.io/v1
 kind: Policy
 omitStages: [RequestReceived, ResponseStarted]
 rules:
+- level: Metadata
+  userGroups: ["system:serviceaccounts"]
 - level: Metadata
   verbs: [create, update, patch, delete]
   resources:
