@@ -7,8 +7,10 @@
 #
 #   cold_start                 wall time from applying N postures (chunks of multi-document
 #                              YAML through `kubectl apply --server-side`, 2 at a time) until
-#                              all are Ready=True (one `kubectl get sgp -o jsonpath` list call
-#                              per second and 1,000 postures), and the controller's CPU seconds over that window
+#                              all are Ready=True (counted from the controller's
+#                              netposture_posture_ready every 0.5 s, confirmed by `kubectl get`
+#                              lists, one a second per 1,000 postures at most, once it says so),
+#                              and the controller's CPU seconds over that window
 #                              (/proc/<pid>/stat utime+stime) and its share of wall time
 #                              (target: < 20 %; the rest should be moto and kube-apiserver,
 #                              whose CPU seconds are reported alongside).
@@ -91,7 +93,11 @@
 # BENCH_SCALE_RESYNC (60s), BENCH_SCALE_REGIONS (10: the scale phase's postures go round-robin
 # over that many regions of the one account, 1,000 per region at N = 10,000 — moto scans a
 # region's whole group list on every Describe and Create, so 10,000 in one region takes it hours;
-# 1 puts them all in the account's region).
+# 1 puts them all in the account's region), BENCH_SCALE_RATE (1: the scale phase's controllers
+# run with --aws-rate-scale this; EC2's default mutation rate, 5 CreateSecurityGroup a second,
+# bounds a cold start of 10,000 postures to 2,000 s at 1), BENCH_SCALE_MOTO
+# (bench/moto_indexed_tags.py: moto with its per-resource tag lookup indexed, see its header; ""
+# runs moto as it comes, whose tag scans make a 10,000-posture cold start take hours).
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -106,6 +112,8 @@ GAP_COPIES=${BENCH_GAP_COPIES:-20}
 SCALE_N=${BENCH_SCALE_N:-10000}
 SCALE_RESYNC=${BENCH_SCALE_RESYNC:-60s}
 SCALE_REGIONS=${BENCH_SCALE_REGIONS:-10}
+SCALE_RATE=${BENCH_SCALE_RATE:-1}
+SCALE_MOTO=${BENCH_SCALE_MOTO-"$repo/bench/moto_indexed_tags.py"}
 NS=bench
 
 work="$repo/build/bench"
@@ -312,7 +320,7 @@ print(json.dumps({"bench": "rss_peak_mib", "n": int(sys.argv[1]),
 # scale_replica <log>: one more replica with leader election (as manifests/ runs it); sets
 # CONTROLLER_PID and METRICS_PORT and remembers the pid for the cleanup.
 scale_replica() {
-    start_controller "$1" --resync-interval "$SCALE_RESYNC" --leader-elect \
+    start_controller "$1" --resync-interval "$SCALE_RESYNC" --aws-rate-scale "$SCALE_RATE" --leader-elect \
         --leader-election-namespace netposture-system --leader-election-id bench-scale
     SCALE_PIDS+=("$CONTROLLER_PID")
 }
@@ -322,7 +330,7 @@ hwm_of() { py hwm --pid "$1"; }
 scale_phase() {
     local n=$1 lease=bench-scale pids="$NP_DEV_ENV_DIR/pids"
     say "==== scale: N=$n postures, two replicas with --leader-elect (resync $SCALE_RESYNC)"
-    env_up
+    NP_MOTO_SERVER=$SCALE_MOTO env_up
     ensure_account
     kubectl create namespace "$NS" >/dev/null
     scale_replica "$work/scale-a.log"
@@ -393,7 +401,8 @@ shard_phase() {
     local n=$1 i
     say "==== shards: N=$n postures, restarted as 1 shard, then as 2 shards"
     stop_scale_replicas
-    start_controller "$work/shards-1.log" --resync-interval "$SCALE_RESYNC"
+    start_controller "$work/shards-1.log" --resync-interval "$SCALE_RESYNC" \
+        --aws-rate-scale "$SCALE_RATE"
     SCALE_PIDS+=("$CONTROLLER_PID")
     py settle --pid "$CONTROLLER_PID" --port "$METRICS_PORT" --timeout $((300 + n / 10)) \
         --min-reconciles "$n" --emit-restart --n "$n" --name shard_restart_to_quiet \
@@ -403,7 +412,7 @@ shard_phase() {
     local pids=() ports=()
     for i in 0 1; do
         start_controller "$work/shards-2-$i.log" --resync-interval "$SCALE_RESYNC" \
-            --shard-count 2 --shard-index "$i"
+            --aws-rate-scale "$SCALE_RATE" --shard-count 2 --shard-index "$i"
         SCALE_PIDS+=("$CONTROLLER_PID")
         pids+=("$CONTROLLER_PID")
         ports+=("$METRICS_PORT")

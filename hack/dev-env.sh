@@ -140,7 +140,11 @@ cmd_up() {
     echo $! >"$pids/etcd.pid"
 
     log "starting moto on 127.0.0.1:$moto_port"
-    MOTO_EC2_LOAD_DEFAULT_AMIS=false python3 -m moto.server -H 127.0.0.1 -p "$moto_port" \
+    # NP_MOTO_SERVER: a script run instead of `python3 -m moto.server`, with its arguments
+    # (the benchmark's bench/moto_indexed_tags.py)
+    local moto_cmd=(python3 -m moto.server)
+    [ -z "${NP_MOTO_SERVER:-}" ] || moto_cmd=(python3 "$NP_MOTO_SERVER")
+    MOTO_EC2_LOAD_DEFAULT_AMIS=false "${moto_cmd[@]}" -H 127.0.0.1 -p "$moto_port" \
         >"$logs/moto.log" 2>&1 &
     echo $! >"$pids/moto.pid"
 
