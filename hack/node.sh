@@ -108,6 +108,10 @@ cmd_host_state() {
 
 # ------------------------------------------------------------------------------ up
 
+no_other_node() {
+    ! ip link show "$BRIDGE" >/dev/null 2>&1 && ! iptables -w -t nat -S "$CHAIN" >/dev/null 2>&1
+}
+
 need() { # need <command> <debian package>
     command -v "$1" >/dev/null || die "$1 is missing (Debian package $2; run make deps)"
 }
@@ -179,10 +183,12 @@ make_cgroups() {
 setup_network() {
     local gw=$1 api_port=$2 moto_port=$3 kubelet_port=$4 prefix=${POD_CIDR#*/}
     ip link add "$BRIDGE" type bridge
+    touch "$node/created-bridge"
     ip addr add "$gw/$prefix" dev "$BRIDGE"
     ip link set "$BRIDGE" up
     sysctl -qw "net.ipv4.conf.$BRIDGE.route_localnet=1"
     iptables -w -t nat -N "$CHAIN"
+    touch "$node/created-chain"
     iptables -w -t nat -A "$CHAIN" -s "$POD_CIDR" -d "$SERVICE_IP/32" -p tcp --dport 443 \
         -j DNAT --to-destination "127.0.0.1:$api_port" -m comment --comment "kubernetes Service"
     iptables -w -t nat -A "$CHAIN" -s "$POD_CIDR" -d "$gw/32" -p tcp --dport "$moto_port" \
@@ -314,7 +320,7 @@ EOF
 start_bg() { # start_bg <name> <command...>: runs it in the background, pid in $pids/<name>.pid
     local name=$1
     shift
-    "$@" >>"$logs/$name.log" 2>&1 &
+    "$@" >>"$logs/$name.log" 2>&1 9<&- &
     echo $! >"$pids/$name.pid"
 }
 
@@ -334,8 +340,15 @@ cmd_up() {
         [ -x "/usr/lib/cni/$m" ] || die "/usr/lib/cni/$m is missing (Debian package containernetworking-plugins)"
     done
     [ -n "$(cgroup_mounts)" ] || die "no cgroup hierarchy is mounted"
-    if ip link show "$BRIDGE" >/dev/null 2>&1 || iptables -w -t nat -S "$CHAIN" >/dev/null 2>&1; then
-        die "another node is up on this host (link $BRIDGE or iptables chain $CHAIN exists; hack/node.sh down in its dev env)"
+    # One node per host: the kubelet's fixed paths (/var/lib/kubelet/device-plugins) and the
+    # bridge cannot be shared. Another dev env's node (a test run beside this one) is waited for;
+    # the lock (on a directory every node host has) makes the check and the bridge one step.
+    exec 9</usr/lib/cni
+    flock 9
+    if ! no_other_node; then
+        log "another node is up on this host (link $BRIDGE or iptables chain $CHAIN); waiting up to ${NP_NODE_WAIT:-900}s for it to go down"
+        wait_until "${NP_NODE_WAIT:-900}" "the other node to go down" no_other_node \
+            || die "another node is still up on this host (hack/node.sh down in its dev env)"
     fi
     local bin_dir
     bin_dir=$("$repo/hack/build-kube.sh" --with-node) || die "the kubelet and kube-controller-manager are not built"
@@ -396,6 +409,7 @@ export NP_NODE_AWS_ENDPOINT_URL='http://$gw:$moto_port'
 export NP_NODE_KUBELET_LOG='$logs/kubelet.log'
 EOF
     trap - EXIT
+    exec 9<&-
     log "up: node $NODE_NAME Ready; source $node/env"
 }
 
@@ -492,16 +506,20 @@ cmd_down() {
     # 5. Network: the pods' veths (gone with their namespaces, unless a namespace was leaked),
     #    the bridge, the iptables chains.
     local link
-    for link in $(ip -o link show master "$BRIDGE" 2>/dev/null | awk -F': ' '{print $2}' | sed 's/@.*//'); do
-        ip link del "$link" 2>/dev/null || true
-    done
-    ip link del "$BRIDGE" 2>/dev/null || true
+    if [ -f "$node/created-bridge" ]; then
+        for link in $(ip -o link show master "$BRIDGE" 2>/dev/null | awk -F': ' '{print $2}' | sed 's/@.*//'); do
+            ip link del "$link" 2>/dev/null || true
+        done
+        ip link del "$BRIDGE" 2>/dev/null || true
+    fi
     local gw
     gw=$(gateway)
-    while iptables -w -t nat -D PREROUTING -i "$BRIDGE" -j "$CHAIN" 2>/dev/null; do :; done
-    while iptables -w -t nat -D OUTPUT -d "$gw/32" -j "$CHAIN" 2>/dev/null; do :; done
-    iptables -w -t nat -F "$CHAIN" 2>/dev/null || true
-    iptables -w -t nat -X "$CHAIN" 2>/dev/null || true
+    if [ -f "$node/created-chain" ]; then
+        while iptables -w -t nat -D PREROUTING -i "$BRIDGE" -j "$CHAIN" 2>/dev/null; do :; done
+        while iptables -w -t nat -D OUTPUT -d "$gw/32" -j "$CHAIN" 2>/dev/null; do :; done
+        iptables -w -t nat -F "$CHAIN" 2>/dev/null || true
+        iptables -w -t nat -X "$CHAIN" 2>/dev/null || true
+    fi
     # 6. Cgroups, deepest first (empty now).
     local cg
     if [ -f "$node/cgroups" ]; then
