@@ -24,9 +24,10 @@
 # What the node changes on the host, recorded before `up` and restored by `down`: the sysctls the
 # kubelet sets (kernel.panic, kernel.panic_on_oops, vm.overcommit_memory) and net.ipv4.ip_forward
 # (the bridge plugin); the bridge and its veths; the NP-NODE iptables chains; the cgroups; the
-# kubelet's fixed paths (/var/lib/kubelet/device-plugins, /var/log/containers symlinks, /var/log/pods)
-# and containerd's shim socket directory (/run/containerd); the mounts under the node directory
-# (the kubelet's rshared root dir, pod volumes, container root filesystems, network namespaces).
+# kubelet's fixed paths (/var/lib/kubelet/device-plugins, /var/log/containers symlinks,
+# /var/log/pods), containerd's shim socket directory (/run/containerd) and its CNI result cache
+# (/var/lib/cni); the mounts under the node directory (the kubelet's rshared root dir, pod
+# volumes, container root filesystems, network namespaces).
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -42,11 +43,12 @@ CGROUP_ROOT=netposture-node
 CHAIN=NP-NODE
 POD_CIDR=${NP_NODE_POD_CIDR:-10.244.0.0/24}
 SERVICE_IP=10.0.0.1 # the "kubernetes" Service's ClusterIP (hack/dev-env.sh: 10.0.0.0/24)
-START_TIMEOUT=${NP_NODE_TIMEOUT:-120}
+START_TIMEOUT=${NP_NODE_TIMEOUT:-180}
 # The sysctls the kubelet (setupKernelTunables) and the bridge plugin (isGateway) write.
 SYSCTLS=(kernel.panic kernel.panic_on_oops vm.overcommit_memory net.ipv4.ip_forward)
-# Host paths the kubelet and containerd write whatever their configured directories are.
-HOST_PATHS=(/var/lib/kubelet /var/log/pods /var/log/containers /run/containerd /run/netns)
+# Host paths the kubelet, containerd and its CNI library (its result cache) write whatever their
+# configured directories are.
+HOST_PATHS=(/var/lib/kubelet /var/log/pods /var/log/containers /run/containerd /run/netns /var/lib/cni)
 
 log() { echo "node: $*" >&2; }
 die() { echo "node: ERROR: $*" >&2; exit 1; }

@@ -209,7 +209,7 @@ YAML
     # 1. Both replicas Ready, through the /readyz probe the Deployment declares.
     assert_eq "$(k get "$INCLUSTER_DEPLOY" -n "$INCLUSTER_NS" \
         -o jsonpath='{.spec.template.spec.containers[0].readinessProbe.httpGet.path}')" /readyz "the readiness probe" || return 1
-    k rollout status "$INCLUSTER_DEPLOY" -n "$INCLUSTER_NS" --timeout=180s >/dev/null \
+    k rollout status "$INCLUSTER_DEPLOY" -n "$INCLUSTER_NS" --timeout=300s >/dev/null \
         || { incluster_dump; fail "the Deployment did not roll out"; } || return 1
     wait_for 60 "two Ready controller pods" ready_pods_are 2 || { incluster_dump; return 1; }
     t0=$(date +%s%N)
@@ -313,7 +313,7 @@ for s in json.load(sys.stdin)["items"]:
     ) &
     echo $! >"$E2E_TEST_DIR/pids/writer-load"
     k rollout restart "$INCLUSTER_DEPLOY" -n "$INCLUSTER_NS" >/dev/null
-    k rollout status "$INCLUSTER_DEPLOY" -n "$INCLUSTER_NS" --timeout=240s >/dev/null \
+    k rollout status "$INCLUSTER_DEPLOY" -n "$INCLUSTER_NS" --timeout=300s >/dev/null \
         || { incluster_dump; fail "the restart did not roll out"; } || return 1
     wait_for 90 "only the two new pods, Ready" ready_pods_are 2 || { incluster_dump; return 1; }
     pods=$(controller_pods)
