@@ -292,6 +292,10 @@ for s in json.load(sys.stdin)["items"]:
             "$pod's root filesystem mount" || return 1
         tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q '^/usr/local/bin/netposture-controller ' \
             || fail "pid $pid is not the controller" || return 1
+        # In-cluster config: no kubeconfig, the API server from the kubelet's service variables.
+        assert_not_contains "$(tr '\0' ' ' <"/proc/$pid/cmdline")" "--kubeconfig" "$pod's command line" || return 1
+        assert_eq "$(tr '\0' '\n' <"/proc/$pid/environ" | grep -E '^KUBERNETES_SERVICE_(HOST|PORT)=' | sort | tr '\n' ' ')" \
+            "KUBERNETES_SERVICE_HOST=10.0.0.1 KUBERNETES_SERVICE_PORT=443 " "$pod's service variables" || return 1
         echo "incluster: $pod pid $pid $(awk '/^VmRSS:/ {print "RSS", $2, $3}' <<<"$status")"
     done
 
