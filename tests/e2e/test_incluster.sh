@@ -311,7 +311,6 @@ for s in json.load(sys.stdin)["items"]:
         while :; do
             rev=$((rev + 1))
             apply_sample "$ns" "r$rev" 2>/dev/null || true
-            echo "$rev" >"$E2E_TEST_DIR/rev"
             sleep 1
         done
     ) &
