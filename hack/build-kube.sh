@@ -2,8 +2,10 @@
 # Builds a real kube-apiserver, etcd and a matching kubectl from the Go module proxy (hack/kubebins wrapper
 # module) and caches them outside the work tree, keyed by version, so a second run costs
 # nothing. Prints the cache directory on success.
-#   hack/build-kube.sh            build if missing, print the bin dir
-#   hack/build-kube.sh --print    print the bin dir only (no build)
+#   hack/build-kube.sh                 build if missing, print the bin dir
+#   hack/build-kube.sh --with-node     the same, and the kubelet and kube-controller-manager of the same version
+#                                      (hack/node.sh)
+#   hack/build-kube.sh --print         print the bin dir only (no build)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -15,12 +17,19 @@ sum=$(cat "$mod/go.mod" "$mod/go.sum" | sha256sum | cut -c1-12)
 cache_root=${NP_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/netposture}
 bin_dir="$cache_root/kube/${k8s_version}-etcd-${etcd_version}-${sum}"
 
-if [ "${1:-}" = "--print" ]; then
-    echo "$bin_dir"
-    exit 0
-fi
+want=(kube-apiserver kubectl etcd)
+case "${1:-}" in
+--print) echo "$bin_dir"; exit 0 ;;
+--with-node) want+=(kubelet kube-controller-manager) ;;
+"") ;;
+*) echo "usage: $0 [--print|--with-node]" >&2; exit 2 ;;
+esac
 
-if [ -x "$bin_dir/kube-apiserver" ] && [ -x "$bin_dir/etcd" ] && [ -x "$bin_dir/kubectl" ]; then
+missing=()
+for b in "${want[@]}"; do
+    [ -x "$bin_dir/$b" ] || missing+=("$b")
+done
+if [ ${#missing[@]} -eq 0 ]; then
     echo "$bin_dir"
     exit 0
 fi
@@ -29,27 +38,30 @@ command -v go >/dev/null || { echo "build-kube: the Go toolchain is missing (nee
 
 minor=${k8s_version#v1.}
 minor=${minor%%.*}
-tmp="$bin_dir.tmp.$$"
-mkdir -p "$tmp"
-trap 'rm -rf "$tmp"' EXIT
+# Each binary is built into a temporary name in the cache directory and renamed into place, so
+# an interrupted build never leaves a binary that looks complete (the kubelet is added to a
+# directory that already holds the others).
+mkdir -p "$bin_dir"
+tmp="$bin_dir/.tmp.$$"
+trap 'rm -f "$tmp"' EXIT
 
 export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=readonly
 cd "$mod"
-echo "build-kube: building kube-apiserver $k8s_version and etcd $etcd_version (first time only; several minutes)" >&2
+echo "build-kube: building ${missing[*]} ($k8s_version, etcd $etcd_version; first time only, several minutes)" >&2
 start=$(date +%s)
 version_ldflags="-s -w -X k8s.io/component-base/version.gitVersion=$k8s_version \
     -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor \
     -X k8s.io/component-base/version.gitTreeState=clean"
-go build -trimpath -o "$tmp/kube-apiserver" -ldflags "$version_ldflags" k8s.io/kubernetes/cmd/kube-apiserver
-# kubectl at the server's version, so the user's hands in tests have no version skew.
-go build -trimpath -o "$tmp/kubectl" -ldflags "$version_ldflags" k8s.io/kubernetes/cmd/kubectl
-go build -trimpath -o "$tmp/etcd" \
-    -ldflags "-s -w" \
-    go.etcd.io/etcd/server/v3
+for b in "${missing[@]}"; do
+    case "$b" in
+    # kubectl at the server's version, so the user's hands in tests have no version skew.
+    kube-apiserver | kubectl | kubelet | kube-controller-manager)
+        go build -trimpath -o "$tmp" -ldflags "$version_ldflags" "k8s.io/kubernetes/cmd/$b" ;;
+    etcd)
+        go build -trimpath -o "$tmp" -ldflags "-s -w" go.etcd.io/etcd/server/v3 ;;
+    esac
+    mv -f "$tmp" "$bin_dir/$b"
+done
 echo "build-kube: built in $(( $(date +%s) - start ))s" >&2
-"$tmp/kube-apiserver" --version >&2
-mkdir -p "$cache_root/kube"
-rm -rf "$bin_dir"
-mv "$tmp" "$bin_dir"
-trap - EXIT
+"$bin_dir/kube-apiserver" --version >&2
 echo "$bin_dir"

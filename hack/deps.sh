@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Installs what netposture needs to build and test, only what is missing; safe to run twice.
 #   - Debian packages: compilers, -dev libraries, Criterion, lint tools, and mmdebstrap, umoci
-#     and skopeo for the container image (make image), Lua 5.1 for the Argo CD health checks
-#   - kube-apiserver, etcd and a matching kubectl built from the Go module proxy
-#     (hack/build-kube.sh, cached by version; the dev env puts them first on PATH)
+#     and skopeo for the container image (make image), Lua 5.1 for the Argo CD health checks,
+#     containerd, runc, the CNI plugins and iptables for the test node (hack/node.sh)
+#   - kube-apiserver, etcd and a matching kubectl, and the node's kubelet and
+#     kube-controller-manager, built from the Go module proxy (hack/build-kube.sh --with-node,
+#     cached by version; the dev env puts them first on PATH)
 #   - moto_server, the aws CLI and prometheus_client (the e2e /metrics parser) (pip, pinned)
 # Fails with a message naming the missing piece; never skips silently.
 set -euo pipefail
@@ -19,7 +21,8 @@ die() { echo "deps: ERROR: $*" >&2; exit 1; }
 apt_pkgs=(build-essential pkg-config libcurl4-openssl-dev libssl-dev libjson-c-dev libyaml-dev
           libexpat1-dev libwebsockets-dev zlib1g-dev libcriterion-dev clang clang-format cppcheck
           libclang-rt-14-dev openssl curl ca-certificates python3
-          mmdebstrap umoci skopeo lua5.1)
+          mmdebstrap umoci skopeo lua5.1
+          containerd runc containernetworking-plugins iptables iproute2)
 missing=()
 for p in "${apt_pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -76,8 +79,8 @@ fi
 command -v aws >/dev/null 2>&1 || die "the aws CLI is not on PATH after installing it"
 command -v go >/dev/null 2>&1 || die "the Go toolchain is missing (needed to build kube-apiserver and etcd)"
 
-bin_dir=$("$here/build-kube.sh")
-for b in kube-apiserver etcd kubectl; do
+bin_dir=$("$here/build-kube.sh" --with-node)
+for b in kube-apiserver etcd kubectl kubelet kube-controller-manager; do
     [ -x "$bin_dir/$b" ] || die "$b missing in $bin_dir"
 done
 say "ok (kube binaries in $bin_dir)"

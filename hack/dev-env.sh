@@ -2,7 +2,10 @@
 # The development and test environment made of real servers on 127.0.0.1:
 # etcd + kube-apiserver (envtest's flag set, certificates from openssl, RBAC) and moto_server.
 #   hack/dev-env.sh up       start everything on free ports, install crds/, write $DIR/env
-#   hack/dev-env.sh down     stop every process it started (by recorded pid); safe to repeat
+#   hack/dev-env.sh up --with-node   the same, then a real node (hack/node.sh up: containerd and a
+#                            kubelet running pods, kube-controller-manager)
+#   hack/dev-env.sh down     stop every process it started (by recorded pid), the node first
+#                            (hack/node.sh down restores the host); safe to repeat
 #   hack/dev-env.sh status   say what is running
 #   hack/dev-env.sh restart-apiserver   stop kube-apiserver and start it again, same flags and etcd
 # DIR is $NP_DEV_ENV_DIR or .dev-env in the repo; logs go to $DIR/logs/.
@@ -70,13 +73,16 @@ gen_certs() {
     # API server serving certificate.
     openssl ecparam -name prime256v1 -genkey -noout -out "$pki/apiserver.key" 2>/dev/null
     openssl req -new -key "$pki/apiserver.key" -subj "/CN=kube-apiserver" -out "$pki/apiserver.csr" 2>/dev/null
-    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature,keyEncipherment\n' \
+    # 10.0.0.1 is the ClusterIP of the "kubernetes" Service (the first address of
+    # --service-cluster-ip-range), the address pods reach the API server at (hack/node.sh).
+    printf 'subjectAltName=IP:127.0.0.1,IP:10.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature,keyEncipherment\n' \
         >"$pki/apiserver.ext"
     openssl x509 -req -in "$pki/apiserver.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" -CAcreateserial \
         -days 7 "${o[@]}" -extfile "$pki/apiserver.ext" -out "$pki/apiserver.crt" 2>/dev/null
-    # Admin client certificate (system:masters) and a least-privilege identity for the controller.
+    # Admin client certificate (system:masters), a least-privilege identity for the controller,
+    # and the API server's identity towards kubelets (kubectl logs/exec on hack/node.sh's node).
     local user
-    for user in admin:system:masters controller:netposture; do
+    for user in admin:system:masters controller:netposture kubelet-client:system:masters; do
         local cn=${user%%:*} org=${user#*:}
         openssl ecparam -name prime256v1 -genkey -noout -out "$pki/$cn.key" 2>/dev/null
         openssl req -new -key "$pki/$cn.key" -subj "/O=$org/CN=$cn" -out "$pki/$cn.csr" 2>/dev/null
@@ -187,8 +193,9 @@ EOF
         --service-account-issuer="https://127.0.0.1:$api_port/" \
         --service-account-key-file="$pki/sa.pub" --service-account-signing-key-file="$pki/sa.key" \
         --service-cluster-ip-range=10.0.0.0/24 \
-        --authorization-mode=RBAC \
-        --disable-admission-plugins=ServiceAccount \
+        --authorization-mode=Node,RBAC \
+        --kubelet-client-certificate="$pki/kubelet-client.crt" --kubelet-client-key="$pki/kubelet-client.key" \
+        --kubelet-certificate-authority="$pki/ca.crt" --kubelet-preferred-address-types=InternalIP \
         --allow-privileged=true \
         --endpoint-reconciler-type=none \
         --audit-policy-file="$dir/audit-policy.yaml" --audit-log-path="$logs/audit.log" \
@@ -278,6 +285,10 @@ install_crds() {
 
 cmd_down() {
     local f
+    # The node first: its pods, kubelet and containerd, and what they changed on the host.
+    if [ -d "$dir/node" ]; then
+        "$repo/hack/node.sh" down || log "hack/node.sh down failed (see above)"
+    fi
     for f in kube-apiserver moto etcd; do
         stop_pid_file "$pids/$f.pid"
     done
@@ -302,9 +313,15 @@ cmd_status() {
 }
 
 case "${1:-}" in
-up) cmd_up ;;
+up)
+    case "${2:-}" in
+    "") cmd_up ;;
+    --with-node) cmd_up && "$repo/hack/node.sh" up ;;
+    *) die "usage: $0 up [--with-node]" ;;
+    esac
+    ;;
 down) cmd_down ;;
 status) cmd_status ;;
 restart-apiserver) cmd_restart_apiserver ;;
-*) echo "usage: $0 up|down|status|restart-apiserver" >&2; exit 2 ;;
+*) echo "usage: $0 up [--with-node]|down|status|restart-apiserver" >&2; exit 2 ;;
 esac
