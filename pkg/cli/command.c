@@ -34,6 +34,8 @@ static const struct np_cli_command COMMANDS[] = {
     {"status", "list postures: Ready, Drifted, Contested and their drift items (cluster)", NULL,
      np_cli_cmd_status},
     {"approve", "print a posture's held plan and approve it (cluster)", NULL, np_cli_cmd_approve},
+    {"plan", "compare postures with live AWS and print the plan, changing nothing", NULL,
+     np_cli_cmd_plan},
 };
 
 /* ---------------------------------------------------------------- helpers */

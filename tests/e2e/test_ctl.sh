@@ -140,3 +140,66 @@ test_ctl_status_and_approve_a_held_plan() {
     ctl approve -n "$ns" web --yes >/dev/null 2>&1 || rc=$?
     assert_eq "$rc" 1 "approve with no plan held"
 }
+
+# plan_lines <plan text>: the change lines of a text plan (indented), one per line.
+plan_lines() { sed -n 's/^  //p' <<<"$1"; }
+
+# plan_actions_are <ns> <name> <n>: status.plan holds n actions (for wait_for).
+plan_actions_are() {
+    [ "$(k get sgp "$2" -n "$1" -o json | python3 -c 'import json,sys; print(len(json.load(sys.stdin).get("status", {}).get("plan", {}).get("actions", [])))')" = "$3" ]
+}
+
+test_ctl_plan_lists_exactly_the_drift_with_the_controllers_id() {
+    local ns sg id out rc file
+    ns=$(new_namespace ctlplan)
+    start_for "$ns"
+    apply_web "$ns"
+    k wait --for=condition=Ready --timeout=60s sgp/web -n "$ns"
+    sg=$(group_of "$ns" web)
+    # Converged: an empty plan, exit 0 (from the cluster, and from the file the user applied).
+    out=$(ctl plan -n "$ns" web) || fail "plan of a converged posture exited $?: $out" || return 1
+    assert_contains "$out" "security group $sg in us-east-1" "plan heading" || return 1
+    assert_eq "$(plan_lines "$out")" "no changes" "converged plan" || return 1
+    assert_eq "$(tail -n 1 <<<"$out")" "+0 ~0 -0" "converged summary" || return 1
+    file="$E2E_TEST_DIR/web.yaml"
+    k get sgp web -n "$ns" -o yaml | python3 -c '
+import sys, yaml
+o = yaml.safe_load(sys.stdin)
+print(yaml.safe_dump({"apiVersion": o["apiVersion"], "kind": o["kind"],
+    "metadata": {"name": "web", "namespace": o["metadata"]["namespace"]}, "spec": o["spec"]}))' >"$file"
+    ctl plan "$file" >/dev/null || fail "plan of the converged file exited $?" || return 1
+    # Drift under Propose: the plan lists exactly it, exits 1, and its id is status.plan.id.
+    apply_web "$ns" '  remediation: {mode: Propose}'
+    wait_for 30 "Propose mode observed" bash -c \
+        "[ \"\$(kubectl get sgp web -n $ns -o jsonpath='{.status.observedGeneration}')\" = 2 ]" || return 1
+    awsx ec2 authorize-security-group-ingress --group-id "$sg" --protocol tcp --port 22 --cidr 0.0.0.0/0 >/dev/null
+    awsx ec2 delete-tags --resources "$sg" --tags Key=team >/dev/null
+    wait_for 30 "a plan of both drift items" plan_actions_are "$ns" web 2 || return 1
+    id=$(k get sgp web -n "$ns" -o jsonpath='{.status.plan.id}')
+    rc=0
+    out=$(ctl plan -n "$ns" web) || rc=$?
+    assert_eq "$rc" 1 "plan exit with drift" || return 1
+    assert_eq "$(plan_lines "$out")" "$(printf '%s\n' 'tag set team=shop' 'revoke ingress tcp 22 0.0.0.0/0')" \
+        "the plan's changes" || return 1
+    assert_contains "$out" "plan id $id" "the controller's plan id" || return 1
+    assert_eq "$(tail -n 1 <<<"$out")" "+1 ~0 -1" "summary" || return 1
+    assert_eq "$(ctl plan -n "$ns" web -o json | python3 -c 'import json,sys; d=json.load(sys.stdin)[0]; print(d["id"], " | ".join(d["actions"]))')" \
+        "$id tag set team=shop | revoke ingress tcp 22 0.0.0.0/0" "plan -o json" || return 1
+    assert_eq "$(k get sgp web -n "$ns" -o jsonpath='{.status.plan.actions}')" \
+        '["tag set team=shop","revoke ingress tcp 22 0.0.0.0/0"]' "status.plan.actions" || return 1
+    # The file finds the group by its owner tag: the same plan.
+    rc=0
+    out=$(ctl plan "$file") || rc=$?
+    assert_eq "$rc" 1 "plan of the file with drift" || return 1
+    assert_contains "$out" "plan id $id" "the file's plan id" || return 1
+    # Nothing was changed: the drift is still there.
+    assert_eq "$(tag_of "$sg" team)" "" "the deleted tag stays deleted" || return 1
+    # Usage and lookup errors are exit status 2.
+    rc=0
+    ctl plan >/dev/null 2>&1 || rc=$?
+    assert_eq "$rc" 2 "plan without a posture" || return 1
+    rc=0
+    out=$(ctl plan -n "$ns" nosuch 2>&1) || rc=$?
+    assert_eq "$rc" 2 "plan of a missing posture" || return 1
+    assert_contains "$out" "no SecurityGroupPosture $ns/nosuch" "missing posture message"
+}

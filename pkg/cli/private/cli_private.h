@@ -5,7 +5,9 @@
 #ifndef NP_CLI_PRIVATE_H
 #define NP_CLI_PRIVATE_H
 
+#include "aws/aws.h"
 #include "cli/cli.h"
+#include "posture/posture.h"
 
 #include <stdint.h>
 
@@ -67,6 +69,7 @@ int np_cli_read_input(char **out, size_t *len, const char *path);
 int np_cli_cmd_validate(const char *prog, int argc, char **argv);
 int np_cli_cmd_status(const char *prog, int argc, char **argv);
 int np_cli_cmd_approve(const char *prog, int argc, char **argv);
+int np_cli_cmd_plan(const char *prog, int argc, char **argv);
 
 /* status: one posture object as a row {kind, namespace, name, ready, reason, drifted,
  * contested, mode, plan, drift} (owned); the rows as a table, drift items under each. */
@@ -74,5 +77,77 @@ json_object *np_cli_status_row(json_object *obj);
 void np_cli_status_table(FILE *out, json_object *rows);
 /* approve: the held plan (status.plan) of a posture object: id, reason, one action a line. */
 void np_cli_plan_print(FILE *out, json_object *obj);
+
+/* How a command that prints data ends (np_cli_report). */
+struct np_cli_report_ops {
+    enum np_cli_format format;
+    void (*text)(FILE *out, json_object *data); /* the text form */
+    bool (*findings)(json_object *data);        /* true: exit 1 */
+};
+/* With rc 0: prints data (ops->text, or JSON/YAML) and returns 1 when ops->findings says so,
+ * else 0. With an error (or a failed write): `prog cmd: message` on stderr and 2. */
+int np_cli_report(const char *prog, const char *cmd, int rc, json_object *data,
+                  const struct np_cli_report_ops *ops);
+
+/* ---------------------------------------------------------------- cluster */
+
+struct np_kube_client;
+struct np_kube_resource;
+extern const struct np_kube_resource np_cli_res_sgp;
+extern const struct np_kube_resource np_cli_res_vpcp;
+/* A client as the controller makes one (--kubeconfig, $KUBECONFIG, in-cluster,
+ * ~/.kube/config). *client owned (np_kube_client_destroy). */
+int np_cli_kube_connect(struct np_kube_client **client, const char *kubeconfig);
+
+/* ---------------------------------------------------------------- AWS */
+
+/* --region and --endpoint-url (NULL when not given). */
+struct np_cli_aws_opts {
+    const char *region;
+    const char *endpoint;
+};
+/*
+ * An EC2 client as the controller makes one for credentials source Default: the provider chain
+ * of pkg/aws, the region of o, else spec_region, else AWS_REGION, AWS_DEFAULT_REGION; the
+ * endpoint o->endpoint (https, or http to loopback only) else AWS_ENDPOINT_URL_EC2,
+ * AWS_ENDPOINT_URL. *out owned (np_aws_ec2_destroy). Errors: NP_EINVAL (no or bad region,
+ * endpoint).
+ */
+int np_cli_ec2_new(struct np_aws_ec2 **out, const struct np_cli_aws_opts *o,
+                   const char *spec_region);
+/* A group's rules as pkg/posture reads them (canonical, atomic): *out owned. */
+void np_cli_sg_observed(const struct np_aws_sg *sg, struct np_posture_ruleset *out);
+/* A group's tags as pkg/posture tags (owned array of borrowed strings; free()). */
+struct np_posture_tag *np_cli_sg_tags(const struct np_aws_sg *sg);
+/* Describes one group by id (*out owned). NP_ENOTFOUND with a message when it does not exist. */
+int np_cli_describe_group(struct np_aws_ec2 *ec2, const char *group_id, struct np_aws_sg **out);
+/* The first group carrying tag key=value (*out owned). NP_ENOTFOUND when none does. */
+int np_cli_find_group_by_tag(struct np_aws_ec2 *ec2, const char *key, const char *value,
+                             struct np_aws_sg **out);
+
+/* ---------------------------------------------------------------- plan */
+
+/* The plan of one SecurityGroupPosture against its group. */
+struct np_cli_sg_plan {
+    char **lines;    /* owned, NULL-terminated (np_posture_plan_text's text) */
+    size_t n;        /* lines */
+    char *id;        /* np_posture_plan_id (owned); NULL for an empty plan or a new group */
+    size_t add;      /* authorize, tag to add, the group to create */
+    size_t change;   /* descriptions, tag values */
+    size_t remove;   /* revokes, tags to delete */
+    size_t excepted; /* drift a live exception tolerates (not in the plan) */
+};
+/*
+ * The plan the controller would propose for spec (want: its desired rules, peers resolved)
+ * against sg, or against a new group (sg NULL: AWS's default egress only; the first line is
+ * "create security group <groupName>"). now_ms decides which exceptions are live. *out owned
+ * (np_cli_sg_plan_clean_up).
+ */
+int np_cli_sg_plan_compute(struct np_cli_sg_plan *out, const struct np_posture_sg_spec *spec,
+                           const struct np_posture_ruleset *want, const struct np_aws_sg *sg,
+                           int64_t now_ms);
+void np_cli_sg_plan_clean_up(struct np_cli_sg_plan *p);
+/* The plans of `plan -o json` as text, each: heading, changes, id, `+A ~C -R`. */
+void np_cli_plan_text(FILE *out, json_object *plans);
 
 #endif
