@@ -88,12 +88,11 @@ int np_cli_describe_group(struct np_aws_ec2 *ec2, const char *group_id, struct n
     size_t n = 0;
     *out = NULL;
     int rc = np_aws_ec2_describe_security_groups(ec2, &sgs, &n, NULL, 0, ids, 1);
-    if (rc == 0 && n == 0)
-        rc = NP_ENOTFOUND;
-    if (rc == NP_ENOTFOUND)
+    for (size_t i = 0; rc == 0 && !*out && i < n; i++)
+        if (np_str_eq(sgs[i].group_id, group_id)) /* the answer is not trusted to hold only it */
+            *out = np_aws_sg_dup(&sgs[i]);
+    if (rc == NP_ENOTFOUND || (rc == 0 && !*out))
         rc = np_error_set(NP_ENOTFOUND, "security group %s does not exist", group_id);
-    if (rc == 0)
-        *out = np_aws_sg_dup(&sgs[0]);
     np_aws_sgs_free(sgs, n);
     return rc;
 }

@@ -36,6 +36,8 @@ static const struct np_cli_command COMMANDS[] = {
     {"approve", "print a posture's held plan and approve it (cluster)", NULL, np_cli_cmd_approve},
     {"plan", "compare postures with live AWS and print the plan, changing nothing", NULL,
      np_cli_cmd_plan},
+    {"import", "write postures adopting live security groups (baselining)", NULL,
+     np_cli_cmd_import},
 };
 
 /* ---------------------------------------------------------------- helpers */

@@ -203,3 +203,67 @@ print(yaml.safe_dump({"apiVersion": o["apiVersion"], "kind": o["kind"],
     assert_eq "$rc" 2 "plan of a missing posture" || return 1
     assert_contains "$out" "no SecurityGroupPosture $ns/nosuch" "missing posture message"
 }
+
+# aws_mutations: "action count" of every AWS call the controller made that can change something
+# (everything but Describe*, Get*, List*, Search*, ReceiveMessage, LookupEvents), from /metrics.
+aws_mutations() {
+    curl -fsS "http://127.0.0.1:$E2E_METRICS_PORT/metrics" | python3 -c '
+import re, sys
+seen = {}
+for line in sys.stdin:
+    m = re.match(r"netposture_aws_requests_total\{(.*)\} (\S+)$", line.strip())
+    if not m: continue
+    action = re.search(r"action=\"([^\"]*)\"", m.group(1)).group(1)
+    if re.match(r"(Describe|Get|List|Search|ReceiveMessage|LookupEvents)", action): continue
+    seen[action] = seen.get(action, 0) + float(m.group(2))
+print("\n".join("%s %d" % kv for kv in sorted(seen.items()) if kv[1]))'
+}
+
+# group_state <group-id>...: the groups as moto describes them (rules, tags), canonical JSON.
+group_state() {
+    awsx ec2 describe-security-groups --group-ids "$@" | python3 -c '
+import json, sys
+print(json.dumps(json.load(sys.stdin)["SecurityGroups"], sort_keys=True))'
+}
+
+test_ctl_import_round_trip_adopts_without_changing_aws() {
+    local ns vpc web db before reads n count
+    ns=$(new_namespace ctlimport)
+    vpc=$(awsx ec2 describe-vpcs --filters Name=isDefault,Values=true --query 'Vpcs[0].VpcId' --output text)
+    web=$(awsx ec2 create-security-group --group-name "$ns-web" --description "web tier" --vpc-id "$vpc" --query GroupId --output text)
+    db=$(awsx ec2 create-security-group --group-name "$ns-db" --description "db tier" --vpc-id "$vpc" --query GroupId --output text)
+    awsx ec2 authorize-security-group-ingress --group-id "$web" --ip-permissions '[
+        {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
+         "IpRanges": [{"CidrIp": "10.0.0.0/8", "Description": "https"}, {"CidrIp": "192.168.0.0/16"}]},
+        {"IpProtocol": "icmp", "FromPort": 3, "ToPort": 4, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]},
+        {"IpProtocol": "tcp", "FromPort": 8080, "ToPort": 8081,
+         "Ipv6Ranges": [{"CidrIpv6": "2001:db8::/32", "Description": "v6 clients"}]}]' >/dev/null
+    awsx ec2 authorize-security-group-ingress --group-id "$db" --ip-permissions \
+        "[{\"IpProtocol\": \"tcp\", \"FromPort\": 5432, \"ToPort\": 5432,
+          \"UserIdGroupPairs\": [{\"GroupId\": \"$web\", \"Description\": \"postgres from web\"}]}]" >/dev/null
+    awsx ec2 authorize-security-group-egress --group-id "$db" --ip-permissions \
+        '[{"IpProtocol": "udp", "FromPort": 53, "ToPort": 53, "IpRanges": [{"CidrIp": "10.1.0.2/32", "Description": "dns"}]}]' >/dev/null
+    awsx ec2 create-tags --resources "$web" "$db" --tags Key=team,Value=shop >/dev/null
+    before=$(group_state "$web" "$db")
+    ctl import --group-id "$web" -n "$ns" --name web >"$E2E_TEST_DIR/web.yaml" || fail "import of $web exited $?" || return 1
+    ctl import --group-id "$db" -n "$ns" --name db >"$E2E_TEST_DIR/db.yaml" || fail "import of $db exited $?" || return 1
+    assert_eq "$(grep -c 'protocol:' "$E2E_TEST_DIR/web.yaml")" 5 "atomic rules of web (4 ingress, 1 egress)" || return 1
+    assert_contains "$(cat "$E2E_TEST_DIR/db.yaml")" "groupId: $web" "db's peer" || return 1
+    ctl validate "$E2E_TEST_DIR/web.yaml" "$E2E_TEST_DIR/db.yaml" || fail "the imported postures do not validate" || return 1
+    start_for "$ns"
+    k apply -f "$E2E_TEST_DIR/web.yaml" -f "$E2E_TEST_DIR/db.yaml" >/dev/null
+    k wait --for=condition=Ready --timeout=60s sgp/web sgp/db -n "$ns" || return 1
+    # Two more resyncs: still Ready, no drift, and the controller never changed AWS.
+    reads=$(metric netposture_aws_requests_total 'action="DescribeSecurityGroups"')
+    wait_for 30 "two more resyncs" metric_at_least netposture_aws_requests_total 'action="DescribeSecurityGroups"' $((reads + 2)) || return 1
+    for n in web db; do
+        assert_eq "$(condition sgp "$ns" "$n" Ready)" "True/Converged" "$n Ready" || return 1
+        count=$(k get sgp "$n" -n "$ns" -o jsonpath='{.status.drift.count}')
+        assert_eq "${count:-0}" 0 "$n drift count" || return 1
+    done
+    assert_eq "$(aws_mutations)" "" "the controller's mutating AWS calls" || return 1
+    assert_eq "$(group_state "$web" "$db")" "$before" "the groups in moto after adoption" || return 1
+    # A group another posture owns is refused.
+    awsx ec2 create-tags --resources "$db" --tags "Key=netposture.dev/owner,Value=other/db" >/dev/null
+    expect_failure ctl import --group-id "$db" -n "$ns" --name db >/dev/null || return 1
+}

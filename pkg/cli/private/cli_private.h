@@ -70,6 +70,7 @@ int np_cli_cmd_validate(const char *prog, int argc, char **argv);
 int np_cli_cmd_status(const char *prog, int argc, char **argv);
 int np_cli_cmd_approve(const char *prog, int argc, char **argv);
 int np_cli_cmd_plan(const char *prog, int argc, char **argv);
+int np_cli_cmd_import(const char *prog, int argc, char **argv);
 
 /* status: one posture object as a row {kind, namespace, name, ready, reason, drifted,
  * contested, mode, plan, drift} (owned); the rows as a table, drift items under each. */
@@ -119,7 +120,8 @@ int np_cli_ec2_new(struct np_aws_ec2 **out, const struct np_cli_aws_opts *o,
 void np_cli_sg_observed(const struct np_aws_sg *sg, struct np_posture_ruleset *out);
 /* A group's tags as pkg/posture tags (owned array of borrowed strings; free()). */
 struct np_posture_tag *np_cli_sg_tags(const struct np_aws_sg *sg);
-/* Describes one group by id (*out owned). NP_ENOTFOUND with a message when it does not exist. */
+/* Describes one group by id (*out owned: the answer's group with that id, whatever else it
+ * lists). NP_ENOTFOUND with a message when it does not exist. */
 int np_cli_describe_group(struct np_aws_ec2 *ec2, const char *group_id, struct np_aws_sg **out);
 /* The first group carrying tag key=value (*out owned). NP_ENOTFOUND when none does. */
 int np_cli_find_group_by_tag(struct np_aws_ec2 *ec2, const char *key, const char *value,
@@ -149,5 +151,23 @@ int np_cli_sg_plan_compute(struct np_cli_sg_plan *out, const struct np_posture_s
 void np_cli_sg_plan_clean_up(struct np_cli_sg_plan *p);
 /* The plans of `plan -o json` as text, each: heading, changes, id, `+A ~C -R`. */
 void np_cli_plan_text(FILE *out, json_object *plans);
+
+/* ---------------------------------------------------------------- import */
+
+struct np_cli_import_opts {
+    const char *ns;       /* the postures' namespace */
+    const char *name;     /* the posture's name; NULL: from the group name */
+    const char *group_id; /* --group-id, or: */
+    const char *vpc_id;   /* --vpc-id (with all_in_vpc) */
+    bool all_in_vpc;
+    const char *mode;   /* remediation.mode; NULL: Detect */
+    const char *region; /* spec.region (the client's) */
+    enum np_cli_format format;
+};
+/* A DNS-1123 label for a posture from a group name (owned); the group id when none is left. */
+char *np_cli_import_name(const char *group_name, const char *group_id);
+/* The SecurityGroupPosture (owned) adopting sg: canonical atomic rules with peers and
+ * descriptions, user tags, vpcId, region, management {Adopt, groupId}, remediation.mode. */
+json_object *np_cli_import_sg(const struct np_aws_sg *sg, const struct np_cli_import_opts *o);
 
 #endif
