@@ -38,6 +38,8 @@ static const struct np_cli_command COMMANDS[] = {
      np_cli_cmd_plan},
     {"import", "write postures adopting live security groups (baselining)", NULL,
      np_cli_cmd_import},
+    {"inject-drift", "game day: make one named drift and time its repair", NULL,
+     np_cli_cmd_inject_drift},
 };
 
 /* ---------------------------------------------------------------- helpers */
@@ -203,7 +205,7 @@ static void usage(FILE *out, const char *prog)
 {
     fprintf(out, "usage: %s <command> [options]\n\ncommands:\n", prog);
     for (size_t i = 0; i < NP_ARRAY_LEN(COMMANDS); i++)
-        fprintf(out, "  %-10s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
+        fprintf(out, "  %-13s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
     fprintf(out,
             "\nRun `%s <command> --help` for a command's options.\n"
             "Exit status: 0 fine, 1 findings, 2 usage or I/O error.\n",

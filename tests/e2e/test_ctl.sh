@@ -141,6 +141,13 @@ test_ctl_status_and_approve_a_held_plan() {
     assert_eq "$rc" 1 "approve with no plan held"
 }
 
+# web_ready <ns>: a controller for the namespace and the posture web, Ready.
+web_ready() {
+    start_for "$1"
+    apply_web "$1"
+    k wait --for=condition=Ready --timeout=60s sgp/web -n "$1" >/dev/null
+}
+
 # plan_lines <plan text>: the change lines of a text plan (indented), one per line.
 plan_lines() { sed -n 's/^  //p' <<<"$1"; }
 
@@ -152,9 +159,7 @@ plan_actions_are() {
 test_ctl_plan_lists_exactly_the_drift_with_the_controllers_id() {
     local ns sg id out rc file
     ns=$(new_namespace ctlplan)
-    start_for "$ns"
-    apply_web "$ns"
-    k wait --for=condition=Ready --timeout=60s sgp/web -n "$ns"
+    web_ready "$ns" || return 1
     sg=$(group_of "$ns" web)
     # Converged: an empty plan, exit 0 (from the cluster, and from the file the user applied).
     out=$(ctl plan -n "$ns" web) || fail "plan of a converged posture exited $?: $out" || return 1
@@ -266,4 +271,46 @@ test_ctl_import_round_trip_adopts_without_changing_aws() {
     # A group another posture owns is refused.
     awsx ec2 create-tags --resources "$db" --tags "Key=netposture.dev/owner,Value=other/db" >/dev/null
     expect_failure ctl import --group-id "$db" -n "$ns" --name db >/dev/null || return 1
+}
+
+test_ctl_inject_drift_measures_a_repair_and_refuses_a_foreign_group() {
+    local ns sg vpc foreign out rc
+    ns=$(new_namespace ctlgame)
+    web_ready "$ns" || return 1
+    sg=$(group_of "$ns" web)
+    # Without the game-day label: refused, nothing changed.
+    rc=0
+    out=$(ctl inject-drift -n "$ns" web --kind open-port 2>&1) || rc=$?
+    assert_eq "$rc" 2 "inject-drift without the label" || return 1
+    assert_contains "$out" "is not labelled netposture.dev/game-day=allowed" "refusal" || return 1
+    assert_eq "$(rules "$sg" ingress)" "tcp 443-443 10.0.0.0/8" "rules after the refusal" || return 1
+    k label sgp web -n "$ns" netposture.dev/game-day=allowed >/dev/null
+    # One open port, repaired by the controller and timed.
+    out=$(ctl inject-drift -n "$ns" web --kind open-port --wait --timeout 30s) ||
+        fail "open-port exited $?: $out" || return 1
+    assert_contains "$out" "injected on $sg: authorize ingress tcp 22 0.0.0.0/0" "the change" || return 1
+    assert_contains "$out" "undone after " "the time to remediate" || return 1
+    assert_eq "$(rules "$sg" ingress)" "tcp 443-443 10.0.0.0/8" "rules after the repair" || return 1
+    # A deleted tag, as JSON.
+    out=$(ctl inject-drift -n "$ns" web --kind delete-tag --wait --timeout 30s -o json) ||
+        fail "delete-tag exited $?: $out" || return 1
+    assert_eq "$(python3 -c 'import json,sys; d=json.load(sys.stdin); r=d["runs"][0]; print(d["kind"], r["change"], r["seconds"] > 0)' <<<"$out")" \
+        "delete-tag tag delete team True" "delete-tag result" || return 1
+    assert_eq "$(tag_of "$sg" team)" "shop" "the tag after the repair" || return 1
+    # Three runs: p50 and p99.
+    out=$(ctl inject-drift -n "$ns" web --kind open-port --wait --timeout 30s --count 3) ||
+        fail "--count 3 exited $?: $out" || return 1
+    assert_eq "$(grep -c '^undone after ' <<<"$out")" 3 "runs repaired" || return 1
+    assert_contains "$out" "time to remediate over 3 runs: p50 " "percentiles" || return 1
+    # A group the posture adopted in Detect mode carries no ownership tags: never touched.
+    vpc=$(awsx ec2 describe-vpcs --filters Name=isDefault,Values=true --query 'Vpcs[0].VpcId' --output text)
+    foreign=$(awsx ec2 create-security-group --group-name "$ns-foreign" --description foreign --vpc-id "$vpc" --query GroupId --output text)
+    ctl import --group-id "$foreign" -n "$ns" --name foreign | k apply -f - >/dev/null
+    k label sgp foreign -n "$ns" netposture.dev/game-day=allowed >/dev/null
+    k wait --for=condition=Ready --timeout=60s sgp/foreign -n "$ns" || return 1
+    rc=0
+    out=$(ctl inject-drift -n "$ns" foreign --kind open-port --yes 2>&1) || rc=$?
+    assert_eq "$rc" 2 "inject-drift on a group without our tags" || return 1
+    assert_contains "$out" "security group $foreign is not managed by $ns/foreign" "foreign refusal" || return 1
+    assert_eq "$(rules "$foreign" ingress)" "" "the foreign group's rules"
 }

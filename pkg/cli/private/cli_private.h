@@ -71,6 +71,7 @@ int np_cli_cmd_status(const char *prog, int argc, char **argv);
 int np_cli_cmd_approve(const char *prog, int argc, char **argv);
 int np_cli_cmd_plan(const char *prog, int argc, char **argv);
 int np_cli_cmd_import(const char *prog, int argc, char **argv);
+int np_cli_cmd_inject_drift(const char *prog, int argc, char **argv);
 
 /* status: one posture object as a row {kind, namespace, name, ready, reason, drifted,
  * contested, mode, plan, drift} (owned); the rows as a table, drift items under each. */
@@ -116,6 +117,8 @@ struct np_cli_aws_opts {
  */
 int np_cli_ec2_new(struct np_aws_ec2 **out, const struct np_cli_aws_opts *o,
                    const char *spec_region);
+/* One AWS permission as pkg/posture's raw observed rule (strings borrowed from p). */
+struct np_posture_raw_rule np_cli_raw_rule(const struct np_aws_perm *p, bool egress);
 /* A group's rules as pkg/posture reads them (canonical, atomic): *out owned. */
 void np_cli_sg_observed(const struct np_aws_sg *sg, struct np_posture_ruleset *out);
 /* A group's tags as pkg/posture tags (owned array of borrowed strings; free()). */
@@ -169,5 +172,50 @@ char *np_cli_import_name(const char *group_name, const char *group_id);
 /* The SecurityGroupPosture (owned) adopting sg: canonical atomic rules with peers and
  * descriptions, user tags, vpcId, region, management {Adopt, groupId}, remediation.mode. */
 json_object *np_cli_import_sg(const struct np_aws_sg *sg, const struct np_cli_import_opts *o);
+
+/* ---------------------------------------------------------------- inject-drift */
+
+enum np_cli_drift_kind {
+    NP_CLI_DRIFT_OPEN_PORT = 0,
+    NP_CLI_DRIFT_REMOVE_RULE,
+    NP_CLI_DRIFT_DELETE_TAG,
+    NP_CLI_DRIFT_CHANGE_DESCRIPTION,
+    NP_CLI_DRIFT_NACL_ENTRY, /* VPCPostures: not implemented */
+    NP_CLI_DRIFT_ROUTE,      /* VPCPostures: not implemented */
+};
+/* "open-port", ... -> *out. NP_EINVAL (message listing the kinds) for anything else. */
+int np_cli_drift_kind_parse(const char *s, enum np_cli_drift_kind *out);
+
+/* One out-of-band change to a group and what undoing it looks like. Owned strings. */
+struct np_cli_injection {
+    enum np_cli_drift_kind kind;
+    char *group_id;
+    struct np_aws_perm perm; /* the rule added (OPEN_PORT), removed (REMOVE_RULE), or whose
+                                description is changed (its description: the original) */
+    bool egress;
+    char *tag_key; /* DELETE_TAG: the tag and its value */
+    char *tag_value;
+    char *text; /* "authorize ingress tcp 22 0.0.0.0/0", "tag delete team", ... */
+};
+/*
+ * Whether sg carries the ownership tags of posture ns/name with this uid (the controller's
+ * tags); NP_EDENIED naming what it carries otherwise.
+ */
+int np_cli_check_owner(const struct np_aws_sg *sg, const char *ns, const char *name,
+                       const char *uid);
+/*
+ * Picks the change of a run against sg, a group of the posture spec: OPEN_PORT, tcp from
+ * 0.0.0.0/0 on the round-th of 22, 3389, 23, 445, ... the group neither has nor the posture
+ * declares; REMOVE_RULE and CHANGE_DESCRIPTION, the first live rule the posture declares;
+ * DELETE_TAG, the first declared tag the group carries with its value. *out owned
+ * (np_cli_injection_clean_up). NP_ENOTFOUND when there is nothing to change, NP_ENOTSUP for the
+ * VPC kinds.
+ */
+int np_cli_injection_choose(struct np_cli_injection *out, enum np_cli_drift_kind kind,
+                            const struct np_aws_sg *sg, const struct np_posture_sg_spec *spec,
+                            int round);
+/* Whether the group as read shows the change undone. */
+bool np_cli_injection_undone(const struct np_cli_injection *inj, const struct np_aws_sg *sg);
+void np_cli_injection_clean_up(struct np_cli_injection *inj);
 
 #endif

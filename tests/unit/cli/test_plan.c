@@ -4,20 +4,11 @@
  * and the group's fingerprint); exceptions leave their drift out; a missing group is created.
  */
 #include "cli/private/cli_private.h"
+#include "spec_helpers.h"
 
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
-
-static struct np_posture_sg_spec *spec_of(const char *json)
-{
-    json_object *j = json_tokener_parse(json);
-    cr_assert_not_null(j);
-    struct np_posture_sg_spec *spec = NULL;
-    cr_assert_eq(np_posture_sg_spec_parse(&spec, j), 0, "%s", np_error_message());
-    json_object_put(j);
-    return spec;
-}
 
 static struct np_aws_perm perm(const char *proto, int from, int to, const char *cidr,
                                const char *desc)
@@ -57,7 +48,7 @@ static struct np_aws_sg group(void)
 
 static void compute(struct np_cli_sg_plan *p, const char *spec_json, const struct np_aws_sg *sg)
 {
-    struct np_posture_sg_spec *spec = spec_of(spec_json);
+    struct np_posture_sg_spec *spec = test_spec_of(spec_json);
     struct np_posture_ruleset want = {0};
     cr_assert_eq(np_posture_desired(&want, spec), 0);
     cr_assert_eq(np_cli_sg_plan_compute(p, spec, &want, sg, 1700000000000LL), 0);
