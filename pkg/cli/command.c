@@ -40,6 +40,7 @@ static const struct np_cli_command COMMANDS[] = {
      np_cli_cmd_import},
     {"inject-drift", "game day: make one named drift and time its repair", NULL,
      np_cli_cmd_inject_drift},
+    {"render", "write postures as Terraform HCL (render terraform FILE)", NULL, np_cli_cmd_render},
 };
 
 /* ---------------------------------------------------------------- helpers */

@@ -314,3 +314,43 @@ test_ctl_inject_drift_measures_a_repair_and_refuses_a_foreign_group() {
     assert_contains "$out" "security group $foreign is not managed by $ns/foreign" "foreign refusal" || return 1
     assert_eq "$(rules "$foreign" ingress)" "" "the foreign group's rules"
 }
+
+test_ctl_render_terraform_holds_the_rules_the_controller_converges_on() {
+    local ns sg out hcl="$E2E_REPO/build/e2e-tools/hclrules" file
+    [ -x "$hcl" ] || fail "missing $hcl (make e2e-tools)" || return 1
+    ns=$(new_namespace ctlrender)
+    start_for "$ns"
+    file="$E2E_TEST_DIR/rendered.yaml"
+    cat >"$file" <<YAML
+apiVersion: netposture.dev/v1alpha1
+kind: SecurityGroupPosture
+metadata: {name: rendered, namespace: $ns}
+spec:
+  groupName: $ns-rendered
+  tags: {team: shop}
+  ingress:
+  - {protocol: tcp, fromPort: 443, toPort: 443, cidrs: ["10.0.0.0/8", "192.168.0.0/16"], description: https}
+  - {protocol: udp, fromPort: 53, toPort: 53, ipv6Cidrs: ["2001:db8::/32"]}
+  - {protocol: icmp, fromPort: 8, toPort: -1, cidrs: ["10.0.0.0/8"]}
+  - {protocol: all, cidrs: ["10.1.0.0/16"]}
+  egress:
+  - {protocol: tcp, fromPort: 443, toPort: 443, cidrs: ["0.0.0.0/0"]}
+YAML
+    k apply -f "$file" >/dev/null
+    k wait --for=condition=Ready --timeout=60s sgp/rendered -n "$ns" >/dev/null || return 1
+    sg=$(group_of "$ns" rendered)
+    ctl render terraform "$file" >"$E2E_TEST_DIR/rendered.tf" || fail "render exited $?" || return 1
+    # HashiCorp's parser reads it, and its rules are exactly those the controller put in AWS.
+    out=$("$hcl" ingress "$E2E_TEST_DIR/rendered.tf") || fail "the HCL does not parse: $out" || return 1
+    assert_eq "$out" "$(rules "$sg" ingress)" "ingress rules of the HCL vs AWS" || return 1
+    assert_eq "$("$hcl" egress "$E2E_TEST_DIR/rendered.tf")" "$(rules "$sg" egress)" "egress rules of the HCL vs AWS" || return 1
+    assert_eq "$(grep -c 'security_group_id = aws_security_group.rendered.id' "$E2E_TEST_DIR/rendered.tf")" 6 \
+        "one rule resource per atomic rule" || return 1
+    # A VPCPosture with every piece parses too, with import blocks.
+    ctl render terraform --import-blocks "$E2E_REPO/manifests/samples/vpcposture-main.yaml" >"$E2E_TEST_DIR/vpc.tf" ||
+        fail "render of the VPC sample exited $?" || return 1
+    out=$("$hcl" resources "$E2E_TEST_DIR/vpc.tf") || fail "the VPC HCL does not parse: $out" || return 1
+    assert_eq "$(sed 's/\..*//' <<<"$out" | sort | uniq -c | awk '{print $2 "=" $1}' | tr '\n' ' ')" \
+        "aws_default_security_group=1 aws_flow_log=1 aws_network_acl=1 aws_network_acl_rule=7 aws_route=1 aws_route_table=1 aws_route_table_association=2 aws_subnet=2 aws_vpc=1 " \
+        "the VPC's resources"
+}

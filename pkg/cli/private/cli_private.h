@@ -72,6 +72,7 @@ int np_cli_cmd_approve(const char *prog, int argc, char **argv);
 int np_cli_cmd_plan(const char *prog, int argc, char **argv);
 int np_cli_cmd_import(const char *prog, int argc, char **argv);
 int np_cli_cmd_inject_drift(const char *prog, int argc, char **argv);
+int np_cli_cmd_render(const char *prog, int argc, char **argv);
 
 /* status: one posture object as a row {kind, namespace, name, ready, reason, drifted,
  * contested, mode, plan, drift} (owned); the rows as a table, drift items under each. */
@@ -217,5 +218,14 @@ int np_cli_injection_choose(struct np_cli_injection *out, enum np_cli_drift_kind
 /* Whether the group as read shows the change undone. */
 bool np_cli_injection_undone(const struct np_cli_injection *inj, const struct np_aws_sg *sg);
 void np_cli_injection_clean_up(struct np_cli_injection *inj);
+
+/* ---------------------------------------------------------------- render */
+
+/*
+ * The SecurityGroupPostures and VPCPostures of docs as Terraform HCL appended to out (other
+ * documents are skipped); imports adds import {} blocks for the ids they name. Errors: NP_EINVAL
+ * for a posture whose spec does not parse (message naming it), or when there is none.
+ */
+int np_cli_render_terraform(struct np_buf *out, const struct np_cli_docs *docs, bool imports);
 
 #endif
