@@ -111,10 +111,11 @@ int np_cli_find_group_by_tag(struct np_aws_ec2 *ec2, const char *key, const char
     size_t n = 0;
     *out = NULL;
     int rc = np_aws_ec2_describe_security_groups(ec2, &sgs, &n, &f, 1, NULL, 0);
-    if (rc == 0 && n == 0)
+    for (size_t i = 0; rc == 0 && !*out && i < n; i++) /* the filter is not taken on trust */
+        if (np_str_eq(np_aws_tag_get(sgs[i].tags, sgs[i].n_tags, key), value))
+            *out = np_aws_sg_dup(&sgs[i]);
+    if (rc == 0 && !*out)
         rc = NP_ENOTFOUND;
-    if (rc == 0)
-        *out = np_aws_sg_dup(&sgs[0]);
     np_aws_sgs_free(sgs, n);
     free(name);
     return rc;

@@ -310,8 +310,13 @@ static int plan_file(struct session *s, const char *path, json_object *plans)
                            : s->o->ns ? s->o->ns
                                       : "default",
                            np_json_path_str(obj, "metadata", "name", NP_JSON_END), false};
-        if (t.name && json_object_is_type(obj, json_type_object))
-            rc = plan_object(s, &t, plans);
+        if (!t.name || !json_object_is_type(obj, json_type_object))
+            continue;
+        rc = plan_object(s, &t, plans);
+        if (rc == NP_ENOTSUP) { /* a VPCPosture: said, and the file's other postures planned */
+            fprintf(stderr, "not planned: %s\n", np_error_message());
+            rc = 0;
+        }
     }
     if (rc == 0 && np_cli_len(plans) == 0)
         rc = np_error_set(NP_EINVAL, "%s holds no SecurityGroupPosture", path);
@@ -396,7 +401,7 @@ static const char PLAN_USAGE[] =
     "status.plan.id. The group is management.groupId (Adopt), else status.groupId or the one\n"
     "tagged with the posture's uid (cluster), else the one tagged netposture.dev/owner=NS/NAME;\n"
     "with none, the plan starts with its creation. Peers named by posture need the cluster.\n"
-    "VPCPostures are not planned yet (exit 2).\n"
+    "VPCPostures are not planned yet: skipped with a note in a FILE, exit 2 by name.\n"
     "\n"
     "  -o, --output FORMAT     text, json or yaml\n"
     "  -n, --namespace NS      the posture's namespace (FILE: for objects without one)\n"

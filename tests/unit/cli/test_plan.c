@@ -7,6 +7,7 @@
 #include "spec_helpers.h"
 
 #include <criterion/criterion.h>
+#include <criterion/redirect.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -133,6 +134,8 @@ Test(plan, a_missing_group_is_created_with_its_rules)
 
 Test(plan, usage_errors_exit_2)
 {
+    cr_redirect_stdout();
+    cr_redirect_stderr();
     char *none[] = {"netposturectl", "plan", NULL};
     cr_assert_eq(np_cli_main(2, none), NP_CLI_EXIT_USAGE);
     char *bad[] = {"netposturectl", "plan", "-o", "xml", "f.yaml", NULL};
@@ -141,4 +144,16 @@ Test(plan, usage_errors_exit_2)
     cr_assert_eq(np_cli_main(5, missing), NP_CLI_EXIT_USAGE);
     char *help[] = {"netposturectl", "plan", "--help", NULL};
     cr_assert_eq(np_cli_main(3, help), NP_CLI_EXIT_OK);
+}
+
+Test(plan, a_vpc_posture_is_not_planned_and_said_so)
+{
+    cr_redirect_stderr();
+    char *argv[] = {"netposturectl", "plan", "tests/fixtures/ctl/render/main.yaml", NULL};
+    cr_assert_eq(np_cli_main(3, argv), NP_CLI_EXIT_USAGE);
+    fflush(stderr);
+    cr_assert_stderr_eq_str(
+        "not planned: VPCPosture shop/main: plan handles SecurityGroupPostures only (not "
+        "implemented for VPCPostures yet)\n"
+        "netposturectl plan: tests/fixtures/ctl/render/main.yaml holds no SecurityGroupPosture\n");
 }
