@@ -1,9 +1,10 @@
 /*
  * netposturectl inject-drift: a game day. One named out-of-band change to the security group a
- * SecurityGroupPosture manages — only one carrying that posture's ownership tags, only for a
- * posture labelled netposture.dev/game-day=allowed (or --yes) — then, with --wait, polling AWS
- * until the controller has undone it: the time to remediate, or p50/p99 over --count runs.
- * A change not undone in time is put back by the command itself.
+ * SecurityGroupPosture manages, or to a network ACL or route table of a VPCPosture
+ * (inject_vpc.c) — only one carrying that posture's ownership tags, only for a posture labelled
+ * netposture.dev/game-day=allowed (or --yes) — then, with --wait, polling AWS until the
+ * controller has undone it: the time to remediate, or p50/p99 over --count runs. A change not
+ * undone in time is put back by the command itself.
  */
 #include "cli/private/cli_private.h"
 #include "kube/kube.h"
@@ -40,18 +41,10 @@ int np_cli_drift_kind_parse(const char *s, enum np_cli_drift_kind *out)
 int np_cli_check_owner(const struct np_aws_sg *sg, const char *ns, const char *name,
                        const char *uid)
 {
-    const char *owner = np_aws_tag_get(sg->tags, sg->n_tags, NP_POSTURE_TAG_OWNER);
-    const char *tag_uid = np_aws_tag_get(sg->tags, sg->n_tags, NP_POSTURE_TAG_UID);
-    char *want = np_strdupf("%s/%s", ns, name);
-    bool ours = np_str_eq(owner, want) && uid && np_str_eq(tag_uid, uid);
-    free(want);
-    if (ours)
-        return 0;
-    return np_error_set(NP_EDENIED,
-                        "security group %s is not managed by %s/%s (tags %s=%s, %s=%s): "
-                        "inject-drift changes only resources netposture manages",
-                        sg->group_id, ns, name, NP_POSTURE_TAG_OWNER, owner ? owner : "(none)",
-                        NP_POSTURE_TAG_UID, tag_uid ? tag_uid : "(none)");
+    char *what = np_strdupf("security group %s", sg->group_id);
+    int rc = np_cli_check_tags_owner(sg->tags, sg->n_tags, what, ns, name, uid);
+    free(what);
+    return rc;
 }
 
 static bool ruleset_has(const struct np_posture_ruleset *rs, const struct np_posture_rule *r)
@@ -197,6 +190,9 @@ int np_cli_injection_choose(struct np_cli_injection *out, enum np_cli_drift_kind
 void np_cli_injection_clean_up(struct np_cli_injection *inj)
 {
     np_aws_perm_clean_up(&inj->perm);
+    np_aws_nacl_entry_clean_up(&inj->entry);
+    np_aws_route_clean_up(&inj->route);
+    free(inj->piece_id);
     free(inj->group_id);
     free(inj->tag_key);
     free(inj->tag_value);
@@ -246,6 +242,8 @@ static int rule_call(struct np_aws_ec2 *ec2, const struct np_cli_injection *inj,
 static int injection_apply(struct np_aws_ec2 *ec2, const struct np_cli_injection *inj, bool forward)
 {
     switch (inj->kind) {
+    case NP_CLI_DRIFT_NACL_ENTRY:
+    case NP_CLI_DRIFT_ROUTE: return np_cli_piece_change(ec2, inj, forward);
     case NP_CLI_DRIFT_OPEN_PORT: return rule_call(ec2, inj, forward, &inj->perm);
     case NP_CLI_DRIFT_REMOVE_RULE: return rule_call(ec2, inj, !forward, &inj->perm);
     case NP_CLI_DRIFT_DELETE_TAG: {
@@ -283,24 +281,42 @@ struct inject_opts {
 struct game_day {
     const struct inject_opts *o;
     const char *prog;
-    json_object *obj; /* the posture */
+    json_object *obj;   /* the posture */
+    bool vpc;           /* a VPCPosture (nacl-entry, route) */
+    const char *vpc_id; /* its status.vpcId (borrowed from obj) */
     struct np_posture_sg_spec *spec;
+    struct np_posture_vpc_spec *vspec;
     struct np_aws_ec2 *ec2;
     const char *ns;
     json_object *result; /* {posture, kind, groupId, runs: [{change, seconds|null}]} */
 };
 
-/* Polls the group until the change is undone: *seconds, or NP_ETIMEOUT. */
+/* Reads the changed resource: whether the change is undone. */
+static int read_undone(struct game_day *g, const struct np_cli_injection *inj, bool *undone)
+{
+    if (g->vpc) {
+        struct np_cli_piece piece;
+        int rc = np_cli_describe_piece(g->ec2, inj->kind, g->vpc_id, inj->piece_id, &piece);
+        *undone = rc == 0 && np_cli_piece_undone(inj, &piece);
+        np_cli_piece_clean_up(&piece);
+        return rc;
+    }
+    struct np_aws_sg *sg = NULL;
+    int rc = np_cli_describe_group(g->ec2, inj->group_id, &sg);
+    *undone = rc == 0 && np_cli_injection_undone(inj, sg);
+    np_aws_sg_free(sg);
+    return rc;
+}
+
+/* Polls the resource until the change is undone: *seconds, or NP_ETIMEOUT. */
 static int wait_undone(struct game_day *g, const struct np_cli_injection *inj, int64_t since,
                        double *seconds)
 {
     int64_t deadline = since + g->o->timeout_ms;
     for (;;) {
-        struct np_aws_sg *sg = NULL;
-        int rc = np_cli_describe_group(g->ec2, inj->group_id, &sg);
+        bool undone = false;
+        int rc = read_undone(g, inj, &undone);
         int64_t now = np_time_mono_ms();
-        bool undone = rc == 0 && np_cli_injection_undone(inj, sg);
-        np_aws_sg_free(sg);
         if (rc)
             return rc;
         if (undone) {
@@ -314,9 +330,67 @@ static int wait_undone(struct game_day *g, const struct np_cli_injection *inj, i
     }
 }
 
+/* The id of the named piece in status.<list>[] (borrowed), or NULL. */
+static const char *status_piece_id(json_object *obj, const char *list, const char *name,
+                                   const char *id_key)
+{
+    json_object *items = np_json_path(obj, "status", list, NP_JSON_END);
+    for (size_t i = 0; i < np_cli_len(items); i++) {
+        json_object *it = json_object_array_get_idx(items, i);
+        if (np_str_eq(np_json_path_str(it, "name", NP_JSON_END), name))
+            return np_json_path_str(it, id_key, NP_JSON_END);
+    }
+    return NULL;
+}
+
+/* The first network ACL, or the first route table declaring routes, that the posture has. */
+static const char *vpc_target(struct game_day *g, const char **name, size_t *rt_index)
+{
+    const struct np_posture_vpc_spec *s = g->vspec;
+    bool acl = g->o->kind == NP_CLI_DRIFT_NACL_ENTRY;
+    size_t n = acl ? s->n_network_acls : s->n_route_tables;
+    for (size_t i = 0; i < n; i++) {
+        *name = acl ? s->network_acls[i].name : s->route_tables[i].name;
+        *rt_index = i;
+        const char *id = acl ? status_piece_id(g->obj, "networkAcls", *name, "networkAclId")
+                             : status_piece_id(g->obj, "routeTables", *name, "routeTableId");
+        if (id && (acl || s->route_tables[i].n_routes > 0))
+            return id;
+    }
+    return NULL;
+}
+
+/* A VPCPosture's piece: read, checked as the posture's, and the change of this round. */
+static int prepare_vpc(struct game_day *g, int round, struct np_cli_injection *inj)
+{
+    const char *name = NULL;
+    size_t index = 0;
+    const char *id = vpc_target(g, &name, &index);
+    g->vpc_id = np_json_path_str(g->obj, "status", "vpcId", NP_JSON_END);
+    if (!id || !g->vpc_id)
+        return np_error_set(NP_ENOTFOUND, "%s/%s has no %s yet (status)", g->ns, g->o->name,
+                            g->o->kind == NP_CLI_DRIFT_NACL_ENTRY ? "network ACL"
+                                                                  : "route table with routes");
+    struct np_cli_piece piece;
+    int rc = np_cli_describe_piece(g->ec2, g->o->kind, g->vpc_id, id, &piece);
+    const struct np_aws_tag *tags = piece.acl ? piece.acl->tags : piece.rt ? piece.rt->tags : NULL;
+    size_t nt = piece.acl ? piece.acl->n_tags : piece.rt ? piece.rt->n_tags : 0;
+    if (rc == 0)
+        rc = np_cli_check_tags_owner(tags, nt, id, g->ns, g->o->name,
+                                     np_json_path_str(g->obj, "metadata", "uid", NP_JSON_END));
+    if (rc == 0 && piece.acl)
+        rc = np_cli_nacl_injection_choose(inj, piece.acl, name, round);
+    else if (rc == 0)
+        rc = np_cli_route_injection_choose(inj, piece.rt, &g->vspec->route_tables[index]);
+    np_cli_piece_clean_up(&piece);
+    return rc;
+}
+
 /* Reads the group, checks it is the posture's, and picks the change of this round. */
 static int prepare(struct game_day *g, int round, struct np_cli_injection *inj)
 {
+    if (g->vpc)
+        return prepare_vpc(g, round, inj);
     const char *gid = np_json_path_str(g->obj, "status", "groupId", NP_JSON_END);
     if (!gid)
         return np_error_set(NP_ENOTFOUND, "%s/%s has no group yet (status.groupId)", g->ns,
@@ -345,7 +419,7 @@ static int one_run(struct game_day *g, int round)
     rc = injection_apply(g->ec2, &inj, true);
     int64_t since = np_time_mono_ms();
     if (g->o->format == NP_CLI_TEXT && rc == 0)
-        printf("injected on %s: %s\n", inj.group_id, inj.text);
+        printf("injected on %s: %s\n", g->vpc ? inj.piece_id : inj.group_id, inj.text);
     double seconds = 0;
     if (rc == 0 && g->o->wait)
         rc = wait_undone(g, &inj, since, &seconds);
@@ -412,15 +486,30 @@ static int play(struct game_day *g)
     return rc;
 }
 
+/* The posture's spec and the AWS client for its region. */
+static int parse_and_connect(struct game_day *g)
+{
+    json_object *spec = np_json_path(g->obj, "spec", NP_JSON_END);
+    int rc = g->vpc ? np_posture_vpc_spec_parse(&g->vspec, spec)
+                    : np_posture_sg_spec_parse(&g->spec, spec);
+    if (rc == 0)
+        rc = np_cli_ec2_new(&g->ec2, &g->o->aws, g->vpc ? g->vspec->region : g->spec->region);
+    return rc;
+}
+
 /* The posture from the cluster, its game-day label, and the AWS client. */
 static int set_up(struct game_day *g, struct np_kube_client **kc)
 {
     int rc = np_cli_kube_connect(kc, g->o->kubeconfig);
     g->ns = g->o->ns ? g->o->ns : *kc ? np_kube_client_namespace(*kc) : "default";
+    g->vpc = g->o->kind == NP_CLI_DRIFT_NACL_ENTRY || g->o->kind == NP_CLI_DRIFT_ROUTE;
+    const char *kind = g->vpc ? "VPCPosture" : "SecurityGroupPosture";
     if (rc == 0)
-        rc = np_kube_get(*kc, &g->obj, &np_cli_res_sgp, g->ns, g->o->name);
+        rc = np_kube_get(*kc, &g->obj, g->vpc ? &np_cli_res_vpcp : &np_cli_res_sgp, g->ns,
+                         g->o->name);
     if (rc == NP_ENOTFOUND)
-        return np_error_set(rc, "no SecurityGroupPosture %s/%s", g->ns, g->o->name);
+        return np_error_set(rc, "no %s %s/%s (--kind %s)", kind, g->ns, g->o->name,
+                            KIND_NAMES[g->o->kind]);
     const char *label =
         rc ? NULL : np_json_path_str(g->obj, "metadata", "labels", GAME_DAY_LABEL, NP_JSON_END);
     if (rc == 0 && !g->o->yes && !np_str_eq(label, "allowed"))
@@ -428,11 +517,7 @@ static int set_up(struct game_day *g, struct np_kube_client **kc)
                             "%s/%s is not labelled %s=allowed: label it for game days, or pass "
                             "--yes",
                             g->ns, g->o->name, GAME_DAY_LABEL);
-    if (rc == 0)
-        rc = np_posture_sg_spec_parse(&g->spec, np_json_path(g->obj, "spec", NP_JSON_END));
-    if (rc == 0)
-        rc = np_cli_ec2_new(&g->ec2, &g->o->aws, g->spec->region);
-    return rc;
+    return rc == 0 ? parse_and_connect(g) : rc;
 }
 
 static bool timed_out(json_object *result)
@@ -475,6 +560,7 @@ static int run_inject(const char *prog, const struct inject_opts *o)
     json_object_put(g.result);
     json_object_put(g.obj);
     np_posture_sg_spec_destroy(g.spec);
+    np_posture_vpc_spec_destroy(g.vspec);
     np_aws_ec2_destroy(g.ec2);
     np_kube_client_destroy(kc);
     return code;
@@ -487,15 +573,18 @@ static const char INJECT_USAGE[] =
     "                       [--yes] [options]\n"
     "\n"
     "A game day: makes one named out-of-band change to the security group a\n"
-    "SecurityGroupPosture manages, as an intruder or a console click would, and with --wait\n"
-    "polls AWS until the controller has undone it and prints the time to remediate. Only a\n"
-    "group carrying the posture's ownership tags (netposture.dev/owner=NS/NAME and its uid) is\n"
-    "touched, and only for a posture labelled netposture.dev/game-day=allowed unless --yes.\n"
+    "SecurityGroupPosture manages (or a VPCPosture's network ACL or route table), as an\n"
+    "intruder or a console click would, and with --wait polls AWS until the controller has\n"
+    "undone it and prints the time to remediate. Only a resource carrying the posture's\n"
+    "ownership tags (netposture.dev/owner=NS/NAME and its uid) is touched, and only for a\n"
+    "posture labelled netposture.dev/game-day=allowed unless --yes.\n"
     "A change not undone within the timeout is put back by this command (exit 1).\n"
     "\n"
     "Kinds: open-port (tcp 22, 3389, ... from 0.0.0.0/0, one the posture does not allow),\n"
     "remove-rule (revoke a declared rule), delete-tag (a declared tag), change-description\n"
-    "(of a declared rule); nacl-entry and route (VPCPostures) are not implemented yet.\n"
+    "(of a declared rule) on a SecurityGroupPosture; on a VPCPosture, nacl-entry (an entry\n"
+    "allowing tcp 22 from 0.0.0.0/0 in its first network ACL) and route (a declared route\n"
+    "deleted from its first route table that declares routes).\n"
     "--count K repeats it and prints p50/p99; open-port opens another port each run, while the\n"
     "other kinds repeat the same change, which the controller reports as Contested (someone\n"
     "fighting it) from the third time within ten minutes.\n"
@@ -572,10 +661,6 @@ int np_cli_cmd_inject_drift(const char *prog, int argc, char **argv)
         return np_cli_usage_error(prog, "inject-drift", "name the posture and give --kind%s", "");
     if (o.count > 1 && !o.wait)
         return np_cli_usage_error(prog, "inject-drift", "--count needs --wait%s", "");
-    if (o.kind == NP_CLI_DRIFT_NACL_ENTRY || o.kind == NP_CLI_DRIFT_ROUTE)
-        return np_cli_usage_error(prog, "inject-drift",
-                                  "--kind %s (VPCPostures) is not implemented yet",
-                                  KIND_NAMES[o.kind]);
     o.name = argv[optind];
     return run_inject(prog, &o);
 }

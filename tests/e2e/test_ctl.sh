@@ -354,3 +354,45 @@ YAML
         "aws_default_security_group=1 aws_flow_log=1 aws_network_acl=1 aws_network_acl_rule=7 aws_route=1 aws_route_table=1 aws_route_table_association=2 aws_subnet=2 aws_vpc=1 " \
         "the VPC's resources"
 }
+
+test_ctl_inject_drift_on_a_vpc_network_acl_and_route() {
+    local ns igw rt out rc
+    ns=$(new_namespace ctlgamevpc)
+    start_for "$ns"
+    igw=$(awsx ec2 create-internet-gateway --query 'InternetGateway.InternetGatewayId' --output text)
+    k apply -n "$ns" -f - >/dev/null <<YAML
+apiVersion: netposture.dev/v1alpha1
+kind: VPCPosture
+metadata: {name: main, labels: {netposture.dev/game-day: allowed}}
+spec:
+  cidrBlock: 10.77.0.0/16
+  subnets:
+  - {name: a, cidrBlock: 10.77.1.0/24, availabilityZone: us-east-1a}
+  routeTables:
+  - name: private
+    subnets: [a]
+    routes: [{destinationCidrBlock: 172.16.0.0/12, gatewayId: $igw}]
+  networkAcls:
+  - name: private
+    subnets: [a]
+    entries:
+    - {ruleNumber: 100, protocol: tcp, action: allow, cidrBlock: 10.0.0.0/8, fromPort: 443, toPort: 443}
+YAML
+    k wait --for=condition=Ready --timeout=60s vpcp/main -n "$ns" >/dev/null || return 1
+    out=$(ctl inject-drift -n "$ns" main --kind nacl-entry --wait --timeout 30s) ||
+        fail "nacl-entry exited $?: $out" || return 1
+    assert_contains "$out" "nacl entry add networkAcl/private ingress 50 allow tcp 22 0.0.0.0/0" "the entry" || return 1
+    assert_contains "$out" "undone after " "the entry's repair" || return 1
+    out=$(ctl inject-drift -n "$ns" main --kind route --wait --timeout 30s) ||
+        fail "route exited $?: $out" || return 1
+    assert_contains "$out" "route delete routeTable/private 172.16.0.0/12 (gatewayId $igw)" "the route" || return 1
+    assert_contains "$out" "undone after " "the route's repair" || return 1
+    rt=$(k get vpcp main -n "$ns" -o jsonpath='{.status.routeTables[0].routeTableId}')
+    assert_eq "$(awsx ec2 describe-route-tables --route-table-ids "$rt" --query 'RouteTables[0].Routes[?DestinationCidrBlock==`172.16.0.0/12`].GatewayId' --output text)" \
+        "$igw" "the route after the repair" || return 1
+    # The security-group kinds name a SecurityGroupPosture.
+    rc=0
+    out=$(ctl inject-drift -n "$ns" main --kind open-port 2>&1) || rc=$?
+    assert_eq "$rc" 2 "open-port on a VPCPosture's name" || return 1
+    assert_contains "$out" "no SecurityGroupPosture $ns/main (--kind open-port)" "message"
+}

@@ -181,8 +181,8 @@ enum np_cli_drift_kind {
     NP_CLI_DRIFT_REMOVE_RULE,
     NP_CLI_DRIFT_DELETE_TAG,
     NP_CLI_DRIFT_CHANGE_DESCRIPTION,
-    NP_CLI_DRIFT_NACL_ENTRY, /* VPCPostures: not implemented */
-    NP_CLI_DRIFT_ROUTE,      /* VPCPostures: not implemented */
+    NP_CLI_DRIFT_NACL_ENTRY, /* VPCPostures (inject_vpc.c) */
+    NP_CLI_DRIFT_ROUTE,
 };
 /* "open-port", ... -> *out. NP_EINVAL (message listing the kinds) for anything else. */
 int np_cli_drift_kind_parse(const char *s, enum np_cli_drift_kind *out);
@@ -196,7 +196,10 @@ struct np_cli_injection {
     bool egress;
     char *tag_key; /* DELETE_TAG: the tag and its value */
     char *tag_value;
-    char *text; /* "authorize ingress tcp 22 0.0.0.0/0", "tag delete team", ... */
+    char *text;     /* "authorize ingress tcp 22 0.0.0.0/0", "tag delete team", ... */
+    char *piece_id; /* NACL_ENTRY, ROUTE: the network ACL or route table */
+    struct np_aws_nacl_entry entry; /* NACL_ENTRY: the entry added */
+    struct np_aws_route route;      /* ROUTE: the declared route deleted */
 };
 /*
  * Whether sg carries the ownership tags of posture ns/name with this uid (the controller's
@@ -218,6 +221,42 @@ int np_cli_injection_choose(struct np_cli_injection *out, enum np_cli_drift_kind
 /* Whether the group as read shows the change undone. */
 bool np_cli_injection_undone(const struct np_cli_injection *inj, const struct np_aws_sg *sg);
 void np_cli_injection_clean_up(struct np_cli_injection *inj);
+
+/* Whether tags carry the ownership tags of posture ns/name with this uid; NP_EDENIED naming
+ * what (e.g. "acl-0123") carries otherwise. */
+int np_cli_check_tags_owner(const struct np_aws_tag *tags, size_t n, const char *what,
+                            const char *ns, const char *name, const char *uid);
+/* NACL_ENTRY: an ingress entry allowing tcp 22 from 0.0.0.0/0 numbered 50 + round, or the next
+ * number acl does not use; piece is the ACL's name in the spec. *out owned. */
+int np_cli_nacl_injection_choose(struct np_cli_injection *out, const struct np_aws_nacl *acl,
+                                 const char *piece, int round);
+/* Undone once acl has no ingress entry of that number any more. */
+bool np_cli_nacl_injection_undone(const struct np_cli_injection *inj,
+                                  const struct np_aws_nacl *acl);
+/* ROUTE: the first route of the spec's route table that rt holds with its declared target, to
+ * be deleted. *out owned. NP_ENOTFOUND when rt holds none. */
+int np_cli_route_injection_choose(struct np_cli_injection *out, const struct np_aws_route_table *rt,
+                                  const struct np_posture_route_table_spec *spec);
+/* Undone once rt holds that route with that target again. */
+bool np_cli_route_injection_undone(const struct np_cli_injection *inj,
+                                   const struct np_aws_route_table *rt);
+
+/* A network ACL or route table as read (for NACL_ENTRY / ROUTE). */
+struct np_cli_piece {
+    struct np_aws_nacl *acls; /* the answer (owned) */
+    struct np_aws_route_table *rts;
+    size_t n;
+    const struct np_aws_nacl *acl; /* the one with the id asked for, in the answer */
+    const struct np_aws_route_table *rt;
+};
+/* Describes the network ACL (NACL_ENTRY) or route table (ROUTE) id of the VPC vpc_id. *out
+ * owned (np_cli_piece_clean_up). NP_ENOTFOUND when the answer does not hold it. */
+int np_cli_describe_piece(struct np_aws_ec2 *ec2, enum np_cli_drift_kind kind, const char *vpc_id,
+                          const char *id, struct np_cli_piece *out);
+void np_cli_piece_clean_up(struct np_cli_piece *p);
+bool np_cli_piece_undone(const struct np_cli_injection *inj, const struct np_cli_piece *p);
+/* Makes the piece change (forward) or puts it back. */
+int np_cli_piece_change(struct np_aws_ec2 *ec2, const struct np_cli_injection *inj, bool forward);
 
 /* ---------------------------------------------------------------- render */
 

@@ -139,9 +139,59 @@ Test(inject, usage_errors_exit_2_before_anything_is_touched)
     char *count[] = {"netposturectl", "inject-drift", "web", "--kind",
                      "open-port",     "--count",      "3",   NULL};
     cr_assert_eq(np_cli_main(7, count), NP_CLI_EXIT_USAGE); /* --count needs --wait */
-    char *route[] = {"netposturectl", "inject-drift", "net", "--kind", "route", NULL};
-    cr_assert_eq(np_cli_main(5, route), NP_CLI_EXIT_USAGE);
     char *timeout[] = {"netposturectl", "inject-drift", "web",  "--kind", "open-port",
                        "--wait",        "--timeout",    "soon", NULL};
     cr_assert_eq(np_cli_main(8, timeout), NP_CLI_EXIT_USAGE);
+}
+
+/* ---------------------------------------------------------------- VPC pieces */
+
+Test(inject, nacl_entry_takes_a_free_ingress_number_and_is_undone_when_gone)
+{
+    struct np_aws_nacl_entry entries[2] = {{.rule_number = 50, .egress = false},
+                                           {.rule_number = 51, .egress = true}};
+    struct np_aws_nacl acl = {.network_acl_id = "acl-0123", .entries = entries, .n_entries = 2};
+    struct np_cli_injection inj;
+    cr_assert_eq(np_cli_nacl_injection_choose(&inj, &acl, "private", 0), 0);
+    cr_assert_str_eq(inj.text,
+                     "nacl entry add networkAcl/private ingress 51 allow tcp 22 0.0.0.0/0");
+    cr_assert_str_eq(inj.piece_id, "acl-0123");
+    cr_assert(np_cli_nacl_injection_undone(&inj, &acl));
+    entries[1].egress = false; /* the entry is there (as ingress 51) */
+    cr_assert_not(np_cli_nacl_injection_undone(&inj, &acl));
+    np_cli_injection_clean_up(&inj);
+}
+
+Test(inject, route_deletes_a_declared_route_and_is_undone_when_it_is_back)
+{
+    json_object *j = json_tokener_parse(
+        "{\"cidrBlock\": \"10.9.0.0/16\", \"routeTables\": [{\"name\": \"private\", "
+        "\"routes\": [{\"destinationCidrBlock\": \"172.16.0.0/12\", \"gatewayId\": "
+        "\"igw-0abc\"}]}]}");
+    struct np_posture_vpc_spec *spec = NULL;
+    cr_assert_eq(np_posture_vpc_spec_parse(&spec, j), 0, "%s", np_error_message());
+    struct np_aws_route routes[2] = {
+        {.destination = "10.9.0.0/16", .has_target = true, .target = "local"},
+        {.destination = "172.16.0.0/12", .has_target = true, .target = "igw-0abc"}};
+    struct np_aws_route_table rt = {.route_table_id = "rtb-0123", .routes = routes, .n_routes = 2};
+    struct np_cli_injection inj;
+    cr_assert_eq(np_cli_route_injection_choose(&inj, &rt, &spec->route_tables[0]), 0);
+    cr_assert_str_eq(inj.text,
+                     "route delete routeTable/private 172.16.0.0/12 (gatewayId igw-0abc)");
+    cr_assert(np_cli_route_injection_undone(&inj, &rt));
+    routes[1].target = "igw-other"; /* retargeted: not the declared route */
+    cr_assert_not(np_cli_route_injection_undone(&inj, &rt));
+    np_cli_injection_clean_up(&inj);
+    cr_assert_eq(np_cli_route_injection_choose(&inj, &rt, &spec->route_tables[0]), NP_ENOTFOUND);
+    np_posture_vpc_spec_destroy(spec);
+    json_object_put(j);
+}
+
+Test(inject, a_piece_without_the_postures_tags_is_refused)
+{
+    struct np_aws_tag tags[2] = {{"netposture.dev/owner", "net/main"},
+                                 {"netposture.dev/uid", "u-1"}};
+    cr_assert_eq(np_cli_check_tags_owner(tags, 2, "acl-0123", "net", "main", "u-1"), 0);
+    cr_assert_eq(np_cli_check_tags_owner(tags, 1, "acl-0123", "net", "main", "u-1"), NP_EDENIED);
+    cr_assert(strstr(np_error_message(), "acl-0123 is not managed by net/main"));
 }
