@@ -171,7 +171,7 @@ int np_cli_injection_choose(struct np_cli_injection *out, enum np_cli_drift_kind
     memset(out, 0, sizeof(*out));
     out->kind = kind;
     if (kind == NP_CLI_DRIFT_NACL_ENTRY || kind == NP_CLI_DRIFT_ROUTE)
-        return np_error_set(NP_ENOTSUP, "--kind %s (VPCPostures) is not implemented yet",
+        return np_error_set(NP_ENOTSUP, "--kind %s changes a VPCPosture's pieces, not a group",
                             KIND_NAMES[kind]);
     out->group_id = np_strdup(sg->group_id);
     struct np_posture_ruleset want = {0};

@@ -213,7 +213,7 @@ int np_cli_check_owner(const struct np_aws_sg *sg, const char *ns, const char *n
  * declares; REMOVE_RULE and CHANGE_DESCRIPTION, the first live rule the posture declares;
  * DELETE_TAG, the first declared tag the group carries with its value. *out owned
  * (np_cli_injection_clean_up). NP_ENOTFOUND when there is nothing to change, NP_ENOTSUP for the
- * VPC kinds.
+ * VPC kinds (np_cli_nacl_injection_choose, np_cli_route_injection_choose below).
  */
 int np_cli_injection_choose(struct np_cli_injection *out, enum np_cli_drift_kind kind,
                             const struct np_aws_sg *sg, const struct np_posture_sg_spec *spec,
