@@ -101,7 +101,11 @@ build/san/netposture-controller: $(patsubst %.c,build/san/%.o,$(wildcard cmd/net
 build/e2e-tools/kstatus: $(wildcard tests/e2e/kstatus/*.go) tests/e2e/kstatus/go.mod tests/e2e/kstatus/go.sum
 	@mkdir -p $(dir $@)
 	cd tests/e2e/kstatus && go build -trimpath -o $(CURDIR)/$@ .
-e2e-tools: $(E2E_TOOLS) build/san/netposture-controller build/e2e-tools/kstatus
+# hclrules from github.com/hashicorp/hcl/v2 (the module proxy): parses render terraform's output.
+build/e2e-tools/hclrules: $(wildcard tests/e2e/hclrules/*.go) tests/e2e/hclrules/go.mod tests/e2e/hclrules/go.sum
+	@mkdir -p $(dir $@)
+	cd tests/e2e/hclrules && go build -mod=readonly -trimpath -o $(CURDIR)/$@ .
+e2e-tools: $(E2E_TOOLS) build/san/netposture-controller build/e2e-tools/kstatus build/e2e-tools/hclrules
 
 # libFuzzer targets (tests/fuzz/fuzz_*.c) over the library built again with clang, ASan+UBSan
 # and fuzzer instrumentation in build/fuzz/ (never mixed with the gcc objects). `make fuzz` runs

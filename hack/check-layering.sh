@@ -6,7 +6,7 @@
 #   aws     -> core                    (never kube, posture, controller)
 #   http    -> core
 #   controller -> core, kube, aws, posture, http
-#   cli     -> core, kube, posture     (netposturectl's logic)
+#   cli     -> core, kube, aws, posture (netposturectl's logic)
 #   cmd/    -> anything (it only wires)
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -51,6 +51,6 @@ check kube 'core|kube' '^(expat\.h)'
 check aws 'core|aws' '^(yaml\.h)'
 check http 'core|http' ''
 check controller 'core|kube|aws|posture|http|controller' ''
-check cli 'core|kube|posture|cli' ''
+check cli 'core|kube|aws|posture|cli' ''
 [ $rc -eq 0 ] && echo "layering: ok"
 exit $rc

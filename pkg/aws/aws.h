@@ -73,6 +73,11 @@ int np_aws_endpoint_check(const char *url, bool allow_insecure);
 /* Whether region matches NP_AWS_REGION_PATTERN (NULL and empty do not). Pure. */
 bool np_aws_region_is_valid(const char *region);
 
+/* ---------------------------------------------------------------- hashing */
+
+/* The lowercase hex SHA-256 of len bytes of data (NULL with len 0: the empty input) into out. */
+void np_aws_sha256_hex(char out[65], const void *data, size_t len);
+
 /* ---------------------------------------------------------------- errors */
 
 /*
@@ -382,6 +387,13 @@ const char *np_aws_tag_get(const struct np_aws_tag *tags, size_t n, const char *
 void np_aws_perm_copy(struct np_aws_perm *dst, const struct np_aws_perm *src);
 struct np_aws_tag *np_aws_tags_dup(const struct np_aws_tag *tags, size_t n);
 struct np_aws_sg *np_aws_sg_dup(const struct np_aws_sg *src);
+/*
+ * A stable 64-bit fingerprint (FNV-1a) of a group as AWS described it: every permission with
+ * its user id and description and every tag (ownership tags included), sorted first, so the
+ * order AWS lists them in never matters. What the controller's poller compares between polls
+ * and what a plan id binds the observed state with.
+ */
+uint64_t np_aws_sg_fingerprint(const struct np_aws_sg *sg);
 /* A read-only deep copy in ONE allocation (the struct, its arrays and strings), for groups
  * kept long: a third of np_aws_sg_dup's heap for a typical group. Free it with free(), never
  * with np_aws_sg_free. NULL for NULL. */

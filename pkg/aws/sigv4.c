@@ -234,7 +234,7 @@ static char *lowercase(const char *s)
     return out;
 }
 
-static void sha256_hex(char out[65], const void *data, size_t len)
+void np_aws_sha256_hex(char out[65], const void *data, size_t len)
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
@@ -361,7 +361,7 @@ static int string_to_sign(struct np_buf *sts, const struct np_aws_sigv4_output *
                           const struct np_buf *creq)
 {
     char creq_hash[65];
-    sha256_hex(creq_hash, creq->data, creq->len);
+    np_aws_sha256_hex(creq_hash, creq->data, creq->len);
     return np_buf_appendf(sts, "AWS4-HMAC-SHA256\n%s\n%s/%s/%s/aws4_request\n%s", out->amz_date,
                           day, in->region, in->service, creq_hash);
 }
@@ -413,7 +413,7 @@ int np_aws_sigv4_sign(struct np_aws_sigv4_output *out, const struct np_aws_sigv4
     rc = format_amz_date(out->amz_date, day, in->time_ms);
     if (rc)
         goto out;
-    sha256_hex(out->payload_hash, in->body, in->body ? in->body_len : 0);
+    np_aws_sha256_hex(out->payload_hash, in->body, in->body ? in->body_len : 0);
 
     /* headers: lowercase names, normalised values, plus the ones the signer adds */
     hdrs = np_xcalloc(in->n_headers + 3, sizeof(*hdrs));

@@ -1,7 +1,7 @@
 /*
  * Lifecycle of the values pkg/aws hands out: tags, atomic permissions, security groups, VPCs
  * and the VPC pieces (subnets, route tables, network ACLs, flow logs) (clean_up / free / deep
- * copy), and the rule-identity comparison used for dedupe.
+ * copy), the rule-identity comparison used for dedupe, and a group's fingerprint.
  */
 #include "aws/aws.h"
 
@@ -341,4 +341,43 @@ const char *np_aws_tag_get(const struct np_aws_tag *tags, size_t n, const char *
         if (tags[i].key && strcmp(tags[i].key, key) == 0)
             return tags[i].value;
     return NULL;
+}
+
+/* ---------------------------------------------------------------- fingerprint */
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void add_perm_lines(char ***lines, size_t *n, const char *dir, const struct np_aws_perm *p,
+                           size_t np)
+{
+    for (size_t i = 0; i < np; i++) {
+        *lines = np_xrealloc(*lines, (*n + 1) * sizeof(char *));
+        (*lines)[(*n)++] = np_strdupf(
+            "%s|%s|%d|%d|%d|%d|%s|%s|%s", dir, p[i].protocol, p[i].has_ports, p[i].from_port,
+            p[i].to_port, (int)p[i].peer_kind, p[i].peer ? p[i].peer : "",
+            p[i].user_id ? p[i].user_id : "", p[i].description ? p[i].description : "");
+    }
+}
+
+uint64_t np_aws_sg_fingerprint(const struct np_aws_sg *sg)
+{
+    char **lines = NULL;
+    size_t n = 0;
+    add_perm_lines(&lines, &n, "in", sg->ingress, sg->n_ingress);
+    add_perm_lines(&lines, &n, "out", sg->egress, sg->n_egress);
+    for (size_t i = 0; i < sg->n_tags; i++) {
+        lines = np_xrealloc(lines, (n + 1) * sizeof(char *));
+        lines[n++] = np_strdupf("tag|%s|%s", sg->tags[i].key, sg->tags[i].value);
+    }
+    qsort(lines, n, sizeof(char *), cmp_str);
+    uint64_t h = NP_FNV1A64_OFFSET;
+    for (size_t i = 0; i < n; i++) {
+        h = np_fnv1a64(lines[i], strlen(lines[i]) + 1, h); /* the NUL separates the lines */
+        free(lines[i]);
+    }
+    free(lines);
+    return h;
 }

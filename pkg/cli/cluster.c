@@ -15,9 +15,9 @@
 #define APPROVE_ANNOTATION "netposture.dev/approve-plan"
 #define MAX_CONFLICTS 5
 
-static const struct np_kube_resource SGP = {"netposture.dev", "v1alpha1", "securitygrouppostures",
-                                            true};
-static const struct np_kube_resource VPCP = {"netposture.dev", "v1alpha1", "vpcpostures", true};
+const struct np_kube_resource np_cli_res_sgp = {"netposture.dev", "v1alpha1",
+                                                "securitygrouppostures", true};
+const struct np_kube_resource np_cli_res_vpcp = {"netposture.dev", "v1alpha1", "vpcpostures", true};
 
 struct cluster_opts {
     const char *kubeconfig;
@@ -134,7 +134,7 @@ void np_cli_status_table(FILE *out, json_object *rows)
 
 /* ---------------------------------------------------------------- client */
 
-static int connect_client(struct np_kube_client **client, const char *kubeconfig)
+int np_cli_kube_connect(struct np_kube_client **client, const char *kubeconfig)
 {
     struct np_kube_config *cfg = NULL;
     int rc = np_kube_config_load(&cfg, kubeconfig);
@@ -166,7 +166,8 @@ static int collect_kind(struct np_kube_client *kc, const struct np_kube_resource
     for (size_t i = 0; rc == 0 && i < np_cli_len(items); i++) {
         json_object *obj = json_object_array_get_idx(items, i);
         if (!np_json_path(obj, "kind", NP_JSON_END)) /* list items carry no kind */
-            np_json_put_str(obj, "kind", res == &SGP ? "SecurityGroupPosture" : "VPCPosture");
+            np_json_put_str(obj, "kind",
+                            res == &np_cli_res_sgp ? "SecurityGroupPosture" : "VPCPosture");
         json_object_array_add(rows, np_cli_status_row(obj));
     }
     json_object_put(items);
@@ -176,8 +177,8 @@ static int collect_kind(struct np_kube_client *kc, const struct np_kube_resource
 static int collect(struct np_kube_client *kc, const struct cluster_opts *o, json_object *rows)
 {
     const char *ns = o->all_namespaces ? NULL : o->ns ? o->ns : np_kube_client_namespace(kc);
-    int a = collect_kind(kc, &SGP, ns, o->name, rows);
-    int b = collect_kind(kc, &VPCP, ns, o->name, rows);
+    int a = collect_kind(kc, &np_cli_res_sgp, ns, o->name, rows);
+    int b = collect_kind(kc, &np_cli_res_vpcp, ns, o->name, rows);
     if (o->name && a == NP_ENOTFOUND && b == NP_ENOTFOUND)
         return np_error_set(NP_ENOTFOUND, "no posture %s in namespace %s", o->name, ns);
     if (a && a != NP_ENOTFOUND)
@@ -185,31 +186,24 @@ static int collect(struct np_kube_client *kc, const struct cluster_opts *o, json
     return b == NP_ENOTFOUND ? 0 : b;
 }
 
-static bool all_ready(json_object *rows)
+static bool any_not_ready(json_object *rows)
 {
     for (size_t i = 0; i < np_cli_len(rows); i++)
         if (!np_str_eq(np_json_path_str(json_object_array_get_idx(rows, i), "ready", NP_JSON_END),
                        "True"))
-            return false;
-    return true;
+            return true;
+    return false;
 }
 
 static int run_status(const char *prog, const struct cluster_opts *o)
 {
     struct np_kube_client *kc = NULL;
     json_object *rows = json_object_new_array();
-    int rc = connect_client(&kc, o->kubeconfig);
+    int rc = np_cli_kube_connect(&kc, o->kubeconfig);
     if (rc == 0)
         rc = collect(kc, o, rows);
-    if (rc == 0 && o->format == NP_CLI_TEXT)
-        np_cli_status_table(stdout, rows);
-    else if (rc == 0)
-        rc = np_cli_print_data(stdout, rows, o->format);
-    int code = NP_CLI_EXIT_USAGE;
-    if (rc)
-        fprintf(stderr, "%s status: %s\n", prog, np_error_message());
-    else
-        code = all_ready(rows) ? NP_CLI_EXIT_OK : NP_CLI_EXIT_FINDINGS;
+    struct np_cli_report_ops ops = {o->format, np_cli_status_table, any_not_ready};
+    int code = np_cli_report(prog, "status", rc, rows, &ops);
     json_object_put(rows);
     np_kube_client_destroy(kc);
     return code;
@@ -221,11 +215,11 @@ static int run_status(const char *prog, const struct cluster_opts *o)
 static int find_posture(struct np_kube_client *kc, const char *ns, const char *name,
                         const struct np_kube_resource **res, json_object **obj)
 {
-    *res = &SGP;
-    int rc = np_kube_get(kc, obj, &SGP, ns, name);
+    *res = &np_cli_res_sgp;
+    int rc = np_kube_get(kc, obj, &np_cli_res_sgp, ns, name);
     if (rc == NP_ENOTFOUND) {
-        *res = &VPCP;
-        rc = np_kube_get(kc, obj, &VPCP, ns, name);
+        *res = &np_cli_res_vpcp;
+        rc = np_kube_get(kc, obj, &np_cli_res_vpcp, ns, name);
     }
     if (rc == NP_ENOTFOUND)
         return np_error_set(NP_ENOTFOUND, "no SecurityGroupPosture or VPCPosture %s/%s", ns, name);
@@ -310,7 +304,8 @@ static int approve_checked(const char *prog, const struct cluster_opts *o,
 {
     const char *id = np_json_path_str(*obj, "status", "plan", "id", NP_JSON_END);
     if (!np_json_path(*obj, "kind", NP_JSON_END))
-        np_json_put_str(*obj, "kind", res == &SGP ? "SecurityGroupPosture" : "VPCPosture");
+        np_json_put_str(*obj, "kind",
+                        res == &np_cli_res_sgp ? "SecurityGroupPosture" : "VPCPosture");
     if (!id) {
         fprintf(stderr, "%s approve: %s/%s holds no plan\n", prog, ns, o->name);
         return NP_CLI_EXIT_FINDINGS;
@@ -341,7 +336,7 @@ static int run_approve(const char *prog, const struct cluster_opts *o)
     struct np_kube_client *kc = NULL;
     json_object *obj = NULL;
     const struct np_kube_resource *res = NULL;
-    int rc = connect_client(&kc, o->kubeconfig);
+    int rc = np_cli_kube_connect(&kc, o->kubeconfig);
     const char *ns = o->ns ? o->ns : kc ? np_kube_client_namespace(kc) : "default";
     if (rc == 0)
         rc = find_posture(kc, ns, o->name, &res, &obj);

@@ -34,6 +34,13 @@ static const struct np_cli_command COMMANDS[] = {
     {"status", "list postures: Ready, Drifted, Contested and their drift items (cluster)", NULL,
      np_cli_cmd_status},
     {"approve", "print a posture's held plan and approve it (cluster)", NULL, np_cli_cmd_approve},
+    {"plan", "compare postures with live AWS and print the plan, changing nothing", NULL,
+     np_cli_cmd_plan},
+    {"import", "write postures adopting live security groups (baselining)", NULL,
+     np_cli_cmd_import},
+    {"inject-drift", "game day: make one named drift and time its repair", NULL,
+     np_cli_cmd_inject_drift},
+    {"render", "write postures as Terraform HCL (render terraform FILE)", NULL, np_cli_cmd_render},
 };
 
 /* ---------------------------------------------------------------- helpers */
@@ -199,7 +206,7 @@ static void usage(FILE *out, const char *prog)
 {
     fprintf(out, "usage: %s <command> [options]\n\ncommands:\n", prog);
     for (size_t i = 0; i < NP_ARRAY_LEN(COMMANDS); i++)
-        fprintf(out, "  %-10s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
+        fprintf(out, "  %-13s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
     fprintf(out,
             "\nRun `%s <command> --help` for a command's options.\n"
             "Exit status: 0 fine, 1 findings, 2 usage or I/O error.\n",

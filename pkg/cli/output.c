@@ -206,3 +206,17 @@ int np_cli_print_data(FILE *out, json_object *v, enum np_cli_format fmt)
         return np_error_set(NP_EIO, "cannot write the output");
     return 0;
 }
+
+int np_cli_report(const char *prog, const char *cmd, int rc, json_object *data,
+                  const struct np_cli_report_ops *ops)
+{
+    if (rc == 0 && ops->format == NP_CLI_TEXT)
+        ops->text(stdout, data);
+    else if (rc == 0)
+        rc = np_cli_print_data(stdout, data, ops->format);
+    if (rc) {
+        fprintf(stderr, "%s %s: %s\n", prog, cmd, np_error_message());
+        return NP_CLI_EXIT_USAGE;
+    }
+    return ops->findings(data) ? NP_CLI_EXIT_FINDINGS : NP_CLI_EXIT_OK;
+}

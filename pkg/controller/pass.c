@@ -6,7 +6,6 @@
  */
 #include "controller/private/controller_private.h"
 
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -580,35 +579,13 @@ static bool still_there(const struct np_posture_delta *residual, const struct np
     return false;
 }
 
-/* The hex SHA-256 of b's bytes into hex (2 * EVP_MAX_MD_SIZE + 1). */
-static void sha256_hex(const struct np_buf *b, char *hex)
-{
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0;
-    EVP_Digest(b->data, b->len, md, &mdlen, EVP_sha256(), NULL);
-    np_hex_encode(hex, md, mdlen);
-}
-
-/* The plan id: a hash over the plan text and the observed state it was computed from. */
-static char *plan_id(char **lines, uint64_t observed_fp)
-{
-    struct np_buf b = NP_BUF_INIT;
-    for (size_t i = 0; lines[i]; i++)
-        np_buf_appendf(&b, "%s\n", lines[i]);
-    np_buf_appendf(&b, "observed:%016llx", (unsigned long long)observed_fp);
-    char hex[2 * EVP_MAX_MD_SIZE + 1];
-    sha256_hex(&b, hex);
-    np_buf_clean_up(&b);
-    return np_strdupf("sha256:%s", hex);
-}
-
 char *np_controller_pass_client_token(struct np_controller_pass *p, const char *piece,
                                       const char *previous)
 {
     struct np_buf b = NP_BUF_INIT;
     np_buf_appendf(&b, "%s\n%s\n%s", p->uid ? p->uid : "", piece, previous ? previous : "-");
-    char hex[2 * EVP_MAX_MD_SIZE + 1];
-    sha256_hex(&b, hex);
+    char hex[65];
+    np_aws_sha256_hex(hex, b.data, b.len);
     np_buf_clean_up(&b);
     return np_strdupf("np-%.40s", hex); /* EC2 takes at most 64 ASCII characters */
 }
@@ -873,7 +850,7 @@ static int propose_or_apply_approved(struct decision_run *r)
     int rc = build_selected(r, NP_POSTURE_ITEM_PROPOSED, &plan, &lines);
     if (rc)
         goto out;
-    char *id = plan_id(lines, proposal_fp(r));
+    char *id = np_posture_plan_id(lines, proposal_fp(r), np_aws_sha256_hex);
     const char *approved = np_json_path_str(p->obj, "metadata", "annotations",
                                             NP_ANNOTATION_APPROVE_PLAN, NP_JSON_END);
     if (approved && strcmp(approved, id) == 0) {

@@ -148,45 +148,6 @@ static void snap_remove(struct snapshot *s, const char *id)
     }
 }
 
-/* ---------------------------------------------------------------- fingerprint */
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static void add_perm_lines(char ***lines, size_t *n, const char *dir, const struct np_aws_perm *p,
-                           size_t np)
-{
-    for (size_t i = 0; i < np; i++) {
-        *lines = np_xrealloc(*lines, (*n + 1) * sizeof(char *));
-        (*lines)[(*n)++] = np_strdupf(
-            "%s|%s|%d|%d|%d|%d|%s|%s|%s", dir, p[i].protocol, p[i].has_ports, p[i].from_port,
-            p[i].to_port, (int)p[i].peer_kind, p[i].peer ? p[i].peer : "",
-            p[i].user_id ? p[i].user_id : "", p[i].description ? p[i].description : "");
-    }
-}
-
-uint64_t np_controller_sg_fingerprint(const struct np_aws_sg *sg)
-{
-    char **lines = NULL;
-    size_t n = 0;
-    add_perm_lines(&lines, &n, "in", sg->ingress, sg->n_ingress);
-    add_perm_lines(&lines, &n, "out", sg->egress, sg->n_egress);
-    for (size_t i = 0; i < sg->n_tags; i++) {
-        lines = np_xrealloc(lines, (n + 1) * sizeof(char *));
-        lines[n++] = np_strdupf("tag|%s|%s", sg->tags[i].key, sg->tags[i].value);
-    }
-    qsort(lines, n, sizeof(char *), cmp_str);
-    uint64_t h = NP_FNV1A64_OFFSET;
-    for (size_t i = 0; i < n; i++) {
-        h = np_fnv1a64(lines[i], strlen(lines[i]) + 1, h); /* the NUL separates the lines */
-        free(lines[i]);
-    }
-    free(lines);
-    return h;
-}
-
 static const char *owner_of(const struct np_aws_sg *sg)
 {
     return np_aws_tag_get(sg->tags, sg->n_tags, NP_POSTURE_TAG_OWNER);
@@ -225,7 +186,7 @@ static void snapshot_fill_locked(struct np_controller_region *r, struct snapshot
             snap_insert(fresh, entry_copy(old));
             continue;
         }
-        struct snap_entry *e = entry_new(&sgs[i], np_controller_sg_fingerprint(&sgs[i]), 0);
+        struct snap_entry *e = entry_new(&sgs[i], np_aws_sg_fingerprint(&sgs[i]), 0);
         if (!old || old->fingerprint != e->fingerprint)
             changed[(*nchanged)++] = e->sg;
         snap_insert(fresh, e);
@@ -439,7 +400,7 @@ void np_controller_region_snapshot_put(struct np_controller_region *r, const str
 {
     if (!sg->group_id)
         return;
-    struct snap_entry *e = entry_new(sg, np_controller_sg_fingerprint(sg), 0);
+    struct snap_entry *e = entry_new(sg, np_aws_sg_fingerprint(sg), 0);
     pthread_mutex_lock(&r->lock);
     e->put_at_ms = np_controller_mono_ms(r->ctl);
     snap_insert(&r->snap, e);

@@ -657,7 +657,7 @@ static int residual_delta(struct np_controller_pass *p, struct np_posture_delta 
 static uint64_t residual_fp(struct np_controller_pass *p, const struct np_posture_delta *residual)
 {
     (void)residual;
-    return np_controller_sg_fingerprint(((struct rctx *)p)->sg);
+    return np_aws_sg_fingerprint(((struct rctx *)p)->sg);
 }
 
 /* Resolves the peer names of the desired rules (looked up first), diffs the group against them
@@ -683,7 +683,7 @@ static int decide(struct rctx *r, struct np_controller_result *res)
     subject = np_strdupf("security group %s", r->group_id);
     struct np_controller_pass_plan_ops ops = {
         .subject = subject,
-        .observed_fp = np_controller_sg_fingerprint(r->sg),
+        .observed_fp = np_aws_sg_fingerprint(r->sg),
         .build = build_plan,
         .apply = apply_plan_actions,
         .free_plan = free_plan,

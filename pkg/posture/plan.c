@@ -1,7 +1,8 @@
 /*
  * Plans: drift items become a make-before-break plan (guardrail revokes, authorize, describe,
  * tag set, tag delete, revoke) batched into one action per kind and direction, with one stable
- * text line per atomic change. The policy deciding what is applied lives in policy.c.
+ * text line per atomic change, and the plan id. The policy deciding what is applied lives in
+ * policy.c.
  */
 #include "posture/private/posture_private.h"
 
@@ -175,4 +176,18 @@ void np_posture_lines_free(char **lines)
     for (size_t i = 0; lines && lines[i]; i++)
         free(lines[i]);
     free(lines);
+}
+
+char *np_posture_plan_id(char *const *lines, uint64_t observed_fp, np_posture_sha256_fn sha256)
+{
+    if (!lines)
+        return NULL;
+    struct np_buf b = NP_BUF_INIT;
+    for (size_t i = 0; lines[i]; i++)
+        np_buf_appendf(&b, "%s\n", lines[i]);
+    np_buf_appendf(&b, "observed:%016llx", (unsigned long long)observed_fp);
+    char hex[65];
+    sha256(hex, b.data, b.len);
+    np_buf_clean_up(&b);
+    return np_strdupf("sha256:%s", hex);
 }

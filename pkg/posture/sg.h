@@ -406,6 +406,16 @@ size_t np_posture_plan_count(const struct np_posture_plan *p);
  * number of lines, equal to np_posture_plan_count). Returns 0.
  */
 int np_posture_plan_text(char ***lines, size_t *n, const struct np_posture_plan *p);
+/* A SHA-256 as lowercase hex into out (the caller's: pkg/posture hashes nothing itself). */
+typedef void (*np_posture_sha256_fn)(char out[65], const void *data, size_t len);
+/*
+ * The id of a plan (owned): "sha256:" and the hash of its text lines (as np_posture_plan_text
+ * gives them, each ending in a newline) followed by "observed:<fingerprint as 16 hex digits>",
+ * the fingerprint of the observed state it was computed from. The controller publishes it in
+ * status.plan.id and applies a plan only when the approval names it; netposturectl plan prints
+ * the same. Returns NULL for NULL lines.
+ */
+char *np_posture_plan_id(char *const *lines, uint64_t observed_fp, np_posture_sha256_fn sha256);
 /* Frees a vector from np_posture_plan_text; NULL is a no-op. */
 void np_posture_lines_free(char **lines);
 

@@ -457,8 +457,6 @@ bool np_controller_region_snapshot_is_empty(struct np_controller_region *r);
 void np_controller_region_destroy(struct np_controller_region *r);
 const char *np_controller_region_name(struct np_controller_region *r);
 void np_controller_pollers_stop(struct np_controller *ctl);
-/* Fingerprint of a group's observed state (rules with descriptions, tags). */
-uint64_t np_controller_sg_fingerprint(const struct np_aws_sg *sg);
 
 /* ---------------------------------------------------------------- metrics.c */
 
