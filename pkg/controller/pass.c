@@ -913,17 +913,16 @@ static int verify_repairs(struct decision_run *r)
     return rc;
 }
 
-/* Step 6, one item: its status entry, Events and metrics. */
-static void report_item(struct decision_run *r, size_t i)
+/* Step 6, one drift item: its status entry, Events and metrics. */
+static void report_drift(struct decision_run *r, size_t i, enum np_posture_item_state st,
+                         const char *state)
 {
     struct np_controller_pass *p = r->p;
     const struct np_posture_drift *d = &r->delta->items[i];
-    enum np_posture_item_state st = r->applied[i] ? NP_POSTURE_ITEM_APPLY : r->verdict.states[i];
-    bool pending = st == NP_POSTURE_ITEM_APPLY && !r->verified && still_there(&r->residual, d);
     char *gr = r->ops->guardrail_of ? r->ops->guardrail_of(p, d) : NULL;
     struct item_info info = {
         .first_seen_ms = r->hist[i].first_seen_ms,
-        .state = pending ? "Pending" : state_text(st, d),
+        .state = state,
         .until_ms = st == NP_POSTURE_ITEM_APPLY ? 0 : r->verdict.until_ms[i],
         .occurrences = r->hist[i].occurrences,
         .window_start_ms = r->window[i],
@@ -937,13 +936,26 @@ static void report_item(struct decision_run *r, size_t i)
                   np_json_path_str(r->olds[i], "state", NP_JSON_END));
     free(gr);
     if (st == NP_POSTURE_ITEM_APPLY) {
-        r->n_applied++;
         struct np_buf l = NP_BUF_INIT;
         np_metrics_labels(&l, "kind", p->kind->kind);
         np_metrics_histogram_observe(p->ctl->metrics, "netposture_drift_time_to_remediate_seconds",
                                      np_buf_cstr(&l),
                                      (double)(p->now - r->hist[i].first_seen_ms) / 1000.0);
         np_buf_clean_up(&l);
+    }
+}
+
+/* Step 6: every item. While a new or changed spec converges its differences are the spec's,
+ * not drift: they count for the conditions, but make no drift item, Event or metric. */
+static void report_item(struct decision_run *r, size_t i)
+{
+    const struct np_posture_drift *d = &r->delta->items[i];
+    enum np_posture_item_state st = r->applied[i] ? NP_POSTURE_ITEM_APPLY : r->verdict.states[i];
+    bool pending = st == NP_POSTURE_ITEM_APPLY && !r->verified && still_there(&r->residual, d);
+    if (!r->p->spec_changed)
+        report_drift(r, i, st, pending ? "Pending" : state_text(st, d));
+    if (st == NP_POSTURE_ITEM_APPLY) {
+        r->n_applied++;
         return;
     }
     r->n_left++;
@@ -964,6 +976,7 @@ static void record_decision(struct decision_run *r, struct np_controller_result 
     p->diffed = true; /* the drift list is complete: it replaces the old one */
     d->standing = r->approved ? np_posture_standing_once_approved(v) : v->standing;
     d->verified = r->verified;
+    d->converging = p->spec_changed;
     d->n_left = r->n_left;
     d->n_applied = r->n_applied;
     d->n_excepted = v->n_excepted;

@@ -2,7 +2,8 @@
 # Prometheus client's own parser (tests/e2e/metrics_check.py: HELP and TYPE for every family,
 # no duplicate series) and holds every family of the README's metrics reference; the
 # per-posture series leave with their posture; a CreateFlowLogs answered 200 with an
-# `unsuccessful` item is counted as an error with its AWS code, not as OK.
+# `unsuccessful` item is counted as an error with its AWS code, not as OK; a new posture is
+# not drift, an out-of-band change after convergence is, once.
 # shellcheck shell=bash
 
 # Families that have samples once a SecurityGroupPosture converged.
@@ -97,4 +98,35 @@ YAML
     metric_at_least netposture_aws_request_duration_seconds_count 'action="CreateFlowLogs"' 1 \
         || fail "CreateFlowLogs not timed" || return 1
     metrics_valid || fail "/metrics is not valid" || return 1
+}
+
+# drift_events <ns> <name>: how many DriftDetected Events regard the object.
+drift_events() { events_for "$1" "$2" | grep -c '^DriftDetected:' || true; }
+
+# polls_after <n>: the snapshot poller has listed the groups at least n times (for wait_for).
+polls_after() { metric_at_least netposture_aws_requests_total 'action="DescribeSecurityGroups"' "$1"; }
+
+# A new posture converging is not drift; a rule revoked with the aws CLI afterwards is, exactly
+# once (the polls after the repair find nothing more).
+test_drift_is_only_what_changed_after_convergence() {
+    local ns sg sgp='kind="SecurityGroupPosture"' describes
+    ns=$(new_namespace drift)
+    start_for "$ns"
+    apply_web "$ns"
+    k wait --for=condition=Ready --timeout=60s sgp/web -n "$ns" || return 1
+    # Events are recorded in order: once the repair's is there, a detection's would be too.
+    wait_for 20 "the Remediated event of the creation" has_event "$ns" web Remediated "tcp 443" || return 1
+    assert_eq "$(drift_events "$ns" web)" 0 "DriftDetected Events of a new posture" || return 1
+    assert_eq "$(metric netposture_drift_detected_total "$sgp")" 0 "drift counted for a new posture" || return 1
+    assert_eq "$(k get sgp web -n "$ns" -o jsonpath='{.status.drift.count}')" 0 "status.drift.count" || return 1
+
+    sg=$(group_of "$ns" web)
+    awsx ec2 revoke-security-group-ingress --group-id "$sg" --protocol tcp --port 443 --cidr 10.0.0.0/8 >/dev/null
+    wait_for 30 "the revoked rule detected" metric_at_least netposture_drift_detected_total "$sgp,change=\"Missing\"" 1 || return 1
+    wait_for 30 "the rule restored" rules_are "$sg" ingress "tcp 443-443 10.0.0.0/8" || return 1
+    k wait --for=condition=Ready --timeout=30s sgp/web -n "$ns" || return 1
+    describes=$(metric netposture_aws_requests_total 'action="DescribeSecurityGroups"')
+    wait_for 30 "two more polls" polls_after $((describes + 2)) || return 1
+    assert_eq "$(metric netposture_drift_detected_total "$sgp")" 1 "drift detections" || return 1
+    assert_eq "$(drift_events "$ns" web)" 1 "DriftDetected Events" || return 1
 }

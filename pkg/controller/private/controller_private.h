@@ -514,7 +514,8 @@ struct np_controller_pass_decision {
     enum np_posture_standing standing; /* what is left once the due items are applied */
     bool verified;                     /* every applied change was read back from AWS */
     bool empty;                        /* there was no drift at all */
-    size_t n_left;                     /* items that still differ (not applied) */
+    bool converging; /* the differences are a new spec's (generation never converged), not drift */
+    size_t n_left;   /* items that still differ (not applied) */
     size_t n_applied, n_excepted, n_contested, n_reported, n_pending;
     size_t changes;                   /* changes applied or proposed */
     struct np_controller_blast blast; /* what the blast radius held, and why */
