@@ -355,6 +355,7 @@ int np_controller_new(struct np_controller **out, const struct np_controller_opt
     }
     pthread_mutex_init(&ctl->lock, NULL);
     pthread_mutex_init(&ctl->hints_lock, NULL);
+    np_controller_reads_init(&ctl->reads);
     pthread_cond_init(&ctl->stop_cond, NULL);
     atomic_init(&ctl->stopping, false);
     atomic_init(&ctl->lost, false);
@@ -562,6 +563,7 @@ void np_controller_destroy(struct np_controller *ctl)
     free((char *)ctl->opts.health_addr);
     np_controller_vpc_events_clean_up(ctl);
     pthread_mutex_destroy(&ctl->hints_lock);
+    np_controller_reads_clean_up(&ctl->reads);
     pthread_mutex_destroy(&ctl->lock);
     pthread_cond_destroy(&ctl->stop_cond);
     free(ctl);

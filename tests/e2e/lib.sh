@@ -309,11 +309,12 @@ spec:
 YAML
 }
 
-# send_cloudtrail_event <queue-url> <event-name> <actor-arn> <requestParameters-json>: an
-# EventBridge envelope of a CloudTrail EC2 API call, as an EventBridge rule would deliver it.
+# send_cloudtrail_event <queue-url> <event-name> <actor-arn> <requestParameters-json>
+# [event-time]: an EventBridge envelope of a CloudTrail EC2 API call, as an EventBridge rule
+# would deliver it (eventTime: now unless given, RFC 3339).
 send_cloudtrail_event() {
     local now body
-    now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+    now=${5:-$(date -u +%Y-%m-%dT%H:%M:%SZ)}
     body=$(python3 - "$2" "$3" "$4" "$now" <<'PY'
 import json, sys, uuid
 name, actor, params, now = sys.argv[1:5]

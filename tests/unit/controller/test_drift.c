@@ -2,8 +2,11 @@
  * What counts as drift: a difference that appeared after the posture had converged for its
  * generation. Converging a new or changed spec is not drift (no Warning DriftDetected Event,
  * no netposture_drift_detected_total, no status drift item); an out-of-band change after
- * convergence is, exactly once. Security groups through real reconcile passes (fixture.h);
- * VPC postures through the shared decision (np_controller_pass_decide) with a VPC item.
+ * convergence is, exactly once. Time-to-detect runs from a CloudTrail event's time (source
+ * "event") or, found by a read, from the read before it (source "poll", an upper bound);
+ * time-to-remediate from the detection to the verified repair. Security groups through real
+ * reconcile passes (fixture.h); VPC postures through the shared decision
+ * (np_controller_pass_decide) with a VPC item.
  */
 #include "fixture.h"
 
@@ -184,10 +187,14 @@ static int stub_build(struct np_controller_pass *p, const struct np_posture_delt
     return 0;
 }
 
+/* The repair takes this long on the fake clock. */
+#define REPAIR_MS 1500
+
 static int stub_apply(struct np_controller_pass *p, void *plan)
 {
     (void)p;
     (void)plan;
+    fx_advance(&fx, REPAIR_MS);
     return 0;
 }
 
@@ -243,10 +250,14 @@ static json_object *vpc_posture(int64_t converged)
     return o;
 }
 
-/* One decision on a VPC posture with one attribute item; returns the drift items written. */
-static size_t decide_vpc(int64_t converged)
+/* One decision on a VPC posture, with one attribute item or none; returns the drift items
+ * written. */
+static size_t decide_vpc_at(int64_t converged, bool item)
 {
-    struct np_controller_pass p = {.ctl = fx.ctl, .kind = &vpc_kind, .now = FX_START_MS};
+    struct np_controller_pass p = {.ctl = fx.ctl,
+                                   .kind = &vpc_kind,
+                                   .key = FX_NS "/main",
+                                   .now = np_controller_now_ms(fx.ctl)};
     p.obj = vpc_posture(converged);
     p.old_status = np_json_path(p.obj, "status", NP_JSON_END);
     p.generation = 2;
@@ -255,7 +266,8 @@ static size_t decide_vpc(int64_t converged)
     p.name = np_strdup("main");
     np_kube_object_ref_from(&p.ref, p.obj);
     struct np_posture_delta delta = {0};
-    attribute_delta(&delta);
+    if (item)
+        attribute_delta(&delta);
     struct np_posture_remediation rem = {.mode = NP_POSTURE_MODE_ENFORCE};
     struct np_controller_result res = {0};
     cr_assert_eq(np_controller_pass_decide(&p, &delta, &rem, &vpc_ops, &res), 0, "%s",
@@ -269,6 +281,11 @@ static size_t decide_vpc(int64_t converged)
     free(p.ns);
     free(p.name);
     return n;
+}
+
+static size_t decide_vpc(int64_t converged)
+{
+    return decide_vpc_at(converged, true);
 }
 
 static double vpc_detections(void)
@@ -290,4 +307,122 @@ Test(controller_drift, a_vpc_difference_after_convergence_is_drift, .init = setu
     cr_assert_eq(decide_vpc(2), 1);
     cr_assert_eq(fx_events(&fx, "DriftDetected", "Warning"), 1);
     cr_assert_eq(vpc_detections(), 1);
+}
+
+/* ---------------------------------------------------------------- time to detect, remediate */
+
+#define BY(kind, source) "kind=\"" kind "\",source=\"" source "\""
+#define TTD "netposture_drift_time_to_detect_seconds"
+#define TTR "netposture_drift_time_to_remediate_seconds"
+
+static double count_of(const char *family, const char *labels)
+{
+    return np_metrics_value(fx.ctl->metrics, family, labels);
+}
+
+static double sum_of(const char *family, const char *labels)
+{
+    return np_metrics_sum(fx.ctl->metrics, family, labels);
+}
+
+/* WEB converged, then `later` ms pass; returns its group (owned). */
+static char *converged_web_then(int64_t later)
+{
+    fx_put_posture(&fx, WEB, SPEC);
+    reconcile(WEB);
+    char *gid = group_of_web();
+    fx_advance(&fx, later);
+    return gid;
+}
+
+/* One SecurityGroupPosture detection from source, ttd seconds after the change, and its
+ * repair were timed; none from the other source. */
+static void expect_sg_timed(const char *source, const char *other, double ttd)
+{
+    char *by = np_strdupf("kind=\"" SGP "\",source=\"%s\"", source);
+    char *by_other = np_strdupf("kind=\"" SGP "\",source=\"%s\"", other);
+    cr_assert_eq(count_of(TTD, by), 1, "%s", by);
+    cr_assert_float_eq(sum_of(TTD, by), ttd, 1e-9, "%s", by);
+    cr_assert_eq(count_of(TTR, by), 1, "%s", by);
+    cr_assert_eq(count_of(TTD, by_other), 0, "%s", by_other);
+    free(by);
+    free(by_other);
+}
+
+/* A VPC pass read it clean; 7 s later the next pass finds drift and repairs it in 1.5 s. */
+Test(controller_drift, vpc_drift_found_by_a_read_is_timed_from_the_read_before, .init = setup,
+     .fini = teardown)
+{
+    cr_assert_eq(decide_vpc_at(2, false), 0);
+    fx_advance(&fx, 7000);
+    cr_assert_eq(decide_vpc(2), 1);
+    cr_assert_eq(count_of(TTD, BY("VPCPosture", "poll")), 1);
+    cr_assert_float_eq(sum_of(TTD, BY("VPCPosture", "poll")), 7.0, 1e-9);
+    cr_assert_eq(count_of(TTR, BY("VPCPosture", "poll")), 1);
+    cr_assert_float_eq(sum_of(TTR, BY("VPCPosture", "poll")), REPAIR_MS / 1000.0, 1e-9);
+    cr_assert_eq(count_of(TTD, BY("VPCPosture", "event")), 0);
+}
+
+/* The first read since the start bounds nothing: detected and repaired, no time-to-detect. */
+Test(controller_drift, vpc_drift_without_a_read_before_has_no_time_to_detect, .init = setup,
+     .fini = teardown)
+{
+    cr_assert_eq(decide_vpc(2), 1);
+    cr_assert_eq(vpc_detections(), 1);
+    cr_assert_eq(count_of(TTD, BY("VPCPosture", "poll")), 0);
+    cr_assert_eq(count_of(TTR, BY("VPCPosture", "poll")), 1);
+}
+
+/* Converged, then 5 s later the group is read again (as a poll would) without its rule. */
+Test(controller_drift, sg_drift_found_by_a_read_is_timed_from_the_read_before, .init = setup,
+     .fini = teardown)
+{
+    char *gid = converged_web_then(5000);
+    cr_assert(fake_ec2_remove_rule(fx.ec2, gid, false, "tcp", 443, 443, "10.0.0.0/8"));
+    fx_notice(&fx, gid);
+    reconcile(WEB);
+    expect_sg_timed("poll", "event", 5.0);
+    free(gid);
+}
+
+/* A CloudTrail event 3 s old names the group: timed from its eventTime, source "event". */
+Test(controller_drift, sg_drift_from_an_event_is_timed_from_its_event_time, .init = setup,
+     .fini = teardown)
+{
+    char *gid = converged_web_then(60 * 1000);
+    cr_assert(fake_ec2_add_rule(fx.ec2, gid, false, "tcp", 22, 22, "0.0.0.0/0", NULL));
+    int64_t event_ms = np_controller_now_ms(fx.ctl) - 3000;
+    free(np_controller_account_note_event(fx.ctl, "default", NULL, gid, "arn:aws:iam::1:user/a",
+                                          false, "AuthorizeSecurityGroupIngress", event_ms, NULL));
+    reconcile(WEB);
+    cr_assert(!fake_ec2_has_rule(fx.ec2, gid, false, "tcp", 22, 22, "0.0.0.0/0"));
+    expect_sg_timed("event", "poll", 3.0);
+    free(gid);
+}
+
+/* An event whose call cannot have made the change does not date it: the read before does. */
+Test(controller_drift, an_event_that_does_not_explain_the_item_leaves_it_to_the_poll, .init = setup,
+     .fini = teardown)
+{
+    char *gid = converged_web_then(4000);
+    cr_assert(fake_ec2_add_rule(fx.ec2, gid, false, "tcp", 22, 22, "0.0.0.0/0", NULL));
+    free(np_controller_account_note_event(fx.ctl, "default", NULL, gid, NULL, false, "CreateTags",
+                                          np_controller_now_ms(fx.ctl) - 1000, NULL));
+    reconcile(WEB);
+    expect_sg_timed("poll", "event", 4.0);
+    free(gid);
+}
+
+/* A spec converging is not drift: nothing is timed. */
+Test(controller_drift, converging_a_spec_times_nothing, .init = setup, .fini = teardown)
+{
+    fx_put_posture(&fx, WEB, SPEC);
+    reconcile(WEB);
+    cr_assert_eq(decide_vpc(1), 0);
+    const char *const families[] = {TTD, TTR};
+    const char *const labels[] = {BY(SGP, "poll"), BY(SGP, "event"), BY("VPCPosture", "poll"),
+                                  BY("VPCPosture", "event")};
+    for (size_t f = 0; f < NP_ARRAY_LEN(families); f++)
+        for (size_t l = 0; l < NP_ARRAY_LEN(labels); l++)
+            cr_assert_eq(count_of(families[f], labels[l]), 0, "%s{%s}", families[f], labels[l]);
 }
