@@ -305,9 +305,8 @@ static int poll_once(struct np_controller_region *r)
     free(gone);
     free(changed);
     np_aws_sgs_free(sgs, n);
-    char count[32];
-    snprintf(count, sizeof(count), "%zu", n);
-    np_log_debug("snapshot polled", "account", r->account, "region", r->name, "groups", count);
+    np_log_debug("snapshot polled", "account", r->account, "region", r->name,
+                 NP_LOG_INT("groups", n));
     return 0;
 }
 

@@ -166,3 +166,31 @@ test_event_drift_is_timed_from_its_event_time() {
     assert_eq "$(metric netposture_drift_time_to_detect_seconds_count 'source="poll"')" 0 "polled detections" || return 1
     k delete cloudaccount "ev-$tag" >/dev/null
 }
+
+# log_lines_after <pattern> <after-pattern>: lines matching pattern after the last line
+# matching after-pattern in this test's controller log.
+log_lines_after() {
+    awk -v p="$1" -v a="$2" '$0 ~ a {n = 0; next} $0 ~ p {n++} END {print n + 0}' "$E2E_TEST_DIR/controller.log"
+}
+
+# The log level follows SIGUSR1 (more verbose) and SIGUSR2 (less) without a restart, and
+# every line of a reconcile carries its reconcileID and the posture's kind, namespace, name.
+test_log_level_changes_at_runtime() {
+    local ns describes log="$E2E_TEST_DIR/controller.log"
+    ns=$(new_namespace loglevel)
+    start_for "$ns"
+    apply_web "$ns"
+    k wait --for=condition=Ready --timeout=60s sgp/web -n "$ns" || return 1
+    grep -q 'snapshot polled' "$log" && { fail "debug lines at the default level"; return 1; }
+    kill -USR1 "$E2E_CONTROLLER_PID"
+    wait_for 20 "the change to debug logged" grep -q 'log level changed signal=SIGUSR1 from=info to=debug' "$log" || return 1
+    wait_for 20 "a debug line (a poll)" grep -q 'snapshot polled' "$log" || return 1
+    grep 'snapshot polled' "$log" | grep -qE ' groups=[1-9][0-9]*( |$)' || fail "the poll's group count" || return 1
+    kill -USR2 "$E2E_CONTROLLER_PID"
+    wait_for 20 "the change back to info logged" grep -q 'log level changed signal=SIGUSR2 from=debug to=info' "$log" || return 1
+    describes=$(metric netposture_aws_requests_total 'action="DescribeSecurityGroups"')
+    wait_for 30 "two more polls" metric_at_least netposture_aws_requests_total 'action="DescribeSecurityGroups"' $((describes + 2)) || return 1
+    assert_eq "$(log_lines_after 'snapshot polled' 'from=debug to=info')" 0 "debug lines after SIGUSR2" || return 1
+    grep ' remediated ' "$log" | grep -qE "reconcileID=[0-9a-f]{16} kind=SecurityGroupPosture namespace=$ns name=web " \
+        || fail "a reconcile's line without its reconcileID and posture: $(grep ' remediated ' "$log" | head -1)" || return 1
+}

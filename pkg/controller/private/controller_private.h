@@ -127,6 +127,19 @@ char *np_controller_work_item_text(enum np_controller_work_kind kind, const char
 int np_controller_work_item_parse(const char *text, struct np_controller_work_item *out);
 /* The Kubernetes kind of a work kind ("SecurityGroupPosture"), for metrics and logs. */
 const char *np_controller_work_kind_name(enum np_controller_work_kind kind);
+/*
+ * The log fields of one reconcile, which every line its worker writes meanwhile carries: a
+ * fresh reconcileID (16 hex digits), the kind, the object's namespace (when it has one) and
+ * name.
+ */
+struct np_controller_log_scope {
+    char id[17];
+    char *ns, *name;
+    const char *kv[8];
+};
+void np_controller_log_scope_begin(struct np_controller_log_scope *s,
+                                   const struct np_controller_work_item *w);
+void np_controller_log_scope_end(struct np_controller_log_scope *s);
 /* Runs the reconcile of the item's kind. */
 int np_controller_work_item_reconcile(struct np_controller *ctl,
                                       const struct np_controller_work_item *w,
