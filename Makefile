@@ -101,7 +101,11 @@ build/san/netposture-controller: $(patsubst %.c,build/san/%.o,$(wildcard cmd/net
 build/e2e-tools/kstatus: $(wildcard tests/e2e/kstatus/*.go) tests/e2e/kstatus/go.mod tests/e2e/kstatus/go.sum
 	@mkdir -p $(dir $@)
 	cd tests/e2e/kstatus && go build -trimpath -o $(CURDIR)/$@ .
-e2e-tools: $(E2E_TOOLS) build/san/netposture-controller build/e2e-tools/kstatus
+# promql: Prometheus's own PromQL parser (the module proxy) over manifests/monitoring.
+build/e2e-tools/promql: $(wildcard tests/e2e/promql/*.go) tests/e2e/promql/go.mod tests/e2e/promql/go.sum
+	@mkdir -p $(dir $@)
+	cd tests/e2e/promql && GOFLAGS=-mod=readonly go build -trimpath -o $(CURDIR)/$@ .
+e2e-tools: $(E2E_TOOLS) build/san/netposture-controller build/e2e-tools/kstatus build/e2e-tools/promql
 
 # libFuzzer targets (tests/fuzz/fuzz_*.c) over the library built again with clang, ASan+UBSan
 # and fuzzer instrumentation in build/fuzz/ (never mixed with the gcc objects). `make fuzz` runs

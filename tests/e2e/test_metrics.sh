@@ -194,3 +194,39 @@ test_log_level_changes_at_runtime() {
     grep ' remediated ' "$log" | grep -qE "reconcileID=[0-9a-f]{16} kind=SecurityGroupPosture namespace=$ns name=web " \
         || fail "a reconcile's line without its reconcileID and posture: $(grep ' remediated ' "$log" | head -1)" || return 1
 }
+
+# exported_families: the family names a /metrics answer declares (TYPE lines).
+exported_families() { scrape | awk '$1 == "#" && $2 == "TYPE" {print $3, $4}'; }
+
+# used_metric_exported <name> <families>: whether a metric name an expression selects is a
+# declared family, or the _bucket/_sum/_count series of a declared histogram.
+used_metric_exported() {
+    local name=$1 families=$2 base
+    grep -qx "$name [a-z]*" <<<"$families" && return 0
+    base=$(sed -E 's/_(bucket|sum|count)$//' <<<"$name")
+    [ "$base" != "$name" ] && grep -qx "$base histogram" <<<"$families"
+}
+
+# manifests/monitoring: every alert and dashboard expression parses with Prometheus's own
+# PromQL parser (build/e2e-tools/promql) and names only metrics the controller exports; the
+# kustomization renders the rule, the ServiceMonitor and the dashboard.
+test_monitoring_uses_only_exported_metrics() {
+    local ns dir="$E2E_REPO/manifests/monitoring" tool="$E2E_REPO/build/e2e-tools/promql"
+    local used families name missing=()
+    [ -x "$tool" ] || fail "promql tool missing: $tool (make e2e-tools)" || return 1
+    used=$("$tool" "$dir/prometheusrule.yaml" "$dir/dashboard.json") || fail "PromQL that does not parse" || return 1
+    [ -n "$used" ] || fail "no metric used" || return 1
+    ns=$(new_namespace monitoring)
+    start_for "$ns"
+    wait_for 20 "/metrics" scrape >/dev/null || return 1
+    families=$(exported_families)
+    for name in $used; do
+        used_metric_exported "$name" "$families" || missing+=("$name")
+    done
+    [ ${#missing[@]} -eq 0 ] || fail "used but not exported: ${missing[*]}" || return 1
+    kubectl kustomize "$dir" | python3 -c '
+import sys, yaml
+kinds = sorted(d["kind"] for d in yaml.safe_load_all(sys.stdin) if d)
+want = ["ConfigMap", "PrometheusRule", "ServiceMonitor"]
+sys.exit(0 if kinds == want else "rendered %s, want %s" % (kinds, want))' || fail "manifests/monitoring does not render" || return 1
+}
