@@ -335,6 +335,25 @@ PY
     sqsx send-message --queue-url "$1" --message-body "$body" >/dev/null
 }
 
+# account_consuming_events <account>: its Ready message says it consumes its queue.
+account_consuming_events() {
+    kubectl get cloudaccount "$1" -o jsonpath='{.status.conditions[0].message}' | grep -q 'consuming events'
+}
+
+# event_posture_setup <ns>: a CloudAccount consuming a new SQS queue (E2E_EVENT_ACCOUNT,
+# E2E_EVENT_QUEUE), a controller for the namespace whose resync is far longer than a test (only
+# events trigger repairs), and a posture "web" of that account, Ready.
+event_posture_setup() {
+    local tag=${1#e2e-}
+    E2E_EVENT_QUEUE=$(make_queue "$tag")
+    E2E_EVENT_ACCOUNT=ev-$tag
+    event_account "$E2E_EVENT_ACCOUNT" "$E2E_EVENT_QUEUE"
+    start_controller --namespace "$1" --resync-interval 10m --workers 2
+    account_posture "$1" web "$E2E_EVENT_ACCOUNT"
+    k wait --for=condition=Ready --timeout=60s sgp/web -n "$1" || return 1
+    wait_for 30 "the account consuming events" account_consuming_events "$E2E_EVENT_ACCOUNT"
+}
+
 queue_empty() { # queue_empty <queue-url>: no message waiting or in flight
     local a
     a=$(sqsx get-queue-attributes --queue-url "$1" \

@@ -4,7 +4,9 @@
 # per-posture series leave with their posture; a CreateFlowLogs answered 200 with an
 # `unsuccessful` item is counted as an error with its AWS code, not as OK; a new posture is
 # not drift, an out-of-band change after convergence is, once, timed from the poll before
-# (source="poll") or a CloudTrail event's eventTime (source="event").
+# (source="poll") or a CloudTrail event's eventTime (source="event"); the log level follows
+# SIGUSR1/SIGUSR2 and a reconcile's lines carry its reconcileID; manifests/monitoring's alerts
+# and dashboard parse as PromQL and use only exported metrics.
 # shellcheck shell=bash
 
 # Families that have samples once a SecurityGroupPosture converged.
@@ -143,20 +145,13 @@ metric_above_zero() { python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) >
 # A CloudTrail event dated an hour back names a group changed out of band: the detection is
 # the event's, timed from its eventTime (no poll runs: the resync is far longer than the test).
 test_event_drift_is_timed_from_its_event_time() {
-    local ns q sg tag sgp='kind="SecurityGroupPosture"' hour_ago
+    local ns sg sgp='kind="SecurityGroupPosture"' hour_ago
     ns=$(new_namespace evttd)
-    tag=${ns#e2e-}
-    q=$(make_queue "$tag")
-    event_account "ev-$tag" "$q"
-    start_controller --namespace "$ns" --resync-interval 10m --workers 2
-    account_posture "$ns" web "ev-$tag"
-    k wait --for=condition=Ready --timeout=60s sgp/web -n "$ns" || return 1
-    wait_for 30 "the account consuming events" bash -c \
-        "kubectl get cloudaccount ev-$tag -o jsonpath='{.status.conditions[0].message}' | grep -q 'consuming events'" || return 1
+    event_posture_setup "$ns" || return 1
     sg=$(group_of "$ns" web)
     awsx ec2 authorize-security-group-ingress --group-id "$sg" --protocol tcp --port 22 --cidr 0.0.0.0/0 >/dev/null
     hour_ago=$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%SZ)
-    send_cloudtrail_event "$q" AuthorizeSecurityGroupIngress "arn:aws:iam::123456789012:user/alice" \
+    send_cloudtrail_event "$E2E_EVENT_QUEUE" AuthorizeSecurityGroupIngress "arn:aws:iam::123456789012:user/alice" \
         "{\"groupId\": \"$sg\"}" "$hour_ago"
     wait_for 30 "the drift repaired from the event" rules_are "$sg" ingress "tcp 443-443 10.0.0.0/8" || return 1
     wait_for 15 "the repair timed" metric_at_least netposture_drift_time_to_remediate_seconds_count "$sgp,source=\"event\"" 1 || return 1
@@ -164,7 +159,7 @@ test_event_drift_is_timed_from_its_event_time() {
     metric_at_least netposture_drift_time_to_detect_seconds_sum "$sgp,source=\"event\"" 3600 \
         || fail "time-to-detect not from the event's time: $(metric netposture_drift_time_to_detect_seconds_sum "$sgp")" || return 1
     assert_eq "$(metric netposture_drift_time_to_detect_seconds_count 'source="poll"')" 0 "polled detections" || return 1
-    k delete cloudaccount "ev-$tag" >/dev/null
+    k delete cloudaccount "$E2E_EVENT_ACCOUNT" >/dev/null
 }
 
 # log_lines_after <pattern> <after-pattern>: lines matching pattern after the last line

@@ -88,6 +88,16 @@ static char *group_of_web(void)
     return gid;
 }
 
+/* WEB converged, then its spec changed to spec and reconciled; returns its group (owned). */
+static char *web_changed_to(const char *spec)
+{
+    fx_put_posture(&fx, WEB, SPEC);
+    reconcile(WEB);
+    fx_set_spec(&fx, WEB, spec);
+    reconcile(WEB);
+    return group_of_web();
+}
+
 Test(controller_drift, a_new_posture_is_not_drift, .init = setup, .fini = teardown)
 {
     fx_put_posture(&fx, WEB, SPEC);
@@ -99,11 +109,7 @@ Test(controller_drift, a_new_posture_is_not_drift, .init = setup, .fini = teardo
 
 Test(controller_drift, a_changed_spec_is_not_drift, .init = setup, .fini = teardown)
 {
-    fx_put_posture(&fx, WEB, SPEC);
-    reconcile(WEB);
-    fx_set_spec(&fx, WEB, SPEC_WITH(HTTPS_RULE "," SSH_RULE, ",\"tags\":{\"team\":\"web\"}"));
-    reconcile(WEB);
-    char *gid = group_of_web();
+    char *gid = web_changed_to(SPEC_WITH(HTTPS_RULE "," SSH_RULE, ",\"tags\":{\"team\":\"web\"}"));
     cr_assert(fake_ec2_has_rule(fx.ec2, gid, false, "tcp", 22, 22, "10.0.0.0/8"));
     free(gid);
     expect_no_drift("after a spec change");
@@ -150,11 +156,7 @@ Test(controller_drift, an_out_of_band_change_is_drift_once, .init = setup, .fini
 Test(controller_drift, drift_after_a_changed_spec_converged_is_drift, .init = setup,
      .fini = teardown)
 {
-    fx_put_posture(&fx, WEB, SPEC);
-    reconcile(WEB);
-    fx_set_spec(&fx, WEB, SPEC_WITH(HTTPS_RULE "," SSH_RULE, ""));
-    reconcile(WEB);
-    char *gid = group_of_web();
+    char *gid = web_changed_to(SPEC_WITH(HTTPS_RULE "," SSH_RULE, ""));
     cr_assert(fake_ec2_remove_rule(fx.ec2, gid, false, "tcp", 22, 22, "10.0.0.0/8"));
     fx_notice(&fx, gid);
     reconcile(WEB);
