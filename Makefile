@@ -3,7 +3,7 @@
 # Modules live in pkg/<module>/; each module's unit tests in tests/unit/<module>/.
 
 CC       ?= gcc
-PKGS     := libcurl openssl json-c yaml-0.1 expat libwebsockets
+PKGS     := libcurl openssl json-c yaml-0.1 expat libwebsockets zlib
 STD      := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2 -Wno-format-nonliteral
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)

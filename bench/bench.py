@@ -141,10 +141,12 @@ def reconciles(samples):
     return msum(samples, "netposture_reconcile_total", SGP_KIND)
 
 
-def wait_quiet(port, pid, timeout, min_reconciles=0, quiet_s=3.0):
+def wait_quiet(port, pid, timeout, min_reconciles=0, quiet_s=3.0, all_ready=False):
     """Waits until at least min_reconciles posture reconciles happened and the reconcile counter
     has not moved for quiet_s seconds (3 x quiet_s while the workqueue depth gauge, read at
-    scrape time, is non-zero)."""
+    scrape time, is non-zero); with all_ready, also until every posture of the process's shard
+    has finished a pass Ready (netposture_posture_ready sums to netposture_shard_postures):
+    reconciles parked while a region's first poll runs are quiet too."""
     dl = Deadline(timeout, "the controller to go quiet (no reconciles for %ss)" % quiet_s)
     last, since = None, time.monotonic()
     while True:
@@ -155,7 +157,9 @@ def wait_quiet(port, pid, timeout, min_reconciles=0, quiet_s=3.0):
         now = time.monotonic()
         if rec != last:
             last, since = rec, now
-        elif rec >= min_reconciles and now - since >= (quiet_s if depth == 0 else 3 * quiet_s):
+        elif (rec >= min_reconciles and now - since >= (quiet_s if depth == 0 else 3 * quiet_s)
+              and (not all_ready or msum(s, "netposture_posture_ready")
+                   >= msum(s, "netposture_shard_postures") > 0)):
             return rec, since
         dl.check("reconciles=%d (want >= %d), workqueue depth gauge=%d"
                  % (rec, min_reconciles, depth))
@@ -171,18 +175,28 @@ def kubectl(*args, stdin=None, check=True):
     return p.stdout
 
 
-def posture_yaml(ns, i):
-    """A small posture: one or two ingress rules, its own group name."""
+# Regions a scale run spreads its postures over (--regions K takes the first K): moto keeps the
+# groups of each account and region in one list and scans it on every Describe and Create, so
+# one region's cost grows with the square of its groups; real fleets span regions too.
+REGIONS = ("us-east-1", "us-east-2", "us-west-1", "us-west-2", "eu-west-1", "eu-west-2",
+           "eu-west-3", "eu-central-1", "eu-north-1", "ap-south-1", "ap-northeast-1",
+           "ap-northeast-2", "ap-southeast-1", "ap-southeast-2", "ca-central-1", "sa-east-1")
+
+
+def posture_yaml(ns, i, regions=1):
+    """A small posture: one or two ingress rules, its own group name; with regions > 1 the
+    postures go round-robin over the first `regions` of REGIONS (else the account's region)."""
     name = "p%05d" % i
     rules = ['  - {protocol: tcp, fromPort: 443, toPort: 443, cidrs: ["10.0.0.0/8"], '
              'description: https}']
     if i % 2:
         rules.append('  - {protocol: udp, fromPort: 53, toPort: 53, cidrs: ["10.%d.0.0/16"]}'
                      % (i % 250))
+    region = "  region: %s\n" % REGIONS[i % regions] if regions > 1 else ""
     return ("apiVersion: netposture.dev/v1alpha1\nkind: SecurityGroupPosture\n"
-            "metadata: {name: %s, namespace: %s}\nspec:\n  groupName: bench-%s-%s\n"
+            "metadata: {name: %s, namespace: %s}\nspec:\n%s  groupName: bench-%s-%s\n"
             "  description: netposture benchmark\n  tags: {bench: \"true\"}\n  ingress:\n%s\n"
-            % (name, ns, ns, name, "\n".join(rules)))
+            % (name, ns, region, ns, name, "\n".join(rules)))
 
 
 def ready_count(ns):
@@ -412,7 +426,9 @@ def cmd_wait_metric(a):
 
 def cmd_cold_start(a):
     """Applies N postures at once and waits until every one is Ready=True."""
-    docs = [posture_yaml(a.ns, i) for i in range(a.n)]
+    if not 1 <= a.regions <= len(REGIONS):
+        die("--regions: 1 to %d" % len(REGIONS))
+    docs = [posture_yaml(a.ns, i, a.regions) for i in range(a.n)]
     chunks = [docs[i:i + a.chunk] for i in range(0, len(docs), a.chunk)]
     files = []
     for c in chunks:
@@ -430,7 +446,7 @@ def cmd_cold_start(a):
     # kubectl applies the documents of a file one by one; a few files run side by side.
     pending, running, apply_end = list(files), [], None
     dl = Deadline(a.timeout, "%d postures to be Ready" % a.n)
-    next_poll, ready, t_half, t_first = t0, 0, None, None
+    next_poll, ready, t_half, t_first, logged = t0, 0, None, None, -1
     while True:
         while pending and len(running) < a.parallel:
             f = pending.pop(0)
@@ -446,9 +462,14 @@ def cmd_cold_start(a):
             apply_end = time.monotonic()
             log("cold start: applied in %.1fs" % (apply_end - t0))
         now = time.monotonic()
-        if now >= next_poll:  # one list call a second per 1,000 postures, never one per posture
-            next_poll = now + max(1.0, a.n / 1000.0)
-            ready = ready_count(a.ns)
+        if now >= next_poll:
+            # The controller's own count (its /metrics: cheap at any N) every half second; a
+            # list call (one per 1,000 postures a second at most) only to confirm it.
+            next_poll = now + 0.5
+            ready = int(msum(scrape(a.port), "netposture_posture_ready"))
+            if ready >= a.n and apply_end is not None:
+                ready = ready_count(a.ns)
+                next_poll = now + max(1.0, a.n / 1000.0)
             t = time.monotonic() - t0
             if ready and t_first is None:
                 t_first = t
@@ -456,7 +477,8 @@ def cmd_cold_start(a):
                 t_half = t
             if ready >= a.n and apply_end is not None:
                 break
-            if int(t) % 10 == 0:
+            if int(t) // 10 != logged:
+                logged = int(t) // 10
                 log("cold start: %d/%d Ready after %.0fs" % (ready, a.n, t))
         dl.check("%d/%d Ready" % (ready, a.n))
         time.sleep(0.05)
@@ -476,7 +498,7 @@ def cmd_cold_start(a):
           "moto_cpu_seconds": rnd(moto1 - moto0, 2) if moto0 is not None and moto1 else None,
           "apiserver_cpu_seconds": rnd(api1 - api0, 2) if api0 is not None and api1 else None,
           "aws_calls": aws_calls_delta(aws0, aws1),
-          "workers": a.workers})
+          "workers": a.workers, "regions": a.regions})
 
 
 def proc_age_seconds(pid):
@@ -491,16 +513,21 @@ def cmd_settle(a):
     """Waits for the controller to go quiet; with --emit-restart, reports how a controller
     started on N existing postures got there: seconds from process start to its last reconcile,
     reconciles, AWS calls by action, CPU seconds."""
-    rec, since = wait_quiet(a.port, a.pid, a.timeout, a.min_reconciles)
+    rec, since = wait_quiet(a.port, a.pid, a.timeout, a.min_reconciles, all_ready=a.all_ready)
     log("controller quiet after %d posture reconciles" % rec)
     if a.emit_restart:
         age = proc_age_seconds(a.pid) - (time.monotonic() - since)
         if a.since_epoch:  # from that instant (a kill) instead of the process start
             age = time.time() - (time.monotonic() - since) - a.since_epoch
-        emit({"bench": a.name, "n": a.n, "seconds": rnd(age, 2),
-              "reconciles": int(rec), "controller_cpu_seconds": rnd(proc_cpu_seconds(a.pid), 2),
-              "aws_calls": aws_calls_delta([], scrape(a.port)),
-              "hwm_mib": rnd(proc_status_kib(a.pid, "VmHWM") / 1024, 1)})
+        line = {"bench": a.name, "n": a.n}
+        for label in a.label:  # k=v, numbers as numbers
+            k, _, v = label.partition("=")
+            line[k] = int(v) if v.isdigit() else v
+        line.update({"seconds": rnd(age, 2), "reconciles": int(rec),
+                     "controller_cpu_seconds": rnd(proc_cpu_seconds(a.pid), 2),
+                     "aws_calls": aws_calls_delta([], scrape(a.port)),
+                     "hwm_mib": rnd(proc_status_kib(a.pid, "VmHWM") / 1024, 1)})
+        emit(line)
 
 
 def cmd_steady(a):
@@ -803,12 +830,15 @@ def main():
         ("--ns", dict(required=True)), ("--workdir", dict(required=True)),
         ("--chunk", dict(type=int, default=250)), ("--parallel", dict(type=int, default=2)),
         ("--moto-pidfile", dict(default="")), ("--apiserver-pidfile", dict(default="")),
-        ("--workers", dict(type=int, default=4)), ("--name", dict(default="cold_start")))
+        ("--workers", dict(type=int, default=4)), ("--name", dict(default="cold_start")),
+        ("--regions", dict(type=int, default=1)))
     add("settle", cmd_settle, PID, PORT, TIMEOUT,
         ("--min-reconciles", dict(type=int, default=0)),
         ("--emit-restart", dict(action="store_true")), ("--n", dict(type=int, default=0)),
         ("--since-epoch", dict(type=float, default=0)),
-        ("--name", dict(default="restart_to_quiet")))
+        ("--name", dict(default="restart_to_quiet")),
+        ("--label", dict(action="append", default=[])),
+        ("--all-ready", dict(action="store_true")))
     add("steady", cmd_steady, PID, PORT, N, TIMEOUT,
         ("--resync", dict(type=float, required=True)), ("--k", dict(type=int, default=3)),
         ("--idle-out", dict(required=True)))

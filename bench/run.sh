@@ -7,8 +7,10 @@
 #
 #   cold_start                 wall time from applying N postures (chunks of multi-document
 #                              YAML through `kubectl apply --server-side`, 2 at a time) until
-#                              all are Ready=True (one `kubectl get sgp -o jsonpath` list call
-#                              per second and 1,000 postures), and the controller's CPU seconds over that window
+#                              all are Ready=True (counted from the controller's
+#                              netposture_posture_ready every 0.5 s, confirmed by `kubectl get`
+#                              lists, one a second per 1,000 postures at most, once it says so),
+#                              and the controller's CPU seconds over that window
 #                              (/proc/<pid>/stat utime+stime) and its share of wall time
 #                              (target: < 20 %; the rest should be moto and kube-apiserver,
 #                              whose CPU seconds are reported alongside).
@@ -83,6 +85,13 @@
 #                              started, the leader sent SIGTERM: it releases the Lease, target
 #                              2 x retry period = 4 s); scale_rss_mib again for the leader that
 #                              served N postures and handed over.
+#                              Then shard_restart_to_quiet: the controller restarted on those N
+#                              postures as 1 shard, then as 2 shards (--shard-count 2, one
+#                              process each, started together): per process, seconds from its
+#                              start to its last reconcile once every posture of its shard
+#                              finished a pass Ready, reconciles, AWS calls (each shard's
+#                              poller reads all the account's managed groups), CPU and peak RSS
+#                              (hwm_mib). BENCH_SCALE_N=1000 gives the 1,000-posture figures.
 #
 # Output: one JSON line per figure on stdout, also appended to bench/results/<UTC>.jsonl (whose
 # path is printed at the end); progress on stderr; logs in build/bench/. Steps have deadlines
@@ -92,7 +101,14 @@
 # BENCH_RESYNCS (3, the K above), BENCH_MTTR_SAMPLES (20, the M above), BENCH_WORKERS (4),
 # BENCH_EVENT_RESYNC (10m), BENCH_SEED (1), BENCH_AWS_CLI (set: use the aws CLI, not botocore),
 # BENCH_GAP_COPIES (20, the C above), BENCH_SCALE_N (10000; 0 skips the scale phase),
-# BENCH_SCALE_RESYNC (60s).
+# BENCH_SCALE_RESYNC (60s), BENCH_SCALE_REGIONS (10: the scale phase's postures go round-robin
+# over that many regions of the one account, 1,000 per region at N = 10,000 — moto scans a
+# region's whole group list on every Describe and Create, so 10,000 in one region takes it hours;
+# 1 puts them all in the account's region), BENCH_SCALE_RATE (1: the scale phase's controllers
+# run with --aws-rate-scale this; EC2's default mutation rate, 5 CreateSecurityGroup a second,
+# bounds a cold start of 10,000 postures to 2,000 s at 1), BENCH_SCALE_MOTO
+# (bench/moto_indexed_tags.py: moto with its per-resource tag lookup indexed, see its header; ""
+# runs moto as it comes, whose tag scans make a 10,000-posture cold start take hours).
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -106,6 +122,9 @@ SEED=${BENCH_SEED:-1}
 GAP_COPIES=${BENCH_GAP_COPIES:-20}
 SCALE_N=${BENCH_SCALE_N:-10000}
 SCALE_RESYNC=${BENCH_SCALE_RESYNC:-60s}
+SCALE_REGIONS=${BENCH_SCALE_REGIONS:-10}
+SCALE_RATE=${BENCH_SCALE_RATE:-1}
+SCALE_MOTO=${BENCH_SCALE_MOTO-"$repo/bench/moto_indexed_tags.py"}
 NS=bench
 
 work="$repo/build/bench"
@@ -312,7 +331,7 @@ print(json.dumps({"bench": "rss_peak_mib", "n": int(sys.argv[1]),
 # scale_replica <log>: one more replica with leader election (as manifests/ runs it); sets
 # CONTROLLER_PID and METRICS_PORT and remembers the pid for the cleanup.
 scale_replica() {
-    start_controller "$1" --resync-interval "$SCALE_RESYNC" --leader-elect \
+    start_controller "$1" --resync-interval "$SCALE_RESYNC" --aws-rate-scale "$SCALE_RATE" --leader-elect \
         --leader-election-namespace netposture-system --leader-election-id bench-scale
     SCALE_PIDS+=("$CONTROLLER_PID")
 }
@@ -322,7 +341,7 @@ hwm_of() { py hwm --pid "$1"; }
 scale_phase() {
     local n=$1 lease=bench-scale pids="$NP_DEV_ENV_DIR/pids"
     say "==== scale: N=$n postures, two replicas with --leader-elect (resync $SCALE_RESYNC)"
-    env_up
+    NP_MOTO_SERVER=$SCALE_MOTO env_up
     ensure_account
     kubectl create namespace "$NS" >/dev/null
     scale_replica "$work/scale-a.log"
@@ -334,7 +353,7 @@ scale_phase() {
     py cold-start --pid "$pid_a" --port "$port_a" --n "$n" --ns "$NS" --workdir "$work" \
         --timeout $((600 + n * 2 / 5)) --workers "$WORKERS" \
         --moto-pidfile "$pids/moto.pid" --apiserver-pidfile "$pids/kube-apiserver.pid" \
-        --name scale_cold_start
+        --name scale_cold_start --regions "$SCALE_REGIONS"
     py settle --pid "$pid_a" --port "$port_a" --timeout $((300 + n / 10)) --min-reconciles "$n"
     py emit "$(python3 -c '
 import json, sys
@@ -374,9 +393,49 @@ b = json.loads(sys.argv[2])
 print(json.dumps({"bench": "scale_rss_mib", "n": int(sys.argv[1]), "when": "after leading",
                   "leader_hwm_mib": b["hwm_mib"], "leader_rss_mib": b["rss_mib"], "target": 64}))' \
         "$n" "$hwm_b")"
+    shard_phase "$n"
+    "$repo/hack/dev-env.sh" down >/dev/null 2>&1 || true
+}
+
+# stop_scale_replicas: SIGTERM to every replica of the scale phase, and waits for them.
+stop_scale_replicas() {
     local p
     for p in "${SCALE_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-    "$repo/hack/dev-env.sh" down >/dev/null 2>&1 || true
+    for p in "${SCALE_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+    SCALE_PIDS=()
+}
+
+# shard_phase <n>: on the scale phase's n postures and groups, the controller restarted as one
+# process (1 shard), then as 2 shards (one process each, started together): for each process,
+# seconds from its start to its last reconcile, its reconciles, AWS calls, CPU and peak RSS.
+shard_phase() {
+    local n=$1 i
+    say "==== shards: N=$n postures, restarted as 1 shard, then as 2 shards"
+    stop_scale_replicas
+    start_controller "$work/shards-1.log" --resync-interval "$SCALE_RESYNC" \
+        --aws-rate-scale "$SCALE_RATE"
+    SCALE_PIDS+=("$CONTROLLER_PID")
+    py settle --pid "$CONTROLLER_PID" --port "$METRICS_PORT" --timeout $((300 + n / 10)) \
+        --min-reconciles "$n" --emit-restart --n "$n" --name shard_restart_to_quiet \
+        --label shards=1 --label shard=0 --all-ready
+    CONTROLLER_PID=
+    stop_scale_replicas
+    local pids=() ports=()
+    for i in 0 1; do
+        start_controller "$work/shards-2-$i.log" --resync-interval "$SCALE_RESYNC" \
+            --aws-rate-scale "$SCALE_RATE" --shard-count 2 --shard-index "$i"
+        SCALE_PIDS+=("$CONTROLLER_PID")
+        pids+=("$CONTROLLER_PID")
+        ports+=("$METRICS_PORT")
+    done
+    CONTROLLER_PID=
+    # a shard holds about half the postures: 40 % is far below any split FNV-1a gives them
+    for i in 0 1; do
+        py settle --pid "${pids[$i]}" --port "${ports[$i]}" --timeout $((300 + n / 10)) \
+            --min-reconciles $((n * 2 / 5)) --emit-restart --n "$n" \
+            --name shard_restart_to_quiet --label shards=2 --label "shard=$i" --all-ready
+    done
+    stop_scale_replicas
 }
 
 # ---------------------------------------------------------------- main

@@ -17,7 +17,7 @@ say() { echo "deps: $*" >&2; }
 die() { echo "deps: ERROR: $*" >&2; exit 1; }
 
 apt_pkgs=(build-essential pkg-config libcurl4-openssl-dev libssl-dev libjson-c-dev libyaml-dev
-          libexpat1-dev libwebsockets-dev libcriterion-dev clang clang-format cppcheck
+          libexpat1-dev libwebsockets-dev zlib1g-dev libcriterion-dev clang clang-format cppcheck
           libclang-rt-14-dev openssl curl ca-certificates python3
           mmdebstrap umoci skopeo lua5.1)
 missing=()

@@ -140,7 +140,11 @@ cmd_up() {
     echo $! >"$pids/etcd.pid"
 
     log "starting moto on 127.0.0.1:$moto_port"
-    MOTO_EC2_LOAD_DEFAULT_AMIS=false python3 -m moto.server -H 127.0.0.1 -p "$moto_port" \
+    # NP_MOTO_SERVER: a script run instead of `python3 -m moto.server`, with its arguments
+    # (the benchmark's bench/moto_indexed_tags.py)
+    local moto_cmd=(python3 -m moto.server)
+    [ -z "${NP_MOTO_SERVER:-}" ] || moto_cmd=(python3 "$NP_MOTO_SERVER")
+    MOTO_EC2_LOAD_DEFAULT_AMIS=false "${moto_cmd[@]}" -H 127.0.0.1 -p "$moto_port" \
         >"$logs/moto.log" 2>&1 &
     echo $! >"$pids/moto.pid"
 
@@ -154,12 +158,15 @@ cmd_up() {
         advertise=(--advertise-address=192.0.2.1)
     fi
     # An audit log of the writes to netposture objects and Events (who wrote which status: the
-    # sharding tests read it by user agent).
+    # sharding tests read it by user agent), and of every request a service account makes (only
+    # the controller runs as one here: tests/e2e/test_install.sh checks what its RBAC is used for).
     cat >"$dir/audit-policy.yaml" <<'EOF'
 apiVersion: audit.k8s.io/v1
 kind: Policy
 omitStages: [RequestReceived, ResponseStarted]
 rules:
+- level: Metadata
+  userGroups: ["system:serviceaccounts"]
 - level: Metadata
   verbs: [create, update, patch, delete]
   resources:

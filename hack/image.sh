@@ -77,7 +77,7 @@ PY
 [ -n "$mirrors" ] || die "no Debian mirror for $codename in the apt sources"
 mapfile -t mirror_args <<<"$mirrors"
 
-packages=libcurl4,libssl3,libjson-c5,libyaml-0-2,libexpat1,libwebsockets17,libcap2,ca-certificates
+packages=libcurl4,libssl3,libjson-c5,libyaml-0-2,libexpat1,libwebsockets17,zlib1g,libcap2,ca-certificates
 work=$(mktemp -d "${TMPDIR:-/tmp}/np-image.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$out"

@@ -294,6 +294,21 @@ void np_aws_ec2_destroy(struct np_aws_ec2 *c);
 const char *np_aws_ec2_region(const struct np_aws_ec2 *c);
 const char *np_aws_ec2_endpoint(const struct np_aws_ec2 *c);
 
+/* ---------------------------------------------------------------- actions */
+
+/* An AWS API action the clients call: service is the IAM prefix ("ec2", "sts", "sqs",
+ * "cloudtrail"); needs_iam is false for a call IAM does not check on the caller's side. */
+struct np_aws_action {
+    const char *service;
+    const char *action;
+    bool needs_iam;
+};
+/* Every action the clients can call (a call to any other is refused with NP_EINVAL); the IAM
+ * policy in manifests/aws/ grants exactly these (tests/unit/aws/test_iam.c). */
+extern const struct np_aws_action np_aws_actions[];
+extern const size_t np_aws_n_actions;
+bool np_aws_action_known(const char *service, const char *action);
+
 /* ---------------------------------------------------------------- types */
 
 struct np_aws_tag {
@@ -367,6 +382,10 @@ const char *np_aws_tag_get(const struct np_aws_tag *tags, size_t n, const char *
 void np_aws_perm_copy(struct np_aws_perm *dst, const struct np_aws_perm *src);
 struct np_aws_tag *np_aws_tags_dup(const struct np_aws_tag *tags, size_t n);
 struct np_aws_sg *np_aws_sg_dup(const struct np_aws_sg *src);
+/* A read-only deep copy in ONE allocation (the struct, its arrays and strings), for groups
+ * kept long: a third of np_aws_sg_dup's heap for a typical group. Free it with free(), never
+ * with np_aws_sg_free. NULL for NULL. */
+struct np_aws_sg *np_aws_sg_pack(const struct np_aws_sg *src);
 /* True when two perms have the same protocol, ports, peer kind, peer and user id (the
  * description is not compared). Strings are compared exactly, protocol case-insensitively. */
 bool np_aws_perm_is_same_rule(const struct np_aws_perm *a, const struct np_aws_perm *b);

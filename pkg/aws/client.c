@@ -883,6 +883,10 @@ int np_aws_call_send(struct np_aws_ec2 *c, const struct np_aws_call *call, struc
     memset(&a, 0, sizeof(a));
     int taken = 0;
     int attempt = 0;
+    if (!np_aws_action_known(service_names[call->service], call->action))
+        return np_error_set(NP_EINVAL,
+                            "%s %s is not an action the IAM policy grants (pkg/aws/actions.c)",
+                            service_labels[call->service], call->action ? call->action : "(null)");
     int rc = call_endpoint(c, call, &own, &ep);
     if (rc)
         goto out;

@@ -5,6 +5,7 @@
  */
 #include "aws/aws.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -124,6 +125,87 @@ struct np_aws_sg *np_aws_sg_dup(const struct np_aws_sg *src)
     sg->egress = perms_dup(src->egress, src->n_egress);
     sg->n_egress = sg->egress ? src->n_egress : 0;
     return sg;
+}
+
+/* Lays out a packed copy: measuring (base NULL: only off grows), then writing into base. */
+struct packer {
+    char *base;
+    size_t off;
+};
+
+static size_t pack_reserve(struct packer *p, size_t n, size_t align)
+{
+    p->off = (p->off + align - 1) / align * align;
+    size_t at = p->off;
+    p->off += n;
+    return at;
+}
+
+/* count elements of size bytes, aligned for any type; NULL when measuring or count is 0. */
+static void *pack_array(struct packer *p, size_t count, size_t size)
+{
+    if (count == 0)
+        return NULL;
+    size_t at = pack_reserve(p, count * size, _Alignof(max_align_t));
+    return p->base ? memset(p->base + at, 0, count * size) : NULL;
+}
+
+static char *pack_str(struct packer *p, const char *s)
+{
+    if (!s)
+        return NULL;
+    size_t n = strlen(s) + 1, at = pack_reserve(p, n, 1);
+    return p->base ? memcpy(p->base + at, s, n) : NULL;
+}
+
+static void pack_perms(struct packer *p, struct np_aws_perm *dst, const struct np_aws_perm *src,
+                       size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct np_aws_perm scratch = {0}, *d = dst ? &dst[i] : &scratch;
+        *d = src[i];
+        d->protocol = pack_str(p, src[i].protocol);
+        d->peer = pack_str(p, src[i].peer);
+        d->user_id = pack_str(p, src[i].user_id);
+        d->description = pack_str(p, src[i].description);
+    }
+}
+
+static struct np_aws_sg *pack_sg(struct packer *p, const struct np_aws_sg *src)
+{
+    struct np_aws_sg scratch = {0}, *sg = pack_array(p, 1, sizeof(*sg));
+    struct np_aws_sg *d = sg ? sg : &scratch;
+    size_t n_tags = src->tags ? src->n_tags : 0, n_in = src->ingress ? src->n_ingress : 0,
+           n_eg = src->egress ? src->n_egress : 0;
+    d->tags = pack_array(p, n_tags, sizeof(*d->tags));
+    d->ingress = pack_array(p, n_in, sizeof(*d->ingress));
+    d->egress = pack_array(p, n_eg, sizeof(*d->egress));
+    d->n_tags = n_tags;
+    d->n_ingress = n_in;
+    d->n_egress = n_eg;
+    d->group_id = pack_str(p, src->group_id);
+    d->group_name = pack_str(p, src->group_name);
+    d->description = pack_str(p, src->description);
+    d->vpc_id = pack_str(p, src->vpc_id);
+    d->owner_id = pack_str(p, src->owner_id);
+    for (size_t i = 0; i < n_tags; i++) {
+        struct np_aws_tag t = {pack_str(p, src->tags[i].key), pack_str(p, src->tags[i].value)};
+        if (d->tags)
+            d->tags[i] = t;
+    }
+    pack_perms(p, d->ingress, src->ingress, n_in);
+    pack_perms(p, d->egress, src->egress, n_eg);
+    return sg;
+}
+
+struct np_aws_sg *np_aws_sg_pack(const struct np_aws_sg *src)
+{
+    if (!src)
+        return NULL;
+    struct packer measure = {0};
+    pack_sg(&measure, src);
+    struct packer write = {np_xcalloc(1, measure.off), 0};
+    return pack_sg(&write, src);
 }
 
 void np_aws_vpc_clean_up(struct np_aws_vpc *vpc)

@@ -332,6 +332,28 @@ static bool readyz(void *ctx, struct np_buf *msg)
 
 /* ---------------------------------------------------------------- lifecycle */
 
+/* The controller's namespace: the option, else the pod's (service-account mount), else the
+ * one manifests/ installs into. */
+static char *own_namespace(const char *option)
+{
+    if (!np_str_is_empty(option))
+        return np_strdup(option);
+    char buf[256] = "";
+    FILE *fp = fopen(SA_NAMESPACE_FILE, "r");
+    if (fp) {
+        if (!fgets(buf, sizeof(buf), fp))
+            buf[0] = '\0';
+        fclose(fp);
+    }
+    buf[strcspn(buf, "\r\n")] = '\0';
+    return np_strdup(buf[0] ? buf : NP_CONTROLLER_DEFAULT_NAMESPACE);
+}
+
+const char *np_controller_own_namespace(const struct np_controller *ctl)
+{
+    return ctl->own_namespace ? ctl->own_namespace : NP_CONTROLLER_DEFAULT_NAMESPACE;
+}
+
 int np_controller_new(struct np_controller **out, const struct np_controller_options *opts)
 {
     int rc = 0;
@@ -342,6 +364,7 @@ int np_controller_new(struct np_controller **out, const struct np_controller_opt
     ctl->opts.namespace = np_strdup(opts->namespace);
     ctl->opts.metrics_addr = np_strdup(opts->metrics_addr);
     ctl->opts.health_addr = np_strdup(opts->health_addr);
+    ctl->own_namespace = own_namespace(opts->controller_namespace);
     if (ctl->opts.workers <= 0)
         ctl->opts.workers = 4;
     if (ctl->opts.resync_ms <= 0)
@@ -561,6 +584,7 @@ void np_controller_destroy(struct np_controller *ctl)
     free((char *)ctl->opts.namespace);
     free((char *)ctl->opts.metrics_addr);
     free((char *)ctl->opts.health_addr);
+    free(ctl->own_namespace);
     np_controller_vpc_events_clean_up(ctl);
     pthread_mutex_destroy(&ctl->hints_lock);
     np_controller_reads_clean_up(&ctl->reads);

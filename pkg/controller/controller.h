@@ -26,7 +26,10 @@ struct np_controller_options {
     /* Leader election on a coordination.k8s.io/v1 Lease: only the holder runs workers,
      * pollers and consumers, and every AWS mutation and Kubernetes write is fenced on it. */
     bool leader_elect;
-    const char *leader_election_namespace; /* NULL: the pod's namespace, else netposture-system */
+    /* The controller's own namespace: credential Secrets live there, and the Lease by default.
+     * NULL: the pod's namespace (service-account mount), else netposture-system. */
+    const char *controller_namespace;
+    const char *leader_election_namespace; /* NULL: the controller's namespace */
     const char *leader_election_id;        /* the Lease's name; NULL: netposture-controller */
     int64_t lease_duration_ms;             /* 0: 15 s */
     int64_t renew_deadline_ms;             /* 0: 10 s */

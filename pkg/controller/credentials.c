@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SECRET_NAMESPACE "netposture-system"
 /* Where EKS projects the IRSA token: always an allowed token directory. */
 #define EKS_TOKEN_DIR "/var/run/secrets/eks.amazonaws.com/serviceaccount"
 
@@ -51,7 +50,8 @@ static void wipe_free(unsigned char *buf, size_t len)
     free(buf);
 }
 
-/* Credentials from the Secret spec.aws.credentials.secretRef names (in SECRET_NAMESPACE);
+/* Credentials from the Secret spec.aws.credentials.secretRef names (in the controller's own
+ * namespace: no other namespace's Secrets are readable, by RBAC as by this check);
  * the decoded copies are wiped before they are freed. */
 int np_controller_credentials_read_secret(struct np_controller *ctl, json_object *acct,
                                           struct np_aws_credentials *creds)
@@ -62,10 +62,12 @@ int np_controller_credentials_read_secret(struct np_controller *ctl, json_object
         np_json_path_str(acct, "spec", "aws", "credentials", "secretRef", "name", NP_JSON_END);
     if (!ns || !name)
         return np_error_set(NP_EINVAL, "credentials.secretRef needs namespace and name");
-    if (strcmp(ns, SECRET_NAMESPACE) != 0)
+    const char *own = np_controller_own_namespace(ctl);
+    if (strcmp(ns, own) != 0)
         return np_error_set(NP_EDENIED,
-                            "credential Secrets must live in the %s namespace (got %s/%s)",
-                            SECRET_NAMESPACE, ns, name);
+                            "credential Secrets must live in the controller's namespace %s "
+                            "(got %s/%s)",
+                            own, ns, name);
     json_object *secret = NULL;
     unsigned char *ak = NULL, *sk = NULL, *tok = NULL;
     size_t akl = 0, skl = 0, tokl = 0;

@@ -13,8 +13,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define SA_NAMESPACE_FILE "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
-#define DEFAULT_NAMESPACE "netposture-system"
 #define DEFAULT_ID "netposture-controller"
 
 bool np_controller_may_write(void *ctx)
@@ -23,20 +21,12 @@ bool np_controller_may_write(void *ctx)
     return !ctl->leader || np_kube_leader_valid(ctl->leader);
 }
 
-/* The namespace of the Lease: the flag, else the pod's own (service-account mount). */
+/* The namespace of the Lease: the flag, else the controller's own. */
 static char *lease_namespace(const struct np_controller *ctl)
 {
     if (!np_str_is_empty(ctl->opts.leader_election_namespace))
         return np_strdup(ctl->opts.leader_election_namespace);
-    char buf[256] = "";
-    FILE *fp = fopen(SA_NAMESPACE_FILE, "r");
-    if (fp) {
-        if (!fgets(buf, sizeof(buf), fp))
-            buf[0] = '\0';
-        fclose(fp);
-    }
-    buf[strcspn(buf, "\r\n")] = '\0';
-    return np_strdup(buf[0] ? buf : DEFAULT_NAMESPACE);
+    return np_strdup(np_controller_own_namespace(ctl));
 }
 
 /* holderIdentity: <hostname>_<16 random hex digits>, unique per process. */

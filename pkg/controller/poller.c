@@ -11,8 +11,8 @@
 #include <string.h>
 
 struct snap_entry {
-    char *group_id;
-    struct np_aws_sg *sg;
+    const char *group_id; /* sg's */
+    struct np_aws_sg *sg; /* packed (np_aws_sg_pack): one allocation per group */
     uint64_t fingerprint;
     int64_t
         put_at_ms;   /* mono time of the last np_controller_region_snapshot_put, 0 if from a poll */
@@ -54,10 +54,21 @@ static void snap_init(struct snapshot *s, size_t nbuckets)
     s->len = 0;
 }
 
+/* An entry holding a packed copy of sg (which has a group id). */
+static struct snap_entry *entry_new(const struct np_aws_sg *sg, uint64_t fingerprint,
+                                    int64_t put_at_ms)
+{
+    struct snap_entry *e = np_xcalloc(1, sizeof(*e));
+    e->sg = np_aws_sg_pack(sg);
+    e->group_id = e->sg->group_id;
+    e->fingerprint = fingerprint;
+    e->put_at_ms = put_at_ms;
+    return e;
+}
+
 static void entry_free(struct snap_entry *e)
 {
-    free(e->group_id);
-    np_aws_sg_free(e->sg);
+    free(e->sg);
     free(e);
 }
 
@@ -194,11 +205,7 @@ static void enqueue_owner(struct np_controller_region *r, const struct np_aws_sg
 
 static struct snap_entry *entry_copy(const struct snap_entry *old)
 {
-    struct snap_entry *e = np_xcalloc(1, sizeof(*e));
-    e->group_id = np_strdup(old->group_id);
-    e->sg = np_aws_sg_dup(old->sg);
-    e->fingerprint = old->fingerprint;
-    e->put_at_ms = old->put_at_ms;
+    struct snap_entry *e = entry_new(old->sg, old->fingerprint, old->put_at_ms);
     e->seen_ms = old->seen_ms;
     e->before_ms = old->before_ms;
     return e;
@@ -226,18 +233,16 @@ static void snapshot_fill_locked(struct np_controller_region *r, struct snapshot
                                  int64_t read_at, struct np_aws_sg **changed, size_t *nchanged)
 {
     for (size_t i = 0; i < n; i++) {
-        if (snap_find(fresh, sgs[i].group_id))
-            continue; /* listed twice (a paging anomaly): the first copy stands */
+        if (!sgs[i].group_id || snap_find(fresh, sgs[i].group_id))
+            continue; /* no id (a broken answer), or listed twice (a paging anomaly): the
+                         first copy stands */
         struct snap_entry *old = snap_find(&r->snap, sgs[i].group_id);
         if (old && old->put_at_ms > started) {
             /* A reconcile recorded a newer read while this poll was in flight: keep it. */
             snap_insert(fresh, entry_copy(old));
             continue;
         }
-        struct snap_entry *e = np_xcalloc(1, sizeof(*e));
-        e->group_id = np_strdup(sgs[i].group_id);
-        e->sg = np_aws_sg_dup(&sgs[i]);
-        e->fingerprint = np_controller_sg_fingerprint(e->sg);
+        struct snap_entry *e = entry_new(&sgs[i], np_controller_sg_fingerprint(&sgs[i]), 0);
         date_read(e, old, read_at);
         if (!old || old->fingerprint != e->fingerprint)
             changed[(*nchanged)++] = e->sg;
@@ -450,10 +455,9 @@ int np_controller_region_snapshot_find_uid(struct np_controller_region *r, const
 
 void np_controller_region_snapshot_put(struct np_controller_region *r, const struct np_aws_sg *sg)
 {
-    struct snap_entry *e = np_xcalloc(1, sizeof(*e));
-    e->group_id = np_strdup(sg->group_id);
-    e->sg = np_aws_sg_dup(sg);
-    e->fingerprint = np_controller_sg_fingerprint(sg);
+    if (!sg->group_id)
+        return;
+    struct snap_entry *e = entry_new(sg, np_controller_sg_fingerprint(sg), 0);
     int64_t read_at = np_controller_now_ms(r->ctl);
     pthread_mutex_lock(&r->lock);
     e->put_at_ms = np_controller_mono_ms(r->ctl);

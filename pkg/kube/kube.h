@@ -391,6 +391,8 @@ void np_kube_store_each(struct np_kube_store *store, np_kube_store_fn fn, void *
 /* All keys, sorted, as an owned NULL-terminated vector (np_kube_strv_free); *n optional. */
 int np_kube_store_keys(struct np_kube_store *store, char ***keys, size_t *n);
 size_t np_kube_store_len(struct np_kube_store *store);
+/* Bytes its objects take in memory (deflated texts and their entries; not the map). */
+size_t np_kube_store_bytes(struct np_kube_store *store);
 /* True once a full list has been stored. */
 bool np_kube_store_has_synced(struct np_kube_store *store);
 

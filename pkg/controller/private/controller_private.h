@@ -234,7 +234,8 @@ struct np_controller {
     char *identity;        /* holderIdentity: <hostname>_<random> */
     atomic_bool lost;      /* the lease was lost: stop, exit non-zero */
     char *lease_name;      /* --leader-election-id, with -<I>-of-<N> when sharded */
-    char *lease_namespace; /* --leader-election-namespace, else the pod's */
+    char *lease_namespace; /* --leader-election-namespace, else own_namespace */
+    char *own_namespace; /* --controller-namespace, else the pod's (np_controller_own_namespace) */
 
     /* shard.c: postures of this shard in the caches (netposture_shard_postures). */
     atomic_int shard_postures;
@@ -261,6 +262,10 @@ struct np_controller {
 };
 
 /* controller.c */
+#define SA_NAMESPACE_FILE "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
+#define NP_CONTROLLER_DEFAULT_NAMESPACE "netposture-system"
+/* The controller's namespace: credential Secrets must live there; the Lease's by default. */
+const char *np_controller_own_namespace(const struct np_controller *ctl);
 /* The controller's clock (ctl->clock, injected by tests): wall and monotonic milliseconds. */
 int64_t np_controller_now_ms(const struct np_controller *ctl);
 int64_t np_controller_mono_ms(const struct np_controller *ctl);

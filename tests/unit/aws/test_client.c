@@ -718,6 +718,49 @@ Test(types, sg_dup_is_deep_and_same_rule_ignores_description)
     np_aws_sg_free(copy);
 }
 
+static void expect_same_perms(const struct np_aws_perm *a, const struct np_aws_perm *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        cr_expect(np_aws_perm_is_same_rule(&a[i], &b[i]), "perm %zu", i);
+        cr_expect(np_str_eq(a[i].description, b[i].description), "perm %zu", i);
+        cr_expect_neq((void *)a[i].peer, (void *)b[i].peer);
+    }
+}
+
+/* A packed copy equals the original field by field (NULLs included), owns every string (the
+ * original is freed first) and is released by one free() (ASan would report the rest). */
+Test(types, sg_pack_is_one_allocation_equal_to_the_original)
+{
+    size_t len = 0;
+    char *xml = fixture_read(FX "describe-security-groups.xml", &len);
+    struct np_aws_sg *sgs = NULL;
+    size_t n = 0;
+    cr_assert_eq(np_aws_xml_decode_sg_page(xml, len, &sgs, &n, NULL), 0);
+    free(xml);
+    for (size_t i = 0; i < n; i++) {
+        struct np_aws_sg *ref = np_aws_sg_dup(&sgs[i]), *packed = np_aws_sg_pack(&sgs[i]);
+        np_aws_sgs_free(i + 1 == n ? sgs : NULL, n); /* the last round frees the source */
+        cr_expect_str_eq(packed->group_id, ref->group_id);
+        cr_expect(np_str_eq(packed->group_name, ref->group_name));
+        cr_expect(np_str_eq(packed->description, ref->description));
+        cr_expect(np_str_eq(packed->vpc_id, ref->vpc_id));
+        cr_expect(np_str_eq(packed->owner_id, ref->owner_id));
+        cr_assert_eq(packed->n_tags, ref->n_tags);
+        for (size_t t = 0; t < ref->n_tags; t++) {
+            cr_expect_str_eq(packed->tags[t].key, ref->tags[t].key);
+            cr_expect(np_str_eq(packed->tags[t].value, ref->tags[t].value));
+        }
+        cr_assert_eq(packed->n_ingress, ref->n_ingress);
+        cr_assert_eq(packed->n_egress, ref->n_egress);
+        expect_same_perms(packed->ingress, ref->ingress, ref->n_ingress);
+        expect_same_perms(packed->egress, ref->egress, ref->n_egress);
+        free(packed);
+        np_aws_sg_free(ref);
+    }
+    cr_expect_gt(n, 1);
+    cr_expect_null(np_aws_sg_pack(NULL));
+}
+
 /* ---------------------------------------------------------------- fencing */
 
 static bool gate_open;
@@ -726,6 +769,30 @@ static bool test_gate(void *ctx)
 {
     (void)ctx;
     return gate_open;
+}
+
+/* The clients call only the actions of pkg/aws/actions.c (what the IAM policy grants): any
+ * other is refused before a request is made. */
+Test(client, an_action_outside_the_iam_table_is_refused_before_any_request, .init = clear_aws_env)
+{
+    struct fake_net f;
+    fake_net_init(&f);
+    struct np_aws_ec2_config base = {.endpoint = EC2_URL};
+    struct np_aws_ec2 *c = fake_client_cfg(&f, &base);
+    struct np_buf form = NP_BUF_INIT, body = NP_BUF_INIT;
+    cr_assert_eq(np_aws_form_begin(&form, "TerminateInstances", "2016-11-15"), 0);
+    cr_expect_eq(np_aws_query_call(c, NP_AWS_SERVICE_EC2, "TerminateInstances", &form, &body),
+                 NP_EINVAL);
+    cr_expect(strstr(np_error_message(), "not an action the IAM policy grants") != NULL, "%s",
+              np_error_message());
+    cr_expect_eq(f.n_requests, 0, "a request was sent");
+    cr_expect(np_aws_action_known("ec2", "DescribeSecurityGroups"));
+    cr_expect_not(np_aws_action_known("sqs", "DescribeSecurityGroups"));
+    cr_expect_not(np_aws_action_known(NULL, "CreateVpc"));
+    np_buf_clean_up(&form);
+    np_buf_clean_up(&body);
+    np_aws_ec2_destroy(c);
+    fake_net_clean_up(&f);
 }
 
 Test(client, a_closed_mutation_gate_sends_no_mutation_but_lets_reads_through, .init = clear_aws_env)

@@ -63,6 +63,12 @@ static void handler(void *ctx, const struct fake_req *req, struct fake_conn *con
         fake_reply(conn, 200, SECRET_BODY("fast"));
         return;
     }
+    if (strcmp(req->method, "GET") == 0 &&
+        (strcmp(req->path, "/api/v1/namespaces/np-ops/secrets/fast") == 0 ||
+         strcmp(req->path, "/api/v1/namespaces/other/secrets/fast") == 0)) {
+        fake_reply(conn, 200, SECRET_BODY("fast")); /* refused before it is asked for */
+        return;
+    }
     if (strcmp(req->method, "POST") == 0 && strcmp(req->path, "/") == 0) {
         fake_reply(conn, 200, EMPTY_DESCRIBE); /* the pollers' DescribeSecurityGroups */
         return;
@@ -515,5 +521,47 @@ Test(controller_accounts, every_service_endpoint_is_checked)
     put_account(&h, "trail", 1, aws);
     free(aws);
     expect_insecure(&h, "trail", "CloudTrail endpoint");
+    harness_stop(&h);
+}
+
+/* Credential Secrets are read from the controller's own namespace only (--controller-namespace
+ * or the pod's): a secretRef elsewhere, even to the default netposture-system, is refused
+ * before any request, naming the namespace to use. */
+Test(controller_accounts, secrets_come_from_the_controllers_namespace_only)
+{
+    struct harness h;
+    harness_start(&h);
+    cr_assert_str_eq(np_controller_own_namespace(h.ctl), "netposture-system");
+    h.ctl->own_namespace = np_strdup("np-ops");
+    const char *refs[] = {"netposture-system", "other"};
+    for (size_t i = 0; i < 2; i++) {
+        char *creds = np_strdupf("{\"source\":\"Secret\",\"secretRef\":{\"namespace\":"
+                                 "\"%s\",\"name\":\"fast\"}}",
+                                 refs[i]);
+        char *aws = aws_spec(&h, "eu-west-1", creds);
+        int before = fake_server_count(h.server);
+        put_account(&h, refs[i], 1, aws);
+        struct np_controller_account_hold use;
+        cr_assert_eq(np_controller_account_use(h.ctl, refs[i], "shop", NULL, &use), 0);
+        cr_assert_str_eq(np_controller_reason_name(use.reason), "AccountError", "%s",
+                         use.message ? use.message : "");
+        cr_assert_not_null(strstr(use.message, "controller's namespace np-ops"), "%s", use.message);
+        cr_assert_null(use.region);
+        np_controller_account_hold_clean_up(&use);
+        cr_assert_eq(fake_server_count(h.server), before, "the Secret in %s was read", refs[i]);
+        free(aws);
+        free(creds);
+    }
+    char *aws = aws_spec(&h, "eu-west-1",
+                         "{\"source\":\"Secret\",\"secretRef\":{\"namespace\":\"np-ops\","
+                         "\"name\":\"fast\"}}");
+    put_account(&h, "ops", 1, aws);
+    free(aws);
+    struct np_controller_account_hold use;
+    cr_assert_eq(np_controller_account_use(h.ctl, "ops", "shop", NULL, &use), 0);
+    cr_assert_eq(use.reason, NP_CONTROLLER_REASON_NONE, "%s", use.message ? use.message : "");
+    np_controller_account_hold_clean_up(&use);
+    free(h.ctl->own_namespace);
+    h.ctl->own_namespace = NULL;
     harness_stop(&h);
 }

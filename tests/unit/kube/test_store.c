@@ -7,6 +7,7 @@
 #include "kube/private/kube_private.h"
 
 #include <criterion/criterion.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -575,5 +576,118 @@ Test(store, writers_race_relists, .timeout = 60)
     pthread_join(t1, NULL);
     pthread_join(t2, NULL);
     cr_assert_eq(np_kube_store_len(s), 30);
+    np_kube_store_destroy(s);
+}
+
+/* A posture-like object: the same keys as its siblings, its own name, uid and values. */
+static json_object *posture_like(int i, size_t pad)
+{
+    char name[32], uid[64], rv[16], rule[64];
+    snprintf(name, sizeof(name), "p%05d", i);
+    snprintf(uid, sizeof(uid), "%08x-f0b6-4034-acb1-%012x", (unsigned)i * 2654435761u,
+             (unsigned)i * 40503u);
+    snprintf(rv, sizeof(rv), "%d", 1000 + i);
+    snprintf(rule, sizeof(rule), "tcp %d 10.%d.0.0/16", 1000 + i % 5000, i % 250);
+    json_object *o = obj("bench", name, rv);
+    json_object *meta = json_object_object_get(o, "metadata");
+    json_object_object_add(meta, "uid", json_object_new_string(uid));
+    json_object *spec = json_object_object_get(o, "spec");
+    json_object_object_add(spec, "groupName", json_object_new_string(name));
+    json_object_object_add(spec, "description", json_object_new_string("netposture benchmark"));
+    json_object *status = json_object_new_object();
+    json_object *conds = json_object_new_array();
+    static const char *types[] = {"Ready", "Reconciling", "Stalled", "Synced", "Drifted"};
+    for (size_t t = 0; t < 5; t++) {
+        json_object *c = json_object_new_object();
+        json_object_object_add(c, "type", json_object_new_string(types[t]));
+        json_object_object_add(c, "status", json_object_new_string(t ? "False" : "True"));
+        json_object_object_add(c, "lastTransitionTime",
+                               json_object_new_string("2026-12-03T10:21:15Z"));
+        json_object_object_add(c, "message", json_object_new_string(rule));
+        json_object_array_add(conds, c);
+    }
+    json_object_object_add(status, "conditions", conds);
+    char *big = calloc(pad + 1, 1);
+    uint32_t x = 2463534242u + (uint32_t)i;
+    for (size_t k = 0; k < pad; k++) { /* xorshift: text deflate cannot shrink much */
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        big[k] = (char)('a' + x % 26);
+    }
+    json_object_object_add(status, "notes", json_object_new_string(big));
+    free(big);
+    json_object_object_add(o, "status", status);
+    return o;
+}
+
+static void assert_stored_as(struct np_kube_store *s, json_object *want)
+{
+    char *key = NULL;
+    cr_assert_eq(np_kube_object_key(&key, want), 0);
+    json_object *got = NULL;
+    cr_assert_eq(np_kube_store_get(s, &got, key), 0, "%s", key);
+    cr_assert_str_eq(json_object_to_json_string_ext(got, JSON_C_TO_STRING_PLAIN),
+                     json_object_to_json_string_ext(want, JSON_C_TO_STRING_PLAIN), "%s", key);
+    json_object_put(got);
+    free(key);
+}
+
+/* Objects are kept deflated against the first one's text: what comes back is exactly what
+ * went in (also objects longer than the dictionary's window and unlike the first), and
+ * siblings take a fraction of their text. */
+Test(store, keeps_objects_deflated_and_exact)
+{
+    enum { N = 200 };
+    struct np_kube_store *s = NULL;
+    cr_assert_eq(np_kube_store_new(&s), 0);
+    json_object *items = json_object_new_array();
+    size_t text = 0;
+    for (int i = 0; i < N; i++) {
+        json_object *o = posture_like(i, 0);
+        text += strlen(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+        json_object_array_add(items, o);
+    }
+    cr_assert_eq(np_kube_store_replace(s, items, NULL), 0);
+    size_t bytes = np_kube_store_bytes(s);
+    cr_assert_lt(bytes * 3, text, "stored %zu bytes for %zu bytes of text", bytes, text);
+
+    json_object *odd = obj("other", "unlike-the-rest", "77"); /* the watch adds another shape */
+    cr_assert_eq(np_kube_store_apply(s, NP_KUBE_ADDED, odd, NULL), 0);
+    json_object *big = posture_like(N, 40000); /* longer than the dictionary's window */
+    cr_assert_eq(np_kube_store_apply(s, NP_KUBE_ADDED, big, NULL), 0);
+    for (int i = 0; i < N; i++)
+        assert_stored_as(s, json_object_array_get_idx(items, (size_t)i));
+    assert_stored_as(s, odd);
+    assert_stored_as(s, big);
+    json_object_put(items);
+    json_object_put(odd);
+    json_object_put(big);
+    np_kube_store_destroy(s);
+}
+
+/* The first object the watch brings names the dictionary of the store; a relist's stage has
+ * its own. Entries of either kind read back the same after relists replace them. */
+Test(store, entries_of_old_and_new_dictionaries_read_back)
+{
+    struct np_kube_store *s = NULL;
+    cr_assert_eq(np_kube_store_new(&s), 0);
+    json_object *a = posture_like(1, 0), *b = posture_like(2, 0);
+    cr_assert_eq(np_kube_store_apply(s, NP_KUBE_ADDED, a, NULL), 0);
+    json_object *items = json_object_new_array();
+    json_object_array_add(items, json_object_get(b));
+    json_object_array_add(items, json_object_get(a));
+    cr_assert_eq(np_kube_store_replace(s, items, NULL), 0);
+    json_object *c = posture_like(3, 0);
+    cr_assert_eq(np_kube_store_apply_written(s, json_object_get(a), NULL) != 0, true);
+    cr_assert_eq(np_kube_store_apply(s, NP_KUBE_ADDED, c, NULL), 0);
+    assert_stored_as(s, a);
+    assert_stored_as(s, b);
+    assert_stored_as(s, c);
+    json_object_put(a); /* the extra reference taken for apply_written */
+    json_object_put(items);
+    json_object_put(a);
+    json_object_put(b);
+    json_object_put(c);
     np_kube_store_destroy(s);
 }
