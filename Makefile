@@ -105,7 +105,11 @@ build/e2e-tools/kstatus: $(wildcard tests/e2e/kstatus/*.go) tests/e2e/kstatus/go
 build/e2e-tools/hclrules: $(wildcard tests/e2e/hclrules/*.go) tests/e2e/hclrules/go.mod tests/e2e/hclrules/go.sum
 	@mkdir -p $(dir $@)
 	cd tests/e2e/hclrules && go build -mod=readonly -trimpath -o $(CURDIR)/$@ .
-e2e-tools: $(E2E_TOOLS) build/san/netposture-controller build/e2e-tools/kstatus build/e2e-tools/hclrules
+# promql: Prometheus's own PromQL parser (the module proxy) over manifests/monitoring.
+build/e2e-tools/promql: $(wildcard tests/e2e/promql/*.go) tests/e2e/promql/go.mod tests/e2e/promql/go.sum
+	@mkdir -p $(dir $@)
+	cd tests/e2e/promql && GOFLAGS=-mod=readonly go build -trimpath -o $(CURDIR)/$@ .
+e2e-tools: $(E2E_TOOLS) build/san/netposture-controller build/e2e-tools/kstatus build/e2e-tools/hclrules build/e2e-tools/promql
 
 # libFuzzer targets (tests/fuzz/fuzz_*.c) over the library built again with clang, ASan+UBSan
 # and fuzzer instrumentation in build/fuzz/ (never mixed with the gcc objects). `make fuzz` runs

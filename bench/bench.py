@@ -14,6 +14,7 @@ import json
 import math
 import os
 import random
+import re
 import subprocess
 import sys
 import tempfile
@@ -291,8 +292,13 @@ def has_ssh_world(group):
 
 def cloudtrail_envelope(gid, event_name="AuthorizeSecurityGroupIngress", account="123456789012",
                         region="us-east-1"):
-    """An EventBridge envelope of a CloudTrail EC2 call, as the SQS queue would receive it."""
-    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    """An EventBridge envelope of a CloudTrail EC2 call, as the SQS queue would receive it.
+
+    eventTime carries milliseconds, so the controller's time-to-detect from it is as fine as the
+    stopwatch it is compared with.
+    """
+    t = time.time()
+    now = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + ".%03dZ" % (int(t * 1000) % 1000)
     return json.dumps({
         "version": "0", "id": str(uuid.uuid4()),
         "detail-type": "AWS API Call via CloudTrail", "source": "aws.ec2",
@@ -314,6 +320,82 @@ def percentile(sorted_xs, p):
         return None
     k = max(1, math.ceil(p / 100.0 * len(sorted_xs)))
     return sorted_xs[k - 1]
+
+
+# ---------------------------------------------------------------- drift histograms
+
+DRIFT_HISTOGRAMS = {"ttd": "netposture_drift_time_to_detect_seconds",
+                    "ttr": "netposture_drift_time_to_remediate_seconds"}
+
+
+def drift_histograms(port, source):
+    """{"ttd"|"ttr": {"count", "sum", "buckets": {le: cumulative count}}} of the controller's
+    SecurityGroupPosture drift histograms with this source label."""
+    samples = scrape(port)
+    flt = ('kind="SecurityGroupPosture"', 'source="%s"' % source)
+    out = {}
+    for key, name in DRIFT_HISTOGRAMS.items():
+        buckets = {}
+        for n, labels, v in samples:
+            if n == name + "_bucket" and all(f in labels for f in flt):
+                le = re.search(r'le="([^"]+)"', labels).group(1)
+                buckets[float(le)] = v
+        out[key] = {"count": msum(samples, name + "_count", *flt),
+                    "sum": msum(samples, name + "_sum", *flt), "buckets": buckets}
+    return out
+
+
+def histogram_delta(before, after):
+    """The observations made between two readings of one histogram."""
+    return {"count": after["count"] - before["count"], "sum": after["sum"] - before["sum"],
+            "buckets": {le: v - before["buckets"].get(le, 0)
+                        for le, v in after["buckets"].items()}}
+
+
+def bucket_bound(h, p):
+    """The upper bound of the bucket holding the p-th percentile (nearest rank), or None."""
+    if h["count"] <= 0:
+        return None
+    rank = max(1, math.ceil(p / 100.0 * h["count"]))
+    for le in sorted(h["buckets"]):
+        if h["buckets"][le] >= rank:
+            return le
+    return None
+
+
+def histogram_figures(h):
+    mean = h["sum"] / h["count"] if h["count"] > 0 else None
+    return {"samples": int(h["count"]), "mean": rnd(mean, 3),
+            "p50_le": bucket_bound(h, 50), "p99_le": bucket_bound(h, 99)}
+
+
+def cross_check(mode, stopwatch_mean, ttd, ttr, resolution):
+    """Whether the histograms agree with the stopwatch, within the bench's resolution.
+
+    event: the change time is known (eventTime), so time-to-detect plus time-to-remediate is
+    the stopwatch's figure, up to the observation's lag. polling: time-to-detect is only an
+    upper bound (from the poll before), so the stopwatch must lie between time-to-remediate and
+    the two together.
+    """
+    if ttd["mean"] is None or ttr["mean"] is None:
+        return False, None, None
+    total = ttd["mean"] + ttr["mean"]
+    if mode == "event":
+        low, high = total - resolution, total + resolution
+    else:
+        low, high = ttr["mean"] - resolution, total + resolution
+    return low <= stopwatch_mean <= high, rnd(low, 3), rnd(high, 3)
+
+
+def wait_repairs_timed(port, source, before, m, timeout):
+    """Waits until the controller timed m more repairs from this source; returns the delta."""
+    dl = Deadline(timeout, "%d repairs in netposture_drift_time_to_remediate_seconds" % m)
+    while True:
+        now = drift_histograms(port, source)
+        if now["ttr"]["count"] - before["ttr"]["count"] >= m:
+            return {k: histogram_delta(before[k], now[k]) for k in DRIFT_HISTOGRAMS}
+        dl.check("%d timed" % (now["ttr"]["count"] - before["ttr"]["count"]))
+        time.sleep(0.2)
 
 
 # ---------------------------------------------------------------- subcommands
@@ -557,6 +639,10 @@ def cmd_mttr(a):
     right after. One DescribeSecurityGroups filtered on the still-drifted group ids runs every
     `interval` seconds; a sample ends at the response that no longer shows the rule (an upper
     bound, coarse by about one interval).
+
+    The same repairs are read from the controller's drift histograms (time-to-detect and
+    time-to-remediate, source "poll" or "event") and cross-checked against the stopwatch within
+    its resolution: the observation interval plus the slowest observing Describe.
     """
     aws = Aws()
     with open(a.groups) as f:
@@ -571,6 +657,9 @@ def cmd_mttr(a):
     if dirty:
         die("groups already carry tcp 22 0.0.0.0/0 before injection: %s" % dirty)
     rem0 = metric(a.port, "netposture_remediations_total")
+    source = "event" if a.mode == "event" else "poll"
+    hist0 = drift_histograms(a.port, source)
+    slowest_describe = 0.0
     log("mttr %s: %d injections over %.1fs, observing every %.0f ms (via %s)"
         % (a.mode, a.m, spread, a.interval * 1000, aws.via))
     injected, done = {}, {}
@@ -587,8 +676,10 @@ def cmd_mttr(a):
             now = time.monotonic()
         pending = [g for g in injected if g not in done]
         if pending:
+            asked = time.monotonic()
             groups = aws.describe(pending)
             t = time.monotonic()
+            slowest_describe = max(slowest_describe, t - asked)
             for g in pending:
                 if g in groups and not has_ssh_world(groups[g]):
                     done[g] = t - injected[g]
@@ -603,13 +694,26 @@ def cmd_mttr(a):
         proc_cpu_seconds(a.pid)
         time.sleep(a.interval)
     xs = sorted(done.values())
+    hist = wait_repairs_timed(a.port, source, hist0, a.m, a.sample_timeout)
+    ttd, ttr = histogram_figures(hist["ttd"]), histogram_figures(hist["ttr"])
+    resolution = a.interval + slowest_describe
+    agree, low, high = cross_check(a.mode, sum(xs) / len(xs), ttd, ttr, resolution)
     rec = {"bench": "mttr_" + a.mode, "n": a.n, "p50": rnd(percentile(xs, 50), 2),
            "p99": rnd(percentile(xs, 99), 2), "max": rnd(xs[-1], 2),
            "mean": rnd(sum(xs) / len(xs), 2), "min": rnd(xs[0], 2), "resync_s": a.resync,
            "samples": len(xs), "observe_interval_s": a.interval,
-           "remediations": int(metric(a.port, "netposture_remediations_total") - rem0)}
+           "remediations": int(metric(a.port, "netposture_remediations_total") - rem0),
+           "histograms": {"source": source, "time_to_detect": ttd, "time_to_remediate": ttr,
+                          "mean_ttd_plus_ttr": rnd(ttd["mean"] + ttr["mean"], 3)
+                          if ttd["mean"] is not None and ttr["mean"] is not None else None,
+                          "stopwatch_mean_expected_in": [low, high],
+                          "resolution_s": rnd(resolution, 3), "agree": agree}}
     rec["target_p99"] = a.resync + 2 if a.mode == "polling" else 2
     emit(rec)
+    if not agree:
+        die("mttr %s: the stopwatch's mean %.3fs is outside [%s, %s] from the controller's "
+            "histograms (time-to-detect %s, time-to-remediate %s)"
+            % (a.mode, sum(xs) / len(xs), low, high, ttd, ttr))
 
 
 def cmd_create_queue(a):

@@ -33,7 +33,14 @@
 #                              returns until a DescribeSecurityGroups (filtered on the drifted
 #                              ids, every 150 ms, botocore) no longer shows it; p50/p99
 #                              (nearest rank: with 20 samples p99 is the max); target
-#                              <= resync + 2 s.
+#                              <= resync + 2 s. The same repairs are read from the controller's
+#                              histograms netposture_drift_time_to_detect_seconds and
+#                              ..._time_to_remediate_seconds{source="poll"} (means, and the
+#                              buckets of p50/p99) and cross-checked against the stopwatch: its
+#                              mean must lie between the mean time-to-remediate and the mean
+#                              time-to-detect (an upper bound from the poll before) plus it,
+#                              give or take the resolution (the observation interval plus the
+#                              slowest observing Describe); the bench fails otherwise.
 #   mttr_event                 the same, event-driven: a second controller with a long resync
 #                              ($BENCH_EVENT_RESYNC) and the CloudAccount's spec.aws.eventQueueUrl
 #                              set to an SQS queue in moto; right after each out-of-band change a
@@ -41,6 +48,10 @@
 #                              the queue. Target p99 < 2 s. A controller without an SQS consumer
 #                              (no action="ReceiveMessage" in its AWS request metric after a
 #                              probe message) yields a line with "skipped" instead of a number.
+#                              Cross-checked with the histograms' source="event" series: the
+#                              eventTime (milliseconds) is known, so the mean time-to-detect
+#                              plus time-to-remediate must equal the stopwatch's mean within
+#                              the resolution.
 #                              Other groups than the polling run's are used (no flapping).
 #   restart_to_quiet           the event-mode controller starts on N existing postures and
 #                              groups: seconds from its start to its last reconcile, the

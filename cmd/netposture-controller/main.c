@@ -1,7 +1,8 @@
 /*
- * netposture-controller: parses flags, configures logging, blocks SIGTERM/SIGINT for every
- * thread and waits for them in main, then runs the controller until a signal asks it to
- * drain and exit.
+ * netposture-controller: parses flags, configures logging, blocks SIGTERM/SIGINT and
+ * SIGUSR1/SIGUSR2 for every thread and waits for them on a signal thread, then runs the
+ * controller until a signal asks it to drain and exit. SIGUSR1 makes the log one level more
+ * verbose, SIGUSR2 one level less, without a restart.
  */
 #include "controller/controller.h"
 #include "core/core.h"
@@ -67,13 +68,31 @@ struct signal_ctx {
     sigset_t set;
 };
 
+/* SIGUSR1: one level more verbose (down to debug); SIGUSR2: one less (up to error). The
+ * change is logged at the level that stays visible either way (warn). */
+static void shift_log_level(int sig)
+{
+    enum np_log_level old = np_log_level();
+    int next = (int)old + (sig == SIGUSR1 ? -1 : 1);
+    if (next < NP_LOG_DEBUG || next > NP_LOG_ERROR)
+        next = (int)old;
+    np_log_set_level((enum np_log_level)next);
+    np_log_warn("log level changed", "signal", sig == SIGUSR1 ? "SIGUSR1" : "SIGUSR2", "from",
+                np_log_level_name(old), "to", np_log_level_name((enum np_log_level)next));
+}
+
 static void *signal_thread(void *arg)
 {
     struct signal_ctx *s = arg;
     int sig = 0;
-    if (sigwait(&s->set, &sig) == 0) {
+    while (sigwait(&s->set, &sig) == 0) {
+        if (sig == SIGUSR1 || sig == SIGUSR2) {
+            shift_log_level(sig);
+            continue;
+        }
         np_log_info("signal received, draining", "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT");
         np_controller_stop(s->ctl);
+        break;
     }
     return NULL;
 }
@@ -261,13 +280,15 @@ static int parse_flags(struct flags *f, int argc, char **argv)
     return -1;
 }
 
-/* Blocks SIGTERM and SIGINT before any thread starts (every thread inherits the blocked set;
- * only the signal thread receives them) and ignores SIGPIPE. */
+/* Blocks SIGTERM, SIGINT, SIGUSR1 and SIGUSR2 before any thread starts (every thread inherits
+ * the blocked set; only the signal thread receives them) and ignores SIGPIPE. */
 static void block_signals(struct signal_ctx *sctx)
 {
     sigemptyset(&sctx->set);
     sigaddset(&sctx->set, SIGTERM);
     sigaddset(&sctx->set, SIGINT);
+    sigaddset(&sctx->set, SIGUSR1);
+    sigaddset(&sctx->set, SIGUSR2);
     pthread_sigmask(SIG_BLOCK, &sctx->set, NULL);
     signal(SIGPIPE, SIG_IGN);
 }

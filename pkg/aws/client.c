@@ -828,11 +828,8 @@ static bool retry_after(struct np_aws_ec2 *c, const struct np_aws_call *call,
     int64_t delay = np_aws_retry_delay_ms(&c->policy, kind, attempt,
                                           c->hooks.rand_below ? c->hooks.rand_below : default_rand,
                                           c->hooks.ctx);
-    char attempt_s[16], delay_s[24];
-    snprintf(attempt_s, sizeof(attempt_s), "%d", attempt);
-    snprintf(delay_s, sizeof(delay_s), "%lld", (long long)delay);
     np_log_warn("aws request failed, retrying", "service", service, "action", call->action, "code",
-                a->label, "attempt", attempt_s, "delay_ms", delay_s);
+                a->label, NP_LOG_INT("attempt", attempt), NP_LOG_INT("delay_ms", delay));
     pause_ms(c, call, delay);
     return true;
 }

@@ -190,6 +190,10 @@ static char *decision_message(const struct np_controller_pass *p, enum np_contro
         return np_strdupf("approve the plan with the annotation netposture.dev/approve-plan=%s",
                           d->plan_id ? d->plan_id : "");
     case NP_CONTROLLER_REASON_DRIFT_DETECTED:
+        if (d->converging)
+            return np_strdupf("%zu difference(s) from the spec not applied; mode Detect reports "
+                              "and never repairs",
+                              d->n_reported);
         return np_strdupf("%zu drift item(s); mode Detect reports and never repairs",
                           d->n_reported);
     case NP_CONTROLLER_REASON_GRACE_PERIOD:
@@ -230,10 +234,11 @@ static void add(struct np_controller_pass_conditions *c, const char *type, const
 static void add_decided(const struct np_controller_pass *p, struct np_controller_pass_conditions *c)
 {
     const struct np_controller_pass_decision *d = &p->out.decision;
-    bool drifted = d->n_left > 0 || !d->verified;
-    char *drift_msg = d->n_left > 0 ? np_strdupf("%zu item(s) differ from the spec", d->n_left)
-                      : d->empty    ? NULL
-                                    : np_strdupf("last repair: %zu item(s)", d->n_applied);
+    bool drifted = !d->converging && (d->n_left > 0 || !d->verified);
+    char *drift_msg = d->converging   ? NULL
+                      : d->n_left > 0 ? np_strdupf("%zu item(s) differ from the spec", d->n_left)
+                      : d->empty      ? NULL
+                                      : np_strdupf("last repair: %zu item(s)", d->n_applied);
     add(c, "Drifted", drifted ? "True" : "False",
         drifted ? NP_CONTROLLER_REASON_DRIFT_DETECTED : NP_CONTROLLER_REASON_NO_DRIFT, drift_msg);
     bool contested = d->n_contested > 0;

@@ -258,12 +258,14 @@ static void work_on(struct np_controller *ctl, const char *text)
     }
     int64_t t0 = np_time_mono_ms();
     struct np_controller_result res = {0, false};
+    struct np_controller_log_scope scope;
+    np_controller_log_scope_begin(&scope, &w);
     int rc = np_controller_work_item_reconcile(ctl, &w, &res);
     observe_reconcile(ctl, w.kind, rc, &res, (double)(np_time_mono_ms() - t0) / 1000.0);
+    if (rc != 0 && !res.terminal)
+        np_log_warn("reconcile failed; retrying with backoff", "error", np_error_message());
+    np_controller_log_scope_end(&scope);
     if (rc != 0 && !res.terminal) {
-        np_log_warn("reconcile failed; retrying with backoff", "kind",
-                    np_controller_work_kind_name(w.kind), "key", w.key, "error",
-                    np_error_message());
         np_kube_workqueue_add_rate_limited(ctl->queue, text);
         return;
     }
@@ -378,6 +380,7 @@ int np_controller_new(struct np_controller **out, const struct np_controller_opt
     }
     pthread_mutex_init(&ctl->lock, NULL);
     pthread_mutex_init(&ctl->hints_lock, NULL);
+    np_controller_reads_init(&ctl->reads);
     pthread_cond_init(&ctl->stop_cond, NULL);
     atomic_init(&ctl->stopping, false);
     atomic_init(&ctl->lost, false);
@@ -496,9 +499,7 @@ static void wait_caches_synced(struct np_controller *ctl)
 
 static int start_workers(struct np_controller *ctl)
 {
-    char nworkers[16];
-    snprintf(nworkers, sizeof(nworkers), "%d", ctl->opts.workers);
-    np_log_info("caches synced; starting workers", "workers", nworkers);
+    np_log_info("caches synced; starting workers", NP_LOG_INT("workers", ctl->opts.workers));
     ctl->workers = np_xcalloc((size_t)ctl->opts.workers, sizeof(pthread_t));
     for (int i = 0; i < ctl->opts.workers; i++) {
         if (pthread_create(&ctl->workers[i], NULL, worker_main, &ctl->worker_state[i]) != 0)
@@ -586,6 +587,7 @@ void np_controller_destroy(struct np_controller *ctl)
     free(ctl->own_namespace);
     np_controller_vpc_events_clean_up(ctl);
     pthread_mutex_destroy(&ctl->hints_lock);
+    np_controller_reads_clean_up(&ctl->reads);
     pthread_mutex_destroy(&ctl->lock);
     pthread_cond_destroy(&ctl->stop_cond);
     free(ctl);

@@ -14,8 +14,9 @@ static const double latency_buckets[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.
                                          1,     2.5,  5,     10,   30,  60};
 /* Queue waits and client-side token waits: 1 ms to 5 min. */
 static const double wait_buckets[] = {0.001, 0.01, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300};
-/* Drift, remediation and event-queue delays: half a second to an hour. */
-static const double mttr_buckets[] = {0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600};
+/* Drift detection, remediation and event-queue delays: a tenth of a second to ten hours. */
+static const double mttr_buckets[] = {0.1, 0.25, 0.5, 1,    2.5,  5,    10,    30,   60,
+                                      120, 300,  600, 1800, 3600, 7200, 14400, 36000};
 
 struct family {
     const char *name;
@@ -90,9 +91,13 @@ static const struct family drift_families[] = {
     COUNTER("netposture_drift_detected_total", "Drift items detected by kind and change."),
     COUNTER("netposture_remediations_total", "Remediations applied by kind and result."),
     HISTOGRAM("netposture_drift_time_to_detect_seconds",
-              "From the out-of-band change (event time when known) to detection.", mttr_buckets),
+              "From an out-of-band change to its detection, by kind and source: event (from the "
+              "CloudTrail eventTime) or poll (an upper bound: from the read before, which did not "
+              "show it).",
+              mttr_buckets),
     HISTOGRAM("netposture_drift_time_to_remediate_seconds",
-              "From first sighting of drift to its verified repair.", mttr_buckets),
+              "From the detection of a drift item to its verified repair, by kind and source.",
+              mttr_buckets),
     COUNTER("netposture_policy_decisions_total",
             "Drift items by what the remediation policy decided for them (state: Applied, "
             "Pending, Reported, Proposed, Excepted, Contested), counted when an item enters "
@@ -267,6 +272,36 @@ void np_controller_metrics_event_delay(struct np_controller *ctl, int64_t event_
     int64_t delay = np_controller_now_ms(ctl) - event_ms;
     observe1(ctl, "netposture_event_delay_seconds", NULL, NULL,
              delay > 0 ? (double)delay / 1000.0 : 0);
+}
+
+/* ---------------------------------------------------------------- drift */
+
+const char *np_controller_detection_name(enum np_controller_detection d)
+{
+    return d == NP_CONTROLLER_DETECTED_BY_EVENT ? "event" : "poll";
+}
+
+static void observe_drift(struct np_controller *ctl, const char *family, const char *kind,
+                          enum np_controller_detection source, double secs)
+{
+    struct np_buf l = NP_BUF_INIT;
+    np_metrics_labels(&l, "kind", kind, "source", np_controller_detection_name(source));
+    np_metrics_histogram_observe(ctl->metrics, family, np_buf_cstr(&l), secs);
+    np_buf_clean_up(&l);
+}
+
+void np_controller_metrics_drift_detected(struct np_controller *ctl, const char *kind,
+                                          enum np_controller_detection source, double secs)
+{
+    if (secs >= 0)
+        observe_drift(ctl, "netposture_drift_time_to_detect_seconds", kind, source, secs);
+}
+
+void np_controller_metrics_drift_remediated(struct np_controller *ctl, const char *kind,
+                                            enum np_controller_detection source, double secs)
+{
+    observe_drift(ctl, "netposture_drift_time_to_remediate_seconds", kind, source,
+                  secs > 0 ? secs : 0);
 }
 
 /* ---------------------------------------------------------------- per posture */

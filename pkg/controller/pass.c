@@ -66,6 +66,7 @@ struct item_info {
     const char *guardrail; /* "<guardrail>/<rule id>" for guardrail-violating drift */
     const char *actor;
     bool actor_verified; /* confirmed by CloudTrail LookupEvents, not only claimed by a message */
+    enum np_controller_detection detected_by; /* not in status: for the metrics */
 };
 
 static void put_time(json_object *o, const char *k, int64_t ms)
@@ -495,7 +496,7 @@ static void item_history(struct np_controller_pass *p, json_object *old,
                          struct np_posture_item_history *h, int64_t *window_start)
 {
     memset(h, 0, sizeof(*h));
-    h->first_seen_ms = p->now;
+    h->first_seen_ms = p->read_ms;
     h->occurrences = 1;
     *window_start = p->now;
     if (!old)
@@ -622,6 +623,16 @@ static bool publish_plan(struct np_controller_pass *p, char **lines, const char 
     return !same;
 }
 
+/* A new item's time-to-detect in seconds: from the event's time, else the bound from the read
+ * before the one that found it; < 0 when unknown. */
+static double time_to_detect(const struct np_controller_pass *p, enum np_controller_detection by)
+{
+    int64_t from = by == NP_CONTROLLER_DETECTED_BY_EVENT ? p->event_ms : p->read_before_ms;
+    if (from <= 0)
+        return -1;
+    return p->read_ms > from ? (double)(p->read_ms - from) / 1000.0 : 0;
+}
+
 /* Events and metrics for one reported item whose state is new or changed. */
 static void announce_item(struct np_controller_pass *p, const struct np_posture_drift *d,
                           const char *text, const struct item_info *info,
@@ -636,9 +647,8 @@ static void announce_item(struct np_controller_pass *p, const struct np_posture_
         np_controller_pass_emit(p, "Warning", "DriftDetected", "Detect", note);
         free(note);
         np_controller_pass_count_metric(p, "netposture_drift_detected_total", "change", change);
-        if (p->event_ms > 0 && p->now >= p->event_ms)
-            np_metrics_histogram_observe(p->ctl->metrics, "netposture_drift_time_to_detect_seconds",
-                                         NULL, (double)(p->now - p->event_ms) / 1000.0);
+        np_controller_metrics_drift_detected(p->ctl, p->kind->kind, info->detected_by,
+                                             time_to_detect(p, info->detected_by));
         if (info->guardrail)
             np_controller_pass_count_metric(p, "netposture_guardrail_violations_total", "where",
                                             "observed");
@@ -686,11 +696,13 @@ struct decision_run {
     char **texts;
     json_object **olds; /* borrowed from the old status, or NULL */
     struct np_posture_item_history *hist;
+    enum np_controller_detection *detected_by;
     int64_t *window; /* the flapping window's start */
     bool *applied;
     struct np_posture_delta residual; /* what still differs after the repairs */
     bool verified;
-    bool approved; /* the proposed plan was approved and applied */
+    int64_t verified_ms; /* when the last read back was done (wall) */
+    bool approved;       /* the proposed plan was approved and applied */
     size_t n_left, n_applied;
     char *contested_text;
 };
@@ -707,6 +719,7 @@ static void decision_run_init(struct decision_run *r, struct np_controller_pass 
     r->texts = np_xcalloc(delta->n, sizeof(*r->texts));
     r->olds = np_xcalloc(delta->n, sizeof(*r->olds));
     r->hist = np_xcalloc(delta->n, sizeof(*r->hist));
+    r->detected_by = np_xcalloc(delta->n, sizeof(*r->detected_by));
     r->window = np_xcalloc(delta->n, sizeof(*r->window));
     r->applied = np_xcalloc(delta->n, sizeof(*r->applied));
 }
@@ -718,6 +731,7 @@ static void decision_run_clean_up(struct decision_run *r)
     free(r->texts);
     free(r->olds);
     free(r->hist);
+    free(r->detected_by);
     free(r->window);
     free(r->applied);
     free(r->contested_text);
@@ -730,8 +744,25 @@ static bool is_new_item(json_object *old)
     return !old || is_resolved_state(np_json_path_str(old, "state", NP_JSON_END));
 }
 
-/* Step 1: what the previous status remembers of each item, and the event's actor for the new
- * ones the event's API call explains. */
+/* Whether the pass's event hint can have caused item i. */
+static bool event_explains(const struct decision_run *r, size_t i)
+{
+    return r->p->event_name && r->ops->event_explains &&
+           r->ops->event_explains(r->p->event_name, &r->delta->items[i]);
+}
+
+/* How item i was detected: a new one by the event that explains it, else by a read; an older
+ * one by an event when the event's actor was pinned on it then. */
+static enum np_controller_detection detection_of(const struct decision_run *r, size_t i)
+{
+    bool by_event = is_new_item(r->olds[i])
+                        ? r->p->event_ms > 0 && event_explains(r, i)
+                        : np_json_path_str(r->olds[i], "actor", NP_JSON_END) != NULL;
+    return by_event ? NP_CONTROLLER_DETECTED_BY_EVENT : NP_CONTROLLER_DETECTED_BY_POLL;
+}
+
+/* Step 1: what the previous status remembers of each item, how it was detected, and the
+ * event's actor for the new ones the event's API call explains. */
 static void recall_history(struct decision_run *r)
 {
     struct np_controller_pass *p = r->p;
@@ -741,8 +772,8 @@ static void recall_history(struct decision_run *r)
         r->olds[i] = old_drift_item(p, np_posture_drift_scope(d), np_posture_change_name(d->change),
                                     r->texts[i]);
         item_history(p, r->olds[i], &r->hist[i], &r->window[i]);
-        if (is_new_item(r->olds[i]) && p->event_actor && r->ops->event_explains &&
-            r->ops->event_explains(p->event_name, d)) {
+        r->detected_by[i] = detection_of(r, i);
+        if (is_new_item(r->olds[i]) && p->event_actor && event_explains(r, i)) {
             r->hist[i].actor = p->event_actor; /* who made the change, from the event */
             r->hist[i].actor_verified = p->event_actor_verified;
         }
@@ -884,19 +915,20 @@ static int verify_repairs(struct decision_run *r)
     np_posture_delta_clean_up(&r->residual);
     r->verified = true;
     int rc = r->ops->residual(r->p, &r->residual);
+    r->verified_ms = np_controller_now_ms(r->p->ctl);
     for (size_t i = 0; rc == 0 && i < r->delta->n; i++)
         if (r->applied[i] && still_there(&r->residual, &r->delta->items[i]))
             r->verified = false;
     return rc;
 }
 
-/* Step 6, one item: its status entry, Events and metrics. */
-static void report_item(struct decision_run *r, size_t i)
+/* Step 6, one drift item: its status entry, Events and metrics (a verified repair's
+ * time-to-remediate from the item's detection). */
+static void report_drift(struct decision_run *r, size_t i, enum np_posture_item_state st,
+                         bool pending)
 {
     struct np_controller_pass *p = r->p;
     const struct np_posture_drift *d = &r->delta->items[i];
-    enum np_posture_item_state st = r->applied[i] ? NP_POSTURE_ITEM_APPLY : r->verdict.states[i];
-    bool pending = st == NP_POSTURE_ITEM_APPLY && !r->verified && still_there(&r->residual, d);
     char *gr = r->ops->guardrail_of ? r->ops->guardrail_of(p, d) : NULL;
     struct item_info info = {
         .first_seen_ms = r->hist[i].first_seen_ms,
@@ -907,20 +939,30 @@ static void report_item(struct decision_run *r, size_t i)
         .guardrail = gr,
         .actor = r->hist[i].actor,
         .actor_verified = r->hist[i].actor_verified,
+        .detected_by = r->detected_by[i],
     };
     add_drift_item(p, np_posture_drift_scope(d), np_posture_change_name(d->change), r->texts[i],
                    &info);
     announce_item(p, d, r->texts[i], &info, st, is_new_item(r->olds[i]),
                   np_json_path_str(r->olds[i], "state", NP_JSON_END));
     free(gr);
+    if (st == NP_POSTURE_ITEM_APPLY && !pending)
+        np_controller_metrics_drift_remediated(p->ctl, p->kind->kind, r->detected_by[i],
+                                               (double)(r->verified_ms - r->hist[i].first_seen_ms) /
+                                                   1000.0);
+}
+
+/* Step 6: every item. While a new or changed spec converges its differences are the spec's,
+ * not drift: they count for the conditions, but make no drift item, Event or metric. */
+static void report_item(struct decision_run *r, size_t i)
+{
+    const struct np_posture_drift *d = &r->delta->items[i];
+    enum np_posture_item_state st = r->applied[i] ? NP_POSTURE_ITEM_APPLY : r->verdict.states[i];
+    bool pending = st == NP_POSTURE_ITEM_APPLY && !r->verified && still_there(&r->residual, d);
+    if (!r->p->spec_changed)
+        report_drift(r, i, st, pending);
     if (st == NP_POSTURE_ITEM_APPLY) {
         r->n_applied++;
-        struct np_buf l = NP_BUF_INIT;
-        np_metrics_labels(&l, "kind", p->kind->kind);
-        np_metrics_histogram_observe(p->ctl->metrics, "netposture_drift_time_to_remediate_seconds",
-                                     np_buf_cstr(&l),
-                                     (double)(p->now - r->hist[i].first_seen_ms) / 1000.0);
-        np_buf_clean_up(&l);
         return;
     }
     r->n_left++;
@@ -941,6 +983,7 @@ static void record_decision(struct decision_run *r, struct np_controller_result 
     p->diffed = true; /* the drift list is complete: it replaces the old one */
     d->standing = r->approved ? np_posture_standing_once_approved(v) : v->standing;
     d->verified = r->verified;
+    d->converging = p->spec_changed;
     d->n_left = r->n_left;
     d->n_applied = r->n_applied;
     d->n_excepted = v->n_excepted;
@@ -967,12 +1010,23 @@ static void set_subject(struct np_controller_pass *p, const char *subject)
     p->out.decision.subject = np_strdup(subject);
 }
 
+/* The read this decision is about: the kind's (a snapshot's poll), else this pass's own, which
+ * the next pass's bound starts from. */
+static void note_read(struct np_controller_pass *p)
+{
+    if (p->read_ms > 0)
+        return;
+    p->read_ms = p->now;
+    p->read_before_ms = np_controller_reads_swap(&p->ctl->reads, p->kind->kind, p->key, p->now);
+}
+
 int np_controller_pass_decide(struct np_controller_pass *p, const struct np_posture_delta *delta,
                               const struct np_posture_remediation *remediation,
                               const struct np_controller_pass_plan_ops *ops,
                               struct np_controller_result *res)
 {
     set_subject(p, ops->subject);
+    note_read(p);
     if (delta->n == 0) {
         p->out.decided = true;
         p->out.decision.verified = true;
@@ -1217,6 +1271,7 @@ int np_controller_pass_reconcile(struct np_controller *ctl,
     if (rc == NP_ENOTFOUND) {
         rc = 0; /* gone, and the finalizer (if any) was already handled */
         np_controller_metrics_posture_gone(ctl, kind->kind, key);
+        np_controller_reads_forget(&ctl->reads, kind->kind, key);
         goto out;
     }
     if (rc == 0)

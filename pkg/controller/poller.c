@@ -15,7 +15,9 @@ struct snap_entry {
     struct np_aws_sg *sg; /* packed (np_aws_sg_pack): one allocation per group */
     uint64_t fingerprint;
     int64_t
-        put_at_ms; /* mono time of the last np_controller_region_snapshot_put, 0 if from a poll */
+        put_at_ms;   /* mono time of the last np_controller_region_snapshot_put, 0 if from a poll */
+    int64_t seen_ms; /* wall: the last read of this content (a poll's start, or a put) */
+    int64_t before_ms; /* wall: the last read of the content before it, 0: none */
     struct snap_entry *next;
 };
 
@@ -164,17 +166,32 @@ static void enqueue_owner(struct np_controller_region *r, const struct np_aws_sg
 
 static struct snap_entry *entry_copy(const struct snap_entry *old)
 {
-    return entry_new(old->sg, old->fingerprint, old->put_at_ms);
+    struct snap_entry *e = entry_new(old->sg, old->fingerprint, old->put_at_ms);
+    e->seen_ms = old->seen_ms;
+    e->before_ms = old->before_ms;
+    return e;
+}
+
+/* Dates e, read at at_ms (wall), against the entry it replaces (NULL: none): the read before
+ * a change of content is the last one of the old content. */
+static void date_read(struct snap_entry *e, const struct snap_entry *old, int64_t at_ms)
+{
+    e->seen_ms = at_ms;
+    if (old && old->fingerprint == e->fingerprint)
+        e->before_ms = old->before_ms;
+    else
+        e->before_ms = old ? old->seen_ms : 0;
 }
 
 /*
  * Fills fresh with the groups just listed; changed[] gets those whose fingerprint differs
  * from the current snapshot's (all of them on the first poll). A reconcile's read newer than
- * the poll's start (started) is kept instead. Caller holds r->lock.
+ * the poll's start (started, monotonic; read_at: the same instant, wall) is kept instead.
+ * Caller holds r->lock.
  */
 static void snapshot_fill_locked(struct np_controller_region *r, struct snapshot *fresh,
                                  const struct np_aws_sg *sgs, size_t n, int64_t started,
-                                 struct np_aws_sg **changed, size_t *nchanged)
+                                 int64_t read_at, struct np_aws_sg **changed, size_t *nchanged)
 {
     for (size_t i = 0; i < n; i++) {
         if (!sgs[i].group_id || snap_find(fresh, sgs[i].group_id))
@@ -187,6 +204,7 @@ static void snapshot_fill_locked(struct np_controller_region *r, struct snapshot
             continue;
         }
         struct snap_entry *e = entry_new(&sgs[i], np_aws_sg_fingerprint(&sgs[i]), 0);
+        date_read(e, old, read_at);
         if (!old || old->fingerprint != e->fingerprint)
             changed[(*nchanged)++] = e->sg;
         snap_insert(fresh, e);
@@ -217,6 +235,7 @@ static void snapshot_missing_locked(struct np_controller_region *r, struct snaps
 static int poll_once(struct np_controller_region *r)
 {
     int64_t started = np_controller_mono_ms(r->ctl);
+    int64_t read_at = np_controller_now_ms(r->ctl);
     struct np_aws_sg *sgs = NULL;
     size_t n = 0;
     const char *tag_values[] = {NP_POSTURE_TAG_OWNER};
@@ -235,7 +254,7 @@ static int poll_once(struct np_controller_region *r)
     struct np_aws_sg **changed = np_xcalloc(n + 1, sizeof(*changed)), **gone = NULL;
     size_t nchanged = 0, ngone = 0;
     pthread_mutex_lock(&r->lock);
-    snapshot_fill_locked(r, &fresh, sgs, n, started, changed, &nchanged);
+    snapshot_fill_locked(r, &fresh, sgs, n, started, read_at, changed, &nchanged);
     snapshot_missing_locked(r, &fresh, started, &gone, &ngone);
     snap_clean_up(&r->snap);
     r->snap = fresh;
@@ -252,9 +271,8 @@ static int poll_once(struct np_controller_region *r)
     free(gone);
     free(changed);
     np_aws_sgs_free(sgs, n);
-    char count[32];
-    snprintf(count, sizeof(count), "%zu", n);
-    np_log_debug("snapshot polled", "account", r->account, "region", r->name, "groups", count);
+    np_log_debug("snapshot polled", "account", r->account, "region", r->name,
+                 NP_LOG_INT("groups", n));
     return 0;
 }
 
@@ -401,10 +419,25 @@ void np_controller_region_snapshot_put(struct np_controller_region *r, const str
     if (!sg->group_id)
         return;
     struct snap_entry *e = entry_new(sg, np_aws_sg_fingerprint(sg), 0);
+    int64_t read_at = np_controller_now_ms(r->ctl);
     pthread_mutex_lock(&r->lock);
     e->put_at_ms = np_controller_mono_ms(r->ctl);
+    date_read(e, snap_find(&r->snap, e->group_id), read_at);
     snap_insert(&r->snap, e);
     pthread_mutex_unlock(&r->lock);
+}
+
+bool np_controller_region_snapshot_reads(struct np_controller_region *r, const char *group_id,
+                                         int64_t *seen_ms, int64_t *before_ms)
+{
+    pthread_mutex_lock(&r->lock);
+    const struct snap_entry *e = snap_find(&r->snap, group_id);
+    if (e) {
+        *seen_ms = e->seen_ms;
+        *before_ms = e->before_ms;
+    }
+    pthread_mutex_unlock(&r->lock);
+    return e != NULL;
 }
 
 void np_controller_region_snapshot_remove(struct np_controller_region *r, const char *group_id)

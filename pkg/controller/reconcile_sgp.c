@@ -79,8 +79,8 @@ static int describe_group(struct rctx *r, const char *group_id, bool hinted, str
  * CloudTrail event says it changed (an event is only a hint: the group is read again). With
  * may_defer, returns NP_EAGAIN while the region's first poll runs instead of reading AWS.
  */
-static int observe_group(struct rctx *r, const char *group_id, struct np_aws_sg **out,
-                         bool may_defer)
+static int observe_group_once(struct rctx *r, const char *group_id, struct np_aws_sg **out,
+                              bool may_defer)
 {
     *out = NULL;
     struct np_aws_sg *fresh = NULL;
@@ -98,6 +98,17 @@ static int observe_group(struct rctx *r, const char *group_id, struct np_aws_sg 
     if (rc == NP_EAGAIN && may_defer && np_controller_region_first_poll_running(r->p.use.region))
         return NP_EAGAIN; /* the first poll brings it (and enqueues us): no Describe burst */
     return describe_group(r, group_id, hinted, out);
+}
+
+/* observe_group_once, and the instants of the read the pass diffs (the snapshot's dates). */
+static int observe_group(struct rctx *r, const char *group_id, struct np_aws_sg **out,
+                         bool may_defer)
+{
+    int rc = observe_group_once(r, group_id, out, may_defer);
+    if (rc == 0)
+        np_controller_region_snapshot_reads(r->p.use.region, group_id, &r->p.read_ms,
+                                            &r->p.read_before_ms);
+    return rc;
 }
 
 /* Reads one group from AWS (never the snapshot) into *out (owned) and records it in the

@@ -4,6 +4,7 @@
  */
 #include "controller/private/controller_private.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,4 +53,25 @@ int np_controller_work_item_reconcile(struct np_controller *ctl,
                                       struct np_controller_result *res)
 {
     return kinds[w->kind].reconcile(ctl, w->key, res);
+}
+
+void np_controller_log_scope_begin(struct np_controller_log_scope *s,
+                                   const struct np_controller_work_item *w)
+{
+    memset(s, 0, sizeof(*s));
+    snprintf(s->id, sizeof(s->id), "%016llx", (unsigned long long)np_rand_below(UINT64_MAX));
+    if (np_kube_key_split(w->key, &s->ns, &s->name) != 0)
+        np_error_clear(); /* the reconcile reports the bad key; the line names it as given */
+    const char *kv[] = {"reconcileID", s->id, "kind", np_controller_work_kind_name(w->kind),
+                        "namespace",   s->ns, "name", s->name ? s->name : w->key};
+    memcpy(s->kv, kv, sizeof(kv));
+    np_log_context_set(s->kv, NP_ARRAY_LEN(kv) / 2);
+}
+
+void np_controller_log_scope_end(struct np_controller_log_scope *s)
+{
+    np_log_context_set(NULL, 0);
+    free(s->ns);
+    free(s->name);
+    memset(s, 0, sizeof(*s));
 }

@@ -143,14 +143,29 @@ enum np_log_format { NP_LOG_JSON = 0, NP_LOG_TEXT = 1 };
 void np_log_configure(enum np_log_level min_level, enum np_log_format format);
 int np_log_level_parse(const char *s, enum np_log_level *out);
 bool np_log_enabled(enum np_log_level level);
+/* The lowest level written, changeable at any time from any thread (a signal thread). */
+enum np_log_level np_log_level(void);
+void np_log_set_level(enum np_log_level level);
+const char *np_log_level_name(enum np_log_level level); /* "debug", ... */
 /*
  * Writes one log line to stderr: JSON `{"ts":..,"level":..,"msg":..,"k":"v",...}` or text.
  * The variadic part is key, value string pairs terminated by a NULL key (NP_LOG_END); a NULL
- * value is skipped. The np_log_<level>(msg, k, v, ...) macros add the terminator themselves.
- * Never pass secrets.
+ * value is skipped; NP_LOG_INT(k, v) is a numeric field (a JSON number). The calling thread's
+ * context fields (np_log_context_set) come first; an explicit field with one of their keys is
+ * left out. The np_log_<level>(msg, k, v, ...) macros add the terminator themselves. Never pass
+ * secrets; the values of keys that name one (token, secret, password, authorization, ...) are
+ * written as "[redacted]" anyway.
  */
 void np_log(enum np_log_level level, const char *msg, ...);
 #define NP_LOG_END ((const char *)NULL)
+extern const char np_log_int_field[];
+#define NP_LOG_INT(k, v) np_log_int_field, (const char *)(k), (int64_t)(v)
+/*
+ * Fields every line the calling thread writes carries first, until cleared (NULL, 0): n
+ * key, value pairs in kv (2n strings, borrowed: they must outlive the context), e.g. a
+ * reconcile's id and object.
+ */
+void np_log_context_set(const char *const *kv, size_t n);
 #define np_log_debug(...) np_log(NP_LOG_DEBUG, __VA_ARGS__, NP_LOG_END)
 #define np_log_info(...) np_log(NP_LOG_INFO, __VA_ARGS__, NP_LOG_END)
 #define np_log_warn(...) np_log(NP_LOG_WARN, __VA_ARGS__, NP_LOG_END)

@@ -205,9 +205,7 @@ static int relist(struct np_kube_informer *inf, char **rv)
     np_kube_store_commit(inf->store, stage, &inf->handlers);
     stage = NULL;
     set_state(inf, true, false);
-    char num[24];
-    snprintf(num, sizeof(num), "%zu", count);
-    np_log_debug("kube: informer listed", "resource", res_name(inf), "objects", num,
+    np_log_debug("kube: informer listed", "resource", res_name(inf), NP_LOG_INT("objects", count),
                  "resourceVersion", *rv, (const char *)NULL);
 out:
     np_kube_store_stage_free(stage);
@@ -218,10 +216,9 @@ out:
 static bool back_off(struct np_kube_informer *inf, int rc, const char *during)
 {
     int64_t delay = np_kube_backoff_next(&inf->backoff, np_time_mono_ms());
-    char ms[24];
-    snprintf(ms, sizeof(ms), "%lld", (long long)delay);
     np_log_warn("kube: informer retrying", "resource", res_name(inf), "during", during, "code",
-                np_error_name(rc), "error", np_error_message(), "delay_ms", ms, (const char *)NULL);
+                np_error_name(rc), "error", np_error_message(), NP_LOG_INT("delay_ms", delay),
+                (const char *)NULL);
     return !np_kube_cancel_wait(inf->cancel, delay);
 }
 

@@ -309,11 +309,12 @@ spec:
 YAML
 }
 
-# send_cloudtrail_event <queue-url> <event-name> <actor-arn> <requestParameters-json>: an
-# EventBridge envelope of a CloudTrail EC2 API call, as an EventBridge rule would deliver it.
+# send_cloudtrail_event <queue-url> <event-name> <actor-arn> <requestParameters-json>
+# [event-time]: an EventBridge envelope of a CloudTrail EC2 API call, as an EventBridge rule
+# would deliver it (eventTime: now unless given, RFC 3339).
 send_cloudtrail_event() {
     local now body
-    now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+    now=${5:-$(date -u +%Y-%m-%dT%H:%M:%SZ)}
     body=$(python3 - "$2" "$3" "$4" "$now" <<'PY'
 import json, sys, uuid
 name, actor, params, now = sys.argv[1:5]
@@ -332,6 +333,25 @@ print(json.dumps({
 PY
 )
     sqsx send-message --queue-url "$1" --message-body "$body" >/dev/null
+}
+
+# account_consuming_events <account>: its Ready message says it consumes its queue.
+account_consuming_events() {
+    kubectl get cloudaccount "$1" -o jsonpath='{.status.conditions[0].message}' | grep -q 'consuming events'
+}
+
+# event_posture_setup <ns>: a CloudAccount consuming a new SQS queue (E2E_EVENT_ACCOUNT,
+# E2E_EVENT_QUEUE), a controller for the namespace whose resync is far longer than a test (only
+# events trigger repairs), and a posture "web" of that account, Ready.
+event_posture_setup() {
+    local tag=${1#e2e-}
+    E2E_EVENT_QUEUE=$(make_queue "$tag")
+    E2E_EVENT_ACCOUNT=ev-$tag
+    event_account "$E2E_EVENT_ACCOUNT" "$E2E_EVENT_QUEUE"
+    start_controller --namespace "$1" --resync-interval 10m --workers 2
+    account_posture "$1" web "$E2E_EVENT_ACCOUNT"
+    k wait --for=condition=Ready --timeout=60s sgp/web -n "$1" || return 1
+    wait_for 30 "the account consuming events" account_consuming_events "$E2E_EVENT_ACCOUNT"
 }
 
 queue_empty() { # queue_empty <queue-url>: no message waiting or in flight

@@ -12,17 +12,11 @@ send_event() {
 events_posture() { account_posture "$1" "$2" "$3"; }
 
 test_cloudtrail_event_repairs_drift_in_seconds() {
-    local ns q sg tag
+    local ns q sg
     ns=$(new_namespace events)
-    tag=${ns#e2e-}
-    q=$(make_queue "$tag")
-    event_account "ev-$tag" "$q"
     # A resync far longer than the test: only the event can trigger the repair.
-    start_controller --namespace "$ns" --resync-interval 10m --workers 2
-    events_posture "$ns" web "ev-$tag"
-    k wait --for=condition=Ready --timeout=60s sgp/web -n "$ns" || return 1
-    wait_for 30 "the account consuming events" bash -c \
-        "kubectl get cloudaccount ev-$tag -o jsonpath='{.status.conditions[0].message}' | grep -q 'consuming events'" || return 1
+    event_posture_setup "$ns" || return 1
+    q=$E2E_EVENT_QUEUE
     sg=$(group_of "$ns" web)
     awsx ec2 authorize-security-group-ingress --group-id "$sg" --protocol tcp --port 22 --cidr 0.0.0.0/0 >/dev/null
     send_event "$q" AuthorizeSecurityGroupIngress "$sg" "arn:aws:iam::123456789012:user/alice"
@@ -36,7 +30,7 @@ test_cloudtrail_event_repairs_drift_in_seconds() {
     metric_at_least netposture_drift_detected_total 'change="Extra"' 1 || fail "drift not counted" || return 1
     metric_at_least netposture_remediations_total 'result="success"' 1 || fail "remediation not counted" || return 1
     metric_at_least netposture_aws_requests_total 'action="ReceiveMessage",code="OK"' 1 || fail "SQS requests not counted" || return 1
-    k delete cloudaccount "ev-$tag" >/dev/null
+    k delete cloudaccount "$E2E_EVENT_ACCOUNT" >/dev/null
 }
 
 test_bad_and_own_events_are_dropped_and_the_next_one_works() {

@@ -2,7 +2,11 @@
 # Prometheus client's own parser (tests/e2e/metrics_check.py: HELP and TYPE for every family,
 # no duplicate series) and holds every family of the README's metrics reference; the
 # per-posture series leave with their posture; a CreateFlowLogs answered 200 with an
-# `unsuccessful` item is counted as an error with its AWS code, not as OK.
+# `unsuccessful` item is counted as an error with its AWS code, not as OK; a new posture is
+# not drift, an out-of-band change after convergence is, once, timed from the poll before
+# (source="poll") or a CloudTrail event's eventTime (source="event"); the log level follows
+# SIGUSR1/SIGUSR2 and a reconcile's lines carry its reconcileID; manifests/monitoring's alerts
+# and dashboard parse as PromQL and use only exported metrics.
 # shellcheck shell=bash
 
 # Families that have samples once a SecurityGroupPosture converged.
@@ -97,4 +101,127 @@ YAML
     metric_at_least netposture_aws_request_duration_seconds_count 'action="CreateFlowLogs"' 1 \
         || fail "CreateFlowLogs not timed" || return 1
     metrics_valid || fail "/metrics is not valid" || return 1
+}
+
+# drift_events <ns> <name>: how many DriftDetected Events regard the object.
+drift_events() { events_for "$1" "$2" | grep -c '^DriftDetected:' || true; }
+
+# polls_after <n>: the snapshot poller has listed the groups at least n times (for wait_for).
+polls_after() { metric_at_least netposture_aws_requests_total 'action="DescribeSecurityGroups"' "$1"; }
+
+# A new posture converging is not drift; a rule revoked with the aws CLI afterwards is, exactly
+# once (the polls after the repair find nothing more).
+test_drift_is_only_what_changed_after_convergence() {
+    local ns sg sgp='kind="SecurityGroupPosture"' describes
+    ns=$(new_namespace drift)
+    start_for "$ns"
+    apply_web "$ns"
+    k wait --for=condition=Ready --timeout=60s sgp/web -n "$ns" || return 1
+    # Events are recorded in order: once the repair's is there, a detection's would be too.
+    wait_for 20 "the Remediated event of the creation" has_event "$ns" web Remediated "tcp 443" || return 1
+    assert_eq "$(drift_events "$ns" web)" 0 "DriftDetected Events of a new posture" || return 1
+    assert_eq "$(metric netposture_drift_detected_total "$sgp")" 0 "drift counted for a new posture" || return 1
+    assert_eq "$(k get sgp web -n "$ns" -o jsonpath='{.status.drift.count}')" 0 "status.drift.count" || return 1
+
+    sg=$(group_of "$ns" web)
+    awsx ec2 revoke-security-group-ingress --group-id "$sg" --protocol tcp --port 443 --cidr 10.0.0.0/8 >/dev/null
+    wait_for 30 "the revoked rule detected" metric_at_least netposture_drift_detected_total "$sgp,change=\"Missing\"" 1 || return 1
+    wait_for 30 "the rule restored" rules_are "$sg" ingress "tcp 443-443 10.0.0.0/8" || return 1
+    k wait --for=condition=Ready --timeout=30s sgp/web -n "$ns" || return 1
+    describes=$(metric netposture_aws_requests_total 'action="DescribeSecurityGroups"')
+    wait_for 30 "two more polls" polls_after $((describes + 2)) || return 1
+    assert_eq "$(metric netposture_drift_detected_total "$sgp")" 1 "drift detections" || return 1
+    assert_eq "$(drift_events "$ns" web)" 1 "DriftDetected Events" || return 1
+    # Found by a poll: time-to-detect bounded by the poll before, time-to-remediate from the
+    # detection to the verified repair.
+    assert_eq "$(metric netposture_drift_time_to_detect_seconds_count "$sgp,source=\"poll\"")" 1 "polled detections timed" || return 1
+    assert_eq "$(metric netposture_drift_time_to_remediate_seconds_count "$sgp,source=\"poll\"")" 1 "repairs timed" || return 1
+    metric_above_zero netposture_drift_time_to_remediate_seconds_sum "$sgp,source=\"poll\"" || fail "time-to-remediate is 0" || return 1
+    assert_eq "$(metric netposture_drift_time_to_detect_seconds_count 'source="event"')" 0 "event detections" || return 1
+}
+
+metric_above_zero() { python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) > 0 else 1)' "$(metric "$1" "$2")"; }
+
+# A CloudTrail event dated an hour back names a group changed out of band: the detection is
+# the event's, timed from its eventTime (no poll runs: the resync is far longer than the test).
+test_event_drift_is_timed_from_its_event_time() {
+    local ns sg sgp='kind="SecurityGroupPosture"' hour_ago
+    ns=$(new_namespace evttd)
+    event_posture_setup "$ns" || return 1
+    sg=$(group_of "$ns" web)
+    awsx ec2 authorize-security-group-ingress --group-id "$sg" --protocol tcp --port 22 --cidr 0.0.0.0/0 >/dev/null
+    hour_ago=$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%SZ)
+    send_cloudtrail_event "$E2E_EVENT_QUEUE" AuthorizeSecurityGroupIngress "arn:aws:iam::123456789012:user/alice" \
+        "{\"groupId\": \"$sg\"}" "$hour_ago"
+    wait_for 30 "the drift repaired from the event" rules_are "$sg" ingress "tcp 443-443 10.0.0.0/8" || return 1
+    wait_for 15 "the repair timed" metric_at_least netposture_drift_time_to_remediate_seconds_count "$sgp,source=\"event\"" 1 || return 1
+    assert_eq "$(metric netposture_drift_time_to_detect_seconds_count "$sgp,source=\"event\"")" 1 "event detections timed" || return 1
+    metric_at_least netposture_drift_time_to_detect_seconds_sum "$sgp,source=\"event\"" 3600 \
+        || fail "time-to-detect not from the event's time: $(metric netposture_drift_time_to_detect_seconds_sum "$sgp")" || return 1
+    assert_eq "$(metric netposture_drift_time_to_detect_seconds_count 'source="poll"')" 0 "polled detections" || return 1
+    k delete cloudaccount "$E2E_EVENT_ACCOUNT" >/dev/null
+}
+
+# log_lines_after <pattern> <after-pattern>: lines matching pattern after the last line
+# matching after-pattern in this test's controller log.
+log_lines_after() {
+    awk -v p="$1" -v a="$2" '$0 ~ a {n = 0; next} $0 ~ p {n++} END {print n + 0}' "$E2E_TEST_DIR/controller.log"
+}
+
+# The log level follows SIGUSR1 (more verbose) and SIGUSR2 (less) without a restart, and
+# every line of a reconcile carries its reconcileID and the posture's kind, namespace, name.
+test_log_level_changes_at_runtime() {
+    local ns describes log="$E2E_TEST_DIR/controller.log"
+    ns=$(new_namespace loglevel)
+    start_for "$ns"
+    apply_web "$ns"
+    k wait --for=condition=Ready --timeout=60s sgp/web -n "$ns" || return 1
+    grep -q 'snapshot polled' "$log" && { fail "debug lines at the default level"; return 1; }
+    kill -USR1 "$E2E_CONTROLLER_PID"
+    wait_for 20 "the change to debug logged" grep -q 'log level changed signal=SIGUSR1 from=info to=debug' "$log" || return 1
+    wait_for 20 "a debug line (a poll)" grep -q 'snapshot polled' "$log" || return 1
+    grep 'snapshot polled' "$log" | grep -qE ' groups=[1-9][0-9]*( |$)' || fail "the poll's group count" || return 1
+    kill -USR2 "$E2E_CONTROLLER_PID"
+    wait_for 20 "the change back to info logged" grep -q 'log level changed signal=SIGUSR2 from=debug to=info' "$log" || return 1
+    describes=$(metric netposture_aws_requests_total 'action="DescribeSecurityGroups"')
+    wait_for 30 "two more polls" metric_at_least netposture_aws_requests_total 'action="DescribeSecurityGroups"' $((describes + 2)) || return 1
+    assert_eq "$(log_lines_after 'snapshot polled' 'from=debug to=info')" 0 "debug lines after SIGUSR2" || return 1
+    grep ' remediated ' "$log" | grep -qE "reconcileID=[0-9a-f]{16} kind=SecurityGroupPosture namespace=$ns name=web " \
+        || fail "a reconcile's line without its reconcileID and posture: $(grep ' remediated ' "$log" | head -1)" || return 1
+}
+
+# exported_families: the family names a /metrics answer declares (TYPE lines).
+exported_families() { scrape | awk '$1 == "#" && $2 == "TYPE" {print $3, $4}'; }
+
+# used_metric_exported <name> <families>: whether a metric name an expression selects is a
+# declared family, or the _bucket/_sum/_count series of a declared histogram.
+used_metric_exported() {
+    local name=$1 families=$2 base
+    grep -qx "$name [a-z]*" <<<"$families" && return 0
+    base=$(sed -E 's/_(bucket|sum|count)$//' <<<"$name")
+    [ "$base" != "$name" ] && grep -qx "$base histogram" <<<"$families"
+}
+
+# manifests/monitoring: every alert and dashboard expression parses with Prometheus's own
+# PromQL parser (build/e2e-tools/promql) and names only metrics the controller exports; the
+# kustomization renders the rule, the ServiceMonitor and the dashboard.
+test_monitoring_uses_only_exported_metrics() {
+    local ns dir="$E2E_REPO/manifests/monitoring" tool="$E2E_REPO/build/e2e-tools/promql"
+    local used families name missing=()
+    [ -x "$tool" ] || fail "promql tool missing: $tool (make e2e-tools)" || return 1
+    used=$("$tool" "$dir/prometheusrule.yaml" "$dir/dashboard.json") || fail "PromQL that does not parse" || return 1
+    [ -n "$used" ] || fail "no metric used" || return 1
+    ns=$(new_namespace monitoring)
+    start_for "$ns"
+    wait_for 20 "/metrics" scrape >/dev/null || return 1
+    families=$(exported_families)
+    for name in $used; do
+        used_metric_exported "$name" "$families" || missing+=("$name")
+    done
+    [ ${#missing[@]} -eq 0 ] || fail "used but not exported: ${missing[*]}" || return 1
+    kubectl kustomize "$dir" | python3 -c '
+import sys, yaml
+kinds = sorted(d["kind"] for d in yaml.safe_load_all(sys.stdin) if d)
+want = ["ConfigMap", "PrometheusRule", "ServiceMonitor"]
+sys.exit(0 if kinds == want else "rendered %s, want %s" % (kinds, want))' || fail "manifests/monitoring does not render" || return 1
 }

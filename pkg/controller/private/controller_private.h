@@ -127,6 +127,19 @@ char *np_controller_work_item_text(enum np_controller_work_kind kind, const char
 int np_controller_work_item_parse(const char *text, struct np_controller_work_item *out);
 /* The Kubernetes kind of a work kind ("SecurityGroupPosture"), for metrics and logs. */
 const char *np_controller_work_kind_name(enum np_controller_work_kind kind);
+/*
+ * The log fields of one reconcile, which every line its worker writes meanwhile carries: a
+ * fresh reconcileID (16 hex digits), the kind, the object's namespace (when it has one) and
+ * name.
+ */
+struct np_controller_log_scope {
+    char id[17];
+    char *ns, *name;
+    const char *kv[8];
+};
+void np_controller_log_scope_begin(struct np_controller_log_scope *s,
+                                   const struct np_controller_work_item *w);
+void np_controller_log_scope_end(struct np_controller_log_scope *s);
 /* Runs the reconcile of the item's kind. */
 int np_controller_work_item_reconcile(struct np_controller *ctl,
                                       const struct np_controller_work_item *w,
@@ -177,6 +190,22 @@ struct np_controller_worker {
 /* A worker on one item for longer than this makes /healthz fail: the process is wedged. */
 #define NP_CONTROLLER_WEDGED_MS (10LL * 60 * 1000)
 
+/* reads.c: when each posture's AWS objects were last read by a pass (wall ms), for the
+ * time-to-detect bound of kinds no poller watches; guarded by lock. */
+struct np_controller_read;
+struct np_controller_reads {
+    pthread_mutex_t lock;
+    struct np_controller_read **buckets;
+};
+void np_controller_reads_init(struct np_controller_reads *r);
+void np_controller_reads_clean_up(struct np_controller_reads *r);
+/* Records a read of the posture (kind, key "<ns>/<name>") at at_ms; returns the read before
+ * it (0: none). */
+int64_t np_controller_reads_swap(struct np_controller_reads *r, const char *kind, const char *key,
+                                 int64_t at_ms);
+/* Drops what is known of a posture (it is gone). */
+void np_controller_reads_forget(struct np_controller_reads *r, const char *kind, const char *key);
+
 struct np_controller {
     struct np_controller_options opts;
     const struct np_clock *clock;
@@ -222,6 +251,8 @@ struct np_controller {
     /* events.c: CloudTrail hints for VPC postures; guarded by hints_lock. */
     pthread_mutex_t hints_lock;
     struct np_controller_hint_store vpc_hints;
+
+    struct np_controller_reads reads;
 
     /* TEST ONLY (NULL in production): called with every EC2 client a region builds, before its
      * first call; unit tests install the AWS transport hooks there so a reconcile talks to an
@@ -425,6 +456,13 @@ int np_controller_region_snapshot_find_uid(struct np_controller_region *r, const
 void np_controller_region_snapshot_put(struct np_controller_region *r, const struct np_aws_sg *sg);
 void np_controller_region_snapshot_remove(struct np_controller_region *r, const char *group_id);
 /*
+ * When the snapshot's copy of a group was read (a poll's start, or a reconcile's read; wall ms)
+ * into *seen_ms, and when its content before that was last read into *before_ms (0: never).
+ * False when the snapshot does not hold the group.
+ */
+bool np_controller_region_snapshot_reads(struct np_controller_region *r, const char *group_id,
+                                         int64_t *seen_ms, int64_t *before_ms);
+/*
  * Records a CloudTrail event's hint that a group changed (actor may be NULL, actor_verified
  * when CloudTrail confirmed it; event_ms is the event's time; sg, when given, the group as just
  * read for the hint, copied): the next reconcile of its posture uses that copy (else reads the
@@ -476,6 +514,18 @@ void np_controller_metrics_reconcile(struct np_controller *ctl, enum np_controll
                                      const char *result, double secs);
 /* A CloudTrail event received: its delay from eventTime (wall ms; <= 0: unknown, ignored). */
 void np_controller_metrics_event_delay(struct np_controller *ctl, int64_t event_ms);
+/* How a drift item was detected: by a read of AWS (a poll, or a pass's own), which bounds the
+ * change from the read before; or by a CloudTrail event, whose eventTime is the change's. */
+enum np_controller_detection { NP_CONTROLLER_DETECTED_BY_POLL, NP_CONTROLLER_DETECTED_BY_EVENT };
+/* "poll", "event" (the `source` label). */
+const char *np_controller_detection_name(enum np_controller_detection d);
+/* A new drift item of a posture of kind: its time-to-detect (seconds; < 0: unknown, not
+ * observed). */
+void np_controller_metrics_drift_detected(struct np_controller *ctl, const char *kind,
+                                          enum np_controller_detection source, double secs);
+/* A drift item's repair verified: its time-to-remediate from detection (seconds). */
+void np_controller_metrics_drift_remediated(struct np_controller *ctl, const char *kind,
+                                            enum np_controller_detection source, double secs);
 /* A posture's Ready and unresolved drift items (kind: its Kubernetes kind). */
 void np_controller_metrics_posture(struct np_controller *ctl, const char *kind, const char *ns,
                                    const char *name, bool ready, int64_t drift_items);
@@ -517,7 +567,8 @@ struct np_controller_pass_decision {
     enum np_posture_standing standing; /* what is left once the due items are applied */
     bool verified;                     /* every applied change was read back from AWS */
     bool empty;                        /* there was no drift at all */
-    size_t n_left;                     /* items that still differ (not applied) */
+    bool converging; /* the differences are a new spec's (generation never converged), not drift */
+    size_t n_left;   /* items that still differ (not applied) */
     size_t n_applied, n_excepted, n_contested, n_reported, n_pending;
     size_t changes;                   /* changes applied or proposed */
     struct np_controller_blast blast; /* what the blast radius held, and why */
@@ -574,6 +625,10 @@ struct np_controller_pass {
     bool event_actor_verified; /* CloudTrail LookupEvents confirmed the actor */
     char *event_name;          /* the hint's API call, or NULL */
     int64_t event_ms;          /* the hint's event time, 0 without one */
+    /* The instants that bound when a new drift item appeared (wall ms): the read of AWS this
+     * pass diffs (a poll's, or the pass's own) and the read of the same objects before it. */
+    int64_t read_ms;        /* 0 until the kind or np_controller_pass_decide knows it */
+    int64_t read_before_ms; /* 0: unknown (the first read since the controller started) */
 };
 
 /* What differs between the posture kinds; every hook gets the pass of that kind. */

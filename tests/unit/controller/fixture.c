@@ -480,6 +480,7 @@ void fx_begin(struct fx *fx)
     cr_assert_eq(np_kube_workqueue_new(&ctl->queue, &qopts), 0);
     ctl->metrics = np_metrics_new();
     np_controller_metrics_describe(ctl->metrics);
+    np_controller_reads_init(&ctl->reads);
     struct np_kube_informer_options io;
     memset(&io, 0, sizeof(io));
     io.resource = np_controller_res_accounts;
@@ -525,6 +526,7 @@ void fx_stop(struct fx *fx)
     np_kube_workqueue_shutdown(ctl->queue);
     np_kube_workqueue_destroy(ctl->queue);
     np_metrics_destroy(ctl->metrics);
+    np_controller_reads_clean_up(&ctl->reads);
     np_kube_client_destroy(ctl->kube);
     free(ctl);
     fake_server_stop(fx->server);
