@@ -55,7 +55,8 @@ print(yaml.safe_dump_all([d for d in yaml.safe_load_all(sys.stdin) if d and d["k
 
 # The RBAC rules of a rendered install (argv[1]: a file) against the requests of the overlay's
 # service account in the audit log (argv[2]): prints what was refused (403) and what is granted
-# but was never asked for, except the grants below, used on paths the test does not take.
+# but was never asked for, except the grants below, used on paths the test may not take (a
+# cache miss, a conflict, a repeated Event: timing decides, so they may show up or not).
 RBAC_CHECK=$(cat <<'PY'
 import json, sys, yaml
 EXCUSED = {
@@ -91,8 +92,6 @@ for k in sorted(refused):
     print("refused: %s %s %s" % k)
 for k in sorted(rules - used - set(EXCUSED)):
     print("never used: %s %s %s" % k)
-for k in sorted(set(EXCUSED) & used):
-    print("excused but used (drop it from the list): %s %s %s" % k)
 PY
 )
 
