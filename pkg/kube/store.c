@@ -107,7 +107,8 @@ static bool deflate_text(const struct zdict *d, const char *text, size_t len, un
     return ok;
 }
 
-/* An entry for obj, deflated against *dict (which becomes this object's text when NULL). */
+/* An entry for obj: its text deflated against dict, or kept plain when dict is NULL or
+ * deflating does not make it shorter. */
 static struct entry *entry_new(json_object *obj, struct zdict *dict)
 {
     size_t len = 0;
