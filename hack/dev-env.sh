@@ -22,47 +22,8 @@ START_TIMEOUT=${NP_DEV_ENV_TIMEOUT:-90}
 log() { echo "dev-env: $*" >&2; }
 die() { echo "dev-env: ERROR: $*" >&2; exit 1; }
 
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
-
-# wait_until <timeout-seconds> <what> <command...>: polls the command every 200 ms.
-wait_until() {
-    local timeout=$1 what=$2
-    shift 2
-    local deadline=$(( $(date +%s) + timeout ))
-    until "$@" >/dev/null 2>&1; do
-        if [ "$(date +%s)" -ge "$deadline" ]; then
-            log "timed out after ${timeout}s waiting for $what"
-            return 1
-        fi
-        sleep 0.2
-    done
-}
-
-pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
-
-stop_pid_file() {
-    local f=$1 name
-    name=$(basename "$f" .pid)
-    [ -f "$f" ] || return 0
-    local pid
-    pid=$(cat "$f")
-    if kill -0 "$pid" 2>/dev/null; then
-        kill -TERM "$pid" 2>/dev/null || true
-        local i
-        for i in $(seq 1 100); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        if kill -0 "$pid" 2>/dev/null; then
-            log "$name (pid $pid) ignored SIGTERM; killing"
-            kill -KILL "$pid" 2>/dev/null || true
-        fi
-        log "stopped $name (pid $pid)"
-    fi
-    rm -f "$f"
-}
+# shellcheck source=hack/lib.sh
+. "$repo/hack/lib.sh"
 
 gen_certs() {
     mkdir -p "$pki"
