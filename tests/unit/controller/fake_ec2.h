@@ -82,5 +82,10 @@ void fake_ec2_fail_nth(struct fake_ec2 *f, const char *action, int nth);
  * writer undid it at once, or a read that lags the write): verification sees it still differ.
  */
 void fake_ec2_ignore_nth(struct fake_ec2 *f, const char *action, int nth);
+/*
+ * The nth (1-based) call of action from now on is carried out but its answer is lost: the
+ * attempt times out (a transport timeout, retried by the client) as under load.
+ */
+void fake_ec2_lose_answer_nth(struct fake_ec2 *f, const char *action, int nth);
 
 #endif
