@@ -208,6 +208,32 @@ static int import_vpc_groups(struct np_aws_ec2 *ec2, const struct np_cli_import_
     return rc;
 }
 
+/* ---------------------------------------------------------------- checking */
+
+int np_cli_import_validate(json_object *items, const char *ns)
+{
+    struct np_cli_validator *v = NULL;
+    struct np_cli_findings f = {0};
+    int rc = np_cli_validator_new(&v);
+    for (size_t i = 0; rc == 0 && i < np_cli_len(items); i++) {
+        const char *text = json_object_to_json_string_ext(json_object_array_get_idx(items, i),
+                                                          JSON_C_TO_STRING_PLAIN);
+        np_cli_validate_text(v, "(import)", text, strlen(text), ns, &f);
+    }
+    for (size_t i = 0; rc == 0 && i < f.n; i++)
+        if (f.items[i].severity == NP_CLI_ERROR) {
+            char *line = np_cli_finding_text(&f.items[i]);
+            rc = np_error_set(NP_EINVAL,
+                              "the posture written would be refused (nothing printed): %s; "
+                              "declare this resource by hand or leave it out",
+                              line);
+            free(line);
+        }
+    np_cli_findings_clean_up(&f);
+    np_cli_validator_destroy(v);
+    return rc;
+}
+
 /* ---------------------------------------------------------------- output */
 
 /* YAML: one document per posture; JSON: a v1 List, both as kubectl apply reads them. */
@@ -241,10 +267,16 @@ static int run_import(const char *prog, const struct np_cli_import_opts *o,
     if (rc == 0) {
         io.region = np_aws_ec2_region(ec2);
         rc = o->group_id ? import_group_id(ec2, &io, items) : np_cli_import_vpc_id(ec2, &io, items);
+        if (rc == NP_EDENIED && o->all_in_vpc) { /* managed already: its groups still come */
+            fprintf(stderr, "skipped: %s\n", np_error_message());
+            rc = 0;
+        }
         /* the groups' postures name their own, so a VPC's name never passes to them */
         io.name = NULL;
         if (rc == 0 && o->all_in_vpc)
             rc = import_vpc_groups(ec2, &io, items);
+        if (rc == 0)
+            rc = np_cli_import_validate(items, o->ns);
     }
     if (rc == 0)
         rc = print_items(items, o->format);

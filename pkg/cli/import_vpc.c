@@ -171,9 +171,14 @@ static json_object *acl_entry(const struct np_aws_nacl_entry *e)
     put_int(o, "ruleNumber", e->rule_number);
     if (e->egress)
         json_object_object_add(o, "egress", json_object_new_boolean(true));
-    if (np_posture_protocol_canonical(e->protocol, proto) != 0)
-        snprintf(proto, sizeof(proto), "%s", "-1");
-    np_json_put_str(o, "protocol", strcmp(proto, "-1") == 0 ? "all" : proto);
+    if (np_posture_protocol_canonical(e->protocol, proto) != 0) {
+        /* never widened to "all": written as AWS gave it, for validation to refuse */
+        np_error_clear();
+        np_json_put_str(o, "protocol", e->protocol ? e->protocol : "");
+        proto[0] = '\0';
+    } else {
+        np_json_put_str(o, "protocol", strcmp(proto, "-1") == 0 ? "all" : proto);
+    }
     np_json_put_str(o, "action", e->allow ? "allow" : "deny");
     if (e->cidr)
         np_json_put_str(o, "cidrBlock", e->cidr);
@@ -212,6 +217,16 @@ static json_object *network_acl(struct vmap *m, const struct np_aws_nacl *a)
     return o;
 }
 
+/* The ARN partition of a region. */
+static const char *partition(const char *region)
+{
+    if (np_str_has_prefix(region, "cn-"))
+        return "aws-cn";
+    if (np_str_has_prefix(region, "us-gov-"))
+        return "aws-us-gov";
+    return "aws";
+}
+
 /* spec.flowLogs from the first active flow log of the VPC that a spec can state, or NULL. */
 static json_object *flow_logs(const struct vmap *m)
 {
@@ -220,8 +235,9 @@ static json_object *flow_logs(const struct vmap *m)
         char *dest =
             f->log_destination ? np_strdup(f->log_destination)
             : f->log_group_name
-                ? np_strdupf("arn:aws:logs:%s:%s:log-group:%s", m->opts->region,
-                             m->o->vpc->owner_id ? m->o->vpc->owner_id : "", f->log_group_name)
+                ? np_strdupf("arn:%s:logs:%s:%s:log-group:%s", partition(m->opts->region),
+                             m->opts->region, m->o->vpc->owner_id ? m->o->vpc->owner_id : "",
+                             f->log_group_name)
                 : NULL;
         const char *type = np_posture_flow_log_destination_type(dest);
         bool cwl = np_str_eq(type, "cloud-watch-logs");

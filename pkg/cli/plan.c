@@ -268,6 +268,37 @@ static void plan_text(FILE *out, json_object *plan)
             (long long)np_json_path_int(plan, 0, "summary", "remove", NP_JSON_END));
 }
 
+int np_cli_guardrail_refusal(const char *guardrail, const char *rule, const char *what)
+{
+    return np_error_set(NP_EDENIED,
+                        "guardrail %s rule %s (Deny) forbids %s; the controller refuses the "
+                        "posture (Ready=False GuardrailViolation) and plans nothing",
+                        guardrail, rule, what);
+}
+
+/* A Deny guardrail forbidding a desired rule (peers not resolved: guardrails judge CIDRs). */
+static int sg_guardrails_refuse(const struct np_cli_plan_target *t,
+                                const struct np_posture_ruleset *want,
+                                const struct np_cli_guardrails *gr)
+{
+    struct np_posture_violation *v = NULL;
+    size_t n = 0;
+    int rc = 0;
+    if (gr->n > 0)
+        np_posture_guardrail_check(&v, &n, gr->items, gr->n, t->ns, t->name, want);
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        if (v[i].guardrail->enforcement == NP_POSTURE_GUARDRAIL_DENY) {
+            char *text = np_posture_rule_text(v[i].atomic);
+            char *what =
+                np_strdupf("%s %s", np_posture_direction_name(v[i].atomic->direction), text);
+            rc = np_cli_guardrail_refusal(v[i].guardrail->name, v[i].rule->id, what);
+            free(what);
+            free(text);
+        }
+    free(v);
+    return rc;
+}
+
 /* Plans one SecurityGroupPosture object; appends its plan to plans. */
 static int plan_sgp(struct session *s, const struct np_cli_plan_target *t, json_object *plans)
 {
@@ -278,6 +309,8 @@ static int plan_sgp(struct session *s, const struct np_cli_plan_target *t, json_
     int rc = np_posture_sg_spec_parse(&spec, np_json_path(t->obj, "spec", NP_JSON_END));
     if (rc == 0)
         rc = np_posture_desired(&want, spec);
+    if (rc == 0)
+        rc = sg_guardrails_refuse(t, &want, &s->gr);
     if (rc == 0)
         rc = resolve_peers(s, t, spec, &want);
     if (rc == 0)
@@ -341,26 +374,40 @@ static int plan_file(struct session *s, const char *path, json_object *plans)
     return rc;
 }
 
+/* Plans the posture of this kind named ns/name in the cluster, if there is one (*found). */
+static int plan_cluster_kind(struct session *s, const struct np_kube_resource *res,
+                             const char *kind, const char *ns, const char *name, bool *found,
+                             json_object *plans)
+{
+    json_object *obj = NULL;
+    int rc = np_kube_get(s->kube, &obj, res, ns, name);
+    if (rc == NP_ENOTFOUND) {
+        np_error_clear();
+        return 0;
+    }
+    if (rc == 0) {
+        *found = true;
+        np_json_put_str(obj, "kind", kind);
+        struct np_cli_plan_target t = {obj, ns, name, true};
+        rc = plan_object(s, &t, plans);
+    }
+    json_object_put(obj);
+    return rc;
+}
+
+/* The SecurityGroupPosture and the VPCPosture of that name in the cluster (either or both). */
 static int plan_cluster(struct session *s, const char *name, json_object *plans)
 {
     struct np_kube_client *kc = NULL;
-    json_object *obj = NULL;
+    bool found = false;
     int rc = session_kube(s, &kc);
     const char *ns = s->o->ns ? s->o->ns : kc ? np_kube_client_namespace(kc) : "default";
     if (rc == 0)
-        rc = np_kube_get(kc, &obj, &np_cli_res_sgp, ns, name);
-    if (rc == 0) {
-        np_json_put_str(obj, "kind", "SecurityGroupPosture");
-        struct np_cli_plan_target t = {obj, ns, name, true};
-        rc = plan_object(s, &t, plans);
-    } else if (rc == NP_ENOTFOUND && np_kube_get(kc, &obj, &np_cli_res_vpcp, ns, name) == 0) {
-        np_json_put_str(obj, "kind", "VPCPosture");
-        struct np_cli_plan_target t = {obj, ns, name, true};
-        rc = plan_object(s, &t, plans);
-    } else if (rc == NP_ENOTFOUND) {
-        rc = np_error_set(rc, "no SecurityGroupPosture or VPCPosture %s/%s", ns, name);
-    }
-    json_object_put(obj);
+        rc = plan_cluster_kind(s, &np_cli_res_sgp, "SecurityGroupPosture", ns, name, &found, plans);
+    if (rc == 0)
+        rc = plan_cluster_kind(s, &np_cli_res_vpcp, "VPCPosture", ns, name, &found, plans);
+    if (rc == 0 && !found)
+        rc = np_error_set(NP_ENOTFOUND, "no SecurityGroupPosture or VPCPosture %s/%s", ns, name);
     return rc;
 }
 
@@ -448,8 +495,10 @@ static const char PLAN_USAGE[] =
     "cluster the id equals status.plan.id (pass the PostureGuardrails that govern it with\n"
     "--guardrails: they order the plan). The group or VPC is management.groupId/vpcId (Adopt),\n"
     "else status.groupId/vpcId or the one tagged with the posture's uid (cluster), else the one\n"
-    "tagged netposture.dev/owner=NS/NAME; with none, the plan starts with its creation. Peers\n"
-    "named by posture need the cluster.\n"
+    "tagged netposture.dev/owner=NS/NAME; with none, the plan starts with its creation (the\n"
+    "controller creates only in Enforce mode). A posture the controller would refuse (a Deny\n"
+    "guardrail of --guardrails, an adopted VPC another posture owns) is an error, as there is\n"
+    "no plan. Peers named by posture need the cluster.\n"
     "\n"
     "  -o, --output FORMAT     text, json or yaml\n"
     "  -n, --namespace NS      the posture's namespace (FILE: for objects without one)\n"

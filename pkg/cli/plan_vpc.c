@@ -72,11 +72,10 @@ int np_cli_vpc_plan_compute(struct np_cli_plan *out, const struct np_posture_vpc
 
 /* ---------------------------------------------------------------- reading AWS */
 
-/* NP_ENOTFOUND is "no such VPC": 0 with *out NULL. */
-static int describe_optional(struct np_aws_ec2 *ec2, const char *filter, const char *value,
-                             struct np_aws_vpc **out)
+/* The VPC with this id (*out owned, NULL when there is none). */
+static int vpc_by_id(struct np_aws_ec2 *ec2, const char *id, struct np_aws_vpc **out)
 {
-    int rc = np_observe_vpc_describe(ec2, filter, value, out);
+    int rc = np_observe_vpc_describe(ec2, "vpc-id", id, out);
     if (rc == NP_ENOTFOUND) {
         np_error_clear();
         return 0;
@@ -84,10 +83,61 @@ static int describe_optional(struct np_aws_ec2 *ec2, const char *filter, const c
     return rc;
 }
 
+/* The VPC carrying tag key=value (*out owned, NULL when none); among several, the one with the
+ * id prefer (the controller keeps the one its status names; the others are duplicates). */
+static int vpc_by_tag(struct np_aws_ec2 *ec2, const char *key, const char *value,
+                      const char *prefer, struct np_aws_vpc **out)
+{
+    char *filter = np_strdupf("tag:%s", key);
+    const char *values[] = {value};
+    struct np_aws_filter f = {filter, values, 1};
+    struct np_aws_vpc *vpcs = NULL;
+    size_t n = 0;
+    long keep = -1;
+    *out = NULL;
+    int rc = np_aws_ec2_describe_vpcs(ec2, &vpcs, &n, &f, 1);
+    for (size_t i = 0; rc == 0 && i < n; i++) /* the filter is not taken on trust */
+        if (np_str_eq(np_aws_tag_get(vpcs[i].tags, vpcs[i].n_tags, key), value) &&
+            (keep < 0 || np_str_eq(vpcs[i].vpc_id, prefer)))
+            keep = (long)i;
+    if (keep >= 0) {
+        *out = np_xcalloc(1, sizeof(**out));
+        **out = vpcs[keep];
+        memset(&vpcs[keep], 0, sizeof(vpcs[keep]));
+    }
+    np_aws_vpcs_free(vpcs, n);
+    free(filter);
+    return rc;
+}
+
+/* The adopted VPC: it must exist and no other posture may own it (else the controller stops
+ * with VPCNotFound or AdoptionRefused and plans nothing). */
+static int adopted_vpc(struct np_aws_ec2 *ec2, const struct np_cli_plan_target *t, const char *id,
+                       struct np_aws_vpc **out)
+{
+    int rc = vpc_by_id(ec2, id, out);
+    if (rc == 0 && !*out)
+        return np_error_set(NP_ENOTFOUND,
+                            "VPC %s (to adopt) does not exist; the controller reports "
+                            "VPCNotFound and plans nothing",
+                            id);
+    const char *owner =
+        rc ? NULL : np_aws_tag_get((*out)->tags, (*out)->n_tags, NP_POSTURE_TAG_OWNER);
+    char *self = np_strdupf("%s/%s", t->ns, t->name);
+    if (owner && !np_str_eq(owner, self))
+        rc = np_error_set(NP_EDENIED,
+                          "VPC %s is owned by posture %s; the controller reports AdoptionRefused "
+                          "and plans nothing",
+                          id, owner);
+    free(self);
+    return rc;
+}
+
 /*
- * The posture's VPC (*out owned; NULL when the controller would create it): the adopted one
- * (which must exist), else the one status names, else the one our uid marks (cluster), else
- * the one tagged as the posture's owner (a file has no uid).
+ * The posture's VPC as the controller finds it (*out owned; NULL when it would create one):
+ * the adopted one; else, for a posture of the cluster, the one our uid tag marks (the one its
+ * status names among several), else the one its status names unless another posture's uid
+ * marks it now; for a file (no uid yet), the one tagged as the posture's owner.
  */
 static int find_vpc(struct np_aws_ec2 *ec2, const struct np_cli_plan_target *t,
                     const struct np_posture_vpc_spec *spec, struct np_aws_vpc **out)
@@ -95,21 +145,22 @@ static int find_vpc(struct np_aws_ec2 *ec2, const struct np_cli_plan_target *t,
     *out = NULL;
     const char *status_id = np_json_path_str(t->obj, "status", "vpcId", NP_JSON_END);
     const char *uid = np_json_path_str(t->obj, "metadata", "uid", NP_JSON_END);
-    if (spec->management.policy == NP_POSTURE_MANAGEMENT_ADOPT) {
-        int rc = np_observe_vpc_describe(ec2, "vpc-id", spec->management.vpc_id, out);
-        return rc == NP_ENOTFOUND
-                   ? np_error_set(rc, "VPC %s (to adopt) does not exist", spec->management.vpc_id)
-                   : rc;
-    }
-    int rc = 0;
-    if (t->from_cluster && status_id)
-        rc = describe_optional(ec2, "vpc-id", status_id, out);
-    if (rc == 0 && !*out && t->from_cluster && uid)
-        rc = describe_optional(ec2, "tag:" NP_POSTURE_TAG_UID, uid, out);
-    if (rc == 0 && !*out && !t->from_cluster) {
+    if (spec->management.policy == NP_POSTURE_MANAGEMENT_ADOPT)
+        return adopted_vpc(ec2, t, spec->management.vpc_id, out);
+    if (!t->from_cluster) {
         char *owner = np_strdupf("%s/%s", t->ns, t->name);
-        rc = describe_optional(ec2, "tag:" NP_POSTURE_TAG_OWNER, owner, out);
+        int rc = vpc_by_tag(ec2, NP_POSTURE_TAG_OWNER, owner, NULL, out);
         free(owner);
+        return rc;
+    }
+    int rc = uid ? vpc_by_tag(ec2, NP_POSTURE_TAG_UID, uid, status_id, out) : 0;
+    if (rc == 0 && !*out && status_id)
+        rc = vpc_by_id(ec2, status_id, out);
+    const char *theirs =
+        *out ? np_aws_tag_get((*out)->tags, (*out)->n_tags, NP_POSTURE_TAG_UID) : NULL;
+    if (rc == 0 && theirs && !np_str_eq(theirs, uid)) { /* re-tagged: not ours any more */
+        np_aws_vpcs_free(*out, 1);
+        *out = NULL;
     }
     return rc;
 }
@@ -152,6 +203,24 @@ static int observe(struct np_aws_ec2 *ec2, const struct np_cli_plan_target *t,
     return rc;
 }
 
+/* A Deny guardrail forbidding the declared state: the controller refuses to apply the posture
+ * (Ready=False GuardrailViolation) and plans nothing. */
+static int guardrails_refuse(const struct np_cli_plan_target *t,
+                             const struct np_posture_vpc_spec *spec,
+                             const struct np_cli_guardrails *gr)
+{
+    struct np_posture_vpc_violation *v = NULL;
+    size_t n = 0;
+    int rc = 0;
+    if (gr && gr->n > 0)
+        np_posture_vpc_guardrail_check(&v, &n, gr->items, gr->n, t->ns, t->name, spec);
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        if (v[i].guardrail->enforcement == NP_POSTURE_GUARDRAIL_DENY)
+            rc = np_cli_guardrail_refusal(v[i].guardrail->name, v[i].rule->id, v[i].what);
+    np_posture_vpc_violations_free(v, n);
+    return rc;
+}
+
 int np_cli_plan_vpcp(struct np_aws_ec2 **ec2, const struct np_cli_aws_opts *aws,
                      const struct np_cli_plan_target *t, const struct np_cli_guardrails *gr,
                      json_object *plans)
@@ -160,6 +229,8 @@ int np_cli_plan_vpcp(struct np_aws_ec2 **ec2, const struct np_cli_aws_opts *aws,
     struct np_observe_vpc o = {0};
     struct np_cli_plan p = {0};
     int rc = np_posture_vpc_spec_parse(&spec, np_json_path(t->obj, "spec", NP_JSON_END));
+    if (rc == 0)
+        rc = guardrails_refuse(t, spec, gr);
     if (rc == 0)
         rc = np_cli_ec2_for(ec2, aws, spec->region);
     if (rc == 0)

@@ -110,6 +110,19 @@ static int find_vpc_with_uid(struct vctx *v, const char *status_id, bool enforce
     size_t n = 0, keep = 0;
     *out = NULL;
     int rc = np_aws_ec2_describe_vpcs(region_ec2(v), &vpcs, &n, &f, 1);
+    /* The filter is not taken on trust: only a VPC carrying our uid is ours (duplicates are
+     * deleted in Enforce mode). */
+    size_t w = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        if (!np_str_eq(np_aws_tag_get(vpcs[i].tags, vpcs[i].n_tags, NP_POSTURE_TAG_UID),
+                       v->p.uid)) {
+            np_aws_vpc_clean_up(&vpcs[i]);
+            continue;
+        }
+        vpcs[w++] = vpcs[i];
+    }
+    if (rc == 0)
+        n = w;
     if (rc == 0 && n == 0)
         rc = NP_ENOTFOUND;
     if (rc) {

@@ -88,7 +88,7 @@ struct np_observe_vpc {
     size_t n_fls;
     struct np_aws_sg *dsg; /* the default security group, NULL when not found */
     /* The AWS object each declared piece is (index into the arrays above), -1 when none: one
-     * array per kind, parallel to the spec's (set by np_observe_vpc_match). */
+     * array per kind, parallel to the spec's (set by np_observe_vpc_match; NULL before). */
     long *at[NP_OBSERVE_PIECE_KINDS];
     bool read; /* the arrays above hold a reading */
     /* The view for pkg/posture (borrowed strings; valid until the next read or clean-up). */
@@ -124,7 +124,7 @@ const char *np_observe_status_piece_id(json_object *status, struct np_observe_pi
 /* Match and view in one step. */
 void np_observe_vpc_settle(struct np_observe_vpc *o, const struct np_posture_vpc_spec *spec,
                            const char *uid, json_object *old_status);
-/* Drops what np_observe_vpc_read read and the view (o->vpc stays). */
+/* Drops what np_observe_vpc_read read, the match and the view (o->vpc stays). */
 void np_observe_vpc_forget(struct np_observe_vpc *o);
 /* Frees everything, o->vpc included; o is zeroed. */
 void np_observe_vpc_clean_up(struct np_observe_vpc *o);

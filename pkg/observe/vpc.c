@@ -121,6 +121,10 @@ void np_observe_vpc_forget(struct np_observe_vpc *o)
     o->views = NULL;
     o->n_views = 0;
     memset(&o->view, 0, sizeof(o->view));
+    for (int k = 0; k < NP_OBSERVE_PIECE_KINDS; k++) { /* a match is of a reading */
+        free(o->at[k]);
+        o->at[k] = NULL;
+    }
     o->read = false;
 }
 
@@ -128,8 +132,6 @@ void np_observe_vpc_clean_up(struct np_observe_vpc *o)
 {
     np_observe_vpc_forget(o);
     np_aws_vpcs_free(o->vpc, o->vpc ? 1 : 0);
-    for (int k = 0; k < NP_OBSERVE_PIECE_KINDS; k++)
-        free(o->at[k]);
     memset(o, 0, sizeof(*o));
 }
 
@@ -345,6 +347,12 @@ void np_observe_vpc_match(struct np_observe_vpc *o, const struct np_posture_vpc_
 
 /* ---------------------------------------------------------------- the view */
 
+/* The object the i-th declared piece of kind k is, -1 when none (or nothing matched yet). */
+static long matched(const struct np_observe_vpc *o, enum np_observe_piece_kind k, size_t i)
+{
+    return o->at[k] ? o->at[k][i] : -1;
+}
+
 static void *view_alloc(struct np_observe_vpc *o, size_t n, size_t size)
 {
     void *mem = np_xcalloc(n ? n : 1, size);
@@ -385,9 +393,10 @@ static void view_subnets(struct np_observe_vpc *o, const struct np_posture_vpc_s
 {
     struct np_posture_subnet_observed *so = view_alloc(o, s->n_subnets, sizeof(*so));
     for (size_t i = 0; i < s->n_subnets; i++) {
-        if (o->at[NP_OBSERVE_SUBNET][i] < 0)
+        long at = matched(o, NP_OBSERVE_SUBNET, i);
+        if (at < 0)
             continue;
-        const struct np_aws_subnet *a = &o->subnets[o->at[NP_OBSERVE_SUBNET][i]];
+        const struct np_aws_subnet *a = &o->subnets[at];
         so[i] = (struct np_posture_subnet_observed){true,
                                                     a->subnet_id,
                                                     a->cidr_block,
@@ -403,9 +412,10 @@ static void view_route_tables(struct np_observe_vpc *o, const struct np_posture_
 {
     struct np_posture_route_table_observed *ro = view_alloc(o, s->n_route_tables, sizeof(*ro));
     for (size_t i = 0; i < s->n_route_tables; i++) {
-        if (o->at[NP_OBSERVE_ROUTE_TABLE][i] < 0)
+        long at = matched(o, NP_OBSERVE_ROUTE_TABLE, i);
+        if (at < 0)
             continue;
-        const struct np_aws_route_table *a = &o->rts[o->at[NP_OBSERVE_ROUTE_TABLE][i]];
+        const struct np_aws_route_table *a = &o->rts[at];
         struct np_posture_raw_route *routes = view_alloc(o, a->n_routes, sizeof(*routes));
         for (size_t k = 0; k < a->n_routes; k++) {
             const struct np_aws_route *x = &a->routes[k];
@@ -424,9 +434,10 @@ static void view_network_acls(struct np_observe_vpc *o, const struct np_posture_
 {
     struct np_posture_network_acl_observed *no = view_alloc(o, s->n_network_acls, sizeof(*no));
     for (size_t i = 0; i < s->n_network_acls; i++) {
-        if (o->at[NP_OBSERVE_NETWORK_ACL][i] < 0)
+        long at = matched(o, NP_OBSERVE_NETWORK_ACL, i);
+        if (at < 0)
             continue;
-        const struct np_aws_nacl *a = &o->nacls[o->at[NP_OBSERVE_NETWORK_ACL][i]];
+        const struct np_aws_nacl *a = &o->nacls[at];
         struct np_posture_raw_nacl_entry *es = view_alloc(o, a->n_entries, sizeof(*es));
         for (size_t k = 0; k < a->n_entries; k++) {
             const struct np_aws_nacl_entry *e = &a->entries[k];

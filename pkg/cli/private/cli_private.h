@@ -203,6 +203,8 @@ json_object *np_cli_plan_json(const struct np_cli_plan_target *t, const char *ki
 int np_cli_plan_vpcp(struct np_aws_ec2 **ec2, const struct np_cli_aws_opts *aws,
                      const struct np_cli_plan_target *t, const struct np_cli_guardrails *gr,
                      json_object *plans);
+/* NP_EDENIED saying the controller refuses a posture a Deny guardrail rule forbids. */
+int np_cli_guardrail_refusal(const char *guardrail, const char *rule, const char *what);
 /* The plans of `plan -o json` as text, each: heading, changes, id, `+A ~C -R`. */
 void np_cli_plan_text(FILE *out, json_object *plans);
 
@@ -238,6 +240,10 @@ json_object *np_cli_import_vpc(const struct np_observe_vpc *o,
 /* --vpc-id: reads the VPC and appends its VPCPosture to items (after the ownership check). */
 int np_cli_import_vpc_id(struct np_aws_ec2 *ec2, const struct np_cli_import_opts *opts,
                          json_object *items);
+/* Validates postures about to be written as `validate` does (the CRD schemas, CEL rules and
+ * the controller's parse): NP_EINVAL naming the first error (a subnet outside the VPC's
+ * primary CIDR, more pieces than the CRD allows, ...). */
+int np_cli_import_validate(json_object *items, const char *ns);
 /* The SecurityGroupPosture (owned) adopting sg: canonical atomic rules with peers and
  * descriptions, user tags, vpcId, region, management {Adopt, groupId}, remediation.mode. */
 json_object *np_cli_import_sg(const struct np_aws_sg *sg, const struct np_cli_import_opts *o);

@@ -5,6 +5,7 @@
  */
 #include "../kube/fake_apiserver.h"
 #include "../kube/helpers.h"
+#include "../observe/recorded_ec2.h"
 #include "../observe/vpc_fixture.h"
 #include "cli/private/cli_private.h"
 
@@ -22,55 +23,10 @@ static char *read_file(const char *path)
     return data;
 }
 
-/* The recorded DescribeVpcAttribute answer (enableDnsHostnames) as the answer for
- * enableDnsSupport: the element renamed, open and close tag (takes xml, returns owned). */
-static char *same_for_dns_support(char *xml)
-{
-    static const char from[] = "enableDnsHostnames", to[] = "enableDnsSupport";
-    struct np_buf b = NP_BUF_INIT;
-    const char *p = xml, *at;
-    while ((at = strstr(p, from)) != NULL) {
-        np_buf_appendf(&b, "%.*s%s", (int)(at - p), p, to);
-        p = at + strlen(from);
-    }
-    np_buf_puts(&b, p);
-    free(xml);
-    return np_buf_take(&b);
-}
-
-/* The recorded answer to the request's Action (Describe* of tests/fixtures/aws: the VPCs list
- * vpc-c454068d884c361e2 and its groups; the pieces recorded are another VPC's). */
-static void answer(void *ctx, const struct fake_req *req, struct fake_conn *conn)
-{
-    (void)ctx;
-    static const char *const actions[][2] = {
-        {"Action=DescribeSecurityGroups", "describe-security-groups"},
-        {"Action=DescribeVpcs", "describe-vpcs"},
-        {"Action=DescribeVpcAttribute", "describe-vpc-attribute"},
-        {"Action=DescribeSubnets", "describe-subnets"},
-        {"Action=DescribeRouteTables", "describe-route-tables"},
-        {"Action=DescribeNetworkAcls", "describe-network-acls"},
-        {"Action=DescribeFlowLogs", "describe-flow-logs"},
-    };
-    for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
-        if (req->body && strstr(req->body, actions[i][0])) {
-            char *path = np_strdupf("tests/fixtures/aws/%s.xml", actions[i][1]);
-            char *xml = read_file(path);
-            if (strstr(req->body, "Attribute=enableDnsSupport"))
-                xml = same_for_dns_support(xml);
-            fake_reply(conn, 200, xml);
-            free(xml);
-            free(path);
-            return;
-        }
-    fake_reply(conn, 400,
-               "<Response><Errors><Error><Code>InvalidAction</Code></Error></Errors></Response>");
-}
-
 /* Runs `import ARGS --endpoint-url <the recorded answers> --region us-east-1`. */
 static int run_import(char **args, int n_args)
 {
-    struct fake_server *srv = fake_server_start(answer, NULL);
+    struct fake_server *srv = recorded_ec2_start();
     setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE", 1);
     setenv("AWS_SECRET_ACCESS_KEY", "secret", 1);
     unsetenv("AWS_SESSION_TOKEN");
@@ -168,14 +124,15 @@ Test(import, a_vpc_becomes_a_posture_with_no_drift)
     test_vpc_fill(&o);
     struct np_cli_import_opts opts = {.ns = "shop", .region = "us-east-1"};
     json_object *obj = np_cli_import_vpc(&o, &opts);
-    cr_assert_str_eq(np_json_path_str(obj, "metadata", "name", NP_JSON_END), "vpc-1");
-    cr_assert_str_eq(np_json_path_str(obj, "spec", "management", "vpcId", NP_JSON_END), "vpc-1");
+    cr_assert_str_eq(np_json_path_str(obj, "metadata", "name", NP_JSON_END), "vpc-0a000001");
+    cr_assert_str_eq(np_json_path_str(obj, "spec", "management", "vpcId", NP_JSON_END),
+                     "vpc-0a000001");
     json_object *spec_obj = np_json_path(obj, "spec", NP_JSON_END);
-    json_object *want_rts =
-        json_tokener_parse("[{\"name\": \"rtb-1\", \"subnets\": [\"subnet-a\"], \"routes\": "
-                           "[{\"destinationCidrBlock\": \"0.0.0.0/0\", \"natGatewayId\": "
-                           "\"nat-1\"}], \"routeTableId\": \"rtb-1\"}, {\"name\": \"main\", "
-                           "\"subnets\": [], \"routes\": [], \"routeTableId\": \"rtb-main\"}]");
+    json_object *want_rts = json_tokener_parse(
+        "[{\"name\": \"rtb-0a000001\", \"subnets\": [\"subnet-0a00000a\"], \"routes\": "
+        "[{\"destinationCidrBlock\": \"0.0.0.0/0\", \"natGatewayId\": "
+        "\"nat-0a000001\"}], \"routeTableId\": \"rtb-0a000001\"}, {\"name\": \"main\", "
+        "\"subnets\": [], \"routes\": [], \"routeTableId\": \"rtb-0a0000aa\"}]");
     cr_assert_str_eq(json_object_get_string(np_json_path(spec_obj, "routeTables", NP_JSON_END)),
                      json_object_get_string(want_rts));
     json_object_put(want_rts);
@@ -196,12 +153,36 @@ Test(import, a_vpc_becomes_a_posture_with_no_drift)
     test_vpc_release(&o);
 }
 
+Test(import, a_posture_the_api_server_would_refuse_is_not_written)
+{
+    /* A subnet in a secondary CIDR (EKS custom networking) cannot be declared: the output is
+     * validated as `validate` does and refused naming the field. */
+    struct np_observe_vpc o;
+    test_vpc_fill(&o);
+    o.subnets[1].cidr_block = "100.64.1.0/24";
+    struct np_cli_import_opts opts = {.ns = "shop", .region = "us-east-1"};
+    json_object *items = json_object_new_array();
+    json_object_array_add(items, np_cli_import_vpc(&o, &opts));
+    cr_assert_eq(np_cli_import_validate(items, "shop"), NP_EINVAL);
+    cr_assert(strstr(np_error_message(), "spec.subnets: ") &&
+                  strstr(np_error_message(), "must be inside the VPC cidrBlock 10.0.0.0/16"),
+              "%s", np_error_message());
+    json_object_put(items);
+    o.subnets[1].cidr_block = "10.0.9.0/24";
+    items = json_object_new_array();
+    json_object_array_add(items, np_cli_import_vpc(&o, &opts));
+    cr_assert_eq(np_cli_import_validate(items, "shop"), 0, "%s", np_error_message());
+    json_object_put(items);
+    test_vpc_release(&o);
+}
+
 Test(import, a_missing_group_and_bad_usage_exit_2)
 {
     cr_redirect_stderr();
     char *missing[] = {"--group-id", "sg-0000000000000000"};
     cr_assert_eq(run_import(missing, 2), NP_CLI_EXIT_USAGE);
-    char *both[] = {"netposturectl", "import", "--group-id", "sg-1", "--vpc-id", "vpc-1", NULL};
+    char *both[] = {"netposturectl", "import",       "--group-id", "sg-1",
+                    "--vpc-id",      "vpc-0a000001", NULL};
     cr_assert_eq(np_cli_main(6, both), NP_CLI_EXIT_USAGE);
     char *all[] = {"netposturectl", "import", "--group-id", "sg-1", "--all-in-vpc", NULL};
     cr_assert_eq(np_cli_main(5, all), NP_CLI_EXIT_USAGE);

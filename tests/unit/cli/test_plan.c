@@ -12,6 +12,7 @@
 #include <criterion/redirect.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static struct np_aws_perm perm(const char *proto, int from, int to, const char *cidr,
                                const char *desc)
@@ -186,7 +187,7 @@ Test(plan_vpc, a_converged_vpc_has_an_empty_plan_and_no_id)
     "{\"cidrBlock\": \"10.0.0.0/16\", \"tags\": {\"team\": \"web\"}, "                             \
     "\"subnets\": [{\"name\": \"a\", \"cidrBlock\": \"10.0.1.0/24\"}], "                           \
     "\"routeTables\": [{\"name\": \"private\", \"subnets\": [\"a\"], \"routes\": "                 \
-    "[{\"destinationCidrBlock\": \"0.0.0.0/0\", \"natGatewayId\": \"nat-2\"}]}], "                 \
+    "[{\"destinationCidrBlock\": \"0.0.0.0/0\", \"natGatewayId\": \"nat-0a000002\"}]}], "          \
     "\"networkAcls\": [{\"name\": \"private\", \"subnets\": [\"a\"], \"entries\": []}]"
 
 Test(plan_vpc, drift_gives_the_controllers_plan_text_counts_and_id)
@@ -195,13 +196,14 @@ Test(plan_vpc, drift_gives_the_controllers_plan_text_counts_and_id)
     struct np_posture_delta d = {0};
     compute_vpc(&p, VPC_DRIFTED "}", true, NULL, &d);
     cr_assert_eq(p.n, 3);
-    cr_assert_str_eq(p.lines[0], "route replace routeTable/private 0.0.0.0/0 natGatewayId nat-2");
+    cr_assert_str_eq(p.lines[0],
+                     "route replace routeTable/private 0.0.0.0/0 natGatewayId nat-0a000002");
     cr_assert_str_eq(p.lines[1], "tag set vpc team=web");
     cr_assert_str_eq(p.lines[2], "entry delete networkAcl/private ingress 100");
     cr_assert_eq(p.add + p.change + p.remove, 3);
     cr_assert_eq(p.remove, 1);
-    char *id =
-        np_posture_plan_id(p.lines, np_posture_vpc_fingerprint(&d, "vpc-1"), np_aws_sha256_hex);
+    char *id = np_posture_plan_id(p.lines, np_posture_vpc_fingerprint(&d, "vpc-0a000001"),
+                                  np_aws_sha256_hex);
     cr_assert_str_eq(p.id, id);
     free(id);
     np_posture_delta_clean_up(&d);
@@ -242,4 +244,37 @@ Test(plan_vpc, a_missing_vpc_is_created_with_its_pieces)
     cr_assert_null(p.id);
     cr_assert_eq(p.add, 4);
     np_cli_plan_clean_up(&p);
+}
+
+/* A posture a Deny guardrail forbids is refused before any AWS call, as the controller refuses
+ * it (GuardrailViolation) and plans nothing; a Warn guardrail does not stop the plan. */
+Test(plan_vpc, a_deny_guardrail_refuses_the_posture_before_aws)
+{
+    cr_redirect_stdout();
+    cr_redirect_stderr();
+    char gpath[] = "/tmp/np-plan-guardrail-XXXXXX";
+    int fd = mkstemp(gpath);
+    cr_assert_geq(fd, 0);
+    static const char g[] = "apiVersion: netposture.dev/v1alpha1\nkind: PostureGuardrail\n"
+                            "metadata: {name: corp}\nspec:\n  rules:\n  - id: no-corp-https\n"
+                            "    deny: {resources: [networkAcls], cidrs: [172.16.0.0/12]}\n";
+    cr_assert_eq(write(fd, g, sizeof(g) - 1), (ssize_t)(sizeof(g) - 1));
+    close(fd);
+    char *argv[] = {"netposturectl",
+                    "plan",
+                    "--region",
+                    "us-east-1",
+                    "--endpoint-url",
+                    "http://127.0.0.1:1",
+                    "--guardrails",
+                    gpath,
+                    "tests/fixtures/ctl/render/main.yaml",
+                    NULL};
+    cr_assert_eq(np_cli_main(9, argv), NP_CLI_EXIT_USAGE);
+    fflush(stderr);
+    unlink(gpath);
+    cr_assert_stderr_eq_str(
+        "netposturectl plan: VPCPosture shop/main: guardrail corp rule no-corp-https (Deny) "
+        "forbids networkAcl/private ingress 110 allow tcp 443 172.16.0.0/12; the controller "
+        "refuses the posture (Ready=False GuardrailViolation) and plans nothing\n");
 }

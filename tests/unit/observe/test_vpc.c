@@ -25,8 +25,8 @@ Test(observe_vpc, pieces_are_matched_by_uid_and_piece_tag)
     cr_assert_eq(o.at[NP_OBSERVE_SUBNET][0], 0);
     cr_assert_eq(o.at[NP_OBSERVE_ROUTE_TABLE][0], 0);
     cr_assert_eq(o.at[NP_OBSERVE_NETWORK_ACL][0], 0);
-    cr_assert_str_eq(o.view.subnets[0].subnet_id, "subnet-a");
-    cr_assert_str_eq(o.view.default_nacl_id, "acl-default");
+    cr_assert_str_eq(o.view.subnets[0].subnet_id, "subnet-0a00000a");
+    cr_assert_str_eq(o.view.default_nacl_id, "acl-0a0000dd");
     cr_assert_eq(o.view.n_rt_assocs, 1, "the main association names no subnet");
     cr_assert_eq(o.view.n_nacl_assocs, 2);
     struct np_posture_delta d = {0};
@@ -57,8 +57,8 @@ Test(observe_vpc, the_adopted_id_wins_and_must_be_in_the_vpc)
     test_vpc_fill(&o);
     struct np_posture_vpc_spec *spec = test_vpc_spec(
         "{\"cidrBlock\": \"10.0.0.0/16\", \"subnets\": [{\"name\": \"x\", \"cidrBlock\": "
-        "\"10.0.9.0/24\", \"subnetId\": \"subnet-x\"}, {\"name\": \"gone\", \"cidrBlock\": "
-        "\"10.0.8.0/24\", \"subnetId\": \"subnet-gone\"}]}");
+        "\"10.0.9.0/24\", \"subnetId\": \"subnet-0a0000ff\"}, {\"name\": \"gone\", \"cidrBlock\": "
+        "\"10.0.8.0/24\", \"subnetId\": \"subnet-0a0000ee\"}]}");
     np_observe_vpc_settle(&o, spec, TEST_VPC_UID, NULL);
     cr_assert_eq(o.at[NP_OBSERVE_SUBNET][0], 1);
     cr_assert_eq(o.at[NP_OBSERVE_SUBNET][1], -1);
@@ -75,20 +75,21 @@ Test(observe_vpc, a_recorded_id_is_kept_unless_another_uid_marks_it)
     struct np_posture_vpc_spec *spec = test_vpc_spec(
         "{\"cidrBlock\": \"10.0.0.0/16\", \"subnets\": [{\"name\": \"b\", \"cidrBlock\": "
         "\"10.0.9.0/24\"}, {\"name\": \"c\", \"cidrBlock\": \"10.0.1.0/24\"}]}");
-    /* b: recorded as subnet-x (untagged): kept; c: recorded as subnet-a, which our uid marks
+    /* b: recorded as x (untagged): kept; c: recorded as a, which our uid marks
      * as subnet/a — still ours, so kept too; with another posture's uid it would not be. */
-    json_object *st = status_of("{\"subnets\": [{\"name\": \"b\", \"subnetId\": \"subnet-x\"}, "
-                                "{\"name\": \"c\", \"subnetId\": \"subnet-a\"}]}");
+    json_object *st =
+        status_of("{\"subnets\": [{\"name\": \"b\", \"subnetId\": \"subnet-0a0000ff\"}, "
+                  "{\"name\": \"c\", \"subnetId\": \"subnet-0a00000a\"}]}");
     np_observe_vpc_settle(&o, spec, TEST_VPC_UID, st);
     cr_assert_eq(o.at[NP_OBSERVE_SUBNET][0], 1);
     cr_assert_eq(o.at[NP_OBSERVE_SUBNET][1], 0);
     np_observe_vpc_settle(&o, spec, "uid-2", st);
     cr_assert_eq(o.at[NP_OBSERVE_SUBNET][0], 1, "untagged: the record stands");
-    cr_assert_eq(o.at[NP_OBSERVE_SUBNET][1], -1, "another posture's uid marks subnet-a");
+    cr_assert_eq(o.at[NP_OBSERVE_SUBNET][1], -1, "another posture's uid marks a");
     const char *adopt = NULL;
     cr_assert_str_eq(
         np_observe_status_piece_id(st, np_observe_declared(spec, NP_OBSERVE_SUBNET, 0, &adopt)),
-        "subnet-x");
+        "subnet-0a0000ff");
     json_object_put(st);
     np_posture_vpc_spec_destroy(spec);
     test_vpc_release(&o);

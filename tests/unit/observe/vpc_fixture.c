@@ -30,13 +30,15 @@ static void fill_routes(void)
         NP_AWS_ROUTE_DEST_CIDR4, "10.0.0.0/16", true, NP_AWS_ROUTE_GATEWAY, "local",
         "CreateRouteTable",      "active"};
     routes[1] = (struct np_aws_route){
-        NP_AWS_ROUTE_DEST_CIDR4, "0.0.0.0/0", true, NP_AWS_ROUTE_NAT_GATEWAY, "nat-1",
-        "CreateRoute",           "active"};
-    rt_assocs[0] = (struct np_aws_rt_assoc){"rtbassoc-a", "subnet-a", false};
+        NP_AWS_ROUTE_DEST_CIDR4, "0.0.0.0/0",   true,    NP_AWS_ROUTE_NAT_GATEWAY,
+        "nat-0a000001",          "CreateRoute", "active"};
+    rt_assocs[0] = (struct np_aws_rt_assoc){"rtbassoc-a", "subnet-0a00000a", false};
     main_assocs[0] = (struct np_aws_rt_assoc){"rtbassoc-main", NULL, true};
     ours(rt_tags, "routeTable/private");
-    rts[0] = (struct np_aws_route_table){"rtb-1", "vpc-1", routes, 2, rt_assocs, 1, rt_tags, 3};
-    rts[1] = (struct np_aws_route_table){"rtb-main", "vpc-1", routes, 1, main_assocs, 1, NULL, 0};
+    rts[0] = (struct np_aws_route_table){
+        "rtb-0a000001", "vpc-0a000001", routes, 2, rt_assocs, 1, rt_tags, 3};
+    rts[1] = (struct np_aws_route_table){
+        "rtb-0a0000aa", "vpc-0a000001", routes, 1, main_assocs, 1, NULL, 0};
 }
 
 static void fill_acls(void)
@@ -47,26 +49,28 @@ static void fill_acls(void)
                                             false, 0,     0,    false, 0,           0};
     default_entries[0] = (struct np_aws_nacl_entry){100,   false, "-1", true,  "0.0.0.0/0", NULL,
                                                     false, 0,     0,    false, 0,           0};
-    acl_assocs[0] = (struct np_aws_nacl_assoc){"aclassoc-a", "subnet-a"};
-    default_assocs[0] = (struct np_aws_nacl_assoc){"aclassoc-x", "subnet-x"};
+    acl_assocs[0] = (struct np_aws_nacl_assoc){"aclassoc-a", "subnet-0a00000a"};
+    default_assocs[0] = (struct np_aws_nacl_assoc){"aclassoc-x", "subnet-0a0000ff"};
     ours(acl_tags, "networkAcl/private");
-    nacls[0] =
-        (struct np_aws_nacl){"acl-1", "vpc-1", false, entries, 2, acl_assocs, 1, acl_tags, 3};
+    nacls[0] = (struct np_aws_nacl){
+        "acl-0a000001", "vpc-0a000001", false, entries, 2, acl_assocs, 1, acl_tags, 3};
     nacls[1] = (struct np_aws_nacl){
-        "acl-default", "vpc-1", true, default_entries, 1, default_assocs, 1, NULL, 0};
+        "acl-0a0000dd", "vpc-0a000001", true, default_entries, 1, default_assocs, 1, NULL, 0};
 }
 
 void test_vpc_fill(struct np_observe_vpc *o)
 {
     memset(o, 0, sizeof(*o));
     ours(vpc_tags, NULL);
-    vpc = (struct np_aws_vpc){"vpc-1", "10.0.0.0/16", "available", "123456789012", false, vpc_tags,
-                              3};
+    vpc = (struct np_aws_vpc){
+        "vpc-0a000001", "10.0.0.0/16", "available", "123456789012", false, vpc_tags, 3};
     ours(sub_a_tags, "subnet/a");
-    subnets[0] = (struct np_aws_subnet){"subnet-a",  "vpc-1", "10.0.1.0/24", "us-east-1a",
-                                        "available", false,   sub_a_tags,    3};
-    subnets[1] = (struct np_aws_subnet){"subnet-x",  "vpc-1", "10.0.9.0/24", "us-east-1b",
-                                        "available", false,   NULL,          0};
+    subnets[0] =
+        (struct np_aws_subnet){"subnet-0a00000a", "vpc-0a000001", "10.0.1.0/24", "us-east-1a",
+                               "available",       false,          sub_a_tags,    3};
+    subnets[1] =
+        (struct np_aws_subnet){"subnet-0a0000ff", "vpc-0a000001", "10.0.9.0/24", "us-east-1b",
+                               "available",       false,          NULL,          0};
     fill_routes();
     fill_acls();
     o->vpc = &vpc;
