@@ -27,7 +27,8 @@ SAMPLED_FAMILIES=(
 DECLARED_FAMILIES=(
     netposture_reconcile_errors_total netposture_workqueue_retries_total
     netposture_aws_throttled_total netposture_aws_retries_total
-    netposture_drift_detected_total netposture_remediations_total netposture_policy_decisions_total
+    netposture_drift_detected_total netposture_remediations_total netposture_spec_applies_total
+    netposture_policy_decisions_total
     netposture_guardrail_violations_total netposture_drift_time_to_detect_seconds
     netposture_drift_time_to_remediate_seconds
     netposture_events_total netposture_event_actors_total netposture_event_ids_ignored_total
@@ -109,18 +110,26 @@ drift_events() { events_for "$1" "$2" | grep -c '^DriftDetected:' || true; }
 # polls_after <n>: the snapshot poller has listed the groups at least n times (for wait_for).
 polls_after() { metric_at_least netposture_aws_requests_total 'action="DescribeSecurityGroups"' "$1"; }
 
-# A new posture converging is not drift; a rule revoked with the aws CLI afterwards is, exactly
-# once (the polls after the repair find nothing more).
+# remediated_events <ns> <name>: how many Remediated Events regard the object.
+remediated_events() { events_for "$1" "$2" | grep -c '^Remediated:' || true; }
+
+# A new posture converging is not drift, and applying it is not a remediation; a rule revoked
+# with the aws CLI afterwards is drift, exactly once (the polls after the repair find nothing
+# more), and its repair a remediation.
 test_drift_is_only_what_changed_after_convergence() {
     local ns sg sgp='kind="SecurityGroupPosture"' describes
     ns=$(new_namespace drift)
     start_for "$ns"
     apply_web "$ns"
     k wait --for=condition=Ready --timeout=60s sgp/web -n "$ns" || return 1
-    # Events are recorded in order: once the repair's is there, a detection's would be too.
-    wait_for 20 "the Remediated event of the creation" has_event "$ns" web Remediated "tcp 443" || return 1
+    # Events are recorded in order: once the creation's SpecApplied is there, a detection's or a
+    # Remediated one would be too.
+    wait_for 20 "the SpecApplied event of the creation" has_event "$ns" web SpecApplied "tcp 443" || return 1
     assert_eq "$(drift_events "$ns" web)" 0 "DriftDetected Events of a new posture" || return 1
+    assert_eq "$(remediated_events "$ns" web)" 0 "Remediated Events of a new posture" || return 1
     assert_eq "$(metric netposture_drift_detected_total "$sgp")" 0 "drift counted for a new posture" || return 1
+    assert_eq "$(metric netposture_remediations_total "$sgp")" 0 "remediations counted for a new posture" || return 1
+    metric_at_least netposture_spec_applies_total "$sgp,result=\"success\"" 1 || fail "the spec applied not counted" || return 1
     assert_eq "$(k get sgp web -n "$ns" -o jsonpath='{.status.drift.count}')" 0 "status.drift.count" || return 1
 
     sg=$(group_of "$ns" web)
@@ -132,6 +141,10 @@ test_drift_is_only_what_changed_after_convergence() {
     wait_for 30 "two more polls" polls_after $((describes + 2)) || return 1
     assert_eq "$(metric netposture_drift_detected_total "$sgp")" 1 "drift detections" || return 1
     assert_eq "$(drift_events "$ns" web)" 1 "DriftDetected Events" || return 1
+    # The repair is the one remediation.
+    assert_eq "$(metric netposture_remediations_total "$sgp")" 1 "remediations" || return 1
+    wait_for 20 "the Remediated event of the repair" has_event "$ns" web Remediated "authorize ingress tcp 443" || return 1
+    assert_eq "$(remediated_events "$ns" web)" 1 "Remediated Events" || return 1
     # Found by a poll: time-to-detect bounded by the poll before, time-to-remediate from the
     # detection to the verified repair.
     assert_eq "$(metric netposture_drift_time_to_detect_seconds_count "$sgp,source=\"poll\"")" 1 "polled detections timed" || return 1
@@ -186,8 +199,9 @@ test_log_level_changes_at_runtime() {
     describes=$(metric netposture_aws_requests_total 'action="DescribeSecurityGroups"')
     wait_for 30 "two more polls" metric_at_least netposture_aws_requests_total 'action="DescribeSecurityGroups"' $((describes + 2)) || return 1
     assert_eq "$(log_lines_after 'snapshot polled' 'from=debug to=info')" 0 "debug lines after SIGUSR2" || return 1
-    grep ' remediated ' "$log" | grep -qE "reconcileID=[0-9a-f]{16} kind=SecurityGroupPosture namespace=$ns name=web " \
-        || fail "a reconcile's line without its reconcileID and posture: $(grep ' remediated ' "$log" | head -1)" || return 1
+    # (the creation's rules are applied as the spec: logged "applied spec", not "remediated")
+    grep ' applied spec ' "$log" | grep -qE "reconcileID=[0-9a-f]{16} kind=SecurityGroupPosture namespace=$ns name=web " \
+        || fail "a reconcile's line without its reconcileID and posture: $(grep ' applied spec ' "$log" | head -1)" || return 1
 }
 
 # exported_families: the family names a /metrics answer declares (TYPE lines).
