@@ -144,18 +144,15 @@ METRICS_PORT=
 
 # ---------------------------------------------------------------- cleanup
 
+# free_port and stop_pid (SIGTERM, SIGKILL after a grace period) are hack/lib.sh's.
+log() { say "$@"; }
+# shellcheck source=hack/lib.sh
+. "$repo/hack/lib.sh"
+
 stop_controller() {
-    local pid=$CONTROLLER_PID i
+    local pid=$CONTROLLER_PID
     [ -n "$pid" ] || return 0
-    kill -TERM "$pid" 2>/dev/null || true
-    for i in $(seq 1 150); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-        say "controller (pid $pid) did not exit within 15s of SIGTERM; killing it"
-        kill -KILL "$pid" 2>/dev/null || true
-    fi
+    stop_pid "$pid" controller 15
     wait "$pid" 2>/dev/null || true
     CONTROLLER_PID=
 }
@@ -178,10 +175,6 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # ---------------------------------------------------------------- helpers
-
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
 
 # start_controller <log> [flags...]: the controller as tests/e2e/lib.sh start_controller runs it.
 start_controller() {
@@ -211,7 +204,7 @@ YAML
 
 stop_gap_proxy() {
     [ -n "$GAP_PROXY_PID" ] || return 0
-    kill -TERM "$GAP_PROXY_PID" 2>/dev/null || true
+    stop_pid "$GAP_PROXY_PID" "gap proxy" 5
     wait "$GAP_PROXY_PID" 2>/dev/null || true
     GAP_PROXY_PID=
 }

@@ -1,4 +1,5 @@
-# Shell helpers shared by hack/dev-env.sh and hack/node.sh (sourced; each defines log() first).
+# Shell helpers shared by hack/dev-env.sh, hack/node.sh and bench/run.sh (sourced; each defines
+# log() first).
 # shellcheck shell=bash
 
 free_port() {

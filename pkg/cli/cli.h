@@ -77,7 +77,8 @@ void np_cli_findings_add(struct np_cli_findings *f, const struct np_cli_finding 
 void np_cli_findings_clean_up(struct np_cli_findings *f);
 size_t np_cli_findings_count(const struct np_cli_findings *f, enum np_cli_severity s);
 /* `file:line:column: kind ns/name: field: message` (owned), "warning: " before the message for
- * warnings. */
+ * warnings; control characters and invalid UTF-8 in the strings made visible (\n, \x1b, ...),
+ * so a finding is always one line. */
 char *np_cli_finding_text(const struct np_cli_finding *f);
 /* The findings as a JSON array of objects {severity, file, line, column, kind, namespace,
  * name, field, message} (owned). */

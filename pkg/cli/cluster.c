@@ -71,22 +71,28 @@ json_object *np_cli_status_row(json_object *obj)
     return row;
 }
 
+/* prefix, then s made visible (np_cli_visible: the cluster's strings are not trusted). */
+static void put(FILE *out, const char *prefix, const char *s)
+{
+    fputs(prefix, out);
+    np_cli_fputs_visible(out, s);
+}
+
 static void print_drift_item(FILE *out, json_object *it)
 {
-    const char *scope = np_json_path_str(it, "direction", NP_JSON_END);
-    fprintf(out, "    %s %s %s: %s", or_dash(scope),
-            or_dash(np_json_path_str(it, "change", NP_JSON_END)),
-            or_dash(np_json_path_str(it, "rule", NP_JSON_END)),
-            or_dash(np_json_path_str(it, "state", NP_JSON_END)));
+    put(out, "    ", or_dash(np_json_path_str(it, "direction", NP_JSON_END)));
+    put(out, " ", or_dash(np_json_path_str(it, "change", NP_JSON_END)));
+    put(out, " ", or_dash(np_json_path_str(it, "rule", NP_JSON_END)));
+    put(out, ": ", or_dash(np_json_path_str(it, "state", NP_JSON_END)));
     const char *actor = np_json_path_str(it, "actor", NP_JSON_END);
     if (actor)
-        fprintf(out, ", actor %s", actor);
+        put(out, ", actor ", actor);
     const char *first = np_json_path_str(it, "firstSeen", NP_JSON_END);
     if (first)
-        fprintf(out, ", first seen %s", first);
+        put(out, ", first seen ", first);
     const char *guardrail = np_json_path_str(it, "guardrail", NP_JSON_END);
     if (guardrail)
-        fprintf(out, ", guardrail %s", guardrail);
+        put(out, ", guardrail ", guardrail);
     fputc('\n', out);
 }
 
@@ -95,20 +101,27 @@ static const char *const COLUMNS[] = {"kind",   "namespace", "name",      "ready
 static const char *const HEADERS[] = {"KIND",   "NAMESPACE", "NAME",      "READY",
                                       "REASON", "DRIFTED",   "CONTESTED", "MODE"};
 
+/* Cell c of a row as the table shows it (owned). */
+static char *cell(json_object *row, size_t c)
+{
+    return np_cli_visible(np_json_path_str(row, COLUMNS[c], NP_JSON_END));
+}
+
 static void column_widths(json_object *rows, int *w)
 {
     for (size_t c = 0; c < NP_ARRAY_LEN(COLUMNS); c++) {
         w[c] = (int)strlen(HEADERS[c]);
         for (size_t i = 0; i < np_cli_len(rows); i++) {
-            const char *v =
-                np_json_path_str(json_object_array_get_idx(rows, i), COLUMNS[c], NP_JSON_END);
-            if (v && (int)strlen(v) > w[c])
+            char *v = cell(json_object_array_get_idx(rows, i), c);
+            if ((int)strlen(v) > w[c])
                 w[c] = (int)strlen(v);
+            free(v);
         }
     }
 }
 
-/* The table: one line per posture, its drift items indented below it. */
+/* The table: one line per posture, its drift items indented below it. Every string from the
+ * cluster is made visible (np_cli_visible) so none can forge a row or reach the terminal. */
 void np_cli_status_table(FILE *out, json_object *rows)
 {
     int w[NP_ARRAY_LEN(COLUMNS)];
@@ -118,17 +131,22 @@ void np_cli_status_table(FILE *out, json_object *rows)
         fprintf(out, "%-*s%s", w[c], HEADERS[c], c + 1 < NP_ARRAY_LEN(COLUMNS) ? "  " : "\n");
     for (size_t i = 0; i < np_cli_len(rows); i++) {
         json_object *row = json_object_array_get_idx(rows, i);
-        for (size_t c = 0; c < NP_ARRAY_LEN(COLUMNS); c++)
-            fprintf(out, "%-*s%s", w[c], np_json_path_str(row, COLUMNS[c], NP_JSON_END),
-                    c + 1 < NP_ARRAY_LEN(COLUMNS) ? "  " : "\n");
+        for (size_t c = 0; c < NP_ARRAY_LEN(COLUMNS); c++) {
+            char *v = cell(row, c);
+            fprintf(out, "%-*s%s", w[c], v, c + 1 < NP_ARRAY_LEN(COLUMNS) ? "  " : "\n");
+            free(v);
+        }
         json_object *drift = np_json_path(row, "drift", NP_JSON_END);
         for (size_t k = 0; k < np_cli_len(drift); k++)
             print_drift_item(out, json_object_array_get_idx(drift, k));
         const char *plan = np_json_path_str(row, "plan", NP_JSON_END);
-        if (plan)
-            fprintf(out, "    plan %s held (approve: %s approve -n %s %s)\n", plan,
-                    "kubectl netposture", np_json_path_str(row, "namespace", NP_JSON_END),
-                    np_json_path_str(row, "name", NP_JSON_END));
+        if (plan) {
+            put(out, "    plan ", plan);
+            put(out, " held (approve: kubectl netposture approve -n ",
+                np_json_path_str(row, "namespace", NP_JSON_END));
+            put(out, " ", np_json_path_str(row, "name", NP_JSON_END));
+            fputs(")\n", out);
+        }
     }
 }
 
@@ -226,27 +244,35 @@ static int find_posture(struct np_kube_client *kc, const char *ns, const char *n
     return rc;
 }
 
-/* The plan as approve prints it. */
+/* The plan as approve prints it (the cluster's strings made visible, as in the table). */
 void np_cli_plan_print(FILE *out, json_object *obj)
 {
     json_object *plan = np_json_path(obj, "status", "plan", NP_JSON_END);
-    fprintf(out, "plan %s of %s %s/%s", np_json_path_str(plan, "id", NP_JSON_END),
-            np_json_path_str(obj, "kind", NP_JSON_END), np_kube_object_namespace(obj),
-            np_kube_object_name(obj));
+    put(out, "plan ", np_json_path_str(plan, "id", NP_JSON_END));
+    put(out, " of ", np_json_path_str(obj, "kind", NP_JSON_END));
+    put(out, " ", np_kube_object_namespace(obj));
+    put(out, "/", np_kube_object_name(obj));
     const char *at = np_json_path_str(plan, "computedAt", NP_JSON_END);
-    fprintf(out, at ? ", computed %s\n" : "\n", at);
+    if (at)
+        put(out, ", computed ", at);
+    fputc('\n', out);
     const char *reason = np_json_path_str(plan, "reason", NP_JSON_END);
-    if (reason)
-        fprintf(out, "  %s\n", reason);
+    if (reason) {
+        put(out, "  ", reason);
+        fputc('\n', out);
+    }
     json_object *actions = np_json_path(plan, "actions", NP_JSON_END);
-    for (size_t i = 0; i < np_cli_len(actions); i++)
-        fprintf(out, "  %s\n", json_object_get_string(json_object_array_get_idx(actions, i)));
+    for (size_t i = 0; i < np_cli_len(actions); i++) {
+        put(out, "  ", json_object_get_string(json_object_array_get_idx(actions, i)));
+        fputc('\n', out);
+    }
 }
 
 static bool confirmed(const char *id)
 {
     char line[64];
-    fprintf(stderr, "Approve plan %s? [y/N] ", id);
+    put(stderr, "Approve plan ", id);
+    fputs("? [y/N] ", stderr);
     fflush(stderr);
     if (!fgets(line, sizeof(line), stdin))
         return false;
@@ -312,8 +338,8 @@ static int approve_checked(const char *prog, const struct cluster_opts *o,
     }
     np_cli_plan_print(stdout, *obj);
     if (o->plan_id && !np_str_eq(o->plan_id, id)) {
-        fprintf(stderr, "%s approve: the plan moved: status.plan.id is %s, not %s\n", prog, id,
-                o->plan_id);
+        np_error_set(NP_EDENIED, "the plan moved: status.plan.id is %s, not %s", id, o->plan_id);
+        np_cli_print_error(prog, "approve");
         return NP_CLI_EXIT_FINDINGS;
     }
     if (!o->yes && (!isatty(STDIN_FILENO) || !confirmed(id))) {
@@ -323,10 +349,12 @@ static int approve_checked(const char *prog, const struct cluster_opts *o,
     }
     char *shown = np_strdup(id);
     int rc = approve_shown(kc, res, obj, ns, o->name, shown);
-    if (rc == 0)
-        printf("approved plan %s (%s=%s)\n", shown, APPROVE_ANNOTATION, shown);
-    else
-        fprintf(stderr, "%s approve: %s\n", prog, np_error_message());
+    if (rc == 0) {
+        char *v = np_cli_visible(shown);
+        printf("approved plan %s (%s=%s)\n", v, APPROVE_ANNOTATION, v);
+        free(v);
+    } else
+        np_cli_print_error(prog, "approve");
     free(shown);
     return rc == 0 ? NP_CLI_EXIT_OK : rc == NP_EDENIED ? NP_CLI_EXIT_FINDINGS : NP_CLI_EXIT_USAGE;
 }
@@ -342,7 +370,7 @@ static int run_approve(const char *prog, const struct cluster_opts *o)
         rc = find_posture(kc, ns, o->name, &res, &obj);
     int code = NP_CLI_EXIT_USAGE;
     if (rc)
-        fprintf(stderr, "%s approve: %s\n", prog, np_error_message());
+        np_cli_print_error(prog, "approve");
     else
         code = approve_checked(prog, o, kc, res, &obj, ns);
     json_object_put(obj);

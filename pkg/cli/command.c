@@ -114,7 +114,7 @@ static int validate_file(struct np_cli_validator *v, const char *path, bool guar
     size_t len = 0;
     int rc = np_cli_read_input(&data, &len, path);
     if (rc) {
-        fprintf(stderr, "netposturectl validate: %s\n", np_error_message());
+        np_cli_print_error("netposturectl", "validate");
         return rc;
     }
     if (guardrails)
@@ -145,7 +145,7 @@ static int run_validate(const struct validate_opts *o, char **files, int n_files
 {
     struct np_cli_validator *v = NULL;
     if (np_cli_validator_new(&v) != 0) {
-        fprintf(stderr, "netposturectl validate: %s\n", np_error_message());
+        np_cli_print_error("netposturectl", "validate");
         return NP_CLI_EXIT_USAGE;
     }
     struct np_cli_findings f = {0};

@@ -418,8 +418,13 @@ static int one_run(struct game_day *g, int round)
     json_object_array_add(np_json_path(g->result, "runs", NP_JSON_END), run);
     rc = injection_apply(g->ec2, &inj, true);
     int64_t since = np_time_mono_ms();
-    if (g->o->format == NP_CLI_TEXT && rc == 0)
-        printf("injected on %s: %s\n", g->vpc ? inj.piece_id : inj.group_id, inj.text);
+    if (g->o->format == NP_CLI_TEXT && rc == 0) { /* ids and texts from AWS: made visible */
+        char *on = np_cli_visible(g->vpc ? inj.piece_id : inj.group_id);
+        char *text = np_cli_visible(inj.text);
+        printf("injected on %s: %s\n", on, text);
+        free(on);
+        free(text);
+    }
     double seconds = 0;
     if (rc == 0 && g->o->wait)
         rc = wait_undone(g, &inj, since, &seconds);
@@ -552,7 +557,7 @@ static int run_inject(const char *prog, const struct inject_opts *o)
         rc = play(&g);
     int code;
     if (rc == NP_ETIMEOUT) { /* a finding: the controller did not repair in time */
-        fprintf(stderr, "%s inject-drift: %s\n", prog, np_error_message());
+        np_cli_print_error(prog, "inject-drift");
         rc = 0;
     }
     struct np_cli_report_ops ops = {o->format, no_text, timed_out};

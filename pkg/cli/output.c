@@ -8,6 +8,71 @@
 #include <string.h>
 #include <yaml.h>
 
+/* ---------------------------------------------------------------- visible text */
+
+/* The length of the well-formed UTF-8 sequence at p (1 for ASCII), 0 when it is not one
+ * (stray continuation bytes, overlong forms, surrogates, beyond U+10FFFF, truncated). */
+static size_t utf8_len(const unsigned char *p)
+{
+    unsigned char lo = 0x80, hi = 0xbf;
+    size_t n;
+    if (p[0] < 0x80)
+        return 1;
+    if (p[0] >= 0xc2 && p[0] <= 0xdf)
+        n = 2;
+    else if (p[0] >= 0xe0 && p[0] <= 0xef)
+        n = 3, lo = p[0] == 0xe0 ? 0xa0 : 0x80, hi = p[0] == 0xed ? 0x9f : 0xbf;
+    else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+        n = 4, lo = p[0] == 0xf0 ? 0x90 : 0x80, hi = p[0] == 0xf4 ? 0x8f : 0xbf;
+    else
+        return 0;
+    if (p[1] < lo || p[1] > hi)
+        return 0;
+    for (size_t i = 2; i < n; i++)
+        if (p[i] < 0x80 || p[i] > 0xbf)
+            return 0;
+    return n;
+}
+
+void np_cli_put_visible(struct np_buf *b, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)(s ? s : "");
+    while (*p) {
+        size_t n = utf8_len(p);
+        if (n == 0) {
+            np_buf_appendf(b, "\\x%02x", *p);
+            n = 1;
+        } else if (*p == '\n') {
+            np_buf_puts(b, "\\n");
+        } else if (*p == '\t') {
+            np_buf_puts(b, "\\t");
+        } else if (*p == '\r') {
+            np_buf_puts(b, "\\r");
+        } else if (*p < 0x20 || *p == 0x7f) {
+            np_buf_appendf(b, "\\x%02x", *p);
+        } else if (n == 2 && p[0] == 0xc2 && p[1] < 0xa0) { /* C1: U+0080..U+009F */
+            np_buf_appendf(b, "\\u%04x", p[1]);
+        } else {
+            np_buf_append(b, p, n);
+        }
+        p += n;
+    }
+}
+
+char *np_cli_visible(const char *s)
+{
+    struct np_buf b = NP_BUF_INIT;
+    np_cli_put_visible(&b, s);
+    return np_buf_take(&b);
+}
+
+void np_cli_fputs_visible(FILE *out, const char *s)
+{
+    char *v = np_cli_visible(s);
+    fputs(v, out);
+    free(v);
+}
+
 /* ---------------------------------------------------------------- findings */
 
 static char *dup_or_empty(const char *s)
@@ -59,12 +124,22 @@ char *np_cli_finding_text(const struct np_cli_finding *f)
 {
     struct np_buf b;
     np_buf_init(&b);
-    np_buf_appendf(&b, "%s:%d:%d: ", f->file, f->line, f->column);
-    if (*f->kind)
-        np_buf_appendf(&b, "%s %s%s%s: ", f->kind, f->ns, *f->ns ? "/" : "", f->name);
-    if (*f->field)
-        np_buf_appendf(&b, "%s: ", f->field);
-    np_buf_appendf(&b, "%s%s", f->severity == NP_CLI_WARNING ? "warning: " : "", f->message);
+    np_cli_put_visible(&b, f->file);
+    np_buf_appendf(&b, ":%d:%d: ", f->line, f->column);
+    if (*f->kind) {
+        np_cli_put_visible(&b, f->kind);
+        np_buf_putc(&b, ' ');
+        np_cli_put_visible(&b, f->ns);
+        np_buf_puts(&b, *f->ns ? "/" : "");
+        np_cli_put_visible(&b, f->name);
+        np_buf_puts(&b, ": ");
+    }
+    if (*f->field) {
+        np_cli_put_visible(&b, f->field);
+        np_buf_puts(&b, ": ");
+    }
+    np_buf_puts(&b, f->severity == NP_CLI_WARNING ? "warning: " : "");
+    np_cli_put_visible(&b, f->message);
     return np_buf_take(&b);
 }
 
@@ -207,6 +282,13 @@ int np_cli_print_data(FILE *out, json_object *v, enum np_cli_format fmt)
     return 0;
 }
 
+void np_cli_print_error(const char *prog, const char *cmd)
+{
+    fprintf(stderr, "%s %s: ", prog, cmd);
+    np_cli_fputs_visible(stderr, np_error_message());
+    fputc('\n', stderr);
+}
+
 int np_cli_report(const char *prog, const char *cmd, int rc, json_object *data,
                   const struct np_cli_report_ops *ops)
 {
@@ -215,7 +297,7 @@ int np_cli_report(const char *prog, const char *cmd, int rc, json_object *data,
     else if (rc == 0)
         rc = np_cli_print_data(stdout, data, ops->format);
     if (rc) {
-        fprintf(stderr, "%s %s: %s\n", prog, cmd, np_error_message());
+        np_cli_print_error(prog, cmd);
         return NP_CLI_EXIT_USAGE;
     }
     return ops->findings(data) ? NP_CLI_EXIT_FINDINGS : NP_CLI_EXIT_OK;

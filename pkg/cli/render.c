@@ -438,7 +438,7 @@ static int run_render(const char *prog, const char *path, bool imports)
     if (rc == 0 && fwrite(out.data, 1, out.len, stdout) != out.len)
         rc = np_error_set(NP_EIO, "cannot write the output");
     if (rc)
-        fprintf(stderr, "%s render: %s\n", prog, np_error_message());
+        np_cli_print_error(prog, "render");
     np_buf_clean_up(&out);
     np_cli_docs_clean_up(&docs);
     free(data);

@@ -89,7 +89,11 @@ static const struct family aws_families[] = {
 
 static const struct family drift_families[] = {
     COUNTER("netposture_drift_detected_total", "Drift items detected by kind and change."),
-    COUNTER("netposture_remediations_total", "Remediations applied by kind and result."),
+    COUNTER("netposture_remediations_total",
+            "Plans applied to repair drift (a difference that appeared after the posture "
+            "converged for its generation), by kind and result."),
+    COUNTER("netposture_spec_applies_total",
+            "Plans applied to converge a new or changed spec (not drift), by kind and result."),
     HISTOGRAM("netposture_drift_time_to_detect_seconds",
               "From an out-of-band change to its detection, by kind and source: event (from the "
               "CloudTrail eventTime) or poll (an upper bound: from the read before, which did not "

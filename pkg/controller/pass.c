@@ -552,20 +552,26 @@ static const char *state_text(enum np_posture_item_state s, const struct np_post
     }
 }
 
-/* Applies a plan; on success announces every line (Event and log). */
+/* Applies a plan; on success announces every line (Event and log). A plan that repairs drift
+ * is a remediation (netposture_remediations_total, Remediated Events); one that converges a new
+ * or changed spec is not: it has its own counter and Event reason (SpecApplied). */
 static int apply_plan(struct np_controller_pass *p, const struct np_controller_pass_plan_ops *ops,
                       void *plan, char **lines)
 {
+    bool spec = p->spec_changed;
     int rc = np_controller_pass_ensure_finalizer(p);
     if (rc == 0)
         rc = ops->apply(p, plan);
-    np_controller_pass_count_metric(p, "netposture_remediations_total", "result",
-                                    rc ? "error" : "success");
+    np_controller_pass_count_metric(
+        p, spec ? "netposture_spec_applies_total" : "netposture_remediations_total", "result",
+        rc ? "error" : "success");
     if (rc)
         return rc;
     for (size_t i = 0; lines && lines[i]; i++) {
-        np_controller_pass_emit(p, "Normal", "Remediated", "Remediate", lines[i]);
-        np_log_info("remediated", "namespace", p->ns, "name", p->name, "action", lines[i]);
+        np_controller_pass_emit(p, "Normal", spec ? "SpecApplied" : "Remediated",
+                                spec ? "Converge" : "Remediate", lines[i]);
+        np_log_info(spec ? "applied spec" : "remediated", "namespace", p->ns, "name", p->name,
+                    "action", lines[i]);
     }
     p->remediated = true;
     return 0;

@@ -137,7 +137,15 @@ uint64_t np_rand_below(uint64_t n);
 
 /* ---------------------------------------------------------------- logging */
 
-enum np_log_level { NP_LOG_DEBUG = 0, NP_LOG_INFO = 1, NP_LOG_WARN = 2, NP_LOG_ERROR = 3 };
+/* NP_LOG_OFF is only a minimum level (nothing is written: netposturectl's default, whose
+ * users get the command's own error line); nothing is logged at it. */
+enum np_log_level {
+    NP_LOG_DEBUG = 0,
+    NP_LOG_INFO = 1,
+    NP_LOG_WARN = 2,
+    NP_LOG_ERROR = 3,
+    NP_LOG_OFF = 4
+};
 enum np_log_format { NP_LOG_JSON = 0, NP_LOG_TEXT = 1 };
 
 void np_log_configure(enum np_log_level min_level, enum np_log_format format);
@@ -146,7 +154,7 @@ bool np_log_enabled(enum np_log_level level);
 /* The lowest level written, changeable at any time from any thread (a signal thread). */
 enum np_log_level np_log_level(void);
 void np_log_set_level(enum np_log_level level);
-const char *np_log_level_name(enum np_log_level level); /* "debug", ... */
+const char *np_log_level_name(enum np_log_level level); /* "debug", ..., "off" */
 /*
  * Writes one log line to stderr: JSON `{"ts":..,"level":..,"msg":..,"k":"v",...}` or text.
  * The variadic part is key, value string pairs terminated by a NULL key (NP_LOG_END); a NULL

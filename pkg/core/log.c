@@ -51,7 +51,7 @@ int np_log_level_parse(const char *s, enum np_log_level *out)
 
 bool np_log_enabled(enum np_log_level level)
 {
-    return (int)level >= atomic_load(&min_level);
+    return (unsigned)level < NP_ARRAY_LEN(level_names) && (int)level >= atomic_load(&min_level);
 }
 
 enum np_log_level np_log_level(void)
@@ -61,13 +61,15 @@ enum np_log_level np_log_level(void)
 
 void np_log_set_level(enum np_log_level level)
 {
-    if ((unsigned)level < NP_ARRAY_LEN(level_names))
+    if ((unsigned)level <= NP_LOG_OFF)
         atomic_store(&min_level, (int)level);
 }
 
 const char *np_log_level_name(enum np_log_level level)
 {
-    return (unsigned)level < NP_ARRAY_LEN(level_names) ? level_names[level] : "unknown";
+    return (unsigned)level < NP_ARRAY_LEN(level_names) ? level_names[level]
+           : level == NP_LOG_OFF                       ? "off"
+                                                       : "unknown";
 }
 
 void np_log_context_set(const char *const *kv, size_t n)

@@ -2,7 +2,8 @@
 # admission on one corpus (tests/fixtures/ctl/reject/ refused by both on the expected field;
 # tests/fixtures/ctl/accept/, the samples and every documented object accepted by both), its
 # JSON output and guardrails; status and approve against a posture holding a plan, also through
-# kubectl's plugin lookup (kubectl netposture ... with bin/ on PATH).
+# kubectl's plugin lookup (kubectl netposture ... with bin/ on PATH); without AWS credentials,
+# one error line on stderr and no log lines.
 # shellcheck shell=bash
 
 ctl() { "$E2E_REPO/bin/netposturectl" "$@"; }
@@ -481,4 +482,33 @@ YAML
     out=$(ctl inject-drift -n "$ns" main --kind open-port 2>&1) || rc=$?
     assert_eq "$rc" 2 "open-port on a VPCPosture's name" || return 1
     assert_contains "$out" "no SecurityGroupPosture $ns/main (--kind open-port)" "message"
+}
+
+# no_creds <stderr-file> <command...>: runs netposturectl with an environment holding no AWS
+# credentials (instance metadata unreachable: a closed loopback port), stdout discarded.
+no_creds() {
+    local errf=$1
+    shift
+    env -i PATH="$PATH" HOME="$E2E_TEST_DIR" AWS_EC2_METADATA_SERVICE_ENDPOINT=http://127.0.0.1:1 \
+        "$@" "$E2E_REPO/bin/netposturectl" plan --region us-east-1 --endpoint-url http://127.0.0.1:1 \
+        "$E2E_REPO/manifests/samples/securitygroupposture-web.yaml" >/dev/null 2>"$errf"
+}
+
+test_ctl_no_credentials_is_one_error_line() {
+    local err="$E2E_TEST_DIR/stderr" rc
+    # The library's "aws credentials refresh failed" log line is the controller's: a CLI user
+    # gets exactly the command's error, whether the chain ends at instance metadata or at nothing.
+    for disable in AWS_EC2_METADATA_DISABLED=false AWS_EC2_METADATA_DISABLED=true; do
+        rc=0
+        no_creds "$err" "$disable" || rc=$?
+        assert_eq "$rc" 2 "plan without credentials ($disable)" || return 1
+        assert_eq "$(wc -l <"$err")" 1 "stderr lines ($disable): $(cat "$err")" || return 1
+        assert_contains "$(cat "$err")" "netposturectl plan: SecurityGroupPosture shop/web: " "the error" || return 1
+        assert_contains "$(cat "$err")" "no credentials" "the error" || return 1
+    done
+    # Asked for, the library's logs come back as text lines.
+    no_creds "$err" NETPOSTURECTL_LOG_LEVEL=warn || true
+    assert_eq "$(wc -l <"$err")" 2 "stderr lines with NETPOSTURECTL_LOG_LEVEL=warn: $(cat "$err")" || return 1
+    assert_contains "$(head -1 "$err")" " warn  aws credentials refresh failed source=InstanceMetadata" "the log line" || return 1
+    assert_not_contains "$(cat "$err")" '{"ts"' "stderr"
 }

@@ -27,7 +27,8 @@ SAMPLED_FAMILIES=(
 DECLARED_FAMILIES=(
     netposture_reconcile_errors_total netposture_workqueue_retries_total
     netposture_aws_throttled_total netposture_aws_retries_total
-    netposture_drift_detected_total netposture_remediations_total netposture_policy_decisions_total
+    netposture_drift_detected_total netposture_remediations_total netposture_spec_applies_total
+    netposture_policy_decisions_total
     netposture_guardrail_violations_total netposture_drift_time_to_detect_seconds
     netposture_drift_time_to_remediate_seconds
     netposture_events_total netposture_event_actors_total netposture_event_ids_ignored_total
@@ -109,18 +110,50 @@ drift_events() { events_for "$1" "$2" | grep -c '^DriftDetected:' || true; }
 # polls_after <n>: the snapshot poller has listed the groups at least n times (for wait_for).
 polls_after() { metric_at_least netposture_aws_requests_total 'action="DescribeSecurityGroups"' "$1"; }
 
-# A new posture converging is not drift; a rule revoked with the aws CLI afterwards is, exactly
-# once (the polls after the repair find nothing more).
+# remediated_events <ns> <name>: how many Remediated Events regard the object.
+remediated_events() { events_for "$1" "$2" | grep -c '^Remediated:' || true; }
+
+# apply_net <ns>: a VPCPosture "net" (a VPC with its DNS attributes and a tag; moto creates VPCs
+# with enableDnsHostnames false, so converging it changes an attribute) repaired after a grace
+# period of 6 s, so its drift can be seen standing before the repair.
+apply_net() {
+    k apply -n "$1" -f - >/dev/null <<YAML
+apiVersion: netposture.dev/v1alpha1
+kind: VPCPosture
+metadata: {name: net}
+spec:
+  cidrBlock: 10.41.0.0/16
+  enableDnsSupport: true
+  enableDnsHostnames: true
+  tags: {team: net}
+  remediation: {mode: Enforce, gracePeriod: 6s}
+YAML
+}
+
+# vpc_drift_states <ns>: the states of net's Changed drift items.
+vpc_drift_states() {
+    k get vpcp net -n "$1" -o jsonpath='{.status.drift.items[?(@.change=="Changed")].state}'
+}
+
+# A new posture converging is not drift, and applying it is not a remediation; a rule revoked
+# with the aws CLI afterwards is drift, exactly once (the polls after the repair find nothing
+# more), and its repair a remediation. The same for a VPCPosture (its grace period does not
+# delay converging its new spec) and an attribute changed with the aws CLI.
 test_drift_is_only_what_changed_after_convergence() {
-    local ns sg sgp='kind="SecurityGroupPosture"' describes
+    local ns sg sgp='kind="SecurityGroupPosture"' vpcp='kind="VPCPosture"' describes vpc passes
     ns=$(new_namespace drift)
     start_for "$ns"
     apply_web "$ns"
+    apply_net "$ns"
     k wait --for=condition=Ready --timeout=60s sgp/web -n "$ns" || return 1
-    # Events are recorded in order: once the repair's is there, a detection's would be too.
-    wait_for 20 "the Remediated event of the creation" has_event "$ns" web Remediated "tcp 443" || return 1
+    # Events are recorded in order: once the creation's SpecApplied is there, a detection's or a
+    # Remediated one would be too.
+    wait_for 20 "the SpecApplied event of the creation" has_event "$ns" web SpecApplied "tcp 443" || return 1
     assert_eq "$(drift_events "$ns" web)" 0 "DriftDetected Events of a new posture" || return 1
+    assert_eq "$(remediated_events "$ns" web)" 0 "Remediated Events of a new posture" || return 1
     assert_eq "$(metric netposture_drift_detected_total "$sgp")" 0 "drift counted for a new posture" || return 1
+    assert_eq "$(metric netposture_remediations_total "$sgp")" 0 "remediations counted for a new posture" || return 1
+    metric_at_least netposture_spec_applies_total "$sgp,result=\"success\"" 1 || fail "the spec applied not counted" || return 1
     assert_eq "$(k get sgp web -n "$ns" -o jsonpath='{.status.drift.count}')" 0 "status.drift.count" || return 1
 
     sg=$(group_of "$ns" web)
@@ -132,12 +165,45 @@ test_drift_is_only_what_changed_after_convergence() {
     wait_for 30 "two more polls" polls_after $((describes + 2)) || return 1
     assert_eq "$(metric netposture_drift_detected_total "$sgp")" 1 "drift detections" || return 1
     assert_eq "$(drift_events "$ns" web)" 1 "DriftDetected Events" || return 1
+    # The repair is the one remediation.
+    assert_eq "$(metric netposture_remediations_total "$sgp")" 1 "remediations" || return 1
+    wait_for 20 "the Remediated event of the repair" has_event "$ns" web Remediated "authorize ingress tcp 443" || return 1
+    assert_eq "$(remediated_events "$ns" web)" 1 "Remediated Events" || return 1
     # Found by a poll: time-to-detect bounded by the poll before, time-to-remediate from the
     # detection to the verified repair.
     assert_eq "$(metric netposture_drift_time_to_detect_seconds_count "$sgp,source=\"poll\"")" 1 "polled detections timed" || return 1
     assert_eq "$(metric netposture_drift_time_to_remediate_seconds_count "$sgp,source=\"poll\"")" 1 "repairs timed" || return 1
     metric_above_zero netposture_drift_time_to_remediate_seconds_sum "$sgp,source=\"poll\"" || fail "time-to-remediate is 0" || return 1
     assert_eq "$(metric netposture_drift_time_to_detect_seconds_count 'source="event"')" 0 "event detections" || return 1
+
+    # The VPCPosture: converged at once despite its grace period (a new spec is not drift).
+    k wait --for=condition=Ready --timeout=60s vpcp/net -n "$ns" || return 1
+    vpc=$(k get vpcp net -n "$ns" -o jsonpath='{.status.vpcId}')
+    assert_eq "$(awsx ec2 describe-vpc-attribute --vpc-id "$vpc" --attribute enableDnsHostnames --query 'EnableDnsHostnames.Value')" \
+        true "enableDnsHostnames applied" || return 1
+    # Two more passes read the converged VPC: still no drift.
+    passes=$(metric netposture_reconcile_total "$vpcp")
+    wait_for 30 "two more passes of the VPC posture" metric_at_least netposture_reconcile_total "$vpcp" $((passes + 2)) || return 1
+    assert_eq "$(drift_events "$ns" net)" 0 "DriftDetected Events of a new VPC posture" || return 1
+    assert_eq "$(remediated_events "$ns" net)" 0 "Remediated Events of a new VPC posture" || return 1
+    assert_eq "$(metric netposture_drift_detected_total "$vpcp")" 0 "drift counted for a new VPC posture" || return 1
+    assert_eq "$(metric netposture_remediations_total "$vpcp")" 0 "remediations counted for a new VPC posture" || return 1
+    assert_eq "$(k get vpcp net -n "$ns" -o jsonpath='{.status.drift.count}')" 0 "the VPC posture's status.drift.count" || return 1
+    assert_eq "$(condition vpcp "$ns" net Drifted)" "False/NoDrift" "Drifted of a new VPC posture" || return 1
+
+    # An attribute changed out of band: drift, standing through the grace period, then repaired.
+    awsx ec2 modify-vpc-attribute --vpc-id "$vpc" --no-enable-dns-hostnames >/dev/null
+    wait_for 30 "the VPC attribute drift standing" condition_is vpcp "$ns" net Drifted True/DriftDetected || return 1
+    assert_eq "$(vpc_drift_states "$ns")" Pending "the attribute's drift item in its grace period" || return 1
+    assert_eq "$(metric netposture_drift_detected_total "$vpcp,change=\"Changed\"")" 1 "VPC drift detections" || return 1
+    wait_for 20 "a DriftDetected event for the attribute" has_event "$ns" net DriftDetected "enableDnsHostnames" || return 1
+    wait_for 30 "the attribute repaired" bash -c "[ \"\$(kubectl get vpcp net -n $ns -o jsonpath='{.status.drift.items[?(@.change==\"Changed\")].state}')\" = Repaired ]" || return 1
+    wait_for 20 "Drifted=False after the repair" condition_is vpcp "$ns" net Drifted False/NoDrift || return 1
+    assert_eq "$(awsx ec2 describe-vpc-attribute --vpc-id "$vpc" --attribute enableDnsHostnames --query 'EnableDnsHostnames.Value')" \
+        true "enableDnsHostnames repaired" || return 1
+    assert_eq "$(metric netposture_remediations_total "$vpcp")" 1 "VPC remediations" || return 1
+    wait_for 20 "the Remediated event of the VPC repair" has_event "$ns" net Remediated "enableDnsHostnames" || return 1
+    assert_eq "$(metric netposture_drift_detected_total "$vpcp")" 1 "VPC drift detections after the repair"
 }
 
 metric_above_zero() { python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) > 0 else 1)' "$(metric "$1" "$2")"; }
@@ -186,8 +252,9 @@ test_log_level_changes_at_runtime() {
     describes=$(metric netposture_aws_requests_total 'action="DescribeSecurityGroups"')
     wait_for 30 "two more polls" metric_at_least netposture_aws_requests_total 'action="DescribeSecurityGroups"' $((describes + 2)) || return 1
     assert_eq "$(log_lines_after 'snapshot polled' 'from=debug to=info')" 0 "debug lines after SIGUSR2" || return 1
-    grep ' remediated ' "$log" | grep -qE "reconcileID=[0-9a-f]{16} kind=SecurityGroupPosture namespace=$ns name=web " \
-        || fail "a reconcile's line without its reconcileID and posture: $(grep ' remediated ' "$log" | head -1)" || return 1
+    # (the creation's rules are applied as the spec: logged "applied spec", not "remediated")
+    grep ' applied spec ' "$log" | grep -qE "reconcileID=[0-9a-f]{16} kind=SecurityGroupPosture namespace=$ns name=web " \
+        || fail "a reconcile's line without its reconcileID and posture: $(grep ' applied spec ' "$log" | head -1)" || return 1
 }
 
 # exported_families: the family names a /metrics answer declares (TYPE lines).

@@ -86,6 +86,21 @@ void np_cli_status_table(FILE *out, json_object *rows);
 /* approve: the held plan (status.plan) of a posture object: id, reason, one action a line. */
 void np_cli_plan_print(FILE *out, json_object *obj);
 
+/*
+ * Text output of strings the cluster or AWS handed us (names, reasons, messages, drift items,
+ * actors, plan lines, error messages): what a terminal would act on is made visible, so a value
+ * can neither forge a line nor send escape sequences. \n, \t, \r and the other C0 controls and
+ * DEL as \xHH; C1 controls (U+0080..U+009F) as \uXXXX; each byte of invalid UTF-8 as \xHH.
+ * Anything else, `\` included, is kept as is. JSON and YAML output stay exact.
+ */
+void np_cli_put_visible(struct np_buf *b, const char *s);
+/* s made visible (owned); NULL reads as "". */
+char *np_cli_visible(const char *s);
+void np_cli_fputs_visible(FILE *out, const char *s);
+/* `prog cmd: <the error message made visible>` on stderr (API and AWS errors quote what they
+ * were sent). */
+void np_cli_print_error(const char *prog, const char *cmd);
+
 /* How a command that prints data ends (np_cli_report). */
 struct np_cli_report_ops {
     enum np_cli_format format;

@@ -602,8 +602,8 @@ struct np_controller_pass {
     json_object *drift_items; /* array (owned) */
     int drift_count;          /* items that differ now */
     bool diffed;              /* the drift was computed in this pass (else keep the old list) */
-    bool remediated;
-    json_object *plan;                             /* status.plan (owned) or NULL */
+    bool remediated;          /* a plan was applied (drift repaired or the spec converged) */
+    json_object *plan;        /* status.plan (owned) or NULL */
     struct np_controller_guardrail_set guardrails; /* the governing guardrails (owned) */
     bool deleting;                                 /* metadata.deletionTimestamp is set */
     bool retry_requested;      /* the netposture.dev/retry-contested annotation is set */

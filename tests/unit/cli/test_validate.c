@@ -368,3 +368,48 @@ Test(command, exit_codes)
                  NP_CLI_EXIT_FINDINGS);
     cr_expect_str_eq(np_cli_prog("/usr/bin/kubectl-netposture"), "kubectl netposture");
 }
+
+static size_t count_lines(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += *s == '\n';
+    return n;
+}
+
+Test(validate, a_finding_is_one_line_whatever_the_file_holds)
+{
+    struct np_cli_findings f = {0};
+    validate_str(&f, "apiVersion: netposture.dev/v1alpha1\n"
+                     "kind: SecurityGroupPosture\n"
+                     "metadata: {name: \"web\\e[2J\", namespace: shop}\n"
+                     "spec:\n"
+                     "  groupName: sg-web\n"
+                     "  ingress:\n"
+                     "  - protocol: tcp\n"
+                     "    fromPort: 443\n"
+                     "    toPort: 443\n"
+                     "    cidrs: [\"10.0.0.0/8\\nt.yaml:1:1: forged\"]\n");
+    cr_assert_gt(f.n, 0);
+    char *got = lines_of(&f);
+    cr_expect_null(strchr(got, '\x1b'), "%s", got);
+    cr_expect_eq(count_lines(got), f.n, "%s", got);
+    cr_expect_not_null(strstr(got, "web\\x1b[2J"), "%s", got);
+    free(got);
+    np_cli_findings_clean_up(&f);
+
+    np_cli_findings_add(&f, &(struct np_cli_finding){.severity = NP_CLI_WARNING,
+                                                     .file = "a\tb.yaml",
+                                                     .line = 1,
+                                                     .column = 2,
+                                                     .kind = "VPCPosture",
+                                                     .ns = "n\r",
+                                                     .name = "x\xc2\x9b",
+                                                     .field = "spec\n",
+                                                     .message = "m\x7f\xff"});
+    got = np_cli_finding_text(&f.items[0]);
+    cr_expect_str_eq(got,
+                     "a\\tb.yaml:1:2: VPCPosture n\\r/x\\u009b: spec\\n: warning: m\\x7f\\xff");
+    free(got);
+    np_cli_findings_clean_up(&f);
+}

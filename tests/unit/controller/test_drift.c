@@ -2,7 +2,9 @@
  * What counts as drift: a difference that appeared after the posture had converged for its
  * generation. Converging a new or changed spec is not drift (no Warning DriftDetected Event,
  * no netposture_drift_detected_total, no status drift item); an out-of-band change after
- * convergence is, exactly once. Time-to-detect runs from a CloudTrail event's time (source
+ * convergence is, exactly once. Only repairing drift is a remediation (Remediated Events,
+ * netposture_remediations_total); applying a spec is SpecApplied, netposture_spec_applies_total.
+ * Time-to-detect runs from a CloudTrail event's time (source
  * "event") or, found by a read, from the read before it (source "poll", an upper bound);
  * time-to-remediate from the detection to the verified repair. Security groups through real
  * reconcile passes (fixture.h); VPC postures through the shared decision
@@ -63,14 +65,26 @@ static void reconcile(const char *name)
     cr_assert_eq(fx_reconcile(&fx, name, &res), 0, "%s", np_error_message());
 }
 
-/* Asserts WEB shows no drift at all: no item, no Event, no count, Drifted=False. */
+static double remediations(const char *kind, const char *family)
+{
+    char *l = np_strdupf("kind=\"%s\",result=\"success\"", kind);
+    double n = np_metrics_value(fx.ctl->metrics, family, l);
+    free(l);
+    return n;
+}
+
+/* Asserts WEB shows no drift at all: no item, no Event, no count, Drifted=False; and nothing
+ * applied was a remediation (no Remediated Event, no netposture_remediations_total). */
 static void expect_no_drift(const char *when)
 {
     json_object *obj = fx_get(&fx, WEB);
     char *log = fx_event_log(&fx);
     cr_assert_eq(fx_events(&fx, "DriftDetected", NULL), 0, "%s: %s", when, log);
+    cr_assert_eq(fx_events(&fx, "Remediated", NULL), 0, "%s: %s", when, log);
     free(log);
     cr_assert_eq(detections(SGP), 0, "%s: drift counted", when);
+    cr_assert_eq(remediations(SGP, "netposture_remediations_total"), 0, "%s: remediations counted",
+                 when);
     cr_assert_eq(drift_count(obj), 0, "%s: drift items %s", when,
                  json_object_to_json_string(np_json_path(obj, "status", "drift", NP_JSON_END)));
     const char *reason = NULL;
@@ -103,16 +117,32 @@ Test(controller_drift, a_new_posture_is_not_drift, .init = setup, .fini = teardo
     fx_put_posture(&fx, WEB, SPEC);
     reconcile(WEB);
     expect_no_drift("after creation");
+    /* What converging applied is announced as such. */
+    char *log = fx_event_log(&fx);
+    cr_assert_gt(fx_events(&fx, "SpecApplied", "Normal"), 0, "%s", log);
+    free(log);
+    cr_assert_gt(remediations(SGP, "netposture_spec_applies_total"), 0);
     reconcile(WEB);
     expect_no_drift("after a second pass");
 }
 
 Test(controller_drift, a_changed_spec_is_not_drift, .init = setup, .fini = teardown)
 {
-    char *gid = web_changed_to(SPEC_WITH(HTTPS_RULE "," SSH_RULE, ",\"tags\":{\"team\":\"web\"}"));
+    fx_put_posture(&fx, WEB, SPEC);
+    reconcile(WEB);
+    int applied = fx_events(&fx, "SpecApplied", "Normal");
+    double applies = remediations(SGP, "netposture_spec_applies_total");
+    fx_set_spec(&fx, WEB, SPEC_WITH(HTTPS_RULE "," SSH_RULE, ",\"tags\":{\"team\":\"web\"}"));
+    reconcile(WEB);
+    char *gid = group_of_web();
     cr_assert(fake_ec2_has_rule(fx.ec2, gid, false, "tcp", 22, 22, "10.0.0.0/8"));
     free(gid);
     expect_no_drift("after a spec change");
+    char *log = fx_event_log(&fx);
+    /* authorize tcp 22, tag set team=web */
+    cr_assert_eq(fx_events(&fx, "SpecApplied", "Normal"), applied + 2, "%s", log);
+    free(log);
+    cr_assert_eq(remediations(SGP, "netposture_spec_applies_total"), applies + 1);
 }
 
 /* In Detect mode a changed spec stays unapplied: not Ready, but still not drift. */
@@ -146,6 +176,9 @@ Test(controller_drift, an_out_of_band_change_is_drift_once, .init = setup, .fini
     cr_assert_eq(np_metrics_value(fx.ctl->metrics, "netposture_drift_detected_total",
                                   "kind=\"" SGP "\",change=\"Missing\""),
                  1);
+    /* The repair is a remediation: one plan, one Remediated Event (authorize tcp 443). */
+    cr_assert_eq(remediations(SGP, "netposture_remediations_total"), 1);
+    cr_assert_eq(fx_events(&fx, "Remediated", "Normal"), 1);
     json_object *obj = fx_get(&fx, WEB);
     cr_assert_not_null(fx_drift_item(obj, "ingress", "Missing"));
     json_object_put(obj);
@@ -302,6 +335,11 @@ Test(controller_drift, a_vpc_spec_converging_is_not_drift, .init = setup, .fini 
     cr_assert_eq(decide_vpc(0), 0, "a drift item for a new posture");
     cr_assert_eq(fx_events(&fx, "DriftDetected", NULL), 0);
     cr_assert_eq(vpc_detections(), 0);
+    /* Applied, but as the spec converging: not a remediation. */
+    cr_assert_eq(fx_events(&fx, "Remediated", NULL), 0);
+    cr_assert_eq(fx_events(&fx, "SpecApplied", "Normal"), 2);
+    cr_assert_eq(remediations("VPCPosture", "netposture_remediations_total"), 0);
+    cr_assert_eq(remediations("VPCPosture", "netposture_spec_applies_total"), 2);
 }
 
 Test(controller_drift, a_vpc_difference_after_convergence_is_drift, .init = setup, .fini = teardown)
@@ -309,6 +347,10 @@ Test(controller_drift, a_vpc_difference_after_convergence_is_drift, .init = setu
     cr_assert_eq(decide_vpc(2), 1);
     cr_assert_eq(fx_events(&fx, "DriftDetected", "Warning"), 1);
     cr_assert_eq(vpc_detections(), 1);
+    cr_assert_eq(fx_events(&fx, "Remediated", "Normal"), 1);
+    cr_assert_eq(fx_events(&fx, "SpecApplied", NULL), 0);
+    cr_assert_eq(remediations("VPCPosture", "netposture_remediations_total"), 1);
+    cr_assert_eq(remediations("VPCPosture", "netposture_spec_applies_total"), 0);
 }
 
 /* ---------------------------------------------------------------- time to detect, remediate */

@@ -160,6 +160,23 @@ Test(log, level_changes_while_running)
     free(text);
 }
 
+Test(log, off_writes_nothing_and_is_not_a_level_to_log_at)
+{
+    capture();
+    np_log_set_level(NP_LOG_OFF);
+    cr_assert_eq(np_log_level(), NP_LOG_OFF);
+    np_log_error("hidden when off");
+    np_log(NP_LOG_OFF, "never a line", NP_LOG_END);
+    np_log_set_level(NP_LOG_DEBUG);
+    np_log(NP_LOG_OFF, "not even at debug", NP_LOG_END);
+    char *text = captured_text();
+    cr_assert_str_eq(text, "");
+    cr_assert_str_eq(np_log_level_name(NP_LOG_OFF), "off");
+    enum np_log_level l = NP_LOG_INFO;
+    cr_assert_neq(np_log_level_parse("off", &l), 0); /* not for --log-level */
+    free(text);
+}
+
 Test(log, text_format_writes_numbers_and_context)
 {
     const char *kv[] = {"reconcileID", "00000000000000aa"};
