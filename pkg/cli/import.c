@@ -200,7 +200,9 @@ static int import_vpc_groups(struct np_aws_ec2 *ec2, const struct np_cli_import_
             continue;
         rc = import_group(&sgs[i], o, items);
         if (rc == NP_EDENIED) { /* managed already: the others are still imported */
-            fprintf(stderr, "skipped: %s\n", np_error_message());
+            fputs("skipped: ", stderr);
+            np_cli_fputs_visible(stderr, np_error_message());
+            fputc('\n', stderr);
             rc = 0;
         }
     }
@@ -268,7 +270,9 @@ static int run_import(const char *prog, const struct np_cli_import_opts *o,
         io.region = np_aws_ec2_region(ec2);
         rc = o->group_id ? import_group_id(ec2, &io, items) : np_cli_import_vpc_id(ec2, &io, items);
         if (rc == NP_EDENIED && o->all_in_vpc) { /* managed already: its groups still come */
-            fprintf(stderr, "skipped: %s\n", np_error_message());
+            fputs("skipped: ", stderr);
+            np_cli_fputs_visible(stderr, np_error_message());
+            fputc('\n', stderr);
             rc = 0;
         }
         /* the groups' postures name their own, so a VPC's name never passes to them */
@@ -281,7 +285,7 @@ static int run_import(const char *prog, const struct np_cli_import_opts *o,
     if (rc == 0)
         rc = print_items(items, o->format);
     if (rc)
-        fprintf(stderr, "%s import: %s\n", prog, np_error_message());
+        np_cli_print_error(prog, "import");
     json_object_put(items);
     np_aws_ec2_destroy(ec2);
     return rc ? NP_CLI_EXIT_USAGE : NP_CLI_EXIT_OK;

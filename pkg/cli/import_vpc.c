@@ -102,11 +102,13 @@ static bool declarable_route(const struct np_aws_route *r, const char *rt_id)
         return false;
     if (r->has_target && r->target_kind == NP_AWS_ROUTE_GATEWAY && np_str_eq(r->target, "local"))
         return false;
-    if (!r->has_target || !r->target)
-        fprintf(stderr,
-                "not imported: route %s of %s has no target AWS names (it will show as "
-                "drift)\n",
-                r->destination ? r->destination : "?", rt_id);
+    if (!r->has_target || !r->target) {
+        fputs("not imported: route ", stderr);
+        np_cli_fputs_visible(stderr, r->destination ? r->destination : "?");
+        fputs(" of ", stderr);
+        np_cli_fputs_visible(stderr, rt_id);
+        fputs(" has no target AWS names (it will show as drift)\n", stderr);
+    }
     return r->has_target && r->target;
 }
 

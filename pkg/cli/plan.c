@@ -230,20 +230,25 @@ json_object *np_cli_plan_json(const struct np_cli_plan_target *t, const char *ki
     return o;
 }
 
-/* "SecurityGroupPosture ns/name: security group sg-1 in eu-west-1" (or "no ... yet"). */
+/* "SecurityGroupPosture ns/name: security group sg-1 in eu-west-1" (or "no ... yet"); what
+ * came from the cluster and AWS (names, ids, the region) made visible. */
 static void plan_heading(FILE *out, json_object *plan)
 {
     const char *kind = np_json_path_str(plan, "kind", NP_JSON_END);
     bool vpc = np_str_eq(kind, "VPCPosture");
     const char *id = np_json_path_str(plan, vpc ? "vpcId" : "groupId", NP_JSON_END);
-    const char *noun = vpc ? "VPC" : "security group";
-    const char *region = np_json_path_str(plan, "region", NP_JSON_END);
-    fprintf(out, "%s %s/%s: ", kind, np_json_path_str(plan, "namespace", NP_JSON_END),
-            np_json_path_str(plan, "name", NP_JSON_END));
-    if (id)
-        fprintf(out, "%s %s in %s\n", noun, id, region);
-    else
-        fprintf(out, "no %s yet in %s\n", noun, region);
+    fprintf(out, "%s ", vpc ? "VPCPosture" : "SecurityGroupPosture");
+    np_cli_fputs_visible(out, np_json_path_str(plan, "namespace", NP_JSON_END));
+    fputc('/', out);
+    np_cli_fputs_visible(out, np_json_path_str(plan, "name", NP_JSON_END));
+    fprintf(out, ": %s%s", id ? "" : "no ", vpc ? "VPC" : "security group");
+    if (id) {
+        fputc(' ', out);
+        np_cli_fputs_visible(out, id);
+    }
+    fputs(id ? " in " : " yet in ", out);
+    np_cli_fputs_visible(out, np_json_path_str(plan, "region", NP_JSON_END));
+    fputc('\n', out);
 }
 
 /* One plan as text: a heading, one indented line per change, the id, and `+A ~C -R`. */
@@ -251,8 +256,11 @@ static void plan_text(FILE *out, json_object *plan)
 {
     plan_heading(out, plan);
     json_object *acts = np_json_path(plan, "actions", NP_JSON_END);
-    for (size_t i = 0; i < np_cli_len(acts); i++)
-        fprintf(out, "  %s\n", json_object_get_string(json_object_array_get_idx(acts, i)));
+    for (size_t i = 0; i < np_cli_len(acts); i++) {
+        fputs("  ", out);
+        np_cli_fputs_visible(out, json_object_get_string(json_object_array_get_idx(acts, i)));
+        fputc('\n', out);
+    }
     if (np_cli_len(acts) == 0)
         fprintf(out, "  no changes\n");
     int64_t excepted = np_json_path_int(plan, 0, "excepted", NP_JSON_END);
@@ -260,8 +268,11 @@ static void plan_text(FILE *out, json_object *plan)
         fprintf(out, "  (%lld drift item(s) tolerated by an exception: not in the plan)\n",
                 (long long)excepted);
     const char *id = np_json_path_str(plan, "id", NP_JSON_END);
-    if (id)
-        fprintf(out, "plan id %s\n", id);
+    if (id) {
+        fputs("plan id ", out);
+        np_cli_fputs_visible(out, id);
+        fputc('\n', out);
+    }
     fprintf(out, "+%lld ~%lld -%lld\n",
             (long long)np_json_path_int(plan, 0, "summary", "add", NP_JSON_END),
             (long long)np_json_path_int(plan, 0, "summary", "change", NP_JSON_END),

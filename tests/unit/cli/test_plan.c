@@ -278,3 +278,24 @@ Test(plan_vpc, a_deny_guardrail_refuses_the_posture_before_aws)
         "forbids networkAcl/private ingress 110 allow tcp 443 172.16.0.0/12; the controller "
         "refuses the posture (Ready=False GuardrailViolation) and plans nothing\n");
 }
+
+/* A plan's text makes what came from the cluster or AWS visible: no escape sequence or line
+ * break reaches the terminal from a name, an id or a plan line. */
+Test(plan, the_text_cannot_forge_lines_or_reach_the_terminal)
+{
+    cr_redirect_stdout();
+    json_object *plans = json_tokener_parse(
+        "[{\"kind\": \"VPCPosture\", \"namespace\": \"shop\", \"name\": \"m\\u001b[2Jain\", "
+        "\"vpcId\": \"vpc-1\\nplan id forged\", \"region\": \"us-east-1\", \"id\": \"sha256:1\", "
+        "\"actions\": [\"tag set vpc a=\\u009b31m\"], \"summary\": {\"add\": 1, \"change\": 0, "
+        "\"remove\": 0}, \"excepted\": 0}]");
+    cr_assert_not_null(plans);
+    np_cli_plan_text(stdout, plans);
+    fflush(stdout);
+    json_object_put(plans);
+    cr_assert_stdout_eq_str(
+        "VPCPosture shop/m\\x1b[2Jain: VPC vpc-1\\nplan id forged in us-east-1\n"
+        "  tag set vpc a=\\u009b31m\n"
+        "plan id sha256:1\n"
+        "+1 ~0 -0\n");
+}
