@@ -161,8 +161,9 @@ int np_controller_pass_find_or_create(struct np_controller_pass *p,
         return adopt(p, ops, adopt_id, enforce, res);
     int rc = find_ours(p, ops, enforce);
     if (rc == NP_EAGAIN) {
+        /* Parked in the region: its first poll's end (or failure, or stop) enqueues us again,
+         * so no timer (it would run the pass once more after that). */
         p->deferred = true;
-        res->requeue_after_ms = 5000; /* safety net; the poll enqueues us when done */
         return 0;
     }
     if (rc || ops->found(p, NULL, NULL))

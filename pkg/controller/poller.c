@@ -18,7 +18,15 @@ struct snap_entry {
         put_at_ms;   /* mono time of the last np_controller_region_snapshot_put, 0 if from a poll */
     int64_t seen_ms; /* wall: the last read of this content (a poll's start, or a put) */
     int64_t before_ms; /* wall: the last read of the content before it, 0: none */
+    bool enqueued;     /* the poll that read it enqueued its owner */
     struct snap_entry *next;
+};
+
+/* A work item parked for the first poll (np_controller_region_park). */
+struct parked {
+    char *text;     /* the queue text */
+    char *key;      /* the posture's key (in text) */
+    char *group_id; /* the group its pass waits for, or NULL */
 };
 
 struct snapshot {
@@ -43,6 +51,8 @@ struct np_controller_region {
     struct snapshot snap;
     char *default_vpc;
     struct np_controller_hint_store hints; /* CloudTrail hints by group id; guarded by lock */
+    struct parked *parked;                 /* work waiting for the first poll; guarded by lock */
+    size_t n_parked;
 };
 
 /* ---------------------------------------------------------------- snapshot map */
@@ -155,11 +165,61 @@ static const char *owner_of(const struct np_aws_sg *sg)
     return np_aws_tag_get(sg->tags, sg->n_tags, NP_POSTURE_TAG_OWNER);
 }
 
-static void enqueue_owner(struct np_controller_region *r, const struct np_aws_sg *sg)
+static bool enqueue_owner(struct np_controller_region *r, const struct np_aws_sg *sg)
 {
     const char *owner = sg ? owner_of(sg) : NULL;
-    if (owner && strchr(owner, '/'))
-        np_controller_enqueue(r->ctl, NP_CONTROLLER_WORK_SGP, owner);
+    return owner && strchr(owner, '/') &&
+           np_controller_enqueue(r->ctl, NP_CONTROLLER_WORK_SGP, owner);
+}
+
+/* ---------------------------------------------------------------- parked work */
+
+/* Caller holds r->lock. */
+static bool first_poll_running_locked(const struct np_controller_region *r)
+{
+    return !r->polled && !r->poll_failed && !r->stop;
+}
+
+/*
+ * Enqueues the work parked for the first poll (which just ended, failed or was stopped), in the
+ * same critical section that ended it, so no pass of a parked key starts before it is back in
+ * the queue. An item whose group the poll just read, with its owner enqueued by that poll, is
+ * in the queue already: adding it again would run it twice when a worker took it meanwhile.
+ * Caller holds r->lock.
+ */
+static void release_parked_locked(struct np_controller_region *r)
+{
+    for (size_t i = 0; i < r->n_parked; i++) {
+        struct parked *x = &r->parked[i];
+        const struct snap_entry *e = x->group_id ? snap_find(&r->snap, x->group_id) : NULL;
+        bool queued = r->polled && e && e->enqueued && np_str_eq(owner_of(e->sg), x->key);
+        if (!queued && r->ctl->queue)
+            np_kube_workqueue_add(r->ctl->queue, x->text);
+        free(x->text);
+        free(x->group_id);
+    }
+    free(r->parked);
+    r->parked = NULL;
+    r->n_parked = 0;
+}
+
+bool np_controller_region_park(struct np_controller_region *r, enum np_controller_work_kind kind,
+                               const char *key, const char *group_id)
+{
+    char *text = np_controller_work_item_text(kind, key);
+    pthread_mutex_lock(&r->lock);
+    bool parked = first_poll_running_locked(r);
+    if (parked) {
+        /* A key parked twice (re-added, taken again before the poll ended) is enqueued twice
+         * on release: the queue coalesces it. */
+        r->parked = np_xrealloc(r->parked, (r->n_parked + 1) * sizeof(*r->parked));
+        r->parked[r->n_parked++] =
+            (struct parked){text, strchr(text, ':') + 1, np_strdup(group_id)};
+        text = NULL;
+    }
+    pthread_mutex_unlock(&r->lock);
+    free(text);
+    return parked;
 }
 
 /* ---------------------------------------------------------------- polling */
@@ -191,7 +251,7 @@ static void date_read(struct snap_entry *e, const struct snap_entry *old, int64_
  */
 static void snapshot_fill_locked(struct np_controller_region *r, struct snapshot *fresh,
                                  const struct np_aws_sg *sgs, size_t n, int64_t started,
-                                 int64_t read_at, struct np_aws_sg **changed, size_t *nchanged)
+                                 int64_t read_at, struct snap_entry **changed, size_t *nchanged)
 {
     for (size_t i = 0; i < n; i++) {
         if (!sgs[i].group_id || snap_find(fresh, sgs[i].group_id))
@@ -206,7 +266,7 @@ static void snapshot_fill_locked(struct np_controller_region *r, struct snapshot
         struct snap_entry *e = entry_new(&sgs[i], np_aws_sg_fingerprint(&sgs[i]), 0);
         date_read(e, old, read_at);
         if (!old || old->fingerprint != e->fingerprint)
-            changed[(*nchanged)++] = e->sg;
+            changed[(*nchanged)++] = e;
         snap_insert(fresh, e);
     }
 }
@@ -246,12 +306,14 @@ static int poll_once(struct np_controller_region *r)
                     np_error_message());
         pthread_mutex_lock(&r->lock);
         r->poll_failed = true;
+        release_parked_locked(r); /* their passes read AWS themselves now */
         pthread_mutex_unlock(&r->lock);
         return rc;
     }
     struct snapshot fresh;
     snap_init(&fresh, n > 32 ? n * 2 : 64);
-    struct np_aws_sg **changed = np_xcalloc(n + 1, sizeof(*changed)), **gone = NULL;
+    struct snap_entry **changed = np_xcalloc(n + 1, sizeof(*changed));
+    struct np_aws_sg **gone = NULL;
     size_t nchanged = 0, ngone = 0;
     pthread_mutex_lock(&r->lock);
     snapshot_fill_locked(r, &fresh, sgs, n, started, read_at, changed, &nchanged);
@@ -259,10 +321,11 @@ static int poll_once(struct np_controller_region *r)
     snap_clean_up(&r->snap);
     r->snap = fresh;
     r->polled = true;
-    /* Enqueue under the lock: the sg pointers in `changed` belong to the new snapshot. On the
+    /* Enqueue under the lock: the entries in `changed` belong to the new snapshot. On the
      * first poll every group counts as changed, so nothing read before it is missed. */
     for (size_t i = 0; i < nchanged; i++)
-        enqueue_owner(r, changed[i]);
+        changed[i]->enqueued = enqueue_owner(r, changed[i]->sg);
+    release_parked_locked(r);
     pthread_mutex_unlock(&r->lock);
     for (size_t i = 0; i < ngone; i++) {
         enqueue_owner(r, gone[i]);
@@ -346,6 +409,10 @@ void np_controller_region_stop(struct np_controller_region *r)
         pthread_join(r->thread, NULL);
         r->started = false;
     }
+    /* Stopped before its first poll ended: their passes go on without it. */
+    pthread_mutex_lock(&r->lock);
+    release_parked_locked(r);
+    pthread_mutex_unlock(&r->lock);
 }
 
 void np_controller_region_destroy(struct np_controller_region *r)
@@ -530,7 +597,7 @@ bool np_controller_region_snapshot_is_empty(struct np_controller_region *r)
 bool np_controller_region_first_poll_running(struct np_controller_region *r)
 {
     pthread_mutex_lock(&r->lock);
-    bool running = !r->polled && !r->poll_failed && !r->stop;
+    bool running = first_poll_running_locked(r);
     pthread_mutex_unlock(&r->lock);
     return running;
 }

@@ -144,6 +144,15 @@ void np_controller_log_scope_end(struct np_controller_log_scope *s);
 int np_controller_work_item_reconcile(struct np_controller *ctl,
                                       const struct np_controller_work_item *w,
                                       struct np_controller_result *res);
+/*
+ * Whether the item's pass would only wait for its region's first poll: true when it was
+ * parked in the region instead (the poll's end enqueues it again), so no pass runs now.
+ */
+bool np_controller_work_item_park(struct np_controller *ctl,
+                                  const struct np_controller_work_item *w);
+/* One queue entry, as a worker handles it between get and done: parked, or reconciled (and
+ * counted in netposture_reconcile_total) with the queue told what comes next. */
+void np_controller_work_on(struct np_controller *ctl, const char *text);
 
 struct np_controller_account;
 struct np_controller_region;
@@ -383,6 +392,14 @@ void np_controller_accounts_invalidate(struct np_controller *ctl, const char *na
  * when the posture may not use it (a condition, not an error). Never holds accounts_lock across the
  * Secret read or a thread join.
  */
+/*
+ * Parks a work item in the region (NULL: the account's default) of a cached account while its
+ * first poll runs (np_controller_region_park); false when the account or region is not built
+ * yet or no first poll runs. Builds nothing.
+ */
+bool np_controller_account_park(struct np_controller *ctl, const char *account, const char *region,
+                                enum np_controller_work_kind kind, const char *key,
+                                const char *group_id);
 int np_controller_account_use(struct np_controller *ctl, const char *name, const char *ns,
                               const char *region, struct np_controller_account_hold *use);
 void np_controller_account_hold_clean_up(struct np_controller_account_hold *use);
@@ -449,6 +466,14 @@ int np_controller_region_snapshot_get(struct np_controller_region *r, const char
  * every owner it finds).
  */
 bool np_controller_region_first_poll_running(struct np_controller_region *r);
+/*
+ * Parks a work item while the region's first poll runs: true when parked (the poll's end, or
+ * failure, or the poller's stop, enqueues it again, unless that poll enqueued it already as the
+ * owner of group_id, the group its pass waits for, or NULL), false when no first poll runs (the
+ * caller goes on). Atomic with the poll's end: an item is never parked after its release.
+ */
+bool np_controller_region_park(struct np_controller_region *r, enum np_controller_work_kind kind,
+                               const char *key, const char *group_id);
 /* Finds a group by its netposture.dev/uid tag in the snapshot. Same codes. */
 int np_controller_region_snapshot_find_uid(struct np_controller_region *r, const char *uid,
                                            struct np_aws_sg **out);
@@ -801,6 +826,10 @@ bool np_controller_pass_guardrail_verdict(struct np_controller_pass *p,
 
 int np_controller_reconcile_sgp(struct np_controller *ctl, const char *key,
                                 struct np_controller_result *res);
+/* The park hook of the kind (np_controller_work_item_park): a posture whose pass would defer to
+ * its region's first poll (converging, its group known from status.groupId, not adopting one
+ * by id) is parked in that region without a pass. */
+bool np_controller_park_sgp(struct np_controller *ctl, const char *key);
 /* An AWS permission for a canonical rule (strings borrowed from the rule). */
 struct np_aws_perm np_controller_perm_of(const struct np_posture_rule *r);
 /* The canonical atomic rules of an observed group (owned: np_posture_ruleset_clean_up). */

@@ -50,7 +50,9 @@ struct fake_ec2 {
     char fail_action[128];
     int fail_nth; /* 0: none */
     int fail_seen;
-    bool fail_quietly; /* answer success, change nothing */
+    bool fail_quietly;       /* answer success, change nothing */
+    bool hold_polls;         /* a poller's DescribeSecurityGroups waits (fake_ec2_hold_polls) */
+    pthread_cond_t released; /* signalled when hold_polls is cleared */
 };
 
 /* ---------------------------------------------------------------- form bodies */
@@ -659,6 +661,13 @@ static void transport(void *ctx, const struct np_aws_http_request *hreq,
     if (!action)
         action = "";
     pthread_mutex_lock(&f->lock);
+    if (strcmp(action, "DescribeSecurityGroups") == 0 &&
+        np_str_eq(form_get(&req, "Filter.1.Name"), "tag-key")) {
+        /* a poll: wait while held (10 s at most, so a broken test cannot hang) */
+        struct timespec ts = np_time_mono_after(10000);
+        while (f->hold_polls && pthread_cond_timedwait(&f->released, &f->lock, &ts) == 0)
+            ;
+    }
     f->calls = np_xrealloc(f->calls, (f->n_calls + 1) * sizeof(*f->calls));
     f->calls[f->n_calls++] = np_strdup(action);
     bool fail =
@@ -703,6 +712,11 @@ struct fake_ec2 *fake_ec2_new(void)
 {
     struct fake_ec2 *f = np_xcalloc(1, sizeof(*f));
     pthread_mutex_init(&f->lock, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&f->released, &ca);
+    pthread_condattr_destroy(&ca);
     f->hooks.transport = transport;
     f->hooks.sleep_ms = no_sleep;
     f->hooks.ctx = f;
@@ -719,6 +733,7 @@ void fake_ec2_destroy(struct fake_ec2 *f)
     for (size_t i = 0; i < f->n_calls; i++)
         free(f->calls[i]);
     free(f->calls);
+    pthread_cond_destroy(&f->released);
     pthread_mutex_destroy(&f->lock);
     free(f);
 }
@@ -945,4 +960,13 @@ void fake_ec2_fail_nth(struct fake_ec2 *f, const char *action, int nth)
 void fake_ec2_ignore_nth(struct fake_ec2 *f, const char *action, int nth)
 {
     fail_nth(f, action, nth, true);
+}
+
+void fake_ec2_hold_polls(struct fake_ec2 *f, bool hold)
+{
+    pthread_mutex_lock(&f->lock);
+    f->hold_polls = hold;
+    if (!hold)
+        pthread_cond_broadcast(&f->released);
+    pthread_mutex_unlock(&f->lock);
 }

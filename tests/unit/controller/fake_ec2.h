@@ -82,5 +82,10 @@ void fake_ec2_fail_nth(struct fake_ec2 *f, const char *action, int nth);
  * writer undid it at once, or a read that lags the write): verification sees it still differ.
  */
 void fake_ec2_ignore_nth(struct fake_ec2 *f, const char *action, int nth);
+/*
+ * While held, a poller's DescribeSecurityGroups (the one filtered on tag-key) waits, at most
+ * 10 s: a test makes a first poll last while passes run.
+ */
+void fake_ec2_hold_polls(struct fake_ec2 *f, bool hold);
 
 #endif
