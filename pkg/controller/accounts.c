@@ -574,6 +574,7 @@ static int region_install(struct np_controller *ctl, struct np_controller_region
     }
     pthread_mutex_unlock(&ctl->accounts_lock);
     if (installed) {
+        np_controller_region_start(e->region); /* a discarded one never polls */
         *out = e;
         return 0;
     }

@@ -46,6 +46,7 @@ struct np_controller_region {
     pthread_mutex_t lock;
     pthread_cond_t cond;
     bool stop;
+    bool go; /* np_controller_region_start: the poller may read AWS */
     bool polled;
     bool poll_failed; /* a poll failed before the first one succeeded */
     struct snapshot snap;
@@ -342,6 +343,15 @@ static int poll_once(struct np_controller_region *r)
 static void *poller_main(void *arg)
 {
     struct np_controller_region *r = arg;
+    /* A region another worker built at the same time is discarded before its first poll (which
+     * would enqueue every owner of the region a second time). */
+    pthread_mutex_lock(&r->lock);
+    while (!r->go && !r->stop)
+        pthread_cond_wait(&r->cond, &r->lock);
+    bool discarded = r->stop;
+    pthread_mutex_unlock(&r->lock);
+    if (discarded)
+        return NULL;
     for (;;) {
         int64_t started = np_time_mono_ms();
         poll_once(r);
@@ -392,6 +402,14 @@ int np_controller_region_new(struct np_controller_region **out, struct np_contro
     r->started = true;
     *out = r;
     return 0;
+}
+
+void np_controller_region_start(struct np_controller_region *r)
+{
+    pthread_mutex_lock(&r->lock);
+    r->go = true;
+    pthread_cond_broadcast(&r->cond);
+    pthread_mutex_unlock(&r->lock);
 }
 
 void np_controller_region_signal_stop(struct np_controller_region *r)

@@ -508,9 +508,13 @@ bool np_controller_region_take_event(struct np_controller_region *r, const char 
 int64_t np_controller_region_resync_ms(struct np_controller_region *r);
 /* The default VPC of the region, cached (owned copy). */
 int np_controller_region_default_vpc(struct np_controller_region *r, char **vpc_id);
+/* A region and its poller thread, which waits for np_controller_region_start (or a stop) before
+ * its first poll. */
 int np_controller_region_new(struct np_controller_region **out, struct np_controller *ctl,
                              const char *account, const char *region, struct np_aws_ec2 *ec2,
                              int64_t resync_ms);
+/* Lets the poller start polling: once the region is installed where workers find it. */
+void np_controller_region_start(struct np_controller_region *r);
 /* Stops the poller thread (joins it); the snapshot stays readable. Idempotent. */
 void np_controller_region_stop(struct np_controller_region *r);
 /* Asks the poller thread to stop without waiting for it (safe under a lock). */
