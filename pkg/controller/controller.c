@@ -441,13 +441,18 @@ out:
 
 static int start_informer(struct np_controller *ctl, struct np_kube_informer **inf,
                           const struct np_kube_resource *res, const char *ns,
-                          struct np_kube_handlers h)
+                          struct np_kube_handlers h, bool postures)
 {
     struct np_kube_informer_options o;
     memset(&o, 0, sizeof(o));
     o.resource = *res;
     o.namespace = ns;
     o.handlers = h;
+    if (postures && np_controller_sharded(ctl)) {
+        /* Other shards' postures are kept as stubs (what this shard reads of them). */
+        o.transform = np_controller_shard_transform;
+        o.transform_ctx = ctl;
+    }
     /* List pages arrive with managedFields (dropped after parsing): small pages keep the peak
      * memory of a (re)list of many postures low. */
     o.page_size = 100;
@@ -481,16 +486,18 @@ static int start_informers(struct np_controller *ctl)
     struct np_kube_handlers ns_h = {on_namespace_add, on_namespace_update, NULL, ctl};
     struct np_kube_handlers gr_h = {on_guardrail_change, on_guardrail_update, on_guardrail_change,
                                     ctl};
-    int rc = start_informer(ctl, &ctl->acct_inf, &np_controller_res_accounts, NULL, acct_h);
+    int rc = start_informer(ctl, &ctl->acct_inf, &np_controller_res_accounts, NULL, acct_h, false);
     if (rc == 0)
-        rc = start_informer(ctl, &ctl->ns_inf, &np_kube_res_namespaces, NULL, ns_h);
+        rc = start_informer(ctl, &ctl->ns_inf, &np_kube_res_namespaces, NULL, ns_h, false);
     if (rc == 0)
-        rc = start_informer(ctl, &ctl->guardrail_inf, &np_controller_res_guardrails, NULL, gr_h);
+        rc = start_informer(ctl, &ctl->guardrail_inf, &np_controller_res_guardrails, NULL, gr_h,
+                            false);
     if (rc == 0)
-        rc = start_informer(ctl, &ctl->sgp_inf, &np_controller_res_sgp, ctl->opts.namespace, sgp_h);
+        rc = start_informer(ctl, &ctl->sgp_inf, &np_controller_res_sgp, ctl->opts.namespace, sgp_h,
+                            true);
     if (rc == 0)
         rc = start_informer(ctl, &ctl->vpcp_inf, &np_controller_res_vpcp, ctl->opts.namespace,
-                            vpcp_h);
+                            vpcp_h, true);
     return rc;
 }
 

@@ -2,7 +2,8 @@
  * The observed-state informer of one (account, region): every resync interval (jittered) it
  * reads all managed groups with one filtered, paginated DescribeSecurityGroups, keeps them
  * as a snapshot, and enqueues only the postures whose group's fingerprint changed or whose
- * group vanished. Reconciles read the snapshot instead of calling Describe per object.
+ * group vanished. Reconciles read the snapshot instead of calling Describe per object. With
+ * shards, the snapshot keeps only the groups whose uid tag names a posture of this shard.
  */
 #include "controller/private/controller_private.h"
 
@@ -173,6 +174,17 @@ static bool enqueue_owner(struct np_controller_region *r, const struct np_aws_sg
            np_controller_enqueue(r->ctl, NP_CONTROLLER_WORK_SGP, owner);
 }
 
+/* Whether the snapshot keeps a group: with shards, only those whose uid tag names a posture of
+ * this shard (or that carry none: whose they are is not known). */
+static bool shard_keeps(const struct np_controller_region *r, const struct np_aws_sg *sg)
+{
+    const struct np_controller *ctl = r->ctl;
+    if (!np_controller_sharded(ctl))
+        return true;
+    const char *uid = np_aws_tag_get(sg->tags, sg->n_tags, NP_POSTURE_TAG_UID);
+    return !uid || np_controller_shard_of(uid, ctl->opts.shard_count) == ctl->opts.shard_index;
+}
+
 /* ---------------------------------------------------------------- parked work */
 
 /* Caller holds r->lock. */
@@ -258,6 +270,8 @@ static void snapshot_fill_locked(struct np_controller_region *r, struct snapshot
         if (!sgs[i].group_id || snap_find(fresh, sgs[i].group_id))
             continue; /* no id (a broken answer), or listed twice (a paging anomaly): the
                          first copy stands */
+        if (!shard_keeps(r, &sgs[i]))
+            continue; /* another shard's posture's: that shard polls it */
         struct snap_entry *old = snap_find(&r->snap, sgs[i].group_id);
         if (old && old->put_at_ms > started) {
             /* A reconcile recorded a newer read while this poll was in flight: keep it. */

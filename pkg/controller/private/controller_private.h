@@ -295,6 +295,20 @@ bool np_controller_sharded(const struct np_controller *ctl);
 bool np_controller_shard_owns(const struct np_controller *ctl, json_object *posture);
 /* Whether this process writes CloudAccount and PostureGuardrail status (shard 0). */
 bool np_controller_shard_writes_shared(const struct np_controller *ctl);
+/*
+ * Cuts a posture object down to the stub a shard keeps of another shard's postures: metadata
+ * (name, namespace, uid, generation, resourceVersion, creation and deletion timestamps),
+ * spec.accountRef, spec.vpcRef, spec.region, and of the status only the ids other postures and
+ * the event consumer read (groupId, vpcId, region, defaultSecurityGroupId, flowLogIds, and the
+ * ids of subnets, routeTables and networkAcls).
+ */
+void np_controller_shard_stub(json_object *posture);
+/*
+ * The posture informers' transform (struct np_kube_informer_options.transform, ctx the
+ * controller): another shard's posture is stored as its stub, except on shard 0, which writes
+ * every guardrail's status (their violations read every posture's spec and drift).
+ */
+void np_controller_shard_transform(void *ctx, json_object *posture);
 /* Whether this shard works on a work item (obj: the object, or NULL when unknown). Postures:
  * their shard's; guardrails: shard 0's; accounts: every shard's. */
 bool np_controller_shard_wants_obj(const struct np_controller *ctl,
