@@ -96,8 +96,10 @@ static int observe_group_once(struct rctx *r, const char *group_id, struct np_aw
     if (rc == 0)
         return 0;
     if (rc == NP_EAGAIN && may_defer &&
-        np_controller_region_park(r->p.use.region, NP_CONTROLLER_WORK_SGP, r->p.key, group_id))
-        return NP_EAGAIN; /* the first poll brings it (and enqueues us): no Describe burst */
+        np_controller_region_park(r->p.use.region, NP_CONTROLLER_WORK_SGP, r->p.key, group_id)) {
+        r->p.deferred = true; /* the first poll brings it (and enqueues us): no Describe burst */
+        return NP_EAGAIN;
+    }
     return describe_group(r, group_id, hinted, out);
 }
 

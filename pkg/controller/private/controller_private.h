@@ -658,10 +658,10 @@ struct np_controller_pass {
     json_object *plan;                             /* status.plan (owned) or NULL */
     struct np_controller_guardrail_set guardrails; /* the governing guardrails (owned) */
     bool deleting;                                 /* metadata.deletionTimestamp is set */
-    bool retry_requested;      /* the netposture.dev/retry-contested annotation is set */
-    bool reset_contested;      /* spec changed or retry-contested annotation: forget flapping */
-    bool spec_changed;         /* this generation was never converged: differences are the spec */
-    bool deferred;             /* waiting for the region's first poll: no status write */
+    bool retry_requested; /* the netposture.dev/retry-contested annotation is set */
+    bool reset_contested; /* spec changed or retry-contested annotation: forget flapping */
+    bool spec_changed;    /* this generation was never converged: differences are the spec */
+    bool deferred; /* parked until the region's first poll ends: no status write, no requeue */
     bool finalizer_claimed;    /* our finalizer was added or claimed in this pass */
     bool consume_approval;     /* an approved plan was applied: drop the annotation */
     char *event_actor;         /* from a CloudTrail event hint, or NULL */
@@ -760,7 +760,8 @@ struct np_controller_pass_object_ops {
     /* The uid lookup runs before the status id (it also finds duplicates: the VPC). */
     bool uid_first;
     /* Reads the object by id into the context. NP_ENOTFOUND when it does not exist; with
-     * may_defer, NP_EAGAIN to wait (the region's first poll brings it). */
+     * may_defer, NP_EAGAIN with p->deferred set to wait (the pass is parked in the region, whose
+     * first poll brings it). */
     int (*read)(struct np_controller_pass *p, const char *id, bool may_defer);
     /* Finds the object carrying our uid tag (status_id: the one to keep when several do).
      * NP_ENOTFOUND when none does. */
