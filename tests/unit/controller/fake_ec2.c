@@ -52,6 +52,7 @@ struct fake_ec2 {
     int fail_seen;
     bool fail_quietly;       /* answer success, change nothing */
     bool hold_polls;         /* a poller's DescribeSecurityGroups waits (fake_ec2_hold_polls) */
+    char unavailable[128];   /* this action answers 503 (fake_ec2_unavailable); "": none */
     pthread_cond_t released; /* signalled when hold_polls is cleared */
 };
 
@@ -672,7 +673,9 @@ static void transport(void *ctx, const struct np_aws_http_request *hreq,
     f->calls[f->n_calls++] = np_strdup(action);
     bool fail =
         f->fail_nth > 0 && strcmp(action, f->fail_action) == 0 && ++f->fail_seen == f->fail_nth;
-    if (fail && f->fail_quietly) {
+    if (f->unavailable[0] && strcmp(action, f->unavailable) == 0) {
+        reply_error(resp, 503, "Unavailable", "The service is unavailable (injected by the test)");
+    } else if (fail && f->fail_quietly) {
         f->fail_nth = 0;
         reply_return(resp, action);
     } else if (fail) {
@@ -968,5 +971,12 @@ void fake_ec2_hold_polls(struct fake_ec2 *f, bool hold)
     f->hold_polls = hold;
     if (!hold)
         pthread_cond_broadcast(&f->released);
+    pthread_mutex_unlock(&f->lock);
+}
+
+void fake_ec2_unavailable(struct fake_ec2 *f, const char *action)
+{
+    pthread_mutex_lock(&f->lock);
+    np_strlcpy(f->unavailable, action ? action : "", sizeof(f->unavailable));
     pthread_mutex_unlock(&f->lock);
 }

@@ -87,5 +87,8 @@ void fake_ec2_ignore_nth(struct fake_ec2 *f, const char *action, int nth);
  * 10 s: a test makes a first poll last while passes run.
  */
 void fake_ec2_hold_polls(struct fake_ec2 *f, bool hold);
+/* Every call of action answers HTTP 503 Unavailable (retried, then NP_EAGAIN) until called again
+ * with NULL. */
+void fake_ec2_unavailable(struct fake_ec2 *f, const char *action);
 
 #endif

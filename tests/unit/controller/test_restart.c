@@ -179,3 +179,21 @@ Test(controller_restart, a_parked_pass_runs_when_its_group_is_gone)
     free(owner);
     free(gid);
 }
+
+Test(controller_restart, an_aws_outage_while_reading_the_group_is_retried_not_dropped)
+{
+    char *gid = converge_all();
+    /* The snapshot does not hold p0's group (as after a failed first poll): the pass reads it. */
+    struct np_controller_account_hold use;
+    cr_assert_eq(np_controller_account_use(fx.ctl, "default", FX_NS, NULL, &use), 0);
+    np_controller_region_snapshot_remove(use.region, gid);
+    np_controller_account_hold_clean_up(&use);
+    fake_ec2_unavailable(fx.ec2, "DescribeSecurityGroups");
+    struct np_controller_result res;
+    int rc = fx_reconcile(&fx, "p0", &res);
+    np_error_clear();
+    fake_ec2_unavailable(fx.ec2, NULL);
+    cr_expect_neq(rc, 0, "the pass hid the failure (requeue after %lld ms): nothing would retry it",
+                  (long long)res.requeue_after_ms);
+    free(gid);
+}
