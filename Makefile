@@ -13,7 +13,7 @@ ALL_CFLAGS = $(STD) $(WARN) $(CFLAGS) -Ipkg $(PKG_CFLAGS) -pthread -MMD -MP
 LDLIBS   = $(PKG_LIBS) -pthread -lm
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-MODULES  := core kube aws posture controller http cli
+MODULES  := core kube aws posture observe controller http cli
 # The CRDs compiled into netposturectl for offline validation (pkg/cli/crds.c).
 CRD_FILES := $(sort $(wildcard crds/netposture.dev_*.yaml))
 GEN_SRCS := build/gen/crds.c
@@ -74,7 +74,8 @@ $(CMD_OBJS): build/gen/version.h
 
 # Test helpers a module's unit tests borrow from another module's directory.
 UNIT_EXTRA_controller := tests/unit/kube/fake_apiserver.c tests/unit/kube/helpers.c
-UNIT_EXTRA_cli := tests/unit/kube/fake_apiserver.c tests/unit/kube/helpers.c
+UNIT_EXTRA_cli := tests/unit/kube/fake_apiserver.c tests/unit/kube/helpers.c tests/unit/observe/vpc_fixture.c tests/unit/observe/recorded_ec2.c
+UNIT_EXTRA_observe := tests/unit/kube/fake_apiserver.c tests/unit/kube/helpers.c
 
 define unit_rule
 build/san/unit-$(1): $(patsubst %.c,build/san/%.o,$(wildcard tests/unit/$(1)/*.c) $(UNIT_EXTRA_$(1))) build/san/libnetposture.a

@@ -5,8 +5,9 @@
 #   kube    -> core                    (never aws, posture, controller)
 #   aws     -> core                    (never kube, posture, controller)
 #   http    -> core
-#   controller -> core, kube, aws, posture, http
-#   cli     -> core, kube, aws, posture (netposturectl's logic)
+#   observe -> core, aws, posture      (AWS readings as pkg/posture diffs them)
+#   controller -> core, kube, aws, posture, observe, http
+#   cli     -> core, kube, aws, posture, observe (netposturectl's logic)
 #   cmd/    -> anything (it only wires)
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -50,7 +51,8 @@ fi
 check kube 'core|kube' '^(expat\.h)'
 check aws 'core|aws' '^(yaml\.h)'
 check http 'core|http' ''
-check controller 'core|kube|aws|posture|http|controller' ''
-check cli 'core|kube|aws|posture|cli' ''
+check observe 'core|aws|posture|observe' '^(yaml\.h|libwebsockets\.h)'
+check controller 'core|kube|aws|posture|observe|http|controller' ''
+check cli 'core|kube|aws|posture|observe|cli' ''
 [ $rc -eq 0 ] && echo "layering: ok"
 exit $rc

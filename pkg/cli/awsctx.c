@@ -2,8 +2,8 @@
  * What the AWS commands (plan, import, inject-drift) share: an EC2 client made as the
  * controller makes one for a CloudAccount with credentials source Default (pkg/aws's provider
  * chain: environment, web identity, container, instance metadata; the endpoint from
- * --endpoint-url, AWS_ENDPOINT_URL_EC2, AWS_ENDPOINT_URL), and a group's rules as pkg/posture
- * reads them.
+ * --endpoint-url, AWS_ENDPOINT_URL_EC2, AWS_ENDPOINT_URL), and lookups of groups by id or tag
+ * (pkg/observe maps what they read for pkg/posture).
  */
 #include "cli/private/cli_private.h"
 
@@ -46,43 +46,15 @@ int np_cli_ec2_new(struct np_aws_ec2 **out, const struct np_cli_aws_opts *o,
     return rc;
 }
 
-/* pkg/aws and pkg/posture peer kinds are the same values (the controller casts them too). */
-_Static_assert((int)NP_POSTURE_PEER_CIDR4 == (int)NP_AWS_PEER_CIDR4 &&
-                   (int)NP_POSTURE_PEER_CIDR6 == (int)NP_AWS_PEER_CIDR6 &&
-                   (int)NP_POSTURE_PEER_PREFIX_LIST == (int)NP_AWS_PEER_PREFIX_LIST &&
-                   (int)NP_POSTURE_PEER_GROUP == (int)NP_AWS_PEER_GROUP,
-               "peer kinds of pkg/posture and pkg/aws");
-
-struct np_posture_raw_rule np_cli_raw_rule(const struct np_aws_perm *p, bool egress)
+int np_cli_ec2_for(struct np_aws_ec2 **ec2, const struct np_cli_aws_opts *o,
+                   const char *spec_region)
 {
-    return (struct np_posture_raw_rule){.egress = egress,
-                                        .protocol = p->protocol,
-                                        .has_ports = p->has_ports,
-                                        .from_port = p->from_port,
-                                        .to_port = p->to_port,
-                                        .peer_kind = (enum np_posture_peer_kind)p->peer_kind,
-                                        .peer = p->peer,
-                                        .description = p->description};
-}
-
-void np_cli_sg_observed(const struct np_aws_sg *sg, struct np_posture_ruleset *out)
-{
-    size_t n = sg->n_ingress + sg->n_egress;
-    struct np_posture_raw_rule *raw = np_xcalloc(n ? n : 1, sizeof(*raw));
-    for (size_t i = 0; i < n; i++) {
-        bool eg = i >= sg->n_ingress;
-        raw[i] = np_cli_raw_rule(eg ? &sg->egress[i - sg->n_ingress] : &sg->ingress[i], eg);
-    }
-    np_posture_observed(out, raw, n);
-    free(raw);
-}
-
-struct np_posture_tag *np_cli_sg_tags(const struct np_aws_sg *sg)
-{
-    struct np_posture_tag *t = np_xcalloc(sg->n_tags ? sg->n_tags : 1, sizeof(*t));
-    for (size_t i = 0; i < sg->n_tags; i++)
-        t[i] = (struct np_posture_tag){sg->tags[i].key, sg->tags[i].value};
-    return t;
+    const char *want = pick_region(o, spec_region);
+    if (*ec2 && want && np_str_eq(np_aws_ec2_region(*ec2), want))
+        return 0;
+    np_aws_ec2_destroy(*ec2);
+    *ec2 = NULL;
+    return np_cli_ec2_new(ec2, o, spec_region);
 }
 
 int np_cli_describe_group(struct np_aws_ec2 *ec2, const char *group_id, struct np_aws_sg **out)

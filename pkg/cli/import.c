@@ -1,9 +1,10 @@
 /*
  * netposturectl import: baselining. Live security groups become SecurityGroupPostures that
- * adopt them (management.policy: Adopt), in the canonical atomic-rule form (one entry per
- * protocol, port range and peer, as pkg/posture normalises observed rules) with peers, rule
- * descriptions and user tags preserved, so applying the output yields a posture with no drift.
- * Written in Detect mode by default: adopting changes nothing in AWS until the user chooses.
+ * adopt them (a VPC becomes a VPCPosture: import_vpc.c) (management.policy: Adopt), in the
+ * canonical atomic-rule form (one entry per protocol, port range and peer, as pkg/posture
+ * normalises observed rules) with peers, rule descriptions and user tags preserved, so applying the
+ * output yields a posture with no drift. Written in Detect mode by default: adopting changes
+ * nothing in AWS until the user chooses.
  */
 #include "cli/private/cli_private.h"
 
@@ -83,7 +84,7 @@ static json_object *rule_entry(const struct np_posture_rule *r)
 static void put_rules(json_object *spec, const struct np_aws_sg *sg)
 {
     struct np_posture_ruleset rules = {0};
-    np_cli_sg_observed(sg, &rules);
+    np_observe_sg_rules(sg, &rules);
     json_object *in = json_object_new_array(), *out = json_object_new_array();
     for (size_t i = 0; i < rules.n; i++)
         json_object_array_add(rules.rules[i].direction == NP_POSTURE_EGRESS ? out : in,
@@ -93,8 +94,7 @@ static void put_rules(json_object *spec, const struct np_aws_sg *sg)
     np_posture_ruleset_clean_up(&rules);
 }
 
-/* The user tags (netposture.dev/ and aws: keys are not the user's), or NULL for none. */
-static json_object *user_tags(const struct np_aws_tag *tags, size_t n)
+json_object *np_cli_user_tags(const struct np_aws_tag *tags, size_t n)
 {
     json_object *o = NULL;
     for (size_t i = 0; i < n; i++) {
@@ -107,8 +107,7 @@ static json_object *user_tags(const struct np_aws_tag *tags, size_t n)
     return o;
 }
 
-/* The object's apiVersion, kind and metadata (name and namespace). */
-static json_object *new_object(const char *kind, const char *name, const char *ns)
+json_object *np_cli_new_object(const char *kind, const char *name, const char *ns)
 {
     json_object *obj = json_object_new_object(), *meta = json_object_new_object();
     np_json_put_str(obj, "apiVersion", "netposture.dev/v1alpha1");
@@ -122,14 +121,14 @@ static json_object *new_object(const char *kind, const char *name, const char *n
 json_object *np_cli_import_sg(const struct np_aws_sg *sg, const struct np_cli_import_opts *o)
 {
     char *name = o->name ? np_strdup(o->name) : np_cli_import_name(sg->group_name, sg->group_id);
-    json_object *obj = new_object("SecurityGroupPosture", name, o->ns);
+    json_object *obj = np_cli_new_object("SecurityGroupPosture", name, o->ns);
     json_object *spec = json_object_new_object();
     np_json_put_str(spec, "region", o->region);
     np_json_put_str(spec, "vpcId", sg->vpc_id);
     np_json_put_str(spec, "groupName", sg->group_name);
     if (!np_str_is_empty(sg->description))
         np_json_put_str(spec, "description", sg->description);
-    json_object *tags = user_tags(sg->tags, sg->n_tags);
+    json_object *tags = np_cli_user_tags(sg->tags, sg->n_tags);
     if (tags)
         json_object_object_add(spec, "tags", tags);
     put_rules(spec, sg);
@@ -147,19 +146,16 @@ json_object *np_cli_import_sg(const struct np_aws_sg *sg, const struct np_cli_im
 
 /* ---------------------------------------------------------------- reading AWS */
 
-/* Refuses a group another posture owns (a posture may not adopt it). */
-static int check_owner(const struct np_aws_sg *sg, const struct np_cli_import_opts *o,
-                       const char *name)
+int np_cli_check_import_owner(const char *owner, const char *noun, const char *id, const char *ns,
+                              const char *name)
 {
-    const char *owner = np_aws_tag_get(sg->tags, sg->n_tags, NP_POSTURE_TAG_OWNER);
-    char *self = np_strdupf("%s/%s", o->ns, name);
+    char *self = np_strdupf("%s/%s", ns, name);
     bool other = owner && strcmp(owner, self) != 0;
     free(self);
     if (other)
         return np_error_set(NP_EDENIED,
-                            "security group %s is owned by the posture %s (tag %s): a posture "
-                            "may not adopt it",
-                            sg->group_id, owner, NP_POSTURE_TAG_OWNER);
+                            "%s %s is owned by the posture %s (tag %s): a posture may not adopt it",
+                            noun, id, owner, NP_POSTURE_TAG_OWNER);
     return 0;
 }
 
@@ -168,7 +164,8 @@ static int import_group(const struct np_aws_sg *sg, const struct np_cli_import_o
                         json_object *items)
 {
     char *name = o->name ? np_strdup(o->name) : np_cli_import_name(sg->group_name, sg->group_id);
-    int rc = check_owner(sg, o, name);
+    int rc = np_cli_check_import_owner(np_aws_tag_get(sg->tags, sg->n_tags, NP_POSTURE_TAG_OWNER),
+                                       "security group", sg->group_id, o->ns, name);
     free(name);
     if (rc == 0)
         json_object_array_add(items, np_cli_import_sg(sg, o));
@@ -187,7 +184,7 @@ static int import_group_id(struct np_aws_ec2 *ec2, const struct np_cli_import_op
     return rc;
 }
 
-/* --vpc-id --all-in-vpc: every group of the VPC but its default group (a VPCPosture's
+/* --vpc-id --all-in-vpc: every group of the VPC but its default group (the VPCPosture's
  * defaultSecurityGroup) and those another posture owns (skipped with a note), each named after
  * its group. */
 static int import_vpc_groups(struct np_aws_ec2 *ec2, const struct np_cli_import_opts *o,
@@ -207,9 +204,33 @@ static int import_vpc_groups(struct np_aws_ec2 *ec2, const struct np_cli_import_
             rc = 0;
         }
     }
-    if (rc == 0 && np_cli_len(items) == 0)
-        rc = np_error_set(NP_ENOTFOUND, "no security group (other than default) in %s", o->vpc_id);
     np_aws_sgs_free(sgs, n);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- checking */
+
+int np_cli_import_validate(json_object *items, const char *ns)
+{
+    struct np_cli_validator *v = NULL;
+    struct np_cli_findings f = {0};
+    int rc = np_cli_validator_new(&v);
+    for (size_t i = 0; rc == 0 && i < np_cli_len(items); i++) {
+        const char *text = json_object_to_json_string_ext(json_object_array_get_idx(items, i),
+                                                          JSON_C_TO_STRING_PLAIN);
+        np_cli_validate_text(v, "(import)", text, strlen(text), ns, &f);
+    }
+    for (size_t i = 0; rc == 0 && i < f.n; i++)
+        if (f.items[i].severity == NP_CLI_ERROR) {
+            char *line = np_cli_finding_text(&f.items[i]);
+            rc = np_error_set(NP_EINVAL,
+                              "the posture written would be refused (nothing printed): %s; "
+                              "declare this resource by hand or leave it out",
+                              line);
+            free(line);
+        }
+    np_cli_findings_clean_up(&f);
+    np_cli_validator_destroy(v);
     return rc;
 }
 
@@ -245,7 +266,17 @@ static int run_import(const char *prog, const struct np_cli_import_opts *o,
     int rc = np_cli_ec2_new(&ec2, aws, NULL);
     if (rc == 0) {
         io.region = np_aws_ec2_region(ec2);
-        rc = o->group_id ? import_group_id(ec2, &io, items) : import_vpc_groups(ec2, &io, items);
+        rc = o->group_id ? import_group_id(ec2, &io, items) : np_cli_import_vpc_id(ec2, &io, items);
+        if (rc == NP_EDENIED && o->all_in_vpc) { /* managed already: its groups still come */
+            fprintf(stderr, "skipped: %s\n", np_error_message());
+            rc = 0;
+        }
+        /* the groups' postures name their own, so a VPC's name never passes to them */
+        io.name = NULL;
+        if (rc == 0 && o->all_in_vpc)
+            rc = import_vpc_groups(ec2, &io, items);
+        if (rc == 0)
+            rc = np_cli_import_validate(items, o->ns);
     }
     if (rc == 0)
         rc = print_items(items, o->format);
@@ -260,26 +291,32 @@ static int run_import(const char *prog, const struct np_cli_import_opts *o,
 
 static const char IMPORT_USAGE[] =
     "usage: %s import --group-id sg-... [--name NAME] [options]\n"
-    "       %s import --vpc-id vpc-... --all-in-vpc [options]\n"
+    "       %s import --vpc-id vpc-... [--name NAME] [--all-in-vpc] [options]\n"
     "\n"
-    "Reads live security groups and writes SecurityGroupPostures that adopt them\n"
-    "(management.policy: Adopt): every rule in the canonical atomic form (one protocol, port\n"
-    "range and peer per entry) with its peer and description, the group's user tags, its VPC\n"
-    "and region. Applied as written, the posture is Ready with no drift and the controller\n"
-    "makes no change in AWS: the mode is Detect unless --mode says otherwise (Enforce tags the\n"
-    "group as adopted on its first pass). A group another posture owns is refused.\n"
-    "With --all-in-vpc, every group of the VPC except its default group, each named after its\n"
-    "group name; groups other postures own are skipped with a note on stderr. VPCPostures (the\n"
-    "VPC's own pieces) are not imported yet.\n"
+    "Reads live resources and writes postures that adopt them (management.policy: Adopt).\n"
+    "--group-id: a SecurityGroupPosture, every rule in the canonical atomic form (one protocol,\n"
+    "port range and peer per entry) with its peer and description, the group's user tags, its\n"
+    "VPC and region. --vpc-id: a VPCPosture, the VPC's CIDR, DNS attributes and user tags and\n"
+    "every piece by id: subnets, route tables (routes and subnet associations), network ACLs\n"
+    "(entries and associations), the first active flow log, and defaultSecurityGroup.restrictAll\n"
+    "when the default group has no rule; pieces are named after their Name tag, else their id\n"
+    "(\"main\" and \"default\" for the main route table and default ACL). With --all-in-vpc,\n"
+    "also every security group of the VPC except its default group, each named after its group\n"
+    "name (groups other postures own are skipped with a note on stderr).\n"
+    "Applied as written, a posture is Ready with no drift and the controller makes no change in\n"
+    "AWS: the mode is Detect unless --mode says otherwise (Enforce tags what it adopts on its\n"
+    "first pass). A group or VPC another posture owns is refused.\n"
     "\n"
     "  -o, --output FORMAT     yaml (default; text is the same) or json (a v1 List)\n"
     "  -n, --namespace NS      the postures' namespace (default \"default\")\n"
-    "      --name NAME         the posture's name (default: the group name as a DNS label)\n"
+    "      --name NAME         the posture's name (default: the group's name or the VPC's Name\n"
+    "                          tag as a DNS label, else its id)\n"
     "      --mode MODE         Detect (default), Propose or Enforce\n"
     "      --region REGION     default AWS_REGION, AWS_DEFAULT_REGION\n"
     "      --endpoint-url URL  the EC2 endpoint (default: AWS_ENDPOINT_URL_EC2, AWS_ENDPOINT_URL)\n"
     "\n"
-    "Exit status: 0 written, 2 usage, AWS error, a group missing or owned by another posture.\n";
+    "Exit status: 0 written, 2 usage, AWS error, a group or VPC missing or owned by another\n"
+    "posture.\n";
 
 static bool mode_ok(const char *m)
 {
@@ -293,13 +330,8 @@ static int check_import_opts(const char *prog, const struct np_cli_import_opts *
         return np_cli_usage_error(prog, "import", "unexpected argument%s", "");
     if (!o->group_id == !o->vpc_id)
         return np_cli_usage_error(prog, "import", "give --group-id or --vpc-id%s", "");
-    if (o->vpc_id && !o->all_in_vpc)
-        return np_cli_usage_error(prog, "import",
-                                  "--vpc-id imports the VPC's groups with --all-in-vpc (VPCPosture "
-                                  "import is not implemented)%s",
-                                  "");
-    if (o->vpc_id && o->name)
-        return np_cli_usage_error(prog, "import", "--name names one group's posture%s", "");
+    if (o->group_id && o->all_in_vpc)
+        return np_cli_usage_error(prog, "import", "--all-in-vpc goes with --vpc-id%s", "");
     if (o->mode && !mode_ok(o->mode))
         return np_cli_usage_error(prog, "import", "--mode %s: use Detect, Propose or Enforce",
                                   o->mode);

@@ -59,7 +59,7 @@ static bool ruleset_has(const struct np_posture_ruleset *rs, const struct np_pos
 static bool is_declared(const struct np_posture_ruleset *want, const struct np_aws_perm *p,
                         bool egress)
 {
-    struct np_posture_raw_rule raw = np_cli_raw_rule(p, egress);
+    struct np_posture_raw_rule raw = np_observe_raw_rule(p, egress);
     struct np_posture_ruleset one = {0};
     np_posture_observed(&one, &raw, 1);
     bool yes = one.n == 1 && ruleset_has(want, &one.rules[0]);
@@ -139,7 +139,7 @@ static int choose_tag(struct np_cli_injection *out, const struct np_aws_sg *sg,
 /* The text of a rule change: "<verb> <direction> <rule>". */
 static char *rule_change_text(const char *verb, const struct np_cli_injection *inj)
 {
-    struct np_posture_raw_rule raw = np_cli_raw_rule(&inj->perm, inj->egress);
+    struct np_posture_raw_rule raw = np_observe_raw_rule(&inj->perm, inj->egress);
     struct np_posture_ruleset one = {0};
     np_posture_observed(&one, &raw, 1);
     char *rule = np_posture_rule_text(&one.rules[0]);

@@ -23,7 +23,7 @@ static void new_group_rules(struct np_posture_ruleset *out)
     np_posture_observed(out, &egress, 1);
 }
 
-static void count_change(struct np_cli_sg_plan *out, enum np_posture_change c)
+static void count_change(struct np_cli_plan *out, enum np_posture_change c)
 {
     if (c == NP_POSTURE_MISSING || c == NP_POSTURE_TAG_MISSING)
         out->add++;
@@ -33,74 +33,91 @@ static void count_change(struct np_cli_sg_plan *out, enum np_posture_change c)
         out->change++;
 }
 
-/* The items the controller would propose: the policy in Propose mode with no grace period. */
-static int proposed_items(struct np_posture_delta *sel, const struct np_posture_sg_spec *spec,
-                          const struct np_posture_delta *delta, int64_t now_ms, size_t *excepted)
+int np_cli_plan_select(struct np_cli_plan *out, struct np_posture_delta *sel,
+                       const struct np_posture_remediation *rem,
+                       const struct np_posture_delta *delta, int64_t now_ms)
 {
-    struct np_posture_remediation rem = spec->remediation;
-    rem.mode = NP_POSTURE_MODE_PROPOSE;
-    rem.grace_ms = 0;
+    struct np_posture_remediation propose = *rem;
+    propose.mode = NP_POSTURE_MODE_PROPOSE;
+    propose.grace_ms = 0;
     struct np_posture_verdict v = {0};
-    int rc = np_posture_policy_decide(
-        &v,
-        &(struct np_posture_policy_input){.remediation = &rem, .delta = delta, .now_ms = now_ms});
+    int rc = np_posture_policy_decide(&v, &(struct np_posture_policy_input){.remediation = &propose,
+                                                                            .delta = delta,
+                                                                            .now_ms = now_ms});
     if (rc == 0)
         rc = np_posture_delta_select(sel, delta, &v, NP_POSTURE_ITEM_PROPOSED);
-    *excepted = v.n_excepted;
+    out->excepted = v.n_excepted;
+    for (size_t i = 0; rc == 0 && i < sel->n; i++)
+        count_change(out, sel->items[i].change);
     np_posture_verdict_clean_up(&v);
     return rc;
 }
 
-/* Prepends the creation of the group to the plan's lines. */
-static void prepend_create(struct np_cli_sg_plan *out, const char *group_name)
+/* Prepends a first line (owned) to the plan's lines: the creation of the group or VPC. */
+void np_cli_plan_prepend(struct np_cli_plan *out, char *line)
 {
     char **lines = np_xcalloc(out->n + 2, sizeof(char *));
-    lines[0] = np_strdupf("create security group %s", group_name);
-    memcpy(lines + 1, out->lines, (out->n + 1) * sizeof(char *));
+    lines[0] = line;
+    if (out->lines)
+        memcpy(lines + 1, out->lines, (out->n + 1) * sizeof(char *));
     free(out->lines);
     out->lines = lines;
     out->n++;
     out->add++;
 }
 
-int np_cli_sg_plan_compute(struct np_cli_sg_plan *out, const struct np_posture_sg_spec *spec,
+/* The delta of the group against the desired rules and tags, marked by the guardrails. */
+static int sg_delta(struct np_posture_delta *delta, const struct np_posture_sg_spec *spec,
+                    const struct np_posture_ruleset *want, const struct np_aws_sg *sg,
+                    const struct np_cli_guardrails *gr, const char *ns, const char *name)
+{
+    struct np_posture_ruleset got = {0};
+    size_t n_have = sg ? sg->n_tags : 0;
+    struct np_posture_tag *have = np_xcalloc(n_have + 1, sizeof(*have));
+    if (sg) {
+        np_observe_sg_rules(sg, &got);
+        np_observe_tags(have, sg->tags, sg->n_tags);
+    } else {
+        new_group_rules(&got);
+    }
+    int rc =
+        np_posture_diff(delta, want, &got, spec->tags, spec->n_tags, have, n_have, spec->ownership);
+    if (rc == 0 && gr && gr->n > 0)
+        rc = np_posture_guardrail_mark(delta, want, &got, spec->ownership, gr->items, gr->n, ns,
+                                       name);
+    free(have);
+    np_posture_ruleset_clean_up(&got);
+    return rc;
+}
+
+int np_cli_sg_plan_compute(struct np_cli_plan *out, const struct np_posture_sg_spec *spec,
                            const struct np_posture_ruleset *want, const struct np_aws_sg *sg,
+                           const struct np_cli_guardrails *gr, const char *ns, const char *name,
                            int64_t now_ms)
 {
     memset(out, 0, sizeof(*out));
-    struct np_posture_ruleset got = {0};
     struct np_posture_delta delta = {0}, sel = {0};
     struct np_posture_plan plan = {0};
-    struct np_posture_tag *have = sg ? np_cli_sg_tags(sg) : NULL;
-    if (sg)
-        np_cli_sg_observed(sg, &got);
-    else
-        new_group_rules(&got);
-    int rc = np_posture_diff(&delta, want, &got, spec->tags, spec->n_tags, have,
-                             sg ? sg->n_tags : 0, spec->ownership);
+    int rc = sg_delta(&delta, spec, want, sg, gr, ns, name);
     if (rc == 0)
-        rc = proposed_items(&sel, spec, &delta, now_ms, &out->excepted);
+        rc = np_cli_plan_select(out, &sel, &spec->remediation, &delta, now_ms);
     if (rc == 0)
         rc = np_posture_plan_build(&plan, &sel);
     if (rc == 0)
         rc = np_posture_plan_text(&out->lines, &out->n, &plan);
-    for (size_t i = 0; rc == 0 && i < sel.n; i++)
-        count_change(out, sel.items[i].change);
     if (rc == 0 && sg && out->n > 0)
         out->id = np_posture_plan_id(out->lines, np_aws_sg_fingerprint(sg), np_aws_sha256_hex);
     if (rc == 0 && !sg)
-        prepend_create(out, spec->group_name);
+        np_cli_plan_prepend(out, np_strdupf("create security group %s", spec->group_name));
     np_posture_plan_clean_up(&plan);
     np_posture_delta_clean_up(&sel);
     np_posture_delta_clean_up(&delta);
-    np_posture_ruleset_clean_up(&got);
-    free(have);
     if (rc)
-        np_cli_sg_plan_clean_up(out);
+        np_cli_plan_clean_up(out);
     return rc;
 }
 
-void np_cli_sg_plan_clean_up(struct np_cli_sg_plan *p)
+void np_cli_plan_clean_up(struct np_cli_plan *p)
 {
     np_posture_lines_free(p->lines);
     free(p->id);
@@ -114,14 +131,8 @@ struct plan_opts {
     const char *kubeconfig;
     const char *ns;
     enum np_cli_format format;
-};
-
-/* One posture to plan: its object (borrowed) and where it comes from. */
-struct target {
-    json_object *obj;
-    const char *ns;
-    const char *name;
-    bool from_cluster; /* status.groupId and metadata.uid are the controller's */
+    const char **guardrail_files;
+    size_t n_guardrail_files;
 };
 
 /* Lazily connected cluster, for peers named in a file and for -n NS NAME. */
@@ -129,6 +140,8 @@ struct session {
     const struct plan_opts *o;
     struct np_kube_client *kube;
     struct np_aws_ec2 *ec2;
+    struct np_cli_validator *guardrails; /* holds those of --guardrails */
+    struct np_cli_guardrails gr;
 };
 
 static int session_kube(struct session *s, struct np_kube_client **out)
@@ -139,7 +152,7 @@ static int session_kube(struct session *s, struct np_kube_client **out)
 }
 
 /* Looks up the group ids of the peer postures the spec names (status.groupId in the cluster). */
-static int resolve_peers(struct session *s, const struct target *t,
+static int resolve_peers(struct session *s, const struct np_cli_plan_target *t,
                          const struct np_posture_sg_spec *spec, struct np_posture_ruleset *want)
 {
     const char **names = NULL;
@@ -171,7 +184,7 @@ static int resolve_peers(struct session *s, const struct target *t,
 }
 
 /* The live group (*sg owned; NULL when the controller would create it). */
-static int find_group(struct session *s, const struct target *t,
+static int find_group(struct session *s, const struct np_cli_plan_target *t,
                       const struct np_posture_sg_spec *spec, struct np_aws_sg **sg)
 {
     *sg = NULL;
@@ -192,18 +205,17 @@ static int find_group(struct session *s, const struct target *t,
     return rc == NP_ENOTFOUND ? 0 : rc;
 }
 
-/* The plan of one posture as a JSON object {kind, namespace, name, groupId, region, create,
- * id, actions, summary, excepted}. */
-static json_object *plan_json(const struct target *t, const struct np_aws_sg *sg,
-                              const struct np_cli_sg_plan *p, const char *region)
+json_object *np_cli_plan_json(const struct np_cli_plan_target *t, const char *kind,
+                              const char *id_key, const char *resource_id,
+                              const struct np_cli_plan *p, const char *region)
 {
     json_object *o = json_object_new_object();
-    np_json_put_str(o, "kind", "SecurityGroupPosture");
+    np_json_put_str(o, "kind", kind);
     np_json_put_str(o, "namespace", t->ns);
     np_json_put_str(o, "name", t->name);
-    np_json_put_str(o, "groupId", sg ? sg->group_id : NULL);
+    np_json_put_str(o, id_key, resource_id);
     np_json_put_str(o, "region", region);
-    json_object_object_add(o, "create", json_object_new_boolean(!sg));
+    json_object_object_add(o, "create", json_object_new_boolean(!resource_id));
     np_json_put_str(o, "id", p->id);
     json_object *acts = json_object_new_array();
     for (size_t i = 0; i < p->n; i++)
@@ -218,18 +230,26 @@ static json_object *plan_json(const struct target *t, const struct np_aws_sg *sg
     return o;
 }
 
+/* "SecurityGroupPosture ns/name: security group sg-1 in eu-west-1" (or "no ... yet"). */
+static void plan_heading(FILE *out, json_object *plan)
+{
+    const char *kind = np_json_path_str(plan, "kind", NP_JSON_END);
+    bool vpc = np_str_eq(kind, "VPCPosture");
+    const char *id = np_json_path_str(plan, vpc ? "vpcId" : "groupId", NP_JSON_END);
+    const char *noun = vpc ? "VPC" : "security group";
+    const char *region = np_json_path_str(plan, "region", NP_JSON_END);
+    fprintf(out, "%s %s/%s: ", kind, np_json_path_str(plan, "namespace", NP_JSON_END),
+            np_json_path_str(plan, "name", NP_JSON_END));
+    if (id)
+        fprintf(out, "%s %s in %s\n", noun, id, region);
+    else
+        fprintf(out, "no %s yet in %s\n", noun, region);
+}
+
 /* One plan as text: a heading, one indented line per change, the id, and `+A ~C -R`. */
 static void plan_text(FILE *out, json_object *plan)
 {
-    const char *gid = np_json_path_str(plan, "groupId", NP_JSON_END);
-    fprintf(out, "SecurityGroupPosture %s/%s: ", np_json_path_str(plan, "namespace", NP_JSON_END),
-            np_json_path_str(plan, "name", NP_JSON_END));
-    if (gid)
-        fprintf(out, "security group %s in %s\n", gid,
-                np_json_path_str(plan, "region", NP_JSON_END));
-    else
-        fprintf(out, "no security group yet in %s\n",
-                np_json_path_str(plan, "region", NP_JSON_END));
+    plan_heading(out, plan);
     json_object *acts = np_json_path(plan, "actions", NP_JSON_END);
     for (size_t i = 0; i < np_cli_len(acts); i++)
         fprintf(out, "  %s\n", json_object_get_string(json_object_array_get_idx(acts, i)));
@@ -248,47 +268,79 @@ static void plan_text(FILE *out, json_object *plan)
             (long long)np_json_path_int(plan, 0, "summary", "remove", NP_JSON_END));
 }
 
+int np_cli_guardrail_refusal(const char *guardrail, const char *rule, const char *what)
+{
+    return np_error_set(NP_EDENIED,
+                        "guardrail %s rule %s (Deny) forbids %s; the controller refuses the "
+                        "posture (Ready=False GuardrailViolation) and plans nothing",
+                        guardrail, rule, what);
+}
+
+/* A Deny guardrail forbidding a desired rule (peers not resolved: guardrails judge CIDRs). */
+static int sg_guardrails_refuse(const struct np_cli_plan_target *t,
+                                const struct np_posture_ruleset *want,
+                                const struct np_cli_guardrails *gr)
+{
+    struct np_posture_violation *v = NULL;
+    size_t n = 0;
+    int rc = 0;
+    if (gr->n > 0)
+        np_posture_guardrail_check(&v, &n, gr->items, gr->n, t->ns, t->name, want);
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        if (v[i].guardrail->enforcement == NP_POSTURE_GUARDRAIL_DENY) {
+            char *text = np_posture_rule_text(v[i].atomic);
+            char *what =
+                np_strdupf("%s %s", np_posture_direction_name(v[i].atomic->direction), text);
+            rc = np_cli_guardrail_refusal(v[i].guardrail->name, v[i].rule->id, what);
+            free(what);
+            free(text);
+        }
+    free(v);
+    return rc;
+}
+
 /* Plans one SecurityGroupPosture object; appends its plan to plans. */
-static int plan_one(struct session *s, const struct target *t, json_object *plans)
+static int plan_sgp(struct session *s, const struct np_cli_plan_target *t, json_object *plans)
 {
     struct np_posture_sg_spec *spec = NULL;
     struct np_posture_ruleset want = {0};
     struct np_aws_sg *sg = NULL;
-    struct np_cli_sg_plan p = {0};
+    struct np_cli_plan p = {0};
     int rc = np_posture_sg_spec_parse(&spec, np_json_path(t->obj, "spec", NP_JSON_END));
     if (rc == 0)
         rc = np_posture_desired(&want, spec);
     if (rc == 0)
+        rc = sg_guardrails_refuse(t, &want, &s->gr);
+    if (rc == 0)
         rc = resolve_peers(s, t, spec, &want);
-    if (rc == 0 && !s->ec2)
-        rc = np_cli_ec2_new(&s->ec2, &s->o->aws, spec->region);
+    if (rc == 0)
+        rc = np_cli_ec2_for(&s->ec2, &s->o->aws, spec->region);
     if (rc == 0)
         rc = find_group(s, t, spec, &sg);
     if (rc == 0)
-        rc = np_cli_sg_plan_compute(&p, spec, &want, sg, np_time_now_ms());
+        rc = np_cli_sg_plan_compute(&p, spec, &want, sg, &s->gr, t->ns, t->name, np_time_now_ms());
     if (rc == 0)
-        json_object_array_add(plans, plan_json(t, sg, &p, np_aws_ec2_region(s->ec2)));
+        json_object_array_add(plans, np_cli_plan_json(t, "SecurityGroupPosture", "groupId",
+                                                      sg ? sg->group_id : NULL, &p,
+                                                      np_aws_ec2_region(s->ec2)));
     else
         rc = np_error_set(rc, "SecurityGroupPosture %s/%s: %s", t->ns, t->name, np_error_message());
-    np_cli_sg_plan_clean_up(&p);
+    np_cli_plan_clean_up(&p);
     np_aws_sg_free(sg);
     np_posture_ruleset_clean_up(&want);
     np_posture_sg_spec_destroy(spec);
     return rc;
 }
 
-/* Plans the object if it is a posture: SecurityGroupPosture planned, VPCPosture refused. */
-static int plan_object(struct session *s, struct target *t, json_object *plans)
+/* Plans the object if it is a posture (other kinds are skipped). */
+static int plan_object(struct session *s, const struct np_cli_plan_target *t, json_object *plans)
 {
     const char *kind = np_json_path_str(t->obj, "kind", NP_JSON_END);
     if (np_str_eq(kind, "VPCPosture"))
-        return np_error_set(NP_ENOTSUP,
-                            "VPCPosture %s/%s: plan handles SecurityGroupPostures only (not "
-                            "implemented for VPCPostures yet)",
-                            t->ns, t->name);
-    if (!np_str_eq(kind, "SecurityGroupPosture"))
-        return 0;
-    return plan_one(s, t, plans);
+        return np_cli_plan_vpcp(&s->ec2, &s->o->aws, t, &s->gr, plans);
+    if (np_str_eq(kind, "SecurityGroupPosture"))
+        return plan_sgp(s, t, plans);
+    return 0;
 }
 
 /* ---------------------------------------------------------------- sources */
@@ -305,46 +357,57 @@ static int plan_file(struct session *s, const char *path, json_object *plans)
     for (size_t i = 0; rc == 0 && i < docs.n; i++) {
         json_object *obj = docs.items[i].root;
         const char *ns = np_json_path_str(obj, "metadata", "namespace", NP_JSON_END);
-        struct target t = {obj,
-                           ns         ? ns
-                           : s->o->ns ? s->o->ns
-                                      : "default",
-                           np_json_path_str(obj, "metadata", "name", NP_JSON_END), false};
+        struct np_cli_plan_target t = {obj,
+                                       ns         ? ns
+                                       : s->o->ns ? s->o->ns
+                                                  : "default",
+                                       np_json_path_str(obj, "metadata", "name", NP_JSON_END),
+                                       false};
         if (!t.name || !json_object_is_type(obj, json_type_object))
             continue;
         rc = plan_object(s, &t, plans);
-        if (rc == NP_ENOTSUP) { /* a VPCPosture: said, and the file's other postures planned */
-            fprintf(stderr, "not planned: %s\n", np_error_message());
-            rc = 0;
-        }
     }
     if (rc == 0 && np_cli_len(plans) == 0)
-        rc = np_error_set(NP_EINVAL, "%s holds no SecurityGroupPosture", path);
+        rc = np_error_set(NP_EINVAL, "%s holds no SecurityGroupPosture or VPCPosture", path);
     np_cli_docs_clean_up(&docs);
     free(data);
     return rc;
 }
 
+/* Plans the posture of this kind named ns/name in the cluster, if there is one (*found). */
+static int plan_cluster_kind(struct session *s, const struct np_kube_resource *res,
+                             const char *kind, const char *ns, const char *name, bool *found,
+                             json_object *plans)
+{
+    json_object *obj = NULL;
+    int rc = np_kube_get(s->kube, &obj, res, ns, name);
+    if (rc == NP_ENOTFOUND) {
+        np_error_clear();
+        return 0;
+    }
+    if (rc == 0) {
+        *found = true;
+        np_json_put_str(obj, "kind", kind);
+        struct np_cli_plan_target t = {obj, ns, name, true};
+        rc = plan_object(s, &t, plans);
+    }
+    json_object_put(obj);
+    return rc;
+}
+
+/* The SecurityGroupPosture and the VPCPosture of that name in the cluster (either or both). */
 static int plan_cluster(struct session *s, const char *name, json_object *plans)
 {
     struct np_kube_client *kc = NULL;
-    json_object *obj = NULL;
+    bool found = false;
     int rc = session_kube(s, &kc);
     const char *ns = s->o->ns ? s->o->ns : kc ? np_kube_client_namespace(kc) : "default";
     if (rc == 0)
-        rc = np_kube_get(kc, &obj, &np_cli_res_sgp, ns, name);
-    if (rc == 0) {
-        np_json_put_str(obj, "kind", "SecurityGroupPosture");
-        struct target t = {obj, ns, name, true};
-        rc = plan_object(s, &t, plans);
-    } else if (rc == NP_ENOTFOUND && np_kube_get(kc, &obj, &np_cli_res_vpcp, ns, name) == 0) {
-        np_json_put_str(obj, "kind", "VPCPosture");
-        struct target t = {obj, ns, name, true};
-        rc = plan_object(s, &t, plans);
-    } else if (rc == NP_ENOTFOUND) {
-        rc = np_error_set(rc, "no SecurityGroupPosture %s/%s", ns, name);
-    }
-    json_object_put(obj);
+        rc = plan_cluster_kind(s, &np_cli_res_sgp, "SecurityGroupPosture", ns, name, &found, plans);
+    if (rc == 0)
+        rc = plan_cluster_kind(s, &np_cli_res_vpcp, "VPCPosture", ns, name, &found, plans);
+    if (rc == 0 && !found)
+        rc = np_error_set(NP_ENOTFOUND, "no SecurityGroupPosture or VPCPosture %s/%s", ns, name);
     return rc;
 }
 
@@ -374,16 +437,47 @@ static bool any_changes(json_object *plans)
     return false;
 }
 
+/* Loads the PostureGuardrails of --guardrails (validated as `validate` does: any error in
+ * them is an error of the command). */
+static int load_guardrails(struct session *s)
+{
+    const struct plan_opts *o = s->o;
+    struct np_cli_findings f = {0};
+    int rc = o->n_guardrail_files > 0 ? np_cli_validator_new(&s->guardrails) : 0;
+    for (size_t i = 0; rc == 0 && i < o->n_guardrail_files; i++) {
+        char *data = NULL;
+        size_t len = 0;
+        rc = np_cli_read_input(&data, &len, o->guardrail_files[i]);
+        if (rc == 0)
+            np_cli_validator_add_guardrails(s->guardrails, o->guardrail_files[i], data, len, &f);
+        free(data);
+    }
+    for (size_t i = 0; rc == 0 && i < f.n; i++)
+        if (f.items[i].severity == NP_CLI_ERROR) {
+            char *text = np_cli_finding_text(&f.items[i]);
+            rc = np_error_set(NP_EINVAL, "--guardrails: %s", text);
+            free(text);
+        }
+    if (rc == 0 && s->guardrails)
+        s->gr.items = np_cli_validator_guardrails(s->guardrails, &s->gr.n);
+    np_cli_findings_clean_up(&f);
+    return rc;
+}
+
 static int run_plan(const char *prog, const struct plan_opts *o, const char *arg)
 {
-    struct session s = {o, NULL, NULL};
+    struct session s = {.o = o};
     json_object *plans = json_object_new_array();
-    int rc = names_file(arg) ? plan_file(&s, arg, plans) : plan_cluster(&s, arg, plans);
+    int rc = load_guardrails(&s);
+    if (rc == 0)
+        rc = names_file(arg) ? plan_file(&s, arg, plans) : plan_cluster(&s, arg, plans);
     struct np_cli_report_ops ops = {o->format, np_cli_plan_text, any_changes};
     int code = np_cli_report(prog, "plan", rc, plans, &ops);
     json_object_put(plans);
     np_aws_ec2_destroy(s.ec2);
     np_kube_client_destroy(s.kube);
+    np_cli_validator_destroy(s.guardrails);
+    free(o->guardrail_files);
     return code;
 }
 
@@ -393,21 +487,25 @@ static const char PLAN_USAGE[] =
     "usage: %s plan [options] FILE | -\n"
     "       %s plan [options] -n NAMESPACE NAME\n"
     "\n"
-    "Compares SecurityGroupPostures (every one in FILE, or the one in the cluster) with their\n"
-    "live security groups in AWS and prints the plan the controller would compute, changing\n"
-    "nothing: one line per change (the controller's plan text), the plan id, and a summary\n"
-    "`+ADD ~CHANGE -REMOVE`. The plan is what the controller would propose (drift a live\n"
-    "exception tolerates is left out); for a Propose-mode posture in the cluster the id equals\n"
-    "status.plan.id. The group is management.groupId (Adopt), else status.groupId or the one\n"
-    "tagged with the posture's uid (cluster), else the one tagged netposture.dev/owner=NS/NAME;\n"
-    "with none, the plan starts with its creation. Peers named by posture need the cluster.\n"
-    "VPCPostures are not planned yet: skipped with a note in a FILE, exit 2 by name.\n"
+    "Compares SecurityGroupPostures and VPCPostures (every one in FILE, or the one in the\n"
+    "cluster) with their live security groups and VPCs in AWS and prints the plan the controller\n"
+    "would compute, changing nothing: one line per change (the controller's plan text), the\n"
+    "plan id, and a summary `+ADD ~CHANGE -REMOVE`. The plan is what the controller would\n"
+    "propose (drift a live exception tolerates is left out); for a Propose-mode posture in the\n"
+    "cluster the id equals status.plan.id (pass the PostureGuardrails that govern it with\n"
+    "--guardrails: they order the plan). The group or VPC is management.groupId/vpcId (Adopt),\n"
+    "else status.groupId/vpcId or the one tagged with the posture's uid (cluster), else the one\n"
+    "tagged netposture.dev/owner=NS/NAME; with none, the plan starts with its creation (the\n"
+    "controller creates only in Enforce mode). A posture the controller would refuse (a Deny\n"
+    "guardrail of --guardrails, an adopted VPC another posture owns) is an error, as there is\n"
+    "no plan. Peers named by posture need the cluster.\n"
     "\n"
     "  -o, --output FORMAT     text, json or yaml\n"
     "  -n, --namespace NS      the posture's namespace (FILE: for objects without one)\n"
     "      --region REGION     default: the posture's spec.region, AWS_REGION, AWS_DEFAULT_REGION\n"
     "      --endpoint-url URL  the EC2 endpoint (default: AWS_ENDPOINT_URL_EC2, AWS_ENDPOINT_URL)\n"
     "      --kubeconfig PATH   default $KUBECONFIG, in-cluster, ~/.kube/config\n"
+    "      --guardrails FILE   PostureGuardrails governing the postures (repeatable)\n"
     "\n"
     "Credentials: the AWS chain (environment, web identity, container, instance metadata).\n"
     "Exit status: 0 nothing to change, 1 the plan is not empty, 2 usage, I/O or AWS error.\n";
@@ -419,6 +517,7 @@ int np_cli_cmd_plan(const char *prog, int argc, char **argv)
                                              {"region", required_argument, NULL, 'r'},
                                              {"endpoint-url", required_argument, NULL, 'e'},
                                              {"kubeconfig", required_argument, NULL, 'k'},
+                                             {"guardrails", required_argument, NULL, 'g'},
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
     struct plan_opts o = {0};
@@ -430,15 +529,28 @@ int np_cli_cmd_plan(const char *prog, int argc, char **argv)
         case 'r': o.aws.region = optarg; break;
         case 'e': o.aws.endpoint = optarg; break;
         case 'k': o.kubeconfig = optarg; break;
-        case 'h': fprintf(stdout, PLAN_USAGE, prog, prog); return NP_CLI_EXIT_OK;
+        case 'g':
+            o.guardrail_files = np_xrealloc(o.guardrail_files,
+                                            (o.n_guardrail_files + 1) * sizeof(*o.guardrail_files));
+            o.guardrail_files[o.n_guardrail_files++] = optarg;
+            break;
+        case 'h':
+            free(o.guardrail_files);
+            fprintf(stdout, PLAN_USAGE, prog, prog);
+            return NP_CLI_EXIT_OK;
         case 'o':
             if (np_cli_format_parse(&o.format, optarg) == 0)
                 break;
+            free(o.guardrail_files);
             return np_cli_usage_error(prog, "plan", "%s", np_error_message());
-        default: return np_cli_usage_error(prog, "plan", "bad option%s", "");
+        default:
+            free(o.guardrail_files);
+            return np_cli_usage_error(prog, "plan", "bad option%s", "");
         }
     }
-    if (argc - optind != 1)
+    if (argc - optind != 1) {
+        free(o.guardrail_files);
         return np_cli_usage_error(prog, "plan", "give one FILE, or -n NAMESPACE NAME%s", "");
+    }
     return run_plan(prog, &o, argv[optind]);
 }

@@ -355,6 +355,13 @@ void np_cli_validator_destroy(struct np_cli_validator *v)
     free(v);
 }
 
+const struct np_posture_guardrail *const *
+np_cli_validator_guardrails(const struct np_cli_validator *v, size_t *n)
+{
+    *n = v->n_guardrails;
+    return (const struct np_posture_guardrail *const *)v->guardrails;
+}
+
 void np_cli_validator_add_guardrails(struct np_cli_validator *v, const char *file, const char *data,
                                      size_t len, struct np_cli_findings *out)
 {

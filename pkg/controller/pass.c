@@ -351,7 +351,7 @@ size_t np_controller_pass_ownership_tags(struct np_controller_pass *p, char **ow
     tags[1] = (struct np_aws_tag){(char *)NP_POSTURE_TAG_UID, (char *)p->uid};
     if (!piece)
         return 2;
-    tags[2] = (struct np_aws_tag){(char *)NP_CONTROLLER_TAG_PIECE, (char *)piece};
+    tags[2] = (struct np_aws_tag){(char *)NP_OBSERVE_TAG_PIECE, (char *)piece};
     return 3;
 }
 

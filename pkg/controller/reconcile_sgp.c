@@ -387,30 +387,6 @@ _Static_assert((int)NP_POSTURE_PEER_CIDR4 == (int)NP_AWS_PEER_CIDR4 &&
                    (int)NP_POSTURE_PEER_GROUP == (int)NP_AWS_PEER_GROUP,
                "peer kinds of pkg/posture and pkg/aws are cast into each other");
 
-/* Maps the AWS group to the posture's raw observed rules (borrowed strings). */
-static struct np_posture_raw_rule *raw_rules(const struct np_aws_sg *sg, size_t *n)
-{
-    *n = sg->n_ingress + sg->n_egress;
-    struct np_posture_raw_rule *raw = np_xcalloc(*n ? *n : 1, sizeof(*raw));
-    for (size_t i = 0; i < *n; i++) {
-        bool eg = i >= sg->n_ingress;
-        const struct np_aws_perm *p = eg ? &sg->egress[i - sg->n_ingress] : &sg->ingress[i];
-        raw[i] = (struct np_posture_raw_rule){eg,           p->protocol,
-                                              p->has_ports, p->from_port,
-                                              p->to_port,   (enum np_posture_peer_kind)p->peer_kind,
-                                              p->peer,      p->description};
-    }
-    return raw;
-}
-
-void np_controller_sg_observed(const struct np_aws_sg *sg, struct np_posture_ruleset *out)
-{
-    size_t n_raw = 0;
-    struct np_posture_raw_rule *raw = raw_rules(sg, &n_raw);
-    np_posture_observed(out, raw, n_raw);
-    free(raw);
-}
-
 struct np_aws_perm np_controller_perm_of(const struct np_posture_rule *r)
 {
     struct np_aws_perm p;
@@ -549,9 +525,9 @@ static int compute_delta(struct rctx *r, const struct np_posture_ruleset *want,
                          struct np_posture_delta *delta)
 {
     struct np_posture_ruleset got = {0};
-    np_controller_sg_observed(r->sg, &got);
+    np_observe_sg_rules(r->sg, &got);
     struct np_posture_tag *have = np_xcalloc(r->sg->n_tags ? r->sg->n_tags : 1, sizeof(*have));
-    np_controller_tags_to_posture(have, r->sg->tags, r->sg->n_tags);
+    np_observe_tags(have, r->sg->tags, r->sg->n_tags);
     int rc = np_posture_diff(delta, want, &got, r->spec->tags, r->spec->n_tags, have, r->sg->n_tags,
                              r->spec->ownership);
     if (rc == 0 && r->p.guardrails.n > 0)

@@ -10,459 +10,57 @@
 #include <stdlib.h>
 #include <string.h>
 
-/*
- * A declared piece is a kind and a name. On AWS objects it is the netposture.dev/piece tag
- * "<prefix>/<name>" ("subnet/a"), in status an item {name, <id member>} of the kind's list.
- */
-enum piece_kind { PIECE_SUBNET, PIECE_ROUTE_TABLE, PIECE_NETWORK_ACL, PIECE_KINDS };
-
 /* One VPCPosture pass: the shared pass first (pass.c casts it back). */
 struct vctx {
     struct np_controller_pass p;
     struct np_posture_vpc_spec *spec;
-    struct np_aws_vpc *vpc; /* observed VPC (owned), NULL when none */
-    bool dns_support;
-    bool dns_hostnames;
-    struct np_aws_subnet *subnets;
-    size_t n_subnets;
-    struct np_aws_route_table *rts;
-    size_t n_rts;
-    struct np_aws_nacl *nacls;
-    size_t n_nacls;
-    struct np_aws_flow_log *fls;
-    size_t n_fls;
-    struct np_aws_sg *dsg; /* the default security group, NULL when not found */
-    /* The AWS object each declared piece is (index into the arrays above), -1 when none: one
-     * array per piece kind (enum piece_kind), parallel to the spec's. */
-    long *at[PIECE_KINDS];
-    bool observed;        /* the arrays above hold this pass's reading */
-    char *created_vpc_id; /* the VPC created in this pass (kept in status even if unread) */
-    int created;          /* pieces created in this pass: their insides are planned next pass */
-    /* Views for pkg/posture (borrowed strings; freed with the pass). */
-    struct np_posture_vpc_observed obs;
-    struct np_posture_ruleset dsg_rules;
-    void **views;
-    size_t n_views;
+    struct np_observe_vpc o; /* the VPC and its pieces as read, matched and viewed */
+    char *created_vpc_id;    /* the VPC created in this pass (kept in status even if unread) */
+    int created;             /* pieces created in this pass: their insides are planned next pass */
 };
-
-static void *view_alloc(struct vctx *v, size_t n, size_t size)
-{
-    void *m = np_xcalloc(n ? n : 1, size);
-    v->views = np_xrealloc(v->views, (v->n_views + 1) * sizeof(*v->views));
-    v->views[v->n_views++] = m;
-    return m;
-}
-
-static const struct np_posture_tag *tags_view(struct vctx *v, const struct np_aws_tag *tags,
-                                              size_t n)
-{
-    struct np_posture_tag *t = view_alloc(v, n, sizeof(*t));
-    np_controller_tags_to_posture(t, tags, n);
-    return t;
-}
 
 /* ---------------------------------------------------------------- reading AWS */
 
-static void forget_observed(struct vctx *v)
+static struct np_aws_ec2 *region_ec2(struct vctx *v)
 {
-    np_aws_vpcs_free(v->vpc, v->vpc ? 1 : 0);
-    v->vpc = NULL;
-    np_aws_subnets_free(v->subnets, v->n_subnets);
-    np_aws_route_tables_free(v->rts, v->n_rts);
-    np_aws_nacls_free(v->nacls, v->n_nacls);
-    np_aws_flow_logs_free(v->fls, v->n_fls);
-    np_aws_sg_free(v->dsg);
-    v->subnets = NULL;
-    v->rts = NULL;
-    v->nacls = NULL;
-    v->fls = NULL;
-    v->dsg = NULL;
-    v->n_subnets = v->n_rts = v->n_nacls = v->n_fls = 0;
-    np_posture_ruleset_clean_up(&v->dsg_rules);
-    for (size_t i = 0; i < v->n_views; i++)
-        free(v->views[i]);
-    free(v->views);
-    v->views = NULL;
-    v->n_views = 0;
-    v->observed = false;
-}
-
-/* The first VPC matching filter=value (*out owned); NP_ENOTFOUND when none does. */
-static int describe_vpc(struct vctx *v, const char *filter, const char *value,
-                        struct np_aws_vpc **out)
-{
-    const char *values[] = {value};
-    struct np_aws_filter f = {filter, values, 1};
-    struct np_aws_vpc *vpcs = NULL;
-    size_t n = 0;
-    *out = NULL;
-    int rc = np_aws_ec2_describe_vpcs(np_controller_region_ec2(v->p.use.region), &vpcs, &n, &f, 1);
-    if (rc == 0 && n == 0)
-        rc = NP_ENOTFOUND;
-    if (rc == 0) {
-        *out = np_xcalloc(1, sizeof(**out));
-        **out = vpcs[0];
-        memset(&vpcs[0], 0, sizeof(vpcs[0]));
-    }
-    np_aws_vpcs_free(vpcs, n);
-    return rc;
+    return np_controller_region_ec2(v->p.use.region);
 }
 
 static int read_vpc(struct vctx *v, const char *vpc_id, struct np_aws_vpc **out)
 {
-    return describe_vpc(v, "vpc-id", vpc_id, out);
+    return np_observe_vpc_describe(region_ec2(v), "vpc-id", vpc_id, out);
 }
 
 /* The VPC our uid tag marks, if any. */
 static int find_vpc_by_uid(struct vctx *v, struct np_aws_vpc **out)
 {
-    return describe_vpc(v, "tag:" NP_POSTURE_TAG_UID, v->p.uid, out);
+    return np_observe_vpc_describe(region_ec2(v), "tag:" NP_POSTURE_TAG_UID, v->p.uid, out);
 }
 
-/* ---------------------------------------------------------------- declared pieces */
-
-struct piece_id {
-    enum piece_kind kind;
-    const char *name; /* borrowed from the spec */
+/* Delete calls of the declared piece kinds (what a CloudTrail event names). */
+static const char *const delete_call[NP_OBSERVE_PIECE_KINDS] = {
+    [NP_OBSERVE_SUBNET] = "DeleteSubnet",
+    [NP_OBSERVE_ROUTE_TABLE] = "DeleteRouteTable",
+    [NP_OBSERVE_NETWORK_ACL] = "DeleteNetworkAcl",
 };
 
-static const struct piece_kind_text {
-    const char *prefix;      /* of the piece tag's value */
-    const char *status_list; /* the status member listing them */
-    const char *status_id;   /* the id member of its items */
-    const char *delete_call; /* the API call deleting one (events) */
-} piece_kinds[PIECE_KINDS] = {
-    [PIECE_SUBNET] = {"subnet", "subnets", "subnetId", "DeleteSubnet"},
-    [PIECE_ROUTE_TABLE] = {"routeTable", "routeTables", "routeTableId", "DeleteRouteTable"},
-    [PIECE_NETWORK_ACL] = {"networkAcl", "networkAcls", "networkAclId", "DeleteNetworkAcl"},
-};
-
-/* The piece tag of the flow logs (not a declared piece with a name). */
-#define PIECE_FLOW_LOGS "flowLogs"
-
-/* The piece's tag value, "subnet/a" (owned). */
-static char *piece_text(struct piece_id id)
-{
-    return np_strdupf("%s/%s", piece_kinds[id.kind].prefix, id.name);
-}
-
-/* The declared piece kind of a drift item's piece; false for the VPC's own (the VPC, its flow
- * logs, its default security group). */
-static bool piece_kind_of(enum np_posture_vpc_piece piece, enum piece_kind *out)
-{
-    switch (piece) {
-    case NP_POSTURE_PIECE_SUBNET: *out = PIECE_SUBNET; return true;
-    case NP_POSTURE_PIECE_ROUTE_TABLE: *out = PIECE_ROUTE_TABLE; return true;
-    case NP_POSTURE_PIECE_NETWORK_ACL: *out = PIECE_NETWORK_ACL; return true;
-    default: return false;
-    }
-}
-
-/* How many pieces of a kind the spec declares; the name and the id to adopt of the i-th. */
-static size_t declared_count(const struct np_posture_vpc_spec *s, enum piece_kind k)
-{
-    return k == PIECE_SUBNET        ? s->n_subnets
-           : k == PIECE_ROUTE_TABLE ? s->n_route_tables
-                                    : s->n_network_acls;
-}
-
-static struct piece_id declared(const struct np_posture_vpc_spec *s, enum piece_kind k, size_t i,
-                                const char **adopt_id)
-{
-    switch (k) {
-    case PIECE_SUBNET:
-        *adopt_id = s->subnets[i].subnet_id;
-        return (struct piece_id){k, s->subnets[i].name};
-    case PIECE_ROUTE_TABLE:
-        *adopt_id = s->route_tables[i].route_table_id;
-        return (struct piece_id){k, s->route_tables[i].name};
-    default:
-        *adopt_id = s->network_acls[i].network_acl_id;
-        return (struct piece_id){k, s->network_acls[i].name};
-    }
-}
-
-/* How many AWS objects of a kind were read; the id and tags of the i-th. */
-static size_t observed_count(const struct vctx *v, enum piece_kind k)
-{
-    return k == PIECE_SUBNET ? v->n_subnets : k == PIECE_ROUTE_TABLE ? v->n_rts : v->n_nacls;
-}
-
-static const char *observed(const struct vctx *v, enum piece_kind k, size_t i,
-                            const struct np_aws_tag **tags, size_t *n)
-{
-    switch (k) {
-    case PIECE_SUBNET:
-        *tags = v->subnets[i].tags;
-        *n = v->subnets[i].n_tags;
-        return v->subnets[i].subnet_id;
-    case PIECE_ROUTE_TABLE:
-        *tags = v->rts[i].tags;
-        *n = v->rts[i].n_tags;
-        return v->rts[i].route_table_id;
-    default:
-        *tags = v->nacls[i].tags;
-        *n = v->nacls[i].n_tags;
-        return v->nacls[i].network_acl_id;
-    }
-}
-
-/* The id the previous status recorded for a declared piece, or NULL. */
-static const char *status_piece_id(struct vctx *v, struct piece_id id)
-{
-    json_object *arr = np_json_path(v->p.old_status, piece_kinds[id.kind].status_list, NP_JSON_END);
-    size_t n = arr && json_object_is_type(arr, json_type_array) ? json_object_array_length(arr) : 0;
-    for (size_t i = 0; i < n; i++) {
-        json_object *it = json_object_array_get_idx(arr, i);
-        if (np_str_eq(np_json_path_str(it, "name", NP_JSON_END), id.name))
-            return np_json_path_str(it, piece_kinds[id.kind].status_id, NP_JSON_END);
-    }
-    return NULL;
-}
-
-/* Whether the i-th object of the kind carries our uid (and, when text is not NULL, the piece
- * tag text); with status_id, whether it is that object and no other posture's uid marks it. */
-static bool observed_is(struct vctx *v, enum piece_kind k, size_t i, const char *status_id,
-                        const char *text)
-{
-    const struct np_aws_tag *t = NULL;
-    size_t nt = 0;
-    const char *id = observed(v, k, i, &t, &nt);
-    const char *uid = np_aws_tag_get(t, nt, NP_POSTURE_TAG_UID);
-    if (status_id)
-        return np_str_eq(id, status_id) && (!uid || np_str_eq(uid, v->p.uid));
-    return np_str_eq(uid, v->p.uid) &&
-           np_str_eq(np_aws_tag_get(t, nt, NP_CONTROLLER_TAG_PIECE), text);
-}
-
-/*
- * Which AWS object a declared piece is: the adopted id, else the id in our status (unless
- * another posture's uid marks it now), else the one carrying our uid and its piece tag.
- */
-static long match_piece(struct vctx *v, struct piece_id id, const char *adopt_id)
-{
-    size_t n = observed_count(v, id.kind);
-    const struct np_aws_tag *t = NULL;
-    size_t nt = 0;
-    if (adopt_id) {
-        for (size_t i = 0; i < n; i++)
-            if (np_str_eq(observed(v, id.kind, i, &t, &nt), adopt_id))
-                return (long)i;
-        return -1;
-    }
-    const char *status_id = status_piece_id(v, id);
-    for (size_t i = 0; status_id && i < n; i++)
-        if (observed_is(v, id.kind, i, status_id, NULL))
-            return (long)i;
-    char *text = piece_text(id);
-    long found = -1;
-    for (size_t i = 0; found < 0 && i < n; i++)
-        if (observed_is(v, id.kind, i, NULL, text))
-            found = (long)i;
-    free(text);
-    return found;
-}
-
-static void match_pieces(struct vctx *v)
-{
-    for (int k = 0; k < PIECE_KINDS; k++)
-        for (size_t i = 0; i < declared_count(v->spec, (enum piece_kind)k); i++) {
-            const char *adopt_id = NULL;
-            struct piece_id id = declared(v->spec, (enum piece_kind)k, i, &adopt_id);
-            v->at[k][i] = match_piece(v, id, adopt_id);
-        }
-}
-
-_Static_assert((int)NP_POSTURE_DEST_PREFIX_LIST == (int)NP_AWS_ROUTE_DEST_PREFIX_LIST &&
-                   (int)NP_POSTURE_ROUTE_NETWORK_INTERFACE == (int)NP_AWS_ROUTE_NETWORK_INTERFACE &&
-                   (int)NP_POSTURE_ROUTE_TARGET_COUNT == (int)NP_AWS_ROUTE_TARGET_COUNT,
-               "route kinds of pkg/posture and pkg/aws are cast into each other");
-
-/*
- * A flow log's destination ARN. A CloudWatch Logs flow log created by log group name (not by
- * ARN) lists only the name: it is the declared destination when that ARN names the group.
- */
-static const char *flow_log_destination(struct vctx *v, const struct np_aws_flow_log *f)
-{
-    if (f->log_destination || !f->log_group_name)
-        return f->log_destination;
-    const char *want = v->spec->flow_logs.destination;
-    const char *at = want ? strstr(want, ":log-group:") : NULL;
-    if (at) {
-        at += strlen(":log-group:");
-        size_t n = strlen(f->log_group_name);
-        if (strncmp(at, f->log_group_name, n) == 0 && (at[n] == '\0' || strcmp(at + n, ":*") == 0))
-            return want;
-    }
-    return f->log_group_name;
-}
-
-static void view_subnets(struct vctx *v)
-{
-    const struct np_posture_vpc_spec *s = v->spec;
-    struct np_posture_subnet_observed *so = view_alloc(v, s->n_subnets, sizeof(*so));
-    for (size_t i = 0; i < s->n_subnets; i++) {
-        if (v->at[PIECE_SUBNET][i] < 0)
-            continue;
-        const struct np_aws_subnet *a = &v->subnets[v->at[PIECE_SUBNET][i]];
-        so[i] = (struct np_posture_subnet_observed){true,
-                                                    a->subnet_id,
-                                                    a->cidr_block,
-                                                    a->availability_zone,
-                                                    a->map_public_ip_on_launch,
-                                                    tags_view(v, a->tags, a->n_tags),
-                                                    a->n_tags};
-    }
-    v->obs.subnets = so;
-}
-
-static void view_route_tables(struct vctx *v)
-{
-    const struct np_posture_vpc_spec *s = v->spec;
-    struct np_posture_route_table_observed *ro = view_alloc(v, s->n_route_tables, sizeof(*ro));
-    for (size_t i = 0; i < s->n_route_tables; i++) {
-        if (v->at[PIECE_ROUTE_TABLE][i] < 0)
-            continue;
-        const struct np_aws_route_table *a = &v->rts[v->at[PIECE_ROUTE_TABLE][i]];
-        struct np_posture_raw_route *routes = view_alloc(v, a->n_routes, sizeof(*routes));
-        for (size_t k = 0; k < a->n_routes; k++) {
-            const struct np_aws_route *x = &a->routes[k];
-            routes[k] = (struct np_posture_raw_route){
-                (enum np_posture_route_dest)x->dest_kind,     x->destination, x->has_target,
-                (enum np_posture_route_target)x->target_kind, x->target,      x->origin};
-        }
-        ro[i] = (struct np_posture_route_table_observed){
-            true,     a->route_table_id, routes, a->n_routes, tags_view(v, a->tags, a->n_tags),
-            a->n_tags};
-    }
-    v->obs.route_tables = ro;
-}
-
-static void view_network_acls(struct vctx *v)
-{
-    const struct np_posture_vpc_spec *s = v->spec;
-    struct np_posture_network_acl_observed *no = view_alloc(v, s->n_network_acls, sizeof(*no));
-    for (size_t i = 0; i < s->n_network_acls; i++) {
-        if (v->at[PIECE_NETWORK_ACL][i] < 0)
-            continue;
-        const struct np_aws_nacl *a = &v->nacls[v->at[PIECE_NETWORK_ACL][i]];
-        struct np_posture_raw_nacl_entry *es = view_alloc(v, a->n_entries, sizeof(*es));
-        for (size_t k = 0; k < a->n_entries; k++) {
-            const struct np_aws_nacl_entry *e = &a->entries[k];
-            es[k] = (struct np_posture_raw_nacl_entry){
-                e->rule_number, e->egress,    e->protocol, e->allow,    e->cidr,      e->ipv6_cidr,
-                e->has_ports,   e->from_port, e->to_port,  e->has_icmp, e->icmp_type, e->icmp_code};
-        }
-        no[i] = (struct np_posture_network_acl_observed){
-            true, a->network_acl_id, es, a->n_entries, tags_view(v, a->tags, a->n_tags), a->n_tags};
-    }
-    v->obs.network_acls = no;
-}
-
-/* The subnet associations of every route table and network ACL of the VPC (declared or not),
- * and which ACL is the default. */
-static void view_associations(struct vctx *v)
-{
-    struct np_posture_vpc_observed *o = &v->obs;
-    size_t n_rta = 0, n_na = 0;
-    for (size_t i = 0; i < v->n_rts; i++)
-        n_rta += v->rts[i].n_assocs;
-    for (size_t i = 0; i < v->n_nacls; i++)
-        n_na += v->nacls[i].n_assocs;
-    struct np_posture_assoc *rta = view_alloc(v, n_rta, sizeof(*rta));
-    struct np_posture_assoc *na = view_alloc(v, n_na, sizeof(*na));
-    for (size_t i = 0; i < v->n_rts; i++)
-        for (size_t k = 0; k < v->rts[i].n_assocs; k++)
-            if (v->rts[i].assocs[k].subnet_id)
-                rta[o->n_rt_assocs++] = (struct np_posture_assoc){
-                    v->rts[i].assocs[k].subnet_id, v->rts[i].assocs[k].association_id,
-                    v->rts[i].route_table_id};
-    for (size_t i = 0; i < v->n_nacls; i++) {
-        if (v->nacls[i].is_default)
-            o->default_nacl_id = v->nacls[i].network_acl_id;
-        for (size_t k = 0; k < v->nacls[i].n_assocs; k++)
-            if (v->nacls[i].assocs[k].subnet_id)
-                na[o->n_nacl_assocs++] = (struct np_posture_assoc){
-                    v->nacls[i].assocs[k].subnet_id, v->nacls[i].assocs[k].association_id,
-                    v->nacls[i].network_acl_id};
-    }
-    o->rt_assocs = rta;
-    o->nacl_assocs = na;
-}
-
-/* Builds the pkg/posture view of what was read (v->obs). */
-static void build_view(struct vctx *v)
-{
-    struct np_posture_vpc_observed *o = &v->obs;
-    memset(o, 0, sizeof(*o));
-    o->vpc_id = v->vpc->vpc_id;
-    o->cidr_block = v->vpc->cidr_block;
-    o->enable_dns_support = v->dns_support;
-    o->enable_dns_hostnames = v->dns_hostnames;
-    o->tags = tags_view(v, v->vpc->tags, v->vpc->n_tags);
-    o->n_tags = v->vpc->n_tags;
-    view_subnets(v);
-    view_route_tables(v);
-    view_network_acls(v);
-    view_associations(v);
-    struct np_posture_flow_log_observed *fo = view_alloc(v, v->n_fls, sizeof(*fo));
-    for (size_t i = 0; i < v->n_fls; i++) {
-        const struct np_aws_flow_log *f = &v->fls[i];
-        fo[i] = (struct np_posture_flow_log_observed){
-            f->flow_log_id, f->traffic_type, f->log_destination_type, flow_log_destination(v, f)};
-    }
-    o->flow_logs = fo;
-    o->n_flow_logs = v->n_fls;
-    if (v->dsg) {
-        np_controller_sg_observed(v->dsg, &v->dsg_rules);
-        o->default_sg_id = v->dsg->group_id;
-        o->default_sg_rules = &v->dsg_rules;
-    }
-}
-
-/* Reads the VPC (v->vpc set) and everything inside it, and matches the declared pieces. */
+/* Reads the VPC (v->o.vpc set) and everything inside it, and matches the declared pieces. */
 static int observe(struct vctx *v)
 {
-    struct np_aws_ec2 *ec2 = np_controller_region_ec2(v->p.use.region);
-    const char *vpc_ids[] = {v->vpc->vpc_id};
-    struct np_aws_filter by_vpc = {"vpc-id", vpc_ids, 1};
-    struct np_aws_filter by_resource = {"resource-id", vpc_ids, 1};
-    const char *dflt[] = {"default"};
-    struct np_aws_filter dsg_f[2] = {{"vpc-id", vpc_ids, 1}, {"group-name", dflt, 1}};
-    struct np_aws_sg *sgs = NULL;
-    size_t n_sgs = 0;
-    int rc = np_aws_ec2_describe_vpc_attribute(ec2, v->vpc->vpc_id, NP_AWS_VPC_DNS_SUPPORT,
-                                               &v->dns_support);
+    int rc = np_observe_vpc_read(&v->o, region_ec2(v));
     if (rc == 0)
-        rc = np_aws_ec2_describe_vpc_attribute(ec2, v->vpc->vpc_id, NP_AWS_VPC_DNS_HOSTNAMES,
-                                               &v->dns_hostnames);
-    if (rc == 0)
-        rc = np_aws_ec2_describe_subnets(ec2, &v->subnets, &v->n_subnets, &by_vpc, 1);
-    if (rc == 0)
-        rc = np_aws_ec2_describe_route_tables(ec2, &v->rts, &v->n_rts, &by_vpc, 1);
-    if (rc == 0)
-        rc = np_aws_ec2_describe_network_acls(ec2, &v->nacls, &v->n_nacls, &by_vpc, 1);
-    if (rc == 0)
-        rc = np_aws_ec2_describe_flow_logs(ec2, &v->fls, &v->n_fls, &by_resource, 1);
-    if (rc == 0)
-        rc = np_aws_ec2_describe_security_groups(ec2, &sgs, &n_sgs, dsg_f, 2, NULL, 0);
-    if (rc == 0 && n_sgs > 0)
-        v->dsg = np_aws_sg_dup(&sgs[0]);
-    np_aws_sgs_free(sgs, n_sgs);
-    if (rc)
-        return rc;
-    match_pieces(v);
-    build_view(v);
-    v->observed = true;
-    return 0;
+        np_observe_vpc_settle(&v->o, v->spec, v->p.uid, v->p.old_status);
+    return rc;
 }
 
 /* Reads everything again (after a change): the VPC by id, then its pieces. */
 static int reobserve(struct vctx *v)
 {
-    char *id = np_strdup(v->vpc->vpc_id);
-    forget_observed(v);
-    int rc = read_vpc(v, id, &v->vpc);
+    char *id = np_strdup(v->o.vpc->vpc_id);
+    np_observe_vpc_forget(&v->o);
+    np_aws_vpcs_free(v->o.vpc, 1);
+    v->o.vpc = NULL;
+    int rc = read_vpc(v, id, &v->o.vpc);
     if (rc == NP_ENOTFOUND)
         rc = np_error_set(NP_ENOTFOUND, "VPC %s vanished", id);
     free(id);
@@ -479,7 +77,7 @@ static int reobserve(struct vctx *v)
  */
 static void handle_duplicate(struct vctx *v, const char *keep, const char *extra, bool enforce)
 {
-    int rc = enforce ? np_aws_ec2_delete_vpc(np_controller_region_ec2(v->p.use.region), extra) : 0;
+    int rc = enforce ? np_aws_ec2_delete_vpc(region_ec2(v), extra) : 0;
     bool deleted = enforce && (rc == 0 || rc == NP_ENOTFOUND);
     char *note =
         deleted   ? np_strdupf("deleted VPC %s: a duplicate carrying this posture's uid (the "
@@ -511,7 +109,20 @@ static int find_vpc_with_uid(struct vctx *v, const char *status_id, bool enforce
     struct np_aws_vpc *vpcs = NULL;
     size_t n = 0, keep = 0;
     *out = NULL;
-    int rc = np_aws_ec2_describe_vpcs(np_controller_region_ec2(v->p.use.region), &vpcs, &n, &f, 1);
+    int rc = np_aws_ec2_describe_vpcs(region_ec2(v), &vpcs, &n, &f, 1);
+    /* The filter is not taken on trust: only a VPC carrying our uid is ours (duplicates are
+     * deleted in Enforce mode). */
+    size_t w = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        if (!np_str_eq(np_aws_tag_get(vpcs[i].tags, vpcs[i].n_tags, NP_POSTURE_TAG_UID),
+                       v->p.uid)) {
+            np_aws_vpc_clean_up(&vpcs[i]);
+            continue;
+        }
+        vpcs[w++] = vpcs[i];
+    }
+    if (rc == 0)
+        n = w;
     if (rc == 0 && n == 0)
         rc = NP_ENOTFOUND;
     if (rc) {
@@ -531,7 +142,8 @@ static int find_vpc_with_uid(struct vctx *v, const char *status_id, bool enforce
     return 0;
 }
 
-/* Creates the VPC with our tags and reads it (v->vpc); see np_controller_pass_object_ops.create. */
+/* Creates the VPC with our tags and reads it (v->o.vpc); see np_controller_pass_object_ops.create.
+ */
 static int create_vpc(struct np_controller_pass *p, struct np_controller_result *res)
 {
     (void)res;
@@ -545,8 +157,7 @@ static int create_vpc(struct np_controller_pass *p, struct np_controller_result 
         goto out;
     tags =
         np_controller_pass_tags_with_ownership(&v->p, &owner, NULL, spec->tags, spec->n_tags, &nt);
-    rc = np_aws_ec2_create_vpc(np_controller_region_ec2(v->p.use.region), &vpc_id, spec->cidr_block,
-                               tags, nt);
+    rc = np_aws_ec2_create_vpc(region_ec2(v), &vpc_id, spec->cidr_block, tags, nt);
     if (rc)
         goto out;
     char *note = np_strdupf("created VPC %s (%s)", vpc_id, spec->cidr_block);
@@ -554,7 +165,7 @@ static int create_vpc(struct np_controller_pass *p, struct np_controller_result 
     np_log_info("created VPC", "namespace", v->p.ns, "name", v->p.name, "vpcId", vpc_id);
     free(note);
     v->created_vpc_id = np_strdup(vpc_id); /* in status even if the read below fails */
-    rc = read_vpc(v, vpc_id, &v->vpc);
+    rc = read_vpc(v, vpc_id, &v->o.vpc);
 out:
     free(owner);
     free(tags);
@@ -566,19 +177,19 @@ static int read_vpc_hook(struct np_controller_pass *p, const char *id, bool may_
 {
     (void)may_defer; /* no poller reads VPCs: nothing to wait for */
     struct vctx *v = (struct vctx *)p;
-    return read_vpc(v, id, &v->vpc);
+    return read_vpc(v, id, &v->o.vpc);
 }
 
 static int find_vpc_hook(struct np_controller_pass *p, const char *status_id, bool enforce)
 {
     struct vctx *v = (struct vctx *)p;
-    return find_vpc_with_uid(v, status_id, enforce, &v->vpc);
+    return find_vpc_with_uid(v, status_id, enforce, &v->o.vpc);
 }
 
 static const char *found_vpc(struct np_controller_pass *p, const struct np_aws_tag **tags,
                              size_t *n)
 {
-    const struct np_aws_vpc *vpc = ((struct vctx *)p)->vpc;
+    const struct np_aws_vpc *vpc = ((struct vctx *)p)->o.vpc;
     if (tags)
         *tags = vpc ? vpc->tags : NULL;
     if (n)
@@ -589,8 +200,8 @@ static const char *found_vpc(struct np_controller_pass *p, const struct np_aws_t
 static void forget_vpc(struct np_controller_pass *p)
 {
     struct vctx *v = (struct vctx *)p;
-    np_aws_vpcs_free(v->vpc, v->vpc ? 1 : 0);
-    v->vpc = NULL;
+    np_aws_vpcs_free(v->o.vpc, v->o.vpc ? 1 : 0);
+    v->o.vpc = NULL;
 }
 
 /* The uid lookup runs first: it is one filtered read and finds duplicates too. */
@@ -623,7 +234,7 @@ static int ensure_owned(struct vctx *v, const char *id, const char *piece,
         bool adopting = !np_aws_tag_get(have, n_have, NP_POSTURE_TAG_UID);
         rc = np_controller_pass_ensure_finalizer(&v->p);
         if (rc == 0)
-            rc = np_aws_ec2_create_tags(np_controller_region_ec2(v->p.use.region), id, own, n);
+            rc = np_aws_ec2_create_tags(region_ec2(v), id, own, n);
         if (rc == 0) {
             *changed = true;
             char *note = adopting ? np_strdupf("adopted %s", id)
@@ -641,16 +252,20 @@ static int ensure_owned(struct vctx *v, const char *id, const char *piece,
 static int ensure_all_owned(struct vctx *v, bool *changed)
 {
     *changed = false;
-    int rc = ensure_owned(v, v->vpc->vpc_id, NULL, v->vpc->tags, v->vpc->n_tags, changed);
-    for (int k = 0; k < PIECE_KINDS; k++)
-        for (size_t i = 0; rc == 0 && i < declared_count(v->spec, (enum piece_kind)k); i++) {
-            if (v->at[k][i] < 0)
+    int rc = ensure_owned(v, v->o.vpc->vpc_id, NULL, v->o.vpc->tags, v->o.vpc->n_tags, changed);
+    for (int k = 0; k < NP_OBSERVE_PIECE_KINDS; k++)
+        for (size_t i = 0;
+             rc == 0 && i < np_observe_declared_count(v->spec, (enum np_observe_piece_kind)k);
+             i++) {
+            if (v->o.at[k][i] < 0)
                 continue;
             const char *adopt_id = NULL;
             const struct np_aws_tag *tags = NULL;
             size_t nt = 0;
-            char *text = piece_text(declared(v->spec, (enum piece_kind)k, i, &adopt_id));
-            const char *id = observed(v, (enum piece_kind)k, (size_t)v->at[k][i], &tags, &nt);
+            char *text = np_observe_piece_text(
+                np_observe_declared(v->spec, (enum np_observe_piece_kind)k, i, &adopt_id));
+            const char *id = np_observe_vpc_object(&v->o, (enum np_observe_piece_kind)k,
+                                                   (size_t)v->o.at[k][i], &tags, &nt);
             rc = ensure_owned(v, id, text, tags, nt, changed);
             free(text);
         }
@@ -712,21 +327,22 @@ static struct np_aws_route aws_route(const struct np_posture_route *r)
 
 /* Creates the i-th declared piece of kind k with its tags (and a subnet's
  * mapPublicIpOnLaunch); a table or ACL with a client token, so a retry creates no second. */
-static int create_piece(struct vctx *v, enum piece_kind k, int index)
+static int create_piece(struct vctx *v, enum np_observe_piece_kind k, int index)
 {
     size_t i = (size_t)index;
-    struct np_aws_ec2 *ec2 = np_controller_region_ec2(v->p.use.region);
+    struct np_aws_ec2 *ec2 = region_ec2(v);
     const struct np_posture_vpc_spec *s = v->spec;
-    const char *adopt_id = NULL, *vpc_id = v->vpc->vpc_id;
-    struct piece_id pid = declared(s, k, i, &adopt_id);
-    char *text = piece_text(pid), *owner = NULL, *id = NULL, *token = NULL;
+    const char *adopt_id = NULL, *vpc_id = v->o.vpc->vpc_id;
+    struct np_observe_piece pid = np_observe_declared(s, k, i, &adopt_id);
+    char *text = np_observe_piece_text(pid), *owner = NULL, *id = NULL, *token = NULL;
     struct np_aws_tag *tags = NULL;
     size_t nt = 0;
     int rc = 0;
-    if (k != PIECE_SUBNET)
-        token = np_controller_pass_client_token(&v->p, text, status_piece_id(v, pid));
+    if (k != NP_OBSERVE_SUBNET)
+        token = np_controller_pass_client_token(&v->p, text,
+                                                np_observe_status_piece_id(v->p.old_status, pid));
     switch (k) {
-    case PIECE_SUBNET: {
+    case NP_OBSERVE_SUBNET: {
         const struct np_posture_subnet_spec *sn = &s->subnets[i];
         tags =
             np_controller_pass_tags_with_ownership(&v->p, &owner, text, sn->tags, sn->n_tags, &nt);
@@ -736,7 +352,7 @@ static int create_piece(struct vctx *v, enum piece_kind k, int index)
             rc = np_aws_ec2_modify_subnet_map_public_ip(ec2, id, true);
         break;
     }
-    case PIECE_ROUTE_TABLE: {
+    case NP_OBSERVE_ROUTE_TABLE: {
         const struct np_posture_route_table_spec *rt = &s->route_tables[i];
         tags =
             np_controller_pass_tags_with_ownership(&v->p, &owner, text, rt->tags, rt->n_tags, &nt);
@@ -768,7 +384,7 @@ static int create_piece(struct vctx *v, enum piece_kind k, int index)
 /* Attributes and tags of the VPC or a piece. */
 static int apply_setting(struct vctx *v, const struct np_posture_vpc_action *a)
 {
-    struct np_aws_ec2 *ec2 = np_controller_region_ec2(v->p.use.region);
+    struct np_aws_ec2 *ec2 = region_ec2(v);
     const struct np_posture_drift *it = &a->item;
     const struct np_posture_vpc_drift *d = it->vpc;
     if (a->kind == NP_POSTURE_VPC_TAG_SET) {
@@ -790,7 +406,7 @@ static int apply_setting(struct vctx *v, const struct np_posture_vpc_action *a)
 /* Routes and route table associations. */
 static int apply_routing(struct vctx *v, const struct np_posture_vpc_action *a)
 {
-    struct np_aws_ec2 *ec2 = np_controller_region_ec2(v->p.use.region);
+    struct np_aws_ec2 *ec2 = region_ec2(v);
     const struct np_posture_vpc_drift *d = a->item.vpc;
     struct np_aws_route r = aws_route(&d->route);
     int rc = 0;
@@ -818,7 +434,7 @@ static int apply_routing(struct vctx *v, const struct np_posture_vpc_action *a)
 /* Network ACL entries and associations. */
 static int apply_acl(struct vctx *v, const struct np_posture_vpc_action *a)
 {
-    struct np_aws_ec2 *ec2 = np_controller_region_ec2(v->p.use.region);
+    struct np_aws_ec2 *ec2 = region_ec2(v);
     const struct np_posture_vpc_drift *d = a->item.vpc;
     struct np_aws_nacl_entry e = aws_entry(&d->entry);
     int rc = 0;
@@ -840,7 +456,7 @@ static int apply_acl(struct vctx *v, const struct np_posture_vpc_action *a)
         if (!d->target_id)
             return np_error_set(NP_EINVAL,
                                 "VPC %s has no default network ACL to move subnet %s back to",
-                                v->vpc->vpc_id, d->subnet_id ? d->subnet_id : d->key);
+                                v->o.vpc->vpc_id, d->subnet_id ? d->subnet_id : d->key);
         return np_aws_ec2_replace_network_acl_association(ec2, d->association_id, d->target_id,
                                                           NULL);
     }
@@ -850,21 +466,20 @@ static int apply_acl(struct vctx *v, const struct np_posture_vpc_action *a)
 static int create_flow_log(struct vctx *v)
 {
     const struct np_posture_flow_logs_spec *fl = &v->spec->flow_logs;
-    struct np_aws_flow_log_spec fs = {v->vpc->vpc_id, fl->traffic_type, fl->destination_type,
+    struct np_aws_flow_log_spec fs = {v->o.vpc->vpc_id, fl->traffic_type, fl->destination_type,
                                       fl->destination, fl->deliver_logs_permission_arn};
     char *owner = NULL, *id = NULL;
     struct np_aws_tag own[3];
-    size_t n = np_controller_pass_ownership_tags(&v->p, &owner, PIECE_FLOW_LOGS, own);
+    size_t n = np_controller_pass_ownership_tags(&v->p, &owner, NP_OBSERVE_PIECE_FLOW_LOGS, own);
     /* FlowLogAlreadyExists is an error here: the diff saw no such flow log, so reading
      * and AWS disagree and repeating the call would not help. */
     json_object *before = np_json_path(v->p.old_status, "flowLogIds", NP_JSON_END);
     char *token = np_controller_pass_client_token(
-        &v->p, PIECE_FLOW_LOGS,
+        &v->p, NP_OBSERVE_PIECE_FLOW_LOGS,
         json_object_is_type(before, json_type_array) && json_object_array_length(before) > 0
             ? json_object_get_string(json_object_array_get_idx(before, 0))
             : NULL);
-    int rc = np_aws_ec2_create_flow_log(np_controller_region_ec2(v->p.use.region), &id, &fs, token,
-                                        own, n);
+    int rc = np_aws_ec2_create_flow_log(region_ec2(v), &id, &fs, token, own, n);
     free(token);
     free(owner);
     free(id);
@@ -874,7 +489,7 @@ static int create_flow_log(struct vctx *v)
 /* Revokes a rule of the default security group (already gone counts as done). */
 static int revoke_default_sg_rule(struct vctx *v, const struct np_posture_drift *it)
 {
-    struct np_aws_ec2 *ec2 = np_controller_region_ec2(v->p.use.region);
+    struct np_aws_ec2 *ec2 = region_ec2(v);
     struct np_aws_perm perm = np_controller_perm_of(&it->rule);
     int rc = it->rule.direction == NP_POSTURE_EGRESS
                  ? np_aws_ec2_revoke_egress(ec2, it->vpc->resource_id, &perm, 1)
@@ -887,11 +502,11 @@ static int apply_action(struct vctx *v, const struct np_posture_vpc_action *a)
 {
     const struct np_posture_vpc_drift *d = a->item.vpc;
     switch (a->kind) {
-    case NP_POSTURE_VPC_CREATE_SUBNET: return create_piece(v, PIECE_SUBNET, d->piece_index);
+    case NP_POSTURE_VPC_CREATE_SUBNET: return create_piece(v, NP_OBSERVE_SUBNET, d->piece_index);
     case NP_POSTURE_VPC_CREATE_ROUTE_TABLE:
-        return create_piece(v, PIECE_ROUTE_TABLE, d->piece_index);
+        return create_piece(v, NP_OBSERVE_ROUTE_TABLE, d->piece_index);
     case NP_POSTURE_VPC_CREATE_NETWORK_ACL:
-        return create_piece(v, PIECE_NETWORK_ACL, d->piece_index);
+        return create_piece(v, NP_OBSERVE_NETWORK_ACL, d->piece_index);
     case NP_POSTURE_VPC_SET_ATTRIBUTE:
     case NP_POSTURE_VPC_TAG_SET:
     case NP_POSTURE_VPC_TAG_DELETE: return apply_setting(v, a);
@@ -959,9 +574,9 @@ static bool event_explains(const char *ev, const struct np_posture_drift *d)
         return false;
     switch (d->vpc->item) {
     case NP_POSTURE_VPC_ITEM_PIECE: {
-        enum piece_kind kind;
-        return piece_kind_of(d->vpc->piece_kind, &kind) &&
-               np_str_eq(ev, piece_kinds[kind].delete_call);
+        enum np_observe_piece_kind kind;
+        return np_observe_piece_kind_of(d->vpc->piece_kind, &kind) &&
+               np_str_eq(ev, delete_call[kind]);
     }
     case NP_POSTURE_VPC_ITEM_ATTRIBUTE:
         return np_str_eq(ev, "ModifyVpcAttribute") || np_str_eq(ev, "ModifySubnetAttribute");
@@ -986,9 +601,9 @@ static bool event_explains(const char *ev, const struct np_posture_drift *d)
 
 static int compute_delta(struct vctx *v, struct np_posture_delta *out)
 {
-    int rc = np_posture_vpc_diff(out, v->spec, &v->obs);
+    int rc = np_posture_vpc_diff(out, v->spec, &v->o.view);
     if (rc == 0 && v->p.guardrails.n > 0)
-        rc = np_posture_vpc_guardrail_mark(out, v->spec, &v->obs, guardrail_list(v),
+        rc = np_posture_vpc_guardrail_mark(out, v->spec, &v->o.view, guardrail_list(v),
                                            v->p.guardrails.n, v->p.ns, v->p.name);
     return rc;
 }
@@ -1027,41 +642,27 @@ static int residual_delta(struct np_controller_pass *p, struct np_posture_delta 
     return rc ? rc : compute_delta(v, out);
 }
 
-/* A fingerprint of what was read, for the plan id: the drift texts (observed values in). */
-static uint64_t observed_fingerprint(const struct np_posture_delta *delta, const char *vpc_id)
-{
-    struct np_buf b = NP_BUF_INIT;
-    np_buf_appendf(&b, "%s\n", vpc_id);
-    for (size_t i = 0; i < delta->n; i++) {
-        char *t = np_posture_drift_text(&delta->items[i]);
-        np_buf_appendf(&b, "%s %s %s\n", np_posture_drift_scope(&delta->items[i]),
-                       np_posture_change_name(delta->items[i].change), t);
-        free(t);
-    }
-    uint64_t h = np_hash_str(np_buf_cstr(&b));
-    np_buf_clean_up(&b);
-    return h;
-}
-
 /* The state read back after this pass's repairs: the residual delta's texts. */
 static uint64_t residual_fp(struct np_controller_pass *p, const struct np_posture_delta *residual)
 {
-    return observed_fingerprint(residual, ((struct vctx *)p)->vpc->vpc_id);
+    return np_posture_vpc_fingerprint(residual, ((struct vctx *)p)->o.vpc->vpc_id);
 }
 
 /* A declared piece to adopt (subnetId, routeTableId, networkAclId) that is not in the VPC:
  * sets Ready=False PieceNotFound and returns true. */
 static bool adopted_piece_missing(struct vctx *v, struct np_controller_result *res)
 {
-    for (int k = 0; k < PIECE_KINDS; k++)
-        for (size_t i = 0; i < declared_count(v->spec, (enum piece_kind)k); i++) {
+    for (int k = 0; k < NP_OBSERVE_PIECE_KINDS; k++)
+        for (size_t i = 0; i < np_observe_declared_count(v->spec, (enum np_observe_piece_kind)k);
+             i++) {
             const char *id = NULL;
-            struct piece_id pid = declared(v->spec, (enum piece_kind)k, i, &id);
-            if (!id || v->at[k][i] >= 0)
+            struct np_observe_piece pid =
+                np_observe_declared(v->spec, (enum np_observe_piece_kind)k, i, &id);
+            if (!id || v->o.at[k][i] >= 0)
                 continue;
             np_controller_pass_stop(&v->p, NP_CONTROLLER_REASON_PIECE_NOT_FOUND,
                                     np_strdupf("%s (to adopt for \"%s\") is not in VPC %s", id,
-                                               pid.name, v->vpc->vpc_id));
+                                               pid.name, v->o.vpc->vpc_id));
             np_controller_pass_synced(&v->p);
             res->requeue_after_ms = 60 * 1000;
             return true;
@@ -1080,7 +681,7 @@ static int find_and_observe(struct vctx *v, struct np_controller_result *res, bo
     bool adopt = spec->management.policy == NP_POSTURE_MANAGEMENT_ADOPT;
     int rc = np_controller_pass_find_or_create(
         &v->p, &vpc_ops, adopt ? spec->management.vpc_id : NULL, spec->remediation.mode, res);
-    if (rc || !v->vpc)
+    if (rc || !v->o.vpc)
         return rc;
     rc = observe(v);
     if (rc)
@@ -1108,10 +709,10 @@ static int decide(struct vctx *v, struct np_controller_result *res)
     int rc = compute_delta(v, &delta);
     if (rc)
         goto out;
-    subject = np_strdupf("VPC %s", v->vpc->vpc_id);
+    subject = np_strdupf("VPC %s", v->o.vpc->vpc_id);
     struct np_controller_pass_plan_ops ops = {
         .subject = subject,
-        .observed_fp = observed_fingerprint(&delta, v->vpc->vpc_id),
+        .observed_fp = np_posture_vpc_fingerprint(&delta, v->o.vpc->vpc_id),
         .build = build_plan,
         .apply = apply_plan_actions,
         .free_plan = free_plan,
@@ -1186,8 +787,8 @@ static bool ours(struct vctx *v, const struct np_aws_tag *tags, size_t n)
 static int delete_route_tables(struct vctx *v, struct np_aws_ec2 *ec2)
 {
     int rc = 0;
-    for (size_t i = 0; rc == 0 && i < v->n_rts; i++) {
-        const struct np_aws_route_table *a = &v->rts[i];
+    for (size_t i = 0; rc == 0 && i < v->o.n_rts; i++) {
+        const struct np_aws_route_table *a = &v->o.rts[i];
         if (!ours(v, a->tags, a->n_tags))
             continue;
         bool main_table = false;
@@ -1208,13 +809,13 @@ static int delete_route_tables(struct vctx *v, struct np_aws_ec2 *ec2)
 static int delete_network_acls(struct vctx *v, struct np_aws_ec2 *ec2)
 {
     int rc = 0;
-    for (size_t i = 0; rc == 0 && i < v->n_nacls; i++) {
-        const struct np_aws_nacl *a = &v->nacls[i];
+    for (size_t i = 0; rc == 0 && i < v->o.n_nacls; i++) {
+        const struct np_aws_nacl *a = &v->o.nacls[i];
         if (a->is_default || !ours(v, a->tags, a->n_tags))
             continue;
-        for (size_t k = 0; rc == 0 && v->obs.default_nacl_id && k < a->n_assocs; k++)
+        for (size_t k = 0; rc == 0 && v->o.view.default_nacl_id && k < a->n_assocs; k++)
             rc = done_if_gone(np_aws_ec2_replace_network_acl_association(
-                ec2, a->assocs[k].association_id, v->obs.default_nacl_id, NULL));
+                ec2, a->assocs[k].association_id, v->o.view.default_nacl_id, NULL));
         if (rc == 0)
             rc = done_if_gone(np_aws_ec2_delete_network_acl(ec2, a->network_acl_id));
     }
@@ -1230,18 +831,18 @@ static int delete_network_acls(struct vctx *v, struct np_aws_ec2 *ec2)
 static int delete_pieces(struct vctx *v, const char *vpc_id, bool delete_vpc,
                          struct np_controller_result *res)
 {
-    struct np_aws_ec2 *ec2 = np_controller_region_ec2(v->p.use.region);
+    struct np_aws_ec2 *ec2 = region_ec2(v);
     int rc = 0;
-    for (size_t i = 0; rc == 0 && i < v->n_subnets; i++)
-        if (ours(v, v->subnets[i].tags, v->subnets[i].n_tags))
-            rc = done_if_gone(np_aws_ec2_delete_subnet(ec2, v->subnets[i].subnet_id));
+    for (size_t i = 0; rc == 0 && i < v->o.n_subnets; i++)
+        if (ours(v, v->o.subnets[i].tags, v->o.subnets[i].n_tags))
+            rc = done_if_gone(np_aws_ec2_delete_subnet(ec2, v->o.subnets[i].subnet_id));
     if (rc == 0)
         rc = delete_route_tables(v, ec2);
     if (rc == 0)
         rc = delete_network_acls(v, ec2);
-    for (size_t i = 0; rc == 0 && i < v->n_fls; i++)
-        if (ours(v, v->fls[i].tags, v->fls[i].n_tags)) {
-            const char *ids[] = {v->fls[i].flow_log_id};
+    for (size_t i = 0; rc == 0 && i < v->o.n_fls; i++)
+        if (ours(v, v->o.fls[i].tags, v->o.fls[i].n_tags)) {
+            const char *ids[] = {v->o.fls[i].flow_log_id};
             rc = done_if_gone(np_aws_ec2_delete_flow_logs(ec2, ids, 1));
         }
     if (rc == 0 && delete_vpc)
@@ -1264,11 +865,10 @@ static int delete_pieces(struct vctx *v, const char *vpc_id, bool delete_vpc,
 /* Drops our ownership tags from one object if it carries our uid. */
 static int untag_if_ours(struct vctx *v, const char *id, const struct np_aws_tag *tags, size_t n)
 {
-    const char *keys[] = {NP_POSTURE_TAG_OWNER, NP_POSTURE_TAG_UID, NP_CONTROLLER_TAG_PIECE};
+    const char *keys[] = {NP_POSTURE_TAG_OWNER, NP_POSTURE_TAG_UID, NP_OBSERVE_TAG_PIECE};
     if (!ours(v, tags, n))
         return 0;
-    return done_if_gone(
-        np_aws_ec2_delete_tags(np_controller_region_ec2(v->p.use.region), id, keys, 3));
+    return done_if_gone(np_aws_ec2_delete_tags(region_ec2(v), id, keys, 3));
 }
 
 /* Drops our ownership tags from every piece carrying them (flow logs, network ACLs, route
@@ -1276,17 +876,19 @@ static int untag_if_ours(struct vctx *v, const char *id, const struct np_aws_tag
 static int untag_pieces(struct vctx *v, const char *vpc_id)
 {
     int rc = 0;
-    for (size_t i = 0; rc == 0 && i < v->n_fls; i++)
-        rc = untag_if_ours(v, v->fls[i].flow_log_id, v->fls[i].tags, v->fls[i].n_tags);
-    for (int k = PIECE_KINDS - 1; k >= 0; k--)
-        for (size_t i = 0; rc == 0 && i < observed_count(v, (enum piece_kind)k); i++) {
+    for (size_t i = 0; rc == 0 && i < v->o.n_fls; i++)
+        rc = untag_if_ours(v, v->o.fls[i].flow_log_id, v->o.fls[i].tags, v->o.fls[i].n_tags);
+    for (int k = NP_OBSERVE_PIECE_KINDS - 1; k >= 0; k--)
+        for (size_t i = 0;
+             rc == 0 && i < np_observe_vpc_count(&v->o, (enum np_observe_piece_kind)k); i++) {
             const struct np_aws_tag *tags = NULL;
             size_t nt = 0;
-            const char *id = observed(v, (enum piece_kind)k, i, &tags, &nt);
+            const char *id =
+                np_observe_vpc_object(&v->o, (enum np_observe_piece_kind)k, i, &tags, &nt);
             rc = untag_if_ours(v, id, tags, nt);
         }
     if (rc == 0)
-        rc = untag_if_ours(v, vpc_id, v->vpc->tags, v->vpc->n_tags);
+        rc = untag_if_ours(v, vpc_id, v->o.vpc->tags, v->o.vpc->n_tags);
     if (rc)
         return rc;
     char *note = np_strdupf("retained VPC %s and its pieces; removed the ownership tags", vpc_id);
@@ -1312,12 +914,12 @@ static bool used_by_groups(struct vctx *v, struct np_controller_result *res)
     return u.n > 0;
 }
 
-/* Deletes (or, retaining, untags) the pieces of the VPC found (v->vpc) and the VPC when it
+/* Deletes (or, retaining, untags) the pieces of the VPC found (v->o.vpc) and the VPC when it
  * carries our uid. Returns 1 when done, 0 when blocked (requeued), or an error. */
 static int clean_up_vpc(struct vctx *v, bool retain, struct np_controller_result *res)
 {
-    const char *vpc_id = v->vpc->vpc_id;
-    bool mine = ours(v, v->vpc->tags, v->vpc->n_tags);
+    const char *vpc_id = v->o.vpc->vpc_id;
+    bool mine = ours(v, v->o.vpc->tags, v->o.vpc->n_tags);
     if (!retain && used_by_groups(v, res))
         return 0; /* security groups placed in this VPC through vpcRef must go first */
     int rc = observe(v);
@@ -1349,12 +951,12 @@ static int handle_deletion(struct vctx *v, struct np_controller_result *res)
     }
     /* Never spec.management.vpcId: an adoption that was refused must not lead us to a VPC. */
     if (vpc_id)
-        rc = read_vpc(v, vpc_id, &v->vpc);
+        rc = read_vpc(v, vpc_id, &v->o.vpc);
     else /* the status never got its id: our uid tag says which, if any */
-        rc = find_vpc_by_uid(v, &v->vpc);
+        rc = find_vpc_by_uid(v, &v->o.vpc);
     if (rc && rc != NP_ENOTFOUND)
         return rc;
-    if (v->vpc) {
+    if (v->o.vpc) {
         rc = clean_up_vpc(v, retain, res);
         if (rc <= 0)
             return rc; /* blocked (requeued) or failed */
@@ -1404,12 +1006,7 @@ int np_controller_vpc_of(struct np_controller *ctl, const char *ns, const char *
 static int vpcp_parse(struct np_controller_pass *p, json_object *spec)
 {
     struct vctx *v = (struct vctx *)p;
-    int rc = np_posture_vpc_spec_parse(&v->spec, spec);
-    if (rc == 0) {
-        for (int k = 0; k < PIECE_KINDS; k++)
-            v->at[k] = np_xcalloc(declared_count(v->spec, (enum piece_kind)k) + 1, sizeof(long));
-    }
-    return rc;
+    return np_posture_vpc_spec_parse(&v->spec, spec);
 }
 
 static const char *vpcp_account(struct np_controller_pass *p)
@@ -1438,19 +1035,19 @@ static int vpcp_deletion(struct np_controller_pass *p, struct np_controller_resu
 }
 
 /* {name, <id member>} for each declared piece of kind k found. */
-static json_object *piece_ids(struct vctx *v, enum piece_kind k)
+static json_object *piece_ids(struct vctx *v, enum np_observe_piece_kind k)
 {
     json_object *arr = json_object_new_array();
-    for (size_t i = 0; i < declared_count(v->spec, k); i++) {
-        if (v->at[k][i] < 0)
+    for (size_t i = 0; i < np_observe_declared_count(v->spec, k); i++) {
+        if (v->o.at[k][i] < 0)
             continue;
         const char *adopt_id = NULL;
         const struct np_aws_tag *tags = NULL;
         size_t nt = 0;
         json_object *o = json_object_new_object();
-        np_json_put_str(o, "name", declared(v->spec, k, i, &adopt_id).name);
-        np_json_put_str(o, piece_kinds[k].status_id,
-                        observed(v, k, (size_t)v->at[k][i], &tags, &nt));
+        np_json_put_str(o, "name", np_observe_declared(v->spec, k, i, &adopt_id).name);
+        np_json_put_str(o, np_observe_piece_names(k)->status_id,
+                        np_observe_vpc_object(&v->o, k, (size_t)v->o.at[k][i], &tags, &nt));
         json_object_array_add(arr, o);
     }
     return arr;
@@ -1459,34 +1056,33 @@ static json_object *piece_ids(struct vctx *v, enum piece_kind k)
 static bool vpcp_put_ids(struct np_controller_pass *p, json_object *st)
 {
     struct vctx *v = (struct vctx *)p;
-    if (!v->vpc && !v->created_vpc_id)
+    if (!v->o.vpc && !v->created_vpc_id)
         return false;
-    np_json_put_str(st, "vpcId", v->vpc ? v->vpc->vpc_id : v->created_vpc_id);
-    np_json_put_str(st, "accountId", v->vpc ? v->vpc->owner_id : NULL);
+    np_json_put_str(st, "vpcId", v->o.vpc ? v->o.vpc->vpc_id : v->created_vpc_id);
+    np_json_put_str(st, "accountId", v->o.vpc ? v->o.vpc->owner_id : NULL);
     np_json_put_str(st, "region", v->p.use.region_name);
-    if (!v->observed)
+    if (!v->o.read)
         return true; /* the pieces were not read in this pass: none listed */
-    for (int k = 0; k < PIECE_KINDS; k++)
-        json_object_object_add(st, piece_kinds[k].status_list, piece_ids(v, (enum piece_kind)k));
+    for (int k = 0; k < NP_OBSERVE_PIECE_KINDS; k++)
+        json_object_object_add(st, np_observe_piece_names(k)->status_list,
+                               piece_ids(v, (enum np_observe_piece_kind)k));
     json_object *fl = json_object_new_array();
-    for (size_t i = 0; i < v->n_fls; i++)
-        if (np_str_eq(np_aws_tag_get(v->fls[i].tags, v->fls[i].n_tags, NP_POSTURE_TAG_UID),
+    for (size_t i = 0; i < v->o.n_fls; i++)
+        if (np_str_eq(np_aws_tag_get(v->o.fls[i].tags, v->o.fls[i].n_tags, NP_POSTURE_TAG_UID),
                       v->p.uid))
-            json_object_array_add(fl, json_object_new_string(v->fls[i].flow_log_id));
+            json_object_array_add(fl, json_object_new_string(v->o.fls[i].flow_log_id));
     json_object_object_add(st, "flowLogIds", fl);
-    if (v->dsg)
-        np_json_put_str(st, "defaultSecurityGroupId", v->dsg->group_id);
+    if (v->o.dsg)
+        np_json_put_str(st, "defaultSecurityGroupId", v->o.dsg->group_id);
     return true;
 }
 
 static void vpcp_clean_up(struct np_controller_pass *p)
 {
     struct vctx *v = (struct vctx *)p;
-    forget_observed(v);
+    np_observe_vpc_clean_up(&v->o);
     np_posture_vpc_spec_destroy(v->spec);
     free(v->created_vpc_id);
-    for (int k = 0; k < PIECE_KINDS; k++)
-        free(v->at[k]);
 }
 
 static struct np_kube_informer *vpcp_informer(struct np_controller *ctl)

@@ -146,6 +146,9 @@ struct np_posture_vpc_spec {
  * `spec.subnets[1].cidrBlock: 10.1.0.0/24 is not inside the VPC's 10.0.0.0/16`.
  */
 int np_posture_vpc_spec_parse(struct np_posture_vpc_spec **out, json_object *spec);
+/* The flow-log destination type of a destination ARN (vpc_spec.c): "s3", "cloud-watch-logs",
+ * "kinesis-data-firehose" (static), or NULL when it is none of them. */
+const char *np_posture_flow_log_destination_type(const char *arn);
 void np_posture_vpc_spec_destroy(struct np_posture_vpc_spec *spec);
 
 /* ---------------------------------------------------------------- VPC observed state */
@@ -386,6 +389,10 @@ void np_posture_vpc_plan_clean_up(struct np_posture_vpc_plan *p);
  * vector (np_posture_lines_free); *n optional. Returns 0.
  */
 int np_posture_vpc_plan_text(char ***lines, size_t *n, const struct np_posture_vpc_plan *p);
+/* The fingerprint of the observed VPC a plan is computed from (np_posture_plan_id): its id
+ * and every drift item's scope, change and text (observed values in), hashed. The controller
+ * and netposturectl plan compute a VPCPosture's plan id with it. */
+uint64_t np_posture_vpc_fingerprint(const struct np_posture_delta *delta, const char *vpc_id);
 
 /* The text of a NACL entry without its rule number and direction:
  * "allow tcp 443 10.0.0.0/8", "deny all 0.0.0.0/0", "allow icmp type 8 code 0 10.0.0.0/8"

@@ -402,3 +402,18 @@ int np_posture_vpc_plan_text(char ***lines, size_t *n, const struct np_posture_v
         *n = p->n;
     return 0;
 }
+
+uint64_t np_posture_vpc_fingerprint(const struct np_posture_delta *delta, const char *vpc_id)
+{
+    struct np_buf b = NP_BUF_INIT;
+    np_buf_appendf(&b, "%s\n", vpc_id ? vpc_id : "");
+    for (size_t i = 0; i < delta->n; i++) {
+        char *t = np_posture_drift_text(&delta->items[i]);
+        np_buf_appendf(&b, "%s %s %s\n", np_posture_drift_scope(&delta->items[i]),
+                       np_posture_change_name(delta->items[i].change), t);
+        free(t);
+    }
+    uint64_t h = np_hash_str(np_buf_cstr(&b));
+    np_buf_clean_up(&b);
+    return h;
+}

@@ -206,7 +206,7 @@ print(yaml.safe_dump({"apiVersion": o["apiVersion"], "kind": o["kind"],
     rc=0
     out=$(ctl plan -n "$ns" nosuch 2>&1) || rc=$?
     assert_eq "$rc" 2 "plan of a missing posture" || return 1
-    assert_contains "$out" "no SecurityGroupPosture $ns/nosuch" "missing posture message"
+    assert_contains "$out" "no SecurityGroupPosture or VPCPosture $ns/nosuch" "missing posture message"
 }
 
 # aws_mutations: "action count" of every AWS call the controller made that can change something
@@ -271,6 +271,92 @@ test_ctl_import_round_trip_adopts_without_changing_aws() {
     # A group another posture owns is refused.
     awsx ec2 create-tags --resources "$db" --tags "Key=netposture.dev/owner,Value=other/db" >/dev/null
     expect_failure ctl import --group-id "$db" -n "$ns" --name db >/dev/null || return 1
+}
+
+# vpc_state <vpc-id>: the VPC and its pieces as moto describes them, canonical JSON.
+vpc_state() {
+    local f="Name=vpc-id,Values=$1"
+    {
+        awsx ec2 describe-vpcs --vpc-ids "$1"
+        awsx ec2 describe-subnets --filters "$f"
+        awsx ec2 describe-route-tables --filters "$f"
+        awsx ec2 describe-network-acls --filters "$f"
+    } | python3 -c '
+import json, sys
+docs = json.loads("[" + sys.stdin.read().replace("}\n{", "},\n{") + "]")
+print(json.dumps(docs, sort_keys=True))'
+}
+
+# vpc_plan_actions_are <ns> <name> <n>: the VPCPosture's status.plan holds n actions.
+vpc_plan_actions_are() {
+    [ "$(k get vpcp "$2" -n "$1" -o json | python3 -c 'import json,sys; print(len(json.load(sys.stdin).get("status", {}).get("plan", {}).get("actions", [])))')" = "$3" ]
+}
+
+test_ctl_vpc_import_round_trip_and_plan_with_the_controllers_id() {
+    local ns vpc a b igw rtb acl assoc before reads name file id out rc
+    ns=$(new_namespace ctlvpc)
+    # A VPC built by hand: two subnets, a route table to an internet gateway for one, a network
+    # ACL with its own entries for the other (the main table and default ACL for the rest).
+    vpc=$(awsx ec2 create-vpc --cidr-block 10.50.0.0/16 --query Vpc.VpcId --output text)
+    awsx ec2 create-tags --resources "$vpc" --tags "Key=Name,Value=$ns-net" Key=team,Value=shop >/dev/null
+    a=$(awsx ec2 create-subnet --vpc-id "$vpc" --cidr-block 10.50.1.0/24 --availability-zone us-east-1a --query Subnet.SubnetId --output text)
+    b=$(awsx ec2 create-subnet --vpc-id "$vpc" --cidr-block 10.50.2.0/24 --availability-zone us-east-1b --query Subnet.SubnetId --output text)
+    awsx ec2 create-tags --resources "$a" --tags Key=Name,Value=web-a >/dev/null
+    igw=$(awsx ec2 create-internet-gateway --query InternetGateway.InternetGatewayId --output text)
+    awsx ec2 attach-internet-gateway --internet-gateway-id "$igw" --vpc-id "$vpc" >/dev/null
+    rtb=$(awsx ec2 create-route-table --vpc-id "$vpc" --query RouteTable.RouteTableId --output text)
+    awsx ec2 create-route --route-table-id "$rtb" --destination-cidr-block 0.0.0.0/0 --gateway-id "$igw" >/dev/null
+    awsx ec2 associate-route-table --route-table-id "$rtb" --subnet-id "$a" >/dev/null
+    acl=$(awsx ec2 create-network-acl --vpc-id "$vpc" --query NetworkAcl.NetworkAclId --output text)
+    awsx ec2 create-network-acl-entry --network-acl-id "$acl" --ingress --rule-number 100 --protocol tcp \
+        --port-range From=443,To=443 --cidr-block 10.0.0.0/8 --rule-action allow >/dev/null
+    awsx ec2 create-network-acl-entry --network-acl-id "$acl" --egress --rule-number 100 --protocol -1 \
+        --cidr-block 0.0.0.0/0 --rule-action allow >/dev/null
+    assoc=$(awsx ec2 describe-network-acls --filters "Name=association.subnet-id,Values=$b" | python3 -c '
+import json, sys
+print([x["NetworkAclAssociationId"] for a in json.load(sys.stdin)["NetworkAcls"] for x in a["Associations"] if x["SubnetId"] == sys.argv[1]][0])' "$b")
+    awsx ec2 replace-network-acl-association --association-id "$assoc" --network-acl-id "$acl" >/dev/null
+    before=$(vpc_state "$vpc")
+    # import -> validate -> apply: Ready, no drift, no mutating call, the VPC as it was.
+    file="$E2E_TEST_DIR/vpc.yaml"
+    ctl import --vpc-id "$vpc" -n "$ns" >"$file" || fail "import of $vpc exited $?" || return 1
+    name="$ns-net"
+    assert_contains "$(cat "$file")" "name: $name" "the posture is named after the Name tag" || return 1
+    assert_contains "$(cat "$file")" "routeTableId: $rtb" "the route table by id" || return 1
+    ctl validate "$file" || fail "the imported VPCPosture does not validate" || return 1
+    start_for "$ns"
+    k apply -f "$file" >/dev/null
+    k wait --for=condition=Ready --timeout=60s "vpcp/$name" -n "$ns" >/dev/null || return 1
+    reads=$(metric netposture_aws_requests_total 'action="DescribeNetworkAcls"')
+    wait_for 30 "two more resyncs" metric_at_least netposture_aws_requests_total 'action="DescribeNetworkAcls"' $((reads + 2)) || return 1
+    assert_eq "$(condition vpcp "$ns" "$name" Ready)" "True/Converged" "Ready" || return 1
+    assert_eq "$(k get vpcp "$name" -n "$ns" -o jsonpath='{.status.drift.count}')" 0 "drift count" || return 1
+    assert_eq "$(aws_mutations)" "" "the controller's mutating AWS calls" || return 1
+    assert_eq "$(vpc_state "$vpc")" "$before" "the VPC in moto after adoption" || return 1
+    # plan: converged, from the cluster and from the file.
+    out=$(ctl plan -n "$ns" "$name") || fail "plan of the converged VPCPosture exited $?: $out" || return 1
+    assert_contains "$out" "VPC $vpc in us-east-1" "plan heading" || return 1
+    assert_eq "$(plan_lines "$out")" "no changes" "converged plan" || return 1
+    ctl plan "$file" >/dev/null || fail "plan of the imported file exited $?" || return 1
+    # Propose mode, then an entry opened out of band: the plan is exactly it, with the
+    # controller's id, and nothing changes.
+    k patch vpcp "$name" -n "$ns" --type merge -p '{"spec":{"remediation":{"mode":"Propose"}}}' >/dev/null
+    wait_for 30 "Propose mode converged" bash -c \
+        "[ \"\$(kubectl get vpcp $name -n $ns -o jsonpath='{.status.convergedGeneration}')\" = 2 ]" || return 1
+    awsx ec2 create-network-acl-entry --network-acl-id "$acl" --ingress --rule-number 200 --protocol tcp \
+        --port-range From=22,To=22 --cidr-block 0.0.0.0/0 --rule-action allow >/dev/null
+    wait_for 30 "a plan of the entry" vpc_plan_actions_are "$ns" "$name" 1 || return 1
+    id=$(k get vpcp "$name" -n "$ns" -o jsonpath='{.status.plan.id}')
+    rc=0
+    out=$(ctl plan -n "$ns" "$name") || rc=$?
+    assert_eq "$rc" 1 "plan exit with drift" || return 1
+    assert_eq "$(plan_lines "$out")" "$(k get vpcp "$name" -n "$ns" -o jsonpath='{.status.plan.actions[0]}')" \
+        "the plan is status.plan's" || return 1
+    assert_contains "$out" "entry delete networkAcl/" "the plan's change" || return 1
+    assert_contains "$out" "plan id $id" "the controller's plan id" || return 1
+    assert_eq "$(tail -n 1 <<<"$out")" "+0 ~0 -1" "summary" || return 1
+    [ -n "$(awsx ec2 describe-network-acls --network-acl-ids "$acl" --query 'NetworkAcls[0].Entries[?RuleNumber==`200`].RuleNumber' --output text)" ] ||
+        fail "plan changed AWS: entry 200 is gone"
 }
 
 test_ctl_inject_drift_measures_a_repair_and_refuses_a_foreign_group() {

@@ -7,6 +7,7 @@
 
 #include "aws/aws.h"
 #include "cli/cli.h"
+#include "observe/observe.h"
 #include "posture/posture.h"
 
 #include <stdint.h>
@@ -46,6 +47,10 @@ struct np_cli_embedded {
 };
 extern const struct np_cli_embedded np_cli_embedded_crds[];
 extern const size_t np_cli_embedded_crds_n;
+
+/* The valid PostureGuardrails added to v (np_cli_validator_add_guardrails), borrowed. */
+const struct np_posture_guardrail *const *
+np_cli_validator_guardrails(const struct np_cli_validator *v, size_t *n);
 
 /* ---------------------------------------------------------------- commands */
 
@@ -118,12 +123,10 @@ struct np_cli_aws_opts {
  */
 int np_cli_ec2_new(struct np_aws_ec2 **out, const struct np_cli_aws_opts *o,
                    const char *spec_region);
-/* One AWS permission as pkg/posture's raw observed rule (strings borrowed from p). */
-struct np_posture_raw_rule np_cli_raw_rule(const struct np_aws_perm *p, bool egress);
-/* A group's rules as pkg/posture reads them (canonical, atomic): *out owned. */
-void np_cli_sg_observed(const struct np_aws_sg *sg, struct np_posture_ruleset *out);
-/* A group's tags as pkg/posture tags (owned array of borrowed strings; free()). */
-struct np_posture_tag *np_cli_sg_tags(const struct np_aws_sg *sg);
+/* *ec2 kept when it is for the region o and spec_region pick, else replaced by a new client
+ * (np_cli_ec2_new; *ec2 NULL on error). */
+int np_cli_ec2_for(struct np_aws_ec2 **ec2, const struct np_cli_aws_opts *o,
+                   const char *spec_region);
 /* Describes one group by id (*out owned: the answer's group with that id, whatever else it
  * lists). NP_ENOTFOUND with a message when it does not exist. */
 int np_cli_describe_group(struct np_aws_ec2 *ec2, const char *group_id, struct np_aws_sg **out);
@@ -133,26 +136,75 @@ int np_cli_find_group_by_tag(struct np_aws_ec2 *ec2, const char *key, const char
 
 /* ---------------------------------------------------------------- plan */
 
-/* The plan of one SecurityGroupPosture against its group. */
-struct np_cli_sg_plan {
-    char **lines;    /* owned, NULL-terminated (np_posture_plan_text's text) */
+/* The plan of one posture against what AWS holds. */
+struct np_cli_plan {
+    char **lines;    /* owned, NULL-terminated (pkg/posture's plan text) */
     size_t n;        /* lines */
-    char *id;        /* np_posture_plan_id (owned); NULL for an empty plan or a new group */
-    size_t add;      /* authorize, tag to add, the group to create */
-    size_t change;   /* descriptions, tag values */
-    size_t remove;   /* revokes, tags to delete */
+    char *id;        /* np_posture_plan_id (owned); NULL for an empty plan or nothing to plan on */
+    size_t add;      /* authorize, tag to add, piece or group to create */
+    size_t change;   /* descriptions, tag values, attributes, routes and entries replaced */
+    size_t remove;   /* revokes, tags to delete, routes, entries and associations removed */
     size_t excepted; /* drift a live exception tolerates (not in the plan) */
 };
+void np_cli_plan_clean_up(struct np_cli_plan *p);
+/* Prepends a first line (owned) to the plan, counted as an addition: a creation. */
+void np_cli_plan_prepend(struct np_cli_plan *out, char *line);
+
+/* The guardrails a plan marks drift with (--guardrails; borrowed): as governing the posture. */
+struct np_cli_guardrails {
+    const struct np_posture_guardrail *const *items;
+    size_t n;
+};
+
 /*
- * The plan the controller would propose for spec (want: its desired rules, peers resolved)
- * against sg, or against a new group (sg NULL: AWS's default egress only; the first line is
- * "create security group <groupName>"). now_ms decides which exceptions are live. *out owned
- * (np_cli_sg_plan_clean_up).
+ * The items of delta the controller would propose (its policy in Propose mode, no grace
+ * period, no history; now_ms decides which exceptions are live) into *sel (owned), and their
+ * add/change/remove and excepted counts into out.
  */
-int np_cli_sg_plan_compute(struct np_cli_sg_plan *out, const struct np_posture_sg_spec *spec,
+int np_cli_plan_select(struct np_cli_plan *out, struct np_posture_delta *sel,
+                       const struct np_posture_remediation *rem,
+                       const struct np_posture_delta *delta, int64_t now_ms);
+/*
+ * The plan the controller would propose for SecurityGroupPosture ns/name (spec; want: its
+ * desired rules, peers resolved) against sg, or against a new group (sg NULL: AWS's default
+ * egress only; the first line is "create security group <groupName>"), drift marked by the
+ * guardrails gr (may be NULL). *out owned (np_cli_plan_clean_up).
+ */
+int np_cli_sg_plan_compute(struct np_cli_plan *out, const struct np_posture_sg_spec *spec,
                            const struct np_posture_ruleset *want, const struct np_aws_sg *sg,
+                           const struct np_cli_guardrails *gr, const char *ns, const char *name,
                            int64_t now_ms);
-void np_cli_sg_plan_clean_up(struct np_cli_sg_plan *p);
+/*
+ * The same for VPCPosture ns/name against the VPC o read and matched (np_observe_vpc_settle),
+ * or, o NULL, against a VPC still to be created (the first line "create vpc <cidr>", then what
+ * an empty VPC would need: its pieces, flow logs, attributes AWS does not default to).
+ */
+int np_cli_vpc_plan_compute(struct np_cli_plan *out, const struct np_posture_vpc_spec *spec,
+                            const struct np_observe_vpc *o, const struct np_cli_guardrails *gr,
+                            const char *ns, const char *name, int64_t now_ms);
+
+/* A posture to plan: its object (borrowed) and where it comes from. */
+struct np_cli_plan_target {
+    json_object *obj;
+    const char *ns;
+    const char *name;
+    bool from_cluster; /* status ids and metadata.uid are the controller's */
+};
+/* A plan as `plan -o json` prints it: {kind, namespace, name, <id_key>: resource_id, region,
+ * create, id, actions, summary, excepted} (owned). */
+json_object *np_cli_plan_json(const struct np_cli_plan_target *t, const char *kind,
+                              const char *id_key, const char *resource_id,
+                              const struct np_cli_plan *p, const char *region);
+/*
+ * Plans one VPCPosture and appends its plan to plans: the VPC is management.vpcId (Adopt), else
+ * status.vpcId or the one tagged with the posture's uid (cluster), else the one tagged
+ * netposture.dev/owner=NS/NAME. *ec2 is the client, replaced when the posture's region differs.
+ */
+int np_cli_plan_vpcp(struct np_aws_ec2 **ec2, const struct np_cli_aws_opts *aws,
+                     const struct np_cli_plan_target *t, const struct np_cli_guardrails *gr,
+                     json_object *plans);
+/* NP_EDENIED saying the controller refuses a posture a Deny guardrail rule forbids. */
+int np_cli_guardrail_refusal(const char *guardrail, const char *rule, const char *what);
 /* The plans of `plan -o json` as text, each: heading, changes, id, `+A ~C -R`. */
 void np_cli_plan_text(FILE *out, json_object *plans);
 
@@ -162,7 +214,7 @@ struct np_cli_import_opts {
     const char *ns;       /* the postures' namespace */
     const char *name;     /* the posture's name; NULL: from the group name */
     const char *group_id; /* --group-id, or: */
-    const char *vpc_id;   /* --vpc-id (with all_in_vpc) */
+    const char *vpc_id;   /* --vpc-id: the VPC's VPCPosture (and with all_in_vpc its groups') */
     bool all_in_vpc;
     const char *mode;   /* remediation.mode; NULL: Detect */
     const char *region; /* spec.region (the client's) */
@@ -170,6 +222,28 @@ struct np_cli_import_opts {
 };
 /* A DNS-1123 label for a posture from a group name (owned); the group id when none is left. */
 char *np_cli_import_name(const char *group_name, const char *group_id);
+/* The user tags of an AWS object as a spec's tags (netposture.dev/ and aws: keys are not the
+ * user's), or NULL for none (owned). */
+json_object *np_cli_user_tags(const struct np_aws_tag *tags, size_t n);
+/* A new object (owned) with apiVersion, kind and metadata {name, namespace}. */
+json_object *np_cli_new_object(const char *kind, const char *name, const char *ns);
+/* NP_EDENIED (saying so) when owner, the object's netposture.dev/owner tag, names another
+ * posture than ns/name: a posture may not adopt what another owns. */
+int np_cli_check_import_owner(const char *owner, const char *noun, const char *id, const char *ns,
+                              const char *name);
+/* The VPCPosture (owned) adopting the VPC o read (np_observe_vpc_read): its CIDR, attributes,
+ * user tags, every subnet, route table and network ACL by id with routes, entries and
+ * associations, the first active flow log a spec can state, defaultSecurityGroup.restrictAll
+ * when the default group has no rule, region, remediation.mode. */
+json_object *np_cli_import_vpc(const struct np_observe_vpc *o,
+                               const struct np_cli_import_opts *opts);
+/* --vpc-id: reads the VPC and appends its VPCPosture to items (after the ownership check). */
+int np_cli_import_vpc_id(struct np_aws_ec2 *ec2, const struct np_cli_import_opts *opts,
+                         json_object *items);
+/* Validates postures about to be written as `validate` does (the CRD schemas, CEL rules and
+ * the controller's parse): NP_EINVAL naming the first error (a subnet outside the VPC's
+ * primary CIDR, more pieces than the CRD allows, ...). */
+int np_cli_import_validate(json_object *items, const char *ns);
 /* The SecurityGroupPosture (owned) adopting sg: canonical atomic rules with peers and
  * descriptions, user tags, vpcId, region, management {Adopt, groupId}, remediation.mode. */
 json_object *np_cli_import_sg(const struct np_aws_sg *sg, const struct np_cli_import_opts *o);

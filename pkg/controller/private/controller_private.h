@@ -10,6 +10,7 @@
 #include "core/core.h"
 #include "http/http.h"
 #include "kube/kube.h"
+#include "observe/observe.h"
 #include "posture/posture.h"
 
 #include <json-c/json.h>
@@ -17,18 +18,8 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
-/* The ownership tags are pkg/posture's (NP_POSTURE_TAG_OWNER, NP_POSTURE_TAG_UID). */
-#define NP_CONTROLLER_TAG_PIECE                                                                    \
-    "netposture.dev/piece" /* which declared piece of a VPC: "subnet/a" */
-
-/* pkg/aws and pkg/posture tags are the same pair of borrowed strings: copy n of them. */
-static inline void np_controller_tags_to_posture(struct np_posture_tag *out,
-                                                 const struct np_aws_tag *in, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        out[i] = (struct np_posture_tag){in[i].key, in[i].value};
-}
-
+/* The ownership tags are pkg/posture's (NP_POSTURE_TAG_OWNER, NP_POSTURE_TAG_UID) and
+ * pkg/observe's piece tag (NP_OBSERVE_TAG_PIECE); pkg/observe maps AWS tags to posture tags. */
 static inline void np_controller_tags_to_aws(struct np_aws_tag *out,
                                              const struct np_posture_tag *in, size_t n)
 {
@@ -851,8 +842,6 @@ int np_controller_reconcile_sgp(struct np_controller *ctl, const char *key,
 bool np_controller_park_sgp(struct np_controller *ctl, const char *key);
 /* An AWS permission for a canonical rule (strings borrowed from the rule). */
 struct np_aws_perm np_controller_perm_of(const struct np_posture_rule *r);
-/* The canonical atomic rules of an observed group (owned: np_posture_ruleset_clean_up). */
-void np_controller_sg_observed(const struct np_aws_sg *sg, struct np_posture_ruleset *out);
 
 /* ---------------------------------------------------------------- reconcile_vpcp.c */
 

@@ -69,9 +69,6 @@ int np_posture_nacl_entry_identity_cmp(const struct np_posture_nacl_entry *a,
                                        const struct np_posture_nacl_entry *b);
 /* "ingress 100" (owned): an entry's identity as text. */
 char *np_posture_nacl_entry_key(const struct np_posture_nacl_entry *e);
-/* The flow-log destination type of a destination ARN (vpc_spec.c): "s3", "cloud-watch-logs",
- * "kinesis-data-firehose" (static), or NULL when it is none of them. */
-const char *np_posture_flow_log_destination_type(const char *arn);
 
 /* The canonical entries of an observed network ACL (owned array; free each with
  * np_posture_nacl_entry_clean_up), without AWS's default entries (rule 32767), sorted by

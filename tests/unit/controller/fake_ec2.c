@@ -39,6 +39,13 @@ struct group {
     bool in_use;
 };
 
+/* What the nth call of fail_action gets (fake_ec2_fail_nth, _ignore_nth, _lose_answer_nth). */
+enum fail_mode {
+    FAIL_REFUSED = 0, /* 403, nothing changed */
+    FAIL_IGNORED,     /* success, nothing changed */
+    FAIL_ANSWER_LOST, /* done, but the attempt times out before the answer arrives */
+};
+
 struct fake_ec2 {
     pthread_mutex_t lock;
     struct np_aws_test_hooks hooks;
@@ -50,7 +57,7 @@ struct fake_ec2 {
     char fail_action[128];
     int fail_nth; /* 0: none */
     int fail_seen;
-    bool fail_quietly;       /* answer success, change nothing */
+    enum fail_mode fail_mode;
     bool hold_polls;         /* a poller's DescribeSecurityGroups waits (fake_ec2_hold_polls) */
     char unavailable[128];   /* this action answers 503 (fake_ec2_unavailable); "": none */
     pthread_cond_t released; /* signalled when hold_polls is cleared */
@@ -673,13 +680,14 @@ static void transport(void *ctx, const struct np_aws_http_request *hreq,
     f->calls[f->n_calls++] = np_strdup(action);
     bool fail =
         f->fail_nth > 0 && strcmp(action, f->fail_action) == 0 && ++f->fail_seen == f->fail_nth;
+    enum fail_mode mode = f->fail_mode;
+    if (fail)
+        f->fail_nth = 0;
     if (f->unavailable[0] && strcmp(action, f->unavailable) == 0) {
         reply_error(resp, 503, "Unavailable", "The service is unavailable (injected by the test)");
-    } else if (fail && f->fail_quietly) {
-        f->fail_nth = 0;
+    } else if (fail && mode == FAIL_IGNORED) {
         reply_return(resp, action);
-    } else if (fail) {
-        f->fail_nth = 0;
+    } else if (fail && mode == FAIL_REFUSED) {
         reply_error(resp, 403, "UnauthorizedOperation",
                     "You are not authorized to perform this operation (injected by the test)");
     } else if (strcmp(action, "DescribeSecurityGroups") == 0) {
@@ -698,6 +706,13 @@ static void transport(void *ctx, const struct np_aws_http_request *hreq,
         change_tags(f, strcmp(action, "CreateTags") == 0, &req, resp);
     } else {
         reply_error(resp, 400, "InvalidAction", "the fake EC2 does not implement this action");
+    }
+    if (fail && mode == FAIL_ANSWER_LOST) { /* done above; the client never hears of it */
+        np_buf_reset(&resp->body);
+        resp->status = 0;
+        resp->transport = NP_AWS_TRANSPORT_TIMEOUT;
+        np_strlcpy(resp->error, "timed out (the answer was lost: injected by the test)",
+                   sizeof(resp->error));
     }
     pthread_mutex_unlock(&f->lock);
     form_clean_up(&req);
@@ -945,24 +960,29 @@ void fake_ec2_reset_calls(struct fake_ec2 *f)
     pthread_mutex_unlock(&f->lock);
 }
 
-static void fail_nth(struct fake_ec2 *f, const char *action, int nth, bool quietly)
+static void fail_nth(struct fake_ec2 *f, const char *action, int nth, enum fail_mode mode)
 {
     pthread_mutex_lock(&f->lock);
     np_strlcpy(f->fail_action, action, sizeof(f->fail_action));
     f->fail_nth = nth;
     f->fail_seen = 0;
-    f->fail_quietly = quietly;
+    f->fail_mode = mode;
     pthread_mutex_unlock(&f->lock);
 }
 
 void fake_ec2_fail_nth(struct fake_ec2 *f, const char *action, int nth)
 {
-    fail_nth(f, action, nth, false);
+    fail_nth(f, action, nth, FAIL_REFUSED);
 }
 
 void fake_ec2_ignore_nth(struct fake_ec2 *f, const char *action, int nth)
 {
-    fail_nth(f, action, nth, true);
+    fail_nth(f, action, nth, FAIL_IGNORED);
+}
+
+void fake_ec2_lose_answer_nth(struct fake_ec2 *f, const char *action, int nth)
+{
+    fail_nth(f, action, nth, FAIL_ANSWER_LOST);
 }
 
 void fake_ec2_hold_polls(struct fake_ec2 *f, bool hold)

@@ -83,6 +83,11 @@ void fake_ec2_fail_nth(struct fake_ec2 *f, const char *action, int nth);
  */
 void fake_ec2_ignore_nth(struct fake_ec2 *f, const char *action, int nth);
 /*
+ * The nth (1-based) call of action from now on is carried out but its answer is lost: the
+ * attempt times out (a transport timeout, retried by the client) as under load.
+ */
+void fake_ec2_lose_answer_nth(struct fake_ec2 *f, const char *action, int nth);
+/*
  * While held, a poller's DescribeSecurityGroups (the one filtered on tag-key) waits, at most
  * 10 s: a test makes a first poll last while passes run.
  */

@@ -972,6 +972,31 @@ Test(controller_reconcile, restart_midway_finds_its_group_by_uid)
     fx_stop(&fx);
 }
 
+Test(controller_reconcile, a_create_whose_answer_was_lost_leaves_one_group, .init = setup,
+     .fini = teardown)
+{
+    /* CreateSecurityGroup is carried out but its answer times out (as at 10,000 postures under
+     * load): that pass fails (a create is not retried blindly); the next finds the group by
+     * the uid it was created with, or its create is refused as a duplicate name and the group
+     * carrying our uid is taken as ours — one group, never an orphan. */
+    fake_ec2_lose_answer_nth(fx.ec2, "CreateSecurityGroup", 1);
+    fx_put_posture(&fx, WEB, SPEC(""));
+    struct np_controller_result res;
+    cr_assert_neq(fx_reconcile(&fx, WEB, &res), 0, "the lost answer fails the pass");
+    cr_assert_eq(fake_ec2_group_count(fx.ec2), 1, "the create was carried out");
+    for (int pass = 0; pass < 2; pass++)
+        cr_assert_eq(fx_reconcile(&fx, WEB, &res), 0, "%s", np_error_message());
+    cr_assert_eq(fake_ec2_group_count(fx.ec2), 1);
+    char *gid = fake_ec2_group_by_name(fx.ec2, "shop-web");
+    cr_assert_not_null(gid);
+    json_object *obj = fx_get(&fx, WEB);
+    expect_cond(obj, "Ready", "True", "Converged");
+    cr_assert_str_eq(fx_group_id(obj), gid);
+    json_object_put(obj);
+    cr_assert(fake_ec2_has_rule(fx.ec2, gid, false, "tcp", 443, 443, "10.0.0.0/8"));
+    free(gid);
+}
+
 Test(controller_reconcile, name_taken_by_a_foreign_group_is_refused, .init = setup,
      .fini = teardown)
 {
