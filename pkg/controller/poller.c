@@ -50,6 +50,7 @@ struct np_controller_region {
     bool go; /* np_controller_region_start: the poller may read AWS */
     bool polled;
     bool poll_failed; /* a poll failed before the first one succeeded */
+    bool first_over;  /* the first poll ended, failed or was stopped (ctl->first_polls) */
     struct snapshot snap;
     char *default_vpc;
     struct np_controller_hint_store hints; /* CloudTrail hints by group id; guarded by lock */
@@ -193,6 +194,16 @@ static bool first_poll_running_locked(const struct np_controller_region *r)
     return !r->polled && !r->poll_failed && !r->stop;
 }
 
+/* Counts the first poll out of ctl->first_polls once it is no longer running. Caller holds
+ * r->lock. */
+static void note_first_poll_over_locked(struct np_controller_region *r)
+{
+    if (!r->first_over && !first_poll_running_locked(r)) {
+        r->first_over = true;
+        atomic_fetch_sub(&r->ctl->first_polls, 1);
+    }
+}
+
 /*
  * Enqueues the work parked for the first poll (which just ended, failed or was stopped), in the
  * same critical section that ended it, so no pass of a parked key starts before it is back in
@@ -321,6 +332,7 @@ static int poll_once(struct np_controller_region *r)
                     np_error_message());
         pthread_mutex_lock(&r->lock);
         r->poll_failed = true;
+        note_first_poll_over_locked(r);
         release_parked_locked(r); /* their passes read AWS themselves now */
         pthread_mutex_unlock(&r->lock);
         return rc;
@@ -336,6 +348,7 @@ static int poll_once(struct np_controller_region *r)
     snap_clean_up(&r->snap);
     r->snap = fresh;
     r->polled = true;
+    note_first_poll_over_locked(r);
     /* Enqueue under the lock: the entries in `changed` belong to the new snapshot. On the
      * first poll every group counts as changed, so nothing read before it is missed. */
     for (size_t i = 0; i < nchanged; i++)
@@ -407,6 +420,7 @@ int np_controller_region_new(struct np_controller_region **out, struct np_contro
     pthread_cond_init(&r->cond, &ca);
     pthread_condattr_destroy(&ca);
     snap_init(&r->snap, 64);
+    atomic_fetch_add(&ctl->first_polls, 1); /* counted out by the stop of a failed start */
     if (pthread_create(&r->thread, NULL, poller_main, r) != 0) {
         r->ec2 = NULL; /* the caller still owns it on failure */
         np_controller_region_destroy(r);
@@ -430,6 +444,7 @@ void np_controller_region_signal_stop(struct np_controller_region *r)
 {
     pthread_mutex_lock(&r->lock);
     r->stop = true;
+    note_first_poll_over_locked(r);
     pthread_cond_broadcast(&r->cond);
     pthread_mutex_unlock(&r->lock);
 }

@@ -901,6 +901,8 @@ int np_controller_reconcile_sgp(struct np_controller *ctl, const char *key,
 
 bool np_controller_park_sgp(struct np_controller *ctl, const char *key)
 {
+    if (atomic_load(&ctl->first_polls) == 0)
+        return false; /* the steady state: no region to wait for, no object read */
     json_object *obj = NULL;
     if (np_kube_store_get(np_kube_informer_store(ctl->sgp_inf), &obj, key) != 0)
         return false;

@@ -247,6 +247,9 @@ struct np_controller {
     struct np_controller_account *accounts;
     atomic_int accounts_live; /* accounts built and not yet freed, retired ones included */
     atomic_int regions_live;  /* region clients (and pollers) not yet freed */
+    /* poller.c: regions whose first poll has not ended (nor failed, nor been stopped): while
+     * none, a worker parks nothing and reads no object to decide it. */
+    atomic_int first_polls;
 
     /* events.c: CloudTrail hints for VPC postures; guarded by hints_lock. */
     pthread_mutex_t hints_lock;
