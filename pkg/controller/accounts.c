@@ -574,6 +574,7 @@ static int region_install(struct np_controller *ctl, struct np_controller_region
     }
     pthread_mutex_unlock(&ctl->accounts_lock);
     if (installed) {
+        np_controller_region_start(e->region); /* a discarded one never polls */
         *out = e;
         return 0;
     }
@@ -644,6 +645,20 @@ char *np_controller_account_note_event(struct np_controller *ctl, const char *ac
                                                 event_name, event_ms, sg);
     pthread_mutex_unlock(&ctl->accounts_lock);
     return owner;
+}
+
+bool np_controller_account_park(struct np_controller *ctl, const char *account, const char *region,
+                                enum np_controller_work_kind kind, const char *key,
+                                const char *group_id)
+{
+    pthread_mutex_lock(&ctl->accounts_lock);
+    struct np_controller_account *a = find_locked(ctl, account);
+    const char *name = region ? region : a ? a->default_region : NULL;
+    struct np_controller_region_entry *e = a && name ? region_find_locked(a, name) : NULL;
+    /* In-memory only: the region's own lock is taken inside accounts_lock, never the reverse. */
+    bool parked = e && np_controller_region_park(e->region, kind, key, group_id);
+    pthread_mutex_unlock(&ctl->accounts_lock);
+    return parked;
 }
 
 bool np_controller_account_serves_region(struct np_controller *ctl, const char *account,

@@ -160,11 +160,10 @@ int np_controller_pass_find_or_create(struct np_controller_pass *p,
     if (adopt_id)
         return adopt(p, ops, adopt_id, enforce, res);
     int rc = find_ours(p, ops, enforce);
-    if (rc == NP_EAGAIN) {
-        p->deferred = true;
-        res->requeue_after_ms = 5000; /* safety net; the poll enqueues us when done */
-        return 0;
-    }
+    if (rc == NP_EAGAIN && p->deferred)
+        return 0; /* parked in the region: its first poll's end (or failure, or stop) enqueues
+                     us again, so no timer (it would run the pass once more after that); any
+                     other NP_EAGAIN (an AWS 5xx) is a failure, retried with backoff */
     if (rc || ops->found(p, NULL, NULL))
         return rc;
     if (!enforce) {

@@ -243,8 +243,9 @@ static void observe_reconcile(struct np_controller *ctl, enum np_controller_work
 }
 
 /* Reconciles one queue entry and tells the queue what comes next: backoff after an error that
- * retrying may fix, the requested requeue, or nothing. */
-static void work_on(struct np_controller *ctl, const char *text)
+ * retrying may fix, the requested requeue, or nothing. A posture waiting for its region's first
+ * poll is parked there instead (the poll's end enqueues it: one pass, after the poll). */
+void np_controller_work_on(struct np_controller *ctl, const char *text)
 {
     struct np_controller_work_item w;
     if (np_controller_work_item_parse(text, &w) != 0) {
@@ -256,6 +257,10 @@ static void work_on(struct np_controller *ctl, const char *text)
         np_kube_workqueue_forget(ctl->queue, text); /* recreated under another shard's uid */
         return;
     }
+    if (np_controller_work_item_park(ctl, &w)) {
+        np_log_debug("parked until its region's first poll", "item", text);
+        return;
+    }
     int64_t t0 = np_time_mono_ms();
     struct np_controller_result res = {0, false};
     struct np_controller_log_scope scope;
@@ -264,6 +269,9 @@ static void work_on(struct np_controller *ctl, const char *text)
     observe_reconcile(ctl, w.kind, rc, &res, (double)(np_time_mono_ms() - t0) / 1000.0);
     if (rc != 0 && !res.terminal)
         np_log_warn("reconcile failed; retrying with backoff", "error", np_error_message());
+    else
+        np_log_debug("reconciled", "result", rc != 0 ? "error" : "done",
+                     NP_LOG_INT("requeueAfterMs", res.requeue_after_ms));
     np_controller_log_scope_end(&scope);
     if (rc != 0 && !res.terminal) {
         np_kube_workqueue_add_rate_limited(ctl->queue, text);
@@ -281,7 +289,7 @@ static void *worker_main(void *arg)
     char *text = NULL;
     while (np_kube_workqueue_get(ctl->queue, &text) == 0) {
         atomic_store(&self->busy_since, (long long)np_controller_mono_ms(ctl));
-        work_on(ctl, text);
+        np_controller_work_on(ctl, text);
         atomic_store(&self->busy_since, 0);
         np_kube_workqueue_done(ctl->queue, text);
         free(text);
@@ -433,13 +441,18 @@ out:
 
 static int start_informer(struct np_controller *ctl, struct np_kube_informer **inf,
                           const struct np_kube_resource *res, const char *ns,
-                          struct np_kube_handlers h)
+                          struct np_kube_handlers h, bool postures)
 {
     struct np_kube_informer_options o;
     memset(&o, 0, sizeof(o));
     o.resource = *res;
     o.namespace = ns;
     o.handlers = h;
+    if (postures && np_controller_sharded(ctl)) {
+        /* Other shards' postures are kept as stubs (what this shard reads of them). */
+        o.transform = np_controller_shard_transform;
+        o.transform_ctx = ctl;
+    }
     /* List pages arrive with managedFields (dropped after parsing): small pages keep the peak
      * memory of a (re)list of many postures low. */
     o.page_size = 100;
@@ -473,16 +486,18 @@ static int start_informers(struct np_controller *ctl)
     struct np_kube_handlers ns_h = {on_namespace_add, on_namespace_update, NULL, ctl};
     struct np_kube_handlers gr_h = {on_guardrail_change, on_guardrail_update, on_guardrail_change,
                                     ctl};
-    int rc = start_informer(ctl, &ctl->acct_inf, &np_controller_res_accounts, NULL, acct_h);
+    int rc = start_informer(ctl, &ctl->acct_inf, &np_controller_res_accounts, NULL, acct_h, false);
     if (rc == 0)
-        rc = start_informer(ctl, &ctl->ns_inf, &np_kube_res_namespaces, NULL, ns_h);
+        rc = start_informer(ctl, &ctl->ns_inf, &np_kube_res_namespaces, NULL, ns_h, false);
     if (rc == 0)
-        rc = start_informer(ctl, &ctl->guardrail_inf, &np_controller_res_guardrails, NULL, gr_h);
+        rc = start_informer(ctl, &ctl->guardrail_inf, &np_controller_res_guardrails, NULL, gr_h,
+                            false);
     if (rc == 0)
-        rc = start_informer(ctl, &ctl->sgp_inf, &np_controller_res_sgp, ctl->opts.namespace, sgp_h);
+        rc = start_informer(ctl, &ctl->sgp_inf, &np_controller_res_sgp, ctl->opts.namespace, sgp_h,
+                            true);
     if (rc == 0)
         rc = start_informer(ctl, &ctl->vpcp_inf, &np_controller_res_vpcp, ctl->opts.namespace,
-                            vpcp_h);
+                            vpcp_h, true);
     return rc;
 }
 

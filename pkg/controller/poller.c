@@ -2,7 +2,8 @@
  * The observed-state informer of one (account, region): every resync interval (jittered) it
  * reads all managed groups with one filtered, paginated DescribeSecurityGroups, keeps them
  * as a snapshot, and enqueues only the postures whose group's fingerprint changed or whose
- * group vanished. Reconciles read the snapshot instead of calling Describe per object.
+ * group vanished. Reconciles read the snapshot instead of calling Describe per object. With
+ * shards, the snapshot keeps only the groups whose uid tag names a posture of this shard.
  */
 #include "controller/private/controller_private.h"
 
@@ -18,7 +19,15 @@ struct snap_entry {
         put_at_ms;   /* mono time of the last np_controller_region_snapshot_put, 0 if from a poll */
     int64_t seen_ms; /* wall: the last read of this content (a poll's start, or a put) */
     int64_t before_ms; /* wall: the last read of the content before it, 0: none */
+    bool enqueued;     /* the poll that read it enqueued its owner */
     struct snap_entry *next;
+};
+
+/* A work item parked for the first poll (np_controller_region_park). */
+struct parked {
+    char *text;     /* the queue text */
+    char *key;      /* the posture's key (in text) */
+    char *group_id; /* the group its pass waits for, or NULL */
 };
 
 struct snapshot {
@@ -38,11 +47,15 @@ struct np_controller_region {
     pthread_mutex_t lock;
     pthread_cond_t cond;
     bool stop;
+    bool go; /* np_controller_region_start: the poller may read AWS */
     bool polled;
     bool poll_failed; /* a poll failed before the first one succeeded */
+    bool first_over;  /* the first poll ended, failed or was stopped (ctl->first_polls) */
     struct snapshot snap;
     char *default_vpc;
     struct np_controller_hint_store hints; /* CloudTrail hints by group id; guarded by lock */
+    struct parked *parked;                 /* work waiting for the first poll; guarded by lock */
+    size_t n_parked;
 };
 
 /* ---------------------------------------------------------------- snapshot map */
@@ -155,11 +168,82 @@ static const char *owner_of(const struct np_aws_sg *sg)
     return np_aws_tag_get(sg->tags, sg->n_tags, NP_POSTURE_TAG_OWNER);
 }
 
-static void enqueue_owner(struct np_controller_region *r, const struct np_aws_sg *sg)
+static bool enqueue_owner(struct np_controller_region *r, const struct np_aws_sg *sg)
 {
     const char *owner = sg ? owner_of(sg) : NULL;
-    if (owner && strchr(owner, '/'))
-        np_controller_enqueue(r->ctl, NP_CONTROLLER_WORK_SGP, owner);
+    return owner && strchr(owner, '/') &&
+           np_controller_enqueue(r->ctl, NP_CONTROLLER_WORK_SGP, owner);
+}
+
+/* Whether the snapshot keeps a group: with shards, only those whose uid tag names a posture of
+ * this shard (or that carry none: whose they are is not known). */
+static bool shard_keeps(const struct np_controller_region *r, const struct np_aws_sg *sg)
+{
+    const struct np_controller *ctl = r->ctl;
+    if (!np_controller_sharded(ctl))
+        return true;
+    const char *uid = np_aws_tag_get(sg->tags, sg->n_tags, NP_POSTURE_TAG_UID);
+    return !uid || np_controller_shard_of(uid, ctl->opts.shard_count) == ctl->opts.shard_index;
+}
+
+/* ---------------------------------------------------------------- parked work */
+
+/* Caller holds r->lock. */
+static bool first_poll_running_locked(const struct np_controller_region *r)
+{
+    return !r->polled && !r->poll_failed && !r->stop;
+}
+
+/* Counts the first poll out of ctl->first_polls once it is no longer running. Caller holds
+ * r->lock. */
+static void note_first_poll_over_locked(struct np_controller_region *r)
+{
+    if (!r->first_over && !first_poll_running_locked(r)) {
+        r->first_over = true;
+        atomic_fetch_sub(&r->ctl->first_polls, 1);
+    }
+}
+
+/*
+ * Enqueues the work parked for the first poll (which just ended, failed or was stopped), in the
+ * same critical section that ended it, so no pass of a parked key starts before it is back in
+ * the queue. An item whose group the poll just read, with its owner enqueued by that poll, is
+ * in the queue already: adding it again would run it twice when a worker took it meanwhile.
+ * Caller holds r->lock.
+ */
+static void release_parked_locked(struct np_controller_region *r)
+{
+    for (size_t i = 0; i < r->n_parked; i++) {
+        struct parked *x = &r->parked[i];
+        const struct snap_entry *e = x->group_id ? snap_find(&r->snap, x->group_id) : NULL;
+        bool queued = r->polled && e && e->enqueued && np_str_eq(owner_of(e->sg), x->key);
+        if (!queued && r->ctl->queue)
+            np_kube_workqueue_add(r->ctl->queue, x->text);
+        free(x->text);
+        free(x->group_id);
+    }
+    free(r->parked);
+    r->parked = NULL;
+    r->n_parked = 0;
+}
+
+bool np_controller_region_park(struct np_controller_region *r, enum np_controller_work_kind kind,
+                               const char *key, const char *group_id)
+{
+    char *text = np_controller_work_item_text(kind, key);
+    pthread_mutex_lock(&r->lock);
+    bool parked = first_poll_running_locked(r);
+    if (parked) {
+        /* A key parked twice (re-added, taken again before the poll ended) is enqueued twice
+         * on release: the queue coalesces it. */
+        r->parked = np_xrealloc(r->parked, (r->n_parked + 1) * sizeof(*r->parked));
+        r->parked[r->n_parked++] =
+            (struct parked){text, strchr(text, ':') + 1, np_strdup(group_id)};
+        text = NULL;
+    }
+    pthread_mutex_unlock(&r->lock);
+    free(text);
+    return parked;
 }
 
 /* ---------------------------------------------------------------- polling */
@@ -191,12 +275,14 @@ static void date_read(struct snap_entry *e, const struct snap_entry *old, int64_
  */
 static void snapshot_fill_locked(struct np_controller_region *r, struct snapshot *fresh,
                                  const struct np_aws_sg *sgs, size_t n, int64_t started,
-                                 int64_t read_at, struct np_aws_sg **changed, size_t *nchanged)
+                                 int64_t read_at, struct snap_entry **changed, size_t *nchanged)
 {
     for (size_t i = 0; i < n; i++) {
         if (!sgs[i].group_id || snap_find(fresh, sgs[i].group_id))
             continue; /* no id (a broken answer), or listed twice (a paging anomaly): the
                          first copy stands */
+        if (!shard_keeps(r, &sgs[i]))
+            continue; /* another shard's posture's: that shard polls it */
         struct snap_entry *old = snap_find(&r->snap, sgs[i].group_id);
         if (old && old->put_at_ms > started) {
             /* A reconcile recorded a newer read while this poll was in flight: keep it. */
@@ -206,7 +292,7 @@ static void snapshot_fill_locked(struct np_controller_region *r, struct snapshot
         struct snap_entry *e = entry_new(&sgs[i], np_aws_sg_fingerprint(&sgs[i]), 0);
         date_read(e, old, read_at);
         if (!old || old->fingerprint != e->fingerprint)
-            changed[(*nchanged)++] = e->sg;
+            changed[(*nchanged)++] = e;
         snap_insert(fresh, e);
     }
 }
@@ -246,12 +332,15 @@ static int poll_once(struct np_controller_region *r)
                     np_error_message());
         pthread_mutex_lock(&r->lock);
         r->poll_failed = true;
+        note_first_poll_over_locked(r);
+        release_parked_locked(r); /* their passes read AWS themselves now */
         pthread_mutex_unlock(&r->lock);
         return rc;
     }
     struct snapshot fresh;
     snap_init(&fresh, n > 32 ? n * 2 : 64);
-    struct np_aws_sg **changed = np_xcalloc(n + 1, sizeof(*changed)), **gone = NULL;
+    struct snap_entry **changed = np_xcalloc(n + 1, sizeof(*changed));
+    struct np_aws_sg **gone = NULL;
     size_t nchanged = 0, ngone = 0;
     pthread_mutex_lock(&r->lock);
     snapshot_fill_locked(r, &fresh, sgs, n, started, read_at, changed, &nchanged);
@@ -259,10 +348,12 @@ static int poll_once(struct np_controller_region *r)
     snap_clean_up(&r->snap);
     r->snap = fresh;
     r->polled = true;
-    /* Enqueue under the lock: the sg pointers in `changed` belong to the new snapshot. On the
+    note_first_poll_over_locked(r);
+    /* Enqueue under the lock: the entries in `changed` belong to the new snapshot. On the
      * first poll every group counts as changed, so nothing read before it is missed. */
     for (size_t i = 0; i < nchanged; i++)
-        enqueue_owner(r, changed[i]);
+        changed[i]->enqueued = enqueue_owner(r, changed[i]->sg);
+    release_parked_locked(r);
     pthread_mutex_unlock(&r->lock);
     for (size_t i = 0; i < ngone; i++) {
         enqueue_owner(r, gone[i]);
@@ -279,6 +370,15 @@ static int poll_once(struct np_controller_region *r)
 static void *poller_main(void *arg)
 {
     struct np_controller_region *r = arg;
+    /* A region another worker built at the same time is discarded before its first poll (which
+     * would enqueue every owner of the region a second time). */
+    pthread_mutex_lock(&r->lock);
+    while (!r->go && !r->stop)
+        pthread_cond_wait(&r->cond, &r->lock);
+    bool discarded = r->stop;
+    pthread_mutex_unlock(&r->lock);
+    if (discarded)
+        return NULL;
     for (;;) {
         int64_t started = np_time_mono_ms();
         poll_once(r);
@@ -320,6 +420,7 @@ int np_controller_region_new(struct np_controller_region **out, struct np_contro
     pthread_cond_init(&r->cond, &ca);
     pthread_condattr_destroy(&ca);
     snap_init(&r->snap, 64);
+    atomic_fetch_add(&ctl->first_polls, 1); /* counted out by the stop of a failed start */
     if (pthread_create(&r->thread, NULL, poller_main, r) != 0) {
         r->ec2 = NULL; /* the caller still owns it on failure */
         np_controller_region_destroy(r);
@@ -331,10 +432,19 @@ int np_controller_region_new(struct np_controller_region **out, struct np_contro
     return 0;
 }
 
+void np_controller_region_start(struct np_controller_region *r)
+{
+    pthread_mutex_lock(&r->lock);
+    r->go = true;
+    pthread_cond_broadcast(&r->cond);
+    pthread_mutex_unlock(&r->lock);
+}
+
 void np_controller_region_signal_stop(struct np_controller_region *r)
 {
     pthread_mutex_lock(&r->lock);
     r->stop = true;
+    note_first_poll_over_locked(r);
     pthread_cond_broadcast(&r->cond);
     pthread_mutex_unlock(&r->lock);
 }
@@ -346,6 +456,10 @@ void np_controller_region_stop(struct np_controller_region *r)
         pthread_join(r->thread, NULL);
         r->started = false;
     }
+    /* Stopped before its first poll ended: their passes go on without it. */
+    pthread_mutex_lock(&r->lock);
+    release_parked_locked(r);
+    pthread_mutex_unlock(&r->lock);
 }
 
 void np_controller_region_destroy(struct np_controller_region *r)
@@ -530,7 +644,7 @@ bool np_controller_region_snapshot_is_empty(struct np_controller_region *r)
 bool np_controller_region_first_poll_running(struct np_controller_region *r)
 {
     pthread_mutex_lock(&r->lock);
-    bool running = !r->polled && !r->poll_failed && !r->stop;
+    bool running = first_poll_running_locked(r);
     pthread_mutex_unlock(&r->lock);
     return running;
 }

@@ -95,8 +95,11 @@ static int observe_group_once(struct rctx *r, const char *group_id, struct np_aw
         hinted ? NP_ENOTFOUND : np_controller_region_snapshot_get(r->p.use.region, group_id, out);
     if (rc == 0)
         return 0;
-    if (rc == NP_EAGAIN && may_defer && np_controller_region_first_poll_running(r->p.use.region))
-        return NP_EAGAIN; /* the first poll brings it (and enqueues us): no Describe burst */
+    if (rc == NP_EAGAIN && may_defer &&
+        np_controller_region_park(r->p.use.region, NP_CONTROLLER_WORK_SGP, r->p.key, group_id)) {
+        r->p.deferred = true; /* the first poll brings it (and enqueues us): no Describe burst */
+        return NP_EAGAIN;
+    }
     return describe_group(r, group_id, hinted, out);
 }
 
@@ -894,4 +897,29 @@ int np_controller_reconcile_sgp(struct np_controller *ctl, const char *key,
                                 struct np_controller_result *res)
 {
     return np_controller_pass_reconcile(ctl, &sgp_kind, key, res);
+}
+
+bool np_controller_park_sgp(struct np_controller *ctl, const char *key)
+{
+    if (atomic_load(&ctl->first_polls) == 0)
+        return false; /* the steady state: no region to wait for, no object read */
+    json_object *obj = NULL;
+    if (np_kube_store_get(np_kube_informer_store(ctl->sgp_inf), &obj, key) != 0)
+        return false;
+    json_object *spec = np_json_path(obj, "spec", NP_JSON_END);
+    /* What makes find_or_create read by status (and defer): see np_controller_pass_find_or_create;
+     * anything else runs now (a pass that stops earlier only waits a little longer). */
+    const char *group_id = np_json_path_str(obj, "status", "groupId", NP_JSON_END);
+    bool defers = group_id && !np_json_path(obj, "metadata", "deletionTimestamp", NP_JSON_END) &&
+                  !np_json_path_str(spec, "management", "groupId", NP_JSON_END);
+    bool parked = false;
+    if (defers) {
+        const char *account = np_json_path_str(spec, "accountRef", "name", NP_JSON_END);
+        const char *region = np_json_path_str(spec, "region", NP_JSON_END);
+        parked = np_controller_account_park(
+            ctl, np_str_is_empty(account) ? NP_POSTURE_DEFAULT_ACCOUNT : account,
+            np_str_is_empty(region) ? NULL : region, NP_CONTROLLER_WORK_SGP, key, group_id);
+    }
+    json_object_put(obj);
+    return parked;
 }

@@ -49,6 +49,111 @@ bool np_controller_shard_writes_shared(const struct np_controller *ctl)
     return ctl->opts.shard_index == 0;
 }
 
+/* ---------------------------------------------------------------- stubs of other shards' postures
+ */
+
+/* Moves src's member key (if any) into dst. */
+static void keep(json_object *dst, json_object *src, const char *key)
+{
+    json_object *v = NULL;
+    if (src && json_object_object_get_ex(src, key, &v) && v)
+        json_object_object_add(dst, key, json_object_get(v));
+}
+
+/* A copy of list (an array of objects) keeping only each item's member key. */
+static json_object *ids_only(json_object *list, const char *key)
+{
+    json_object *out = json_object_new_array();
+    size_t n = json_object_is_type(list, json_type_array) ? json_object_array_length(list) : 0;
+    for (size_t i = 0; i < n; i++) {
+        json_object *item = json_object_new_object();
+        keep(item, json_object_array_get_idx(list, i), key);
+        json_object_array_add(out, item);
+    }
+    return out;
+}
+
+/* Replaces obj's member key (an object) by a new object holding only the listed members of it;
+ * drops it when none is there. */
+static void keep_members(json_object *obj, const char *key, const char *const *members)
+{
+    json_object *old = np_json_path(obj, key, NP_JSON_END);
+    if (!old)
+        return;
+    json_object *kept = json_object_new_object();
+    for (size_t i = 0; members[i]; i++)
+        keep(kept, old, members[i]);
+    if (json_object_object_length(kept) > 0)
+        json_object_object_add(obj, key, kept);
+    else {
+        json_object_put(kept);
+        json_object_object_del(obj, key);
+    }
+}
+
+void np_controller_shard_stub(json_object *posture)
+{
+    static const char *const top[] = {"apiVersion", "kind", "metadata", "spec", "status", NULL};
+    static const char *const meta[] = {"name",
+                                       "namespace",
+                                       "uid",
+                                       "generation",
+                                       "resourceVersion",
+                                       "creationTimestamp",
+                                       "deletionTimestamp",
+                                       NULL};
+    /* Read across shards: accountRef by the requeues and the event consumer, vpcRef by a
+     * VPCPosture's deletion (blocked while groups use it), region by vpcRef's check. */
+    static const char *const spec[] = {"accountRef", "vpcRef", "region", NULL};
+    /* Peers read groupId, vpcRef vpcId and region; the event consumer every id a posture
+     * manages (the lists below keep only their ids). */
+    static const char *const status[] = {"groupId",    "vpcId", "region", "defaultSecurityGroupId",
+                                         "flowLogIds", NULL};
+    static const char *const lists[][2] = {
+        {"subnets", "subnetId"}, {"routeTables", "routeTableId"}, {"networkAcls", "networkAclId"}};
+    if (!json_object_is_type(posture, json_type_object))
+        return;
+    json_object *old_status = json_object_get(np_json_path(posture, "status", NP_JSON_END));
+    keep_members(posture, "metadata", meta);
+    keep_members(posture, "spec", spec);
+    keep_members(posture, "status", status);
+    json_object *st = np_json_path(posture, "status", NP_JSON_END);
+    for (size_t i = 0; i < NP_ARRAY_LEN(lists); i++) {
+        json_object *list = np_json_path(old_status, lists[i][0], NP_JSON_END);
+        if (!list)
+            continue;
+        if (!st) {
+            st = json_object_new_object();
+            json_object_object_add(posture, "status", st);
+        }
+        json_object_object_add(st, lists[i][0], ids_only(list, lists[i][1]));
+    }
+    json_object_put(old_status);
+    /* Whatever else the object carried goes. */
+    char *drop[16];
+    size_t n = 0;
+    json_object_object_foreach(posture, k, v)
+    {
+        (void)v;
+        bool wanted = false;
+        for (size_t i = 0; top[i] && !wanted; i++)
+            wanted = strcmp(k, top[i]) == 0;
+        if (!wanted && n < NP_ARRAY_LEN(drop))
+            drop[n++] = k;
+    }
+    for (size_t i = 0; i < n; i++)
+        json_object_object_del(posture, drop[i]);
+}
+
+void np_controller_shard_transform(void *ctx, json_object *posture)
+{
+    struct np_controller *ctl = ctx;
+    /* Shard 0 writes every guardrail's status, which reads every posture's spec and drift. */
+    if (np_controller_shard_writes_shared(ctl) || np_controller_shard_owns(ctl, posture))
+        return;
+    np_controller_shard_stub(posture);
+}
+
 static struct np_kube_informer *posture_informer(const struct np_controller *ctl,
                                                  enum np_controller_work_kind kind)
 {

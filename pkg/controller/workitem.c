@@ -12,10 +12,12 @@ struct work_kind {
     const char *token; /* the queue text's prefix before ':' */
     const char *name;  /* the Kubernetes kind */
     int (*reconcile)(struct np_controller *ctl, const char *key, struct np_controller_result *res);
+    bool (*park)(struct np_controller *ctl, const char *key); /* NULL: never parks */
 };
 
 static const struct work_kind kinds[NP_CONTROLLER_WORK_KIND_COUNT] = {
-    [NP_CONTROLLER_WORK_SGP] = {"sgp", "SecurityGroupPosture", np_controller_reconcile_sgp},
+    [NP_CONTROLLER_WORK_SGP] = {"sgp", "SecurityGroupPosture", np_controller_reconcile_sgp,
+                                np_controller_park_sgp},
     [NP_CONTROLLER_WORK_VPCP] = {"vpcp", "VPCPosture", np_controller_reconcile_vpcp},
     [NP_CONTROLLER_WORK_ACCOUNT] = {"account", "CloudAccount", np_controller_reconcile_account},
     [NP_CONTROLLER_WORK_GUARDRAIL] = {"guardrail", "PostureGuardrail",
@@ -53,6 +55,12 @@ int np_controller_work_item_reconcile(struct np_controller *ctl,
                                       struct np_controller_result *res)
 {
     return kinds[w->kind].reconcile(ctl, w->key, res);
+}
+
+bool np_controller_work_item_park(struct np_controller *ctl,
+                                  const struct np_controller_work_item *w)
+{
+    return kinds[w->kind].park && kinds[w->kind].park(ctl, w->key);
 }
 
 void np_controller_log_scope_begin(struct np_controller_log_scope *s,

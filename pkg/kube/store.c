@@ -1,12 +1,12 @@
 /*
  * The informer's store: a mutex-protected map "namespace/name" -> object kept as compact
  * JSON text, deflated (zlib, raw deflate) with a preset dictionary: the text of the first
- * object the store (or a relist's stage) met, which shares nearly every key and many values
- * with its siblings. json-c trees cost ~10-20x the text (~15 KB per typical posture against
- * ~2 KB); deflated against a sibling the same posture is ~150-400 bytes, which is what lets
- * one process hold 10,000 postures in a few MiB. The resourceVersion is kept beside it.
- * Entries are immutable and refcounted, so a relist's notifications read them outside the
- * lock while workers write; a worker's write is never undone by an older object. Readers get
+ * object the store met (a relist's stage: the longest of its first page), which shares nearly
+ * every key and many values with its siblings. json-c trees cost ~10-20x the text (~15 KB per
+ * typical posture against ~2 KB); deflated against a sibling the same posture is ~150-400 bytes,
+ * which is what lets one process hold 10,000 postures in a few MiB. The resourceVersion is kept
+ * beside it. Entries are immutable and refcounted, so a relist's notifications read them outside
+ * the lock while workers write; a worker's write is never undone by an older object. Readers get
  * freshly parsed objects of their own.
  */
 #include "kube/private/kube_private.h"
@@ -411,12 +411,33 @@ void np_kube_store_stage_set_resource_version(struct np_kube_store_stage *st, co
     st->rv = np_str_is_empty(rv) ? NULL : np_strdup(rv);
 }
 
+/* The longest object of a page (NULL when empty): the best dictionary for its siblings (an
+ * object cut down by the informer's transform, or not reconciled yet, shares less). */
+static json_object *longest_item(json_object *items, size_t n)
+{
+    json_object *best = NULL;
+    size_t best_len = 0;
+    for (size_t i = 0; i < n; i++) {
+        json_object *item = json_object_array_get_idx(items, i);
+        size_t len = 0;
+        json_object_to_json_string_length(
+            item, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+        if (!best || len > best_len) {
+            best = item;
+            best_len = len;
+        }
+    }
+    return best;
+}
+
 int np_kube_store_stage_add(struct np_kube_store_stage *st, json_object *items)
 {
     char *key = NULL;
     if (!items || !json_object_is_type(items, json_type_array))
         return np_error_set(NP_EINVAL, "store: items is not an array");
     size_t n = json_object_array_length(items);
+    if (!st->dict && n > 0)
+        st->dict = dict_of(longest_item(items, n));
     for (size_t i = 0; i < n; i++) {
         json_object *item = json_object_array_get_idx(items, i);
         int rc = np_kube_object_key(&key, item);

@@ -135,6 +135,15 @@ void np_controller_log_scope_end(struct np_controller_log_scope *s);
 int np_controller_work_item_reconcile(struct np_controller *ctl,
                                       const struct np_controller_work_item *w,
                                       struct np_controller_result *res);
+/*
+ * Whether the item's pass would only wait for its region's first poll: true when it was
+ * parked in the region instead (the poll's end enqueues it again), so no pass runs now.
+ */
+bool np_controller_work_item_park(struct np_controller *ctl,
+                                  const struct np_controller_work_item *w);
+/* One queue entry, as a worker handles it between get and done: parked, or reconciled (and
+ * counted in netposture_reconcile_total) with the queue told what comes next. */
+void np_controller_work_on(struct np_controller *ctl, const char *text);
 
 struct np_controller_account;
 struct np_controller_region;
@@ -238,6 +247,9 @@ struct np_controller {
     struct np_controller_account *accounts;
     atomic_int accounts_live; /* accounts built and not yet freed, retired ones included */
     atomic_int regions_live;  /* region clients (and pollers) not yet freed */
+    /* poller.c: regions whose first poll has not ended (nor failed, nor been stopped): while
+     * none, a worker parks nothing and reads no object to decide it. */
+    atomic_int first_polls;
 
     /* events.c: CloudTrail hints for VPC postures; guarded by hints_lock. */
     pthread_mutex_t hints_lock;
@@ -277,6 +289,20 @@ bool np_controller_sharded(const struct np_controller *ctl);
 bool np_controller_shard_owns(const struct np_controller *ctl, json_object *posture);
 /* Whether this process writes CloudAccount and PostureGuardrail status (shard 0). */
 bool np_controller_shard_writes_shared(const struct np_controller *ctl);
+/*
+ * Cuts a posture object down to the stub a shard keeps of another shard's postures: metadata
+ * (name, namespace, uid, generation, resourceVersion, creation and deletion timestamps),
+ * spec.accountRef, spec.vpcRef, spec.region, and of the status only the ids other postures and
+ * the event consumer read (groupId, vpcId, region, defaultSecurityGroupId, flowLogIds, and the
+ * ids of subnets, routeTables and networkAcls).
+ */
+void np_controller_shard_stub(json_object *posture);
+/*
+ * The posture informers' transform (struct np_kube_informer_options.transform, ctx the
+ * controller): another shard's posture is stored as its stub, except on shard 0, which writes
+ * every guardrail's status (their violations read every posture's spec and drift).
+ */
+void np_controller_shard_transform(void *ctx, json_object *posture);
 /* Whether this shard works on a work item (obj: the object, or NULL when unknown). Postures:
  * their shard's; guardrails: shard 0's; accounts: every shard's. */
 bool np_controller_shard_wants_obj(const struct np_controller *ctl,
@@ -374,6 +400,14 @@ void np_controller_accounts_invalidate(struct np_controller *ctl, const char *na
  * when the posture may not use it (a condition, not an error). Never holds accounts_lock across the
  * Secret read or a thread join.
  */
+/*
+ * Parks a work item in the region (NULL: the account's default) of a cached account while its
+ * first poll runs (np_controller_region_park); false when the account or region is not built
+ * yet or no first poll runs. Builds nothing.
+ */
+bool np_controller_account_park(struct np_controller *ctl, const char *account, const char *region,
+                                enum np_controller_work_kind kind, const char *key,
+                                const char *group_id);
 int np_controller_account_use(struct np_controller *ctl, const char *name, const char *ns,
                               const char *region, struct np_controller_account_hold *use);
 void np_controller_account_hold_clean_up(struct np_controller_account_hold *use);
@@ -440,6 +474,14 @@ int np_controller_region_snapshot_get(struct np_controller_region *r, const char
  * every owner it finds).
  */
 bool np_controller_region_first_poll_running(struct np_controller_region *r);
+/*
+ * Parks a work item while the region's first poll runs: true when parked (the poll's end, or
+ * failure, or the poller's stop, enqueues it again, unless that poll enqueued it already as the
+ * owner of group_id, the group its pass waits for, or NULL), false when no first poll runs (the
+ * caller goes on). Atomic with the poll's end: an item is never parked after its release.
+ */
+bool np_controller_region_park(struct np_controller_region *r, enum np_controller_work_kind kind,
+                               const char *key, const char *group_id);
 /* Finds a group by its netposture.dev/uid tag in the snapshot. Same codes. */
 int np_controller_region_snapshot_find_uid(struct np_controller_region *r, const char *uid,
                                            struct np_aws_sg **out);
@@ -474,9 +516,13 @@ bool np_controller_region_take_event(struct np_controller_region *r, const char 
 int64_t np_controller_region_resync_ms(struct np_controller_region *r);
 /* The default VPC of the region, cached (owned copy). */
 int np_controller_region_default_vpc(struct np_controller_region *r, char **vpc_id);
+/* A region and its poller thread, which waits for np_controller_region_start (or a stop) before
+ * its first poll. */
 int np_controller_region_new(struct np_controller_region **out, struct np_controller *ctl,
                              const char *account, const char *region, struct np_aws_ec2 *ec2,
                              int64_t resync_ms);
+/* Lets the poller start polling: once the region is installed where workers find it. */
+void np_controller_region_start(struct np_controller_region *r);
 /* Stops the poller thread (joins it); the snapshot stays readable. Idempotent. */
 void np_controller_region_stop(struct np_controller_region *r);
 /* Asks the poller thread to stop without waiting for it (safe under a lock). */
@@ -606,10 +652,10 @@ struct np_controller_pass {
     json_object *plan;        /* status.plan (owned) or NULL */
     struct np_controller_guardrail_set guardrails; /* the governing guardrails (owned) */
     bool deleting;                                 /* metadata.deletionTimestamp is set */
-    bool retry_requested;      /* the netposture.dev/retry-contested annotation is set */
-    bool reset_contested;      /* spec changed or retry-contested annotation: forget flapping */
-    bool spec_changed;         /* this generation was never converged: differences are the spec */
-    bool deferred;             /* waiting for the region's first poll: no status write */
+    bool retry_requested; /* the netposture.dev/retry-contested annotation is set */
+    bool reset_contested; /* spec changed or retry-contested annotation: forget flapping */
+    bool spec_changed;    /* this generation was never converged: differences are the spec */
+    bool deferred; /* parked until the region's first poll ends: no status write, no requeue */
     bool finalizer_claimed;    /* our finalizer was added or claimed in this pass */
     bool consume_approval;     /* an approved plan was applied: drop the annotation */
     char *event_actor;         /* from a CloudTrail event hint, or NULL */
@@ -708,7 +754,8 @@ struct np_controller_pass_object_ops {
     /* The uid lookup runs before the status id (it also finds duplicates: the VPC). */
     bool uid_first;
     /* Reads the object by id into the context. NP_ENOTFOUND when it does not exist; with
-     * may_defer, NP_EAGAIN to wait (the region's first poll brings it). */
+     * may_defer, NP_EAGAIN with p->deferred set to wait (the pass is parked in the region, whose
+     * first poll brings it). */
     int (*read)(struct np_controller_pass *p, const char *id, bool may_defer);
     /* Finds the object carrying our uid tag (status_id: the one to keep when several do).
      * NP_ENOTFOUND when none does. */
@@ -792,6 +839,10 @@ bool np_controller_pass_guardrail_verdict(struct np_controller_pass *p,
 
 int np_controller_reconcile_sgp(struct np_controller *ctl, const char *key,
                                 struct np_controller_result *res);
+/* The park hook of the kind (np_controller_work_item_park): a posture whose pass would defer to
+ * its region's first poll (converging, its group known from status.groupId, not adopting one
+ * by id) is parked in that region without a pass. */
+bool np_controller_park_sgp(struct np_controller *ctl, const char *key);
 /* An AWS permission for a canonical rule (strings borrowed from the rule). */
 struct np_aws_perm np_controller_perm_of(const struct np_posture_rule *r);
 

@@ -58,6 +58,9 @@ struct fake_ec2 {
     int fail_nth; /* 0: none */
     int fail_seen;
     enum fail_mode fail_mode;
+    bool hold_polls;         /* a poller's DescribeSecurityGroups waits (fake_ec2_hold_polls) */
+    char unavailable[128];   /* this action answers 503 (fake_ec2_unavailable); "": none */
+    pthread_cond_t released; /* signalled when hold_polls is cleared */
 };
 
 /* ---------------------------------------------------------------- form bodies */
@@ -666,6 +669,13 @@ static void transport(void *ctx, const struct np_aws_http_request *hreq,
     if (!action)
         action = "";
     pthread_mutex_lock(&f->lock);
+    if (strcmp(action, "DescribeSecurityGroups") == 0 &&
+        np_str_eq(form_get(&req, "Filter.1.Name"), "tag-key")) {
+        /* a poll: wait while held (10 s at most, so a broken test cannot hang) */
+        struct timespec ts = np_time_mono_after(10000);
+        while (f->hold_polls && pthread_cond_timedwait(&f->released, &f->lock, &ts) == 0)
+            ;
+    }
     f->calls = np_xrealloc(f->calls, (f->n_calls + 1) * sizeof(*f->calls));
     f->calls[f->n_calls++] = np_strdup(action);
     bool fail =
@@ -673,7 +683,9 @@ static void transport(void *ctx, const struct np_aws_http_request *hreq,
     enum fail_mode mode = f->fail_mode;
     if (fail)
         f->fail_nth = 0;
-    if (fail && mode == FAIL_IGNORED) {
+    if (f->unavailable[0] && strcmp(action, f->unavailable) == 0) {
+        reply_error(resp, 503, "Unavailable", "The service is unavailable (injected by the test)");
+    } else if (fail && mode == FAIL_IGNORED) {
         reply_return(resp, action);
     } else if (fail && mode == FAIL_REFUSED) {
         reply_error(resp, 403, "UnauthorizedOperation",
@@ -718,6 +730,11 @@ struct fake_ec2 *fake_ec2_new(void)
 {
     struct fake_ec2 *f = np_xcalloc(1, sizeof(*f));
     pthread_mutex_init(&f->lock, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&f->released, &ca);
+    pthread_condattr_destroy(&ca);
     f->hooks.transport = transport;
     f->hooks.sleep_ms = no_sleep;
     f->hooks.ctx = f;
@@ -734,6 +751,7 @@ void fake_ec2_destroy(struct fake_ec2 *f)
     for (size_t i = 0; i < f->n_calls; i++)
         free(f->calls[i]);
     free(f->calls);
+    pthread_cond_destroy(&f->released);
     pthread_mutex_destroy(&f->lock);
     free(f);
 }
@@ -965,4 +983,20 @@ void fake_ec2_ignore_nth(struct fake_ec2 *f, const char *action, int nth)
 void fake_ec2_lose_answer_nth(struct fake_ec2 *f, const char *action, int nth)
 {
     fail_nth(f, action, nth, FAIL_ANSWER_LOST);
+}
+
+void fake_ec2_hold_polls(struct fake_ec2 *f, bool hold)
+{
+    pthread_mutex_lock(&f->lock);
+    f->hold_polls = hold;
+    if (!hold)
+        pthread_cond_broadcast(&f->released);
+    pthread_mutex_unlock(&f->lock);
+}
+
+void fake_ec2_unavailable(struct fake_ec2 *f, const char *action)
+{
+    pthread_mutex_lock(&f->lock);
+    np_strlcpy(f->unavailable, action ? action : "", sizeof(f->unavailable));
+    pthread_mutex_unlock(&f->lock);
 }

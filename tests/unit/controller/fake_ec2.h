@@ -87,5 +87,13 @@ void fake_ec2_ignore_nth(struct fake_ec2 *f, const char *action, int nth);
  * attempt times out (a transport timeout, retried by the client) as under load.
  */
 void fake_ec2_lose_answer_nth(struct fake_ec2 *f, const char *action, int nth);
+/*
+ * While held, a poller's DescribeSecurityGroups (the one filtered on tag-key) waits, at most
+ * 10 s: a test makes a first poll last while passes run.
+ */
+void fake_ec2_hold_polls(struct fake_ec2 *f, bool hold);
+/* Every call of action answers HTTP 503 Unavailable (retried, then NP_EAGAIN) until called again
+ * with NULL. */
+void fake_ec2_unavailable(struct fake_ec2 *f, const char *action);
 
 #endif

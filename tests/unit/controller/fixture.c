@@ -518,6 +518,7 @@ void fx_stop(struct fx *fx)
     np_controller_accounts_clean_up(ctl);
     cr_expect_eq(atomic_load(&ctl->accounts_live), 0, "accounts leaked");
     cr_expect_eq(atomic_load(&ctl->regions_live), 0, "regions leaked");
+    cr_expect_eq(atomic_load(&ctl->first_polls), 0, "first polls counted wrong");
     np_kube_informer_destroy(ctl->acct_inf);
     np_kube_informer_destroy(ctl->sgp_inf);
     np_kube_informer_destroy(ctl->ns_inf);

@@ -6,6 +6,8 @@
  */
 #include "fixture.h"
 
+#include "kube/private/store.h"
+
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -151,4 +153,184 @@ Test(controller_shard, the_gauge_counts_this_shards_postures)
     json_object_put(mail);
     np_metrics_destroy(ctl->metrics);
     free(ctl);
+}
+
+/* ---------------------------------------------------------------- other shards' postures */
+
+#define FULL_SGP                                                                                   \
+    "{\"apiVersion\":\"netposture.dev/v1alpha1\",\"kind\":\"SecurityGroupPosture\","               \
+    "\"metadata\":{\"name\":\"web\",\"namespace\":\"shop\",\"uid\":\"uid-web\",\"generation\":3,"  \
+    "\"resourceVersion\":\"42\",\"labels\":{\"team\":\"shop\"},\"annotations\":{\"a\":\"b\"},"     \
+    "\"finalizers\":[\"netposture.dev/finalizer\"]},"                                              \
+    "\"spec\":{\"groupName\":\"shop-web\",\"accountRef\":{\"name\":\"prod\"},\"region\":"          \
+    "\"eu-west-1\",\"vpcRef\":{\"name\":\"main\"},\"ingress\":[{\"protocol\":\"tcp\","             \
+    "\"ports\":\"443\",\"cidrs\":[\"10.0.0.0/8\"]}]},"                                             \
+    "\"status\":{\"groupId\":\"sg-1\",\"vpcId\":\"vpc-1\",\"region\":\"eu-west-1\","               \
+    "\"accountId\":\"123456789012\",\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\"}],"    \
+    "\"drift\":{\"count\":1,\"items\":[{\"direction\":\"ingress\"}]},\"plan\":{\"steps\":[]}}}"
+
+#define FULL_VPCP                                                                                  \
+    "{\"apiVersion\":\"netposture.dev/v1alpha1\",\"kind\":\"VPCPosture\",\"metadata\":{\"name\":"  \
+    "\"main\",\"namespace\":\"shop\",\"uid\":\"uid-web\",\"resourceVersion\":\"7\"},\"spec\":"     \
+    "{\"cidrBlock\":\"10.0.0.0/16\",\"accountRef\":{\"name\":\"prod\"},\"subnets\":[{\"name\":"    \
+    "\"a\"}]},\"status\":{\"vpcId\":\"vpc-1\",\"region\":\"eu-west-1\","                           \
+    "\"defaultSecurityGroupId\":"                                                                  \
+    "\"sg-d\",\"flowLogIds\":[\"fl-1\"],\"subnets\":[{\"name\":\"a\",\"subnetId\":\"subnet-1\","   \
+    "\"cidrBlock\":\"10.0.1.0/24\"}],\"routeTables\":[{\"name\":\"r\",\"routeTableId\":\"rtb-1\"," \
+    "\"routes\":[]}],\"networkAcls\":[{\"networkAclId\":\"acl-1\",\"entries\":[]}],\"drift\":{}}}"
+
+static void expect_json(json_object *obj, const char *want)
+{
+    json_object *w = json_tokener_parse(want);
+    cr_assert_not_null(w, "bad test JSON: %s", want);
+    cr_expect(json_object_equal(obj, w), "got %s\nwant %s",
+              json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN),
+              json_object_to_json_string_ext(w, JSON_C_TO_STRING_PLAIN));
+    json_object_put(w);
+}
+
+Test(controller_shard, a_stub_keeps_what_other_shards_postures_are_read_for)
+{
+    json_object *sgp = json_tokener_parse(FULL_SGP);
+    np_controller_shard_stub(sgp);
+    expect_json(sgp, "{\"apiVersion\":\"netposture.dev/v1alpha1\",\"kind\":"
+                     "\"SecurityGroupPosture\",\"metadata\":{\"name\":\"web\",\"namespace\":"
+                     "\"shop\",\"uid\":\"uid-web\",\"generation\":3,\"resourceVersion\":\"42\"},"
+                     "\"spec\":{\"accountRef\":{\"name\":\"prod\"},\"vpcRef\":{\"name\":\"main\"},"
+                     "\"region\":\"eu-west-1\"},\"status\":{\"groupId\":\"sg-1\",\"vpcId\":"
+                     "\"vpc-1\",\"region\":\"eu-west-1\"}}");
+    /* What the readers across shards call still answers the same. */
+    cr_expect(np_controller_uses_vpc_posture(sgp, "shop", "main"));
+    cr_expect(np_controller_events_posture_uses_account(sgp, "prod"));
+    json_object_put(sgp);
+
+    json_object *vpcp = json_tokener_parse(FULL_VPCP);
+    np_controller_shard_stub(vpcp);
+    expect_json(vpcp,
+                "{\"apiVersion\":\"netposture.dev/v1alpha1\",\"kind\":\"VPCPosture\","
+                "\"metadata\":{\"name\":\"main\",\"namespace\":\"shop\",\"uid\":\"uid-web\","
+                "\"resourceVersion\":\"7\"},\"spec\":{\"accountRef\":{\"name\":\"prod\"}},"
+                "\"status\":{\"vpcId\":\"vpc-1\",\"region\":\"eu-west-1\","
+                "\"defaultSecurityGroupId\":\"sg-d\",\"flowLogIds\":[\"fl-1\"],\"subnets\":"
+                "[{\"subnetId\":\"subnet-1\"}],\"routeTables\":[{\"routeTableId\":\"rtb-1\"}],"
+                "\"networkAcls\":[{\"networkAclId\":\"acl-1\"}]}}");
+    json_object_put(vpcp);
+
+    /* A posture not reconciled yet: no status, none made up. */
+    json_object *fresh = json_tokener_parse("{\"metadata\":{\"name\":\"x\",\"uid\":\"u\"},"
+                                            "\"spec\":{\"ingress\":[]}}");
+    np_controller_shard_stub(fresh);
+    expect_json(fresh, "{\"metadata\":{\"name\":\"x\",\"uid\":\"u\"}}");
+    json_object_put(fresh);
+}
+
+Test(controller_shard, only_other_shards_postures_become_stubs_and_never_on_shard_0)
+{
+    struct np_controller *one = bare(1, 0), *first = bare(2, 0), *second = bare(2, 1);
+    json_object *web = json_tokener_parse(FULL_SGP); /* uid-web: shard 0 of 2 */
+    json_object *want = json_tokener_parse(FULL_SGP);
+    np_controller_shard_transform(one, web);
+    cr_expect(json_object_equal(web, want), "unsharded: a posture was cut");
+    np_controller_shard_transform(first, web);
+    cr_expect(json_object_equal(web, want), "shard 0 (guardrails) cut another shard's posture");
+    np_controller_shard_transform(second, web);
+    cr_expect_null(np_json_path(web, "spec", "ingress", NP_JSON_END),
+                   "shard 1 kept shard 0's spec");
+    cr_expect_str_eq(np_json_path_str(web, "status", "groupId", NP_JSON_END), "sg-1");
+    json_object_put(web);
+    json_object_put(want);
+    /* Its own posture stays whole. */
+    json_object *front = json_tokener_parse(FULL_SGP);
+    json_object_object_add(np_json_path(front, "metadata", NP_JSON_END), "uid",
+                           json_object_new_string("uid-front")); /* shard 1 of 2 */
+    np_controller_shard_transform(second, front);
+    cr_expect_not_null(np_json_path(front, "spec", "ingress", NP_JSON_END));
+    cr_expect_not_null(np_json_path(front, "status", "drift", NP_JSON_END));
+    json_object_put(front);
+    free(one);
+    free(first);
+    free(second);
+}
+
+#define WEB_SPEC                                                                                   \
+    "{\"groupName\":\"shop-web\",\"description\":\"web\",\"ingress\":[{\"protocol\":\"tcp\","      \
+    "\"fromPort\":443,\"toPort\":443,\"cidrs\":[\"10.0.0.0/8\"]}]}"
+#define FRONT_SPEC                                                                                 \
+    "{\"groupName\":\"shop-front\",\"description\":\"front\",\"ingress\":[{\"protocol\":\"tcp\","  \
+    "\"fromPort\":8080,\"toPort\":8080,\"securityGroups\":[{\"name\":\"web\"}]}]}"
+
+/* Stores the cached posture as shard `index` of 2 keeps it (through the informers' transform). */
+static void restore_through_transform(struct fx *fx, const char *key)
+{
+    struct np_kube_store *store = np_kube_informer_store(fx->ctl->sgp_inf);
+    json_object *obj = NULL;
+    cr_assert_eq(np_kube_store_get(store, &obj, key), 0);
+    np_controller_shard_transform(fx->ctl, obj);
+    json_object_object_add(np_json_path(obj, "metadata", NP_JSON_END), "resourceVersion",
+                           json_object_new_string("999999"));
+    cr_assert_eq(np_kube_store_apply(store, NP_KUBE_MODIFIED, obj, NULL), 0);
+    json_object_put(obj);
+}
+
+Test(controller_shard, a_peer_of_another_shard_is_resolved_from_its_stub)
+{
+    struct fx fx;
+    fx_start(&fx, NULL);
+    struct np_controller_result res;
+    fx_put_posture(&fx, "web", WEB_SPEC); /* uid-web: shard 0 of 2 */
+    cr_assert_eq(fx_reconcile(&fx, "web", &res), 0, "%s", np_error_message());
+    json_object *obj = fx_get(&fx, "web");
+    char *web = np_strdup(fx_group_id(obj));
+    json_object_put(obj);
+    cr_assert_not_null(web);
+    /* Now shard 1 of 2: web is another shard's, cached as a stub. */
+    fx.ctl->opts.shard_count = 2;
+    fx.ctl->opts.shard_index = 1;
+    restore_through_transform(&fx, FX_NS "/web");
+    json_object *stub = NULL;
+    cr_assert_eq(np_kube_store_get(np_kube_informer_store(fx.ctl->sgp_inf), &stub, FX_NS "/web"),
+                 0);
+    cr_assert_null(np_json_path(stub, "spec", "ingress", NP_JSON_END), "not a stub");
+    json_object_put(stub);
+    fx_put_posture(&fx, "front", FRONT_SPEC); /* uid-front: shard 1 of 2 */
+    cr_assert_eq(fx_reconcile(&fx, "front", &res), 0, "%s", np_error_message());
+    obj = fx_get(&fx, "front");
+    cr_expect_str_eq(fx_cond(obj, "Ready", NULL), "True");
+    char *front = np_strdup(fx_group_id(obj));
+    json_object_put(obj);
+    cr_expect(fake_ec2_has_group_rule(fx.ec2, front, false, "tcp", 8080, 8080, web),
+              "the rule does not name the peer's group %s", web);
+    free(front);
+    free(web);
+    fx_stop(&fx);
+}
+
+Test(controller_shard, the_snapshot_keeps_only_this_shards_groups)
+{
+    struct fx fx;
+    fx_begin(&fx);
+    fx.ctl->opts.shard_count = 2;
+    fx.ctl->opts.shard_index = 1;
+    const char *theirs = fake_ec2_add_group(fx.ec2, "shop-web", "web", NULL);
+    fake_ec2_set_tag(fx.ec2, theirs, NP_POSTURE_TAG_OWNER, FX_NS "/web");
+    fake_ec2_set_tag(fx.ec2, theirs, NP_POSTURE_TAG_UID, "uid-web"); /* shard 0 */
+    const char *ours = fake_ec2_add_group(fx.ec2, "shop-front", "front", NULL);
+    fake_ec2_set_tag(fx.ec2, ours, NP_POSTURE_TAG_OWNER, FX_NS "/front");
+    fake_ec2_set_tag(fx.ec2, ours, NP_POSTURE_TAG_UID, "uid-front"); /* shard 1 */
+    const char *unknown = fake_ec2_add_group(fx.ec2, "shop-old", "old", NULL);
+    fake_ec2_set_tag(fx.ec2, unknown, NP_POSTURE_TAG_OWNER, FX_NS "/old"); /* no uid */
+    fx_account(&fx, NULL, true);
+    struct np_controller_account_hold use;
+    cr_assert_eq(np_controller_account_use(fx.ctl, "default", FX_NS, NULL, &use), 0);
+    struct np_aws_sg *sg = NULL;
+    cr_expect_eq(np_controller_region_snapshot_get(use.region, theirs, &sg), NP_ENOTFOUND,
+                 "another shard's group is in the snapshot");
+    np_aws_sg_free(sg);
+    cr_expect_eq(np_controller_region_snapshot_get(use.region, ours, &sg), 0);
+    np_aws_sg_free(sg);
+    cr_expect_eq(np_controller_region_snapshot_get(use.region, unknown, &sg), 0,
+                 "a group whose shard is not known was left out");
+    np_aws_sg_free(sg);
+    np_controller_account_hold_clean_up(&use);
+    fx_stop(&fx);
 }
