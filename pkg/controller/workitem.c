@@ -18,10 +18,11 @@ struct work_kind {
 static const struct work_kind kinds[NP_CONTROLLER_WORK_KIND_COUNT] = {
     [NP_CONTROLLER_WORK_SGP] = {"sgp", "SecurityGroupPosture", np_controller_reconcile_sgp,
                                 np_controller_park_sgp},
-    [NP_CONTROLLER_WORK_VPCP] = {"vpcp", "VPCPosture", np_controller_reconcile_vpcp},
-    [NP_CONTROLLER_WORK_ACCOUNT] = {"account", "CloudAccount", np_controller_reconcile_account},
+    [NP_CONTROLLER_WORK_VPCP] = {"vpcp", "VPCPosture", np_controller_reconcile_vpcp, NULL},
+    [NP_CONTROLLER_WORK_ACCOUNT] = {"account", "CloudAccount", np_controller_reconcile_account,
+                                    NULL},
     [NP_CONTROLLER_WORK_GUARDRAIL] = {"guardrail", "PostureGuardrail",
-                                      np_controller_reconcile_guardrail},
+                                      np_controller_reconcile_guardrail, NULL},
 };
 
 char *np_controller_work_item_text(enum np_controller_work_kind kind, const char *key)
