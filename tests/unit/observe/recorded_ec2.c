@@ -6,22 +6,8 @@
 #include "core/core.h"
 
 #include <criterion/criterion.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    cr_assert_not_null(f, "%s", path);
-    struct np_buf b = NP_BUF_INIT;
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        np_buf_append(&b, chunk, n);
-    fclose(f);
-    return np_buf_take(&b);
-}
 
 /* The recorded DescribeVpcAttribute answer (enableDnsHostnames) as the answer for
  * enableDnsSupport: the element renamed, open and close tag (takes xml, returns owned). */
@@ -55,13 +41,14 @@ static void answer(void *ctx, const struct fake_req *req, struct fake_conn *conn
     };
     for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
         if (req->body && strstr(req->body, actions[i][0])) {
-            char *path = np_strdupf("tests/fixtures/aws/%s.xml", actions[i][1]);
-            char *xml = read_file(path);
+            char *name = np_strdupf("%s.xml", actions[i][1]);
+            char *xml = scratch_read("tests/fixtures/aws", name);
+            cr_assert_not_null(xml, "tests/fixtures/aws/%s", name);
             if (strstr(req->body, "Attribute=enableDnsSupport"))
                 xml = same_for_dns_support(xml);
             fake_reply(conn, 200, xml);
             free(xml);
-            free(path);
+            free(name);
             return;
         }
     fake_reply(conn, 400,
